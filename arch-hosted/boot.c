@@ -1,0 +1,64 @@
+/*
+ * hosted_boot: give the core a block of this process's memory as its
+ * RAM, describe the console, and call lux_main.  arch_halt ends the
+ * process with the core's status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <uv.h>
+
+#include <lux/arch.h>
+#include <lux/upcall.h>
+
+#include "hosted.h"
+#include "hostcalls.h"
+#include "internal.h"
+
+static uv_loop_t loop;
+
+uv_loop_t *hosted_loop(void)
+{
+	return &loop;
+}
+
+_Noreturn void arch_halt(int status)
+{
+	fflush(NULL);
+	hostcalls.exit(status);
+	abort();	/* only if a test replaced exit with something that returns */
+}
+
+_Noreturn void hosted_boot(const struct hosted_config *cfg)
+{
+	static struct lux_memregion region;
+	static struct lux_boot boot;
+	static char detail[96];
+	void *mem;
+
+	mem = hostcalls.mmap(0, cfg->mem_bytes, PROT_READ | PROT_WRITE,
+	                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED) {
+		fprintf(stderr, "luxsim: cannot map %zu MiB for the kernel's memory\n",
+		        cfg->mem_bytes >> 20);
+		hostcalls.exit(71);
+	}
+	if (uv_loop_init(&loop) != 0) {
+		fprintf(stderr, "luxsim: cannot start the libuv loop\n");
+		hostcalls.exit(71);
+	}
+	hosted_timer_init(&loop);
+	region.base = (uintptr_t)mem;
+	region.len = cfg->mem_bytes;
+	snprintf(detail, sizeof detail, "on Linux, libuv %s", uv_version_string());
+	boot.version = LUX_ARCH_VERSION;
+	boot.caps = LUX_CAP_ENTROPY | (hostcalls.isatty(0) ? LUX_CAP_CONSOLE_TTY : 0);
+	boot.arch_name = "hosted";
+	boot.arch_detail = detail;
+	boot.entropy_source = "getrandom";
+	boot.regions = &region;
+	boot.nregions = 1;
+	boot.commands = cfg->commands;
+	boot.quiet = cfg->quiet;
+	lux_main(&boot);
+}

@@ -1,0 +1,89 @@
+/*
+ * Contexts for procs: a stack pointer, switched by switch_x86_64.S (a few
+ * instructions, no system call; swapcontext saves the signal mask with
+ * one).  The initial frame below matches the switch's pop order.
+ *
+ *   top-8   hosted_ctx_start  (switch's ret lands here; rsp then = top)
+ *   top-16  rbp = 0
+ *   top-24  rbx = 0
+ *   top-32  r12 = entry
+ *   top-40  r13 = arg
+ *   top-48  r14 = 0
+ *   top-56  r15 = 0
+ *   top-64  MXCSR (low 4 bytes)	<- the 16-byte FP control area
+ *   top-72  x87 control word
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <lux/arch.h>
+#include <lux/upcall.h>
+
+#include "internal.h"
+
+void hosted_ctx_start(void);	/* in switch_x86_64.S */
+void hosted_switch(arch_ctx *from, arch_ctx *to);	/* likewise */
+void hosted_ctx_enter(void (*entry)(void *), void *arg);
+
+void arch_ctx_init(arch_ctx *ctx, void *stack, size_t size, void (*entry)(void *), void *arg)
+{
+	uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
+	uint64_t *sp = (uint64_t *)top;
+	uint32_t mxcsr = 0x1f80;	/* all exceptions masked, round to nearest */
+	uint16_t fcw = 0x037f;		/* the x87 default */
+
+	*--sp = (uint64_t)(uintptr_t)hosted_ctx_start;
+	*--sp = 0;				/* rbp */
+	*--sp = 0;				/* rbx */
+	*--sp = (uint64_t)(uintptr_t)entry;	/* r12 */
+	*--sp = (uint64_t)(uintptr_t)arg;	/* r13 */
+	*--sp = 0;				/* r14 */
+	*--sp = 0;				/* r15 */
+	*--sp = mxcsr;
+	*--sp = fcw;
+	ctx->sp = sp;
+	ctx->stack = stack;
+	ctx->stack_size = size;
+}
+
+/*
+ * AddressSanitizer tracks which stack is current; switching behind its
+ * back makes it misjudge the boot stack at the first noreturn call.  The
+ * fiber annotations tell it, for the sanitized build only (this is arch
+ * code: the core never knows).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+
+void arch_ctx_switch(arch_ctx *from, arch_ctx *to)
+{
+	void *fake = 0;
+	const void *old_bottom;
+	size_t old_size;
+
+	__sanitizer_start_switch_fiber(&fake, to->stack, to->stack_size);
+	hosted_switch(from, to);
+	/* back in `from`: learn its bounds if the arch did not set them */
+	__sanitizer_finish_switch_fiber(fake, &old_bottom, &old_size);
+	if (from->stack == 0) {
+		from->stack = (void *)old_bottom;
+		from->stack_size = old_size;
+	}
+}
+#else
+void arch_ctx_switch(arch_ctx *from, arch_ctx *to)
+{
+	hosted_switch(from, to);
+}
+#endif
+
+/* First C code of every context (called from hosted_ctx_start). */
+void hosted_ctx_enter(void (*entry)(void *), void *arg)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	__sanitizer_finish_switch_fiber(0, 0, 0);
+#endif
+	hosted_irq_enable();	/* see arch_ctx_init in <lux/arch.h> */
+	entry(arg);
+	lux_panic("context entry %p returned", (void *)entry);
+}

@@ -1,0 +1,16 @@
+/* The default host calls (see hostcalls.h). */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "hostcalls.h"
+
+struct hostcalls hostcalls = {
+	.write = write,
+	.getrandom = getrandom,
+	.clock_gettime = clock_gettime,
+	.mmap = mmap,
+	.isatty = isatty,
+	.exit = exit,
+};

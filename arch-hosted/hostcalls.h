@@ -1,0 +1,24 @@
+/*
+ * Every host call arch-hosted makes goes through this one table, so tests
+ * and the simulator can replace any of them to inject faults (the idea of
+ * SQLite's aSyscall[] in os_unix.c).  Defaults are the real calls.
+ */
+#ifndef LUX_HOSTCALLS_H
+#define LUX_HOSTCALLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct hostcalls {
+	ssize_t (*write)(int fd, const void *buf, size_t n);
+	ssize_t (*getrandom)(void *buf, size_t n, unsigned flags);
+	int (*clock_gettime)(clockid_t clk, struct timespec *ts);
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+	int (*isatty)(int fd);
+	void (*exit)(int status);
+};
+
+extern struct hostcalls hostcalls;
+
+#endif

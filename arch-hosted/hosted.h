@@ -1,0 +1,20 @@
+/*
+ * arch-hosted: the arch contract on Linux and libuv.  sim/ (luxsim's
+ * command line) fills a hosted_config and calls hosted_boot().
+ */
+#ifndef LUX_HOSTED_H
+#define LUX_HOSTED_H
+
+#include <stddef.h>
+
+struct hosted_config {
+	size_t mem_bytes;	/* RAM handed to the core */
+	const char *commands;	/* -c script, or NULL */
+	int quiet;		/* no banner or self-check lines */
+};
+
+/* Boot the core in this process.  Does not return: the core's halt
+ * ends the process with its status. */
+_Noreturn void hosted_boot(const struct hosted_config *cfg);
+
+#endif

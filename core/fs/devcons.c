@@ -1,0 +1,133 @@
+/*
+ * The cons device, mounted on /dev: the console and a few plain files.
+ *   cons	read: a line of console input; write: console output
+ *   null	reads as empty, swallows writes
+ *   zero	reads as zeros
+ *   time	"<wall-clock ns since the epoch> <monotonic ns since boot>\n"
+ * A fixed table, so qid.path is the index (0 is the directory).
+ */
+#include <lux/cons.h>
+#include <lux/dev.h>
+#include <lux/error.h>
+#include <lux/kern.h>
+#include <lux/string.h>
+
+enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qmax };
+
+static const struct {
+	const char *name;
+	uint32_t perm;
+} files[Qmax] = {
+	[Qdir] = { "dev", DMDIR | 0555 },
+	[Qcons] = { "cons", 0660 },
+	[Qnull] = { "null", 0666 },
+	[Qzero] = { "zero", 0444 },
+	[Qtime] = { "time", 0444 },
+};
+
+static int cons_attach(struct chan *c, const char *spec)
+{
+	USED(spec);
+	c->qid.path = Qdir;
+	c->qid.type = QTDIR;
+	return 0;
+}
+
+static int cons_walk(struct chan *c, const char *name)
+{
+	if (c->qid.path != Qdir)
+		return E_NOTDIR;
+	for (int i = Qdir + 1; i < Qmax; i++) {
+		if (kstrcmp(files[i].name, name) == 0) {
+			c->qid.path = (uint64_t)i;
+			c->qid.type = QTFILE;
+			return 0;
+		}
+	}
+	return E_NOENT;
+}
+
+static void fill(int i, struct lux_dir *d)
+{
+	kmemset(d, 0, sizeof *d);
+	d->qid.path = (uint64_t)i;
+	d->qid.type = i == Qdir ? QTDIR : QTFILE;
+	d->mode = files[i].perm;
+	kstrlcpy(d->name, files[i].name, sizeof d->name);
+}
+
+static int cons_stat(struct chan *c, struct lux_dir *d)
+{
+	fill((int)c->qid.path, d);
+	return 0;
+}
+
+static int cons_open(struct chan *c, int mode)
+{
+	uint32_t perm = files[c->qid.path].perm;
+	int m = mode & OMODE;
+
+	if ((m == OREAD || m == ORDWR) && !(perm & 0444))
+		return E_PERM;
+	if ((m == OWRITE || m == ORDWR) && !(perm & 0222))
+		return E_PERM;
+	return 0;
+}
+
+static long time_read(void *buf, size_t n, uint64_t off)
+{
+	char tmp[64];
+	int len = ksnprintf(tmp, sizeof tmp, "%lld %llu\n",
+	                    (long long)arch_wallclock_ns(),
+	                    (unsigned long long)arch_time_ns());
+
+	if (off >= (uint64_t)len)
+		return 0;
+	if (n > (size_t)len - off)
+		n = (size_t)len - (size_t)off;
+	kmemcpy(buf, tmp + off, n);
+	return (long)n;
+}
+
+static long cons_read(struct chan *c, void *buf, size_t n, uint64_t off)
+{
+	switch (c->qid.path) {
+	case Qdir: return E_ISDIR;
+	case Qcons: return cons_read_line(buf, n);
+	case Qnull: return 0;
+	case Qzero: kmemset(buf, 0, n); return (long)n;
+	case Qtime: return time_read(buf, n, off);
+	}
+	return E_NOENT;
+}
+
+static long cons_writef(struct chan *c, const void *buf, size_t n, uint64_t off)
+{
+	USED(off);
+	switch (c->qid.path) {
+	case Qcons: cons_write(buf, n); return (long)n;
+	case Qnull: return (long)n;
+	}
+	return E_PERM;
+}
+
+static int cons_dirent(struct chan *c, size_t i, struct lux_dir *d)
+{
+	if (c->qid.path != Qdir)
+		return E_NOTDIR;
+	if (i + 1 >= Qmax)
+		return 0;
+	fill((int)i + 1, d);
+	return 1;
+}
+
+const struct dev cons_dev = {
+	.name = "cons",
+	.attach = cons_attach,
+	.walk = cons_walk,
+	.stat = cons_stat,
+	.open = cons_open,
+	.read = cons_read,
+	.write = cons_writef,
+	.dirent = cons_dirent,
+};

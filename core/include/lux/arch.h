@@ -1,0 +1,114 @@
+/*
+ * The arch contract: everything the portable core needs from the machine
+ * it runs on, and nothing more.  Two arches implement it: arch-hosted (a
+ * Linux process on libuv, `luxsim`) and arch-x86_64 (bare metal under UEFI).
+ *
+ * Rules, in the spirit of NetBSD's rumpuser.h:
+ *  - Do not include any headers here but the compiler's freestanding ones.
+ *  - No host types cross this line: opaque words, int error returns.
+ *  - Any change to a signature or a meaning bumps LUX_ARCH_VERSION; the arch
+ *    passes the version it was built against in lux_boot.version and the
+ *    core refuses to run on a mismatch.
+ *  - The core never asks which arch it runs on.  A difference in behaviour
+ *    is a capability bit (LUX_CAP_*) or a function here.
+ *
+ * The calls in the other direction (boot, console input, timer expiry,
+ * connections, block completions) are in <lux/upcall.h>.
+ */
+#ifndef LUX_ARCH_H
+#define LUX_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LUX_ARCH_VERSION 1
+
+/* ---- Console ---------------------------------------------------------- */
+
+/* Write n bytes to the console.  May block; never fails silently (an arch
+ * that cannot write has nowhere to report it, so it halts). */
+void arch_console_write(const char *buf, size_t n);
+
+/* ---- Time ------------------------------------------------------------- */
+
+/* Monotonic nanoseconds since boot.  Never goes backwards. */
+uint64_t arch_time_ns(void);
+
+/* Wall-clock time as nanoseconds since 1970-01-01 UTC, or -1 when the arch
+ * has no idea (no RTC, no firmware time). */
+int64_t arch_wallclock_ns(void);
+
+/* Arm the one-shot timer for an absolute deadline on the arch_time_ns()
+ * clock.  Re-arming replaces the previous deadline; 0 disarms.  When the
+ * deadline passes the arch calls lux_timer_expired() exactly once, with
+ * upcalls disabled (see arch_irq_save). */
+void arch_timer_arm(uint64_t deadline_ns);
+
+/* ---- Interrupts and idle ---------------------------------------------- */
+
+/* Upcalls (interrupts on metal, loop callbacks on hosted) are disabled by
+ * save and restored to the saved state by restore.  Nests. */
+typedef unsigned long arch_irqstate;
+arch_irqstate arch_irq_save(void);
+void arch_irq_restore(arch_irqstate s);
+
+/* Wait until something may have happened (an upcall was delivered or is
+ * pending).  Called with upcalls enabled, from the core's idle loop only. */
+void arch_idle(void);
+
+/* ---- Contexts --------------------------------------------------------- */
+
+/* A context is its saved stack pointer.  Everything else an arch
+ * needs (callee-saved registers, the SSE control word, the x87 control
+ * word) is pushed on the context's own stack by arch_ctx_switch.  Caller-
+ * saved registers, including the XMM registers, are the compiler's to save
+ * around the call; interrupt entry on metal saves the full FPU/SSE state. */
+typedef struct arch_ctx {
+	void *sp;
+	/* The stack given to arch_ctx_init, kept for the arch's tools (the
+	 * hosted ASan build tells the sanitizer about stack switches; metal
+	 * may use it for guard pages).  0 for a context the arch started
+	 * itself (the boot context).  The switch only needs sp. */
+	void *stack;
+	size_t stack_size;
+} arch_ctx;
+
+/* Prepare ctx to run entry(arg) on the given stack when first switched to.
+ * The arch's start-up code enables upcalls before calling entry (the
+ * switch into a new context happens with them disabled, and the core has
+ * no saved state to restore there).  entry must never return: the core's
+ * proc trampoline ends the proc; an arch halts with a panic if it does. */
+void arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size,
+                   void (*entry)(void *), void *arg);
+
+/* Save the current context into from and resume to. */
+void arch_ctx_switch(arch_ctx *from, arch_ctx *to);
+
+/* ---- Entropy ---------------------------------------------------------- */
+
+/* Fill buf with n bytes from the best entropy source the arch has.
+ * Returns 0, or -1 when no source answered (the core then says so loudly).
+ * Which source it is, and whether it is a real one, is in lux_boot. */
+int arch_entropy(void *buf, size_t n);
+
+/* ---- Halt ------------------------------------------------------------- */
+
+/* Stop the machine with a status: luxsim exits with it; QEMU exits through
+ * isa-debug-exit so the front door can recover it. */
+_Noreturn void arch_halt(int status);
+
+/* ---- Byte-stream connections (declared in v1, implemented with 9P) ---- */
+
+/* A connection is a small integer the arch hands to lux_conn_opened().
+ * Send queues all n bytes or fails with a negative value; it never sends a
+ * part.  Close is final; lux_conn_closed() follows once. */
+int arch_conn_send(int conn, const void *buf, size_t n);
+void arch_conn_close(int conn);
+
+/* ---- Block devices (declared in v1, implemented with storage) --------- */
+
+/* Start an asynchronous transfer; lux_blk_done(cookie, err) reports it. */
+int arch_blk_submit(int dev, int write, uint64_t offset, void *buf,
+                    size_t n, void *cookie);
+
+#endif

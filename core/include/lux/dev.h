@@ -1,0 +1,94 @@
+/*
+ * Devices and channels, after Plan 9's Dev and Chan.
+ *
+ * Every device is a file server: one table of operations (struct dev),
+ * one file implementing it.  A chan is a reference to one file of one
+ * device instance: the device's qid names the file, aux is the device's
+ * own state.  Walks happen on a fresh clone, so a failed walk never
+ * disturbs the chan it started from.  Directory reads go through dirent()
+ * by index: the shell lists entries with it, and the 9P server packs the
+ * same entries into stat or dirent records for its dialect.
+ */
+#ifndef LUX_DEV_H
+#define LUX_DEV_H
+
+#include <lux/types.h>
+
+#define LUX_NAMEMAX 128		/* longest path element, bytes */
+#define LUX_PATHMAX 1024	/* longest path, bytes */
+
+/* qid.type bits (9P's) */
+#define QTDIR 0x80
+#define QTFILE 0x00
+
+/* dir.mode bits */
+#define DMDIR 0x80000000u
+
+/* open modes (9P's values) */
+enum {
+	OREAD = 0,
+	OWRITE = 1,
+	ORDWR = 2,
+	OEXEC = 3,
+	OMODE = 3,	/* mask for the four above */
+	OTRUNC = 0x10,
+};
+
+struct qid {
+	uint64_t path;		/* unique within the device instance */
+	uint32_t vers;		/* bumped on every change */
+	uint8_t type;		/* QT* */
+};
+
+struct lux_dir {
+	struct qid qid;
+	uint32_t mode;		/* permission bits | DMDIR */
+	uint64_t mtime;		/* seconds since the epoch */
+	uint64_t length;
+	char name[LUX_NAMEMAX];
+};
+
+struct dev;
+
+struct chan {
+	const struct dev *dev;
+	struct qid qid;
+	int mode;		/* open mode, or -1 while not open */
+	uint64_t offset;	/* for sequential reads and writes */
+	void *aux;		/* the device's per-file state */
+	int ref;
+};
+
+struct dev {
+	const char *name;
+	/* Fill c with the root of a new attach. */
+	int (*attach)(struct chan *c, const char *spec);
+	/* Make `to` (a copy of from's fields) hold its own reference to aux. */
+	void (*clone)(struct chan *from, struct chan *to);
+	/* Move c to the child `name` of the directory c ("." and ".." are the
+	 * namespace's business and never reach a device). */
+	int (*walk)(struct chan *c, const char *name);
+	int (*stat)(struct chan *c, struct lux_dir *d);
+	int (*open)(struct chan *c, int mode);
+	/* Create `name` in directory c; c becomes the new file, open in mode. */
+	int (*create)(struct chan *c, const char *name, int mode, uint32_t perm);
+	long (*read)(struct chan *c, void *buf, size_t n, uint64_t off);
+	long (*write)(struct chan *c, const void *buf, size_t n, uint64_t off);
+	/* Entry i of directory c: 1 and *d filled, 0 past the end, or error. */
+	int (*dirent)(struct chan *c, size_t i, struct lux_dir *d);
+	/* The last reference to c is going away. */
+	void (*close)(struct chan *c);
+	int (*remove)(struct chan *c);
+};
+
+/* Channels (core/fs/chan.c) */
+struct chan *chan_new(const struct dev *dev);
+struct chan *chan_clone(struct chan *c);
+void chan_put(struct chan *c);
+int dev_attach(const struct dev *dev, const char *spec, struct chan **out);
+
+/* The devices of the foundation */
+extern const struct dev ramfs_dev;
+extern const struct dev cons_dev;
+
+#endif

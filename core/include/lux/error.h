@@ -1,0 +1,37 @@
+/*
+ * Errors are small negative integers inside the core, each with one
+ * message a person can act on (defined once, in core/lib/error.c).  The
+ * 9P server maps them to strings for 9P2000 and to errno for 9P2000.L.
+ */
+#ifndef LUX_ERROR_H
+#define LUX_ERROR_H
+
+enum lux_err {
+	LUX_OK = 0,
+	E_NOENT = -1,	/* file does not exist */
+	E_EXIST = -2,	/* file already exists */
+	E_NOTDIR = -3,	/* not a directory */
+	E_ISDIR = -4,	/* is a directory */
+	E_NOMEM = -5,	/* out of memory */
+	E_PERM = -6,	/* permission denied */
+	E_INVAL = -7,	/* bad argument */
+	E_NAMETOOLONG = -8,	/* name too long */
+	E_NOTEMPTY = -9,	/* directory not empty */
+	E_BADFD = -10,	/* bad file descriptor */
+	E_MFILE = -11,	/* too many open files */
+	E_IO = -12,	/* i/o error */
+	E_BADMODE = -13,	/* file not open for that mode */
+	E_NOSPC = -14,	/* no space left */
+	E_INUSE = -15,	/* file in use */
+	E_BADPATH = -16,	/* bad path name */
+	E_TOOBIG = -17,	/* file too large */
+	E_NOCMD = -18,	/* command not found */
+	E_SYNTAX = -19,	/* syntax error */
+	E_CRYPTO = -20,	/* crypto operation failed */
+	E_LAST = -21
+};
+
+/* The message for an error code; never null. */
+const char *lux_errstr(int err);
+
+#endif

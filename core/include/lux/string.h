@@ -1,0 +1,31 @@
+/*
+ * The core's string and memory routines.  They carry a k prefix because
+ * the hosted build links the core into a process that also has a libc: the
+ * two must never resolve to each other.  Calls the compiler emits on its
+ * own (memcpy, memset, ...) go to the arch's runtime: libc on hosted, the
+ * kernel's shim on metal.
+ */
+#ifndef LUX_STRING_H
+#define LUX_STRING_H
+
+#include <lux/types.h>
+
+void *kmemcpy(void *dst, const void *src, size_t n);
+void *kmemmove(void *dst, const void *src, size_t n);
+void *kmemset(void *dst, int c, size_t n);
+int kmemcmp(const void *a, const void *b, size_t n);
+void *kmemchr(const void *p, int c, size_t n);
+size_t kstrlen(const char *s);
+size_t kstrnlen(const char *s, size_t max);
+int kstrcmp(const char *a, const char *b);
+int kstrncmp(const char *a, const char *b, size_t n);
+char *kstrchr(const char *s, int c);
+char *kstrrchr(const char *s, int c);
+/* Copy with truncation; always terminates when size > 0; returns strlen(src). */
+size_t kstrlcpy(char *dst, const char *src, size_t size);
+size_t kstrlcat(char *dst, const char *src, size_t size);
+/* Parse a decimal (or 0x hex) integer; returns 0 and sets *out, or -1. */
+int kstrtoll(const char *s, long long *out);
+void khex(char *out, const uint8_t *in, size_t n);	/* out: 2n+1 bytes */
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * File calls for kernel procs: descriptors over chans, resolved in the
+ * calling proc's namespace.  These are what the shell uses today and what
+ * system calls will wrap when user processes arrive.  Errors are negative
+ * lux_err codes.
+ */
+#ifndef LUX_SYSFILE_H
+#define LUX_SYSFILE_H
+
+#include <lux/dev.h>
+
+#define NFD 32
+
+struct fdtab {
+	struct chan *fd[NFD];
+	int ref;
+};
+
+struct fdtab *fdtab_new(void);
+void fdtab_put(struct fdtab *t);
+
+int sys_open(const char *path, int omode);
+int sys_create(const char *path, int omode, uint32_t perm);
+long sys_read(int fd, void *buf, size_t n);
+long sys_write(int fd, const void *buf, size_t n);
+int sys_seek_end(int fd);
+int sys_close(int fd);
+int sys_stat(const char *path, struct lux_dir *d);
+int sys_fstat(int fd, struct lux_dir *d);
+/* Entry i of the directory open on fd: 1 and *d, 0 at the end, or error. */
+int sys_dirent(int fd, size_t i, struct lux_dir *d);
+int sys_remove(const char *path);
+
+#endif

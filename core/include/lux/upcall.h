@@ -1,0 +1,72 @@
+/*
+ * The core's entry points for the arch: the other half of the arch
+ * contract (<lux/arch.h>), versioned with it.  An arch calls lux_main()
+ * once, then delivers events through the rest.  Upcalls other than
+ * lux_main() run with upcalls disabled and must not block: they record
+ * the event and wake whoever waits for it.
+ */
+#ifndef LUX_UPCALL_H
+#define LUX_UPCALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Capabilities an arch reports in lux_boot.caps. */
+enum {
+	/* Console input is raw bytes (a serial line): the core echoes and
+	 * edits lines.  Without it the arch delivers already-edited input
+	 * (a Linux tty in canonical mode, a pipe). */
+	LUX_CAP_CONSOLE_RAW = 1u << 0,
+	/* arch_entropy() is backed by a real source (getrandom, RDSEED,
+	 * RDRAND, EFI_RNG_PROTOCOL).  Without it the core warns loudly. */
+	LUX_CAP_ENTROPY = 1u << 1,
+	/* A person types at the console (hosted stdin is a terminal): the
+	 * shell prints prompts.  A raw console always gets them. */
+	LUX_CAP_CONSOLE_TTY = 1u << 2,
+};
+
+/* One run of usable RAM the core may own. */
+struct lux_memregion {
+	uintptr_t base;		/* page-aligned */
+	size_t len;		/* a multiple of the page size */
+};
+
+struct lux_boot {
+	uint32_t version;		/* LUX_ARCH_VERSION the arch was built with */
+	uint32_t caps;			/* LUX_CAP_* */
+	const char *arch_name;		/* "hosted", "x86_64" */
+	const char *arch_detail;	/* one line for the banner */
+	const char *entropy_source;	/* "getrandom", "RDSEED", ... */
+	const struct lux_memregion *regions;
+	size_t nregions;
+	const char *commands;		/* "cmd; cmd" to run then halt, or 0 */
+	int quiet;			/* nonzero: no banner, no self-check lines */
+};
+
+/* Boot the core.  Never returns: the machine ends in arch_halt(). */
+_Noreturn void lux_main(const struct lux_boot *boot);
+
+/* Console input: n bytes arrived.  n == 0 means end of input (EOF on
+ * hosted stdin), after which the shell halts. */
+void lux_console_input(const char *buf, size_t n);
+
+/* Bytes of console input the core can take now: a hosted arch stops
+ * reading its input while this is small, so nothing is dropped. */
+size_t lux_console_room(void);
+
+/* The one-shot timer armed with arch_timer_arm() has expired. */
+void lux_timer_expired(void);
+
+/* Connections (v1: declared; the 9P issue implements them). */
+void lux_conn_opened(int conn, const char *peer);
+void lux_conn_received(int conn, const void *buf, size_t n);
+void lux_conn_closed(int conn);
+
+/* Block transfer started with arch_blk_submit() finished. */
+void lux_blk_done(void *cookie, int err);
+
+/* Report a fatal arch-level fault (CPU exception on metal, a fatal signal
+ * on hosted) with a preformatted description; prints and halts. */
+_Noreturn void lux_panic(const char *fmt, ...);
+
+#endif

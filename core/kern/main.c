@@ -1,0 +1,103 @@
+/*
+ * lux_main: where every arch hands over.  Order matters: memory first
+ * (everything allocates), then the console, crypto (the self-check needs
+ * it), then the first proc, which checks the machine, builds the
+ * namespace and runs the shell while the boot context becomes the idle
+ * loop.
+ */
+#include <lux/cons.h>
+#include <lux/crypto.h>
+#include <lux/error.h>
+#include <lux/kern.h>
+#include <lux/ns.h>
+#include <lux/page.h>
+#include <lux/proc.h>
+#include <lux/selfcheck.h>
+#include <lux/sysfile.h>
+
+#include "../shell/shell.h"
+
+const struct lux_boot *lux_bootinfo;
+
+/* Exit status when the boot self-check fails: a broken kernel should not
+ * pretend to be a working one. */
+#define SELFCHECK_FAILED_STATUS 70
+
+static int build_namespace(struct proc *p)
+{
+	struct chan *root, *dev;
+	int err, fd;
+
+	if ((err = dev_attach(&ramfs_dev, "", &root)) < 0)
+		return err;
+	if ((p->ns = ns_new(root)) == 0 || (p->fds = fdtab_new()) == 0)
+		return E_NOMEM;
+	for (const char *const *d = (const char *const[]){ "/dev", "/tmp", 0 }; *d; d++) {
+		if ((fd = sys_create(*d, OREAD, DMDIR | 0777)) < 0)
+			return fd;
+		sys_close(fd);
+	}
+	if ((err = dev_attach(&cons_dev, "", &dev)) < 0)
+		return err;
+	err = ns_mount(p->ns, "/dev", dev);
+	chan_put(dev);
+	return err;
+}
+
+static void init(void *arg)
+{
+	const struct lux_boot *b = arg;
+	bool raw = b->caps & LUX_CAP_CONSOLE_RAW;
+	bool prompt = raw || (b->caps & LUX_CAP_CONSOLE_TTY);
+	int err;
+
+	if (selfcheck_run(b->quiet) > 0)
+		arch_halt(SELFCHECK_FAILED_STATUS);
+	if ((err = build_namespace(curproc())) < 0)
+		panic("init: cannot build the namespace: %s", lux_errstr(err));
+	sh_main(b->commands, prompt && b->commands == 0);
+}
+
+/* The arch's entropy, or, when it has none, timer jitter: weak, which is
+ * why lux_main has already warned in capitals.  Booting anyway keeps the
+ * machine usable for everything that is not a secret. */
+static int entropy(void *buf, size_t n)
+{
+	uint8_t *p = buf;
+
+	if (arch_entropy(buf, n) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t = arch_time_ns();
+		p[i] = (uint8_t)(t ^ t >> 8 ^ t >> 17 ^ i * 131);
+	}
+	return 0;
+}
+
+_Noreturn void lux_main(const struct lux_boot *b)
+{
+	size_t pages;
+
+	lux_bootinfo = b;
+	if (b->version != LUX_ARCH_VERSION)
+		panic("arch contract version %u, core wants %u", b->version, LUX_ARCH_VERSION);
+	cons_init(b->caps & LUX_CAP_CONSOLE_RAW);
+	pages = page_init(b->regions, b->nregions);
+	if (!b->quiet) {
+		kprintf("Lux9 %s (%s) %s\n", LUX_VERSION_STRING, b->arch_name, b->arch_detail);
+		kprintf("memory: %zu KiB in %zu region%s\n", pages * (PAGE_SIZE / 1024),
+		        b->nregions, b->nregions == 1 ? "" : "s");
+	}
+	if (!(b->caps & LUX_CAP_ENTROPY))
+		kprintf("WARNING: no real entropy source (%s): keys and nonces made on this "
+		        "boot are predictable. Do not trust them.\n", b->entropy_source);
+	else if (!b->quiet)
+		kprintf("entropy: %s\n", b->entropy_source);
+	if (lc_init(entropy) < 0)
+		panic("crypto: libsodium failed to initialise");
+	if (!b->quiet)
+		kprintf("crypto: %s\n", lc_version());
+	if (proc_create("init", init, (void *)b, true) == 0)
+		panic("cannot create the first proc: out of memory");
+	sched_idle_loop();
+}

@@ -1,0 +1,165 @@
+/* File calls over the current proc's namespace and fd table. */
+#include <lux/error.h>
+#include <lux/kalloc.h>
+#include <lux/kern.h>
+#include <lux/ns.h>
+#include <lux/proc.h>
+#include <lux/sysfile.h>
+
+struct fdtab *fdtab_new(void)
+{
+	struct fdtab *t = kzalloc(sizeof *t);
+
+	if (t)
+		t->ref = 1;
+	return t;
+}
+
+void fdtab_put(struct fdtab *t)
+{
+	if (t == 0 || --t->ref)
+		return;
+	for (int i = 0; i < NFD; i++)
+		chan_put(t->fd[i]);
+	kfree(t);
+}
+
+static struct chan *fd_chan(int fd)
+{
+	struct fdtab *t = curproc()->fds;
+
+	if (fd < 0 || fd >= NFD)
+		return 0;
+	return t->fd[fd];
+}
+
+static int fd_install(struct chan *c)
+{
+	struct fdtab *t = curproc()->fds;
+
+	for (int i = 0; i < NFD; i++) {
+		if (t->fd[i] == 0) {
+			t->fd[i] = c;
+			return i;
+		}
+	}
+	chan_put(c);
+	return E_MFILE;
+}
+
+static int open_as(const char *path, int what, int omode, uint32_t perm)
+{
+	struct chan *c;
+	int err = namec(curproc()->ns, path, what, omode, perm, &c);
+
+	return err < 0 ? err : fd_install(c);
+}
+
+int sys_open(const char *path, int omode)
+{
+	return open_as(path, NAMEC_OPEN, omode, 0);
+}
+
+int sys_create(const char *path, int omode, uint32_t perm)
+{
+	return open_as(path, NAMEC_CREATE, omode, perm);
+}
+
+long sys_read(int fd, void *buf, size_t n)
+{
+	struct chan *c = fd_chan(fd);
+	long r;
+
+	if (c == 0)
+		return E_BADFD;
+	if (c->mode != OREAD && c->mode != ORDWR)
+		return E_BADMODE;
+	r = c->dev->read(c, buf, n, c->offset);
+	if (r > 0)
+		c->offset += (uint64_t)r;
+	return r;
+}
+
+long sys_write(int fd, const void *buf, size_t n)
+{
+	struct chan *c = fd_chan(fd);
+	long r;
+
+	if (c == 0)
+		return E_BADFD;
+	if (c->mode != OWRITE && c->mode != ORDWR)
+		return E_BADMODE;
+	if (c->dev->write == 0)
+		return E_PERM;
+	r = c->dev->write(c, buf, n, c->offset);
+	if (r > 0)
+		c->offset += (uint64_t)r;
+	return r;
+}
+
+int sys_seek_end(int fd)
+{
+	struct chan *c = fd_chan(fd);
+	struct lux_dir d;
+	int err;
+
+	if (c == 0)
+		return E_BADFD;
+	if ((err = c->dev->stat(c, &d)) < 0)
+		return err;
+	c->offset = d.length;
+	return 0;
+}
+
+int sys_close(int fd)
+{
+	struct chan *c = fd_chan(fd);
+
+	if (c == 0)
+		return E_BADFD;
+	curproc()->fds->fd[fd] = 0;
+	chan_put(c);
+	return 0;
+}
+
+int sys_stat(const char *path, struct lux_dir *d)
+{
+	struct chan *c;
+	int err = namec(curproc()->ns, path, NAMEC_WALK, 0, 0, &c);
+
+	if (err < 0)
+		return err;
+	err = c->dev->stat(c, d);
+	chan_put(c);
+	return err;
+}
+
+int sys_fstat(int fd, struct lux_dir *d)
+{
+	struct chan *c = fd_chan(fd);
+
+	return c ? c->dev->stat(c, d) : E_BADFD;
+}
+
+int sys_dirent(int fd, size_t i, struct lux_dir *d)
+{
+	struct chan *c = fd_chan(fd);
+
+	if (c == 0)
+		return E_BADFD;
+	if (c->dev->dirent == 0)
+		return E_NOTDIR;
+	return c->dev->dirent(c, i, d);
+}
+
+int sys_remove(const char *path)
+{
+	struct chan *c;
+	int err = namec(curproc()->ns, path, NAMEC_WALK, 0, 0, &c);
+
+	if (err < 0)
+		return err;
+	err = c->dev->remove ? c->dev->remove(c) : E_PERM;
+	chan_put(c);
+	return err;
+}

@@ -1,0 +1,33 @@
+/* The one table of error messages (see <lux/error.h>). */
+#include <lux/error.h>
+
+static const char *const msgs[] = {
+	[0] = "no error",
+	[-E_NOENT] = "file does not exist",
+	[-E_EXIST] = "file already exists",
+	[-E_NOTDIR] = "not a directory",
+	[-E_ISDIR] = "is a directory",
+	[-E_NOMEM] = "out of memory",
+	[-E_PERM] = "permission denied",
+	[-E_INVAL] = "bad argument",
+	[-E_NAMETOOLONG] = "name too long",
+	[-E_NOTEMPTY] = "directory not empty",
+	[-E_BADFD] = "bad file descriptor",
+	[-E_MFILE] = "too many open files",
+	[-E_IO] = "i/o error",
+	[-E_BADMODE] = "file not open for that mode",
+	[-E_NOSPC] = "no space left",
+	[-E_INUSE] = "file in use",
+	[-E_BADPATH] = "bad path name",
+	[-E_TOOBIG] = "file too large",
+	[-E_NOCMD] = "command not found",
+	[-E_SYNTAX] = "syntax error",
+	[-E_CRYPTO] = "crypto operation failed",
+};
+
+const char *lux_errstr(int err)
+{
+	if (err > 0 || err <= E_LAST || msgs[-err] == 0)
+		return "unknown error";
+	return msgs[-err];
+}

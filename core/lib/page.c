@@ -1,0 +1,146 @@
+/*
+ * Page allocator (see <lux/page.h>).
+ *
+ * Invariants, checked where they can break:
+ *  - a page is in exactly one region, and its bit is set iff allocated;
+ *  - nfree is the number of clear bits over all regions;
+ *  - bitmap pages are allocated from their own region at init and never
+ *    freed.
+ */
+#include <lux/kern.h>
+#include <lux/page.h>
+#include <lux/string.h>
+
+#define MAXREGIONS 32
+
+struct region {
+	uintptr_t base;		/* first page */
+	size_t npages;
+	uint64_t *bitmap;	/* one bit per page, 1 = allocated */
+	size_t hint;		/* where the next search starts */
+};
+
+static struct region regions[MAXREGIONS];
+static size_t nregions;
+static size_t nfree, ntotal;
+static size_t failnext;
+
+static bool bit_get(const struct region *r, size_t i)
+{
+	return r->bitmap[i / 64] >> (i % 64) & 1;
+}
+
+static void bits_set(struct region *r, size_t i, size_t n, bool on)
+{
+	for (; n; n--, i++) {
+		if (on)
+			r->bitmap[i / 64] |= 1ULL << (i % 64);
+		else
+			r->bitmap[i / 64] &= ~(1ULL << (i % 64));
+	}
+}
+
+size_t page_init(const struct lux_memregion *rs, size_t n)
+{
+	for (size_t i = 0; i < n && nregions < MAXREGIONS; i++) {
+		uintptr_t lo = ROUNDUP(rs[i].base, PAGE_SIZE);
+		uintptr_t hi = (rs[i].base + rs[i].len) & ~(uintptr_t)(PAGE_SIZE - 1);
+		struct region *r;
+		size_t pages, mapbytes, mappages;
+
+		if (hi <= lo || lo == 0)
+			continue;
+		pages = (hi - lo) / PAGE_SIZE;
+		mapbytes = ROUNDUP(pages, 64) / 8;
+		mappages = ROUNDUP(mapbytes, PAGE_SIZE) / PAGE_SIZE;
+		if (pages <= mappages)
+			continue;
+		r = &regions[nregions++];
+		r->base = lo;
+		r->npages = pages;
+		r->bitmap = (uint64_t *)lo;
+		r->hint = mappages;
+		kmemset(r->bitmap, 0, mapbytes);
+		bits_set(r, 0, mappages, true);
+		nfree += pages - mappages;
+		ntotal += pages - mappages;
+	}
+	return nfree;
+}
+
+static void *region_alloc(struct region *r, size_t n)
+{
+	size_t run = 0;
+
+	for (size_t k = 0; k < r->npages; k++) {
+		size_t i = (r->hint + k) % r->npages;
+		if (i == 0)
+			run = 0;	/* runs do not wrap around the end */
+		if (bit_get(r, i)) {
+			run = 0;
+			continue;
+		}
+		if (++run == n) {
+			size_t first = i + 1 - n;
+			bits_set(r, first, n, true);
+			r->hint = (i + 1) % r->npages;
+			return (void *)(r->base + first * PAGE_SIZE);
+		}
+	}
+	return 0;
+}
+
+void *page_alloc(size_t n)
+{
+	arch_irqstate s;
+	void *p = 0;
+
+	if (n == 0)
+		return 0;
+	s = arch_irq_save();
+	if (failnext) {
+		failnext--;
+	} else if (n <= nfree) {
+		for (size_t i = 0; i < nregions && !p; i++)
+			p = region_alloc(&regions[i], n);
+		if (p)
+			nfree -= n;
+	}
+	arch_irq_restore(s);
+	if (p)
+		kmemset(p, 0, n * PAGE_SIZE);
+	return p;
+}
+
+void page_free(void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p;
+	arch_irqstate s;
+
+	if (p == 0)
+		return;
+	if (a % PAGE_SIZE)
+		panic("page_free: %p is not page aligned", p);
+	s = arch_irq_save();
+	for (size_t i = 0; i < nregions; i++) {
+		struct region *r = &regions[i];
+		size_t first;
+		if (a < r->base || a >= r->base + r->npages * PAGE_SIZE)
+			continue;
+		first = (a - r->base) / PAGE_SIZE;
+		if (first + n > r->npages)
+			panic("page_free: %zu pages at %p run past their region", n, p);
+		for (size_t k = 0; k < n; k++)
+			if (!bit_get(r, first + k))
+				panic("page_free: page %p freed twice", (void *)(a + k * PAGE_SIZE));
+		bits_set(r, first, n, false);
+		nfree += n;
+		arch_irq_restore(s);
+		return;
+	}
+	panic("page_free: %p is not in any region", p);
+}
+
+size_t page_free_count(void) { return nfree; }
+size_t page_total(void) { return ntotal; }
+void page_fail_next(size_t count) { failnext = count; }

@@ -1,0 +1,182 @@
+/*
+ * String and memory routines for the core (see <lux/string.h> for why
+ * they carry a k prefix).  Simple byte loops: the hot copies in the kernel
+ * are the compiler's own memcpy, which the arch provides.
+ */
+#include <lux/string.h>
+
+void *kmemcpy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+void *kmemmove(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	if (d == s || n == 0)
+		return dst;
+	if (d < s || d >= s + n)
+		return kmemcpy(dst, src, n);
+	while (n--)
+		d[n] = s[n];
+	return dst;
+}
+
+void *kmemset(void *dst, int c, size_t n)
+{
+	unsigned char *d = dst;
+
+	while (n--)
+		*d++ = (unsigned char)c;
+	return dst;
+}
+
+int kmemcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x < *y ? -1 : 1;
+	return 0;
+}
+
+void *kmemchr(const void *p, int c, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (; n; n--, s++)
+		if (*s == (unsigned char)c)
+			return (void *)s;
+	return 0;
+}
+
+size_t kstrlen(const char *s)
+{
+	const char *p = s;
+
+	while (*p)
+		p++;
+	return (size_t)(p - s);
+}
+
+size_t kstrnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+int kstrcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+int kstrncmp(const char *a, const char *b, size_t n)
+{
+	for (; n; n--, a++, b++) {
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		if (*a == 0)
+			break;
+	}
+	return 0;
+}
+
+char *kstrchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)s;
+		if (*s == 0)
+			return 0;
+	}
+}
+
+char *kstrrchr(const char *s, int c)
+{
+	const char *last = 0;
+
+	for (;; s++) {
+		if (*s == (char)c)
+			last = s;
+		if (*s == 0)
+			return (char *)last;
+	}
+}
+
+size_t kstrlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = kstrlen(src);
+
+	if (size) {
+		size_t n = len < size - 1 ? len : size - 1;
+		kmemcpy(dst, src, n);
+		dst[n] = 0;
+	}
+	return len;
+}
+
+size_t kstrlcat(char *dst, const char *src, size_t size)
+{
+	size_t d = kstrnlen(dst, size);
+
+	if (d == size)
+		return size + kstrlen(src);
+	return d + kstrlcpy(dst + d, src, size - d);
+}
+
+int kstrtoll(const char *s, long long *out)
+{
+	unsigned long long v = 0, limit;
+	unsigned base = 10;
+	int neg = 0;
+
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (*s == 0)
+		return -1;
+	limit = neg ? (unsigned long long)INT64_MAX + 1 : (unsigned long long)INT64_MAX;
+	for (; *s; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -1;
+		if (d >= base || v > (limit - d) / base)
+			return -1;	/* not a digit, or overflow */
+		v = v * base + d;
+	}
+	*out = neg ? (long long)(0 - v) : (long long)v;
+	return 0;
+}
+
+void khex(char *out, const uint8_t *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = 0;
+}

@@ -1,0 +1,146 @@
+/*
+ * The shell's loop: read a line, parse it, run each command with its
+ * output redirected if asked.  Used for `luxsim -c`, piped input, and the
+ * interactive console on both arches.
+ */
+#include <lux/cons.h>
+#include <lux/dev.h>
+#include <lux/error.h>
+#include <lux/kern.h>
+#include <lux/string.h>
+#include <lux/sysfile.h>
+
+#include "shell.h"
+
+static struct sh_line parsed;	/* one shell per kernel: keep it off the stack */
+
+void sh_write(struct sh *sh, const void *buf, size_t n)
+{
+	long r;
+
+	if (sh->outfd < 0) {
+		cons_write(buf, n);
+		return;
+	}
+	r = sys_write(sh->outfd, buf, n);
+	if (r < 0)
+		sh_errorf("write: %s\n", lux_errstr((int)r));
+}
+
+void sh_printf(struct sh *sh, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = kvsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	sh_write(sh, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+void sh_errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}
+
+static int open_redirect(const struct sh_cmd *c)
+{
+	int fd;
+
+	if (c->append) {
+		fd = sys_create(c->redir, OWRITE, 0664);
+		if (fd >= 0)
+			sys_seek_end(fd);
+	} else {
+		fd = sys_create(c->redir, OWRITE | OTRUNC, 0664);
+	}
+	return fd;
+}
+
+static int run_command(struct sh *sh, struct sh_cmd *c)
+{
+	const struct sh_builtin *b = sh_find(c->argv[0]);
+	int status;
+
+	if (b == 0) {
+		sh_errorf("%s: command not found (try 'help')\n", c->argv[0]);
+		return 127;
+	}
+	sh->outfd = -1;
+	if (c->redir) {
+		sh->outfd = open_redirect(c);
+		if (sh->outfd < 0) {
+			sh_errorf("%s: %s: %s\n", c->argv[0], c->redir, lux_errstr(sh->outfd));
+			sh->outfd = -1;
+			return 1;
+		}
+	}
+	status = b->fn(sh, c->argc, c->argv);
+	if (sh->outfd >= 0)
+		sys_close(sh->outfd);
+	sh->outfd = -1;
+	return status;
+}
+
+int sh_run_line(struct sh *sh, const char *line)
+{
+	const char *err;
+
+	if (sh_parse(line, &parsed, &err) < 0) {
+		sh_errorf("syntax error: %s\n", err);
+		return sh->status = 2;
+	}
+	for (int i = 0; i < parsed.ncmds; i++)
+		sh->status = run_command(sh, &parsed.cmds[i]);
+	return sh->status;
+}
+
+/* Read one line from the console into buf; 0 at end of input. */
+static long read_line(char *buf, size_t size)
+{
+	size_t len = 0;
+
+	while (len + 1 < size) {
+		long n = cons_read_line(buf + len, size - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (buf[len - 1] == '\n')
+			break;
+	}
+	buf[len] = 0;
+	if (len + 1 == size && buf[len - 1] != '\n') {
+		sh_errorf("line too long (more than %zu bytes): ignored\n", size - 2);
+		while (cons_read_line(buf, size - 1) > 0 && !kstrchr(buf, '\n'))
+			;	/* discard the rest of it */
+		buf[0] = 0;
+		return 1;
+	}
+	return (long)len;
+}
+
+void sh_main(const char *commands, bool prompt)
+{
+	static char line[SH_LINEMAX + 2];
+	struct sh sh = { .outfd = -1, .status = 0 };
+
+	if (commands) {
+		sh_run_line(&sh, commands);
+		arch_halt(sh.status);
+	}
+	for (;;) {
+		if (prompt)
+			cons_write("lux% ", 5);
+		if (read_line(line, sizeof line) == 0)
+			break;
+		sh_run_line(&sh, line);
+	}
+	if (prompt)
+		cons_write("\n", 1);
+	arch_halt(0);	/* end of input: like a shell, stop */
+}
