@@ -173,6 +173,10 @@ int namec(struct ns *ns, const char *path, int what, int omode, uint32_t perm,
 			}
 			if (err < 0)
 				goto out;
+			if (omode & OEXCL) {
+				err = E_EXIST;
+				goto out;
+			}
 			break;	/* exists: open it below */
 		}
 		if ((err = walk_step(ns, &st, elem)) < 0)

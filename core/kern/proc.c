@@ -108,7 +108,7 @@ static void sched(void)
 	}
 }
 
-void sched_yield(void)
+void proc_yield(void)
 {
 	arch_irqstate s = arch_irq_save();
 

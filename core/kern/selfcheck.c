@@ -98,7 +98,7 @@ static void pinger(void *arg)
 
 	for (int i = 0; i < ROUNDS; i++) {
 		pingpong.seq[pingpong.n++] = (uint16_t)me;
-		sched_yield();
+		proc_yield();
 	}
 }
 

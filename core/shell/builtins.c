@@ -159,7 +159,7 @@ static int b_mkdir(struct sh *sh, int argc, char **argv)
 	if (argc < 2)
 		return usage(argv[0]);
 	for (int i = 1; i < argc; i++) {
-		int fd = sys_create(argv[i], OREAD, DMDIR | 0775);
+		int fd = sys_create(argv[i], OREAD | OEXCL, DMDIR | 0775);
 		if (fd < 0) {
 			sh_errorf("mkdir: %s: %s\n", argv[i], lux_errstr(fd));
 			status = 1;

@@ -32,6 +32,7 @@ enum {
 	OEXEC = 3,
 	OMODE = 3,	/* mask for the four above */
 	OTRUNC = 0x10,
+	OEXCL = 0x1000,	/* create only: fail with E_EXIST if it exists */
 };
 
 struct qid {

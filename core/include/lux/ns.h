@@ -34,7 +34,7 @@ enum { NAMEC_WALK, NAMEC_OPEN, NAMEC_CREATE };
 
 /* Resolve path in ns.  WALK returns the file unopened; OPEN opens it in
  * omode; CREATE creates it with perm (or opens and truncates it when it
- * exists and omode has OTRUNC).  *out holds a new reference. */
+ * exists, truncating with OTRUNC, or failing with E_EXIST under OEXCL).  *out holds a new reference. */
 int namec(struct ns *ns, const char *path, int what, int omode, uint32_t perm,
           struct chan **out);
 

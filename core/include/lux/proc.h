@@ -60,7 +60,7 @@ _Noreturn void proc_exit(int status);
 /* Wait for a non-detached proc to exit; returns its status and frees it. */
 int proc_join(struct proc *p);
 
-void sched_yield(void);
+void proc_yield(void);
 /* Sleep on q until cond(arg) holds. */
 void sleep_on(struct waitq *q, bool (*cond)(void *), void *arg);
 /* Make every sleeper on q runnable; safe from upcalls. */
