@@ -48,41 +48,68 @@ void arch_ctx_init(arch_ctx *ctx, void *stack, size_t size, void (*entry)(void *
 
 /*
  * AddressSanitizer tracks which stack is current; switching behind its
- * back makes it misjudge the boot stack at the first noreturn call.  The
- * fiber annotations tell it, for the sanitized build only (this is arch
- * code: the core never knows).
+ * back makes it misjudge stacks at the first noreturn call and report
+ * stale redzones.  The fiber annotations tell it, in the sanitized build
+ * only (this is arch code: the core never knows).  The boot context's
+ * bounds are not given to arch_ctx_init; they are learned on the far side
+ * of the first switch away from it, where ASan's "old stack" really is
+ * the boot stack.
  */
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+
+static arch_ctx *switching_from;	/* set just before every switch */
+
+static void switch_finished(void *fake)
+{
+	const void *old_bottom;
+	size_t old_size;
+
+	__sanitizer_finish_switch_fiber(fake, &old_bottom, &old_size);
+	if (switching_from && switching_from->stack == 0) {
+		switching_from->stack = (void *)old_bottom;
+		switching_from->stack_size = old_size;
+	}
+}
 
 void arch_ctx_switch(arch_ctx *from, arch_ctx *to)
 {
 	void *fake = 0;
-	const void *old_bottom;
-	size_t old_size;
 
+	switching_from = from;
 	__sanitizer_start_switch_fiber(&fake, to->stack, to->stack_size);
 	hosted_switch(from, to);
-	/* back in `from`: learn its bounds if the arch did not set them */
-	__sanitizer_finish_switch_fiber(fake, &old_bottom, &old_size);
-	if (from->stack == 0) {
-		from->stack = (void *)old_bottom;
-		from->stack_size = old_size;
-	}
+	switch_finished(fake);
+}
+
+/* A dead proc's stack still carries the redzones of frames that never
+ * returned; clear them before the core reuses the pages. */
+void arch_ctx_destroy(arch_ctx *ctx)
+{
+	ASAN_UNPOISON_MEMORY_REGION(ctx->stack, ctx->stack_size);
 }
 #else
+static void switch_finished(void *fake)
+{
+	(void)fake;
+}
+
 void arch_ctx_switch(arch_ctx *from, arch_ctx *to)
 {
 	hosted_switch(from, to);
+}
+
+void arch_ctx_destroy(arch_ctx *ctx)
+{
+	(void)ctx;	/* nothing attached to a context here */
 }
 #endif
 
 /* First C code of every context (called from hosted_ctx_start). */
 void hosted_ctx_enter(void (*entry)(void *), void *arg)
 {
-#if defined(__SANITIZE_ADDRESS__)
-	__sanitizer_finish_switch_fiber(0, 0, 0);
-#endif
+	switch_finished(0);
 	hosted_irq_enable();	/* see arch_ctx_init in <lux/arch.h> */
 	entry(arg);
 	lux_panic("context entry %p returned", (void *)entry);

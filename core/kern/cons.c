@@ -21,7 +21,7 @@ static struct {
 	size_t linelen;
 	bool eof;
 	size_t dropped;
-	bool dropped_reported;
+	size_t dropped_reported;	/* dropped bytes already reported */
 	struct waitq readers;
 } cons;
 
@@ -123,9 +123,10 @@ long cons_read_line(char *buf, size_t n)
 		if (c == '\n')
 			break;
 	}
-	if (cons.dropped && !cons.dropped_reported) {
-		cons.dropped_reported = true;
-		kprintf("cons: input buffer full, %zu bytes dropped\n", cons.dropped);
+	if (cons.dropped > cons.dropped_reported) {
+		kprintf("cons: input buffer full, %zu bytes dropped\n",
+		        cons.dropped - cons.dropped_reported);
+		cons.dropped_reported = cons.dropped;
 	}
 	arch_irq_restore(s);
 	return (long)got;

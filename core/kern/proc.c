@@ -10,9 +10,11 @@
  */
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/ns.h>
 #include <lux/page.h>
 #include <lux/proc.h>
 #include <lux/string.h>
+#include <lux/sysfile.h>
 
 #define STACK_PAGES 8	/* 32 KiB: the shell and the crypto KATs fit well */
 
@@ -33,6 +35,9 @@ uint64_t sched_switches(void) { return nswitches; }
 static void proc_free(struct proc *p)
 {
 	list_remove(&p->all);
+	ns_put(p->ns);
+	fdtab_put(p->fds);
+	arch_ctx_destroy(&p->ctx);
 	page_free(p->stack, p->stackpages);
 	kfree(p);
 	nprocs--;
@@ -66,9 +71,13 @@ struct proc *proc_create(const char *name, void (*entry)(void *), void *arg,
 	p->entry = entry;
 	p->arg = arg;
 	p->detached = detached;
-	if (current) {
+	if (current) {	/* share the creator's namespace and files */
 		p->ns = current->ns;
 		p->fds = current->fds;
+		if (p->ns)
+			p->ns->ref++;
+		if (p->fds)
+			p->fds->ref++;
 	}
 	list_init(&p->link);
 	arch_ctx_init(&p->ctx, p->stack, STACK_PAGES * PAGE_SIZE, trampoline, p);

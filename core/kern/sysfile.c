@@ -47,11 +47,26 @@ static int fd_install(struct chan *c)
 	return E_MFILE;
 }
 
+static bool fd_free_slot(void)
+{
+	struct fdtab *t = curproc()->fds;
+
+	for (int i = 0; i < NFD; i++)
+		if (t->fd[i] == 0)
+			return true;
+	return false;
+}
+
 static int open_as(const char *path, int what, int omode, uint32_t perm)
 {
 	struct chan *c;
-	int err = namec(curproc()->ns, path, what, omode, perm, &c);
+	int err;
 
+	/* check first: a create must not leave a file behind when the open
+	 * then fails for want of a descriptor */
+	if (!fd_free_slot())
+		return E_MFILE;
+	err = namec(curproc()->ns, path, what, omode, perm, &c);
 	return err < 0 ? err : fd_install(c);
 }
 

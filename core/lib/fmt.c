@@ -68,6 +68,10 @@ static void fmt_unsigned(struct sink *s, const struct spec *sp, unsigned long lo
 		tmp[sizeof tmp - 1 - n++] = dig[v % base];
 		v /= base;
 	} while (v);
+	/* C's %#o wants a leading 0: none more if the digits or the
+	 * precision's zeros already start with one */
+	if (base == 8 && (tmp[sizeof tmp - n] == '0' || sp->prec > n))
+		prefix = "";
 	emit_number(s, sp, tmp + sizeof tmp - n, n, prefix);
 }
 
@@ -187,8 +191,14 @@ static void convert(struct sink *s, char conv, const struct spec *sp, int len, v
 	}
 	case 'u': fmt_unsigned(s, sp, arg_unsigned(ap, len), 10, 0, ""); break;
 	case 'o': fmt_unsigned(s, sp, arg_unsigned(ap, len), 8, 0, sp->alt ? "0" : ""); break;
-	case 'x': fmt_unsigned(s, sp, arg_unsigned(ap, len), 16, 0, sp->alt ? "0x" : ""); break;
-	case 'X': fmt_unsigned(s, sp, arg_unsigned(ap, len), 16, 1, sp->alt ? "0X" : ""); break;
+	case 'x':
+	case 'X': {
+		unsigned long long v = arg_unsigned(ap, len);
+		const char *alt = conv == 'X' ? "0X" : "0x";
+		/* C's %#x prefixes nonzero values only */
+		fmt_unsigned(s, sp, v, 16, conv == 'X', sp->alt && v ? alt : "");
+		break;
+	}
 	case 'p': fmt_unsigned(s, sp, (uintptr_t)va_arg(*ap, void *), 16, 0, "0x"); break;
 	case 's': fmt_string(s, sp, va_arg(*ap, const char *)); break;
 	case 'c':

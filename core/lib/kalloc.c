@@ -84,9 +84,11 @@ static struct hdr *new_slab(int c)
 static void *alloc_large(size_t n)
 {
 	size_t pages = ROUNDUP(n + HDRSIZE, PAGE_SIZE) / PAGE_SIZE;
-	struct hdr *h = page_alloc(pages);
+	struct hdr *h;
 
-	if (h == 0)
+	if (n > SIZE_MAX - HDRSIZE - PAGE_SIZE)
+		return 0;	/* the page count above wrapped */
+	if ((h = page_alloc(pages)) == 0)
 		return 0;
 	h->magic = MAGIC_LARGE;
 	h->cls = (uint32_t)pages;
@@ -166,7 +168,9 @@ void kfree(void *p)
 		page_free(h, pages);
 		return;
 	}
-	if (h->magic != MAGIC_SLAB || ((uintptr_t)p - (uintptr_t)h) % blocksize[h->cls])
+	/* a slab's blocks start after its header, at multiples of their size */
+	if (h->magic != MAGIC_SLAB || ((uintptr_t)p - (uintptr_t)h) % blocksize[h->cls] ||
+	    (uintptr_t)p - (uintptr_t)h < ROUNDUP(HDRSIZE, blocksize[h->cls]))
 		panic("kfree: %p was not allocated by kmalloc", p);
 	{
 		int c = (int)h->cls;

@@ -17,6 +17,7 @@ struct region {
 	uintptr_t base;		/* first page */
 	size_t npages;
 	uint64_t *bitmap;	/* one bit per page, 1 = allocated */
+	size_t mappages;	/* the bitmap's own pages, at the start */
 	size_t hint;		/* where the next search starts */
 };
 
@@ -59,6 +60,7 @@ size_t page_init(const struct lux_memregion *rs, size_t n)
 		r->base = lo;
 		r->npages = pages;
 		r->bitmap = (uint64_t *)lo;
+		r->mappages = mappages;
 		r->hint = mappages;
 		kmemset(r->bitmap, 0, mapbytes);
 		bits_set(r, 0, mappages, true);
@@ -72,7 +74,8 @@ static void *region_alloc(struct region *r, size_t n)
 {
 	size_t run = 0;
 
-	for (size_t k = 0; k < r->npages; k++) {
+	/* n - 1 steps past a full lap, so a run straddling the hint is seen */
+	for (size_t k = 0; k < r->npages + n - 1; k++) {
 		size_t i = (r->hint + k) % r->npages;
 		if (i == 0)
 			run = 0;	/* runs do not wrap around the end */
@@ -128,6 +131,8 @@ void page_free(void *p, size_t n)
 		if (a < r->base || a >= r->base + r->npages * PAGE_SIZE)
 			continue;
 		first = (a - r->base) / PAGE_SIZE;
+		if (first < r->mappages)
+			panic("page_free: %p is the allocator's own bitmap", p);
 		if (first + n > r->npages)
 			panic("page_free: %zu pages at %p run past their region", n, p);
 		for (size_t k = 0; k < n; k++)

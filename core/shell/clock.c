@@ -25,8 +25,9 @@ void clock_format(int64_t secs, char *buf, size_t size)
 	static const char *const wday[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-	int64_t rem = secs - days * 86400, y;
+	/* floored division, written so that INT64_MIN does not overflow */
+	int64_t days = secs / 86400 - (secs % 86400 < 0);
+	int64_t rem = secs % 86400 + (secs % 86400 < 0 ? 86400 : 0), y;
 	unsigned m, d;
 
 	civil(days, &y, &m, &d);

@@ -84,6 +84,11 @@ void arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size,
 /* Save the current context into from and resume to. */
 void arch_ctx_switch(arch_ctx *from, arch_ctx *to);
 
+/* The core is done with ctx for good (its proc exited and will never be
+ * switched to again); called before the stack is freed, so the arch can
+ * release what it attached to it (sanitizer state, guard pages). */
+void arch_ctx_destroy(arch_ctx *ctx);
+
 /* ---- Entropy ---------------------------------------------------------- */
 
 /* Fill buf with n bytes from the best entropy source the arch has.

@@ -1,0 +1,310 @@
+/*
+ * The fake arch for the unit tests (see fake_arch.h).  arch_ctx_init and
+ * arch_ctx_switch are in fake_context.c, on arch-hosted's switch_x86_64.S,
+ * so procs switch stacks for real.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <lux/arch.h>
+#include <lux/cons.h>
+#include <lux/page.h>
+#include <lux/proc.h>
+#include <lux/upcall.h>
+
+#include "fake_arch.h"
+
+/* fake_context.c calls this when a new context starts (see arch_ctx_init). */
+void hosted_irq_enable(void);
+
+/* ---- Console ---------------------------------------------------------- */
+
+static char console[FAKE_CONSOLE_SIZE + 1];
+static size_t console_len;
+size_t fake_console_lost;
+
+void arch_console_write(const char *buf, size_t n)
+{
+	size_t room = FAKE_CONSOLE_SIZE - console_len;
+	size_t take = n < room ? n : room;
+
+	memcpy(console + console_len, buf, take);
+	console_len += take;
+	console[console_len] = 0;
+	fake_console_lost += n - take;
+	if (getenv("FAKE_ARCH_ECHO"))	/* for debugging a test by hand */
+		fwrite(buf, 1, n, stderr);
+}
+
+const char *fake_console_text(void) { return console; }
+size_t fake_console_len(void) { return console_len; }
+
+void fake_console_clear(void)
+{
+	console_len = 0;
+	console[0] = 0;
+	fake_console_lost = 0;
+}
+
+/* ---- Time ------------------------------------------------------------- */
+
+uint64_t fake_time_ns;
+int64_t fake_wallclock_ns = -1;
+uint64_t fake_timer_deadline;
+unsigned fake_timer_arms;
+
+uint64_t arch_time_ns(void) { return fake_time_ns; }
+int64_t arch_wallclock_ns(void) { return fake_wallclock_ns; }
+
+void arch_timer_arm(uint64_t deadline_ns)
+{
+	fake_timer_deadline = deadline_ns;
+	fake_timer_arms++;
+}
+
+void fake_timer_fire(void)
+{
+	arch_irqstate s = arch_irq_save();
+
+	lux_timer_expired();
+	arch_irq_restore(s);
+}
+
+/* ---- Upcalls ---------------------------------------------------------- */
+
+static unsigned long irq_disabled;
+
+arch_irqstate arch_irq_save(void)
+{
+	arch_irqstate s = irq_disabled;
+
+	irq_disabled = 1;
+	return s;
+}
+
+void arch_irq_restore(arch_irqstate s) { irq_disabled = s; }
+void hosted_irq_enable(void) { irq_disabled = 0; }
+unsigned long fake_irq_disabled(void) { return irq_disabled; }
+
+/* ---- Memory ----------------------------------------------------------- */
+
+static void *blocks[64];
+static size_t nblocks;
+
+void *fake_mem(size_t bytes)
+{
+	void *p = aligned_alloc(PAGE_SIZE, ROUNDUP(bytes, PAGE_SIZE));
+
+	if (p == 0 || nblocks == sizeof blocks / sizeof blocks[0]) {
+		fprintf(stderr, "fake_mem: cannot allocate %zu bytes\n", bytes);
+		abort();
+	}
+	blocks[nblocks++] = p;	/* reachable for LeakSanitizer */
+	return p;
+}
+
+size_t fake_boot(size_t pages, bool raw)
+{
+	struct lux_memregion r = { (uintptr_t)fake_mem(pages * PAGE_SIZE), pages * PAGE_SIZE };
+
+	cons_init(raw);
+	return page_init(&r, 1);
+}
+
+/* ---- Idle and the scheduler ------------------------------------------- */
+
+bool (*fake_idle_hook)(void);
+unsigned fake_idle_calls;
+static jmp_buf idle_env;
+static bool idle_armed;
+
+void arch_idle(void)
+{
+	if (irq_disabled)
+		lux_panic("arch_idle called with upcalls disabled");
+	fake_idle_calls++;
+	if (fake_idle_hook && fake_idle_hook())
+		return;
+	if (!idle_armed)
+		lux_panic("fake arch_idle: the idle loop runs outside fake_run_in_proc");
+	idle_armed = false;
+	longjmp(idle_env, 1);
+}
+
+struct runarg {
+	void (*fn)(void *);
+	void *arg;
+	bool finished;
+};
+
+static void run_entry(void *a)
+{
+	struct runarg *r = a;
+
+	r->fn(r->arg);
+	r->finished = true;
+}
+
+/*
+ * The boot context becomes the core's idle loop, as in lux_main; when the
+ * loop has nothing to run and the hook nothing to deliver, arch_idle
+ * longjmps back here.  That jump stays on the boot stack (the idle loop
+ * runs on it), so no stack is abandoned.  The proc is detached, so the
+ * idle loop reaps it (frees its stack and struct) before it goes idle.
+ */
+bool fake_run_in_proc(void (*fn)(void *), void *arg)
+{
+	static struct runarg r;
+	static size_t before;
+	static struct proc *p;
+
+	r = (struct runarg){ fn, arg, false };
+	before = proc_count();
+	if ((p = proc_create("unit", run_entry, &r, true)) == 0)
+		return false;
+	if (setjmp(idle_env) == 0) {
+		idle_armed = true;
+		sched_idle_loop();
+	}
+	fake_idle_hook = 0;
+	if (!r.finished || proc_count() != before || curproc() != 0)
+		return false;
+	return true;
+}
+
+/* ---- Entropy, halt, and the v1 stubs ---------------------------------- */
+
+int arch_entropy(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 131 + 7);	/* deterministic: tests only */
+	return 0;
+}
+
+jmp_buf fake_halt_env;
+bool fake_halt_armed;
+int fake_halt_status;
+
+_Noreturn void arch_halt(int status)
+{
+	if (fake_halt_armed) {
+		fake_halt_armed = false;
+		fake_halt_status = status;
+		longjmp(fake_halt_env, 1);
+	}
+	fprintf(stderr, "fake arch_halt(%d) outside EXPECT_PANIC; console:\n%s\n", status,
+	        console);
+	abort();
+}
+
+int arch_conn_send(int conn, const void *buf, size_t n)
+{
+	(void)conn, (void)buf, (void)n;
+	return -1;
+}
+
+void arch_conn_close(int conn) { (void)conn; }
+
+int arch_blk_submit(int dev, int write, uint64_t offset, void *buf, size_t n, void *cookie)
+{
+	(void)dev, (void)write, (void)offset, (void)buf, (void)n, (void)cookie;
+	return -1;
+}
+
+/* ---- EXPECT_PANIC plumbing -------------------------------------------- */
+
+static int panic_pipe[2] = { -1, -1 };
+
+pid_t fake_panic_fork(void)
+{
+	pid_t pid;
+
+	if (pipe(panic_pipe) < 0) {
+		perror("fake_panic_fork: pipe");
+		abort();
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		perror("fake_panic_fork: fork");
+		abort();
+	}
+	if (pid == 0) {
+		close(panic_pipe[0]);
+		fake_console_clear();
+	} else {
+		close(panic_pipe[1]);
+	}
+	return pid;
+}
+
+/* In the child: send the console text, then exit with the halt status.
+ * _exit: no atexit handlers (LeakSanitizer, cmocka) in the child. */
+_Noreturn void fake_panic_child_exit(int status)
+{
+	const char *p = console;
+	size_t n = console_len;
+
+	while (n > 0) {
+		ssize_t w = write(panic_pipe[1], p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t)w;
+	}
+	_exit(status);
+}
+
+void fake_panic_check(pid_t pid, const char *stmt, const char *substr, const char *file,
+                      int line)
+{
+	static char text[FAKE_CONSOLE_SIZE + 1];
+	size_t len = 0;
+	ssize_t r;
+	int wstatus;
+
+	while (len < FAKE_CONSOLE_SIZE &&
+	       ((r = read(panic_pipe[0], text + len, FAKE_CONSOLE_SIZE - len)) > 0 ||
+	        (r < 0 && errno == EINTR)))
+		if (r > 0)
+			len += (size_t)r;
+	text[len] = 0;
+	close(panic_pipe[0]);
+	while (waitpid(pid, &wstatus, 0) < 0)
+		if (errno != EINTR) {
+			print_error("waitpid: %s\n", strerror(errno));
+			_fail(file, line);
+		}
+	if (!WIFEXITED(wstatus)) {
+		print_error("%s: the child died of signal %d instead of panicking\n", stmt,
+		            WTERMSIG(wstatus));
+		_fail(file, line);
+	}
+	if (WEXITSTATUS(wstatus) == FAKE_NO_PANIC) {
+		print_error("%s: returned without a panic; console:\n%s\n", stmt, text);
+		_fail(file, line);
+	}
+	if (WEXITSTATUS(wstatus) != 99) {	/* LUX_PANIC_STATUS */
+		print_error("%s: halted with status %d, want 99 (a sanitizer report?); "
+		            "console:\n%s\n", stmt, WEXITSTATUS(wstatus), text);
+		_fail(file, line);
+	}
+	if (strstr(text, "panic: ") == 0 || strstr(text, substr) == 0) {
+		print_error("%s: panic message lacks \"%s\"; console:\n%s\n", stmt, substr, text);
+		_fail(file, line);
+	}
+}
