@@ -48,17 +48,23 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 		hostcalls.exit(71);
 	}
 	hosted_timer_init(&loop);
+	if (cfg->deterministic)
+		hosted_sim_init(cfg->seed);
 	region.base = (uintptr_t)mem;
 	region.len = cfg->mem_bytes;
 	snprintf(detail, sizeof detail, "on Linux, libuv %s", uv_version_string());
 	boot.version = LUX_ARCH_VERSION;
-	boot.caps = LUX_CAP_ENTROPY | (hostcalls.isatty(0) ? LUX_CAP_CONSOLE_TTY : 0);
+	boot.caps = (hostcalls.isatty(0) ? LUX_CAP_CONSOLE_TTY : 0) |
+	            (cfg->deterministic ? LUX_CAP_DETERMINISTIC : LUX_CAP_ENTROPY);
 	boot.arch_name = "hosted";
 	boot.arch_detail = detail;
-	boot.entropy_source = "getrandom";
+	boot.entropy_source = cfg->deterministic ? "the simulation seed" : "getrandom";
 	boot.regions = &region;
 	boot.nregions = 1;
 	boot.commands = cfg->commands;
 	boot.quiet = cfg->quiet;
+	boot.scenario = cfg->scenario;
+	boot.steps = cfg->steps;
+	boot.breakflags = cfg->breakflags;
 	lux_main(&boot);
 }

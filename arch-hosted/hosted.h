@@ -11,6 +11,11 @@ struct hosted_config {
 	size_t mem_bytes;	/* RAM handed to the core */
 	const char *commands;	/* -c script, or NULL */
 	int quiet;		/* no banner or self-check lines */
+	int deterministic;	/* --seed given: virtual time, seeded entropy */
+	unsigned long long seed;
+	const char *scenario;	/* --sim NAME, or NULL */
+	unsigned long long steps;	/* --steps K (0: the scenario's default) */
+	unsigned breakflags;	/* test-only --break-invariant */
 };
 
 /* Boot the core in this process.  Does not return: the core's halt

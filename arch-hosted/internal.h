@@ -2,6 +2,8 @@
 #ifndef LUX_HOSTED_INTERNAL_H
 #define LUX_HOSTED_INTERNAL_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 uv_loop_t *hosted_loop(void);
@@ -15,5 +17,14 @@ void hosted_irq_enable(void);
 void hosted_console_poll(uv_loop_t *loop);
 int hosted_console_busy(void);
 void hosted_timer_init(uv_loop_t *loop);
+
+/* Deterministic mode (luxsim --seed): see sim.c. */
+extern int hosted_deterministic;
+void hosted_sim_init(unsigned long long seed);
+uint64_t hosted_sim_now(void);
+void hosted_sim_arm(uint64_t deadline);
+void hosted_sim_poll(void);
+void hosted_sim_idle(void);
+int hosted_sim_entropy(void *buf, size_t n);
 
 #endif

@@ -1,11 +1,11 @@
 /*
  * "Interrupts" on hosted: upcalls only ever run from libuv callbacks, and
- * those only run inside arch_idle().  The state is therefore a flag the
- * core saves and restores, and idle asserts it is called with upcalls
- * enabled, as on metal.
+ * those only run inside arch_idle() and arch_poll().  The state is
+ * therefore a flag the core saves and restores.
  */
 #include <lux/arch.h>
 #include <lux/upcall.h>
+#include <stdint.h>
 
 #include "internal.h"
 
@@ -24,14 +24,18 @@ void arch_irq_restore(arch_irqstate s)
 	disabled = s;
 }
 
+static unsigned long upcall_saved;
+
+/* Upcalls are delivered from arch_idle or arch_poll, never nested. */
 void hosted_upcall_begin(void)
 {
+	upcall_saved = disabled;
 	disabled = 1;
 }
 
 void hosted_upcall_end(void)
 {
-	disabled = 0;
+	disabled = upcall_saved;
 }
 
 void hosted_irq_enable(void)
@@ -43,8 +47,16 @@ void arch_idle(void)
 {
 	uv_loop_t *loop = hosted_loop();
 
-	if (disabled)
-		lux_panic("arch_idle called with upcalls disabled");
+	unsigned long saved = disabled;
+
+	/* Upcalls only run inside uv_run below, so enabling them for its
+	 * duration is the atomic "enable and wait" the contract asks for. */
+	disabled = 0;
+	if (hosted_deterministic) {
+		hosted_sim_idle();
+		disabled = saved;
+		return;
+	}
 	hosted_console_poll(loop);
 	/* With no read in flight and no timer armed, the loop has nothing to
 	 * wait for: a kernel with nothing runnable and no input will never
@@ -52,4 +64,27 @@ void arch_idle(void)
 	if (!uv_loop_alive(loop))
 		lux_panic("idle with nothing to wait for (no input, no timers)");
 	uv_run(loop, UV_RUN_ONCE);
+	disabled = saved;
+}
+
+/* Called at every preemption point: run the loop without waiting, but at
+ * most once a millisecond, so a busy proc pays a clock read per point and
+ * an epoll_wait per millisecond. */
+void arch_poll(void)
+{
+	static uint64_t next;
+	uint64_t now;
+
+	if (disabled)
+		return;	/* a preemption point inside a critical section */
+	if (hosted_deterministic) {
+		hosted_sim_poll();
+		return;
+	}
+	now = arch_time_ns();
+	if (now < next)
+		return;
+	next = now + 1000000;
+	hosted_console_poll(hosted_loop());
+	uv_run(hosted_loop(), UV_RUN_NOWAIT);
 }

@@ -3,10 +3,13 @@
  * command line; arch-hosted implements the machine and core/ is the
  * kernel, the same sources the x86_64 image is built from.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../arch-hosted/hosted.h"
 
@@ -26,6 +29,18 @@ static void usage(FILE *f, const char *argv0)
 	        "  -c 'CMD; CMD'    run the commands in the kernel's shell, then halt with the\n"
 	        "                   status of the last one (implies --quiet unless --verbose)\n"
 	        "  -m, --mem MIB    memory given to the kernel, in MiB (default %d, %d..%d)\n"
+	        "  --seed N         deterministic run: virtual time, entropy and every\n"
+	        "                   scheduling choice come from N; prints 'trace <hash>' at\n"
+	        "                   halt (same seed + same input = same hash)\n"
+	        "  --sim NAME       run simulation scenario NAME instead of the shell, checking\n"
+	        "                   invariants after every step (needs --seed or --seeds);\n"
+	        "                   --sim list shows the scenarios\n"
+	        "  --steps K        scenario steps (default: the scenario's own)\n"
+	        "  --seeds A..B     run the scenario once per seed from A to B, each in its own\n"
+	        "                   process; report the seeds that fail and how to replay them\n"
+	        "  --break-invariant WHAT\n"
+	        "                   test only: make the scenario break an invariant on purpose\n"
+	        "                   (leak-page, leak-proc, skip-unlock) to prove the checker\n"
 	        "  -q, --quiet      no banner and no self-check lines (failures still print)\n"
 	        "  -v, --verbose    banner and self-check lines even with -c\n"
 	        "  -V, --version    print the version and exit\n"
@@ -33,8 +48,88 @@ static void usage(FILE *f, const char *argv0)
 	        "\n"
 	        "exit status: the kernel's halt status (halt N), 0 at end of input,\n"
 	        "70 if the boot self-check failed, 99 after a kernel panic, 64 for a bad\n"
-	        "command line.\n",
+	        "command line; a scenario: 0 if every invariant held, 3 if one broke.\n"
+	        "docs/simulation.md explains how to reproduce a failure from its seed.\n",
 	        argv0, DEFAULT_MEM_MIB, MIN_MEM_MIB, MAX_MEM_MIB);
+}
+
+static int parse_u64(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (*s == 0 || *s == '-')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned flag;
+} breaks[] = {
+	{ "leak-page", 1 },
+	{ "leak-proc", 2 },
+	{ "skip-unlock", 4 },
+};
+
+/* --seeds A..B: run this program once per seed, each in its own process
+ * (a kernel's state is per process), and report the failures. */
+static int sweep(int argc, char **argv, unsigned long long a, unsigned long long b)
+{
+	unsigned long long failed = 0, first_fail = 0;
+	char seedarg[40];
+	char **args = calloc((size_t)argc + 3, sizeof *args);
+
+	if (args == NULL) {
+		perror("luxsim");
+		return 71;
+	}
+	for (unsigned long long seed = a; seed <= b; seed++) {
+		int status, n = 0;
+		pid_t pid;
+
+		/* the same command line without --seeds, plus one seed */
+		args[n++] = argv[0];
+		for (int i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--seeds") == 0) {
+				i++;
+				continue;
+			}
+			if (strncmp(argv[i], "--seeds=", 8) == 0)
+				continue;
+			args[n++] = argv[i];
+		}
+		snprintf(seedarg, sizeof seedarg, "--seed=%llu", seed);
+		args[n++] = seedarg;
+		args[n++] = "--sweep-child";
+		args[n] = NULL;
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0) {
+			perror("luxsim: fork");
+			return 71;
+		}
+		if (pid == 0) {
+			execv("/proc/self/exe", args);
+			perror("luxsim: exec");
+			_exit(71);
+		}
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			if (failed++ == 0)
+				first_fail = seed;
+			printf("seed %llu: FAILED (%s %d)\n", seed,
+			       WIFEXITED(status) ? "exit status" : "signal",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		}
+	}
+	free(args);
+	printf("sweep: %llu seeds (%llu..%llu), %llu failed\n", b - a + 1, a, b, failed);
+	if (failed)
+		printf("replay the first failure: add --seed %llu instead of --seeds\n", first_fail);
+	return failed ? 3 : 0;
 }
 
 int main(int argc, char **argv)
@@ -45,10 +140,17 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, 'V' },
 		{ "help", no_argument, 0, 'h' },
+		{ "seed", required_argument, 0, 'S' },
+		{ "sim", required_argument, 0, 'N' },
+		{ "steps", required_argument, 0, 'K' },
+		{ "seeds", required_argument, 0, 'R' },
+		{ "break-invariant", required_argument, 0, 'B' },
+		{ "sweep-child", no_argument, 0, 'C' },
 		{ 0, 0, 0, 0 },
 	};
 	struct hosted_config cfg = { .mem_bytes = (size_t)DEFAULT_MEM_MIB << 20 };
-	int c, quiet = 0, verbose = 0;
+	int c, quiet = 0, verbose = 0, sweeping = 0, child = 0;
+	unsigned long long sweep_a = 0, sweep_b = 0;
 	char *end;
 	long mib;
 
@@ -78,6 +180,54 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout, argv[0]);
 			return 0;
+		case 'S':
+			if (parse_u64(optarg, &cfg.seed) < 0) {
+				fprintf(stderr, "luxsim: --seed wants a non-negative whole number, not '%s'\n", optarg);
+				return 64;
+			}
+			cfg.deterministic = 1;
+			break;
+		case 'N':
+			cfg.scenario = optarg;
+			break;
+		case 'K':
+			if (parse_u64(optarg, &cfg.steps) < 0 || cfg.steps == 0) {
+				fprintf(stderr, "luxsim: --steps wants a positive whole number, not '%s'\n", optarg);
+				return 64;
+			}
+			break;
+		case 'R': {
+			const char *dots = strstr(optarg, "..");
+			char first[32];
+			size_t len = dots ? (size_t)(dots - optarg) : 0;
+			if (dots == NULL || len == 0 || len >= sizeof first) {
+				fprintf(stderr, "luxsim: --seeds wants a range A..B, not '%s'\n", optarg);
+				return 64;
+			}
+			memcpy(first, optarg, len);
+			first[len] = 0;
+			if (parse_u64(first, &sweep_a) < 0 || parse_u64(dots + 2, &sweep_b) < 0 || sweep_b < sweep_a) {
+				fprintf(stderr, "luxsim: --seeds wants a range A..B of whole numbers with A <= B, not '%s'\n", optarg);
+				return 64;
+			}
+			sweeping = 1;
+			break;
+		}
+		case 'B': {
+			size_t i, n = sizeof breaks / sizeof breaks[0];
+			for (i = 0; i < n; i++)
+				if (strcmp(breaks[i].name, optarg) == 0)
+					break;
+			if (i == n) {
+				fprintf(stderr, "luxsim: --break-invariant: '%s' is not one of leak-page, leak-proc, skip-unlock\n", optarg);
+				return 64;
+			}
+			cfg.breakflags |= breaks[i].flag;
+			break;
+		}
+		case 'C':
+			child = 1;
+			break;
 		default:
 			usage(stderr, argv[0]);
 			return 64;
@@ -87,6 +237,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "luxsim: unexpected argument '%s' (commands go in -c '...')\n", argv[optind]);
 		return 64;
 	}
-	cfg.quiet = verbose ? 0 : quiet || cfg.commands != NULL;
+	if (sweeping) {
+		if (cfg.scenario == NULL) {
+			fprintf(stderr, "luxsim: --seeds sweeps a scenario: add --sim NAME\n");
+			return 64;
+		}
+		return sweep(argc, argv, sweep_a, sweep_b);
+	}
+	if (cfg.scenario && !cfg.deterministic && strcmp(cfg.scenario, "list") != 0) {
+		fprintf(stderr, "luxsim: --sim needs --seed N (or --seeds A..B) so a failure can be replayed\n");
+		return 64;
+	}
+	if (cfg.scenario && cfg.commands) {
+		fprintf(stderr, "luxsim: --sim and -c do not mix: a scenario replaces the shell\n");
+		return 64;
+	}
+	cfg.quiet = verbose ? 0 : quiet || child || cfg.commands != NULL || cfg.scenario != NULL;
 	hosted_boot(&cfg);
 }

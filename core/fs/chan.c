@@ -34,7 +34,7 @@ void chan_put(struct chan *c)
 	if (c == 0)
 		return;
 	kassert(c->ref > 0);
-	if (--c->ref)
+	if (__atomic_sub_fetch(&c->ref, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	if (c->dev->close)
 		c->dev->close(c);

@@ -7,6 +7,7 @@
  */
 #include <lux/error.h>
 #include <lux/kalloc.h>
+#include <lux/fmt.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
 #include <lux/string.h>
@@ -26,7 +27,7 @@ struct ns *ns_new(struct chan *root)
 
 void ns_put(struct ns *ns)
 {
-	if (ns == 0 || --ns->ref)
+	if (ns == 0 || __atomic_sub_fetch(&ns->ref, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	for (size_t i = 0; i < ns->nmount; i++) {
 		chan_put(ns->mounts[i].from);
@@ -208,6 +209,8 @@ int ns_mount(struct ns *ns, const char *path, struct chan *to)
 
 	if (ns->nmount == NS_MAXMOUNT)
 		return E_NOSPC;
+	if (kstrnlen(path, NS_PATHMAX) == NS_PATHMAX)
+		return E_NAMETOOLONG;
 	err = namec(ns, path, NAMEC_WALK, 0, 0, &from);
 	if (err < 0)
 		return err;
@@ -215,9 +218,23 @@ int ns_mount(struct ns *ns, const char *path, struct chan *to)
 		chan_put(from);
 		return E_NOTDIR;
 	}
-	to->ref++;
+	__atomic_add_fetch(&to->ref, 1, __ATOMIC_ACQ_REL);
+	/* fill the slot, then publish it: namec reads the table unlocked */
 	ns->mounts[ns->nmount].from = from;
 	ns->mounts[ns->nmount].to = to;
-	ns->nmount++;
+	kstrlcpy(ns->mounts[ns->nmount].path, path, NS_PATHMAX);
+	__atomic_store_n(&ns->nmount, ns->nmount + 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+size_t ns_format(const struct ns *ns, char *buf, size_t size)
+{
+	size_t n = (size_t)ksnprintf(buf, size, "bind #%s /\n", ns->root->dev->name);
+	size_t count = __atomic_load_n(&ns->nmount, __ATOMIC_ACQUIRE);
+
+	for (size_t i = 0; i < count; i++)
+		n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0,
+		                       "mount #%s %s\n", ns->mounts[i].to->dev->name,
+		                       ns->mounts[i].path);
+	return n;
 }

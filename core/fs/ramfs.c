@@ -11,6 +11,7 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/list.h>
+#include <lux/lock.h>
 #include <lux/string.h>
 
 #define RAMFS_MAXFILE (64u << 20)	/* 64 MiB: one file may not eat the machine */
@@ -62,7 +63,7 @@ static void node_put(struct rnode *n)
 	kfree(n);
 }
 
-static int ramfs_attach(struct chan *c, const char *spec)
+static int do_attach(struct chan *c, const char *spec)
 {
 	struct rnode *root;
 
@@ -77,7 +78,7 @@ static int ramfs_attach(struct chan *c, const char *spec)
 	return 0;
 }
 
-static void ramfs_clone(struct chan *from, struct chan *to)
+static void do_clone(struct chan *from, struct chan *to)
 {
 	USED(from);
 	((struct rnode *)to->aux)->ref++;
@@ -95,7 +96,7 @@ static struct rnode *lookup(struct rnode *dir, const char *name)
 	return 0;
 }
 
-static int ramfs_walk(struct chan *c, const char *name)
+static int do_walk(struct chan *c, const char *name)
 {
 	struct rnode *dir = c->aux, *n;
 
@@ -120,7 +121,7 @@ static void fill_dir(const struct rnode *n, struct lux_dir *d)
 	kstrlcpy(d->name, n->name, sizeof d->name);
 }
 
-static int ramfs_stat(struct chan *c, struct lux_dir *d)
+static int do_stat(struct chan *c, struct lux_dir *d)
 {
 	fill_dir(c->aux, d);
 	return 0;
@@ -132,7 +133,7 @@ static void touch(struct rnode *n)
 	n->mtime = now_s();
 }
 
-static int ramfs_open(struct chan *c, int mode)
+static int do_open(struct chan *c, int mode)
 {
 	struct rnode *n = c->aux;
 
@@ -145,7 +146,7 @@ static int ramfs_open(struct chan *c, int mode)
 	return 0;
 }
 
-static int ramfs_create(struct chan *c, const char *name, int mode, uint32_t perm)
+static int do_create(struct chan *c, const char *name, int mode, uint32_t perm)
 {
 	struct rnode *dir = c->aux, *n;
 
@@ -170,7 +171,7 @@ static int ramfs_create(struct chan *c, const char *name, int mode, uint32_t per
 	return 0;
 }
 
-static long ramfs_read(struct chan *c, void *buf, size_t count, uint64_t off)
+static long do_read(struct chan *c, void *buf, size_t count, uint64_t off)
 {
 	struct rnode *n = c->aux;
 
@@ -209,7 +210,7 @@ static int reserve(struct rnode *n, size_t need)
 	return 0;
 }
 
-static long ramfs_write(struct chan *c, const void *buf, size_t count, uint64_t off)
+static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off)
 {
 	struct rnode *n = c->aux;
 	int err;
@@ -229,7 +230,7 @@ static long ramfs_write(struct chan *c, const void *buf, size_t count, uint64_t 
 	return (long)count;
 }
 
-static int ramfs_dirent(struct chan *c, size_t i, struct lux_dir *d)
+static int do_dirent(struct chan *c, size_t i, struct lux_dir *d)
 {
 	struct rnode *dir = c->aux;
 	struct list *l;
@@ -245,12 +246,12 @@ static int ramfs_dirent(struct chan *c, size_t i, struct lux_dir *d)
 	return 0;
 }
 
-static void ramfs_close(struct chan *c)
+static void do_close(struct chan *c)
 {
 	node_put(c->aux);
 }
 
-static int ramfs_remove(struct chan *c)
+static int do_remove(struct chan *c)
 {
 	struct rnode *n = c->aux, *dir = n->parent;
 
@@ -268,6 +269,38 @@ static int ramfs_remove(struct chan *c)
 	node_put(n);	/* the tree's reference; chans keep theirs */
 	return 0;
 }
+
+/*
+ * One lock for every ramfs tree: procs preempt each other, and a tree
+ * operation (a walk, a multi-field update, a remove) must not be seen
+ * half done.  Each entry point below takes it around the work above.
+ */
+static struct qlock lock = QLOCK_INIT(lock, "ramfs");
+
+#define LOCKED(expr) do { qlock(&lock); r = (expr); qunlock(&lock); } while (0)
+
+static int ramfs_attach(struct chan *c, const char *spec)
+{ int r; LOCKED(do_attach(c, spec)); return r; }
+static void ramfs_clone(struct chan *from, struct chan *to)
+{ qlock(&lock); do_clone(from, to); qunlock(&lock); }
+static int ramfs_walk(struct chan *c, const char *name)
+{ int r; LOCKED(do_walk(c, name)); return r; }
+static int ramfs_stat(struct chan *c, struct lux_dir *d)
+{ int r; LOCKED(do_stat(c, d)); return r; }
+static int ramfs_open(struct chan *c, int mode)
+{ int r; LOCKED(do_open(c, mode)); return r; }
+static int ramfs_create(struct chan *c, const char *name, int mode, uint32_t perm)
+{ int r; LOCKED(do_create(c, name, mode, perm)); return r; }
+static long ramfs_read(struct chan *c, void *buf, size_t n, uint64_t off)
+{ long r; LOCKED(do_read(c, buf, n, off)); return r; }
+static long ramfs_write(struct chan *c, const void *buf, size_t n, uint64_t off)
+{ long r; LOCKED(do_write(c, buf, n, off)); return r; }
+static int ramfs_dirent(struct chan *c, size_t i, struct lux_dir *d)
+{ int r; LOCKED(do_dirent(c, i, d)); return r; }
+static void ramfs_close(struct chan *c)
+{ qlock(&lock); do_close(c); qunlock(&lock); }
+static int ramfs_remove(struct chan *c)
+{ int r; LOCKED(do_remove(c)); return r; }
 
 const struct dev ramfs_dev = {
 	.name = "ramfs",

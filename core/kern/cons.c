@@ -112,8 +112,10 @@ long cons_read_line(char *buf, size_t n)
 {
 	arch_irqstate s;
 	size_t got = 0;
+	int err = sleep_on(&cons.readers, readable, 0);
 
-	sleep_on(&cons.readers, readable, 0);
+	if (err < 0)
+		return err;
 	s = arch_irq_save();
 	while (got < n && cons.count) {
 		char c = cons.ready[cons.head];

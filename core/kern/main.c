@@ -12,6 +12,7 @@
 #include <lux/ns.h>
 #include <lux/page.h>
 #include <lux/proc.h>
+#include <lux/rand.h>
 #include <lux/selfcheck.h>
 #include <lux/sysfile.h>
 
@@ -23,25 +24,35 @@ const struct lux_boot *lux_bootinfo;
  * pretend to be a working one. */
 #define SELFCHECK_FAILED_STATUS 70
 
+static int mount_dev(struct ns *ns, const struct dev *d, const char *path)
+{
+	struct chan *c;
+	int err = dev_attach(d, "", &c);
+
+	if (err < 0)
+		return err;
+	err = ns_mount(ns, path, c);
+	chan_put(c);
+	return err;
+}
+
 static int build_namespace(struct proc *p)
 {
-	struct chan *root, *dev;
+	struct chan *root;
 	int err, fd;
 
 	if ((err = dev_attach(&ramfs_dev, "", &root)) < 0)
 		return err;
 	if ((p->ns = ns_new(root)) == 0 || (p->fds = fdtab_new()) == 0)
 		return E_NOMEM;
-	for (const char *const *d = (const char *const[]){ "/dev", "/tmp", 0 }; *d; d++) {
+	for (const char *const *d = (const char *const[]){ "/dev", "/proc", "/tmp", 0 }; *d; d++) {
 		if ((fd = sys_create(*d, OREAD, DMDIR | 0777)) < 0)
 			return fd;
 		sys_close(fd);
 	}
-	if ((err = dev_attach(&cons_dev, "", &dev)) < 0)
+	if ((err = mount_dev(p->ns, &cons_dev, "/dev")) < 0)
 		return err;
-	err = ns_mount(p->ns, "/dev", dev);
-	chan_put(dev);
-	return err;
+	return mount_dev(p->ns, &proc_dev, "/proc");
 }
 
 static void init(void *arg)
@@ -52,7 +63,7 @@ static void init(void *arg)
 	int err;
 
 	if (selfcheck_run(b->quiet) > 0)
-		arch_halt(SELFCHECK_FAILED_STATUS);
+		lux_halt(SELFCHECK_FAILED_STATUS);
 	if ((err = build_namespace(curproc())) < 0)
 		panic("init: cannot build the namespace: %s", lux_errstr(err));
 	sh_main(b->commands, prompt && b->commands == 0);
@@ -72,6 +83,14 @@ static int entropy(void *buf, size_t n)
 		p[i] = (uint8_t)(t ^ t >> 8 ^ t >> 17 ^ i * 131);
 	}
 	return 0;
+}
+
+static uint64_t seed_from_entropy(void)
+{
+	uint64_t seed;
+
+	entropy(&seed, sizeof seed);
+	return seed;
 }
 
 _Noreturn void lux_main(const struct lux_boot *b)
@@ -97,7 +116,8 @@ _Noreturn void lux_main(const struct lux_boot *b)
 		panic("crypto: libsodium failed to initialise");
 	if (!b->quiet)
 		kprintf("crypto: %s\n", lc_version());
-	if (proc_create("init", init, (void *)b, true) == 0)
+	krand_seed(seed_from_entropy());
+	if (proc_create("init", PRIO_NORMAL, init, (void *)b, PROC_DETACHED) == 0)
 		panic("cannot create the first proc: out of memory");
 	sched_idle_loop();
 }

@@ -1,24 +1,31 @@
 /*
- * Procs and the cooperative scheduler (see <lux/proc.h>).
+ * Procs and the preemptive priority scheduler (see <lux/proc.h>).
  *
- * Invariants, checked at the top of sched() (xv6 style):
- *  - upcalls are disabled across a switch, so the run queue and the
+ * Invariants, checked at the top of sched() (xv6 style) and by
+ * sched_check() in tests and simulations:
+ *  - upcalls are disabled across a switch, so the run queues and the
  *    sleepers are only touched by one context at a time;
- *  - the proc switching away is not RUNNING any more (it is READY on the
- *    run queue, SLEEPING on a wait queue, or DEAD);
- *  - a READY proc is on the run queue exactly once.
+ *  - the proc switching away is not RUNNING any more (it is READY on a run
+ *    queue, SLEEPING on a wait queue, or DEAD);
+ *  - a READY proc is on the run queue of its priority exactly once, and
+ *    nready counts them;
+ *  - a proc never exits or sleeps interruptibly holding a sleeping lock.
  */
+#include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
 #include <lux/page.h>
 #include <lux/proc.h>
+#include <lux/rand.h>
 #include <lux/string.h>
 #include <lux/sysfile.h>
+#include <lux/timer.h>
 
 #define STACK_PAGES 8	/* 32 KiB: the shell and the crypto KATs fit well */
 
-static struct list runq = LIST_INIT(runq);
+static struct list runq[NPRIO];
+static size_t nready;
 static struct list allprocs = LIST_INIT(allprocs);
 static struct list dead = LIST_INIT(dead);	/* detached, waiting to be freed */
 static struct proc *current;
@@ -26,11 +33,129 @@ static arch_ctx idlectx;
 static int nextpid = 1;
 static size_t nprocs;
 static uint64_t nswitches;
+static bool need_resched;
+static struct ktimer slicetimer;
+static uint64_t trace = 0xcbf29ce484222325ull;	/* FNV-1a offset basis */
 
 void waitq_init(struct waitq *q) { list_init(&q->sleepers); }
 struct proc *curproc(void) { return current; }
 size_t proc_count(void) { return nprocs; }
 uint64_t sched_switches(void) { return nswitches; }
+uint64_t sched_trace_hash(void) { return trace; }
+
+void sched_trace(uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8) {
+		trace ^= v & 0xff;
+		trace *= 0x100000001b3ull;	/* FNV-1a prime */
+	}
+}
+
+static bool deterministic(void)
+{
+	return lux_bootinfo && (lux_bootinfo->caps & LUX_CAP_DETERMINISTIC);
+}
+
+static void runq_init(void)
+{
+	static bool done;
+
+	if (!done) {
+		for (int i = 0; i < NPRIO; i++)
+			list_init(&runq[i]);
+		done = true;
+	}
+}
+
+static int highest_ready(void)
+{
+	for (int i = NPRIO - 1; i >= 0; i--)
+		if (!list_empty(&runq[i]))
+			return i;
+	return -1;
+}
+
+/* Put p on its run queue; upcalls disabled.  A proc of higher priority
+ * than the running one asks for a preemption. */
+static void make_ready(struct proc *p)
+{
+	p->state = PROC_READY;
+	list_push_back(&runq[p->prio], &p->link);
+	nready++;
+	if (current && p->prio > current->prio)
+		need_resched = true;
+}
+
+static struct proc *take_ready(void)
+{
+	int prio = highest_ready();
+	struct list *l;
+
+	if (prio < 0)
+		return 0;
+	l = list_pop_front(&runq[prio]);
+	nready--;
+	return list_entry(l, struct proc, link);
+}
+
+static void slice_expired(void *arg)
+{
+	USED(arg);
+	need_resched = true;
+	sched_trace(0x51ce);
+}
+
+/* A time slice: fixed, or jittered from the seeded generator in a
+ * deterministic run so different seeds interleave differently. */
+static uint64_t slice_len(void)
+{
+	if (deterministic())
+		return SLICE_NS / 2 + krand_below(SLICE_NS);
+	return SLICE_NS;
+}
+
+/* Account the outgoing proc and give the CPU to next (or to idle). */
+static void switch_to(struct proc *prev, struct proc *next)
+{
+	uint64_t now = arch_time_ns();
+
+	if (prev)
+		prev->cpu_ns += now - prev->run_start;
+	nswitches++;
+	need_resched = false;
+	current = next;
+	if (next) {
+		next->state = PROC_RUNNING;
+		next->run_start = now;
+		next->dispatches++;
+		sched_trace((uint64_t)next->pid);
+		if (deterministic())
+			sched_trace(now);
+		ktimer_start(&slicetimer, now + slice_len(), slice_expired, 0);
+	} else {
+		ktimer_cancel(&slicetimer);
+	}
+	arch_ctx_switch(prev ? &prev->ctx : &idlectx, next ? &next->ctx : &idlectx);
+}
+
+/* Give the CPU to the best ready proc, or to the idle loop.  Called with
+ * upcalls disabled by a proc that has already left the RUNNING state. */
+static void sched(void)
+{
+	struct proc *prev = current, *next;
+
+	kassert(prev != 0);
+	kassert(prev->state != PROC_RUNNING);
+	kassert(prev->state != PROC_DEAD || prev->nlocks == 0);
+	next = take_ready();
+	if (next == prev) {
+		prev->state = PROC_RUNNING;
+		need_resched = false;
+		return;
+	}
+	switch_to(prev, next);
+	/* back: someone switched to us */
+}
 
 static void proc_free(struct proc *p)
 {
@@ -53,8 +178,8 @@ static void trampoline(void *arg)
 	proc_exit(0);
 }
 
-struct proc *proc_create(const char *name, void (*entry)(void *), void *arg,
-                         bool detached)
+struct proc *proc_create(const char *name, int prio, void (*entry)(void *),
+                         void *arg, int flags)
 {
 	struct proc *p = kzalloc(sizeof *p);
 	arch_irqstate s;
@@ -68,106 +193,192 @@ struct proc *proc_create(const char *name, void (*entry)(void *), void *arg,
 	}
 	p->stackpages = STACK_PAGES;
 	kstrlcpy(p->name, name, sizeof p->name);
+	p->prio = prio < 0 ? 0 : prio >= NPRIO ? NPRIO - 1 : prio;
 	p->entry = entry;
 	p->arg = arg;
-	p->detached = detached;
-	if (current) {	/* share the creator's namespace and files */
+	p->detached = flags & PROC_DETACHED;
+	list_init(&p->link);
+	list_init(&p->children);
+	list_init(&p->sibling);
+	waitq_init(&p->childexit);
+	kstrlcpy(p->cred.user, "eve", sizeof p->cred.user);
+	arch_ctx_init(&p->ctx, p->stack, STACK_PAGES * PAGE_SIZE, trampoline, p);
+	s = arch_irq_save();
+	runq_init();
+	if (current) {	/* share the creator's namespace, files and identity */
 		p->ns = current->ns;
 		p->fds = current->fds;
 		if (p->ns)
-			p->ns->ref++;
+			__atomic_add_fetch(&p->ns->ref, 1, __ATOMIC_ACQ_REL);
 		if (p->fds)
-			p->fds->ref++;
+			__atomic_add_fetch(&p->fds->ref, 1, __ATOMIC_ACQ_REL);
+		p->cred = current->cred;
+		if (!p->detached) {
+			p->parent = current;
+			list_push_back(&current->children, &p->sibling);
+		}
 	}
-	list_init(&p->link);
-	arch_ctx_init(&p->ctx, p->stack, STACK_PAGES * PAGE_SIZE, trampoline, p);
-	s = arch_irq_save();
 	p->pid = nextpid++;
-	p->state = PROC_READY;
 	list_push_back(&allprocs, &p->all);
-	list_push_back(&runq, &p->link);
 	nprocs++;
+	make_ready(p);
 	arch_irq_restore(s);
 	return p;
-}
-
-/* Give the CPU to the next ready proc, or to the idle loop.  Called with
- * upcalls disabled by a proc that has already left the RUNNING state. */
-static void sched(void)
-{
-	struct proc *prev = current, *next;
-	struct list *l;
-
-	kassert(prev != 0);
-	kassert(prev->state != PROC_RUNNING);
-	l = list_pop_front(&runq);
-	next = l ? list_entry(l, struct proc, link) : 0;
-	if (next == prev) {
-		prev->state = PROC_RUNNING;
-		return;
-	}
-	nswitches++;
-	current = next;
-	if (next) {
-		kassert(next->state == PROC_READY);
-		next->state = PROC_RUNNING;
-		arch_ctx_switch(&prev->ctx, &next->ctx);
-	} else {
-		arch_ctx_switch(&prev->ctx, &idlectx);
-	}
 }
 
 void proc_yield(void)
 {
 	arch_irqstate s = arch_irq_save();
 
-	current->state = PROC_READY;
-	list_push_back(&runq, &current->link);
+	make_ready(current);
 	sched();
 	arch_irq_restore(s);
 }
 
-void sleep_on(struct waitq *q, bool (*cond)(void *), void *arg)
+void lux_preempt(void)
+{
+	int best;
+
+	if (current == 0 || !need_resched || current->preempt_off)
+		return;
+	need_resched = false;
+	best = highest_ready();
+	if (best < current->prio) {
+		/* nothing as important is waiting: a new slice, same proc */
+		ktimer_start(&slicetimer, arch_time_ns() + slice_len(), slice_expired, 0);
+		return;
+	}
+	make_ready(current);
+	sched();
+}
+
+int preempt_point(void)
+{
+	arch_irqstate s;
+
+	arch_poll();
+	if (current == 0)
+		return 0;
+	s = arch_irq_save();
+	lux_preempt();
+	arch_irq_restore(s);
+	return current->killed ? E_INTR : 0;
+}
+
+static int sleep_common(struct waitq *q, bool (*cond)(void *), void *arg, bool intr)
 {
 	arch_irqstate s = arch_irq_save();
+	int err = 0;
 
 	kassert(current != 0);
 	while (!cond(arg)) {
+		if (intr && current->killed) {
+			err = E_INTR;
+			break;
+		}
+		if (intr && current->nlocks)
+			panic("proc %d (%s): interruptible sleep holding %d lock(s)",
+			      current->pid, current->name, current->nlocks);
 		current->state = PROC_SLEEPING;
 		current->waiting = q;
+		current->interruptible = intr;
 		list_push_back(&q->sleepers, &current->link);
 		sched();
 	}
 	arch_irq_restore(s);
+	return err;
 }
 
+int sleep_on(struct waitq *q, bool (*cond)(void *), void *arg)
+{
+	return sleep_common(q, cond, arg, true);
+}
+
+void sleep_on_unint(struct waitq *q, bool (*cond)(void *), void *arg)
+{
+	sleep_common(q, cond, arg, false);
+}
+
+static void unsleep(struct proc *p)
+{
+	kassert(p->state == PROC_SLEEPING);
+	list_remove(&p->link);
+	p->waiting = 0;
+	p->interruptible = false;
+	make_ready(p);
+}
+
+/* Wake everyone on q.  The order they join the run queue is a choice
+ * among equals, so it comes from the seeded generator. */
 void wakeup(struct waitq *q)
 {
 	arch_irqstate s = arch_irq_save();
-	struct list *l;
+	size_t n = list_length(&q->sleepers);
 
-	while ((l = list_pop_front(&q->sleepers)) != 0) {
-		struct proc *p = list_entry(l, struct proc, link);
-		kassert(p->state == PROC_SLEEPING);
-		p->state = PROC_READY;
-		p->waiting = 0;
-		list_push_back(&runq, &p->link);
+	while (n > 0) {
+		struct list *l = q->sleepers.next;
+		for (uint64_t k = n > 1 ? krand_below(n) : 0; k; k--)
+			l = l->next;
+		unsleep(list_entry(l, struct proc, link));
+		n--;
 	}
 	arch_irq_restore(s);
 }
 
-static struct waitq exited = WAITQ_INIT(exited);
+static struct proc *lookup(int pid)
+{
+	struct list *l;
+
+	list_for_each(l, &allprocs) {
+		struct proc *p = list_entry(l, struct proc, all);
+		if (p->pid == pid)
+			return p;
+	}
+	return 0;
+}
+
+int proc_kill(int pid)
+{
+	arch_irqstate s = arch_irq_save();
+	struct proc *p = lookup(pid);
+
+	if (p == 0 || p->state == PROC_DEAD) {
+		arch_irq_restore(s);
+		return E_NOPROC;
+	}
+	p->killed = true;
+	if (p->state == PROC_SLEEPING && p->interruptible)
+		unsleep(p);
+	sched_trace(0xdead0000ull | (uint64_t)pid);
+	arch_irq_restore(s);
+	return 0;
+}
 
 _Noreturn void proc_exit(int status)
 {
+	struct proc *p = current;
+	struct list *l, *tmp;
+
 	arch_irq_save();
-	current->status = status;
-	current->state = PROC_DEAD;
-	if (current->detached)
-		list_push_back(&dead, &current->link);
-	wakeup(&exited);
+	if (p->nlocks)
+		panic("proc %d (%s) exits holding %d lock(s)", p->pid, p->name, p->nlocks);
+	p->status = p->killed && status == 0 ? PROC_KILLED : status;
+	/* orphans are detached: nobody will wait for them */
+	list_for_each_safe(l, tmp, &p->children) {
+		struct proc *c = list_entry(l, struct proc, sibling);
+		list_remove(&c->sibling);
+		c->parent = 0;
+		c->detached = true;
+		if (c->state == PROC_DEAD)
+			list_push_back(&dead, &c->link);
+	}
+	p->state = PROC_DEAD;
+	if (p->detached || p->parent == 0)
+		list_push_back(&dead, &p->link);
+	else
+		wakeup(&p->parent->childexit);
 	sched();
-	panic("proc_exit: dead proc %d was scheduled", current->pid);
+	panic("proc_exit: dead proc %d was scheduled", p->pid);
 }
 
 static bool is_dead(void *arg)
@@ -177,12 +388,24 @@ static bool is_dead(void *arg)
 
 int proc_join(struct proc *p)
 {
-	int status;
+	arch_irqstate s;
+	int err, status;
 
-	kassert(!p->detached);
-	sleep_on(&exited, is_dead, p);
+	kassert(p->parent == current);
+	err = sleep_on(&current->childexit, is_dead, p);
+	s = arch_irq_save();
+	list_remove(&p->sibling);
+	p->parent = 0;
+	if (err < 0) {	/* killed while waiting: let it go */
+		p->detached = true;
+		if (p->state == PROC_DEAD)
+			list_push_back(&dead, &p->link);
+		arch_irq_restore(s);
+		return err;
+	}
 	status = p->status;
 	proc_free(p);
+	arch_irq_restore(s);
 	return status;
 }
 
@@ -197,23 +420,121 @@ static void reap(void)
 
 _Noreturn void sched_idle_loop(void)
 {
+	runq_init();
 	for (;;) {
 		arch_irqstate s = arch_irq_save();
-		struct list *l;
+		struct proc *p;
 
 		reap();
-		l = list_pop_front(&runq);
-		if (l) {
-			struct proc *p = list_entry(l, struct proc, link);
-			p->state = PROC_RUNNING;
-			current = p;
-			nswitches++;
-			arch_ctx_switch(&idlectx, &p->ctx);
+		p = take_ready();
+		if (p) {
+			switch_to(0, p);
 			current = 0;
-			arch_irq_restore(s);
-			continue;
+		} else {
+			arch_idle();	/* upcalls still off: see arch_idle */
 		}
 		arch_irq_restore(s);
-		arch_idle();
 	}
+}
+
+_Noreturn void lux_halt(int status)
+{
+	if (deterministic())
+		kprintf("trace %016llx\n", (unsigned long long)trace);
+	arch_halt(status);
+}
+
+struct ns *proc_ns(int pid)
+{
+	arch_irqstate s = arch_irq_save();
+	struct proc *p = lookup(pid);
+	struct ns *ns = p && p->state != PROC_DEAD ? p->ns : 0;
+
+	if (ns)
+		__atomic_add_fetch(&ns->ref, 1, __ATOMIC_ACQ_REL);
+	arch_irq_restore(s);
+	return ns;
+}
+
+const char *proc_state_name(enum procstate s)
+{
+	switch (s) {
+	case PROC_READY: return "ready";
+	case PROC_RUNNING: return "running";
+	case PROC_SLEEPING: return "sleeping";
+	case PROC_DEAD: return "dead";
+	}
+	return "?";
+}
+
+static void fill_info(const struct proc *p, struct procinfo *out)
+{
+	out->pid = p->pid;
+	out->ppid = p->parent ? p->parent->pid : 0;
+	out->prio = p->prio;
+	out->state = p->state;
+	out->cpu_ns = p->cpu_ns + (p == current ? arch_time_ns() - p->run_start : 0);
+	out->dispatches = p->dispatches;
+	kstrlcpy(out->name, p->name, sizeof out->name);
+}
+
+size_t proc_list(struct procinfo *out, size_t max)
+{
+	arch_irqstate s = arch_irq_save();
+	struct list *l;
+	size_t n = 0;
+
+	list_for_each(l, &allprocs) {	/* pids only grow: the list is in pid order */
+		if (n == max)
+			break;
+		fill_info(list_entry(l, struct proc, all), &out[n++]);
+	}
+	arch_irq_restore(s);
+	return n;
+}
+
+int proc_info(int pid, struct procinfo *out)
+{
+	arch_irqstate s = arch_irq_save();
+	struct proc *p = lookup(pid);
+
+	if (p)
+		fill_info(p, out);
+	arch_irq_restore(s);
+	return p ? 0 : E_NOPROC;
+}
+
+const char *sched_check(void)
+{
+	arch_irqstate s = arch_irq_save();
+	const char *err = 0;
+	size_t ready = 0, onq = 0, all = 0;
+	struct list *l;
+
+	for (int i = 0; i < NPRIO && !err; i++) {
+		list_for_each(l, &runq[i]) {
+			struct proc *p = list_entry(l, struct proc, link);
+			onq++;
+			if (p->state != PROC_READY)
+				err = "a proc on a run queue is not ready";
+			else if (p->prio != i)
+				err = "a proc is on the run queue of another priority";
+		}
+	}
+	list_for_each(l, &allprocs) {
+		struct proc *p = list_entry(l, struct proc, all);
+		all++;
+		if (p->state == PROC_READY)
+			ready++;
+		if (p->state == PROC_RUNNING && p != current)
+			err = "a proc is running but not current";
+		if (p->nlocks < 0)
+			err = "a proc holds a negative number of locks";
+	}
+	if (!err && (ready != onq || ready != nready))
+		err = "ready procs, run queue entries and the ready count disagree";
+	if (!err && all != nprocs)
+		err = "the proc list and the proc count disagree";
+	arch_irq_restore(s);
+	return err;
 }

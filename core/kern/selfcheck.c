@@ -110,8 +110,8 @@ static void check_switch(void)
 
 	pingpong.n = 0;
 	t0 = arch_time_ns();
-	a = proc_create("ping", pinger, (void *)0, false);
-	b = proc_create("pong", pinger, (void *)1, false);
+	a = proc_create("ping", PRIO_NORMAL, pinger, (void *)0, 0);
+	b = proc_create("pong", PRIO_NORMAL, pinger, (void *)1, 0);
 	if (a == 0 || b == 0) {
 		result(false, "switch", "could not create procs");
 		return;

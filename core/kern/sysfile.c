@@ -17,7 +17,7 @@ struct fdtab *fdtab_new(void)
 
 void fdtab_put(struct fdtab *t)
 {
-	if (t == 0 || --t->ref)
+	if (t == 0 || __atomic_sub_fetch(&t->ref, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	for (int i = 0; i < NFD; i++)
 		chan_put(t->fd[i]);
@@ -33,16 +33,21 @@ static struct chan *fd_chan(int fd)
 	return t->fd[fd];
 }
 
+/* The table is shared by procs that may preempt each other, so slots are
+ * taken and given back with upcalls off. */
 static int fd_install(struct chan *c)
 {
 	struct fdtab *t = curproc()->fds;
+	arch_irqstate s = arch_irq_save();
 
 	for (int i = 0; i < NFD; i++) {
 		if (t->fd[i] == 0) {
 			t->fd[i] = c;
+			arch_irq_restore(s);
 			return i;
 		}
 	}
+	arch_irq_restore(s);
 	chan_put(c);
 	return E_MFILE;
 }
@@ -128,11 +133,14 @@ int sys_seek_end(int fd)
 
 int sys_close(int fd)
 {
+	arch_irqstate s = arch_irq_save();
 	struct chan *c = fd_chan(fd);
 
+	if (c)
+		curproc()->fds->fd[fd] = 0;
+	arch_irq_restore(s);
 	if (c == 0)
 		return E_BADFD;
-	curproc()->fds->fd[fd] = 0;
 	chan_put(c);
 	return 0;
 }

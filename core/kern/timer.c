@@ -55,6 +55,7 @@ void lux_timer_expired(void)
 			break;
 		list_remove(&t->link);
 		t->armed = false;
+		sched_trace(t->deadline);
 		t->fn(t->arg);
 	}
 	rearm();
@@ -78,13 +79,16 @@ static bool sleeper_done(void *arg)
 	return ((struct sleeper *)arg)->done;
 }
 
-void tsleep_ns(uint64_t ns)
+int tsleep_ns(uint64_t ns)
 {
 	struct sleeper s = { .done = false };
 	struct ktimer t = { .armed = false };
+	int err;
 
 	waitq_init(&s.q);
 	list_init(&t.link);
 	ktimer_start(&t, arch_time_ns() + ns, sleeper_fire, &s);
-	sleep_on(&s.q, sleeper_done, &s);
+	err = sleep_on(&s.q, sleeper_done, &s);
+	ktimer_cancel(&t);	/* it lives on this stack: never leave it queued */
+	return err;
 }

@@ -23,6 +23,8 @@ static const char *const msgs[] = {
 	[-E_NOCMD] = "command not found",
 	[-E_SYNTAX] = "syntax error",
 	[-E_CRYPTO] = "crypto operation failed",
+	[-E_INTR] = "interrupted: killed",
+	[-E_NOPROC] = "no such process",
 };
 
 const char *lux_errstr(int err)

@@ -7,6 +7,9 @@
 #include <lux/string.h>
 #include <lux/sysfile.h>
 
+#include <lux/ktest.h>
+#include <lux/timer.h>
+
 #include "clock.h"
 #include "shell.h"
 
@@ -54,7 +57,8 @@ static int b_echo(struct sh *sh, int argc, char **argv)
 
 static int cat_one(struct sh *sh, const char *path)
 {
-	static char buf[8192];
+	enum { BUFSIZE = 8192 };	/* not static: background cats run at once */
+	char *buf;
 	int fd = sys_open(path, OREAD);
 	long n;
 
@@ -62,8 +66,14 @@ static int cat_one(struct sh *sh, const char *path)
 		sh_errorf("cat: %s: %s\n", path, lux_errstr(fd));
 		return 1;
 	}
-	while ((n = sys_read(fd, buf, sizeof buf)) > 0)
+	if ((buf = kmalloc(BUFSIZE)) == 0) {
+		sys_close(fd);
+		sh_errorf("cat: %s: %s\n", path, lux_errstr(E_NOMEM));
+		return 1;
+	}
+	while ((n = sys_read(fd, buf, BUFSIZE)) > 0)
 		sh_write(sh, buf, (size_t)n);
+	kfree(buf);
 	sys_close(fd);
 	if (n < 0) {
 		sh_errorf("cat: %s: %s\n", path, lux_errstr((int)n));
@@ -219,9 +229,119 @@ static int b_halt(struct sh *sh, int argc, char **argv)
 	long long status = 0;
 
 	USED(sh);
-	if (argc > 2 || (argc == 2 && (kstrtoll(argv[1], &status) < 0 || status < 0 || status > 255)))
+	if (argc > 2 || (argc == 2 && (kstrtoll(argv[1], &status) < 0 || status < 0 || status > 127)))
 		return usage(argv[0]);
-	arch_halt((int)status);
+	lux_halt((int)status);
+}
+
+/* Parse a count of milliseconds: 0 .. 1 day. */
+static int parse_ms(const char *s, uint64_t *ns)
+{
+	long long v;
+
+	if (kstrtoll(s, &v) < 0 || v < 0 || v > 86400000)
+		return -1;
+	*ns = (uint64_t)v * 1000000u;
+	return 0;
+}
+
+static int b_sleep(struct sh *sh, int argc, char **argv)
+{
+	uint64_t ns;
+
+	USED(sh);
+	if (argc != 2 || parse_ms(argv[1], &ns) < 0)
+		return usage(argv[0]);
+	return tsleep_ns(ns) < 0 ? PROC_KILLED : 0;
+}
+
+/* Spin on the CPU for MS milliseconds: a CPU-bound proc for testing the
+ * scheduler.  The preemption points are where hosted preempts it and
+ * where it learns it was killed. */
+static int b_burn(struct sh *sh, int argc, char **argv)
+{
+	uint64_t sink = 0;
+	uint64_t ns, end;
+
+	USED(sh);
+	if (argc != 2 || parse_ms(argv[1], &ns) < 0)
+		return usage(argv[0]);
+	end = arch_time_ns() + ns;
+	while (arch_time_ns() < end) {
+		for (int i = 0; i < 256; i++)
+			sink += (uint64_t)i * 2654435761u;
+		__asm__ volatile("" : : "r"(sink));	/* keep the work */
+		if (preempt_point() < 0)
+			return PROC_KILLED;
+	}
+	return 0;
+}
+
+static int b_ps(struct sh *sh, int argc, char **argv)
+{
+	enum { MAXPS = 512 };
+	struct procinfo *pi = kmalloc(sizeof *pi * MAXPS);
+	size_t n;
+
+	USED(argc), USED(argv);
+	if (pi == 0) {
+		sh_errorf("ps: %s\n", lux_errstr(E_NOMEM));
+		return 1;
+	}
+	n = proc_list(pi, MAXPS);
+	sh_printf(sh, "%5s %5s %3s %-8s %8s %s\n", "PID", "PPID", "PRI", "STATE", "TICKS", "NAME");
+	for (size_t i = 0; i < n; i++)
+		sh_printf(sh, "%5d %5d %3d %-8s %8llu %s\n", pi[i].pid, pi[i].ppid, pi[i].prio,
+		          proc_state_name(pi[i].state),
+		          (unsigned long long)(pi[i].cpu_ns / 1000000u), pi[i].name);
+	kfree(pi);
+	return 0;
+}
+
+static int b_kill(struct sh *sh, int argc, char **argv)
+{
+	int status = 0;
+
+	USED(sh);
+	if (argc < 2)
+		return usage(argv[0]);
+	for (int i = 1; i < argc; i++) {
+		long long pid;
+		int err;
+		if (kstrtoll(argv[i], &pid) < 0 || pid <= 0 || pid > 0x7fffffff) {
+			sh_errorf("kill: %s: not a process id\n", argv[i]);
+			status = 1;
+			continue;
+		}
+		if ((err = proc_kill((int)pid)) < 0) {
+			sh_errorf("kill: %s: %s\n", argv[i], lux_errstr(err));
+			status = 1;
+		}
+	}
+	return status;
+}
+
+static int b_ktest(struct sh *sh, int argc, char **argv)
+{
+	size_t n;
+	const struct ktest *t = ktests(&n);
+
+	if (argc != 2) {
+		usage(argv[0]);
+		for (size_t i = 0; i < n; i++)
+			sh_errorf("  %-10s %s\n", t[i].name, t[i].help);
+		return 2;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (kstrcmp(t[i].name, argv[1]) == 0) {
+			char msg[160];
+			int ok = t[i].run(msg, sizeof msg) == 0;
+			sh_printf(sh, "ktest %s: %s: %s\n", t[i].name, msg, ok ? "ok" : "FAILED");
+			return ok ? 0 : 1;
+		}
+	}
+	sh_errorf("ktest: %s: no such test (run 'ktest' for the list)\n", argv[1]);
+	return 1;
 }
 
 static const struct sh_builtin builtins[] = {
@@ -233,7 +353,12 @@ static const struct sh_builtin builtins[] = {
 	{ "rm", "path ...", "remove files or empty directories", b_rm },
 	{ "date", "", "print the wall-clock time (UTC)", b_date },
 	{ "uptime", "", "time since boot, procs and free memory", b_uptime },
-	{ "halt", "[status]", "stop the machine with status 0-255", b_halt },
+	{ "ps", "", "list the procs", b_ps },
+	{ "kill", "pid ...", "end procs at their next preemption point", b_kill },
+	{ "sleep", "ms", "sleep for ms milliseconds", b_sleep },
+	{ "burn", "ms", "use the CPU for ms milliseconds (try 'burn 3000 &')", b_burn },
+	{ "ktest", "name", "run an in-kernel test (stress, wakeup, kill)", b_ktest },
+	{ "halt", "[status]", "stop the machine with status 0-127", b_halt },
 };
 
 const struct sh_builtin *sh_builtins(size_t *n)

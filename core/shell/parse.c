@@ -57,12 +57,14 @@ static int command(struct lexer *lx, struct sh_cmd *c)
 	c->argc = 0;
 	c->redir = 0;
 	c->append = false;
+	c->background = false;
 	for (;;) {
 		skip_space(lx);
 		switch (*lx->p) {
 		case 0:
 		case ';':
 		case '#':
+		case '&':
 			goto done;
 		case '>':
 			if (c->redir) {
@@ -80,10 +82,9 @@ static int command(struct lexer *lx, struct sh_cmd *c)
 				return -1;
 			continue;
 		case '<':
-		case '&':
 		case '|':
 			lx->err = *lx->p == '<' ? "input redirection '<' is not supported"
-			        : *lx->p == '&' ? "unexpected '&'" : "pipes '|' are not supported";
+			                        : "pipes '|' are not supported";
 			return -1;
 		}
 		if (c->argc == SH_MAXARGS) {
@@ -124,6 +125,22 @@ int sh_parse(const char *line, struct sh_line *out, const char **err)
 				return -1;
 			}
 			out->cmds[out->ncmds++] = c;
+		}
+		if (*lx.p == '&') {
+			if (r == 0) {
+				*err = "'&' without a command";
+				return -1;
+			}
+			if (lx.p[1] == '&') {
+				*err = "'&&' is not supported";
+				return -1;
+			}
+			out->cmds[out->ncmds - 1].background = true;
+			lx.p++;
+			skip_space(&lx);
+			if (*lx.p == ';')	/* "cmd &; cmd" reads as "cmd & cmd" */
+				lx.p++;
+			continue;
 		}
 		if (*lx.p == ';') {
 			lx.p++;

@@ -6,8 +6,10 @@
 #include <lux/cons.h>
 #include <lux/dev.h>
 #include <lux/error.h>
+#include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/string.h>
+#include <lux/proc.h>
 #include <lux/sysfile.h>
 
 #include "shell.h"
@@ -62,15 +64,11 @@ static int open_redirect(const struct sh_cmd *c)
 	return fd;
 }
 
-static int run_command(struct sh *sh, struct sh_cmd *c)
+/* Run a built-in with its redirection, in the calling proc. */
+static int run_builtin(struct sh *sh, const struct sh_builtin *b, struct sh_cmd *c)
 {
-	const struct sh_builtin *b = sh_find(c->argv[0]);
 	int status;
 
-	if (b == 0) {
-		sh_errorf("%s: command not found (try 'help')\n", c->argv[0]);
-		return 127;
-	}
 	sh->outfd = -1;
 	if (c->redir) {
 		sh->outfd = open_redirect(c);
@@ -85,6 +83,71 @@ static int run_command(struct sh *sh, struct sh_cmd *c)
 		sys_close(sh->outfd);
 	sh->outfd = -1;
 	return status;
+}
+
+/* A background command owns a copy of its words: the shell reuses its
+ * line buffer for the next line while the command still runs. */
+struct bgjob {
+	const struct sh_builtin *b;
+	struct sh_cmd cmd;
+	char words[];
+};
+
+static void bg_main(void *arg)
+{
+	struct bgjob *job = arg;
+	struct sh sh = { .outfd = -1, .status = 0 };
+	int status = run_builtin(&sh, job->b, &job->cmd);
+
+	kfree(job);
+	proc_exit(status);
+}
+
+static int run_background(const struct sh_builtin *b, struct sh_cmd *c)
+{
+	size_t len = 0;
+	struct bgjob *job;
+	char *w;
+
+	for (int i = 0; i < c->argc; i++)
+		len += kstrlen(c->argv[i]) + 1;
+	if (c->redir)
+		len += kstrlen(c->redir) + 1;
+	job = kmalloc(sizeof *job + len);
+	if (job == 0) {
+		sh_errorf("%s: out of memory for a background command\n", c->argv[0]);
+		return 1;
+	}
+	job->b = b;
+	job->cmd = *c;
+	w = job->words;
+	for (int i = 0; i < c->argc; i++) {
+		job->cmd.argv[i] = w;
+		w += kstrlcpy(w, c->argv[i], len) + 1;
+	}
+	if (c->redir) {
+		job->cmd.redir = w;
+		kstrlcpy(w, c->redir, len);
+	}
+	if (proc_create(c->argv[0], PRIO_NORMAL, bg_main, job, PROC_DETACHED) == 0) {
+		kfree(job);
+		sh_errorf("%s: cannot start a background proc: out of memory\n", c->argv[0]);
+		return 1;
+	}
+	return 0;
+}
+
+static int run_command(struct sh *sh, struct sh_cmd *c)
+{
+	const struct sh_builtin *b = sh_find(c->argv[0]);
+
+	if (b == 0) {
+		sh_errorf("%s: command not found (try 'help')\n", c->argv[0]);
+		return 127;
+	}
+	if (c->background)
+		return run_background(b, c);
+	return run_builtin(sh, b, c);
 }
 
 int sh_run_line(struct sh *sh, const char *line)
@@ -107,7 +170,7 @@ static long read_line(char *buf, size_t size)
 
 	while (len + 1 < size) {
 		long n = cons_read_line(buf + len, size - 1 - len);
-		if (n <= 0)
+		if (n <= 0)	/* end of input, or the shell was killed */
 			break;
 		len += (size_t)n;
 		if (buf[len - 1] == '\n')
@@ -131,7 +194,7 @@ void sh_main(const char *commands, bool prompt)
 
 	if (commands) {
 		sh_run_line(&sh, commands);
-		arch_halt(sh.status);
+		lux_halt(sh.status);
 	}
 	for (;;) {
 		if (prompt)
@@ -142,5 +205,5 @@ void sh_main(const char *commands, bool prompt)
 	}
 	if (prompt)
 		cons_write("\n", 1);
-	arch_halt(0);	/* end of input: like a shell, stop */
+	lux_halt(0);	/* end of input: like a shell, stop */
 }

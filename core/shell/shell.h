@@ -1,8 +1,9 @@
 /*
  * The kernel shell: a line is a list of commands separated by ';', each a
- * list of words with an optional '>' or '>>' redirection.  Words may be
- * quoted with '...' or "..." (no expansions inside either); '#' starts a
- * comment.  Commands are built-ins running in the shell's proc.
+ * list of words with an optional '>' or '>>' redirection; a command ended
+ * by '&' instead of ';' runs in the background as a proc of its own.
+ * Words may be quoted with '...' or "..." (no expansions inside either);
+ * '#' starts a comment.  Commands are built-ins.
  */
 #ifndef LUX_SHELL_H
 #define LUX_SHELL_H
@@ -18,6 +19,7 @@ struct sh_cmd {
 	char *argv[SH_MAXARGS + 1];
 	const char *redir;	/* file for '>' or '>>', or 0 */
 	bool append;		/* '>>' */
+	bool background;	/* ended by '&': runs as a proc of its own */
 };
 
 struct sh_line {

@@ -34,7 +34,8 @@ set(SODIUM_FREESTANDING_LIBRARY
 set(SODIUM_FREESTANDING_INCLUDE_DIR "${SODIUM_FREESTANDING_ROOT}/install/include")
 set(SODIUM_FREESTANDING_INCLUDE_DIRS "${SODIUM_FREESTANDING_INCLUDE_DIR}"
   "${CMAKE_CURRENT_LIST_DIR}/compat-include")
-set(SODIUM_FREESTANDING_LINK_TEST "${CMAKE_CURRENT_LIST_DIR}/link-test/run.sh")
+set(SODIUM_FREESTANDING_LINK_TEST "${CMAKE_CURRENT_LIST_DIR}/link-test/run.sh"
+    CACHE INTERNAL "the link test, for tests/CMakeLists.txt")
 
 # Imported targets may not name include directories that do not exist yet.
 file(MAKE_DIRECTORY "${SODIUM_FREESTANDING_INCLUDE_DIR}")

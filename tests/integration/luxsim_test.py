@@ -140,7 +140,7 @@ class Commands(unittest.TestCase):
             ("cat /tmp", 1, "cat: /tmp: is a directory"),
             ("echo x > /dev/zero", 1, "permission denied"),
             ("halt abc", 2, "usage: halt [status]"),
-            ("halt 256", 2, "usage: halt [status]"),
+            ("halt 128", 2, "usage: halt [status]"),
             ("cat", 2, "usage: cat file ..."),
             ("mkdir /tmp", 1, "mkdir: /tmp: file already exists"),
         ]

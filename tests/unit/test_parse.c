@@ -169,8 +169,8 @@ static void test_errors(void **state)
 	parse_err("echo > a > b", "more than one redirection");
 	parse_err("echo > a >> b", "more than one redirection");
 	parse_err("> f", "redirection without a command");
-	parse_err("sleep 1 &", "unexpected '&'");
-	parse_err("a&b", "unexpected '&'");
+	parse_err("& echo", "'&' without a command");
+	parse_err("echo a && echo b", "'&&' is not supported");
 	parse_err("ls | wc", "pipes '|' are not supported");
 	parse_err("cat < f", "input redirection '<' is not supported");
 	/* an error in a later command fails the whole line */
@@ -178,6 +178,25 @@ static void test_errors(void **state)
 	/* quoted, the same characters are fine */
 	parse_ok("echo '&' \"|\" '<'");
 	expect_words(0, WORDS("echo", "&", "|", "<"));
+}
+
+static void test_background(void **state)
+{
+	(void)state;
+	/* '&' ends a command like ';' and sends it to the background; "&;"
+	 * reads as "&" */
+	parse_ok("burn 50 &; burn 60 & echo x > /tmp/f &");
+	assert_int_equal(line.ncmds, 3);
+	expect_words(0, WORDS("burn", "50"));
+	expect_words(1, WORDS("burn", "60"));
+	expect_words(2, WORDS("echo", "x"));
+	assert_true(line.cmds[0].background);
+	assert_true(line.cmds[1].background);
+	assert_true(line.cmds[2].background);
+	assert_string_equal(line.cmds[2].redir, "/tmp/f");
+	parse_ok("sleep 5; echo y");
+	assert_false(line.cmds[0].background);
+	assert_false(line.cmds[1].background);
 }
 
 static void test_limits(void **state)
@@ -235,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_redirection),
 		cmocka_unit_test(test_comments_and_empty),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_background),
 		cmocka_unit_test(test_limits),
 	};
 

@@ -21,7 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LUX_ARCH_VERSION 1
+/* 2: arch_poll, arch_ctx_destroy, the stack in arch_ctx, arch_idle called
+ *    with upcalls disabled, lux_preempt and lux_console_room upcalls. */
+#define LUX_ARCH_VERSION 2
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -53,8 +55,17 @@ arch_irqstate arch_irq_save(void);
 void arch_irq_restore(arch_irqstate s);
 
 /* Wait until something may have happened (an upcall was delivered or is
- * pending).  Called with upcalls enabled, from the core's idle loop only. */
+ * pending).  Called from the core's idle loop only, with upcalls
+ * disabled: the arch enables them and waits atomically (sti; hlt), so an
+ * upcall arriving after the core found nothing to do cannot be slept
+ * through, and returns with them disabled again. */
 void arch_idle(void);
+
+/* Deliver pending upcalls without waiting.  The core calls it at every
+ * preemption point, so it must be cheap: metal, whose interrupts arrive by
+ * themselves, does nothing; hosted runs its event loop at most once a
+ * millisecond (and under a simulation seed advances virtual time). */
+void arch_poll(void);
 
 /* ---- Contexts --------------------------------------------------------- */
 

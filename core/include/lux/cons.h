@@ -12,7 +12,8 @@
 void cons_init(bool raw);
 void cons_write(const char *buf, size_t n);
 /* Read at most one line (up to n bytes, newline included); sleeps until a
- * line or end of input is there.  Returns 0 at end of input. */
+ * line or end of input is there.  Returns 0 at end of input, E_INTR if
+ * the proc was killed while waiting. */
 long cons_read_line(char *buf, size_t n);
 /* Bytes of input dropped because the buffer was full (reported once). */
 size_t cons_dropped(void);

@@ -91,5 +91,6 @@ int dev_attach(const struct dev *dev, const char *spec, struct chan **out);
 /* The devices of the foundation */
 extern const struct dev ramfs_dev;
 extern const struct dev cons_dev;
+extern const struct dev proc_dev;
 
 #endif

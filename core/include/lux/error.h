@@ -28,7 +28,9 @@ enum lux_err {
 	E_NOCMD = -18,	/* command not found */
 	E_SYNTAX = -19,	/* syntax error */
 	E_CRYPTO = -20,	/* crypto operation failed */
-	E_LAST = -21
+	E_INTR = -21,	/* interrupted: the proc was killed */
+	E_NOPROC = -22,	/* no such process */
+	E_LAST = -23
 };
 
 /* The message for an error code; never null. */

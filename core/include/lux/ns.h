@@ -12,9 +12,12 @@
 
 #define NS_MAXMOUNT 32
 
+#define NS_PATHMAX 128
+
 struct mount {
 	struct chan *from;	/* the file covered */
 	struct chan *to;	/* the root that covers it */
+	char path[NS_PATHMAX];	/* where, as given to ns_mount (for /proc/N/ns) */
 };
 
 struct ns {
@@ -28,6 +31,9 @@ struct ns *ns_new(struct chan *root);	/* takes the reference to root */
 void ns_put(struct ns *ns);
 /* Mount `to` over the file at path (replace semantics). */
 int ns_mount(struct ns *ns, const char *path, struct chan *to);
+/* The namespace as lines a person can read ("bind #ramfs /", "mount
+ * #cons /dev"); returns the length the whole text has (like snprintf). */
+size_t ns_format(const struct ns *ns, char *buf, size_t size);
 
 /* What namec should do with the last element. */
 enum { NAMEC_WALK, NAMEC_OPEN, NAMEC_CREATE };

@@ -1,15 +1,19 @@
 /*
  * Kernel procs and the scheduler.
  *
- * A proc is a kernel thread with its own stack, namespace and file table.
- * The foundation scheduler is cooperative and round-robin: a proc runs
- * until it sleeps, yields or exits.  The boot context becomes the idle
- * loop; it owns no proc and runs only when nothing else can.  (The
- * scheduler issue adds priorities, time slices and preemption.)
+ * A proc is a kernel thread with its own stack, namespace, file table,
+ * credentials and (with pebbles) a budget.  Scheduling is preemptive by
+ * priority: NPRIO fixed levels, round-robin within a level, a time slice
+ * from the arch's one-shot timer.  On metal the timer interrupt preempts
+ * the running proc wherever it is (lux_preempt at interrupt exit); on
+ * hosted the core preempts at its preemption points, where it also lets
+ * the arch deliver pending events (arch_poll).  The boot context becomes
+ * the idle loop; it owns no proc and runs only when nothing else can.
  *
  * Sleep/wakeup follows Plan 9's rendezvous: the sleeper tests its
  * condition with upcalls disabled, so a wakeup from an upcall cannot slip
- * between the test and the sleep.
+ * between the test and the sleep.  An interruptible sleep returns E_INTR
+ * when the proc is killed; a proc must not hold a lock across one.
  */
 #ifndef LUX_PROC_H
 #define LUX_PROC_H
@@ -18,28 +22,16 @@
 #include <lux/list.h>
 #include <lux/types.h>
 
+#define NPRIO 8		/* priority levels: 0 lowest .. NPRIO-1 highest */
+enum { PRIO_LOW = 2, PRIO_NORMAL = 4, PRIO_HIGH = 6 };
+
+#define SLICE_NS (10ull * 1000 * 1000)	/* 10 ms */
+
 enum procstate { PROC_READY, PROC_RUNNING, PROC_SLEEPING, PROC_DEAD };
 
 struct ns;
 struct fdtab;
-
-struct proc {
-	arch_ctx ctx;		/* saved stack pointer while not running */
-	int pid;
-	char name[32];
-	enum procstate state;
-	struct list link;	/* on the run queue or a wait queue */
-	struct list all;	/* on the list of every proc */
-	void *stack;		/* page run, or 0 for none */
-	size_t stackpages;
-	void (*entry)(void *);
-	void *arg;
-	int status;		/* exit status once DEAD */
-	bool detached;		/* freed by the scheduler at exit, not by join */
-	struct waitq *waiting;	/* the queue we sleep on, if any */
-	struct ns *ns;
-	struct fdtab *fds;
-};
+struct budget;
 
 struct waitq {
 	struct list sleepers;
@@ -47,29 +39,100 @@ struct waitq {
 
 #define WAITQ_INIT(q) { LIST_INIT((q).sleepers) }
 
+struct cred {
+	char user[32];
+};
+
+struct proc {
+	arch_ctx ctx;		/* saved context while not running */
+	int pid;
+	char name[32];
+	enum procstate state;
+	int prio;		/* 0 .. NPRIO-1 */
+	struct list link;	/* on a run queue or a wait queue */
+	struct list all;	/* on the list of every proc */
+	struct proc *parent;	/* 0 once detached or orphaned */
+	struct list children;	/* procs whose parent we are */
+	struct list sibling;	/* on the parent's children */
+	struct waitq childexit;	/* where we wait for children */
+	void *stack;		/* page run */
+	size_t stackpages;
+	void (*entry)(void *);
+	void *arg;
+	int status;		/* exit status once DEAD */
+	bool detached;		/* nobody waits: freed at exit */
+	bool killed;		/* kill requested: leave at the next chance */
+	bool interruptible;	/* asleep in an interruptible sleep */
+	int nlocks;		/* sleeping locks held (must be 0 at exit) */
+	int preempt_off;	/* > 0: the timer does not preempt us */
+	struct waitq *waiting;	/* the queue we sleep on, if any */
+	uint64_t cpu_ns;	/* CPU time used */
+	uint64_t dispatches;	/* times given the CPU */
+	uint64_t run_start;	/* when it last got the CPU */
+	struct ns *ns;
+	struct fdtab *fds;
+	struct cred cred;
+	struct budget *budget;	/* pebbles (filled in by the pebble issue) */
+};
+
+enum { PROC_DETACHED = 1 };
+
 void waitq_init(struct waitq *q);
 
 /* The running proc, or 0 in the idle loop. */
 struct proc *curproc(void);
 
-/* Create a ready proc running entry(arg).  It shares the creator's
- * namespace and file table until given its own.  0 when out of memory. */
-struct proc *proc_create(const char *name, void (*entry)(void *), void *arg,
-                         bool detached);
+/* Create a ready child of the current proc running entry(arg) at prio.
+ * It shares the creator's namespace and file table.  0 when out of memory. */
+struct proc *proc_create(const char *name, int prio, void (*entry)(void *),
+                         void *arg, int flags);
 _Noreturn void proc_exit(int status);
-/* Wait for a non-detached proc to exit; returns its status and frees it. */
+/* Wait for a child to exit; returns its status and frees it, or E_INTR if
+ * we were killed meanwhile (the child is then detached). */
 int proc_join(struct proc *p);
+/* Ask proc pid to exit: it leaves at its next preemption point or
+ * interruptible sleep with status PROC_KILLED.  0 or E_NOPROC. */
+int proc_kill(int pid);
+#define PROC_KILLED 137
 
 void proc_yield(void);
-/* Sleep on q until cond(arg) holds. */
-void sleep_on(struct waitq *q, bool (*cond)(void *), void *arg);
+/* A place where a long-running proc may be preempted (hosted) and where
+ * it learns it was killed: returns E_INTR then, else 0. */
+int preempt_point(void);
+
+/* Sleep on q until cond(arg) holds.  Interruptible: E_INTR if killed. */
+int sleep_on(struct waitq *q, bool (*cond)(void *), void *arg);
+/* The same, not interruptible (locks; never while the proc can be stuck). */
+void sleep_on_unint(struct waitq *q, bool (*cond)(void *), void *arg);
 /* Make every sleeper on q runnable; safe from upcalls. */
 void wakeup(struct waitq *q);
 
 /* Called once from lux_main: becomes the idle loop.  Never returns. */
 _Noreturn void sched_idle_loop(void);
+/* Stop the machine: in a deterministic run, print the trace hash first. */
+_Noreturn void lux_halt(int status);
+
+/* A consistent copy of a proc's public state, for ps and /proc. */
+struct procinfo {
+	int pid, ppid, prio;
+	enum procstate state;
+	char name[32];
+	uint64_t cpu_ns, dispatches;
+};
+/* Up to max procs in pid order; returns how many. */
+size_t proc_list(struct procinfo *out, size_t max);
+int proc_info(int pid, struct procinfo *out);	/* 0 or E_NOPROC */
+/* Proc pid's namespace with a reference the caller puts, or 0. */
+struct ns *proc_ns(int pid);
+const char *proc_state_name(enum procstate s);
 
 size_t proc_count(void);
 uint64_t sched_switches(void);
+uint64_t sched_trace_hash(void);
+/* Mix an event into the trace hash (scheduling decisions, upcalls). */
+void sched_trace(uint64_t event);
+
+/* Test and simulation hooks: the run queues' consistency (0 or a message). */
+const char *sched_check(void);
 
 #endif

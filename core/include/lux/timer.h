@@ -19,7 +19,8 @@ struct ktimer {
 
 void ktimer_start(struct ktimer *t, uint64_t deadline, void (*fn)(void *), void *arg);
 void ktimer_cancel(struct ktimer *t);
-/* Put the current proc to sleep for at least ns nanoseconds. */
-void tsleep_ns(uint64_t ns);
+/* Put the current proc to sleep for at least ns nanoseconds.  0, or
+ * E_INTR if the proc was killed first. */
+int tsleep_ns(uint64_t ns);
 
 #endif

@@ -23,6 +23,10 @@ enum {
 	/* A person types at the console (hosted stdin is a terminal): the
 	 * shell prints prompts.  A raw console always gets them. */
 	LUX_CAP_CONSOLE_TTY = 1u << 2,
+	/* Deterministic simulation (hosted --seed): time is virtual, entropy
+	 * comes from the seed; the core prints its trace hash at halt and
+	 * jitters time slices from its seeded generator. */
+	LUX_CAP_DETERMINISTIC = 1u << 3,
 };
 
 /* One run of usable RAM the core may own. */
@@ -41,6 +45,11 @@ struct lux_boot {
 	size_t nregions;
 	const char *commands;		/* "cmd; cmd" to run then halt, or 0 */
 	int quiet;			/* nonzero: no banner, no self-check lines */
+	const char *scenario;		/* simulation scenario to run instead of
+					 * the shell, or 0 (see core/sim) */
+	uint64_t steps;			/* scenario steps (0: its default) */
+	uint32_t breakflags;		/* test-only: invariants a scenario breaks
+					 * on purpose, to prove the checker */
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */
@@ -56,6 +65,12 @@ size_t lux_console_room(void);
 
 /* The one-shot timer armed with arch_timer_arm() has expired. */
 void lux_timer_expired(void);
+
+/* Called by an arch where it may switch procs after an upcall: metal at
+ * the end of every interrupt that interrupted a proc (the proc is then
+ * preempted if its slice ran out and something else should run).  Runs
+ * with upcalls disabled; returns when the interrupted proc runs again. */
+void lux_preempt(void);
 
 /* Connections (v1: declared; the 9P issue implements them). */
 void lux_conn_opened(int conn, const char *peer);

@@ -1,0 +1,186 @@
+/*
+ * The proc device, mounted on /proc: a directory per proc.
+ *   /proc/N/status	pid, name, state, prio, ticks (1 tick = 1 ms of CPU),
+ *			dispatches, parent: one "key value" line each
+ *   /proc/N/ns		the proc's namespace as bind/mount lines
+ * qid.path packs the pid and the file: (pid << 8) | file.  Nothing is
+ * cached: every read asks the scheduler, so a proc that exits simply
+ * stops existing here (reads then fail with "no such process").
+ */
+#include <lux/dev.h>
+#include <lux/error.h>
+#include <lux/kalloc.h>
+#include <lux/kern.h>
+#include <lux/ns.h>
+#include <lux/proc.h>
+#include <lux/string.h>
+
+enum { Qroot, Qpid, Qstatus, Qns, Qmax };
+
+static const char *const names[Qmax] = { "proc", 0, "status", "ns" };
+
+#define QID(pid, f) (((uint64_t)(pid) << 8) | (f))
+#define QPID(q) ((int)((q) >> 8))
+#define QFILE(q) ((int)((q) & 0xff))
+
+static int proc_attach(struct chan *c, const char *spec)
+{
+	USED(spec);
+	c->qid.path = QID(0, Qroot);
+	c->qid.type = QTDIR;
+	return 0;
+}
+
+static int parse_pid(const char *name)
+{
+	long long v;
+
+	if (kstrtoll(name, &v) < 0 || v <= 0 || v > 0x7fffffff || name[0] == '+' || name[0] == '0')
+		return -1;
+	return (int)v;
+}
+
+static int proc_walk(struct chan *c, const char *name)
+{
+	struct procinfo pi;
+	int pid;
+
+	switch (QFILE(c->qid.path)) {
+	case Qroot:
+		pid = parse_pid(name);
+		if (pid < 0 || proc_info(pid, &pi) < 0)
+			return E_NOENT;
+		c->qid.path = QID(pid, Qpid);
+		c->qid.type = QTDIR;
+		return 0;
+	case Qpid:
+		for (int f = Qstatus; f < Qmax; f++) {
+			if (kstrcmp(names[f], name) == 0) {
+				c->qid.path = QID(QPID(c->qid.path), f);
+				c->qid.type = QTFILE;
+				return 0;
+			}
+		}
+		return E_NOENT;
+	}
+	return E_NOTDIR;
+}
+
+static void fill(int pid, int f, struct lux_dir *d)
+{
+	kmemset(d, 0, sizeof *d);
+	d->qid.path = QID(pid, f);
+	d->qid.type = f == Qroot || f == Qpid ? QTDIR : QTFILE;
+	d->mode = f == Qroot || f == Qpid ? DMDIR | 0555 : 0444;
+	if (f == Qpid)
+		ksnprintf(d->name, sizeof d->name, "%d", pid);
+	else
+		kstrlcpy(d->name, names[f], sizeof d->name);
+}
+
+static int proc_stat(struct chan *c, struct lux_dir *d)
+{
+	struct procinfo pi;
+	int pid = QPID(c->qid.path);
+
+	if (pid && proc_info(pid, &pi) < 0)
+		return E_NOPROC;
+	fill(pid, QFILE(c->qid.path), d);
+	return 0;
+}
+
+static int proc_open(struct chan *c, int mode)
+{
+	USED(c);
+	return (mode & OMODE) == OREAD ? 0 : E_PERM;
+}
+
+/* Render a file's text into buf (size bytes); returns its full length or
+ * an error. */
+static long render(int pid, int f, char *buf, size_t size)
+{
+	struct procinfo pi;
+	struct ns *ns;
+	size_t n;
+
+	if (proc_info(pid, &pi) < 0)
+		return E_NOPROC;
+	if (f == Qstatus)
+		return ksnprintf(buf, size,
+		                 "pid %d\nname %s\nstate %s\nprio %d\nticks %llu\n"
+		                 "dispatches %llu\nparent %d\n",
+		                 pi.pid, pi.name, proc_state_name(pi.state), pi.prio,
+		                 (unsigned long long)(pi.cpu_ns / 1000000u),
+		                 (unsigned long long)pi.dispatches, pi.ppid);
+	ns = proc_ns(pid);
+	if (ns == 0) {		/* exited meanwhile, or never had one */
+		if (size)
+			buf[0] = 0;
+		return 0;
+	}
+	n = ns_format(ns, buf, size);
+	ns_put(ns);
+	return (long)n;
+}
+
+static long proc_read(struct chan *c, void *buf, size_t n, uint64_t off)
+{
+	enum { TEXTMAX = 4096 };
+	char *text;
+	long len;
+
+	if (c->qid.type & QTDIR)
+		return E_ISDIR;
+	text = kmalloc(TEXTMAX);
+	if (text == 0)
+		return E_NOMEM;
+	len = render(QPID(c->qid.path), QFILE(c->qid.path), text, TEXTMAX);
+	if (len > TEXTMAX - 1)
+		len = TEXTMAX - 1;	/* a namespace that long is cut, not overflowed */
+	if (len >= 0) {
+		if (off >= (uint64_t)len)
+			len = 0;
+		else {
+			size_t k = MIN(n, (size_t)len - (size_t)off);
+			kmemcpy(buf, text + off, k);
+			len = (long)k;
+		}
+	}
+	kfree(text);
+	return len;
+}
+
+static int proc_dirent(struct chan *c, size_t i, struct lux_dir *d)
+{
+	struct procinfo *all;
+	size_t n;
+
+	switch (QFILE(c->qid.path)) {
+	case Qpid:
+		if (i >= Qmax - Qstatus)
+			return 0;
+		fill(QPID(c->qid.path), Qstatus + (int)i, d);
+		return 1;
+	case Qroot:
+		/* a snapshot per call: procs come and go between calls */
+		all = kmalloc(sizeof *all * 512);
+		if (all == 0)
+			return E_NOMEM;
+		n = proc_list(all, 512);
+		if (i < n)
+			fill(all[i].pid, Qpid, d);
+		kfree(all);
+		return i < n;
+	}
+	return E_NOTDIR;
+}
+
+const struct dev proc_dev = {
+	.name = "proc",
+	.attach = proc_attach,
+	.walk = proc_walk,
+	.stat = proc_stat,
+	.open = proc_open,
+	.read = proc_read,
+	.dirent = proc_dirent,
+};

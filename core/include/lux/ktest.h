@@ -1,0 +1,20 @@
+/*
+ * In-kernel tests of the scheduler and its locks, run from the shell
+ * (`ktest NAME`) on every arch: the same code proves the same properties
+ * under luxsim and on metal in QEMU.
+ */
+#ifndef LUX_KTEST_H
+#define LUX_KTEST_H
+
+#include <lux/types.h>
+
+struct ktest {
+	const char *name;
+	const char *help;
+	/* 0 on success; msg says what was checked or what broke */
+	int (*run)(char *msg, size_t size);
+};
+
+const struct ktest *ktests(size_t *n);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * In-kernel scheduler tests (see <lux/ktest.h>).
+ *  stress: 100 procs take 4 qlocks and a rwlock in random order, yield
+ *	while holding them, sleep between rounds; every protected counter must
+ *	add up and every reader must see a consistent pair; everything
+ *	returns (procs, pages, objects).
+ *  wakeup: sleepers with staggered deadlines wake no earlier than asked,
+ *	in deadline order.
+ *  kill: a busy proc and a long sleeper are killed; both exit promptly
+ *	with PROC_KILLED and give back what they held.
+ */
+#include <lux/error.h>
+#include <lux/fmt.h>
+#include <lux/kalloc.h>
+#include <lux/kern.h>
+#include <lux/ktest.h>
+#include <lux/lock.h>
+#include <lux/page.h>
+#include <lux/proc.h>
+#include <lux/rand.h>
+#include <lux/string.h>
+#include <lux/timer.h>
+
+/* ---- stress ------------------------------------------------------------ */
+
+enum { NSTRESS = 100, ROUNDS = 20, NLOCKS = 4 };
+
+static struct {
+	struct qlock locks[NLOCKS];
+	uint64_t counters[NLOCKS];
+	struct rwlock pairlock;
+	uint64_t a, b;		/* invariant under pairlock: a == b */
+	int torn;		/* readers that saw a != b */
+	uint64_t ops;		/* qlock rounds done */
+} st;
+
+static void stress_worker(void *arg)
+{
+	USED(arg);
+	for (int r = 0; r < ROUNDS; r++) {
+		int i = (int)krand_below(NLOCKS);
+		uint64_t c;
+
+		qlock(&st.locks[i]);
+		c = st.counters[i];
+		if (krand_below(4) == 0)
+			proc_yield();	/* hold it across a switch: others must wait */
+		st.counters[i] = c + 1;
+		st.ops++;
+		qunlock(&st.locks[i]);
+
+		if (krand_below(3) == 0) {
+			wlock(&st.pairlock);
+			st.a++;
+			proc_yield();	/* a reader now would see a torn pair */
+			st.b++;
+			wunlock(&st.pairlock);
+		} else {
+			rlock(&st.pairlock);
+			if (st.a != st.b)
+				st.torn++;
+			runlock(&st.pairlock);
+		}
+		if (krand_below(4) == 0)
+			tsleep_ns(krand_below(2000000));
+	}
+}
+
+struct baseline {
+	size_t pages, procs, objects;
+	bool alone;	/* no other proc ran: the counts are ours alone */
+};
+
+static void snap(struct baseline *b)
+{
+	struct kalloc_stats ks;
+
+	kalloc_stats(&ks);
+	b->pages = page_free_count();
+	b->procs = proc_count();
+	b->objects = ks.live_objects;
+	b->alone = b->procs == 1;
+}
+
+/* Everything a test made must be gone: 0, or a message.  With other procs
+ * running (background commands) the counts move for their reasons too,
+ * so the check is skipped and the message says so. */
+static const char *compare(const struct baseline *before)
+{
+	struct baseline now;
+
+	snap(&now);
+	if (!before->alone || !now.alone)
+		return "(leak check skipped: other procs were running)";
+	if (now.procs != before->procs)
+		return "procs were left behind";
+	if (now.objects != before->objects)
+		return "kernel objects leaked";
+	if (now.pages != before->pages)
+		return "pages leaked";
+	return 0;
+}
+
+static int stress(char *msg, size_t size)
+{
+	static struct proc *p[NSTRESS];
+	struct baseline before;
+	uint64_t sum = 0;
+	const char *leak;
+	int n = 0;
+
+	kmemset(&st, 0, sizeof st);
+	for (int i = 0; i < NLOCKS; i++)
+		qlock_init(&st.locks[i], "ktest");
+	rwlock_init(&st.pairlock, "ktest pair");
+	snap(&before);
+	for (; n < NSTRESS; n++)
+		if ((p[n] = proc_create("stress", (int)krand_below(NPRIO - 2) + 1, stress_worker, 0, 0)) == 0)
+			break;
+	for (int i = 0; i < n; i++)
+		proc_join(p[i]);
+	for (int i = 0; i < NLOCKS; i++)
+		sum += st.counters[i];
+	leak = compare(&before);
+	ksnprintf(msg, size, "%d procs x %d rounds: %llu lock rounds, %llu counted, %d torn reads%s%s",
+	          n, ROUNDS, (unsigned long long)st.ops, (unsigned long long)sum, st.torn,
+	          leak ? ", " : "", leak ? leak : "");
+	return n == NSTRESS && sum == (uint64_t)NSTRESS * ROUNDS && st.ops == sum &&
+	       st.torn == 0 && st.a == st.b && (!leak || *leak == '(') ? 0 : -1;
+}
+
+/* ---- wakeup ------------------------------------------------------------ */
+
+enum { NWAKE = 10 };
+
+static struct {
+	uint64_t start, want[NWAKE], woke[NWAKE];
+	int order[NWAKE], norder;
+} wk;
+
+static void sleeper(void *arg)
+{
+	int i = (int)(uintptr_t)arg;
+
+	tsleep_ns(wk.want[i]);
+	wk.woke[i] = arch_time_ns() - wk.start;
+	wk.order[wk.norder++] = i;
+}
+
+static int wakeup_test(char *msg, size_t size)
+{
+	struct proc *p[NWAKE];
+	int early = -1, misordered = -1, n = 0;
+
+	kmemset(&wk, 0, sizeof wk);
+	wk.start = arch_time_ns();
+	/* created in reverse so wake order cannot come from creation order */
+	for (int i = NWAKE - 1; i >= 0; i--) {
+		wk.want[i] = (uint64_t)(i + 1) * 3000000u;
+		if ((p[i] = proc_create("sleeper", PRIO_NORMAL, sleeper, (void *)(uintptr_t)i, 0)) == 0)
+			break;
+		n++;
+	}
+	for (int i = NWAKE - n; i < NWAKE; i++)
+		proc_join(p[i]);
+	for (int i = 0; i < NWAKE && n == NWAKE; i++) {
+		if (wk.woke[i] < wk.want[i] && early < 0)
+			early = i;
+		if (wk.order[i] != i && misordered < 0)
+			misordered = i;
+	}
+	ksnprintf(msg, size, "%d sleepers of 3..30 ms: %s, %s", n,
+	          early < 0 ? "none woke early" : "one woke EARLY",
+	          misordered < 0 ? "woke in deadline order" : "woke OUT of order");
+	return n == NWAKE && early < 0 && misordered < 0 ? 0 : -1;
+}
+
+/* ---- kill -------------------------------------------------------------- */
+
+static void spinner(void *arg)
+{
+	uint64_t end = arch_time_ns() + 10000000000ull;	/* gives up after 10 s */
+
+	USED(arg);
+	while (arch_time_ns() < end)
+		if (preempt_point() < 0)
+			proc_exit(PROC_KILLED);
+	proc_exit(0);
+}
+
+static void long_sleeper(void *arg)
+{
+	USED(arg);
+	if (tsleep_ns(60000000000ull) < 0)
+		proc_exit(PROC_KILLED);
+	proc_exit(0);
+}
+
+static int kill_test(char *msg, size_t size)
+{
+	struct baseline before;
+	struct proc *busy, *asleep;
+	int sbusy = -1, sasleep = -1;
+	uint64_t t0;
+	const char *leak;
+
+	snap(&before);
+	busy = proc_create("spinner", PRIO_NORMAL, spinner, 0, 0);
+	asleep = proc_create("sleeper", PRIO_NORMAL, long_sleeper, 0, 0);
+	if (busy == 0 || asleep == 0) {
+		ksnprintf(msg, size, "could not create procs");
+		return -1;
+	}
+	tsleep_ns(20000000);	/* let the spinner spin and the sleeper sleep */
+	t0 = arch_time_ns();
+	proc_kill(busy->pid);
+	proc_kill(asleep->pid);
+	sbusy = proc_join(busy);
+	sasleep = proc_join(asleep);
+	leak = compare(&before);
+	ksnprintf(msg, size, "busy proc exit %d, sleeping proc exit %d, gone %llu ms after kill%s%s",
+	          sbusy, sasleep, (unsigned long long)((arch_time_ns() - t0) / 1000000u),
+	          leak ? ", " : "", leak ? leak : "");
+	return sbusy == PROC_KILLED && sasleep == PROC_KILLED && (!leak || *leak == '(') ? 0 : -1;
+}
+
+static const struct ktest tests[] = {
+	{ "stress", "100 procs with qlocks, a rwlock, yields and sleeps", stress },
+	{ "wakeup", "sleepers wake on time and in deadline order", wakeup_test },
+	{ "kill", "killed busy and sleeping procs exit and give back everything", kill_test },
+};
+
+const struct ktest *ktests(size_t *n)
+{
+	*n = nelem(tests);
+	return tests;
+}
