@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Boot a Lux9 UEFI image in QEMU/OVMF with the kernel's console on this terminal.
+
+One runner for the front door (./lux run --arch x86_64) and the boot tests.
+
+The guest's serial line (COM1) is QEMU's stdio.  Everything it prints goes to
+the log; what the kernel prints goes to stdout as it arrives.  Firmware
+chatter before the kernel's first byte (OVMF's screen clears and "BdsDxe:
+loading ..." lines) stays in the log only, unless --show-firmware.
+
+Input: this process's stdin is forwarded to the serial line only once the
+kernel's first shell prompt ("lux% ") has appeared, since OVMF would eat
+earlier keystrokes; what arrives before is held and sent then.  A terminal
+is put in raw mode for the session (the kernel echoes and edits lines),
+its bytes are forwarded as typed, and it is restored on exit; Ctrl-] ends
+the session from the keyboard.  Input that is not a terminal (a pipe, a
+file) is sent one line per prompt, as a person would type it, so the
+kernel's echo of the next command never lands in the middle of the
+previous command's output; a line still waiting PACE_S seconds after the
+last one went is sent anyway (a command may be reading the console).  At
+EOF on stdin the guest keeps running until it halts or the timeout.
+
+Exit status: the kernel's arch_halt(v) writes v to isa-debug-exit, QEMU exits
+with (v << 1) | 1, and this runner exits with v.  Timeout (including a
+firmware that never reaches the kernel, e.g. drops to the UEFI shell): 124.
+Any other end of QEMU: 125.  Usage errors: 2.
+"""
+
+import argparse
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import tty
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+# The first bytes that are the kernel's, not the firmware's: the core's
+# banner, or a line the x86_64 arch prints on its own before it (warnings,
+# panics).
+KERNEL_START = re.compile(rb"Lux9 |x86_64: ")
+PROMPT = b"lux% "
+# OVMF's fallback when nothing bootable was found.
+UEFI_SHELL = re.compile(rb"UEFI Interactive Shell|Shell> ")
+ESCAPE = b"\x1d"  # Ctrl-]
+PACE_S = 5.0
+
+EXIT_TIMEOUT = 124
+EXIT_QEMU = 125
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="run-qemu.py",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__,
+        epilog="Exit status: the guest's halt status v (QEMU exits "
+        "(v<<1)|1 through isa-debug-exit); 124 on timeout (also when the "
+        "firmware never reaches the kernel); 125 when QEMU ends any other "
+        "way.  Ctrl-] on a terminal ends the session (status 130).",
+    )
+    p.add_argument("--image", required=True, metavar="PATH",
+                   help="raw FAT disk image with EFI/BOOT/BOOTX64.EFI")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                   help="hard limit in seconds for the whole run, firmware "
+                   "included; QEMU is killed after it (default 120)")
+    p.add_argument("--log", metavar="FILE",
+                   help="write everything the serial line prints, firmware "
+                   "included, to FILE (kept).  Without it a temporary log "
+                   "is kept only when the run fails")
+    p.add_argument("--expect-halt", action="store_true",
+                   help="the guest halts by itself: do not read stdin at "
+                   "all (no forwarding, no raw mode)")
+    p.add_argument("--ovmf-code", default=OVMF_CODE, metavar="F",
+                   help="OVMF code flash image, read-only (default %s)"
+                   % OVMF_CODE)
+    p.add_argument("--ovmf-vars", default=OVMF_VARS, metavar="F",
+                   help="OVMF variable store template; copied to a fresh "
+                   "temporary file for every run (default %s)" % OVMF_VARS)
+    p.add_argument("--timings", action="store_true",
+                   help="print on stderr at exit: firmware share (start to "
+                   "the kernel's first byte), kernel share (first byte to "
+                   "first prompt) and total")
+    p.add_argument("--show-firmware", action="store_true",
+                   help="relay the firmware's serial output too, not only "
+                   "the kernel's")
+    p.add_argument("--qemu", default="qemu-system-x86_64", metavar="BIN",
+                   help="QEMU binary (default qemu-system-x86_64)")
+    p.add_argument("--memory", default="256M", metavar="SIZE",
+                   help="guest RAM (default 256M)")
+    p.add_argument("--qemu-arg", action="append", default=[], metavar="ARG",
+                   help="extra argument passed to QEMU (repeatable)")
+    return p.parse_args(argv)
+
+
+def qemu_command(a, vars_copy):
+    return [
+        a.qemu,
+        "-machine", "q35",
+        "-cpu", "max",
+        "-m", a.memory,
+        "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + a.ovmf_code,
+        "-drive", "if=pflash,format=raw,unit=1,file=" + vars_copy,
+        # snapshot: guest writes go to a throw-away overlay, so the built
+        # image stays as built and several runs can share it.
+        "-drive", "format=raw,snapshot=on,file=" + a.image,
+        "-net", "none",
+        "-display", "none",
+        "-monitor", "none",
+        "-parallel", "none",
+        "-serial", "stdio",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        "-no-reboot",
+    ] + a.qemu_arg
+
+
+class Run:
+    def __init__(self, a):
+        self.a = a
+        self.t0 = time.monotonic()
+        self.t_kernel = None      # first kernel byte seen
+        self.t_prompt = None      # first prompt seen
+        self.prompts = 0          # prompts seen so far
+        self.tail = b""           # recent output, for markers split by reads
+        self.held_in = b""        # stdin read, not yet sent
+        self.lines_sent = 0       # paced mode: lines sent so far
+        self.t_sent = 0.0         # paced mode: when the last line went
+        self.stdin_open = not a.expect_halt
+        self.shell_seen = False
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def on_output(self, data, out):
+        """Relay guest bytes; note the kernel's start and first prompt."""
+        scan = self.tail + data
+        relay = data
+        if self.t_kernel is None:
+            m = KERNEL_START.search(scan)
+            if m:
+                self.t_kernel = self.elapsed()
+                if not self.a.show_firmware:
+                    relay = scan[m.start():]
+            else:
+                if UEFI_SHELL.search(scan):
+                    self.shell_seen = True
+                if not self.a.show_firmware:
+                    relay = b""
+        if relay:
+            out.write(relay)
+            out.flush()
+        if self.t_kernel is not None:
+            # Count prompts that end in the new data (not in the tail,
+            # where they were counted already).
+            i = scan.find(PROMPT)
+            while i >= 0:
+                if i + len(PROMPT) > len(self.tail):
+                    self.prompts += 1
+                    if self.t_prompt is None:
+                        self.t_prompt = self.elapsed()
+                i = scan.find(PROMPT, i + 1)
+        self.tail = scan[-16:]
+
+    def to_send(self, paced):
+        """The input that may go to the guest now."""
+        if not self.held_in or self.t_prompt is None:
+            return b""
+        if not paced:
+            return self.held_in
+        if self.prompts <= self.lines_sent and \
+                self.elapsed() - self.t_sent < PACE_S:
+            return b""
+        nl = self.held_in.find(b"\n")
+        if nl < 0:
+            return self.held_in if not self.stdin_open else b""
+        return self.held_in[:nl + 1]
+
+    def sent(self, n, paced, whole):
+        self.held_in = self.held_in[n:]
+        if paced and whole:
+            self.lines_sent = max(self.lines_sent + 1, self.prompts)
+            self.t_sent = self.elapsed()
+
+
+def main(argv):
+    a = parse_args(argv)
+    for path, what in ((a.image, "image"), (a.ovmf_code, "OVMF code"),
+                       (a.ovmf_vars, "OVMF vars")):
+        if not os.path.isfile(path):
+            print("run-qemu: %s not found: %s" % (what, path), file=sys.stderr)
+            return 2
+    if shutil.which(a.qemu) is None:
+        print("run-qemu: %s not found (apt install qemu-system-x86)" % a.qemu,
+              file=sys.stderr)
+        return 2
+
+    if a.log:
+        log_path, log_kept = a.log, True
+    else:
+        fd, log_path = tempfile.mkstemp(prefix="run-qemu-", suffix=".log")
+        os.close(fd)
+        log_kept = False
+    log = open(log_path, "wb")
+    fd, vars_copy = tempfile.mkstemp(prefix="run-qemu-", suffix=".vars.fd")
+    os.close(fd)
+    try:
+        shutil.copyfile(a.ovmf_vars, vars_copy)
+        return session(a, vars_copy, log, log_path, log_kept)
+    finally:
+        os.remove(vars_copy)
+
+
+def session(a, vars_copy, log, log_path, log_kept):
+    """One QEMU run; returns the exit status.  The log is removed unless
+    the user named it or the run failed."""
+    print("run-qemu: booting %s under QEMU/OVMF (TCG, no KVM; OVMF takes "
+          "~3 s)" % os.path.basename(a.image), file=sys.stderr, flush=True)
+
+    run = Run(a)
+    stdin_fd = sys.stdin.fileno()
+    sel = selectors.DefaultSelector()
+    if run.stdin_open:
+        try:
+            sel.register(stdin_fd, selectors.EVENT_READ, "in")
+        except PermissionError:
+            # A regular file or /dev/null: epoll refuses it, and it never
+            # blocks anyway.  Take it all now.
+            with os.fdopen(os.dup(stdin_fd), "rb") as f:
+                run.held_in = f.read()
+            run.stdin_open = False
+    paced = not a.expect_halt and not os.isatty(stdin_fd)
+    tty_saved = None
+    if run.stdin_open and os.isatty(stdin_fd):
+        tty_saved = termios.tcgetattr(stdin_fd)
+        # TCSANOW, not setraw's default TCSAFLUSH: keep what was typed.
+        tty.setraw(stdin_fd, termios.TCSANOW)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+
+    qemu = None
+    qemu_err = b""
+    out = sys.stdout.buffer
+    status = None
+    reason = None
+    try:
+        qemu = subprocess.Popen(qemu_command(a, vars_copy),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        for f, what in ((qemu.stdout, "out"), (qemu.stderr, "err")):
+            os.set_blocking(f.fileno(), False)
+            sel.register(f, selectors.EVENT_READ, what)
+        os.set_blocking(qemu.stdin.fileno(), False)
+        open_streams = 2
+        while open_streams > 0:
+            left = a.timeout - run.elapsed()
+            if left <= 0:
+                reason = "timeout"
+                break
+            if run.shell_seen:
+                reason = "shell"
+                break
+            wait = 0.05 if run.held_in and run.t_prompt else 0.5
+            wait = min(wait, left)
+            for key, _ in sel.select(timeout=wait):
+                if key.data == "in":
+                    data = os.read(stdin_fd, 4096)
+                    if not data:
+                        sel.unregister(stdin_fd)
+                        run.stdin_open = False
+                        continue
+                    if tty_saved is not None and ESCAPE in data:
+                        reason = "escape"
+                        break
+                    run.held_in += data
+                    continue
+                try:
+                    data = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    sel.unregister(key.fileobj)
+                    open_streams -= 1
+                    continue
+                if key.data == "err":
+                    qemu_err += data
+                    continue
+                log.write(data)
+                log.flush()
+                run.on_output(data, out)
+            if reason:
+                break
+            chunk = run.to_send(paced)
+            if chunk:
+                # Non-blocking: QEMU takes input only as fast as the
+                # guest's UART FIFO drains; keep the rest for later.
+                try:
+                    n = os.write(qemu.stdin.fileno(), chunk)
+                    run.sent(n, paced, n == len(chunk))
+                except BlockingIOError:
+                    pass
+                except BrokenPipeError:
+                    run.held_in = b""
+        if reason is None:
+            status = qemu.wait()
+    except KeyboardInterrupt:
+        reason = "interrupt"
+    finally:
+        if tty_saved is not None:
+            termios.tcsetattr(stdin_fd, termios.TCSADRAIN, tty_saved)
+        if qemu is not None and qemu.poll() is None:
+            qemu.kill()
+            qemu.wait()
+        log.close()
+
+    total = run.elapsed()
+    if qemu_err:
+        sys.stderr.write(qemu_err.decode(errors="replace"))
+    if a.timings:
+        fw = "%.2f s" % run.t_kernel if run.t_kernel is not None else "-"
+        kern = ("%.2f s" % (run.t_prompt - run.t_kernel)
+                if run.t_prompt is not None else "-")
+        print("\r\nrun-qemu: timings: firmware+QEMU %s (start to first "
+              "kernel byte), kernel %s (first byte to first prompt), total "
+              "%.2f s" % (fw, kern, total), file=sys.stderr)
+
+    def keep():
+        nonlocal log_kept
+        log_kept = True
+        return log_path
+
+    try:
+        if reason == "timeout":
+            print("\r\nrun-qemu: timeout after %g s (serial log kept at %s)"
+                  % (a.timeout, keep()), file=sys.stderr)
+            return EXIT_TIMEOUT
+        if reason == "shell":
+            print("\r\nrun-qemu: the firmware fell back to the UEFI shell: "
+                  "nothing bootable in %s (serial log kept at %s)"
+                  % (a.image, keep()), file=sys.stderr)
+            return EXIT_TIMEOUT
+        if reason in ("interrupt", "escape"):
+            print("\r\nrun-qemu: stopped (serial log kept at %s)" % keep(),
+                  file=sys.stderr)
+            return 130
+        # isa-debug-exit: (v << 1) | 1.  QEMU's own start-up failures exit
+        # 1 too, but then the kernel never spoke and QEMU said why.
+        if status is not None and status > 0 and status & 1 and not (
+                status == 1 and run.t_kernel is None and qemu_err):
+            return status >> 1
+        print("\r\nrun-qemu: QEMU ended without a guest halt (exit status "
+              "%s; serial log kept at %s)" % (status, keep()), file=sys.stderr)
+        return EXIT_QEMU
+    finally:
+        if not log_kept:
+            os.remove(log_path)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,113 @@
+/*
+ * The arch-x86_64 port's internal interface: what its files call in one
+ * another (9front's pc64/fns.h plays this part).  The core never sees it;
+ * the core sees <lux/arch.h> only.
+ */
+#ifndef LUX_X86_H
+#define LUX_X86_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lux/upcall.h>
+
+/* Interrupt vectors.  0-31 are the CPU's exceptions. */
+enum {
+	VEC_PIC_BASE = 32,		/* 8259 IRQ n arrives on 32 + n */
+	VEC_PIC_END = 48,
+	VEC_LAPIC_TIMER = 48,
+	VEC_LAPIC_SPURIOUS = 255,
+};
+
+/* Status of a CPU exception or any other arch-level panic.  Through
+ * isa-debug-exit QEMU exits with (3 << 1) | 1 = 7; run-qemu.py turns that
+ * back into 3. */
+#define ARCH_PANIC_STATUS 3
+
+/* Everything efi_main learns before ExitBootServices; read-only after. */
+struct x86_bootinfo {
+	uint64_t tsc_boot;		/* rdtsc at efi_main entry: time 0 */
+	char fw_vendor[40];		/* ST->FirmwareVendor, ASCII */
+	uint32_t fw_revision;		/* ST->FirmwareRevision */
+	int have_time;			/* RT->GetTime answered */
+	int64_t time_unix_ns;		/* its answer, as Unix ns */
+	uint64_t time_tsc;		/* rdtsc right after GetTime */
+	int rng_protocol;		/* EFI_RNG_PROTOCOL located */
+	size_t rng_len;			/* bytes of rng_pool it filled */
+	uint8_t rng_pool[64];
+	unsigned exit_tries;		/* ExitBootServices attempts */
+	const struct lux_memregion *regions;
+	size_t nregions;
+	uint64_t ram_bytes;		/* sum over regions */
+	uintptr_t boot_stack_top;	/* kernel boot stack (LoaderData) */
+	uintptr_t ist_stack_top[3];	/* IST1 #DF, IST2 NMI, IST3 #MC */
+};
+
+extern struct x86_bootinfo x86_bootinfo;
+
+/* The saved state of an interrupted context, in the order trap.S pushes
+ * it (lowest address first).  Keep in sync with trap.S. */
+struct trapframe {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;	/* pushed by the CPU */
+};
+
+/* start.c */
+_Noreturn void x86_start(void);
+
+/* stack.S */
+_Noreturn void x86_call_on_stack(uintptr_t top, void (*fn)(void));
+
+/* kprint.c: formatting for the arch's own messages, never the core's. */
+int x86_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int x86_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void x86_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void x86_panic(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* console.c */
+void x86_console_init(void);
+void x86_console_enable_input(void);
+void x86_console_irq(void);
+void x86_console_resume(void);
+void x86_console_flush(void);
+
+/* irq.c: upcalls delivered so far (interrupt handlers count them, and
+ * arch_idle does not sleep through one). */
+extern volatile unsigned long x86_upcalls;
+
+/* cpu.c */
+void x86_fpu_init(void);
+
+/* gdt.c, idt.c, trap.c */
+void gdt_init(void);
+void idt_init(void);
+void trap_dispatch(struct trapframe *tf);
+
+/* pic.c: the legacy 8259 pair. */
+void pic_init(void);
+void pic_unmask(int irq);
+void pic_eoi(int irq);
+int pic_spurious(int irq);
+
+/* tsc.c */
+void tsc_calibrate(void);
+uint64_t tsc_hz(void);
+uint64_t tsc_to_ns(uint64_t ticks);
+uint64_t ns_to_tsc(uint64_t ns);
+int tsc_invariant(void);
+
+/* lapic.c */
+void lapic_init(void);
+void lapic_timer_irq(void);
+void lapic_eoi(void);
+uint64_t lapic_timer_hz(void);
+
+/* entropy.c */
+const char *x86_entropy_init(int *real);
+
+#endif

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""QEMU boot test of a Lux9 x86_64 image (lux9.img, or archtest.img).
+
+    boot-test.py [--log FILE] [--timeout S] [--panic] IMAGE
+
+Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
+"echo hi" and then "halt 7" at the shell prompt, and checks:
+  - the banner: a line starting "Lux9 ",
+  - the self-check lines ("self-check: ...") end in "self-check: passed",
+  - "hi" appears on a line of its own,
+  - the guest halted with status 7.
+
+--panic (archtest.img only: its shell has a "fault" command) types
+"fault" instead and checks that the page fault is reported readably:
+exception number and name, error code decoded, CR2, RIP and the
+registers, and that the guest halted with status 3.
+
+The serial log (firmware included) is always written to --log (default
+./last-boot.log, or ./last-panic.log with --panic) and is named on
+failure.  Exit 0 on success, 1 on failure.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNNER = os.path.join(HERE, "..", "..", "arch-x86_64", "qemu", "run-qemu.py")
+
+
+def check_boot(lines, status):
+    missing = []
+    if not any(l.startswith("Lux9 ") for l in lines):
+        missing.append('the banner (a line starting "Lux9 ")')
+    checks = [l for l in lines if l.startswith("self-check: ")]
+    if not checks:
+        missing.append('self-check lines ("self-check: ...")')
+    elif not checks[-1].startswith("self-check: passed"):
+        failed = [l for l in checks if "FAILED" in l]
+        missing.append('"self-check: passed" as the last self-check line '
+                       "(last: %r%s)" % (checks[-1], "; failures: " +
+                                         "; ".join(failed) if failed else ""))
+    if "hi" not in [l.strip() for l in lines]:
+        missing.append('"hi" on a line of its own (the output of "echo hi")')
+    if status != 7:
+        missing.append("exit status 7 from \"halt 7\" (got %d%s)" % (
+            status, {124: ": timeout", 125: ": QEMU ended without a guest "
+                     "halt", 3: ": a CPU exception or arch panic"}.get(status, "")))
+    return missing
+
+
+PANIC_PATTERNS = [
+    (r"^x86_64: PANIC: CPU exception 14: #PF page fault$",
+     "the exception line with vector and name"),
+    (r"^\s+error\s+0x0\s+\[read, page not present, kernel\]$",
+     "the decoded error code"),
+    (r"^\s+cr2\s+0x00007f0000000000\b", "CR2 = the faulting address"),
+    (r"^\s+rip\s+0x[0-9a-f]{16}\s+cs\s+0x8\s+rflags\s+0x[0-9a-f]+$",
+     "RIP, CS and RFLAGS"),
+    (r"^\s+rsp\s+0x[0-9a-f]{16}\s+ss\s+0x10$", "RSP and SS"),
+    (r"^\s+rax 0x[0-9a-f]{16}\s+rbx 0x[0-9a-f]{16}\s+rcx 0x[0-9a-f]{16}$",
+     "the general registers"),
+    (r"^\s+r13 0x[0-9a-f]{16}\s+r14 0x[0-9a-f]{16}\s+r15 0x[0-9a-f]{16}$",
+     "r13-r15"),
+]
+
+
+def check_panic(lines, status):
+    missing = []
+    for pat, what in PANIC_PATTERNS:
+        if not any(re.search(pat, l) for l in lines):
+            missing.append("%s (/%s/)" % (what, pat))
+    if status != 3:
+        missing.append("exit status 3 from the exception (got %d)" % status)
+    return missing
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("image")
+    p.add_argument("--log", help="serial log (default ./last-boot.log or "
+                   "./last-panic.log)")
+    p.add_argument("--timeout", type=float, default=90.0,
+                   help="hard limit for the boot, in seconds (default 90)")
+    p.add_argument("--panic", action="store_true",
+                   help='type "fault" and check the exception report '
+                   "(archtest.img)")
+    a = p.parse_args(argv)
+    log = os.path.abspath(a.log or ("last-panic.log" if a.panic
+                                    else "last-boot.log"))
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    typed = b"fault\n" if a.panic else b"echo hi\nhalt 7\n"
+
+    r = subprocess.run(
+        [sys.executable, RUNNER, "--image", a.image, "--timeout",
+         str(a.timeout), "--log", log, "--timings"],
+        input=typed, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = r.stdout.decode(errors="replace").replace("\r", "")
+    err = r.stderr.decode(errors="replace").replace("\r", "")
+    lines = out.split("\n")
+    missing = (check_panic if a.panic else check_boot)(lines, r.returncode)
+    timing = [l for l in err.split("\n") if "timings:" in l]
+    name = "boot-test%s %s" % (" --panic" if a.panic else "",
+                               os.path.basename(a.image))
+    if not missing:
+        print("%s: PASS%s" % (name, (" (" + timing[0].split("timings: ")[1]
+                                     + ")") if timing else ""))
+        return 0
+    print("%s: FAIL" % name)
+    for m in missing:
+        print("  missing: " + m)
+    print("  serial log kept at " + log)
+    tail = [l for l in lines if l.strip()][-25:]
+    if tail:
+        print("  last kernel output:")
+        for l in tail:
+            print("    | " + l)
+    for l in err.split("\n"):
+        if l.strip():
+            print("  runner: " + l)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
