@@ -66,5 +66,6 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	boot.scenario = cfg->scenario;
 	boot.steps = cfg->steps;
 	boot.breakflags = cfg->breakflags;
+	boot.seed = cfg->seed;
 	lux_main(&boot);
 }

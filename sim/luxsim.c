@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,6 +105,12 @@ static int sweep(int argc, char **argv, unsigned long long a, unsigned long long
 		args[n++] = seedarg;
 		args[n++] = "--sweep-child";
 		args[n] = NULL;
+		/* the child's output is kept, and shown only if its seed fails */
+		int out = memfd_create("luxsim-seed", 0);
+		if (out < 0) {
+			perror("luxsim: memfd_create");
+			return 71;
+		}
 		fflush(stdout);
 		pid = fork();
 		if (pid < 0) {
@@ -111,6 +118,8 @@ static int sweep(int argc, char **argv, unsigned long long a, unsigned long long
 			return 71;
 		}
 		if (pid == 0) {
+			dup2(out, 1);
+			dup2(out, 2);
 			execv("/proc/self/exe", args);
 			perror("luxsim: exec");
 			_exit(71);
@@ -118,12 +127,21 @@ static int sweep(int argc, char **argv, unsigned long long a, unsigned long long
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			char buf[4096];
+			ssize_t n;
 			if (failed++ == 0)
 				first_fail = seed;
-			printf("seed %llu: FAILED (%s %d)\n", seed,
+			printf("seed %llu: FAILED (%s %d); its output:\n", seed,
 			       WIFEXITED(status) ? "exit status" : "signal",
 			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			fflush(stdout);
+			lseek(out, 0, SEEK_SET);
+			while ((n = read(out, buf, sizeof buf)) > 0)
+				fwrite(buf, 1, (size_t)n, stdout);
 		}
+		close(out);
+		if (seed == b)
+			break;	/* b may be the largest seed there is */
 	}
 	free(args);
 	printf("sweep: %llu seeds (%llu..%llu), %llu failed\n", b - a + 1, a, b, failed);

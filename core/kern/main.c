@@ -14,6 +14,7 @@
 #include <lux/proc.h>
 #include <lux/rand.h>
 #include <lux/selfcheck.h>
+#include <lux/sim.h>
 #include <lux/sysfile.h>
 
 #include "../shell/shell.h"
@@ -64,6 +65,8 @@ static void init(void *arg)
 
 	if (selfcheck_run(b->quiet) > 0)
 		lux_halt(SELFCHECK_FAILED_STATUS);
+	if (b->scenario)
+		sim_main(b->scenario, b->steps, b->breakflags, b->seed);
 	if ((err = build_namespace(curproc())) < 0)
 		panic("init: cannot build the namespace: %s", lux_errstr(err));
 	sh_main(b->commands, prompt && b->commands == 0);
@@ -107,7 +110,10 @@ _Noreturn void lux_main(const struct lux_boot *b)
 		kprintf("memory: %zu KiB in %zu region%s\n", pages * (PAGE_SIZE / 1024),
 		        b->nregions, b->nregions == 1 ? "" : "s");
 	}
-	if (!(b->caps & LUX_CAP_ENTROPY))
+	if (b->caps & LUX_CAP_DETERMINISTIC) {
+		if (!b->quiet)
+			kprintf("entropy: %s (deterministic run: not for secrets)\n", b->entropy_source);
+	} else if (!(b->caps & LUX_CAP_ENTROPY))
 		kprintf("WARNING: no real entropy source (%s): keys and nonces made on this "
 		        "boot are predictable. Do not trust them.\n", b->entropy_source);
 	else if (!b->quiet)

@@ -40,6 +40,7 @@ static uint64_t trace = 0xcbf29ce484222325ull;	/* FNV-1a offset basis */
 void waitq_init(struct waitq *q) { list_init(&q->sleepers); }
 struct proc *curproc(void) { return current; }
 size_t proc_count(void) { return nprocs; }
+size_t proc_stack_pages(void) { return nprocs * STACK_PAGES; }
 uint64_t sched_switches(void) { return nswitches; }
 uint64_t sched_trace_hash(void) { return trace; }
 

@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """QEMU boot test of a Lux9 x86_64 image (lux9.img, or archtest.img).
 
-    boot-test.py [--log FILE] [--timeout S] [--panic] IMAGE
+    boot-test.py [--log FILE] [--timeout S] [--panic | --sched] IMAGE
 
 Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
 "echo hi" and then "halt 7" at the shell prompt, and checks:
   - the banner: a line starting "Lux9 ",
   - the self-check lines ("self-check: ...") end in "self-check: passed",
+    and the digests computed on metal are the known answers (the same
+    lines luxsim prints),
   - "hi" appears on a line of its own,
   - the guest halted with status 7.
+
+--sched (lux9.img) runs the scheduler tests on metal instead: the
+in-kernel "ktest stress", "ktest wakeup" and "ktest kill" must pass, and
+with "burn 3000 &" running, "echo" must still answer and "ps" must show
+the burn still going (a CPU-bound proc cannot starve the shell).
 
 --panic (archtest.img only: its shell has a "fault" command) types
 "fault" instead and checks that the page fault is reported readably:
@@ -30,8 +37,44 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "..", "..", "arch-x86_64", "qemu", "run-qemu.py")
 
 
-def check_boot(lines, status):
+KATS = [
+    ("sha256", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    ("blake2b-512", "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
+                    "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923"),
+    ("ed25519", "e5564300c360ac729086e2cc806e828a"),
+]
+
+
+def check_kats(lines):
     missing = []
+    for name, digest in KATS:
+        pat = r"^self-check: %s\s.*%s.* ok$" % (re.escape(name), digest)
+        if not any(re.search(pat, l) for l in lines):
+            missing.append("the %s known answer %s... computed on metal" % (name, digest[:16]))
+    return missing
+
+
+SCHED_TYPED = (b"ktest stress\nktest wakeup\nktest kill\n"
+               b"burn 3000 &\necho starve-check\nps\nhalt 7\n")
+
+
+def check_sched(lines, status):
+    missing = []
+    for t in ("stress", "wakeup", "kill"):
+        if not any(re.match(r"^ktest %s: .*: ok$" % t, l) for l in lines):
+            missing.append('"ktest %s: ...: ok"' % t)
+    if "starve-check" not in [l.strip() for l in lines]:
+        missing.append('"starve-check" answered while "burn 3000" ran')
+    if not any(re.match(r"^\s*\d+\s+\d+\s+\d+\s+(ready|running)\s+\d+ burn$", l)
+               for l in lines):
+        missing.append('"ps" listing the burn proc still running after the echo')
+    if status != 7:
+        missing.append("exit status 7 from \"halt 7\" (got %d)" % status)
+    return missing
+
+
+def check_boot(lines, status, stand_in=False):
+    missing = [] if stand_in else check_kats(lines)
     if not any(l.startswith("Lux9 ") for l in lines):
         missing.append('the banner (a line starting "Lux9 ")')
     checks = [l for l in lines if l.startswith("self-check: ")]
@@ -87,11 +130,17 @@ def main(argv):
     p.add_argument("--panic", action="store_true",
                    help='type "fault" and check the exception report '
                    "(archtest.img)")
+    p.add_argument("--stand-in", action="store_true",
+                   help="the image has the stand-in core (archtest.img): "
+                   "no crypto known answers to check")
+    p.add_argument("--sched", action="store_true",
+                   help="run the scheduler tests on metal (lux9.img)")
     a = p.parse_args(argv)
     log = os.path.abspath(a.log or ("last-panic.log" if a.panic
                                     else "last-boot.log"))
     os.makedirs(os.path.dirname(log), exist_ok=True)
-    typed = b"fault\n" if a.panic else b"echo hi\nhalt 7\n"
+    typed = (b"fault\n" if a.panic else SCHED_TYPED if a.sched
+             else b"echo hi\nhalt 7\n")
 
     r = subprocess.run(
         [sys.executable, RUNNER, "--image", a.image, "--timeout",
@@ -100,9 +149,14 @@ def main(argv):
     out = r.stdout.decode(errors="replace").replace("\r", "")
     err = r.stderr.decode(errors="replace").replace("\r", "")
     lines = out.split("\n")
-    missing = (check_panic if a.panic else check_boot)(lines, r.returncode)
+    if a.panic:
+        missing = check_panic(lines, r.returncode)
+    elif a.sched:
+        missing = check_sched(lines, r.returncode)
+    else:
+        missing = check_boot(lines, r.returncode, a.stand_in)
     timing = [l for l in err.split("\n") if "timings:" in l]
-    name = "boot-test%s %s" % (" --panic" if a.panic else "",
+    name = "boot-test%s %s" % (" --panic" if a.panic else " --sched" if a.sched else "",
                                os.path.basename(a.image))
     if not missing:
         print("%s: PASS%s" % (name, (" (" + timing[0].split("timings: ")[1]

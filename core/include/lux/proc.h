@@ -127,6 +127,8 @@ struct ns *proc_ns(int pid);
 const char *proc_state_name(enum procstate s);
 
 size_t proc_count(void);
+/* Pages held by proc stacks: for page accounting in simulations. */
+size_t proc_stack_pages(void);
 uint64_t sched_switches(void);
 uint64_t sched_trace_hash(void);
 /* Mix an event into the trace hash (scheduling decisions, upcalls). */

@@ -50,6 +50,8 @@ struct lux_boot {
 	uint64_t steps;			/* scenario steps (0: its default) */
 	uint32_t breakflags;		/* test-only: invariants a scenario breaks
 					 * on purpose, to prove the checker */
+	uint64_t seed;			/* the simulation seed (deterministic runs),
+					 * quoted in replay instructions */
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */
