@@ -224,10 +224,44 @@ static int kill_test(char *msg, size_t size)
 	return sbusy == PROC_KILLED && sasleep == PROC_KILLED && (!leak || *leak == '(') ? 0 : -1;
 }
 
+/* ---- latency ----------------------------------------------------------- */
+
+/* How late tsleep wakes past its deadline, measured by the kernel itself,
+ * so the same number exists on every arch (on QEMU it is TCG time, to be
+ * reported and not compared).  Fails only if a sleeper woke early. */
+static int latency_test(char *msg, size_t size)
+{
+	enum { N = 50 };
+	uint64_t late[N];
+	int early = 0;
+
+	for (int i = 0; i < N; i++) {
+		uint64_t want = 1000000 + krand_below(2000000), t0 = arch_time_ns(), got;
+		tsleep_ns(want);
+		got = arch_time_ns() - t0;
+		if (got < want) {
+			early++;
+			late[i] = 0;
+		} else {
+			late[i] = got - want;
+		}
+	}
+	for (int i = 1; i < N; i++)	/* insertion sort: N is small */
+		for (int j = i; j > 0 && late[j - 1] > late[j]; j--) {
+			uint64_t t = late[j];
+			late[j] = late[j - 1];
+			late[j - 1] = t;
+		}
+	ksnprintf(msg, size, "%d one-shot sleeps of 1..3 ms: late by median %llu us, max %llu us, %d early",
+	          N, (unsigned long long)(late[N / 2] / 1000), (unsigned long long)(late[N - 1] / 1000), early);
+	return early ? -1 : 0;
+}
+
 static const struct ktest tests[] = {
 	{ "stress", "100 procs with qlocks, a rwlock, yields and sleeps", stress },
 	{ "wakeup", "sleepers wake on time and in deadline order", wakeup_test },
 	{ "kill", "killed busy and sleeping procs exit and give back everything", kill_test },
+	{ "latency", "how late one-shot sleeps wake (never early)", latency_test },
 };
 
 const struct ktest *ktests(size_t *n)
