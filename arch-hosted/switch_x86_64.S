@@ -3,6 +3,11 @@
  * registers and the FP control words on the current stack, store the
  * stack pointer in from->sp, load to->sp, restore the same set, return
  * into the other context.  Layout: see context.c.
+ *
+ * arch-x86_64/switch.S is the same dozen instructions for the same ABI.
+ * They stay two files on purpose: arches depend on the core, never on
+ * each other, and the hosted one must follow the host's ABI (a future
+ * aarch64 host gets its own file here) while metal follows the kernel's.
  */
 	.text
 	.globl hosted_switch
