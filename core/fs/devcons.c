@@ -4,15 +4,17 @@
  *   null	reads as empty, swallows writes
  *   zero	reads as zeros
  *   time	"<wall-clock ns since the epoch> <monotonic ns since boot>\n"
+ *   audit	the audit ring (<lux/audit.h>); write "strict" or "lenient"
  * A fixed table, so qid.path is the index (0 is the directory).
  */
+#include <lux/audit.h>
 #include <lux/cons.h>
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kern.h>
 #include <lux/string.h>
 
-enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qmax };
+enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Qmax };
 
 static const struct {
 	const char *name;
@@ -23,6 +25,7 @@ static const struct {
 	[Qnull] = { "null", 0666 },
 	[Qzero] = { "zero", 0444 },
 	[Qtime] = { "time", 0444 },
+	[Qaudit] = { "audit", 0644 },
 };
 
 static int cons_attach(struct chan *c, const char *spec)
@@ -97,6 +100,7 @@ static long cons_read(struct chan *c, void *buf, size_t n, uint64_t off)
 	case Qnull: return 0;
 	case Qzero: kmemset(buf, 0, n); return (long)n;
 	case Qtime: return time_read(buf, n, off);
+	case Qaudit: return audit_read(buf, n, off);
 	}
 	return E_NOENT;
 }
@@ -107,6 +111,7 @@ static long cons_writef(struct chan *c, const void *buf, size_t n, uint64_t off)
 	switch (c->qid.path) {
 	case Qcons: cons_write(buf, n); return (long)n;
 	case Qnull: return (long)n;
+	case Qaudit: return audit_write(buf, n);
 	}
 	return E_PERM;
 }

@@ -3,6 +3,8 @@
  *   /proc/N/status	pid, name, state, prio, ticks (1 tick = 1 ms of CPU),
  *			dispatches, parent: one "key value" line each
  *   /proc/N/ns		the proc's namespace as bind/mount lines
+ *   /proc/N/pebbles	its budget: "KIND white W spent S total T lent L"
+ *			per kind (docs/pebbles.md)
  * qid.path packs the pid and the file: (pid << 8) | file.  Nothing is
  * cached: every read asks the scheduler, so a proc that exits simply
  * stops existing here (reads then fail with "no such process").
@@ -12,12 +14,13 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
+#include <lux/pebble.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
-enum { Qroot, Qpid, Qstatus, Qns, Qmax };
+enum { Qroot, Qpid, Qstatus, Qns, Qpebbles, Qmax };
 
-static const char *const names[Qmax] = { "proc", 0, "status", "ns" };
+static const char *const names[Qmax] = { "proc", 0, "status", "ns", "pebbles" };
 
 #define QID(pid, f) (((uint64_t)(pid) << 8) | (f))
 #define QPID(q) ((int)((q) >> 8))
@@ -100,11 +103,14 @@ static int proc_open(struct chan *c, int mode)
 static long render(int pid, int f, char *buf, size_t size)
 {
 	struct procinfo pi;
+	struct budget_info bi;
 	struct ns *ns;
 	size_t n;
 
 	if (proc_info(pid, &pi) < 0)
 		return E_NOPROC;
+	if (f == Qpebbles)
+		return proc_pebbles(pid, &bi) < 0 ? E_NOPROC : (long)budget_format(&bi, buf, size);
 	if (f == Qstatus)
 		return ksnprintf(buf, size,
 		                 "pid %d\nname %s\nstate %s\nprio %d\nticks %llu\n"

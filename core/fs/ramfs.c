@@ -5,6 +5,13 @@
  * linked) and by every chan whose aux points at it.  A removed node is
  * unlinked at once and freed when the last chan lets go, so an open file
  * that is removed stays readable through the chans that had it.
+ *
+ * A file's contents are red-blue versions (<lux/redblue.h>): a block map
+ * plus length, mtime and version.  A write or a truncation stages a red
+ * copy (sharing every block it does not touch, copying the ones it does),
+ * and commits it whole or not at all: a fault halfway through a write
+ * that spans blocks leaves the file exactly as it was.  Bytes past the
+ * length in the last block are kept zero, so extending reads zeros.
  */
 #include <lux/dev.h>
 #include <lux/error.h>
@@ -12,23 +19,80 @@
 #include <lux/kern.h>
 #include <lux/list.h>
 #include <lux/lock.h>
+#include <lux/redblue.h>
 #include <lux/string.h>
 
 #define RAMFS_MAXFILE (64u << 20)	/* 64 MiB: one file may not eat the machine */
 
+/* A data block, shared by the versions that did not change it.  2040
+ * bytes of data make the block exactly a 2 KiB allocation. */
+#define BLKDATA 2040
+
+struct rblock {
+	int32_t refs;
+	uint8_t pad[4];
+	uint8_t data[BLKDATA];
+};
+
+/* One version of a file's contents. */
+struct content {
+	uint64_t len;
+	uint64_t mtime;
+	uint32_t vers;
+	size_t nblk;		/* entries in blk; 0 entries are holes */
+	struct rblock **blk;
+};
+
 struct rnode {
 	char name[LUX_NAMEMAX];
-	struct qid qid;
+	struct qid qid;		/* files: vers lives in the content */
 	uint32_t mode;
-	uint64_t mtime;
+	uint64_t mtime;		/* directories; files keep theirs in content */
 	struct rnode *parent;	/* 0 for the root */
 	struct list children;	/* directories: struct rnode.sibling */
 	struct list sibling;
-	uint8_t *data;		/* files: contents */
-	size_t len, cap;
+	struct redblue content;	/* files */
 	int ref;		/* chans + 1 while linked into the tree */
 	bool linked;
 };
+
+static int content_copy(void *dst, const void *src)
+{
+	struct content *d = dst;
+	const struct content *c = src;
+
+	*d = *c;
+	d->blk = 0;
+	if (c->nblk == 0)
+		return 0;
+	if (rb_fault() || (d->blk = kmalloc(c->nblk * sizeof *d->blk)) == 0) {
+		d->nblk = 0;
+		return E_NOMEM;
+	}
+	for (size_t i = 0; i < c->nblk; i++) {
+		d->blk[i] = c->blk[i];
+		if (d->blk[i])
+			d->blk[i]->refs++;	/* under the ramfs lock */
+	}
+	return 0;
+}
+
+static void block_put(struct rblock *b)
+{
+	if (b && --b->refs == 0)
+		kfree(b);
+}
+
+static void content_release(void *p)
+{
+	struct content *c = p;
+
+	for (size_t i = 0; i < c->nblk; i++)
+		block_put(c->blk[i]);
+	kfree(c->blk);
+}
+
+static const struct rb_ops content_ops = { sizeof(struct content), content_copy, content_release };
 
 static uint64_t nextpath = 1;
 
@@ -41,14 +105,19 @@ static uint64_t now_s(void)
 static struct rnode *node_new(const char *name, uint32_t mode)
 {
 	struct rnode *n = kzalloc(sizeof *n);
+	struct content empty = { .mtime = now_s() };
 
 	if (n == 0)
 		return 0;
+	if (!(mode & DMDIR) && rb_init(&n->content, &content_ops, &empty) < 0) {
+		kfree(n);
+		return 0;
+	}
 	kstrlcpy(n->name, name, sizeof n->name);
 	n->mode = mode;
 	n->qid.path = nextpath++;
 	n->qid.type = (mode & DMDIR) ? QTDIR : QTFILE;
-	n->mtime = now_s();
+	n->mtime = empty.mtime;
 	list_init(&n->children);
 	list_init(&n->sibling);
 	return n;
@@ -59,7 +128,8 @@ static void node_put(struct rnode *n)
 	if (--n->ref > 0)
 		return;
 	kassert(list_empty(&n->children));
-	kfree(n->data);
+	if (!(n->mode & DMDIR))
+		rb_destroy(&n->content);
 	kfree(n);
 }
 
@@ -112,12 +182,19 @@ static int do_walk(struct chan *c, const char *name)
 	return 0;
 }
 
-static void fill_dir(const struct rnode *n, struct lux_dir *d)
+static void fill_dir(struct rnode *n, struct lux_dir *d)
 {
 	d->qid = n->qid;
 	d->mode = n->mode;
 	d->mtime = n->mtime;
-	d->length = (n->mode & DMDIR) ? 0 : n->len;
+	d->length = 0;
+	if (!(n->mode & DMDIR)) {	/* length, mtime and version: one version */
+		const struct content *c = rb_read(&n->content);
+		d->length = c->len;
+		d->mtime = c->mtime;
+		d->qid.vers = c->vers;
+		rb_done(&n->content, c);
+	}
 	kstrlcpy(d->name, n->name, sizeof d->name);
 }
 
@@ -133,16 +210,32 @@ static void touch(struct rnode *n)
 	n->mtime = now_s();
 }
 
+/* Truncate to 0 as one red-blue update. */
+static int truncate_file(struct rnode *n)
+{
+	int err;
+	struct content *r = rb_begin(&n->content, &err);
+
+	if (r == 0)
+		return err;
+	content_release(r);
+	r->blk = 0;
+	r->nblk = 0;
+	r->len = 0;
+	r->vers++;
+	r->mtime = now_s();
+	rb_commit(&n->content);
+	return 0;
+}
+
 static int do_open(struct chan *c, int mode)
 {
 	struct rnode *n = c->aux;
 
 	if ((n->mode & DMDIR) && (mode & OMODE) != OREAD)
 		return E_ISDIR;
-	if ((mode & OTRUNC) && !(n->mode & DMDIR)) {
-		n->len = 0;
-		touch(n);
-	}
+	if ((mode & OTRUNC) && !(n->mode & DMDIR))
+		return truncate_file(n);
 	return 0;
 }
 
@@ -174,60 +267,102 @@ static int do_create(struct chan *c, const char *name, int mode, uint32_t perm)
 static long do_read(struct chan *c, void *buf, size_t count, uint64_t off)
 {
 	struct rnode *n = c->aux;
+	const struct content *v;
+	uint8_t *out = buf;
+	size_t done = 0;
 
 	if (n->mode & DMDIR)
 		return E_ISDIR;
-	if (off >= n->len)
-		return 0;
-	if (count > n->len - off)
-		count = n->len - (size_t)off;
-	kmemcpy(buf, n->data + off, count);
-	return (long)count;
+	v = rb_read(&n->content);
+	if (off < v->len) {
+		if (count > v->len - off)
+			count = (size_t)(v->len - off);
+		while (done < count) {
+			size_t i = (size_t)((off + done) / BLKDATA), at = (size_t)((off + done) % BLKDATA);
+			size_t k = MIN(count - done, BLKDATA - at);
+			if (i < v->nblk && v->blk[i])
+				kmemcpy(out + done, v->blk[i]->data + at, k);
+			else
+				kmemset(out + done, 0, k);	/* a hole */
+			done += k;
+		}
+	}
+	rb_done(&n->content, v);
+	return (long)done;
 }
 
-/* Grow the buffer to hold at least need bytes; doubling keeps appends
- * linear. */
-static int reserve(struct rnode *n, size_t need)
+/* Make block i of the red version private and present: a hole gets a
+ * zeroed block, a block shared with blue gets a copy.  Each allocation is
+ * a step where a fault may be injected. */
+static int own_block(struct content *r, size_t i)
 {
-	size_t cap = n->cap ? n->cap : 64;
-	uint8_t *d;
+	struct rblock *b = r->blk[i], *nb;
 
-	if (need <= n->cap)
+	if (b && b->refs == 1)
 		return 0;
-	if (need > RAMFS_MAXFILE)
-		return E_TOOBIG;
-	while (cap < need)
-		cap *= 2;
-	if (cap > RAMFS_MAXFILE)
-		cap = RAMFS_MAXFILE;
-	d = kmalloc(cap);
-	if (d == 0)
+	if (rb_fault() || (nb = kmalloc(sizeof *nb)) == 0)
 		return E_NOMEM;
-	kmemcpy(d, n->data, n->len);
-	kfree(n->data);
-	n->data = d;
-	n->cap = cap;
+	nb->refs = 1;
+	if (b) {
+		kmemcpy(nb->data, b->data, BLKDATA);
+		b->refs--;	/* still held by blue: refs was > 1 */
+	} else {
+		kmemset(nb->data, 0, BLKDATA);
+	}
+	r->blk[i] = nb;
+	return 0;
+}
+
+/* Grow the red block map to at least nblk entries (new entries are holes). */
+static int grow_map(struct content *r, size_t nblk)
+{
+	struct rblock **m;
+
+	if (nblk <= r->nblk)
+		return 0;
+	if (rb_fault() || (m = kmalloc(nblk * sizeof *m)) == 0)
+		return E_NOMEM;
+	for (size_t i = 0; i < nblk; i++)
+		m[i] = i < r->nblk ? r->blk[i] : 0;
+	kfree(r->blk);
+	r->blk = m;
+	r->nblk = nblk;
 	return 0;
 }
 
 static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off)
 {
 	struct rnode *n = c->aux;
+	const uint8_t *in = buf;
+	struct content *r;
+	size_t done = 0;
 	int err;
 
 	if (n->mode & DMDIR)
 		return E_ISDIR;
 	if (off > RAMFS_MAXFILE || count > RAMFS_MAXFILE - off)
 		return E_TOOBIG;
-	if ((err = reserve(n, (size_t)off + count)) < 0)
+	if ((r = rb_begin(&n->content, &err)) == 0)
 		return err;
-	if (off > n->len)	/* a sparse write reads back as zeros */
-		kmemset(n->data + n->len, 0, (size_t)off - n->len);
-	kmemcpy(n->data + off, buf, count);
-	if (off + count > n->len)
-		n->len = (size_t)off + count;
-	touch(n);
+	if ((err = grow_map(r, (size_t)((off + count + BLKDATA - 1) / BLKDATA))) < 0)
+		goto abort;
+	while (done < count) {
+		size_t i = (size_t)((off + done) / BLKDATA), at = (size_t)((off + done) % BLKDATA);
+		size_t k = MIN(count - done, BLKDATA - at);
+		if ((err = own_block(r, i)) < 0)
+			goto abort;
+		kmemcpy(r->blk[i]->data + at, in + done, k);
+		done += k;
+	}
+	if (off + count > r->len)
+		r->len = off + count;
+	r->vers++;
+	r->mtime = now_s();
+	rb_commit(&n->content);	/* data, length, mtime, version: at once */
 	return (long)count;
+abort:
+	rb_abort(&n->content);	/* the file is as it was */
+	return err;
 }
 
 static int do_dirent(struct chan *c, size_t i, struct lux_dir *d)

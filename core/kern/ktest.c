@@ -10,6 +10,7 @@
  *	with PROC_KILLED and give back what they held.
  */
 #include <lux/error.h>
+#include <lux/exchange.h>
 #include <lux/fmt.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
@@ -257,11 +258,86 @@ static int latency_test(char *msg, size_t size)
 	return early ? -1 : 0;
 }
 
+/* ---- exchange ---------------------------------------------------------- */
+
+/* 1 MiB moves from one proc to another by ownership transfer: the
+ * receiver maps the very pages the sender wrote (no copy), and the
+ * sender's handle is refused once sent.  Pages come back at the end. */
+enum { XPAGES = 256 };
+
+static struct {
+	bhandle h;
+	uint8_t *wrote, *read;
+	int stale, recv, bad;
+} xk;
+
+static void xreceiver(void *arg)
+{
+	bhandle h;
+	void *p;
+
+	USED(arg);
+	if ((xk.recv = exchange_recv(&h)) < 0)
+		return;
+	if (exchange_map_ro(h, &p) == 0) {
+		xk.read = p;
+		for (size_t i = 0; i < XPAGES * PAGE_SIZE; i++)
+			xk.bad += xk.read[i] != (uint8_t)(i ^ i >> 12);
+		exchange_unmap(h);
+	}
+	exchange_free(h);
+}
+
+static void xsender(void *arg)
+{
+	struct proc *to = arg;
+	void *p;
+
+	if (exchange_alloc(XPAGES, &xk.h) < 0 || exchange_map(xk.h, &p) < 0)
+		return;
+	xk.wrote = p;
+	for (size_t i = 0; i < XPAGES * PAGE_SIZE; i++)
+		xk.wrote[i] = (uint8_t)(i ^ i >> 12);
+	exchange_unmap(xk.h);
+	if (exchange_send(xk.h, to) < 0)
+		return;
+	xk.stale = exchange_map_ro(xk.h, &p);	/* must be refused: it is not ours */
+}
+
+static int exchange_test(char *msg, size_t size)
+{
+	struct baseline before;
+	struct proc *rx, *tx;
+	const char *leak;
+
+	kmemset(&xk, 0, sizeof xk);
+	snap(&before);
+	rx = proc_create("xrecv", PRIO_NORMAL, xreceiver, 0, 0);
+	tx = rx ? proc_create("xsend", PRIO_NORMAL, xsender, rx, 0) : 0;
+	if (tx == 0) {
+		if (rx)
+			proc_kill(rx->pid), proc_join(rx);
+		ksnprintf(msg, size, "could not create procs");
+		return -1;
+	}
+	proc_join(tx);
+	proc_join(rx);
+	leak = compare(&before);
+	ksnprintf(msg, size, "%u KiB moved: %s, %d bytes differ, dead handle %s%s%s",
+	          XPAGES * PAGE_SIZE / 1024,
+	          xk.wrote && xk.wrote == xk.read ? "same pages (no copy)" : "DIFFERENT pages",
+	          xk.bad, xk.stale == E_STALE ? "refused" : "NOT refused", leak ? ", " : "",
+	          leak ? leak : "");
+	return xk.recv == 0 && xk.wrote && xk.wrote == xk.read && xk.bad == 0 &&
+	       xk.stale == E_STALE && (!leak || *leak == '(') ? 0 : -1;
+}
+
 static const struct ktest tests[] = {
 	{ "stress", "100 procs with qlocks, a rwlock, yields and sleeps", stress },
 	{ "wakeup", "sleepers wake on time and in deadline order", wakeup_test },
 	{ "kill", "killed busy and sleeping procs exit and give back everything", kill_test },
 	{ "latency", "how late one-shot sleeps wake (never early)", latency_test },
+	{ "exchange", "1 MiB moves between two procs: same pages, sender's handle refused", exchange_test },
 };
 
 const struct ktest *ktests(size_t *n)

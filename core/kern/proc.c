@@ -11,11 +11,13 @@
  *    nready counts them;
  *  - a proc never exits or sleeps interruptibly holding a sleeping lock.
  */
+#include <lux/borrow.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
 #include <lux/page.h>
+#include <lux/pebble.h>
 #include <lux/proc.h>
 #include <lux/rand.h>
 #include <lux/string.h>
@@ -165,6 +167,10 @@ static void proc_free(struct proc *p)
 	fdtab_put(p->fds);
 	arch_ctx_destroy(&p->ctx);
 	page_free(p->stack, p->stackpages);
+	/* the creator's budget paid for us; ours keeps it open until now */
+	budget_release(p->budget->parent, PB_PAGES, p->stackpages);
+	budget_release(p->budget->parent, PB_PROCS, 1);
+	budget_put(p->budget);
 	kfree(p);
 	nprocs--;
 }
@@ -179,17 +185,59 @@ static void trampoline(void *arg)
 	proc_exit(0);
 }
 
+/* Pay for p out of the creator's budget (the root for the kernel's own
+ * procs, which then get everything it has white) and grant p its own. */
+static int proc_budget(struct proc *p, const struct pebbles *grant)
+{
+	struct budget *payer = current ? current->budget : pebble_root();
+	struct pebbles all;
+	int err;
+
+	if ((err = budget_charge(payer, PB_PROCS, 1)) < 0)
+		return err;
+	if ((err = budget_charge(payer, PB_PAGES, STACK_PAGES)) < 0) {
+		budget_release(payer, PB_PROCS, 1);
+		return err;
+	}
+	if (grant == 0 && current == 0) {
+		budget_white(payer, &all);
+		grant = &all;
+	}
+	if ((p->budget = budget_grant(payer, grant, &err)) == 0) {
+		budget_release(payer, PB_PAGES, STACK_PAGES);
+		budget_release(payer, PB_PROCS, 1);
+	}
+	return err;
+}
+
 struct proc *proc_create(const char *name, int prio, void (*entry)(void *),
                          void *arg, int flags)
+{
+	int err;
+
+	return proc_spawn(name, prio, entry, arg, flags, 0, &err);
+}
+
+struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void *arg,
+                        int flags, const struct pebbles *grant, int *err)
 {
 	struct proc *p = kzalloc(sizeof *p);
 	arch_irqstate s;
 
+	*err = E_NOMEM;
 	if (p == 0)
 		return 0;
+	if ((*err = proc_budget(p, grant)) < 0) {
+		kfree(p);
+		return 0;
+	}
 	p->stack = page_alloc(STACK_PAGES);
 	if (p->stack == 0) {
+		budget_release(p->budget->parent, PB_PAGES, STACK_PAGES);
+		budget_release(p->budget->parent, PB_PROCS, 1);
+		budget_put(p->budget);
 		kfree(p);
+		*err = E_NOMEM;
 		return 0;
 	}
 	p->stackpages = STACK_PAGES;
@@ -363,6 +411,7 @@ _Noreturn void proc_exit(int status)
 	arch_irq_save();
 	if (p->nlocks)
 		panic("proc %d (%s) exits holding %d lock(s)", p->pid, p->name, p->nlocks);
+	borrow_proc_exit(p);	/* return its borrows, drop what it owns (docs/borrow.md) */
 	p->status = p->killed && status == 0 ? PROC_KILLED : status;
 	/* orphans are detached: nobody will wait for them */
 	list_for_each_safe(l, tmp, &p->children) {
@@ -455,6 +504,41 @@ struct ns *proc_ns(int pid)
 		__atomic_add_fetch(&ns->ref, 1, __ATOMIC_ACQ_REL);
 	arch_irq_restore(s);
 	return ns;
+}
+
+int proc_pebbles(int pid, struct budget_info *out)
+{
+	arch_irqstate s = arch_irq_save();
+	struct proc *p = lookup(pid);
+
+	if (p)
+		budget_snapshot(p->budget, out);
+	arch_irq_restore(s);
+	return p ? 0 : E_NOPROC;
+}
+
+static int kerrcode;
+static char kerrstr[ERRMAX];	/* the idle loop's and boot's */
+
+int proc_seterr(int err, const char *fmt, ...)
+{
+	struct proc *p = current;
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(p ? p->errstr : kerrstr, ERRMAX, fmt, ap);
+	va_end(ap);
+	*(p ? &p->errcode : &kerrcode) = err;
+	return err;
+}
+
+const char *proc_errstr(int err)
+{
+	struct proc *p = current;
+
+	if ((p ? p->errcode : kerrcode) == err && err < 0)
+		return p ? p->errstr : kerrstr;
+	return lux_errstr(err);
 }
 
 const char *proc_state_name(enum procstate s)

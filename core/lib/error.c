@@ -25,6 +25,11 @@ static const char *const msgs[] = {
 	[-E_CRYPTO] = "crypto operation failed",
 	[-E_INTR] = "interrupted: killed",
 	[-E_NOPROC] = "no such process",
+	[-E_BORROWED] = "object is borrowed",
+	[-E_STALE] = "stale handle: the object was moved or dropped",
+	[-E_NOTOWNER] = "not the owner of the object",
+	[-E_NOTBORROWED] = "no borrow of that object to return",
+	[-E_BUDGET] = "budget exhausted",
 };
 
 const char *lux_errstr(int err)

@@ -3,6 +3,7 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/page.h>
+#include <lux/pebble.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 #include <lux/sysfile.h>
@@ -321,6 +322,147 @@ static int b_kill(struct sh *sh, int argc, char **argv)
 	return status;
 }
 
+static int b_pebbles(struct sh *sh, int argc, char **argv)
+{
+	struct budget_info bi;
+	long long pid = curproc()->pid;
+	int err;
+
+	if (argc > 2 || (argc == 2 && (kstrtoll(argv[1], &pid) < 0 || pid <= 0 || pid > 0x7fffffff)))
+		return usage(argv[0]);
+	if ((err = proc_pebbles((int)pid, &bi)) < 0) {
+		sh_errorf("pebbles: %lld: %s\n", pid, lux_errstr(err));
+		return 1;
+	}
+	sh_printf(sh, "%-9s %12s %12s %12s %12s\n", "KIND", "WHITE", "SPENT", "TOTAL", "LENT");
+	for (int k = 0; k < PB_NKINDS; k++) {
+		unsigned long long spent = bi.held.n[k] + bi.lent.n[k];
+		sh_printf(sh, "%-9s %12llu %12llu %12llu %12llu\n", pebble_kind_name(k),
+		          (unsigned long long)bi.total.n[k] - spent, spent,
+		          (unsigned long long)bi.total.n[k], (unsigned long long)bi.lent.n[k]);
+	}
+	return 0;
+}
+
+/* hog: a child proc takes one pebble's worth of a kind at a time until
+ * its budget refuses, then gives everything back (docs/pebbles.md).  The
+ * shared state is counted: the shell, the child and the child's sleepers
+ * each hold a reference, so none of them can be left pointing at freed
+ * memory when another is killed. */
+enum { HOG_MAXPROCS = 64 };
+
+struct hog {
+	int ref;
+	int kind;
+	uint64_t taken;
+	int err;			/* the refusal */
+	char why[ERRMAX];		/* its sentence (the child's errstr) */
+	bool done;			/* the child has given everything back */
+	bool stop;			/* the sleepers it made may leave */
+	struct waitq q, doneq;
+};
+
+static void hog_put(struct hog *h)
+{
+	if (__atomic_sub_fetch(&h->ref, 1, __ATOMIC_ACQ_REL) == 0)
+		kfree(h);
+}
+
+static bool hog_stopped(void *arg) { return ((struct hog *)arg)->stop; }
+static bool hog_done(void *arg) { return ((struct hog *)arg)->done; }
+
+static void hog_sleeper(void *arg)
+{
+	struct hog *h = arg;
+
+	sleep_on_unint(&h->q, hog_stopped, h);
+	hog_put(h);
+}
+
+static void hog_main(void *arg)
+{
+	static const struct pebbles none;	/* sleepers need no budget */
+	struct hog *h = arg;
+	struct proc *procs[HOG_MAXPROCS];
+	void *pages = 0;	/* a stack of pages, linked through their first word */
+	int err = 0;
+
+	while (err == 0 && preempt_point() == 0) {
+		if (h->kind == PB_PAGES) {
+			void **pg = pebble_page_alloc(1, &err);
+			if (pg) {
+				*pg = pages;
+				pages = pg;
+			}
+		} else if (h->kind == PB_PROCS) {
+			if (h->taken == HOG_MAXPROCS)
+				break;
+			__atomic_add_fetch(&h->ref, 1, __ATOMIC_ACQ_REL);
+			procs[h->taken] = proc_spawn("hogged", PRIO_LOW, hog_sleeper, h, 0, &none, &err);
+			if (err)
+				hog_put(h);
+		} else {
+			err = budget_charge(curproc()->budget, (enum pebble_kind)h->kind, 1);
+		}
+		if (err == 0)
+			h->taken++;
+	}
+	h->err = err;
+	kstrlcpy(h->why, err ? proc_errstr(err) : "interrupted", sizeof h->why);
+	while (pages) {
+		void *next = *(void **)pages;
+		pebble_page_free(pages, 1);
+		pages = next;
+	}
+	if (h->kind == PB_PROCS) {
+		h->stop = true;
+		wakeup(&h->q);
+		for (uint64_t i = 0; i < h->taken; i++)
+			proc_join(procs[i]);	/* killed: they finish detached */
+	} else if (h->kind != PB_PAGES && h->taken) {
+		budget_release(curproc()->budget, (enum pebble_kind)h->kind, h->taken);
+	}
+	h->done = true;
+	wakeup(&h->doneq);
+	hog_put(h);
+}
+
+static int b_hog(struct sh *sh, int argc, char **argv)
+{
+	int kind = argc == 2 ? pebble_kind_lookup(argv[1]) : -1, err, status;
+	struct hog *h;
+	struct proc *p;
+
+	if (kind < 0)
+		return usage(argv[0]);
+	if ((h = kzalloc(sizeof *h)) == 0) {
+		sh_errorf("hog: %s\n", lux_errstr(E_NOMEM));
+		return 1;
+	}
+	h->ref = 2;	/* us and the child */
+	h->kind = kind;
+	waitq_init(&h->q);
+	waitq_init(&h->doneq);
+	if ((p = proc_spawn("hog", PRIO_NORMAL, hog_main, h, 0, 0, &err)) == 0) {
+		sh_errorf("hog: cannot start: %s\n", proc_errstr(err));
+		kfree(h);
+		return 1;
+	}
+	if (sleep_on(&h->doneq, hog_done, h) < 0) {
+		proc_kill(p->pid);	/* it gives everything back and exits */
+		proc_join(p);		/* we are killed: this detaches it */
+		hog_put(h);
+		return PROC_KILLED;
+	}
+	sh_printf(sh, "hog: %llu %s taken, then refused: %s\n", (unsigned long long)h->taken,
+	          argv[1], h->why);
+	sh_printf(sh, "hog: all %llu given back\n", (unsigned long long)h->taken);
+	status = h->err == E_BUDGET ? 0 : 1;
+	proc_join(p);
+	hog_put(h);
+	return status;
+}
+
 static int b_ktest(struct sh *sh, int argc, char **argv)
 {
 	size_t n;
@@ -357,6 +499,9 @@ static const struct sh_builtin builtins[] = {
 	{ "kill", "pid ...", "end procs at their next preemption point", b_kill },
 	{ "sleep", "ms", "sleep for ms milliseconds", b_sleep },
 	{ "burn", "ms", "use the CPU for ms milliseconds (try 'burn 3000 &')", b_burn },
+	{ "pebbles", "[pid]", "print a proc's budget (default: the shell's)", b_pebbles },
+	{ "hog", "kind", "a child takes pebbles of a kind until refused, then gives them back",
+	  b_hog },
 	{ "ktest", "name", "run an in-kernel test (stress, wakeup, kill)", b_ktest },
 	{ "halt", "[status]", "stop the machine with status 0-127", b_halt },
 };

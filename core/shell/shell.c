@@ -105,6 +105,7 @@ static void bg_main(void *arg)
 
 static int run_background(const struct sh_builtin *b, struct sh_cmd *c)
 {
+	int err;
 	size_t len = 0;
 	struct bgjob *job;
 	char *w;
@@ -129,9 +130,9 @@ static int run_background(const struct sh_builtin *b, struct sh_cmd *c)
 		job->cmd.redir = w;
 		kstrlcpy(w, c->redir, len);
 	}
-	if (proc_create(c->argv[0], PRIO_NORMAL, bg_main, job, PROC_DETACHED) == 0) {
+	if (proc_spawn(c->argv[0], PRIO_NORMAL, bg_main, job, PROC_DETACHED, 0, &err) == 0) {
 		kfree(job);
-		sh_errorf("%s: cannot start a background proc: out of memory\n", c->argv[0]);
+		sh_errorf("%s: cannot start a background proc: %s\n", c->argv[0], proc_errstr(err));
 		return 1;
 	}
 	return 0;

@@ -273,6 +273,9 @@ static int procs_run(struct sim_ctx *ctx)
 static const struct scenario scenarios[] = {
 	{ "procs", "workers lock, sleep, allocate and spin; spawns, kills and failed allocations injected",
 	  200, procs_run },
+	{ "pebbles", "budgets granted, charged, exhausted and closed; workers allocate until refused; "
+	  "failed allocations and kills injected", 300, sim_pebbles_run },
+	{ "borrow", "objects created, borrowed, moved, dropped; workers killed holding borrows; faults injected", 200, sim_borrow_run },
 };
 
 const struct scenario *sim_scenarios(size_t *n)

@@ -54,13 +54,13 @@ def check_kats(lines):
     return missing
 
 
-SCHED_TYPED = (b"ktest stress\nktest wakeup\nktest kill\nktest latency\n"
+SCHED_TYPED = (b"ktest stress\nktest wakeup\nktest kill\nktest latency\nktest exchange\n"
                b"burn 3000 &\necho starve-check\nps\nhalt 7\n")
 
 
 def check_sched(lines, status):
     missing = []
-    for t in ("stress", "wakeup", "kill", "latency"):
+    for t in ("stress", "wakeup", "kill", "latency", "exchange"):
         if not any(re.match(r"^ktest %s: .*: ok$" % t, l) for l in lines):
             missing.append('"ktest %s: ...: ok"' % t)
     if "starve-check" not in [l.strip() for l in lines]:

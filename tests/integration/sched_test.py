@@ -88,7 +88,7 @@ class Scheduling(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - t0, 0.15)
 
     def test_ktests(self):
-        for t in ("stress", "wakeup", "kill", "latency"):
+        for t in ("stress", "wakeup", "kill", "latency", "exchange"):
             with self.subTest(t=t):
                 rc, out, err = run(["-c", "ktest " + t])
                 self.assertEqual(rc, 0, out + err)

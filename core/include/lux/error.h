@@ -30,7 +30,12 @@ enum lux_err {
 	E_CRYPTO = -20,	/* crypto operation failed */
 	E_INTR = -21,	/* interrupted: the proc was killed */
 	E_NOPROC = -22,	/* no such process */
-	E_LAST = -23
+	E_BORROWED = -23,	/* object is borrowed */
+	E_STALE = -24,	/* stale handle: moved or dropped */
+	E_NOTOWNER = -25,	/* not the object's owner */
+	E_NOTBORROWED = -26,	/* no borrow of it to return */
+	E_BUDGET = -27,	/* budget exhausted (errstr names the kind and numbers) */
+	E_LAST = -28
 };
 
 /* The message for an error code; never null. */

@@ -33,6 +33,8 @@ struct ns;
 struct fdtab;
 struct budget;
 
+#define ERRMAX 128	/* a detailed error message, NUL included */
+
 struct waitq {
 	struct list sleepers;
 };
@@ -72,7 +74,9 @@ struct proc {
 	struct ns *ns;
 	struct fdtab *fds;
 	struct cred cred;
-	struct budget *budget;	/* pebbles (filled in by the pebble issue) */
+	struct budget *budget;	/* pebbles: see docs/pebbles.md */
+	int errcode;		/* the error errstr details, or 0 */
+	char errstr[ERRMAX];	/* Plan 9's errstr: the last detailed error */
 };
 
 enum { PROC_DETACHED = 1 };
@@ -86,6 +90,13 @@ struct proc *curproc(void);
  * It shares the creator's namespace and file table.  0 when out of memory. */
 struct proc *proc_create(const char *name, int prio, void (*entry)(void *),
                          void *arg, int flags);
+/* The same, saying why it failed: *err = E_NOMEM, or E_BUDGET with the
+ * error string set.  The creator's budget pays 1 proc and the stack
+ * pages; the child's budget is *grant taken from the creator's (0: the
+ * default grant; see docs/pebbles.md). */
+struct pebbles;
+struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void *arg,
+                        int flags, const struct pebbles *grant, int *err);
 _Noreturn void proc_exit(int status);
 /* Wait for a child to exit; returns its status and frees it, or E_INTR if
  * we were killed meanwhile (the child is then detached). */
@@ -125,6 +136,15 @@ int proc_info(int pid, struct procinfo *out);	/* 0 or E_NOPROC */
 /* Proc pid's namespace with a reference the caller puts, or 0. */
 struct ns *proc_ns(int pid);
 const char *proc_state_name(enum procstate s);
+struct budget_info;
+/* A copy of proc pid's budget counters: 0 or E_NOPROC. */
+int proc_pebbles(int pid, struct budget_info *out);
+
+/* Set the current proc's error string for err (printf-style); returns err.
+ * From the idle loop it goes to a kernel-wide string. */
+int proc_seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The current proc's error string if it details err, else lux_errstr(err). */
+const char *proc_errstr(int err);
 
 size_t proc_count(void);
 /* Pages held by proc stacks: for page accounting in simulations. */

@@ -35,6 +35,10 @@ struct scenario {
 };
 
 const struct scenario *sim_scenarios(size_t *n);
+/* Scenario "pebbles" (core/sim/pebbles.c). */
+int sim_pebbles_run(struct sim_ctx *ctx);
+/* Scenario "borrow" (core/sim/borrow.c). */
+int sim_borrow_run(struct sim_ctx *ctx);
 /* Run scenario `name` and halt with its status; never returns. */
 _Noreturn void sim_main(const char *name, uint64_t steps, uint32_t breakflags, uint64_t seed);
 
