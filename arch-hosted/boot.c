@@ -24,6 +24,7 @@ uv_loop_t *hosted_loop(void)
 
 _Noreturn void arch_halt(int status)
 {
+	hosted_conn_cleanup();
 	fflush(NULL);
 	hostcalls.exit(status);
 	abort();	/* only if a test replaced exit with something that returns */
@@ -67,5 +68,8 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	boot.steps = cfg->steps;
 	boot.breakflags = cfg->breakflags;
 	boot.seed = cfg->seed;
+	/* a deterministic run takes input only from stdin: no sockets */
+	if (!cfg->deterministic && !cfg->no_listen && (boot.listening = hosted_conn_listen(cfg)))
+		boot.caps |= LUX_CAP_CONN;
 	lux_main(&boot);
 }

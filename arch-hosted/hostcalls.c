@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hostcalls.h"
@@ -13,4 +15,10 @@ struct hostcalls hostcalls = {
 	.mmap = mmap,
 	.isatty = isatty,
 	.exit = exit,
+	.mkdir = mkdir,
+	.stat = stat,
+	.socket = socket,
+	.connect = connect,
+	.close = close,
+	.unlink = unlink,
 };

@@ -7,6 +7,8 @@
 #define LUX_HOSTCALLS_H
 
 #include <stddef.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -17,6 +19,13 @@ struct hostcalls {
 	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 	int (*isatty)(int fd);
 	void (*exit)(int status);
+	/* unix listening sockets (conn.c): the directory, stale files */
+	int (*mkdir)(const char *path, mode_t mode);
+	int (*stat)(const char *path, struct stat *st);
+	int (*socket)(int domain, int type, int proto);
+	int (*connect)(int fd, const struct sockaddr *sa, socklen_t len);
+	int (*close)(int fd);
+	int (*unlink)(const char *path);
 };
 
 extern struct hostcalls hostcalls;

@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+#define HOSTED_MAXLISTEN 8	/* --listen addresses */
+#define HOSTED_ADDRMAX 200	/* bytes in one */
+
 struct hosted_config {
 	size_t mem_bytes;	/* RAM handed to the core */
 	const char *commands;	/* -c script, or NULL */
@@ -16,7 +19,14 @@ struct hosted_config {
 	const char *scenario;	/* --sim NAME, or NULL */
 	unsigned long long steps;	/* --steps K (0: the scenario's default) */
 	unsigned breakflags;	/* test-only --break-invariant */
+	const char *listen[HOSTED_MAXLISTEN];	/* --listen: "unix!PATH", "tcp!HOST!PORT" */
+	int nlisten;		/* 0: the default addresses */
+	int no_listen;		/* serve no connections */
 };
+
+/* Is addr a listen address hosted_boot can use?  0, or -1 with a reason
+ * in err (for the command line's message). */
+int hosted_listen_check(const char *addr, char *err, size_t errcap);
 
 /* Boot the core in this process.  Does not return: the core's halt
  * ends the process with its status. */

@@ -18,6 +18,12 @@ void hosted_console_poll(uv_loop_t *loop);
 int hosted_console_busy(void);
 void hosted_timer_init(uv_loop_t *loop);
 
+/* Connections (conn.c): listen as cfg says; returns the addresses for
+ * the banner, or NULL when none listens.  cleanup removes socket files. */
+struct hosted_config;
+const char *hosted_conn_listen(const struct hosted_config *cfg);
+void hosted_conn_cleanup(void);
+
 /* Deterministic mode (luxsim --seed): see sim.c. */
 extern int hosted_deterministic;
 void hosted_sim_init(unsigned long long seed);

@@ -42,6 +42,14 @@ static void usage(FILE *f, const char *argv0)
 	        "  --break-invariant WHAT\n"
 	        "                   test only: make the scenario break an invariant on purpose\n"
 	        "                   (leak-page, leak-proc, skip-unlock) to prove the checker\n"
+	        "  --listen ADDR    serve 9P (9P2000 and 9P2000.L) on ADDR: unix!PATH or\n"
+	        "                   tcp!HOST!PORT; repeatable; replaces the defaults, which\n"
+	        "                   are unix!$XDG_RUNTIME_DIR/lux9/luxsim.sock (or\n"
+	        "                   unix!/tmp/luxsim-$UID/9p.sock) and tcp!127.0.0.1!5640.\n"
+	        "                   The defaults apply to the interactive shell only: with\n"
+	        "                   -c or --sim nothing listens unless --listen is given,\n"
+	        "                   and a deterministic run (--seed) never listens\n"
+	        "  --no-listen      serve no 9P connections\n"
 	        "  -q, --quiet      no banner and no self-check lines (failures still print)\n"
 	        "  -v, --verbose    banner and self-check lines even with -c\n"
 	        "  -V, --version    print the version and exit\n"
@@ -164,6 +172,8 @@ int main(int argc, char **argv)
 		{ "seeds", required_argument, 0, 'R' },
 		{ "break-invariant", required_argument, 0, 'B' },
 		{ "sweep-child", no_argument, 0, 'C' },
+		{ "listen", required_argument, 0, 'L' },
+		{ "no-listen", no_argument, 0, 'n' },
 		{ 0, 0, 0, 0 },
 	};
 	struct hosted_config cfg = { .mem_bytes = (size_t)DEFAULT_MEM_MIB << 20 };
@@ -246,6 +256,22 @@ int main(int argc, char **argv)
 		case 'C':
 			child = 1;
 			break;
+		case 'L': {
+			char why[300];
+			if (cfg.nlisten == HOSTED_MAXLISTEN) {
+				fprintf(stderr, "luxsim: at most %d --listen addresses\n", HOSTED_MAXLISTEN);
+				return 64;
+			}
+			if (hosted_listen_check(optarg, why, sizeof why) < 0) {
+				fprintf(stderr, "luxsim: --listen %s\n", why);
+				return 64;
+			}
+			cfg.listen[cfg.nlisten++] = optarg;
+			break;
+		}
+		case 'n':
+			cfg.no_listen = 1;
+			break;
 		default:
 			usage(stderr, argv[0]);
 			return 64;
@@ -270,6 +296,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "luxsim: --sim and -c do not mix: a scenario replaces the shell\n");
 		return 64;
 	}
+	if (cfg.nlisten == 0 && (cfg.commands || cfg.scenario))
+		cfg.no_listen = 1;	/* a batch run needs no server of its own */
 	cfg.quiet = verbose ? 0 : quiet || child || cfg.commands != NULL || cfg.scenario != NULL;
 	hosted_boot(&cfg);
 }

@@ -5,7 +5,9 @@
  * namespace and runs the shell while the boot context becomes the idle
  * loop.
  */
+#include <lux/9psrv.h>
 #include <lux/cons.h>
+#include <lux/captoken.h>
 #include <lux/crypto.h>
 #include <lux/error.h>
 #include <lux/kern.h>
@@ -69,6 +71,7 @@ static void init(void *arg)
 		sim_main(b->scenario, b->steps, b->breakflags, b->seed);
 	if ((err = build_namespace(curproc())) < 0)
 		panic("init: cannot build the namespace: %s", lux_errstr(err));
+	ninep_start();	/* 9P on the arch's connections, if it has any */
 	sh_main(b->commands, prompt && b->commands == 0);
 }
 
@@ -120,6 +123,8 @@ _Noreturn void lux_main(const struct lux_boot *b)
 		kprintf("entropy: %s\n", b->entropy_source);
 	if (lc_init(entropy) < 0)
 		panic("crypto: libsodium failed to initialise");
+	if (captoken_init() < 0)	/* the per-boot key that MACs capability tokens */
+		panic("capabilities: cannot make the host key");
 	if (!b->quiet)
 		kprintf("crypto: %s\n", lc_version());
 	krand_seed(seed_from_entropy());

@@ -213,13 +213,14 @@ _Noreturn void arch_halt(int status)
 	abort();
 }
 
-int arch_conn_send(int conn, const void *buf, size_t n)
+long arch_conn_send(int conn, const void *buf, size_t n)
 {
 	(void)conn, (void)buf, (void)n;
 	return -1;
 }
 
 void arch_conn_close(int conn) { (void)conn; }
+void arch_conn_pause(int conn, int paused) { (void)conn, (void)paused; }
 
 int arch_blk_submit(int dev, int write, uint64_t offset, void *buf, size_t n, void *cookie)
 {

@@ -22,8 +22,11 @@
 #include <stdint.h>
 
 /* 2: arch_poll, arch_ctx_destroy, the stack in arch_ctx, arch_idle called
- *    with upcalls disabled, lux_preempt and lux_console_room upcalls. */
-#define LUX_ARCH_VERSION 2
+ *    with upcalls disabled, lux_preempt and lux_console_room upcalls.
+ * 3: connections implemented (9P server): arch_conn_pause, LUX_CONN_CHUNK,
+ *    arch_conn_send bounded and returning the bytes queued, lux_conn_sent,
+ *    LUX_CAP_CONN, lux_boot.listening. */
+#define LUX_ARCH_VERSION 3
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -113,13 +116,32 @@ int arch_entropy(void *buf, size_t n);
  * isa-debug-exit so the front door can recover it. */
 _Noreturn void arch_halt(int status);
 
-/* ---- Byte-stream connections (declared in v1, implemented with 9P) ---- */
+/* ---- Byte-stream connections (implemented in v3, for 9P) ------------- */
 
-/* A connection is a small integer the arch hands to lux_conn_opened().
- * Send queues all n bytes or fails with a negative value; it never sends a
- * part.  Close is final; lux_conn_closed() follows once. */
-int arch_conn_send(int conn, const void *buf, size_t n);
+/* A connection is a small integer the arch hands to lux_conn_opened(); the
+ * arch reuses it only after lux_conn_closed() for it has returned.
+ * Flow control is the core's: one lux_conn_received() delivers at most
+ * LUX_CONN_CHUNK bytes and the core must take them all, so the core pauses
+ * a connection while it has less room than that, and the arch then stops
+ * reading it (the peer's kernel buffers, then the peer, wait).  Nothing is
+ * dropped and a slow connection never holds up another.
+ * All three calls may be made from procs and from upcalls. */
+#define LUX_CONN_CHUNK 65536u
+
+/* Send queues all n bytes or fails with a negative value; it never sends a
+ * part.  It returns how many bytes now wait to be sent (0 when the peer
+ * took everything at once); lux_conn_sent() reports that number again
+ * each time it shrinks, so the core can stop producing while a peer does
+ * not read.  It fails on a closed or unknown connection, and when more
+ * than LUX_CONN_SENDMAX bytes would wait: the machine never holds more. */
+#define LUX_CONN_SENDMAX (4u << 20)
+long arch_conn_send(int conn, const void *buf, size_t n);
+/* Close is final: bytes already queued by send are still sent, nothing
+ * more is delivered, and lux_conn_closed() follows once. */
 void arch_conn_close(int conn);
+/* paused != 0: stop delivering lux_conn_received() for conn until called
+ * again with 0.  Idempotent. */
+void arch_conn_pause(int conn, int paused);
 
 /* ---- Block devices (declared in v1, implemented with storage) --------- */
 

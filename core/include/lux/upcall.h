@@ -27,6 +27,9 @@ enum {
 	 * comes from the seed; the core prints its trace hash at halt and
 	 * jitters time slices from its seeded generator. */
 	LUX_CAP_DETERMINISTIC = 1u << 3,
+	/* The arch delivers connections (lux_conn_opened): hosted listening
+	 * on a socket.  Without it the core starts no server. */
+	LUX_CAP_CONN = 1u << 4,
 };
 
 /* One run of usable RAM the core may own. */
@@ -52,6 +55,9 @@ struct lux_boot {
 					 * on purpose, to prove the checker */
 	uint64_t seed;			/* the simulation seed (deterministic runs),
 					 * quoted in replay instructions */
+	const char *listening;		/* where connections come from, for the
+					 * banner ("unix!/path tcp!127.0.0.1!5640"),
+					 * or 0 */
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */
@@ -74,10 +80,15 @@ void lux_timer_expired(void);
  * with upcalls disabled; returns when the interrupted proc runs again. */
 void lux_preempt(void);
 
-/* Connections (v1: declared; the 9P issue implements them). */
+/* Connections (see arch_conn_send in <lux/arch.h>): a peer connected
+ * (peer: "tcp!1.2.3.4!5678", "unix!/path"; the core may close it at once),
+ * sent at most LUX_CONN_CHUNK bytes, or is gone (once per connection,
+ * whoever closed it). */
 void lux_conn_opened(int conn, const char *peer);
 void lux_conn_received(int conn, const void *buf, size_t n);
 void lux_conn_closed(int conn);
+/* Some of conn's queued sends went out: `queued` bytes still wait. */
+void lux_conn_sent(int conn, size_t queued);
 
 /* Block transfer started with arch_blk_submit() finished. */
 void lux_blk_done(void *cookie, int err);

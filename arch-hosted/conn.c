@@ -1,0 +1,475 @@
+/*
+ * Connections on hosted: listening sockets on libuv (unix and TCP), one
+ * small integer per accepted stream (see arch_conn_* in <lux/arch.h>).
+ *
+ * Flow control: a stream is read only while the core has not paused it;
+ * each read lands in the connection's own LUX_CONN_CHUNK buffer and goes
+ * to lux_conn_received at once, so libuv never holds more than that per
+ * connection.  Sends are copied into a uv_write (libuv writes what the
+ * socket takes at once); what waits is reported back by arch_conn_send and
+ * by lux_conn_sent as it drains, and a send that would make it pass
+ * LUX_CONN_SENDMAX fails.
+ * Closing: arch_conn_close shuts the write side down after the queued
+ * sends (for at most LINGER_MS), then closes; a peer's EOF or error closes at once; either way
+ * lux_conn_closed runs from the close callback, once, and only then is
+ * the id free again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <lux/arch.h>
+#include <lux/upcall.h>
+
+#include "hosted.h"
+#include "hostcalls.h"
+#include "internal.h"
+
+#define MAXCONN 64
+#define BACKLOG 16
+
+union stream {
+	uv_handle_t handle;
+	uv_stream_t stream;
+	uv_tcp_t tcp;
+	uv_pipe_t pipe;
+};
+
+/* How long a closing connection may take to flush its replies to a peer
+ * that does not read them, before it is closed anyway. */
+#define LINGER_MS 5000
+
+struct conn {
+	union stream h;
+	uv_shutdown_t shut;
+	uv_timer_t linger;	/* bounds the shutdown's wait */
+	int id;
+	int closing;		/* no more reads or sends; close under way */
+	int paused;		/* the core asked us not to read */
+	int reading;		/* uv_read_start is in effect */
+	char buf[LUX_CONN_CHUNK];
+};
+
+struct wreq {
+	uv_write_t req;
+	int id;
+	char data[];
+};
+
+struct listener {
+	union stream h;
+	int is_unix;
+	int ok;			/* listening */
+	char name[HOSTED_ADDRMAX + 8];	/* "unix!PATH", "tcp!HOST!PORT" */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* unix: to unlink */
+};
+
+static struct conn *conns[MAXCONN];
+/* every attempt gets its own slot: a failed one is still closing */
+static struct listener listeners[HOSTED_MAXLISTEN + 2];
+static int nslots;
+static int nlisteners;
+static char listening[HOSTED_MAXLISTEN * (HOSTED_ADDRMAX + 9)];
+
+static struct conn *get(int id)
+{
+	if (id < 0 || id >= MAXCONN || conns[id] == NULL || conns[id]->closing)
+		return NULL;
+	return conns[id];
+}
+
+/* ---- Reading ------------------------------------------------------------ */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct conn *c = h->data;
+
+	(void)suggested;
+	*b = uv_buf_init(c->buf, sizeof c->buf);
+}
+
+static void free_conn(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+	int id = c->id;
+
+	hosted_upcall_begin();
+	lux_conn_closed(id);
+	hosted_upcall_end();
+	conns[id] = NULL;	/* only now may the id be reused */
+	uv_close((uv_handle_t *)&c->linger, free_conn);
+}
+
+static void close_now(struct conn *c)
+{
+	if (c->reading)
+		uv_read_stop(&c->h.stream);
+	c->reading = 0;
+	c->closing = 1;
+	if (!uv_is_closing(&c->h.handle))
+		uv_close(&c->h.handle, on_closed);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct conn *c = s->data;
+
+	(void)b;
+	if (n < 0) {	/* EOF or an error: the peer is gone */
+		close_now(c);
+		return;
+	}
+	if (n == 0 || c->closing)
+		return;
+	hosted_upcall_begin();
+	lux_conn_received(c->id, c->buf, (size_t)n);
+	hosted_upcall_end();
+}
+
+static void update_reading(struct conn *c)
+{
+	int want = !c->paused && !c->closing;
+
+	if (want && !c->reading) {
+		if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+			c->reading = 1;
+		else
+			close_now(c);
+	} else if (!want && c->reading) {
+		uv_read_stop(&c->h.stream);
+		c->reading = 0;
+	}
+}
+
+void arch_conn_pause(int id, int paused)
+{
+	struct conn *c = get(id);
+
+	if (c == NULL)
+		return;
+	c->paused = paused != 0;
+	update_reading(c);
+}
+
+/* ---- Sending and closing ---------------------------------------------- */
+
+static void on_written(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+	struct conn *c = get(w->id);
+
+	(void)status;	/* a failed write shows up as a read error too */
+	free(w);
+	if (c == NULL)
+		return;	/* closing: nobody waits for the queue to drain */
+	hosted_upcall_begin();
+	lux_conn_sent(c->id, uv_stream_get_write_queue_size(&c->h.stream));
+	hosted_upcall_end();
+}
+
+/* libuv writes at once what the socket takes; the write queue size is
+ * what is left, so it is the number the contract asks for. */
+long arch_conn_send(int id, const void *buf, size_t n)
+{
+	struct conn *c = get(id);
+	struct wreq *w;
+	uv_buf_t b;
+
+	if (c == NULL)
+		return -1;
+	if (n > LUX_CONN_SENDMAX - uv_stream_get_write_queue_size(&c->h.stream))
+		return -1;
+	if ((w = malloc(sizeof *w + n)) == NULL)
+		return -1;
+	memcpy(w->data, buf, n);
+	w->id = id;
+	b = uv_buf_init(w->data, (unsigned)n);
+	if (uv_write(&w->req, &c->h.stream, &b, 1, on_written) != 0) {
+		free(w);
+		return -1;
+	}
+	return (long)uv_stream_get_write_queue_size(&c->h.stream);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	(void)status;
+	if (!uv_is_closing(&c->h.handle))
+		uv_close(&c->h.handle, on_closed);
+}
+
+static void on_linger(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	if (!uv_is_closing(&c->h.handle))
+		uv_close(&c->h.handle, on_closed);
+}
+
+void arch_conn_close(int id)
+{
+	struct conn *c = get(id);
+
+	if (c == NULL)
+		return;
+	if (c->reading)
+		uv_read_stop(&c->h.stream);
+	c->reading = 0;
+	c->closing = 1;
+	c->shut.data = c;
+	/* after the queued replies (an error saying why, often) */
+	if (uv_shutdown(&c->shut, &c->h.stream, on_shutdown) != 0)
+		uv_close(&c->h.handle, on_closed);
+	else
+		uv_timer_start(&c->linger, on_linger, LINGER_MS, 0);
+}
+
+/* ---- Accepting -------------------------------------------------------- */
+
+static void peer_name(struct listener *l, struct conn *c, char *out, size_t cap)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	char host[64] = "?";
+
+	if (l->is_unix) {
+		snprintf(out, cap, "%s", l->name);
+		return;
+	}
+	if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
+			snprintf(out, cap, "tcp!%s!%u", host, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+		} else {
+			uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
+			snprintf(out, cap, "tcp!%s!%u", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		}
+		return;
+	}
+	snprintf(out, cap, "tcp!?");
+}
+
+static void on_refused(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct listener *l = server->data;
+	struct conn *c = NULL;
+	char peer[HOSTED_ADDRMAX + 16];
+	int id;
+
+	if (status < 0)
+		return;
+	for (id = 0; id < MAXCONN && conns[id]; id++)
+		;
+	if (id < MAXCONN)
+		c = calloc(1, sizeof *c);
+	if (c == NULL) {	/* take it off the queue and hang up */
+		union stream *tmp = malloc(sizeof *tmp);
+		if (tmp == NULL)
+			return;
+		if (l->is_unix)
+			uv_pipe_init(hosted_loop(), &tmp->pipe, 0);
+		else
+			uv_tcp_init(hosted_loop(), &tmp->tcp);
+		uv_accept(server, &tmp->stream);
+		uv_close(&tmp->handle, on_refused);
+		return;
+	}
+	if (l->is_unix)
+		uv_pipe_init(hosted_loop(), &c->h.pipe, 0);
+	else
+		uv_tcp_init(hosted_loop(), &c->h.tcp);
+	c->h.handle.data = c;
+	c->id = id;
+	if (uv_accept(server, &c->h.stream) != 0) {
+		uv_close(&c->h.handle, on_refused);	/* c is the handle's memory */
+		return;
+	}
+	uv_timer_init(hosted_loop(), &c->linger);
+	c->linger.data = c;
+	if (!l->is_unix)
+		uv_tcp_nodelay(&c->h.tcp, 1);	/* 9P is request/response */
+	conns[id] = c;
+	peer_name(l, c, peer, sizeof peer);
+	hosted_upcall_begin();
+	lux_conn_opened(id, peer);	/* may pause or close it at once */
+	hosted_upcall_end();
+	if (conns[id] == c && !c->closing)
+		update_reading(c);
+}
+
+/* ---- Listening -------------------------------------------------------- */
+
+/* "unix!PATH" or "tcp!HOST!PORT": 0, or -1 with why in err. */
+static int parse(const char *addr, int *is_unix, char *path, size_t pathcap,
+                 struct sockaddr_storage *sa, char *err, size_t errcap)
+{
+	if (strncmp(addr, "unix!", 5) == 0) {
+		const char *p = addr + 5;
+		if (*p == 0 || strlen(p) >= pathcap) {
+			snprintf(err, errcap, "%s: the path must be 1 to %zu bytes", addr, pathcap - 1);
+			return -1;
+		}
+		*is_unix = 1;
+		snprintf(path, pathcap, "%s", p);
+		return 0;
+	}
+	if (strncmp(addr, "tcp!", 4) == 0) {
+		const char *h = addr + 4, *bang = strrchr(h, '!');
+		char host[64], *end;
+		unsigned long port;
+		if (bang == NULL || bang == h || (size_t)(bang - h) >= sizeof host) {
+			snprintf(err, errcap, "%s: want tcp!HOST!PORT", addr);
+			return -1;
+		}
+		memcpy(host, h, (size_t)(bang - h));
+		host[bang - h] = 0;
+		errno = 0;
+		port = strtoul(bang + 1, &end, 10);
+		if (bang[1] == 0 || *end || errno || port > 65535) {
+			snprintf(err, errcap, "%s: the port must be a number from 0 to 65535", addr);
+			return -1;
+		}
+		if (strcmp(host, "localhost") == 0)
+			strcpy(host, "127.0.0.1");
+		if (strcmp(host, "*") == 0)
+			strcpy(host, "0.0.0.0");
+		if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)sa) != 0 &&
+		    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)sa) != 0) {
+			snprintf(err, errcap, "%s: '%s' is not a numeric IPv4 or IPv6 address", addr, host);
+			return -1;
+		}
+		*is_unix = 0;
+		return 0;
+	}
+	snprintf(err, errcap, "%s: want unix!PATH or tcp!HOST!PORT", addr);
+	return -1;
+}
+
+int hosted_listen_check(const char *addr, char *err, size_t errcap)
+{
+	struct sockaddr_storage sa;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int is_unix;
+
+	if (strlen(addr) > HOSTED_ADDRMAX) {
+		snprintf(err, errcap, "listen address longer than %d bytes", HOSTED_ADDRMAX);
+		return -1;
+	}
+	return parse(addr, &is_unix, path, sizeof path, &sa, err, errcap);
+}
+
+/* A socket file nobody accepts on is left over from a luxsim that was
+ * killed: remove it.  One somebody answers on is in use: leave it. */
+static void clear_stale(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (hostcalls.stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return;
+	if ((fd = hostcalls.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if (hostcalls.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 && errno == ECONNREFUSED)
+		hostcalls.unlink(path);
+	hostcalls.close(fd);
+}
+
+static int listen_one(const char *addr)
+{
+	struct listener *l;
+	struct sockaddr_storage sa;
+	char err[256];
+	int r;
+
+	if (nslots == (int)(sizeof listeners / sizeof listeners[0]))
+		return -1;
+	l = &listeners[nslots++];
+	if (parse(addr, &l->is_unix, l->path, sizeof l->path, &sa, err, sizeof err) < 0) {
+		fprintf(stderr, "luxsim: warning: cannot listen on %s\n", err);
+		return -1;
+	}
+	snprintf(l->name, sizeof l->name, "%s", addr);
+	if (l->is_unix) {
+		clear_stale(l->path);
+		uv_pipe_init(hosted_loop(), &l->h.pipe, 0);
+		r = uv_pipe_bind(&l->h.pipe, l->path);
+	} else {
+		uv_tcp_init(hosted_loop(), &l->h.tcp);
+		r = uv_tcp_bind(&l->h.tcp, (struct sockaddr *)&sa, 0);
+	}
+	l->h.handle.data = l;
+	if (r == 0)
+		r = uv_listen(&l->h.stream, BACKLOG, on_connection);
+	if (r != 0) {
+		fprintf(stderr, "luxsim: warning: cannot listen on %s: %s; 9P is not served there\n",
+		        addr, uv_strerror(r));
+		uv_close(&l->h.handle, NULL);
+		return -1;
+	}
+	l->ok = 1;
+	nlisteners++;
+	return 0;
+}
+
+/* $XDG_RUNTIME_DIR/lux9/luxsim.sock, or /tmp/luxsim-$UID/9p.sock. */
+static void default_unix(char *out, size_t cap)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char dir[HOSTED_ADDRMAX - 32];
+
+	if (xdg && *xdg)
+		snprintf(dir, sizeof dir, "%s/lux9", xdg);
+	else
+		snprintf(dir, sizeof dir, "/tmp/luxsim-%u", (unsigned)getuid());
+	if (hostcalls.mkdir(dir, 0700) != 0 && errno != EEXIST)
+		fprintf(stderr, "luxsim: warning: cannot make %s: %s\n", dir, strerror(errno));
+	snprintf(out, cap, "unix!%s/%s", dir, xdg && *xdg ? "luxsim.sock" : "9p.sock");
+}
+
+const char *hosted_conn_listen(const struct hosted_config *cfg)
+{
+	char def[HOSTED_ADDRMAX + 32];
+	size_t n = 0;
+
+	if (cfg->nlisten == 0) {
+		default_unix(def, sizeof def);
+		listen_one(def);
+		listen_one("tcp!127.0.0.1!5640");
+	}
+	for (int i = 0; i < cfg->nlisten; i++)
+		listen_one(cfg->listen[i]);
+	if (nlisteners == 0)
+		return NULL;
+	for (int i = 0; i < nslots; i++)
+		if (listeners[i].ok)
+			n += (size_t)snprintf(listening + n, sizeof listening - n, "%s%s",
+			                      n ? " " : "", listeners[i].name);
+	return listening;
+}
+
+void hosted_conn_cleanup(void)
+{
+	for (int i = 0; i < nslots; i++)
+		if (listeners[i].ok && listeners[i].is_unix)
+			hostcalls.unlink(listeners[i].path);
+}

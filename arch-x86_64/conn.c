@@ -1,0 +1,26 @@
+/*
+ * Connections on metal: none yet.  They come with virtio-serial (and
+ * later a network driver); until then no lux_conn_opened() is ever
+ * delivered, lux_boot.caps has no LUX_CAP_CONN so the core starts no 9P
+ * server, and these calls answer honestly for an id that cannot exist.
+ */
+#include <lux/arch.h>
+
+long arch_conn_send(int conn, const void *buf, size_t n)
+{
+	(void)conn;
+	(void)buf;
+	(void)n;
+	return -1;	/* no such connection */
+}
+
+void arch_conn_close(int conn)
+{
+	(void)conn;	/* nothing to close: no connection was ever opened */
+}
+
+void arch_conn_pause(int conn, int paused)
+{
+	(void)conn;
+	(void)paused;	/* nothing delivers bytes, so nothing to pause */
+}

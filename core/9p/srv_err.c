@@ -1,0 +1,84 @@
+/*
+ * The one table mapping the server's errors onto the wire (STYLE 11):
+ * 9P2000 sends the sentence (lux_errstr's for lux_err codes, ours for the
+ * server's own, the codec's for a message it rejected); 9P2000.L sends a
+ * Linux errno.  docs/9p.md reproduces this table.
+ */
+#include <lux/9psrv.h>
+#include <lux/error.h>
+
+/* Linux errno values (asm-generic/errno-base.h, errno.h): the .L wire
+ * format, not this machine's. */
+enum {
+	L_EPERM = 1, L_ENOENT = 2, L_ESRCH = 3, L_EINTR = 4, L_EIO = 5,
+	L_EBADF = 9, L_ENOMEM = 12, L_EACCES = 13, L_EBUSY = 16, L_EEXIST = 17,
+	L_ENOTDIR = 20, L_EISDIR = 21, L_EINVAL = 22, L_EMFILE = 24,
+	L_EFBIG = 27, L_ENOSPC = 28, L_ENAMETOOLONG = 36,
+	L_ENOTEMPTY = 39, L_EPROTO = 71, L_EOPNOTSUPP = 95,
+};
+
+static const uint8_t lux_errnos[] = {
+	[-E_NOENT] = L_ENOENT,
+	[-E_EXIST] = L_EEXIST,
+	[-E_NOTDIR] = L_ENOTDIR,
+	[-E_ISDIR] = L_EISDIR,
+	[-E_NOMEM] = L_ENOMEM,
+	[-E_PERM] = L_EACCES,
+	[-E_INVAL] = L_EINVAL,
+	[-E_NAMETOOLONG] = L_ENAMETOOLONG,
+	[-E_NOTEMPTY] = L_ENOTEMPTY,
+	[-E_BADFD] = L_EBADF,
+	[-E_MFILE] = L_EMFILE,
+	[-E_IO] = L_EIO,
+	[-E_BADMODE] = L_EBADF,
+	[-E_NOSPC] = L_ENOSPC,
+	[-E_INUSE] = L_EBUSY,
+	[-E_BADPATH] = L_EINVAL,
+	[-E_TOOBIG] = L_EFBIG,
+	[-E_NOCMD] = L_ENOENT,
+	[-E_SYNTAX] = L_EINVAL,
+	[-E_CRYPTO] = L_EIO,
+	[-E_INTR] = L_EINTR,
+	[-E_NOPROC] = L_ESRCH,
+};
+
+static const struct {
+	const char *msg;
+	uint8_t lerrno;
+} own[] = {
+	[-NINEP_E_NOFID - 200] = { "unknown fid", L_EBADF },
+	[-NINEP_E_FIDINUSE - 200] = { "fid already in use", L_EBADF },
+	[-NINEP_E_NFIDS - 200] = { "too many fids: 4096/4096 on this connection", L_EMFILE },
+	[-NINEP_E_NOTSUP - 200] = { "not supported by this server yet", L_EOPNOTSUPP },
+	[-NINEP_E_OPEN - 200] = { "fid is open", L_EBUSY },
+	[-NINEP_E_NOTOPEN - 200] = { "fid not open for that", L_EBADF },
+	[-NINEP_E_DIROFF - 200] = { "bad offset in directory read", L_EINVAL },
+	[-NINEP_E_NOAUTH - 200] = { "authentication not required", L_ENOENT },
+	[-NINEP_E_AFID - 200] = { "authentication not required: afid must be NOFID", L_EINVAL },
+	[-NINEP_E_NAME - 200] = { "bad file name", L_EINVAL },
+	[-NINEP_E_DIRFIT - 200] = { "directory entry does not fit the read count", L_EINVAL },
+	[-NINEP_E_WSTAT - 200] = { "wstat: only the length can change here", L_EPERM },
+	[-NINEP_E_TRUNC - 200] = { "truncate to a shorter non-zero length not supported yet",
+		L_EOPNOTSUPP },
+};
+
+_Static_assert(sizeof own / sizeof own[0] == (size_t)(-NINEP_E_LAST - 200),
+	"one entry per ninep_err");
+
+const char *ninep_errstr(int err)
+{
+	if (err <= NINEP_E_NOFID && err > NINEP_E_LAST)
+		return own[-err - 200].msg;
+	return p9_strerror(err);	/* codec codes, else lux_errstr */
+}
+
+uint32_t ninep_errno(int err)
+{
+	if (err <= NINEP_E_NOFID && err > NINEP_E_LAST)
+		return own[-err - 200].lerrno;
+	if (err <= P9_E_ARG && err > P9_E_LAST)
+		return L_EPROTO;	/* the codec rejected the message */
+	if (err < 0 && (size_t)-err < sizeof lux_errnos && lux_errnos[-err])
+		return lux_errnos[-err];
+	return L_EIO;	/* a code this table does not know yet: say so, vaguely */
+}

@@ -1,0 +1,617 @@
+#!/usr/bin/env python3
+"""Integration tests for the 9P server: luxsim serving its namespace.
+
+Usage: ninep_test.py PATH/TO/luxsim [unittest args]
+
+One luxsim per test class, listening on a unix socket in a fresh directory
+and on a free TCP port, its shell fed on stdin (and kept alive by keeping
+stdin open).  Debian's diod clients (diodls, diodcat: 9P2000.L) prove
+interoperability; a tiny client below (struct.pack) drives both dialects
+directly, including the hostile cases.  luxsim always ends: 'halt' on
+stdin, then a kill if it does not exit in time.
+"""
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+LUXSIM = None
+TIMEOUT = 60
+DIODLS = "/usr/sbin/diodls"
+DIODCAT = "/usr/sbin/diodcat"
+
+NOTAG = 0xFFFF
+NOFID = 0xFFFFFFFF
+# message types
+TLERROR, RLERROR = 6, 7
+TSTATFS, TLOPEN, TLCREATE, TSYMLINK = 8, 12, 14, 16
+TGETATTR, TSETATTR, TREADDIR, TFSYNC, TMKDIR, TUNLINKAT = 24, 26, 40, 50, 72, 76
+TVERSION, TAUTH, TATTACH, RERROR = 100, 102, 104, 107
+TFLUSH, TWALK, TOPEN, TCREATE, TREAD, TWRITE, TCLUNK, TREMOVE, TSTAT, TWSTAT = (
+    108, 110, 112, 114, 116, 118, 120, 122, 124, 126)
+ENOENT, EMFILE, EOPNOTSUPP, EPROTO, EBADF = 2, 24, 95, 71, 9
+
+
+def s(v):
+    b = v.encode() if isinstance(v, str) else v
+    return struct.pack("<H", len(b)) + b
+
+
+def msg(t, tag, body=b""):
+    return struct.pack("<IBH", 7 + len(body), t, tag) + body
+
+
+class NinepError(Exception):
+    pass
+
+
+class Client:
+    """A 9P client just big enough to test with: one request at a time
+    unless a test pipelines on purpose with send/recv."""
+
+    def __init__(self, addr, dialect="9P2000.L", msize=8192, version=True):
+        if isinstance(addr, str):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        else:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.settimeout(TIMEOUT / 2)
+        self.sock.connect(addr)
+        self.dotl = dialect == "9P2000.L"
+        self.tag = 0
+        if version:
+            got_msize, got = self.version(msize, dialect)
+            assert got == dialect, got
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise EOFError("connection closed after %d of %d bytes" % (len(buf), n))
+            buf += chunk
+        return buf
+
+    def recv(self):
+        size, = struct.unpack("<I", self.recv_exact(4))
+        rest = self.recv_exact(size - 4)
+        t, tag = struct.unpack("<BH", rest[:3])
+        return t, tag, rest[3:]
+
+    def rpc(self, t, body=b"", tag=None):
+        if tag is None:
+            self.tag = (self.tag + 1) % 0xFFFF
+            tag = self.tag
+        self.send(msg(t, tag, body))
+        rt, rtag, rbody = self.recv()
+        if rtag != tag:
+            raise AssertionError("tag %d answered with %d" % (tag, rtag))
+        if rt == RLERROR:
+            raise NinepError(struct.unpack("<I", rbody)[0])
+        if rt == RERROR:
+            n, = struct.unpack("<H", rbody[:2])
+            raise NinepError(rbody[2:2 + n].decode())
+        if rt != t + 1:
+            raise AssertionError("T%d answered with type %d" % (t, rt))
+        return rbody
+
+    def version(self, msize, v):
+        body = self.rpc(TVERSION, struct.pack("<I", msize) + s(v), tag=NOTAG)
+        m, n = struct.unpack("<IH", body[:6])
+        self.msize = m
+        return m, body[6:6 + n].decode()
+
+    def attach(self, fid, aname=""):
+        body = struct.pack("<I", fid) + struct.pack("<I", NOFID) + s("test") + s(aname)
+        if self.dotl:
+            body += struct.pack("<I", NOFID)
+        return self.rpc(TATTACH, body)[:13]
+
+    def walk(self, fid, newfid, names):
+        body = struct.pack("<IIH", fid, newfid, len(names)) + b"".join(s(n) for n in names)
+        r = self.rpc(TWALK, body)
+        n, = struct.unpack("<H", r[:2])
+        return [r[2 + 13 * i:2 + 13 * (i + 1)] for i in range(n)]
+
+    def open(self, fid, mode):
+        if self.dotl:
+            return self.rpc(TLOPEN, struct.pack("<II", fid, mode))
+        return self.rpc(TOPEN, struct.pack("<IB", fid, mode))
+
+    def create(self, fid, name, perm, mode):
+        if self.dotl:
+            return self.rpc(TLCREATE, struct.pack("<I", fid) + s(name) + struct.pack("<III", mode, perm, 0))
+        return self.rpc(TCREATE, struct.pack("<I", fid) + s(name) + struct.pack("<IB", perm, mode))
+
+    def read(self, fid, off, count, t=TREAD):
+        r = self.rpc(t, struct.pack("<IQI", fid, off, count))
+        n, = struct.unpack("<I", r[:4])
+        assert len(r) == 4 + n
+        return r[4:]
+
+    def write(self, fid, off, data):
+        r = self.rpc(TWRITE, struct.pack("<IQI", fid, off, len(data)) + data)
+        return struct.unpack("<I", r)[0]
+
+    def clunk(self, fid):
+        self.rpc(TCLUNK, struct.pack("<I", fid))
+
+
+def stat_names(data):
+    """Names in packed 9P2000 stat entries."""
+    names, off = [], 0
+    while off < len(data):
+        size, = struct.unpack("<H", data[off:off + 2])
+        e = data[off + 2:off + 2 + size]
+        p = 2 + 4 + 13 + 4 + 4 + 4 + 8
+        n, = struct.unpack("<H", e[p:p + 2])
+        names.append(e[p + 2:p + 2 + n].decode())
+        off += 2 + size
+    return names
+
+
+def dirents(data):
+    """(name, offset) of packed .L dirents."""
+    out, off = [], 0
+    while off < len(data):
+        q, o, t, n = struct.unpack("<13sQBH", data[off:off + 24])
+        out.append((data[off + 24:off + 24 + n].decode(), o))
+        off += 24 + n
+    return out
+
+
+def free_port():
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+class Server:
+    """A luxsim with a shell on stdin, serving 9P."""
+
+    def __init__(self, script):
+        self.dir = tempfile.mkdtemp(prefix="ninep-")
+        self.path = os.path.join(self.dir, "sock")
+        self.port = free_port()
+        self.p = subprocess.Popen(
+            [LUXSIM, "-q", "--listen", "unix!" + self.path,
+             "--listen", "tcp!127.0.0.1!%d" % self.port],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.p.stdin.write(script.encode() + b"echo ready-for-9p\n")
+        self.p.stdin.flush()
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            line = self.p.stdout.readline()
+            if not line:
+                raise AssertionError("luxsim ended before serving: %s" % self.stop())
+            if line.strip() == b"ready-for-9p":
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("no ready line")
+
+    @property
+    def tcp(self):
+        return ("127.0.0.1", self.port)
+
+    def stop(self):
+        """halt; return (status, rest of stdout, stderr)."""
+        try:
+            self.p.stdin.write(b"halt\n")
+            self.p.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        try:
+            out, err = self.p.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            out, err = self.p.communicate()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return self.p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+class ServerTest(unittest.TestCase):
+    SCRIPT = "mkdir /tmp/d\necho hello > /tmp/d/f\n"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(cls.SCRIPT)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc, out, err = cls.srv.stop()
+        assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
+        assert not os.path.exists(cls.srv.path)
+
+
+@unittest.skipUnless(os.access(DIODLS, os.X_OK) and os.access(DIODCAT, os.X_OK), "diod not installed")
+class Diod(ServerTest):
+    def diod(self, *args):
+        p = subprocess.run(args, capture_output=True, timeout=TIMEOUT)
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+    def test_diodls_over_tcp(self):
+        rc, out, err = self.diod(DIODLS, "-s", "127.0.0.1:%d" % self.srv.port, "-a", "/", "/tmp/d")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("f", out.split())
+
+    def test_diodls_long_over_unix(self):
+        rc, out, err = self.diod(DIODLS, "-l", "-s", self.srv.path, "-a", "/", "/tmp/d")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"-rw\S*\s+1 .* 6 .* f\n")
+
+    def test_diodcat_over_unix_and_tcp(self):
+        rc, out, err = self.diod(DIODCAT, "-s", self.srv.path, "-a", "/", "/tmp/d/f")
+        self.assertEqual((rc, out), (0, "hello\n"), err)
+        rc, out, err = self.diod(DIODCAT, "-s", "127.0.0.1:%d" % self.srv.port, "-a", "/tmp/d", "f")
+        self.assertEqual((rc, out), (0, "hello\n"), err)
+
+    def test_diod_ctl_attach_is_enoent(self):
+        rc, out, err = self.diod(DIODCAT, "-s", self.srv.path, "x")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("No such file or directory", err)
+
+
+class Dialects(ServerTest):
+    def test_9p2000_round_trip(self):
+        c = Client(self.srv.path, "9P2000")
+        with self.assertRaisesRegex(NinepError, "authentication not required"):
+            c.rpc(TAUTH, struct.pack("<I", 9) + s("test") + s(""))
+        root = c.attach(1)
+        self.assertEqual(root[0], 0x80)
+        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+        c.open(2, 0)
+        self.assertEqual(c.read(2, 0, 100), b"hello\n")
+        self.assertEqual(c.read(2, 6, 100), b"")
+        c.clunk(2)
+        c.walk(1, 3, ["tmp"])
+        c.create(3, "n9", 0o644, 2)
+        self.assertEqual(c.write(3, 0, b"abc"), 3)
+        c.clunk(3)
+        c.walk(1, 4, ["tmp", "n9"])
+        st = c.rpc(TSTAT, struct.pack("<I", 4))
+        self.assertIn(b"n9", st)
+        c.open(4, 0)
+        self.assertEqual(c.read(4, 0, 100), b"abc")
+        # a directory reads as packed stat entries, offsets continuing
+        c.walk(1, 5, ["tmp"])
+        c.open(5, 0)
+        names, off = [], 0
+        while True:
+            data = c.read(5, off, 70)   # small: one entry at a time
+            if not data:
+                break
+            names += stat_names(data)
+            off += len(data)
+        self.assertIn("d", names)
+        self.assertIn("n9", names)
+        with self.assertRaisesRegex(NinepError, "offset"):
+            c.read(5, 3, 100)
+        c.clunk(5)
+        # wstat: truncate works, a rename says it cannot
+        wst = lambda length, name=b"": struct.pack("<I", 4) + struct.pack(
+            "<H", 49 + len(name)) + struct.pack("<HHIBIQIIIQ", 47 + len(name), 0xFFFF, 0xFFFFFFFF,
+                                                   0xFF, 0xFFFFFFFF, 2**64 - 1, 0xFFFFFFFF, 0xFFFFFFFF,
+                                                   0xFFFFFFFF, length) + s(name) + s("") + s("") + s("")
+        self.assertEqual(c.rpc(TWSTAT, wst(0)), b"")
+        with self.assertRaisesRegex(NinepError, "wstat"):
+            c.rpc(TWSTAT, wst(2**64 - 1, b"other"))
+        c.clunk(4)
+        c.walk(1, 6, ["tmp", "n9"])
+        c.open(6, 0)
+        self.assertEqual(c.read(6, 0, 100), b"")
+        c.rpc(TREMOVE, struct.pack("<I", 6))
+        self.assertEqual(len(c.walk(1, 7, ["tmp", "n9"])), 1)   # gone: a partial walk
+        with self.assertRaisesRegex(NinepError, "file does not exist"):
+            c.walk(1, 7, ["n9"])
+        with self.assertRaisesRegex(NinepError, "unknown fid"):
+            c.clunk(6)
+        c.close()
+
+    def test_9p2000L_round_trip(self):
+        c = Client(("127.0.0.1", self.srv.port), "9P2000.L")
+        with self.assertRaises(NinepError) as e:
+            c.rpc(TAUTH, struct.pack("<I", 9) + s("test") + s("") + struct.pack("<I", NOFID))
+        self.assertEqual(e.exception.args[0], ENOENT)
+        c.attach(1)
+        c.walk(1, 2, ["tmp", "d", "f"])
+        c.open(2, 0)
+        self.assertEqual(c.read(2, 0, 100), b"hello\n")
+        c.clunk(2)
+        c.walk(1, 3, ["tmp", "d"])
+        c.create(3, "g", 0o644, 2)
+        self.assertEqual(c.write(3, 0, b"0123456789"), 10)
+        attr = c.rpc(TGETATTR, struct.pack("<IQ", 3, 0x7FF))
+        mode, = struct.unpack("<I", attr[8 + 13:8 + 13 + 4])
+        size, = struct.unpack("<Q", attr[8 + 13 + 12 + 16:8 + 13 + 12 + 24])
+        self.assertEqual((mode & 0o170000, mode & 0o777, size), (0o100000, 0o644, 10))
+        # setattr size: grow, and zero
+        setattr = lambda valid, size: struct.pack("<IIIIIQQQQQ", 3, valid, 0, 0, 0, size, 0, 0, 0, 0)
+        c.rpc(TSETATTR, setattr(8, 20))
+        self.assertEqual(c.read(3, 0, 100), b"0123456789" + bytes(10))
+        c.rpc(TSETATTR, setattr(8, 0))
+        self.assertEqual(c.read(3, 0, 100), b"")
+        with self.assertRaises(NinepError):
+            c.rpc(TSETATTR, struct.pack("<IIIIIQQQQQ", 3, 1, 0o600, 0, 0, 0, 0, 0, 0, 0))
+        c.rpc(TFSYNC, struct.pack("<II", 3, 0))
+        c.clunk(3)
+        # mkdir, readdir with offsets that survive re-reading, unlinkat
+        c.walk(1, 4, ["tmp", "d"])
+        c.rpc(TMKDIR, struct.pack("<I", 4) + s("sub") + struct.pack("<II", 0o755, 0))
+        c.open(4, 0)
+        ents = dirents(c.read(4, 0, 8000, TREADDIR))
+        self.assertEqual([n for n, _ in ents], ["f", "g", "sub"])
+        self.assertEqual([o for _, o in ents], [1, 2, 3])
+        self.assertEqual(dirents(c.read(4, 2, 8000, TREADDIR)), [("sub", 3)])
+        self.assertEqual(dirents(c.read(4, 3, 8000, TREADDIR)), [])
+        c.rpc(TUNLINKAT, struct.pack("<I", 4) + s("sub") + struct.pack("<I", 0x200))
+        c.rpc(TUNLINKAT, struct.pack("<I", 4) + s("g") + struct.pack("<I", 0))
+        self.assertEqual([n for n, _ in dirents(c.read(4, 0, 8000, TREADDIR))], ["f"])
+        st = c.rpc(TSTATFS, struct.pack("<I", 4))
+        self.assertEqual(struct.unpack("<I", st[:4])[0], 0x01021997)
+        # not in this slice: a clear EOPNOTSUPP; a 9P2000-only message: EPROTO
+        with self.assertRaises(NinepError) as e:
+            c.rpc(TSYMLINK, struct.pack("<I", 4) + s("l") + s("f") + struct.pack("<I", 0))
+        self.assertEqual(e.exception.args[0], EOPNOTSUPP)
+        with self.assertRaises(NinepError) as e:
+            c.rpc(TOPEN, struct.pack("<IB", 4, 0))
+        self.assertEqual(e.exception.args[0], EPROTO)
+        c.clunk(4)
+        c.close()
+
+    def test_partial_walk_and_dotdot(self):
+        c = Client(self.srv.path, "9P2000.L")
+        c.attach(1)
+        qids = c.walk(1, 2, ["tmp", "nosuch", "x"])
+        self.assertEqual(len(qids), 1)
+        with self.assertRaises(NinepError) as e:   # no newfid was made
+            c.clunk(2)
+        self.assertEqual(e.exception.args[0], EBADF)
+        with self.assertRaises(NinepError) as e:   # the first name fails: an error
+            c.walk(1, 2, ["nosuch"])
+        self.assertEqual(e.exception.args[0], ENOENT)
+        # ".." stays at the attach root
+        root = c.attach(10, "/tmp/d")
+        self.assertEqual(c.walk(10, 11, [".."])[0], root)
+        self.assertEqual(c.walk(10, 12, ["..", "..", "f"])[2][0], 0)  # a file
+        c.clunk(12)
+        # no /tmp/d/d: the walk never left /tmp/d (a partial walk)
+        self.assertEqual(len(c.walk(10, 13, ["..", "d"])), 1)
+        # walking into a mount crosses it, as the shell does
+        self.assertEqual(len(c.walk(1, 14, ["dev", "cons"])), 2)
+        c.close()
+
+
+class Hostile(ServerTest):
+    def test_too_large_closes_only_that_connection(self):
+        a = Client(self.srv.path, "9P2000", msize=8192)
+        b = Client(self.srv.path, "9P2000", msize=8192)
+        a.send(struct.pack("<IBH", 100000, TREAD, 1))
+        t, tag, body = a.recv()
+        self.assertEqual((t, tag), (RERROR, NOTAG))
+        self.assertIn(b"exceeds msize", body)
+        with self.assertRaises((EOFError, ConnectionResetError)):
+            a.recv()
+        b.attach(1)
+        self.assertEqual(len(b.walk(1, 2, ["tmp"])), 1)
+        a.close()
+        b.close()
+        tiny = Client(self.srv.path, version=False)
+        tiny.send(struct.pack("<IBH", 3, TVERSION, NOTAG))
+        with self.assertRaises((EOFError, ConnectionResetError)):
+            while True:
+                tiny.recv()
+        tiny.close()
+
+    def test_half_sent_message_blocks_nobody(self):
+        a = Client(self.srv.path, version=False)
+        whole = msg(TVERSION, NOTAG, struct.pack("<I", 8192) + s("9P2000.L"))
+        a.send(whole[:5])
+        b = Client(self.srv.tcp, "9P2000.L")
+        b.attach(1)
+        for i in range(20):
+            b.walk(1, 2, ["tmp", "d", "f"])
+            b.clunk(2)
+        a.send(whole[5:])
+        t, tag, body = a.recv()
+        self.assertEqual((t, tag), (TVERSION + 1, NOTAG))
+        a.close()
+        b.close()
+
+    def test_fid_exhaustion_then_recovery(self):
+        c = Client(self.srv.path, "9P2000.L")
+        c.attach(0)
+        # 4095 clones pipelined in one burst: also exercises the pause
+        # when the connection's input buffer is nearly full
+        burst = b"".join(msg(TWALK, 1 + i % 1000, struct.pack("<IIH", 0, i, 0))
+                         for i in range(1, 4096))
+        c.send(burst)
+        for i in range(1, 4096):
+            t, tag, body = c.recv()
+            self.assertEqual(t, TWALK + 1, "fid %d: %r" % (i, body))
+        with self.assertRaises(NinepError) as e:
+            c.walk(0, 5000, [])
+        self.assertEqual(e.exception.args[0], EMFILE)
+        c.clunk(4095)
+        c.walk(0, 5000, ["tmp"])
+        c.close()
+        # the fids went with the connection: a new one starts empty
+        c = Client(self.srv.path, "9P2000.L")
+        c.attach(0)
+        c.close()
+
+    def test_pipelined_writes_flow_control(self):
+        # 40 x 64 KiB writes sent without reading a reply: far more than the
+        # connection's input buffer, so the server pauses and resumes the
+        # connection; nothing may be lost, and another client is served
+        # in between
+        c = Client(self.srv.path, "9P2000.L", msize=65536 + 24)
+        c.attach(1)
+        c.walk(1, 2, ["tmp"])
+        c.create(2, "big", 0o644, 2)
+        other = Client(self.srv.tcp, "9P2000.L")
+        other.attach(1)
+        chunk = 65536
+        data = bytes((i * 7) & 0xFF for i in range(40 * chunk))
+        c.send(b"".join(msg(TWRITE, 1 + i, struct.pack("<IQI", 2, i * chunk, chunk) +
+                            data[i * chunk:(i + 1) * chunk]) for i in range(40)))
+        self.assertEqual(len(other.walk(1, 2, ["tmp", "d"])), 2)
+        for i in range(40):
+            t, tag, body = c.recv()
+            self.assertEqual((t, tag, body), (TWRITE + 1, 1 + i, struct.pack("<I", chunk)))
+        got = b""
+        while len(got) < len(data):
+            part = c.read(2, len(got), chunk)
+            self.assertTrue(part)
+            got += part
+        self.assertEqual(got, data)
+        c.rpc(TREMOVE, struct.pack("<I", 2))
+        c.close()
+        other.close()
+
+    def test_reader_that_does_not_read_is_paused_not_dropped(self):
+        # 200 reads of 60000 bytes asked for at once, replies not read for a
+        # while: 12 MB the server must not pile up (it stops at a bound and
+        # waits), must not drop, and must not let it block another client
+        c = Client(self.srv.path, "9P2000.L", msize=65536 + 24)
+        c.attach(1)
+        c.walk(1, 2, ["tmp"])
+        c.create(2, "slow", 0o644, 2)
+        data = bytes((i * 13) & 0xFF for i in range(60000))
+        self.assertEqual(c.write(2, 0, data), 60000)
+        c.send(b"".join(msg(TREAD, 1 + i, struct.pack("<IQI", 2, 0, 60000)) for i in range(200)))
+        time.sleep(0.5)
+        other = Client(self.srv.tcp, "9P2000.L")
+        other.attach(1)
+        self.assertEqual(len(other.walk(1, 2, ["tmp", "d", "f"])), 3)
+        other.close()
+        for i in range(200):
+            t, tag, body = c.recv()
+            self.assertEqual((t, tag), (TREAD + 1, 1 + i))
+            self.assertEqual(body[4:], data)
+        c.rpc(TREMOVE, struct.pack("<I", 2))
+        c.close()
+
+    def test_garbage_is_answered_not_fatal(self):
+        c = Client(self.srv.path, "9P2000.L")
+        c.attach(1)
+        # unknown type 3, then a walk with a truncated name
+        c.send(msg(3, 5, b"xyz"))
+        t, tag, body = c.recv()
+        self.assertEqual((t, tag), (RLERROR, 5))
+        c.send(msg(TWALK, 6, struct.pack("<IIH", 1, 2, 1) + struct.pack("<H", 50) + b"ab"))
+        t, tag, body = c.recv()
+        self.assertEqual((t, tag, struct.unpack("<I", body)[0]), (RLERROR, 6, EPROTO))
+        self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+        c.close()
+
+
+    def test_random_messages_never_hurt_the_server(self):
+        # framed messages with random types and bodies, on fids that exist:
+        # each gets an answer (or its connection is closed); the server
+        # stays up and serves the next client (ASan build: no bad access)
+        import random
+        rnd = random.Random(9)
+        types = [t for t in range(0, 130, 2)]
+        for round_ in range(6):
+            c = Client(self.srv.path, rnd.choice(["9P2000", "9P2000.L"]))
+            c.attach(1)
+            c.walk(1, 2, ["tmp"])
+            try:
+                for i in range(150):
+                    body = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 40)))
+                    if body[:4] and rnd.random() < 0.7:   # often aim at a live fid
+                        body = struct.pack("<I", rnd.choice([1, 2])) + body[4:]
+                    t = rnd.choice(types)
+                    if t in (TVERSION, TREMOVE) or (t == TCLUNK and body[:4] in (b"\1\0\0\0",)):
+                        continue
+                    c.send(msg(t, i, body))
+                    rt, tag, _ = c.recv()
+                    self.assertIn(tag, (i, NOTAG))
+            except (EOFError, ConnectionResetError):
+                pass
+            c.close()
+        c = Client(self.srv.tcp, "9P2000.L")
+        c.attach(1)
+        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+        c.close()
+
+
+class Limits(ServerTest):
+    def test_connections_beyond_the_bound_are_closed(self):
+        held = [Client(self.srv.path, "9P2000.L") for _ in range(16)]
+        with self.assertRaises((EOFError, ConnectionResetError)):
+            Client(self.srv.tcp, "9P2000.L")
+        for c in held:
+            c.attach(1)
+        held.pop().close()
+        for attempt in range(100):   # the slot is given back asynchronously
+            try:
+                c = Client(self.srv.tcp, "9P2000.L")
+                break
+            except (EOFError, ConnectionResetError):
+                time.sleep(0.05)
+        c.attach(1)
+        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+        for c2 in held + [c]:
+            c2.close()
+
+
+class CommandLine(unittest.TestCase):
+    def run_luxsim(self, args, stdin=b""):
+        p = subprocess.run([LUXSIM, *args], input=stdin, capture_output=True, timeout=TIMEOUT)
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+    def test_bad_address_is_a_usage_error(self):
+        rc, _, err = self.run_luxsim(["--listen", "udp!x", "-c", "echo x"])
+        self.assertEqual(rc, 64)
+        self.assertIn("want unix!PATH or tcp!HOST!PORT", err)
+
+    def test_port_in_use_warns_and_runs(self):
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            rc, out, err = self.run_luxsim(["--listen", "tcp!127.0.0.1!%d" % port, "-c", "echo up"])
+        self.assertEqual((rc, out), (0, "up\n"), err)
+        self.assertRegex(err, r"warning: cannot listen on tcp!127.0.0.1!%d: .*in use" % port)
+
+    def test_seed_never_listens(self):
+        d = tempfile.mkdtemp(prefix="ninep-")
+        try:
+            path = os.path.join(d, "sock")
+            rc, out, err = self.run_luxsim(["--seed", "1", "--listen", "unix!" + path],
+                                           stdin=b"ls /tmp\necho seeded\n")
+            self.assertEqual(rc, 0, err)
+            self.assertIn("seeded", out)
+            self.assertNotIn("9p:", out)
+            self.assertFalse(os.path.exists(path))
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_banner_says_where(self):
+        d = tempfile.mkdtemp(prefix="ninep-")
+        try:
+            path = os.path.join(d, "sock")
+            rc, out, err = self.run_luxsim(["--listen", "unix!" + path], stdin=b"halt\n")
+            self.assertEqual(rc, 0, err)
+            self.assertIn("9p: serving / on unix!%s\n" % path, out)
+            self.assertFalse(os.path.exists(path), "the socket file is removed at halt")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: ninep_test.py PATH/TO/luxsim [unittest args]")
+    LUXSIM = sys.argv.pop(1)
+    unittest.main(verbosity=2)
