@@ -26,6 +26,8 @@
 #include <lux/string.h>
 #include <lux/timer.h>
 
+#include "pool.h"
+
 enum { MAXW = 8, MAXOWN = 8, MAXBOR = 8, BOARD = 32, MAGIC = 0x5b0bb0b5 };
 
 struct simobj {
@@ -208,43 +210,30 @@ static void worker_main(void *arg)
 	w->exiting = true;
 }
 
+static const struct sim_pool pool = SIM_POOL(sb.w, struct worker, p);
+
 static int live_workers(void)
 {
-	int n = 0;
-
-	for (int i = 0; i < MAXW; i++)
-		n += sb.w[i].p != 0;
-	return n;
+	return sim_pool_live(&pool);
 }
 
 static void spawn(void)
 {
-	for (int i = 0; i < MAXW; i++) {
-		if (sb.w[i].p == 0) {
-			kmemset(&sb.w[i], 0, sizeof sb.w[i]);
-			sb.w[i].p = proc_create("bworker", 1 + (int)krand_below(NPRIO - 2), worker_main,
-			                        &sb.w[i], 0);
-			return;
-		}
-	}
+	struct worker *w = sim_pool_free_slot(&pool);
+
+	if (w == 0)
+		return;
+	kmemset(w, 0, sizeof *w);
+	w->p = proc_create("bworker", 1 + (int)krand_below(NPRIO - 2), worker_main, w, 0);
 }
 
 static void kill_one(void)
 {
-	int k, live = live_workers();
+	struct worker *w = sim_pool_kill_one(&pool);
 
-	if (live == 0)
-		return;
-	k = (int)krand_below((uint64_t)live);
-	for (int i = 0; i < MAXW; i++) {
-		if (sb.w[i].p && k-- == 0) {
-			proc_kill(sb.w[i].p->pid);
-			proc_join(sb.w[i].p);
-			sb.w[i].p = 0;	/* its shadow went with it */
-			sb.w[i].nbor = sb.w[i].nown = 0;
-			sb.kills++;
-			return;
-		}
+	if (w) {
+		w->nbor = w->nown = 0;	/* its shadow went with it */
+		sb.kills++;
 	}
 }
 

@@ -28,6 +28,8 @@
 #include <lux/string.h>
 #include <lux/timer.h>
 
+#include "pool.h"
+
 enum { MAXB = 24, MAXW = 6, WHELD = 8 };
 
 struct sb {			/* a scenario budget and its shadow */
@@ -247,48 +249,32 @@ static void close_one(int i)
 	ps.closes++;
 }
 
+static const struct sim_pool pool = SIM_POOL(ps.w, struct sw, p);
+
 static int live_workers(void)
 {
-	int n = 0;
-
-	for (int i = 0; i < MAXW; i++)
-		n += ps.w[i].p != 0;
-	return n;
+	return sim_pool_live(&pool);
 }
 
 static void spawn(void)
 {
 	struct pebbles g = { { 0 } };
+	struct sw *w = sim_pool_free_slot(&pool);
 	int err;
 
-	for (int i = 0; i < MAXW; i++) {
-		if (ps.w[i].p)
-			continue;
-		g.n[PB_PAGES] = rnd(WHELD + 1);	/* sometimes fewer than it will want */
-		ps.w[i].held = 0;
-		ps.w[i].p = proc_spawn("pebbler", PRIO_NORMAL, worker_main, &ps.w[i], 0, &g, &err);
-		if (ps.w[i].p)
-			ps.spawned++;
+	if (w == 0)
 		return;
-	}
+	g.n[PB_PAGES] = rnd(WHELD + 1);	/* sometimes fewer than it will want */
+	w->held = 0;
+	w->p = proc_spawn("pebbler", PRIO_NORMAL, worker_main, w, 0, &g, &err);
+	if (w->p)
+		ps.spawned++;
 }
 
 static void kill_one(void)
 {
-	int live = live_workers(), k;
-
-	if (live == 0)
-		return;
-	k = (int)rnd((uint64_t)live);
-	for (int i = 0; i < MAXW; i++) {
-		if (ps.w[i].p && k-- == 0) {
-			proc_kill(ps.w[i].p->pid);
-			proc_join(ps.w[i].p);
-			ps.w[i].p = 0;
-			ps.killed++;
-			return;
-		}
-	}
+	if (sim_pool_kill_one(&pool))
+		ps.killed++;
 }
 
 /* Pebbles not lent on, over b's subtree: held + white of every budget.

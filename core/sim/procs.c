@@ -23,6 +23,8 @@
 #include <lux/string.h>
 #include <lux/timer.h>
 
+#include "pool.h"
+
 enum { MAXWORKERS = 16, NQLOCKS = 3, MAXHELD = 4 };
 
 struct worker {
@@ -108,47 +110,31 @@ static void worker_main(void *arg)
 	}
 }
 
+static const struct sim_pool pool = SIM_POOL(sc.w, struct worker, p);
+
 static int live_workers(void)
 {
-	int n = 0;
-
-	for (int i = 0; i < MAXWORKERS; i++)
-		n += sc.w[i].p != 0;
-	return n;
+	return sim_pool_live(&pool);
 }
 
 static void spawn(void)
 {
-	for (int i = 0; i < MAXWORKERS; i++) {
-		if (sc.w[i].p == 0) {
-			sc.w[i].held = 0;
-			sc.w[i].p = proc_create("worker", 1 + (int)krand_below(NPRIO - 2), worker_main,
-			                        &sc.w[i], 0);
-			if (sc.w[i].p)
-				sc.spawned++;
-			else
-				sc.failed_spawns++;	/* an injected allocation failure */
-			return;
-		}
-	}
+	struct worker *w = sim_pool_free_slot(&pool);
+
+	if (w == 0)
+		return;
+	w->held = 0;
+	w->p = proc_create("worker", 1 + (int)krand_below(NPRIO - 2), worker_main, w, 0);
+	if (w->p)
+		sc.spawned++;
+	else
+		sc.failed_spawns++;	/* an injected allocation failure */
 }
 
 static void kill_one(void)
 {
-	int live = live_workers(), k;
-
-	if (live == 0)
-		return;
-	k = (int)krand_below((uint64_t)live);
-	for (int i = 0; i < MAXWORKERS; i++) {
-		if (sc.w[i].p && k-- == 0) {
-			proc_kill(sc.w[i].p->pid);
-			proc_join(sc.w[i].p);
-			sc.w[i].p = 0;
-			sc.killed++;
-			return;
-		}
-	}
+	if (sim_pool_kill_one(&pool))
+		sc.killed++;
 }
 
 static int check(struct sim_ctx *ctx)
