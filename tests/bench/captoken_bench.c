@@ -28,6 +28,8 @@
 #include <lux/crypto.h>
 #include <lux/lock.h>
 
+#include "bench.h"
+
 #define MAXREPS 16
 
 /* ---- What captoken.c needs from the rest of the core ------------------ */
@@ -51,14 +53,6 @@ static void die(const char *msg)
 {
 	fprintf(stderr, "bench-captoken: %s\n", msg);
 	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- The measured operations ------------------------------------------ */
@@ -133,13 +127,6 @@ struct result {
 	int reps;
 	double median, min, floor;	/* floor: MACs in it, in baselines */
 };
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static struct result measure(const char *name, double (*run)(uint64_t), uint64_t n, int reps,
                              double floor)

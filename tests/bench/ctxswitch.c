@@ -28,6 +28,8 @@
 #include <lux/arch.h>
 #include <lux/upcall.h>
 
+#include "bench.h"
+
 #include "internal.h"
 
 #define STACK_SIZE (64 * 1024)
@@ -56,14 +58,6 @@ static void die(const char *msg)
 {
 	fprintf(stderr, "bench-ctxswitch: %s\n", msg);
 	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void *xmalloc(size_t n)
@@ -249,13 +243,6 @@ struct result {
 	int reps;
 	double median, min;
 };
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static struct result measure(const char *name, double (*run)(uint64_t), uint64_t n, int reps)
 {

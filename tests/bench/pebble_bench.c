@@ -24,6 +24,8 @@
 #include <lux/pebble.h>
 #include <lux/proc.h>
 
+#include "bench.h"
+
 /* ---- what pebble.c needs from the rest of the core ---------------------- */
 
 static volatile unsigned long irqflag;
@@ -81,21 +83,6 @@ int proc_seterr(int err, const char *fmt, ...)
 
 /* ---- timing ------------------------------------------------------------- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 enum { REPS = 15 };
 
 struct row {
@@ -141,7 +128,7 @@ static struct row measure(const char *name, void (*fn)(long), long n)
 		fn(n);
 		t[i] = (double)(now_ns() - t0) / (double)n;
 	}
-	qsort(t, REPS, sizeof t[0], cmp);
+	qsort(t, REPS, sizeof t[0], cmp_double);
 	r.med = t[REPS / 2];
 	r.min = t[0];
 	return r;

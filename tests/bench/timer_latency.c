@@ -32,15 +32,9 @@
 #include <time.h>
 #include <uv.h>
 
+#include "bench.h"
+
 #define MAXN 1000
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Deterministic delays, the same list for every method, and (busy mode)
  * when the proc arms each one, 0..1 ms after the previous one fired. */
