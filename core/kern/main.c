@@ -48,14 +48,17 @@ static int build_namespace(struct proc *p)
 		return err;
 	if ((p->ns = ns_new(root)) == 0 || (p->fds = fdtab_new()) == 0)
 		return E_NOMEM;
-	for (const char *const *d = (const char *const[]){ "/dev", "/proc", "/tmp", 0 }; *d; d++) {
+	for (const char *const *d = (const char *const[]){ "/dev", "/proc", "/tmp", "/secure", 0 };
+	     *d; d++) {
 		if ((fd = sys_create(*d, OREAD, DMDIR | 0777)) < 0)
 			return fd;
 		sys_close(fd);
 	}
 	if ((err = mount_dev(p->ns, &cons_dev, "/dev")) < 0)
 		return err;
-	return mount_dev(p->ns, &proc_dev, "/proc");
+	if ((err = mount_dev(p->ns, &proc_dev, "/proc")) < 0)
+		return err;
+	return mount_dev(p->ns, &crypto_dev, "/secure");	/* docs/crypto.md */
 }
 
 static void init(void *arg)

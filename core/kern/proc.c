@@ -12,6 +12,7 @@
  *  - a proc never exits or sleeps interruptibly holding a sleeping lock.
  */
 #include <lux/borrow.h>
+#include <lux/devcrypto.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
@@ -163,6 +164,7 @@ static void sched(void)
 static void proc_free(struct proc *p)
 {
 	list_remove(&p->all);
+	devcrypto_procexit(p->pid);	/* its /secure/crypto sessions */
 	ns_put(p->ns);
 	fdtab_put(p->fds);
 	arch_ctx_destroy(&p->ctx);

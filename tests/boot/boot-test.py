@@ -15,7 +15,12 @@ Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
 --sched (lux9.img) runs the scheduler tests on metal instead: the
 in-kernel "ktest stress", "ktest wakeup" and "ktest kill" must pass, and
 with "burn 3000 &" running, "echo" must still answer and "ps" must show
-the burn still going (a CPU-bound proc cannot starve the shell).
+the burn still going (a CPU-bound proc cannot starve the shell).  It
+also types the /secure/crypto seed example (docs/crypto.md), "echo data
+> /secure/crypto/hash/sha256" then "cat" of it, and checks the digest
+line against Python's hashlib.sha256(b"data\n"); then makes an Ed25519 key
+and signs "hello\n" with it, and (with python3-cryptography) verifies the
+signature against the public key printed on metal.
 
 --panic (archtest.img only: its shell has a "fault" command) types
 "fault" instead and checks that the page fault is reported readably:
@@ -28,6 +33,7 @@ failure.  Exit 0 on success, 1 on failure.
 """
 
 import argparse
+import hashlib
 import os
 import re
 import subprocess
@@ -55,7 +61,13 @@ def check_kats(lines):
 
 
 SCHED_TYPED = (b"ktest stress\nktest wakeup\nktest kill\nktest latency\nktest exchange\n"
-               b"burn 3000 &\necho starve-check\nps\nhalt 7\n")
+               b"burn 3000 &\necho starve-check\nps\n"
+               b"echo data > /secure/crypto/hash/sha256\ncat /secure/crypto/hash/sha256\n"
+               b"echo gen ed25519 host > /secure/crypto/keys/ctl\ncat /secure/crypto/keys/host\n"
+               b"cat /secure/crypto/sign/clone\necho key host > /secure/crypto/sign/1/ctl\n"
+               b"echo hello > /secure/crypto/sign/1/data\ncat /secure/crypto/sign/1/data\n"
+               b"halt 7\n")
+SEED_DIGEST = hashlib.sha256(b"data\n").hexdigest()
 
 
 def check_sched(lines, status):
@@ -68,9 +80,30 @@ def check_sched(lines, status):
     if not any(re.match(r"^\s*\d+\s+\d+\s+\d+\s+(ready|running)\s+\d+ burn$", l)
                for l in lines):
         missing.append('"ps" listing the burn proc still running after the echo')
+    if not any(l.strip().endswith(SEED_DIGEST) for l in lines):
+        missing.append('"%s": sha256 of "data\\n" from /secure/crypto on metal' % SEED_DIGEST)
+    missing += check_sign(lines)
     if status != 7:
         missing.append("exit status 7 from \"halt 7\" (got %d)" % status)
     return missing
+
+
+def check_sign(lines):
+    """The key and signature typed in SCHED_TYPED, verified off metal."""
+    pk = [m.group(1) for m in (re.search(r"public ([0-9a-f]{64})$", l.strip()) for l in lines) if m]
+    sig = [m.group(1) for m in (re.search(r"(?:^|\s)([0-9a-f]{128})$", l.strip()) for l in lines) if m]
+    if not pk or not sig:
+        return ["an Ed25519 public key and signature from /secure/crypto on metal"]
+    try:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:
+        return []	# printed is all we can check without python3-cryptography
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(pk[0])).verify(
+            bytes.fromhex(sig[0]), b"hello\n")
+    except Exception:
+        return ["a signature of \"hello\\n\" that verifies with the public key"]
+    return []
 
 
 def check_boot(lines, status, stand_in=False):

@@ -92,5 +92,6 @@ int dev_attach(const struct dev *dev, const char *spec, struct chan **out);
 extern const struct dev ramfs_dev;
 extern const struct dev cons_dev;
 extern const struct dev proc_dev;
+extern const struct dev crypto_dev;	/* /secure: docs/crypto.md */
 
 #endif

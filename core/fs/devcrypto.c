@@ -1,0 +1,471 @@
+/*
+ * The crypto device, mounted on /secure (docs/crypto.md):
+ *   /secure/crypto/hash/sha256, sha512, blake2b	per-proc hash sessions
+ *   /secure/crypto/random				4 KiB of lc_random per open
+ *   /secure/crypto/keys/ctl, keys/NAME		named Ed25519 keys
+ *   /secure/crypto/sign/clone, sign/N/{ctl,data}	per-proc signing sessions
+ *
+ * The tree is fixed but for the keys, so qid.path is the file's index,
+ * or QKEY(slot) for a key (slots are never reused: devcrypto_keys.c), or
+ * QSIGN(N, kind) for signing session N's directory, ctl and data.  The hash
+ * files' state lives in the session table (devcrypto_sess.c), keyed by
+ * the pid of the proc doing the I/O, never by the chan: writes through
+ * any chan of a proc feed that proc's message, and a read by the same
+ * proc finalises it and returns the digest in hex plus a newline.
+ *
+ * A chan's aux holds, as an integer, where its digest text starts, so
+ * that one fid opened ORDWR can write and then read: a write sets it to
+ * the offset just past the data (and marks it undecided); the first read
+ * after that keeps it if it reads from there on (sys_read continues at
+ * the write offset) or drops it to 0 if it reads from before (a 9P
+ * client that rewinds).  A chan that never wrote reads from 0.
+ *
+ * An open keys/ctl chan's aux is instead its line buffer (struct ctlbuf):
+ * the shell's echo writes a command word by word, so commands run one
+ * whole line at a time, when its newline arrives (or at close).
+ * All cryptography is lc_* (libsodium).
+ */
+#include <lux/crypto.h>
+#include <lux/dev.h>
+#include <lux/devcrypto.h>
+#include <lux/error.h>
+#include <lux/kalloc.h>
+#include <lux/kern.h>
+#include <lux/proc.h>
+#include <lux/string.h>
+
+enum { Qroot, Qcrypto, Qhash, Qsha256, Qsha512, Qblake2b, Qrandom, Qkeys, Qkeyctl,
+       Qsign, Qsignclone, Qmax };
+
+#define QKEY0 0x100
+#define QKEY(i) (QKEY0 + (i))
+
+enum { Sdir, Sctl, Sdata };
+#define QSIGNBIT (1ull << 40)
+#define QSIGN(n, kind) (QSIGNBIT | (uint64_t)(n) << 2 | (kind))
+#define QSIGNID(path) ((uint32_t)((path) >> 2))
+#define QSIGNKIND(path) ((int)((path) & 3))
+
+static const struct {
+	const char *name;
+	int parent;
+	uint32_t mode;
+} files[Qmax] = {
+	[Qroot] = { "secure", Qroot, DMDIR | 0555 },
+	[Qcrypto] = { "crypto", Qroot, DMDIR | 0555 },
+	[Qhash] = { "hash", Qcrypto, DMDIR | 0555 },
+	[Qsha256] = { "sha256", Qhash, 0666 },
+	[Qsha512] = { "sha512", Qhash, 0666 },
+	[Qblake2b] = { "blake2b", Qhash, 0666 },
+	[Qrandom] = { "random", Qcrypto, 0444 },
+	[Qkeys] = { "keys", Qcrypto, DMDIR | 0555 },
+	[Qkeyctl] = { "ctl", Qkeys, 0222 },
+	[Qsign] = { "sign", Qcrypto, DMDIR | 0555 },
+	[Qsignclone] = { "clone", Qsign, 0444 },
+};
+
+static bool issign(uint64_t path)
+{
+	return (path & QSIGNBIT) != 0;
+}
+
+static int mypid(void)
+{
+	struct proc *p = curproc();
+
+	return p ? p->pid : 0;
+}
+
+static bool iskey(int q)
+{
+	return q >= QKEY0;
+}
+
+static bool isdir(int q)
+{
+	return q >= 0 && q < Qmax && (files[q].mode & DMDIR) != 0;
+}
+
+static bool ishash(int q)
+{
+	return q >= Qsha256 && q <= Qblake2b;
+}
+
+static enum lc_hash_alg alg_of(int q)
+{
+	return q == Qsha256 ? LC_SHA256 : q == Qsha512 ? LC_SHA512 : LC_BLAKE2B512;
+}
+
+/* aux: (text base << 1) | decided */
+#define AUX(base, decided) ((void *)(uintptr_t)((base) << 1 | (decided)))
+#define AUXBASE(c) ((uint64_t)(uintptr_t)(c)->aux >> 1)
+#define AUXDECIDED(c) ((uintptr_t)(c)->aux & 1)
+
+/* keys/ctl: a partial command line per open chan */
+#define CTLMAX 128
+struct ctlbuf {
+	size_t n;
+	char line[CTLMAX];
+};
+
+static void setq(struct chan *c, int q)
+{
+	c->qid.path = (uint64_t)q;
+	c->qid.type = isdir(q) ? QTDIR : QTFILE;
+	c->qid.vers = 0;
+}
+
+static int crypto_attach(struct chan *c, const char *spec)
+{
+	USED(spec);
+	setq(c, Qroot);
+	c->aux = 0;
+	return 0;
+}
+
+static void crypto_clone(struct chan *from, struct chan *to)
+{
+	USED(from);
+	to->aux = 0;	/* a clone is a fresh handle: it has written nothing */
+}
+
+static int sign_walk(struct chan *c, const char *name)
+{
+	uint64_t path = c->qid.path;
+	uint32_t id = QSIGNID(path);
+
+	if (QSIGNKIND(path) != Sdir)
+		return E_NOTDIR;
+	if (kstrcmp(name, "ctl") == 0)
+		c->qid.path = QSIGN(id, Sctl);
+	else if (kstrcmp(name, "data") == 0)
+		c->qid.path = QSIGN(id, Sdata);
+	else
+		return E_NOENT;
+	c->qid.type = QTFILE;
+	return 0;
+}
+
+/* A session number in sign/: walkable only by the proc that owns it. */
+static int sign_lookup(struct chan *c, const char *name)
+{
+	long long v;
+
+	if (kstrtoll(name, &v) < 0 || v <= 0 || v > 0xffffffffLL || name[0] == '0' || name[0] == '+')
+		return E_NOENT;
+	if (devcrypto_sign_owned(mypid(), (uint32_t)v) < 0)
+		return E_NOENT;
+	c->qid.path = QSIGN(v, Sdir);
+	c->qid.type = QTDIR;
+	c->qid.vers = 0;
+	return 0;
+}
+
+static int crypto_walk(struct chan *c, const char *name)
+{
+	int dir;
+
+	if (issign(c->qid.path))
+		return sign_walk(c, name);
+	dir = (int)c->qid.path;
+
+	if (!isdir(dir))
+		return E_NOTDIR;
+	for (int q = Qcrypto; q < Qmax; q++) {
+		if (files[q].parent == dir && kstrcmp(files[q].name, name) == 0) {
+			setq(c, q);
+			return 0;
+		}
+	}
+	if (dir == Qkeys) {
+		int k = devcrypto_key_lookup(name);
+		if (k < 0)
+			return k;
+		setq(c, QKEY(k));
+		return 0;
+	}
+	if (dir == Qsign)
+		return sign_lookup(c, name);
+	return E_NOENT;
+}
+
+static int fill(int q, struct lux_dir *d)
+{
+	kmemset(d, 0, sizeof *d);
+	d->qid.path = (uint64_t)q;
+	d->qid.type = isdir(q) ? QTDIR : QTFILE;
+	if (iskey(q)) {
+		d->mode = 0444;
+		return devcrypto_key_name(q - QKEY0, d->name, sizeof d->name);
+	}
+	d->mode = files[q].mode;
+	kstrlcpy(d->name, files[q].name, sizeof d->name);
+	return 0;
+}
+
+static int sign_fill(uint64_t path, struct lux_dir *d)
+{
+	static const char *const names[] = { 0, "ctl", "data" };
+	static const uint32_t modes[] = { DMDIR | 0555, 0222, 0666 };
+	int kind = QSIGNKIND(path);
+
+	kmemset(d, 0, sizeof *d);
+	d->qid.path = path;
+	d->qid.type = kind == Sdir ? QTDIR : QTFILE;
+	d->mode = modes[kind];
+	if (kind == Sdir)
+		ksnprintf(d->name, sizeof d->name, "%u", (unsigned)QSIGNID(path));
+	else
+		kstrlcpy(d->name, names[kind], sizeof d->name);
+	return devcrypto_sign_owned(mypid(), QSIGNID(path));
+}
+
+static int crypto_stat(struct chan *c, struct lux_dir *d)
+{
+	if (issign(c->qid.path))
+		return sign_fill(c->qid.path, d);
+	return fill((int)c->qid.path, d);
+}
+
+static int sign_open(struct chan *c, int mode)
+{
+	uint32_t id = QSIGNID(c->qid.path);
+	int m = mode & OMODE;
+
+	if (devcrypto_sign_owned(mypid(), id) < 0)
+		return E_NOENT;
+	switch (QSIGNKIND(c->qid.path)) {
+	case Sdir:
+		return m == OREAD ? 0 : E_PERM;
+	case Sctl:
+		return m == OWRITE ? 0 : E_PERM;
+	}
+	if (m == OEXEC)
+		return E_PERM;
+	if ((mode & OTRUNC) && m != OREAD)
+		return devcrypto_sign_reset(mypid(), id);
+	return 0;
+}
+
+static int crypto_open(struct chan *c, int mode)
+{
+	int q;
+	int m = mode & OMODE;
+	long id;
+
+	if (issign(c->qid.path))
+		return sign_open(c, mode);
+	q = (int)c->qid.path;
+	if (q == Qsignclone) {	/* a new session; its number is the text */
+		if (m != OREAD)
+			return E_PERM;
+		if ((id = devcrypto_sign_new(mypid())) < 0)
+			return (int)id;
+		c->aux = (void *)(uintptr_t)id;
+		return 0;
+	}
+
+	if (isdir(q) || q == Qrandom || iskey(q))
+		return m == OREAD ? 0 : E_PERM;
+	if (q == Qkeyctl) {
+		if (m != OWRITE)
+			return E_PERM;
+		if ((c->aux = kzalloc(sizeof(struct ctlbuf))) == 0)
+			return E_NOMEM;
+		return 0;
+	}
+	if (m == OEXEC)
+		return E_PERM;
+	/* `>` in the shell: OTRUNC starts an empty message */
+	if ((mode & OTRUNC) && m != OREAD)
+		return devcrypto_hash_reset(curproc() ? curproc()->pid : 0, alg_of(q));
+	return 0;
+}
+
+static int crypto_create(struct chan *c, const char *name, int mode, uint32_t perm)
+{
+	USED(c);
+	USED(name);
+	USED(mode);
+	USED(perm);
+	return E_PERM;
+}
+
+/* Where a write-then-read chan's text starts (see the top). */
+static uint64_t textpos(struct chan *c, uint64_t off)
+{
+	uint64_t base = AUXBASE(c);
+
+	if (!AUXDECIDED(c)) {
+		if (off < base)
+			base = 0;
+		c->aux = AUX(base, 1);
+	}
+	return off >= base ? off - base : off;
+}
+
+static long crypto_read(struct chan *c, void *buf, size_t n, uint64_t off)
+{
+	int q;
+	struct proc *p = curproc();
+	char text[16];
+	size_t len;
+
+	if (issign(c->qid.path)) {
+		switch (QSIGNKIND(c->qid.path)) {
+		case Sdir:
+			return E_ISDIR;
+		case Sctl:
+			return E_PERM;
+		}
+		return devcrypto_sign_read(mypid(), QSIGNID(c->qid.path), buf, n, textpos(c, off));
+	}
+	q = (int)c->qid.path;
+	if (isdir(q))
+		return E_ISDIR;
+	if (q == Qsignclone) {
+		len = (size_t)ksnprintf(text, sizeof text, "%u\n", (unsigned)(uintptr_t)c->aux);
+		if (off >= len)
+			return 0;
+		n = MIN(n, len - (size_t)off);
+		kmemcpy(buf, text + off, n);
+		return (long)n;
+	}
+	if (iskey(q))
+		return devcrypto_key_read(q - QKEY0, buf, n, off);
+	if (q == Qrandom) {
+		if (off >= DEVCRYPTO_RANDOM_MAX)
+			return 0;
+		n = MIN(n, (size_t)(DEVCRYPTO_RANDOM_MAX - off));
+		lc_random(buf, n);
+		return (long)n;
+	}
+	if (p == 0)
+		return E_PERM;
+	return devcrypto_hash_read(p->pid, alg_of(q), buf, n, textpos(c, off));
+}
+
+/* Buffer keys/ctl input; run each complete line.  A line's error is the
+ * error of the write that completed it. */
+static long ctl_write(struct chan *c, const void *buf, size_t n)
+{
+	struct ctlbuf *b = c->aux;
+	const char *p = buf;
+	long err;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			err = b->n ? devcrypto_key_ctl(b->line, b->n) : 0;
+			b->n = 0;
+			if (err < 0)
+				return err;
+			continue;
+		}
+		if (b->n == CTLMAX) {
+			b->n = 0;
+			return proc_seterr(E_INVAL, "keys/ctl: line longer than %d bytes", CTLMAX);
+		}
+		b->line[b->n++] = p[i];
+	}
+	return (long)n;
+}
+
+static long crypto_write(struct chan *c, const void *buf, size_t n, uint64_t off)
+{
+	int q;
+	struct proc *p = curproc();
+	long r;
+
+	if (issign(c->qid.path)) {
+		uint32_t id = QSIGNID(c->qid.path);
+		switch (QSIGNKIND(c->qid.path)) {
+		case Sdir:
+			return E_ISDIR;
+		case Sctl:
+			return devcrypto_sign_ctl(mypid(), id, buf, n);
+		}
+		r = devcrypto_sign_write(mypid(), id, buf, n);
+		if (r > 0)
+			c->aux = AUX(off + (uint64_t)r, 0);
+		return r;
+	}
+	q = (int)c->qid.path;
+	if (q == Qkeyctl)
+		return ctl_write(c, buf, n);
+	if (!ishash(q))
+		return isdir(q) ? E_ISDIR : E_PERM;
+	if (p == 0)
+		return E_PERM;
+	r = devcrypto_hash_write(p->pid, alg_of(q), buf, n);
+	if (r > 0)
+		c->aux = AUX(off + (uint64_t)r, 0);
+	return r;
+}
+
+static int crypto_dirent(struct chan *c, size_t i, struct lux_dir *d)
+{
+	int dir;
+
+	if (issign(c->qid.path)) {
+		if (QSIGNKIND(c->qid.path) != Sdir)
+			return E_NOTDIR;
+		if (i >= 2)
+			return 0;
+		sign_fill(QSIGN(QSIGNID(c->qid.path), Sctl + (int)i), d);
+		return 1;
+	}
+	dir = (int)c->qid.path;
+
+	if (!isdir(dir))
+		return E_NOTDIR;
+	for (int q = Qcrypto; q < Qmax; q++) {
+		if (files[q].parent != dir)
+			continue;
+		if (i-- == 0) {
+			fill(q, d);
+			return 1;
+		}
+	}
+	if (dir == Qkeys) {	/* then the keys, slot by slot */
+		for (int k = 0; k < DEVCRYPTO_KEYS; k++) {
+			if (fill(QKEY(k), d) < 0)
+				continue;
+			if (i-- == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void crypto_close(struct chan *c)
+{
+	struct ctlbuf *b;
+
+	if (c->qid.path != Qkeyctl || c->mode < 0 || (b = c->aux) == 0)
+		return;
+	if (b->n)	/* a last line without its newline */
+		devcrypto_key_ctl(b->line, b->n);
+	kfree(b);
+	c->aux = 0;
+}
+
+static int crypto_remove(struct chan *c)
+{
+	USED(c);
+	return E_PERM;
+}
+
+const struct dev crypto_dev = {
+	.name = "crypto",
+	.attach = crypto_attach,
+	.clone = crypto_clone,
+	.walk = crypto_walk,
+	.stat = crypto_stat,
+	.open = crypto_open,
+	.create = crypto_create,
+	.read = crypto_read,
+	.write = crypto_write,
+	.dirent = crypto_dirent,
+	.close = crypto_close,
+	.remove = crypto_remove,
+};

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""Integration tests for /secure/crypto (docs/crypto.md) on luxsim.
+
+Usage: crypto_test.py PATH/TO/luxsim [unittest args]
+
+Every digest is checked against Python's hashlib, an implementation
+independent of libsodium.  The shell proves the seed example literally
+(`echo data > /secure/crypto/hash/sha256; cat ...`); the 9P server (the
+small client of ninep_test.py) proves 1 MiB written in chunks, the seed
+example as Twrite, Tclunk, Twalk+Topen+Tread, a single ORDWR fid, and
+that two connections (two server procs) do not see each other's sessions.
+"""
+import hashlib
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ninep_test as nt  # noqa: E402
+
+LUXSIM = None
+TIMEOUT = 60
+ALGS = {"sha256": hashlib.sha256, "sha512": hashlib.sha512, "blake2b": hashlib.blake2b}
+HASH = "/secure/crypto/hash/"
+
+
+def luxsim(*args):
+    p = subprocess.run([LUXSIM, "-q", *args], capture_output=True, timeout=TIMEOUT)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+def hexline(alg, data):
+    return (ALGS[alg](data).hexdigest() + "\n").encode()
+
+
+class Shell(unittest.TestCase):
+    def test_seed_example(self):
+        for alg in ALGS:
+            with self.subTest(alg=alg):
+                f = HASH + alg
+                rc, out, err = luxsim("-c", "echo data > %s; cat %s" % (f, f))
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(out, hexline(alg, b"data\n"))
+
+    def test_append_reread_and_truncate(self):
+        f = HASH + "sha256"
+        rc, out, err = luxsim("-c", "echo a > %s; echo b >> %s; cat %s; cat %s; echo c > %s; cat %s"
+                              % (f, f, f, f, f, f))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, hexline("sha256", b"a\nb\n") * 2 + hexline("sha256", b"c\n"))
+
+    def test_nothing_written_is_the_empty_message(self):
+        rc, out, err = luxsim("-c", "cat %sblake2b" % HASH)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, hexline("blake2b", b""))
+
+    def test_listing(self):
+        rc, out, err = luxsim("-c", "ls /secure/crypto; ls /secure/crypto/hash")
+        self.assertEqual(rc, 0, err)
+        for name in (b"hash", b"random", b"sha256", b"sha512", b"blake2b"):
+            self.assertIn(name, out)
+
+    def test_random_is_4k_per_open_and_seeded(self):
+        # cat stops: a read at offset 4096 is the end of the file.  The
+        # console may expand some bytes, hence >= rather than ==.
+        runs = [luxsim("--seed", s, "-c", "cat /secure/crypto/random") for s in ("1", "1", "2")]
+        for rc, out, err in runs:
+            self.assertEqual(rc, 0, err)
+            self.assertGreaterEqual(len(out), 4096)
+            self.assertLess(len(out), 2 * 4096)
+        self.assertEqual(runs[0][1], runs[1][1])
+        self.assertNotEqual(runs[0][1], runs[2][1])
+
+    def test_errors_are_strings(self):
+        rc, out, err = luxsim("-c", "echo x > /secure/crypto/random; echo y > %smd5" % HASH)
+        text = out.decode(errors="replace") + err
+        self.assertIn("permission denied", text)
+
+
+class Keys(unittest.TestCase):
+    def test_gen_list_read(self):
+        rc, out, err = luxsim("-c", "echo gen ed25519 host > /secure/crypto/keys/ctl; "
+                              "ls /secure/crypto/keys; cat /secure/crypto/keys/host")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out.decode(), r"^ctl\nhost\nname host\nalg ed25519\npublic [0-9a-f]{64}\n$")
+
+    def test_refusals_and_seeded(self):
+        cmd = ("echo gen ed25519 k > /secure/crypto/keys/ctl; "
+               "echo gen ed25519 k > /secure/crypto/keys/ctl; "
+               "echo gen rsa r > /secure/crypto/keys/ctl; "
+               "cat /secure/crypto/keys/ctl; cat /secure/crypto/keys/k")
+        runs = [luxsim("--seed", "5", "-c", cmd) for _ in range(2)]
+        for rc, out, err in runs:
+            self.assertEqual(rc, 0, err)
+            text = out.decode()
+            self.assertIn("file already exists", text)
+            self.assertIn("bad argument", text)
+            self.assertIn("permission denied", text)
+            self.assertRegex(text, r"public [0-9a-f]{64}\n")
+        self.assertEqual(runs[0][1], runs[1][1])	# the seed makes the key
+
+
+def verify_ed25519(pk_hex, sig_hex, msg):
+    """Check with OpenSSL (python3-cryptography), independent of libsodium."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    Ed25519PublicKey.from_public_bytes(bytes.fromhex(pk_hex)).verify(bytes.fromhex(sig_hex), msg)
+
+
+try:
+    import cryptography  # noqa: F401
+    HAVE_CRYPTOGRAPHY = True
+except ImportError:
+    HAVE_CRYPTOGRAPHY = False
+
+
+@unittest.skipUnless(HAVE_CRYPTOGRAPHY, "python3-cryptography not installed")
+class Sign(unittest.TestCase):
+    def test_shell_sign_verifies(self):
+        s = "/secure/crypto/sign/"
+        rc, out, err = luxsim("-c", "echo gen ed25519 host > /secure/crypto/keys/ctl; "
+                              "cat /secure/crypto/keys/host; cat %sclone; "
+                              "echo key host > %s1/ctl; echo hello > %s1/data; cat %s1/data; "
+                              "echo close > %s1/ctl; cat %s1/data" % ((s,) * 6))
+        self.assertEqual(rc, 1, err)	# the last cat fails: the session is closed
+        text = out.decode()
+        pk = re_search(r"public ([0-9a-f]{64})\n", text)
+        self.assertIn("\n1\n", text)
+        sig = re_search(r"\n([0-9a-f]{128})\n", text)
+        verify_ed25519(pk, sig, b"hello\n")
+        self.assertIn("file does not exist", text)	# closed
+
+
+def re_search(pat, text):
+    import re
+    m = re.search(pat, text)
+    assert m, "%r not in %r" % (pat, text)
+    return m.group(1)
+
+
+class NinepTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = nt.Server("")
+
+    @classmethod
+    def tearDownClass(cls):
+        rc, out, err = cls.srv.stop()
+        assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
+
+    def client(self):
+        c = nt.Client(self.srv.path, dialect="9P2000")
+        c.attach(0)
+        return c
+
+    def open(self, c, fid, alg, mode):
+        c.walk(0, fid, ["secure", "crypto", "hash", alg])
+        c.open(fid, mode)
+
+    def write_all(self, c, fid, data, chunk):
+        off = 0
+        while off < len(data):
+            n = c.write(fid, off, data[off:off + chunk])
+            self.assertGreater(n, 0)
+            off += n
+
+    def read_all(self, c, fid, off=0):
+        out = b""
+        while True:
+            b = c.read(fid, off + len(out), 4096)
+            if not b:
+                return out
+            out += b
+
+    def test_seed_example(self):
+        c = self.client()
+        try:
+            for alg in ALGS:
+                self.open(c, 1, alg, nt_OWRITE)
+                self.assertEqual(c.write(1, 0, b"data\n"), 5)
+                c.clunk(1)
+                self.open(c, 2, alg, nt_OREAD)
+                self.assertEqual(self.read_all(c, 2), hexline(alg, b"data\n"))
+                c.clunk(2)
+        finally:
+            c.close()
+
+    def test_one_mib_in_chunks(self):
+        data = bytes((i * 31 + (i >> 9)) & 0xFF for i in range(1 << 20))
+        c = self.client()
+        try:
+            for alg in ALGS:
+                self.open(c, 1, alg, nt_OWRITE)
+                self.write_all(c, 1, data, c.msize - 64)
+                c.clunk(1)
+                self.open(c, 2, alg, nt_OREAD)
+                self.assertEqual(self.read_all(c, 2), hexline(alg, data))
+                c.clunk(2)
+        finally:
+            c.close()
+
+    def test_one_fid_ordwr(self):
+        c = self.client()
+        try:
+            # the client rewinds to 0, or reads on from its write offset:
+            # either way the fid reads the digest text from its start
+            for fid, start in ((1, 0), (2, 3)):
+                self.open(c, fid, "sha512", nt_ORDWR)
+                self.assertEqual(c.write(fid, 0, b"ab"), 2)
+                self.assertEqual(c.write(fid, 2, b"c"), 1)
+                self.assertEqual(self.read_all(c, fid, start), hexline("sha512", b"abc"))
+                c.clunk(fid)
+        finally:
+            c.close()
+
+    def test_connections_are_isolated(self):
+        a, b = self.client(), self.client()
+        try:
+            self.open(a, 1, "sha256", nt_OWRITE)
+            a.write(1, 0, b"secret of a")	# pending in a's session
+            self.open(b, 1, "sha256", nt_OREAD)
+            self.assertEqual(self.read_all(b, 1), hexline("sha256", b""))
+            b.clunk(1)
+            self.open(b, 2, "sha256", nt_OWRITE)
+            b.write(2, 0, b"b's")
+            b.clunk(2)
+            a.clunk(1)
+            self.open(a, 2, "sha256", nt_OREAD)
+            self.assertEqual(self.read_all(a, 2), hexline("sha256", b"secret of a"))
+            self.open(b, 3, "sha256", nt_OREAD)
+            self.assertEqual(self.read_all(b, 3), hexline("sha256", b"b's"))
+        finally:
+            a.close()
+            b.close()
+
+    def test_key_over_9p(self):
+        c = self.client()
+        try:
+            c.walk(0, 1, ["secure", "crypto", "keys", "ctl"])
+            c.open(1, nt_OWRITE)
+            c.write(1, 0, b"gen ed25519 ninep\n")
+            c.clunk(1)
+            c.walk(0, 2, ["secure", "crypto", "keys", "ninep"])
+            c.open(2, nt_OREAD)
+            self.assertRegex(self.read_all(c, 2).decode(),
+                             r"^name ninep\nalg ed25519\npublic [0-9a-f]{64}\n$")
+        finally:
+            c.close()
+
+    @unittest.skipUnless(HAVE_CRYPTOGRAPHY, "python3-cryptography not installed")
+    def test_sign_over_9p(self):
+        data = bytes(range(256)) * 200	# 51200 bytes, many Twrites
+        a, b = self.client(), self.client()
+        try:
+            a.walk(0, 1, ["secure", "crypto", "keys", "ctl"])
+            a.open(1, nt_OWRITE)
+            a.write(1, 0, b"gen ed25519 signer\n")
+            a.clunk(1)
+            a.walk(0, 2, ["secure", "crypto", "keys", "signer"])
+            a.open(2, nt_OREAD)
+            pk = re_search(r"public ([0-9a-f]{64})", self.read_all(a, 2).decode())
+            a.walk(0, 3, ["secure", "crypto", "sign", "clone"])
+            a.open(3, nt_OREAD)
+            n = self.read_all(a, 3).decode().strip()
+            a.walk(0, 4, ["secure", "crypto", "sign", n, "ctl"])
+            a.open(4, nt_OWRITE)
+            a.write(4, 0, b"key signer\n")
+            a.walk(0, 5, ["secure", "crypto", "sign", n, "data"])
+            a.open(5, nt_ORDWR)
+            self.write_all(a, 5, data, a.msize - 64)
+            sig = self.read_all(a, 5, 0).decode()
+            self.assertEqual(len(sig), 129)
+            verify_ed25519(pk, sig.strip(), data)
+            # another connection cannot reach session n
+            # (9P: a walk failing past its first element returns the qids it got)
+            self.assertEqual(len(b.walk(0, 1, ["secure", "crypto", "sign", n, "data"])), 3)
+        finally:
+            a.close()
+            b.close()
+
+    def test_session_goes_with_the_connection(self):
+        a = self.client()
+        self.open(a, 1, "blake2b", nt_OWRITE)
+        a.write(1, 0, b"left behind")
+        a.close()
+        c = self.client()	# a new connection, a new proc: nothing pending
+        try:
+            self.open(c, 1, "blake2b", nt_OREAD)
+            self.assertEqual(self.read_all(c, 1), hexline("blake2b", b""))
+        finally:
+            c.close()
+
+
+nt_OREAD, nt_OWRITE, nt_ORDWR = 0, 1, 2
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: crypto_test.py PATH/TO/luxsim [unittest args]")
+    LUXSIM = sys.argv.pop(1)
+    nt.LUXSIM = LUXSIM
+    unittest.main(verbosity=2)
