@@ -134,6 +134,9 @@ class Run:
         self.t_sent = 0.0         # paced mode: when the last line went
         self.stdin_open = not a.expect_halt
         self.shell_seen = False
+        # a terminal gets the serial bytes as they are; a pipe gets LF
+        self.plain_newlines = not sys.stdout.isatty()
+        self.held_cr = b""
 
     def elapsed(self):
         return time.monotonic() - self.t0
@@ -153,6 +156,15 @@ class Run:
                     self.shell_seen = True
                 if not self.a.show_firmware:
                     relay = b""
+        if relay and self.plain_newlines:
+            # A serial line ends lines with CR LF; a script reading our
+            # stdout wants LF.  A CR at the end of a read may be the first
+            # half of a pair: keep it back for the next read.
+            relay = self.held_cr + relay
+            self.held_cr = b""
+            if relay.endswith(b"\r"):
+                relay, self.held_cr = relay[:-1], b"\r"
+            relay = relay.replace(b"\r\n", b"\n")
         if relay:
             out.write(relay)
             out.flush()
@@ -321,6 +333,9 @@ def session(a, vars_copy, log, log_path, log_kept):
             qemu.kill()
             qemu.wait()
         log.close()
+        if run.held_cr:  # a lone CR at the very end is still output
+            out.write(run.held_cr)
+            out.flush()
 
     total = run.elapsed()
     if qemu_err:
