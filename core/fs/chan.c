@@ -3,6 +3,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/string.h>
 
 struct chan *chan_new(const struct dev *dev)
 {
@@ -55,4 +56,13 @@ int dev_attach(const struct dev *dev, const char *spec, struct chan **out)
 	}
 	*out = c;
 	return 0;
+}
+
+long dev_readstr(uint64_t off, void *buf, size_t n, const char *text, size_t len)
+{
+	if (off >= len)
+		return 0;
+	n = MIN(n, len - (size_t)off);
+	kmemcpy(buf, text + off, n);
+	return (long)n;
 }

@@ -84,12 +84,7 @@ static long time_read(void *buf, size_t n, uint64_t off)
 	                    (long long)arch_wallclock_ns(),
 	                    (unsigned long long)arch_time_ns());
 
-	if (off >= (uint64_t)len)
-		return 0;
-	if (n > (size_t)len - off)
-		n = (size_t)len - (size_t)off;
-	kmemcpy(buf, tmp + off, n);
-	return (long)n;
+	return dev_readstr(off, buf, n, tmp, (size_t)len);
 }
 
 static long cons_read(struct chan *c, void *buf, size_t n, uint64_t off)

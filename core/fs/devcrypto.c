@@ -325,11 +325,7 @@ static long crypto_read(struct chan *c, void *buf, size_t n, uint64_t off)
 		return E_ISDIR;
 	if (q == Qsignclone) {
 		len = (size_t)ksnprintf(text, sizeof text, "%u\n", (unsigned)(uintptr_t)c->aux);
-		if (off >= len)
-			return 0;
-		n = MIN(n, len - (size_t)off);
-		kmemcpy(buf, text + off, n);
-		return (long)n;
+		return dev_readstr(off, buf, n, text, len);
 	}
 	if (iskey(q))
 		return devcrypto_key_read(q - QKEY0, buf, n, off);

@@ -10,6 +10,7 @@
  */
 #include <lux/arch.h>
 #include <lux/crypto.h>
+#include <lux/dev.h>
 #include <lux/devcrypto.h>
 #include <lux/error.h>
 #include <lux/kern.h>
@@ -150,7 +151,6 @@ int devcrypto_key_name(int i, char *out, size_t size)
 
 long devcrypto_key_read(int i, void *buf, size_t n, uint64_t off)
 {
-	static const char digits[] = "0123456789abcdef";
 	char text[DEVCRYPTO_KEYNAME + 2 * LC_ED25519_PK + 40];
 	uint8_t pk[LC_ED25519_PK];
 	char name[DEVCRYPTO_KEYNAME], hex[2 * LC_ED25519_PK + 1];
@@ -167,17 +167,9 @@ long devcrypto_key_read(int i, void *buf, size_t n, uint64_t off)
 	kmemcpy(pk, keys[i].pk, sizeof pk);
 	kstrlcpy(name, keys[i].name, sizeof name);
 	arch_irq_restore(s);
-	for (size_t j = 0; j < sizeof pk; j++) {
-		hex[2 * j] = digits[pk[j] >> 4];
-		hex[2 * j + 1] = digits[pk[j] & 15];
-	}
-	hex[2 * sizeof pk] = 0;
+	khex(hex, pk, sizeof pk);
 	len = (size_t)ksnprintf(text, sizeof text, "name %s\nalg ed25519\npublic %s\n", name, hex);
-	if (off >= len)
-		return 0;
-	n = MIN(n, len - (size_t)off);
-	kmemcpy(buf, text + off, n);
-	return (long)n;
+	return dev_readstr(off, buf, n, text, len);
 }
 
 int devcrypto_key_sign(int i, uint8_t sig[LC_ED25519_SIG], const void *m, size_t n)

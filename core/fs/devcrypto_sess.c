@@ -13,6 +13,7 @@
  */
 #include <lux/arch.h>
 #include <lux/crypto.h>
+#include <lux/dev.h>
 #include <lux/devcrypto.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
@@ -120,14 +121,10 @@ long devcrypto_hash_write(int pid, enum lc_hash_alg alg, const void *buf, size_t
 	return (long)n;
 }
 
+/* The digest as the file shows it: hex and a newline (out: 2n+2 bytes). */
 static size_t tohex(char *out, const uint8_t *d, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
+	khex(out, d, n);
 	out[2 * n] = '\n';
 	return 2 * n + 1;
 }
@@ -157,11 +154,7 @@ long devcrypto_hash_read(int pid, enum lc_hash_alg alg, void *buf, size_t n, uin
 		len = x->hexlen;
 	}
 	lc_wipe(dig, sizeof dig);
-	if (off >= len)
-		return 0;
-	n = MIN(n, len - (size_t)off);
-	kmemcpy(buf, hex + off, n);
-	return (long)n;
+	return dev_readstr(off, buf, n, hex, len);
 }
 
 int devcrypto_hash_reset(int pid, enum lc_hash_alg alg)

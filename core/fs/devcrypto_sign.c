@@ -16,6 +16,7 @@
  */
 #include <lux/arch.h>
 #include <lux/crypto.h>
+#include <lux/dev.h>
 #include <lux/devcrypto.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
@@ -204,7 +205,6 @@ long devcrypto_sign_write(int pid, uint32_t id, const void *buf, size_t n)
 
 long devcrypto_sign_read(int pid, uint32_t id, void *buf, size_t n, uint64_t off)
 {
-	static const char digits[] = "0123456789abcdef";
 	struct signs *x = find(pid, id, 0);
 	uint8_t sig[LC_ED25519_SIG];
 	size_t len = 2 * LC_ED25519_SIG + 1;
@@ -218,18 +218,11 @@ long devcrypto_sign_read(int pid, uint32_t id, void *buf, size_t n, uint64_t off
 		if ((err = devcrypto_key_sign(x->key, sig, x->msg ? x->msg : (const uint8_t *)"",
 		                              x->len)) < 0)
 			return err;
-		for (size_t i = 0; i < LC_ED25519_SIG; i++) {
-			x->hex[2 * i] = digits[sig[i] >> 4];
-			x->hex[2 * i + 1] = digits[sig[i] & 15];
-		}
+		khex(x->hex, sig, LC_ED25519_SIG);
 		x->hex[2 * LC_ED25519_SIG] = '\n';
 		x->done = true;
 	}
-	if (off >= len)
-		return 0;
-	n = MIN(n, len - (size_t)off);
-	kmemcpy(buf, x->hex + off, n);
-	return (long)n;
+	return dev_readstr(off, buf, n, x->hex, len);
 }
 
 void devcrypto_sign_procexit(int pid)

@@ -143,15 +143,8 @@ static long proc_read(struct chan *c, void *buf, size_t n, uint64_t off)
 	len = render(QPID(c->qid.path), QFILE(c->qid.path), text, TEXTMAX);
 	if (len > TEXTMAX - 1)
 		len = TEXTMAX - 1;	/* a namespace that long is cut, not overflowed */
-	if (len >= 0) {
-		if (off >= (uint64_t)len)
-			len = 0;
-		else {
-			size_t k = MIN(n, (size_t)len - (size_t)off);
-			kmemcpy(buf, text + off, k);
-			len = (long)k;
-		}
-	}
+	if (len >= 0)
+		len = dev_readstr(off, buf, n, text, (size_t)len);
 	kfree(text);
 	return len;
 }

@@ -6,6 +6,7 @@
  */
 #include <lux/audit.h>
 #include <lux/borrow.h>
+#include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
@@ -107,14 +108,11 @@ long audit_read(void *buf, size_t n, uint64_t off)
 	len = audit_format(text, size);
 	if (len >= size)
 		len = size - 1;	/* cannot happen with the bound above; cut, never overflow */
-	if (off >= len) {
+	{
+		long r = dev_readstr(off, buf, n, text, len);
 		kfree(text);
-		return 0;
+		return r;
 	}
-	n = MIN(n, len - (size_t)off);
-	kmemcpy(buf, text + off, n);
-	kfree(text);
-	return (long)n;
 }
 
 long audit_write(const void *buf, size_t n)

@@ -17,8 +17,11 @@
 
 #include <lux/arch.h>
 #include <lux/cons.h>
+#include <lux/dev.h>
+#include <lux/ns.h>
 #include <lux/page.h>
 #include <lux/proc.h>
+#include <lux/sysfile.h>
 #include <lux/upcall.h>
 
 #include "fake_arch.h"
@@ -313,4 +316,33 @@ void fake_panic_check(pid_t pid, const char *stmt, const char *substr, const cha
 		print_error("%s: panic message lacks \"%s\"; console:\n%s\n", stmt, substr, text);
 		_fail(file, line);
 	}
+}
+
+/* ---- Namespaces -------------------------------------------------------- */
+
+void fake_namespace(void)
+{
+	struct proc *p = curproc();
+	struct chan *root;
+
+	assert_non_null(p);
+	assert_int_equal(dev_attach(&ramfs_dev, "", &root), 0);
+	p->ns = ns_new(root);
+	p->fds = fdtab_new();
+	assert_non_null(p->ns);
+	assert_non_null(p->fds);
+}
+
+void fake_mount(const struct dev *dev, const char *path)
+{
+	struct chan *c;
+	int fd = sys_create(path, OREAD, DMDIR | 0777);
+
+	assert_true(fd >= 0);
+	assert_int_equal(sys_close(fd), 0);
+	if (dev == 0)
+		return;	/* just the directory */
+	assert_int_equal(dev_attach(dev, "", &c), 0);
+	assert_int_equal(ns_mount(curproc()->ns, path, c), 0);
+	chan_put(c);
 }

@@ -75,6 +75,15 @@ extern unsigned fake_idle_calls;
 bool fake_run_in_proc(void (*fn)(void *), void *arg);
 
 
+/* ---- Namespaces ------------------------------------------------------- */
+
+struct dev;
+
+/* Give the current proc a fresh ramfs root and fd table (asserting). */
+void fake_namespace(void);
+/* Make directory path and mount a new attach of dev on it (asserting). */
+void fake_mount(const struct dev *dev, const char *path);
+
 /* ---- Halt and panic --------------------------------------------------- */
 
 #define FAKE_NO_PANIC 200	/* child exit status: the statement returned */

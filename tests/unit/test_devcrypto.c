@@ -62,22 +62,8 @@ static bool body_done;
 
 static void build_namespace(void)
 {
-	struct proc *p = curproc();
-	struct chan *root, *sec;
-	int fd;
-
-	assert_non_null(p);
-	assert_int_equal(dev_attach(&ramfs_dev, "", &root), 0);
-	p->ns = ns_new(root);
-	p->fds = fdtab_new();
-	assert_non_null(p->ns);
-	assert_non_null(p->fds);
-	fd = sys_create("/secure", OREAD, DMDIR | 0777);
-	assert_true(fd >= 0);
-	assert_int_equal(sys_close(fd), 0);
-	assert_int_equal(dev_attach(&crypto_dev, "", &sec), 0);
-	assert_int_equal(ns_mount(p->ns, "/secure", sec), 0);
-	chan_put(sec);
+	fake_namespace();
+	fake_mount(&crypto_dev, "/secure");
 }
 
 /* Drop our own sessions through the file interface: OTRUNC frees them. */

@@ -48,25 +48,9 @@ static size_t tree_left;	/* live objects the namespace left behind */
 
 static void build_namespace(void)
 {
-	struct proc *p = curproc();
-	struct chan *root, *dev;
-	int fd;
-
-	assert_non_null(p);
-	assert_int_equal(dev_attach(&ramfs_dev, "", &root), 0);
-	p->ns = ns_new(root);
-	p->fds = fdtab_new();
-	assert_non_null(p->ns);
-	assert_non_null(p->fds);
-	fd = sys_create("/dev", OREAD, DMDIR | 0777);
-	assert_true(fd >= 0);
-	assert_int_equal(sys_close(fd), 0);
-	fd = sys_create("/tmp", OREAD, DMDIR | 0777);
-	assert_true(fd >= 0);
-	assert_int_equal(sys_close(fd), 0);
-	assert_int_equal(dev_attach(&cons_dev, "", &dev), 0);
-	assert_int_equal(ns_mount(p->ns, "/dev", dev), 0);
-	chan_put(dev);
+	fake_namespace();
+	fake_mount(&cons_dev, "/dev");
+	fake_mount(0, "/tmp");
 }
 
 static void harness(void *arg)

@@ -82,6 +82,10 @@ struct dev {
 	int (*remove)(struct chan *c);
 };
 
+/* The read of a file whose contents are the text [0, len): up to n bytes
+ * from offset off, 0 at or past the end (Plan 9's readstr). */
+long dev_readstr(uint64_t off, void *buf, size_t n, const char *text, size_t len);
+
 /* Channels (core/fs/chan.c) */
 struct chan *chan_new(const struct dev *dev);
 struct chan *chan_clone(struct chan *c);
