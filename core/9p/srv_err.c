@@ -14,7 +14,8 @@ enum {
 	L_EBADF = 9, L_ENOMEM = 12, L_EACCES = 13, L_EBUSY = 16, L_EEXIST = 17,
 	L_ENOTDIR = 20, L_EISDIR = 21, L_EINVAL = 22, L_EMFILE = 24,
 	L_EFBIG = 27, L_ENOSPC = 28, L_ENAMETOOLONG = 36,
-	L_ENOTEMPTY = 39, L_EPROTO = 71, L_EOPNOTSUPP = 95,
+	L_ENOTEMPTY = 39, L_EPROTO = 71, L_EOPNOTSUPP = 95, L_ECONNREFUSED = 111,
+	L_ESTALE = 116,
 };
 
 static const uint8_t lux_errnos[] = {
@@ -40,6 +41,8 @@ static const uint8_t lux_errnos[] = {
 	[-E_CRYPTO] = L_EIO,
 	[-E_INTR] = L_EINTR,
 	[-E_NOPROC] = L_ESRCH,
+	[-E_STALE] = L_ESTALE,
+	[-E_UNREACH] = L_ECONNREFUSED,
 };
 
 static const struct {

@@ -30,6 +30,8 @@ static const char *const msgs[] = {
 	[-E_NOTOWNER] = "not the owner of the object",
 	[-E_NOTBORROWED] = "no borrow of that object to return",
 	[-E_BUDGET] = "budget exhausted",
+	[-E_NOCONN] = "cannot dial: this machine makes no connections (metal, or a --seed run)",
+	[-E_UNREACH] = "connection refused or address unreachable",
 };
 
 const char *lux_errstr(int err)
