@@ -29,7 +29,7 @@ NOTAG = 0xFFFF
 NOFID = 0xFFFFFFFF
 # message types
 TLERROR, RLERROR = 6, 7
-TSTATFS, TLOPEN, TLCREATE, TSYMLINK = 8, 12, 14, 16
+TSTATFS, TLOPEN, TLCREATE, TSYMLINK, TMKNOD = 8, 12, 14, 16, 18
 TGETATTR, TSETATTR, TREADDIR, TFSYNC, TMKDIR, TUNLINKAT = 24, 26, 40, 50, 72, 76
 TVERSION, TAUTH, TATTACH, RERROR = 100, 102, 104, 107
 TFLUSH, TWALK, TOPEN, TCREATE, TREAD, TWRITE, TCLUNK, TREMOVE, TSTAT, TWSTAT = (
@@ -297,14 +297,16 @@ class Dialects(ServerTest):
         with self.assertRaisesRegex(NinepError, "offset"):
             c.read(5, 3, 100)
         c.clunk(5)
-        # wstat: truncate works, a rename says it cannot
+        # wstat: truncate works; the owner cannot change
         wst = lambda length, name=b"": struct.pack("<I", 4) + struct.pack(
             "<H", 49 + len(name)) + struct.pack("<HHIBIQIIIQ", 47 + len(name), 0xFFFF, 0xFFFFFFFF,
                                                    0xFF, 0xFFFFFFFF, 2**64 - 1, 0xFFFFFFFF, 0xFFFFFFFF,
                                                    0xFFFFFFFF, length) + s(name) + s("") + s("") + s("")
         self.assertEqual(c.rpc(TWSTAT, wst(0)), b"")
         with self.assertRaisesRegex(NinepError, "wstat"):
-            c.rpc(TWSTAT, wst(2**64 - 1, b"other"))
+            c.rpc(TWSTAT, struct.pack("<I", 4) + struct.pack("<H", 49 + 5) + struct.pack(
+                "<HHIBIQIIIQ", 47 + 5, 0xFFFF, 0xFFFFFFFF, 0xFF, 0xFFFFFFFF, 2**64 - 1,
+                0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 2**64 - 1) + s("") + s("other") + s("") + s(""))
         c.clunk(4)
         c.walk(1, 6, ["tmp", "n9"])
         c.open(6, 0)
@@ -340,8 +342,8 @@ class Dialects(ServerTest):
         self.assertEqual(c.read(3, 0, 100), b"0123456789" + bytes(10))
         c.rpc(TSETATTR, setattr(8, 0))
         self.assertEqual(c.read(3, 0, 100), b"")
-        with self.assertRaises(NinepError):
-            c.rpc(TSETATTR, struct.pack("<IIIIIQQQQQ", 3, 1, 0o600, 0, 0, 0, 0, 0, 0, 0))
+        with self.assertRaises(NinepError):   # another owner: one user here
+            c.rpc(TSETATTR, struct.pack("<IIIIIQQQQQ", 3, 2, 0, 5, 0, 0, 0, 0, 0, 0))
         c.rpc(TFSYNC, struct.pack("<II", 3, 0))
         c.clunk(3)
         # mkdir, readdir with offsets that survive re-reading, unlinkat
@@ -358,9 +360,9 @@ class Dialects(ServerTest):
         self.assertEqual([n for n, _ in dirents(c.read(4, 0, 8000, TREADDIR))], ["f"])
         st = c.rpc(TSTATFS, struct.pack("<I", 4))
         self.assertEqual(struct.unpack("<I", st[:4])[0], 0x01021997)
-        # not in this slice: a clear EOPNOTSUPP; a 9P2000-only message: EPROTO
+        # not supported: a clear EOPNOTSUPP; a 9P2000-only message: EPROTO
         with self.assertRaises(NinepError) as e:
-            c.rpc(TSYMLINK, struct.pack("<I", 4) + s("l") + s("f") + struct.pack("<I", 0))
+            c.rpc(TMKNOD, struct.pack("<I", 4) + s("n") + struct.pack("<IIII", 0o644, 1, 3, 0))
         self.assertEqual(e.exception.args[0], EOPNOTSUPP)
         with self.assertRaises(NinepError) as e:
             c.rpc(TOPEN, struct.pack("<IB", 4, 0))
