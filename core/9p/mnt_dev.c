@@ -191,6 +191,8 @@ static void mnt_clone(struct chan *from, struct chan *to)
 	/* the clone names the same file but gets its server fid when it
 	 * first needs one; without memory it answers E_NOMEM */
 	to->aux = f ? fid_new(f->s, f->path) : 0;
+	if (to->aux && f->stale)	/* a copy of a stale handle is stale too */
+		((struct mnt_fid *)to->aux)->stale = true;
 }
 
 struct walkarg {
