@@ -74,8 +74,18 @@ int mnt_walk_path(struct mnt_sess *s, uint32_t newfid, const char *path, struct 
 		for (int i = 0; i < k; i++)
 			t.u.twalk.wname[i] = p9_str_c(names[done + i]);
 		err = mnt_rpc(s, &t, rbuf, sizeof rbuf, &r, setup);
-		if (err == 0 && r.u.rwalk.nwqid < k)
-			err = E_NOENT;	/* a partial walk makes no newfid */
+		if (err == 0 && r.u.rwalk.nwqid < k) {
+			/* walk(5): a partial walk makes no newfid -- but diod
+			 * (1.0.24) makes one for the part walked, and would keep
+			 * it for the life of the connection; clunk it, and a
+			 * correct server just answers "unknown fid" */
+			err = E_NOENT;
+			if (from != newfid) {
+				struct p9_msg c = { .type = P9_TCLUNK, .u.tfid.fid = newfid };
+				if (mnt_rpc(s, &c, rbuf, sizeof rbuf, &r, setup) == MNT_E_BROKEN)
+					err = MNT_E_BROKEN;
+			}
+		}
 		if (err < 0) {
 			if (from == newfid && err != MNT_E_BROKEN) {
 				/* newfid still names the part walked: clunk it */
@@ -101,7 +111,7 @@ static int attach(struct mnt_sess *s)
 {
 	uint8_t rbuf[MNT_SMALL];
 	struct p9_msg t = { .type = P9_TATTACH, .u.tattach = { 0, P9_NOFID, p9_str_c(MNT_UNAME),
-	                    p9_str_c(s->aname), P9_NONUNAME } }, r;
+	                    p9_str_c(s->aname), MNT_NUNAME } }, r;
 	int err = mnt_rpc(s, &t, rbuf, sizeof rbuf, &r, true);
 
 	if (err == 0)

@@ -45,7 +45,8 @@
 #define MNT_OP_TRIES 3		/* redials one operation may wait for */
 #define MNT_ADDRMAX 200
 #define MNT_ANAMEMAX 128
-#define MNT_UNAME "lux9"	/* who attaches (n_uname: none) */
+#define MNT_UNAME "nobody"	/* who attaches: the kernel has no users yet */
+#define MNT_NUNAME 65534u	/* ... and as a uid, for .L servers (diod -N) */
 
 /* Internal: the connection broke under an RPC; the operation redials and
  * retries (never returned to a user: after MNT_OP_TRIES it is E_IO). */
