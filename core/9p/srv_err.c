@@ -64,12 +64,13 @@ static const struct {
 	[-NINEP_E_AFID - 200] = { "authentication not required: afid must be NOFID", L_EINVAL },
 	[-NINEP_E_NAME - 200] = { "bad file name", L_EINVAL },
 	[-NINEP_E_DIRFIT - 200] = { "directory entry does not fit the read count", L_EINVAL },
-	[-NINEP_E_WSTAT - 200] = { "wstat: uid, muid, atime, qid, type and dev cannot change",
+	[-NINEP_E_WSTAT - 200] = { "wstat: muid, atime, qid, type and dev cannot change",
 		L_EPERM },
 	[-NINEP_E_NOLINK - 200] = { "hard links not supported: a file here has one name",
 		L_EPERM },	/* link(2)'s answer for a file system without them */
 	[-NINEP_E_NOXATTR - 200] = { "extended attributes not supported", L_EOPNOTSUPP },
 	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks", L_ENOLCK },
+	[-NINEP_E_OWNER - 200] = { "one user here: owner and group cannot change", L_EPERM },
 };
 
 _Static_assert(sizeof own / sizeof own[0] == (size_t)(-NINEP_E_LAST - 200),

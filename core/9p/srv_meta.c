@@ -104,8 +104,9 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 		return NINEP_E_WSTAT;
 	if (st->atime != ~0u && st->atime != cur.atime)
 		return NINEP_E_WSTAT;
-	if (!str_kept(st->uid, curproc()->cred.user) || !str_kept(st->gid, curproc()->cred.user) ||
-	    !str_kept(st->muid, ""))
+	if (!str_kept(st->uid, curproc()->cred.user) || !str_kept(st->gid, curproc()->cred.user))
+		return NINEP_E_OWNER;
+	if (!str_kept(st->muid, ""))
 		return NINEP_E_WSTAT;
 	if (st->name.len && !p9_str_eq(st->name, d.name)) {
 		if ((err = ninep_check_name(st->name, false)) < 0)
@@ -180,9 +181,9 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 	if ((err = stat_chan(f->c, &d)) < 0)
 		return err;
 	if ((v & P9_SETATTR_UID) && t->u.tsetattr.uid != 0)
-		return E_PERM;
+		return NINEP_E_OWNER;
 	if ((v & P9_SETATTR_GID) && t->u.tsetattr.gid != 0)
-		return E_PERM;
+		return NINEP_E_OWNER;
 	if (v & P9_SETATTR_MODE) {
 		uint32_t m = t->u.tsetattr.mode & L_S_PERM;
 		if (m & ~0777u)

@@ -81,7 +81,7 @@ static int bind_or_mount(struct ns *ns, int argc, char **argv, char *why, size_t
 		if (parse_flags(argv[i], &flags) < 0)
 			return fail(why, whylen, E_SYNTAX, "%s: bad flag %s: %s", argv[0], argv[i]);
 	if (argc - i != 2 && !(mount && argc - i == 3))
-		return fail(why, whylen, E_SYNTAX, "%s: %s%s", argv[0],
+		return fail(why, whylen, E_SYNTAX, "%s: %s: %s", argv[0],
 		            mount ? "usage: mount [-abc] spec old [aname]"
 		                  : "usage: bind [-abc] new old");
 	src.src = argv[i];
@@ -109,7 +109,7 @@ int ns_command(struct ns *ns, int argc, char **argv, char *why, size_t whylen)
 		return bind_or_mount(ns, argc, argv, why, whylen);
 	if (kstrcmp(argv[0], "unmount") == 0) {
 		if (argc != 2 && argc != 3)
-			return fail(why, whylen, E_SYNTAX, "%s: %s", "unmount",
+			return fail(why, whylen, E_SYNTAX, "%s: %s: %s", "unmount",
 			            "usage: unmount [new] old");
 		err = ns_unmount(ns, argc == 3 ? argv[1] : 0, argv[argc - 1]);
 		if (err < 0)
@@ -117,7 +117,8 @@ int ns_command(struct ns *ns, int argc, char **argv, char *why, size_t whylen)
 			            err == E_NOENT ? "not mounted" : argv[argc - 1], "");
 		return 0;
 	}
-	return fail(why, whylen, E_SYNTAX, "%s: %s%s", argv[0], "");
+	return fail(why, whylen, E_SYNTAX, "%s: %s%s", argv[0],
+	            "not a namespace command (bind, mount, unmount): ");
 }
 
 /* Split one line into words: blanks separate, '...' quotes (so a line

@@ -63,7 +63,8 @@ enum ninep_err {
 	NINEP_E_NOLINK = -212,	/* Tlink: no hard links here */
 	NINEP_E_NOXATTR = -213,	/* Txattrwalk/create: no extended attributes */
 	NINEP_E_LOCKS = -214,	/* the lock table is full */
-	NINEP_E_LAST = -215
+	NINEP_E_OWNER = -215,	/* a change of owner or group */
+	NINEP_E_LAST = -216
 };
 
 /* The 9P2000 string and the 9P2000.L errno for err (a lux_err, a

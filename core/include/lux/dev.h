@@ -60,7 +60,8 @@ struct lux_dir {
 
 struct lux_wstat {
 	const char *name;	/* new name in the same directory, or 0 */
-	uint32_t mode;		/* new permission bits (0777); type bits must not change */
+	uint32_t mode;		/* the whole new mode: permission bits change, DMDIR and
+				 * DMSYMLINK must stay what they are */
 	uint64_t length;	/* truncate or extend (zeros) to this length */
 	uint64_t mtime, atime;	/* seconds since the epoch */
 };
