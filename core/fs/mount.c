@@ -7,7 +7,10 @@
  * that crosses a mount takes a reference to the head (ns_find) and keeps
  * it in the chan it makes (chan.umh), so an unmount meanwhile frees
  * nothing that walk still uses.  Heads are never changed once in the
- * table: a change builds a new head (copy on write) and swaps it in.
+ * table: a change builds a new head (copy on write) and swaps it in.  A
+ * head taken out is put after the table's lock is released: the last put
+ * of a 9P mount's chan sends a Tclunk, and the server answering it may be
+ * this kernel's own, walking this namespace.
  */
 #include <lux/error.h>
 #include <lux/fmt.h>
@@ -162,7 +165,7 @@ static int check_kinds(const struct chan *from, const struct chan *to, int flags
 int ns_bind(struct ns *ns, struct chan *to, const char *path, int flags,
             const struct ns_src *src)
 {
-	struct mhead *old, *m;
+	struct mhead *old, *m, *drop = 0;
 	struct chan *at, *from;
 	int err, i;
 
@@ -194,12 +197,13 @@ int ns_bind(struct ns *ns, struct chan *to, const char *path, int flags,
 	}
 	if (old) {
 		ns->mounts[i] = m;
-		mhead_put(old);	/* walks holding it keep it until they finish */
+		drop = old;	/* walks holding it keep it until they finish */
 	} else {
 		ns->mounts[ns->nmount++] = m;
 	}
 out:
 	qunlock(&ns->lock);
+	mhead_put(drop);	/* outside the lock: closing a chan may talk to a server */
 	chan_put(at);
 	return err;
 }
@@ -216,43 +220,44 @@ int ns_mount(struct ns *ns, const char *path, struct chan *to)
 /* Take head i out of the table (under the lock), keeping the order of the
  * rest: a later mount may lie inside an earlier one, and /proc/N/ns
  * replays them in this order. */
-static void remove_head(struct ns *ns, int i)
+static struct mhead *remove_head(struct ns *ns, int i)
 {
 	struct mhead *h = ns->mounts[i];
 
 	for (size_t j = (size_t)i; j + 1 < ns->nmount; j++)
 		ns->mounts[j] = ns->mounts[j + 1];
 	ns->nmount--;
-	mhead_put(h);
+	return h;
 }
 
 /* Drop member k of head i (under the lock): a new head without it, or no
- * head when nothing but the covered file itself would be left. */
-static int drop_member(struct ns *ns, int i, size_t k)
+ * head when nothing but the covered file itself would be left.  The head
+ * that goes is left in *drop, for the caller to put after unlocking. */
+static int drop_member(struct ns *ns, int i, size_t k, struct mhead **drop)
 {
 	struct mhead *old = ns->mounts[i], *m;
 	size_t left = old->n - 1;
 	bool only_covered = left == 1 && old->m[k == 0 ? 1 : 0].covered;
 
 	if (left == 0 || only_covered) {
-		remove_head(ns, i);
+		*drop = remove_head(ns, i);
 		return 0;
 	}
 	if ((m = head_copy(old, 0, 0)) == 0)
 		return E_NOMEM;
-	chan_put(m->m[k].to);
+	chan_put(m->m[k].to);	/* the copy's; old still holds one, so no close here */
 	for (size_t j = k; j + 1 < m->n; j++)
 		m->m[j] = m->m[j + 1];
 	m->n--;
 	ns->mounts[i] = m;
-	mhead_put(old);
+	*drop = old;
 	return 0;
 }
 
 int ns_unmount(struct ns *ns, const char *old, const char *path)
 {
 	struct chan *at, *which = 0;
-	struct mhead *h;
+	struct mhead *h, *drop = 0;
 	int err = E_NOENT, i;
 
 	if ((err = namec(ns, path, NAMEC_WALK, 0, 0, &at)) < 0)
@@ -266,18 +271,19 @@ int ns_unmount(struct ns *ns, const char *old, const char *path)
 	if (at->umh && (i = find_locked(ns, at->umh->from)) >= 0) {
 		h = ns->mounts[i];
 		if (which == 0) {
-			remove_head(ns, i);
+			drop = remove_head(ns, i);
 			err = 0;
 		} else {
 			for (size_t k = 0; k < h->n; k++) {
 				if (!h->m[k].covered && chan_same_file(h->m[k].to, which)) {
-					err = drop_member(ns, i, k);
+					err = drop_member(ns, i, k, &drop);
 					break;
 				}
 			}
 		}
 	}
 	qunlock(&ns->lock);
+	mhead_put(drop);	/* outside the lock: closing a chan may talk to a server */
 	chan_put(which);
 	chan_put(at);
 	return err;
