@@ -17,21 +17,30 @@
 #include <lux/string.h>
 #include <lux/timer.h>
 
+/* The table is changed with upcalls off: on metal a proc can be
+ * preempted anywhere, and two must never take the same number. */
 int mnt_fid_number(struct mnt_sess *s, struct mnt_fid *f)
 {
+	arch_irqstate is = arch_irq_save();
+
 	for (uint32_t i = 1; i < MNT_MAXFID; i++)
 		if (s->fids[i] == 0) {
 			s->fids[i] = f;
+			arch_irq_restore(is);
 			return (int)i;
 		}
+	arch_irq_restore(is);
 	return proc_seterr(E_MFILE, "9p: %s: too many fids: %d/%d on this mount", s->addr,
 	                   MNT_MAXFID - 1, MNT_MAXFID - 1);
 }
 
 void mnt_fid_release(struct mnt_sess *s, uint32_t fid)
 {
+	arch_irqstate is = arch_irq_save();
+
 	if (fid > 0 && fid < MNT_MAXFID)
 		s->fids[fid] = 0;
+	arch_irq_restore(is);
 }
 
 uint32_t mnt_lflags(int omode)
@@ -240,11 +249,17 @@ static bool redial_over(void *arg)
 int mnt_ensure_up(struct mnt_sess *s, int tries)
 {
 	uint64_t backoff = MNT_BACKOFF_MIN_NS;
+	arch_irqstate is;
+	bool other;
 	int err = 0;
 
 	if (s->state == MS_UP)
 		return 0;
-	if (s->redialing) {
+	is = arch_irq_save();	/* test and take, with no preemption between */
+	other = s->redialing;
+	s->redialing = true;
+	arch_irq_restore(is);
+	if (other) {
 		if ((err = sleep_on(&s->wq, redial_over, s)) < 0)
 			return err;
 		if (s->state == MS_UP)
@@ -252,7 +267,6 @@ int mnt_ensure_up(struct mnt_sess *s, int tries)
 		return proc_seterr(s->redial_err ? s->redial_err : E_IO,
 		                   "9p: %s: reconnecting failed", s->addr);
 	}
-	s->redialing = true;
 	for (int i = 0; i < tries; i++) {
 		if (i > 0) {
 			if ((err = tsleep_ns(backoff)) < 0)

@@ -32,6 +32,45 @@ int mnt_frame(const uint8_t *buf, size_t len, uint32_t msize, uint32_t *size)
 	return 1;
 }
 
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+int mnt_take(uint8_t *in, size_t *inlen, uint32_t msize, struct mnt_rpc *const *tags,
+	size_t ntags, struct mnt_rpc *vrpc, struct mnt_bad *bad)
+{
+	size_t off = 0;
+	uint32_t size;
+	int r;
+
+	while ((r = mnt_frame(in + off, *inlen - off, msize, &size)) == 1) {
+		const uint8_t *m = in + off;
+		uint16_t tag = le16(m + 5);
+		struct mnt_rpc *rpc = tag == P9_NOTAG ? vrpc : tag < ntags ? tags[tag] : 0;
+
+		*bad = (struct mnt_bad){ size, m[4], tag };
+		if (rpc == 0 || rpc->done)
+			return P9_E_TAG;
+		if (size > rpc->rcap) {
+			rpc->err = E_IO;
+			rpc->done = true;
+			return P9_E_COUNT;
+		}
+		kmemcpy(rpc->rbuf, m, size);
+		rpc->rlen = size;
+		rpc->done = true;
+		off += size;
+	}
+	if (r < 0) {
+		*bad = (struct mnt_bad){ le32(in + off), 0, 0 };
+		return r;
+	}
+	kmemmove(in, in + off, *inlen - off);
+	*inlen -= off;
+	return 0;
+}
+
 int mnt_reply_check(const uint8_t *buf, size_t len, uint32_t msize, uint8_t ttype,
 	uint16_t tag, uint16_t nwname, struct p9_msg *r)
 {

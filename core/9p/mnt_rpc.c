@@ -77,44 +77,11 @@ void lux_dial_connected(int conn, int err)
 	wakeup(&s->wq);
 }
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/* One whole reply: hand it to the request with its tag. */
-static void deliver(struct mnt_sess *s, const uint8_t *msg, uint32_t size)
-{
-	uint16_t tag = le16(msg + 5);
-	struct mnt_rpc *rpc = tag == P9_NOTAG ? s->vrpc : tag < MNT_MAXTAG ? s->tags[tag] : 0;
-	char why[64];
-
-	if (rpc == 0 || rpc->done) {
-		ksnprintf(why, sizeof why, "a reply (%s) with tag %u, which no request has",
-		          p9_type_name(msg[4]), tag);
-		kprintf("9p: mount %s: %s; will reconnect\n", s->addr, why);
-		break_locked(s, why);
-		return;
-	}
-	if (size > rpc->rcap) {	/* bigger than the request can be answered with */
-		rpc->err = E_IO;
-		rpc->done = true;
-		ksnprintf(why, sizeof why, "a %u-byte %s, more than the request allows",
-		          size, p9_type_name(msg[4]));
-		kprintf("9p: mount %s: %s; will reconnect\n", s->addr, why);
-		break_locked(s, why);
-		return;
-	}
-	kmemcpy(rpc->rbuf, msg, size);
-	rpc->rlen = size;
-	rpc->done = true;
-}
-
 void lux_dial_received(int conn, const void *buf, size_t n)
 {
 	struct mnt_sess *s = sess_of(conn);
-	size_t off = 0;
-	uint32_t size;
+	struct mnt_bad bad;
+	char why[96];
 	int r;
 
 	if (s == 0 || s->state == MS_DOWN || s->in == 0)
@@ -125,24 +92,20 @@ void lux_dial_received(int conn, const void *buf, size_t n)
 	}
 	kmemcpy(s->in + s->inlen, buf, n);
 	s->inlen += n;
-	while ((r = mnt_frame(s->in + off, s->inlen - off, s->msize, &size)) == 1) {
-		deliver(s, s->in + off, size);
-		if (s->state == MS_DOWN)
-			return;	/* broken: inlen is reset */
-		off += size;
-	}
-	if (r < 0) {
-		char why[80];
+	r = mnt_take(s->in, &s->inlen, s->msize, s->tags, MNT_MAXTAG, s->vrpc, &bad);
+	if (r == P9_E_TAG)
+		ksnprintf(why, sizeof why, "a reply (%s) with tag %u, which no request has",
+		          p9_type_name(bad.type), bad.tag);
+	else if (r == P9_E_COUNT)
+		ksnprintf(why, sizeof why, "a %u-byte %s, more than the request allows",
+		          bad.size, p9_type_name(bad.type));
+	else if (r < 0)
 		ksnprintf(why, sizeof why, "a reply whose size field says %u bytes (msize %u)",
-		          s->inlen - off >= 4 ? (unsigned)(s->in[off] | s->in[off + 1] << 8 |
-		          s->in[off + 2] << 16 | (uint32_t)s->in[off + 3] << 24) : 0u, s->msize);
+		          bad.size, s->msize);
+	if (r < 0) {
 		kprintf("9p: mount %s: %s; will reconnect\n", s->addr, why);
 		break_locked(s, why);
-		return;
 	}
-	/* only a partial message remains: keep it at the front */
-	kmemmove(s->in, s->in + off, s->inlen - off);
-	s->inlen -= off;
 	wakeup(&s->wq);
 }
 

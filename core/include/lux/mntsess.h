@@ -118,6 +118,22 @@ struct mnt_sess {
  * all there, 0 when more bytes are needed, or P9_E_SHORT / P9_E_MSIZE
  * when its size field cannot be right (the stream cannot be resynced). */
 int mnt_frame(const uint8_t *buf, size_t len, uint32_t msize, uint32_t *size);
+/* What mnt_take found wrong, for the message that says so. */
+struct mnt_bad {
+	uint32_t size;		/* the size field */
+	uint8_t type;
+	uint16_t tag;
+};
+/* The receive side's demultiplexer: deliver every whole reply at the
+ * front of in[0..*inlen) to the request with its tag (tags[tag], or vrpc
+ * for NOTAG): copy it into rbuf, set rlen and done.  A partial reply is
+ * moved to the front and kept.  0, or the stream is broken and nothing
+ * after the bad reply can be trusted: P9_E_SHORT / P9_E_MSIZE (a size
+ * field below 7 or past msize), P9_E_TAG (no request waits for that
+ * tag), P9_E_COUNT (bigger than its request allows: that request gets
+ * err E_IO and done).  *bad says which message. */
+int mnt_take(uint8_t *in, size_t *inlen, uint32_t msize, struct mnt_rpc *const *tags,
+	size_t ntags, struct mnt_rpc *vrpc, struct mnt_bad *bad);
 /* Decode the reply to a request of type ttype with tag `tag`: 0 and *r,
  * 1 for an Rlerror (*r holds the errno), or a P9_E_* code (the codec's,
  * or P9_E_TYPE when it answers another request, P9_E_TAG for another
