@@ -163,18 +163,26 @@ static long render(int pid, int f, char *buf, size_t size)
 
 static long proc_read(struct chan *c, void *buf, size_t n, uint64_t off)
 {
-	enum { TEXTMAX = 4096 };
+	/* a full namespace (NS_MAXMOUNT mounts of NS_MAXUNION members, lines
+	 * under 512 bytes) fits TEXTCAP; the usual text fits TEXTMAX */
+	enum { TEXTMAX = 4096, TEXTCAP = 256 * 1024 };
+	size_t size = TEXTMAX;
 	char *text;
 	long len;
 
 	if (c->qid.type & QTDIR)
 		return E_ISDIR;
-	text = kmalloc(TEXTMAX);
-	if (text == 0)
-		return E_NOMEM;
-	len = render(QPID(c->qid.path), QFILE(c->qid.path), text, TEXTMAX);
-	if (len > TEXTMAX - 1)
-		len = TEXTMAX - 1;	/* a namespace that long is cut, not overflowed */
+	for (;;) {	/* render; if it did not fit, again with room for all of it */
+		if ((text = kmalloc(size)) == 0)
+			return E_NOMEM;
+		len = render(QPID(c->qid.path), QFILE(c->qid.path), text, size);
+		if (len < 0 || (size_t)len < size || size == TEXTCAP)
+			break;
+		kfree(text);
+		size = MIN((size_t)len + 1, (size_t)TEXTCAP);
+	}
+	if (len > (long)size - 1)
+		len = (long)size - 1;	/* cut, never overflowed */
 	if (len >= 0)
 		len = dev_readstr(off, buf, n, text, (size_t)len);
 	kfree(text);

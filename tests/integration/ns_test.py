@@ -95,6 +95,21 @@ class Shell(unittest.TestCase):
             self.assertIn(want + "\n", out)
         self.assertRegex(out, r"mount: tcp!127.0.0.1!1: .*\n")
 
+    def test_long_table_is_shown_whole(self):
+        # the 3 boot mounts and 29 with long names on both sides: a full
+        # table of about 7 KiB, more than the 4 KiB other /proc files get
+        src = "/tmp/" + "d" * 115
+        dst = ["/tmp/m%02d%s" % (i, "x" * 100) for i in range(30)]
+        binds = ["mkdir " + dst[i] for i in range(29)] + \
+                ["bind %s %s" % (src, dst[i]) for i in range(29)]
+        rc, out = sh("mkdir " + src, *binds, "cat /proc/1/ns")
+        self.assertEqual(rc, 0, out)
+        want = BOOT + "".join("bind %s %s\n" % (src, dst[i]) for i in range(29))
+        self.assertEqual(out, want)
+        self.assertGreater(len(want), 4096)
+        rc, out = sh("mkdir " + src, "mkdir " + dst[29], *binds, "bind %s %s" % (src, dst[29]))
+        self.assertEqual(out, "bind: %s: no space left\n" % dst[29])    # NS_MAXMOUNT = 32
+
     def test_help_lists_the_builtins(self):
         rc, out = sh("help")
         for b in ("bind [-abc] new old", "mount [-abc] spec old [aname]", "unmount [new] old"):
