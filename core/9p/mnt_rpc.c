@@ -306,13 +306,15 @@ static int send(struct mnt_sess *s, const uint8_t *buf, size_t n, uint32_t gen)
 }
 
 /* The caller was killed while waiting: Tflush(oldtag) and wait, without
- * interruption, for either reply (flush(5): after Rflush the tag is free). */
+ * interruption, for the Rflush.  flush(5): the old request may still be
+ * answered before it (that reply lands in old, and is dropped), and only
+ * after Rflush may oldtag be used again -- so old keeps its tag till then. */
 static void flush(struct mnt_sess *s, struct mnt_rpc *old, uint32_t gen)
 {
 	uint8_t buf[P9_HDRSZ + 2], rbuf[MNT_SMALL];
 	struct mnt_rpc fl = { .ttype = P9_TFLUSH, .rbuf = rbuf, .rcap = sizeof rbuf };
 	struct p9_msg t = { .type = P9_TFLUSH, .u.tflush.oldtag = old->tag };
-	struct waitarg w = { s, old, &fl };
+	struct waitarg w = { s, &fl, 0 };
 	uint32_t fgen;
 	int n;
 

@@ -48,7 +48,7 @@ struct node {
 
 enum fault_kind {
 	F_NONE, F_ERRNO, F_WRONG_TAG, F_WRONG_TYPE, F_SHORT, F_OVERSIZE, F_SILENT_HANGUP,
-	F_TRUNCATED, F_BIG_RREAD,
+	F_TRUNCATED, F_BIG_RREAD, F_SWALLOW,
 };
 
 static struct {
@@ -65,6 +65,7 @@ static struct {
 	size_t heldlen[4];
 	int nheld;
 	int refuse_dials;	/* dials to refuse before accepting */
+	bool swallowed;		/* F_SWALLOW took a request: nothing answers it */
 	int dead;		/* a connection the peer hung up: what the
 				 * client sends on it before it notices is lost */
 } peer;
@@ -340,6 +341,9 @@ static void misbehave(const struct p9_msg *t)
 		return reply(&r, P9_2000L);
 	case F_SILENT_HANGUP:
 		return peer_restart();
+	case F_SWALLOW:
+		peer.swallowed = true;
+		return;
 	default:
 		return serve(t);
 	}
@@ -798,6 +802,50 @@ PROC_TEST(test_hangup_mid_request)
 	chan_put(root);
 }
 
+/* A proc killed while its request has no answer: it flushes the tag and
+ * returns E_INTR; the mount is none the worse. */
+static int victim_pid;
+static long victim_result;
+static struct chan *victim_chan;
+
+static void victim(void *arg)
+{
+	char buf[16];
+
+	(void)arg;
+	victim_result = victim_chan->dev->read(victim_chan, buf, sizeof buf, 0);
+}
+
+static bool kill_when_stuck(void)
+{
+	if (peer.swallowed && victim_pid) {
+		assert_int_equal(proc_kill(victim_pid), 0);
+		victim_pid = 0;
+		return true;
+	}
+	return time_passes();
+}
+
+PROC_TEST(test_killed_reader_flushes)
+{
+	struct chan *root = mount_peer();
+	struct proc *p;
+
+	victim_chan = open_path(root, "hello", OREAD);
+	arm(P9_TREAD, F_SWALLOW, 0);
+	fake_idle_hook = kill_when_stuck;
+	p = proc_create("victim", PRIO_NORMAL, victim, 0, 0);
+	assert_non_null(p);
+	victim_pid = p->pid;
+	proc_join(p);
+	assert_int_equal(victim_result, E_INTR);
+	assert_int_equal(peer.seen[P9_TFLUSH], 1);
+	expect_read(victim_chan, "hello world\n");	/* same fid, same connection */
+	assert_int_equal(fake_dials, 1);
+	chan_put(victim_chan);
+	chan_put(root);
+}
+
 PROC_TEST(test_mount_cap)
 {
 	struct chan *roots[MNT_MAXMOUNT], *extra;
@@ -827,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_vanished_file_is_stale),
 		cmocka_unit_test(test_server_gone_for_good),
 		cmocka_unit_test(test_hangup_mid_request),
+		cmocka_unit_test(test_killed_reader_flushes),
 		cmocka_unit_test(test_mount_cap),
 	};
 
