@@ -69,7 +69,7 @@ static const struct {
 	[-NINEP_E_NOLINK - 200] = { "hard links not supported: a file here has one name",
 		L_EPERM },	/* link(2)'s answer for a file system without them */
 	[-NINEP_E_NOXATTR - 200] = { "extended attributes not supported", L_EOPNOTSUPP },
-	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks", L_ENOLCK },
+	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks, 64 a connection", L_ENOLCK },
 	[-NINEP_E_OWNER - 200] = { "one user here: owner and group cannot change", L_EPERM },
 };
 

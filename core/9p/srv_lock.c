@@ -13,8 +13,10 @@
  * again (that is how v9fs implements F_SETLKW), so no request of ours
  * ever sleeps holding a connection.
  *
- * Bounded: NINEP_MAXLOCKS entries for the whole server; a lock that
- * would need more is refused with ENOLCK, before anything changed.
+ * Bounded: NINEP_MAXLOCKS entries for the whole server and
+ * NINEP_CONNLOCKS per connection, so one client cannot take them all from
+ * the others; a lock that would need more is refused with ENOLCK, before
+ * anything changed.
  */
 #include <lux/9psrv.h>
 #include <lux/error.h>
@@ -89,6 +91,28 @@ static size_t free_slots(void)
 	return n;
 }
 
+/* 1 if one of the owner's locks strictly contains [start, end] (cut
+ * splits it and needs a slot), else 0. */
+static size_t splits(const struct chan *c, const struct ninep_conn *s, uint32_t pid,
+                     uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < NINEP_MAXLOCKS; i++) {
+		const struct lk *l = &locks[i];
+		if (same_file(l, c) && mine(l, s, pid) && l->start < start && l->end > end)
+			return 1;
+	}
+	return 0;
+}
+
+static size_t held_by(const struct ninep_conn *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NINEP_MAXLOCKS; i++)
+		n += locks[i].used && locks[i].conn == s;
+	return n;
+}
+
 /* Take [start, end] out of the owner's locks on c.  Needs at most one
  * free slot (the owner's locks never overlap, so at most one contains
  * the range strictly and is cut in two); the caller made sure. */
@@ -121,6 +145,7 @@ int ninep_rlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	uint32_t pid = t->u.tlock.proc_id;
 	uint64_t start = t->u.tlock.start, end;
 	struct lk *l;
+	size_t need;
 	int err = 0;
 
 	if (f == 0)
@@ -130,9 +155,11 @@ int ninep_rlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	if ((err = range(start, t->u.tlock.length, &end)) < 0)
 		return err;
 	qlock(&lklock);
+	/* slots this needs: the new lock, and one if it cuts a lock in two */
+	need = splits(f->c, s, pid, start, end) + (type != P9_LOCK_TYPE_UNLCK);
 	if (type != P9_LOCK_TYPE_UNLCK && conflict(f->c, s, pid, type, start, end)) {
 		r->u.rlock.status = P9_LOCK_BLOCKED;
-	} else if (free_slots() < (type == P9_LOCK_TYPE_UNLCK ? 1u : 2u)) {
+	} else if (need > free_slots() || held_by(s) + need > NINEP_CONNLOCKS) {
 		err = NINEP_E_LOCKS;	/* refused before anything changed */
 	} else {
 		cut(f->c, s, pid, start, end);

@@ -22,7 +22,7 @@ import ninep_test as nt  # noqa: E402
 from ninep_test import NinepError, s  # noqa: E402
 
 # Linux errno values (the .L wire format)
-EPERM, ENOENT, EBADF, EACCES, EEXIST, EXDEV = 1, 2, 9, 13, 17, 18
+EPERM, ENOENT, EBADF, EACCES, EEXIST, EXDEV, ENOLCK = 1, 2, 9, 13, 17, 18, 37
 ENOTDIR, EISDIR, EINVAL, ENOTEMPTY, EPROTO, EOPNOTSUPP = 20, 21, 22, 39, 71, 95
 S_IFMT, S_IFLNK, S_IFREG = 0o170000, 0o120000, 0o100000
 DMDIR, DMAPPEND = 0x80000000, 0x40000000
@@ -321,6 +321,19 @@ class MetaDotL(MetaTest):
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
         self.assertEqual(b.lock(3, WRLCK, 0, 0, 8), SUCCESS)
+
+    def test_lock_bounds(self):
+        a, b = self.connect("9P2000.L"), self.connect("9P2000.L")
+        self.new_file(a, 2, ["tmp", "w"], "many")
+        b.walk(1, 2, ["tmp", "w", "many"])
+        for i in range(64):                  # NINEP_CONNLOCKS, apart so none merge
+            self.assertEqual(a.lock(2, WRLCK, 10 * i, 1, 7), SUCCESS)
+        self.assertEqual(self.errno_of(a.lock, 2, WRLCK, 1000, 1, 7), ENOLCK)
+        self.assertEqual(a.lock(2, UNLCK, 0, 1, 7), SUCCESS)     # an unlock still works
+        self.assertEqual(a.lock(2, WRLCK, 1000, 1, 7), SUCCESS)
+        self.assertEqual(b.lock(2, WRLCK, 5, 1, 8), SUCCESS)      # the others are not starved
+        self.assertEqual(a.lock(2, UNLCK, 0, 0, 7), SUCCESS)      # all of them at once
+        self.assertEqual(b.lock(2, WRLCK, 10, 1, 8), SUCCESS)
 
     def test_xattrs_are_not_supported(self):
         c = self.connect("9P2000.L")

@@ -149,8 +149,10 @@ int ninep_rlink(struct ninep_conn *s, const struct p9_msg *t);
 int ninep_rxattrwalk(struct ninep_conn *s, const struct p9_msg *t);
 
 /* core/9p/srv_lock.c: advisory byte-range locks (POSIX fcntl semantics),
- * one table for the whole server, NINEP_MAXLOCKS entries. */
+ * one table for the whole server, NINEP_MAXLOCKS entries, at most
+ * NINEP_CONNLOCKS of them a connection's. */
 #define NINEP_MAXLOCKS 256
+#define NINEP_CONNLOCKS 64	/* of them, per connection */
 int ninep_rlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
 int ninep_rgetlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
 /* Drop every lock the connection holds (it is going away). */
