@@ -1,7 +1,7 @@
 /*
  * mnt: the 9P client as a device (Plan 9's devmnt), speaking 9P2000.L.
- * Each chan's aux is its own struct mnt_fid (<lux/mntsess.h>); device
- * operations become requests on the mount's session (mnt_rpc.c), and
+ * A chan's aux is its mount's session and its own state a struct mnt_fid
+ * (mnt_fid_of, <lux/mntsess.h> says why); device operations become requests on the mount's session (mnt_rpc.c), and
  * every operation that needs the wire runs through `retry`, which redials
  * a broken connection (mnt_fid.c) and tries again, MNT_OP_TRIES times.
  * Reads and writes are split into iounit-sized requests; a directory's
@@ -15,19 +15,65 @@
 #include <lux/mntsess.h>
 #include <lux/string.h>
 
-static struct mnt_fid *fid_new(struct mnt_sess *s, const char *path)
+static size_t chash(const struct chan *c)
+{
+	return ((uintptr_t)c >> 4) % MNT_CHASH;
+}
+
+struct mnt_fid *mnt_fid_of(const struct chan *c)
+{
+	struct mnt_sess *s = c->aux;
+	struct mnt_fid *f = 0;
+	arch_irqstate is;
+
+	if (s == 0)
+		return 0;
+	is = arch_irq_save();
+	for (f = s->bychan[chash(c)]; f && f->c != c; f = f->cnext)
+		;
+	arch_irq_restore(is);
+	return f;
+}
+
+/* New state for chan c of session s: c->aux = s, or 0 without memory. */
+static struct mnt_fid *fid_new(struct mnt_sess *s, const char *path, struct chan *c)
 {
 	struct mnt_fid *f = kzalloc(sizeof *f);
+	arch_irqstate is;
 
+	c->aux = 0;
 	if (f == 0 || (f->path = kstrdup(path)) == 0) {
 		kfree(f);
 		return 0;
 	}
 	f->s = s;
+	f->c = c;
 	f->fid = P9_NOFID;
 	f->omode = -1;
 	__atomic_add_fetch(&s->ref, 1, __ATOMIC_ACQ_REL);
+	is = arch_irq_save();
+	f->cnext = s->bychan[chash(c)];
+	s->bychan[chash(c)] = f;
+	arch_irq_restore(is);
+	c->aux = s;
 	return f;
+}
+
+static void fid_free(struct mnt_fid *f)
+{
+	struct mnt_sess *s = f->s;
+	arch_irqstate is = arch_irq_save();
+
+	for (struct mnt_fid **pp = &s->bychan[chash(f->c)]; *pp; pp = &(*pp)->cnext)
+		if (*pp == f) {
+			*pp = f->cnext;
+			break;
+		}
+	arch_irq_restore(is);
+	kfree(f->dents);
+	kfree(f->path);
+	kfree(f);
+	mnt_sess_put(s);
 }
 
 static int stale(struct mnt_fid *f)
@@ -145,13 +191,10 @@ static int attach_to(struct chan *c, const char *addr, const char *aname)
 		mnt_sess_put(s);
 		return err;
 	}
-	f = fid_new(s, "");
-	mnt_sess_put(s);	/* f holds it now */
-	if (f == 0)
-		return E_NOMEM;
-	c->aux = f;
+	f = fid_new(s, "", c);
 	c->qid = s->rootqid;
-	return 0;
+	mnt_sess_put(s);	/* f holds it now */
+	return f ? 0 : E_NOMEM;
 }
 
 /* spec: "ADDR" or "ADDR ANAME". */
@@ -186,13 +229,13 @@ int mnt_attach(const char *addr, const char *aname, struct chan **out)
 
 static void mnt_clone(struct chan *from, struct chan *to)
 {
-	struct mnt_fid *f = from->aux;
+	struct mnt_fid *f = mnt_fid_of(from), *n;
 
 	/* the clone names the same file but gets its server fid when it
-	 * first needs one; without memory it answers E_NOMEM */
-	to->aux = f ? fid_new(f->s, f->path) : 0;
-	if (to->aux && f->stale)	/* a copy of a stale handle is stale too */
-		((struct mnt_fid *)to->aux)->stale = true;
+	 * first needs one; without memory it has no aux and answers E_NOMEM */
+	to->aux = 0;
+	if (f && (n = fid_new(f->s, f->path, to)) && f->stale)
+		n->stale = true;	/* a copy of a stale handle is stale too */
 }
 
 struct walkarg {
@@ -238,7 +281,7 @@ static int walk_op(struct mnt_fid *f, void *arg)
 
 static int mnt_walk(struct chan *c, const char *name)
 {
-	struct mnt_fid *f = c->aux;
+	struct mnt_fid *f = mnt_fid_of(c);
 	struct walkarg w = { c, name, 0 };
 	int err;
 
@@ -269,7 +312,7 @@ static int stat_op(struct mnt_fid *f, void *arg)
 
 static int mnt_stat(struct chan *c, struct lux_dir *d)
 {
-	return retry(c->aux, stat_op, d, true);
+	return retry(mnt_fid_of(c), stat_op, d, true);
 }
 
 static void opened(struct mnt_fid *f, int mode, const struct p9_msg *r, struct chan *c)
@@ -301,10 +344,11 @@ static int open_op(struct mnt_fid *f, void *arg)
 static int mnt_open(struct chan *c, int mode)
 {
 	struct openarg o = { c, mode };
+	struct mnt_fid *f = mnt_fid_of(c);
 
-	if (c->aux && ((struct mnt_fid *)c->aux)->omode >= 0)
+	if (f && f->omode >= 0)
 		return E_INUSE;
-	return retry(c->aux, open_op, &o, true);
+	return retry(f, open_op, &o, true);
 }
 
 struct createarg {
@@ -351,7 +395,7 @@ static int create_op(struct mnt_fid *f, void *arg)
 
 static int mnt_create(struct chan *c, const char *name, int mode, uint32_t perm)
 {
-	struct mnt_fid *f = c->aux;
+	struct mnt_fid *f = mnt_fid_of(c);
 	struct createarg a = { c, name, 0, mode, perm };
 	int err;
 
@@ -407,7 +451,7 @@ static int write_op(struct mnt_fid *f, void *arg)
 
 static long mnt_io(struct chan *c, uint8_t *buf, size_t n, uint64_t off, bool write)
 {
-	struct mnt_fid *f = c->aux;
+	struct mnt_fid *f = mnt_fid_of(c);
 	struct ioarg io = { 0 };
 	size_t done = 0;
 	int err = 0;
@@ -551,7 +595,7 @@ fail:
 
 static int mnt_dirent(struct chan *c, size_t i, struct lux_dir *d)
 {
-	struct mnt_fid *f = c->aux;
+	struct mnt_fid *f = mnt_fid_of(c);
 	int err;
 
 	if (f == 0)
@@ -598,15 +642,12 @@ static void forget_fid(struct mnt_fid *f, bool clunk)
 
 static void mnt_close(struct chan *c)
 {
-	struct mnt_fid *f = c->aux;
+	struct mnt_fid *f = mnt_fid_of(c);
 
 	if (f == 0)
 		return;
 	forget_fid(f, true);
-	kfree(f->dents);
-	kfree(f->path);
-	mnt_sess_put(f->s);
-	kfree(f);
+	fid_free(f);
 	c->aux = 0;
 }
 
@@ -628,7 +669,7 @@ static int remove_op(struct mnt_fid *f, void *arg)
 
 static int mnt_remove(struct chan *c)
 {
-	return retry(c->aux, remove_op, 0, true);
+	return retry(mnt_fid_of(c), remove_op, 0, true);
 }
 
 const struct dev mnt_dev = {

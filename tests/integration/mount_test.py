@@ -125,6 +125,17 @@ class MountTest(unittest.TestCase):
         rc, out, err = a.stop()
         self.assertEqual(rc, 0, err)
 
+    def test_mount_over_a_remote_directory(self):
+        # chans of one mount are one file to the namespace when their qids
+        # match, so a directory inside a 9P mount can be mounted on
+        self.lux(["--listen", "unix!" + self.sock], "mkdir /tmp/x\necho remote > /tmp/x/r")
+        a = self.lux(["--no-listen"])
+        a.run("mkdir /n\nmkdir /n/b\nmount unix!%s /n/b" % self.sock)
+        self.assertEqual(a.run("mkdir /tmp/y\necho local > /tmp/y/l\nbind -a /tmp/y /n/b/tmp/x"), "")
+        self.assertEqual(a.run("ls /n/b/tmp/x"), "r\nl\n")
+        self.assertEqual(a.run("mount '#cons' /n/b/tmp/x\ncat /n/b/tmp/x/null"), "")
+        self.assertIn("zero", a.run("ls /n/b/tmp/x"))
+
     def test_mount_nothing_there(self):
         a = self.lux(["--no-listen"])
         out = a.run("mkdir /n\nmount unix!%s/none /n" % self.dir)

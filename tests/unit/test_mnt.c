@@ -751,7 +751,7 @@ PROC_TEST(test_reconnect_restores_open_files)
 	expect_read(c, "aaa");
 	assert_int_equal(fake_dials, 5);
 	assert_int_equal(peer.seen[P9_TVERSION], 2);
-	assert_true(peer.open[c->aux ? ((struct mnt_fid *)c->aux)->fid : 0]);
+	assert_true(peer.open[mnt_fid_of(c)->fid]);
 	chan_put(c);
 	chan_put(root);
 }

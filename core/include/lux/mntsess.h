@@ -8,10 +8,14 @@
  *  - A session (one mount) is referenced by each of its fids; the last
  *    put closes the connection, waits for the arch's closed upcall (the
  *    upcalls write into the session) and frees it.
- *  - A struct mnt_fid is one chan's aux: chans never share one (clone
- *    makes a new one holding only the path).  Its server fid is made
- *    lazily, when an operation first needs it, by walking from the attach
- *    fid (number 0) along the path; close clunks it.
+ *  - A chan's aux is its mount's session, so chans of one mount with the
+ *    same qid are the same file to the namespace (chan_same_file compares
+ *    aux), and a mount on a directory inside a 9P mount is crossed.  Each
+ *    chan's own state is a struct mnt_fid, found by the chan's address in
+ *    the session's table (mnt_fid_of): chans never share one (clone makes
+ *    a new one holding only the path).  Its server fid is made lazily,
+ *    when an operation first needs it, by walking from the attach fid
+ *    (number 0) along the path; close clunks it.
  *  - An RPC (struct mnt_rpc) lives on its caller's stack; the session's
  *    tag table points at it while it is in flight.  The receive upcall
  *    only copies the reply into the caller's buffer and wakes; the caller
@@ -37,6 +41,7 @@
 #define MNT_SMALL 512		/* reply buffer of anything but Rread/Rreaddir */
 #define MNT_TBUF (P9_HDRSZ + 6 + P9_MAXWELEM * (2 + LUX_NAMEMAX))	/* a full Twalk */
 #define MNT_MAXDENTS 1024	/* entries of one directory listing */
+#define MNT_CHASH 64		/* buckets of the chan -> mnt_fid table */
 #define MNT_SENDHIGH (256u << 10)	/* unsent requests: wait past this */
 #define MNT_SENDLOW (64u << 10)
 #define MNT_DIAL_TRIES 8	/* per redial: 10 ms doubling to 1 s, ~2.3 s */
@@ -72,6 +77,8 @@ struct mnt_sess;
 
 struct mnt_fid {
 	struct mnt_sess *s;	/* a reference */
+	const struct chan *c;	/* whose state this is */
+	struct mnt_fid *cnext;	/* hash chain in s->bychan */
 	uint32_t fid;		/* the server's, or P9_NOFID until needed */
 	char *path;		/* from the attach root: "" or "a/b"; kmalloc'd */
 	int omode;		/* -1, or the mode it was opened with */
@@ -107,6 +114,7 @@ struct mnt_sess {
 	uint32_t msize;		/* negotiated */
 	struct qid rootqid;
 	struct mnt_fid *fids[MNT_MAXFID];	/* by number; 0 = the attach */
+	struct mnt_fid *bychan[MNT_CHASH];	/* every chan's state, by chan */
 	char addr[MNT_ADDRMAX + 1];
 	char aname[MNT_ANAMEMAX + 1];
 	char why[96];		/* (u) why the last connection broke */
@@ -169,6 +177,9 @@ void mnt_break(struct mnt_sess *s, uint32_t gen, const char *why);
 int mnt_connect(struct mnt_sess *s);
 
 /* ---- Fids and redialing (core/9p/mnt_fid.c) --------------------------- */
+
+/* The state of chan c of mnt_dev, or 0 (a clone that found no memory). */
+struct mnt_fid *mnt_fid_of(const struct chan *c);
 
 /* A fid number for f (P9_NOFID in f->fid before), or E_MFILE. */
 int mnt_fid_number(struct mnt_sess *s, struct mnt_fid *f);
