@@ -4,9 +4,7 @@
  * (mnt_fid_of, <lux/mntsess.h> says why); device operations become requests on the mount's session (mnt_rpc.c), and
  * every operation that needs the wire runs through `retry`, which redials
  * a broken connection (mnt_fid.c) and tries again, MNT_OP_TRIES times.
- * Reads and writes are split into iounit-sized requests; a directory's
- * listing is read once per open chan (Treaddir, then Tgetattr per entry
- * for the mode and length) and served by index from that copy.
+ * Reads, writes and directory listings are in mnt_data.c.
  */
 #include <lux/error.h>
 #include <lux/kalloc.h>
@@ -83,7 +81,7 @@ static int stale(struct mnt_fid *f)
 }
 
 /* Reserve a fid number while a walk makes it (the redialer skips it). */
-static int reserve(struct mnt_sess *s)
+int mnt_reserve(struct mnt_sess *s)
 {
 	return mnt_fid_number(s, MNT_TEMP);
 }
@@ -114,7 +112,7 @@ static int fid_ready(struct mnt_fid *f)
 
 	if (f->fid != P9_NOFID)
 		return 0;
-	if ((n = reserve(f->s)) < 0)
+	if ((n = mnt_reserve(f->s)) < 0)
 		return n;
 	if ((err = mnt_walk_path(f->s, (uint32_t)n, f->path, 0, false)) < 0) {
 		mnt_fid_release(f->s, (uint32_t)n);
@@ -124,7 +122,7 @@ static int fid_ready(struct mnt_fid *f)
 }
 
 /* Run op on f with its server fid ready, redialing a broken connection. */
-static int retry(struct mnt_fid *f, int (*op)(struct mnt_fid *, void *), void *arg,
+int mnt_retry(struct mnt_fid *f, int (*op)(struct mnt_fid *, void *), void *arg,
 	bool needfid)
 {
 	int err = MNT_E_BROKEN;
@@ -149,7 +147,7 @@ static int retry(struct mnt_fid *f, int (*op)(struct mnt_fid *, void *), void *a
 }
 
 /* A reply that cannot be right for its request: break, and say so. */
-static int bad_reply(struct mnt_fid *f, const char *what)
+int mnt_bad_reply(struct mnt_fid *f, const char *what)
 {
 	mnt_break(f->s, f->s->gen, what);
 	return proc_seterr(E_IO, "9p: %s: bad reply: %s", f->s->addr, what);
@@ -254,7 +252,7 @@ static int walk_op(struct mnt_fid *f, void *arg)
 	int n, err;
 
 	if (f->fid == P9_NOFID) {	/* one walk from the attach, into a new fid */
-		if ((n = reserve(f->s)) < 0)
+		if ((n = mnt_reserve(f->s)) < 0)
 			return n;
 		if ((err = mnt_walk_path(f->s, (uint32_t)n, w->newpath, &qid, false)) < 0) {
 			mnt_fid_release(f->s, (uint32_t)n);
@@ -291,7 +289,7 @@ static int mnt_walk(struct chan *c, const char *name)
 		return E_INUSE;
 	if ((err = join(f->path, name, &w.newpath)) < 0)
 		return err;
-	err = retry(f, walk_op, &w, false);
+	err = mnt_retry(f, walk_op, &w, false);
 	kfree(w.newpath);
 	return err;
 }
@@ -312,7 +310,7 @@ static int stat_op(struct mnt_fid *f, void *arg)
 
 static int mnt_stat(struct chan *c, struct lux_dir *d)
 {
-	return retry(mnt_fid_of(c), stat_op, d, true);
+	return mnt_retry(mnt_fid_of(c), stat_op, d, true);
 }
 
 static void opened(struct mnt_fid *f, int mode, const struct p9_msg *r, struct chan *c)
@@ -348,7 +346,7 @@ static int mnt_open(struct chan *c, int mode)
 
 	if (f && f->omode >= 0)
 		return E_INUSE;
-	return retry(f, open_op, &o, true);
+	return mnt_retry(f, open_op, &o, true);
 }
 
 struct createarg {
@@ -403,215 +401,9 @@ static int mnt_create(struct chan *c, const char *name, int mode, uint32_t perm)
 		return E_NOMEM;
 	if ((err = join(f->path, name, &a.newpath)) < 0)
 		return err;
-	err = retry(f, create_op, &a, true);
+	err = mnt_retry(f, create_op, &a, true);
 	kfree(a.newpath);
 	return err;
-}
-
-/* ---- read, write ------------------------------------------------------- */
-
-struct ioarg {
-	uint8_t *buf;		/* the caller's */
-	uint8_t *rbuf;		/* the reply: count + P9_IOHDRSZ */
-	uint32_t count;
-	uint64_t off;
-	uint32_t got;
-};
-
-static int read_op(struct mnt_fid *f, void *arg)
-{
-	struct ioarg *io = arg;
-	struct p9_msg t = { .type = P9_TREAD, .u.tread = { f->fid, io->off, io->count } }, r;
-	int err = mnt_rpc(f->s, &t, io->rbuf, io->count + P9_IOHDRSZ, &r, false);
-
-	if (err < 0)
-		return err;
-	if (r.u.rread.count > io->count)
-		return bad_reply(f, "Rread with more bytes than asked for");
-	kmemcpy(io->buf, r.u.rread.data, r.u.rread.count);
-	io->got = r.u.rread.count;
-	return 0;
-}
-
-static int write_op(struct mnt_fid *f, void *arg)
-{
-	struct ioarg *io = arg;
-	uint8_t rbuf[MNT_SMALL];
-	struct p9_msg t = { .type = P9_TWRITE,
-	                    .u.twrite = { f->fid, io->off, io->count, io->buf } }, r;
-	int err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false);
-
-	if (err < 0)
-		return err;
-	if (r.u.rwrite.count > io->count)
-		return bad_reply(f, "Rwrite of more bytes than were sent");
-	io->got = r.u.rwrite.count;
-	return 0;
-}
-
-static long mnt_io(struct chan *c, uint8_t *buf, size_t n, uint64_t off, bool write)
-{
-	struct mnt_fid *f = mnt_fid_of(c);
-	struct ioarg io = { 0 };
-	size_t done = 0;
-	int err = 0;
-
-	if (f == 0)
-		return E_NOMEM;
-	if (f->omode < 0)
-		return E_BADMODE;
-	if (!write && (c->qid.type & QTDIR))
-		return E_ISDIR;	/* listings go through dirent */
-	if (!write && (io.rbuf = kmalloc(f->iounit + P9_IOHDRSZ)) == 0)
-		return E_NOMEM;
-	while (done < n) {
-		io.buf = buf + done;
-		io.count = (uint32_t)(n - done < f->iounit ? n - done : f->iounit);
-		io.off = off + done;
-		io.got = 0;
-		if ((err = retry(f, write ? write_op : read_op, &io, true)) < 0)
-			break;
-		done += io.got;
-		if (io.got < io.count)
-			break;	/* end of file, or a short write */
-	}
-	kfree(io.rbuf);
-	if (write && err == 0 && done < n && done == 0)
-		err = proc_seterr(E_IO, "9p: %s: the server wrote nothing", f->s->addr);
-	return done > 0 ? (long)done : err;
-}
-
-static long mnt_read(struct chan *c, void *buf, size_t n, uint64_t off)
-{
-	return mnt_io(c, buf, n, off, false);
-}
-
-static long mnt_write(struct chan *c, const void *buf, size_t n, uint64_t off)
-{
-	return mnt_io(c, (uint8_t *)buf, n, off, true);
-}
-
-/* ---- directories ------------------------------------------------------- */
-
-/* Fill in d's mode, length and time: walk a temporary fid to it, getattr,
- * clunk.  A file removed meanwhile keeps what readdir said. */
-static int entry_attr(struct mnt_fid *f, struct lux_dir *d)
-{
-	uint8_t rbuf[MNT_SMALL];
-	struct p9_msg t = { .type = P9_TWALK }, r;
-	int n = reserve(f->s), err;
-
-	if (n < 0)
-		return n;
-	t.u.twalk.fid = f->fid;
-	t.u.twalk.newfid = (uint32_t)n;
-	t.u.twalk.nwname = 1;
-	t.u.twalk.wname[0] = p9_str_c(d->name);
-	err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false);
-	if (err == 0 && r.u.rwalk.nwqid == 1) {
-		char name[LUX_NAMEMAX];
-		kstrlcpy(name, d->name, sizeof name);
-		t = (struct p9_msg){ .type = P9_TGETATTR, .u.tgetattr = { (uint32_t)n, P9_GETATTR_BASIC } };
-		err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false);
-		if (err == 0)
-			mnt_dir_of_attr(&r, name, d);
-		t = (struct p9_msg){ .type = P9_TCLUNK, .u.tfid.fid = (uint32_t)n };
-		if (err != MNT_E_BROKEN)
-			mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false);
-	}
-	mnt_fid_release(f->s, (uint32_t)n);
-	return err == MNT_E_BROKEN || err == E_INTR ? err : 0;
-}
-
-static int list_op(struct mnt_fid *f, void *arg)
-{
-	uint32_t count = f->s->msize - P9_IOHDRSZ;
-	uint8_t *rbuf = kmalloc(f->s->msize);
-	struct lux_dir *dents = 0;
-	size_t n = 0, cap = 0;
-	uint64_t off = 0;
-	int err = 0;
-
-	(void)arg;
-	if (rbuf == 0)
-		return E_NOMEM;
-	for (;;) {
-		struct p9_msg t = { .type = P9_TREADDIR, .u.tread = { f->fid, off, count } }, r;
-		struct p9_iter it;
-		struct p9_dirent de;
-		int k;
-
-		if ((err = mnt_rpc(f->s, &t, rbuf, f->s->msize, &r, false)) < 0)
-			goto fail;
-		if (r.u.rread.count == 0)
-			break;
-		p9_iter_init(&it, r.u.rread.data, r.u.rread.count);
-		while ((k = p9_dirent_next(&it, &de)) == 1) {
-			off = de.offset;
-			if (p9_str_eq(de.name, ".") || p9_str_eq(de.name, ".."))
-				continue;
-			if (n == MNT_MAXDENTS) {
-				err = proc_seterr(E_TOOBIG, "9p: %s: /%s has more than %d entries; "
-				                  "listing it is not supported", f->s->addr, f->path,
-				                  MNT_MAXDENTS);
-				goto fail;
-			}
-			if (n == cap) {
-				struct lux_dir *bigger = kmalloc(sizeof *bigger * (cap ? cap * 2 : 32));
-				if (bigger == 0) {
-					err = E_NOMEM;
-					goto fail;
-				}
-				if (n)
-					kmemcpy(bigger, dents, sizeof *dents * n);
-				kfree(dents);
-				dents = bigger;
-				cap = cap ? cap * 2 : 32;
-			}
-			if (mnt_dir_of_dirent(&de, &dents[n]) < 0) {
-				err = bad_reply(f, "a directory entry named \"\", or with a '/'");
-				goto fail;
-			}
-			n++;
-		}
-		if (k < 0) {
-			err = bad_reply(f, "a malformed directory entry in Rreaddir");
-			goto fail;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		if ((err = entry_attr(f, &dents[i])) < 0)
-			goto fail;
-	kfree(rbuf);
-	kfree(f->dents);
-	f->dents = dents;
-	f->ndents = n;
-	return 0;
-fail:
-	kfree(rbuf);
-	kfree(dents);
-	return err;
-}
-
-static int mnt_dirent(struct chan *c, size_t i, struct lux_dir *d)
-{
-	struct mnt_fid *f = mnt_fid_of(c);
-	int err;
-
-	if (f == 0)
-		return E_NOMEM;
-	if (!(c->qid.type & QTDIR))
-		return E_NOTDIR;
-	if (f->omode < 0)
-		return E_BADMODE;
-	if (i == 0 || f->dents == 0) {	/* a listing starts over at 0 */
-		if ((err = retry(f, list_op, 0, true)) < 0)
-			return err;
-	}
-	if (i >= f->ndents)
-		return 0;
-	*d = f->dents[i];
-	return 1;
 }
 
 /* ---- close, remove ----------------------------------------------------- */
@@ -669,7 +461,7 @@ static int remove_op(struct mnt_fid *f, void *arg)
 
 static int mnt_remove(struct chan *c)
 {
-	return retry(mnt_fid_of(c), remove_op, 0, true);
+	return mnt_retry(mnt_fid_of(c), remove_op, 0, true);
 }
 
 const struct dev mnt_dev = {

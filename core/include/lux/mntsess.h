@@ -193,4 +193,19 @@ int mnt_walk_path(struct mnt_sess *s, uint32_t newfid, const char *path, struct 
 /* Linux open flags for a lux open mode. */
 uint32_t mnt_lflags(int omode);
 
+/* ---- The device (core/9p/mnt_dev.c, mnt_data.c) ------------------------ */
+
+/* Run op(f, arg) with f's server fid made first (needfid), redialing a
+ * broken connection and trying again, MNT_OP_TRIES times; E_STALE for a
+ * stale fid, E_NOMEM for f == 0. */
+int mnt_retry(struct mnt_fid *f, int (*op)(struct mnt_fid *, void *), void *arg,
+	bool needfid);
+/* A reply that cannot be right for its request: break, E_IO saying what. */
+int mnt_bad_reply(struct mnt_fid *f, const char *what);
+/* A fid number held while a walk makes it (MNT_TEMP), or E_MFILE. */
+int mnt_reserve(struct mnt_sess *s);
+long mnt_read(struct chan *c, void *buf, size_t n, uint64_t off);
+long mnt_write(struct chan *c, const void *buf, size_t n, uint64_t off);
+int mnt_dirent(struct chan *c, size_t i, struct lux_dir *d);
+
 #endif
