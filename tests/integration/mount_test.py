@@ -143,6 +143,13 @@ class MountTest(unittest.TestCase):
         out = a.run("mount tcp!nowhere!1 /n")	# HOST must be numeric
         self.assertIn("tcp!nowhere!1: bad argument", out)
 
+    def test_seeded_run_cannot_dial(self):
+        p = subprocess.run([LUXSIM, "--seed", "7", "-c", "mkdir /n; mount unix!%s /n" % self.sock],
+                           capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"cannot dial: this machine makes no connections (metal, or a --seed run)",
+                      p.stdout + p.stderr)
+
     @unittest.skipUnless(os.access(DIOD, os.X_OK), "diod not installed")
     def test_mount_diod_export(self):
         export = os.path.join(self.dir, "export")
@@ -162,7 +169,7 @@ class MountTest(unittest.TestCase):
         d = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             wait_connectable(socket.AF_INET, ("127.0.0.1", port))
-            a = self.lux(["--no-listen"])
+            a = self.lux(["--no-listen", "-m", "128"])
             out = a.run("mkdir /n\nmkdir /n/d\nmount -c tcp!127.0.0.1!%d /n/d %s" % (port, export))
             self.assertEqual(out, "")
             self.assertEqual(a.run("cat /n/d/file"), "from diod\n")
@@ -170,6 +177,23 @@ class MountTest(unittest.TestCase):
             self.assertEqual(a.run("echo from lux > /n/d/sub/new"), "")
             with open(os.path.join(export, "sub", "new")) as f:
                 self.assertEqual(f.read(), "from lux\n")
+            # three procs read one mount at once (tags multiplex), then the
+            # copies go back through it for the host to compare
+            with open(os.path.join(export, "big"), "wb") as f:
+                f.write(os.urandom(3 << 20))
+            self.assertEqual(a.run("cat /n/d/big > /tmp/c1 &\ncat /n/d/big > /tmp/c2 &\n"
+                                   "cat /n/d/big > /tmp/c3"), "")
+            deadline = time.monotonic() + TIMEOUT
+            while a.run("ls -l /tmp/c1 /tmp/c2").count(" %d " % (3 << 20)) < 2:
+                self.assertLess(time.monotonic(), deadline, "the background cats never finished")
+                time.sleep(0.05)
+            self.assertEqual(a.run("cat /tmp/c1 > /n/d/c1\ncat /tmp/c2 > /n/d/c2\n"
+                                   "cat /tmp/c3 > /n/d/c3"), "")
+            with open(os.path.join(export, "big"), "rb") as f:
+                want = f.read()
+            for c in ("c1", "c2", "c3"):
+                with open(os.path.join(export, c), "rb") as f:
+                    self.assertTrue(f.read() == want, c + " differs from big")
             rc, out, err = a.stop()
             self.assertEqual(rc, 0, err)
         finally:
