@@ -140,12 +140,19 @@ static int list_op(struct mnt_fid *f, void *arg)
 	(void)arg;
 	if (rbuf == 0)
 		return E_NOMEM;
-	for (;;) {
+	/* Every reply but the last holds an entry, and only MNT_MAXDENTS
+	 * count, plus "." and "..": a server whose offsets never lead to the
+	 * end (say, "." at offset 0 forever) is cut off there. */
+	for (int round = 0;; round++) {
 		struct p9_msg t = { .type = P9_TREADDIR, .u.tread = { f->fid, off, count } }, r;
 		struct p9_iter it;
 		struct p9_dirent de;
 		int k;
 
+		if (round > MNT_MAXDENTS + 2) {
+			err = mnt_bad_reply(f, "a directory listing that never ends");
+			goto fail;
+		}
 		if ((err = mnt_rpc(f->s, &t, rbuf, f->s->msize, &r, false)) < 0)
 			goto fail;
 		if (r.u.rread.count == 0)

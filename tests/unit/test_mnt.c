@@ -48,7 +48,7 @@ struct node {
 
 enum fault_kind {
 	F_NONE, F_ERRNO, F_WRONG_TAG, F_WRONG_TYPE, F_SHORT, F_OVERSIZE, F_SILENT_HANGUP,
-	F_TRUNCATED, F_BIG_RREAD, F_SWALLOW,
+	F_TRUNCATED, F_BIG_RREAD, F_SWALLOW, F_DOT_FOREVER,
 };
 
 static struct {
@@ -344,6 +344,13 @@ static void misbehave(const struct p9_msg *t)
 	case F_SWALLOW:
 		peer.swallowed = true;
 		return;
+	case F_DOT_FOREVER: {	/* "." at offset 0, whatever the offset asked */
+		struct p9_dirent de = { qid_of(0), 0, 0, p9_str_c(".") };
+		peer.fault.kind = F_DOT_FOREVER;	/* for every Treaddir */
+		r.u.rread.count = (uint32_t)p9_dirent_encode(&de, buf, sizeof buf);
+		r.u.rread.data = buf;
+		return reply(&r, P9_2000L);
+	}
 	default:
 		return serve(t);
 	}
@@ -739,6 +746,22 @@ PROC_TEST(test_reply_bigger_than_asked)
 	chan_put(root);
 }
 
+PROC_TEST(test_listing_that_never_ends)
+{
+	struct chan *root = mount_peer(), *dir = open_path(root, "dir", OREAD);
+	struct lux_dir d;
+
+	arm(P9_TREADDIR, F_DOT_FOREVER, 0);
+	assert_int_equal(dir->dev->dirent(dir, 0, &d), E_IO);
+	assert_non_null(strstr(proc_errstr(E_IO), "a directory listing that never ends"));
+	assert_int_equal(peer.seen[P9_TREADDIR], MNT_MAXDENTS + 3);
+	peer.fault.kind = F_NONE;
+	assert_int_equal(dir->dev->dirent(dir, 0, &d), 1);	/* reconnected, reopened */
+	assert_string_equal(d.name, "a");
+	chan_put(dir);
+	chan_put(root);
+}
+
 /* ---- reconnecting ---------------------------------------------------------- */
 
 PROC_TEST(test_reconnect_restores_open_files)
@@ -871,6 +894,7 @@ int main(void)
 		cmocka_unit_test(test_stream_faults_reconnect_and_retry),
 		cmocka_unit_test(test_truncated_reply),
 		cmocka_unit_test(test_reply_bigger_than_asked),
+		cmocka_unit_test(test_listing_that_never_ends),
 		cmocka_unit_test(test_reconnect_restores_open_files),
 		cmocka_unit_test(test_vanished_file_is_stale),
 		cmocka_unit_test(test_server_gone_for_good),
