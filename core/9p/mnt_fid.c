@@ -209,8 +209,13 @@ static int restore_all(struct mnt_sess *s)
 /* One attempt: dial, version, attach, restore.  0 or an error (errstr). */
 static int redial_once(struct mnt_sess *s)
 {
+	struct ktimer timer = { 0 };	/* ktimer_start reads armed */
 	arch_irqstate is;
-	int err = mnt_connect(s);
+	int err;
+
+	s->timedout = false;
+	ktimer_start(&timer, arch_time_ns() + MNT_SETUP_NS, mnt_setup_expired, s);
+	err = mnt_connect(s);
 
 	if (err == 0 && (err = attach(s)) < 0 && err != MNT_E_BROKEN && err != E_INTR) {
 		/* the server is there but refuses the tree: nothing can be restored */
@@ -226,6 +231,7 @@ static int redial_once(struct mnt_sess *s)
 	}
 	if (err == 0)
 		err = restore_all(s);
+	ktimer_cancel(&timer);
 	is = arch_irq_save();
 	if (err == 0 && s->state == MS_SETUP)
 		s->state = MS_UP;
@@ -234,7 +240,10 @@ static int redial_once(struct mnt_sess *s)
 	arch_irq_restore(is);
 	if (err < 0) {
 		mnt_break(s, s->gen, "setting up failed");
-		if (err == MNT_E_BROKEN)
+		if (s->timedout && err != E_INTR)
+			err = proc_seterr(E_IO, "9p: %s: no answer within %llu s while setting up",
+			                  s->addr, MNT_SETUP_NS / 1000000000ull);
+		else if (err == MNT_E_BROKEN)
 			err = proc_seterr(E_IO, "9p: %s: the connection broke while setting up (%s)",
 			                  s->addr, s->why);
 	}

@@ -397,6 +397,19 @@ out:
 
 /* ---- Connecting --------------------------------------------------------- */
 
+void mnt_setup_expired(void *arg)
+{
+	struct mnt_sess *s = arg;
+
+	s->timedout = true;
+	kprintf("9p: mount %s: no answer within %llu s while setting up; giving up\n", s->addr,
+	        MNT_SETUP_NS / 1000000000ull);
+	if (!s->dialed && s->conn >= 0)
+		arch_conn_close(s->conn);	/* abandon the dial: E_INTR follows */
+	else if (s->state == MS_SETUP)
+		break_locked(s, "no answer while setting up");
+}
+
 static bool dial_done(void *arg)
 {
 	return ((struct mnt_sess *)arg)->dialed;
@@ -476,6 +489,9 @@ int mnt_connect(struct mnt_sess *s)
 		return proc_seterr(conn, "9p: %s: %s", s->addr, lux_errstr(conn));
 	}
 	sleep_on_unint(&s->wq, dial_done, s);	/* the arch always answers */
+	if (s->dial_err < 0 && s->timedout)
+		return proc_seterr(E_IO, "9p: %s: no connection within %llu s", s->addr,
+		                   MNT_SETUP_NS / 1000000000ull);
 	if (s->dial_err < 0)
 		return proc_seterr(s->dial_err, "9p: %s: %s", s->addr, lux_errstr(s->dial_err));
 	is = arch_irq_save();

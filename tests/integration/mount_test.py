@@ -143,6 +143,20 @@ class MountTest(unittest.TestCase):
         out = a.run("mount tcp!nowhere!1 /n")	# HOST must be numeric
         self.assertIn("tcp!nowhere!1: bad argument", out)
 
+    def test_server_that_never_answers(self):
+        # a socket that is listened on (the host completes the connection)
+        # but never read: the setup gives up after 10 s, saying so
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            so.listen(1)
+            a = self.lux(["--no-listen"])
+            t0 = time.monotonic()
+            out = a.run("mkdir /n\nmount tcp!127.0.0.1!%d /n" % so.getsockname()[1], timeout=40)
+            self.assertIn("9p: mount tcp!127.0.0.1!%d: no answer within 10 s while setting up; "
+                          "giving up\n" % so.getsockname()[1], out)
+            self.assertIn("mount: tcp!127.0.0.1!%d: " % so.getsockname()[1], out)
+            self.assertGreater(time.monotonic() - t0, 9)
+
     def test_seeded_run_cannot_dial(self):
         p = subprocess.run([LUXSIM, "--seed", "7", "-c", "mkdir /n; mount unix!%s /n" % self.sock],
                            capture_output=True, timeout=TIMEOUT)

@@ -680,6 +680,18 @@ PROC_TEST(test_attach_and_version_failures)
 	assert_non_null(strstr(proc_errstr(E_IO), "want 9P2000.L"));
 }
 
+PROC_TEST(test_server_that_never_answers)
+{
+	struct chan *root;
+	uint64_t t0 = fake_time_ns;
+
+	arm(P9_TVERSION, F_SWALLOW, 0);	/* accepts, then silence */
+	assert_int_equal(mnt_attach("unix!/peer", "", &root), E_IO);
+	assert_non_null(strstr(proc_errstr(E_IO), "no answer within 10 s while setting up"));
+	assert_true(fake_time_ns - t0 >= MNT_SETUP_NS);
+	assert_int_equal(fake_closes, 1);
+}
+
 /* ---- hostile replies ---------------------------------------------------------- */
 
 PROC_TEST(test_wrong_type_is_an_error_and_a_reconnect)
@@ -890,6 +902,7 @@ int main(void)
 		cmocka_unit_test(test_tags_multiplex_out_of_order),
 		cmocka_unit_test(test_errno_of_each_request),
 		cmocka_unit_test(test_attach_and_version_failures),
+		cmocka_unit_test(test_server_that_never_answers),
 		cmocka_unit_test(test_wrong_type_is_an_error_and_a_reconnect),
 		cmocka_unit_test(test_stream_faults_reconnect_and_retry),
 		cmocka_unit_test(test_truncated_reply),

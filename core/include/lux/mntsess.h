@@ -48,6 +48,9 @@
 #define MNT_BACKOFF_MIN_NS (10ull * 1000 * 1000)
 #define MNT_BACKOFF_MAX_NS (1000ull * 1000 * 1000)
 #define MNT_OP_TRIES 3		/* redials one operation may wait for */
+/* One dial-version-attach-restore must be over in this time: a server
+ * that accepts and never answers (or a dial that hangs) ends it. */
+#define MNT_SETUP_NS (10ull * 1000 * 1000 * 1000)
 #define MNT_ADDRMAX 200
 #define MNT_ANAMEMAX 128
 #define MNT_UNAME "nobody"	/* who attaches: the kernel has no users yet */
@@ -102,6 +105,7 @@ struct mnt_sess {
 	enum mnt_state state;	/* (u) */
 	uint32_t gen;		/* (u) bumped at every break */
 	bool dialed;		/* (u) lux_dial_connected arrived */
+	bool timedout;		/* (u) the setup timer fired */
 	int dial_err;		/* (u) what it said */
 	size_t queued;		/* (u) request bytes the arch still holds */
 	uint8_t *in;		/* (u) MNT_INBUF: a partial reply */
@@ -175,6 +179,9 @@ int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
 void mnt_break(struct mnt_sess *s, uint32_t gen, const char *why);
 /* Dial, wait until connected, Tversion: 0 or an error (errstr set). */
 int mnt_connect(struct mnt_sess *s);
+/* Timer callback (upcalls off): setting up took MNT_SETUP_NS; abandon
+ * the dial or break the connection, and say so. */
+void mnt_setup_expired(void *arg);
 
 /* ---- Fids and redialing (core/9p/mnt_fid.c) --------------------------- */
 
