@@ -4,7 +4,9 @@
  * Ownership: a node is referenced by its parent's child list (while it is
  * linked) and by every chan whose aux points at it.  A removed node is
  * unlinked at once and freed when the last chan lets go, so an open file
- * that is removed stays readable through the chans that had it.
+ * that is removed stays readable through the chans that had it.  Each
+ * attach is a tree that counts the chans on its nodes; when the last one
+ * goes nothing can reach the tree any more and it is freed whole.
  *
  * A file's contents are red-blue versions (<lux/redblue.h>): a block map
  * plus length, mtime and version.  A write or a truncation stages a red
@@ -110,14 +112,22 @@ void ramfs_node_put(struct rnode *n)
 
 static int do_attach(struct chan *c, const char *spec)
 {
+	struct rtree *tree;
 	struct rnode *root;
 
 	USED(spec);
-	root = ramfs_node_new("/", DMDIR | 0777);
-	if (root == 0)
+	if ((tree = kzalloc(sizeof *tree)) == 0)
 		return E_NOMEM;
+	root = ramfs_node_new("/", DMDIR | 0777);
+	if (root == 0) {
+		kfree(tree);
+		return E_NOMEM;
+	}
 	root->ref = 2;	/* the attach, and "linked" as the root of its tree */
 	root->linked = true;
+	root->tree = tree;
+	tree->root = root;
+	tree->chans = 1;
 	c->aux = root;
 	c->qid = root->qid;
 	return 0;
@@ -125,8 +135,11 @@ static int do_attach(struct chan *c, const char *spec)
 
 static void do_clone(struct chan *from, struct chan *to)
 {
+	struct rnode *n = to->aux;
+
 	USED(from);
-	((struct rnode *)to->aux)->ref++;
+	n->ref++;
+	n->tree->chans++;
 }
 
 struct rnode *ramfs_lookup(struct rnode *dir, const char *name)
@@ -201,6 +214,7 @@ static uint32_t open_needs(int mode)
 
 void ramfs_link(struct rnode *dir, struct rnode *n)
 {
+	n->tree = dir->tree;
 	n->parent = dir;
 	dir->ref++;	/* a child keeps its parent */
 	n->linked = true;
@@ -454,9 +468,36 @@ static int do_dirent(struct chan *c, size_t i, struct lux_dir *d)
 	return 0;
 }
 
+/* Free every node of a tree no chan can reach any more.  Iterative, not
+ * recursive: a client may have made the tree as deep as it liked. */
+static void tree_free(struct rtree *t)
+{
+	struct rnode *n = t->root, *up;
+
+	while (n) {
+		if (!list_empty(&n->children)) {
+			n = list_entry(n->children.next, struct rnode, sibling);
+			continue;
+		}
+		up = n->parent;
+		if (up)
+			list_remove(&n->sibling);
+		if (!(n->mode & DMDIR))
+			rb_destroy(&n->content);
+		kfree(n);
+		n = up;
+	}
+	kfree(t);
+}
+
 static void do_close(struct chan *c)
 {
-	ramfs_node_put(c->aux);
+	struct rnode *n = c->aux;
+	struct rtree *t = n->tree;
+
+	ramfs_node_put(n);	/* a removed node goes here, with its last chan */
+	if (--t->chans == 0)
+		tree_free(t);	/* no chan left: every node is unreachable */
 }
 
 static int do_remove(struct chan *c)

@@ -31,7 +31,15 @@ struct content {
 	struct rblock **blk;
 };
 
+/* One attach: a tree is freed whole when the last chan on any of its
+ * nodes goes (mount '#ramfs', then unmount, leaves nothing behind). */
+struct rtree {
+	size_t chans;		/* chans whose aux is a node of this tree */
+	struct rnode *root;
+};
+
 struct rnode {
+	struct rtree *tree;
 	char name[LUX_NAMEMAX];
 	struct qid qid;		/* files: vers lives in the content */
 	uint32_t mode;

@@ -127,8 +127,8 @@ int ramfs_do_rename(struct chan *c, struct chan *newdir, const char *name)
 	struct rnode *n = c->aux, *nd, *old;
 	int err;
 
-	if (newdir->dev != c->dev)
-		return E_XDEV;
+	if (newdir->dev != c->dev || ((struct rnode *)newdir->aux)->tree != n->tree)
+		return E_XDEV;	/* another device, or another attach of ramfs */
 	nd = newdir->aux;
 	if ((err = check_name(name)) < 0)
 		return err;

@@ -280,6 +280,36 @@ NS_TEST(test_dirread_cookies_survive_changes)
 	assert_int_equal(sys_remove("/tmp/u"), 0);
 }
 
+/* A '#ramfs' mounted, filled (deep) and unmounted leaves nothing behind:
+ * the harness compares kalloc's live objects around the body.  A rename
+ * between two ramfs attaches is across file systems. */
+NS_TEST(test_ramfs_mount_is_freed_on_unmount)
+{
+	struct chan *c, *f, *d;
+
+	make_dir("/n");
+	make_dir("/tmp/d");
+	assert_int_equal(cmd("mount -c #ramfs /n"), 0);
+	/* deeper than namec walks (64) and than any recursion would like:
+	 * each create moves the chan into the directory it made */
+	c = walk("/n/.");
+	for (int i = 0; i < 2000; i++)
+		assert_int_equal(c->dev->create(c, "d", OREAD, DMDIR | 0777), 0);
+	assert_int_equal(c->dev->create(c, "f", OWRITE, 0644), 0);
+	assert_int_equal(c->dev->write(c, "deep", 4, 0), 4);
+	chan_put(c);
+	put_file("/n/top", "x");
+	f = walk("/n/top");
+	d = walk("/tmp/d");
+	assert_int_equal(f->dev->rename(f, d, "moved"), E_XDEV);
+	chan_put(d);
+	chan_put(f);
+	assert_int_equal(cmd("unmount /n"), 0);
+	assert_string_equal(listing("/n"), "");
+	assert_int_equal(sys_remove("/n"), 0);
+	assert_int_equal(sys_remove("/tmp/d"), 0);
+}
+
 /* The boot mounts keep working through ns_mount: replace, creates allowed. */
 NS_TEST(test_ns_mount_callers)
 {
@@ -297,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_command_language),
 		cmocka_unit_test(test_dirread_cookies_survive_changes),
+		cmocka_unit_test(test_ramfs_mount_is_freed_on_unmount),
 		cmocka_unit_test(test_ns_mount_callers),
 	};
 
