@@ -210,6 +210,15 @@ NS_TEST(test_command_language)
 	assert_int_equal(cmd("frob /tmp"), E_SYNTAX);
 	assert_int_equal(cmd("unmount"), E_SYNTAX);
 	assert_int_equal(cmd("bind 'unbalanced /tmp/b"), E_SYNTAX);
+	/* what the table shows is bounded: a source or place of 128 bytes or more */
+	{
+		char line[400];
+		/* two elements of 70 bytes: each a fine name, together too long */
+		snprintf(line, sizeof line, "bind /tmp/a /tmp/b/%070d/%070d", 0, 0);
+		assert_int_equal(cmd(line), E_NAMETOOLONG);
+		snprintf(line, sizeof line, "bind /tmp/a/%070d/%070d /tmp/b", 0, 0);
+		assert_int_equal(cmd(line), E_NAMETOOLONG);
+	}
 	assert_int_equal(ns_ctl(curproc()->ns, "bind /tmp/a\0/tmp/b", 18, why, sizeof why), E_SYNTAX);
 	assert_int_equal(cmd("mount #nosuch /tmp/b"), E_NOENT);
 	assert_int_equal(cmd("mount /tmp/a /tmp/b"), E_BADPATH);	/* mount takes no paths */
@@ -310,6 +319,72 @@ NS_TEST(test_ramfs_mount_is_freed_on_unmount)
 	assert_int_equal(sys_remove("/tmp/d"), 0);
 }
 
+/* /proc/N/ns takes commands only for a namespace the writer lives in: a
+ * child moved to a namespace of its own cannot be rearranged from here,
+ * one sharing ours can. */
+static struct waitq child_q = WAITQ_INIT(child_q);
+static bool child_go;
+
+static bool go(void *arg)
+{
+	(void)arg;
+	return child_go;
+}
+
+static void child(void *arg)
+{
+	(void)arg;
+	sleep_on_unint(&child_q, go, 0);
+}
+
+static int write_ns(int pid, const char *line)
+{
+	char path[32];
+	int fd;
+	long n;
+
+	snprintf(path, sizeof path, "/proc/%d/ns", pid);
+	if ((fd = sys_open(path, OWRITE)) < 0)
+		return fd;
+	n = sys_write(fd, line, strlen(line));
+	sys_close(fd);
+	return n < 0 ? (int)n : 0;
+}
+
+NS_TEST(test_ctl_file_only_for_ones_own_namespace)
+{
+	struct ns *mine = curproc()->ns, *other;
+	struct chan *root;
+	struct proc *p;
+	int err;
+
+	two_dirs();
+	make_dir("/proc");
+	assert_int_equal(cmd("mount #proc /proc"), 0);
+	child_go = false;
+	p = proc_spawn("nschild", PRIO_NORMAL, child, 0, 0, 0, &err);
+	assert_non_null(p);
+	/* sharing ours: allowed */
+	assert_int_equal(write_ns(p->pid, "bind -a /tmp/a /tmp/b\n"), 0);
+	assert_string_equal(listing("/tmp/b"), "x y only_a");
+	assert_int_equal(write_ns(curproc()->pid, "unmount /tmp/b\n"), 0);
+	/* a namespace of its own: refused, and ours is untouched */
+	assert_int_equal(dev_attach(&ramfs_dev, "", &root), 0);
+	other = ns_new(root);
+	assert_non_null(other);
+	p->ns = other;
+	assert_int_equal(write_ns(p->pid, "bind -a /tmp/a /tmp/b\n"), E_PERM);
+	assert_string_equal(listing("/tmp/b"), "x y");
+	p->ns = mine;
+	ns_put(other);
+	child_go = true;
+	wakeup(&child_q);
+	assert_int_equal(proc_join(p), 0);
+	assert_int_equal(cmd("unmount /proc"), 0);
+	assert_int_equal(sys_remove("/proc"), 0);
+	clean_two_dirs();
+}
+
 /* The boot mounts keep working through ns_mount: replace, creates allowed. */
 NS_TEST(test_ns_mount_callers)
 {
@@ -328,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_command_language),
 		cmocka_unit_test(test_dirread_cookies_survive_changes),
 		cmocka_unit_test(test_ramfs_mount_is_freed_on_unmount),
+		cmocka_unit_test(test_ctl_file_only_for_ones_own_namespace),
 		cmocka_unit_test(test_ns_mount_callers),
 	};
 
