@@ -7,7 +7,8 @@
  * Fids name paths in the served namespace (the proc's ns): a walk
  * resolves each prefix with namec, so mounts are crossed exactly as the
  * shell crosses them, and ".." is a textual step back that stops at the
- * attach root.
+ * attach root.  Attributes, rename and links are srv_meta.c, directory
+ * reads srv_dir.c, locks srv_lock.c.
  */
 #include <lux/9psrv.h>
 #include <lux/error.h>
@@ -17,13 +18,9 @@
 #include <lux/page.h>
 #include <lux/string.h>
 
-/* Linux mode bits for Rgetattr, and the statfs magic v9fs reports. */
-#define L_S_IFDIR 0040000u
-#define L_S_IFREG 0100000u
+/* Linux open flags for Tlopen/Tlcreate, and the statfs magic v9fs reports. */
 #define L_O_ACCMODE 3u
 #define L_O_TRUNC 01000u
-#define L_DT_DIR 4
-#define L_DT_REG 8
 #define V9FS_MAGIC 0x01021997u
 
 static struct ns *myns(void)
