@@ -30,6 +30,8 @@ const struct dev *dev_lookup(const char *name)
 	return 0;
 }
 
+/* The sentence: fmt takes a, b and then err's own sentence (a format may
+ * stop before using all three). */
 static int fail(char *why, size_t whylen, int err, const char *fmt, const char *a, const char *b)
 {
 	ksnprintf(why, whylen, fmt, a, b, lux_errstr(err));
@@ -98,6 +100,20 @@ static int bind_or_mount(struct ns *ns, int argc, char **argv, char *why, size_t
 	return 0;
 }
 
+/* After an unmount said E_NOENT: do the names exist (so it is the mount
+ * that is missing, not a file)? */
+static bool mounted_nothing(struct ns *ns, char **argv, int argc)
+{
+	struct chan *c;
+
+	for (int i = 1; i < argc; i++) {
+		if (namec(ns, argv[i], NAMEC_WALK, 0, 0, &c) < 0)
+			return false;
+		chan_put(c);
+	}
+	return true;
+}
+
 int ns_command(struct ns *ns, int argc, char **argv, char *why, size_t whylen)
 {
 	int err;
@@ -112,9 +128,12 @@ int ns_command(struct ns *ns, int argc, char **argv, char *why, size_t whylen)
 			return fail(why, whylen, E_SYNTAX, "%s: %s: %s", "unmount",
 			            "usage: unmount [new] old");
 		err = ns_unmount(ns, argc == 3 ? argv[1] : 0, argv[argc - 1]);
+		if (err == E_NOENT && mounted_nothing(ns, argv, argc))
+			return fail(why, whylen, err, "unmount: %s: %s", argv[argc - 1],
+			            argc == 3 ? "not mounted there" : "not mounted");
 		if (err < 0)
-			return fail(why, whylen, err, "unmount: %s: %s%s",
-			            err == E_NOENT ? "not mounted" : argv[argc - 1], "");
+			return fail(why, whylen, err, "unmount: %s: %s", argv[argc - 1],
+			            lux_errstr(err));
 		return 0;
 	}
 	return fail(why, whylen, E_SYNTAX, "%s: %s%s", argv[0],

@@ -82,7 +82,8 @@ class Shell(unittest.TestCase):
                      "cat /n/f", "unmount /n", "ls /n", "echo --",
                      "bind", "bind -ab /tmp /n", "mount '#nosuch' /n", "mount /tmp /n",
                      "bind /nowhere /n", "bind /tmp /nowhere", "bind /dev/null /n",
-                     "unmount /n", "unmount /tmp /n", "mount 'tcp!127.0.0.1!1' /n")
+                     "unmount /n", "unmount /tmp /n", "unmount /nowhere",
+                     "mount 'tcp!127.0.0.1!1' /n")
         self.assertIn("f\nfresh\n--\n", out)
         for want in ("bind: usage: bind [-abc] new old: syntax error",
                      "bind: bad flag -ab: syntax error",
@@ -91,7 +92,9 @@ class Shell(unittest.TestCase):
                      "bind: /nowhere: file does not exist",
                      "bind: /nowhere: file does not exist",
                      "bind: /n: not a directory",
-                     "unmount: not mounted: file does not exist"):
+                     "unmount: /n: not mounted",
+                     "unmount: /n: not mounted there",
+                     "unmount: /nowhere: file does not exist"):
             self.assertIn(want + "\n", out)
         self.assertRegex(out, r"mount: tcp!127.0.0.1!1: .*\n")
 
