@@ -13,6 +13,11 @@
  * sends (for at most LINGER_MS), then closes; a peer's EOF or error closes at once; either way
  * lux_conn_closed runs from the close callback, once, and only then is
  * the id free again.
+ * Dialing (arch_conn_dial, v4): the same struct conn in the same id space,
+ * marked `dialed`, so every event of it goes to the lux_dial_* upcalls
+ * instead (the server never sees the client's connections).  A failed or
+ * abandoned dial closes the handle and reports lux_dial_connected(id, err)
+ * from the close callback, when the id is free again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +30,7 @@
 #include <uv.h>
 
 #include <lux/arch.h>
+#include <lux/error.h>
 #include <lux/upcall.h>
 
 #include "hosted.h"
@@ -53,6 +59,10 @@ struct conn {
 	int closing;		/* no more reads or sends; close under way */
 	int paused;		/* the core asked us not to read */
 	int reading;		/* uv_read_start is in effect */
+	int dialed;		/* ours (arch_conn_dial): lux_dial_* upcalls */
+	int connecting;		/* dialed, not up yet: no sends, no reads */
+	int dial_err;		/* a failed dial: reported when closed */
+	uv_connect_t connect;
 	char buf[LUX_CONN_CHUNK];
 };
 
@@ -84,6 +94,27 @@ static struct conn *get(int id)
 	return conns[id];
 }
 
+/* The upcalls, by who owns the connection: the server or the client. */
+static void up_received(struct conn *c, size_t n)
+{
+	hosted_upcall_begin();
+	if (c->dialed)
+		lux_dial_received(c->id, c->buf, n);
+	else
+		lux_conn_received(c->id, c->buf, n);
+	hosted_upcall_end();
+}
+
+static void up_sent(struct conn *c, size_t queued)
+{
+	hosted_upcall_begin();
+	if (c->dialed)
+		lux_dial_sent(c->id, queued);
+	else
+		lux_conn_sent(c->id, queued);
+	hosted_upcall_end();
+}
+
 /* ---- Reading ------------------------------------------------------------ */
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
@@ -105,7 +136,12 @@ static void on_closed(uv_handle_t *h)
 	int id = c->id;
 
 	hosted_upcall_begin();
-	lux_conn_closed(id);
+	if (c->dialed && c->connecting)
+		lux_dial_connected(id, c->dial_err);	/* never came up */
+	else if (c->dialed)
+		lux_dial_closed(id);
+	else
+		lux_conn_closed(id);
 	hosted_upcall_end();
 	conns[id] = NULL;	/* only now may the id be reused */
 	uv_close((uv_handle_t *)&c->linger, free_conn);
@@ -132,14 +168,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	}
 	if (n == 0 || c->closing)
 		return;
-	hosted_upcall_begin();
-	lux_conn_received(c->id, c->buf, (size_t)n);
-	hosted_upcall_end();
+	up_received(c, (size_t)n);
 }
 
 static void update_reading(struct conn *c)
 {
-	int want = !c->paused && !c->closing;
+	int want = !c->paused && !c->closing && !c->connecting;
 
 	if (want && !c->reading) {
 		if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
@@ -173,9 +207,7 @@ static void on_written(uv_write_t *req, int status)
 	free(w);
 	if (c == NULL)
 		return;	/* closing: nobody waits for the queue to drain */
-	hosted_upcall_begin();
-	lux_conn_sent(c->id, uv_stream_get_write_queue_size(&c->h.stream));
-	hosted_upcall_end();
+	up_sent(c, uv_stream_get_write_queue_size(&c->h.stream));
 }
 
 /* libuv writes at once what the socket takes; the write queue size is
@@ -186,7 +218,7 @@ long arch_conn_send(int id, const void *buf, size_t n)
 	struct wreq *w;
 	uv_buf_t b;
 
-	if (c == NULL)
+	if (c == NULL || c->connecting)
 		return -1;
 	if (n > LUX_CONN_SENDMAX - uv_stream_get_write_queue_size(&c->h.stream))
 		return -1;
@@ -225,6 +257,11 @@ void arch_conn_close(int id)
 
 	if (c == NULL)
 		return;
+	if (c->connecting) {	/* abandon the dial: see arch_conn_dial */
+		c->dial_err = E_INTR;
+		close_now(c);
+		return;
+	}
 	if (c->reading)
 		uv_read_stop(&c->h.stream);
 	c->reading = 0;
@@ -315,7 +352,7 @@ static void on_connection(uv_stream_t *server, int status)
 		update_reading(c);
 }
 
-/* ---- Listening -------------------------------------------------------- */
+/* ---- Listening and dialing -------------------------------------------- */
 
 /* "unix!PATH" or "tcp!HOST!PORT": 0, or -1 with why in err. */
 static int parse(const char *addr, int *is_unix, char *path, size_t pathcap,
@@ -465,6 +502,72 @@ const char *hosted_conn_listen(const struct hosted_config *cfg)
 			n += (size_t)snprintf(listening + n, sizeof listening - n, "%s%s",
 			                      n ? " " : "", listeners[i].name);
 	return listening;
+}
+
+/* ---- Dialing (arch v4) ------------------------------------------------ */
+
+static void on_dialed(uv_connect_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	if (c->closing)
+		return;	/* abandoned: on_closed reports it */
+	if (status < 0) {
+		c->dial_err = E_UNREACH;
+		close_now(c);
+		return;
+	}
+	c->connecting = 0;
+	if (c->h.handle.type == UV_TCP)
+		uv_tcp_nodelay(&c->h.tcp, 1);	/* 9P is request/response */
+	hosted_upcall_begin();
+	lux_dial_connected(c->id, 0);	/* may pause or close it at once */
+	hosted_upcall_end();
+	if (conns[c->id] == c && !c->closing)
+		update_reading(c);
+}
+
+int arch_conn_dial(const char *addr)
+{
+	struct sockaddr_storage sa;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], err[256];
+	struct conn *c;
+	int is_unix, id, r;
+
+	if (hosted_deterministic)
+		return E_NOCONN;	/* a seeded run's only input is stdin */
+	if (strlen(addr) > HOSTED_ADDRMAX ||
+	    parse(addr, &is_unix, path, sizeof path, &sa, err, sizeof err) < 0)
+		return E_INVAL;
+	for (id = 0; id < MAXCONN && conns[id]; id++)
+		;
+	if (id == MAXCONN || (c = calloc(1, sizeof *c)) == NULL)
+		return E_MFILE;
+	c->id = id;
+	c->dialed = 1;
+	c->connecting = 1;
+	c->connect.data = c;
+	if (is_unix)
+		r = uv_pipe_init(hosted_loop(), &c->h.pipe, 0);
+	else
+		r = uv_tcp_init(hosted_loop(), &c->h.tcp);
+	if (r != 0) {
+		free(c);
+		return E_NOMEM;
+	}
+	c->h.handle.data = c;
+	uv_timer_init(hosted_loop(), &c->linger);
+	c->linger.data = c;
+	conns[id] = c;
+	if (is_unix) {
+		uv_pipe_connect(&c->connect, &c->h.pipe, path, on_dialed);
+		return id;	/* errors arrive in on_dialed */
+	}
+	if ((r = uv_tcp_connect(&c->connect, &c->h.tcp, (struct sockaddr *)&sa, on_dialed)) != 0) {
+		c->dial_err = E_UNREACH;	/* reported from the close callback */
+		close_now(c);
+	}
+	return id;
 }
 
 void hosted_conn_cleanup(void)

@@ -2,9 +2,11 @@
  * Connections on metal: none yet.  They come with virtio-serial (and
  * later a network driver); until then no lux_conn_opened() is ever
  * delivered, lux_boot.caps has no LUX_CAP_CONN so the core starts no 9P
- * server, and these calls answer honestly for an id that cannot exist.
+ * server, and these calls answer honestly for an id that cannot exist;
+ * arch_conn_dial (v4) refuses with E_NOCONN, which the 9P client reports.
  */
 #include <lux/arch.h>
+#include <lux/error.h>
 
 long arch_conn_send(int conn, const void *buf, size_t n)
 {
@@ -23,4 +25,11 @@ void arch_conn_pause(int conn, int paused)
 {
 	(void)conn;
 	(void)paused;	/* nothing delivers bytes, so nothing to pause */
+}
+
+/* Metal has no network and no virtio-serial yet: nothing to dial. */
+int arch_conn_dial(const char *addr)
+{
+	(void)addr;
+	return E_NOCONN;
 }

@@ -14,7 +14,9 @@ enum {
 	L_EBADF = 9, L_ENOMEM = 12, L_EACCES = 13, L_EBUSY = 16, L_EEXIST = 17,
 	L_ENOTDIR = 20, L_EISDIR = 21, L_EINVAL = 22, L_EMFILE = 24,
 	L_EFBIG = 27, L_ENOSPC = 28, L_ENAMETOOLONG = 36,
-	L_ENOTEMPTY = 39, L_EPROTO = 71, L_EOPNOTSUPP = 95,
+	L_ENOTEMPTY = 39, L_EPROTO = 71, L_EOPNOTSUPP = 95, L_ECONNREFUSED = 111,
+	L_EXDEV = 18, L_ENOLCK = 37,
+	L_ESTALE = 116,
 };
 
 static const uint8_t lux_errnos[] = {
@@ -40,6 +42,11 @@ static const uint8_t lux_errnos[] = {
 	[-E_CRYPTO] = L_EIO,
 	[-E_INTR] = L_EINTR,
 	[-E_NOPROC] = L_ESRCH,
+	[-E_STALE] = L_ESTALE,
+	[-E_UNREACH] = L_ECONNREFUSED,
+	[-E_NOTSUP] = L_EOPNOTSUPP,
+	[-E_XDEV] = L_EXDEV,
+	[-E_NOCREATE] = L_EACCES,
 };
 
 static const struct {
@@ -57,9 +64,13 @@ static const struct {
 	[-NINEP_E_AFID - 200] = { "authentication not required: afid must be NOFID", L_EINVAL },
 	[-NINEP_E_NAME - 200] = { "bad file name", L_EINVAL },
 	[-NINEP_E_DIRFIT - 200] = { "directory entry does not fit the read count", L_EINVAL },
-	[-NINEP_E_WSTAT - 200] = { "wstat: only the length can change here", L_EPERM },
-	[-NINEP_E_TRUNC - 200] = { "truncate to a shorter non-zero length not supported yet",
-		L_EOPNOTSUPP },
+	[-NINEP_E_WSTAT - 200] = { "wstat: muid, atime, qid, type and dev cannot change",
+		L_EPERM },
+	[-NINEP_E_NOLINK - 200] = { "hard links not supported: a file here has one name",
+		L_EPERM },	/* link(2)'s answer for a file system without them */
+	[-NINEP_E_NOXATTR - 200] = { "extended attributes not supported", L_EOPNOTSUPP },
+	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks, 64 a connection", L_ENOLCK },
+	[-NINEP_E_OWNER - 200] = { "one user here: owner and group cannot change", L_EPERM },
 };
 
 _Static_assert(sizeof own / sizeof own[0] == (size_t)(-NINEP_E_LAST - 200),

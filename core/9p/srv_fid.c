@@ -4,6 +4,7 @@
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
+#include <lux/string.h>
 
 static struct ninep_fid **bucket(struct ninep_conn *s, uint32_t fid)
 {
@@ -61,8 +62,36 @@ void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f)
 	}
 }
 
+/* Fids name paths, so a rename must carry the fids under it along (on
+ * this connection: others keep the old path, docs/9p.md).  A fid whose
+ * new path cannot be allocated keeps the old one, and its next walk
+ * fails cleanly with "file does not exist". */
+void ninep_fid_repath(struct ninep_conn *s, const char *from, const char *to)
+{
+	size_t fl = kstrlen(from), tl = kstrlen(to);
+
+	for (size_t i = 0; i < NINEP_FIDHASH; i++) {
+		for (struct ninep_fid *f = s->fids[i]; f; f = f->next) {
+			size_t pl = kstrlen(f->path);
+			char *np;
+			if (pl < fl || kmemcmp(f->path, from, fl) != 0 ||
+			    (pl > fl && f->path[fl] != '/'))
+				continue;
+			if (f->rootlen > fl || tl + (pl - fl) >= LUX_PATHMAX)
+				continue;	/* its attach root moved: leave it */
+			if ((np = kmalloc(tl + (pl - fl) + 1)) == 0)
+				continue;
+			kmemcpy(np, to, tl);
+			kmemcpy(np + tl, f->path + fl, pl - fl + 1);
+			kfree(f->path);
+			f->path = np;
+		}
+	}
+}
+
 void ninep_fid_clunk_all(struct ninep_conn *s)
 {
+	ninep_locks_drop(s);	/* a new session, or the end: its locks go */
 	for (size_t i = 0; i < NINEP_FIDHASH; i++) {
 		while (s->fids[i]) {
 			struct ninep_fid *f = s->fids[i];

@@ -7,7 +7,8 @@
  * Fids name paths in the served namespace (the proc's ns): a walk
  * resolves each prefix with namec, so mounts are crossed exactly as the
  * shell crosses them, and ".." is a textual step back that stops at the
- * attach root.
+ * attach root.  Attributes, rename and links are srv_meta.c, directory
+ * reads srv_dir.c, locks srv_lock.c.
  */
 #include <lux/9psrv.h>
 #include <lux/error.h>
@@ -17,13 +18,9 @@
 #include <lux/page.h>
 #include <lux/string.h>
 
-/* Linux mode bits for Rgetattr, and the statfs magic v9fs reports. */
-#define L_S_IFDIR 0040000u
-#define L_S_IFREG 0100000u
+/* Linux open flags for Tlopen/Tlcreate, and the statfs magic v9fs reports. */
 #define L_O_ACCMODE 3u
 #define L_O_TRUNC 01000u
-#define L_DT_DIR 4
-#define L_DT_REG 8
 #define V9FS_MAGIC 0x01021997u
 
 static struct ns *myns(void)
@@ -37,7 +34,7 @@ static const char *pathname(const char *p)
 }
 
 /* A walk or create name: one element, not empty, no '/', not "." or "..". */
-static int check_name(struct p9_str n, bool dotdot_ok)
+int ninep_check_name(struct p9_str n, bool dotdot_ok)
 {
 	if (n.len == 0 || kmemchr(n.s, '/', n.len))
 		return NINEP_E_NAME;
@@ -51,7 +48,7 @@ static int check_name(struct p9_str n, bool dotdot_ok)
 }
 
 /* path + "/" + name, kmalloc'd. */
-static int join(const char *path, struct p9_str name, char **out)
+int ninep_join(const char *path, struct p9_str name, char **out)
 {
 	size_t pl = kstrlen(path);
 	char *p;
@@ -79,7 +76,7 @@ static char *kstrndup0(const char *s, size_t n)
 	return p;
 }
 
-static int walk_to(const char *path, struct chan **out)
+int ninep_walk_to(const char *path, struct chan **out)
 {
 	return namec(myns(), pathname(path), NAMEC_WALK, 0, 0, out);
 }
@@ -91,50 +88,17 @@ static bool is_open(const struct ninep_fid *f)
 
 /* ---- Stat conversions ------------------------------------------------- */
 
-static void to_stat(const struct lux_dir *d, struct p9_stat *st)
+void ninep_to_stat(const struct lux_dir *d, struct p9_stat *st)
 {
 	kmemset(st, 0, sizeof *st);
 	st->qid = d->qid;
 	st->mode = d->mode;
-	st->atime = st->mtime = (uint32_t)d->mtime;
+	st->mtime = (uint32_t)d->mtime;
+	st->atime = d->atime ? (uint32_t)d->atime : st->mtime;
 	st->length = d->length;
 	st->name = p9_str_c(d->name);
 	st->uid = st->gid = p9_str_c(curproc()->cred.user);
 	st->muid = p9_str_c("");
-}
-
-static uint8_t dirent_type(const struct lux_dir *d)
-{
-	return (d->mode & DMDIR) ? L_DT_DIR : L_DT_REG;
-}
-
-/* Make the file c names len bytes long, as far as devices allow today:
- * to 0 (open with OTRUNC), longer (a zero-byte write at len), same. */
-static int set_length(struct chan *c, uint64_t len)
-{
-	struct lux_dir d;
-	struct chan *t;
-	int err;
-
-	if ((err = c->dev->stat(c, &d)) < 0)
-		return err;
-	if (d.mode & DMDIR)
-		return E_ISDIR;
-	if (len == d.length)
-		return 0;
-	if (len == 0) {
-		if ((t = chan_clone(c)) == 0)
-			return E_NOMEM;
-		err = t->dev->open(t, OWRITE | OTRUNC);
-		chan_put(t);
-		return err;
-	}
-	if (len < d.length)
-		return NINEP_E_TRUNC;
-	if (c->dev->write == 0)
-		return E_PERM;
-	err = (int)c->dev->write(c, "", 0, len);
-	return err < 0 ? err : 0;
 }
 
 /* ---- Session ---------------------------------------------------------- */
@@ -190,7 +154,7 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		kfree(f);
 		return E_NOMEM;
 	}
-	if ((err = walk_to(path, &c)) == 0 && !(c->qid.type & QTDIR)) {
+	if ((err = ninep_walk_to(path, &c)) == 0 && !(c->qid.type & QTDIR)) {
 		chan_put(c);
 		err = E_NOTDIR;
 	}
@@ -226,7 +190,7 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	if (newfid != f->fid && ninep_fid_get(s, newfid))
 		return NINEP_E_FIDINUSE;
 	for (i = 0; i < t->u.twalk.nwname; i++)
-		if ((err = check_name(t->u.twalk.wname[i], true)) < 0)
+		if ((err = ninep_check_name(t->u.twalk.wname[i], true)) < 0)
 			return err;
 	if (newfid != f->fid && (err = ninep_fid_new(s, newfid, &nf)) < 0)
 		return err;
@@ -248,14 +212,14 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 				l = f->rootlen;
 			path[l] = 0;
 		} else {
-			if ((err = join(path, n, &np)) < 0)
+			if ((err = ninep_join(path, n, &np)) < 0)
 				break;
 			kfree(path);
 			path = np;
 		}
 		chan_put(c);
 		c = 0;
-		if ((err = walk_to(path, &c)) < 0)
+		if ((err = ninep_walk_to(path, &c)) < 0)
 			break;
 		r->u.rwalk.wqid[i] = c->qid;
 	}
@@ -268,7 +232,7 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 		kfree(nf);
 		return i == 0 ? err : 0;
 	}
-	if (c == 0 && (err = walk_to(path, &c)) < 0) {	/* nwname == 0: a clone */
+	if (c == 0 && (err = ninep_walk_to(path, &c)) < 0) {	/* nwname == 0: a clone */
 		kfree(path);
 		kfree(nf);
 		return err;
@@ -317,7 +281,7 @@ static int do_open(struct ninep_conn *s, struct ninep_fid *f, int mode, struct p
 		return err;
 	f->c->mode = mode & OMODE;
 	f->diroff = 0;
-	f->diridx = 0;
+	f->dircookie = 0;
 	r->u.ropen.qid = f->c->qid;
 	r->u.ropen.iounit = s->msize - P9_IOHDRSZ;
 	return 0;
@@ -359,17 +323,20 @@ static int do_create(struct ninep_conn *s, struct ninep_fid *f, struct p9_str na
 
 	if (is_open(f))
 		return NINEP_E_OPEN;
-	if ((err = check_name(name, false)) < 0)
+	if ((err = ninep_check_name(name, false)) < 0)
 		return err;
 	if (!(f->c->qid.type & QTDIR))
 		return E_NOTDIR;
-	if (f->c->dev->create == 0)
-		return E_PERM;
-	if ((err = join(f->path, name, &path)) < 0)
+	if ((err = ninep_join(f->path, name, &path)) < 0)
 		return err;
-	if ((c = chan_clone(f->c)) == 0) {
+	if ((err = union_create_dir(f->c, &c)) < 0) {	/* a union: its -c member */
 		kfree(path);
-		return E_NOMEM;
+		return err;
+	}
+	if (c->dev->create == 0) {
+		chan_put(c);
+		kfree(path);
+		return E_PERM;
 	}
 	kmemcpy(cname, name.s, name.len);
 	cname[name.len] = 0;
@@ -384,7 +351,7 @@ static int do_create(struct ninep_conn *s, struct ninep_fid *f, struct p9_str na
 	f->c = c;
 	f->path = path;
 	f->diroff = 0;
-	f->diridx = 0;
+	f->dircookie = 0;
 	r->u.ropen.qid = c->qid;
 	r->u.ropen.iounit = s->msize - P9_IOHDRSZ;
 	return 0;
@@ -429,14 +396,16 @@ static int rmkdir(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r
 
 	if (f == 0)
 		return NINEP_E_NOFID;
-	if ((err = check_name(t->u.tmkdir.name, false)) < 0)
+	if ((err = ninep_check_name(t->u.tmkdir.name, false)) < 0)
 		return err;
 	if (!(f->c->qid.type & QTDIR))
 		return E_NOTDIR;
-	if (f->c->dev->create == 0)
+	if ((err = union_create_dir(f->c, &c)) < 0)	/* a union: its -c member */
+		return err;
+	if (c->dev->create == 0) {
+		chan_put(c);
 		return E_PERM;
-	if ((c = chan_clone(f->c)) == 0)
-		return E_NOMEM;
+	}
 	kmemcpy(cname, t->u.tmkdir.name.s, t->u.tmkdir.name.len);
 	cname[t->u.tmkdir.name.len] = 0;
 	err = c->dev->create(c, cname, OREAD | OEXCL, DMDIR | (t->u.tmkdir.mode & 0777u));
@@ -456,11 +425,11 @@ static int runlinkat(struct ninep_conn *s, const struct p9_msg *t)
 
 	if (f == 0)
 		return NINEP_E_NOFID;
-	if ((err = check_name(t->u.tunlinkat.name, false)) < 0)
+	if ((err = ninep_check_name(t->u.tunlinkat.name, false)) < 0)
 		return err;
-	if ((err = join(f->path, t->u.tunlinkat.name, &path)) < 0)
+	if ((err = ninep_join(f->path, t->u.tunlinkat.name, &path)) < 0)
 		return err;
-	err = walk_to(path, &c);
+	err = ninep_walk_to(path, &c);
 	kfree(path);
 	if (err < 0)
 		return err;
@@ -472,40 +441,6 @@ static int runlinkat(struct ninep_conn *s, const struct p9_msg *t)
 		err = c->dev->remove ? c->dev->remove(c) : E_PERM;
 	chan_put(c);
 	return err;
-}
-
-/* 9P2000 directory read: whole stat entries, offsets continuing. */
-static long read_dir_stat(struct ninep_fid *f, uint64_t off, uint8_t *buf, size_t count)
-{
-	struct lux_dir d;
-	struct p9_stat st;
-	size_t n = 0, idx;
-	int r;
-
-	if (off == 0) {
-		f->diroff = 0;
-		f->diridx = 0;
-	} else if (off != f->diroff) {
-		return NINEP_E_DIROFF;
-	}
-	for (idx = f->diridx;; idx++) {
-		if ((r = f->c->dev->dirent(f->c, idx, &d)) < 0)
-			return r;
-		if (r == 0)
-			break;
-		to_stat(&d, &st);
-		if (p9_stat_len(&st) > count - n) {
-			if (n == 0)
-				return NINEP_E_DIRFIT;
-			break;
-		}
-		if ((r = p9_stat_encode(&st, buf + n, count - n)) < 0)
-			return r;
-		n += (size_t)r;
-	}
-	f->diridx = idx;
-	f->diroff = off + n;
-	return (long)n;
 }
 
 static int rread(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
@@ -523,52 +458,11 @@ static int rread(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 		count = s->msize - P9_IOHDRSZ;
 	/* 2. the read */
 	if ((f->c->qid.type & QTDIR) && s->d == P9_2000)
-		n = f->c->dev->dirent ? read_dir_stat(f, t->u.tread.offset, s->data, count)
-		                      : E_NOTDIR;
+		n = ninep_read_dir_stat(f, t->u.tread.offset, s->data, count);
 	else
 		n = f->c->dev->read(f->c, s->data, count, t->u.tread.offset);
 	if (n < 0)
 		return (int)n;
-	r->u.rread.count = (uint32_t)n;
-	r->u.rread.data = s->data;
-	return 0;
-}
-
-static int rreaddir(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
-{
-	struct ninep_fid *f = ninep_fid_get(s, t->u.tread.fid);
-	uint32_t count = t->u.tread.count;
-	uint64_t idx = t->u.tread.offset;	/* offsets are entry index + 1 */
-	struct p9_dirent de;
-	struct lux_dir d;
-	size_t n = 0;
-	int rc;
-
-	if (f == 0)
-		return NINEP_E_NOFID;
-	if (f->c->mode != OREAD && f->c->mode != ORDWR)
-		return NINEP_E_NOTOPEN;
-	if (!(f->c->qid.type & QTDIR) || f->c->dev->dirent == 0)
-		return E_NOTDIR;
-	if (count > s->msize - P9_IOHDRSZ)
-		count = s->msize - P9_IOHDRSZ;
-	for (;; idx++) {
-		if (idx > (uint64_t)1 << 32)
-			break;	/* no device has that many entries */
-		if ((rc = f->c->dev->dirent(f->c, (size_t)idx, &d)) < 0)
-			return rc;
-		if (rc == 0)
-			break;
-		de.qid = d.qid;
-		de.offset = idx + 1;
-		de.type = dirent_type(&d);
-		de.name = p9_str_c(d.name);
-		if (p9_dirent_len(&de) > count - n)
-			break;	/* the client asks again from de.offset - 1 */
-		if ((rc = p9_dirent_encode(&de, s->data + n, count - n)) < 0)
-			return rc;
-		n += (size_t)rc;
-	}
 	r->u.rread.count = (uint32_t)n;
 	r->u.rread.data = s->data;
 	return 0;
@@ -593,89 +487,6 @@ static int rwrite(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r
 }
 
 /* ---- Attributes ------------------------------------------------------- */
-
-static int rstat(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r,
-                 struct lux_dir *d)
-{
-	struct ninep_fid *f = ninep_fid_get(s, t->u.tfid.fid);
-	int err;
-
-	if (f == 0)
-		return NINEP_E_NOFID;
-	if ((err = f->c->dev->stat(f->c, d)) < 0)
-		return err;
-	to_stat(d, &r->u.rstat.stat);
-	return 0;
-}
-
-static int rwstat(struct ninep_conn *s, const struct p9_msg *t)
-{
-	struct ninep_fid *f = ninep_fid_get(s, t->u.twstat.fid);
-	const struct p9_stat *st = &t->u.twstat.stat;
-	struct lux_dir d;
-	int err;
-
-	if (f == 0)
-		return NINEP_E_NOFID;
-	if ((err = f->c->dev->stat(f->c, &d)) < 0)
-		return err;
-	/* wstat(5) is all or nothing: check every field, then change.
-	 * ~0 and "" mean "leave it"; times are set by the device itself. */
-	if (st->name.len && !p9_str_eq(st->name, d.name))
-		return NINEP_E_WSTAT;
-	if (st->mode != ~0u && st->mode != d.mode)
-		return NINEP_E_WSTAT;
-	if (st->uid.len || st->gid.len || st->muid.len)
-		return NINEP_E_WSTAT;
-	if (st->length != ~0ull)
-		return set_length(f->c, st->length);
-	return 0;
-}
-
-static int rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
-{
-	struct ninep_fid *f = ninep_fid_get(s, t->u.tgetattr.fid);
-	struct lux_dir d;
-	int err;
-
-	if (f == 0)
-		return NINEP_E_NOFID;
-	if ((err = f->c->dev->stat(f->c, &d)) < 0)
-		return err;
-	r->u.rgetattr.valid = P9_GETATTR_BASIC;
-	r->u.rgetattr.qid = d.qid;
-	r->u.rgetattr.mode = ((d.mode & DMDIR) ? L_S_IFDIR : L_S_IFREG) | (d.mode & 0777u);
-	r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
-	r->u.rgetattr.size = d.length;
-	r->u.rgetattr.blksize = 4096;
-	r->u.rgetattr.blocks = (d.length + 511) / 512;
-	r->u.rgetattr.atime_sec = r->u.rgetattr.mtime_sec = r->u.rgetattr.ctime_sec = d.mtime;
-	return 0;
-}
-
-static int rsetattr(struct ninep_conn *s, const struct p9_msg *t)
-{
-	struct ninep_fid *f = ninep_fid_get(s, t->u.tsetattr.fid);
-	uint32_t v = t->u.tsetattr.valid;
-	struct lux_dir d;
-	int err;
-
-	if (f == 0)
-		return NINEP_E_NOFID;
-	if ((err = f->c->dev->stat(f->c, &d)) < 0)
-		return err;
-	/* no device changes permissions or owners yet: only a no-op passes;
-	 * times are kept by the device (set on every change) and ignored */
-	if ((v & P9_SETATTR_MODE) && (t->u.tsetattr.mode & 0777u) != (d.mode & 0777u))
-		return E_PERM;
-	if ((v & P9_SETATTR_UID) && t->u.tsetattr.uid != 0)
-		return E_PERM;
-	if ((v & P9_SETATTR_GID) && t->u.tsetattr.gid != 0)
-		return E_PERM;
-	if (v & P9_SETATTR_SIZE)
-		return set_length(f->c, t->u.tsetattr.size);
-	return 0;
-}
 
 static int rstatfs(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
@@ -707,18 +518,27 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	case P9_TCREATE:	return rcreate(s, t, r);
 	case P9_TLCREATE:	return rlcreate(s, t, r);
 	case P9_TREAD:		return rread(s, t, r);
-	case P9_TREADDIR:	return rreaddir(s, t, r);
+	case P9_TREADDIR:	return ninep_rreaddir(s, t, r);
 	case P9_TWRITE:		return rwrite(s, t, r);
-	case P9_TWSTAT:		return rwstat(s, t);
-	case P9_TGETATTR:	return rgetattr(s, t, r);
-	case P9_TSETATTR:	return rsetattr(s, t);
+	case P9_TWSTAT:		return ninep_rwstat(s, t);
+	case P9_TGETATTR:	return ninep_rgetattr(s, t, r);
+	case P9_TSETATTR:	return ninep_rsetattr(s, t);
+	case P9_TRENAME:	return ninep_rrename(s, t);
+	case P9_TRENAMEAT:	return ninep_rrenameat(s, t);
+	case P9_TSYMLINK:	return ninep_rsymlink(s, t, r);
+	case P9_TREADLINK:	return ninep_rreadlink(s, t, r);
+	case P9_TLINK:		return ninep_rlink(s, t);
+	case P9_TXATTRWALK:	return ninep_rxattrwalk(s, t);
+	case P9_TXATTRCREATE:	return ninep_rxattrwalk(s, t);
+	case P9_TLOCK:		return ninep_rlock(s, t, r);
+	case P9_TGETLOCK:	return ninep_rgetlock(s, t, r);
 	case P9_TMKDIR:		return rmkdir(s, t, r);
 	case P9_TUNLINKAT:	return runlinkat(s, t);
 	case P9_TSTATFS:	return rstatfs(s, t, r);
 	case P9_TFSYNC:
 		return ninep_fid_get(s, t->u.tfsync.fid) ? 0 : NINEP_E_NOFID;
 	default:	/* Tstat is ninep_handle's (its reply points into a lux_dir) */
-		return NINEP_E_NOTSUP;	/* symlink, rename, xattr, lock, ... */
+		return NINEP_E_NOTSUP;	/* mknod */
 	}
 }
 
@@ -774,7 +594,7 @@ int ninep_handle(struct ninep_conn *s, size_t len)
 	}
 	if (t.type == P9_TSTAT) {
 		struct lux_dir d;
-		err = rstat(s, &t, &r, &d);	/* the stat's name lives in d */
+		err = ninep_rstat(s, &t, &r, &d);	/* the stat's name lives in d */
 		n = err < 0 ? error_reply(s, t.tag, err, 0) : p9_encode(&r, s->out, s->msize, s->d);
 	} else {
 		err = dispatch(s, &t, &r);

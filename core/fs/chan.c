@@ -3,6 +3,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/ns.h>
 #include <lux/string.h>
 
 struct chan *chan_new(const struct dev *dev)
@@ -27,7 +28,7 @@ struct chan *chan_clone(struct chan *c)
 	n->aux = c->aux;
 	if (c->dev->clone)
 		c->dev->clone(c, n);
-	return n;	/* not open, offset 0: a clone is a fresh handle */
+	return n;	/* not open, offset 0, no mount: a clone is a fresh handle */
 }
 
 void chan_put(struct chan *c)
@@ -37,6 +38,8 @@ void chan_put(struct chan *c)
 	kassert(c->ref > 0);
 	if (__atomic_sub_fetch(&c->ref, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	chan_put(c->ucur);
+	mhead_put(c->umh);
 	if (c->dev->close)
 		c->dev->close(c);
 	kfree(c);

@@ -2,7 +2,9 @@
  * The proc device, mounted on /proc: a directory per proc.
  *   /proc/N/status	pid, name, state, prio, ticks (1 tick = 1 ms of CPU),
  *			dispatches, parent: one "key value" line each
- *   /proc/N/ns		the proc's namespace as bind/mount lines
+ *   /proc/N/ns		the proc's namespace as bind/mount lines; writing
+ *			bind/mount/unmount lines changes it, for a proc
+ *			that shares the writer's namespace (docs/namespaces.md)
  *   /proc/N/pebbles	its budget: "KIND white W spent S total T lent L"
  *			per kind (docs/pebbles.md)
  * qid.path packs the pid and the file: (pid << 8) | file.  Nothing is
@@ -74,7 +76,7 @@ static void fill(int pid, int f, struct lux_dir *d)
 	kmemset(d, 0, sizeof *d);
 	d->qid.path = QID(pid, f);
 	d->qid.type = f == Qroot || f == Qpid ? QTDIR : QTFILE;
-	d->mode = f == Qroot || f == Qpid ? DMDIR | 0555 : 0444;
+	d->mode = f == Qroot || f == Qpid ? DMDIR | 0555 : f == Qns ? 0644 : 0444;
 	if (f == Qpid)
 		ksnprintf(d->name, sizeof d->name, "%d", pid);
 	else
@@ -94,8 +96,38 @@ static int proc_stat(struct chan *c, struct lux_dir *d)
 
 static int proc_open(struct chan *c, int mode)
 {
-	USED(c);
-	return (mode & OMODE) == OREAD ? 0 : E_PERM;
+	if ((mode & OMODE) == OREAD)
+		return 0;
+	return QFILE(c->qid.path) == Qns && (mode & OMODE) == OWRITE ? 0 : E_PERM;
+}
+
+/* Commands to a namespace: only one the writer lives in may change this
+ * way, so a proc cannot rearrange the names another proc resolves
+ * (a 9P client writes as the server's proc: it shares the kernel's
+ * namespace it is being served).  One write is a whole number of lines. */
+static long proc_write(struct chan *c, const void *buf, size_t n, uint64_t off)
+{
+	enum { WRITEMAX = 4096 };
+	struct ns *ns;
+	char why[160];
+	int err;
+
+	USED(off);
+	if (QFILE(c->qid.path) != Qns)
+		return E_PERM;
+	if (n > WRITEMAX)
+		return E_TOOBIG;
+	if ((ns = proc_ns(QPID(c->qid.path))) == 0)
+		return E_NOPROC;
+	if (ns != curproc()->ns) {
+		ns_put(ns);
+		return E_PERM;
+	}
+	err = ns_ctl(ns, buf, n, why, sizeof why);
+	if (err < 0)
+		proc_seterr(err, "%s", why);	/* the sentence, for the writer's errstr */
+	ns_put(ns);
+	return err < 0 ? err : (long)n;
 }
 
 /* Render a file's text into buf (size bytes); returns its full length or
@@ -131,18 +163,26 @@ static long render(int pid, int f, char *buf, size_t size)
 
 static long proc_read(struct chan *c, void *buf, size_t n, uint64_t off)
 {
-	enum { TEXTMAX = 4096 };
+	/* a full namespace (NS_MAXMOUNT mounts of NS_MAXUNION members, lines
+	 * under 512 bytes) fits TEXTCAP; the usual text fits TEXTMAX */
+	enum { TEXTMAX = 4096, TEXTCAP = 256 * 1024 };
+	size_t size = TEXTMAX;
 	char *text;
 	long len;
 
 	if (c->qid.type & QTDIR)
 		return E_ISDIR;
-	text = kmalloc(TEXTMAX);
-	if (text == 0)
-		return E_NOMEM;
-	len = render(QPID(c->qid.path), QFILE(c->qid.path), text, TEXTMAX);
-	if (len > TEXTMAX - 1)
-		len = TEXTMAX - 1;	/* a namespace that long is cut, not overflowed */
+	for (;;) {	/* render; if it did not fit, again with room for all of it */
+		if ((text = kmalloc(size)) == 0)
+			return E_NOMEM;
+		len = render(QPID(c->qid.path), QFILE(c->qid.path), text, size);
+		if (len < 0 || (size_t)len < size || size == TEXTCAP)
+			break;
+		kfree(text);
+		size = MIN((size_t)len + 1, (size_t)TEXTCAP);
+	}
+	if (len > (long)size - 1)
+		len = (long)size - 1;	/* cut, never overflowed */
 	if (len >= 0)
 		len = dev_readstr(off, buf, n, text, (size_t)len);
 	kfree(text);
@@ -181,5 +221,6 @@ const struct dev proc_dev = {
 	.stat = proc_stat,
 	.open = proc_open,
 	.read = proc_read,
+	.write = proc_write,
 	.dirent = proc_dirent,
 };

@@ -4,6 +4,7 @@
  * namec keeps the chans it walked through on a stack: ".." pops it, which
  * gives the Plan 9 answer for mounts (back to the covered directory) and
  * for the root (stays put) without any device knowing about either.
+ * The mount table itself is core/fs/mount.c; unions core/fs/union.c.
  */
 #include <lux/error.h>
 #include <lux/kalloc.h>
@@ -14,47 +15,23 @@
 
 #define MAXDEPTH 64
 
-struct ns *ns_new(struct chan *root)
-{
-	struct ns *ns = kzalloc(sizeof *ns);
-
-	if (ns) {
-		ns->root = root;
-		ns->ref = 1;
-	}
-	return ns;
-}
-
-void ns_put(struct ns *ns)
-{
-	if (ns == 0 || __atomic_sub_fetch(&ns->ref, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	for (size_t i = 0; i < ns->nmount; i++) {
-		chan_put(ns->mounts[i].from);
-		chan_put(ns->mounts[i].to);
-	}
-	chan_put(ns->root);
-	kfree(ns);
-}
-
-static bool same_file(const struct chan *a, const struct chan *b)
-{
-	return a->dev == b->dev && a->qid.path == b->qid.path && a->aux == b->aux;
-}
-
-/* If a mount covers c, return a clone of its root instead (c is put). */
+/* If a mount covers c, return a clone of its first member instead (c is
+ * put); the clone keeps a reference to the mount, so walks from it and
+ * reads of it see every member of a union. */
 static int cross_mount(struct ns *ns, struct chan **c)
 {
-	for (size_t i = ns->nmount; i-- > 0;) {
-		if (same_file(ns->mounts[i].from, *c)) {
-			struct chan *to = chan_clone(ns->mounts[i].to);
-			if (to == 0)
-				return E_NOMEM;
-			chan_put(*c);
-			*c = to;
-			return 0;
-		}
+	struct mhead *m = ns_find(ns, *c);
+	struct chan *to;
+
+	if (m == 0)
+		return 0;
+	if ((to = chan_clone(m->m[0].to)) == 0) {
+		mhead_put(m);
+		return E_NOMEM;
 	}
+	to->umh = m;
+	chan_put(*c);
+	*c = to;
 	return 0;
 }
 
@@ -112,13 +89,9 @@ static int walk_step(struct ns *ns, struct walkstack *st, const char *elem)
 		return E_BADPATH;
 	if ((st->c[st->n - 1]->qid.type & QTDIR) == 0)
 		return E_NOTDIR;
-	c = chan_clone(st->c[st->n - 1]);
-	if (c == 0)
-		return E_NOMEM;
-	err = c->dev->walk(c, elem);
-	if (err == 0)
-		err = cross_mount(ns, &c);
-	if (err < 0) {
+	if ((err = union_walk(st->c[st->n - 1], elem, &c)) < 0)
+		return err;
+	if ((err = cross_mount(ns, &c)) < 0) {
 		chan_put(c);
 		return err;
 	}
@@ -129,11 +102,11 @@ static int walk_step(struct ns *ns, struct walkstack *st, const char *elem)
 static int create_last(struct chan *dir, const char *elem, int omode, uint32_t perm,
                        struct chan **out)
 {
-	struct chan *c = chan_clone(dir);
+	struct chan *c;
 	int err;
 
-	if (c == 0)
-		return E_NOMEM;
+	if ((err = union_create_dir(dir, &c)) < 0)
+		return err;
 	if (c->dev->create == 0)
 		err = E_PERM;
 	else
@@ -200,41 +173,4 @@ int namec(struct ns *ns, const char *path, int what, int omode, uint32_t perm,
 out:
 	stack_clear(&st);
 	return err;
-}
-
-int ns_mount(struct ns *ns, const char *path, struct chan *to)
-{
-	struct chan *from;
-	int err;
-
-	if (ns->nmount == NS_MAXMOUNT)
-		return E_NOSPC;
-	if (kstrnlen(path, NS_PATHMAX) == NS_PATHMAX)
-		return E_NAMETOOLONG;
-	err = namec(ns, path, NAMEC_WALK, 0, 0, &from);
-	if (err < 0)
-		return err;
-	if ((from->qid.type & QTDIR) != (to->qid.type & QTDIR)) {
-		chan_put(from);
-		return E_NOTDIR;
-	}
-	__atomic_add_fetch(&to->ref, 1, __ATOMIC_ACQ_REL);
-	/* fill the slot, then publish it: namec reads the table unlocked */
-	ns->mounts[ns->nmount].from = from;
-	ns->mounts[ns->nmount].to = to;
-	kstrlcpy(ns->mounts[ns->nmount].path, path, NS_PATHMAX);
-	__atomic_store_n(&ns->nmount, ns->nmount + 1, __ATOMIC_RELEASE);
-	return 0;
-}
-
-size_t ns_format(const struct ns *ns, char *buf, size_t size)
-{
-	size_t n = (size_t)ksnprintf(buf, size, "bind #%s /\n", ns->root->dev->name);
-	size_t count = __atomic_load_n(&ns->nmount, __ATOMIC_ACQUIRE);
-
-	for (size_t i = 0; i < count; i++)
-		n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0,
-		                       "mount #%s %s\n", ns->mounts[i].to->dev->name,
-		                       ns->mounts[i].path);
-	return n;
 }

@@ -4,14 +4,23 @@
  * Ownership: a node is referenced by its parent's child list (while it is
  * linked) and by every chan whose aux points at it.  A removed node is
  * unlinked at once and freed when the last chan lets go, so an open file
- * that is removed stays readable through the chans that had it.
+ * that is removed stays readable through the chans that had it.  Each
+ * attach is a tree that counts the chans on its nodes; when the last one
+ * goes nothing can reach the tree any more and it is freed whole.
  *
  * A file's contents are red-blue versions (<lux/redblue.h>): a block map
  * plus length, mtime and version.  A write or a truncation stages a red
  * copy (sharing every block it does not touch, copying the ones it does),
  * and commits it whole or not at all: a fault halfway through a write
  * that spans blocks leaves the file exactly as it was.  Bytes past the
- * length in the last block are kept zero, so extending reads zeros.
+ * length in the last block are kept zero, so extending reads zeros;
+ * blocks never written are holes (null in the map) and read as zeros.
+ *
+ * Permissions: one user (the kernel's), so only the owner bits count: an
+ * open needs r/w/x as its mode says, a create or remove needs w on the
+ * directory.  Directory entries carry a sequence number in link order;
+ * it is the readdir cookie (dirnext).  Attributes, rename and symbolic
+ * links are ramfs_meta.c.
  */
 #include <lux/dev.h>
 #include <lux/error.h>
@@ -22,39 +31,7 @@
 #include <lux/redblue.h>
 #include <lux/string.h>
 
-#define RAMFS_MAXFILE (64u << 20)	/* 64 MiB: one file may not eat the machine */
-
-/* A data block, shared by the versions that did not change it.  2040
- * bytes of data make the block exactly a 2 KiB allocation. */
-#define BLKDATA 2040
-
-struct rblock {
-	int32_t refs;
-	uint8_t pad[4];
-	uint8_t data[BLKDATA];
-};
-
-/* One version of a file's contents. */
-struct content {
-	uint64_t len;
-	uint64_t mtime;
-	uint32_t vers;
-	size_t nblk;		/* entries in blk; 0 entries are holes */
-	struct rblock **blk;
-};
-
-struct rnode {
-	char name[LUX_NAMEMAX];
-	struct qid qid;		/* files: vers lives in the content */
-	uint32_t mode;
-	uint64_t mtime;		/* directories; files keep theirs in content */
-	struct rnode *parent;	/* 0 for the root */
-	struct list children;	/* directories: struct rnode.sibling */
-	struct list sibling;
-	struct redblue content;	/* files */
-	int ref;		/* chans + 1 while linked into the tree */
-	bool linked;
-};
+#include "ramfs.h"
 
 static int content_copy(void *dst, const void *src)
 {
@@ -96,16 +73,16 @@ static const struct rb_ops content_ops = { sizeof(struct content), content_copy,
 
 static uint64_t nextpath = 1;
 
-static uint64_t now_s(void)
+uint64_t ramfs_now(void)
 {
 	int64_t ns = arch_wallclock_ns();
 	return ns > 0 ? (uint64_t)ns / 1000000000u : 0;
 }
 
-static struct rnode *node_new(const char *name, uint32_t mode)
+struct rnode *ramfs_node_new(const char *name, uint32_t mode)
 {
 	struct rnode *n = kzalloc(sizeof *n);
-	struct content empty = { .mtime = now_s() };
+	struct content empty = { .mtime = ramfs_now(), .atime = ramfs_now() };
 
 	if (n == 0)
 		return 0;
@@ -116,14 +93,14 @@ static struct rnode *node_new(const char *name, uint32_t mode)
 	kstrlcpy(n->name, name, sizeof n->name);
 	n->mode = mode;
 	n->qid.path = nextpath++;
-	n->qid.type = (mode & DMDIR) ? QTDIR : QTFILE;
-	n->mtime = empty.mtime;
+	n->qid.type = (mode & DMDIR) ? QTDIR : (mode & DMSYMLINK) ? QTSYMLINK : QTFILE;
+	n->mtime = n->atime = empty.mtime;
 	list_init(&n->children);
 	list_init(&n->sibling);
 	return n;
 }
 
-static void node_put(struct rnode *n)
+void ramfs_node_put(struct rnode *n)
 {
 	if (--n->ref > 0)
 		return;
@@ -135,14 +112,22 @@ static void node_put(struct rnode *n)
 
 static int do_attach(struct chan *c, const char *spec)
 {
+	struct rtree *tree;
 	struct rnode *root;
 
 	USED(spec);
-	root = node_new("/", DMDIR | 0777);
-	if (root == 0)
+	if ((tree = kzalloc(sizeof *tree)) == 0)
 		return E_NOMEM;
+	root = ramfs_node_new("/", DMDIR | 0777);
+	if (root == 0) {
+		kfree(tree);
+		return E_NOMEM;
+	}
 	root->ref = 2;	/* the attach, and "linked" as the root of its tree */
 	root->linked = true;
+	root->tree = tree;
+	tree->root = root;
+	tree->chans = 1;
 	c->aux = root;
 	c->qid = root->qid;
 	return 0;
@@ -150,11 +135,14 @@ static int do_attach(struct chan *c, const char *spec)
 
 static void do_clone(struct chan *from, struct chan *to)
 {
+	struct rnode *n = to->aux;
+
 	USED(from);
-	((struct rnode *)to->aux)->ref++;
+	n->ref++;
+	n->tree->chans++;
 }
 
-static struct rnode *lookup(struct rnode *dir, const char *name)
+struct rnode *ramfs_lookup(struct rnode *dir, const char *name)
 {
 	struct list *l;
 
@@ -172,11 +160,11 @@ static int do_walk(struct chan *c, const char *name)
 
 	if (!(dir->mode & DMDIR))
 		return E_NOTDIR;
-	n = lookup(dir, name);
+	n = ramfs_lookup(dir, name);
 	if (n == 0)
 		return E_NOENT;
 	n->ref++;
-	node_put(dir);
+	ramfs_node_put(dir);
 	c->aux = n;
 	c->qid = n->qid;
 	return 0;
@@ -187,11 +175,13 @@ static void fill_dir(struct rnode *n, struct lux_dir *d)
 	d->qid = n->qid;
 	d->mode = n->mode;
 	d->mtime = n->mtime;
+	d->atime = n->atime;
 	d->length = 0;
-	if (!(n->mode & DMDIR)) {	/* length, mtime and version: one version */
+	if (!(n->mode & DMDIR)) {	/* length, times and version: one version */
 		const struct content *c = rb_read(&n->content);
 		d->length = c->len;
 		d->mtime = c->mtime;
+		d->atime = c->atime;
 		d->qid.vers = c->vers;
 		rb_done(&n->content, c);
 	}
@@ -204,10 +194,45 @@ static int do_stat(struct chan *c, struct lux_dir *d)
 	return 0;
 }
 
-static void touch(struct rnode *n)
+void ramfs_touch(struct rnode *n)
 {
 	n->qid.vers++;
-	n->mtime = now_s();
+	n->mtime = ramfs_now();
+}
+
+bool ramfs_may(const struct rnode *n, uint32_t need)
+{
+	return (n->mode & need) == need;
+}
+
+/* The owner permission bits an open in mode needs. */
+static uint32_t open_needs(int mode)
+{
+	static const uint32_t need[4] = { 0400, 0200, 0600, 0100 };
+	return need[mode & OMODE] | ((mode & OTRUNC) ? 0200u : 0);
+}
+
+void ramfs_link(struct rnode *dir, struct rnode *n)
+{
+	n->tree = dir->tree;
+	n->parent = dir;
+	dir->ref++;	/* a child keeps its parent */
+	n->linked = true;
+	n->ref++;	/* the tree's */
+	n->seq = ++dir->lastseq;
+	list_push_back(&dir->children, &n->sibling);
+	ramfs_touch(dir);
+}
+
+void ramfs_unlink(struct rnode *n)
+{
+	struct rnode *dir = n->parent;
+
+	list_remove(&n->sibling);
+	n->linked = false;
+	n->parent = 0;
+	ramfs_touch(dir);
+	ramfs_node_put(dir);
 }
 
 /* Truncate to 0 as one red-blue update. */
@@ -223,7 +248,7 @@ static int truncate_file(struct rnode *n)
 	r->nblk = 0;
 	r->len = 0;
 	r->vers++;
-	r->mtime = now_s();
+	r->mtime = ramfs_now();
 	rb_commit(&n->content);
 	return 0;
 }
@@ -234,6 +259,10 @@ static int do_open(struct chan *c, int mode)
 
 	if ((n->mode & DMDIR) && (mode & OMODE) != OREAD)
 		return E_ISDIR;
+	if ((n->mode & DMSYMLINK) && (mode & (OMODE | OTRUNC)) != OREAD)
+		return E_PERM;	/* a link changes only by being replaced */
+	if (!ramfs_may(n, open_needs(mode)))
+		return E_PERM;
 	if ((mode & OTRUNC) && !(n->mode & DMDIR))
 		return truncate_file(n);
 	return 0;
@@ -245,20 +274,18 @@ static int do_create(struct chan *c, const char *name, int mode, uint32_t perm)
 
 	if (!(dir->mode & DMDIR))
 		return E_NOTDIR;
-	if (lookup(dir, name))
+	if (ramfs_lookup(dir, name))
 		return E_EXIST;
 	if ((perm & DMDIR) && (mode & OMODE) != OREAD)
 		return E_ISDIR;
-	n = node_new(name, perm);
+	if (!ramfs_may(dir, 0200))
+		return E_PERM;
+	n = ramfs_node_new(name, perm & (DMDIR | 0777u));
 	if (n == 0)
 		return E_NOMEM;
-	n->parent = dir;
-	dir->ref++;	/* a child keeps its parent */
-	n->linked = true;
-	n->ref = 2;	/* linked, and this chan */
-	list_push_back(&dir->children, &n->sibling);
-	touch(dir);
-	node_put(dir);	/* the chan moves from dir to n */
+	n->ref = 1;	/* this chan */
+	ramfs_link(dir, n);
+	ramfs_node_put(dir);	/* the chan moves from dir to n */
 	c->aux = n;
 	c->qid = n->qid;
 	return 0;
@@ -266,7 +293,11 @@ static int do_create(struct chan *c, const char *name, int mode, uint32_t perm)
 
 static long do_read(struct chan *c, void *buf, size_t count, uint64_t off)
 {
-	struct rnode *n = c->aux;
+	return ramfs_read_locked(c->aux, buf, count, off);
+}
+
+long ramfs_read_locked(struct rnode *n, void *buf, size_t count, uint64_t off)
+{
 	const struct content *v;
 	uint8_t *out = buf;
 	size_t done = 0;
@@ -333,6 +364,14 @@ static int grow_map(struct content *r, size_t nblk)
 static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off)
 {
 	struct rnode *n = c->aux;
+
+	if (n->mode & DMSYMLINK)
+		return E_PERM;
+	return ramfs_write_locked(n, buf, count, off);
+}
+
+long ramfs_write_locked(struct rnode *n, const void *buf, size_t count, uint64_t off)
+{
 	const uint8_t *in = buf;
 	struct content *r;
 	size_t done = 0;
@@ -357,12 +396,60 @@ static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off
 	if (off + count > r->len)
 		r->len = off + count;
 	r->vers++;
-	r->mtime = now_s();
+	r->mtime = ramfs_now();
 	rb_commit(&n->content);	/* data, length, mtime, version: at once */
 	return (long)count;
 abort:
 	rb_abort(&n->content);	/* the file is as it was */
 	return err;
+}
+
+int ramfs_resize(struct content *r, uint64_t len)
+{
+	size_t keep = (size_t)((len + BLKDATA - 1) / BLKDATA), i;
+	int err;
+
+	if (len > RAMFS_MAXFILE)
+		return E_TOOBIG;
+	if (len < r->len) {
+		/* the last kept block's tail must read as zeros if the file
+		 * grows again: own it and clear it (the step that may fail
+		 * comes before anything is dropped) */
+		i = (size_t)(len / BLKDATA);
+		if (len % BLKDATA && i < r->nblk && r->blk[i]) {
+			if ((err = own_block(r, i)) < 0)
+				return err;
+			kmemset(r->blk[i]->data + len % BLKDATA, 0, BLKDATA - len % BLKDATA);
+		}
+		for (i = keep; i < r->nblk; i++) {
+			block_put(r->blk[i]);
+			r->blk[i] = 0;
+		}
+	}
+	/* growing: the new bytes are holes, or zeros already in the last block */
+	r->len = len;
+	return 0;
+}
+
+/* The child after cookie: children are in link order, and seq grows
+ * along the list, so the cookie of an entry stays its place whatever is
+ * created or removed meanwhile. */
+static int do_dirnext(struct chan *c, uint64_t *cookie, struct lux_dir *d)
+{
+	struct rnode *dir = c->aux;
+	struct list *l;
+
+	if (!(dir->mode & DMDIR))
+		return E_NOTDIR;
+	list_for_each(l, &dir->children) {
+		struct rnode *n = list_entry(l, struct rnode, sibling);
+		if (n->seq > *cookie) {
+			fill_dir(n, d);
+			*cookie = n->seq;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static int do_dirent(struct chan *c, size_t i, struct lux_dir *d)
@@ -381,9 +468,36 @@ static int do_dirent(struct chan *c, size_t i, struct lux_dir *d)
 	return 0;
 }
 
+/* Free every node of a tree no chan can reach any more.  Iterative, not
+ * recursive: a client may have made the tree as deep as it liked. */
+static void tree_free(struct rtree *t)
+{
+	struct rnode *n = t->root, *up;
+
+	while (n) {
+		if (!list_empty(&n->children)) {
+			n = list_entry(n->children.next, struct rnode, sibling);
+			continue;
+		}
+		up = n->parent;
+		if (up)
+			list_remove(&n->sibling);
+		if (!(n->mode & DMDIR))
+			rb_destroy(&n->content);
+		kfree(n);
+		n = up;
+	}
+	kfree(t);
+}
+
 static void do_close(struct chan *c)
 {
-	node_put(c->aux);
+	struct rnode *n = c->aux;
+	struct rtree *t = n->tree;
+
+	ramfs_node_put(n);	/* a removed node goes here, with its last chan */
+	if (--t->chans == 0)
+		tree_free(t);	/* no chan left: every node is unreachable */
 }
 
 static int do_remove(struct chan *c)
@@ -396,12 +510,10 @@ static int do_remove(struct chan *c)
 		return E_NOTEMPTY;
 	if (!n->linked)
 		return E_NOENT;
-	list_remove(&n->sibling);
-	n->linked = false;
-	n->parent = 0;
-	touch(dir);
-	node_put(dir);
-	node_put(n);	/* the tree's reference; chans keep theirs */
+	if (!ramfs_may(dir, 0200))
+		return E_PERM;
+	ramfs_unlink(n);
+	ramfs_node_put(n);	/* the tree's reference; chans keep theirs */
 	return 0;
 }
 
@@ -436,6 +548,16 @@ static void ramfs_close(struct chan *c)
 { qlock(&lock); do_close(c); qunlock(&lock); }
 static int ramfs_remove(struct chan *c)
 { int r; LOCKED(do_remove(c)); return r; }
+static int ramfs_wstat(struct chan *c, const struct lux_wstat *w)
+{ int r; LOCKED(ramfs_do_wstat(c, w)); return r; }
+static int ramfs_rename(struct chan *c, struct chan *newdir, const char *name)
+{ int r; LOCKED(ramfs_do_rename(c, newdir, name)); return r; }
+static int ramfs_symlink(struct chan *c, const char *name, const char *target)
+{ int r; LOCKED(ramfs_do_symlink(c, name, target)); return r; }
+static long ramfs_readlink(struct chan *c, char *buf, size_t n)
+{ long r; LOCKED(ramfs_do_readlink(c, buf, n)); return r; }
+static int ramfs_dirnext(struct chan *c, uint64_t *cookie, struct lux_dir *d)
+{ int r; LOCKED(do_dirnext(c, cookie, d)); return r; }
 
 const struct dev ramfs_dev = {
 	.name = "ramfs",
@@ -450,4 +572,9 @@ const struct dev ramfs_dev = {
 	.dirent = ramfs_dirent,
 	.close = ramfs_close,
 	.remove = ramfs_remove,
+	.wstat = ramfs_wstat,
+	.rename = ramfs_rename,
+	.symlink = ramfs_symlink,
+	.readlink = ramfs_readlink,
+	.dirnext = ramfs_dirnext,
 };

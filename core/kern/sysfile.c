@@ -168,11 +168,27 @@ int sys_dirent(int fd, size_t i, struct lux_dir *d)
 {
 	struct chan *c = fd_chan(fd);
 
+	uint64_t cookie = 0;
+	size_t at = 0;
+	int r;
+
 	if (c == 0)
 		return E_BADFD;
-	if (c->dev->dirent == 0)
+	if (!(c->qid.type & QTDIR))
 		return E_NOTDIR;
-	return c->dev->dirent(c, i, d);
+	/* by cookie (chan_dirnext): reading on from the last entry is one
+	 * step; any other index starts over and skips */
+	if (i != 0 && i == c->diridx) {
+		cookie = c->dircookie;
+		at = i;
+	}
+	do {
+		if ((r = chan_dirnext(c, &cookie, d)) <= 0)
+			return r;
+	} while (at++ < i);
+	c->dircookie = cookie;
+	c->diridx = i + 1;
+	return 1;
 }
 
 int sys_remove(const char *path)

@@ -30,6 +30,11 @@ static const char *const msgs[] = {
 	[-E_NOTOWNER] = "not the owner of the object",
 	[-E_NOTBORROWED] = "no borrow of that object to return",
 	[-E_BUDGET] = "budget exhausted",
+	[-E_NOTSUP] = "operation not supported by this device",
+	[-E_XDEV] = "cannot rename across devices",
+	[-E_NOCREATE] = "mounted directory forbids creation (bind or mount it with -c)",
+	[-E_NOCONN] = "cannot dial: this machine makes no connections (metal, or a --seed run)",
+	[-E_UNREACH] = "connection refused or address unreachable",
 };
 
 const char *lux_errstr(int err)

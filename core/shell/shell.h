@@ -50,6 +50,8 @@ struct sh_builtin {
 };
 
 const struct sh_builtin *sh_builtins(size_t *n);
+/* bind, mount, unmount (ns_builtins.c) */
+int sh_nscmd(struct sh *sh, int argc, char **argv);
 const struct sh_builtin *sh_find(const char *name);
 
 /* Run one line; returns the status of its last command. */

@@ -29,8 +29,10 @@ NOTAG = 0xFFFF
 NOFID = 0xFFFFFFFF
 # message types
 TLERROR, RLERROR = 6, 7
-TSTATFS, TLOPEN, TLCREATE, TSYMLINK = 8, 12, 14, 16
+TSTATFS, TLOPEN, TLCREATE, TSYMLINK, TMKNOD = 8, 12, 14, 16, 18
 TGETATTR, TSETATTR, TREADDIR, TFSYNC, TMKDIR, TUNLINKAT = 24, 26, 40, 50, 72, 76
+TRENAME, TREADLINK, TXATTRWALK, TXATTRCREATE = 20, 22, 30, 32
+TLOCK, TGETLOCK, TLINK, TRENAMEAT = 52, 54, 70, 74
 TVERSION, TAUTH, TATTACH, RERROR = 100, 102, 104, 107
 TFLUSH, TWALK, TOPEN, TCREATE, TREAD, TWRITE, TCLUNK, TREMOVE, TSTAT, TWSTAT = (
     108, 110, 112, 114, 116, 118, 120, 122, 124, 126)
@@ -145,6 +147,82 @@ class Client:
 
     def clunk(self, fid):
         self.rpc(TCLUNK, struct.pack("<I", fid))
+
+    # ---- metadata messages (ninep_meta_test.py) ----
+
+    def stat(self, fid):
+        """Tstat: the entry as a dict (see parse_stat)."""
+        r = self.rpc(TSTAT, struct.pack("<I", fid))
+        return parse_stat(r[2:])
+
+    def wstat(self, fid, name="", mode=0xFFFFFFFF, length=2**64 - 1, mtime=0xFFFFFFFF,
+              atime=0xFFFFFFFF, uid="", gid="", muid="", qid=None, dev=0xFFFFFFFF):
+        """Twstat; every field defaults to "don't touch"."""
+        q = qid if qid is not None else struct.pack("<BIQ", 0xFF, 0xFFFFFFFF, 2**64 - 1)
+        body = struct.pack("<HI", 0xFFFF, dev) + q + struct.pack("<IIIQ", mode, atime, mtime, length)
+        body += s(name) + s(uid) + s(gid) + s(muid)
+        st = struct.pack("<H", len(body)) + body
+        self.rpc(TWSTAT, struct.pack("<IH", fid, len(st)) + st)
+
+    def getattr(self, fid, mask=0x3FFF):
+        r = self.rpc(TGETATTR, struct.pack("<IQ", fid, mask))
+        valid, = struct.unpack("<Q", r[:8])
+        qid = r[8:21]
+        mode, uid, gid = struct.unpack("<III", r[21:33])
+        nlink, rdev, size, blksize, blocks = struct.unpack("<5Q", r[33:73])
+        asec, ansec, msec, mnsec, csec, cnsec = struct.unpack("<6Q", r[73:121])
+        return {"qid": qid, "qtype": qid[0], "mode": mode, "uid": uid, "gid": gid,
+                "size": size, "atime": asec, "mtime": msec, "ctime": csec}
+
+    def setattr(self, fid, valid, mode=0, uid=0, gid=0, size=0, atime=0, mtime=0):
+        self.rpc(TSETATTR, struct.pack("<IIIIIQQQQQ", fid, valid, mode, uid, gid, size,
+                                       atime, 0, mtime, 0))
+
+    def rename(self, fid, dfid, name):
+        self.rpc(TRENAME, struct.pack("<II", fid, dfid) + s(name))
+
+    def renameat(self, olddir, oldname, newdir, newname):
+        self.rpc(TRENAMEAT, struct.pack("<I", olddir) + s(oldname) + struct.pack("<I", newdir) + s(newname))
+
+    def symlink(self, fid, name, target):
+        return self.rpc(TSYMLINK, struct.pack("<I", fid) + s(name) + s(target) + struct.pack("<I", 0))
+
+    def readlink(self, fid):
+        r = self.rpc(TREADLINK, struct.pack("<I", fid))
+        n, = struct.unpack("<H", r[:2])
+        return r[2:2 + n].decode()
+
+    def link(self, dfid, fid, name):
+        self.rpc(TLINK, struct.pack("<II", dfid, fid) + s(name))
+
+    def lock(self, fid, ltype, start, length, proc_id, flags=0):
+        r = self.rpc(TLOCK, struct.pack("<IBIQQI", fid, ltype, flags, start, length, proc_id) + s("test"))
+        return r[0]
+
+    def getlock(self, fid, ltype, start, length, proc_id):
+        r = self.rpc(TGETLOCK, struct.pack("<IBQQI", fid, ltype, start, length, proc_id) + s("test"))
+        t, st, ln, pid = struct.unpack("<BQQI", r[:21])
+        return t, st, ln, pid
+
+    def xattrwalk(self, fid, newfid, name):
+        return self.rpc(TXATTRWALK, struct.pack("<II", fid, newfid) + s(name))
+
+    def xattrcreate(self, fid, name, size, flags=0):
+        return self.rpc(TXATTRCREATE, struct.pack("<I", fid) + s(name) + struct.pack("<QI", size, flags))
+
+
+def parse_stat(e):
+    """One 9P2000 stat entry (size[2] first) as a dict."""
+    size, typ, dev = struct.unpack("<HHI", e[:8])
+    qid = e[8:21]
+    mode, atime, mtime, length = struct.unpack("<IIIQ", e[21:41])
+    off, strs = 41, []
+    for _ in range(4):
+        n, = struct.unpack("<H", e[off:off + 2])
+        strs.append(e[off + 2:off + 2 + n].decode())
+        off += 2 + n
+    return {"qid": qid, "mode": mode, "atime": atime, "mtime": mtime, "length": length,
+            "name": strs[0], "uid": strs[1], "gid": strs[2], "muid": strs[3]}
 
 
 def stat_names(data):
@@ -297,14 +375,16 @@ class Dialects(ServerTest):
         with self.assertRaisesRegex(NinepError, "offset"):
             c.read(5, 3, 100)
         c.clunk(5)
-        # wstat: truncate works, a rename says it cannot
+        # wstat: truncate works; the owner cannot change
         wst = lambda length, name=b"": struct.pack("<I", 4) + struct.pack(
             "<H", 49 + len(name)) + struct.pack("<HHIBIQIIIQ", 47 + len(name), 0xFFFF, 0xFFFFFFFF,
                                                    0xFF, 0xFFFFFFFF, 2**64 - 1, 0xFFFFFFFF, 0xFFFFFFFF,
                                                    0xFFFFFFFF, length) + s(name) + s("") + s("") + s("")
         self.assertEqual(c.rpc(TWSTAT, wst(0)), b"")
-        with self.assertRaisesRegex(NinepError, "wstat"):
-            c.rpc(TWSTAT, wst(2**64 - 1, b"other"))
+        with self.assertRaisesRegex(NinepError, "owner and group cannot change"):
+            c.rpc(TWSTAT, struct.pack("<I", 4) + struct.pack("<H", 49 + 5) + struct.pack(
+                "<HHIBIQIIIQ", 47 + 5, 0xFFFF, 0xFFFFFFFF, 0xFF, 0xFFFFFFFF, 2**64 - 1,
+                0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 2**64 - 1) + s("") + s("other") + s("") + s(""))
         c.clunk(4)
         c.walk(1, 6, ["tmp", "n9"])
         c.open(6, 0)
@@ -340,8 +420,8 @@ class Dialects(ServerTest):
         self.assertEqual(c.read(3, 0, 100), b"0123456789" + bytes(10))
         c.rpc(TSETATTR, setattr(8, 0))
         self.assertEqual(c.read(3, 0, 100), b"")
-        with self.assertRaises(NinepError):
-            c.rpc(TSETATTR, struct.pack("<IIIIIQQQQQ", 3, 1, 0o600, 0, 0, 0, 0, 0, 0, 0))
+        with self.assertRaises(NinepError):   # another owner: one user here
+            c.rpc(TSETATTR, struct.pack("<IIIIIQQQQQ", 3, 2, 0, 5, 0, 0, 0, 0, 0, 0))
         c.rpc(TFSYNC, struct.pack("<II", 3, 0))
         c.clunk(3)
         # mkdir, readdir with offsets that survive re-reading, unlinkat
@@ -358,9 +438,9 @@ class Dialects(ServerTest):
         self.assertEqual([n for n, _ in dirents(c.read(4, 0, 8000, TREADDIR))], ["f"])
         st = c.rpc(TSTATFS, struct.pack("<I", 4))
         self.assertEqual(struct.unpack("<I", st[:4])[0], 0x01021997)
-        # not in this slice: a clear EOPNOTSUPP; a 9P2000-only message: EPROTO
+        # not supported: a clear EOPNOTSUPP; a 9P2000-only message: EPROTO
         with self.assertRaises(NinepError) as e:
-            c.rpc(TSYMLINK, struct.pack("<I", 4) + s("l") + s("f") + struct.pack("<I", 0))
+            c.rpc(TMKNOD, struct.pack("<I", 4) + s("n") + struct.pack("<IIII", 0o644, 1, 3, 0))
         self.assertEqual(e.exception.args[0], EOPNOTSUPP)
         with self.assertRaises(NinepError) as e:
             c.rpc(TOPEN, struct.pack("<IB", 4, 0))

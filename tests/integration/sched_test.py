@@ -112,7 +112,7 @@ class Scheduling(unittest.TestCase):
         for key in ("pid 1", "name init", "state running", "prio 4", "parent 0"):
             self.assertIn(key + "\n", out)
         self.assertRegex(out, r"ticks \d+\n")
-        self.assertIn("bind #ramfs /\nmount #cons /dev\nmount #proc /proc\n", out)
+        self.assertIn("bind #ramfs /\nmount -c #cons /dev\nmount -c #proc /proc\n", out)
         self.assertIn("1/\n", out)
 
     def test_proc_of_gone_proc(self):

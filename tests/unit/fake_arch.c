@@ -17,6 +17,7 @@
 
 #include <lux/arch.h>
 #include <lux/cons.h>
+#include <lux/error.h>
 #include <lux/dev.h>
 #include <lux/ns.h>
 #include <lux/page.h>
@@ -123,6 +124,117 @@ size_t fake_boot(size_t pages, bool raw)
 	return page_init(&r, 1);
 }
 
+/* ---- Dialed connections: a scripted peer ------------------------------ */
+
+int (*fake_dial_hook)(const char *addr);
+void (*fake_send_hook)(int conn, const void *buf, size_t n);
+unsigned fake_dials, fake_closes;
+
+enum { EV_CONNECTED, EV_DATA, EV_CLOSED };
+
+struct peer_ev {
+	struct peer_ev *next;
+	int kind, conn, err;
+	size_t n;
+	unsigned char data[];
+};
+
+static struct peer_ev *evhead, **evtail = &evhead;
+static int next_dial_id = 100;
+
+/* A dialed id's life: CONNECTING until its connected event is delivered,
+ * UP, CLOSING once the core closed it (the closed upcall still to come). */
+enum { ID_FREE, ID_CONNECTING, ID_UP, ID_CLOSING };
+static struct { int id, state; } ids[64];
+
+static void peer_queue(int kind, int conn, int err, const void *buf, size_t n)
+{
+	struct peer_ev *e = malloc(sizeof *e + n);
+
+	if (e == 0)
+		abort();
+	e->next = 0;
+	e->kind = kind;
+	e->conn = conn;
+	e->err = err;
+	e->n = n;
+	if (n)
+		memcpy(e->data, buf, n);
+	*evtail = e;
+	evtail = &e->next;
+}
+
+static int *id_state(int conn)
+{
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+		if (ids[i].state != ID_FREE && ids[i].id == conn)
+			return &ids[i].state;
+	return 0;
+}
+
+void fake_peer_send(int conn, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	while (n > 0) {	/* the contract: at most LUX_CONN_CHUNK per upcall */
+		size_t k = n < LUX_CONN_CHUNK ? n : LUX_CONN_CHUNK;
+		peer_queue(EV_DATA, conn, 0, p, k);
+		p += k;
+		n -= k;
+	}
+}
+
+void fake_peer_hangup(int conn)
+{
+	peer_queue(EV_CLOSED, conn, 0, 0, 0);
+}
+
+/* Deliver one queued event as an arch would (upcalls off).  Events for a
+ * connection that is gone, or that the core closed, are dropped, as a
+ * real socket would drop them; the core's close ends in one closed. */
+static bool fake_peer_deliver(void)
+{
+	struct peer_ev *e = evhead;
+	arch_irqstate s;
+	int *st;
+
+	if (e == 0)
+		return false;
+	if ((evhead = e->next) == 0)
+		evtail = &evhead;
+	st = id_state(e->conn);
+	s = arch_irq_save();
+	if (st && e->kind == EV_CONNECTED) {
+		int err = *st == ID_CLOSING ? E_INTR : e->err;
+		*st = err < 0 ? ID_FREE : ID_UP;
+		lux_dial_connected(e->conn, err);
+	} else if (st && *st == ID_UP && e->kind == EV_DATA) {
+		lux_dial_received(e->conn, e->data, e->n);
+	} else if (st && *st != ID_CONNECTING && e->kind == EV_CLOSED &&
+	           (*st == ID_UP || e->err == 1)) {
+		*st = ID_FREE;
+		lux_dial_closed(e->conn);
+	}
+	arch_irq_restore(s);
+	free(e);
+	return true;
+}
+
+int arch_conn_dial(const char *addr)
+{
+	int err = fake_dial_hook ? fake_dial_hook(addr) : E_UNREACH;
+
+	fake_dials++;
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+		if (ids[i].state == ID_FREE) {
+			ids[i].id = next_dial_id++;
+			ids[i].state = ID_CONNECTING;
+			peer_queue(EV_CONNECTED, ids[i].id, err, 0, 0);
+			return ids[i].id;
+		}
+	return E_MFILE;
+}
+
 /* ---- Idle and the scheduler ------------------------------------------- */
 
 bool (*fake_idle_hook)(void);
@@ -140,6 +252,8 @@ void arch_idle(void)
 	if (!irq_disabled)
 		lux_panic("arch_idle called with upcalls enabled (the contract wants them off)");
 	fake_idle_calls++;
+	if (fake_peer_deliver())
+		return;
 	if (fake_idle_hook && fake_idle_hook())
 		return;
 	if (!idle_armed)
@@ -218,11 +332,29 @@ _Noreturn void arch_halt(int status)
 
 long arch_conn_send(int conn, const void *buf, size_t n)
 {
-	(void)conn, (void)buf, (void)n;
-	return -1;
+	int *st = id_state(conn);
+
+	if (st == 0 || *st != ID_UP)
+		return -1;
+	if (fake_send_hook)
+		fake_send_hook(conn, buf, n);
+	return 0;	/* the peer takes everything at once */
 }
 
-void arch_conn_close(int conn) { (void)conn; }
+void arch_conn_close(int conn)
+{
+	int *st = id_state(conn);
+
+	if (st == 0 || *st == ID_CLOSING)
+		return;
+	fake_closes++;
+	if (*st == ID_CONNECTING) {	/* its connected event says E_INTR */
+		*st = ID_CLOSING;
+		return;
+	}
+	*st = ID_CLOSING;	/* no more sends; the closed upcall still comes */
+	peer_queue(EV_CLOSED, conn, 1, 0, 0);	/* err 1: the core's own close */
+}
 void arch_conn_pause(int conn, int paused) { (void)conn, (void)paused; }
 
 int arch_blk_submit(int dev, int write, uint64_t offset, void *buf, size_t n, void *cookie)

@@ -84,6 +84,22 @@ void fake_namespace(void);
 /* Make directory path and mount a new attach of dev on it (asserting). */
 void fake_mount(const struct dev *dev, const char *path);
 
+/* ---- Dialed connections (arch v4): a scripted peer -------------------- */
+
+/* arch_conn_dial(addr) asks fake_dial_hook: 0 accepts (the connection is
+ * up at the next idle, with lux_dial_connected(id, 0)), a negative lux
+ * error fails it then (lux_dial_connected(id, err)).  Without a hook every
+ * dial fails with E_UNREACH.  Ids count up from 100 and are never reused. */
+extern int (*fake_dial_hook)(const char *addr);
+/* Every arch_conn_send on a dialed connection lands here, whole. */
+extern void (*fake_send_hook)(int conn, const void *buf, size_t n);
+/* Queue bytes for the core (lux_dial_received at the next idle, in
+ * LUX_CONN_CHUNK pieces) or a hang-up (lux_dial_closed). */
+void fake_peer_send(int conn, const void *buf, size_t n);
+void fake_peer_hangup(int conn);
+/* arch_conn_close and arch_conn_dial calls seen, for assertions. */
+extern unsigned fake_dials, fake_closes;
+
 /* ---- Halt and panic --------------------------------------------------- */
 
 #define FAKE_NO_PANIC 200	/* child exit status: the statement returned */

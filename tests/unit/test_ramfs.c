@@ -15,9 +15,9 @@
  *
  * Leaks: every body must give back all it took.  The wrapper compares
  * kalloc's live objects and bytes before and after each body; after the
- * namespace itself is put, what remains must be exactly ramfs's tree
- * (root, dev, tmp): chans, the namespace, the fd table and file data are
- * all freed (see the note at test_namespace_teardown).
+ * namespace itself is put nothing may remain: chans, the namespace, the
+ * fd table, file data and the tree itself are all freed (see the note at
+ * test_namespace_teardown).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,7 +81,7 @@ static void run(void (*fn)(void))
 	body_done = false;
 	assert_true(fake_run_in_proc(harness, 0));
 	assert_true(body_done);
-	assert_int_equal(tree_left, 3);
+	assert_int_equal(tree_left, 0);
 	assert_int_equal(fake_irq_disabled(), 0);
 }
 
@@ -592,12 +592,10 @@ PROC_TEST(test_no_leaks_under_churn)
 }
 
 /*
- * After the harness puts the fd table and the namespace, exactly the
- * tree's three linked nodes remain (run() asserts tree_left == 3): every
- * chan, the mount, the namespace and the table are gone.  The nodes
- * themselves stay because ramfs holds a "linked" reference on each node
- * of a tree that is never dropped when the attach's last chan goes; for
- * the boot ramfs, which lives as long as the kernel, that is harmless.
+ * After the harness puts the fd table and the namespace, nothing remains
+ * (run() asserts tree_left == 0): every chan, the mount, the namespace
+ * and the table are gone, and with the last chan on the tree ramfs frees
+ * the tree itself (root, dev, tmp).
  */
 PROC_TEST(test_namespace_teardown)
 {

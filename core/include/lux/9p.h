@@ -68,7 +68,6 @@
 #define QTMOUNT 0x10
 #define QTAUTH 0x08
 #define QTTMP 0x04
-#define QTSYMLINK 0x02		/* .u/.L */
 
 /* dir.mode bits not in <lux/dev.h> (DMDIR lives there). */
 #define DMAPPEND 0x40000000u

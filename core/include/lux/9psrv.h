@@ -60,8 +60,11 @@ enum ninep_err {
 	NINEP_E_NAME = -209,	/* bad walk/create name ("", "/" in it, "..") */
 	NINEP_E_DIRFIT = -210,	/* directory entry does not fit count */
 	NINEP_E_WSTAT = -211,	/* wstat of a field that cannot change */
-	NINEP_E_TRUNC = -212,	/* truncate to a non-zero shorter length */
-	NINEP_E_LAST = -213
+	NINEP_E_NOLINK = -212,	/* Tlink: no hard links here */
+	NINEP_E_NOXATTR = -213,	/* Txattrwalk/create: no extended attributes */
+	NINEP_E_LOCKS = -214,	/* the lock table is full */
+	NINEP_E_OWNER = -215,	/* a change of owner or group */
+	NINEP_E_LAST = -216
 };
 
 /* The 9P2000 string and the 9P2000.L errno for err (a lux_err, a
@@ -86,7 +89,7 @@ struct ninep_fid {
 	size_t rootlen;		/* the attach root's length: ".." stops there */
 	bool orclose;		/* remove at clunk (Topen/Tcreate ORCLOSE) */
 	uint64_t diroff;	/* 9P2000 directory reads: the next offset */
-	size_t diridx;		/* ... and the entry it corresponds to */
+	uint64_t dircookie;	/* ... and the chan_dirnext cookie it resumes at */
 };
 
 enum ninep_slotstate { NS_FREE, NS_PENDING, NS_SERVED, NS_ORPHAN };
@@ -122,7 +125,42 @@ struct ninep_conn {
  * reply in s->out.  Returns the reply's length, or a negative code when
  * the connection must be closed. */
 int ninep_handle(struct ninep_conn *s, size_t len);
+/* core/9p/srv_ops.c: helpers the handlers share */
+int ninep_check_name(struct p9_str n, bool dotdot_ok);	/* one element */
+int ninep_join(const char *path, struct p9_str name, char **out);	/* path/name */
+int ninep_walk_to(const char *path, struct chan **out);	/* in the served ns */
+void ninep_to_stat(const struct lux_dir *d, struct p9_stat *st);
+
+/* core/9p/srv_dir.c: directory reads, by chan_dirnext cookie */
+long ninep_read_dir_stat(struct ninep_fid *f, uint64_t off, uint8_t *buf, size_t count);
+int ninep_rreaddir(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
+
+/* core/9p/srv_meta.c: attributes, rename, links, xattrs */
+int ninep_rstat(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r,
+                struct lux_dir *d);
+int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t);
+int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
+int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t);
+int ninep_rrename(struct ninep_conn *s, const struct p9_msg *t);
+int ninep_rrenameat(struct ninep_conn *s, const struct p9_msg *t);
+int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
+int ninep_rreadlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
+int ninep_rlink(struct ninep_conn *s, const struct p9_msg *t);
+int ninep_rxattrwalk(struct ninep_conn *s, const struct p9_msg *t);
+
+/* core/9p/srv_lock.c: advisory byte-range locks (POSIX fcntl semantics),
+ * one table for the whole server, NINEP_MAXLOCKS entries, at most
+ * NINEP_CONNLOCKS of them a connection's. */
+#define NINEP_MAXLOCKS 256
+#define NINEP_CONNLOCKS 64	/* of them, per connection */
+int ninep_rlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
+int ninep_rgetlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
+/* Drop every lock the connection holds (it is going away). */
+void ninep_locks_drop(struct ninep_conn *s);
+
 /* core/9p/srv_fid.c */
+/* After a rename: fids whose path is from or below it now name to/... */
+void ninep_fid_repath(struct ninep_conn *s, const char *from, const char *to);
 struct ninep_fid *ninep_fid_get(struct ninep_conn *s, uint32_t fid);
 /* A new fid (not in the table yet): NINEP_E_NFIDS when full. */
 int ninep_fid_new(struct ninep_conn *s, uint32_t fid, struct ninep_fid **out);

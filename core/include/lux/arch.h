@@ -25,8 +25,11 @@
  *    with upcalls disabled, lux_preempt and lux_console_room upcalls.
  * 3: connections implemented (9P server): arch_conn_pause, LUX_CONN_CHUNK,
  *    arch_conn_send bounded and returning the bytes queued, lux_conn_sent,
- *    LUX_CAP_CONN, lux_boot.listening. */
-#define LUX_ARCH_VERSION 3
+ *    LUX_CAP_CONN, lux_boot.listening.
+ * 4: outgoing connections (the 9P client): arch_conn_dial, and the
+ *    lux_dial_* upcalls that deliver a dialed connection's events apart
+ *    from the server's lux_conn_*; send, close and pause take dialed ids. */
+#define LUX_ARCH_VERSION 4
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -142,6 +145,21 @@ void arch_conn_close(int conn);
 /* paused != 0: stop delivering lux_conn_received() for conn until called
  * again with 0.  Idempotent. */
 void arch_conn_pause(int conn, int paused);
+
+/* Outgoing connections (v4, for the 9P client).  Dial addr ("unix!PATH"
+ * or "tcp!HOST!PORT", HOST numeric or localhost) and return its id at
+ * once, or a negative lux error (E_INVAL: a malformed address; E_MFILE:
+ * no free id; E_NOCONN: this machine makes no connections).  The id is
+ * in the same space as accepted ones, but its events go to the lux_dial_*
+ * upcalls, never to lux_conn_*: lux_dial_connected(id, 0) when it is up,
+ * or lux_dial_connected(id, err < 0) when it failed, after which the id
+ * is already free and nothing else follows.  Once up, arch_conn_send,
+ * arch_conn_close and arch_conn_pause work on it exactly as on an
+ * accepted connection, with the same LUX_CONN_CHUNK, LUX_CONN_SENDMAX and
+ * close rules (lux_dial_received, lux_dial_sent, lux_dial_closed).
+ * arch_conn_close before lux_dial_connected abandons the dial: it ends in
+ * lux_dial_connected(id, E_INTR).  Callable from procs only. */
+int arch_conn_dial(const char *addr);
 
 /* ---- Block devices (declared in v1, implemented with storage) --------- */
 

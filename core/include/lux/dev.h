@@ -20,9 +20,11 @@
 /* qid.type bits (9P's) */
 #define QTDIR 0x80
 #define QTFILE 0x00
+#define QTSYMLINK 0x02		/* 9P2000.u/.L: a symbolic link */
 
 /* dir.mode bits */
 #define DMDIR 0x80000000u
+#define DMSYMLINK 0x02000000u	/* 9P2000.u's bit: a symbolic link */
 
 /* open modes (9P's values) */
 enum {
@@ -47,7 +49,24 @@ struct lux_dir {
 	uint64_t mtime;		/* seconds since the epoch */
 	uint64_t length;
 	char name[LUX_NAMEMAX];
+	uint64_t atime;		/* seconds; devices without one leave it 0 */
 };
+
+/* A change of several attributes at once (Plan 9's wstat): every field
+ * holds a new value or says "leave it" (LUX_KEEP32/64, name 0).  A device
+ * applies all of them or none (docs/redblue.md). */
+#define LUX_KEEP32 0xffffffffu
+#define LUX_KEEP64 0xffffffffffffffffull
+
+struct lux_wstat {
+	const char *name;	/* new name in the same directory, or 0 */
+	uint32_t mode;		/* the whole new mode: permission bits change, DMDIR and
+				 * DMSYMLINK must stay what they are */
+	uint64_t length;	/* truncate or extend (zeros) to this length */
+	uint64_t mtime, atime;	/* seconds since the epoch */
+};
+
+struct mhead;
 
 struct dev;
 
@@ -58,6 +77,12 @@ struct chan {
 	uint64_t offset;	/* for sequential reads and writes */
 	void *aux;		/* the device's per-file state */
 	int ref;
+	/* Namespace state, not the device's (core/fs/mount.c, union.c): */
+	struct mhead *umh;	/* the mount whose root this is (a reference), or 0;
+				 * a union directory walks and reads all its members */
+	struct chan *ucur;	/* union reads: the member open for reading */
+	uint64_t dircookie;	/* sys_dirent's cursor: the cookie after ... */
+	size_t diridx;		/* ... entry diridx - 1 */
 };
 
 struct dev {
@@ -80,6 +105,23 @@ struct dev {
 	/* The last reference to c is going away. */
 	void (*close)(struct chan *c);
 	int (*remove)(struct chan *c);
+
+	/* Optional operations: 0 means the device does not do it, and the
+	 * caller answers E_NOTSUP ("operation not supported by this device"). */
+
+	/* Change the attributes w names, all of them or none. */
+	int (*wstat)(struct chan *c, const struct lux_wstat *w);
+	/* Move c into directory newdir (same device) under name, replacing a
+	 * file of that name as rename(2) does. */
+	int (*rename)(struct chan *c, struct chan *newdir, const char *name);
+	/* Make a symbolic link name -> target in directory c; c becomes it. */
+	int (*symlink)(struct chan *c, const char *name, const char *target);
+	/* The target of the link c: its length, at most n bytes copied. */
+	long (*readlink)(struct chan *c, char *buf, size_t n);
+	/* The entry of directory c after *cookie (0: the first): 1 with *d and
+	 * *cookie set to resume after it, 0 at the end.  Cookies stay valid
+	 * while entries come and go (dirent's indexes shift). */
+	int (*dirnext)(struct chan *c, uint64_t *cookie, struct lux_dir *d);
 };
 
 /* The read of a file whose contents are the text [0, len): up to n bytes
@@ -91,6 +133,12 @@ struct chan *chan_new(const struct dev *dev);
 struct chan *chan_clone(struct chan *c);
 void chan_put(struct chan *c);
 int dev_attach(const struct dev *dev, const char *spec, struct chan **out);
+/* The entry after *cookie of directory c, union directories merged (a
+ * name seen in an earlier member hides later ones), through dirnext or,
+ * for devices without it, dirent by index (core/fs/union.c). */
+int chan_dirnext(struct chan *c, uint64_t *cookie, struct lux_dir *d);
+/* The device by its name ("ramfs", "cons", ...), or 0 (core/fs/nsctl.c). */
+const struct dev *dev_lookup(const char *name);
 
 /* The devices of the foundation */
 extern const struct dev ramfs_dev;

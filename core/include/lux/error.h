@@ -35,7 +35,12 @@ enum lux_err {
 	E_NOTOWNER = -25,	/* not the object's owner */
 	E_NOTBORROWED = -26,	/* no borrow of it to return */
 	E_BUDGET = -27,	/* budget exhausted (errstr names the kind and numbers) */
-	E_LAST = -28
+	E_NOCONN = -28,	/* this machine makes no connections */
+	E_UNREACH = -29,	/* connection refused or unreachable */
+	E_NOTSUP = -30,	/* operation not supported by this device */
+	E_XDEV = -31,	/* rename across devices */
+	E_NOCREATE = -32,	/* mounted directory forbids creation */
+	E_LAST = -33
 };
 
 /* The message for an error code; never null. */

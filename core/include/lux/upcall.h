@@ -90,6 +90,16 @@ void lux_conn_closed(int conn);
 /* Some of conn's queued sends went out: `queued` bytes still wait. */
 void lux_conn_sent(int conn, size_t queued);
 
+/* Dialed connections (arch_conn_dial): the same events, apart from the
+ * server's.  connected comes once: err 0 and the connection is up, or a
+ * negative lux error (E_UNREACH: refused, no such socket or host; E_INTR:
+ * closed before it was up) and the id is already free.  After an err 0,
+ * received/sent/closed follow the lux_conn_* rules. */
+void lux_dial_connected(int conn, int err);
+void lux_dial_received(int conn, const void *buf, size_t n);
+void lux_dial_closed(int conn);
+void lux_dial_sent(int conn, size_t queued);
+
 /* Block transfer started with arch_blk_submit() finished. */
 void lux_blk_done(void *cookie, int err);
 

@@ -1,0 +1,363 @@
+/*
+ * The 9P server's metadata messages: stat/wstat (9P2000), getattr/
+ * setattr, rename/renameat, symlink/readlink, link and the xattr pair
+ * (9P2000.L).  Each request is turned into one device operation
+ * (<lux/dev.h>): a wstat or setattr, however many fields it names, is
+ * one dev->wstat, which applies all of them or none; a device without
+ * the operation answers "operation not supported by this device".
+ *
+ * Three steps as in srv_ops.c: protocol checks (fids known, names
+ * valid, fields allowed in the dialect), the device call, bookkeeping
+ * (fid paths follow a rename).
+ */
+#include <lux/9psrv.h>
+#include <lux/error.h>
+#include <lux/kalloc.h>
+#include <lux/kern.h>
+#include <lux/ns.h>
+#include <lux/string.h>
+
+/* Linux mode bits for Rgetattr / Tsetattr */
+#define L_S_IFDIR 0040000u
+#define L_S_IFREG 0100000u
+#define L_S_IFLNK 0120000u
+#define L_S_PERM 07777u
+
+static uint64_t now_s(void)
+{
+	int64_t ns = arch_wallclock_ns();
+	return ns > 0 ? (uint64_t)ns / 1000000000u : 0;
+}
+
+static int stat_chan(struct chan *c, struct lux_dir *d)
+{
+	kmemset(d, 0, sizeof *d);	/* devices without atime leave it 0 */
+	return c->dev->stat(c, d);
+}
+
+static int dev_wstat(struct chan *c, const struct lux_wstat *w)
+{
+	return c->dev->wstat ? c->dev->wstat(c, w) : E_NOTSUP;
+}
+
+static bool wstat_empty(const struct lux_wstat *w)
+{
+	return w->name == 0 && w->mode == LUX_KEEP32 && w->length == LUX_KEEP64 &&
+	       w->mtime == LUX_KEEP64 && w->atime == LUX_KEEP64;
+}
+
+/* The parent of a fid path ("" for a top-level name). */
+static void parent_of(const char *path, char *out, size_t cap)
+{
+	size_t l = kstrlen(path);
+
+	while (l > 0 && path[l - 1] != '/')
+		l--;
+	if (l > 0)
+		l--;
+	kstrlcpy(out, path, MIN(cap, l + 1));
+}
+
+/* ---- stat, wstat (9P2000) -------------------------------------------- */
+
+int ninep_rstat(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r,
+                struct lux_dir *d)
+{
+	struct ninep_fid *f = ninep_fid_get(s, t->u.tfid.fid);
+	int err;
+
+	if (f == 0)
+		return NINEP_E_NOFID;
+	if ((err = stat_chan(f->c, d)) < 0)
+		return err;
+	ninep_to_stat(d, &r->u.rstat.stat);
+	return 0;
+}
+
+/* A string field: "" leaves it; else it must say what it says now. */
+static bool str_kept(struct p9_str v, const char *now)
+{
+	return v.len == 0 || p9_str_eq(v, now);
+}
+
+int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
+{
+	struct ninep_fid *f = ninep_fid_get(s, t->u.twstat.fid);
+	const struct p9_stat *st = &t->u.twstat.stat;
+	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64 };
+	char name[LUX_NAMEMAX], *newpath = 0, parent[LUX_PATHMAX];
+	struct p9_stat cur;
+	struct lux_dir d;
+	int err;
+
+	/* 1. checks: wstat(5) lets name, mode, length, mtime and gid change;
+	 * ~0 and "" mean "don't touch"; everything else must be left alone */
+	if (f == 0)
+		return NINEP_E_NOFID;
+	if ((err = stat_chan(f->c, &d)) < 0)
+		return err;
+	ninep_to_stat(&d, &cur);
+	if ((st->type != 0xffff && st->type != cur.type) || (st->dev != ~0u && st->dev != cur.dev))
+		return NINEP_E_WSTAT;
+	if ((st->qid.type != 0xff || st->qid.vers != ~0u || st->qid.path != ~0ull) &&
+	    (st->qid.path != cur.qid.path || st->qid.type != cur.qid.type))
+		return NINEP_E_WSTAT;
+	if (st->atime != ~0u && st->atime != cur.atime)
+		return NINEP_E_WSTAT;
+	if (!str_kept(st->uid, curproc()->cred.user) || !str_kept(st->gid, curproc()->cred.user))
+		return NINEP_E_OWNER;
+	if (!str_kept(st->muid, ""))
+		return NINEP_E_WSTAT;
+	if (st->name.len && !p9_str_eq(st->name, d.name)) {
+		if ((err = ninep_check_name(st->name, false)) < 0)
+			return err;
+		if ((size_t)(f->rootlen) >= kstrlen(f->path))
+			return E_PERM;	/* the attach root has no directory to rename in */
+		kmemcpy(name, st->name.s, st->name.len);
+		name[st->name.len] = 0;
+		w.name = name;
+		parent_of(f->path, parent, sizeof parent);
+		if ((err = ninep_join(parent, st->name, &newpath)) < 0)
+			return err;
+	}
+	if (st->mode != ~0u) {
+		if ((st->mode & DMDIR) != (d.mode & DMDIR)) {
+			kfree(newpath);
+			return E_PERM;	/* wstat(5): the directory bit cannot change */
+		}
+		w.mode = st->mode;
+	}
+	if (st->length != ~0ull)
+		w.length = st->length;
+	if (st->mtime != ~0u)
+		w.mtime = st->mtime;
+	/* 2. one device call: all of it or none */
+	err = wstat_empty(&w) ? 0 : dev_wstat(f->c, &w);
+	/* 3. fids under the old name follow it */
+	if (err == 0 && newpath)
+		ninep_fid_repath(s, f->path, newpath);
+	kfree(newpath);
+	return err;
+}
+
+/* ---- getattr, setattr (9P2000.L) ------------------------------------- */
+
+int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
+{
+	struct ninep_fid *f = ninep_fid_get(s, t->u.tgetattr.fid);
+	struct lux_dir d;
+	uint32_t type;
+	int err;
+
+	if (f == 0)
+		return NINEP_E_NOFID;
+	if ((err = stat_chan(f->c, &d)) < 0)
+		return err;
+	type = (d.mode & DMDIR) ? L_S_IFDIR : (d.mode & DMSYMLINK) ? L_S_IFLNK : L_S_IFREG;
+	r->u.rgetattr.valid = P9_GETATTR_BASIC;
+	r->u.rgetattr.qid = d.qid;
+	r->u.rgetattr.mode = type | (d.mode & 0777u);
+	r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
+	r->u.rgetattr.size = d.length;
+	r->u.rgetattr.blksize = 4096;
+	r->u.rgetattr.blocks = (d.length + 511) / 512;
+	r->u.rgetattr.mtime_sec = r->u.rgetattr.ctime_sec = d.mtime;
+	r->u.rgetattr.atime_sec = d.atime ? d.atime : d.mtime;
+	return 0;
+}
+
+int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
+{
+	struct ninep_fid *f = ninep_fid_get(s, t->u.tsetattr.fid);
+	uint32_t v = t->u.tsetattr.valid;
+	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64 };
+	struct lux_dir d;
+	int err;
+
+	/* 1. checks.  One user: uid and gid can only stay 0 (what getattr
+	 * says).  ctime is the server's own and is accepted, not stored. */
+	if (f == 0)
+		return NINEP_E_NOFID;
+	if ((err = stat_chan(f->c, &d)) < 0)
+		return err;
+	if ((v & P9_SETATTR_UID) && t->u.tsetattr.uid != 0)
+		return NINEP_E_OWNER;
+	if ((v & P9_SETATTR_GID) && t->u.tsetattr.gid != 0)
+		return NINEP_E_OWNER;
+	if (v & P9_SETATTR_MODE) {
+		uint32_t m = t->u.tsetattr.mode & L_S_PERM;
+		if (m & ~0777u)
+			return E_INVAL;	/* setuid, setgid, sticky: not here */
+		if (m != (d.mode & 0777u))
+			w.mode = (d.mode & ~0777u) | m;
+	}
+	if ((v & P9_SETATTR_SIZE) && t->u.tsetattr.size != d.length)
+		w.length = t->u.tsetattr.size;
+	if (v & P9_SETATTR_ATIME)
+		w.atime = (v & P9_SETATTR_ATIME_SET) ? t->u.tsetattr.atime_sec : now_s();
+	if (v & P9_SETATTR_MTIME)
+		w.mtime = (v & P9_SETATTR_MTIME_SET) ? t->u.tsetattr.mtime_sec : now_s();
+	/* 2. one device call: all or nothing */
+	return wstat_empty(&w) ? 0 : dev_wstat(f->c, &w);
+}
+
+/* ---- rename, renameat ------------------------------------------------ */
+
+/* Move the file at oldpath (chan c) into the directory dir (a fid) as
+ * name; fids follow. */
+static int do_rename(struct ninep_conn *s, struct chan *c, const char *oldpath,
+                     struct ninep_fid *dir, struct p9_str name)
+{
+	char cname[LUX_NAMEMAX], *newpath;
+	struct chan *target;
+	int err;
+
+	if ((err = ninep_check_name(name, false)) < 0)
+		return err;
+	if (!(dir->c->qid.type & QTDIR))
+		return E_NOTDIR;
+	if ((err = ninep_join(dir->path, name, &newpath)) < 0)
+		return err;
+	if ((err = union_create_dir(dir->c, &target)) < 0) {	/* a union: its -c member */
+		kfree(newpath);
+		return err;
+	}
+	kmemcpy(cname, name.s, name.len);
+	cname[name.len] = 0;
+	if (c->dev->rename == 0)
+		err = E_NOTSUP;
+	else if (target->dev != c->dev)
+		err = E_XDEV;
+	else
+		err = c->dev->rename(c, target, cname);
+	chan_put(target);
+	if (err == 0)
+		ninep_fid_repath(s, oldpath, newpath);
+	kfree(newpath);
+	return err;
+}
+
+int ninep_rrename(struct ninep_conn *s, const struct p9_msg *t)
+{
+	struct ninep_fid *f = ninep_fid_get(s, t->u.trename.fid);
+	struct ninep_fid *dir = ninep_fid_get(s, t->u.trename.dfid);
+	char *oldpath;
+	int err;
+
+	if (f == 0 || dir == 0)
+		return NINEP_E_NOFID;
+	if (kstrlen(f->path) <= f->rootlen)
+		return E_PERM;	/* the attach root */
+	/* f->path is repathed under us: work on a copy */
+	if ((oldpath = kmalloc(kstrlen(f->path) + 1)) == 0)
+		return E_NOMEM;
+	kstrlcpy(oldpath, f->path, kstrlen(f->path) + 1);
+	err = do_rename(s, f->c, oldpath, dir, t->u.trename.name);
+	kfree(oldpath);
+	return err;
+}
+
+int ninep_rrenameat(struct ninep_conn *s, const struct p9_msg *t)
+{
+	struct ninep_fid *od = ninep_fid_get(s, t->u.trenameat.olddirfid);
+	struct ninep_fid *nd = ninep_fid_get(s, t->u.trenameat.newdirfid);
+	char *oldpath;
+	struct chan *c;
+	int err;
+
+	if (od == 0 || nd == 0)
+		return NINEP_E_NOFID;
+	if ((err = ninep_check_name(t->u.trenameat.oldname, false)) < 0)
+		return err;
+	if ((err = ninep_join(od->path, t->u.trenameat.oldname, &oldpath)) < 0)
+		return err;
+	if ((err = ninep_walk_to(oldpath, &c)) == 0) {
+		err = do_rename(s, c, oldpath, nd, t->u.trenameat.newname);
+		chan_put(c);
+	}
+	kfree(oldpath);
+	return err;
+}
+
+/* ---- symlink, readlink, link, xattrs ---------------------------------- */
+
+int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
+{
+	struct ninep_fid *f = ninep_fid_get(s, t->u.tsymlink.fid);
+	struct p9_str tgt = t->u.tsymlink.symtgt;
+	char name[LUX_NAMEMAX], *target;
+	struct chan *c;
+	int err;
+
+	if (f == 0)
+		return NINEP_E_NOFID;
+	if ((err = ninep_check_name(t->u.tsymlink.name, false)) < 0)
+		return err;
+	if (!(f->c->qid.type & QTDIR))
+		return E_NOTDIR;
+	if (tgt.len == 0)
+		return E_INVAL;
+	if (tgt.len >= LUX_PATHMAX)
+		return E_NAMETOOLONG;
+	if ((err = union_create_dir(f->c, &c)) < 0)
+		return err;
+	if (c->dev->symlink == 0) {
+		chan_put(c);
+		return E_NOTSUP;
+	}
+	if ((target = kmalloc(tgt.len + 1)) == 0) {
+		chan_put(c);
+		return E_NOMEM;
+	}
+	kmemcpy(target, tgt.s, tgt.len);
+	target[tgt.len] = 0;
+	kmemcpy(name, t->u.tsymlink.name.s, t->u.tsymlink.name.len);
+	name[t->u.tsymlink.name.len] = 0;
+	if ((err = c->dev->symlink(c, name, target)) == 0)
+		r->u.rqid.qid = c->qid;
+	kfree(target);
+	chan_put(c);
+	return err;
+}
+
+int ninep_rreadlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
+{
+	struct ninep_fid *f = ninep_fid_get(s, t->u.tfid.fid);
+	size_t cap = s->msize - P9_IOHDRSZ;
+	long n;
+
+	if (f == 0)
+		return NINEP_E_NOFID;
+	if (f->c->dev->readlink == 0)
+		return E_INVAL;	/* readlink(2) of something that is not a link */
+	if ((n = f->c->dev->readlink(f->c, (char *)s->data, cap)) < 0)
+		return (int)n;
+	if ((size_t)n > cap)
+		return E_NAMETOOLONG;
+	r->u.rreadlink.target.s = (const char *)s->data;
+	r->u.rreadlink.target.len = (size_t)n;
+	return 0;
+}
+
+int ninep_rlink(struct ninep_conn *s, const struct p9_msg *t)
+{
+	int err;
+
+	if (ninep_fid_get(s, t->u.tlink.dfid) == 0 || ninep_fid_get(s, t->u.tlink.fid) == 0)
+		return NINEP_E_NOFID;
+	if ((err = ninep_check_name(t->u.tlink.name, false)) < 0)
+		return err;
+	return NINEP_E_NOLINK;	/* no device here gives a file two names */
+}
+
+/* getxattr(2) on a file system without extended attributes fails with
+ * ENOTSUP (= EOPNOTSUPP on Linux), and v9fs passes our errno through;
+ * ENODATA would claim attributes exist, just not that one. */
+int ninep_rxattrwalk(struct ninep_conn *s, const struct p9_msg *t)
+{
+	uint32_t fid = t->type == P9_TXATTRWALK ? t->u.txattrwalk.fid : t->u.txattrcreate.fid;
+
+	if (ninep_fid_get(s, fid) == 0)
+		return NINEP_E_NOFID;
+	return NINEP_E_NOXATTR;
+}

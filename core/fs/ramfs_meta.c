@@ -1,0 +1,218 @@
+/*
+ * ramfs's optional operations: wstat (name, mode, length, times at once),
+ * rename, symbolic links.  Called with the ramfs lock held (ramfs.c).
+ *
+ * wstat is all or nothing (docs/redblue.md): first every field is
+ * checked with nothing changed; then the steps that can fail (copying
+ * the content for red, owning the block a truncation cuts) run on the red
+ * version only; last, with nothing left that can fail, red is committed
+ * and the name and mode are stored, all under the lock, so no reader sees
+ * some fields new and others old.  A fault at any step leaves the file as
+ * it was.
+ */
+#include <lux/error.h>
+#include <lux/kern.h>
+#include <lux/list.h>
+#include <lux/string.h>
+
+#include "ramfs.h"
+
+#define SYMLINK_MAX 1024	/* a link's target, bytes */
+
+static bool is_dir(const struct rnode *n)
+{
+	return n->mode & DMDIR;
+}
+
+/* A name a directory may hold: one element, not "." or "..". */
+static int check_name(const char *name)
+{
+	size_t len = kstrnlen(name, LUX_NAMEMAX);
+
+	if (len == 0 || kstrchr(name, '/') || kstrcmp(name, ".") == 0 || kstrcmp(name, "..") == 0)
+		return E_BADPATH;
+	if (len == LUX_NAMEMAX)
+		return E_NAMETOOLONG;
+	return 0;
+}
+
+static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
+{
+	int err;
+
+	if (w->name && kstrcmp(w->name, n->name) != 0) {
+		if ((err = check_name(w->name)) < 0)
+			return err;
+		if (n->parent == 0 || !n->linked)
+			return E_PERM;	/* the root, or a removed file: no directory to rename in */
+		if (!ramfs_may(n->parent, 0200))
+			return E_PERM;
+		if (ramfs_lookup(n->parent, w->name))
+			return E_EXIST;	/* wstat(5): never replaces */
+	}
+	if (w->mode != LUX_KEEP32 && (w->mode & ~(0777u | DMDIR | DMSYMLINK)) != 0)
+		return E_INVAL;	/* append-only, exclusive, ...: not here */
+	if (w->mode != LUX_KEEP32 && (w->mode & (DMDIR | DMSYMLINK)) != (n->mode & (DMDIR | DMSYMLINK)))
+		return E_PERM;	/* a file does not change its kind */
+	if (w->length != LUX_KEEP64) {
+		if (is_dir(n) && w->length != 0)
+			return E_ISDIR;
+		if ((n->mode & DMSYMLINK) || (!is_dir(n) && !ramfs_may(n, 0200)))
+			return E_PERM;
+		if (w->length > RAMFS_MAXFILE)
+			return E_TOOBIG;
+	}
+	return 0;
+}
+
+int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
+{
+	struct rnode *n = c->aux;
+	bool rename = w->name && kstrcmp(w->name, n->name) != 0;
+	bool content = !is_dir(n) &&
+	               (w->length != LUX_KEEP64 || w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64);
+	struct content *r = 0;
+	int err;
+
+	/* 1. checks: nothing has changed yet */
+	if ((err = check_wstat(n, w)) < 0)
+		return err;
+	/* 2. steps that may fail, on red only */
+	if (content) {
+		if ((r = rb_begin(&n->content, &err)) == 0)
+			return err;
+		if (w->length != LUX_KEEP64 && w->length != r->len) {
+			if ((err = ramfs_resize(r, w->length)) < 0) {
+				rb_abort(&n->content);	/* the file is as it was */
+				return err;
+			}
+			r->vers++;
+			r->mtime = ramfs_now();
+		}
+		if (w->mtime != LUX_KEEP64)
+			r->mtime = w->mtime;
+		if (w->atime != LUX_KEEP64)
+			r->atime = w->atime;
+	}
+	/* 3. nothing can fail from here: publish every field */
+	if (r)
+		rb_commit(&n->content);
+	if (is_dir(n)) {
+		if (w->mtime != LUX_KEEP64)
+			n->mtime = w->mtime;
+		if (w->atime != LUX_KEEP64)
+			n->atime = w->atime;
+	}
+	if (w->mode != LUX_KEEP32)
+		n->mode = (n->mode & ~0777u) | (w->mode & 0777u);
+	if (rename) {
+		kstrlcpy(n->name, w->name, sizeof n->name);
+		ramfs_touch(n->parent);
+	}
+	n->qid.vers++;
+	return 0;
+}
+
+/* Is a an ancestor of b (or b itself)? */
+static bool contains(const struct rnode *a, const struct rnode *b)
+{
+	for (; b; b = b->parent)
+		if (a == b)
+			return true;
+	return false;
+}
+
+int ramfs_do_rename(struct chan *c, struct chan *newdir, const char *name)
+{
+	struct rnode *n = c->aux, *nd, *old;
+	int err;
+
+	if (newdir->dev != c->dev || ((struct rnode *)newdir->aux)->tree != n->tree)
+		return E_XDEV;	/* another device, or another attach of ramfs */
+	nd = newdir->aux;
+	if ((err = check_name(name)) < 0)
+		return err;
+	if (!is_dir(nd))
+		return E_NOTDIR;
+	if (n->parent == 0 || !n->linked || (nd->parent && !nd->linked))
+		return E_NOENT;	/* the root, or something already removed */
+	if (!ramfs_may(n->parent, 0200) || !ramfs_may(nd, 0200))
+		return E_PERM;
+	if (contains(n, nd))
+		return E_INVAL;	/* a directory into itself */
+	old = ramfs_lookup(nd, name);
+	if (old == n)
+		return 0;
+	if (old) {	/* rename(2): replace a file by a file, an empty dir by a dir */
+		if (is_dir(old) && !is_dir(n))
+			return E_ISDIR;
+		if (!is_dir(old) && is_dir(n))
+			return E_NOTDIR;
+		if (!list_empty(&old->children))
+			return E_NOTEMPTY;
+		ramfs_unlink(old);
+		ramfs_node_put(old);	/* the tree's; chans keep theirs */
+	}
+	if (nd == n->parent) {
+		kstrlcpy(n->name, name, sizeof n->name);	/* keeps its place (and cookie) */
+		ramfs_touch(nd);
+	} else {
+		ramfs_unlink(n);
+		n->ref--;	/* the tree's reference, which ramfs_link takes
+				 * again; c's keeps n alive in between */
+		kstrlcpy(n->name, name, sizeof n->name);
+		ramfs_link(nd, n);
+	}
+	n->qid.vers++;
+	return 0;
+}
+
+int ramfs_do_symlink(struct chan *c, const char *name, const char *target)
+{
+	struct rnode *dir = c->aux, *n;
+	size_t len = kstrnlen(target, SYMLINK_MAX);
+	long w;
+	int err;
+
+	if (!is_dir(dir))
+		return E_NOTDIR;
+	if ((err = check_name(name)) < 0)
+		return err;
+	if (len == 0)
+		return E_INVAL;
+	if (len == SYMLINK_MAX)
+		return E_NAMETOOLONG;
+	if (ramfs_lookup(dir, name))
+		return E_EXIST;
+	if (!ramfs_may(dir, 0200))
+		return E_PERM;
+	if ((n = ramfs_node_new(name, DMSYMLINK | 0777)) == 0)
+		return E_NOMEM;
+	if ((w = ramfs_write_locked(n, target, len, 0)) < 0) {
+		n->ref = 1;
+		ramfs_node_put(n);
+		return (int)w;
+	}
+	n->ref = 1;	/* this chan */
+	ramfs_link(dir, n);
+	ramfs_node_put(dir);	/* the chan moves from dir to the link */
+	c->aux = n;
+	c->qid = n->qid;
+	return 0;
+}
+
+long ramfs_do_readlink(struct chan *c, char *buf, size_t n)
+{
+	struct rnode *l = c->aux;
+	const struct content *v;
+	long len, got;
+
+	if (!(l->mode & DMSYMLINK))
+		return E_INVAL;	/* readlink(2): not a link */
+	v = rb_read(&l->content);
+	len = (long)v->len;
+	rb_done(&l->content, v);
+	if ((got = ramfs_read_locked(l, buf, n, 0)) < 0)
+		return got;
+	return len;
+}

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Integration tests for the 9P client (mnt): luxsim mounting 9P servers.
+
+Usage: mount_test.py PATH/TO/luxsim [unittest args]
+
+A user's view: one luxsim (B) serves its namespace on a unix socket,
+another (A) mounts it with the shell's `mount unix!SOCK /n/b` and reads,
+writes and lists through it; A mounts a diod export the same way; and when
+B is killed and started again on the same socket, A reconnects by itself,
+files it had walked to are restored, and one that vanished meanwhile says
+"stale handle".  Every process is stopped by the test (halt, then kill),
+and every wait is bounded.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+LUXSIM = None
+TIMEOUT = 30
+DIOD = shutil.which("diod") or "/usr/sbin/diod"
+
+
+class Luxsim:
+    """A luxsim whose shell reads stdin; run() sends commands and returns
+    what they printed (up to a marker echoed after them)."""
+
+    def __init__(self, args, script=""):
+        self.p = subprocess.Popen([LUXSIM, "-q"] + args, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.n = 0
+        if script:
+            self.run(script)
+
+    def run(self, cmds, timeout=TIMEOUT):
+        self.n += 1
+        marker = "end-of-commands-%d" % self.n
+        self.p.stdin.write((cmds + "\necho " + marker + "\n").encode())
+        self.p.stdin.flush()
+        out = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.p.stdout.readline()
+            if not line:
+                raise AssertionError("luxsim ended; said %r, stderr %r" % (
+                    "".join(out), self.p.stderr.read().decode(errors="replace")))
+            line = line.decode(errors="replace")
+            if line.strip() == marker:
+                return "".join(out)
+            out.append(line)
+        raise AssertionError("no marker within %d s; got %r" % (timeout, "".join(out)))
+
+    def stop(self):
+        try:
+            self.p.stdin.write(b"halt\n")
+            self.p.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        try:
+            out, err = self.p.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            out, err = self.p.communicate()
+        return self.p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+    def kill(self):
+        self.p.kill()
+        self.p.communicate()
+
+
+def serve(sock, script):
+    """Luxsim B: serves on unix!sock after running script."""
+    return Luxsim(["--listen", "unix!" + sock], script)
+
+
+def wait_connectable(family, addr):
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        with socket.socket(family, socket.SOCK_STREAM) as so:
+            try:
+                so.connect(addr)
+                return
+            except OSError:
+                time.sleep(0.05)
+    raise AssertionError("nothing accepts on %r" % (addr,))
+
+
+class MountTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="mount-")
+        self.sock = os.path.join(self.dir, "b.sock")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.p.poll() is None:
+                p.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def lux(self, args, script=""):
+        p = Luxsim(args, script)
+        self.procs.append(p)
+        return p
+
+    def test_mount_luxsim_read_write_list(self):
+        b = self.lux(["--listen", "unix!" + self.sock],
+                     "mkdir /tmp/d\necho written in b > /tmp/d/f\necho 2 > /tmp/d/g")
+        a = self.lux(["--no-listen"])
+        out = a.run("mkdir /n\nmkdir /n/b\nmount -c unix!%s /n/b" % self.sock)
+        self.assertEqual(out, "")
+        self.assertEqual(a.run("cat /n/b/tmp/d/f"), "written in b\n")
+        self.assertEqual(a.run("echo written in a > /n/b/tmp/d/h"), "")
+        self.assertEqual(b.run("cat /tmp/d/h"), "written in a\n")
+        self.assertEqual(a.run("ls /n/b/tmp/d"), "f\ng\nh\n")
+        # mode and length as B sees them (the name column says the path asked)
+        self.assertEqual(a.run("ls -l /n/b/tmp/d/f").split()[:2], b.run("ls -l /tmp/d/f").split()[:2])
+        self.assertEqual(a.run("mkdir /n/b/tmp/e\nrm /n/b/tmp/d/g"), "")
+        self.assertEqual(b.run("ls /tmp/d /tmp/e"), "f\nh\n")
+        self.assertIn("does not exist", a.run("cat /n/b/tmp/d/nothing"))
+        self.assertIn("unix!%s /n/b" % self.sock, a.run("cat /proc/1/ns"))
+        rc, out, err = a.stop()
+        self.assertEqual(rc, 0, err)
+
+    def test_mount_over_a_remote_directory(self):
+        # chans of one mount are one file to the namespace when their qids
+        # match, so a directory inside a 9P mount can be mounted on
+        self.lux(["--listen", "unix!" + self.sock], "mkdir /tmp/x\necho remote > /tmp/x/r")
+        a = self.lux(["--no-listen"])
+        a.run("mkdir /n\nmkdir /n/b\nmount unix!%s /n/b" % self.sock)
+        self.assertEqual(a.run("mkdir /tmp/y\necho local > /tmp/y/l\nbind -a /tmp/y /n/b/tmp/x"), "")
+        self.assertEqual(a.run("ls /n/b/tmp/x"), "r\nl\n")
+        self.assertEqual(a.run("mount '#cons' /n/b/tmp/x\ncat /n/b/tmp/x/null"), "")
+        self.assertIn("zero", a.run("ls /n/b/tmp/x"))
+
+    def test_mount_nothing_there(self):
+        a = self.lux(["--no-listen"])
+        out = a.run("mkdir /n\nmount unix!%s/none /n" % self.dir)
+        self.assertIn("connection refused or address unreachable", out)
+        out = a.run("mount tcp!nowhere!1 /n")	# HOST must be numeric
+        self.assertIn("tcp!nowhere!1: bad argument", out)
+
+    def test_server_that_never_answers(self):
+        # a socket that is listened on (the host completes the connection)
+        # but never read: the setup gives up after 10 s, saying so
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            so.listen(1)
+            a = self.lux(["--no-listen"])
+            t0 = time.monotonic()
+            out = a.run("mkdir /n\nmount tcp!127.0.0.1!%d /n" % so.getsockname()[1], timeout=40)
+            self.assertIn("9p: mount tcp!127.0.0.1!%d: no answer within 10 s while setting up; "
+                          "giving up\n" % so.getsockname()[1], out)
+            self.assertIn("mount: tcp!127.0.0.1!%d: " % so.getsockname()[1], out)
+            self.assertGreater(time.monotonic() - t0, 9)
+
+    def test_seeded_run_cannot_dial(self):
+        p = subprocess.run([LUXSIM, "--seed", "7", "-c", "mkdir /n; mount unix!%s /n" % self.sock],
+                           capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"cannot dial: this machine makes no connections (metal, or a --seed run)",
+                      p.stdout + p.stderr)
+
+    @unittest.skipUnless(os.access(DIOD, os.X_OK), "diod not installed")
+    def test_mount_diod_export(self):
+        export = os.path.join(self.dir, "export")
+        os.makedirs(os.path.join(export, "sub"))
+        with open(os.path.join(export, "file"), "w") as f:
+            f.write("from diod\n")
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            port = so.getsockname()[1]
+        # unprivileged and in the foreground: no auth (-n), no user
+        # database (-N), every attach squashed to the user running it
+        user = "root" if os.geteuid() == 0 else os.environ.get("USER", "nobody")
+        args = [DIOD, "-f", "-n", "-N", "-S", "-U", user, "-e", export,
+                "-l", "127.0.0.1:%d" % port, "-L", "stderr"]
+        if os.geteuid() != 0:
+            args += ["-u", str(os.geteuid())]
+        d = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_connectable(socket.AF_INET, ("127.0.0.1", port))
+            a = self.lux(["--no-listen", "-m", "128"])
+            out = a.run("mkdir /n\nmkdir /n/d\nmount -c tcp!127.0.0.1!%d /n/d %s" % (port, export))
+            self.assertEqual(out, "")
+            self.assertEqual(a.run("cat /n/d/file"), "from diod\n")
+            self.assertEqual(a.run("ls /n/d"), "file\nsub/\n")
+            self.assertEqual(a.run("echo from lux > /n/d/sub/new"), "")
+            with open(os.path.join(export, "sub", "new")) as f:
+                self.assertEqual(f.read(), "from lux\n")
+            # three procs read one mount at once (tags multiplex), then the
+            # copies go back through it for the host to compare
+            with open(os.path.join(export, "big"), "wb") as f:
+                f.write(os.urandom(3 << 20))
+            self.assertEqual(a.run("cat /n/d/big > /tmp/c1 &\ncat /n/d/big > /tmp/c2 &\n"
+                                   "cat /n/d/big > /tmp/c3"), "")
+            deadline = time.monotonic() + TIMEOUT
+            while a.run("ls -l /tmp/c1 /tmp/c2").count(" %d " % (3 << 20)) < 2:
+                self.assertLess(time.monotonic(), deadline, "the background cats never finished")
+                time.sleep(0.05)
+            self.assertEqual(a.run("cat /tmp/c1 > /n/d/c1\ncat /tmp/c2 > /n/d/c2\n"
+                                   "cat /tmp/c3 > /n/d/c3"), "")
+            with open(os.path.join(export, "big"), "rb") as f:
+                want = f.read()
+            for c in ("c1", "c2", "c3"):
+                with open(os.path.join(export, c), "rb") as f:
+                    self.assertTrue(f.read() == want, c + " differs from big")
+            rc, out, err = a.stop()
+            self.assertEqual(rc, 0, err)
+        finally:
+            d.kill()
+            d.communicate()
+
+    def test_reconnect_restores_and_stales(self):
+        b = self.lux(["--listen", "unix!" + self.sock],
+                     "mkdir /tmp/d\necho one > /tmp/d/keep\necho two > /tmp/d/gone")
+        a = self.lux(["--no-listen"])
+        self.assertEqual(a.run("mkdir /n\nmkdir /n/b\nmount unix!%s /n/b\n"
+                               "echo > /k\necho > /g\n"
+                               "bind /n/b/tmp/d/keep /k\nbind /n/b/tmp/d/gone /g" % self.sock), "")
+        self.assertEqual(a.run("cat /k /g"), "one\ntwo\n")
+        b.kill()
+        # the same socket, a new server: keep is back (new contents), gone is not
+        b2 = self.lux(["--listen", "unix!" + self.sock],
+                      "mkdir /tmp/d\necho one again > /tmp/d/keep")
+        out = a.run("cat /k")
+        # the reconnect says on the console which fid it could not restore
+        self.assertIn("9p: mount unix!%s: /tmp/d/gone is stale: file does not exist\n" % self.sock, out)
+        self.assertTrue(out.endswith("one again\n"), "the bound file is re-walked after the reconnect")
+        out = a.run("cat /g")
+        self.assertIn("cat: /g: stale handle", out)
+        self.assertIn("stale handle", a.run("cat /g"), "stale stays stale")
+        self.assertEqual(a.run("cat /n/b/tmp/d/keep"), "one again\n")
+        self.assertEqual(a.run("echo after > /n/b/tmp/d/new"), "")
+        self.assertEqual(b2.run("cat /tmp/d/new"), "after\n")
+        rc, out, err = a.stop()
+        self.assertEqual(rc, 0, err)
+
+    def test_server_gone_then_back(self):
+        b = self.lux(["--listen", "unix!" + self.sock], "echo here > /tmp/f")
+        a = self.lux(["--no-listen"])
+        a.run("mkdir /n\nmkdir /n/b\nmount unix!%s /n/b" % self.sock)
+        self.assertEqual(a.run("cat /n/b/tmp/f"), "here\n")
+        b.kill()
+        t0 = time.monotonic()
+        out = a.run("cat /n/b/tmp/f")
+        self.assertIn("connection refused", out)
+        self.assertLess(time.monotonic() - t0, 20, "redial attempts are bounded")
+        self.lux(["--listen", "unix!" + self.sock], "echo back > /tmp/f")
+        self.assertEqual(a.run("cat /n/b/tmp/f"), "back\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: mount_test.py PATH/TO/luxsim [unittest args]")
+    LUXSIM = sys.argv.pop(1)
+    unittest.main(verbosity=2)

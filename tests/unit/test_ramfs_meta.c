@@ -1,0 +1,348 @@
+/*
+ * ramfs's metadata operations (core/fs/ramfs_meta.c, the optional ops of
+ * <lux/dev.h>): rename within and across directories, symbolic links,
+ * permissions enforced on open/create/remove, settable times, truncation
+ * to any length and sparse files; and wstat's all-or-nothing promise,
+ * proved by failing it at every allocation step in turn.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <lux/redblue.h>
+
+#include "ns_harness.h"
+
+#define WALLCLOCK_S 1795461989
+
+static const struct lux_wstat keep = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64 };
+
+static int wstat_path(const char *path, const struct lux_wstat *w)
+{
+	struct chan *c = walk(path);
+	int err = c->dev->wstat(c, w);
+
+	chan_put(c);
+	return err;
+}
+
+static int rename_path(const char *from, const char *dir, const char *name)
+{
+	struct chan *c = walk(from), *d = walk(dir);
+	int err = c->dev->rename(c, d, name);
+
+	chan_put(d);
+	chan_put(c);
+	return err;
+}
+
+NS_TEST(test_rename_within_and_across)
+{
+	struct lux_wstat w = keep;
+	uint64_t qpath;
+
+	put_file("/tmp/a", "alpha");
+	qpath = stat_of("/tmp/a").qid.path;
+	/* within the directory, by wstat and by rename */
+	w.name = "b";
+	assert_int_equal(wstat_path("/tmp/a", &w), 0);
+	assert_int_equal(sys_stat("/tmp/a", &(struct lux_dir){ 0 }), E_NOENT);
+	assert_string_equal(file_text("/tmp/b"), "alpha");
+	assert_int_equal(stat_of("/tmp/b").qid.path, qpath);	/* the same file */
+	assert_int_equal(rename_path("/tmp/b", "/tmp", "c"), 0);
+	assert_string_equal(file_text("/tmp/c"), "alpha");
+	/* wstat never replaces; rename replaces a file like rename(2) */
+	put_file("/tmp/d", "delta");
+	w.name = "d";
+	assert_int_equal(wstat_path("/tmp/c", &w), E_EXIST);
+	assert_int_equal(rename_path("/tmp/c", "/tmp", "d"), 0);
+	assert_string_equal(file_text("/tmp/d"), "alpha");
+	assert_string_equal(listing("/tmp"), "d");
+	/* across directories; a directory carries its contents */
+	make_dir("/tmp/x");
+	make_dir("/tmp/y");
+	assert_int_equal(rename_path("/tmp/d", "/tmp/x", "e"), 0);
+	assert_string_equal(file_text("/tmp/x/e"), "alpha");
+	assert_int_equal(rename_path("/tmp/x", "/tmp/y", "x2"), 0);
+	assert_string_equal(file_text("/tmp/y/x2/e"), "alpha");
+	assert_string_equal(listing("/tmp"), "y");
+	/* refused: into itself, dir over file, file over dir, non-empty
+	 * target, bad names, across devices, the root */
+	assert_int_equal(rename_path("/tmp/y", "/tmp/y/x2", "z"), E_INVAL);
+	put_file("/tmp/f", "");
+	assert_int_equal(rename_path("/tmp/y/x2", "/tmp", "f"), E_NOTDIR);
+	assert_int_equal(rename_path("/tmp/f", "/tmp", "y"), E_ISDIR);
+	make_dir("/tmp/g");
+	assert_int_equal(rename_path("/tmp/g", "/tmp", "y"), E_NOTEMPTY);
+	assert_int_equal(rename_path("/tmp/f", "/tmp", "a/b"), E_BADPATH);
+	assert_int_equal(rename_path("/tmp/f", "/tmp", ".."), E_BADPATH);
+	assert_int_equal(rename_path("/tmp/f", "/dev", "f"), E_XDEV);
+	assert_int_equal(rename_path("/", "/tmp", "r"), E_NOENT);
+	w.name = "r";
+	assert_int_equal(wstat_path("/", &w), E_PERM);
+	/* an empty directory may be replaced by a directory */
+	assert_int_equal(rename_path("/tmp/y/x2", "/tmp", "g"), 0);
+	assert_string_equal(file_text("/tmp/g/e"), "alpha");
+	assert_int_equal(sys_remove("/tmp/g/e"), 0);
+	assert_int_equal(sys_remove("/tmp/g"), 0);
+	assert_int_equal(sys_remove("/tmp/y"), 0);
+	assert_int_equal(sys_remove("/tmp/f"), 0);
+}
+
+NS_TEST(test_symlinks)
+{
+	struct chan *dir = walk("/tmp"), *c;
+	char buf[64];
+	struct lux_dir d;
+
+	assert_int_equal(dir->dev->symlink(dir, "l", "../some/where"), 0);
+	assert_int_equal(dir->qid.type, QTSYMLINK);	/* the chan became the link */
+	chan_put(dir);
+	d = stat_of("/tmp/l");
+	assert_int_equal(d.mode, DMSYMLINK | 0777);
+	assert_int_equal(d.length, 13);
+	c = walk("/tmp/l");
+	memset(buf, 0, sizeof buf);
+	assert_int_equal(c->dev->readlink(c, buf, sizeof buf), 13);
+	assert_string_equal(buf, "../some/where");
+	assert_int_equal(c->dev->readlink(c, buf, 4), 13);	/* the length, 4 bytes copied */
+	chan_put(c);
+	/* a link is changed by replacing it, never by writing it */
+	assert_int_equal(sys_open("/tmp/l", OWRITE), E_PERM);
+	/* refused: an existing name, an empty target, readlink of a file */
+	dir = walk("/tmp");
+	assert_int_equal(dir->dev->symlink(dir, "l", "x"), E_EXIST);
+	assert_int_equal(dir->dev->symlink(dir, "m", ""), E_INVAL);
+	assert_int_equal(dir->dev->symlink(dir, "a/b", "x"), E_BADPATH);
+	chan_put(dir);
+	put_file("/tmp/f", "x");
+	c = walk("/tmp/f");
+	assert_int_equal(c->dev->readlink(c, buf, sizeof buf), E_INVAL);
+	chan_put(c);
+	assert_int_equal(sys_remove("/tmp/l"), 0);
+	assert_int_equal(sys_remove("/tmp/f"), 0);
+}
+
+NS_TEST(test_permissions)
+{
+	struct lux_wstat w = keep;
+	int fd;
+
+	put_file("/tmp/f", "data");
+	w.mode = 0444;
+	assert_int_equal(wstat_path("/tmp/f", &w), 0);
+	assert_int_equal(stat_of("/tmp/f").mode, 0444);
+	assert_int_equal(sys_open("/tmp/f", OWRITE), E_PERM);
+	assert_int_equal(sys_open("/tmp/f", ORDWR), E_PERM);
+	assert_int_equal(sys_open("/tmp/f", OREAD | OTRUNC), E_PERM);
+	assert_string_equal(file_text("/tmp/f"), "data");
+	w.mode = 0200;
+	assert_int_equal(wstat_path("/tmp/f", &w), 0);
+	assert_int_equal(sys_open("/tmp/f", OREAD), E_PERM);
+	fd = sys_open("/tmp/f", OWRITE);
+	assert_true(fd >= 0);
+	assert_int_equal(sys_close(fd), 0);
+	w.mode = 0;
+	assert_int_equal(wstat_path("/tmp/f", &w), 0);
+	w.mode = LUX_KEEP32;
+	w.length = 1;
+	assert_int_equal(wstat_path("/tmp/f", &w), E_PERM);	/* truncating needs w */
+	assert_int_equal(stat_of("/tmp/f").length, 4);
+	w.length = LUX_KEEP64;
+	/* a directory without w refuses creates, removes and renames in it */
+	make_dir("/tmp/d");
+	put_file("/tmp/d/in", "");
+	w.mode = DMDIR | 0555;
+	assert_int_equal(wstat_path("/tmp/d", &w), 0);
+	assert_int_equal(sys_create("/tmp/d/new", OWRITE, 0644), E_PERM);
+	assert_int_equal(sys_remove("/tmp/d/in"), E_PERM);
+	assert_int_equal(rename_path("/tmp/d/in", "/tmp", "out"), E_PERM);
+	assert_string_equal(listing("/tmp/d"), "in");
+	w.mode = DMDIR | 0755;
+	assert_int_equal(wstat_path("/tmp/d", &w), 0);
+	assert_int_equal(sys_remove("/tmp/d/in"), 0);
+	/* the kind never changes, and modes beyond rwx are refused */
+	w.mode = 0644;
+	assert_int_equal(wstat_path("/tmp/d", &w), E_PERM);
+	w.mode = DMDIR | 0644;
+	assert_int_equal(wstat_path("/tmp/f", &w), E_PERM);
+	w.mode = 0x40000000u | 0644;	/* DMAPPEND */
+	assert_int_equal(wstat_path("/tmp/f", &w), E_INVAL);
+	assert_int_equal(sys_remove("/tmp/d"), 0);
+	assert_int_equal(sys_remove("/tmp/f"), 0);
+}
+
+NS_TEST(test_times)
+{
+	struct lux_wstat w = keep;
+	struct lux_dir d;
+
+	put_file("/tmp/f", "x");
+	d = stat_of("/tmp/f");
+	assert_int_equal(d.mtime, WALLCLOCK_S);
+	assert_int_equal(d.atime, WALLCLOCK_S);
+	w.mtime = 1000;
+	w.atime = 2000;
+	assert_int_equal(wstat_path("/tmp/f", &w), 0);
+	d = stat_of("/tmp/f");
+	assert_int_equal(d.mtime, 1000);
+	assert_int_equal(d.atime, 2000);
+	assert_int_equal(d.length, 1);	/* untouched */
+	w.atime = LUX_KEEP64;
+	w.mtime = 5;
+	assert_int_equal(wstat_path("/tmp/f", &w), 0);
+	assert_int_equal(stat_of("/tmp/f").atime, 2000);	/* kept */
+	make_dir("/tmp/d");
+	w.mtime = 7;
+	w.atime = 8;
+	assert_int_equal(wstat_path("/tmp/d", &w), 0);
+	d = stat_of("/tmp/d");
+	assert_int_equal(d.mtime, 7);
+	assert_int_equal(d.atime, 8);
+	assert_int_equal(sys_remove("/tmp/d"), 0);
+	assert_int_equal(sys_remove("/tmp/f"), 0);
+}
+
+/* Read len bytes at off through the chan (sys_* has no seek). */
+static void read_at(const char *path, uint64_t off, void *buf, size_t len)
+{
+	struct chan *c = walk(path);
+
+	assert_int_equal(c->dev->read(c, buf, len, off), (long)len);
+	chan_put(c);
+}
+
+NS_TEST(test_truncate_any_length_and_sparse)
+{
+	static unsigned char pat[5000], buf[8000], zero[8000];
+	struct kalloc_stats a, b;
+	struct lux_wstat w = keep;
+	struct chan *c;
+
+	for (size_t i = 0; i < sizeof pat; i++)
+		pat[i] = (unsigned char)(1 + i % 251);
+	c = walk("/tmp");
+	chan_put(c);
+	assert_true(sys_close(sys_create("/tmp/f", OWRITE, 0644)) == 0);
+	c = walk("/tmp/f");
+	assert_int_equal(c->dev->write(c, pat, sizeof pat, 0), (long)sizeof pat);
+	/* shrink to the middle of a block, then grow: the cut tail reads zeros */
+	w.length = 3001;
+	assert_int_equal(c->dev->wstat(c, &w), 0);
+	assert_int_equal(stat_of("/tmp/f").length, 3001);
+	w.length = 6000;
+	assert_int_equal(c->dev->wstat(c, &w), 0);
+	read_at("/tmp/f", 0, buf, 6000);
+	assert_memory_equal(buf, pat, 3001);
+	assert_memory_equal(buf + 3001, zero, 6000 - 3001);
+	/* to zero and back: all zeros */
+	w.length = 0;
+	assert_int_equal(c->dev->wstat(c, &w), 0);
+	w.length = 4000;
+	assert_int_equal(c->dev->wstat(c, &w), 0);
+	read_at("/tmp/f", 0, buf, 4000);
+	assert_memory_equal(buf, zero, 4000);
+	/* growing by a lot allocates nothing: holes */
+	kalloc_stats(&a);
+	w.length = 8u << 20;
+	assert_int_equal(c->dev->wstat(c, &w), 0);
+	kalloc_stats(&b);
+	assert_true(b.live_bytes <= a.live_bytes + 256);
+	read_at("/tmp/f", (8u << 20) - 8000, buf, 8000);
+	assert_memory_equal(buf, zero, 8000);
+	/* a sparse write far out costs its block, not what lies before */
+	kalloc_stats(&a);
+	assert_int_equal(c->dev->write(c, "xyz", 3, 40u << 20), 3);
+	kalloc_stats(&b);
+	/* one block and the map (a pointer per 2040 bytes: 161 KiB here),
+	 * not the 40 MiB before it */
+	assert_true(b.live_bytes < a.live_bytes + 256 * 1024);
+	assert_int_equal(stat_of("/tmp/f").length, (40u << 20) + 3);
+	read_at("/tmp/f", (40u << 20) - 5, buf, 8);
+	assert_memory_equal(buf, "\0\0\0\0\0xyz", 8);
+	/* refused: past the file bound, a non-zero directory length */
+	w.length = (64u << 20) + 1;
+	assert_int_equal(c->dev->wstat(c, &w), E_TOOBIG);
+	chan_put(c);
+	w.length = 1;
+	assert_int_equal(wstat_path("/tmp", &w), E_ISDIR);
+	assert_int_equal(sys_remove("/tmp/f"), 0);
+}
+
+/* A wstat of name, mode, length and mtime together, failed at allocation
+ * step 1, 2, ... until it succeeds: every failure leaves every field and
+ * the data exactly as they were, and nothing leaks. */
+NS_TEST(test_wstat_all_or_nothing)
+{
+	static unsigned char pat[5000], buf[5000];
+	struct lux_wstat w = { "new", 0600, 2500, 77, LUX_KEEP64 };
+	struct kalloc_stats a, b;
+	struct lux_dir d;
+	struct chan *c;
+	int err = -1, attempts = 0;
+
+	for (size_t i = 0; i < sizeof pat; i++)
+		pat[i] = (unsigned char)(1 + i % 253);
+	assert_true(sys_close(sys_create("/tmp/old", OWRITE, 0644)) == 0);
+	c = walk("/tmp/old");
+	assert_int_equal(c->dev->write(c, pat, sizeof pat, 0), (long)sizeof pat);
+	kalloc_stats(&a);
+	for (uint64_t k = 1; k < 50; k++) {
+		rb_fail_at(k);
+		err = c->dev->wstat(c, &w);
+		rb_fail_at(0);
+		attempts++;
+		if (err == 0)
+			break;
+		assert_int_equal(err, E_NOMEM);
+		d = stat_of("/tmp/old");
+		assert_int_equal(d.mode, 0644);
+		assert_int_equal(d.length, 5000);
+		assert_int_equal(d.mtime, WALLCLOCK_S);
+		assert_int_equal(sys_stat("/tmp/new", &d), E_NOENT);
+		read_at("/tmp/old", 0, buf, 5000);
+		assert_memory_equal(buf, pat, 5000);
+		kalloc_stats(&b);
+		assert_int_equal(b.live_objects, a.live_objects);
+	}
+	assert_int_equal(err, 0);
+	assert_true(attempts >= 3);	/* the copy of the map, then the cut block */
+	d = stat_of("/tmp/new");
+	assert_int_equal(d.mode, 0600);
+	assert_int_equal(d.length, 2500);
+	assert_int_equal(d.mtime, 77);
+	read_at("/tmp/new", 0, buf, 2500);
+	assert_memory_equal(buf, pat, 2500);
+	/* a wstat one of whose fields is refused changes none of the others */
+	put_file("/tmp/other", "o");
+	w = (struct lux_wstat){ "other", 0644, 10, 99, LUX_KEEP64 };
+	assert_int_equal(c->dev->wstat(c, &w), E_EXIST);
+	d = stat_of("/tmp/new");
+	assert_int_equal(d.mode, 0600);
+	assert_int_equal(d.length, 2500);
+	assert_int_equal(d.mtime, 77);
+	chan_put(c);
+	assert_int_equal(sys_remove("/tmp/new"), 0);
+	assert_int_equal(sys_remove("/tmp/other"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rename_within_and_across),
+		cmocka_unit_test(test_symlinks),
+		cmocka_unit_test(test_permissions),
+		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_truncate_any_length_and_sparse),
+		cmocka_unit_test(test_wstat_all_or_nothing),
+	};
+
+	fake_wallclock_ns = (int64_t)WALLCLOCK_S * 1000000000;
+	fake_boot(2048, false);
+	return cmocka_run_group_tests(tests, 0, 0);
+}
