@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""diodload against luxsim and against diod, same machine, same run.
+
+usage: diodload_bench.py PATH/TO/luxsim [--rounds N] [--seconds S] [--quick]
+
+DESIGN.md §8: the 9P server is measured against diod (Debian) on the same
+loopback with the same client, diod's own load generator diodload(8).
+Both servers are started here on 127.0.0.1, on free ports:
+  diod -f -n -l 127.0.0.1:PORT -e ctl -c /dev/null   (foreground, no auth,
+        no config file; "ctl" is diod's synthetic tree with zero and null)
+  luxsim -q --listen tcp!127.0.0.1!PORT              (aname ctl attaches
+        the server's own tree, which has zero and null too)
+Workloads (diodload's only two; each thread is its own connection):
+  getattr x1    -g -n 1    Tgetattr of ctl:null in a loop
+  getattr x16   -g -n 16
+  read+write    -n 16      a 64 KiB read of ctl:zero then a 64 KiB write to
+                           ctl:null per op (msize 65536)
+Each round runs every workload against luxsim then diod; the table shows
+the median over rounds and the ratio luxsim/diod of the medians.
+
+diodload exits 0 even when it fails (no server, attach refused), so its
+stderr is parsed: exactly one "diodload: N ops/s, R rMB/s, W wMB/s" line
+and nothing else, N > 0, or the measurement counts as failed and this
+script exits 1 after the table.  diodload times its run with time(2) at
+one-second resolution and divides by the whole runtime, so a run started
+late in a second is cut short by up to a second and under-reports; every
+run is therefore started just after a second boundary.
+"""
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+DIOD = shutil.which("diod") or "/usr/sbin/diod"
+DIODLOAD = shutil.which("diodload") or "/usr/sbin/diodload"
+LINE = re.compile(r"^diodload: (\d+) ops/s, (\d+) rMB/s, (\d+) wMB/s$")
+
+# name, diodload arguments, what the figure is, the issue's goal (luxsim/diod)
+WORKLOADS = [
+    ("getattr, 1 connection", ["-g", "-n", "1"], "ops/s", 3.0),
+    ("getattr, 16 connections", ["-g", "-n", "16"], "ops/s", 1.5),
+    ("64 KiB read+write, 16 connections", ["-n", "16"], "MB/s", 1.0),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("%s exited with %s before listening" % (what, proc.returncode))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("%s is not listening on port %d" % (what, port))
+
+
+class Diod:
+    name = "diod"
+
+    def __init__(self):
+        self.port = free_port()
+        self.log = tempfile.TemporaryFile()
+        self.p = subprocess.Popen(
+            [DIOD, "-f", "-n", "-l", "127.0.0.1:%d" % self.port, "-e", "ctl",
+             "-c", "/dev/null", "-L", "stderr"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(self.port, self.p, "diod")
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+class Luxsim:
+    name = "luxsim"
+
+    def __init__(self, path):
+        self.port = free_port()
+        # The shell reads stdin: keep it open (and idle) while measuring.
+        self.p = subprocess.Popen(
+            [path, "-q", "--listen", "tcp!127.0.0.1!%d" % self.port],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_port(self.port, self.p, "luxsim")
+
+    def stop(self):
+        try:
+            self.p.stdin.write(b"halt\n")
+            self.p.stdin.close()
+            self.p.wait(timeout=20)
+        except (BrokenPipeError, subprocess.TimeoutExpired):
+            self.p.kill()
+            self.p.wait()
+
+
+def diodload(port, args, seconds):
+    """(ops/s, rMB/s, wMB/s) or raise with diodload's own words."""
+    # Start just after a second boundary: diodload's stop time is
+    # time(NULL) + seconds, whole seconds.
+    frac = time.time() % 1.0
+    time.sleep((1.0 - frac) + 0.01)
+    p = subprocess.run([DIODLOAD, "-s", "127.0.0.1:%d" % port, "-r", str(seconds), *args],
+                       capture_output=True, timeout=seconds * 4 + 30)
+    lines = p.stderr.decode(errors="replace").splitlines() + \
+        p.stdout.decode(errors="replace").splitlines()
+    m = LINE.match(lines[-1]) if lines else None
+    if p.returncode != 0 or not m or len(lines) != 1 or int(m.group(1)) == 0:
+        raise RuntimeError("diodload %s failed (exit %d): %s" % (
+            " ".join(args), p.returncode, " | ".join(lines[:4]) or "no output"))
+    return tuple(int(x) for x in m.groups())
+
+
+def figure(result, unit):
+    ops, rmb, wmb = result
+    return float(ops) if unit == "ops/s" else float(rmb + wmb)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("luxsim")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="1 round of 1 s: does it run?")
+    a = ap.parse_args()
+    if a.quick:
+        a.rounds, a.seconds = 1, 1
+    for tool in (DIOD, DIODLOAD):
+        if not os.access(tool, os.X_OK):
+            sys.exit("diodload_bench: %s not found (Debian package diod)" % tool)
+
+    servers = []
+    try:
+        servers = [Luxsim(a.luxsim), Diod()]
+        got = {(w[0], s.name): [] for w in WORKLOADS for s in servers}
+        errors = {}
+        for r in range(a.rounds):
+            for name, args, unit, _ in WORKLOADS:
+                for s in servers:
+                    if (name, s.name) in errors:
+                        continue
+                    try:
+                        got[(name, s.name)].append(figure(diodload(s.port, args, a.seconds), unit))
+                    except RuntimeError as e:
+                        errors[(name, s.name)] = str(e)
+                    if s.p.poll() is not None:
+                        raise RuntimeError("%s died during %s (exit %s)" % (s.name, name, s.p.returncode))
+    finally:
+        for s in servers:
+            s.stop()
+
+    print("9P server throughput: diodload(8) against luxsim and diod, 127.0.0.1, same run")
+    print("(%d rounds of %d s each, medians; ratio = luxsim / diod; goal from issue 5)" % (a.rounds, a.seconds))
+    print("%-36s %14s %14s %8s %6s %5s" % ("workload", "luxsim", "diod", "ratio", "goal", "met"))
+    for name, _, unit, goal in WORKLOADS:
+        med = {}
+        for s in ("luxsim", "diod"):
+            v = got[(name, s)]
+            med[s] = statistics.median(v) if v and (name, s) not in errors else None
+        cell = lambda v: "failed" if v is None else "%.0f %s" % (v, unit)
+        if med["luxsim"] is not None and med["diod"]:
+            ratio = med["luxsim"] / med["diod"]
+            print("%-36s %14s %14s %7.2fx %5.1fx %5s" % (name, cell(med["luxsim"]), cell(med["diod"]),
+                                                        ratio, goal, "yes" if ratio >= goal else "no"))
+        else:
+            print("%-36s %14s %14s %8s %5.1fx %5s" % (name, cell(med["luxsim"]), cell(med["diod"]),
+                                                     "-", goal, "-"))
+    for (name, s), e in sorted(errors.items()):
+        print("error: %s on %s: %s" % (name, s, e), file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
