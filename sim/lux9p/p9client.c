@@ -169,9 +169,10 @@ int p9c_attach(struct p9c *c, const char *uname, uint32_t n_uname, const char *a
 /* Split path at '/' into at most `max` names (empty names skipped). */
 static int split(struct p9c *c, char *path, char **names, int max)
 {
+	char *save = NULL;	/* strtok_r: bench-9pload runs a client per thread */
 	int n = 0;
 
-	for (char *p = strtok(path, "/"); p; p = strtok(NULL, "/")) {
+	for (char *p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
 		if (n == max)
 			return fail(c, "path has more than %d names", max);
 		names[n++] = p;

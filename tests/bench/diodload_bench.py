@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """diodload against luxsim and against diod, same machine, same run.
 
-usage: diodload_bench.py PATH/TO/luxsim [--rounds N] [--seconds S] [--quick]
+usage: diodload_bench.py PATH/TO/luxsim [--load PATH/TO/bench-9pload]
+                         [--rounds N] [--seconds S] [--quick]
 
 DESIGN.md §8: the 9P server is measured against diod (Debian) on the same
 loopback with the same client, diod's own load generator diodload(8).
@@ -17,6 +18,13 @@ Workloads (diodload's only two; each thread is its own connection):
                            ctl:null per op (msize 65536)
 Each round runs every workload against luxsim then diod; the table shows
 the median over rounds and the ratio luxsim/diod of the medians.
+
+The same workloads also run with bench-9pload (tests/bench/ninep_load.c,
+found beside luxsim's build tree or given with --load): one thread per
+connection, blocking I/O, the kernel's codec, timed with a monotonic
+clock.  diodload's client library hands each request to a reader thread
+and back, which may bound what it can show; the second client says
+whether it does.  The goals are the issue's, stated for diodload.
 
 diodload exits 0 even when it fails (no server, attach refused), so its
 stderr is parsed: exactly one "diodload: N ops/s, R rMB/s, W wMB/s" line
@@ -39,7 +47,7 @@ import time
 
 DIOD = shutil.which("diod") or "/usr/sbin/diod"
 DIODLOAD = shutil.which("diodload") or "/usr/sbin/diodload"
-LINE = re.compile(r"^diodload: (\d+) ops/s, (\d+) rMB/s, (\d+) wMB/s$")
+LINE = re.compile(r"^(?:diodload|9pload): ([\d.]+) ops/s, ([\d.]+) rMB/s, ([\d.]+) wMB/s$")
 
 # name, diodload arguments, what the figure is, the issue's goal (luxsim/diod)
 WORKLOADS = [
@@ -110,31 +118,34 @@ class Luxsim:
             self.p.wait()
 
 
-def diodload(port, args, seconds):
-    """(ops/s, rMB/s, wMB/s) or raise with diodload's own words."""
-    # Start just after a second boundary: diodload's stop time is
-    # time(NULL) + seconds, whole seconds.
-    frac = time.time() % 1.0
-    time.sleep((1.0 - frac) + 0.01)
-    p = subprocess.run([DIODLOAD, "-s", "127.0.0.1:%d" % port, "-r", str(seconds), *args],
+def load(client, port, args, seconds):
+    """Run client (diodload or bench-9pload: same options, same output
+    line) for seconds; (ops/s, rMB/s, wMB/s) or raise with its words."""
+    if client == DIODLOAD:
+        # Start just after a second boundary: diodload's stop time is
+        # time(NULL) + seconds, whole seconds.
+        time.sleep((1.0 - time.time() % 1.0) + 0.01)
+    p = subprocess.run([client, "-s", "127.0.0.1:%d" % port, "-r", str(seconds), *args],
                        capture_output=True, timeout=seconds * 4 + 30)
     lines = p.stderr.decode(errors="replace").splitlines() + \
         p.stdout.decode(errors="replace").splitlines()
     m = LINE.match(lines[-1]) if lines else None
-    if p.returncode != 0 or not m or len(lines) != 1 or int(m.group(1)) == 0:
-        raise RuntimeError("diodload %s failed (exit %d): %s" % (
-            " ".join(args), p.returncode, " | ".join(lines[:4]) or "no output"))
-    return tuple(int(x) for x in m.groups())
+    if p.returncode != 0 or not m or len(lines) != 1 or float(m.group(1)) == 0:
+        raise RuntimeError("%s %s failed (exit %d): %s" % (
+            os.path.basename(client), " ".join(args), p.returncode,
+            " | ".join(lines[:4]) or "no output"))
+    return tuple(float(x) for x in m.groups())
 
 
 def figure(result, unit):
     ops, rmb, wmb = result
-    return float(ops) if unit == "ops/s" else float(rmb + wmb)
+    return ops if unit == "ops/s" else rmb + wmb
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("luxsim")
+    ap.add_argument("--load", help="bench-9pload (default: beside luxsim's build tree)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="1 round of 1 s: does it run?")
@@ -144,45 +155,57 @@ def main():
     for tool in (DIOD, DIODLOAD):
         if not os.access(tool, os.X_OK):
             sys.exit("diodload_bench: %s not found (Debian package diod)" % tool)
+    ours = a.load or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(a.luxsim))),
+                                  "tests", "bench", "bench-9pload")
+    if not os.access(ours, os.X_OK):
+        sys.exit("diodload_bench: no bench-9pload at %s (build the bench-9pload target)" % ours)
+    clients = [("diodload", DIODLOAD), ("9pload", ours)]
 
     servers = []
     try:
         servers = [Luxsim(a.luxsim), Diod()]
-        got = {(w[0], s.name): [] for w in WORKLOADS for s in servers}
+        keys = [(c, w[0], s.name) for c, _ in clients for w in WORKLOADS for s in servers]
+        got = {k: [] for k in keys}
         errors = {}
         for r in range(a.rounds):
-            for name, args, unit, _ in WORKLOADS:
-                for s in servers:
-                    if (name, s.name) in errors:
-                        continue
-                    try:
-                        got[(name, s.name)].append(figure(diodload(s.port, args, a.seconds), unit))
-                    except RuntimeError as e:
-                        errors[(name, s.name)] = str(e)
-                    if s.p.poll() is not None:
-                        raise RuntimeError("%s died during %s (exit %s)" % (s.name, name, s.p.returncode))
+            for cname, cpath in clients:
+                for name, args, unit, _ in WORKLOADS:
+                    for s in servers:
+                        key = (cname, name, s.name)
+                        if key in errors:
+                            continue
+                        try:
+                            got[key].append(figure(load(cpath, s.port, args, a.seconds), unit))
+                        except RuntimeError as e:
+                            errors[key] = str(e)
+                        if s.p.poll() is not None:
+                            raise RuntimeError("%s died during %s (exit %s)"
+                                               % (s.name, name, s.p.returncode))
     finally:
         for s in servers:
             s.stop()
 
-    print("9P server throughput: diodload(8) against luxsim and diod, 127.0.0.1, same run")
-    print("(%d rounds of %d s each, medians; ratio = luxsim / diod; goal from issue 5)" % (a.rounds, a.seconds))
-    print("%-36s %14s %14s %8s %6s %5s" % ("workload", "luxsim", "diod", "ratio", "goal", "met"))
-    for name, _, unit, goal in WORKLOADS:
-        med = {}
-        for s in ("luxsim", "diod"):
-            v = got[(name, s)]
-            med[s] = statistics.median(v) if v and (name, s) not in errors else None
-        cell = lambda v: "failed" if v is None else "%.0f %s" % (v, unit)
-        if med["luxsim"] is not None and med["diod"]:
-            ratio = med["luxsim"] / med["diod"]
-            print("%-36s %14s %14s %7.2fx %5.1fx %5s" % (name, cell(med["luxsim"]), cell(med["diod"]),
-                                                        ratio, goal, "yes" if ratio >= goal else "no"))
-        else:
-            print("%-36s %14s %14s %8s %5.1fx %5s" % (name, cell(med["luxsim"]), cell(med["diod"]),
-                                                     "-", goal, "-"))
-    for (name, s), e in sorted(errors.items()):
-        print("error: %s on %s: %s" % (name, s, e), file=sys.stderr)
+    print("9P server throughput against diod: 127.0.0.1, same run, same client")
+    print("(%d rounds of %d s, medians; ratio = luxsim / diod; goals: issue 5, for diodload)"
+          % (a.rounds, a.seconds))
+    print("%-9s %-34s %14s %14s %8s %6s %4s" % ("client", "workload", "luxsim", "diod",
+                                                "ratio", "goal", "met"))
+    for cname, _ in clients:
+        for name, _, unit, goal in WORKLOADS:
+            med = {}
+            for s in ("luxsim", "diod"):
+                v = got[(cname, name, s)]
+                med[s] = statistics.median(v) if v and (cname, name, s) not in errors else None
+            cell = lambda v: "failed" if v is None else "%.0f %s" % (v, unit)
+            ratio = "-"
+            met = "-"
+            if med["luxsim"] is not None and med["diod"]:
+                r = med["luxsim"] / med["diod"]
+                ratio, met = "%.2fx" % r, ("yes" if r >= goal else "no")
+            print("%-9s %-34s %14s %14s %8s %5.1fx %4s" % (cname, name, cell(med["luxsim"]),
+                                                          cell(med["diod"]), ratio, goal, met))
+    for (cname, name, s), e in sorted(errors.items()):
+        print("error: %s, %s, on %s: %s" % (cname, name, s, e), file=sys.stderr)
     return 1 if errors else 0
 
 
