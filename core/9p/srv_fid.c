@@ -1,74 +1,207 @@
 /* The per-connection fid table (see <lux/9psrv.h>): a small hash of
- * chains, at most NINEP_MAXFID entries. */
+ * chains, its entries charged to the connection's budget (PB_FIDS, and
+ * their bytes as pages).  The reader and the workers share it: every
+ * change is made with upcalls off (which is what stops preemption), and
+ * frees happen outside, once the last request using a fid lets go. */
 #include <lux/9psrv.h>
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
+#include <lux/pebble.h>
+#include <lux/string.h>
 
 static struct ninep_fid **bucket(struct ninep_conn *s, uint32_t fid)
 {
 	return &s->fids[(fid ^ fid >> 7 ^ fid >> 17) % NINEP_FIDHASH];
 }
 
+struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s)
+{
+	struct proc *me = curproc();
+
+	for (size_t i = 0; i < NINEP_WORKERS; i++)
+		if (s->workers[i].p == me)
+			return &s->workers[i].x;
+	return &s->rx;
+}
+
+static bool hold(struct ninep_ctx *x, struct ninep_fid *f)
+{
+	if (x->nheld == sizeof x->held / sizeof x->held[0])
+		return false;	/* a handler asking for a 4th fid is our bug */
+	x->held[x->nheld++] = f;
+	f->users++;
+	return true;
+}
+
 struct ninep_fid *ninep_fid_get(struct ninep_conn *s, uint32_t fid)
 {
-	for (struct ninep_fid *f = *bucket(s, fid); f; f = f->next)
+	struct ninep_ctx *x = ninep_ctx_of(s);
+	arch_irqstate is = arch_irq_save();
+	struct ninep_fid *f;
+
+	for (f = *bucket(s, fid); f; f = f->next)
 		if (f->fid == fid)
-			return f;
-	return 0;
+			break;
+	if (f) {
+		for (size_t i = 0; i < x->nheld; i++)
+			if (x->held[i] == f)
+				goto out;	/* already ours */
+		if (f->excl) {
+			x->busy = true;
+			f = 0;
+		} else if (!hold(x, f)) {
+			f = 0;
+		}
+	}
+out:
+	arch_irq_restore(is);
+	return f;
+}
+
+int ninep_fid_excl(struct ninep_conn *s, struct ninep_fid *f)
+{
+	arch_irqstate is = arch_irq_save();
+	int err = 0;
+
+	USED(s);
+	if (f->users > 1)	/* the caller holds f: anyone else is a conflict */
+		err = NINEP_E_FIDBUSY;
+	else
+		f->excl = true;	/* cleared when this request lets go */
+	arch_irq_restore(is);
+	return err;
 }
 
 int ninep_fid_new(struct ninep_conn *s, uint32_t fid, struct ninep_fid **out)
 {
 	struct ninep_fid *f;
+	int err;
 
-	if (s->nfids >= NINEP_MAXFID)
-		return NINEP_E_NFIDS;
-	if ((f = kzalloc(sizeof *f)) == 0)
+	if (budget_charge(s->budget, PB_FIDS, 1) < 0)
+		return NINEP_E_NFIDS;	/* errstr: "budget exhausted: fids 4096/4096" */
+	if ((err = ninep_charge(s, sizeof *f)) < 0) {
+		budget_release(s->budget, PB_FIDS, 1);
+		return err;
+	}
+	if ((f = kzalloc(sizeof *f)) == 0) {
+		ninep_uncharge(s, sizeof *f);
+		budget_release(s->budget, PB_FIDS, 1);
 		return E_NOMEM;
+	}
 	f->fid = fid;
+	f->charged = sizeof *f;
 	*out = f;
 	return 0;
 }
 
-void ninep_fid_free(struct ninep_fid *f)
+void ninep_fid_free(struct ninep_conn *s, struct ninep_fid *f)
 {
 	if (f == 0)
 		return;
 	chan_put(f->c);
 	kfree(f->path);
+	ninep_uncharge(s, f->charged);
+	budget_release(s->budget, PB_FIDS, 1);
 	kfree(f);
 }
 
-void ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f)
+int ninep_fid_setpath(struct ninep_conn *s, struct ninep_fid *f, char *p)
 {
-	struct ninep_fid **b = bucket(s, f->fid);
+	size_t old = f->path ? kstrlen(f->path) + 1 : 0, new = kstrlen(p) + 1;
+	int err;
 
-	f->next = *b;
-	*b = f;
-	s->nfids++;
+	if (new > old && (err = ninep_charge(s, new - old)) < 0) {
+		kfree(p);
+		return err;
+	}
+	if (new < old)
+		ninep_uncharge(s, old - new);
+	f->charged = f->charged - old + new;
+	kfree(f->path);
+	f->path = p;
+	return 0;
 }
 
-void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f)
+int ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f)
 {
+	struct ninep_ctx *x = ninep_ctx_of(s);
+	arch_irqstate is = arch_irq_save();
+	struct ninep_fid **b = bucket(s, f->fid);
+	int err = 0;
+
+	for (struct ninep_fid *o = *b; o; o = o->next)
+		if (o->fid == f->fid)
+			err = NINEP_E_FIDINUSE;	/* a concurrent request took it */
+	if (err == 0 && !hold(x, f))
+		err = E_INVAL;
+	if (err == 0) {
+		f->next = *b;
+		*b = f;
+		s->nfids++;
+		x->newfid = f;
+	}
+	arch_irq_restore(is);
+	return err;
+}
+
+/* Out of the table, with upcalls off: 1 when nobody uses it any more (the
+ * caller frees it). */
+static bool unlink_fid(struct ninep_conn *s, struct ninep_fid *f)
+{
+	if (f->clunked)
+		return false;
 	for (struct ninep_fid **p = bucket(s, f->fid); *p; p = &(*p)->next) {
 		if (*p == f) {
 			*p = f->next;
 			s->nfids--;
-			ninep_fid_free(f);
-			return;
+			break;
 		}
 	}
+	f->clunked = true;
+	return f->users == 0;
+}
+
+void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f)
+{
+	arch_irqstate is = arch_irq_save();
+	bool last = unlink_fid(s, f);
+
+	arch_irq_restore(is);
+	if (last)
+		ninep_fid_free(s, f);
 }
 
 void ninep_fid_clunk_all(struct ninep_conn *s)
 {
 	for (size_t i = 0; i < NINEP_FIDHASH; i++) {
-		while (s->fids[i]) {
+		for (;;) {
+			arch_irqstate is = arch_irq_save();
 			struct ninep_fid *f = s->fids[i];
-			s->fids[i] = f->next;
-			ninep_fid_free(f);
+			bool last = f && unlink_fid(s, f);
+			arch_irq_restore(is);
+			if (f == 0)
+				break;
+			if (last)
+				ninep_fid_free(s, f);
 		}
 	}
-	s->nfids = 0;
+}
+
+void ninep_fid_release_all(struct ninep_conn *s, struct ninep_ctx *x)
+{
+	for (size_t i = 0; i < x->nheld; i++) {
+		struct ninep_fid *f = x->held[i];
+		arch_irqstate is = arch_irq_save();
+		bool last;
+		f->users--;
+		if (f->users == 0)
+			f->excl = false;	/* only a sole user sets it */
+		last = f->clunked && f->users == 0;
+		arch_irq_restore(is);
+		if (last)
+			ninep_fid_free(s, f);
+	}
+	x->nheld = 0;
+	x->busy = false;
 }
