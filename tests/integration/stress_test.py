@@ -11,7 +11,8 @@ for the run's duration does random walks, opens, reads, writes, creates,
 stats, clunks and removes on one small shared tree, so clients race each
 other: a file walked to by one is removed by another, a directory fills
 while another tries to remove it.  Some clients hang up without clunking
-and reconnect.
+and reconnect.  Some send a burst of requests at once (the server has
+several in flight per connection) and flush one of them.
 
 Errors are sorted into two kinds:
  - expected: what a race on a shared tree gives a correct client ("file
@@ -37,7 +38,7 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ninep_test  # noqa: E402
-from ninep_test import (Client, NinepError, TCREATE, TGETATTR, TMKDIR, TREAD,  # noqa: E402
+from ninep_test import (Client, NinepError, TFLUSH, TGETATTR, TMKDIR, TREAD,  # noqa: E402
                         TREADDIR, TREMOVE, TSTAT)
 
 SEED = int(os.environ.get("STRESS_SEED") or random.SystemRandom().randrange(1, 2**31))
@@ -50,6 +51,7 @@ L_O_TRUNC = 0o1000
 EXPECTED_STR = {"file does not exist", "file already exists", "directory not empty",
                 "is a directory", "not a directory", "file in use"}
 ENOENT, EBUSY, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY = 2, 16, 17, 20, 21, 39
+EINTR = 4   # a flushed request may end with it instead of its reply
 EXPECTED_ERRNO = {ENOENT, EEXIST, ENOTEMPTY, EISDIR, ENOTDIR, EBUSY}
 
 # The shared tree: /tmp/s/{a,b,c}/... (c is made and removed by clients)
@@ -212,6 +214,64 @@ class Worker:
         path = self.fids.pop(fid)["path"]     # Tremove clunks, whatever it answers
         self.call("remove %s" % path, self.c.rpc, TREMOVE, struct.pack("<I", fid))
 
+    def op_burst(self):
+        """Several requests at once (stats and reads of fids held), maybe
+        a Tflush of one of them, then every reply: each tag answered
+        exactly once, the flushed one at most once and before its Rflush
+        (flush(5)), in whatever order the server's workers finish."""
+        held = list(self.fids) + [1]
+        k = self.rnd.randrange(2, 9)
+        sent, bodies = {}, {}
+        for i in range(k):
+            tag, fid = 1000 + i, self.rnd.choice(held)
+            st = self.fids.get(fid)
+            if st and st["open"] in (0, 2) and not st["dir"]:
+                t, body = TREAD, struct.pack("<IQI", fid, 0, 4096)
+            elif self.c.dotl:
+                t, body = TGETATTR, struct.pack("<IQ", fid, 0x7FF)
+            else:
+                t, body = TSTAT, struct.pack("<I", fid)
+            sent[tag], bodies[tag] = t, body
+        flushed = self.rnd.choice(list(sent)) if self.rnd.random() < 0.5 else None
+        data = b"".join(ninep_test.msg(sent[tag], tag, bodies[tag]) for tag in sent)
+        if flushed is not None:
+            data += ninep_test.msg(TFLUSH, 2000, struct.pack("<H", flushed))
+        try:
+            self.ops += len(sent) + (flushed is not None)
+            self.c.send(data)
+            waiting = set(sent) | ({2000} if flushed is not None else set())
+            while waiting:
+                rt, tag, rbody = self.c.recv()
+                if tag not in waiting:
+                    self.protocol.append("client %d (%s) burst: reply to tag %d, which %s"
+                                         % (self.n, self.dialect, tag, "was answered already"
+                                            if tag in sent or tag == 2000 else "was never sent"))
+                    raise Stop()
+                waiting.discard(tag)
+                if tag == 2000:
+                    if rt != TFLUSH + 1:
+                        self.protocol.append("client %d: Tflush answered with type %d" % (self.n, rt))
+                    waiting.discard(flushed)   # no reply after Rflush
+                    continue
+                if rt in (ninep_test.RERROR, ninep_test.RLERROR):
+                    err = struct.unpack("<I", rbody)[0] if rt == ninep_test.RLERROR else \
+                        rbody[2:2 + struct.unpack("<H", rbody[:2])[0]].decode()
+                    if err in EXPECTED_ERRNO or err in EXPECTED_STR or \
+                            (tag == flushed and err in (EINTR, "interrupted")):
+                        self.expected[err] = self.expected.get(err, 0) + 1
+                    else:
+                        self.protocol.append("client %d (%s) burst tag %d: error %r"
+                                             % (self.n, self.dialect, tag, err))
+                elif rt != sent[tag] + 1:
+                    self.protocol.append("client %d: T%d answered with type %d" % (self.n, sent[tag], rt))
+            self.done["burst"] = self.done.get("burst", 0) + 1
+            if flushed is not None:
+                self.done["flush"] = self.done.get("flush", 0) + 1
+            # nothing more may come for these tags
+        except (EOFError, OSError) as e:
+            self.protocol.append("client %d (%s) burst: connection lost: %s" % (self.n, self.dialect, e))
+            raise Stop()
+
     def op_hangup(self):
         """Go away holding fids (and maybe open files): the server must let
         go of them by itself."""
@@ -233,7 +293,7 @@ class Worker:
                 time.sleep(0.05)
 
     OPS = [(op_walk, 30), (op_open, 15), (op_read, 15), (op_write, 12), (op_create, 8),
-           (op_stat, 8), (op_clunk, 12), (op_remove, 6), (op_hangup, 0.3)]
+           (op_stat, 8), (op_clunk, 12), (op_remove, 6), (op_burst, 4), (op_hangup, 0.3)]
 
     def run(self):
         ops, weights = zip(*self.OPS)
