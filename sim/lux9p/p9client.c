@@ -395,6 +395,7 @@ static int readdir_chunks(struct p9c *c, uint32_t fid, p9c_dirfn fn, void *arg,
 	for (;;) {
 		struct p9_iter it;
 		struct p9c_stat st;
+		uint64_t start = off;
 		ssize_t n = do_read(c, c->d == P9_2000L ? P9_TREADDIR : P9_TREAD, fid, off,
 		                    chunk, count);
 		int r;
@@ -426,6 +427,10 @@ static int readdir_chunks(struct p9c *c, uint32_t fid, p9c_dirfn fn, void *arg,
 		}
 		if (r < 0)
 			return fail(c, "protocol error: bad directory entry: %s", p9_strerror(r));
+		/* A server whose offsets do not move on would list forever. */
+		if (off == start)
+			return fail(c, "protocol error: directory offset %llu did not advance",
+			            (unsigned long long)off);
 	}
 }
 
