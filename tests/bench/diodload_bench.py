@@ -26,6 +26,11 @@ clock.  diodload's client library hands each request to a reader thread
 and back, which may bound what it can show; the second client says
 whether it does.  The goals are the issue's, stated for diodload.
 
+The last column is the server's CPU time (user + system, all its threads,
+from /proc/PID/stat) per op, luxsim / diod: on a 2-core host a round trip
+is mostly the host waking two processes, so this says what a request
+costs each server apart from that.
+
 diodload exits 0 even when it fails (no server, attach refused), so its
 stderr is parsed: exactly one "diodload: N ops/s, R rMB/s, W wMB/s" line
 and nothing else, N > 0, or the measurement counts as failed and this
@@ -137,6 +142,13 @@ def load(client, port, args, seconds):
     return tuple(float(x) for x in m.groups())
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system, all threads) the process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def figure(result, unit):
     ops, rmb, wmb = result
     return ops if unit == "ops/s" else rmb + wmb
@@ -166,6 +178,7 @@ def main():
         servers = [Luxsim(a.luxsim), Diod()]
         keys = [(c, w[0], s.name) for c, _ in clients for w in WORKLOADS for s in servers]
         got = {k: [] for k in keys}
+        cpu = {k: [] for k in keys}
         errors = {}
         for r in range(a.rounds):
             for cname, cpath in clients:
@@ -175,7 +188,12 @@ def main():
                         if key in errors:
                             continue
                         try:
-                            got[key].append(figure(load(cpath, s.port, args, a.seconds), unit))
+                            c0 = cpu_seconds(s.p.pid)
+                            res = load(cpath, s.port, args, a.seconds)
+                            got[key].append(figure(res, unit))
+                            # server CPU per op: what a request costs the
+                            # server, apart from the host's wake-up latency
+                            cpu[key].append((cpu_seconds(s.p.pid) - c0) / (res[0] * a.seconds) * 1e6)
                         except RuntimeError as e:
                             errors[key] = str(e)
                         if s.p.poll() is not None:
@@ -188,8 +206,8 @@ def main():
     print("9P server throughput against diod: 127.0.0.1, same run, same client")
     print("(%d rounds of %d s, medians; ratio = luxsim / diod; goals: issue 5, for diodload)"
           % (a.rounds, a.seconds))
-    print("%-9s %-34s %14s %14s %8s %6s %4s" % ("client", "workload", "luxsim", "diod",
-                                                "ratio", "goal", "met"))
+    print("%-9s %-34s %14s %14s %8s %6s %4s %18s" % ("client", "workload", "luxsim", "diod",
+                                                     "ratio", "goal", "met", "server CPU us/op"))
     for cname, _ in clients:
         for name, _, unit, goal in WORKLOADS:
             med = {}
@@ -202,8 +220,11 @@ def main():
             if med["luxsim"] is not None and med["diod"]:
                 r = med["luxsim"] / med["diod"]
                 ratio, met = "%.2fx" % r, ("yes" if r >= goal else "no")
-            print("%-9s %-34s %14s %14s %8s %5.1fx %4s" % (cname, name, cell(med["luxsim"]),
-                                                          cell(med["diod"]), ratio, goal, met))
+            us = ["%.1f" % statistics.median(cpu[(cname, name, s)]) if med[s] is not None else "-"
+                  for s in ("luxsim", "diod")]
+            print("%-9s %-34s %14s %14s %8s %5.1fx %4s %18s" % (
+                cname, name, cell(med["luxsim"]), cell(med["diod"]), ratio, goal, met,
+                "%s / %s" % tuple(us)))
     for (cname, name, s), e in sorted(errors.items()):
         print("error: %s, %s, on %s: %s" % (cname, name, s, e), file=sys.stderr)
     return 1 if errors else 0
