@@ -201,6 +201,46 @@ class Errors(Lux9pTest):
         self.assertEqual(rc, 1)
         self.assertIn("attach '': the server closed the connection", err)
 
+    def fake_server(self, after_version):
+        """Answer Tversion (9P2000, msize 8192), then send after_version(tag
+        of the next request); lux9p's exit status and stderr."""
+        with socket.socket() as ls:
+            ls.bind(("127.0.0.1", 0))
+            ls.listen()
+
+            def serve():
+                c, _ = ls.accept()
+                with c:
+                    for reply in (lambda tag: ninep_test.msg(101, 0xFFFF, (8192).to_bytes(4, "little") +
+                                                             ninep_test.s("9P2000")), after_version):
+                        size = int.from_bytes(c.recv(4), "little")
+                        req = c.recv(size - 4)
+                        c.sendall(reply(int.from_bytes(req[1:3], "little")))
+                    try:
+                        c.recv(1)   # until lux9p hangs up
+                    except OSError:
+                        pass
+            t = threading.Thread(target=serve)
+            t.start()
+            rc, _, err = lux9p("-a", "tcp!127.0.0.1!%d" % ls.getsockname()[1], "ls", "/")
+            t.join()
+        return rc, err
+
+    def test_hostile_replies_are_errors(self):
+        qid = bytes(13)
+        rc, err = self.fake_server(lambda tag: ninep_test.msg(105, tag + 1, qid))
+        self.assertEqual(rc, 1)
+        self.assertRegex(err, r"attach '': protocol error: Tattach tag \d+ answered with tag \d+")
+        rc, err = self.fake_server(lambda tag: ninep_test.msg(105, tag, qid + b"extra"))
+        self.assertEqual(rc, 1)
+        self.assertIn("protocol error: bad reply to Tattach", err)
+        rc, err = self.fake_server(lambda tag: (100000).to_bytes(4, "little") + b"xyz")
+        self.assertEqual(rc, 1)
+        self.assertIn("protocol error: the server sent a 100000-byte message (msize 8192)", err)
+        rc, err = self.fake_server(lambda tag: ninep_test.msg(111, tag, b"\0\0"))
+        self.assertEqual(rc, 1)
+        self.assertIn("protocol error: Tattach answered with Rwalk", err)
+
     def test_luxsim_halted(self):
         srv = ninep_test.Server("")
         addr = "unix!" + srv.path
