@@ -275,6 +275,8 @@ static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx
 	arch_irq_restore(is);
 	if (undo)
 		ninep_fid_clunk(s, x->newfid);
+	if (x)	/* before the answer too: the client may use the fid at once */
+		ninep_fid_release_all(s, x);
 	if (answer)
 		send(s, x->out, (size_t)rlen);
 	while (fl) {
@@ -284,8 +286,6 @@ static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx
 			send_rflush(s, f->tag);
 		req_free(s, f);
 	}
-	if (x)
-		ninep_fid_release_all(s, x);
 	req_free(s, r);
 	wakeup(&s->wq);
 }

@@ -1,0 +1,173 @@
+/*
+ * The 9P server's fid table under concurrency and its charges to the
+ * connection's budget (core/9p/srv_fid.c, ninep_charge in srv.c; the
+ * rules are docs/9p.md's "Concurrency" and "Bounds and budgets").  Two
+ * requests in flight are played by one proc switching contexts: the
+ * reader's (s->rx) and worker 0's, which ninep_ctx_of picks by curproc.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <lux/9psrv.h>
+#include <lux/error.h>
+#include <lux/kalloc.h>
+#include <lux/pebble.h>
+#include <lux/proc.h>
+#include <lux/string.h>
+
+#include "fake_arch.h"
+
+static struct ninep_conn conn;
+
+/* Act as request A (the reader's context) or B (worker 0's). */
+static struct ninep_ctx *as_a(void)
+{
+	conn.workers[0].p = 0;
+	return &conn.rx;
+}
+
+static struct ninep_ctx *as_b(void)
+{
+	conn.workers[0].p = curproc();
+	return &conn.workers[0].x;
+}
+
+static uint64_t held(enum pebble_kind k)
+{
+	struct budget_info bi;
+
+	budget_snapshot(conn.budget, &bi);
+	return bi.held.n[k];
+}
+
+static char *dup(const char *s)
+{
+	char *p = kmalloc(kstrlen(s) + 1);
+
+	assert_non_null(p);
+	kmemcpy(p, s, kstrlen(s) + 1);
+	return p;
+}
+
+/* A new fid numbered n with path p, entered by the current context. */
+static struct ninep_fid *enter(uint32_t n, const char *p)
+{
+	struct ninep_fid *f;
+
+	assert_int_equal(ninep_fid_new(&conn, n, &f), 0);
+	assert_int_equal(ninep_fid_setpath(&conn, f, dup(p)), 0);
+	assert_int_equal(ninep_fid_insert(&conn, f), 0);
+	return f;
+}
+
+static void body(void *arg)
+{
+	struct pebbles g = { .n = { [PB_FIDS] = 3, [PB_PAGES] = 4 } };
+	struct ninep_ctx *a, *b;
+	struct ninep_fid *f1, *f, *g7;
+	int err;
+
+	(void)arg;
+	memset(&conn, 0, sizeof conn);
+	conn.rx.p = curproc();
+	conn.budget = budget_grant(curproc()->budget, &g, &err);
+	assert_non_null(conn.budget);
+
+	/* fids: three fit, the fourth is refused with the budget's sentence */
+	a = as_a();
+	f1 = enter(1, "/tmp");
+	enter(2, "/dev");
+	enter(3, "");
+	assert_int_equal(held(PB_FIDS), 3);
+	assert_int_equal(held(PB_PAGES), 1);	/* three small fids: one page */
+	assert_int_equal(ninep_fid_new(&conn, 4, &f), NINEP_E_NFIDS);
+	assert_string_equal(proc_errstr(E_BUDGET), "budget exhausted: fids 3/3");
+	ninep_fid_release_all(&conn, a);
+
+	/* two requests share a fid; one that changes it must be alone */
+	a = as_a();
+	assert_ptr_equal(ninep_fid_get(&conn, 1), f1);
+	b = as_b();
+	assert_ptr_equal(ninep_fid_get(&conn, 1), f1);
+	assert_int_equal(f1->users, 2);
+	assert_int_equal(ninep_fid_excl(&conn, f1), NINEP_E_FIDBUSY);
+	ninep_fid_release_all(&conn, as_a());
+	b = as_b();
+	assert_int_equal(ninep_fid_excl(&conn, f1), 0);
+	a = as_a();
+	assert_null(ninep_fid_get(&conn, 1));	/* B is changing it */
+	assert_true(a->busy);
+	ninep_fid_release_all(&conn, a);
+	assert_false(a->busy);
+
+	/* a clunk while B uses it: out of the table now, freed when B ends */
+	ninep_fid_clunk(&conn, f1);
+	assert_null(ninep_fid_get(&conn, 1));
+	assert_false(a->busy);
+	assert_int_equal(held(PB_FIDS), 3);
+	ninep_fid_release_all(&conn, as_b());
+	assert_int_equal(held(PB_FIDS), 2);
+
+	/* two walks race for newfid 7: one enters, the other is told */
+	a = as_a();
+	assert_int_equal(ninep_fid_new(&conn, 7, &g7), 0);
+	b = as_b();
+	assert_int_equal(ninep_fid_new(&conn, 7, &f), NINEP_E_NFIDS);	/* 3/3 again */
+	ninep_fid_release_all(&conn, b);
+	a = as_a();
+	assert_int_equal(ninep_fid_setpath(&conn, g7, dup("/tmp/x")), 0);
+	assert_int_equal(ninep_fid_insert(&conn, g7), 0);
+	assert_ptr_equal(a->newfid, g7);
+	ninep_fid_release_all(&conn, a);
+	ninep_fid_clunk(&conn, ninep_fid_get(&conn, 2));
+	ninep_fid_release_all(&conn, as_a());
+	b = as_b();
+	assert_int_equal(ninep_fid_new(&conn, 7, &f), 0);
+	assert_int_equal(ninep_fid_insert(&conn, f), NINEP_E_FIDINUSE);
+	ninep_fid_free(&conn, f);
+	ninep_fid_release_all(&conn, b);
+
+	/* bytes are charged as the pages they round up to */
+	ninep_fid_clunk_all(&conn);
+	assert_int_equal(conn.nfids, 0);
+	assert_int_equal(conn.bytes, 0);
+	assert_int_equal(held(PB_PAGES), 0);
+	assert_int_equal(ninep_charge(&conn, 100), 0);
+	assert_int_equal(held(PB_PAGES), 1);
+	assert_int_equal(ninep_charge(&conn, 4000), 0);
+	assert_int_equal(held(PB_PAGES), 2);
+	assert_int_equal(ninep_charge(&conn, 3 * 4096), E_BUDGET);
+	assert_string_equal(proc_errstr(E_BUDGET), "budget exhausted: pages 2/4, 3 wanted");
+	assert_int_equal(conn.bytes, 4100);
+	ninep_uncharge(&conn, 4000);
+	assert_int_equal(held(PB_PAGES), 1);
+	ninep_uncharge(&conn, 100);
+
+	/* everything given back: the budget closes clean (else it panics) */
+	assert_int_equal(held(PB_FIDS), 0);
+	assert_int_equal(held(PB_PAGES), 0);
+	conn.workers[0].p = 0;
+	budget_put(conn.budget);
+}
+
+static void test_fids_under_concurrency_and_charges(void **state)
+{
+	(void)state;
+	assert_true(fake_run_in_proc(body, 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fids_under_concurrency_and_charges),
+	};
+
+	fake_boot(256, false);
+	return cmocka_run_group_tests(tests, 0, 0);
+}
