@@ -10,11 +10,8 @@
  * arch is done with the id; a slot without a reader (PENDING, or ORPHAN
  * when the spawn failed) is given back by lux_conn_closed itself.
  *
- * A request's life: the reader admits it (tag table, budget), queues it;
- * a worker takes it, handles it, and complete() answers it, sends the
- * Rflushes that waited for it, and gives back its pebbles.  The tag
- * table, the queue and the workers' states change only with upcalls off,
- * which is what keeps a preempting timer out of them.
+ * A request's life: the reader admits it here (tag table, budget) and
+ * queues it; srv_flight.c has the rest (workers, Tflush, Tversion).
  */
 #include <lux/9psrv.h>
 #include <lux/dev.h>
@@ -156,7 +153,7 @@ static uint32_t le32(const uint8_t *p)
 /* Queue a reply; a refusal (more than LUX_CONN_SENDMAX waiting) closes
  * the connection.  Past NINEP_SENDHIGH the reader admits nothing more
  * until the peer has read down to NINEP_SENDLOW. */
-static void send(struct ninep_conn *s, const uint8_t *buf, size_t n)
+void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 {
 	arch_irqstate is;
 	long q;
@@ -179,338 +176,23 @@ static void send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 		        "closing\n", s->id, s->peer, LUX_CONN_SENDMAX);
 }
 
-static void send_rflush(struct ninep_conn *s, uint16_t tag)
+void ninep_send_rflush(struct ninep_conn *s, uint16_t tag)
 {
 	uint8_t m[P9_HDRSZ] = { P9_HDRSZ, 0, 0, 0, P9_RFLUSH, (uint8_t)tag, (uint8_t)(tag >> 8) };
 
-	send(s, m, sizeof m);
+	ninep_send(s, m, sizeof m);
 }
 
 /* An error answer built by the reader (its errstr details budgets). */
-static void send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why)
+void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why)
 {
 	int n = ninep_error_reply(s, s->rbuf, sizeof s->rbuf, tag, err, why);
 
 	if (n > 0)
-		send(s, s->rbuf, (size_t)n);
+		ninep_send(s, s->rbuf, (size_t)n);
 }
 
-/* ---- Requests in flight ----------------------------------------------- */
-
-static struct ninep_req *req_find(struct ninep_conn *s, uint16_t tag)
-{
-	for (struct ninep_req *r = s->reqs; r; r = r->next)
-		if (r->tag == tag)
-			return r;
-	return 0;
-}
-
-static void req_unlink(struct ninep_conn *s, struct ninep_req *r)
-{
-	for (struct ninep_req **p = &s->reqs; *p; p = &(*p)->next) {
-		if (*p == r) {
-			*p = r->next;
-			return;
-		}
-	}
-}
-
-static void queue_remove(struct ninep_conn *s, struct ninep_req *r)
-{
-	struct ninep_req *prev = 0;
-
-	for (struct ninep_req *q = s->qhead; q; prev = q, q = q->qnext) {
-		if (q != r)
-			continue;
-		if (prev)
-			prev->qnext = r->qnext;
-		else
-			s->qhead = r->qnext;
-		if (s->qtail == r)
-			s->qtail = prev;
-		break;
-	}
-	r->queued = false;
-	r->qnext = 0;
-}
-
-static void req_free(struct ninep_conn *s, struct ninep_req *r)
-{
-	arch_irqstate is;
-
-	if (r->reserve) {
-		is = arch_irq_save();
-		s->flushreserve--;
-		arch_irq_restore(is);
-	} else {
-		ninep_uncharge(s, r->charged);
-		budget_release(s->budget, PB_REQS, 1);
-	}
-	kfree(r);
-}
-
-/* r has ended (x: its context and reply; 0 when it never ran).  Answer it
- * unless flush(5) says not to, then the Tflushes that waited for it, in
- * the order they came: the reply, if any, always precedes the Rflush. */
-static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx *x, int rlen)
-{
-	arch_irqstate is = arch_irq_save();
-	struct ninep_req *fl;
-	bool answer = x && rlen > 0 && !s->aborting;
-	bool undo = false;
-
-	if (x && rlen < 0)
-		s->fatal = true;	/* ninep_handle's "close it" */
-	if (r->flushed && answer) {
-		/* finished before the flush reached it: answer if it changed
-		 * something we cannot take back; a walk's or attach's new fid
-		 * we can, and do, so the client may forget the request */
-		undo = x->err == 0 && x->newfid != 0;
-		answer = x->err == 0 && !undo;
-	}
-	req_unlink(s, r);	/* before the answer: the client may reuse the tag at once */
-	fl = r->flushes;
-	for (struct ninep_req *f = fl; f; f = f->flushes)
-		req_unlink(s, f);
-	arch_irq_restore(is);
-	if (undo)
-		ninep_fid_clunk(s, x->newfid);
-	if (x)	/* before the answer too: the client may use the fid at once */
-		ninep_fid_release_all(s, x);
-	if (answer)
-		send(s, x->out, (size_t)rlen);
-	while (fl) {
-		struct ninep_req *f = fl;
-		fl = f->flushes;
-		if (!s->aborting)
-			send_rflush(s, f->tag);
-		req_free(s, f);
-	}
-	req_free(s, r);
-	wakeup(&s->wq);
-}
-
-/* ---- Workers ---------------------------------------------------------- */
-
-static bool has_work(void *arg)
-{
-	struct ninep_conn *s = arg;
-
-	return s->qhead != 0 || s->closing;
-}
-
-static void worker(void *arg)
-{
-	struct ninep_worker *w = arg;
-	struct ninep_conn *s = w->conn;
-	arch_irqstate is;
-
-	is = arch_irq_save();
-	w->p = curproc();	/* ninep_ctx_of finds us by it, from the start */
-	arch_irq_restore(is);
-	for (;;) {
-		struct ninep_req *r;
-		int rlen;
-		if (sleep_on(&s->workq, has_work, s) < 0)
-			break;	/* killed while idle: a Tversion or the end */
-		is = arch_irq_save();
-		if (s->closing || (r = s->qhead) == 0) {
-			bool closing = s->closing;
-			arch_irq_restore(is);
-			if (closing)
-				break;
-			continue;	/* another worker took it */
-		}
-		queue_remove(s, r);
-		r->pid = curproc()->pid;
-		w->idle = false;
-		arch_irq_restore(is);
-		w->x.err = 0;
-		w->x.newfid = 0;
-		rlen = ninep_handle(s, &w->x, r->msg, r->len);
-		complete(s, r, &w->x, rlen);
-		if (curproc()->killed)
-			break;	/* a flush interrupted us: kill is for good */
-		is = arch_irq_save();
-		w->idle = true;
-		arch_irq_restore(is);
-	}
-	is = arch_irq_save();
-	w->idle = false;
-	w->done = true;
-	arch_irq_restore(is);
-	wakeup(&s->wq);
-	proc_exit(0);
-}
-
-static size_t live_workers(struct ninep_conn *s)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < NINEP_WORKERS; i++)
-		n += s->workers[i].p != 0 && !s->workers[i].done;
-	return n;
-}
-
-/* Join the workers that have exited and free their buffers. */
-static void reap(struct ninep_conn *s)
-{
-	for (size_t i = 0; i < NINEP_WORKERS; i++) {
-		struct ninep_worker *w = &s->workers[i];
-		if (w->p == 0 || !w->done)
-			continue;
-		proc_join(w->p);
-		kfree(w->x.out);
-		ninep_uncharge(s, w->x.cap);
-		kmemset(w, 0, sizeof *w);
-		s->spawnfail = false;
-	}
-}
-
-/* Queued work and no idle worker: start one, if the budget allows.  When
- * none can run at all, the queued requests are answered with why. */
-static void ensure_worker(struct ninep_conn *s)
-{
-	static const struct pebbles none;	/* workers create nothing */
-	struct ninep_worker *w = 0;
-	struct proc *p;
-	uint8_t *buf = 0;
-	int err;
-
-	if (s->qhead == 0 || s->closing || s->aborting || s->spawnfail)
-		return;
-	for (size_t i = 0; i < NINEP_WORKERS; i++) {
-		if (s->workers[i].p && s->workers[i].idle)
-			return;
-		if (s->workers[i].p == 0 && w == 0)
-			w = &s->workers[i];
-	}
-	if (w == 0)
-		return;	/* all busy: the queue waits */
-	if ((err = ninep_charge(s, s->msize)) == 0 && (buf = kmalloc(s->msize)) == 0) {
-		ninep_uncharge(s, s->msize);
-		err = E_NOMEM;
-	}
-	if (err == 0) {
-		w->conn = s;
-		w->x.out = buf;
-		w->x.cap = s->msize;
-		w->idle = true;
-		p = proc_spawn("9pwork", PRIO_NORMAL, worker, w, 0, &none, &err);
-		if (p) {
-			arch_irqstate is = arch_irq_save();
-			w->p = p;
-			arch_irq_restore(is);
-			return;
-		}
-		kfree(buf);
-		ninep_uncharge(s, s->msize);
-		kmemset(w, 0, sizeof *w);
-	}
-	s->spawnfail = true;	/* until a worker is joined */
-	if (live_workers(s) > 0)
-		return;
-	/* nobody can serve the queue: answer it (the reader's errstr says why) */
-	for (;;) {
-		arch_irqstate is = arch_irq_save();
-		struct ninep_req *r = s->qhead;
-		if (r)
-			queue_remove(s, r);
-		arch_irq_restore(is);
-		if (r == 0)
-			break;
-		send_error(s, r->tag, err, 0);
-		r->flushed = true;
-		complete(s, r, 0, 0);
-	}
-	s->spawnfail = false;
-}
-
-/* Drop every request in flight unanswered (a Tversion, or the end) and
- * stop every worker; wait for them.  With upcalls off, then on. */
-static bool all_stopped(void *arg)
-{
-	struct ninep_conn *s = arg;
-
-	return s->reqs == 0 && live_workers(s) == 0;
-}
-
-static void stop_all(struct ninep_conn *s)
-{
-	for (;;) {
-		arch_irqstate is = arch_irq_save();
-		struct ninep_req *q = s->qhead;
-		if (q)
-			queue_remove(s, q);
-		arch_irq_restore(is);
-		if (q == 0)
-			break;
-		q->flushed = true;
-		complete(s, q, 0, 0);
-	}
-	arch_irqstate is = arch_irq_save();
-	for (size_t i = 0; i < NINEP_WORKERS; i++)
-		if (s->workers[i].p && !s->workers[i].done)
-			proc_kill(s->workers[i].p->pid);
-	for (struct ninep_req *r = s->reqs; r; r = r->next)
-		r->flushed = true;
-	arch_irq_restore(is);
-	wakeup(&s->workq);
-	sleep_on_unint(&s->wq, all_stopped, s);
-	reap(s);
-}
-
-/* ---- The reader: admission, Tversion, Tflush -------------------------- */
-
-static void version(struct ninep_conn *s, struct ninep_req *r)
-{
-	int n;
-
-	/* version(5): a new session aborts all outstanding I/O */
-	s->aborting = true;
-	stop_all(s);
-	s->aborting = false;
-	s->rx.out = s->rbuf;
-	s->rx.cap = sizeof s->rbuf;
-	n = ninep_handle(s, &s->rx, r->msg, r->len);
-	ninep_fid_release_all(s, &s->rx);
-	if (n > 0)
-		send(s, s->rbuf, (size_t)n);
-	req_free(s, r);
-}
-
-static void flush(struct ninep_conn *s, struct ninep_req *r)
-{
-	uint16_t old = (uint16_t)(r->msg[7] | r->msg[8] << 8);
-	arch_irqstate is = arch_irq_save();
-	struct ninep_req *t = req_find(s, old), **tail;
-	bool unrun = false;
-
-	while (t && t->type == P9_TFLUSH)	/* a flush of a flush waits for the same */
-		t = t->target;
-	if (t == 0) {
-		arch_irq_restore(is);
-		send_rflush(s, r->tag);	/* unknown or finished: nothing to wait for */
-		req_free(s, r);
-		return;
-	}
-	r->target = t;
-	for (tail = &t->flushes; *tail; tail = &(*tail)->flushes)
-		;
-	*tail = r;
-	r->next = s->reqs;
-	s->reqs = r;
-	if (t->queued) {
-		queue_remove(s, t);
-		unrun = true;
-	} else if (!t->flushed && t->pid) {
-		proc_kill(t->pid);	/* here, so the pid cannot move on to another request */
-	}
-	t->flushed = true;
-	arch_irq_restore(is);
-	if (unrun)
-		complete(s, t, 0, 0);
-}
+/* ---- The reader: framing and admission --------------------------------- */
 
 /* Take size bytes of input (one message) off the buffer; resume reading
  * when there is room again.  Upcalls off. */
@@ -577,7 +259,7 @@ static void admit_flush(struct ninep_conn *s, uint16_t tag)
 	kmemcpy(r->msg, s->in + s->inoff, size);
 	consume(s, size);
 	arch_irq_restore(is);
-	flush(s, r);
+	ninep_flush(s, r);
 }
 
 /* The whole message of size bytes at the head of the input: admit it
@@ -587,7 +269,7 @@ static void admit(struct ninep_conn *s, size_t size)
 	arch_irqstate is = arch_irq_save();
 	uint8_t type = s->in[s->inoff + 4];
 	uint16_t tag = (uint16_t)(s->in[s->inoff + 5] | s->in[s->inoff + 6] << 8);
-	bool dup = type != P9_TVERSION && req_find(s, tag) != 0;
+	bool dup = type != P9_TVERSION && ninep_req_find(s, tag) != 0;
 	struct ninep_req *r = 0;
 	char why[64];
 	int err;
@@ -596,7 +278,7 @@ static void admit(struct ninep_conn *s, size_t size)
 	if (dup) {
 		drop_input(s, size);
 		ksnprintf(why, sizeof why, "9p: tag %u is already in flight", tag);
-		send_error(s, tag, NINEP_E_TAG, why);
+		ninep_send_error(s, tag, NINEP_E_TAG, why);
 		return;
 	}
 	if (type == P9_TFLUSH && size == P9_HDRSZ + 2) {
@@ -605,7 +287,7 @@ static void admit(struct ninep_conn *s, size_t size)
 	}
 	if (budget_charge(s->budget, PB_REQS, 1) < 0) {
 		drop_input(s, size);
-		send_error(s, tag, NINEP_E_NREQS, 0);	/* "budget exhausted: requests 64/64" */
+		ninep_send_error(s, tag, NINEP_E_NREQS, 0);	/* "budget exhausted: requests 64/64" */
 		return;
 	}
 	if ((err = ninep_charge(s, sizeof *r + size)) == 0 && (r = kzalloc(sizeof *r + size)) == 0) {
@@ -615,7 +297,7 @@ static void admit(struct ninep_conn *s, size_t size)
 	if (err < 0) {	/* "budget exhausted: pages 512/512", or out of memory */
 		budget_release(s->budget, PB_REQS, 1);
 		drop_input(s, size);
-		send_error(s, tag, err, 0);
+		ninep_send_error(s, tag, err, 0);
 		return;
 	}
 	r->tag = tag;
@@ -627,29 +309,10 @@ static void admit(struct ninep_conn *s, size_t size)
 	consume(s, size);
 	arch_irq_restore(is);
 	if (type == P9_TVERSION) {
-		version(s, r);
+		ninep_version(s, r);
 		return;
 	}
-	/* a malformed Tflush goes on to a worker and the codec's error */
-	is = arch_irq_save();
-	r->next = s->reqs;
-	s->reqs = r;
-	r->queued = true;
-	if (s->qtail)
-		s->qtail->qnext = r;
-	else
-		s->qhead = r;
-	s->qtail = r;
-	arch_irq_restore(is);
-	wakeup(&s->workq);
-}
-
-static bool idle_worker(struct ninep_conn *s)
-{
-	for (size_t i = 0; i < NINEP_WORKERS; i++)
-		if (s->workers[i].p && s->workers[i].idle)
-			return true;
-	return false;
+	ninep_enqueue(s, r);	/* a malformed Tflush too: the codec's error */
 }
 
 /* What wakes the reader: the end, a worker to join, queued work with no
@@ -661,10 +324,7 @@ static bool reader_wake(void *arg)
 
 	if (s->gone || s->overflow || s->fatal)
 		return true;
-	for (size_t i = 0; i < NINEP_WORKERS; i++)
-		if (s->workers[i].done)
-			return true;
-	if (s->qhead && !s->spawnfail && !idle_worker(s) && live_workers(s) < NINEP_WORKERS)
+	if (ninep_workers_wanted(s))
 		return true;
 	if (s->sendwait) {
 		if (s->queued > NINEP_SENDLOW)
@@ -700,7 +360,7 @@ static void say_goodbye(struct ninep_conn *s, int err, uint32_t size)
 	}
 	n = p9_encode(&r, s->rbuf, sizeof s->rbuf, s->d);
 	if (n > 0)
-		send(s, s->rbuf, (size_t)n);
+		ninep_send(s, s->rbuf, (size_t)n);
 }
 
 /* One round of the reader: 0 to go on, else stop serving. */
@@ -712,8 +372,7 @@ static int read_step(struct ninep_conn *s)
 
 	if (sleep_on(&s->wq, reader_wake, s) < 0)
 		return E_INTR;
-	reap(s);
-	ensure_worker(s);
+	ninep_workers_tend(s);
 	is = arch_irq_save();
 	if (s->gone || s->fatal) {
 		arch_irq_restore(is);
@@ -780,7 +439,7 @@ static void serve(void *arg)
 	if (!s->gone)
 		arch_conn_close(s->conn);
 	arch_irq_restore(is);
-	stop_all(s);
+	ninep_stop_all(s);
 	sleep_on_unint(&s->wq, is_gone, s);
 	ninep_fid_clunk_all(s);
 	is = arch_irq_save();

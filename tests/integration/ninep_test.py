@@ -726,10 +726,8 @@ class InFlight(ServerTest):
         c.close()
 
 
-class Budgets(ServerTest):
-    """Per-connection pebbles: exhausting one answers that request with the
-    budget's sentence; the connection and the others keep working, and
-    every counter returns to zero when the connection ends."""
+class CountersMixin:
+    """Reading /9p/status (docs/9p.md, "Counters") from a test."""
 
     @staticmethod
     def parse(line):
@@ -773,6 +771,12 @@ class Budgets(ServerTest):
                 break
             time.sleep(0.05)
         self.assertEqual(lines, ["total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0"])
+
+
+class Budgets(CountersMixin, ServerTest):
+    """Per-connection pebbles: exhausting one answers that request with the
+    budget's sentence; the connection and the others keep working, and
+    every counter returns to zero when the connection ends."""
 
     def other_works(self):
         o = Client(self.srv.tcp, "9P2000.L")
@@ -884,7 +888,7 @@ class Budgets(ServerTest):
         self.wait_idle()
 
 
-class CtlAname(ServerTest):
+class CtlAname(CountersMixin, ServerTest):
     """aname "ctl": the server's own files (diod's synthetic tree)."""
 
     def test_zero_null_and_getattr(self):
@@ -927,6 +931,8 @@ class CtlAname(ServerTest):
             self.assertTrue(m, out + err)
             self.assertGreater(int(m.group(1)), 0)
             self.assertNotRegex(out + err, r"(?i)error|fail|refused")
+        # its connections are gone, and so is everything they held
+        self.wait_idle()
 
 
 class CommandLine(unittest.TestCase):

@@ -237,5 +237,24 @@ struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s);
 /* core/9p/srv.c: bytes charged to the connection's budget as pages. */
 int ninep_charge(struct ninep_conn *s, size_t n);
 void ninep_uncharge(struct ninep_conn *s, size_t n);
+/* ... and replies: queued whole, or the connection is closed (past
+ * LUX_CONN_SENDMAX); nothing once it is closing.  An error answer is
+ * built in the reader's buffer (its errstr details budgets). */
+void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n);
+void ninep_send_rflush(struct ninep_conn *s, uint16_t tag);
+void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why);
+
+/* core/9p/srv_flight.c: requests in flight.  The reader calls these. */
+/* The request in flight with tag, or 0 (upcalls off). */
+struct ninep_req *ninep_req_find(struct ninep_conn *s, uint16_t tag);
+void ninep_enqueue(struct ninep_conn *s, struct ninep_req *r);
+void ninep_flush(struct ninep_conn *s, struct ninep_req *r);
+/* Abort everything in flight, then answer the Tversion r. */
+void ninep_version(struct ninep_conn *s, struct ninep_req *r);
+/* Drop every request unanswered, stop every worker, wait for them. */
+void ninep_stop_all(struct ninep_conn *s);
+/* A worker to join or to start (upcalls off: the reader's wake test). */
+bool ninep_workers_wanted(struct ninep_conn *s);
+void ninep_workers_tend(struct ninep_conn *s);
 
 #endif
