@@ -45,6 +45,7 @@ import re
 import shutil
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -68,17 +69,23 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, proc, what, timeout=10):
+def wait_port(port, proc, what, timeout=20):
+    """Until a Tversion on the port gets an Rversion: a listening socket is
+    not enough (luxsim's host side accepts before its 9P server runs)."""
+    tversion = struct.pack("<IBHIH", 21, 100, 0xFFFF, 8192, 8) + b"9P2000.L"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("%s exited with %s before listening" % (what, proc.returncode))
+            raise RuntimeError("%s exited with %s before serving" % (what, proc.returncode))
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as so:
+                so.sendall(tversion)
+                if so.recv(5)[4:5] == bytes([101]):
+                    return
         except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("%s is not listening on port %d" % (what, port))
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("%s does not answer Tversion on port %d" % (what, port))
 
 
 class Diod:
@@ -126,6 +133,9 @@ class Luxsim:
 def load(client, port, args, seconds):
     """Run client (diodload or bench-9pload: same options, same output
     line) for seconds; (ops/s, rMB/s, wMB/s) or raise with its words."""
+    # The previous run's connections are torn down asynchronously, and a
+    # server with every slot still taken closes new ones at once: pause.
+    time.sleep(0.5)
     if client == DIODLOAD:
         # Start just after a second boundary: diodload's stop time is
         # time(NULL) + seconds, whole seconds.
