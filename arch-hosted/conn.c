@@ -13,6 +13,8 @@
  * sends (for at most LINGER_MS), then closes; a peer's EOF or error closes at once; either way
  * lux_conn_closed runs from the close callback, once, and only then is
  * the id free again.
+ * In a deterministic run a simulation scenario may play the peers
+ * instead (arch_conn_simulate): the three calls then go to it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +73,8 @@ struct listener {
 };
 
 static struct conn *conns[MAXCONN];
+/* A simulation scenario's peers (arch_conn_simulate), or 0. */
+static const struct arch_conn_sim *simulated;
 /* every attempt gets its own slot: a failed one is still closing */
 static struct listener listeners[HOSTED_MAXLISTEN + 2];
 static int nslots;
@@ -156,6 +160,10 @@ void arch_conn_pause(int id, int paused)
 {
 	struct conn *c = get(id);
 
+	if (simulated) {
+		simulated->pause(id, paused);
+		return;
+	}
 	if (c == NULL)
 		return;
 	c->paused = paused != 0;
@@ -186,6 +194,8 @@ long arch_conn_send(int id, const void *buf, size_t n)
 	struct wreq *w;
 	uv_buf_t b;
 
+	if (simulated)
+		return simulated->send(id, buf, n);
 	if (c == NULL)
 		return -1;
 	if (n > LUX_CONN_SENDMAX - uv_stream_get_write_queue_size(&c->h.stream))
@@ -223,6 +233,10 @@ void arch_conn_close(int id)
 {
 	struct conn *c = get(id);
 
+	if (simulated) {
+		simulated->close(id);
+		return;
+	}
 	if (c == NULL)
 		return;
 	if (c->reading)
@@ -235,6 +249,16 @@ void arch_conn_close(int id)
 		uv_close(&c->h.handle, on_closed);
 	else
 		uv_timer_start(&c->linger, on_linger, LINGER_MS, 0);
+}
+
+/* Only a deterministic run has no sockets (see hosted_boot), so only
+ * there may a scenario take the connections over. */
+int arch_conn_simulate(const struct arch_conn_sim *sim)
+{
+	if (!hosted_deterministic)
+		return -1;
+	simulated = sim;
+	return 0;
 }
 
 /* ---- Accepting -------------------------------------------------------- */

@@ -24,3 +24,9 @@ void arch_conn_pause(int conn, int paused)
 	(void)conn;
 	(void)paused;	/* nothing delivers bytes, so nothing to pause */
 }
+
+int arch_conn_simulate(const struct arch_conn_sim *sim)
+{
+	(void)sim;
+	return -1;	/* no deterministic simulation on metal */
+}

@@ -224,6 +224,8 @@ long arch_conn_send(int conn, const void *buf, size_t n)
 
 void arch_conn_close(int conn) { (void)conn; }
 void arch_conn_pause(int conn, int paused) { (void)conn, (void)paused; }
+/* No simulated peers in unit tests (the net scenario is luxsim's). */
+int arch_conn_simulate(const struct arch_conn_sim *sim) { (void)sim; return -1; }
 
 int arch_blk_submit(int dev, int write, uint64_t offset, void *buf, size_t n, void *cookie)
 {

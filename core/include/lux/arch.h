@@ -25,8 +25,9 @@
  *    with upcalls disabled, lux_preempt and lux_console_room upcalls.
  * 3: connections implemented (9P server): arch_conn_pause, LUX_CONN_CHUNK,
  *    arch_conn_send bounded and returning the bytes queued, lux_conn_sent,
- *    LUX_CAP_CONN, lux_boot.listening. */
-#define LUX_ARCH_VERSION 3
+ *    LUX_CAP_CONN, lux_boot.listening.
+ * 4: arch_conn_simulate (a simulation scenario plays the peers). */
+#define LUX_ARCH_VERSION 4
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -142,6 +143,21 @@ void arch_conn_close(int conn);
 /* paused != 0: stop delivering lux_conn_received() for conn until called
  * again with 0.  Idempotent. */
 void arch_conn_pause(int conn, int paused);
+
+/* Simulated peers (v4).  In a deterministic run a simulation scenario
+ * (core/sim/net.c) plays both the peers and the arch's side of their
+ * connections: it opens and feeds them through the lux_conn_* upcalls as
+ * an arch does, and after arch_conn_simulate(sim) the three calls above
+ * go to sim, so what is sent, when it drains and when a connection drops
+ * all come from the seed.  The arch then delivers no connections of its
+ * own.  Returns 0, or -1 where the arch cannot: a run that is not
+ * deterministic, or metal.  arch_conn_simulate(0) hands the calls back. */
+struct arch_conn_sim {
+	long (*send)(int conn, const void *buf, size_t n);
+	void (*close)(int conn);
+	void (*pause)(int conn, int paused);
+};
+int arch_conn_simulate(const struct arch_conn_sim *sim);
 
 /* ---- Block devices (declared in v1, implemented with storage) --------- */
 
