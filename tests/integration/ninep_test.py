@@ -194,13 +194,14 @@ class Server:
                 return lines
             lines.append(line.decode(errors="replace").rstrip("\n"))
 
-    def __init__(self, script):
+    def __init__(self, script, args=()):
+        """args: more luxsim options (stress_test.py gives it memory)."""
         self.dir = tempfile.mkdtemp(prefix="ninep-")
         self.path = os.path.join(self.dir, "sock")
         self.port = free_port()
         self.p = subprocess.Popen(
             [LUXSIM, "-q", "--listen", "unix!" + self.path,
-             "--listen", "tcp!127.0.0.1!%d" % self.port],
+             "--listen", "tcp!127.0.0.1!%d" % self.port, *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.p.stdin.write(script.encode() + b"echo ready-for-9p\n")
         self.p.stdin.flush()
@@ -597,7 +598,7 @@ class Limits(ServerTest):
             c2.close()
 
 WORKERS, MAXREQ = 4, 64   # NINEP_WORKERS, NINEP_MAXREQ (<lux/9psrv.h>)
-EPROTO_L, EAGAIN = 71, 11
+EPROTO_L = 71
 
 
 def tread(fid, tag, count=100, off=0):

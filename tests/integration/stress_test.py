@@ -316,7 +316,10 @@ class Stress(unittest.TestCase):
     def setUp(self):
         # sockets of connections the server turned away are dropped unclosed
         warnings.simplefilter("ignore", ResourceWarning)
-        self.srv = ninep_test.Server(SCRIPT)
+        # Each connection's budget is 2 MiB of pages (NINEP_CONN_PAGES):
+        # 64 of them need more than the default 64 MiB, or the server
+        # serves as many as fit (16) and refuses the rest.
+        self.srv = ninep_test.Server(SCRIPT, args=["--mem", "256"])
         # luxsim's stdout is read all the time (a full pipe would stall it)
         self.lines = queue.Queue()
         self.reader = threading.Thread(target=self.read_stdout, daemon=True)

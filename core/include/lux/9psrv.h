@@ -28,7 +28,11 @@
 #include <lux/arch.h>
 #include <lux/proc.h>
 
-#define NINEP_MAXCONN 16		/* served at once; more are closed at once */
+/* Served at once; more are closed at once.  Each is granted
+ * NINEP_READER_PAGES + NINEP_CONN_PAGES pages, so the default 64 MiB
+ * luxsim serves 16 (ninep_start halves the count until the grant fits);
+ * 64 need --mem 256 (the 64-client stress test). */
+#define NINEP_MAXCONN 64
 #define NINEP_MAXFID 4096		/* per connection */
 #define NINEP_MSIZE (65536u + P9_IOHDRSZ)	/* the largest msize we offer */
 /* Input held per connection: one whole message and one more chunk from
