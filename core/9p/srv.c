@@ -28,6 +28,11 @@
 static struct ninep_conn conns[NINEP_MAXCONN];
 static struct waitq listenq = WAITQ_INIT(listenq);
 static bool serving;
+/* The listener failed to start or was killed: connections are refused.
+ * Before it starts they wait, paused (the arch listens from boot; the
+ * server starts after the self-check), so an early client is not hung
+ * up on. */
+static bool refusing;
 
 static struct ninep_conn *slot_of(int conn)
 {
@@ -43,7 +48,7 @@ static struct ninep_conn *slot_of(int conn)
 
 void lux_conn_opened(int conn, const char *peer)
 {
-	if (!serving) {
+	if (refusing) {
 		arch_conn_close(conn);
 		return;
 	}
@@ -470,6 +475,22 @@ static bool any_pending(void *arg)
 	return false;
 }
 
+/* No listener: close the connections waiting for one, and any to come. */
+static void refuse_pending(void)
+{
+	arch_irqstate is = arch_irq_save();
+
+	serving = false;
+	refusing = true;
+	for (size_t i = 0; i < NINEP_MAXCONN; i++) {
+		if (conns[i].state == NS_PENDING && !conns[i].gone) {
+			conns[i].state = NS_ORPHAN;	/* freed by lux_conn_closed */
+			arch_conn_close(conns[i].conn);
+		}
+	}
+	arch_irq_restore(is);
+}
+
 static void listener(void *arg)
 {
 	/* each connection's budget: its workers, pages, fids, requests */
@@ -506,7 +527,7 @@ static void listener(void *arg)
 		}
 	}
 	/* killed: serve nobody new (those being served keep their procs) */
-	serving = false;
+	refuse_pending();
 	proc_exit(0);
 }
 
@@ -552,6 +573,7 @@ void ninep_start(void)
 	}
 	if (n == 0) {
 		kprintf("9p: cannot start the listener (%s); not serving\n", proc_errstr(err));
+		refuse_pending();
 		return;
 	}
 	serving = true;

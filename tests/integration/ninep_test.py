@@ -968,6 +968,30 @@ class CommandLine(unittest.TestCase):
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
+    def test_early_client_waits_for_the_server(self):
+        # the arch listens from boot, the server starts after the
+        # self-check: a client that connects in between waits, paused,
+        # and is served (it used to be hung up on)
+        d = tempfile.mkdtemp(prefix="ninep-")
+        path = os.path.join(d, "sock")
+        p = subprocess.Popen([LUXSIM, "-q", "--listen", "unix!" + path], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while not os.path.exists(path) and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            c = Client(path, "9P2000.L")
+            c.attach(1)
+            self.assertEqual(len(c.walk(1, 2, ["dev", "cons"])), 2)
+            c.close()
+            out, err = p.communicate(b"halt\n", timeout=TIMEOUT)
+            self.assertEqual(p.returncode, 0, err)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_banner_says_where(self):
         d = tempfile.mkdtemp(prefix="ninep-")
         try:
