@@ -2,10 +2,10 @@
  * The session driver of the 9P server fuzzer (see session.h for the input
  * layout).
  *
- * One kernel boots once per process (core, crypto, our fake arch), with a
- * namespace like luxsim's -- a ramfs root with a few files and
- * directories, /dev and /secure mounted -- and the real server started on
- * it by ninep_start(), its ctl tree mounted at /9p.  Each input is then
+ * One kernel boots once per process (kernel.c: core, crypto, our fake
+ * arch), with a namespace like luxsim's -- a ramfs root with a few files
+ * and directories, /dev and /secure mounted -- and the real server started
+ * on it by ninep_start(), its ctl tree mounted at /9p.  Each input is then
  * one connection, played the way an arch plays it: lux_conn_opened, the
  * bytes in chunks through lux_conn_received (only while the server has
  * not paused us), lux_conn_sent as a slow reader drains, and
@@ -34,7 +34,6 @@
  * (slot, proc, fid table, buffers) and a namespace put back exactly, which
  * the leak check proves.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,220 +41,16 @@
 
 #include <lux/9p.h>
 #include <lux/9psrv.h>
-#include <lux/captoken.h>
-#include <lux/cons.h>
-#include <lux/crypto.h>
-#include <lux/devcrypto.h>
-#include <lux/error.h>
-#include <lux/kalloc.h>
-#include <lux/kern.h>
-#include <lux/ns.h>
-#include <lux/page.h>
-#include <lux/pebble.h>
 #include <lux/proc.h>
-#include <lux/rand.h>
-#include <lux/sysfile.h>
 #include <lux/upcall.h>
 
 #include "session.h"
 
-#define MEM_BYTES (64u << 20)
 #define MAXREQ (FUZZ_MAXINPUT / P9_HDRSZ + 8)
 #define PRE_MSIZE 8192u
 #define ATTACH_TAG 0xFFF0u
 
 static const size_t chunks[8] = { LUX_CONN_CHUNK, 1, 2, 3, 7, 13, 100, 4096 };
-
-/* Inputs begun by this process (the warm-up is the first). */
-static uint64_t inputs;
-
-_Noreturn static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-_Noreturn static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	const char *log = getenv("FUZZ_FAIL_LOG");	/* AFL hides stderr: keep it */
-	FILE *out = log ? fopen(log, "a") : 0;
-
-	for (int i = 0; i < 1 + (out != 0); i++) {
-		FILE *to = i ? out : stderr;
-		fprintf(to, "9p server fuzz: ");
-		va_start(ap, fmt);
-		vfprintf(to, fmt, ap);
-		va_end(ap);
-		fprintf(to, " (input %llu of this process)\n", (unsigned long long)inputs);
-	}
-	if (out)
-		fclose(out);
-	abort();
-}
-
-/* ---- What the kernel holds between inputs ------------------------------ */
-
-struct held {
-	size_t objects, bytes, large_pages, procs, budgets;
-	uint64_t root_held[PB_NKINDS];
-};
-
-static void count_held(struct held *h)
-{
-	struct kalloc_stats ks;
-	struct budget_info bi;
-
-	kalloc_stats(&ks);
-	budget_snapshot(pebble_root(), &bi);
-	h->objects = ks.live_objects;
-	h->bytes = ks.live_bytes;
-	h->large_pages = ks.large_pages;
-	h->procs = proc_count();
-	h->budgets = budget_count();
-	for (int k = 0; k < PB_NKINDS; k++)
-		h->root_held[k] = bi.held.n[k];
-	/* every page is free, a slab, a large block or a stack */
-	if (page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() != page_total())
-		fail("pages unaccounted for: %zu free + %zu slab + %zu large + %zu stacks != %zu",
-		     page_free_count(), ks.slab_pages, ks.large_pages, proc_stack_pages(),
-		     page_total());
-}
-
-static void check_held(const struct held *base)
-{
-	struct held now;
-	const char *why;
-
-	count_held(&now);
-	if (now.objects != base->objects || now.bytes != base->bytes)
-		fail("kernel objects leaked: %zu objects / %zu bytes live, %zu / %zu before the input",
-		     now.objects, now.bytes, base->objects, base->bytes);
-	if (now.large_pages != base->large_pages)
-		fail("large blocks leaked: %zu pages, %zu before", now.large_pages, base->large_pages);
-	if (now.procs != base->procs)
-		fail("procs: %zu alive, %zu before the input", now.procs, base->procs);
-	if (now.budgets != base->budgets)
-		fail("budgets: %zu open, %zu before the input", now.budgets, base->budgets);
-	for (int k = 0; k < PB_NKINDS; k++)
-		if (now.root_held[k] != base->root_held[k])
-			fail("pebbles: the root budget holds %llu %s, %llu before the input",
-			     (unsigned long long)now.root_held[k], pebble_kind_name(k),
-			     (unsigned long long)base->root_held[k]);
-	if ((why = budget_check(pebble_root())) != 0)
-		fail("budgets inconsistent: %s", why);
-	if (devcrypto_sessions() != 0 || devcrypto_signs() != 0)
-		fail("crypto sessions left: %zu hash, %zu sign", devcrypto_sessions(),
-		     devcrypto_signs());
-	if ((why = sched_check()) != 0)
-		fail("run queues: %s", why);
-}
-
-/* ---- The namespace, put back before every input -------------------------- */
-
-/* Mounted once, never removed: the reset skips them.  The server mounts
- * 9p (its ctl tree, also what aname "ctl" attaches). */
-static const char *const mountpoints[] = { "dev", "secure", "9p" };
-
-static void must(int err, const char *what, const char *path)
-{
-	if (err < 0)
-		fail("%s %s: %s", what, path, lux_errstr(err));
-}
-
-static void make(const char *path, uint32_t perm, const char *text, size_t len)
-{
-	int fd = sys_create(path, (perm & DMDIR) ? OREAD : ORDWR, perm);
-
-	must(fd, "create", path);
-	if (text)
-		must((int)sys_write(fd, text, len), "write", path);
-	sys_close(fd);
-}
-
-static void populate(void)
-{
-	static char big[9000];
-
-	for (size_t i = 0; i < sizeof big; i++)
-		big[i] = (char)('a' + i % 26);
-	make("/tmp", DMDIR | 0777, 0, 0);
-	make("/a", DMDIR | 0777, 0, 0);
-	make("/a/b", DMDIR | 0777, 0, 0);
-	make("/a/file", 0666, "hello, 9p\n", 10);
-	make("/big", 0666, big, sizeof big);
-	make("/empty", 0666, 0, 0);
-}
-
-static bool is_mountpoint(const char *dir, const char *name)
-{
-	if (dir[0] != 0)
-		return false;
-	for (size_t i = 0; i < sizeof mountpoints / sizeof mountpoints[0]; i++)
-		if (strcmp(name, mountpoints[i]) == 0)
-			return true;
-	return false;
-}
-
-/* Fill path with the first entry below it that has nothing below it
- * (a file or an empty directory); false when path has none. */
-static bool first_leaf(char *path, size_t cap)
-{
-	for (;;) {
-		struct lux_dir d;
-		int fd = sys_open(path[0] ? path : "/", OREAD), r = 0;
-		size_t i;
-
-		must(fd, "open", path[0] ? path : "/");
-		for (i = 0; (r = sys_dirent(fd, i, &d)) == 1; i++)
-			if (!is_mountpoint(path, d.name))
-				break;
-		sys_close(fd);
-		must(r, "read directory", path);
-		if (r == 0)
-			return path[0] != 0;
-		if (strlen(path) + 1 + strlen(d.name) >= cap)
-			fail("ramfs path too deep to clean: %s/%s", path, d.name);
-		strcat(path, "/");
-		strcat(path, d.name);
-		if (!(d.mode & DMDIR))
-			return true;
-	}
-}
-
-/* Remove everything the last input left (depth first, one leaf at a time:
- * no recursion on a small kernel stack), then put the files back. */
-static void reset_namespace(void)
-{
-	static char path[LUX_PATHMAX + LUX_NAMEMAX + 2];
-
-	for (;;) {
-		path[0] = 0;
-		if (!first_leaf(path, sizeof path))
-			break;
-		must(sys_remove(path), "remove", path);
-	}
-	populate();
-}
-
-static void build_namespace(void)
-{
-	const struct dev *devs[] = { &cons_dev, &crypto_dev };
-	struct proc *p = curproc();
-	struct chan *root, *c;
-
-	must(dev_attach(&ramfs_dev, "", &root), "attach", "ramfs");
-	p->ns = ns_new(root);
-	p->fds = fdtab_new();
-	if (p->ns == 0 || p->fds == 0)
-		fail("out of memory for the namespace");
-	for (size_t i = 0; i < nelem(devs); i++) {
-		char path[16];
-		snprintf(path, sizeof path, "/%s", mountpoints[i]);
-		make(path, DMDIR | 0777, 0, 0);
-		must(dev_attach(devs[i], "", &c), "attach", path);
-		must(ns_mount(p->ns, path, c), "mount", path);
-		chan_put(c);
-	}
-	populate();
-}
 
 /* ---- The peer's side of one connection ----------------------------------- */
 
@@ -273,7 +68,7 @@ struct req {
 
 static struct {
 	fuzz_next_fn next;
-	struct held base;
+	struct fuzz_held base;
 	/* the harness proc's reset, requested from the idle loop */
 	struct waitq resetq;
 	bool reset_wanted;
@@ -327,7 +122,7 @@ static void frame_requests(void)
 		if (f.sent - f.framed < size)
 			return;
 		if (f.nreq == MAXREQ)
-			fail("more than %zu requests in one input", (size_t)MAXREQ);
+			fuzz_fail("more than %zu requests in one input", (size_t)MAXREQ);
 		r = &f.reqs[f.nreq++];
 		memset(r, 0, sizeof *r);
 		r->type = f.stream[f.framed + 4];
@@ -433,8 +228,8 @@ static void error_reply(const struct p9_msg *r)
 	if (live_with_tag(r->tag) <= credits[r->tag]) {
 		if (r->tag == P9_NOTAG)
 			return;	/* a goodbye before closing: no request of its own */
-		fail("%s tag %u answers no request in flight (%u errors for it already)",
-		     type_name(r->type), r->tag, credits[r->tag]);
+		fuzz_fail("%s tag %u answers no request in flight (%u errors for it already)",
+		          type_name(r->type), r->tag, credits[r->tag]);
 	}
 	if (credits[r->tag]++ == 0 && ncredited < MAXREQ)
 		credited[ncredited++] = r->tag;
@@ -455,13 +250,13 @@ static void success_reply(const struct p9_msg *r)
 	if (q == 0) {
 		for (size_t i = 0; i < f.nreq; i++)
 			if (f.reqs[i].flushed && f.reqs[i].tag == r->tag)
-				fail("%s tag %u answers a request already flushed", type_name(r->type),
-				     r->tag);
-		fail("%s tag %u answers no request in flight", type_name(r->type), r->tag);
+				fuzz_fail("%s tag %u answers a request already flushed", type_name(r->type),
+				          r->tag);
+		fuzz_fail("%s tag %u answers no request in flight", type_name(r->type), r->tag);
 	}
 	answered(q);
 	if (live_with_tag(r->tag) < credits[r->tag])
-		fail("tag %u has more replies than requests", r->tag);
+		fuzz_fail("tag %u has more replies than requests", r->tag);
 	if (r->type == P9_RVERSION) {
 		f.d = p9_dialect_of(r->u.version.version.s, r->u.version.version.len);
 		f.msize = f.d == P9_NONE ? NINEP_MSIZE : r->u.version.msize;
@@ -505,13 +300,13 @@ static void check_reply(const uint8_t *buf, size_t n)
 	int err;
 
 	if (n < P9_HDRSZ || le32(buf) != n)
-		fail("reply of %zu bytes with size field %u", n, n >= 4 ? le32(buf) : 0);
+		fuzz_fail("reply of %zu bytes with size field %u", n, n >= 4 ? le32(buf) : 0);
 	if (n > (f.uncertain ? NINEP_MSIZE : f.msize))
-		fail("a %s of %zu bytes exceeds msize %u", type_name(buf[4]), n, f.msize);
+		fuzz_fail("a %s of %zu bytes exceeds msize %u", type_name(buf[4]), n, f.msize);
 	if ((err = decode_reply(buf, n, &r)) < 0) {
 		char why[200];
 		p9_explain(why, sizeof why, err, &r);
-		fail("a reply the codec rejects (dialect %d): %s", (int)f.d, why);
+		fuzz_fail("a reply the codec rejects (dialect %d): %s", (int)f.d, why);
 	}
 	if (f.trace)
 		fprintf(stderr, "  <- %s tag %u, %zu bytes %.*s\n", type_name(r.type), r.tag, n,
@@ -554,7 +349,7 @@ static size_t put_msg(uint8_t *out, struct p9_msg *m, enum p9_dialect d)
 	int n = p9_encode(m, out, PRE_MSIZE, d);
 
 	if (n < 0)
-		fail("cannot encode the preamble: %s", p9_strerror(n));
+		fuzz_fail("cannot encode the preamble: %s", p9_strerror(n));
 	return (size_t)n;
 }
 
@@ -600,7 +395,7 @@ static void begin_input(const uint8_t *data, size_t len)
 	f.uncertain = false;
 	while (ncredited > 0)
 		credits[credited[--ncredited]] = 0;
-	f.conn = (int)(inputs++ % 1000000) + 1;	/* never reused while open */
+	f.conn = (int)(fuzz_inputs++ % 1000000) + 1;	/* never reused while open */
 	lux_conn_opened(f.conn, "fuzz!peer");
 }
 
@@ -610,11 +405,11 @@ static void check_all_answered(void)
 	for (size_t i = f.first_live; i < f.nreq; i++) {
 		const struct req *q = &f.reqs[i];
 		if (q->live && !q->optional)
-			fail("request %zu (%s tag %u) never answered; the kernel is idle", i,
-			     type_name(q->type), q->tag);
+			fuzz_fail("request %zu (%s tag %u) never answered; the kernel is idle", i,
+			          type_name(q->type), q->tag);
 	}
 	if (f.paused)
-		fail("the connection stays paused with nothing running");
+		fuzz_fail("the connection stays paused with nothing running");
 }
 
 /* One chunk, then back to the kernel.  false when there is nothing left. */
@@ -630,7 +425,7 @@ static bool feed(void)
 	if (f.server_closed || f.sent == f.len)
 		return false;
 	if (f.paused)
-		fail("the connection stays paused with nothing running");
+		fuzz_fail("the connection stays paused with nothing running");
 	if (n > f.len - f.sent)
 		n = f.len - f.sent;
 	lux_conn_received(f.conn, f.stream + f.sent, n);
@@ -653,7 +448,7 @@ void fuzz_session_step(void)
 	for (;;) {
 		switch (f.phase) {
 		case P_BOOT:
-			fail("the kernel went idle before the harness proc was ready");
+			fuzz_fail("the kernel went idle before the harness proc was ready");
 		case P_NEXT:
 			if (!f.next(&data, &len))
 				exit(0);
@@ -682,9 +477,9 @@ void fuzz_session_step(void)
 			return;
 		case P_CHECK:
 			if (f.reset_wanted)
-				fail("the namespace reset did not finish");
+				fuzz_fail("the namespace reset did not finish");
 			if (f.next != warmup_done)	/* the warm-up sets the baseline */
-				check_held(&f.base);
+				fuzz_check_held(&f.base);
 			f.phase = P_NEXT;
 			continue;
 		}
@@ -702,13 +497,13 @@ static bool reset_requested(void *arg)
 static void harness_proc(void *arg)
 {
 	(void)arg;
-	build_namespace();
+	fuzz_build_namespace();
 	ninep_start();
 	ninep_mount_ctl();
 	f.phase = P_NEXT;
 	for (;;) {
 		sleep_on_unint(&f.resetq, reset_requested, 0);
-		reset_namespace();
+		fuzz_reset_namespace();
 		f.reset_wanted = false;
 	}
 }
@@ -745,41 +540,20 @@ static fuzz_next_fn user_next;
 
 static int warmup_done(const uint8_t **data, size_t *len)
 {
-	count_held(&f.base);
+	fuzz_count_held(&f.base);
 	f.next = user_next;
 	return f.next(data, len);
 }
 
-static int boot_entropy(void *buf, size_t n)
-{
-	return arch_entropy(buf, n);
-}
-
 _Noreturn void fuzz_run(fuzz_next_fn next)
 {
-	static struct lux_boot boot = { .version = LUX_ARCH_VERSION, .caps = LUX_CAP_CONN,
-	                                .arch_name = "fuzz", .quiet = 1 };
-	struct lux_memregion r;
-	void *mem = aligned_alloc(PAGE_SIZE, MEM_BYTES);
-
-	if (mem == 0)
-		fail("cannot allocate the kernel's memory");
-	r = (struct lux_memregion){ (uintptr_t)mem, MEM_BYTES };
-	lux_bootinfo = &boot;
-	cons_init(false);
-	page_init(&r, 1);
-	if (lc_init(boot_entropy) < 0 || captoken_init() < 0)
-		fail("crypto did not initialise");
-	krand_seed(1);
-	arch_irqstate is = arch_irq_save();
-	lux_console_input("", 0);	/* console EOF: a read of /dev/cons never waits */
-	arch_irq_restore(is);
+	fuzz_boot();
 	waitq_init(&f.resetq);
 	user_next = next;
 	f.trace = getenv("FUZZ_TRACE") != 0;
 	f.next = warmup;
 	f.phase = P_BOOT;
 	if (proc_create("fuzz", PRIO_NORMAL, harness_proc, 0, PROC_DETACHED) == 0)
-		fail("cannot create the harness proc");
+		fuzz_fail("cannot create the harness proc");
 	sched_idle_loop();
 }

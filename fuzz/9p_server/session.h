@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lux/pebble.h>
+
 /* The largest input the harness looks at (the rest is ignored). */
 #define FUZZ_MAXINPUT (64u << 10)
 
@@ -38,5 +40,24 @@ void fuzz_session_step(void);
 long fuzz_conn_send(int conn, const void *buf, size_t n);
 void fuzz_conn_close(int conn);
 void fuzz_conn_pause(int conn, int paused);
+
+/* kernel.c: the kernel under the fuzzer. */
+/* Say what broke (stderr, and FUZZ_FAIL_LOG=FILE since AFL hides stderr)
+ * and abort: an AFL crash. */
+_Noreturn void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern uint64_t fuzz_inputs;	/* inputs begun by this process */
+/* Boot the core in this process: memory, console, crypto. */
+void fuzz_boot(void);
+/* What the kernel holds between inputs. */
+struct fuzz_held {
+	size_t objects, bytes, large_pages, procs, budgets;
+	uint64_t root_held[PB_NKINDS];
+};
+void fuzz_count_held(struct fuzz_held *h);
+/* Abort unless the kernel holds what it held at base. */
+void fuzz_check_held(const struct fuzz_held *base);
+/* From a proc: the served namespace, built once, put back per input. */
+void fuzz_build_namespace(void);
+void fuzz_reset_namespace(void);
 
 #endif
