@@ -68,8 +68,11 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	boot.steps = cfg->steps;
 	boot.breakflags = cfg->breakflags;
 	boot.seed = cfg->seed;
-	/* a deterministic run takes input only from stdin: no sockets */
+	/* a deterministic run takes input only from stdin: no sockets; its
+	 * scenario may play peers instead (arch_conn_simulate) */
 	if (!cfg->deterministic && !cfg->no_listen && (boot.listening = hosted_conn_listen(cfg)))
+		boot.caps |= LUX_CAP_CONN;
+	if (cfg->deterministic && cfg->scenario)
 		boot.caps |= LUX_CAP_CONN;
 	lux_main(&boot);
 }

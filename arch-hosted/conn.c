@@ -18,6 +18,9 @@
  * instead (the server never sees the client's connections).  A failed or
  * abandoned dial closes the handle and reports lux_dial_connected(id, err)
  * from the close callback, when the id is free again.
+ * In a deterministic run a simulation scenario may play the peers
+ * instead (arch_conn_simulate, v4): the three calls then go to it.  The
+ * two never meet: a deterministic run dials nothing (E_NOCONN).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -81,6 +84,8 @@ struct listener {
 };
 
 static struct conn *conns[MAXCONN];
+/* A simulation scenario's peers (arch_conn_simulate), or 0. */
+static const struct arch_conn_sim *simulated;
 /* every attempt gets its own slot: a failed one is still closing */
 static struct listener listeners[HOSTED_MAXLISTEN + 2];
 static int nslots;
@@ -190,6 +195,10 @@ void arch_conn_pause(int id, int paused)
 {
 	struct conn *c = get(id);
 
+	if (simulated) {
+		simulated->pause(id, paused);
+		return;
+	}
 	if (c == NULL)
 		return;
 	c->paused = paused != 0;
@@ -218,6 +227,8 @@ long arch_conn_send(int id, const void *buf, size_t n)
 	struct wreq *w;
 	uv_buf_t b;
 
+	if (simulated)
+		return simulated->send(id, buf, n);
 	if (c == NULL || c->connecting)
 		return -1;
 	if (n > LUX_CONN_SENDMAX - uv_stream_get_write_queue_size(&c->h.stream))
@@ -255,6 +266,10 @@ void arch_conn_close(int id)
 {
 	struct conn *c = get(id);
 
+	if (simulated) {
+		simulated->close(id);
+		return;
+	}
 	if (c == NULL)
 		return;
 	if (c->connecting) {	/* abandon the dial: see arch_conn_dial */
@@ -272,6 +287,16 @@ void arch_conn_close(int id)
 		uv_close(&c->h.handle, on_closed);
 	else
 		uv_timer_start(&c->linger, on_linger, LINGER_MS, 0);
+}
+
+/* Only a deterministic run has no sockets (see hosted_boot), so only
+ * there may a scenario take the connections over. */
+int arch_conn_simulate(const struct arch_conn_sim *sim)
+{
+	if (!hosted_deterministic)
+		return -1;
+	simulated = sim;
+	return 0;
 }
 
 /* ---- Accepting -------------------------------------------------------- */

@@ -53,9 +53,16 @@ void arch_ctx_init(arch_ctx *ctx, void *stack, size_t size, void (*entry)(void *
  * only (this is arch code: the core never knows).  The boot context's
  * bounds are not given to arch_ctx_init; they are learned on the far side
  * of the first switch away from it, where ASan's "old stack" really is
- * the boot stack.
+ * the boot stack.  (clang, which the AFL++ build uses, does not define
+ * __SANITIZE_ADDRESS__: without the __has_feature test its ASan builds
+ * got no annotations and reported stale redzones on reused stacks.)
  */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)	/* clang says it this way, gcc with the macro below */
+#if __has_feature(address_sanitizer)
+#define HOSTED_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(HOSTED_ASAN)
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 

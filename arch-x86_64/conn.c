@@ -33,3 +33,9 @@ int arch_conn_dial(const char *addr)
 	(void)addr;
 	return E_NOCONN;
 }
+
+int arch_conn_simulate(const struct arch_conn_sim *sim)
+{
+	(void)sim;
+	return -1;	/* no deterministic simulation on metal */
+}

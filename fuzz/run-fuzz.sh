@@ -4,11 +4,13 @@
 #
 #   run-fuzz.sh [--time S] [--jobs N] [--smoke] TARGET
 #
-# TARGET is a folder under fuzz/ (9p_codec, 9p_client).  --jobs N runs one main and
-# N-1 secondary instances on the same output directory (AFL++'s -M/-S), so
-# a campaign scales across cores; --smoke is what `./lux test` runs: one
-# instance, a fresh output directory, and failure on any crash or hang.
+# TARGET is a folder under fuzz/ (9p_codec, 9p_client, 9p_server).  --jobs N
+# runs one main and N-1 secondary instances on the same output directory
+# (-M/-S), so a campaign scales across cores; --smoke is what `./lux test`
+# runs: one instance, a fresh output directory, and failure on any crash or
+# hang.
 # Results: build/afl/out/TARGET (crashes in */crashes, hangs in */hangs).
+# LUX_AFL_BUILD=DIR builds and fuzzes in DIR instead of build/afl.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 time=60 jobs=1 smoke=0 target=
@@ -17,7 +19,7 @@ while [ $# -gt 0 ]; do
 	--time) time=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--smoke) smoke=1; shift ;;
-	-h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run-fuzz: unknown option $1" >&2; exit 2 ;;
 	*) target=$1; shift ;;
 	esac
@@ -27,11 +29,11 @@ case $jobs in ''|*[!0-9]*|0) echo "run-fuzz: --jobs wants a positive number" >&2
 [ -n "$target" ] || { echo "run-fuzz: which target? (one of: $(cd "$top/fuzz" && ls -d */ | tr -d / | tr '\n' ' '))" >&2; exit 2; }
 [ -d "$top/fuzz/$target" ] || { echo "run-fuzz: no fuzz target '$target' under fuzz/" >&2; exit 2; }
 exe=fuzz-${target//_/-}
-build=$top/build/afl
+build=${LUX_AFL_BUILD:-$top/build/afl}
 
-echo "run-fuzz: building $exe with afl-clang-fast (ASan+UBSan) in build/afl"
+echo "run-fuzz: building $exe with afl-clang-fast (ASan+UBSan) in ${build#$top/}"
 cd "$top"
-[ -f "$build/build.ninja" ] || cmake --preset afl >/dev/null
+[ -f "$build/build.ninja" ] || cmake --preset afl -B "$build" >/dev/null
 cmake --build "$build" --target "$exe" "$exe-seeds" >/dev/null
 
 out=$build/out/$target

@@ -1,25 +1,38 @@
 /*
- * The 9P server's connections: the upcalls, framing, and the procs
- * (see <lux/9psrv.h> for the shape, docs/9p.md for the bounds).
+ * The 9P server's connections: the upcalls, framing, the reader and its
+ * workers (see <lux/9psrv.h> for the shape, docs/9p.md for the bounds).
  *
  * Who owns a slot: lux_conn_opened takes a free one (PENDING) and pauses
  * the connection, since no buffer exists yet and upcalls cannot allocate.
- * The listener proc gives it a proc (SERVED), which allocates the buffers
- * and resumes reading.  The slot is given back by that proc when it ends,
- * after lux_conn_closed has said the arch is done with the id; a slot
- * without a proc (PENDING, or ORPHAN when proc_create failed) is given
- * back by lux_conn_closed itself.
+ * The listener proc gives it a reader (SERVED), which allocates the input
+ * buffer and resumes reading.  The slot is given back by the reader when
+ * it ends, after its workers are joined and lux_conn_closed has said the
+ * arch is done with the id; a slot without a reader (PENDING, or ORPHAN
+ * when the spawn failed) is given back by lux_conn_closed itself.
+ *
+ * A request's life: the reader admits it here (tag table, budget) and
+ * queues it; srv_flight.c has the rest (workers, Tflush, Tversion).
  */
 #include <lux/9psrv.h>
+#include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/ns.h>
 #include <lux/pebble.h>
 #include <lux/string.h>
+#include <lux/sysfile.h>
+
+#define BYTES_PAGES(n) (((n) + 4095) / 4096)
 
 static struct ninep_conn conns[NINEP_MAXCONN];
 static struct waitq listenq = WAITQ_INIT(listenq);
 static bool serving;
+/* The listener failed to start or was killed: connections are refused.
+ * Before it starts they wait, paused (the arch listens from boot; the
+ * server starts after the self-check), so an early client is not hung
+ * up on. */
+static bool refusing;
 
 static struct ninep_conn *slot_of(int conn)
 {
@@ -35,7 +48,7 @@ static struct ninep_conn *slot_of(int conn)
 
 void lux_conn_opened(int conn, const char *peer)
 {
-	if (!serving) {
+	if (refusing) {
 		arch_conn_close(conn);
 		return;
 	}
@@ -45,6 +58,7 @@ void lux_conn_opened(int conn, const char *peer)
 			continue;
 		kmemset(s, 0, sizeof *s);
 		waitq_init(&s->wq);
+		waitq_init(&s->workq);
 		s->id = (int)i;
 		s->conn = conn;
 		kstrlcpy(s->peer, peer ? peer : "?", sizeof s->peer);
@@ -75,7 +89,7 @@ void lux_conn_received(int conn, const void *buf, size_t n)
 		kmemcpy(s->in + s->inlen, buf, n);
 		s->inlen += n;
 		/* paused only while more than msize is unread, so the first
-		 * message is whole and the proc will make room */
+		 * message is whole and the reader will make room */
 		if (NINEP_INBUF - (s->inlen - s->inoff) < LUX_CONN_CHUNK && !s->paused) {
 			s->paused = true;
 			arch_conn_pause(conn, 1);
@@ -108,54 +122,226 @@ void lux_conn_sent(int conn, size_t queued)
 		wakeup(&s->wq);
 }
 
-/* ---- The connection's proc -------------------------------------------- */
+/* ---- Pebbles: bytes are charged as the pages they round up to --------- */
+
+int ninep_charge(struct ninep_conn *s, size_t n)
+{
+	arch_irqstate is = arch_irq_save();
+	size_t more = BYTES_PAGES(s->bytes + n) - BYTES_PAGES(s->bytes);
+	int err = more ? budget_charge(s->budget, PB_PAGES, more) : 0;
+
+	if (err == 0)
+		s->bytes += n;
+	arch_irq_restore(is);
+	return err;
+}
+
+void ninep_uncharge(struct ninep_conn *s, size_t n)
+{
+	arch_irqstate is = arch_irq_save();
+	size_t less = BYTES_PAGES(s->bytes) - BYTES_PAGES(s->bytes - n);
+
+	kassert(n <= s->bytes);
+	s->bytes -= n;
+	if (less)
+		budget_release(s->budget, PB_PAGES, less);
+	arch_irq_restore(is);
+}
+
+/* ---- Replies ---------------------------------------------------------- */
 
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static bool ready(void *arg)
+/* Queue a reply; a refusal (more than LUX_CONN_SENDMAX waiting) closes
+ * the connection.  Past NINEP_SENDHIGH the reader admits nothing more
+ * until the peer has read down to NINEP_SENDLOW. */
+void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
+{
+	arch_irqstate is;
+	long q;
+
+	if (s->gone || s->closing || s->fatal)
+		return;
+	q = arch_conn_send(s->conn, buf, n);
+	is = arch_irq_save();
+	if (q < 0) {
+		s->fatal = true;
+		wakeup(&s->wq);
+	} else {
+		s->queued = (size_t)q;
+		if ((size_t)q > NINEP_SENDHIGH)
+			s->sendwait = true;
+	}
+	arch_irq_restore(is);
+	if (q < 0)
+		kprintf("9p: connection %d (%s): cannot queue a reply (over %u bytes waiting?); "
+		        "closing\n", s->id, s->peer, LUX_CONN_SENDMAX);
+}
+
+void ninep_send_rflush(struct ninep_conn *s, uint16_t tag)
+{
+	uint8_t m[P9_HDRSZ] = { P9_HDRSZ, 0, 0, 0, P9_RFLUSH, (uint8_t)tag, (uint8_t)(tag >> 8) };
+
+	ninep_send(s, m, sizeof m);
+}
+
+/* An error answer built by the reader (its errstr details budgets). */
+void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why)
+{
+	int n = ninep_error_reply(s, s->rbuf, sizeof s->rbuf, tag, err, why);
+
+	if (n > 0)
+		ninep_send(s, s->rbuf, (size_t)n);
+}
+
+/* ---- The reader: framing and admission --------------------------------- */
+
+/* Take size bytes of input (one message) off the buffer; resume reading
+ * when there is room again.  Upcalls off. */
+static void consume(struct ninep_conn *s, size_t size)
+{
+	s->inoff += size;
+	if (s->inoff == s->inlen)
+		s->inoff = s->inlen = 0;
+	if (s->paused && NINEP_INBUF - (s->inlen - s->inoff) >= LUX_CONN_CHUNK) {
+		s->paused = false;
+		arch_conn_pause(s->conn, 0);
+	}
+}
+
+static void drop_input(struct ninep_conn *s, size_t size)
+{
+	arch_irqstate is = arch_irq_save();
+
+	consume(s, size);
+	arch_irq_restore(is);
+}
+
+/* flush(5): a Tflush is never answered with an error, so it is admitted
+ * even when the budget is spent: up to NINEP_MAXREQ of them then ride on
+ * a reserve of the connection's own (a few bytes each); a client that
+ * piles up more is closed. */
+static void admit_flush(struct ninep_conn *s, uint16_t tag)
+{
+	size_t size = P9_HDRSZ + 2;
+	struct ninep_req *r = 0;
+	arch_irqstate is;
+	bool charged = false;
+
+	if (budget_charge(s->budget, PB_REQS, 1) == 0) {
+		if (ninep_charge(s, sizeof *r + size) == 0)
+			charged = true;
+		else
+			budget_release(s->budget, PB_REQS, 1);
+	}
+	if (charged || s->flushreserve < NINEP_MAXREQ)
+		r = kzalloc(sizeof *r + size);
+	if (r == 0) {
+		if (charged) {
+			ninep_uncharge(s, sizeof *r + size);
+			budget_release(s->budget, PB_REQS, 1);
+		}
+		kprintf("9p: connection %d (%s): a Tflush cannot be held (%s); closing\n", s->id,
+		        s->peer, charged || s->flushreserve < NINEP_MAXREQ ? "out of memory"
+		        : "too many waiting beyond its budget");
+		is = arch_irq_save();
+		s->fatal = true;
+		arch_irq_restore(is);
+		return;
+	}
+	is = arch_irq_save();
+	if (!charged) {
+		r->reserve = true;
+		s->flushreserve++;
+	}
+	r->tag = tag;
+	r->type = P9_TFLUSH;
+	r->len = size;
+	r->charged = charged ? sizeof *r + size : 0;
+	kmemcpy(r->msg, s->in + s->inoff, size);
+	consume(s, size);
+	arch_irq_restore(is);
+	ninep_flush(s, r);
+}
+
+/* The whole message of size bytes at the head of the input: admit it
+ * (tag table, budget) and hand it on. */
+static void admit(struct ninep_conn *s, size_t size)
+{
+	arch_irqstate is = arch_irq_save();
+	uint8_t type = s->in[s->inoff + 4];
+	uint16_t tag = (uint16_t)(s->in[s->inoff + 5] | s->in[s->inoff + 6] << 8);
+	bool dup = type != P9_TVERSION && ninep_req_find(s, tag) != 0;
+	struct ninep_req *r = 0;
+	char why[64];
+	int err;
+
+	arch_irq_restore(is);
+	if (dup) {
+		drop_input(s, size);
+		ksnprintf(why, sizeof why, "9p: tag %u is already in flight", tag);
+		ninep_send_error(s, tag, NINEP_E_TAG, why);
+		return;
+	}
+	/* before a version is agreed a Tflush gets the codec's error like any
+	 * other message (from a worker), not an Rflush no dialect allows */
+	if (type == P9_TFLUSH && size == P9_HDRSZ + 2 && s->d != P9_NONE) {
+		admit_flush(s, tag);
+		return;
+	}
+	if (budget_charge(s->budget, PB_REQS, 1) < 0) {
+		drop_input(s, size);
+		ninep_send_error(s, tag, NINEP_E_NREQS, 0);	/* "budget exhausted: requests 64/64" */
+		return;
+	}
+	if ((err = ninep_charge(s, sizeof *r + size)) == 0 && (r = kzalloc(sizeof *r + size)) == 0) {
+		ninep_uncharge(s, sizeof *r + size);
+		err = E_NOMEM;
+	}
+	if (err < 0) {	/* "budget exhausted: pages 512/512", or out of memory */
+		budget_release(s->budget, PB_REQS, 1);
+		drop_input(s, size);
+		ninep_send_error(s, tag, err, 0);
+		return;
+	}
+	r->tag = tag;
+	r->type = type;
+	r->len = size;
+	r->charged = sizeof *r + size;
+	is = arch_irq_save();
+	kmemcpy(r->msg, s->in + s->inoff, size);
+	consume(s, size);
+	arch_irq_restore(is);
+	if (type == P9_TVERSION) {
+		ninep_version(s, r);
+		return;
+	}
+	ninep_enqueue(s, r);	/* a malformed Tflush too: the codec's error */
+}
+
+/* What wakes the reader: the end, a worker to join, queued work with no
+ * worker for it, or (while replies are not piling up) a whole message. */
+static bool reader_wake(void *arg)
 {
 	struct ninep_conn *s = arg;
 	uint32_t size;
 
-	if (s->gone || s->overflow || s->inlen - s->inoff < 4)
-		return s->gone || s->overflow;
+	if (s->gone || s->overflow || s->fatal)
+		return true;
+	if (ninep_workers_wanted(s))
+		return true;
+	if (s->sendwait) {
+		if (s->queued > NINEP_SENDLOW)
+			return false;
+		s->sendwait = false;
+	}
+	if (s->inlen - s->inoff < 4)
+		return false;
 	size = le32(s->in + s->inoff);
 	return size < P9_HDRSZ || size > s->msize || s->inlen - s->inoff >= size;
-}
-
-static bool drained(void *arg)
-{
-	struct ninep_conn *s = arg;
-
-	return s->gone || s->queued <= NINEP_SENDLOW;
-}
-
-/* Send the reply; if the peer is not reading them, wait until it has.
- * 0, or a negative code to close. */
-static int reply(struct ninep_conn *s, size_t n)
-{
-	arch_irqstate is;
-	long q = arch_conn_send(s->conn, s->out, n);
-
-	if (q < 0) {
-		kprintf("9p: connection %d (%s): cannot queue a reply (over %u bytes waiting?); "
-		        "closing\n", s->id, s->peer, LUX_CONN_SENDMAX);
-		return E_IO;
-	}
-	is = arch_irq_save();
-	s->queued = (size_t)q;
-	arch_irq_restore(is);
-	if ((size_t)q > NINEP_SENDHIGH)
-		return sleep_on(&s->wq, drained, s);
-	return 0;
-}
-
-static bool is_gone(void *arg)
-{
-	return ((struct ninep_conn *)arg)->gone;
 }
 
 /* Tell the peer why it is being closed, if the message can carry it. */
@@ -179,96 +365,102 @@ static void say_goodbye(struct ninep_conn *s, int err, uint32_t size)
 		r.type = P9_RERROR;
 		r.u.rerror.ename = p9_str_c(why);
 	}
-	n = p9_encode(&r, s->out, s->msize, s->d);
+	n = p9_encode(&r, s->rbuf, sizeof s->rbuf, s->d);
 	if (n > 0)
-		arch_conn_send(s->conn, s->out, (size_t)n);
+		ninep_send(s, s->rbuf, (size_t)n);
 }
 
-/* Wait for the next whole message and move it to s->req.  Returns its
- * length, 0 when the peer is gone, or a negative code to close. */
-static long next_message(struct ninep_conn *s)
+/* One round of the reader: 0 to go on, else stop serving. */
+static int read_step(struct ninep_conn *s)
 {
 	arch_irqstate is;
-	uint32_t size;
-	long r;
+	uint32_t size = 0;
+	bool whole = false;
 
-	if (sleep_on(&s->wq, ready, s) < 0)
+	if (sleep_on(&s->wq, reader_wake, s) < 0)
 		return E_INTR;
+	ninep_workers_tend(s);
 	is = arch_irq_save();
-	if (s->gone) {
-		r = 0;
-	} else if (s->overflow) {
+	if (s->gone || s->fatal) {
+		arch_irq_restore(is);
+		return E_IO;
+	}
+	if (s->overflow) {
+		arch_irq_restore(is);
 		kprintf("9p: connection %d (%s): the arch delivered more than LUX_CONN_CHUNK; closing\n",
 		        s->id, s->peer);
-		r = E_IO;
-	} else {
+		return E_IO;
+	}
+	if (!s->sendwait && s->inlen - s->inoff >= 4) {
 		size = le32(s->in + s->inoff);
-		if (size < P9_HDRSZ || size > s->msize) {
+		whole = size >= P9_HDRSZ && size <= s->msize && s->inlen - s->inoff >= size;
+		if (!whole && (size < P9_HDRSZ || size > s->msize)) {
 			arch_irq_restore(is);
 			say_goodbye(s, size < P9_HDRSZ ? P9_E_SHORT : P9_E_MSIZE, size);
 			return E_INVAL;
 		}
-		kmemcpy(s->req, s->in + s->inoff, size);
-		s->inoff += size;
-		if (s->inoff == s->inlen)
-			s->inoff = s->inlen = 0;
-		if (s->paused && NINEP_INBUF - (s->inlen - s->inoff) >= LUX_CONN_CHUNK) {
-			s->paused = false;
-			arch_conn_pause(s->conn, 0);
-		}
-		r = (long)size;
 	}
 	arch_irq_restore(is);
-	return r;
+	if (whole) {
+		admit(s, size);
+		proc_yield();	/* let the workers at it: queues stay short */
+	}
+	return 0;
+}
+
+static bool is_gone(void *arg)
+{
+	return ((struct ninep_conn *)arg)->gone;
 }
 
 static void serve(void *arg)
 {
 	struct ninep_conn *s = arg;
 	arch_irqstate is;
-	long n;
-	int rlen;
+	uint8_t *in = 0;
 
 	s->msize = NINEP_MSIZE;
 	s->d = P9_NONE;
-	s->req = kmalloc(NINEP_MSIZE);
-	s->out = kmalloc(NINEP_MSIZE);
-	s->data = kmalloc(NINEP_MSIZE);
-	if (s->req && s->out && s->data) {
-		uint8_t *in = kmalloc(NINEP_INBUF);
-		is = arch_irq_save();
-		s->in = in;
-		if (in && !s->gone) {
-			s->paused = false;
-			arch_conn_pause(s->conn, 0);
-		}
-		arch_irq_restore(is);
-	}
-	if (s->in == 0)
-		kprintf("9p: connection %d (%s): out of memory for its buffers; closing\n",
-		        s->id, s->peer);
-	while (s->in && (n = next_message(s)) > 0) {
-		rlen = ninep_handle(s, (size_t)n);
-		if (rlen < 0 || reply(s, (size_t)rlen) < 0)
-			break;
-	}
-	/* Close (unless the peer did), and keep the slot until the arch
-	 * says the id is free again. */
+	s->budget = curproc()->budget;
+	s->rx.p = curproc();
+	s->rx.out = s->rbuf;
+	s->rx.cap = sizeof s->rbuf;
+	if (ninep_charge(s, NINEP_INBUF) == 0 && (in = kmalloc(NINEP_INBUF)) == 0)
+		ninep_uncharge(s, NINEP_INBUF);
 	is = arch_irq_save();
+	s->in = in;
+	if (in && !s->gone) {
+		s->paused = false;
+		arch_conn_pause(s->conn, 0);
+	}
+	arch_irq_restore(is);
+	if (in == 0)
+		kprintf("9p: connection %d (%s): no memory for its input buffer; closing\n",
+		        s->id, s->peer);
+	while (in && read_step(s) == 0)
+		;
+	/* The end: answer nothing more, stop the workers, close (unless the
+	 * peer did), and keep the slot until the arch says the id is free. */
+	is = arch_irq_save();
+	s->closing = true;
 	if (!s->gone)
 		arch_conn_close(s->conn);
 	arch_irq_restore(is);
+	ninep_stop_all(s);
 	sleep_on_unint(&s->wq, is_gone, s);
 	ninep_fid_clunk_all(s);
-	kfree(s->req);
-	kfree(s->out);
-	kfree(s->data);
 	is = arch_irq_save();
-	uint8_t *in = s->in;
 	s->in = 0;
+	arch_irq_restore(is);
+	if (in) {
+		kfree(in);
+		ninep_uncharge(s, NINEP_INBUF);
+	}
+	kassert(s->bytes == 0);	/* every charge given back: the budget closes clean */
+	is = arch_irq_save();
+	s->budget = 0;
 	s->state = NS_FREE;
 	arch_irq_restore(is);
-	kfree(in);
 	proc_exit(0);
 }
 
@@ -283,8 +475,29 @@ static bool any_pending(void *arg)
 	return false;
 }
 
+/* No listener: close the connections waiting for one, and any to come. */
+static void refuse_pending(void)
+{
+	arch_irqstate is = arch_irq_save();
+
+	serving = false;
+	refusing = true;
+	for (size_t i = 0; i < NINEP_MAXCONN; i++) {
+		if (conns[i].state == NS_PENDING && !conns[i].gone) {
+			conns[i].state = NS_ORPHAN;	/* freed by lux_conn_closed */
+			arch_conn_close(conns[i].conn);
+		}
+	}
+	arch_irq_restore(is);
+}
+
 static void listener(void *arg)
 {
+	/* each connection's budget: its workers, pages, fids, requests */
+	static const struct pebbles conn_grant = { .n = {
+		[PB_PROCS] = NINEP_WORKERS, [PB_PAGES] = NINEP_CONN_PAGES,
+		[PB_FIDS] = NINEP_MAXFID, [PB_REQS] = NINEP_MAXREQ } };
+
 	USED(arg);
 	for (;;) {
 		if (sleep_on(&listenq, any_pending, 0) < 0)
@@ -298,11 +511,8 @@ static void listener(void *arg)
 			}
 			s->state = NS_SERVED;
 			arch_irq_restore(is);
-			/* paid for by our budget (its stack); it gets an empty
-			 * budget of its own: it creates nothing */
-			static const struct pebbles none;
 			int err;
-			if (proc_spawn("9psrv", PRIO_NORMAL, serve, s, PROC_DETACHED, &none, &err) == 0) {
+			if (proc_spawn("9psrv", PRIO_NORMAL, serve, s, PROC_DETACHED, &conn_grant, &err) == 0) {
 				kprintf("9p: connection %zu (%s): no proc for it (%s); closing\n",
 				        i, s->peer, proc_errstr(err));
 				is = arch_irq_save();
@@ -317,25 +527,106 @@ static void listener(void *arg)
 		}
 	}
 	/* killed: serve nobody new (those being served keep their procs) */
-	serving = false;
+	refuse_pending();
 	proc_exit(0);
+}
+
+void ninep_mount_ctl(void)
+{
+	struct chan *c;
+	int fd, err;
+
+	if (!serving)
+		return;
+	fd = sys_create(NINEP_CTL_PATH, OREAD, DMDIR | 0555);
+	if (fd >= 0)
+		sys_close(fd);
+	if ((err = dev_attach(&ninep_dev, "", &c)) == 0) {
+		err = ns_mount(curproc()->ns, NINEP_CTL_PATH, c);
+		chan_put(c);
+	}
+	if (err < 0)
+		kprintf("9p: cannot mount %s (%s); aname ctl will not attach\n", NINEP_CTL_PATH,
+		        lux_errstr(err));
 }
 
 void ninep_start(void)
 {
-	/* The listener's budget pays for every connection's proc: at most
-	 * NINEP_MAXCONN of them, each with its stack. */
-	struct pebbles grant = { .n = { [PB_PROCS] = NINEP_MAXCONN,
-	                                [PB_PAGES] = NINEP_MAXCONN * NINEP_CONN_PAGES } };
-	int err;
+	struct pebbles grant;
+	size_t n;
+	int err = E_BUDGET;
 
 	if (!(lux_bootinfo->caps & LUX_CAP_CONN) || serving)
 		return;
-	if (proc_spawn("9plisten", PRIO_NORMAL, listener, 0, PROC_DETACHED, &grant, &err) == 0) {
+	/* The listener pays for every connection's reader (a proc and its
+	 * stack) and grants it the connection's budget: NINEP_MAXCONN of
+	 * them, or as many as a small machine can give (more are refused,
+	 * each with a console line saying why). */
+	for (n = NINEP_MAXCONN; n > 0; n /= 2) {
+		kmemset(&grant, 0, sizeof grant);
+		grant.n[PB_PROCS] = n * (1 + NINEP_WORKERS);
+		grant.n[PB_PAGES] = n * (NINEP_READER_PAGES + NINEP_CONN_PAGES);
+		grant.n[PB_FIDS] = n * NINEP_MAXFID;
+		grant.n[PB_REQS] = n * NINEP_MAXREQ;
+		if (proc_spawn("9plisten", PRIO_NORMAL, listener, 0, PROC_DETACHED, &grant, &err))
+			break;
+	}
+	if (n == 0) {
 		kprintf("9p: cannot start the listener (%s); not serving\n", proc_errstr(err));
+		refuse_pending();
 		return;
 	}
 	serving = true;
 	if (lux_bootinfo->listening && !lux_bootinfo->quiet)
 		kprintf("9p: serving / on %s\n", lux_bootinfo->listening);
+}
+
+/* ---- Counters (docs/9p.md, "Counters") -------------------------------- */
+
+size_t ninep_status(char *buf, size_t size)
+{
+	static const int kinds[] = { PB_FIDS, PB_REQS, PB_PAGES, PB_PROCS };
+	uint64_t tot[4] = { 0 }, totbytes = 0;
+	size_t len = 0, nconn = 0;
+
+#define PUT(...) (len += ksnprintf(buf + (len < size ? len : size), \
+                                   len < size ? size - len : 0, __VA_ARGS__))
+	if (!serving) {
+		PUT("9p: not serving\n");
+		return len;
+	}
+	for (size_t i = 0; i < NINEP_MAXCONN; i++) {
+		struct ninep_conn *s = &conns[i];
+		struct budget_info bi;
+		char peer[sizeof s->peer];
+		uint64_t bytes;
+		arch_irqstate is = arch_irq_save();
+		bool live = s->state == NS_SERVED && s->budget != 0;
+		if (live) {
+			budget_snapshot(s->budget, &bi);
+			bytes = s->bytes;
+			kstrlcpy(peer, s->peer, sizeof peer);
+		}
+		arch_irq_restore(is);
+		if (!live)
+			continue;
+		for (char *p = peer; *p; p++)
+			if (*p == ' ')
+				*p = '_';
+		nconn++;
+		totbytes += bytes;
+		PUT("conn %zu %s", i, peer);
+		for (size_t k = 0; k < 4; k++) {
+			tot[k] += bi.held.n[kinds[k]];
+			PUT(" %s %llu/%llu", kinds[k] == PB_REQS ? "reqs" : pebble_kind_name(kinds[k]),
+			    (unsigned long long)bi.held.n[kinds[k]],
+			    (unsigned long long)bi.total.n[kinds[k]]);
+		}
+		PUT(" bytes %llu\n", (unsigned long long)bytes);
+	}
+	PUT("total conns %zu fids %llu reqs %llu pages %llu procs %llu bytes %llu\n", nconn,
+	    (unsigned long long)tot[0], (unsigned long long)tot[1], (unsigned long long)tot[2],
+	    (unsigned long long)tot[3], (unsigned long long)totbytes);
+#undef PUT
+	return len;
 }

@@ -66,6 +66,7 @@ long ninep_read_dir_stat(struct ninep_fid *f, uint64_t off, uint8_t *buf, size_t
 int ninep_rreaddir(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tread.fid);
+	uint8_t *buf = (uint8_t *)r->u.rread.data;	/* in the reply: see ninep_handle */
 	uint32_t count = t->u.tread.count;
 	uint64_t cookie = t->u.tread.offset;
 	struct p9_dirent de;
@@ -96,12 +97,11 @@ int ninep_rreaddir(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 				return NINEP_E_DIRFIT;
 			break;	/* the client asks again from the last offset */
 		}
-		if ((rc = p9_dirent_encode(&de, s->data + n, count - n)) < 0)
+		if ((rc = p9_dirent_encode(&de, buf + n, count - n)) < 0)
 			return rc;
 		n += (size_t)rc;
 		cookie = at;
 	}
 	r->u.rread.count = (uint32_t)n;
-	r->u.rread.data = s->data;
 	return 0;
 }

@@ -15,8 +15,8 @@ enum {
 	L_ENOTDIR = 20, L_EISDIR = 21, L_EINVAL = 22, L_EMFILE = 24,
 	L_EFBIG = 27, L_ENOSPC = 28, L_ENAMETOOLONG = 36,
 	L_ENOTEMPTY = 39, L_EPROTO = 71, L_EOPNOTSUPP = 95, L_ECONNREFUSED = 111,
-	L_EXDEV = 18, L_ENOLCK = 37,
-	L_ESTALE = 116,
+	L_EXDEV = 18, L_ENOLCK = 37, L_EAGAIN = 11,
+	L_ESTALE = 116, L_EDQUOT = 122,
 };
 
 static const uint8_t lux_errnos[] = {
@@ -47,6 +47,7 @@ static const uint8_t lux_errnos[] = {
 	[-E_NOTSUP] = L_EOPNOTSUPP,
 	[-E_XDEV] = L_EXDEV,
 	[-E_NOCREATE] = L_EACCES,
+	[-E_BUDGET] = L_EDQUOT,	/* a budget is a quota */
 };
 
 static const struct {
@@ -55,7 +56,9 @@ static const struct {
 } own[] = {
 	[-NINEP_E_NOFID - 200] = { "unknown fid", L_EBADF },
 	[-NINEP_E_FIDINUSE - 200] = { "fid already in use", L_EBADF },
-	[-NINEP_E_NFIDS - 200] = { "too many fids: 4096/4096 on this connection", L_EMFILE },
+	/* the budget's own sentence ("budget exhausted: fids 4096/4096") is
+	 * sent when the charging proc has it (error_reply) */
+	[-NINEP_E_NFIDS - 200] = { "budget exhausted: fids", L_EMFILE },
 	[-NINEP_E_NOTSUP - 200] = { "not supported by this server yet", L_EOPNOTSUPP },
 	[-NINEP_E_OPEN - 200] = { "fid is open", L_EBUSY },
 	[-NINEP_E_NOTOPEN - 200] = { "fid not open for that", L_EBADF },
@@ -71,6 +74,9 @@ static const struct {
 	[-NINEP_E_NOXATTR - 200] = { "extended attributes not supported", L_EOPNOTSUPP },
 	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks, 64 a connection", L_ENOLCK },
 	[-NINEP_E_OWNER - 200] = { "one user here: owner and group cannot change", L_EPERM },
+	[-NINEP_E_FIDBUSY - 200] = { "fid in use by another request in flight", L_EBUSY },
+	[-NINEP_E_TAG - 200] = { "tag already in flight", L_EPROTO },
+	[-NINEP_E_NREQS - 200] = { "budget exhausted: requests", L_EAGAIN },
 };
 
 _Static_assert(sizeof own / sizeof own[0] == (size_t)(-NINEP_E_LAST - 200),

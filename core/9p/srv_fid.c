@@ -1,9 +1,13 @@
 /* The per-connection fid table (see <lux/9psrv.h>): a small hash of
- * chains, at most NINEP_MAXFID entries. */
+ * chains, its entries charged to the connection's budget (PB_FIDS, and
+ * their bytes as pages).  The reader and the workers share it: every
+ * change is made with upcalls off (which is what stops preemption), and
+ * frees happen outside, once the last request using a fid lets go. */
 #include <lux/9psrv.h>
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
+#include <lux/pebble.h>
 #include <lux/string.h>
 
 static struct ninep_fid **bucket(struct ninep_conn *s, uint32_t fid)
@@ -11,81 +15,258 @@ static struct ninep_fid **bucket(struct ninep_conn *s, uint32_t fid)
 	return &s->fids[(fid ^ fid >> 7 ^ fid >> 17) % NINEP_FIDHASH];
 }
 
+struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s)
+{
+	struct proc *me = curproc();
+
+	for (size_t i = 0; i < NINEP_WORKERS; i++)
+		if (s->workers[i].p == me)
+			return &s->workers[i].x;
+	return &s->rx;
+}
+
+static bool hold(struct ninep_ctx *x, struct ninep_fid *f)
+{
+	if (x->nheld == sizeof x->held / sizeof x->held[0])
+		return false;	/* a handler asking for a 4th fid is our bug */
+	x->held[x->nheld++] = f;
+	f->users++;
+	return true;
+}
+
 struct ninep_fid *ninep_fid_get(struct ninep_conn *s, uint32_t fid)
 {
-	for (struct ninep_fid *f = *bucket(s, fid); f; f = f->next)
+	struct ninep_ctx *x = ninep_ctx_of(s);
+	arch_irqstate is = arch_irq_save();
+	struct ninep_fid *f;
+
+	for (f = *bucket(s, fid); f; f = f->next)
 		if (f->fid == fid)
-			return f;
-	return 0;
+			break;
+	if (f) {
+		for (size_t i = 0; i < x->nheld; i++)
+			if (x->held[i] == f)
+				goto out;	/* already ours */
+		if (f->excl) {
+			x->busy = true;
+			f = 0;
+		} else if (!hold(x, f)) {
+			f = 0;
+		}
+	}
+out:
+	arch_irq_restore(is);
+	return f;
+}
+
+int ninep_fid_excl(struct ninep_conn *s, struct ninep_fid *f)
+{
+	arch_irqstate is = arch_irq_save();
+	int err = 0;
+
+	USED(s);
+	if (f->users > 1)	/* the caller holds f: anyone else is a conflict */
+		err = NINEP_E_FIDBUSY;
+	else
+		f->excl = true;	/* cleared when this request lets go */
+	arch_irq_restore(is);
+	return err;
 }
 
 int ninep_fid_new(struct ninep_conn *s, uint32_t fid, struct ninep_fid **out)
 {
 	struct ninep_fid *f;
+	int err;
 
-	if (s->nfids >= NINEP_MAXFID)
-		return NINEP_E_NFIDS;
-	if ((f = kzalloc(sizeof *f)) == 0)
+	if (budget_charge(s->budget, PB_FIDS, 1) < 0)
+		return NINEP_E_NFIDS;	/* errstr: "budget exhausted: fids 4096/4096" */
+	if ((err = ninep_charge(s, sizeof *f)) < 0) {
+		budget_release(s->budget, PB_FIDS, 1);
+		return err;
+	}
+	if ((f = kzalloc(sizeof *f)) == 0) {
+		ninep_uncharge(s, sizeof *f);
+		budget_release(s->budget, PB_FIDS, 1);
 		return E_NOMEM;
+	}
 	f->fid = fid;
+	f->charged = sizeof *f;
 	*out = f;
 	return 0;
 }
 
-void ninep_fid_free(struct ninep_fid *f)
+void ninep_fid_free(struct ninep_conn *s, struct ninep_fid *f)
 {
 	if (f == 0)
 		return;
 	chan_put(f->c);
 	kfree(f->path);
+	ninep_uncharge(s, f->charged);
+	budget_release(s->budget, PB_FIDS, 1);
 	kfree(f);
 }
 
-void ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f)
+int ninep_fid_setpath(struct ninep_conn *s, struct ninep_fid *f, char *p)
 {
-	struct ninep_fid **b = bucket(s, f->fid);
+	size_t old = f->path ? kstrlen(f->path) + 1 : 0, new = kstrlen(p) + 1;
+	int err;
 
-	f->next = *b;
-	*b = f;
-	s->nfids++;
+	if (new > old && (err = ninep_charge(s, new - old)) < 0) {
+		kfree(p);
+		return err;
+	}
+	if (new < old)
+		ninep_uncharge(s, old - new);
+	f->charged = f->charged - old + new;
+	kfree(f->path);
+	f->path = p;
+	return 0;
 }
 
-void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f)
+int ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f)
 {
+	struct ninep_ctx *x = ninep_ctx_of(s);
+	arch_irqstate is = arch_irq_save();
+	struct ninep_fid **b = bucket(s, f->fid);
+	int err = 0;
+
+	for (struct ninep_fid *o = *b; o; o = o->next)
+		if (o->fid == f->fid)
+			err = NINEP_E_FIDINUSE;	/* a concurrent request took it */
+	if (err == 0 && !hold(x, f))
+		err = E_INVAL;
+	if (err == 0) {
+		f->next = *b;
+		*b = f;
+		s->nfids++;
+		x->newfid = f;
+	}
+	arch_irq_restore(is);
+	return err;
+}
+
+/* Out of the table, with upcalls off: 1 when nobody uses it any more (the
+ * caller frees it). */
+static bool unlink_fid(struct ninep_conn *s, struct ninep_fid *f)
+{
+	if (f->clunked)
+		return false;
 	for (struct ninep_fid **p = bucket(s, f->fid); *p; p = &(*p)->next) {
 		if (*p == f) {
 			*p = f->next;
 			s->nfids--;
-			ninep_fid_free(f);
-			return;
+			break;
 		}
 	}
+	f->clunked = true;
+	return f->users == 0;
 }
 
-/* Fids name paths, so a rename must carry the fids under it along (on
- * this connection: others keep the old path, docs/9p.md).  A fid whose
- * new path cannot be allocated keeps the old one, and its next walk
- * fails cleanly with "file does not exist". */
-void ninep_fid_repath(struct ninep_conn *s, const char *from, const char *to)
+void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f)
 {
-	size_t fl = kstrlen(from), tl = kstrlen(to);
+	arch_irqstate is = arch_irq_save();
+	bool last = unlink_fid(s, f);
+
+	arch_irq_restore(is);
+	if (last)
+		ninep_fid_free(s, f);
+}
+
+/* Is path from, or below it? */
+static bool under(const char *path, const char *from, size_t fl)
+{
+	size_t pl = kstrlen(path);
+
+	return pl >= fl && kmemcmp(path, from, fl) == 0 && (pl == fl || path[fl] == '/');
+}
+
+static bool held_by(const struct ninep_ctx *x, const struct ninep_fid *f)
+{
+	for (size_t i = 0; i < x->nheld; i++)
+		if (x->held[i] == f)
+			return true;
+	return false;
+}
+
+/* Let go of a fid taken by ninep_fid_move_begin (upcalls on). */
+static void move_put(struct ninep_conn *s, struct ninep_fid *f)
+{
+	arch_irqstate is = arch_irq_save();
+	bool last;
+
+	f->users--;
+	if (f->users == 0)
+		f->excl = false;	/* a request of ours keeps it until its end */
+	last = f->clunked && f->users == 0;
+	arch_irq_restore(is);
+	if (last)
+		ninep_fid_free(s, f);
+}
+
+/* A fid a rename of from moves: its path is from or below it, and its
+ * attach root is not (a fid whose root moved is left alone; its walks
+ * fail cleanly). */
+static bool moves(const struct ninep_fid *f, const char *from, size_t fl)
+{
+	return under(f->path, from, fl) && f->rootlen <= fl;
+}
+
+/* Fids name paths, so a rename must carry the fids under it along.  With
+ * upcalls off, one pass checks that each fid it moves is used by no other
+ * request (the renaming one may hold one or two of them) and a second
+ * takes them all, so no request reads a path while it changes, and none
+ * is clunked or changed meanwhile; either all are taken or none is. */
+int ninep_fid_move_begin(struct ninep_conn *s, const char *from, struct ninep_fid **moving)
+{
+	struct ninep_ctx *x = ninep_ctx_of(s);
+	size_t fl = kstrlen(from);
+	struct ninep_fid *list = 0;
+	arch_irqstate is = arch_irq_save();
 
 	for (size_t i = 0; i < NINEP_FIDHASH; i++) {
 		for (struct ninep_fid *f = s->fids[i]; f; f = f->next) {
-			size_t pl = kstrlen(f->path);
-			char *np;
-			if (pl < fl || kmemcmp(f->path, from, fl) != 0 ||
-			    (pl > fl && f->path[fl] != '/'))
+			int mine = held_by(x, f) ? 1 : 0;
+			if (moves(f, from, fl) && (f->users > mine || (f->excl && !mine))) {
+				arch_irq_restore(is);
+				*moving = 0;
+				return NINEP_E_FIDBUSY;
+			}
+		}
+	}
+	for (size_t i = 0; i < NINEP_FIDHASH; i++) {
+		for (struct ninep_fid *f = s->fids[i]; f; f = f->next) {
+			if (!moves(f, from, fl))
 				continue;
-			if (f->rootlen > fl || tl + (pl - fl) >= LUX_PATHMAX)
-				continue;	/* its attach root moved: leave it */
-			if ((np = kmalloc(tl + (pl - fl) + 1)) == 0)
-				continue;
+			f->users++;
+			f->excl = true;
+			f->moving = list;
+			list = f;
+		}
+	}
+	arch_irq_restore(is);
+	*moving = list;
+	return 0;
+}
+
+/* A fid whose new path cannot be paid for keeps the old one, and its next
+ * walk fails cleanly with "file does not exist". */
+void ninep_fid_move_end(struct ninep_conn *s, struct ninep_fid *moving, const char *from,
+                        const char *to)
+{
+	size_t fl = kstrlen(from), tl = to ? kstrlen(to) : 0;
+
+	while (moving) {
+		struct ninep_fid *f = moving;
+		size_t pl = kstrlen(f->path);
+		char *np;
+		moving = f->moving;
+		f->moving = 0;
+		if (to && tl + (pl - fl) < LUX_PATHMAX && (np = kmalloc(tl + (pl - fl) + 1))) {
 			kmemcpy(np, to, tl);
 			kmemcpy(np + tl, f->path + fl, pl - fl + 1);
-			kfree(f->path);
-			f->path = np;
+			ninep_fid_setpath(s, f, np);	/* frees np when it cannot */
 		}
+		move_put(s, f);
 	}
 }
 
@@ -93,11 +274,33 @@ void ninep_fid_clunk_all(struct ninep_conn *s)
 {
 	ninep_locks_drop(s);	/* a new session, or the end: its locks go */
 	for (size_t i = 0; i < NINEP_FIDHASH; i++) {
-		while (s->fids[i]) {
+		for (;;) {
+			arch_irqstate is = arch_irq_save();
 			struct ninep_fid *f = s->fids[i];
-			s->fids[i] = f->next;
-			ninep_fid_free(f);
+			bool last = f && unlink_fid(s, f);
+			arch_irq_restore(is);
+			if (f == 0)
+				break;
+			if (last)
+				ninep_fid_free(s, f);
 		}
 	}
-	s->nfids = 0;
+}
+
+void ninep_fid_release_all(struct ninep_conn *s, struct ninep_ctx *x)
+{
+	for (size_t i = 0; i < x->nheld; i++) {
+		struct ninep_fid *f = x->held[i];
+		arch_irqstate is = arch_irq_save();
+		bool last;
+		f->users--;
+		if (f->users == 0)
+			f->excl = false;	/* only a sole user sets it */
+		last = f->clunked && f->users == 0;
+		arch_irq_restore(is);
+		if (last)
+			ninep_fid_free(s, f);
+	}
+	x->nheld = 0;
+	x->busy = false;
 }

@@ -8,7 +8,11 @@
  *
  * Three steps as in srv_ops.c: protocol checks (fids known, names
  * valid, fields allowed in the dialect), the device call, bookkeeping
- * (fid paths follow a rename).
+ * (fid paths follow a rename).  A rename changes fids, and changing a fid
+ * needs it alone (requests run concurrently, srv_flight.c): every fid
+ * whose path it moves is taken before the device call and given its new
+ * path after (ninep_fid_move_begin/_end), or the rename is refused with
+ * "fid in use by another request in flight" and nothing changes.
  */
 #include <lux/9psrv.h>
 #include <lux/error.h>
@@ -85,7 +89,8 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 	struct ninep_fid *f = ninep_fid_get(s, t->u.twstat.fid);
 	const struct p9_stat *st = &t->u.twstat.stat;
 	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64 };
-	char name[LUX_NAMEMAX], *newpath = 0, parent[LUX_PATHMAX];
+	char name[LUX_NAMEMAX], *newpath = 0, *oldpath, parent[LUX_PATHMAX];
+	struct ninep_fid *moving;
 	struct p9_stat cur;
 	struct lux_dir d;
 	int err;
@@ -131,11 +136,22 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 		w.length = st->length;
 	if (st->mtime != ~0u)
 		w.mtime = st->mtime;
-	/* 2. one device call: all of it or none */
-	err = wstat_empty(&w) ? 0 : dev_wstat(f->c, &w);
-	/* 3. fids under the old name follow it */
-	if (err == 0 && newpath)
-		ninep_fid_repath(s, f->path, newpath);
+	if (wstat_empty(&w))
+		return 0;
+	if (newpath == 0)	/* 2. one device call: all of it or none */
+		return dev_wstat(f->c, &w);
+	/* a rename: the fids under the old name are taken first and follow
+	 * it (3.); f->path changes on the way, so work on a copy */
+	if ((oldpath = kmalloc(kstrlen(f->path) + 1)) == 0) {
+		kfree(newpath);
+		return E_NOMEM;
+	}
+	kstrlcpy(oldpath, f->path, kstrlen(f->path) + 1);
+	if ((err = ninep_fid_move_begin(s, oldpath, &moving)) == 0) {
+		err = dev_wstat(f->c, &w);
+		ninep_fid_move_end(s, moving, oldpath, err == 0 ? newpath : 0);
+	}
+	kfree(oldpath);
 	kfree(newpath);
 	return err;
 }
@@ -204,11 +220,12 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 /* ---- rename, renameat ------------------------------------------------ */
 
 /* Move the file at oldpath (chan c) into the directory dir (a fid) as
- * name; fids follow. */
+ * name; fids follow (taken first: see the top of the file). */
 static int do_rename(struct ninep_conn *s, struct chan *c, const char *oldpath,
                      struct ninep_fid *dir, struct p9_str name)
 {
 	char cname[LUX_NAMEMAX], *newpath;
+	struct ninep_fid *moving;
 	struct chan *target;
 	int err;
 
@@ -224,15 +241,15 @@ static int do_rename(struct ninep_conn *s, struct chan *c, const char *oldpath,
 	}
 	kmemcpy(cname, name.s, name.len);
 	cname[name.len] = 0;
-	if (c->dev->rename == 0)
+	if (c->dev->rename == 0) {
 		err = E_NOTSUP;
-	else if (target->dev != c->dev)
+	} else if (target->dev != c->dev) {
 		err = E_XDEV;
-	else
+	} else if ((err = ninep_fid_move_begin(s, oldpath, &moving)) == 0) {
 		err = c->dev->rename(c, target, cname);
+		ninep_fid_move_end(s, moving, oldpath, err == 0 ? newpath : 0);
+	}
 	chan_put(target);
-	if (err == 0)
-		ninep_fid_repath(s, oldpath, newpath);
 	kfree(newpath);
 	return err;
 }
@@ -320,21 +337,23 @@ int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	return err;
 }
 
+/* The target goes straight into the reply: ninep_handle points
+ * r->u.rreadlink.target at the room after its header, len = that room. */
 int ninep_rreadlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tfid.fid);
-	size_t cap = s->msize - P9_IOHDRSZ;
+	char *buf = (char *)r->u.rreadlink.target.s;
+	size_t cap = r->u.rreadlink.target.len;
 	long n;
 
 	if (f == 0)
 		return NINEP_E_NOFID;
 	if (f->c->dev->readlink == 0)
 		return E_INVAL;	/* readlink(2) of something that is not a link */
-	if ((n = f->c->dev->readlink(f->c, (char *)s->data, cap)) < 0)
+	if ((n = f->c->dev->readlink(f->c, buf, cap)) < 0)
 		return (int)n;
 	if ((size_t)n > cap)
 		return E_NAMETOOLONG;
-	r->u.rreadlink.target.s = (const char *)s->data;
 	r->u.rreadlink.target.len = (size_t)n;
 	return 0;
 }

@@ -133,8 +133,11 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return NINEP_E_AFID;
 	if (ninep_fid_get(s, t->u.tattach.fid))
 		return NINEP_E_FIDINUSE;
-	/* "" or "/": the root; "/a/b": that directory; anything else
-	 * (diod's "ctl" among them) does not exist here yet */
+	/* "" or "/": the root; "/a/b": that directory; "ctl" (diod's):
+	 * the server's own files, whose ".." stops at them; anything else
+	 * does not exist */
+	if (a.len == 3 && kmemcmp(a.s, "ctl", 3) == 0)
+		a = p9_str_c(NINEP_CTL_PATH);
 	while (a.len > 1 && a.s[a.len - 1] == '/')
 		a.len--;
 	if (a.len == 1 && a.s[0] == '/')
@@ -151,7 +154,7 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	if ((err = ninep_fid_new(s, t->u.tattach.fid, &f)) < 0)
 		return err;
 	if ((path = kstrndup0(a.s, a.len)) == 0) {
-		kfree(f);
+		ninep_fid_free(s, f);
 		return E_NOMEM;
 	}
 	if ((err = ninep_walk_to(path, &c)) == 0 && !(c->qid.type & QTDIR)) {
@@ -160,13 +163,15 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	}
 	if (err < 0) {
 		kfree(path);
-		kfree(f);
+		ninep_fid_free(s, f);
 		return err;
 	}
 	f->c = c;
-	f->path = path;
 	f->rootlen = a.len;
-	ninep_fid_insert(s, f);
+	if ((err = ninep_fid_setpath(s, f, path)) < 0 || (err = ninep_fid_insert(s, f)) < 0) {
+		ninep_fid_free(s, f);
+		return err;
+	}
 	r->u.rqid.qid = c->qid;
 	return 0;
 }
@@ -192,11 +197,13 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	for (i = 0; i < t->u.twalk.nwname; i++)
 		if ((err = ninep_check_name(t->u.twalk.wname[i], true)) < 0)
 			return err;
+	if (newfid == f->fid && (err = ninep_fid_excl(s, f)) < 0)
+		return err;	/* it changes f: nobody else may be using it */
 	if (newfid != f->fid && (err = ninep_fid_new(s, newfid, &nf)) < 0)
 		return err;
 	/* 2. the walk: each step resolved from the namespace root */
 	if ((path = kstrndup0(f->path, kstrlen(f->path))) == 0) {
-		kfree(nf);
+		ninep_fid_free(s, nf);
 		return E_NOMEM;
 	}
 	for (i = 0; i < t->u.twalk.nwname; i++) {
@@ -229,25 +236,30 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 		 * makes no newfid; failing on the first name is an error */
 		chan_put(c);
 		kfree(path);
-		kfree(nf);
+		ninep_fid_free(s, nf);
 		return i == 0 ? err : 0;
 	}
 	if (c == 0 && (err = ninep_walk_to(path, &c)) < 0) {	/* nwname == 0: a clone */
 		kfree(path);
-		kfree(nf);
+		ninep_fid_free(s, nf);
 		return err;
 	}
-	/* 3. bookkeeping */
+	/* 3. bookkeeping (the path is charged to the connection) */
 	if (nf == 0) {
-		nf = f;
+		if ((err = ninep_fid_setpath(s, f, path)) < 0) {
+			chan_put(c);
+			return err;
+		}
 		chan_put(f->c);
-		kfree(f->path);
-	} else {
-		nf->rootlen = f->rootlen;
-		ninep_fid_insert(s, nf);
+		f->c = c;
+		return 0;
 	}
+	nf->rootlen = f->rootlen;
 	nf->c = c;
-	nf->path = path;
+	if ((err = ninep_fid_setpath(s, nf, path)) < 0 || (err = ninep_fid_insert(s, nf)) < 0) {
+		ninep_fid_free(s, nf);
+		return err;
+	}
 	return 0;
 }
 
@@ -273,6 +285,8 @@ static int do_open(struct ninep_conn *s, struct ninep_fid *f, int mode, struct p
 
 	if (is_open(f))
 		return NINEP_E_OPEN;
+	if ((err = ninep_fid_excl(s, f)) < 0)
+		return err;
 	if ((mode & OMODE) == OEXEC)
 		mode = (mode & ~OMODE) | OREAD;
 	if ((mode & OTRUNC) && (err = f->c->dev->stat(f->c, &d)) == 0 && (d.mode & DMDIR))
@@ -319,22 +333,33 @@ static int do_create(struct ninep_conn *s, struct ninep_fid *f, struct p9_str na
 {
 	char *path, cname[LUX_NAMEMAX];
 	struct chan *c;
+	size_t grow;
 	int err;
 
 	if (is_open(f))
 		return NINEP_E_OPEN;
+	if ((err = ninep_fid_excl(s, f)) < 0)
+		return err;
 	if ((err = ninep_check_name(name, false)) < 0)
 		return err;
 	if (!(f->c->qid.type & QTDIR))
 		return E_NOTDIR;
 	if ((err = ninep_join(f->path, name, &path)) < 0)
 		return err;
+	/* the longer path is paid for before the file exists */
+	grow = kstrlen(path) - kstrlen(f->path);
+	if ((err = ninep_charge(s, grow)) < 0) {
+		kfree(path);
+		return err;
+	}
 	if ((err = union_create_dir(f->c, &c)) < 0) {	/* a union: its -c member */
+		ninep_uncharge(s, grow);
 		kfree(path);
 		return err;
 	}
 	if (c->dev->create == 0) {
 		chan_put(c);
+		ninep_uncharge(s, grow);
 		kfree(path);
 		return E_PERM;
 	}
@@ -342,6 +367,7 @@ static int do_create(struct ninep_conn *s, struct ninep_fid *f, struct p9_str na
 	cname[name.len] = 0;
 	if ((err = c->dev->create(c, cname, mode, perm)) < 0) {
 		chan_put(c);
+		ninep_uncharge(s, grow);
 		kfree(path);
 		return err;
 	}
@@ -350,6 +376,7 @@ static int do_create(struct ninep_conn *s, struct ninep_fid *f, struct p9_str na
 	kfree(f->path);
 	f->c = c;
 	f->path = path;
+	f->charged += grow;
 	f->diroff = 0;
 	f->dircookie = 0;
 	r->u.ropen.qid = c->qid;
@@ -446,6 +473,7 @@ static int runlinkat(struct ninep_conn *s, const struct p9_msg *t)
 static int rread(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tread.fid);
+	uint8_t *buf = (uint8_t *)r->u.rread.data;	/* in the reply: see ninep_handle */
 	uint32_t count = t->u.tread.count;
 	long n;
 
@@ -457,14 +485,16 @@ static int rread(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	if (count > s->msize - P9_IOHDRSZ)
 		count = s->msize - P9_IOHDRSZ;
 	/* 2. the read */
-	if ((f->c->qid.type & QTDIR) && s->d == P9_2000)
-		n = ninep_read_dir_stat(f, t->u.tread.offset, s->data, count);
-	else
-		n = f->c->dev->read(f->c, s->data, count, t->u.tread.offset);
+	if ((f->c->qid.type & QTDIR) && s->d == P9_2000) {
+		/* the directory offset lives in the fid: one reader at a time */
+		if ((n = ninep_fid_excl(s, f)) == 0)
+			n = ninep_read_dir_stat(f, t->u.tread.offset, buf, count);
+	} else {
+		n = f->c->dev->read(f->c, buf, count, t->u.tread.offset);
+	}
 	if (n < 0)
 		return (int)n;
 	r->u.rread.count = (uint32_t)n;
-	r->u.rread.data = s->data;
 	return 0;
 }
 
@@ -509,7 +539,7 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	case P9_TVERSION:	return rversion(s, t, r);
 	case P9_TAUTH:		return NINEP_E_NOAUTH;
 	case P9_TATTACH:	return rattach(s, t, r);
-	case P9_TFLUSH:		return 0;	/* one request at a time: nothing in flight */
+	case P9_TFLUSH:		return 0;	/* the reader answers Tflush (srv.c) */
 	case P9_TWALK:		return rwalk(s, t, r);
 	case P9_TCLUNK:		return rclunk(s, t, false);
 	case P9_TREMOVE:	return rclunk(s, t, true);
@@ -542,10 +572,15 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	}
 }
 
-static int error_reply(struct ninep_conn *s, uint16_t tag, int err, const char *why)
+static int error_reply(struct ninep_conn *s, uint8_t *out, size_t cap, uint16_t tag, int err,
+                       const char *why)
 {
 	struct p9_msg r = { .tag = tag };
 
+	/* a budget's sentence ("budget exhausted: fids 4096/4096") is in the
+	 * errstr of the proc whose charge failed: the one answering */
+	if (why == 0 && (err == E_BUDGET || err == NINEP_E_NFIDS || err == NINEP_E_NREQS))
+		why = proc_errstr(E_BUDGET);
 	if (s->d == P9_2000L) {
 		r.type = P9_RLERROR;
 		r.u.rlerror.ecode = ninep_errno(err);
@@ -553,25 +588,71 @@ static int error_reply(struct ninep_conn *s, uint16_t tag, int err, const char *
 		r.type = P9_RERROR;
 		r.u.rerror.ename = p9_str_c(why ? why : ninep_errstr(err));
 	}
-	return p9_encode(&r, s->out, s->msize, s->d);
+	return p9_encode(&r, out, cap < s->msize ? cap : s->msize, s->d);
 }
 
-int ninep_handle(struct ninep_conn *s, size_t len)
+int ninep_error_reply(struct ninep_conn *s, uint8_t *out, size_t cap, uint16_t tag, int err,
+                      const char *why)
 {
+	return error_reply(s, out, cap, tag, err, why);
+}
+
+/* Rread and Rreaddir are size[4] type[1] tag[2] count[4] data, and
+ * Rreadlink size[4] type[1] tag[2] target[s]: the handlers read straight
+ * into the reply, after where that header goes. */
+#define RREAD_HDR (P9_HDRSZ + 4)
+#define RREADLINK_HDR (P9_HDRSZ + 2)
+
+static void put_le(uint8_t *p, uint32_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static int encode_reply(struct ninep_conn *s, struct ninep_ctx *x, const struct p9_msg *r)
+{
+	size_t cap = x->cap < s->msize ? x->cap : s->msize;
+	uint32_t n;
+
+	if (r->type == P9_RREADLINK) {
+		n = RREADLINK_HDR + (uint32_t)r->u.rreadlink.target.len;
+		if (n > cap || r->u.rreadlink.target.len > 0xffff)
+			return P9_E_MSIZE;
+		put_le(x->out + P9_HDRSZ, (uint32_t)r->u.rreadlink.target.len, 2);
+	} else if (r->type == P9_RREAD || r->type == P9_RREADDIR) {
+		n = RREAD_HDR + r->u.rread.count;
+		if (n > cap)
+			return P9_E_MSIZE;
+		put_le(x->out + P9_HDRSZ, r->u.rread.count, 4);
+	} else {
+		return p9_encode(r, x->out, cap, s->d);
+	}
+	put_le(x->out, n, 4);
+	x->out[4] = r->type;
+	put_le(x->out + 5, r->tag, 2);
+	return (int)n;
+}
+
+int ninep_handle(struct ninep_conn *s, struct ninep_ctx *x, const uint8_t *req, size_t len)
+{
+	size_t cap = x->cap < s->msize ? x->cap : s->msize;
 	struct p9_msg t, r;
 	char why[160];
 	int err, n;
 
+	x->err = 0;
+	x->newfid = 0;
 	kmemset(&t, 0, sizeof t);
-	err = p9_decode(s->req, len, s->msize, s->d, P9_TMSG, &t);
+	err = p9_decode(req, len, s->msize, s->d, P9_TMSG, &t);
 	if (err < 0) {
 		/* a well-framed message the codec rejects: answer it (the tag
 		 * is where the header says), keep the connection */
-		uint16_t tag = (uint16_t)(s->req[5] | s->req[6] << 8);
+		uint16_t tag = (uint16_t)(req[5] | req[6] << 8);
+		x->err = err;
 		p9_explain(why, sizeof why, err, &t);
-		n = error_reply(s, tag, err, why);
+		n = error_reply(s, x->out, cap, tag, err, why);
 		if (n < 0)	/* e.g. a tag the encoder refuses: nothing to say */
-			n = error_reply(s, P9_NOTAG, err, why);
+			n = error_reply(s, x->out, cap, P9_NOTAG, err, why);
 		return n;
 	}
 	kmemset(&r, 0, sizeof r);
@@ -590,17 +671,36 @@ int ninep_handle(struct ninep_conn *s, size_t len)
 			else
 				r.u.rerror.ename = p9_str_c(p9_strerror(err));
 		}
-		return p9_encode(&r, s->out, s->msize, P9_NONE);
+		x->err = err;
+		return p9_encode(&r, x->out, x->cap, P9_NONE);
+	}
+	if (t.type == P9_TREAD || t.type == P9_TREADDIR) {
+		if (cap < RREAD_HDR)
+			return E_INVAL;	/* no reply buffer: our bug */
+		if (t.u.tread.count > cap - RREAD_HDR)
+			t.u.tread.count = (uint32_t)(cap - RREAD_HDR);
+		r.u.rread.data = x->out + RREAD_HDR;
+	}
+	if (t.type == P9_TREADLINK) {	/* target.len: the room for it */
+		if (cap < RREADLINK_HDR)
+			return E_INVAL;	/* no reply buffer: our bug */
+		r.u.rreadlink.target.s = (const char *)x->out + RREADLINK_HDR;
+		r.u.rreadlink.target.len = cap - RREADLINK_HDR;
 	}
 	if (t.type == P9_TSTAT) {
 		struct lux_dir d;
 		err = ninep_rstat(s, &t, &r, &d);	/* the stat's name lives in d */
-		n = err < 0 ? error_reply(s, t.tag, err, 0) : p9_encode(&r, s->out, s->msize, s->d);
+		n = err < 0 ? 0 : p9_encode(&r, x->out, cap, s->d);
 	} else {
 		err = dispatch(s, &t, &r);
-		n = err < 0 ? error_reply(s, t.tag, err, 0) : p9_encode(&r, s->out, s->msize, s->d);
+		n = err < 0 ? 0 : encode_reply(s, x, &r);
 	}
-	if (n < 0)	/* a reply that does not encode is our bug: say which */
-		n = error_reply(s, t.tag, n, 0);
+	if (err == NINEP_E_NOFID && x->busy)
+		err = NINEP_E_FIDBUSY;	/* it exists, but another request is changing it */
+	if (err < 0)
+		n = error_reply(s, x->out, cap, t.tag, err, 0);
+	else if (n < 0)	/* a reply that does not encode is our bug: say which */
+		n = error_reply(s, x->out, cap, t.tag, err = n, 0);
+	x->err = err;
 	return n;
 }

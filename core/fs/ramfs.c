@@ -504,12 +504,15 @@ static int do_remove(struct chan *c)
 {
 	struct rnode *n = c->aux, *dir = n->parent;
 
+	/* Removed already (through another chan: two 9P clients racing) is
+	 * "does not exist"; test it first, since removal also clears parent
+	 * and would otherwise read as the root's "permission denied". */
+	if (!n->linked)
+		return E_NOENT;
 	if (dir == 0)
 		return E_PERM;	/* the root of the tree */
 	if (!list_empty(&n->children))
 		return E_NOTEMPTY;
-	if (!n->linked)
-		return E_NOENT;
 	if (!ramfs_may(dir, 0200))
 		return E_PERM;
 	ramfs_unlink(n);

@@ -75,6 +75,7 @@ static void init(void *arg)
 	if ((err = build_namespace(curproc())) < 0)
 		panic("init: cannot build the namespace: %s", lux_errstr(err));
 	ninep_start();	/* 9P on the arch's connections, if it has any */
+	ninep_mount_ctl();	/* its own files at /9p, when it serves */
 	sh_main(b->commands, prompt && b->commands == 0);
 }
 

@@ -1,4 +1,5 @@
 /* The shell's built-in commands. */
+#include <lux/9psrv.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
@@ -344,6 +345,24 @@ static int b_pebbles(struct sh *sh, int argc, char **argv)
 	return 0;
 }
 
+/* ninep: the 9P server's counters (docs/9p.md, "Counters"). */
+static int b_ninep(struct sh *sh, int argc, char **argv)
+{
+	size_t cap = NINEP_MAXCONN * 160 + 160, n;
+	char *text;
+
+	if (argc != 1)
+		return usage(argv[0]);
+	if ((text = kmalloc(cap)) == 0) {
+		sh_errorf("ninep: %s\n", lux_errstr(E_NOMEM));
+		return 1;
+	}
+	n = ninep_status(text, cap);
+	sh_write(sh, text, n < cap ? n : cap - 1);
+	kfree(text);
+	return 0;
+}
+
 /* hog: a child proc takes one pebble's worth of a kind at a time until
  * its budget refuses, then gives everything back (docs/pebbles.md).  The
  * shared state is counted: the shell, the child and the child's sleepers
@@ -500,6 +519,7 @@ static const struct sh_builtin builtins[] = {
 	{ "sleep", "ms", "sleep for ms milliseconds", b_sleep },
 	{ "burn", "ms", "use the CPU for ms milliseconds (try 'burn 3000 &')", b_burn },
 	{ "pebbles", "[pid]", "print a proc's budget (default: the shell's)", b_pebbles },
+	{ "ninep", "", "the 9P server's connections and their pebbles", b_ninep },
 	{ "hog", "kind", "a child takes pebbles of a kind until refused, then gives them back",
 	  b_hog },
 	{ "bind", "[-abc] new old", "bind a path or '#dev' over old (-b/-a: union)", sh_nscmd },

@@ -262,6 +262,8 @@ static const struct scenario scenarios[] = {
 	{ "pebbles", "budgets granted, charged, exhausted and closed; workers allocate until refused; "
 	  "failed allocations and kills injected", 300, sim_pebbles_run },
 	{ "borrow", "objects created, borrowed, moved, dropped; workers killed holding borrows; faults injected", 200, sim_borrow_run },
+	{ "net", "9P clients connect, send split and pipelined requests, read slowly, hang up and "
+	  "reconnect, through simulated connections", 300, sim_net_run },
 };
 
 const struct scenario *sim_scenarios(size_t *n)

@@ -11,6 +11,7 @@ directly, including the hostile cases.  luxsim always ends: 'halt' on
 stdin, then a kill if it does not exit in time.
 """
 import os
+import re
 import shutil
 import socket
 import struct
@@ -24,6 +25,7 @@ LUXSIM = None
 TIMEOUT = 60
 DIODLS = "/usr/sbin/diodls"
 DIODCAT = "/usr/sbin/diodcat"
+DIODLOAD = "/usr/sbin/diodload"
 
 NOTAG = 0xFFFF
 NOFID = 0xFFFFFFFF
@@ -257,13 +259,27 @@ def free_port():
 class Server:
     """A luxsim with a shell on stdin, serving 9P."""
 
-    def __init__(self, script):
+    def shell(self, cmd):
+        """Run a shell command; its output lines (the shell's stdout)."""
+        self.p.stdin.write(cmd.encode() + b"\necho end-of-cmd\n")
+        self.p.stdin.flush()
+        lines = []
+        while True:
+            line = self.p.stdout.readline()
+            if not line:
+                raise AssertionError("luxsim ended during %r" % cmd)
+            if line.strip() == b"end-of-cmd":
+                return lines
+            lines.append(line.decode(errors="replace").rstrip("\n"))
+
+    def __init__(self, script, args=()):
+        """args: more luxsim options (stress_test.py gives it memory)."""
         self.dir = tempfile.mkdtemp(prefix="ninep-")
         self.path = os.path.join(self.dir, "sock")
         self.port = free_port()
         self.p = subprocess.Popen(
             [LUXSIM, "-q", "--listen", "unix!" + self.path,
-             "--listen", "tcp!127.0.0.1!%d" % self.port],
+             "--listen", "tcp!127.0.0.1!%d" % self.port, *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.p.stdin.write(script.encode() + b"echo ready-for-9p\n")
         self.p.stdin.flush()
@@ -333,7 +349,13 @@ class Diod(ServerTest):
         rc, out, err = self.diod(DIODCAT, "-s", "127.0.0.1:%d" % self.srv.port, "-a", "/tmp/d", "f")
         self.assertEqual((rc, out), (0, "hello\n"), err)
 
-    def test_diod_ctl_attach_is_enoent(self):
+    def test_diod_ctl_attach(self):
+        # diod's default aname "ctl": the server's own files
+        rc, out, err = self.diod(DIODCAT, "-s", self.srv.path, "null")
+        self.assertEqual((rc, out), (0, ""), err)
+        rc, out, err = self.diod(DIODLS, "-s", self.srv.path, "/")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(sorted(out.split()), ["null", "status", "zero"])
         rc, out, err = self.diod(DIODCAT, "-s", self.srv.path, "x")
         self.assertNotEqual(rc, 0)
         self.assertIn("No such file or directory", err)
@@ -510,14 +532,18 @@ class Hostile(ServerTest):
     def test_fid_exhaustion_then_recovery(self):
         c = Client(self.srv.path, "9P2000.L")
         c.attach(0)
-        # 4095 clones pipelined in one burst: also exercises the pause
-        # when the connection's input buffer is nearly full
-        burst = b"".join(msg(TWALK, 1 + i % 1000, struct.pack("<IIH", 0, i, 0))
-                         for i in range(1, 4096))
-        c.send(burst)
-        for i in range(1, 4096):
-            t, tag, body = c.recv()
-            self.assertEqual(t, TWALK + 1, "fid %d: %r" % (i, body))
+        # 4095 clones pipelined in bursts of 60 (under the 64 requests a
+        # connection may have in flight); replies come in any order
+        # (requests run concurrently), so they are matched by tag
+        for start in range(1, 4096, 60):
+            burst = range(start, min(start + 60, 4096))
+            c.send(b"".join(msg(TWALK, i, struct.pack("<IIH", 0, i, 0)) for i in burst))
+            got = set()
+            for _ in burst:
+                t, tag, body = c.recv()
+                self.assertEqual(t, TWALK + 1, "tag %d: %r" % (tag, body))
+                got.add(tag)
+            self.assertEqual(got, set(burst))
         with self.assertRaises(NinepError) as e:
             c.walk(0, 5000, [])
         self.assertEqual(e.exception.args[0], EMFILE)
@@ -545,9 +571,11 @@ class Hostile(ServerTest):
         c.send(b"".join(msg(TWRITE, 1 + i, struct.pack("<IQI", 2, i * chunk, chunk) +
                             data[i * chunk:(i + 1) * chunk]) for i in range(40)))
         self.assertEqual(len(other.walk(1, 2, ["tmp", "d"])), 2)
+        got = {}
         for i in range(40):
             t, tag, body = c.recv()
-            self.assertEqual((t, tag, body), (TWRITE + 1, 1 + i, struct.pack("<I", chunk)))
+            got[tag] = (t, body)
+        self.assertEqual(got, {1 + i: (TWRITE + 1, struct.pack("<I", chunk)) for i in range(40)})
         got = b""
         while len(got) < len(data):
             part = c.read(2, len(got), chunk)
@@ -559,8 +587,8 @@ class Hostile(ServerTest):
         other.close()
 
     def test_reader_that_does_not_read_is_paused_not_dropped(self):
-        # 200 reads of 60000 bytes asked for at once, replies not read for a
-        # while: 12 MB the server must not pile up (it stops at a bound and
+        # 60 reads of 60000 bytes asked for at once, replies not read for a
+        # while: 3.6 MB the server must not pile up (it stops at a bound and
         # waits), must not drop, and must not let it block another client
         c = Client(self.srv.path, "9P2000.L", msize=65536 + 24)
         c.attach(1)
@@ -568,16 +596,20 @@ class Hostile(ServerTest):
         c.create(2, "slow", 0o644, 2)
         data = bytes((i * 13) & 0xFF for i in range(60000))
         self.assertEqual(c.write(2, 0, data), 60000)
-        c.send(b"".join(msg(TREAD, 1 + i, struct.pack("<IQI", 2, 0, 60000)) for i in range(200)))
+        # 60 at a time: the requests one connection may have in flight
+        c.send(b"".join(msg(TREAD, 1 + i, struct.pack("<IQI", 2, 0, 60000)) for i in range(60)))
         time.sleep(0.5)
         other = Client(self.srv.tcp, "9P2000.L")
         other.attach(1)
         self.assertEqual(len(other.walk(1, 2, ["tmp", "d", "f"])), 3)
         other.close()
-        for i in range(200):
+        got = set()
+        for i in range(60):
             t, tag, body = c.recv()
-            self.assertEqual((t, tag), (TREAD + 1, 1 + i))
+            self.assertEqual(t, TREAD + 1, (tag, body[:40]))
             self.assertEqual(body[4:], data)
+            got.add(tag)
+        self.assertEqual(got, set(range(1, 61)))
         c.rpc(TREMOVE, struct.pack("<I", 2))
         c.close()
 
@@ -645,6 +677,344 @@ class Limits(ServerTest):
         for c2 in held + [c]:
             c2.close()
 
+WORKERS, MAXREQ = 4, 64   # NINEP_WORKERS, NINEP_MAXREQ (<lux/9psrv.h>)
+EPROTO_L = 71
+
+
+def tread(fid, tag, count=100, off=0):
+    return msg(TREAD, tag, struct.pack("<IQI", fid, off, count))
+
+
+def tflush(tag, old):
+    return msg(TFLUSH, tag, struct.pack("<H", old))
+
+
+def error_text(t, body):
+    if t == RLERROR:
+        return struct.unpack("<I", body)[0]
+    n, = struct.unpack("<H", body[:2])
+    return body[2:2 + n].decode()
+
+
+class InFlight(ServerTest):
+    """More than one request in flight: a read of /dev/cons sleeps until a
+    line arrives (none does here), holding one worker, never the
+    connection; Tflush interrupts it."""
+
+    def cons_reader(self, dialect="9P2000.L", msize=8192):
+        c = Client(self.srv.path, dialect, msize=msize)
+        c.attach(1)
+        c.walk(1, 10, ["dev", "cons"])
+        c.open(10, 0)
+        return c
+
+    def expect(self, c, want):
+        """Receive len(want) replies in any order; want maps tag -> type."""
+        got = {}
+        for _ in range(len(want)):
+            t, tag, body = c.recv()
+            self.assertNotIn(tag, got, "tag %d answered twice" % tag)
+            got[tag] = (t, body)
+        self.assertEqual({tag: t for tag, (t, _) in got.items()}, want)
+        return got
+
+    def test_blocked_read_does_not_stall_other_tags_and_flush_interrupts_it(self):
+        c = self.cons_reader()
+        c.send(tread(10, 100))
+        # other tags are served while tag 100 sleeps
+        for i in range(5):
+            self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+            c.clunk(2)
+        c.send(tflush(101, 100))
+        t, tag, body = c.recv()
+        self.assertEqual((t, tag), (TFLUSH + 1, 101), "Rflush, and no Rread for 100 before it")
+        # the tag is free again, the connection works
+        self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+        c.close()
+
+    def test_flush_of_unknown_or_finished_tag_answers_at_once(self):
+        c = self.cons_reader("9P2000")
+        c.walk(1, 2, ["tmp"])             # tag 1 is finished
+        c.send(tflush(7, c.tag))
+        self.assertEqual(c.recv()[:2], (TFLUSH + 1, 7))
+        c.send(tflush(8, 4242))          # never used
+        self.assertEqual(c.recv()[:2], (TFLUSH + 1, 8))
+        c.close()
+
+    def test_flush_of_a_flush_answers_both_in_order(self):
+        c = self.cons_reader()
+        c.send(tread(10, 50) + tflush(51, 50) + tflush(52, 51))
+        self.assertEqual([c.recv()[:2] for _ in range(2)], [(TFLUSH + 1, 51), (TFLUSH + 1, 52)])
+        c.close()
+
+    def test_duplicate_tag_is_answered_clearly(self):
+        c = self.cons_reader("9P2000")
+        c.send(tread(10, 7))
+        c.send(msg(TWALK, 7, struct.pack("<IIH", 1, 2, 0)))
+        t, tag, body = c.recv()
+        self.assertEqual((t, tag), (RERROR, 7))
+        self.assertEqual(error_text(t, body), "9p: tag 7 is already in flight")
+        c.send(tflush(8, 7))
+        self.assertEqual(c.recv()[:2], (TFLUSH + 1, 8))
+        # the walk was not made
+        self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+        c.close()
+        d = self.cons_reader("9P2000.L")
+        d.send(tread(10, 7) + msg(TWALK, 7, struct.pack("<IIH", 1, 2, 0)))
+        t, tag, body = d.recv()
+        self.assertEqual((t, tag, error_text(t, body)), (RLERROR, 7, EPROTO_L))
+        d.close()
+
+    def test_flush_of_a_queued_walk_frees_its_newfid(self):
+        c = self.cons_reader()
+        # every worker asleep in a read: the walk waits for one
+        c.send(b"".join(tread(10, 20 + i) for i in range(WORKERS)))
+        time.sleep(0.2)
+        c.send(msg(TWALK, 30, struct.pack("<IIH", 1, 50, 1) + s("tmp")))
+        c.send(tflush(31, 30))
+        self.assertEqual(c.recv()[:2], (TFLUSH + 1, 31), "no Rwalk before the Rflush")
+        c.send(b"".join(tflush(40 + i, 20 + i) for i in range(WORKERS)))
+        self.expect(c, {40 + i: TFLUSH + 1 for i in range(WORKERS)})
+        # newfid 50 was never made: it can be used now
+        c.walk(1, 50, [])
+        c.clunk(50)
+        c.close()
+
+    def test_reads_on_one_fid_run_concurrently_and_clunk_waits_for_them(self):
+        c = self.cons_reader()
+        c.send(tread(10, 60) + tread(10, 61))
+        time.sleep(0.1)
+        # a clunk while reads use the fid: the fid goes, the reads go on
+        c.clunk(10)
+        c.send(tflush(62, 60) + tflush(63, 61))
+        self.expect(c, {62: TFLUSH + 1, 63: TFLUSH + 1})
+        with self.assertRaises(NinepError) as e:
+            c.read(10, 0, 10)
+        self.assertEqual(e.exception.args[0], EBADF)
+        c.close()
+
+    def test_tversion_aborts_what_is_in_flight(self):
+        c = self.cons_reader()
+        c.send(tread(10, 70))
+        time.sleep(0.1)
+        m, v = c.version(8192, "9P2000.L")
+        self.assertEqual(v, "9P2000.L")
+        # the old session's fids are gone; the new one works
+        with self.assertRaises(NinepError):
+            c.walk(1, 2, [])
+        c.attach(1)
+        self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+        c.close()
+
+
+class CountersMixin:
+    """Reading /9p/status (docs/9p.md, "Counters") from a test."""
+
+    @staticmethod
+    def parse(line):
+        f = line.split()
+        return {k: int(v.split("/")[0]) for k, v in zip(f[3::2], f[4::2])}
+
+    def status(self):
+        """(total, conn lines) from /9p/status read over 9P, without the
+        reading connection itself (the shell cannot be asked while a test
+        has a read of /dev/cons pending: that read would take the line)."""
+        c = Client(self.srv.tcp, "9P2000.L")
+        me = "tcp!127.0.0.1!%d" % c.sock.getsockname()[1]
+        c.attach(1)
+        c.walk(1, 2, ["9p", "status"])
+        c.open(2, 0)
+        lines = c.read(2, 0, 8000).decode().splitlines()
+        c.close()
+        total = [l for l in lines if l.startswith("total ")]
+        self.assertEqual(len(total), 1, lines)
+        f = total[0].split()
+        tot = dict(zip(f[1::2], map(int, f[2::2])))
+        mine = [l for l in lines if l.startswith("conn ") and l.split()[2] == me]
+        self.assertEqual(len(mine), 1, lines)
+        tot["conns"] -= 1
+        for k, v in self.parse(mine[0]).items():
+            tot[k] -= v
+        return tot, [l for l in lines if l.startswith("conn ") and l not in mine]
+
+    def wait_idle(self):
+        zero = {"conns": 0, "fids": 0, "reqs": 0, "pages": 0, "procs": 0, "bytes": 0}
+        for _ in range(200):
+            tot, conns = self.status()
+            if tot == zero:
+                break
+            time.sleep(0.05)
+        self.assertEqual(tot, zero, conns)
+        # and the shell's command agrees, exactly, once nobody is connected
+        for _ in range(200):
+            lines = self.srv.shell("ninep")
+            if lines == ["total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0"]:
+                break
+            time.sleep(0.05)
+        self.assertEqual(lines, ["total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0"])
+
+
+class Budgets(CountersMixin, ServerTest):
+    """Per-connection pebbles: exhausting one answers that request with the
+    budget's sentence; the connection and the others keep working, and
+    every counter returns to zero when the connection ends."""
+
+    def other_works(self):
+        o = Client(self.srv.tcp, "9P2000.L")
+        o.attach(1)
+        self.assertEqual(len(o.walk(1, 2, ["tmp", "d", "f"])), 3)
+        o.open(2, 0)
+        self.assertEqual(o.read(2, 0, 100), b"hello\n")
+        o.close()
+
+    def blocked(self, dialect="9P2000", msize=8192):
+        c = Client(self.srv.path, dialect, msize=msize)
+        c.attach(1)
+        c.walk(1, 10, ["dev", "cons"])
+        c.open(10, 0)
+        return c
+
+    def test_counters_format_and_file(self):
+        c = self.blocked("9P2000.L")
+        c.send(tread(10, 500))   # a tag the client's own counter will not reach
+        time.sleep(0.1)
+        tot, conns = self.status()
+        self.assertEqual(len(conns), 1, conns)
+        self.assertRegex(conns[0], r"^conn \d+ \S+ fids 2/4096 reqs 1/64 pages \d+/512 "
+                                   r"procs 1/4 bytes \d+$")
+        self.assertEqual((tot["conns"], tot["fids"], tot["reqs"], tot["procs"]), (1, 2, 1, 1))
+        # the same text as a file, also through 9P
+        c.walk(1, 11, ["9p", "status"])
+        c.open(11, 0)
+        text = c.read(11, 0, 4000).decode()
+        self.assertRegex(text, r"conn \d+ unix!\S* fids 3/4096 reqs 2/64 ")
+        self.assertIn("\ntotal conns 1 fids 3 reqs 2 ", text)
+        c.send(tflush(501, 500))
+        self.assertEqual(c.recv()[:2], (TFLUSH + 1, 501))
+        c.close()
+        self.wait_idle()
+
+    def test_requests_budget(self):
+        c = self.blocked()
+        c.send(b"".join(tread(10, 1 + i) for i in range(MAXREQ)))
+        c.send(msg(TWALK, 500, struct.pack("<IIH", 1, 2, 0)))
+        t, tag, body = c.recv()
+        self.assertEqual((t, tag), (RERROR, 500))
+        self.assertEqual(error_text(t, body), "budget exhausted: requests 64/64")
+        self.other_works()
+        tot, conns = self.status()
+        self.assertIn(" reqs 64/64 ", conns[0])
+        c.send(b"".join(tflush(1000 + i, 1 + i) for i in range(MAXREQ)))
+        got = set()
+        for _ in range(MAXREQ):
+            t, tag, body = c.recv()
+            self.assertEqual(t, TFLUSH + 1, "tag %d: %r" % (tag, body))
+            got.add(tag)
+        self.assertEqual(got, set(range(1000, 1000 + MAXREQ)))
+        self.assertEqual(len(c.walk(1, 2, [])), 0)   # working again
+        c.close()
+        self.wait_idle()
+
+    def test_pages_budget(self):
+        # every worker asleep in a read; 64 KiB writes to /dev/null queue
+        # behind them, each copy charged, until the pages run out
+        c = self.blocked(msize=65536 + 24)
+        c.walk(1, 11, ["dev", "null"])
+        c.open(11, 1)
+        c.send(b"".join(tread(10, 1 + i) for i in range(WORKERS)))
+        time.sleep(0.2)
+        n = 40
+        data = b"x" * 65536
+        c.send(b"".join(msg(TWRITE, 100 + i, struct.pack("<IQI", 11, 0, len(data)) + data)
+                        for i in range(n)))
+        refused = []
+        for _ in range(200):
+            t, tag, body = c.recv()
+            self.assertEqual(t, RERROR, (t, tag))
+            refused.append(tag)
+            self.assertRegex(error_text(t, body), r"^budget exhausted: pages \d+/512, \d+ wanted$")
+            tot, conns = self.status()
+            if tot["reqs"] + len(refused) == WORKERS + n:
+                break
+        self.assertTrue(10 < len(refused) < n, refused)
+        self.other_works()
+        c.send(b"".join(tflush(300 + i, 1 + i) for i in range(WORKERS)))
+        want = {300 + i: TFLUSH + 1 for i in range(WORKERS)}
+        want.update({100 + i: TWRITE + 1 for i in range(n) if 100 + i not in refused})
+        got = {}
+        for _ in range(len(want)):
+            t, tag, body = c.recv()
+            got[tag] = t
+        self.assertEqual(got, want)
+        c.close()
+        self.wait_idle()
+
+    def test_fids_budget_sentence_and_others_unaffected(self):
+        c = Client(self.srv.path, "9P2000")
+        c.attach(0)
+        for start in range(1, 4096, 512):
+            burst = range(start, min(start + 512, 4096))
+            c.send(b"".join(msg(TWALK, i, struct.pack("<IIH", 0, i, 0)) for i in burst))
+            for _ in burst:
+                self.assertEqual(c.recv()[0], TWALK + 1)
+        with self.assertRaises(NinepError) as e:
+            c.walk(0, 5000, [])
+        self.assertEqual(e.exception.args[0], "budget exhausted: fids 4096/4096")
+        self.other_works()
+        tot, conns = self.status()
+        self.assertIn(" fids 4096/4096 ", conns[0])
+        c.clunk(7)
+        c.walk(0, 5000, ["tmp"])
+        c.close()
+        self.wait_idle()
+
+
+class CtlAname(CountersMixin, ServerTest):
+    """aname "ctl": the server's own files (diod's synthetic tree)."""
+
+    def test_zero_null_and_getattr(self):
+        c = Client(self.srv.tcp, "9P2000.L")
+        root = c.attach(1, "ctl")
+        self.assertEqual(c.walk(1, 2, [".."]), [root[:13]], ".. stays at the ctl root")
+        c.clunk(2)
+        c.walk(1, 2, ["zero"])
+        c.open(2, 0)
+        self.assertEqual(c.read(2, 0, 1000), bytes(1000))
+        self.assertEqual(c.read(2, 12345, 8000), bytes(8000))
+        c.walk(1, 3, ["null"])
+        c.open(3, 2)
+        self.assertEqual(c.write(3, 0, b"gone" * 100), 400)
+        self.assertEqual(c.read(3, 0, 100), b"")
+        attr = c.rpc(TGETATTR, struct.pack("<IQ", 3, 0x7FF))
+        mode, = struct.unpack("<I", attr[8 + 13:8 + 13 + 4])
+        self.assertEqual(mode, 0o100666)
+        with self.assertRaises(NinepError) as e:
+            c.walk(1, 4, ["nonesuch"])
+        self.assertEqual(e.exception.args[0], ENOENT)
+        c.close()
+        # the same files are /9p in the namespace
+        d = Client(self.srv.tcp, "9P2000")
+        d.attach(1)
+        d.walk(1, 2, ["9p", "zero"])
+        d.open(2, 0)
+        self.assertEqual(d.read(2, 0, 10), bytes(10))
+        d.close()
+
+    @unittest.skipUnless(os.access(DIODLOAD, os.X_OK), "diod not installed")
+    def test_diodload(self):
+        # diodload exits 0 even when it fails: its output says
+        for extra in ([], ["-g"]):
+            p = subprocess.run([DIODLOAD, "-s", "127.0.0.1:%d" % self.srv.port, "-r", "1",
+                                "-n", "8", *extra], capture_output=True, timeout=TIMEOUT)
+            out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+            self.assertEqual(p.returncode, 0, err)
+            m = re.search(r"diodload: (\d+) ops/s", out + err)
+            self.assertTrue(m, out + err)
+            self.assertGreater(int(m.group(1)), 0)
+            self.assertNotRegex(out + err, r"(?i)error|fail|refused")
+        # its connections are gone, and so is everything they held
+        self.wait_idle()
+
 
 class CommandLine(unittest.TestCase):
     def run_luxsim(self, args, stdin=b""):
@@ -676,6 +1046,30 @@ class CommandLine(unittest.TestCase):
             self.assertNotIn("9p:", out)
             self.assertFalse(os.path.exists(path))
         finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_early_client_waits_for_the_server(self):
+        # the arch listens from boot, the server starts after the
+        # self-check: a client that connects in between waits, paused,
+        # and is served (it used to be hung up on)
+        d = tempfile.mkdtemp(prefix="ninep-")
+        path = os.path.join(d, "sock")
+        p = subprocess.Popen([LUXSIM, "-q", "--listen", "unix!" + path], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while not os.path.exists(path) and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            c = Client(path, "9P2000.L")
+            c.attach(1)
+            self.assertEqual(len(c.walk(1, 2, ["dev", "cons"])), 2)
+            c.close()
+            out, err = p.communicate(b"halt\n", timeout=TIMEOUT)
+            self.assertEqual(p.returncode, 0, err)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
             shutil.rmtree(d, ignore_errors=True)
 
     def test_banner_says_where(self):

@@ -356,6 +356,8 @@ void arch_conn_close(int conn)
 	peer_queue(EV_CLOSED, conn, 1, 0, 0);	/* err 1: the core's own close */
 }
 void arch_conn_pause(int conn, int paused) { (void)conn, (void)paused; }
+/* No simulated peers in unit tests (the net scenario is luxsim's). */
+int arch_conn_simulate(const struct arch_conn_sim *sim) { (void)sim; return -1; }
 
 int arch_blk_submit(int dev, int write, uint64_t offset, void *buf, size_t n, void *cookie)
 {

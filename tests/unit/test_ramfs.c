@@ -402,13 +402,19 @@ PROC_TEST(test_open_file_survives_remove)
 {
 	char buf[16];
 	struct lux_dir d;
+	struct chan *c;
 	int r, w;
 
 	put_file("/tmp/f", "data");
 	r = sys_open("/tmp/f", OREAD);
 	w = sys_open("/tmp/f", OWRITE);
 	assert_true(r >= 0 && w >= 0);
+	assert_int_equal(namec(curproc()->ns, "/tmp/f", NAMEC_OPEN, OREAD, 0, &c), 0);
 	assert_int_equal(sys_remove("/tmp/f"), 0);
+	/* removing it again through a chan that still names it (what a
+	 * second 9P client's Tremove does): it does not exist, not E_PERM */
+	assert_int_equal(c->dev->remove(c), E_NOENT);
+	chan_put(c);
 	assert_int_equal(sys_stat("/tmp/f", &d), E_NOENT);
 	assert_int_equal(sys_open("/tmp/f", OREAD), E_NOENT);
 	assert_int_equal(sys_seek_end(w), 0);

@@ -3,22 +3,23 @@
  * arch's connections (<lux/arch.h>: arch_conn_*, lux_conn_*), in 9P2000
  * and 9P2000.L.  docs/9p.md says what is supported and what is not yet.
  *
- * Shape (9front lib9p's, one proc per connection):
+ * Shape (exportfs's: a reader and a few workers per connection):
  *  - the upcalls only copy bytes into the connection's bounded input
  *    buffer, pause the connection when it is nearly full, and wake its
  *    proc; they never allocate and never block;
  *  - a listener proc (started by ninep_start) creates one proc per
- *    connection; that proc frames, decodes (the codec, <lux/9p.h>),
- *    handles one request at a time (requests may sleep on qlocks) and
- *    replies;
- *  - each request goes through three steps (STYLE 7): protocol checks
- *    (fid known, open mode, count clipped to msize - P9_IOHDRSZ), the
- *    handler, then bookkeeping after the reply is built.
- *
- * Everything a client can make the kernel hold is bounded: NINEP_MAXCONN
- * connections, NINEP_MAXFID fids and one request in flight per
- * connection, NINEP_INBUF bytes of unread input, NINEP_SENDHIGH + msize
- * bytes of unsent replies.
+ *    connection, the reader: it frames, admits each request into the
+ *    connection's tag table (charging its budget), answers Tversion and
+ *    Tflush itself, and queues the rest for up to NINEP_WORKERS worker
+ *    procs, so a request that sleeps (a read of /dev/cons) holds one
+ *    worker, never the connection;
+ *  - Tflush kills the worker running the flushed request: its sleep
+ *    returns E_INTR, the request ends, the worker exits (kill is sticky)
+ *    and the reader joins it and starts another when there is work.
+ *  - everything the connection makes the kernel hold is charged to the
+ *    reader's budget (granted by the listener): worker procs and stacks,
+ *    buffers, request copies (PB_PAGES, by the byte), fids (PB_FIDS),
+ *    requests in flight (PB_REQS).
  */
 #ifndef LUX_9PSRV_H
 #define LUX_9PSRV_H
@@ -27,17 +28,27 @@
 #include <lux/arch.h>
 #include <lux/proc.h>
 
-#define NINEP_MAXCONN 16		/* served at once; more are closed at once */
+/* Served at once; more are closed at once.  Each is granted
+ * NINEP_READER_PAGES + NINEP_CONN_PAGES pages, so the default 64 MiB
+ * luxsim serves 16 (ninep_start halves the count until the grant fits);
+ * 64 need --mem 256 (the 64-client stress test). */
+#define NINEP_MAXCONN 64
 #define NINEP_MAXFID 4096		/* per connection */
 #define NINEP_MSIZE (65536u + P9_IOHDRSZ)	/* the largest msize we offer */
 /* Input held per connection: one whole message and one more chunk from
  * the arch (which must always fit: see LUX_CONN_CHUNK). */
 #define NINEP_INBUF (NINEP_MSIZE + LUX_CONN_CHUNK)
 #define NINEP_FIDHASH 64
-/* Pages of the listener's budget set aside per connection: its proc's
- * stack (8 pages today) with room to spare.  Buffers and fids are not
- * charged to budgets yet (docs/9p.md). */
-#define NINEP_CONN_PAGES 16
+#define NINEP_WORKERS 4		/* worker procs per connection */
+#define NINEP_MAXREQ 64		/* requests in flight per connection (PB_REQS) */
+/* The connection's page budget: its input buffer (33 pages), its workers'
+ * stacks (8 each) and reply buffers (17 each at the largest msize), the
+ * copies of requests in flight (diodload's 16 threads of 64 KiB writes
+ * take 272) and its fids. */
+#define NINEP_CONN_PAGES 512
+/* Pages of the listener's budget paying for a connection's reader: its
+ * stack (8 pages today) with room to spare. */
+#define NINEP_READER_PAGES 16
 /* Replies waiting in the arch: past HIGH the conn's proc stops handling
  * requests until they drain to LOW (so its input fills, the connection is
  * paused, and a peer that does not read stops being able to send). */
@@ -64,7 +75,10 @@ enum ninep_err {
 	NINEP_E_NOXATTR = -213,	/* Txattrwalk/create: no extended attributes */
 	NINEP_E_LOCKS = -214,	/* the lock table is full */
 	NINEP_E_OWNER = -215,	/* a change of owner or group */
-	NINEP_E_LAST = -216
+	NINEP_E_FIDBUSY = -216,	/* another request in flight uses the fid */
+	NINEP_E_TAG = -217,	/* the tag is already in flight */
+	NINEP_E_NREQS = -218,	/* requests budget exhausted (errstr says) */
+	NINEP_E_LAST = -219
 };
 
 /* The 9P2000 string and the 9P2000.L errno for err (a lux_err, a
@@ -75,6 +89,19 @@ uint32_t ninep_errno(int err);
 /* Start serving the current proc's namespace on the arch's connections
  * (does nothing when the arch has no LUX_CAP_CONN).  Called once, by init. */
 void ninep_start(void);
+/* When serving: make NINEP_CTL_PATH in the current proc's namespace and
+ * mount the server's own files there (what aname "ctl" attaches).  The
+ * namespace's builder calls it (init does); failing only loses the files,
+ * with a console line. */
+void ninep_mount_ctl(void);
+/* The counters (docs/9p.md, "Counters"): one line per connection and a
+ * total line.  Returns the full length, as ksnprintf does. */
+size_t ninep_status(char *buf, size_t size);
+/* The server's own device (mounted at /9p; aname "ctl"): status, zero,
+ * null.  core/9p/srv_dev.c */
+struct dev;
+extern const struct dev ninep_dev;
+#define NINEP_CTL_PATH "/9p"
 
 /* ---- Server internals (core/9p/srv*.c) -------------------------------- */
 
@@ -90,6 +117,54 @@ struct ninep_fid {
 	bool orclose;		/* remove at clunk (Topen/Tcreate ORCLOSE) */
 	uint64_t diroff;	/* 9P2000 directory reads: the next offset */
 	uint64_t dircookie;	/* ... and the chan_dirnext cookie it resumes at */
+	/* Concurrency (with upcalls off): requests in flight using it, and
+	 * whether one of them changes it (walk in place, open, create, a
+	 * 9P2000 directory read, a rename moving its path); a clunked fid is
+	 * freed by its last user. */
+	int users;
+	bool excl;
+	bool clunked;		/* out of the table */
+	size_t charged;		/* bytes charged for it and its path */
+	struct ninep_fid *moving;	/* a rename's list of the fids it moves */
+};
+
+/* A request in flight: in the tag table from admission to its answer. */
+struct ninep_req {
+	struct ninep_req *next;	/* the tag table (s->reqs) */
+	struct ninep_req *qnext;	/* the queue of requests waiting for a worker */
+	struct ninep_req *flushes;	/* Tflushes waiting for this one to end */
+	struct ninep_req *target;	/* a Tflush: the request it waits for */
+	uint16_t tag;
+	uint8_t type;
+	bool queued;		/* waiting for a worker */
+	bool flushed;		/* a Tflush or Tversion asked: see docs/9p.md */
+	bool reserve;		/* a Tflush held beyond the budget (admit_flush) */
+	int pid;		/* the worker running it, or 0 */
+	size_t len;		/* bytes in msg */
+	size_t charged;		/* bytes charged for it */
+	uint8_t msg[];		/* the request as received */
+};
+
+/* What one request's handling needs of its own: the reply buffer and
+ * what the flush rules must know afterwards. */
+struct ninep_ctx {
+	struct proc *p;		/* the proc handling with this context */
+	uint8_t *out;		/* the reply (cap bytes) */
+	size_t cap;
+	int err;		/* 0, or the error the request was answered with */
+	struct ninep_fid *newfid;	/* the fid it added (walk, attach), or 0 */
+	struct ninep_fid *held[3];	/* fids it uses (released at its end) */
+	size_t nheld;
+	bool busy;		/* a fid it asked for was busy */
+};
+
+struct ninep_conn;
+struct ninep_worker {
+	struct ninep_conn *conn;
+	struct proc *p;		/* 0: a free slot */
+	bool idle;		/* waiting for a request */
+	bool done;		/* exited: the reader joins it */
+	struct ninep_ctx x;
 };
 
 enum ninep_slotstate { NS_FREE, NS_PENDING, NS_SERVED, NS_ORPHAN };
@@ -108,11 +183,22 @@ struct ninep_conn {
 				 * upcall moves it to the front only when the
 				 * room after it is short, so each byte moves
 				 * O(1) times however small the messages */
-	struct waitq wq;	/* the conn's proc waits here for input */
-	/* Only the conn's proc touches the rest. */
-	uint8_t *req;		/* the request being handled (msize) */
-	uint8_t *out;		/* the reply being built (msize) */
-	uint8_t *data;		/* Rread/Rreaddir payload (msize) */
+	struct waitq wq;	/* the reader waits here for input and workers */
+	/* The reader and the workers share the rest, with upcalls off. */
+	struct waitq workq;	/* idle workers wait here for requests */
+	struct ninep_req *reqs;	/* the tag table: requests in flight */
+	struct ninep_req *qhead, *qtail;	/* waiting for a worker */
+	struct ninep_worker workers[NINEP_WORKERS];
+	struct ninep_ctx rx;	/* the reader's own context (Tversion, errors) */
+	uint8_t rbuf[512];	/* ... and its reply buffer */
+	bool closing;		/* the connection is ending: answer nothing */
+	bool aborting;		/* a Tversion: requests in flight are dropped */
+	bool sendwait;		/* past NINEP_SENDHIGH: admit nothing until LOW */
+	bool fatal;		/* a reply could not be queued: close */
+	bool spawnfail;		/* no worker could be started: wait for one to end */
+	size_t flushreserve;	/* Tflushes held beyond the budget */
+	struct budget *budget;	/* the reader's: the connection's pebbles */
+	size_t bytes;		/* bytes charged to it (pages: rounded up) */
 	enum p9_dialect d;
 	uint32_t msize;
 	struct ninep_fid *fids[NINEP_FIDHASH];
@@ -121,10 +207,16 @@ struct ninep_conn {
 	char peer[64];		/* who, for messages ("tcp!1.2.3.4!5678") */
 };
 
-/* core/9p/srv_ops.c: handle the one message in req[0..len) and build the
- * reply in s->out.  Returns the reply's length, or a negative code when
- * the connection must be closed. */
-int ninep_handle(struct ninep_conn *s, size_t len);
+/* core/9p/srv_ops.c: handle the one message req[0..len) with context x
+ * and build the reply in x->out.  Returns the reply's length, or a
+ * negative code when the connection must be closed.  x->err says how it
+ * ended; the fids it used are released. */
+int ninep_handle(struct ninep_conn *s, struct ninep_ctx *x, const uint8_t *req, size_t len);
+/* Rerror (9P2000: why, else the error's sentence) or Rlerror for err, in
+ * out: its length or a codec error. */
+int ninep_error_reply(struct ninep_conn *s, uint8_t *out, size_t cap, uint16_t tag, int err,
+                      const char *why);
+
 /* core/9p/srv_ops.c: helpers the handlers share */
 int ninep_check_name(struct p9_str n, bool dotdot_ok);	/* one element */
 int ninep_join(const char *path, struct p9_str name, char **out);	/* path/name */
@@ -158,16 +250,63 @@ int ninep_rgetlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 /* Drop every lock the connection holds (it is going away). */
 void ninep_locks_drop(struct ninep_conn *s);
 
-/* core/9p/srv_fid.c */
-/* After a rename: fids whose path is from or below it now name to/... */
-void ninep_fid_repath(struct ninep_conn *s, const char *from, const char *to);
+/* core/9p/srv_fid.c.  Every fid a request gets is held for it (released
+ * by ninep_fid_release_all at its end), so a concurrent clunk never
+ * frees a fid under a request using it. */
+/* The fid, held; 0 when unknown, or busy (changed by another request:
+ * then the context's busy is set, and the answer is NINEP_E_FIDBUSY). */
 struct ninep_fid *ninep_fid_get(struct ninep_conn *s, uint32_t fid);
-/* A new fid (not in the table yet): NINEP_E_NFIDS when full. */
+/* Use f alone (to change it): 0, or NINEP_E_FIDBUSY. */
+int ninep_fid_excl(struct ninep_conn *s, struct ninep_fid *f);
+/* A new fid (not in the table yet), charged to the connection's budget:
+ * NINEP_E_NFIDS (errstr: "budget exhausted: fids ...") or E_BUDGET. */
 int ninep_fid_new(struct ninep_conn *s, uint32_t fid, struct ninep_fid **out);
-void ninep_fid_free(struct ninep_fid *f);
-void ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f);
-/* Take f out of the table and free it (chan put). */
+/* Free a fid that never entered the table. */
+void ninep_fid_free(struct ninep_conn *s, struct ninep_fid *f);
+/* Give f the path p (kmalloc'd; f owns it), charging its length. */
+int ninep_fid_setpath(struct ninep_conn *s, struct ninep_fid *f, char *p);
+/* Enter f (held by the caller's request): NINEP_E_FIDINUSE when its
+ * number is taken meanwhile (f is then the caller's to free). */
+int ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f);
+/* Take f out of the table; freed (chan put) by its last user. */
 void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f);
 void ninep_fid_clunk_all(struct ninep_conn *s);
+/* A rename moves paths (srv_meta.c), and changing a fid needs it alone:
+ * ninep_fid_move_begin takes every fid whose path is from or below it,
+ * before the device renames anything, and lists them in *moving
+ * (NINEP_E_FIDBUSY, and nothing taken, when another request in flight
+ * uses one); ninep_fid_move_end gives them to/... (charged like any path)
+ * when to is not 0, i.e. the rename happened, and lets them go.  Only this
+ * connection's fids move: others keep the old path (docs/9p.md). */
+int ninep_fid_move_begin(struct ninep_conn *s, const char *from, struct ninep_fid **moving);
+void ninep_fid_move_end(struct ninep_conn *s, struct ninep_fid *moving, const char *from,
+                        const char *to);
+/* End of a request: drop what the context holds. */
+void ninep_fid_release_all(struct ninep_conn *s, struct ninep_ctx *x);
+/* The context of the running proc on s (a worker's or the reader's). */
+struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s);
+
+/* core/9p/srv.c: bytes charged to the connection's budget as pages. */
+int ninep_charge(struct ninep_conn *s, size_t n);
+void ninep_uncharge(struct ninep_conn *s, size_t n);
+/* ... and replies: queued whole, or the connection is closed (past
+ * LUX_CONN_SENDMAX); nothing once it is closing.  An error answer is
+ * built in the reader's buffer (its errstr details budgets). */
+void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n);
+void ninep_send_rflush(struct ninep_conn *s, uint16_t tag);
+void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why);
+
+/* core/9p/srv_flight.c: requests in flight.  The reader calls these. */
+/* The request in flight with tag, or 0 (upcalls off). */
+struct ninep_req *ninep_req_find(struct ninep_conn *s, uint16_t tag);
+void ninep_enqueue(struct ninep_conn *s, struct ninep_req *r);
+void ninep_flush(struct ninep_conn *s, struct ninep_req *r);
+/* Abort everything in flight, then answer the Tversion r. */
+void ninep_version(struct ninep_conn *s, struct ninep_req *r);
+/* Drop every request unanswered, stop every worker, wait for them. */
+void ninep_stop_all(struct ninep_conn *s);
+/* A worker to join or to start (upcalls off: the reader's wake test). */
+bool ninep_workers_wanted(struct ninep_conn *s);
+void ninep_workers_tend(struct ninep_conn *s);
 
 #endif

@@ -28,7 +28,8 @@
  *    LUX_CAP_CONN, lux_boot.listening.
  * 4: outgoing connections (the 9P client): arch_conn_dial, and the
  *    lux_dial_* upcalls that deliver a dialed connection's events apart
- *    from the server's lux_conn_*; send, close and pause take dialed ids. */
+ *    from the server's lux_conn_*; send, close and pause take dialed ids.
+ *    And arch_conn_simulate (a simulation scenario plays the peers). */
 #define LUX_ARCH_VERSION 4
 
 /* ---- Console ---------------------------------------------------------- */
@@ -158,8 +159,25 @@ void arch_conn_pause(int conn, int paused);
  * accepted connection, with the same LUX_CONN_CHUNK, LUX_CONN_SENDMAX and
  * close rules (lux_dial_received, lux_dial_sent, lux_dial_closed).
  * arch_conn_close before lux_dial_connected abandons the dial: it ends in
- * lux_dial_connected(id, E_INTR).  Callable from procs only. */
+ * lux_dial_connected(id, E_INTR).  Callable from procs only.  A
+ * deterministic run dials nothing (E_NOCONN), so a dialed connection and
+ * arch_conn_simulate below never meet. */
 int arch_conn_dial(const char *addr);
+
+/* Simulated peers (v4).  In a deterministic run a simulation scenario
+ * (core/sim/net.c) plays both the peers and the arch's side of their
+ * connections: it opens and feeds them through the lux_conn_* upcalls as
+ * an arch does, and after arch_conn_simulate(sim) arch_conn_send, _close
+ * and _pause go to sim, so what is sent, when it drains and when one drops
+ * all come from the seed.  The arch then delivers no connections of its
+ * own.  Returns 0, or -1 where the arch cannot: a run that is not
+ * deterministic, or metal.  arch_conn_simulate(0) hands the calls back. */
+struct arch_conn_sim {
+	long (*send)(int conn, const void *buf, size_t n);
+	void (*close)(int conn);
+	void (*pause)(int conn, int paused);
+};
+int arch_conn_simulate(const struct arch_conn_sim *sim);
 
 /* ---- Block devices (declared in v1, implemented with storage) --------- */
 

@@ -15,6 +15,7 @@ enum {
 	SIM_BREAK_LEAK_PAGE = 1,	/* forget a page */
 	SIM_BREAK_LEAK_PROC = 2,	/* start a proc nobody accounts for */
 	SIM_BREAK_SKIP_UNLOCK = 4,	/* drop a lock's bookkeeping */
+	SIM_BREAK_LEAK_CONN = 8,	/* net: forget to say a connection closed */
 };
 
 /* Exit status of a scenario whose invariant broke. */
@@ -39,6 +40,8 @@ const struct scenario *sim_scenarios(size_t *n);
 int sim_pebbles_run(struct sim_ctx *ctx);
 /* Scenario "borrow" (core/sim/borrow.c). */
 int sim_borrow_run(struct sim_ctx *ctx);
+/* Scenario "net" (core/sim/net.c). */
+int sim_net_run(struct sim_ctx *ctx);
 /* Run scenario `name` and halt with its status; never returns. */
 _Noreturn void sim_main(const char *name, uint64_t steps, uint32_t breakflags, uint64_t seed);
 

@@ -1,0 +1,452 @@
+/*
+ * lux9p: a command-line 9P client in the style of plan9port's 9p(1), for
+ * luxsim and any other 9P2000 / 9P2000.L server (diod, Plan 9, u9fs).
+ *
+ *   lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] CMD PATH
+ *
+ * One connection, one attach, one command, then exit: 0 on success, 1
+ * with the server's error text on stderr, 64 for a usage error.  Messages
+ * are built and parsed by the kernel's own codec (p9client.c); there is
+ * no second 9P parser here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dial.h"
+#include "p9client.h"
+
+#define EX_USAGE 64
+/* What we ask for: the most luxsim offers (NINEP_MSIZE), and what diod
+ * and Linux use. */
+#define LUX9P_MSIZE (65536u + P9_IOHDRSZ)
+
+static const char *argv0 = "lux9p";
+
+static void usage(FILE *f)
+{
+	char def[512];
+
+	dial_default(def, sizeof def);
+	fprintf(f,
+	        "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] CMD PATH\n"
+	        "\n"
+	        "  ls [-l] PATH   list a directory (a file: its name); -l: mode, owner, size, time\n"
+	        "  read PATH      copy the file to stdout\n"
+	        "  write PATH     copy stdin to the file (opened with truncation)\n"
+	        "  create PATH    make a new, empty file (fails if it exists)\n"
+	        "  rm PATH        remove a file or an empty directory\n"
+	        "  stat PATH      print the file's attributes\n"
+	        "  rdwr PATH      open read-write; repeat: read at offset 0 and print it,\n"
+	        "                 then write one line of stdin at offset 0 (until end of input)\n"
+	        "\n"
+	        "  -a ADDR    unix!PATH, tcp!HOST!PORT or /path/to/socket\n"
+	        "             (default %s, where luxsim listens)\n"
+	        "  -A ANAME   the tree to attach (default \"\", the server's root)\n"
+	        "  -L         speak 9P2000.L (Linux, diod) instead of 9P2000\n"
+	        "  -u UNAME   user name sent with the attach (default $USER)\n"
+	        "\n"
+	        "Exit status: 0 done, 1 an error (the server's words on stderr), 64 usage\n"
+	        "(a malformed ADDR included).\n",
+	        def);
+}
+
+static int die(struct p9c *c, const char *cmd, const char *path)
+{
+	fprintf(stderr, "%s: %s %s: %s\n", argv0, cmd, path, c->err);
+	return 1;
+}
+
+/* ---- ls ---------------------------------------------------------------- */
+
+struct lsctx {
+	struct p9c *c;
+	uint32_t dir;		/* the directory's fid, for walking to entries */
+	bool longfmt;
+	int status;
+};
+
+static void modestr(uint32_t mode, char out[12])
+{
+	static const char rwx[] = "rwxrwxrwx";
+
+	out[0] = (mode & DMDIR) ? 'd' : (mode & DMAPPEND) ? 'a' : '-';
+	out[1] = (mode & DMEXCL) ? 'l' : '-';
+	for (int i = 0; i < 9; i++)
+		out[2 + i] = (mode & (0400u >> i)) ? rwx[i] : '-';
+	out[11] = 0;
+}
+
+static void print_long(const struct p9c_stat *st, const char *name)
+{
+	char mode[12], when[32] = "-";
+	time_t t = (time_t)st->mtime;
+	struct tm tm;
+
+	modestr(st->mode, mode);
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof when, "%b %e %H:%M", &tm);
+	printf("%s %s %s %llu %s %s\n", mode, st->uid, st->gid, (unsigned long long)st->length,
+	       when, name);
+}
+
+static int ls_entry(void *arg, const struct p9c_stat *st)
+{
+	struct lsctx *x = arg;
+	struct p9c_stat full;
+	uint32_t fid;
+
+	/* diod lists these under .L; a Plan 9 directory never has them. */
+	if (strcmp(st->name, ".") == 0 || strcmp(st->name, "..") == 0)
+		return 0;
+	if (!x->longfmt) {
+		printf("%s\n", st->name);
+		return 0;
+	}
+	if (x->c->d != P9_2000L) {
+		print_long(st, st->name);
+		return 0;
+	}
+	/* .L directory entries carry only a name and a qid. */
+	if (p9c_walk(x->c, x->dir, st->name, &fid) < 0 || p9c_stat(x->c, fid, &full) < 0) {
+		fprintf(stderr, "%s: ls: %s: %s\n", argv0, st->name, x->c->err);
+		x->status = 1;
+		return 0;
+	}
+	p9c_clunk(x->c, fid);
+	print_long(&full, st->name);
+	return 0;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *end = path + strlen(path), *p;
+
+	while (end > path && end[-1] == '/')
+		end--;
+	for (p = end; p > path && p[-1] != '/'; p--)
+		;
+	return *p && p < end ? p : "/";
+}
+
+static int cmd_ls(struct p9c *c, uint32_t root, const char *path, bool longfmt)
+{
+	struct lsctx x = { c, 0, longfmt, 0 };
+	struct p9c_stat st;
+	uint32_t fid, dir = 0;
+
+	if (p9c_walk(c, root, path, &fid) < 0 || p9c_stat(c, fid, &st) < 0)
+		return die(c, "ls", path);
+	if (!(st.mode & DMDIR)) {
+		if (longfmt)
+			print_long(&st, path);
+		else
+			printf("%s\n", path);
+		return 0;
+	}
+	/* A second fid on the directory to walk to entries from: the open
+	 * one may not be walked under 9P2000 (walk(5)). */
+	if (longfmt && c->d == P9_2000L && p9c_walk(c, fid, "", &dir) < 0)
+		return die(c, "ls", path);
+	x.dir = dir;
+	if (p9c_open(c, fid, OREAD, NULL) < 0 || p9c_readdir(c, fid, ls_entry, &x) < 0)
+		return die(c, "ls", path);
+	return x.status;
+}
+
+/* ---- read, write, create, rm, stat, rdwr -------------------------------- */
+
+static int cmd_read(struct p9c *c, uint32_t root, const char *path)
+{
+	uint32_t fid, iounit;
+	uint64_t off = 0;
+	char *buf;
+	ssize_t n;
+
+	if (p9c_walk(c, root, path, &fid) < 0 || p9c_open(c, fid, OREAD, &iounit) < 0)
+		return die(c, "read", path);
+	if (!(buf = malloc(iounit)))
+		return fprintf(stderr, "%s: out of memory\n", argv0), 1;
+	while ((n = p9c_read(c, fid, off, buf, iounit)) > 0) {
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+			fprintf(stderr, "%s: read %s: writing stdout: %s\n", argv0, path,
+			        strerror(errno));
+			return 1;
+		}
+		off += (uint64_t)n;
+	}
+	free(buf);
+	if (n < 0)
+		return die(c, "read", path);
+	return 0;
+}
+
+/* Write all n bytes at off, however the server splits them. */
+static int write_all(struct p9c *c, uint32_t fid, uint64_t off, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = p9c_write(c, fid, off, p, (uint32_t)n);
+
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			snprintf(c->err, sizeof c->err, "the server wrote 0 bytes");
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+static int cmd_write(struct p9c *c, uint32_t root, const char *path)
+{
+	uint32_t fid, iounit;
+	uint64_t off = 0;
+	char *buf;
+	ssize_t n;
+
+	if (p9c_walk(c, root, path, &fid) < 0 || p9c_open(c, fid, OWRITE | OTRUNC, &iounit) < 0)
+		return die(c, "write", path);
+	if (!(buf = malloc(iounit)))
+		return fprintf(stderr, "%s: out of memory\n", argv0), 1;
+	while ((n = read(0, buf, iounit)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "%s: write %s: reading stdin: %s\n", argv0, path,
+			        strerror(errno));
+			return 1;
+		}
+		if (write_all(c, fid, off, buf, (size_t)n) < 0)
+			return die(c, "write", path);
+		off += (uint64_t)n;
+	}
+	free(buf);
+	if (p9c_clunk(c, fid) < 0)
+		return die(c, "write", path);
+	return 0;
+}
+
+/* "a/b/c" -> the directory "a/b" and the name "c" (trailing slashes go). */
+static int split_last(const char *path, char *dir, size_t cap, char **name)
+{
+	size_t len = strlen(path);
+	char *slash;
+
+	while (len > 0 && path[len - 1] == '/')
+		len--;
+	if (len == 0 || len >= cap)
+		return -1;
+	memcpy(dir, path, len);
+	dir[len] = 0;
+	if (!(slash = strrchr(dir, '/'))) {
+		*name = dir;
+		return 1;	/* in the attach root: dir is the name itself */
+	}
+	*slash = 0;
+	*name = slash + 1;
+	return 0;
+}
+
+static int cmd_create(struct p9c *c, uint32_t root, const char *path)
+{
+	char dir[4096], *name;
+	uint32_t fid;
+	int r = split_last(path, dir, sizeof dir, &name);
+
+	if (r < 0) {
+		fprintf(stderr, "%s: create: bad path '%s'\n", argv0, path);
+		return 1;
+	}
+	if (p9c_walk(c, root, r ? "" : dir, &fid) < 0 ||
+	    p9c_create(c, fid, name, 0666, OREAD, NULL) < 0)
+		return die(c, "create", path);
+	return p9c_clunk(c, fid) < 0 ? die(c, "create", path) : 0;
+}
+
+static int cmd_rm(struct p9c *c, uint32_t root, const char *path)
+{
+	uint32_t fid;
+
+	/* Tremove clunks the fid whether or not the removal worked. */
+	if (p9c_walk(c, root, path, &fid) < 0 || p9c_remove(c, fid) < 0)
+		return die(c, "rm", path);
+	return 0;
+}
+
+static void qidtype(uint8_t t, char *out)
+{
+	if (t & QTDIR)
+		*out++ = 'd';
+	if (t & QTAPPEND)
+		*out++ = 'a';
+	if (t & QTEXCL)
+		*out++ = 'l';
+	if (t & QTAUTH)
+		*out++ = 'A';
+	*out = 0;
+}
+
+static int cmd_stat(struct p9c *c, uint32_t root, const char *path)
+{
+	struct p9c_stat st;
+	char qt[8];
+	uint32_t fid;
+
+	if (p9c_walk(c, root, path, &fid) < 0 || p9c_stat(c, fid, &st) < 0)
+		return die(c, "stat", path);
+	if (!st.name[0])	/* .L: getattr has no name */
+		snprintf(st.name, sizeof st.name, "%s", basename_of(path));
+	qidtype(st.qid.type, qt);
+	/* plan9port 9p's line (Plan 9's dirfmt) */
+	printf("'%s' '%s' '%s' '%s' q (%016llx %u %s) m %#o at %llu mt %llu l %llu\n", st.name,
+	       st.uid, st.gid, st.muid, (unsigned long long)st.qid.path, st.qid.vers, qt,
+	       st.mode, (unsigned long long)st.atime, (unsigned long long)st.mtime,
+	       (unsigned long long)st.length);
+	return 0;
+}
+
+static int cmd_rdwr(struct p9c *c, uint32_t root, const char *path)
+{
+	uint32_t fid, iounit;
+	char *buf, *line = NULL;
+	size_t cap = 0;
+	ssize_t n, len;
+
+	if (p9c_walk(c, root, path, &fid) < 0 || p9c_open(c, fid, ORDWR, &iounit) < 0)
+		return die(c, "rdwr", path);
+	if (!(buf = malloc(iounit)))
+		return fprintf(stderr, "%s: out of memory\n", argv0), 1;
+	for (;;) {
+		/* Like 9p rdwr: each read and write is at offset 0, one
+		 * message each, as for a ctl file. */
+		if ((n = p9c_read(c, fid, 0, buf, iounit)) < 0) {
+			fprintf(stderr, "%s: rdwr %s: read: %s\n", argv0, path, c->err);
+		} else {
+			fwrite(buf, 1, (size_t)n, stdout);
+			if (n == 0 || buf[n - 1] != '\n')
+				fputc('\n', stdout);
+		}
+		fflush(stdout);
+		if ((len = getline(&line, &cap, stdin)) < 0)
+			break;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = 0;
+		if (write_all(c, fid, 0, line, (size_t)len) < 0)
+			fprintf(stderr, "%s: rdwr %s: write: %s\n", argv0, path, c->err);
+		if (c->dead)	/* the server is gone: stop asking */
+			break;
+	}
+	free(line);
+	free(buf);
+	return p9c_clunk(c, fid) < 0 ? die(c, "rdwr", path) : 0;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static int run(struct p9c *c, uint32_t root, const char *cmd, int argc, char **argv)
+{
+	bool longfmt = false;
+
+	if (strcmp(cmd, "ls") == 0 && argc == 2 && strcmp(argv[0], "-l") == 0) {
+		longfmt = true;
+		argc--, argv++;
+	}
+	if (argc != 1) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(cmd, "ls") == 0)
+		return cmd_ls(c, root, argv[0], longfmt);
+	if (strcmp(cmd, "read") == 0)
+		return cmd_read(c, root, argv[0]);
+	if (strcmp(cmd, "write") == 0)
+		return cmd_write(c, root, argv[0]);
+	if (strcmp(cmd, "create") == 0)
+		return cmd_create(c, root, argv[0]);
+	if (strcmp(cmd, "rm") == 0)
+		return cmd_rm(c, root, argv[0]);
+	if (strcmp(cmd, "stat") == 0)
+		return cmd_stat(c, root, argv[0]);
+	if (strcmp(cmd, "rdwr") == 0)
+		return cmd_rdwr(c, root, argv[0]);
+	fprintf(stderr, "%s: unknown command '%s' (lux9p --help lists them)\n", argv0, cmd);
+	return EX_USAGE;
+}
+
+static bool known(const char *cmd)
+{
+	static const char *const cmds[] = { "ls", "read", "write", "create", "rm", "stat", "rdwr" };
+
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(cmd, cmds[i]) == 0)
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	char addr[512], err[512];
+	const char *aname = "", *uname = getenv("USER");
+	enum p9_dialect d = P9_2000;
+	struct p9c c;
+	uint32_t root;
+	int opt, fd, status;
+
+	dial_default(addr, sizeof addr);
+	if (!uname || !*uname)
+		uname = "none";
+	/* "+": options stop at the command, so "ls -l" keeps its -l. */
+	while ((opt = getopt_long(argc, argv, "+a:A:Lu:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'a': snprintf(addr, sizeof addr, "%s", optarg); break;
+		case 'A': aname = optarg; break;
+		case 'L': d = P9_2000L; break;
+		case 'u': uname = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (!known(argv[optind])) {
+		fprintf(stderr, "%s: unknown command '%s' (lux9p --help lists them)\n", argv0,
+		        argv[optind]);
+		return EX_USAGE;
+	}
+	/* A server that goes away is an error message, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((fd = dial(addr, err, sizeof err)) < 0) {
+		fprintf(stderr, "%s: %s\n", argv0, err);
+		return fd == DIAL_BADADDR ? EX_USAGE : 1;
+	}
+	if (p9c_start(&c, fd, d, LUX9P_MSIZE) < 0) {
+		fprintf(stderr, "%s: %s: version: %s\n", argv0, addr, c.err);
+		p9c_close(&c);
+		return 1;
+	}
+	/* diod finds the user by number under .L: send ours, as its
+	 * tools do (luxsim ignores it). */
+	if (p9c_attach(&c, uname, (uint32_t)geteuid(), aname, &root) < 0) {
+		fprintf(stderr, "%s: %s: attach '%s': %s\n", argv0, addr, aname, c.err);
+		p9c_close(&c);
+		return 1;
+	}
+	status = run(&c, root, argv[optind], argc - optind - 1, argv + optind + 1);
+	if (fflush(stdout) != 0 && status == 0) {
+		fprintf(stderr, "%s: writing stdout: %s\n", argv0, strerror(errno));
+		status = 1;
+	}
+	p9c_close(&c);
+	return status;
+}

@@ -1,0 +1,270 @@
+/*
+ * The 9P server's fid table under concurrency and its charges to the
+ * connection's budget (core/9p/srv_fid.c, ninep_charge in srv.c; the
+ * rules are docs/9p.md's "Concurrency" and "Bounds and budgets").  Two
+ * requests in flight are played by one proc switching contexts: the
+ * reader's (s->rx) and worker 0's, which ninep_ctx_of picks by curproc.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <lux/9psrv.h>
+#include <lux/error.h>
+#include <lux/kalloc.h>
+#include <lux/pebble.h>
+#include <lux/proc.h>
+#include <lux/string.h>
+
+#include "fake_arch.h"
+
+static struct ninep_conn conn;
+
+/* Act as request A (the reader's context) or B (worker 0's). */
+static struct ninep_ctx *as_a(void)
+{
+	conn.workers[0].p = 0;
+	return &conn.rx;
+}
+
+static struct ninep_ctx *as_b(void)
+{
+	conn.workers[0].p = curproc();
+	return &conn.workers[0].x;
+}
+
+static uint64_t held(enum pebble_kind k)
+{
+	struct budget_info bi;
+
+	budget_snapshot(conn.budget, &bi);
+	return bi.held.n[k];
+}
+
+static char *dup(const char *s)
+{
+	char *p = kmalloc(kstrlen(s) + 1);
+
+	assert_non_null(p);
+	kmemcpy(p, s, kstrlen(s) + 1);
+	return p;
+}
+
+/* A new fid numbered n with path p, entered by the current context. */
+static struct ninep_fid *enter(uint32_t n, const char *p)
+{
+	struct ninep_fid *f;
+
+	assert_int_equal(ninep_fid_new(&conn, n, &f), 0);
+	assert_int_equal(ninep_fid_setpath(&conn, f, dup(p)), 0);
+	assert_int_equal(ninep_fid_insert(&conn, f), 0);
+	return f;
+}
+
+static void body(void *arg)
+{
+	struct pebbles g = { .n = { [PB_FIDS] = 3, [PB_PAGES] = 4 } };
+	struct ninep_ctx *a, *b;
+	struct ninep_fid *f1, *f, *g7;
+	int err;
+
+	(void)arg;
+	memset(&conn, 0, sizeof conn);
+	conn.rx.p = curproc();
+	conn.budget = budget_grant(curproc()->budget, &g, &err);
+	assert_non_null(conn.budget);
+
+	/* fids: three fit, the fourth is refused with the budget's sentence */
+	a = as_a();
+	f1 = enter(1, "/tmp");
+	enter(2, "/dev");
+	enter(3, "");
+	assert_int_equal(held(PB_FIDS), 3);
+	assert_int_equal(held(PB_PAGES), 1);	/* three small fids: one page */
+	assert_int_equal(ninep_fid_new(&conn, 4, &f), NINEP_E_NFIDS);
+	assert_string_equal(proc_errstr(E_BUDGET), "budget exhausted: fids 3/3");
+	ninep_fid_release_all(&conn, a);
+
+	/* two requests share a fid; one that changes it must be alone */
+	a = as_a();
+	assert_ptr_equal(ninep_fid_get(&conn, 1), f1);
+	b = as_b();
+	assert_ptr_equal(ninep_fid_get(&conn, 1), f1);
+	assert_int_equal(f1->users, 2);
+	assert_int_equal(ninep_fid_excl(&conn, f1), NINEP_E_FIDBUSY);
+	ninep_fid_release_all(&conn, as_a());
+	b = as_b();
+	assert_int_equal(ninep_fid_excl(&conn, f1), 0);
+	a = as_a();
+	assert_null(ninep_fid_get(&conn, 1));	/* B is changing it */
+	assert_true(a->busy);
+	ninep_fid_release_all(&conn, a);
+	assert_false(a->busy);
+
+	/* a clunk while B uses it: out of the table now, freed when B ends */
+	ninep_fid_clunk(&conn, f1);
+	assert_null(ninep_fid_get(&conn, 1));
+	assert_false(a->busy);
+	assert_int_equal(held(PB_FIDS), 3);
+	ninep_fid_release_all(&conn, as_b());
+	assert_int_equal(held(PB_FIDS), 2);
+
+	/* two walks race for newfid 7: one enters, the other is told */
+	a = as_a();
+	assert_int_equal(ninep_fid_new(&conn, 7, &g7), 0);
+	b = as_b();
+	assert_int_equal(ninep_fid_new(&conn, 7, &f), NINEP_E_NFIDS);	/* 3/3 again */
+	ninep_fid_release_all(&conn, b);
+	a = as_a();
+	assert_int_equal(ninep_fid_setpath(&conn, g7, dup("/tmp/x")), 0);
+	assert_int_equal(ninep_fid_insert(&conn, g7), 0);
+	assert_ptr_equal(a->newfid, g7);
+	ninep_fid_release_all(&conn, a);
+	ninep_fid_clunk(&conn, ninep_fid_get(&conn, 2));
+	ninep_fid_release_all(&conn, as_a());
+	b = as_b();
+	assert_int_equal(ninep_fid_new(&conn, 7, &f), 0);
+	assert_int_equal(ninep_fid_insert(&conn, f), NINEP_E_FIDINUSE);
+	ninep_fid_free(&conn, f);
+	ninep_fid_release_all(&conn, b);
+
+	/* bytes are charged as the pages they round up to */
+	ninep_fid_clunk_all(&conn);
+	assert_int_equal(conn.nfids, 0);
+	assert_int_equal(conn.bytes, 0);
+	assert_int_equal(held(PB_PAGES), 0);
+	assert_int_equal(ninep_charge(&conn, 100), 0);
+	assert_int_equal(held(PB_PAGES), 1);
+	assert_int_equal(ninep_charge(&conn, 4000), 0);
+	assert_int_equal(held(PB_PAGES), 2);
+	assert_int_equal(ninep_charge(&conn, 3 * 4096), E_BUDGET);
+	assert_string_equal(proc_errstr(E_BUDGET), "budget exhausted: pages 2/4, 3 wanted");
+	assert_int_equal(conn.bytes, 4100);
+	ninep_uncharge(&conn, 4000);
+	assert_int_equal(held(PB_PAGES), 1);
+	ninep_uncharge(&conn, 100);
+
+	/* everything given back: the budget closes clean (else it panics) */
+	assert_int_equal(held(PB_FIDS), 0);
+	assert_int_equal(held(PB_PAGES), 0);
+	conn.workers[0].p = 0;
+	budget_put(conn.budget);
+}
+
+static struct ninep_fid *fid(uint32_t n)
+{
+	for (struct ninep_fid *f = conn.fids[n % NINEP_FIDHASH]; f; f = f->next)
+		if (f->fid == n)
+			return f;
+	return 0;
+}
+
+/* A rename's fids (ninep_fid_move_begin/_end, srv_meta.c): every fid at
+ * or below the old path is taken alone before the device call, or none is;
+ * after it they name the new path, charged, and are let go. */
+static void rename_body(void *arg)
+{
+	struct pebbles g = { .n = { [PB_FIDS] = 8, [PB_PAGES] = 8 } };
+	struct ninep_fid *moving, *f;
+	struct ninep_ctx *a, *b;
+	size_t bytes;
+	int err;
+
+	(void)arg;
+	memset(&conn, 0, sizeof conn);
+	conn.rx.p = curproc();
+	conn.budget = budget_grant(curproc()->budget, &g, &err);
+	assert_non_null(conn.budget);
+	a = as_a();
+	enter(1, "/a");
+	enter(2, "/a/b");
+	enter(3, "/a/b/c");
+	ninep_fid_release_all(&conn, a);	/* a request holds at most 3 */
+	enter(4, "/ab");	/* a prefix, not below */
+	f = enter(5, "/a/r");
+	f->rootlen = 4;		/* attached at /a/r: its root moves, it stays */
+	ninep_fid_release_all(&conn, a);
+
+	/* B reads through fid 3 while A renames /a, holding fid 1: refused,
+	 * and nothing is taken */
+	b = as_b();
+	assert_non_null(ninep_fid_get(&conn, 3));
+	a = as_a();
+	assert_non_null(ninep_fid_get(&conn, 1));
+	assert_int_equal(ninep_fid_move_begin(&conn, "/a", &moving), NINEP_E_FIDBUSY);
+	assert_null(moving);
+	assert_int_equal(fid(1)->users, 1);
+	assert_false(fid(1)->excl);
+	assert_int_equal(fid(2)->users, 0);
+	assert_false(fid(2)->excl);
+	ninep_fid_release_all(&conn, as_b());
+
+	/* now A takes them: B cannot get one while the rename runs */
+	a = as_a();
+	assert_int_equal(ninep_fid_move_begin(&conn, "/a", &moving), 0);
+	assert_non_null(moving);
+	b = as_b();
+	assert_null(ninep_fid_get(&conn, 2));
+	assert_true(b->busy);
+	assert_non_null(ninep_fid_get(&conn, 4));	/* not moved: free to use */
+	ninep_fid_release_all(&conn, b);
+
+	/* a rename that failed: the old paths, the fids let go */
+	a = as_a();
+	ninep_fid_move_end(&conn, moving, "/a", 0);
+	assert_string_equal(fid(2)->path, "/a/b");
+	assert_int_equal(fid(2)->users, 0);
+	assert_false(fid(2)->excl);
+
+	/* one that happened: the new paths, each charged for its length */
+	bytes = conn.bytes;
+	assert_int_equal(ninep_fid_move_begin(&conn, "/a", &moving), 0);
+	ninep_fid_move_end(&conn, moving, "/a", "/longer");
+	assert_string_equal(fid(1)->path, "/longer");
+	assert_string_equal(fid(2)->path, "/longer/b");
+	assert_string_equal(fid(3)->path, "/longer/b/c");
+	assert_string_equal(fid(4)->path, "/ab");
+	assert_string_equal(fid(5)->path, "/a/r");
+	assert_int_equal(conn.bytes, bytes + 3 * (kstrlen("/longer") - kstrlen("/a")));
+	for (uint32_t n = 1; n <= 5; n++) {
+		assert_int_equal(fid(n)->users, n == 1 ? 1 : 0);	/* A still holds 1 */
+		assert_int_equal(fid(n)->excl, n == 1);
+	}
+	ninep_fid_release_all(&conn, a);
+	assert_false(fid(1)->excl);
+
+	ninep_fid_clunk_all(&conn);
+	assert_int_equal(conn.bytes, 0);
+	assert_int_equal(held(PB_FIDS), 0);
+	assert_int_equal(held(PB_PAGES), 0);
+	conn.workers[0].p = 0;
+	budget_put(conn.budget);
+}
+
+static void test_rename_takes_the_fids_it_moves(void **state)
+{
+	(void)state;
+	assert_true(fake_run_in_proc(rename_body, 0));
+}
+
+static void test_fids_under_concurrency_and_charges(void **state)
+{
+	(void)state;
+	assert_true(fake_run_in_proc(body, 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fids_under_concurrency_and_charges),
+		cmocka_unit_test(test_rename_takes_the_fids_it_moves),
+	};
+
+	fake_boot(256, false);
+	return cmocka_run_group_tests(tests, 0, 0);
+}
