@@ -136,6 +136,22 @@ class MountTest(unittest.TestCase):
         self.assertEqual(a.run("mount '#cons' /n/b/tmp/x\ncat /n/b/tmp/x/null"), "")
         self.assertIn("zero", a.run("ls /n/b/tmp/x"))
 
+    def test_mount_own_server_inside_its_tree(self):
+        # the kernel's 9P client mounting the same kernel's server: a walk
+        # through /n/self/n/self makes the server walk into its own mount,
+        # i.e. send a request on the connection whose request it is
+        # handling; a worker per request (not one request per connection)
+        # is what lets that inner request be answered
+        a = self.lux(["--listen", "unix!" + self.sock], "mkdir /n\nmkdir /n/self")
+        wait_connectable(socket.AF_UNIX, self.sock)
+        self.assertEqual(a.run("mount unix!%s /n/self" % self.sock), "")
+        self.assertEqual(a.run("echo deep > /tmp/x\ncat /n/self/n/self/tmp/x"), "deep\n")
+        self.assertIn("cons", a.run("ls /n/self/n/self/n/self/dev"))
+        self.assertEqual(a.run("echo back > /n/self/n/self/tmp/y\ncat /tmp/y"), "back\n")
+        self.assertEqual(a.run("unmount /n/self\nls /n/self"), "")
+        rc, out, err = a.stop()
+        self.assertEqual(rc, 0, err)
+
     def test_mount_nothing_there(self):
         a = self.lux(["--no-listen"])
         out = a.run("mkdir /n\nmount unix!%s/none /n" % self.dir)
