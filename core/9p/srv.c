@@ -423,6 +423,7 @@ static void serve(void *arg)
 	s->d = P9_NONE;
 	s->budget = curproc()->budget;
 	s->rx.p = curproc();
+	qlock_init(&s->actlock, "9pact");
 	s->rx.out = s->rbuf;
 	s->rx.cap = sizeof s->rbuf;
 	if (ninep_charge(s, NINEP_INBUF) == 0 && (in = kmalloc(NINEP_INBUF)) == 0)

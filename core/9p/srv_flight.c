@@ -130,6 +130,10 @@ static void worker(void *arg)
 	is = arch_irq_save();
 	w->p = curproc();	/* ninep_ctx_of finds us by it, from the start */
 	arch_irq_restore(is);
+	/* the client's per-proc state (crypto sessions) is the reader's, so
+	 * it is the same whichever worker runs a request (<lux/proc.h>) */
+	curproc()->principal = s->rx.p;
+	curproc()->actlock = &s->actlock;
 	for (;;) {
 		struct ninep_req *r;
 		int rlen;

@@ -31,6 +31,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
@@ -69,9 +70,11 @@ static bool issign(uint64_t path)
 	return (path & QSIGNBIT) != 0;
 }
 
+/* Sessions belong to the principal (<lux/proc.h>): the proc itself, or
+ * the 9P connection's reader for its workers. */
 static int mypid(void)
 {
-	struct proc *p = curproc();
+	struct proc *p = proc_principal(curproc());
 
 	return p ? p->pid : 0;
 }
@@ -161,7 +164,7 @@ static int sign_lookup(struct chan *c, const char *name)
 	return 0;
 }
 
-static int crypto_walk(struct chan *c, const char *name)
+static int crypto_walk_turn(struct chan *c, const char *name)
 {
 	int dir;
 
@@ -220,7 +223,7 @@ static int sign_fill(uint64_t path, struct lux_dir *d)
 	return devcrypto_sign_owned(mypid(), QSIGNID(path));
 }
 
-static int crypto_stat(struct chan *c, struct lux_dir *d)
+static int crypto_stat_turn(struct chan *c, struct lux_dir *d)
 {
 	if (issign(c->qid.path))
 		return sign_fill(c->qid.path, d);
@@ -247,7 +250,7 @@ static int sign_open(struct chan *c, int mode)
 	return 0;
 }
 
-static int crypto_open(struct chan *c, int mode)
+static int crypto_open_turn(struct chan *c, int mode)
 {
 	int q;
 	int m = mode & OMODE;
@@ -278,7 +281,7 @@ static int crypto_open(struct chan *c, int mode)
 		return E_PERM;
 	/* `>` in the shell: OTRUNC starts an empty message */
 	if ((mode & OTRUNC) && m != OREAD)
-		return devcrypto_hash_reset(curproc() ? curproc()->pid : 0, alg_of(q));
+		return devcrypto_hash_reset(mypid(), alg_of(q));
 	return 0;
 }
 
@@ -304,7 +307,7 @@ static uint64_t textpos(struct chan *c, uint64_t off)
 	return off >= base ? off - base : off;
 }
 
-static long crypto_read(struct chan *c, void *buf, size_t n, uint64_t off)
+static long crypto_read_turn(struct chan *c, void *buf, size_t n, uint64_t off)
 {
 	int q;
 	struct proc *p = curproc();
@@ -338,7 +341,7 @@ static long crypto_read(struct chan *c, void *buf, size_t n, uint64_t off)
 	}
 	if (p == 0)
 		return E_PERM;
-	return devcrypto_hash_read(p->pid, alg_of(q), buf, n, textpos(c, off));
+	return devcrypto_hash_read(mypid(), alg_of(q), buf, n, textpos(c, off));
 }
 
 /* Buffer keys/ctl input; run each complete line.  A line's error is the
@@ -366,7 +369,7 @@ static long ctl_write(struct chan *c, const void *buf, size_t n)
 	return (long)n;
 }
 
-static long crypto_write(struct chan *c, const void *buf, size_t n, uint64_t off)
+static long crypto_write_turn(struct chan *c, const void *buf, size_t n, uint64_t off)
 {
 	int q;
 	struct proc *p = curproc();
@@ -392,7 +395,7 @@ static long crypto_write(struct chan *c, const void *buf, size_t n, uint64_t off
 		return isdir(q) ? E_ISDIR : E_PERM;
 	if (p == 0)
 		return E_PERM;
-	r = devcrypto_hash_write(p->pid, alg_of(q), buf, n);
+	r = devcrypto_hash_write(mypid(), alg_of(q), buf, n);
 	if (r > 0)
 		c->aux = AUX(off + (uint64_t)r, 0);
 	return r;
@@ -433,7 +436,7 @@ static int crypto_dirent(struct chan *c, size_t i, struct lux_dir *d)
 	return 0;
 }
 
-static void crypto_close(struct chan *c)
+static void crypto_close_turn(struct chan *c)
 {
 	struct ctlbuf *b;
 
@@ -449,6 +452,80 @@ static int crypto_remove(struct chan *c)
 {
 	USED(c);
 	return E_PERM;
+}
+
+/* ---- Turns ----------------------------------------------------------- */
+
+/* The session tables assume one thread per owner; the procs working for
+ * one principal (a 9P connection's workers) take turns with its actlock
+ * around every call that finds or changes its sessions. */
+static struct qlock *turn_take(void)
+{
+	struct proc *p = curproc();
+	struct qlock *l = p ? p->actlock : 0;
+
+	if (l)
+		qlock(l);
+	return l;
+}
+
+static void turn_give(struct qlock *l)
+{
+	if (l)
+		qunlock(l);
+}
+
+static int crypto_walk(struct chan *c, const char *name)
+{
+	struct qlock *l = turn_take();
+	int r = crypto_walk_turn(c, name);
+
+	turn_give(l);
+	return r;
+}
+
+static int crypto_stat(struct chan *c, struct lux_dir *d)
+{
+	struct qlock *l = turn_take();
+	int r = crypto_stat_turn(c, d);
+
+	turn_give(l);
+	return r;
+}
+
+static int crypto_open(struct chan *c, int mode)
+{
+	struct qlock *l = turn_take();
+	int r = crypto_open_turn(c, mode);
+
+	turn_give(l);
+	return r;
+}
+
+static long crypto_read(struct chan *c, void *buf, size_t n, uint64_t off)
+{
+	struct qlock *l = turn_take();
+	long r = crypto_read_turn(c, buf, n, off);
+
+	turn_give(l);
+	return r;
+}
+
+static long crypto_write(struct chan *c, const void *buf, size_t n, uint64_t off)
+{
+	struct qlock *l = turn_take();
+	long r = crypto_write_turn(c, buf, n, off);
+
+	turn_give(l);
+	return r;
+}
+
+static void crypto_close(struct chan *c)
+{
+	struct qlock *l = turn_take();
+
+	crypto_close_turn(c);
+	turn_give(l);
 }
 
 const struct dev crypto_dev = {

@@ -793,6 +793,29 @@ class InFlight(ServerTest):
         self.assertEqual(e.exception.args[0], EBADF)
         c.close()
 
+    def test_crypto_sessions_are_the_connections_whichever_worker_runs_them(self):
+        # /secure/crypto keeps a hash message per proc; a connection's
+        # requests run on up to 4 workers, which work for its reader, so
+        # a write on one worker and the read on another are one message
+        import hashlib
+        c = self.cons_reader()
+        c.walk(1, 20, ["secure", "crypto", "hash", "sha256"])
+        c.open(20, 2)
+        c.send(tread(10, 80))            # a worker sleeps on the console
+        time.sleep(0.1)
+        self.assertEqual(c.write(20, 0, b"abc"), 3)   # a second worker
+        c.send(tread(10, 81))            # ... which then sleeps too
+        time.sleep(0.1)
+        self.assertEqual(c.read(20, 0, 200).decode().strip(),   # a third
+                         hashlib.sha256(b"abc").hexdigest())
+        c.send(tflush(82, 80) + tflush(83, 81))
+        self.expect(c, {82: TFLUSH + 1, 83: TFLUSH + 1})
+        # the flushed workers exited; the message is the connection's still
+        self.assertEqual(c.write(20, 0, b"abc"), 3)
+        self.assertEqual(c.read(20, 0, 200).decode().strip(),
+                         hashlib.sha256(b"abc").hexdigest())
+        c.close()
+
     def test_tversion_aborts_what_is_in_flight(self):
         c = self.cons_reader()
         c.send(tread(10, 70))

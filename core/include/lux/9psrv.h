@@ -26,6 +26,7 @@
 
 #include <lux/9p.h>
 #include <lux/arch.h>
+#include <lux/lock.h>
 #include <lux/proc.h>
 
 /* Served at once; more are closed at once.  Each is granted
@@ -190,6 +191,8 @@ struct ninep_conn {
 	struct ninep_req *qhead, *qtail;	/* waiting for a worker */
 	struct ninep_worker workers[NINEP_WORKERS];
 	struct ninep_ctx rx;	/* the reader's own context (Tversion, errors) */
+	struct qlock actlock;	/* the workers' turns at the reader's per-proc
+				 * state (proc.principal: crypto sessions) */
 	uint8_t rbuf[512];	/* ... and its reply buffer */
 	bool closing;		/* the connection is ending: answer nothing */
 	bool aborting;		/* a Tversion: requests in flight are dropped */

@@ -35,6 +35,8 @@ struct budget;
 
 #define ERRMAX 128	/* a detailed error message, NUL included */
 
+struct qlock;
+
 struct waitq {
 	struct list sleepers;
 };
@@ -77,7 +79,22 @@ struct proc {
 	struct budget *budget;	/* pebbles: see docs/pebbles.md */
 	int errcode;		/* the error errstr details, or 0 */
 	char errstr[ERRMAX];	/* Plan 9's errstr: the last detailed error */
+	/* Whose per-proc state the file calls of this proc use (the crypto
+	 * sessions of /secure/crypto and their pebbles): its own (0), or the
+	 * proc it works for, which outlives it (a 9P connection's workers
+	 * work for its reader, so one client's requests find one set of
+	 * sessions whichever worker runs them).  Procs working for one
+	 * principal may run such calls at once: they hold actlock around
+	 * them, since the state assumes one thread per owner. */
+	struct proc *principal;
+	struct qlock *actlock;
 };
+
+/* The proc whose per-proc state p's file calls use: p->principal or p. */
+static inline struct proc *proc_principal(struct proc *p)
+{
+	return p && p->principal ? p->principal : p;
+}
 
 enum { PROC_DETACHED = 1 };
 
