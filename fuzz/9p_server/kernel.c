@@ -13,6 +13,7 @@
 #include <lux/captoken.h>
 #include <lux/cons.h>
 #include <lux/crypto.h>
+#include <lux/dev.h>
 #include <lux/devcrypto.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
@@ -149,15 +150,35 @@ static bool is_mountpoint(const char *dir, const char *name)
 	return false;
 }
 
+/* An input may chmod the directories it reaches (the root among them):
+ * give a ramfs directory its bits back, rwx for the one user as ramfs
+ * and populate make them, before the reset lists or empties it. */
+static void let_in(const char *path)
+{
+	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64 };
+	struct lux_dir d;
+	struct chan *c;
+
+	must(namec(curproc()->ns, path, NAMEC_WALK, 0, 0, &c), "walk", path);
+	if (c->dev == &ramfs_dev && c->dev->stat(c, &d) == 0 && (d.mode & DMDIR) &&
+	    (d.mode & 0777u) != 0777u) {
+		w.mode = (d.mode & ~0777u) | 0777u;
+		must(c->dev->wstat(c, &w), "chmod", path);
+	}
+	chan_put(c);
+}
+
 /* Fill path with the first entry below it that has nothing below it
  * (a file or an empty directory); false when path has none. */
 static bool first_leaf(char *path, size_t cap)
 {
 	for (;;) {
 		struct lux_dir d;
-		int fd = sys_open(path[0] ? path : "/", OREAD), r = 0;
+		int fd, r = 0;
 		size_t i;
 
+		let_in(path[0] ? path : "/");
+		fd = sys_open(path[0] ? path : "/", OREAD);
 		must(fd, "open", path[0] ? path : "/");
 		for (i = 0; (r = sys_dirent(fd, i, &d)) == 1; i++)
 			if (!is_mountpoint(path, d.name))
