@@ -12,6 +12,7 @@
 #include <lux/timer.h>
 
 #include "clock.h"
+#include "hexcmd.h"
 #include "shell.h"
 
 static int usage(const char *name)
@@ -490,6 +491,8 @@ static const struct sh_builtin builtins[] = {
 	{ "help", "", "list the built-in commands", b_help },
 	{ "echo", "[-n] [word ...]", "print the words", b_echo },
 	{ "cat", "file ...", "print files", b_cat },
+	{ "hex", "file ...", "print files as hex", sh_hex },
+	{ "unhex", "[-r count] hex ...", "write the bytes hex spells (count times)", sh_unhex },
 	{ "ls", "[-l] [path ...]", "list directories (default /)", b_ls },
 	{ "mkdir", "dir ...", "make directories", b_mkdir },
 	{ "rm", "path ...", "remove files or empty directories", b_rm },
