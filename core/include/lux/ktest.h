@@ -16,5 +16,6 @@ struct ktest {
 };
 
 const struct ktest *ktests(size_t *n);
+int ktest_cryptobench(char *msg, size_t size);	/* core/kern/cryptobench.c */
 
 #endif
