@@ -298,11 +298,11 @@ static void listener(void *arg)
 			}
 			s->state = NS_SERVED;
 			arch_irq_restore(is);
-			/* paid for by our budget (its stack); it gets an empty
-			 * budget of its own: it creates nothing */
-			static const struct pebbles none;
+			/* paid for by our budget (its stack); its own budget
+			 * holds only crypto pebbles, for keyed crypto sessions */
+			static const struct pebbles conngrant = { .n = { [PB_CRYPTO] = NINEP_CONN_CRYPTO } };
 			int err;
-			if (proc_spawn("9psrv", PRIO_NORMAL, serve, s, PROC_DETACHED, &none, &err) == 0) {
+			if (proc_spawn("9psrv", PRIO_NORMAL, serve, s, PROC_DETACHED, &conngrant, &err) == 0) {
 				kprintf("9p: connection %zu (%s): no proc for it (%s); closing\n",
 				        i, s->peer, proc_errstr(err));
 				is = arch_irq_save();
@@ -326,7 +326,8 @@ void ninep_start(void)
 	/* The listener's budget pays for every connection's proc: at most
 	 * NINEP_MAXCONN of them, each with its stack. */
 	struct pebbles grant = { .n = { [PB_PROCS] = NINEP_MAXCONN,
-	                                [PB_PAGES] = NINEP_MAXCONN * NINEP_CONN_PAGES } };
+	                                [PB_PAGES] = NINEP_MAXCONN * NINEP_CONN_PAGES,
+	                                [PB_CRYPTO] = NINEP_MAXCONN * NINEP_CONN_CRYPTO } };
 	int err;
 
 	if (!(lux_bootinfo->caps & LUX_CAP_CONN) || serving)

@@ -2,11 +2,11 @@
  * The crypto device, mounted on /secure (docs/crypto.md):
  *   /secure/crypto/hash/sha256, sha512, blake2b	per-proc hash sessions
  *   /secure/crypto/random				4 KiB of lc_random per open
- *   /secure/crypto/keys/ctl, keys/NAME		named Ed25519 keys
+ *   /secure/crypto/keys/ctl, keys/NAME		named keys (the keystore)
  *   /secure/crypto/sign/clone, sign/N/{ctl,data}	per-proc signing sessions
  *
  * The tree is fixed but for the keys, so qid.path is the file's index,
- * or QKEY(slot) for a key (slots are never reused: devcrypto_keys.c), or
+ * or QKEY(id) for a key (an id changes when a slot is reused: keystore.h), or
  * QSIGN(N, kind) for signing session N's directory, ctl and data.  The hash
  * files' state lives in the session table (devcrypto_sess.c), keyed by
  * the pid of the proc doing the I/O, never by the chan: writes through
@@ -102,7 +102,7 @@ static enum lc_hash_alg alg_of(int q)
 #define AUXDECIDED(c) ((uintptr_t)(c)->aux & 1)
 
 /* keys/ctl: a partial command line per open chan */
-#define CTLMAX 128
+#define CTLMAX 256	/* import NAME mac <128 hex digits> exportable fits */
 struct ctlbuf {
 	size_t n;
 	char line[CTLMAX];
@@ -352,12 +352,14 @@ static long ctl_write(struct chan *c, const void *buf, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\n') {
 			err = b->n ? devcrypto_key_ctl(b->line, b->n) : 0;
+			lc_wipe(b->line, b->n);	/* an import line is key material */
 			b->n = 0;
 			if (err < 0)
 				return err;
 			continue;
 		}
 		if (b->n == CTLMAX) {
+			lc_wipe(b->line, b->n);
 			b->n = 0;
 			return proc_seterr(E_INVAL, "keys/ctl: line longer than %d bytes", CTLMAX);
 		}
@@ -424,7 +426,8 @@ static int crypto_dirent(struct chan *c, size_t i, struct lux_dir *d)
 	}
 	if (dir == Qkeys) {	/* then the keys, slot by slot */
 		for (int k = 0; k < DEVCRYPTO_KEYS; k++) {
-			if (fill(QKEY(k), d) < 0)
+			int id = devcrypto_key_slotid(k);
+			if (id < 0 || fill(QKEY(id), d) < 0)
 				continue;
 			if (i-- == 0)
 				return 1;
@@ -441,6 +444,7 @@ static void crypto_close(struct chan *c)
 		return;
 	if (b->n)	/* a last line without its newline */
 		devcrypto_key_ctl(b->line, b->n);
+	lc_wipe(b, sizeof *b);
 	kfree(b);
 	c->aux = 0;
 }

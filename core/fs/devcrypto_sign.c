@@ -4,8 +4,10 @@
  * Opening sign/clone makes a session owned by the opening proc and reads
  * back its number N; N/ctl takes "key NAME" (a key of keys/) and
  * "close"; writes to N/data append to the message, and reading N/data
- * signs it (Ed25519, the secret key never leaves devcrypto_keys.c) and
- * returns the signature in hex plus a newline.  Like the hash sessions,
+ * signs it (Ed25519, with the version of the key the session pinned:
+ * <lux/keystore.h>) and returns the signature in hex plus a newline.
+ * Each signature is one key use: audited, and its message bytes charged
+ * to the proc's crypto pebbles (the keystore does both in ks_use).  Like the hash sessions,
  * a session is visible only to its owner (pid), and goes with it.
  *
  * Bounds: DEVCRYPTO_SIGNS sessions kernel-wide, DEVCRYPTO_SIGNS_PER_PROC
@@ -21,13 +23,14 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/keystore.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
 struct signs {
 	int pid;
 	uint32_t id;
-	int key;		/* slot, or -1 */
+	struct ks_ref *key;	/* the pinned key version, or 0 */
 	bool done;		/* signed: hex holds the signature */
 	size_t len, cap;
 	uint8_t *msg;
@@ -57,6 +60,7 @@ static struct signs *find(int pid, uint32_t id, size_t *slot)
 
 static void sfree(struct signs *x)
 {
+	ks_drop(x->key);	/* an old version goes with its last pin */
 	if (x->msg) {
 		lc_wipe(x->msg, x->cap);
 		kfree(x->msg);
@@ -89,7 +93,6 @@ long devcrypto_sign_new(int pid)
 	if (x == 0)
 		return E_NOMEM;
 	x->pid = pid;
-	x->key = -1;
 	s = arch_irq_save();
 	for (i = 0; i < DEVCRYPTO_SIGNS; i++) {
 		if (tab[i] && tab[i]->pid == pid)
@@ -119,15 +122,19 @@ int devcrypto_sign_owned(int pid, uint32_t id)
 
 static long ctl_line(struct signs *x, char *line)
 {
-	int k;
+	struct ks_ref *k;
+	int err;
 
 	if (kstrcmp(line, "close") == 0) {
 		sdrop(x->pid, x->id);
 		return 1;	/* x is gone */
 	}
 	if (kstrncmp(line, "key ", 4) == 0) {
-		if ((k = devcrypto_key_lookup(line + 4)) < 0)
-			return proc_seterr(E_NOENT, "sign: no key %s", line + 4);
+		/* pin the key's current version; a rotate from now on does
+		 * not change what this session signs with */
+		if ((err = ks_take(line + 4, KS_ED25519, &k)) < 0)
+			return err;
+		ks_drop(x->key);
 		x->key = k;
 		return 0;
 	}
@@ -207,17 +214,20 @@ long devcrypto_sign_read(int pid, uint32_t id, void *buf, size_t n, uint64_t off
 {
 	struct signs *x = find(pid, id, 0);
 	uint8_t sig[LC_ED25519_SIG];
-	size_t len = 2 * LC_ED25519_SIG + 1;
+	size_t len = 2 * LC_ED25519_SIG + 1, sklen;
+	const uint8_t *sk;
 	int err;
 
 	if (x == 0)
 		return E_NOENT;
 	if (!x->done) {
-		if (x->key < 0)
+		if (x->key == 0)
 			return proc_seterr(E_INVAL, "sign: no key (write \"key NAME\" to ctl)");
-		if ((err = devcrypto_key_sign(x->key, sig, x->msg ? x->msg : (const uint8_t *)"",
-		                              x->len)) < 0)
+		if ((err = ks_use(x->key, "sign", x->len)) < 0)
 			return err;
+		sk = ks_secret(x->key, &sklen);
+		if (lc_ed25519_sign(sig, x->msg ? x->msg : (const uint8_t *)"", x->len, sk) < 0)
+			return E_CRYPTO;
 		khex(x->hex, sig, LC_ED25519_SIG);
 		x->hex[2 * LC_ED25519_SIG] = '\n';
 		x->done = true;

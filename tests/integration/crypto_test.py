@@ -83,7 +83,8 @@ class Keys(unittest.TestCase):
         rc, out, err = luxsim("-c", "echo gen ed25519 host > /secure/crypto/keys/ctl; "
                               "ls /secure/crypto/keys; cat /secure/crypto/keys/host")
         self.assertEqual(rc, 0, err)
-        self.assertRegex(out.decode(), r"^ctl\nhost\nname host\nalg ed25519\npublic [0-9a-f]{64}\n$")
+        self.assertRegex(out.decode(), r"^ctl\nhost\nname host\nalg ed25519\nversion 1\nexportable no\n"
+                         r"public [0-9a-f]{64}\nuses 0\n$")
 
     def test_refusals_and_seeded(self):
         cmd = ("echo gen ed25519 k > /secure/crypto/keys/ctl; "
@@ -243,7 +244,8 @@ class NinepTest(unittest.TestCase):
             c.walk(0, 2, ["secure", "crypto", "keys", "ninep"])
             c.open(2, nt_OREAD)
             self.assertRegex(self.read_all(c, 2).decode(),
-                             r"^name ninep\nalg ed25519\npublic [0-9a-f]{64}\n$")
+                             r"^name ninep\nalg ed25519\nversion 1\nexportable no\n"
+                             r"public [0-9a-f]{64}\nuses 0\n$")
         finally:
             c.close()
 

@@ -38,6 +38,9 @@
  * stack (8 pages today) with room to spare.  Buffers and fids are not
  * charged to budgets yet (docs/9p.md). */
 #define NINEP_CONN_PAGES 16
+/* Crypto pebbles a connection's proc gets: its keyed sessions' work
+ * (docs/crypto.md, "Pebbles"); 16 connections take 2 GiB of the root's 4. */
+#define NINEP_CONN_CRYPTO (128ull << 20)
 /* Replies waiting in the arch: past HIGH the conn's proc stops handling
  * requests until they drain to LOW (so its input fills, the connection is
  * paused, and a peer that does not read stops being able to send). */

@@ -31,20 +31,22 @@ void devcrypto_procexit(int pid);
 /* Sessions alive now (tests and bounds checks). */
 size_t devcrypto_sessions(void);
 
-/* Named keys (core/fs/devcrypto_keys.c): kernel-wide, never deleted. */
-#define DEVCRYPTO_KEYS 16	/* key slots, kernel-wide */
-#define DEVCRYPTO_KEYNAME 32	/* longest key name + 1 */
+/* Named keys: the keys/ files (core/fs/devcrypto_keys.c) over the
+ * keystore (<lux/keystore.h>).  A key's file is named by an id that
+ * changes when its slot is reused (ks_slot_id), so an old qid is stale. */
+#define DEVCRYPTO_KEYS 16	/* key slots, kernel-wide (KS_KEYS) */
+#define DEVCRYPTO_KEYNAME 32	/* longest key name + 1 (KS_NAMELEN) */
 
-/* A write to keys/ctl: "gen ed25519 NAME".  n, or an error with errstr. */
+/* A write to keys/ctl: one command line (docs/crypto.md).  n, or an error with errstr. */
 long devcrypto_key_ctl(const void *buf, size_t n);
-/* The slot of key NAME, or E_NOENT. */
+/* The id of key NAME, or E_NOENT. */
 int devcrypto_key_lookup(const char *name);
-/* Key i's name into out: 0, or E_NOENT for an empty slot. */
-int devcrypto_key_name(int i, char *out, size_t size);
-/* Key i's text ("name N\nalg ed25519\npublic HEX\n") from off. */
-long devcrypto_key_read(int i, void *buf, size_t n, uint64_t off);
-/* Sign m with key i: 0 or an error.  The secret key never leaves. */
-int devcrypto_key_sign(int i, uint8_t sig[LC_ED25519_SIG], const void *m, size_t n);
+/* The id of the key in slot i (for listing), or E_NOENT. */
+int devcrypto_key_slotid(int i);
+/* Key id's name into out: 0, or E_NOENT when it is gone. */
+int devcrypto_key_name(int id, char *out, size_t size);
+/* Key id's text (attributes, public part; the secret only if exportable) from off. */
+long devcrypto_key_read(int id, void *buf, size_t n, uint64_t off);
 
 /* Signing sessions (core/fs/devcrypto_sign.c), per proc like the hashes. */
 #define DEVCRYPTO_SIGNS 32		/* sessions, kernel-wide */

@@ -29,7 +29,8 @@ struct ks_ref;	/* one pinned version of one key: what a session holds */
 /* Pin the current version of key NAME for a session: takes a shared borrow.  E_NOENT ("no such key"),
  * or an error when alg does not match ("key NAME is not an aead key"). */
 int ks_take(const char *name, enum ks_alg alg, struct ks_ref **out);
-/* The pinned version's material (kernel-internal; never copied to a user buffer). */
+/* The pinned version's material (kernel-internal; never copied to a user buffer).
+ * ed25519: libsodium's 64-byte secret key (what lc_ed25519_sign takes). */
 const uint8_t *ks_secret(const struct ks_ref *r, size_t *len);
 const uint8_t *ks_public(const struct ks_ref *r, size_t *len);	/* ed25519/x25519; else 0 */
 uint32_t ks_version(const struct ks_ref *r);
@@ -44,21 +45,57 @@ int ks_store(const char *name, enum ks_alg alg, const uint8_t *secret, size_t le
 /* Additions beyond the session interface. */
 
 /* 0 if r still pins its key's current version, else E_STALE with the
- * error string "key rotated" (or "no such key" once deleted): for
- * operations that must use the current version. */
+ * error string "key rotated: ..." (for operations that must use the
+ * current version). */
 int ks_current(const struct ks_ref *r);
-/* The algorithm's name as the ctl language spells it ("ed25519", ...). */
-const char *ks_alg_name(enum ks_alg alg);
-/* A write to keys/ctl (one command; see docs/crypto.md).  n, or an error with errstr. */
-long ks_ctl(const void *buf, size_t n);
-/* Slot i's key name into out: 0, or E_NOENT for an empty slot (directory listing). */
-int ks_slot_name(int i, char *out, size_t size);
-/* The slot of key NAME, or E_NOENT. */
-int ks_lookup(const char *name);
-/* Slot i's text (attributes, public part, the secret only if exportable) from off. */
-long ks_read(int i, void *buf, size_t n, uint64_t off);
-/* Keys and live versions now (tests and leak checks). */
-size_t ks_keys(void);
-size_t ks_versions(void);
+
+/* ---- keys/ (devcrypto_keys.c) and tests ------------------------------- */
+
+#define KS_AEADKEY 32		/* AEAD key bytes */
+#define KS_VERSIONS 64		/* key versions alive at once, kernel-wide */
+
+const char *ks_alg_name(enum ks_alg alg);	/* "ed25519", "x25519", "aead", "mac" */
+int ks_alg_lookup(const char *s);		/* the alg called s, or -1 */
+/* A good key name: 1..KS_NAMELEN-1 of A-Z a-z 0-9 - _ . (not starting
+ * with ".", not "ctl"), n = its length. */
+bool ks_goodname(const char *s, size_t n);
+/* Is len bytes of material right for alg (ed25519: the 32-byte seed)? */
+int ks_material_ok(enum ks_alg alg, size_t len);
+/* A new key NAME from material, version 1: 0, or E_EXIST ("key NAME
+ * already exists"), E_NOSPC, E_INVAL (wrong length), E_NOMEM. */
+int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t len,
+            bool exportable);
+/* Delete NAME: 0, E_NOENT, or E_INUSE ("key NAME is in use") while any
+ * session pins any version of it, or another update holds it. */
+int ks_delete(const char *name);
+/* A new current version of NAME from fresh random material; pinned old
+ * versions stay as they are until dropped.  0 and *version, or an error. */
+int ks_rotate(const char *name, uint32_t *version);
+
+/* Slot numbers and ids: a slot is reused after a delete, so the files'
+ * qids use an id = slot + KS_KEYS * (the slot's generation). */
+int ks_lookup(const char *name);	/* slot, or E_NOENT */
+int ks_slot_id(int slot);		/* the id of the key in slot, or E_NOENT */
+int ks_id_slot(int id);			/* the slot if id is still its key's, or E_NOENT */
+
+struct ks_info {
+	char name[KS_NAMELEN];
+	enum ks_alg alg;
+	bool exportable;
+	uint32_t version;
+	uint64_t uses;
+	int pins;
+	uint8_t pub[32];
+	size_t plen;
+	size_t slen;	/* bytes copied to secret: 0 unless exportable */
+};
+/* A snapshot of slot's key; its exportable material (what import takes)
+ * into secret when secret is not 0 and size is enough.  0 or E_NOENT. */
+int ks_info(int slot, struct ks_info *out, uint8_t *secret, size_t size);
+
+size_t ks_keys(void);		/* keys now */
+size_t ks_versions(void);	/* versions (secrets) alive now */
+/* Test hook: called with each secret just wiped, before it is freed. */
+void ks_test_wipe_hook(void (*fn)(const uint8_t *p, size_t n));
 
 #endif

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LC_VERSION 2	/* 2: lc_mac */
+#define LC_VERSION 3	/* 2: lc_mac; 3: lc_secure_alloc, lc_x25519_public */
 
 /* Start the library.  entropy() fills a buffer from the arch's source and
  * returns 0, or -1; it seeds the generator behind lc_random().  Returns 0,
@@ -67,6 +67,26 @@ int lc_ed25519_verify(const uint8_t sig[LC_ED25519_SIG], const void *m, size_t n
 #define LC_MAC_BYTES 32
 
 int lc_mac(uint8_t out[LC_MAC_BYTES], const uint8_t key[LC_MAC_KEY], const void *m, size_t n);
+
+/* ---- X25519 ---------------------------------------------------------- */
+
+#define LC_X25519_KEY 32	/* secret scalar and public point, bytes */
+
+/* The public key of secret sk (crypto_scalarmult_base): 0, or -1. */
+int lc_x25519_public(uint8_t pk[LC_X25519_KEY], const uint8_t sk[LC_X25519_KEY]);
+
+/* ---- Guarded memory for secrets -------------------------------------- */
+
+/* n zeroed bytes for key material, or 0 when out of memory.  Hosted:
+ * sodium_malloc (guard pages on both sides, a canary checked on free, the
+ * region locked and wiped on free).  Metal (crypto/sodium/lc_secure_metal.c):
+ * whole pages of their own from the kernel's page allocator, so a secret
+ * shares its page with nothing; there are no guard pages yet (metal has no
+ * page tables of ours to unmap a neighbour in). */
+void *lc_secure_alloc(size_t n);
+/* Wipe the n bytes at p (n as given to lc_secure_alloc) and free them.
+ * lc_secure_free(0, n) does nothing. */
+void lc_secure_free(void *p, size_t n);
 
 /* ---- Helpers ---------------------------------------------------------- */
 
