@@ -215,7 +215,7 @@ class Script:
     def __init__(self):
         self.lines = []
         self.expected = []	# (section, line)
-        self.sessions = {}	# kind -> N, one clone session per kind
+        self.nsessions = 0	# clone sessions made so far
 
     def run(self, *cmds):
         self.lines.extend(cmds)
@@ -225,13 +225,18 @@ class Script:
         self.expected.append((section, want))
 
     def session(self, kind):
-        """The one session of KIND (aead, mac, sign, verify, kx), made on
-        first use: reading clone prints its number.  Numbers count from 1
-        per kind on a fresh kernel (docs/crypto.md)."""
-        if kind not in self.sessions:
-            n = self.sessions[kind] = 1
-            self.answer("%s-clone" % kind, "cat %s/%s/clone" % (CRYPTO, kind), str(n))
-        return "%s/%s/%d" % (CRYPTO, kind, self.sessions[kind])
+        """A new session of KIND (aead, mac, sign, verify, kx) for one
+        vector, so nothing carries over from the last: reading clone prints
+        its number.  On a fresh kernel the numbers count from 1, one counter
+        for every kind (docs/crypto.md), so the script knows them in advance
+        and checks them.  close() ends it."""
+        self.nsessions += 1
+        self.answer("%s-clone-%d" % (kind, self.nsessions),
+                    "cat %s/%s/clone" % (CRYPTO, kind), str(self.nsessions))
+        return "%s/%s/%d" % (CRYPTO, kind, self.nsessions)
+
+    def close(self, d):
+        self.run("echo close > %s/ctl" % d)
 
     def key(self, name, alg, secret_hex, exportable=False):
         self.run("echo import %s %s %s%s > %s/keys/ctl"
@@ -255,34 +260,43 @@ def script(vectors, kinds=KINDS):
             d = s.session("sign")
             s.run("echo key %s > %s/ctl" % (name, d), *message(v, "msg", d + "/data"))
             s.answer(name + "-sign", "cat %s/data" % d, v["sig"])
+            s.close(d)
             d = s.session("verify")
             s.run("echo pubkey %s > %s/ctl" % (v["public"], d),
                   "echo sig %s > %s/ctl" % (v["sig"], d), *message(v, "msg", d + "/data"))
             s.answer(name + "-verify", "cat %s/data" % d, "ok")
+            s.close(d)
         elif k == "hmac":
             s.key(name, "mac", v["key"])
-            d = s.session("mac")
             for alg in ("hmac-sha256", "hmac-sha512"):
+                d = s.session("mac")
                 s.run("echo key %s > %s/ctl" % (name, d), "echo alg %s > %s/ctl" % (alg, d),
                       *message(v, "msg", d + "/data"))
                 s.answer("%s-%s" % (name, alg[5:]), "cat %s/data" % d, v[alg])
+                s.close(d)
         elif k == "aead":
             s.key(name, "aead", v["key"])
-            d = s.session("aead")
-            setup = ["echo key %s > %s/ctl" % (name, d), "echo alg %s > %s/ctl" % (v["alg"], d),
-                     "echo nonce %s > %s/ctl" % (v["nonce"], d)]
+            setup = ["echo key %s > %%s/ctl" % name, "echo alg %s > %%s/ctl" % v["alg"],
+                     "echo nonce %s > %%s/ctl" % v["nonce"]]
             if v.get("ad"):
-                setup.append("echo ad %s > %s/ctl" % (v["ad"], d))
-            s.run(*setup, "echo encrypt > %s/ctl" % d, *message(v, "pt", d + "/data"))
+                setup.append("echo ad %s > %%s/ctl" % v["ad"])
+            d = s.session("aead")
+            s.run(*[l % d for l in setup], "echo encrypt > %s/ctl" % d,
+                  *message(v, "pt", d + "/data"))
             s.answer(name + "-encrypt", "hex %s/data" % d, v["ct"])
-            s.run(*setup, "echo decrypt > %s/ctl" % d, *write_bytes(bytes.fromhex(v["ct"]), d + "/data"))
+            s.close(d)
+            d = s.session("aead")
+            s.run(*[l % d for l in setup], "echo decrypt > %s/ctl" % d,
+                  *write_bytes(bytes.fromhex(v["ct"]), d + "/data"))
             s.answer(name + "-decrypt", "hex %s/data" % d, data(v, "pt").hex())
+            s.close(d)
         elif k == "x25519":
             s.key(name, "x25519", v["private"], exportable=True)
             s.answer(name + "-public", "cat %s/keys/%s" % (CRYPTO, name), "public " + v["public"])
             d = s.session("kx")
             s.run("echo key %s > %s/ctl" % (name, d), "echo peer %s > %s/ctl" % (v["peer"], d))
-            s.answer(name + "-shared", "cat %s/data" % d, v["shared"])
+            s.answer(name + "-shared", "cat %s/data" % d, "shared " + v["shared"])
+            s.close(d)
     return s
 
 
