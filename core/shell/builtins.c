@@ -65,7 +65,7 @@ static int cat_one(struct sh *sh, const char *path)
 	long n;
 
 	if (fd < 0) {
-		sh_errorf("cat: %s: %s\n", path, lux_errstr(fd));
+		sh_errorf("cat: %s: %s\n", path, proc_errstr(fd));
 		return 1;
 	}
 	if ((buf = kmalloc(BUFSIZE)) == 0) {
@@ -78,7 +78,7 @@ static int cat_one(struct sh *sh, const char *path)
 	kfree(buf);
 	sys_close(fd);
 	if (n < 0) {
-		sh_errorf("cat: %s: %s\n", path, lux_errstr((int)n));
+		sh_errorf("cat: %s: %s\n", path, proc_errstr((int)n));
 		return 1;
 	}
 	return 0;

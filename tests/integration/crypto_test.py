@@ -95,8 +95,8 @@ class Keys(unittest.TestCase):
         for rc, out, err in runs:
             self.assertEqual(rc, 0, err)
             text = out.decode()
-            self.assertIn("file already exists", text)
-            self.assertIn("bad argument", text)
+            self.assertIn("already exists", text)
+            self.assertIn("unknown algorithm", text)
             self.assertIn("permission denied", text)
             self.assertRegex(text, r"public [0-9a-f]{64}\n")
         self.assertEqual(runs[0][1], runs[1][1])	# the seed makes the key
@@ -129,7 +129,7 @@ class Sign(unittest.TestCase):
         self.assertIn("\n1\n", text)
         sig = re_search(r"\n([0-9a-f]{128})\n", text)
         verify_ed25519(pk, sig, b"hello\n")
-        self.assertIn("file does not exist", text)	# closed
+        self.assertIn("no such session", text)	# closed
 
 
 def re_search(pat, text):

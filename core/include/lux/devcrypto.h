@@ -48,24 +48,45 @@ int devcrypto_key_name(int id, char *out, size_t size);
 /* Key id's text (attributes, public part; the secret only if exportable) from off. */
 long devcrypto_key_read(int id, void *buf, size_t n, uint64_t off);
 
-/* Signing sessions (core/fs/devcrypto_sign.c), per proc like the hashes. */
-#define DEVCRYPTO_SIGNS 32		/* sessions, kernel-wide */
-#define DEVCRYPTO_SIGNS_PER_PROC 4	/* sessions one proc may hold */
-#define DEVCRYPTO_SIGNMAX 65536		/* bytes of message per session */
+/* Keyed sessions, Plan 9's clone pattern (core/fs/devcrypto_clone.c; the
+ * kinds in devcrypto_{aead,mac,sign,verify,kx,kdf,pwhash}.c): opening
+ * KIND/clone makes session N owned by the opening proc (so by the 9P
+ * connection, which is one proc), configured through KIND/N/ctl and fed
+ * through KIND/N/data.  docs/crypto.md, "Sessions", is the contract. */
+enum dc_kind_id { DC_AEAD, DC_MAC, DC_SIGN, DC_VERIFY, DC_KX, DC_KDF, DC_PWHASH, DC_NKINDS };
 
-/* A new session owned by pid: its number (> 0), or E_NOMEM / E_NOSPC. */
-long devcrypto_sign_new(int pid);
-/* 0 if session id exists and pid owns it, else E_NOENT. */
-int devcrypto_sign_owned(int pid, uint32_t id);
-/* N/ctl input, line-buffered: "key NAME" or "close". */
-long devcrypto_sign_ctl(int pid, uint32_t id, const void *buf, size_t n);
-/* N/data: append (a new message after a read), reset (OTRUNC), and read
- * (sign once, then the signature's hex text and a newline from off). */
-long devcrypto_sign_write(int pid, uint32_t id, const void *buf, size_t n);
-int devcrypto_sign_reset(int pid, uint32_t id);
-long devcrypto_sign_read(int pid, uint32_t id, void *buf, size_t n, uint64_t off);
-/* Drop pid's sessions (from devcrypto_procexit); count them all. */
-void devcrypto_sign_procexit(int pid);
-size_t devcrypto_signs(void);
+#define DEVCRYPTO_CLONES 64		/* sessions of all kinds, kernel-wide */
+#define DEVCRYPTO_CLONES_PER_PROC 8	/* sessions one proc may hold */
+#define DEVCRYPTO_MSGMAX (1u << 20)	/* bytes of input per message (aead, mac, verify) */
+#define DEVCRYPTO_CTLMAX 512		/* longest ctl line */
+/* Signing keeps its own names (and its 64 KiB message) */
+#define DEVCRYPTO_SIGNS DEVCRYPTO_CLONES
+#define DEVCRYPTO_SIGNS_PER_PROC DEVCRYPTO_CLONES_PER_PROC
+#define DEVCRYPTO_SIGNMAX 65536
+
+/* The directory name of kind ("aead", ...), or 0. */
+const char *devcrypto_kind_name(int kind);
+/* A new session of kind owned by pid: its number (> 0), or E_NOSPC /
+ * E_NOMEM with errstr. */
+long devcrypto_clone_new(int pid, int kind);
+/* 0 if session id of kind exists and pid owns it, else E_NOENT
+ * ("no such session"). */
+int devcrypto_clone_owned(int pid, int kind, uint32_t id);
+/* N/ctl: line-buffered commands, a line's error is the error of the
+ * write that completed it; a partial line waits for its newline, across
+ * opens (the shell's echo writes word by word). */
+long devcrypto_clone_ctl(int pid, int kind, uint32_t id, const void *buf, size_t n);
+/* N/ctl read: the session's state as text lines (never a secret). */
+long devcrypto_clone_state(int pid, int kind, uint32_t id, void *buf, size_t n, uint64_t off);
+/* N/data: append (a new message after the output was read), reset
+ * (OTRUNC), read (run the operation once, then the output from off). */
+long devcrypto_clone_write(int pid, int kind, uint32_t id, const void *buf, size_t n);
+int devcrypto_clone_reset(int pid, int kind, uint32_t id);
+long devcrypto_clone_read(int pid, int kind, uint32_t id, void *buf, size_t n, uint64_t off);
+/* Drop pid's sessions (from devcrypto_procexit). */
+void devcrypto_clone_procexit(int pid);
+size_t devcrypto_clones(void);		/* sessions alive, all kinds */
+size_t devcrypto_clones_of(int kind);	/* of one kind */
+size_t devcrypto_signs(void);		/* devcrypto_clones_of(DC_SIGN) */
 
 #endif
