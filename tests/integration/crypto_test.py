@@ -12,8 +12,10 @@ that two connections (two server procs) do not see each other's sessions.
 """
 import hashlib
 import os
+import re
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -289,6 +291,226 @@ class NinepTest(unittest.TestCase):
         try:
             self.open(c, 1, "blake2b", nt_OREAD)
             self.assertEqual(self.read_all(c, 1), hexline("blake2b", b""))
+        finally:
+            c.close()
+
+
+# ---- the keystore: keys/ctl, rotation, pins, delete in use, budgets ----
+
+KEYS = "/secure/crypto/keys/"
+SIGN = "/secure/crypto/sign/"
+ED_SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"	# RFC 8032 TEST 1
+ED_PUB = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+
+
+class KeyStore(unittest.TestCase):
+    """keys/ctl through the luxsim shell, as a user types it."""
+
+    def run_shell(self, cmds):
+        rc, out, err = luxsim("-c", "; ".join(cmds))
+        return rc, out.decode(errors="replace") + err
+
+    def test_import_export_rotate_delete(self):
+        rc, text = self.run_shell([
+            "echo import ed ed25519 %s exportable > %sctl" % (ED_SEED, KEYS),
+            "cat %sed" % KEYS,
+            "echo rotate ed > %sctl" % KEYS,
+            "cat %sed" % KEYS,
+            "echo delete ed > %sctl" % KEYS,
+            "ls %s" % KEYS,
+            "cat %sed" % KEYS])
+        first, second = text.split("name ed\n")[1:3]
+        self.assertIn("alg ed25519\nversion 1\nexportable yes\npublic %s\nuses 0\nsecret %s\n"
+                      % (ED_PUB, ED_SEED), first)	# RFC 8032's public key, the seed back
+        self.assertIn("version 2\n", second)
+        self.assertNotIn(ED_PUB, second)	# a new key, still exportable
+        self.assertRegex(second, r"secret [0-9a-f]{64}\n")
+        self.assertRegex(text, r"\nctl\n")
+        self.assertIn("does not exist", text)	# deleted
+        self.assertNotEqual(rc, 0)
+
+    def test_secret_stays_inside(self):
+        rc, text = self.run_shell([
+            "echo gen aead a > %sctl" % KEYS, "echo gen mac m > %sctl" % KEYS,
+            "echo import x x25519 %s > %sctl" % (ED_SEED, KEYS),
+            "cat %sa %sm %sx" % (KEYS, KEYS, KEYS)])
+        self.assertEqual(rc, 0, text)
+        self.assertNotIn("secret", text)
+        self.assertNotIn(ED_SEED, text)
+        self.assertEqual(text.count("exportable no\n"), 3)
+
+    def test_hostile_lines_get_clear_errors(self):
+        rc, text = self.run_shell([
+            "echo gen aead ../../etc > %sctl" % KEYS,
+            "echo import k aead 12345 > %sctl" % KEYS,
+            "echo import k aead zz > %sctl" % KEYS,
+            "echo import k mac 00 > %sctl" % KEYS,
+            "echo rotate nothere > %sctl" % KEYS,
+            "echo delete nothere > %sctl" % KEYS,
+            "echo frobnicate > %sctl" % KEYS,
+            "echo gen aead " + "x" * 40 + " > %sctl" % KEYS,
+            "echo still-here"])
+        self.assertEqual(rc, 0, text)
+        self.assertEqual(text.count("bad key name"), 2)
+        self.assertEqual(text.count("bad hex"), 3)
+        self.assertEqual(text.count("no such key nothere"), 2)
+        self.assertIn("unknown command", text)
+        self.assertTrue(text.endswith("still-here\n"), text)
+
+    @unittest.skipUnless(HAVE_CRYPTOGRAPHY, "python3-cryptography not installed")
+    def test_rotation_keeps_the_pinned_version(self):
+        # session 1 pins version 1; a rotate; session 1 still signs with
+        # version 1, session 2 (opened after) with version 2
+        rc, text = self.run_shell([
+            "echo gen ed25519 r > %sctl" % KEYS, "cat %sr" % KEYS,
+            "cat %sclone" % SIGN, "echo key r > %s1/ctl" % SIGN,
+            "echo rotate r > %sctl" % KEYS, "cat %sr" % KEYS,
+            "echo hello > %s1/data" % SIGN, "cat %s1/data" % SIGN,
+            "cat %sclone" % SIGN, "echo key r > %s2/ctl" % SIGN,
+            "echo hello > %s2/data" % SIGN, "cat %s2/data" % SIGN,
+            "cat /dev/audit"])
+        self.assertEqual(rc, 0, text)
+        pk1, pk2 = re.findall(r"public ([0-9a-f]{64})\n", text)
+        sig1, sig2 = re.findall(r"\n([0-9a-f]{128})\n", text)
+        self.assertNotEqual(pk1, pk2)
+        verify_ed25519(pk1, sig1, b"hello\n")
+        verify_ed25519(pk2, sig2, b"hello\n")
+        # each use is an audit record naming the key's version
+        self.assertRegex(text, r"key-use obj \d+ \(r v1\): sign 6 bytes")
+        self.assertRegex(text, r"key-use obj \d+ \(r v2\): sign 6 bytes")
+        self.assertIn("key-rotate", text)
+
+    def test_delete_in_use(self):
+        rc, text = self.run_shell([
+            "echo gen ed25519 busy > %sctl" % KEYS,
+            "cat %sclone" % SIGN, "echo key busy > %s1/ctl" % SIGN,
+            "echo delete busy > %sctl" % KEYS,
+            "ls %s" % KEYS,
+            "echo close > %s1/ctl" % SIGN,
+            "echo delete busy > %sctl" % KEYS,
+            "ls %s" % KEYS])
+        self.assertEqual(rc, 0, text)
+        self.assertIn("key busy is in use", text)
+        self.assertEqual(text.count("\nbusy\n"), 1)	# listed once: before the close
+
+
+class KeyStoreNinep(unittest.TestCase):
+    """The keystore over 9P: connections are procs with their own budgets."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = nt.Server("")
+
+    @classmethod
+    def tearDownClass(cls):
+        rc, out, err = cls.srv.stop()
+        assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
+
+    def client(self, msize=8192):
+        c = nt.Client(self.srv.path, dialect="9P2000", msize=msize)
+        c.attach(0)
+        return c
+
+    def ctl(self, c, line, fid=90):
+        c.walk(0, fid, ["secure", "crypto", "keys", "ctl"])
+        c.open(fid, nt_OWRITE)
+        try:
+            return c.write(fid, 0, line.encode() + b"\n")
+        finally:
+            c.clunk(fid)
+
+    def read_file(self, c, names, fid=91):
+        c.walk(0, fid, names)
+        c.open(fid, nt_OREAD)
+        out = b""
+        while True:
+            b = c.read(fid, len(out), 4096)
+            if not b:
+                break
+            out += b
+        c.clunk(fid)
+        return out.decode()
+
+    def session(self, c, key, fid):
+        """A signing session with key: (number, ctl fid, data fid)."""
+        n = self.read_file(c, ["secure", "crypto", "sign", "clone"]).strip()
+        c.walk(0, fid, ["secure", "crypto", "sign", n, "ctl"])
+        c.open(fid, nt_OWRITE)
+        c.write(fid, 0, b"key %s\n" % key.encode())
+        c.walk(0, fid + 1, ["secure", "crypto", "sign", n, "data"])
+        c.open(fid + 1, nt_ORDWR)
+        return n, fid, fid + 1
+
+    def sign(self, c, fid, data):
+        c.write(fid, 0, data)
+        return c.read(fid, 0, 4096).decode().strip()
+
+    def test_delete_in_use_across_connections(self):
+        a, b = self.client(), self.client()
+        try:
+            self.ctl(a, "gen ed25519 shared")
+            self.session(a, "shared", 10)
+            with self.assertRaisesRegex(nt.NinepError, "key shared is in use"):
+                self.ctl(b, "delete shared")
+            a.close()	# a's proc goes, and its pins with it
+            for _ in range(100):	# the connection's proc is reaped asynchronously
+                try:
+                    self.ctl(b, "delete shared")
+                    break
+                except nt.NinepError as e:
+                    self.assertIn("in use", str(e))
+                    time.sleep(0.02)
+            with self.assertRaisesRegex(nt.NinepError, "no such key shared"):
+                self.ctl(b, "delete shared")
+        finally:
+            a.close()
+            b.close()
+
+    @unittest.skipUnless(HAVE_CRYPTOGRAPHY, "python3-cryptography not installed")
+    def test_rotate_from_another_connection(self):
+        a, b = self.client(), self.client()
+        try:
+            self.ctl(a, "gen ed25519 rot")
+            pk1 = re_search(r"public ([0-9a-f]{64})", self.read_file(a, ["secure", "crypto", "keys", "rot"]))
+            _, _, d1 = self.session(a, "rot", 10)
+            self.ctl(b, "rotate rot")
+            t = self.read_file(b, ["secure", "crypto", "keys", "rot"])
+            self.assertIn("version 2\n", t)
+            pk2 = re_search(r"public ([0-9a-f]{64})", t)
+            verify_ed25519(pk1, self.sign(a, d1, b"in flight"), b"in flight")	# still v1
+            _, _, d2 = self.session(a, "rot", 20)
+            verify_ed25519(pk2, self.sign(a, d2, b"new"), b"new")
+        finally:
+            a.close()
+            b.close()
+
+    def test_budget_exhausted_and_back(self):
+        # A connection's proc has NINEP_CONN_CRYPTO = 128 MiB of crypto
+        # pebbles; each signature charges its message, held by the session.
+        big = bytes(range(256)) * 256	# 64 KiB: one signature's worst case
+        c = self.client(msize=65536 + 24)
+        try:
+            self.ctl(c, "gen ed25519 budget")
+            n, ctl, data = self.session(c, "budget", 10)
+            signed = 0
+            with self.assertRaisesRegex(nt.NinepError, "budget exhausted: crypto"):
+                while signed < 4096:
+                    c.write(data, 0, big)
+                    c.read(data, 0, 4096)
+                    signed += 1
+            # all of the budget was usable, and no more: the last one did
+            # not fit beside what the pin and the session hold themselves
+            whole = (128 << 20) // len(big)
+            self.assertLess(signed, whole)
+            self.assertGreaterEqual(signed, whole - 4)
+            # the connection keeps working: a hash, and the session closes
+            c.walk(0, 30, ["secure", "crypto", "hash", "sha256"])
+            c.open(30, nt_ORDWR)
+            c.write(30, 0, b"data\n")
+            self.assertEqual(c.read(30, 0, 100), hexline("sha256", b"data\n"))
+            c.write(ctl, 0, b"close\n")	# gives the pebbles back
+            _, _, d2 = self.session(c, "budget", 40)
+            self.assertEqual(len(self.sign(c, d2, big)), 128)
         finally:
             c.close()
 
