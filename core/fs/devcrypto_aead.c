@@ -202,7 +202,7 @@ const struct dc_kind dc_aead = {
 	.name = "aead",
 	.keyalg = KS_AEAD,
 	.needkey = true,
-	.maxmsg = DEVCRYPTO_MSGMAX,
+	.maxmsg = DEVCRYPTO_MSGMAX + LC_AEAD_TAG,	/* a whole message's ciphertext and tag */
 	.privsize = sizeof(struct aead),
 	.usage = "key NAME, alg xchacha20poly1305|chacha20poly1305|aes256gcm, nonce HEX|random, "
 	         "ad HEX, encrypt, decrypt",

@@ -515,6 +515,291 @@ class KeyStoreNinep(unittest.TestCase):
             c.close()
 
 
+# ---- keyed sessions: aead, mac, verify, kx, kdf, pwhash (docs/crypto.md, "Sessions") ----
+
+CR = "/secure/crypto/"
+
+
+def kdf_blake2b(master, ctx, ident, n):
+    """libsodium's crypto_kdf_derive_from_key, recomputed with hashlib:
+    keyed BLAKE2b of the empty message, salt = id (64-bit LE) || 8 zero
+    bytes, personalisation = context || 8 zero bytes."""
+    return hashlib.blake2b(b"", digest_size=n, key=master, salt=ident.to_bytes(8, "little") + bytes(8),
+                           person=ctx + bytes(8)).digest()
+
+
+@unittest.skipUnless(HAVE_CRYPTOGRAPHY, "python3-cryptography not installed")
+class SessionsShell(unittest.TestCase):
+    """Each kind typed in the luxsim shell; answers checked with Python's
+    hashlib/hmac and python3-cryptography (OpenSSL), not libsodium."""
+
+    def shell(self, *cmds):
+        """The lines typed into a fresh luxsim's shell (stdin: one -c line
+        would pass the shell's 1 KiB line limit); stdout+stderr."""
+        p = subprocess.run([LUXSIM, "-q"], input=("\n".join(cmds) + "\nhalt\n").encode(),
+                           capture_output=True, timeout=TIMEOUT)
+        return p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+
+    def test_aead_encrypt_decrypt_and_tamper(self):
+        from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+        key, nonce, ad = bytes(range(32)), bytes(range(100, 112)), b"hdr"
+        want = ChaCha20Poly1305(key).encrypt(nonce, b"hello\n", ad)
+        bad = bytes([want[0] ^ 1]) + want[1:]
+        setup = lambda n, verb: ["cat %saead/clone" % CR, "echo key k > %saead/%d/ctl" % (CR, n),  # noqa: E731
+                                 "echo alg chacha20poly1305 > %saead/%d/ctl" % (CR, n),
+                                 "echo nonce %s > %saead/%d/ctl" % (nonce.hex(), CR, n),
+                                 "echo ad %s > %saead/%d/ctl" % (ad.hex(), CR, n),
+                                 "echo %s > %saead/%d/ctl" % (verb, CR, n)]
+        text = self.shell("echo import k aead %s > %skeys/ctl" % (key.hex(), CR),
+                          *setup(1, "encrypt"), "echo hello > %saead/1/data" % CR,
+                          "hex %saead/1/data" % CR, "cat %saead/1/ctl" % CR,
+                          *setup(2, "decrypt"), "unhex %s > %saead/2/data" % (want.hex(), CR),
+                          "cat %saead/2/data" % CR,
+                          *setup(3, "decrypt"), "unhex %s > %saead/3/data" % (bad.hex(), CR),
+                          "cat %saead/3/data" % CR,
+                          "echo hello > %saead/1/data" % CR, "cat %saead/1/data" % CR)
+        self.assertIn(want.hex(), text.replace("\n", "").replace(" ", ""))
+        self.assertIn("key k version 1\nalg chacha20poly1305\nencrypt\nnonce %s\nnonce-source given\n"
+                      "ad %s\n" % (nonce.hex(), ad.hex()), text)
+        self.assertIn("\nhello\n", text)				# session 2 decrypted
+        self.assertIn("aead: authentication failed", text)	# session 3 refused
+        self.assertEqual(text.count("hello"), 1)		# ... and printed nothing of it
+        self.assertIn("nonce reused", text)			# session 1, again with its nonce
+
+    def test_aead_default_is_xchacha_with_random_nonces(self):
+        text = self.shell("echo gen aead k > %skeys/ctl" % CR, "cat %saead/clone" % CR,
+                          "echo key k > %saead/1/ctl" % CR, "cat %saead/1/ctl" % CR,
+                          "echo abc > %saead/1/data" % CR, "hex %saead/1/data" % CR,
+                          "cat %saead/1/ctl" % CR)
+        self.assertIn("alg xchacha20poly1305\nencrypt\nnonce random\n", text)
+        nonce = re_search(r"nonce ([0-9a-f]{48})\nnonce-source random\n", text)
+        self.assertNotEqual(nonce, "00" * 24)
+
+    def test_mac_verify_kdf(self):
+        import hmac
+        key = bytes(range(1, 33))
+        text = self.shell(
+            "echo import m mac %s > %skeys/ctl" % (key.hex(), CR),
+            "cat %smac/clone" % CR, "echo key m > %smac/1/ctl" % CR,
+            "echo what do ya want for nothing > %smac/1/data" % CR, "cat %smac/1/data" % CR,
+            "echo alg hmac-sha512 > %smac/1/ctl" % CR, "cat %smac/1/data" % CR,
+            "echo alg blake2b > %smac/1/ctl" % CR, "echo len 64 > %smac/1/ctl" % CR,
+            "cat %smac/1/data" % CR, "echo alg sha1 > %smac/1/ctl" % CR)
+        m = b"what do ya want for nothing\n"
+        self.assertIn(hmac.new(key, m, "sha256").hexdigest() + "\n", text)
+        self.assertIn(hmac.new(key, m, "sha512").hexdigest() + "\n", text)
+        self.assertIn(hashlib.blake2b(m, key=key, digest_size=64).hexdigest() + "\n", text)
+        self.assertIn("mac: no alg sha1", text)
+
+        master = bytes(range(50, 82))
+        text = self.shell(
+            "echo import mk aead %s exportable > %skeys/ctl" % (master.hex(), CR),
+            "cat %skdf/clone" % CR, "echo key mk > %skdf/1/ctl" % CR,
+            "echo context lux9test > %skdf/1/ctl" % CR, "echo id 42 > %skdf/1/ctl" % CR,
+            "cat %skdf/1/data" % CR, "echo len 64 > %skdf/1/ctl" % CR, "cat %skdf/1/data" % CR,
+            "echo context nine > %skdf/1/ctl" % CR)
+        self.assertIn("subkey %s\n" % kdf_blake2b(master, b"lux9test", 42, 32).hex(), text)
+        self.assertIn("subkey %s\n" % kdf_blake2b(master, b"lux9test", 42, 64).hex(), text)
+        self.assertIn("kdf: context: want exactly 8 characters", text)
+
+    def test_verify_what_sign_made(self):
+        text = self.shell(
+            "echo gen ed25519 ek > %skeys/ctl" % CR, "cat %skeys/ek" % CR,
+            "cat %ssign/clone" % CR, "echo key ek > %ssign/1/ctl" % CR,
+            "echo signed > %ssign/1/data" % CR, "cat %ssign/1/data" % CR)
+        pk = re_search(r"public ([0-9a-f]{64})\n", text)
+        sig = re_search(r"\n([0-9a-f]{128})\n", text)
+        bad = sig[:10] + ("0" if sig[10] != "0" else "1") + sig[11:]
+        text = self.shell(
+            "cat %sverify/clone" % CR, "echo pubkey %s > %sverify/1/ctl" % (pk, CR),
+            "echo sig %s > %sverify/1/ctl" % (sig, CR), "echo signed > %sverify/1/data" % CR,
+            "cat %sverify/1/data" % CR, "echo sig %s > %sverify/1/ctl" % (bad, CR),
+            "cat %sverify/1/data" % CR, "echo sig 1234 > %sverify/1/ctl" % CR)
+        self.assertIn("\nok\n", text)
+        self.assertIn("verify: bad signature", text)
+        self.assertIn("verify: sig: want 64 bytes", text)
+        # and OpenSSL agrees with the first, independently
+        verify_ed25519(pk, sig, b"signed\n")
+
+    def test_pwhash_is_bounded_and_deterministic(self):
+        salt = "00112233445566778899aabbccddeeff"
+        cmds = ("cat %spwhash/clone" % CR, "echo salt %s > %spwhash/1/ctl" % (salt, CR),
+                "echo ops 1 > %spwhash/1/ctl" % CR, "echo mem 65536 > %spwhash/1/ctl" % CR,
+                "echo hunter2 > %spwhash/1/data" % CR, "cat %spwhash/1/data" % CR,
+                "echo mem 1073741824 > %spwhash/1/ctl" % CR, "cat %spwhash/1/ctl" % CR)
+        one, two = self.shell(*cmds), self.shell(*cmds)
+        h = re_search(r"\n([0-9a-f]{64})\n", one)
+        self.assertEqual(h, re_search(r"\n([0-9a-f]{64})\n", two))
+        self.assertIn("pwhash: mem: want a number from 8192 to 67108864", one)
+        self.assertIn("alg argon2id\nsalt %s\nops 1\nmem 65536\nlen 32\n" % salt, one)
+        other = self.shell(*[c.replace(salt, "ff" * 16) for c in cmds])
+        self.assertNotEqual(h, re_search(r"\n([0-9a-f]{64})\n", other))
+
+
+@unittest.skipUnless(HAVE_CRYPTOGRAPHY, "python3-cryptography not installed")
+class SessionsNinep(unittest.TestCase):
+    """The sessions over 9P: big messages in msize chunks, two connections
+    agreeing on a key, isolation, and the errors as Rerror strings."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = nt.Server("")
+
+    @classmethod
+    def tearDownClass(cls):
+        rc, out, err = cls.srv.stop()
+        assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
+
+    def client(self):
+        c = nt.Client(self.srv.path, dialect="9P2000")
+        c.attach(0)
+        c.nextfid = 1
+        return c
+
+    def fid(self, c, path, mode):
+        f = c.nextfid
+        c.nextfid += 1
+        c.walk(0, f, path.strip("/").split("/"))
+        c.open(f, mode)
+        return f
+
+    def put(self, c, f, data):
+        off = 0
+        while off < len(data):
+            off += c.write(f, off, data[off:off + c.msize - 64])
+
+    def get(self, c, f):
+        out = b""
+        while True:
+            b = c.read(f, len(out), c.msize - 64)
+            if not b:
+                return out
+            out += b
+
+    def lines(self, c, path, *lines):
+        f = self.fid(c, path, nt_OWRITE)
+        for ln in lines:
+            c.write(f, 0, (ln + "\n").encode())
+        c.clunk(f)
+
+    def session(self, c, kind):
+        f = self.fid(c, CR + kind + "/clone", nt_OREAD)
+        n = self.get(c, f).decode().strip()
+        c.clunk(f)
+        return n
+
+    def test_aead_one_mib_against_openssl(self):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+        key, nonce = os.urandom(32), os.urandom(12)
+        data = bytes((i * 7 + (i >> 11)) & 0xFF for i in range(1 << 20))
+        c = self.client()
+        try:
+            self.lines(c, CR + "keys/ctl", "import big aead %s" % key.hex())
+            for alg, impl in (("chacha20poly1305", ChaCha20Poly1305), ("aes256gcm", AESGCM)):
+                with self.subTest(alg=alg):
+                    n = self.session(c, "aead")
+                    try:
+                        self.lines(c, "%saead/%s/ctl" % (CR, n), "key big", "alg " + alg,
+                                   "nonce " + nonce.hex(), "ad 0102")
+                    except nt.NinepError as e:	# a CPU without AES-NI says so
+                        self.assertIn("AES-NI", str(e))
+                        continue
+                    d = self.fid(c, "%saead/%s/data" % (CR, n), nt_ORDWR)
+                    self.put(c, d, data)
+                    ct = self.get(c, d)
+                    self.assertEqual(ct, impl(key).encrypt(nonce, data, b"\x01\x02"))
+                    # the same nonce again under the same key version: refused
+                    self.put(c, d, b"again")
+                    with self.assertRaisesRegex(nt.NinepError, "nonce reused"):
+                        c.read(d, 0, 100)
+                    self.lines(c, "%saead/%s/ctl" % (CR, n), "close")
+            # xchacha20poly1305 (not in OpenSSL): a round trip through two sessions
+            n, m = self.session(c, "aead"), self.session(c, "aead")
+            self.lines(c, "%saead/%s/ctl" % (CR, n), "key big")
+            d = self.fid(c, "%saead/%s/data" % (CR, n), nt_ORDWR)
+            self.put(c, d, data)
+            ct = self.get(c, d)
+            f = self.fid(c, "%saead/%s/ctl" % (CR, n), nt_OREAD)
+            xn = re_search(r"nonce ([0-9a-f]{48})\n", self.get(c, f).decode())
+            self.lines(c, "%saead/%s/ctl" % (CR, m), "key big", "decrypt", "nonce " + xn)
+            e = self.fid(c, "%saead/%s/data" % (CR, m), nt_ORDWR)
+            self.put(c, e, ct)
+            self.assertEqual(self.get(c, e), data)
+            self.put(c, e, ct[:-1] + bytes([ct[-1] ^ 0x80]))
+            with self.assertRaisesRegex(nt.NinepError, "aead: authentication failed"):
+                c.read(e, 0, 4096)
+        finally:
+            c.close()
+
+    def test_two_connections_agree_on_a_key(self):
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+        from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+        from cryptography.hazmat.primitives import serialization as ser
+        raw = (ser.Encoding.Raw, ser.PublicFormat.Raw)
+        sa, sb = os.urandom(32), os.urandom(32)
+        pa = X25519PrivateKey.from_private_bytes(sa).public_key().public_bytes(*raw)
+        pb = X25519PrivateKey.from_private_bytes(sb).public_key().public_bytes(*raw)
+        a, b = self.client(), self.client()
+        try:
+            for c, name, secret, peer, into in ((a, "ya", sa, pb, "ka"), (b, "yb", sb, pa, "kb")):
+                self.lines(c, CR + "keys/ctl", "import %s x25519 %s" % (name, secret.hex()))
+                n = self.session(c, "kx")
+                self.lines(c, "%skx/%s/ctl" % (CR, n), "key " + name, "peer " + peer.hex(),
+                           "into " + into)
+                f = self.fid(c, "%skx/%s/data" % (CR, n), nt_OREAD)
+                desc = self.get(c, f).decode()
+                self.assertIn("public %s\npeer %s\ninto %s\n" % ((pa if c is a else pb).hex(),
+                                                                  peer.hex(), into), desc)
+                self.assertIn("shared hidden", desc)	# the keys are not exportable
+            # a encrypts with its key, b opens with its own
+            nonce = os.urandom(12)
+            n = self.session(a, "aead")
+            self.lines(a, "%saead/%s/ctl" % (CR, n), "key ka", "alg chacha20poly1305",
+                       "nonce " + nonce.hex())
+            d = self.fid(a, "%saead/%s/data" % (CR, n), nt_ORDWR)
+            a.write(d, 0, b"between connections")
+            ct = self.get(a, d)
+            m = self.session(b, "aead")
+            self.lines(b, "%saead/%s/ctl" % (CR, m), "key kb", "alg chacha20poly1305",
+                       "nonce " + nonce.hex(), "decrypt")
+            e = self.fid(b, "%saead/%s/data" % (CR, m), nt_ORDWR)
+            b.write(e, 0, ct)
+            self.assertEqual(self.get(b, e), b"between connections")
+            # and the key is what docs/crypto.md says: BLAKE2b-256(q || pks in byte order)
+            q = X25519PrivateKey.from_private_bytes(sa).exchange(X25519PublicKey.from_public_bytes(pb))
+            k = hashlib.blake2b(q + min(pa, pb) + max(pa, pb), digest_size=32).digest()
+            self.assertEqual(ChaCha20Poly1305(k).decrypt(nonce, ct, None), b"between connections")
+            # b cannot reach a's sessions, of any kind
+            for kind, num in (("aead", n), ("kx", "1")):
+                self.assertLess(len(b.walk(0, 99, ["secure", "crypto", kind, num, "ctl"])), 5)
+        finally:
+            a.close()
+            b.close()
+
+    def test_isolation_and_errors(self):
+        a, b = self.client(), self.client()
+        try:
+            kinds = ("aead", "mac", "sign", "verify", "kx", "kdf", "pwhash")
+            mine = {k: self.session(a, k) for k in kinds}
+            for k, n in mine.items():
+                with self.subTest(kind=k):
+                    got = b.walk(0, 50, ["secure", "crypto", k, n, "data"])
+                    self.assertEqual(len(got), 3)	# stops at the number: not there for b
+                    f = self.fid(a, "%s%s/%s/ctl" % (CR, k, n), nt_ORDWR)
+                    self.assertRegex(self.get(a, f).decode(), r"^key none\n")
+                    with self.assertRaisesRegex(nt.NinepError, "unknown command"):
+                        a.write(f, 0, b"launch missiles\n")
+                    a.write(f, 0, b"close\n")
+                    with self.assertRaisesRegex(nt.NinepError, "no such session"):
+                        a.read(f, 0, 100)
+            with self.assertRaisesRegex(nt.NinepError, "no such key"):
+                n = self.session(a, "mac")
+                self.lines(a, "%smac/%s/ctl" % (CR, n), "key nothere")
+        finally:
+            a.close()
+            b.close()
+
+
 nt_OREAD, nt_OWRITE, nt_ORDWR = 0, 1, 2
 
 if __name__ == "__main__":

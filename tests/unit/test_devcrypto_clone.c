@@ -410,7 +410,7 @@ PROC_TEST(test_aead_random_nonce_algs_and_keys)
 	/* the message bound, checked before anything is held */
 	{
 		char path[64];
-		static uint8_t big[DEVCRYPTO_MSGMAX + 1];
+		static uint8_t big[DEVCRYPTO_MSGMAX + LC_AEAD_TAG + 1];	/* past a whole message and its tag */
 		int fd;
 		file_of(path, sizeof path, "aead", d, "data");
 		fd = sys_open(path, OWRITE | OTRUNC);
