@@ -84,6 +84,28 @@ class Vectors(unittest.TestCase):
         self.assertEqual(names, ["hmac-rfc4231-2", "hmac-rfc4231-6", "hmac-rfc4231-7"])
 
 
+class HexBuiltins(unittest.TestCase):
+    """unhex and hex (core/shell/hexcmd.c), which carry the binary."""
+
+    def test_round_trip_every_byte(self):
+        b = bytes(range(256))
+        rc, out = run_script(["unhex %s > /tmp/b" % b[:128].hex(), "unhex %s >> /tmp/b" % b[128:].hex(),
+                              "hex /tmp/b", "unhex -r 3 00ff0a > /tmp/r", "hex /tmp/r",
+                              "unhex 41 42 4344 > /tmp/w", "cat /tmp/w"])
+        self.assertEqual(rc, 0, out)
+        self.assertIn(b.hex() + "\n", out)
+        self.assertIn("00ff0a" * 3 + "\n", out)
+        self.assertIn("ABCD", out)
+
+    def test_refusals(self):
+        rc, out = run_script(["unhex abc", "unhex zz", "unhex -r 0 61", "unhex -r x 61", "unhex",
+                              "hex", "hex /nope"])
+        for want in ("an odd number of hex digits", "'z' in zz is not a hex digit",
+                     "-r wants a count of at least 1, not 0", "not x", "usage: unhex",
+                     "usage: hex", "hex: /nope: file does not exist"):
+            self.assertIn(want, out)
+
+
 class ThroughTheShell(unittest.TestCase):
     """One fresh kernel per kind: its vectors, piped as typed."""
 
