@@ -168,7 +168,7 @@ static int import(int nw, const char *w[], size_t wn[])
 		return (int)len;
 	if (!ks_material_ok((enum ks_alg)alg, (size_t)len))
 		err = proc_seterr(E_INVAL, "bad hex: a%s %s key is %s bytes, not %ld",
-		                  alg == KS_AEAD || alg == KS_ED25519 ? "n" : "",
+		                  alg != KS_MAC ? "n" : "",
 		                  ks_alg_name((enum ks_alg)alg), alg == KS_MAC ? "16 to 64" : "32",
 		                  len);
 	else

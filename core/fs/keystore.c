@@ -72,14 +72,17 @@ static uint32_t gens[KS_KEYS];	/* bumped when a slot is emptied: qids */
 static size_t nversions;	/* live versions (secrets held) */
 static void (*wipe_hook)(const uint8_t *p, size_t n);
 
-/* Is v key e's current (blue) version?  Pinning blue for the look keeps
- * rb_done honest: it frees a version only when nobody holds it. */
+/* Is v key e's current (blue) version?  redblue.h has no peek, so pin
+ * blue for the look; with upcalls off no commit can come between, so
+ * blue stays current and rb_done never frees it here. */
 static bool is_blue(struct kentry *e, const struct kver *v)
 {
+	arch_irqstate s = arch_irq_save();
 	const void *b = rb_read(&e->rb);
 	bool yes = b == v;
 
 	rb_done(&e->rb, b);
+	arch_irq_restore(s);
 	return yes;
 }
 
@@ -470,7 +473,7 @@ int ks_take(const char *name, enum ks_alg alg, struct ks_ref **out)
 		if (err == E_NOENT)
 			return proc_seterr(E_NOENT, "no such key %s", name);
 		return proc_seterr(E_INVAL, "key %s is not a%s %s key", name,
-		                   want[0] == 'a' || want[0] == 'e' ? "n" : "", want);
+		                   want[0] == 'a' || want[0] == 'e' || want[0] == 'x' ? "n" : "", want);
 	}
 	*out = r;
 	return 0;
@@ -552,22 +555,23 @@ int ks_info(int slot, struct ks_info *out, uint8_t *secret, size_t size)
 
 	if (slot < 0 || slot >= KS_KEYS)
 		return E_NOENT;
+	/* A copy of at most ~200 bytes, all with upcalls off: nothing can
+	 * rotate or delete under it, and it takes no pin, so a reader of
+	 * keys/NAME never makes a delete fail as "in use".  blue is current,
+	 * so rb_done cannot free it here. */
 	s = arch_irq_save();
 	e = tab[slot];
 	if (e == 0) {
 		arch_irq_restore(s);
 		return E_NOENT;
 	}
-	/* pin blue so a rotate or delete cannot free it under the copy */
-	e->pins++;
 	v = rb_read(&e->rb);
-	arch_irq_restore(s);
 	kstrlcpy(out->name, e->name, sizeof out->name);
 	out->alg = e->alg;
 	out->exportable = e->exportable;
 	out->version = v->version;
 	out->uses = e->uses;
-	out->pins = e->pins - 1;
+	out->pins = e->pins;
 	out->plen = v->plen;
 	kmemcpy(out->pub, v->pub, sizeof out->pub);
 	out->slen = 0;
@@ -580,9 +584,7 @@ int ks_info(int slot, struct ks_info *out, uint8_t *secret, size_t size)
 			out->slen = n;
 		}
 	}
-	s = arch_irq_save();
-	e->pins--;
-	arch_irq_restore(s);
 	rb_done(&e->rb, v);
+	arch_irq_restore(s);
 	return 0;
 }

@@ -290,6 +290,18 @@ PROC_TEST(test_wrong_alg_and_store)
 	ok("gen mac m\n");
 	assert_int_equal(ks_take("m", KS_AEAD, &r), E_INVAL);
 	assert_non_null(strstr(proc_errstr(E_INVAL), "key m is not an aead key"));
+	assert_int_equal(ks_take("m", KS_X25519, &r), E_INVAL);
+	assert_non_null(strstr(proc_errstr(E_INVAL), "key m is not an x25519 key"));
+	assert_int_equal(ks_take("nope", KS_MAC, &r), E_NOENT);
+	/* reading a key's file pins nothing: delete is not refused after it */
+	{
+		struct ks_info ki;
+		uint8_t sec[KS_MACMAX];
+		assert_int_equal(ks_info(ks_lookup("m"), &ki, sec, sizeof sec), 0);
+		assert_int_equal(ki.pins, 0);
+		assert_int_equal(ki.slen, 0);	/* not exportable: nothing copied */
+		assert_string_equal(ki.name, "m");
+	}
 	assert_int_equal(ks_store("kx.out", KS_AEAD, k, sizeof k, false), 0);
 	assert_int_equal(ks_store("kx.out", KS_AEAD, k, sizeof k, false), E_EXIST);
 	assert_int_equal(ks_store("../etc", KS_AEAD, k, sizeof k, false), E_INVAL);
