@@ -3,7 +3,7 @@
  * clone session (devcrypto_clone.c).  N/ctl takes "key NAME" (an x25519
  * key of keys/: ours), "peer HEX" (the peer's 32-byte public key) and
  * "into NEWNAME", which stores the shared key as a new aead key NEWNAME:
- * BLAKE2b-256(q || the two public keys in byte order), q the X25519
+ * BLAKE2b-256(q || the two public keys in memcmp order), q the X25519
  * shared secret (lc_kx_shared says why that order).  NEWNAME is
  * exportable exactly when our key is: it adds no secrecy of its own.
  *

@@ -193,11 +193,17 @@ int lc_kx_shared(uint8_t key[32], const uint8_t sk[LC_X25519_KEY],
 		sodium_memzero(q, sizeof q);
 		return -1;
 	}
-	/* the two public keys in byte order: the same for both sides */
-	if (sodium_compare(mine, peer, LC_X25519_KEY) < 0)
-		a = mine, b = peer;
-	else
-		a = peer, b = mine;
+	/* the two public keys in lexicographic byte order (memcmp's, not
+	 * sodium_compare's little-endian number order): the same for both
+	 * sides.  Both are public, so the comparison need not be constant-time. */
+	a = peer, b = mine;
+	for (size_t i = 0; i < LC_X25519_KEY; i++) {
+		if (mine[i] != peer[i]) {
+			if (mine[i] < peer[i])
+				a = mine, b = peer;
+			break;
+		}
+	}
 	r = crypto_generichash_init(&st, 0, 0, 32) |
 	    crypto_generichash_update(&st, q, sizeof q) |
 	    crypto_generichash_update(&st, a, LC_X25519_KEY) |

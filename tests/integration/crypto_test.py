@@ -736,9 +736,14 @@ class SessionsNinep(unittest.TestCase):
         from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
         from cryptography.hazmat.primitives import serialization as ser
         raw = (ser.Encoding.Raw, ser.PublicFormat.Raw)
-        sa, sb = os.urandom(32), os.urandom(32)
-        pa = X25519PrivateKey.from_private_bytes(sa).public_key().public_bytes(*raw)
-        pb = X25519PrivateKey.from_private_bytes(sb).public_key().public_bytes(*raw)
+        pub = lambda s: X25519PrivateKey.from_private_bytes(s).public_key().public_bytes(*raw)  # noqa: E731
+        # keys whose byte order (memcmp) and little-endian number order
+        # disagree, so the order the key is hashed in is really checked
+        while True:
+            sa, sb = os.urandom(32), os.urandom(32)
+            pa, pb = pub(sa), pub(sb)
+            if (pa < pb) != (pa[::-1] < pb[::-1]):
+                break
         a, b = self.client(), self.client()
         try:
             for c, name, secret, peer, into in ((a, "ya", sa, pb, "ka"), (b, "yb", sb, pa, "kb")):

@@ -131,7 +131,7 @@ int lc_x25519(uint8_t q[LC_X25519_KEY], const uint8_t sk[LC_X25519_KEY],
               const uint8_t pk[LC_X25519_KEY]);
 /* A 32-byte shared key from our secret sk and the peer's public key:
  * BLAKE2b-256(q || pk_a || pk_b), where q = X25519(sk, peer) and pk_a,
- * pk_b are the two public keys in byte order (so both sides, each with
+ * pk_b are the two public keys in memcmp order (so both sides, each with
  * its own secret, get the same key without agreeing on roles; libsodium's
  * crypto_kx hashes the same inputs in client/server order instead).
  * 0, or -1 as lc_x25519. */
