@@ -13,7 +13,7 @@ Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
   - the guest halted with status 7.
 
 --sched (lux9.img) runs the scheduler tests on metal instead: the
-in-kernel "ktest stress", "ktest wakeup" and "ktest kill" must pass, and
+in-kernel "ktest stress", "wakeup", "kill", "latency", "exchange" and "keystore" must pass, and
 with "burn 3000 &" running, "echo" must still answer and "ps" must show
 the burn still going (a CPU-bound proc cannot starve the shell).  It
 also types the /secure/crypto seed example (docs/crypto.md), "echo data
@@ -68,6 +68,7 @@ def check_kats(lines):
 
 
 SCHED_TYPED = (b"ktest stress\nktest wakeup\nktest kill\nktest latency\nktest exchange\n"
+               b"ktest keystore\n"
                b"burn 3000 &\necho starve-check\nps\n"
                b"echo data > /secure/crypto/hash/sha256\ncat /secure/crypto/hash/sha256\n"
                b"echo gen ed25519 host > /secure/crypto/keys/ctl\ncat /secure/crypto/keys/host\n"
@@ -79,7 +80,7 @@ SEED_DIGEST = hashlib.sha256(b"data\n").hexdigest()
 
 def check_sched(lines, status):
     missing = []
-    for t in ("stress", "wakeup", "kill", "latency", "exchange"):
+    for t in ("stress", "wakeup", "kill", "latency", "exchange", "keystore"):
         if not any(re.match(r"^ktest %s: .*: ok$" % t, l) for l in lines):
             missing.append('"ktest %s: ...: ok"' % t)
     if "starve-check" not in [l.strip() for l in lines]:

@@ -380,6 +380,15 @@ class KeyStore(unittest.TestCase):
         self.assertRegex(text, r"key-use obj \d+ \(r v2\): sign 6 bytes")
         self.assertIn("key-rotate", text)
 
+    def test_budget_runs_out_in_kernel_and_the_shell_goes_on(self):
+        # ktest keystore (core/kern/ktest_keystore.c): a proc with a
+        # 16 KiB crypto budget uses a key until refused; the shell's own
+        # budget is the machine's, too large to run out from a test
+        rc, text = self.run_shell(["ktest keystore", "echo still-here", "ls " + KEYS])
+        self.assertEqual(rc, 0, text)
+        self.assertRegex(text, r'ktest keystore: .*"budget exhausted: crypto \d+/16384, 1024 wanted": ok\n')
+        self.assertTrue(text.endswith("still-here\nctl\n"), text)	# its key is gone
+
     def test_delete_in_use(self):
         rc, text = self.run_shell([
             "echo gen ed25519 busy > %sctl" % KEYS,
