@@ -21,7 +21,8 @@ same sections, each with the line that must appear in it:
     ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
 
 compare() splits a run's output at lines starting with "== " and checks
-that each expected line is one of its section's lines.  Lines of the run
+that each expected line is one of its section's lines (for a refusal, the
+only one: no plaintext may come with "aead: authentication failed").  Lines of the run
 that belong to no expected section (a typed command echoed by the console,
 prompts) are ignored, so the same expected text serves luxsim and QEMU.
 
@@ -215,14 +216,19 @@ class Script:
     def __init__(self):
         self.lines = []
         self.expected = []	# (section, line)
+        self.only = set()	# sections whose answer must be their only line
         self.nsessions = 0	# clone sessions made so far
 
     def run(self, *cmds):
         self.lines.extend(cmds)
 
-    def answer(self, section, cmd, want):
+    def answer(self, section, cmd, want, only=False):
+        """cmd must print want in the section; with only, nothing else
+        (a refusal that must come with no output)."""
         self.lines.append("echo '== %s'; %s" % (section, cmd))
         self.expected.append((section, want))
+        if only:
+            self.only.add(section)
 
     def session(self, kind):
         """A new session of KIND (aead, mac, sign, verify, kx) for one
@@ -266,6 +272,14 @@ def script(vectors, kinds=KINDS):
                   "echo sig %s > %s/ctl" % (v["sig"], d), *message(v, "msg", d + "/data"))
             s.answer(name + "-verify", "cat %s/data" % d, "ok")
             s.close(d)
+            # and the same signature over a changed message is refused
+            d = s.session("verify")
+            s.run("echo pubkey %s > %s/ctl" % (v["public"], d),
+                  "echo sig %s > %s/ctl" % (v["sig"], d),
+                  *write_bytes(data(v, "msg") + b"!", d + "/data"))
+            s.answer(name + "-verify-changed", "cat %s/data" % d,
+                     "cat: %s/data: verify: bad signature" % d, only=True)
+            s.close(d)
         elif k == "hmac":
             s.key(name, "mac", v["key"])
             for alg in ("hmac-sha256", "hmac-sha512"):
@@ -289,6 +303,15 @@ def script(vectors, kinds=KINDS):
             s.run(*[l % d for l in setup], "echo decrypt > %s/ctl" % d,
                   *write_bytes(bytes.fromhex(v["ct"]), d + "/data"))
             s.answer(name + "-decrypt", "hex %s/data" % d, data(v, "pt").hex())
+            s.close(d)
+            # one bit of the tag flipped: refused, and no plaintext
+            ct = bytearray.fromhex(v["ct"])
+            ct[-1] ^= 1
+            d = s.session("aead")
+            s.run(*[l % d for l in setup], "echo decrypt > %s/ctl" % d,
+                  *write_bytes(bytes(ct), d + "/data"))
+            s.answer(name + "-tampered", "hex %s/data" % d,
+                     "hex: %s/data: aead: authentication failed" % d, only=True)
             s.close(d)
         elif k == "x25519":
             s.key(name, "x25519", v["private"], exportable=True)
@@ -327,6 +350,11 @@ def compare(s, output):
             missing.append("%s: no output section" % sec)
         elif want not in lines:
             missing.append("%s: want %s, got %s" % (sec, want, " | ".join(lines[:4]) or "nothing"))
+        elif sec in s.only:
+            # a console echoes typed lines: those are not the command's output
+            extra = [l for l in lines if l != want and not l.startswith("lux%")]
+            if extra:
+                missing.append("%s: want only %s, also got %s" % (sec, want, " | ".join(extra[:4])))
     return missing
 
 
