@@ -870,6 +870,61 @@ PROC_TEST(test_isolation_bounds_and_hostile_ctl)
 	delete("ak");
 }
 
+/* Noise: random bytes (newlines among them) written to every kind's ctl
+ * and data in random pieces, with reads in between.  Whatever the bytes,
+ * each call answers (a count or an error), ctl stays readable, and the
+ * sessions close cleanly (the harness checks kalloc afterwards). */
+PROC_TEST(test_noise)
+{
+	static const char *const verbs[] = { "key ", "alg ", "nonce ", "ad ", "sig ", "pubkey ",
+	                                     "peer ", "context ", "id ", "len ", "salt ", "ops ",
+	                                     "mem ", "encrypt", "decrypt", "into " };
+	uint32_t x = 12345;
+	char buf[700], text[1024];
+	uint8_t out[4096];
+	int n[7];
+
+	keyctl("gen aead ak\n");
+	for (int k = 0; k < 7; k++)
+		n[k] = clone_of(kinds[k]);
+	for (int round = 0; round < 3000; round++) {
+		int k = (int)((x = x * 1103515245 + 12345) >> 16) % 7;
+		size_t len = ((x = x * 1103515245 + 12345) >> 16) % sizeof buf, i = 0;
+		char path[64];
+		int fd;
+
+		if (((x >> 20) & 3) == 0) {	/* sometimes a plausible verb first */
+			const char *v = verbs[(x >> 8) % 16];
+			i = strlen(v);
+			memcpy(buf, v, i);
+		}
+		for (; i < len; i++) {
+			x = x * 1103515245 + 12345;
+			buf[i] = (char)((x >> 16) % 7 == 0 ? '\n' : (x >> 9) & 0xff);
+		}
+		file_of(path, sizeof path, kinds[k], n[k], (x >> 12) & 1 ? "ctl" : "data");
+		fd = sys_open(path, ORDWR);
+		assert_true(fd >= 0);
+		sys_write(fd, buf, len);	/* a count or an error: both fine */
+		if ((x >> 14) & 1)
+			sys_read(fd, out, sizeof out);
+		assert_int_equal(sys_close(fd), 0);
+		state(kinds[k], n[k], text, sizeof text);
+		assert_memory_equal(text, "key ", 4);
+	}
+	for (int k = 0; k < 7; k++) {
+		ctl(kinds[k], n[k], "");	/* end whatever partial line the noise left */
+		ctl_ok(kinds[k], n[k], "close");
+	}
+	assert_int_equal(devcrypto_clones(), 0);
+	/* the noise may have stored keys through "into": remove them all */
+	for (int slot = 0; slot < KS_KEYS; slot++) {
+		struct ks_info info;
+		if (ks_info(slot, &info, 0, 0) == 0)
+			assert_int_equal(ks_delete(info.name), 0);
+	}
+}
+
 static int entropy(void *buf, size_t n)
 {
 	memset(buf, 7, n);
@@ -887,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_kdf),
 		cmocka_unit_test(test_pwhash),
 		cmocka_unit_test(test_isolation_bounds_and_hostile_ctl),
+		cmocka_unit_test(test_noise),
 	};
 
 	fake_boot(1024, false);
