@@ -58,14 +58,14 @@ static bool is(const char *w, size_t n, const char *s)
 /* The name word into out (KS_NAMELEN), or the "bad key name" error. */
 static int getname(const char *w, size_t n, char *out)
 {
-	if (n == 0 || n >= KS_NAMELEN)
-		return proc_seterr(E_INVAL, "bad key name (1 to %d of A-Z a-z 0-9 - _ ., "
-		                   "not starting with ., not \"ctl\")", KS_NAMELEN - 1);
-	kmemcpy(out, w, n);
-	out[n] = 0;
-	if (!ks_goodname(out, n))
-		return getname(w, 0, out);
-	return 0;
+	if (n > 0 && n < KS_NAMELEN) {
+		kmemcpy(out, w, n);
+		out[n] = 0;
+		if (ks_goodname(out, n))
+			return 0;
+	}
+	return proc_seterr(E_INVAL, "bad key name (1 to %d of A-Z a-z 0-9 - _ ., "
+	                   "not starting with ., not \"ctl\")", KS_NAMELEN - 1);
 }
 
 static int getalg(const char *w, size_t n)
