@@ -20,4 +20,10 @@ void lux_crypto_panic(const char *why);
 void *lux_crypto_alloc(size_t n);
 void lux_crypto_free(void *p);
 
+/* Whole pages for secrets (crypto/sodium/lc_secure_metal.c): npages > 0
+ * contiguous 4 KiB pages, page-aligned, shared with nothing; 0 when out of
+ * memory.  Freed with the same npages. */
+void *lux_crypto_pages_alloc(size_t npages);
+void lux_crypto_pages_free(void *p, size_t npages);
+
 #endif

@@ -495,10 +495,13 @@ static void refuse_pending(void)
 
 static void listener(void *arg)
 {
-	/* each connection's budget: its workers, pages, fids, requests */
+	/* each connection's budget: its workers, pages, fids, requests, and
+	 * the crypto pebbles its keyed crypto sessions spend (its workers
+	 * work for the reader: <lux/proc.h> principal) */
 	static const struct pebbles conn_grant = { .n = {
 		[PB_PROCS] = NINEP_WORKERS, [PB_PAGES] = NINEP_CONN_PAGES,
-		[PB_FIDS] = NINEP_MAXFID, [PB_REQS] = NINEP_MAXREQ } };
+		[PB_FIDS] = NINEP_MAXFID, [PB_REQS] = NINEP_MAXREQ,
+		[PB_CRYPTO] = NINEP_CONN_CRYPTO } };
 
 	USED(arg);
 	for (;;) {
@@ -570,6 +573,7 @@ void ninep_start(void)
 		grant.n[PB_PAGES] = n * (NINEP_READER_PAGES + NINEP_CONN_PAGES);
 		grant.n[PB_FIDS] = n * NINEP_MAXFID;
 		grant.n[PB_REQS] = n * NINEP_MAXREQ;
+		grant.n[PB_CRYPTO] = n * NINEP_CONN_CRYPTO;
 		if (proc_spawn("9plisten", PRIO_NORMAL, listener, 0, PROC_DETACHED, &grant, &err))
 			break;
 	}

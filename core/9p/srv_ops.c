@@ -16,6 +16,7 @@
 #include <lux/kern.h>
 #include <lux/ns.h>
 #include <lux/page.h>
+#include <lux/proc.h>
 #include <lux/string.h>
 
 /* Linux open flags for Tlopen/Tlcreate, and the statfs magic v9fs reports. */
@@ -572,6 +573,13 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	}
 }
 
+static const char *detail(int err)
+{
+	struct proc *p = curproc();
+
+	return p && err < 0 && p->errcode == err && p->errstr[0] ? p->errstr : ninep_errstr(err);
+}
+
 static int error_reply(struct ninep_conn *s, uint8_t *out, size_t cap, uint16_t tag, int err,
                        const char *why)
 {
@@ -586,7 +594,10 @@ static int error_reply(struct ninep_conn *s, uint8_t *out, size_t cap, uint16_t 
 		r.u.rlerror.ecode = ninep_errno(err);
 	} else {
 		r.type = P9_RERROR;
-		r.u.rerror.ename = p9_str_c(why ? why : ninep_errstr(err));
+		/* the file call's detailed error (errstr) when it set one for
+		 * this request: "aead: authentication failed", not "crypto
+		 * operation failed" */
+		r.u.rerror.ename = p9_str_c(why ? why : detail(err));
 	}
 	return p9_encode(&r, out, cap < s->msize ? cap : s->msize, s->d);
 }
@@ -658,6 +669,7 @@ int ninep_handle(struct ninep_conn *s, struct ninep_ctx *x, const uint8_t *req, 
 	kmemset(&r, 0, sizeof r);
 	r.type = t.type + 1;
 	r.tag = t.tag;
+	proc_seterr(0, "%s", "");	/* only this request's errors are detailed in its Rerror */
 	if (t.type == P9_TVERSION) {
 		enum p9_dialect asked = p9_dialect_of(t.u.version.version.s, t.u.version.version.len);
 		err = rversion(s, &t, &r);

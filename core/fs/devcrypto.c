@@ -2,12 +2,13 @@
  * The crypto device, mounted on /secure (docs/crypto.md):
  *   /secure/crypto/hash/sha256, sha512, blake2b	per-proc hash sessions
  *   /secure/crypto/random				4 KiB of lc_random per open
- *   /secure/crypto/keys/ctl, keys/NAME		named Ed25519 keys
- *   /secure/crypto/sign/clone, sign/N/{ctl,data}	per-proc signing sessions
+ *   /secure/crypto/keys/ctl, keys/NAME		named keys (the keystore)
+ *   /secure/crypto/KIND/clone, KIND/N/{ctl,data}	keyed sessions, per proc,
+ *	for KIND in aead mac sign verify kx kdf pwhash (devcrypto_clone.c)
  *
  * The tree is fixed but for the keys, so qid.path is the file's index,
- * or QKEY(slot) for a key (slots are never reused: devcrypto_keys.c), or
- * QSIGN(N, kind) for signing session N's directory, ctl and data.  The hash
+ * or QKEY(id) for a key (an id changes when a slot is reused: keystore.h), or
+ * QSESS(KIND, N, file) for session N's directory, ctl and data.  The hash
  * files' state lives in the session table (devcrypto_sess.c), keyed by
  * the pid of the proc doing the I/O, never by the chan: writes through
  * any chan of a proc feed that proc's message, and a read by the same
@@ -36,16 +37,23 @@
 #include <lux/string.h>
 
 enum { Qroot, Qcrypto, Qhash, Qsha256, Qsha512, Qblake2b, Qrandom, Qkeys, Qkeyctl,
-       Qsign, Qsignclone, Qmax };
+       Qkinds,	/* then, per session kind k: its directory and its clone */
+       Qmax = Qkinds + 2 * DC_NKINDS };
+#define QKINDDIR(k) (Qkinds + 2 * (k))
+#define QKINDCLONE(k) (Qkinds + 2 * (k) + 1)
+#define QKINDOF(q) (((q) - Qkinds) / 2)
 
 #define QKEY0 0x100
 #define QKEY(i) (QKEY0 + (i))
 
+/* A session's files: bit 40, the kind in bits 36..39, the number in
+ * bits 2..33, which file in bits 0..1. */
 enum { Sdir, Sctl, Sdata };
-#define QSIGNBIT (1ull << 40)
-#define QSIGN(n, kind) (QSIGNBIT | (uint64_t)(n) << 2 | (kind))
-#define QSIGNID(path) ((uint32_t)((path) >> 2))
-#define QSIGNKIND(path) ((int)((path) & 3))
+#define QSESSBIT (1ull << 40)
+#define QSESS(k, n, file) (QSESSBIT | (uint64_t)(k) << 36 | (uint64_t)(n) << 2 | (file))
+#define QSESSID(path) ((uint32_t)((path) >> 2))
+#define QSESSKIND(path) ((int)(((path) >> 36) & 15))
+#define QSESSFILE(path) ((int)((path) & 3))
 
 static const struct {
 	const char *name;
@@ -61,13 +69,31 @@ static const struct {
 	[Qrandom] = { "random", Qcrypto, 0444 },
 	[Qkeys] = { "keys", Qcrypto, DMDIR | 0555 },
 	[Qkeyctl] = { "ctl", Qkeys, 0222 },
-	[Qsign] = { "sign", Qcrypto, DMDIR | 0555 },
-	[Qsignclone] = { "clone", Qsign, 0444 },
+#define KIND(k, name) [QKINDDIR(k)] = { name, Qcrypto, DMDIR | 0555 }, \
+	[QKINDCLONE(k)] = { "clone", QKINDDIR(k), 0444 }
+	KIND(DC_AEAD, "aead"),
+	KIND(DC_MAC, "mac"),
+	KIND(DC_SIGN, "sign"),
+	KIND(DC_VERIFY, "verify"),
+	KIND(DC_KX, "kx"),
+	KIND(DC_KDF, "kdf"),
+	KIND(DC_PWHASH, "pwhash"),
+#undef KIND
 };
 
-static bool issign(uint64_t path)
+static bool issess(uint64_t path)
 {
-	return (path & QSIGNBIT) != 0;
+	return (path & QSESSBIT) != 0;
+}
+
+static bool isclone(int q)
+{
+	return q >= Qkinds && q < Qmax && (q - Qkinds) % 2 == 1;
+}
+
+static bool iskinddir(int q)
+{
+	return q >= Qkinds && q < Qmax && (q - Qkinds) % 2 == 0;
 }
 
 /* Sessions belong to the principal (<lux/proc.h>): the proc itself, or
@@ -105,7 +131,7 @@ static enum lc_hash_alg alg_of(int q)
 #define AUXDECIDED(c) ((uintptr_t)(c)->aux & 1)
 
 /* keys/ctl: a partial command line per open chan */
-#define CTLMAX 128
+#define CTLMAX 256	/* import NAME mac <128 hex digits> exportable fits */
 struct ctlbuf {
 	size_t n;
 	char line[CTLMAX];
@@ -132,33 +158,34 @@ static void crypto_clone(struct chan *from, struct chan *to)
 	to->aux = 0;	/* a clone is a fresh handle: it has written nothing */
 }
 
-static int sign_walk(struct chan *c, const char *name)
+static int sess_walk(struct chan *c, const char *name)
 {
 	uint64_t path = c->qid.path;
-	uint32_t id = QSIGNID(path);
+	int k = QSESSKIND(path);
+	uint32_t id = QSESSID(path);
 
-	if (QSIGNKIND(path) != Sdir)
+	if (QSESSFILE(path) != Sdir)
 		return E_NOTDIR;
 	if (kstrcmp(name, "ctl") == 0)
-		c->qid.path = QSIGN(id, Sctl);
+		c->qid.path = QSESS(k, id, Sctl);
 	else if (kstrcmp(name, "data") == 0)
-		c->qid.path = QSIGN(id, Sdata);
+		c->qid.path = QSESS(k, id, Sdata);
 	else
 		return E_NOENT;
 	c->qid.type = QTFILE;
 	return 0;
 }
 
-/* A session number in sign/: walkable only by the proc that owns it. */
-static int sign_lookup(struct chan *c, const char *name)
+/* A session number in KIND/: walkable only by the proc that owns it. */
+static int sess_lookup(struct chan *c, int k, const char *name)
 {
 	long long v;
 
 	if (kstrtoll(name, &v) < 0 || v <= 0 || v > 0xffffffffLL || name[0] == '0' || name[0] == '+')
 		return E_NOENT;
-	if (devcrypto_sign_owned(mypid(), (uint32_t)v) < 0)
+	if (devcrypto_clone_owned(mypid(), k, (uint32_t)v) < 0)
 		return E_NOENT;
-	c->qid.path = QSIGN(v, Sdir);
+	c->qid.path = QSESS(k, v, Sdir);
 	c->qid.type = QTDIR;
 	c->qid.vers = 0;
 	return 0;
@@ -168,8 +195,8 @@ static int crypto_walk_turn(struct chan *c, const char *name)
 {
 	int dir;
 
-	if (issign(c->qid.path))
-		return sign_walk(c, name);
+	if (issess(c->qid.path))
+		return sess_walk(c, name);
 	dir = (int)c->qid.path;
 
 	if (!isdir(dir))
@@ -187,8 +214,8 @@ static int crypto_walk_turn(struct chan *c, const char *name)
 		setq(c, QKEY(k));
 		return 0;
 	}
-	if (dir == Qsign)
-		return sign_lookup(c, name);
+	if (iskinddir(dir))
+		return sess_lookup(c, QKINDOF(dir), name);
 	return E_NOENT;
 }
 
@@ -206,47 +233,44 @@ static int fill(int q, struct lux_dir *d)
 	return 0;
 }
 
-static int sign_fill(uint64_t path, struct lux_dir *d)
+static int sess_fill(uint64_t path, struct lux_dir *d)
 {
 	static const char *const names[] = { 0, "ctl", "data" };
-	static const uint32_t modes[] = { DMDIR | 0555, 0222, 0666 };
-	int kind = QSIGNKIND(path);
+	static const uint32_t modes[] = { DMDIR | 0555, 0666, 0666 };
+	int file = QSESSFILE(path);
 
 	kmemset(d, 0, sizeof *d);
 	d->qid.path = path;
-	d->qid.type = kind == Sdir ? QTDIR : QTFILE;
-	d->mode = modes[kind];
-	if (kind == Sdir)
-		ksnprintf(d->name, sizeof d->name, "%u", (unsigned)QSIGNID(path));
+	d->qid.type = file == Sdir ? QTDIR : QTFILE;
+	d->mode = modes[file];
+	if (file == Sdir)
+		ksnprintf(d->name, sizeof d->name, "%u", (unsigned)QSESSID(path));
 	else
-		kstrlcpy(d->name, names[kind], sizeof d->name);
-	return devcrypto_sign_owned(mypid(), QSIGNID(path));
+		kstrlcpy(d->name, names[file], sizeof d->name);
+	return devcrypto_clone_owned(mypid(), QSESSKIND(path), QSESSID(path));
 }
 
 static int crypto_stat_turn(struct chan *c, struct lux_dir *d)
 {
-	if (issign(c->qid.path))
-		return sign_fill(c->qid.path, d);
+	if (issess(c->qid.path))
+		return sess_fill(c->qid.path, d);
 	return fill((int)c->qid.path, d);
 }
 
-static int sign_open(struct chan *c, int mode)
+static int sess_open(struct chan *c, int mode)
 {
-	uint32_t id = QSIGNID(c->qid.path);
+	int k = QSESSKIND(c->qid.path);
+	uint32_t id = QSESSID(c->qid.path);
 	int m = mode & OMODE;
 
-	if (devcrypto_sign_owned(mypid(), id) < 0)
+	if (devcrypto_clone_owned(mypid(), k, id) < 0)
 		return E_NOENT;
-	switch (QSIGNKIND(c->qid.path)) {
-	case Sdir:
+	if (QSESSFILE(c->qid.path) == Sdir)
 		return m == OREAD ? 0 : E_PERM;
-	case Sctl:
-		return m == OWRITE ? 0 : E_PERM;
-	}
 	if (m == OEXEC)
 		return E_PERM;
-	if ((mode & OTRUNC) && m != OREAD)
-		return devcrypto_sign_reset(mypid(), id);
+	if (QSESSFILE(c->qid.path) == Sdata && (mode & OTRUNC) && m != OREAD)
+		return devcrypto_clone_reset(mypid(), k, id);
 	return 0;
 }
 
@@ -256,13 +280,13 @@ static int crypto_open_turn(struct chan *c, int mode)
 	int m = mode & OMODE;
 	long id;
 
-	if (issign(c->qid.path))
-		return sign_open(c, mode);
+	if (issess(c->qid.path))
+		return sess_open(c, mode);
 	q = (int)c->qid.path;
-	if (q == Qsignclone) {	/* a new session; its number is the text */
+	if (isclone(q)) {	/* a new session; its number is the text */
 		if (m != OREAD)
 			return E_PERM;
-		if ((id = devcrypto_sign_new(mypid())) < 0)
+		if ((id = devcrypto_clone_new(mypid(), QKINDOF(q))) < 0)
 			return (int)id;
 		c->aux = (void *)(uintptr_t)id;
 		return 0;
@@ -314,19 +338,21 @@ static long crypto_read_turn(struct chan *c, void *buf, size_t n, uint64_t off)
 	char text[16];
 	size_t len;
 
-	if (issign(c->qid.path)) {
-		switch (QSIGNKIND(c->qid.path)) {
+	if (issess(c->qid.path)) {
+		int k = QSESSKIND(c->qid.path);
+		uint32_t id = QSESSID(c->qid.path);
+		switch (QSESSFILE(c->qid.path)) {
 		case Sdir:
 			return E_ISDIR;
 		case Sctl:
-			return E_PERM;
+			return devcrypto_clone_state(mypid(), k, id, buf, n, off);
 		}
-		return devcrypto_sign_read(mypid(), QSIGNID(c->qid.path), buf, n, textpos(c, off));
+		return devcrypto_clone_read(mypid(), k, id, buf, n, textpos(c, off));
 	}
 	q = (int)c->qid.path;
 	if (isdir(q))
 		return E_ISDIR;
-	if (q == Qsignclone) {
+	if (isclone(q)) {
 		len = (size_t)ksnprintf(text, sizeof text, "%u\n", (unsigned)(uintptr_t)c->aux);
 		return dev_readstr(off, buf, n, text, len);
 	}
@@ -355,12 +381,14 @@ static long ctl_write(struct chan *c, const void *buf, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\n') {
 			err = b->n ? devcrypto_key_ctl(b->line, b->n) : 0;
+			lc_wipe(b->line, b->n);	/* an import line is key material */
 			b->n = 0;
 			if (err < 0)
 				return err;
 			continue;
 		}
 		if (b->n == CTLMAX) {
+			lc_wipe(b->line, b->n);
 			b->n = 0;
 			return proc_seterr(E_INVAL, "keys/ctl: line longer than %d bytes", CTLMAX);
 		}
@@ -375,15 +403,16 @@ static long crypto_write_turn(struct chan *c, const void *buf, size_t n, uint64_
 	struct proc *p = curproc();
 	long r;
 
-	if (issign(c->qid.path)) {
-		uint32_t id = QSIGNID(c->qid.path);
-		switch (QSIGNKIND(c->qid.path)) {
+	if (issess(c->qid.path)) {
+		int k = QSESSKIND(c->qid.path);
+		uint32_t id = QSESSID(c->qid.path);
+		switch (QSESSFILE(c->qid.path)) {
 		case Sdir:
 			return E_ISDIR;
 		case Sctl:
-			return devcrypto_sign_ctl(mypid(), id, buf, n);
+			return devcrypto_clone_ctl(mypid(), k, id, buf, n);
 		}
-		r = devcrypto_sign_write(mypid(), id, buf, n);
+		r = devcrypto_clone_write(mypid(), k, id, buf, n);
 		if (r > 0)
 			c->aux = AUX(off + (uint64_t)r, 0);
 		return r;
@@ -405,12 +434,13 @@ static int crypto_dirent(struct chan *c, size_t i, struct lux_dir *d)
 {
 	int dir;
 
-	if (issign(c->qid.path)) {
-		if (QSIGNKIND(c->qid.path) != Sdir)
+	if (issess(c->qid.path)) {
+		uint64_t path = c->qid.path;
+		if (QSESSFILE(path) != Sdir)
 			return E_NOTDIR;
 		if (i >= 2)
 			return 0;
-		sign_fill(QSIGN(QSIGNID(c->qid.path), Sctl + (int)i), d);
+		sess_fill(QSESS(QSESSKIND(path), QSESSID(path), Sctl + (int)i), d);
 		return 1;
 	}
 	dir = (int)c->qid.path;
@@ -427,7 +457,8 @@ static int crypto_dirent(struct chan *c, size_t i, struct lux_dir *d)
 	}
 	if (dir == Qkeys) {	/* then the keys, slot by slot */
 		for (int k = 0; k < DEVCRYPTO_KEYS; k++) {
-			if (fill(QKEY(k), d) < 0)
+			int id = devcrypto_key_slotid(k);
+			if (id < 0 || fill(QKEY(id), d) < 0)
 				continue;
 			if (i-- == 0)
 				return 1;
@@ -439,11 +470,13 @@ static int crypto_dirent(struct chan *c, size_t i, struct lux_dir *d)
 static void crypto_close_turn(struct chan *c)
 {
 	struct ctlbuf *b;
+	uint64_t path = c->qid.path;
 
-	if (c->qid.path != Qkeyctl || c->mode < 0 || (b = c->aux) == 0)
+	if (path != Qkeyctl || c->mode < 0 || (b = c->aux) == 0)
 		return;
 	if (b->n)	/* a last line without its newline */
 		devcrypto_key_ctl(b->line, b->n);
+	lc_wipe(b, sizeof *b);
 	kfree(b);
 	c->aux = 0;
 }

@@ -1,193 +1,256 @@
 /*
- * The crypto device's named keys: /secure/crypto/keys (docs/crypto.md).
+ * The crypto device's keys/ files over the keystore (core/fs/keystore.c;
+ * docs/crypto.md, "Keys"): the keys/ctl language and the text keys/NAME
+ * reads as.
  *
- * A kernel-wide table of DEVCRYPTO_KEYS Ed25519 keys, made by writing
- * "gen ed25519 NAME" to keys/ctl (the seed comes from lc_random) and
- * never deleted, so a key's slot number is a stable qid.  Only the public
- * half is ever readable; the secret key stays here and is used only by
- * devcrypto_key_sign.  The table is touched with upcalls off, briefly:
- * key generation and signing work on copies made under it.
+ *   gen ed25519|x25519|aead|mac NAME [exportable]
+ *   import NAME ed25519|x25519|aead|mac HEX [exportable]
+ *   delete NAME
+ *   rotate NAME
+ *
+ * One command per call (devcrypto.c buffers lines).  Every word is
+ * bounded and checked here, at the edge; the keystore trusts what it
+ * gets.  Key material read from a line is wiped once it is stored.
  */
-#include <lux/arch.h>
 #include <lux/crypto.h>
 #include <lux/dev.h>
 #include <lux/devcrypto.h>
 #include <lux/error.h>
 #include <lux/kern.h>
+#include <lux/keystore.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
-struct key {
-	bool used;
-	char name[DEVCRYPTO_KEYNAME];
-	uint8_t pk[LC_ED25519_PK];
-	uint8_t sk[LC_ED25519_SK];
-};
+_Static_assert(DEVCRYPTO_KEYS == KS_KEYS && DEVCRYPTO_KEYNAME == KS_NAMELEN, "key table sizes");
 
-static struct key keys[DEVCRYPTO_KEYS];
+#define USAGE "gen ALG NAME [exportable], import NAME ALG HEX [exportable], delete NAME, " \
+              "rotate NAME (ALG: ed25519 x25519 aead mac)"
+#define MAXWORDS 5
+#define MAXHEX (2 * KS_MACMAX)
 
-static bool goodname(const char *s, size_t n)
+/* Split [p, end) into at most MAXWORDS space-separated words.  Returns
+ * the word count, or -1 when there are more.  A word is a (pointer,
+ * length) pair into the line, not a copy. */
+static int split(const char *p, const char *end, const char *w[], size_t wn[])
 {
-	if (n == 0 || n >= DEVCRYPTO_KEYNAME || kstrcmp(s, "ctl") == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || (c == '.' && i > 0)))
-			return false;
-	}
-	return true;
-}
+	int n = 0;
 
-/* Split the next space-separated word of [*p, end) into w (size wn). */
-static size_t word(const char **p, const char *end, char *w, size_t wn)
-{
-	size_t n = 0;
-
-	while (*p < end && (**p == ' ' || **p == '\t'))
-		(*p)++;
-	while (*p < end && **p != ' ' && **p != '\t' && **p != '\n') {
-		if (n + 1 < wn)
-			w[n] = **p;
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p++;
+		if (p == end)
+			return n;
+		if (n == MAXWORDS)
+			return -1;
+		w[n] = p;
+		while (p < end && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		wn[n] = (size_t)(p - w[n]);
 		n++;
-		(*p)++;
 	}
-	if (wn)
-		w[MIN(n, wn - 1)] = 0;
-	return n;
 }
 
-static long gen(const char *name)
+static bool is(const char *w, size_t n, const char *s)
 {
-	uint8_t seed[LC_ED25519_SEED];
-	struct key k;
-	arch_irqstate s;
-	long err = 0;
-	size_t i, fr = DEVCRYPTO_KEYS;
+	return kstrlen(s) == n && kstrncmp(w, s, n) == 0;
+}
 
-	kmemset(&k, 0, sizeof k);
-	k.used = true;
-	kstrlcpy(k.name, name, sizeof k.name);
-	lc_random(seed, sizeof seed);
-	if (lc_ed25519_seed_keypair(k.pk, k.sk, seed) < 0)
-		err = E_CRYPTO;
-	lc_wipe(seed, sizeof seed);
-	if (err < 0) {
-		lc_wipe(&k, sizeof k);
+/* The name word into out (KS_NAMELEN), or the "bad key name" error. */
+static int getname(const char *w, size_t n, char *out)
+{
+	if (n > 0 && n < KS_NAMELEN) {
+		kmemcpy(out, w, n);
+		out[n] = 0;
+		if (ks_goodname(out, n))
+			return 0;
+	}
+	return proc_seterr(E_INVAL, "bad key name (1 to %d of A-Z a-z 0-9 - _ ., "
+	                   "not starting with ., not \"ctl\")", KS_NAMELEN - 1);
+}
+
+static int getalg(const char *w, size_t n)
+{
+	char a[16];
+	int alg = -1;
+
+	if (n < sizeof a) {
+		kmemcpy(a, w, n);
+		a[n] = 0;
+		alg = ks_alg_lookup(a);
+	}
+	if (alg < 0)
+		return proc_seterr(E_INVAL, "keys/ctl: unknown algorithm (want: ed25519 x25519 aead "
+		                   "mac)");
+	return alg;
+}
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode n hex digits into out (size bytes): the byte count, or "bad hex". */
+static long unhex(const char *w, size_t n, uint8_t *out, size_t size)
+{
+	if (n == 0 || n % 2 || n / 2 > size)
+		return proc_seterr(E_INVAL, "bad hex: want an even number of hex digits, at most %zu",
+		                   2 * size);
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = nibble(w[i]), lo = nibble(w[i + 1]);
+		if (hi < 0 || lo < 0) {
+			lc_wipe(out, size);
+			/* no echo of the word: it is key material */
+			return proc_seterr(E_INVAL, "bad hex: not a hex digit");
+		}
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	return (long)(n / 2);
+}
+
+/* The optional last word: "exportable" or nothing. */
+static int getexport(int nw, int at, const char *w[], size_t wn[], bool *exp)
+{
+	*exp = false;
+	if (nw == at)
+		return 0;
+	if (nw == at + 1 && is(w[at], wn[at], "exportable")) {
+		*exp = true;
+		return 0;
+	}
+	return proc_seterr(E_INVAL, "keys/ctl: bad arguments (want: " USAGE ")");
+}
+
+static int gen(int nw, const char *w[], size_t wn[])
+{
+	uint8_t material[KS_MACMAX];
+	char name[KS_NAMELEN];
+	size_t len;
+	bool exp;
+	int alg, err;
+
+	if (nw < 3)
+		return proc_seterr(E_INVAL, "keys/ctl: gen ALG NAME [exportable]");
+	if ((alg = getalg(w[1], wn[1])) < 0)
+		return alg;
+	if ((err = getname(w[2], wn[2], name)) < 0 || (err = getexport(nw, 3, w, wn, &exp)) < 0)
 		return err;
-	}
-	s = arch_irq_save();
-	for (i = 0; i < DEVCRYPTO_KEYS; i++) {
-		if (keys[i].used && kstrcmp(keys[i].name, name) == 0)
-			break;
-		if (!keys[i].used && fr == DEVCRYPTO_KEYS)
-			fr = i;
-	}
-	if (i < DEVCRYPTO_KEYS)
-		err = E_EXIST;
-	else if (fr == DEVCRYPTO_KEYS)
-		err = E_NOSPC;
+	/* a mac key gets the largest size BLAKE2b and HMAC-SHA-512 take well */
+	len = alg == KS_MAC ? KS_MACMAX : 32;
+	lc_random(material, len);
+	err = ks_make(name, (enum ks_alg)alg, material, len, exp);
+	lc_wipe(material, sizeof material);
+	return err;
+}
+
+static int import(int nw, const char *w[], size_t wn[])
+{
+	uint8_t material[KS_MACMAX];
+	char name[KS_NAMELEN];
+	long len;
+	bool exp;
+	int alg, err;
+
+	if (nw < 4)
+		return proc_seterr(E_INVAL, "keys/ctl: import NAME ALG HEX [exportable]");
+	if ((err = getname(w[1], wn[1], name)) < 0)
+		return err;
+	if ((alg = getalg(w[2], wn[2])) < 0)
+		return alg;
+	if ((err = getexport(nw, 4, w, wn, &exp)) < 0)
+		return err;
+	if ((len = unhex(w[3], wn[3], material, sizeof material)) < 0)
+		return (int)len;
+	if (!ks_material_ok((enum ks_alg)alg, (size_t)len))
+		err = proc_seterr(E_INVAL, "bad hex: a%s %s key is %s bytes, not %ld",
+		                  alg != KS_MAC ? "n" : "",
+		                  ks_alg_name((enum ks_alg)alg), alg == KS_MAC ? "16 to 64" : "32",
+		                  len);
 	else
-		keys[fr] = k;
-	arch_irq_restore(s);
-	lc_wipe(&k, sizeof k);
-	if (err == E_EXIST)
-		return proc_seterr(E_EXIST, "keys: %s already exists", name);
-	if (err == E_NOSPC)
-		return proc_seterr(E_NOSPC, "keys: all %d key slots are in use", DEVCRYPTO_KEYS);
-	return 0;
+		err = ks_make(name, (enum ks_alg)alg, material, (size_t)len, exp);
+	lc_wipe(material, sizeof material);
+	return err;
 }
 
 long devcrypto_key_ctl(const void *buf, size_t n)
 {
-	const char *p = buf, *end = p + n;
-	char verb[8], alg[16], name[DEVCRYPTO_KEYNAME + 1], extra[2];
-	size_t vn, an, nn;
-	long err;
+	const char *w[MAXWORDS];
+	size_t wn[MAXWORDS];
+	char name[KS_NAMELEN];
+	uint32_t version;
+	int nw, err;
 
-	vn = word(&p, end, verb, sizeof verb);
-	an = word(&p, end, alg, sizeof alg);
-	nn = word(&p, end, name, sizeof name);
-	if (word(&p, end, extra, sizeof extra) != 0 || (p < end && !(*p == '\n' && p + 1 == end)))
-		return proc_seterr(E_INVAL, "keys/ctl: one command per write: gen ed25519 NAME");
-	if (vn != 3 || kstrcmp(verb, "gen") != 0)
-		return proc_seterr(E_INVAL, "keys/ctl: unknown command (want: gen ed25519 NAME)");
-	if (an != 7 || kstrcmp(alg, "ed25519") != 0)
-		return proc_seterr(E_INVAL, "keys/ctl: unknown algorithm %s (want: ed25519)", alg);
-	if (nn > sizeof name - 1 || !goodname(name, nn))
-		return proc_seterr(E_INVAL, "keys/ctl: bad key name (1 to %d of A-Z a-z 0-9 - _ ., "
-		                   "not \"ctl\")", DEVCRYPTO_KEYNAME - 1);
-	if ((err = gen(name)) < 0)
-		return err;
-	return (long)n;
+	if ((nw = split(buf, (const char *)buf + n, w, wn)) <= 0)
+		return proc_seterr(E_INVAL, "keys/ctl: %s (want: " USAGE ")",
+		                   nw < 0 ? "too many words" : "empty command");
+	if (is(w[0], wn[0], "gen"))
+		err = gen(nw, w, wn);
+	else if (is(w[0], wn[0], "import"))
+		err = import(nw, w, wn);
+	else if ((is(w[0], wn[0], "delete") || is(w[0], wn[0], "rotate")) && nw == 2) {
+		if ((err = getname(w[1], wn[1], name)) == 0)
+			err = w[0][0] == 'd' ? ks_delete(name) : ks_rotate(name, &version);
+	} else
+		err = proc_seterr(E_INVAL, "keys/ctl: unknown command (want: " USAGE ")");
+	return err < 0 ? err : (long)n;
 }
 
 int devcrypto_key_lookup(const char *name)
 {
-	arch_irqstate s = arch_irq_save();
-	int r = E_NOENT;
+	int slot = ks_lookup(name);
 
-	for (int i = 0; i < DEVCRYPTO_KEYS; i++)
-		if (keys[i].used && kstrcmp(keys[i].name, name) == 0)
-			r = i;
-	arch_irq_restore(s);
-	return r;
+	return slot < 0 ? slot : ks_slot_id(slot);
 }
 
-int devcrypto_key_name(int i, char *out, size_t size)
+int devcrypto_key_slotid(int i)
 {
-	arch_irqstate s;
-	bool used;
+	return ks_slot_id(i);
+}
 
-	if (i < 0 || i >= DEVCRYPTO_KEYS)
+int devcrypto_key_name(int id, char *out, size_t size)
+{
+	struct ks_info ki;
+	int slot = ks_id_slot(id);
+
+	if (slot < 0 || ks_info(slot, &ki, 0, 0) < 0)
 		return E_NOENT;
-	s = arch_irq_save();
-	used = keys[i].used;
-	if (used)
-		kstrlcpy(out, keys[i].name, size);
-	arch_irq_restore(s);
-	return used ? 0 : E_NOENT;
+	kstrlcpy(out, ki.name, size);
+	return 0;
 }
 
-long devcrypto_key_read(int i, void *buf, size_t n, uint64_t off)
+long devcrypto_key_read(int id, void *buf, size_t n, uint64_t off)
 {
-	char text[DEVCRYPTO_KEYNAME + 2 * LC_ED25519_PK + 40];
-	uint8_t pk[LC_ED25519_PK];
-	char name[DEVCRYPTO_KEYNAME], hex[2 * LC_ED25519_PK + 1];
-	arch_irqstate s;
+	char text[KS_NAMELEN + 2 * 32 + 2 * KS_MACMAX + 160];
+	char hex[2 * KS_MACMAX + 1];
+	uint8_t secret[KS_MACMAX];
+	struct ks_info ki;
+	int slot = ks_id_slot(id);
 	size_t len;
+	long r;
 
-	if (i < 0 || i >= DEVCRYPTO_KEYS)
-		return E_NOENT;
-	s = arch_irq_save();
-	if (!keys[i].used) {
-		arch_irq_restore(s);
-		return E_NOENT;
+	if (slot < 0 || ks_info(slot, &ki, secret, sizeof secret) < 0)
+		return proc_seterr(E_NOENT, "no such key (deleted)");
+	len = (size_t)ksnprintf(text, sizeof text, "name %s\nalg %s\nversion %u\nexportable %s\n",
+	                        ki.name, ks_alg_name(ki.alg), ki.version,
+	                        ki.exportable ? "yes" : "no");
+	if (ki.plen) {
+		khex(hex, ki.pub, ki.plen);
+		len += (size_t)ksnprintf(text + len, sizeof text - len, "public %s\n", hex);
 	}
-	kmemcpy(pk, keys[i].pk, sizeof pk);
-	kstrlcpy(name, keys[i].name, sizeof name);
-	arch_irq_restore(s);
-	khex(hex, pk, sizeof pk);
-	len = (size_t)ksnprintf(text, sizeof text, "name %s\nalg ed25519\npublic %s\n", name, hex);
-	return dev_readstr(off, buf, n, text, len);
-}
-
-int devcrypto_key_sign(int i, uint8_t sig[LC_ED25519_SIG], const void *m, size_t n)
-{
-	uint8_t sk[LC_ED25519_SK];
-	arch_irqstate s;
-	int r;
-
-	if (i < 0 || i >= DEVCRYPTO_KEYS)
-		return E_NOENT;
-	s = arch_irq_save();
-	if (!keys[i].used) {
-		arch_irq_restore(s);
-		return E_NOENT;
+	len += (size_t)ksnprintf(text + len, sizeof text - len, "uses %llu\n",
+	                         (unsigned long long)ki.uses);
+	if (ki.slen) {
+		khex(hex, secret, ki.slen);
+		len += (size_t)ksnprintf(text + len, sizeof text - len, "secret %s\n", hex);
 	}
-	kmemcpy(sk, keys[i].sk, sizeof sk);
-	arch_irq_restore(s);
-	r = lc_ed25519_sign(sig, m, n, sk) < 0 ? E_CRYPTO : 0;
-	lc_wipe(sk, sizeof sk);
+	r = dev_readstr(off, buf, n, text, len);
+	lc_wipe(secret, sizeof secret);
+	lc_wipe(hex, sizeof hex);
+	lc_wipe(text, sizeof text);
 	return r;
 }

@@ -177,7 +177,7 @@ void devcrypto_procexit(int pid)
 {
 	for (int a = LC_SHA256; a <= LC_BLAKE2B512; a++)
 		devcrypto_hash_reset(pid, (enum lc_hash_alg)a);
-	devcrypto_sign_procexit(pid);
+	devcrypto_clone_procexit(pid);
 }
 
 size_t devcrypto_sessions(void)

@@ -338,6 +338,8 @@ static const struct ktest tests[] = {
 	{ "kill", "killed busy and sleeping procs exit and give back everything", kill_test },
 	{ "latency", "how late one-shot sleeps wake (never early)", latency_test },
 	{ "exchange", "1 MiB moves between two procs: same pages, sender's handle refused", exchange_test },
+	{ "cryptobench", "/secure/crypto against the same lc_* calls in-process (ratios)", ktest_cryptobench },
+	{ "keystore", "key pins over a rotate, delete in use, a crypto budget run out", ktest_keystore },
 };
 
 const struct ktest *ktests(size_t *n)

@@ -13,6 +13,7 @@
 #include <lux/timer.h>
 
 #include "clock.h"
+#include "hexcmd.h"
 #include "shell.h"
 
 static int usage(const char *name)
@@ -65,7 +66,7 @@ static int cat_one(struct sh *sh, const char *path)
 	long n;
 
 	if (fd < 0) {
-		sh_errorf("cat: %s: %s\n", path, lux_errstr(fd));
+		sh_errorf("cat: %s: %s\n", path, proc_errstr(fd));
 		return 1;
 	}
 	if ((buf = kmalloc(BUFSIZE)) == 0) {
@@ -78,7 +79,7 @@ static int cat_one(struct sh *sh, const char *path)
 	kfree(buf);
 	sys_close(fd);
 	if (n < 0) {
-		sh_errorf("cat: %s: %s\n", path, lux_errstr((int)n));
+		sh_errorf("cat: %s: %s\n", path, proc_errstr((int)n));
 		return 1;
 	}
 	return 0;
@@ -509,6 +510,8 @@ static const struct sh_builtin builtins[] = {
 	{ "help", "", "list the built-in commands", b_help },
 	{ "echo", "[-n] [word ...]", "print the words", b_echo },
 	{ "cat", "file ...", "print files", b_cat },
+	{ "hex", "file ...", "print files as hex", sh_hex },
+	{ "unhex", "[-r count] hex ...", "write the bytes hex spells (count times)", sh_unhex },
 	{ "ls", "[-l] [path ...]", "list directories (default /)", b_ls },
 	{ "mkdir", "dir ...", "make directories", b_mkdir },
 	{ "rm", "path ...", "remove files or empty directories", b_rm },

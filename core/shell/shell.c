@@ -26,7 +26,7 @@ void sh_write(struct sh *sh, const void *buf, size_t n)
 	}
 	r = sys_write(sh->outfd, buf, n);
 	if (r < 0)
-		sh_errorf("write: %s\n", lux_errstr((int)r));
+		sh_errorf("write: %s\n", proc_errstr((int)r));
 }
 
 void sh_printf(struct sh *sh, const char *fmt, ...)
@@ -69,11 +69,12 @@ static int run_builtin(struct sh *sh, const struct sh_builtin *b, struct sh_cmd 
 {
 	int status;
 
+	proc_seterr(0, "%s", "");	/* errors detailed from here on are this command's */
 	sh->outfd = -1;
 	if (c->redir) {
 		sh->outfd = open_redirect(c);
 		if (sh->outfd < 0) {
-			sh_errorf("%s: %s: %s\n", c->argv[0], c->redir, lux_errstr(sh->outfd));
+			sh_errorf("%s: %s: %s\n", c->argv[0], c->redir, proc_errstr(sh->outfd));
 			sh->outfd = -1;
 			return 1;
 		}

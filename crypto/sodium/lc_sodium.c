@@ -23,6 +23,8 @@ _Static_assert(LC_ED25519_SIG == crypto_sign_BYTES, "Ed25519 signature size");
 _Static_assert(LC_ED25519_SK == crypto_sign_SECRETKEYBYTES, "Ed25519 secret key size");
 _Static_assert(LC_ED25519_PK == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key size");
 _Static_assert(LC_ED25519_SEED == crypto_sign_SEEDBYTES, "Ed25519 seed size");
+_Static_assert(LC_X25519_KEY == crypto_scalarmult_curve25519_BYTES &&
+               LC_X25519_KEY == crypto_scalarmult_curve25519_SCALARBYTES, "X25519 key size");
 _Static_assert(LC_MAC_KEY >= crypto_generichash_KEYBYTES_MIN &&
                LC_MAC_KEY <= crypto_generichash_KEYBYTES_MAX, "MAC key size");
 _Static_assert(LC_MAC_BYTES >= crypto_generichash_BYTES_MIN &&
@@ -148,6 +150,11 @@ int lc_ed25519_verify(const uint8_t sig[LC_ED25519_SIG], const void *m, size_t n
 int lc_mac(uint8_t out[LC_MAC_BYTES], const uint8_t key[LC_MAC_KEY], const void *m, size_t n)
 {
 	return crypto_generichash(out, LC_MAC_BYTES, m, n, key, LC_MAC_KEY) == 0 ? 0 : -1;
+}
+
+int lc_x25519_public(uint8_t pk[LC_X25519_KEY], const uint8_t sk[LC_X25519_KEY])
+{
+	return crypto_scalarmult_curve25519_base(pk, sk) == 0 ? 0 : -1;
 }
 
 void lc_wipe(void *p, size_t n)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """QEMU boot test of a Lux9 x86_64 image (lux9.img, or archtest.img).
 
-    boot-test.py [--log FILE] [--timeout S] [--panic | --sched] IMAGE
+    boot-test.py [--log FILE] [--timeout S] [--panic | --sched | --kat [--kat-kinds K]] IMAGE
 
 Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
 "echo hi" and then "halt 7" at the shell prompt, and checks:
@@ -13,7 +13,7 @@ Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
   - the guest halted with status 7.
 
 --sched (lux9.img) runs the scheduler tests on metal instead: the
-in-kernel "ktest stress", "ktest wakeup" and "ktest kill" must pass, and
+in-kernel "ktest stress", "wakeup", "kill", "latency", "exchange" and "keystore" must pass, and
 with "burn 3000 &" running, "echo" must still answer and "ps" must show
 the burn still going (a CPU-bound proc cannot starve the shell).  It
 also types the /secure/crypto seed example (docs/crypto.md), "echo data
@@ -21,6 +21,11 @@ also types the /secure/crypto seed example (docs/crypto.md), "echo data
 line against Python's hashlib.sha256(b"data\n"); then makes an Ed25519 key
 and signs "hello\n" with it, and (with python3-cryptography) verifies the
 signature against the public key printed on metal.
+
+--kat (lux9.img) types the known-answer script of tests/kat (kat.py: the
+vectors of the standards, the same commands kat_test.py pipes into
+luxsim) and checks every expected line, then "halt 7".  --kat-kinds
+limits it to a comma-separated list of kinds (default: all).
 
 --panic (archtest.img only: its shell has a "fault" command) types
 "fault" instead and checks that the page fault is reported readably:
@@ -41,6 +46,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "..", "..", "arch-x86_64", "qemu", "run-qemu.py")
+sys.path.insert(0, os.path.join(HERE, "..", "kat"))
+import kat  # noqa: E402
 
 
 KATS = [
@@ -61,6 +68,7 @@ def check_kats(lines):
 
 
 SCHED_TYPED = (b"ktest stress\nktest wakeup\nktest kill\nktest latency\nktest exchange\n"
+               b"ktest keystore\n"
                b"burn 3000 &\necho starve-check\nps\n"
                b"echo data > /secure/crypto/hash/sha256\ncat /secure/crypto/hash/sha256\n"
                b"echo gen ed25519 host > /secure/crypto/keys/ctl\ncat /secure/crypto/keys/host\n"
@@ -72,7 +80,7 @@ SEED_DIGEST = hashlib.sha256(b"data\n").hexdigest()
 
 def check_sched(lines, status):
     missing = []
-    for t in ("stress", "wakeup", "kill", "latency", "exchange"):
+    for t in ("stress", "wakeup", "kill", "latency", "exchange", "keystore"):
         if not any(re.match(r"^ktest %s: .*: ok$" % t, l) for l in lines):
             missing.append('"ktest %s: ...: ok"' % t)
     if "starve-check" not in [l.strip() for l in lines]:
@@ -143,6 +151,14 @@ PANIC_PATTERNS = [
 ]
 
 
+def check_kat(script, out, status):
+    """Every expected line of the known-answer script, computed on metal."""
+    missing = ["KAT " + m for m in kat.compare(script, out)]
+    if status != 7:
+        missing.append("exit status 7 from \"halt 7\" (got %d)" % status)
+    return missing
+
+
 def check_panic(lines, status):
     missing = []
     for pat, what in PANIC_PATTERNS:
@@ -168,11 +184,17 @@ def main(argv):
                    "no crypto known answers to check")
     p.add_argument("--sched", action="store_true",
                    help="run the scheduler tests on metal (lux9.img)")
+    p.add_argument("--kat", action="store_true",
+                   help="type the known-answer script of tests/kat (lux9.img)")
+    p.add_argument("--kat-kinds", default=",".join(kat.KINDS),
+                   help="comma-separated kinds of vectors for --kat (default: all)")
     a = p.parse_args(argv)
     log = os.path.abspath(a.log or ("last-panic.log" if a.panic
                                     else "last-boot.log"))
     os.makedirs(os.path.dirname(log), exist_ok=True)
+    script = kat.script(kat.parse(), tuple(a.kat_kinds.split(","))) if a.kat else None
     typed = (b"fault\n" if a.panic else SCHED_TYPED if a.sched
+             else ("\n".join(script.lines) + "\nhalt 7\n").encode() if a.kat
              else b"echo hi\nhalt 7\n")
 
     r = subprocess.run(
@@ -186,10 +208,13 @@ def main(argv):
         missing = check_panic(lines, r.returncode)
     elif a.sched:
         missing = check_sched(lines, r.returncode)
+    elif a.kat:
+        missing = check_kat(script, out, r.returncode)
     else:
         missing = check_boot(lines, r.returncode, a.stand_in)
     timing = [l for l in err.split("\n") if "timings:" in l]
-    name = "boot-test%s %s" % (" --panic" if a.panic else " --sched" if a.sched else "",
+    name = "boot-test%s %s" % (" --panic" if a.panic else " --sched" if a.sched
+                               else " --kat (%d answers)" % len(script.expected) if a.kat else "",
                                os.path.basename(a.image))
     if not missing:
         print("%s: PASS%s" % (name, (" (" + timing[0].split("timings: ")[1]

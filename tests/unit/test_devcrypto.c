@@ -25,6 +25,7 @@
 #include <lux/devcrypto.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
+#include <lux/keystore.h>
 #include <lux/ns.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>
@@ -366,14 +367,18 @@ static int unhex(const char *h, uint8_t *out, size_t n)
 	return 0;
 }
 
-/* Keys are kernel-wide and never deleted: this test makes all of them,
- * so it runs once, last. */
+#define KEYHEAD "name host\nalg ed25519\nversion 1\nexportable no\npublic "
+
+/* Keys are kernel-wide: this test makes all of them, so it runs once,
+ * last (tests/unit/test_keystore.c covers delete and rotate). */
 PROC_TEST(test_keys)
 {
 	char text[256], want[64], name[32];
 	uint8_t pk[LC_ED25519_PK], sig[LC_ED25519_SIG];
+	struct ks_ref *ref;
 	struct lux_dir d;
-	int fd, k;
+	size_t sklen;
+	int fd;
 
 	/* the shell's echo writes a command word by word: one line counts */
 	fd = sys_open("/secure/crypto/keys/ctl", OWRITE);
@@ -384,13 +389,16 @@ PROC_TEST(test_keys)
 	assert_int_equal(sys_write(fd, "gen ed25519 host\n", 17), E_EXIST);
 	assert_int_equal(sys_close(fd), 0);
 	get("/secure/crypto/keys/host", text, sizeof text);
-	assert_int_equal(strncmp(text, "name host\nalg ed25519\npublic ", 29), 0);
-	assert_int_equal(strlen(text), 29 + 64 + 1);
+	assert_int_equal(strncmp(text, KEYHEAD, strlen(KEYHEAD)), 0);
+	assert_int_equal(strlen(text), strlen(KEYHEAD) + 64 + 1 + strlen("uses 0\n"));
+	assert_string_equal(text + strlen(KEYHEAD) + 65, "uses 0\n");
 	/* the public key read from the file verifies what the secret signs */
-	assert_int_equal(unhex(text + 29, pk, sizeof pk), 0);
-	k = devcrypto_key_lookup("host");
-	assert_true(k >= 0);
-	assert_int_equal(devcrypto_key_sign(k, sig, "abc", 3), 0);
+	assert_int_equal(unhex(text + strlen(KEYHEAD), pk, sizeof pk), 0);
+	assert_true(devcrypto_key_lookup("host") >= 0);
+	assert_int_equal(ks_take("host", KS_ED25519, &ref), 0);
+	assert_int_equal(lc_ed25519_sign(sig, "abc", 3, ks_secret(ref, &sklen)), 0);
+	assert_int_equal(sklen, LC_ED25519_SK);
+	ks_drop(ref);
 	assert_int_equal(lc_ed25519_verify(sig, "abc", 3, pk), 0);
 	assert_int_equal(lc_ed25519_verify(sig, "abd", 3, pk), -1);
 	/* refusals */
@@ -419,6 +427,14 @@ PROC_TEST(test_keys)
 		snprintf(name, sizeof name, "k%d", i);
 		assert_string_equal(d.name, name);
 	}
+	/* keys are kmalloc'd now: delete them all, back to the baseline */
+	for (int i = 1; i < DEVCRYPTO_KEYS; i++) {
+		snprintf(want, sizeof want, "delete k%d\n", i);
+		ctl(want, (long)strlen(want));
+	}
+	ctl("delete host\n", 12);
+	assert_int_equal(ks_keys(), 0);
+	assert_int_equal(ks_versions(), 0);
 }
 
 /* Open sign/clone: the session number, with the clone fd left open in *fd. */
@@ -488,7 +504,7 @@ static long write_to(const char *path, const char *data, size_t n)
 	return r;
 }
 
-/* Needs the key "host" of test_keys, so it runs after it. */
+/* Makes its own key "host" and deletes it at the end. */
 PROC_TEST(test_sign)
 {
 	enum { NP = DEVCRYPTO_SIGNS / DEVCRYPTO_SIGNS_PER_PROC };
@@ -502,8 +518,9 @@ PROC_TEST(test_sign)
 	int err;
 
 	kalloc_stats(&base);
+	ctl("gen ed25519 host\n", 17);
 	get("/secure/crypto/keys/host", text, sizeof text);
-	assert_int_equal(unhex(text + 29, pk, sizeof pk), 0);
+	assert_int_equal(unhex(text + strlen(KEYHEAD), pk, sizeof pk), 0);
 	id = clone_sign(&fd);
 	assert_true(id > 0);
 	assert_int_equal(sys_close(fd), 0);	/* the session outlives the clone fd */
@@ -574,6 +591,7 @@ PROC_TEST(test_sign)
 		write_to(path, "close\n", 6);
 	}
 	assert_int_equal(devcrypto_signs(), 0);
+	ctl("delete host\n", 12);	/* nothing pins it now */
 	kalloc_stats(&now);
 	assert_int_equal(now.live_objects, base.live_objects);
 	assert_int_equal(now.live_bytes, base.live_bytes);

@@ -50,6 +50,9 @@
 /* Pages of the listener's budget paying for a connection's reader: its
  * stack (8 pages today) with room to spare. */
 #define NINEP_READER_PAGES 16
+/* Crypto pebbles a connection gets: its keyed sessions' work (docs/crypto.md,
+ * "Pebbles"); NINEP_MAXCONN connections take 2 GiB of the root's 4. */
+#define NINEP_CONN_CRYPTO (32ull << 20)
 /* Replies waiting in the arch: past HIGH the conn's proc stops handling
  * requests until they drain to LOW (so its input fills, the connection is
  * paused, and a peer that does not read stops being able to send). */

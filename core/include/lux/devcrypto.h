@@ -31,39 +31,62 @@ void devcrypto_procexit(int pid);
 /* Sessions alive now (tests and bounds checks). */
 size_t devcrypto_sessions(void);
 
-/* Named keys (core/fs/devcrypto_keys.c): kernel-wide, never deleted. */
-#define DEVCRYPTO_KEYS 16	/* key slots, kernel-wide */
-#define DEVCRYPTO_KEYNAME 32	/* longest key name + 1 */
+/* Named keys: the keys/ files (core/fs/devcrypto_keys.c) over the
+ * keystore (<lux/keystore.h>).  A key's file is named by an id that
+ * changes when its slot is reused (ks_slot_id), so an old qid is stale. */
+#define DEVCRYPTO_KEYS 16	/* key slots, kernel-wide (KS_KEYS) */
+#define DEVCRYPTO_KEYNAME 32	/* longest key name + 1 (KS_NAMELEN) */
 
-/* A write to keys/ctl: "gen ed25519 NAME".  n, or an error with errstr. */
+/* A write to keys/ctl: one command line (docs/crypto.md).  n, or an error with errstr. */
 long devcrypto_key_ctl(const void *buf, size_t n);
-/* The slot of key NAME, or E_NOENT. */
+/* The id of key NAME, or E_NOENT. */
 int devcrypto_key_lookup(const char *name);
-/* Key i's name into out: 0, or E_NOENT for an empty slot. */
-int devcrypto_key_name(int i, char *out, size_t size);
-/* Key i's text ("name N\nalg ed25519\npublic HEX\n") from off. */
-long devcrypto_key_read(int i, void *buf, size_t n, uint64_t off);
-/* Sign m with key i: 0 or an error.  The secret key never leaves. */
-int devcrypto_key_sign(int i, uint8_t sig[LC_ED25519_SIG], const void *m, size_t n);
+/* The id of the key in slot i (for listing), or E_NOENT. */
+int devcrypto_key_slotid(int i);
+/* Key id's name into out: 0, or E_NOENT when it is gone. */
+int devcrypto_key_name(int id, char *out, size_t size);
+/* Key id's text (attributes, public part; the secret only if exportable) from off. */
+long devcrypto_key_read(int id, void *buf, size_t n, uint64_t off);
 
-/* Signing sessions (core/fs/devcrypto_sign.c), per proc like the hashes. */
-#define DEVCRYPTO_SIGNS 32		/* sessions, kernel-wide */
-#define DEVCRYPTO_SIGNS_PER_PROC 4	/* sessions one proc may hold */
-#define DEVCRYPTO_SIGNMAX 65536		/* bytes of message per session */
+/* Keyed sessions, Plan 9's clone pattern (core/fs/devcrypto_clone.c; the
+ * kinds in devcrypto_{aead,mac,sign,verify,kx,kdf,pwhash}.c): opening
+ * KIND/clone makes session N owned by the opening proc (so by the 9P
+ * connection, which is one proc), configured through KIND/N/ctl and fed
+ * through KIND/N/data.  docs/crypto.md, "Sessions", is the contract. */
+enum dc_kind_id { DC_AEAD, DC_MAC, DC_SIGN, DC_VERIFY, DC_KX, DC_KDF, DC_PWHASH, DC_NKINDS };
 
-/* A new session owned by pid: its number (> 0), or E_NOMEM / E_NOSPC. */
-long devcrypto_sign_new(int pid);
-/* 0 if session id exists and pid owns it, else E_NOENT. */
-int devcrypto_sign_owned(int pid, uint32_t id);
-/* N/ctl input, line-buffered: "key NAME" or "close". */
-long devcrypto_sign_ctl(int pid, uint32_t id, const void *buf, size_t n);
-/* N/data: append (a new message after a read), reset (OTRUNC), and read
- * (sign once, then the signature's hex text and a newline from off). */
-long devcrypto_sign_write(int pid, uint32_t id, const void *buf, size_t n);
-int devcrypto_sign_reset(int pid, uint32_t id);
-long devcrypto_sign_read(int pid, uint32_t id, void *buf, size_t n, uint64_t off);
-/* Drop pid's sessions (from devcrypto_procexit); count them all. */
-void devcrypto_sign_procexit(int pid);
-size_t devcrypto_signs(void);
+#define DEVCRYPTO_CLONES 64		/* sessions of all kinds, kernel-wide */
+#define DEVCRYPTO_CLONES_PER_PROC 8	/* sessions one proc may hold */
+#define DEVCRYPTO_MSGMAX (1u << 20)	/* bytes of input per message (aead, mac, verify) */
+#define DEVCRYPTO_CTLMAX 512		/* longest ctl line */
+/* Signing keeps its own names (and its 64 KiB message) */
+#define DEVCRYPTO_SIGNS DEVCRYPTO_CLONES
+#define DEVCRYPTO_SIGNS_PER_PROC DEVCRYPTO_CLONES_PER_PROC
+#define DEVCRYPTO_SIGNMAX 65536
+
+/* The directory name of kind ("aead", ...), or 0. */
+const char *devcrypto_kind_name(int kind);
+/* A new session of kind owned by pid: its number (> 0), or E_NOSPC /
+ * E_NOMEM with errstr. */
+long devcrypto_clone_new(int pid, int kind);
+/* 0 if session id of kind exists and pid owns it, else E_NOENT
+ * ("no such session"). */
+int devcrypto_clone_owned(int pid, int kind, uint32_t id);
+/* N/ctl: line-buffered commands, a line's error is the error of the
+ * write that completed it; a partial line waits for its newline, across
+ * opens (the shell's echo writes word by word). */
+long devcrypto_clone_ctl(int pid, int kind, uint32_t id, const void *buf, size_t n);
+/* N/ctl read: the session's state as text lines (never a secret). */
+long devcrypto_clone_state(int pid, int kind, uint32_t id, void *buf, size_t n, uint64_t off);
+/* N/data: append (a new message after the output was read), reset
+ * (OTRUNC), read (run the operation once, then the output from off). */
+long devcrypto_clone_write(int pid, int kind, uint32_t id, const void *buf, size_t n);
+int devcrypto_clone_reset(int pid, int kind, uint32_t id);
+long devcrypto_clone_read(int pid, int kind, uint32_t id, void *buf, size_t n, uint64_t off);
+/* Drop pid's sessions (from devcrypto_procexit). */
+void devcrypto_clone_procexit(int pid);
+size_t devcrypto_clones(void);		/* sessions alive, all kinds */
+size_t devcrypto_clones_of(int kind);	/* of one kind */
+size_t devcrypto_signs(void);		/* devcrypto_clones_of(DC_SIGN) */
 
 #endif

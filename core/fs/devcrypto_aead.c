@@ -1,0 +1,213 @@
+/*
+ * Authenticated encryption, /secure/crypto/aead (docs/crypto.md,
+ * "Sessions"): a kind of clone session (devcrypto_clone.c).
+ *
+ * N/ctl: "key NAME" (an aead key of keys/), "alg xchacha20poly1305|
+ * chacha20poly1305|aes256gcm" (XChaCha20-Poly1305 by default; AES-256-GCM
+ * only where the CPU has AES-NI), "nonce HEX" or "nonce random" (the
+ * default: a fresh nonce per encryption, shown in ctl afterwards),
+ * "ad HEX" (associated data; "ad" alone clears it), "encrypt" or
+ * "decrypt".  N/data takes the whole input (at most DEVCRYPTO_MSGMAX);
+ * a read returns ciphertext||tag, or the plaintext, or fails with "aead:
+ * authentication failed" and no plaintext at all.
+ *
+ * Nonces: a random nonce is drawn for every encryption.  A given nonce
+ * may encrypt once per key version: the session remembers the last
+ * AEAD_USED given nonces it encrypted with under its pinned key version
+ * and refuses a repeat ("nonce reused"), because a repeated (key, nonce)
+ * pair leaks the XOR of two plaintexts and, for Poly1305 and GHASH, the
+ * authentication key.  Reuse across sessions is not seen (docs say so).
+ */
+#include <lux/crypto.h>
+#include <lux/error.h>
+#include <lux/fmt.h>
+#include <lux/keystore.h>
+#include <lux/proc.h>
+#include <lux/string.h>
+
+#include "devcrypto_clone.h"
+
+#define AEAD_ADMAX ((DEVCRYPTO_CTLMAX - 4) / 2)	/* what an "ad HEX" line holds */
+#define AEAD_USED 16
+
+struct aead {
+	enum lc_aead_alg alg;	/* LC_XCHACHA20POLY1305 = 0: the default */
+	bool decrypt;
+	bool given;		/* the nonce came from ctl (else random per encryption) */
+	bool hasnonce;		/* nonce holds one: given, or the last random one */
+	size_t noncelen;
+	uint8_t nonce[LC_AEAD_NONCE_MAX];
+	size_t adlen;
+	uint8_t ad[AEAD_ADMAX];
+	size_t nused;		/* given nonces encrypted with, this key version */
+	uint8_t used[AEAD_USED][LC_AEAD_NONCE_MAX + 1];	/* length byte, then the nonce */
+};
+
+static bool reused(const struct aead *a)
+{
+	for (size_t i = 0; i < MIN(a->nused, (size_t)AEAD_USED); i++)
+		if (a->used[i][0] == a->noncelen && kmemcmp(a->used[i] + 1, a->nonce, a->noncelen) == 0)
+			return true;
+	return false;
+}
+
+static void remember(struct aead *a)
+{
+	uint8_t *u = a->used[a->nused++ % AEAD_USED];
+
+	u[0] = (uint8_t)a->noncelen;
+	kmemcpy(u + 1, a->nonce, a->noncelen);
+}
+
+static int aead_ctl(struct dc_sess *s, const char *verb, const char *arg)
+{
+	struct aead *a = s->priv;
+	uint8_t b[AEAD_ADMAX];
+	size_t n;
+	int err;
+
+	if (kstrcmp(verb, "alg") == 0) {
+		for (int i = 0; i < LC_AEAD_NALGS; i++) {
+			if (kstrcmp(arg, lc_aead_name((enum lc_aead_alg)i)) != 0)
+				continue;
+			if (!lc_aead_available((enum lc_aead_alg)i))
+				return proc_seterr(E_INVAL, "aead: %s needs AES-NI and PCLMUL, which this "
+				                   "CPU lacks (use xchacha20poly1305)", arg);
+			a->alg = (enum lc_aead_alg)i;
+			return 0;
+		}
+		return proc_seterr(E_INVAL, "aead: no alg %.32s (want xchacha20poly1305, "
+		                   "chacha20poly1305 or aes256gcm)", arg);
+	}
+	if (kstrcmp(verb, "nonce") == 0) {
+		if (kstrcmp(arg, "random") == 0) {
+			a->given = a->hasnonce = false;
+			return 0;
+		}
+		if ((err = dc_unhex(s, "nonce", arg, b, 0, LC_AEAD_NONCE_MAX, &n)) < 0)
+			return err;
+		if (n != 12 && n != 24)
+			return proc_seterr(E_INVAL, "aead: nonce: want 12 bytes (chacha20poly1305, "
+			                   "aes256gcm) or 24 (xchacha20poly1305), got %zu", n);
+		kmemcpy(a->nonce, b, n);
+		a->noncelen = n;
+		a->given = a->hasnonce = true;
+		return 0;
+	}
+	if (kstrcmp(verb, "ad") == 0) {
+		if (*arg == 0) {
+			a->adlen = 0;
+			return 0;
+		}
+		if ((err = dc_unhex(s, "ad", arg, b, 0, AEAD_ADMAX, &n)) < 0)
+			return err;
+		kmemcpy(a->ad, b, n);
+		a->adlen = n;
+		return 0;
+	}
+	if ((kstrcmp(verb, "encrypt") == 0 || kstrcmp(verb, "decrypt") == 0) && *arg == 0) {
+		a->decrypt = verb[0] == 'd';
+		return 0;
+	}
+	return DC_UNKNOWN;
+}
+
+static void aead_keychanged(struct dc_sess *s)
+{
+	struct aead *a = s->priv;
+
+	a->nused = 0;	/* a new key version: no nonce has been used with it here */
+}
+
+static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
+{
+	size_t want = lc_aead_nonce_len(a->alg);
+	uint8_t *out;
+	int err = E_NOMEM;
+
+	if (a->given) {
+		if (a->noncelen != want)
+			return proc_seterr(E_INVAL, "aead: the nonce is %zu bytes, %s wants %zu",
+			                   a->noncelen, lc_aead_name(a->alg), want);
+		if (reused(a))
+			return proc_seterr(E_INVAL, "aead: nonce reused (write a new \"nonce HEX\" or "
+			                   "\"nonce random\" to ctl)");
+	}
+	if ((out = dc_output(s, s->inlen + LC_AEAD_TAG, &err)) == 0)
+		return err;
+	if ((err = ks_use(s->key, "encrypt", s->inlen)) < 0)
+		return err;
+	if (!a->given) {
+		lc_random(a->nonce, want);
+		a->noncelen = want;
+		a->hasnonce = true;
+	}
+	if (lc_aead_encrypt(a->alg, out, s->in, s->inlen, a->ad, a->adlen, a->nonce, key) < 0)
+		return proc_seterr(E_CRYPTO, "aead: %s failed", lc_aead_name(a->alg));
+	if (a->given)
+		remember(a);
+	return 0;
+}
+
+static int decrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
+{
+	size_t want = lc_aead_nonce_len(a->alg);
+	uint8_t *out;
+	int err = E_NOMEM;
+
+	if (!a->given)
+		return proc_seterr(E_INVAL, "aead: decrypt needs the nonce (write \"nonce HEX\" to ctl)");
+	if (a->noncelen != want)
+		return proc_seterr(E_INVAL, "aead: the nonce is %zu bytes, %s wants %zu",
+		                   a->noncelen, lc_aead_name(a->alg), want);
+	if (s->inlen < LC_AEAD_TAG)
+		return dc_fail(s, E_CRYPTO, "aead: authentication failed (shorter than the tag)");
+	if ((out = dc_output(s, s->inlen - LC_AEAD_TAG, &err)) == 0)
+		return err;
+	if ((err = ks_use(s->key, "decrypt", s->inlen)) < 0)
+		return err;
+	if (lc_aead_decrypt(a->alg, out, s->in, s->inlen, a->ad, a->adlen, a->nonce, key) < 0)
+		return dc_fail(s, E_CRYPTO, "aead: authentication failed");	/* wipes out */
+	return 0;
+}
+
+static int aead_run(struct dc_sess *s)
+{
+	struct aead *a = s->priv;
+	const uint8_t *key;
+	size_t keylen;
+
+	if (!lc_aead_available(a->alg))
+		return proc_seterr(E_INVAL, "aead: %s is not available on this CPU", lc_aead_name(a->alg));
+	key = ks_secret(s->key, &keylen);
+	if (key == 0 || keylen != LC_AEAD_KEY)
+		return proc_seterr(E_INVAL, "aead: the key is not a %d-byte aead key", LC_AEAD_KEY);
+	return a->decrypt ? decrypt(s, a, key) : encrypt(s, a, key);
+}
+
+static size_t aead_state(struct dc_sess *s, char *buf, size_t size)
+{
+	struct aead *a = s->priv;
+	char nonce[2 * LC_AEAD_NONCE_MAX + 1], ad[2 * AEAD_ADMAX + 1];
+
+	khex(nonce, a->nonce, a->hasnonce ? a->noncelen : 0);
+	khex(ad, a->ad, a->adlen);
+	return (size_t)ksnprintf(buf, size, "alg %s\n%s\nnonce %s\nnonce-source %s\nad %s\n",
+	                         lc_aead_name(a->alg), a->decrypt ? "decrypt" : "encrypt",
+	                         a->hasnonce ? nonce : "random", a->given ? "given" : "random",
+	                         a->adlen ? ad : "none");
+}
+
+const struct dc_kind dc_aead = {
+	.name = "aead",
+	.keyalg = KS_AEAD,
+	.needkey = true,
+	.maxmsg = DEVCRYPTO_MSGMAX + LC_AEAD_TAG,	/* a whole message's ciphertext and tag */
+	.privsize = sizeof(struct aead),
+	.usage = "key NAME, alg xchacha20poly1305|chacha20poly1305|aes256gcm, nonce HEX|random, "
+	         "ad HEX, encrypt, decrypt",
+	.ctl = aead_ctl,
+	.run = aead_run,
+	.state = aead_state,
+	.keychanged = aead_keychanged,
+};

@@ -1,0 +1,101 @@
+/*
+ * The keystore (core/fs/devcrypto_keys.c): named keys behind
+ * /secure/crypto/keys, and the one way a crypto session reaches key
+ * material (docs/crypto.md, "Keys").
+ *
+ * A key has versions.  ks_take pins the current version for a session
+ * (a shared borrow on it); rotate makes a new current version while the
+ * old one stays alive, unchanged, until its last pin is dropped, then it
+ * is wiped and freed (red-blue: docs/redblue.md).  delete and rotate take
+ * the key entry exclusively: delete of a key with any pinned version
+ * fails with "key NAME is in use".  Secrets live only in guarded memory
+ * (lc_secure_alloc) and never reach a user buffer unless the key was
+ * created exportable.
+ */
+#ifndef LUX_KEYSTORE_H
+#define LUX_KEYSTORE_H
+
+#include <lux/types.h>
+
+enum ks_alg { KS_ED25519, KS_X25519, KS_AEAD, KS_MAC };	/* AEAD: 32-byte key; MAC: 16..64 bytes */
+
+#define KS_KEYS 16		/* named keys, kernel-wide */
+#define KS_NAMELEN 32		/* longest key name + 1 */
+#define KS_MACMIN 16		/* MAC key bytes, least */
+#define KS_MACMAX 64		/* MAC key bytes, most */
+
+struct ks_ref;	/* one pinned version of one key: what a session holds */
+
+/* Pin the current version of key NAME for a session: takes a shared borrow.  E_NOENT ("no such key"),
+ * or an error when alg does not match ("key NAME is not an aead key"). */
+int ks_take(const char *name, enum ks_alg alg, struct ks_ref **out);
+/* The pinned version's material (kernel-internal; never copied to a user buffer).
+ * ed25519: libsodium's 64-byte secret key (what lc_ed25519_sign takes). */
+const uint8_t *ks_secret(const struct ks_ref *r, size_t *len);
+const uint8_t *ks_public(const struct ks_ref *r, size_t *len);	/* ed25519/x25519; else 0 */
+uint32_t ks_version(const struct ks_ref *r);
+const char *ks_name(const struct ks_ref *r);
+/* Record one use (an audit record: key, version, what, pid) and charge n crypto bytes to the
+ * current proc's pebbles; E_BUDGET when exhausted.  Call before each operation. */
+int ks_use(struct ks_ref *r, const char *what, size_t n);
+void ks_drop(struct ks_ref *r);	/* unpin, return the borrow */
+/* Store a new key made inside the kernel (kx/kdf results, "into NAME"). */
+int ks_store(const char *name, enum ks_alg alg, const uint8_t *secret, size_t len, bool exportable);
+
+/* Additions beyond the session interface. */
+
+/* 0 if r still pins its key's current version, else E_STALE with the
+ * error string "key rotated: ..." (for operations that must use the
+ * current version). */
+int ks_current(const struct ks_ref *r);
+
+/* ---- keys/ (devcrypto_keys.c) and tests ------------------------------- */
+
+#define KS_AEADKEY 32		/* AEAD key bytes */
+#define KS_VERSIONS 64		/* key versions alive at once, kernel-wide */
+
+const char *ks_alg_name(enum ks_alg alg);	/* "ed25519", "x25519", "aead", "mac" */
+int ks_alg_lookup(const char *s);		/* the alg called s, or -1 */
+/* A good key name: 1..KS_NAMELEN-1 of A-Z a-z 0-9 - _ . (not starting
+ * with ".", not "ctl"), n = its length. */
+bool ks_goodname(const char *s, size_t n);
+/* Is len bytes of material right for alg (ed25519: the 32-byte seed)? */
+int ks_material_ok(enum ks_alg alg, size_t len);
+/* A new key NAME from material, version 1: 0, or E_EXIST ("key NAME
+ * already exists"), E_NOSPC, E_INVAL (wrong length), E_NOMEM. */
+int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t len,
+            bool exportable);
+/* Delete NAME: 0, E_NOENT, or E_INUSE ("key NAME is in use") while any
+ * session pins any version of it, or another update holds it. */
+int ks_delete(const char *name);
+/* A new current version of NAME from fresh random material; pinned old
+ * versions stay as they are until dropped.  0 and *version, or an error. */
+int ks_rotate(const char *name, uint32_t *version);
+
+/* Slot numbers and ids: a slot is reused after a delete, so the files'
+ * qids use an id = slot + KS_KEYS * (the slot's generation). */
+int ks_lookup(const char *name);	/* slot, or E_NOENT */
+int ks_slot_id(int slot);		/* the id of the key in slot, or E_NOENT */
+int ks_id_slot(int id);			/* the slot if id is still its key's, or E_NOENT */
+
+struct ks_info {
+	char name[KS_NAMELEN];
+	enum ks_alg alg;
+	bool exportable;
+	uint32_t version;
+	uint64_t uses;
+	int pins;
+	uint8_t pub[32];
+	size_t plen;
+	size_t slen;	/* bytes copied to secret: 0 unless exportable */
+};
+/* A snapshot of slot's key; its exportable material (what import takes)
+ * into secret when secret is not 0 and size is enough.  0 or E_NOENT. */
+int ks_info(int slot, struct ks_info *out, uint8_t *secret, size_t size);
+
+size_t ks_keys(void);		/* keys now */
+size_t ks_versions(void);	/* versions (secrets) alive now */
+/* Test hook: called with each secret just wiped, before it is freed. */
+void ks_test_wipe_hook(void (*fn)(const uint8_t *p, size_t n));
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * hex and unhex: arbitrary bytes through a text shell.  echo writes words,
+ * cat prints what it reads; neither carries a NUL, a newline inside a
+ * message, or a byte the console would expand.  The crypto files take and
+ * give binary (AEAD plaintext and ciphertext, messages to sign), so the
+ * known-answer suite (tests/kat) and people need these two:
+ *
+ *   unhex [-r COUNT] HEX ...   write the bytes the hex spells (the words
+ *                              joined), COUNT times (default 1)
+ *   hex FILE ...               print each file's bytes as lower-case hex
+ *                              and a newline
+ *
+ * `unhex 616263 > /secure/crypto/hash/sha256` hashes "abc";
+ * `unhex -r 1000000 61 > ...` writes a million 'a' without a million-byte
+ * command line.
+ */
+#include <lux/error.h>
+#include <lux/kalloc.h>
+#include <lux/proc.h>
+#include <lux/string.h>
+#include <lux/sysfile.h>
+
+#include "shell.h"
+#include "hexcmd.h"
+
+enum { CHUNK = 4096 };	/* bytes per write or read */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode the words into buf (at most cap bytes); the byte count, or -1
+ * with a message printed. */
+static long unhex_words(int argc, char **argv, uint8_t *buf, size_t cap)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (int i = 0; i < argc; i++) {
+		for (const char *s = argv[i]; *s; s++) {
+			int v = hexval(*s);
+			if (v < 0) {
+				sh_errorf("unhex: '%c' in %s is not a hex digit\n", *s, argv[i]);
+				return -1;
+			}
+			if (hi < 0) {
+				hi = v;
+				continue;
+			}
+			if (n == cap) {
+				sh_errorf("unhex: more than %zu bytes\n", cap);
+				return -1;
+			}
+			buf[n++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	if (hi >= 0) {
+		sh_errorf("unhex: an odd number of hex digits\n");
+		return -1;
+	}
+	return (long)n;
+}
+
+/* Write n bytes to the command's output; 0, or 1 with the error printed
+ * (the file's own error string: "aead: ...", "no space left"). */
+static int out(struct sh *sh, const char *name, const uint8_t *p, size_t n)
+{
+	long r;
+
+	if (sh->outfd < 0) {
+		sh_write(sh, p, n);
+		return 0;
+	}
+	while (n > 0) {
+		r = sys_write(sh->outfd, p, n);
+		if (r <= 0) {
+			sh_errorf("%s: write: %s\n", name, r < 0 ? proc_errstr((int)r) : "wrote nothing");
+			return 1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int sh_unhex(struct sh *sh, int argc, char **argv)
+{
+	long long count = 1;
+	uint8_t *one, *buf;
+	long n;
+	size_t per, fill, left;
+	int a = 1, status = 0;
+
+	if (argc > 2 && kstrcmp(argv[1], "-r") == 0) {
+		if (kstrtoll(argv[2], &count) < 0 || count < 1) {
+			sh_errorf("unhex: -r wants a count of at least 1, not %s\n", argv[2]);
+			return 2;
+		}
+		a = 3;
+	}
+	if (a >= argc) {
+		sh_errorf("usage: unhex [-r count] hex ...\n");
+		return 2;
+	}
+	/* a shell line is at most SH_LINEMAX bytes, so the words decode to
+	 * fewer than SH_LINEMAX / 2 */
+	if ((one = kmalloc(SH_LINEMAX / 2)) == 0 || (buf = kmalloc(CHUNK)) == 0) {
+		kfree(one);
+		sh_errorf("unhex: %s\n", lux_errstr(E_NOMEM));
+		return 1;
+	}
+	n = unhex_words(argc - a, argv + a, one, SH_LINEMAX / 2);
+	if (n <= 0) {
+		status = n < 0;
+		goto done;
+	}
+	if (count == 1) {
+		status = out(sh, "unhex", one, (size_t)n);
+		goto done;
+	}
+	/* Repeat: fill a chunk with whole copies, write it as often as it
+	 * fits, then the rest. */
+	per = CHUNK / (size_t)n;
+	fill = 0;
+	for (size_t i = 0; i < per; i++, fill += (size_t)n)
+		kmemcpy(buf + fill, one, (size_t)n);
+	for (left = (size_t)count; left > 0 && status == 0;) {
+		size_t k = left < per ? left : per;
+		status = out(sh, "unhex", buf, k * (size_t)n);
+		left -= k;
+		if (preempt_point() < 0)
+			status = PROC_KILLED;
+	}
+done:
+	kfree(buf);
+	kfree(one);
+	return status;
+}
+
+static int hex_one(struct sh *sh, const char *path, uint8_t *buf, char *text)
+{
+	int fd = sys_open(path, OREAD);
+	long n;
+
+	if (fd < 0) {
+		sh_errorf("hex: %s: %s\n", path, proc_errstr(fd));
+		return 1;
+	}
+	while ((n = sys_read(fd, buf, CHUNK / 2)) > 0) {
+		khex(text, buf, (size_t)n);
+		sh_write(sh, text, (size_t)n * 2);
+	}
+	if (n < 0) {
+		/* the file's own words, before close can replace them */
+		sh_errorf("hex: %s: %s\n", path, proc_errstr((int)n));
+		sys_close(fd);
+		return 1;
+	}
+	sys_close(fd);
+	sh_write(sh, "\n", 1);
+	return 0;
+}
+
+int sh_hex(struct sh *sh, int argc, char **argv)
+{
+	uint8_t *buf;
+	char *text;
+	int status = 0;
+
+	if (argc < 2) {
+		sh_errorf("usage: hex file ...\n");
+		return 2;
+	}
+	buf = kmalloc(CHUNK / 2);
+	text = kmalloc(CHUNK + 1);
+	if (buf == 0 || text == 0) {
+		kfree(buf);
+		kfree(text);
+		sh_errorf("hex: %s\n", lux_errstr(E_NOMEM));
+		return 1;
+	}
+	for (int i = 1; i < argc; i++)
+		status |= hex_one(sh, argv[i], buf, text);
+	kfree(text);
+	kfree(buf);
+	return status;
+}

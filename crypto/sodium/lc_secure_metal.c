@@ -1,0 +1,44 @@
+/*
+ * Guarded memory for secrets on metal (see lc_secure_alloc in
+ * <lux/crypto.h>).  The freestanding libsodium has no mmap/mprotect, so
+ * its sodium_malloc is plain malloc: a secret would share a heap page
+ * with whatever else kmalloc put there.  Instead each secret gets whole
+ * pages of its own from the kernel's page allocator (the hooks below,
+ * arch-x86_64/crypto_hooks.c), and is wiped with sodium_memzero before
+ * they go back.  What is missing is the guard: an unmapped page on each
+ * side needs page tables the kernel controls, and metal runs on the
+ * firmware's identity map for now (docs/crypto.md says so).
+ */
+#include <sodium.h>
+
+#include <lux/crypto.h>
+
+#define LC_PAGE 4096
+
+/* The kernel's page allocator (contract: arch-x86_64/libc/sodium_shim.h). */
+void *lux_crypto_pages_alloc(size_t npages);
+void lux_crypto_pages_free(void *p, size_t npages);
+
+static size_t pages_for(size_t n)
+{
+	return (n ? n + LC_PAGE - 1 : LC_PAGE) / LC_PAGE;
+}
+
+void *lc_secure_alloc(size_t n)
+{
+	void *p;
+
+	if (n > (size_t)-1 - LC_PAGE)
+		return 0;
+	if ((p = lux_crypto_pages_alloc(pages_for(n))) != 0)
+		sodium_memzero(p, pages_for(n) * LC_PAGE);
+	return p;
+}
+
+void lc_secure_free(void *p, size_t n)
+{
+	if (p == 0)
+		return;
+	sodium_memzero(p, pages_for(n) * LC_PAGE);
+	lux_crypto_pages_free(p, pages_for(n));
+}
