@@ -33,9 +33,16 @@ void hosted_upcall_begin(void)
 	disabled = 1;
 }
 
+/* An upcall may have made a proc runnable, so the loop must not go on to
+ * wait: libuv 1.44 runs due timers before it computes the poll timeout,
+ * and a timer upcall that woke the only proc was followed by an endless
+ * epoll_wait (seen as a shell that stopped answering, with its proc ready
+ * and the idle loop asleep).  uv_stop makes the poll of this iteration
+ * not wait, and uv_run returns; the idle loop then looks again. */
 void hosted_upcall_end(void)
 {
 	disabled = upcall_saved;
+	uv_stop(hosted_loop());
 }
 
 void hosted_irq_enable(void)
