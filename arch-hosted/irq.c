@@ -25,19 +25,24 @@ void arch_irq_restore(arch_irqstate s)
 }
 
 static unsigned long upcall_saved;
-static unsigned long upcalls;	/* delivered so far: arch_idle's wake test */
 
 /* Upcalls are delivered from arch_idle or arch_poll, never nested. */
 void hosted_upcall_begin(void)
 {
 	upcall_saved = disabled;
 	disabled = 1;
-	upcalls++;
 }
 
+/* An upcall may have made a proc runnable, so the loop must not go on to
+ * wait: libuv 1.44 runs due timers before it computes the poll timeout,
+ * and a timer upcall that woke the only proc was followed by an endless
+ * epoll_wait (seen as a shell that stopped answering, with its proc ready
+ * and the idle loop asleep).  uv_stop makes the poll of this iteration
+ * not wait, and uv_run returns; the idle loop then looks again. */
 void hosted_upcall_end(void)
 {
 	disabled = upcall_saved;
+	uv_stop(hosted_loop());
 }
 
 void hosted_irq_enable(void)
@@ -45,35 +50,15 @@ void hosted_irq_enable(void)
 	disabled = 0;
 }
 
-/* uv_run(UV_RUN_ONCE) runs the timers already due *before* it polls,
- * then polls for as long as the next timer is away -- forever when none is
- * armed -- even if such a timer's upcall has just made a proc ready (seen
- * under load, when arch_idle is entered after a deadline: the kernel sat
- * in epoll_wait(-1) with init on the run queue).  A prepare handle runs
- * after those timers and just before the poll: if an upcall came in this
- * idle, uv_stop makes the poll not wait and uv_run return.  Unreferenced,
- * so it does not keep the loop alive on its own. */
-static uv_prepare_t guard;
-static unsigned long idle_mark;
-static int idling;	/* only arch_idle's uv_run waits; arch_poll's never */
-
-static void on_prepare(uv_prepare_t *h)
-{
-	if (idling && upcalls != idle_mark)
-		uv_stop(h->loop);
-}
-
 void arch_idle(void)
 {
 	uv_loop_t *loop = hosted_loop();
-	static int guarded;
 
 	unsigned long saved = disabled;
 
 	/* Upcalls only run inside uv_run below, so enabling them for its
 	 * duration is the atomic "enable and wait" the contract asks for. */
 	disabled = 0;
-	idle_mark = upcalls;	/* nothing is ready as of here */
 	if (hosted_deterministic) {
 		hosted_sim_idle();
 		disabled = saved;
@@ -85,14 +70,7 @@ void arch_idle(void)
 	 * run again.  Say so rather than spin. */
 	if (!uv_loop_alive(loop))
 		lux_panic("idle with nothing to wait for (no input, no timers)");
-	if (!guarded && uv_prepare_init(loop, &guard) == 0) {
-		uv_prepare_start(&guard, on_prepare);
-		uv_unref((uv_handle_t *)&guard);
-		guarded = 1;
-	}
-	idling = 1;
 	uv_run(loop, UV_RUN_ONCE);
-	idling = 0;
 	disabled = saved;
 }
 

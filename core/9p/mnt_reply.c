@@ -66,8 +66,10 @@ int mnt_take(uint8_t *in, size_t *inlen, uint32_t msize, struct mnt_rpc *const *
 		*bad = (struct mnt_bad){ le32(in + off), 0, 0 };
 		return r;
 	}
-	kmemmove(in, in + off, *inlen - off);
-	*inlen -= off;
+	if (off > 0) {	/* a peer dribbling bytes must not cost a move per byte */
+		kmemmove(in, in + off, *inlen - off);
+		*inlen -= off;
+	}
 	return 0;
 }
 

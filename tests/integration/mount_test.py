@@ -12,6 +12,7 @@ files it had walked to are restored, and one that vanished meanwhile says
 and every wait is bounded.
 """
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -41,18 +42,19 @@ class Luxsim:
         marker = "end-of-commands-%d" % self.n
         self.p.stdin.write((cmds + "\necho " + marker + "\n").encode())
         self.p.stdin.flush()
-        out = []
+        buf = b""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.p.stdout.readline()
-            if not line:
+        fd = self.p.stdout.fileno()
+        while (marker + "\n").encode() not in buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise AssertionError("no marker within %d s; got %r" % (timeout, buf))
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 raise AssertionError("luxsim ended; said %r, stderr %r" % (
-                    "".join(out), self.p.stderr.read().decode(errors="replace")))
-            line = line.decode(errors="replace")
-            if line.strip() == marker:
-                return "".join(out)
-            out.append(line)
-        raise AssertionError("no marker within %d s; got %r" % (timeout, "".join(out)))
+                    buf, self.p.stderr.read().decode(errors="replace")))
+            buf += chunk
+        return buf[:buf.index((marker + "\n").encode())].decode(errors="replace")
 
     def stop(self):
         try:
