@@ -5,8 +5,8 @@
  * Flow control: a stream is read only while the core has not paused it;
  * each read lands in the connection's own LUX_CONN_CHUNK buffer and goes
  * to lux_conn_received at once, so libuv never holds more than that per
- * connection.  Sends are copied into a uv_write (libuv writes what the
- * socket takes at once); what waits is reported back by arch_conn_send and
+ * connection.  Sends go out at once as far as the socket takes them;
+ * only the rest is copied into a uv_write; what waits is reported back by arch_conn_send and
  * by lux_conn_sent as it drains, and a send that would make it pass
  * LUX_CONN_SENDMAX fails.
  * Closing: arch_conn_close shuts the write side down after the queued
@@ -219,13 +219,17 @@ static void on_written(uv_write_t *req, int status)
 	up_sent(c, uv_stream_get_write_queue_size(&c->h.stream));
 }
 
-/* libuv writes at once what the socket takes; the write queue size is
- * what is left, so it is the number the contract asks for. */
+/* Write at once what the socket takes (uv_try_write refuses while
+ * anything is queued, so order is kept); only the rest is copied into a
+ * uv_write.  Most replies leave nothing behind, so they cost one write(2)
+ * and no copy, no allocation and no completion callback.  The write
+ * queue size is what is left, the number the contract asks for. */
 long arch_conn_send(int id, const void *buf, size_t n)
 {
 	struct conn *c = get(id);
 	struct wreq *w;
 	uv_buf_t b;
+	int done;
 
 	if (simulated)
 		return simulated->send(id, buf, n);
@@ -233,6 +237,17 @@ long arch_conn_send(int id, const void *buf, size_t n)
 		return -1;
 	if (n > LUX_CONN_SENDMAX - uv_stream_get_write_queue_size(&c->h.stream))
 		return -1;
+	b = uv_buf_init((char *)buf, (unsigned)n);
+	done = uv_try_write(&c->h.stream, &b, 1);
+	if (done == (int)n)
+		return (long)uv_stream_get_write_queue_size(&c->h.stream);
+	/* An error (EAGAIN, or a peer that is gone) queues it all as
+	 * before: uv_write reports a failure through its callback and the
+	 * read side closes the connection. */
+	if (done > 0) {
+		buf = (const char *)buf + done;
+		n -= (size_t)done;
+	}
 	if ((w = malloc(sizeof *w + n)) == NULL)
 		return -1;
 	memcpy(w->data, buf, n);

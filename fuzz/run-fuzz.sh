@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 	--time) time=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--smoke) smoke=1; shift ;;
-	-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run-fuzz: unknown option $1" >&2; exit 2 ;;
 	*) target=$1; shift ;;
 	esac

@@ -286,9 +286,9 @@ static void admit(struct ninep_conn *s, size_t size)
 		ninep_send_error(s, tag, NINEP_E_TAG, why);
 		return;
 	}
-	/* before a version is agreed, or with the tag only version messages
-	 * may carry, a Tflush gets the codec's error like any other message
-	 * (from a worker), not an Rflush no dialect allows */
+	/* before a version is agreed, or tagged NOTAG, a Tflush gets the
+	 * codec's error like any other message (from a worker), not an Rflush
+	 * the codec would refuse */
 	if (type == P9_TFLUSH && size == P9_HDRSZ + 2 && s->d != P9_NONE && tag != P9_NOTAG) {
 		admit_flush(s, tag);
 		return;

@@ -312,7 +312,9 @@ void ninep_flush(struct ninep_conn *s, struct ninep_req *r)
 	struct ninep_req *t = ninep_req_find(s, old), **tail;
 	bool unrun = false;
 
-	while (t && t->type == P9_TFLUSH)	/* a flush of a flush waits for the same */
+	/* a flush of a flush waits for the same; a Tflush the reader did not
+	 * take (malformed, NOTAG, before Tversion) is a request like others */
+	while (t && t->type == P9_TFLUSH && t->target)
 		t = t->target;
 	if (t == 0) {
 		arch_irq_restore(is);

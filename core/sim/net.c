@@ -27,9 +27,10 @@
  *    procs stay within the listener's grant;
  *  - a client finishing cleanly gets every request answered in bounded
  *    time, or the step fails naming the request.
- * At the end every client finishes, the files they left are removed, and
- * procs, kernel objects, pages and budgets must be back to where they
- * were before the first connection.
+ * At the end every client finishes, the files they left are removed, the
+ * server's own counters must read zero (connections, fids, requests,
+ * pages, workers), and procs, kernel objects, pages and budgets must be
+ * back to where they were before the first connection.
  * --break-invariant leak-conn forgets one hang-up (no lux_conn_closed), so
  * a connection's proc and buffers stay: the end check must catch it.
  */
@@ -429,6 +430,24 @@ static int step(void)
 	return check();
 }
 
+/* The server's own counters (docs/9p.md, "Counters") must be back to
+ * zero once every client has gone: no connection slot, fid, request,
+ * page or worker left. */
+static int server_totals(void)
+{
+	static const char want[] = "total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0\n";
+	static char text[2048];
+	size_t len = ninep_status(text, sizeof text);
+	const char *total = text;
+
+	for (const char *p = text; *p; p++)
+		if (p[0] == '\n' && p[1] == 't')
+			total = p + 1;
+	if (len < sizeof text && kstrcmp(total, want) == 0)
+		return 0;
+	return net_fail("after the end the server still holds: %.80s", total);
+}
+
 static int finish_all(struct sim_ctx *ctx)
 {
 	struct kalloc_stats ks;
@@ -455,6 +474,8 @@ static int finish_all(struct sim_ctx *ctx)
 	while (proc_count() > sc.base_procs && waited++ < 100)
 		tsleep_ns(10000000);
 	ctx->step = ctx->steps;
+	if (server_totals() < 0)
+		return -1;
 	kalloc_stats(&ks);
 	if (proc_count() != sc.base_procs || ks.live_objects != sc.base_objects ||
 	    ks.large_pages != sc.base_large || budget_count() != sc.base_budgets)

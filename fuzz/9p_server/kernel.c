@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lux/9psrv.h>
 #include <lux/captoken.h>
 #include <lux/cons.h>
 #include <lux/crypto.h>
@@ -77,7 +78,9 @@ void fuzz_count_held(struct fuzz_held *h)
 
 void fuzz_check_held(const struct fuzz_held *base)
 {
+	static char status[2048];
 	struct fuzz_held now;
+	const char *total;
 	const char *why;
 
 	fuzz_count_held(&now);
@@ -102,6 +105,11 @@ void fuzz_check_held(const struct fuzz_held *base)
 		          devcrypto_signs());
 	if ((why = sched_check()) != 0)
 		fuzz_fail("run queues: %s", why);
+	/* the server's own counters (docs/9p.md, "Counters") */
+	ninep_status(status, sizeof status);
+	total = strstr(status, "total ");
+	if (!total || strcmp(total, "total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0\n") != 0)
+		fuzz_fail("the server still holds: %s", total ? total : status);
 }
 
 /* ---- The namespace, put back before every input -------------------------- */

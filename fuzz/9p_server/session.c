@@ -26,7 +26,8 @@
  *  - after the connection is closed and the namespace reset: live kernel
  *    objects, pages, procs, budgets or crypto sessions not back to what
  *    they were before the input (fids, chans, buffers and procs are all
- *    kernel objects or pages, so a leaked one shows).
+ *    kernel objects or pages, so a leaked one shows), or the server's own
+ *    counters (ninep_status) not all zero.
  * Why not luxsim underneath: its arch is a libuv loop with sockets and
  * real time; a fake arch gives the driver a quiescent point (arch_idle)
  * and costs nothing per input, so one boot serves thousands of inputs and
