@@ -142,8 +142,13 @@ static struct {
 static void sleeper(void *arg)
 {
 	int i = (int)(uintptr_t)arg;
+	uint64_t now = arch_time_ns() - wk.start;
 
-	tsleep_ns(wk.want[i]);
+	/* The deadline is absolute (from the test's start), not from when
+	 * this proc first ran: on a loaded host the sleepers may start
+	 * milliseconds apart, and relative sleeps would then legitimately
+	 * wake out of order. */
+	tsleep_ns(wk.want[i] > now ? wk.want[i] - now : 0);
 	wk.woke[i] = arch_time_ns() - wk.start;
 	wk.order[wk.norder++] = i;
 }
