@@ -34,7 +34,7 @@ const struct dev *dev_lookup(const char *name)
  * stop before using all three). */
 static int fail(char *why, size_t whylen, int err, const char *fmt, const char *a, const char *b)
 {
-	ksnprintf(why, whylen, fmt, a, b, lux_errstr(err));
+	ksnprintf(why, whylen, fmt, a, b, proc_errstr(err));
 	return err;
 }
 
@@ -133,7 +133,7 @@ int ns_command(struct ns *ns, int argc, char **argv, char *why, size_t whylen)
 			            argc == 3 ? "not mounted there" : "not mounted");
 		if (err < 0)
 			return fail(why, whylen, err, "unmount: %s: %s", argv[argc - 1],
-			            lux_errstr(err));
+			            proc_errstr(err));
 		return 0;
 	}
 	return fail(why, whylen, E_SYNTAX, "%s: %s%s", argv[0],
