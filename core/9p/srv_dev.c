@@ -18,10 +18,7 @@ enum { Qdir, Qstatus, Qzero, Qnull, Qmax };
 /* One line per connection (~140 bytes) and the total line. */
 #define STATUS_MAX (NINEP_MAXCONN * 160 + 160)
 
-static const struct {
-	const char *name;
-	uint32_t perm;
-} files[Qmax] = {
+static const struct dirtab files[Qmax] = {
 	[Qdir] = { "9p", DMDIR | 0555 },
 	[Qstatus] = { "status", 0444 },
 	[Qzero] = { "zero", 0444 },
@@ -31,52 +28,24 @@ static const struct {
 static int ctl_attach(struct chan *c, const char *spec)
 {
 	USED(spec);
-	c->qid.path = Qdir;
-	c->qid.type = QTDIR;
-	return 0;
+	return dirtab_attach(c);
 }
 
 static int ctl_walk(struct chan *c, const char *name)
 {
-	if (c->qid.path != Qdir)
-		return E_NOTDIR;
-	for (int i = Qdir + 1; i < Qmax; i++) {
-		if (kstrcmp(files[i].name, name) == 0) {
-			c->qid.path = (uint64_t)i;
-			c->qid.type = QTFILE;
-			return 0;
-		}
-	}
-	return E_NOENT;
-}
-
-static void fill(int i, struct lux_dir *d)
-{
-	kmemset(d, 0, sizeof *d);
-	d->qid.path = (uint64_t)i;
-	d->qid.type = i == Qdir ? QTDIR : QTFILE;
-	d->mode = files[i].perm;
-	kstrlcpy(d->name, files[i].name, sizeof d->name);
+	return dirtab_walk(files, Qmax, c, name);
 }
 
 static int ctl_stat(struct chan *c, struct lux_dir *d)
 {
-	fill((int)c->qid.path, d);
-	return 0;
+	return dirtab_stat(files, c, d);
 }
 
 static int ctl_open(struct chan *c, int mode)
 {
-	uint32_t perm = files[c->qid.path].perm;
-	int m = mode & OMODE;
-
 	if ((mode & OTRUNC) && c->qid.path != Qnull)
 		return E_PERM;
-	if ((m == OREAD || m == ORDWR) && !(perm & 0444))
-		return E_PERM;
-	if ((m == OWRITE || m == ORDWR) && !(perm & 0222))
-		return E_PERM;
-	return 0;
+	return dirtab_open(files, c, mode);
 }
 
 static long status_read(void *buf, size_t n, uint64_t off)
@@ -115,12 +84,7 @@ static long ctl_write(struct chan *c, const void *buf, size_t n, uint64_t off)
 
 static int ctl_dirent(struct chan *c, size_t i, struct lux_dir *d)
 {
-	if (c->qid.path != Qdir)
-		return E_NOTDIR;
-	if (i + 1 >= Qmax)
-		return 0;
-	fill((int)i + 1, d);
-	return 1;
+	return dirtab_dirent(files, Qmax, c, i, d);
 }
 
 const struct dev ninep_dev = {

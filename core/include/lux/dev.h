@@ -128,6 +128,19 @@ struct dev {
  * from offset off, 0 at or past the end (Plan 9's readstr). */
 long dev_readstr(uint64_t off, void *buf, size_t n, const char *text, size_t len);
 
+/* A device whose tree is one directory of fixed files (core/fs/dirtab.c,
+ * Plan 9's Dirtab): t[0] is the directory, a file's qid.path its index. */
+struct dirtab {
+	const char *name;
+	uint32_t perm;
+};
+int dirtab_attach(struct chan *c);
+int dirtab_walk(const struct dirtab *t, size_t n, struct chan *c, const char *name);
+int dirtab_stat(const struct dirtab *t, struct chan *c, struct lux_dir *d);
+/* The permission check of an open: E_PERM when perm lacks mode's access. */
+int dirtab_open(const struct dirtab *t, struct chan *c, int mode);
+int dirtab_dirent(const struct dirtab *t, size_t n, struct chan *c, size_t i, struct lux_dir *d);
+
 /* Channels (core/fs/chan.c) */
 struct chan *chan_new(const struct dev *dev);
 struct chan *chan_clone(struct chan *c);
