@@ -1,5 +1,5 @@
 /*
- * The IDT: all 256 vectors point at trap.S's stubs, so even a vector
+ * The IDT: all 256 vectors point at trap.S's entries, so even a vector
  * nobody expected reaches trap_dispatch and a readable panic rather than a
  * triple fault.  Interrupt gates (IF cleared on entry) everywhere; three
  * exceptions switch to their own IST stack because the stack they arrive
@@ -22,7 +22,7 @@ struct idtr {
 	uint64_t base;
 } __attribute__((packed));
 
-extern char trap_stubs[], trap_stubs_end[];
+extern char trap_entries[], trap_entries_end[];
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
@@ -34,10 +34,10 @@ idt_init(void)
 	struct idtr idtr;
 	int v;
 
-	if (trap_stubs_end - trap_stubs != 256 * 16)
-		x86_panic("trap stubs are not 16 bytes each");
+	if (trap_entries_end - trap_entries != 256 * 16)
+		x86_panic("trap entries are not 16 bytes each");
 	for (v = 0; v < 256; v++) {
-		uint64_t off = (uint64_t)(trap_stubs + 16 * v);
+		uint64_t off = (uint64_t)(trap_entries + 16 * v);
 
 		idt[v].off_lo = (uint16_t)off;
 		idt[v].sel = 0x08;

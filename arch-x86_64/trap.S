@@ -1,8 +1,8 @@
 /*
  * Interrupt and exception entry.
  *
- * Every one of the 256 vectors has a 16-byte stub at trap_stubs + 16 * v
- * (idt.c relies on the fixed size).  A stub pushes a zero where the CPU
+ * Every one of the 256 vectors has a 16-byte entry at trap_entries + 16 * v
+ * (idt.c relies on the fixed size).  An entry pushes a zero where the CPU
  * pushes no error code, then the vector number, and joins trap_common,
  * which completes a struct trapframe (x86.h) and calls
  * trap_dispatch(tf) with the full FPU/SSE state saved around the call:
@@ -12,7 +12,7 @@
  *
  * Stack at the call (high to low):
  *   ss, rsp, rflags, cs, rip	pushed by the CPU (16-byte aligned base)
- *   error, vector		pushed by the stub
+ *   error, vector		pushed by the entry
  *   r15 ... rbx, rax		pushed here; rsp == tf == %rbx
  *   (padding to 64)
  *   fxsave area, 512 bytes	<- rsp at the call (16-byte aligned)
@@ -23,9 +23,9 @@
 
 	.text
 
-/* One stub for the vector `vec` currently .set.  The CPU pushes an error
+/* One entry for the vector `vec` currently .set.  The CPU pushes an error
  * code for vectors 8, 10-14, 17, 21, 29, 30; for the others we push 0. */
-	.macro stub
+	.macro vector_entry
 	.balign 16
 	.if vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 || vec == 30
 	.else
@@ -36,18 +36,18 @@
 	.endm
 
 	.balign 16
-	.globl trap_stubs
-	.hidden trap_stubs
-trap_stubs:
+	.globl trap_entries
+	.hidden trap_entries
+trap_entries:
 	.set vec, 0
 	.rept 256
-	stub
+	vector_entry
 	.set vec, vec + 1
 	.endr
 	.balign 16
-	.globl trap_stubs_end
-	.hidden trap_stubs_end
-trap_stubs_end:
+	.globl trap_entries_end
+	.hidden trap_entries_end
+trap_entries_end:
 
 	.balign 16
 trap_common:

@@ -32,7 +32,7 @@
  *                     (EINVAL, ENOMEM, ENOSYS, ERANGE, ...) by crypto_pwhash,
  *                     crypto_kdf, codecs and sodium_mlock & co.
  *
- * Not needed, because the build configures them out rather than stubbing:
+ * Not needed, because the build configures them out rather than supplying empty versions:
  * sysconf/mmap/mprotect/mlock/madvise/posix_memalign (sodium_malloc's
  * guarded pages: HAVE_MMAP etc. undefined, so sodium_mlock() and
  * sodium_mprotect_*() return -1 with errno ENOSYS, which their callers
