@@ -129,15 +129,8 @@ class Files:
         return self.get("%s/%s/clone" % (C, kind)).decode().strip()
 
 
-class ServerCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = nt.Server("")
-
-    @classmethod
-    def tearDownClass(cls):
-        rc, out, err = cls.srv.stop()
-        assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
+class ServerCase(nt.ServerTest):
+    SCRIPT = ""  # a luxsim serving 9P, one for the class (ninep_test.ServerTest)
 
     def files(self):
         f = Files(self.srv)

@@ -141,15 +141,8 @@ def re_search(pat, text):
     return m.group(1)
 
 
-class NinepTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = nt.Server("")
-
-    @classmethod
-    def tearDownClass(cls):
-        rc, out, err = cls.srv.stop()
-        assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
+class NinepTest(nt.ServerTest):
+    SCRIPT = ""  # a luxsim serving 9P, one for the class (ninep_test.ServerTest)
 
     def client(self):
         c = nt.Client(self.srv.path, dialect="9P2000")
@@ -403,17 +396,10 @@ class KeyStore(unittest.TestCase):
         self.assertEqual(text.count("\nbusy\n"), 1)	# listed once: before the close
 
 
-class KeyStoreNinep(unittest.TestCase):
+class KeyStoreNinep(nt.ServerTest):
     """The keystore over 9P: connections are procs with their own budgets."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = nt.Server("")
-
-    @classmethod
-    def tearDownClass(cls):
-        rc, out, err = cls.srv.stop()
-        assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
+    SCRIPT = ""  # a luxsim serving 9P, one for the class (ninep_test.ServerTest)
 
     def client(self, msize=8192):
         c = nt.Client(self.srv.path, dialect="9P2000", msize=msize)
@@ -646,18 +632,11 @@ class SessionsShell(unittest.TestCase):
 
 
 @unittest.skipUnless(HAVE_CRYPTOGRAPHY, "python3-cryptography not installed")
-class SessionsNinep(unittest.TestCase):
+class SessionsNinep(nt.ServerTest):
     """The sessions over 9P: big messages in msize chunks, two connections
     agreeing on a key, isolation, and the errors as Rerror strings."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = nt.Server("")
-
-    @classmethod
-    def tearDownClass(cls):
-        rc, out, err = cls.srv.stop()
-        assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
+    SCRIPT = ""  # a luxsim serving 9P, one for the class (ninep_test.ServerTest)
 
     def client(self):
         c = nt.Client(self.srv.path, dialect="9P2000")

@@ -143,18 +143,11 @@ class ThroughTheShell(unittest.TestCase):
         self.assertEqual(kat.compare(s, out), [])
 
 
-class OverNinep(unittest.TestCase):
+class OverNinep(nt.ServerTest):
     """The hash vectors through the 9P server: 64 KiB Twrites, a Tread on
     a second fid (million 'a' included)."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = nt.Server("")
-
-    @classmethod
-    def tearDownClass(cls):
-        rc, out, err = cls.srv.stop()
-        assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
+    SCRIPT = ""  # a luxsim serving 9P, one for the class (ninep_test.ServerTest)
 
     def test_hash_vectors(self):
         c = nt.Client(self.srv.path, dialect="9P2000")
