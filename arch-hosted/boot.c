@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <lux/arch.h>
@@ -68,6 +69,7 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	boot.steps = cfg->steps;
 	boot.breakflags = cfg->breakflags;
 	boot.seed = cfg->seed;
+	boot.hostowner_uid = (int64_t)getuid();	/* who started us is eve */
 	/* a deterministic run takes input only from stdin: no sockets; its
 	 * scenario may play peers instead (arch_conn_simulate) */
 	if (!cfg->deterministic && !cfg->no_listen && (boot.listening = hosted_conn_listen(cfg)))

@@ -339,6 +339,22 @@ static void peer_name(struct listener *l, struct conn *c, char *out, size_t cap)
 	snprintf(out, cap, "tcp!?");
 }
 
+/* A unix socket's peer uid as the host kernel saw it at connect time
+ * (SO_PEERCRED): the only identity a local connection has without
+ * authenticating.  -1 when the kernel will not say. */
+static int64_t peer_uid(struct conn *c)
+{
+	struct ucred uc;
+	socklen_t len = sizeof uc;
+	uv_os_fd_t fd;
+
+	if (uv_fileno(&c->h.handle, &fd) != 0)
+		return -1;
+	if (hostcalls.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0 || len != sizeof uc)
+		return -1;
+	return (int64_t)uc.uid;
+}
+
 static void on_refused(uv_handle_t *h)
 {
 	free(h);
@@ -349,6 +365,7 @@ static void on_connection(uv_stream_t *server, int status)
 	struct listener *l = server->data;
 	struct conn *c = NULL;
 	char peer[HOSTED_ADDRMAX + 16];
+	struct lux_peer who;
 	int id;
 
 	if (status < 0)
@@ -385,8 +402,11 @@ static void on_connection(uv_stream_t *server, int status)
 		uv_tcp_nodelay(&c->h.tcp, 1);	/* 9P is request/response */
 	conns[id] = c;
 	peer_name(l, c, peer, sizeof peer);
+	who.addr = peer;
+	who.transport = l->is_unix ? LUX_PEER_LOCAL : LUX_PEER_NET;
+	who.uid = l->is_unix ? peer_uid(c) : -1;
 	hosted_upcall_begin();
-	lux_conn_opened(id, peer);	/* may pause or close it at once */
+	lux_conn_opened(id, &who);	/* may pause or close it at once */
 	hosted_upcall_end();
 	if (conns[id] == c && !c->closing)
 		update_reading(c);

@@ -21,4 +21,5 @@ struct hostcalls hostcalls = {
 	.connect = connect,
 	.close = close,
 	.unlink = unlink,
+	.getsockopt = getsockopt,
 };

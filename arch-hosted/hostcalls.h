@@ -26,6 +26,8 @@ struct hostcalls {
 	int (*connect)(int fd, const struct sockaddr *sa, socklen_t len);
 	int (*close)(int fd);
 	int (*unlink)(const char *path);
+	/* a unix peer's credentials (SO_PEERCRED) */
+	int (*getsockopt)(int fd, int level, int name, void *val, socklen_t *len);
 };
 
 extern struct hostcalls hostcalls;

@@ -60,6 +60,7 @@ x86_start(void)
 	boot.nregions = x86_bootinfo.nregions;
 	boot.commands = 0;
 	boot.quiet = 0;
+	boot.hostowner_uid = -1;	/* no host users: eve is whoever has the console */
 	if (boot.nregions == 0)
 		x86_panic("no conventional memory above 1 MiB in the EFI map");
 	sti();

@@ -22,6 +22,7 @@
 #include <lux/pebble.h>
 #include <lux/string.h>
 #include <lux/sysfile.h>
+#include <lux/upcall.h>
 
 #define BYTES_PAGES(n) (((n) + 4095) / 4096)
 
@@ -46,7 +47,7 @@ static struct ninep_conn *slot_of(int conn)
 
 /* ---- Upcalls: record, pause, wake; never allocate or block ------------ */
 
-void lux_conn_opened(int conn, const char *peer)
+void lux_conn_opened(int conn, const struct lux_peer *peer)
 {
 	if (refusing) {
 		arch_conn_close(conn);
@@ -61,7 +62,9 @@ void lux_conn_opened(int conn, const char *peer)
 		waitq_init(&s->workq);
 		s->id = (int)i;
 		s->conn = conn;
-		kstrlcpy(s->peer, peer ? peer : "?", sizeof s->peer);
+		kstrlcpy(s->peer, peer && peer->addr ? peer->addr : "?", sizeof s->peer);
+		s->transport = peer ? peer->transport : LUX_PEER_NET;
+		s->peer_uid = peer && peer->transport == LUX_PEER_LOCAL ? peer->uid : -1;
 		s->state = NS_PENDING;
 		s->paused = true;
 		arch_conn_pause(conn, 1);

@@ -45,6 +45,7 @@
 #include <lux/ns.h>
 #include <lux/page.h>
 #include <lux/pebble.h>
+#include <lux/upcall.h>
 #include <lux/proc.h>
 #include <lux/rand.h>
 #include <lux/sim.h>
@@ -134,10 +135,13 @@ static void sim_pause(int conn, int paused)
 static const struct arch_conn_sim simops = { sim_send, sim_close, sim_pause };
 
 /* Upcalls run with upcalls disabled, as the arch calls them. */
-static void up_opened(int conn, const char *peer)
+static void up_opened(int conn, const char *addr)
 {
+	/* simulated clients are local peers of the host owner, as the test
+	 * clients of a real luxsim are: they may do what the shell does */
+	struct lux_peer peer = { addr, LUX_PEER_LOCAL, lux_bootinfo->hostowner_uid };
 	arch_irqstate s = arch_irq_save();
-	lux_conn_opened(conn, peer);
+	lux_conn_opened(conn, &peer);
 	arch_irq_restore(s);
 }
 

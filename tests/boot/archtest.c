@@ -215,11 +215,11 @@ pworker(void *arg)
 		;			/* never switched to again */
 }
 
-void lux_conn_opened(int conn, const char *peer);
+void lux_conn_opened(int conn, const struct lux_peer *peer);
 void lux_conn_received(int conn, const void *buf, size_t n);
 void lux_conn_closed(int conn);
 void lux_blk_done(void *cookie, int err);
-void lux_conn_opened(int conn, const char *peer) { (void)conn; (void)peer; }
+void lux_conn_opened(int conn, const struct lux_peer *peer) { (void)conn; (void)peer; }
 void lux_conn_received(int conn, const void *buf, size_t n)
 { (void)conn; (void)buf; (void)n; }
 void lux_conn_closed(int conn) { (void)conn; }

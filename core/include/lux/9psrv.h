@@ -211,6 +211,8 @@ struct ninep_conn {
 	size_t nfids;
 	int id;			/* slot index, for messages */
 	char peer[64];		/* who, for messages ("tcp!1.2.3.4!5678") */
+	int transport;		/* LUX_PEER_LOCAL or _NET (<lux/upcall.h>) */
+	int64_t peer_uid;	/* a local peer's host uid, or -1 */
 };
 
 /* core/9p/srv_ops.c: handle the one message req[0..len) with context x

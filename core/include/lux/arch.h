@@ -29,8 +29,11 @@
  * 4: outgoing connections (the 9P client): arch_conn_dial, and the
  *    lux_dial_* upcalls that deliver a dialed connection's events apart
  *    from the server's lux_conn_*; send, close and pause take dialed ids.
- *    And arch_conn_simulate (a simulation scenario plays the peers). */
-#define LUX_ARCH_VERSION 4
+ *    And arch_conn_simulate (a simulation scenario plays the peers).
+ * 5: who is at the other end: lux_conn_opened takes a struct lux_peer
+ *    (transport and, for a local socket, the peer's uid from the host
+ *    kernel); lux_boot.hostowner_uid names the host owner. */
+#define LUX_ARCH_VERSION 5
 
 /* ---- Console ---------------------------------------------------------- */
 

@@ -58,6 +58,9 @@ struct lux_boot {
 	const char *listening;		/* where connections come from, for the
 					 * banner ("unix!/path tcp!127.0.0.1!5640"),
 					 * or 0 */
+	int64_t hostowner_uid;		/* v5: the host's id for the host owner
+					 * (hosted: the uid that started luxsim),
+					 * or -1 when the host has none (metal) */
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */
@@ -80,11 +83,24 @@ void lux_timer_expired(void);
  * with upcalls disabled; returns when the interrupted proc runs again. */
 void lux_preempt(void);
 
+/* Who connected (v5).  Only what the host's kernel vouches for is here:
+ * a local socket's peer uid (SO_PEERCRED) is a fact, a network address is
+ * not an identity (docs/security.md). */
+enum lux_transport {
+	LUX_PEER_LOCAL = 1,	/* a unix socket: uid is the peer's, or -1 */
+	LUX_PEER_NET = 2,	/* TCP: nobody until it authenticates */
+};
+struct lux_peer {
+	const char *addr;	/* for messages: "tcp!1.2.3.4!5678", "unix!/path" */
+	int transport;		/* LUX_PEER_* */
+	int64_t uid;		/* LUX_PEER_LOCAL: the host uid, else -1 */
+};
+
 /* Connections (see arch_conn_send in <lux/arch.h>): a peer connected
- * (peer: "tcp!1.2.3.4!5678", "unix!/path"; the core may close it at once),
+ * (the core may close it at once; peer is only valid during the call),
  * sent at most LUX_CONN_CHUNK bytes, or is gone (once per connection,
  * whoever closed it). */
-void lux_conn_opened(int conn, const char *peer);
+void lux_conn_opened(int conn, const struct lux_peer *peer);
 void lux_conn_received(int conn, const void *buf, size_t n);
 void lux_conn_closed(int conn);
 /* Some of conn's queued sends went out: `queued` bytes still wait. */
