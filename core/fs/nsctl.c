@@ -16,11 +16,14 @@
 #include <lux/mnt.h>
 #include <lux/ns.h>
 #include <lux/proc.h>
+#include <lux/perm.h>
 #include <lux/string.h>
+#include <lux/users.h>
 
 #define NSCTL_MAXARGS 8
 
-static const struct dev *const devices[] = { &ramfs_dev, &cons_dev, &proc_dev, &crypto_dev };
+static const struct dev *const devices[] = { &ramfs_dev, &cons_dev, &proc_dev, &crypto_dev,
+                                             &users_dev };
 
 const struct dev *dev_lookup(const char *name)
 {
@@ -67,6 +70,10 @@ static int source(struct ns *ns, const char *src, const char *aname, bool mount,
 	if (mount) {
 		if (kstrchr(src, '!') == 0)
 			return E_BADPATH;	/* neither #dev nor an address */
+		/* making the kernel dial out is an authority of its own: a
+		 * client must not turn the machine into its proxy */
+		if (!perm_is_eve())
+			return perm_deny("dial", src);
 		return mnt_attach(src, aname ? aname : "", out);
 	}
 	return namec(ns, src, NAMEC_WALK, 0, 0, out);

@@ -17,7 +17,9 @@
 #include <lux/rand.h>
 #include <lux/selfcheck.h>
 #include <lux/sim.h>
+#include <lux/string.h>
 #include <lux/sysfile.h>
+#include <lux/users.h>
 
 #include "../shell/shell.h"
 
@@ -48,15 +50,19 @@ static int build_namespace(struct proc *p)
 		return err;
 	if ((p->ns = ns_new(root)) == 0 || (p->fds = fdtab_new()) == 0)
 		return E_NOMEM;
-	for (const char *const *d = (const char *const[]){ "/dev", "/proc", "/tmp", "/secure", 0 };
+	for (const char *const *d = (const char *const[]){ "/dev", "/proc", "/tmp", "/secure", "/adm", 0 };
 	     *d; d++) {
-		if ((fd = sys_create(*d, OREAD, DMDIR | 0777)) < 0)
+		/* /tmp is everyone's, sticky: only a file's owner removes it */
+		uint32_t mode = kstrcmp(*d, "/tmp") == 0 ? DMSTICKY | 0777 : 0755;
+		if ((fd = sys_create(*d, OREAD, DMDIR | mode)) < 0)
 			return fd;
 		sys_close(fd);
 	}
 	if ((err = mount_dev(p->ns, &cons_dev, "/dev")) < 0)
 		return err;
 	if ((err = mount_dev(p->ns, &proc_dev, "/proc")) < 0)
+		return err;
+	if ((err = mount_dev(p->ns, &users_dev, "/adm")) < 0)	/* the user table */
 		return err;
 	return mount_dev(p->ns, &crypto_dev, "/secure");	/* docs/crypto.md */
 }
@@ -132,6 +138,7 @@ _Noreturn void lux_main(const struct lux_boot *b)
 	if (!b->quiet)
 		kprintf("crypto: %s\n", lc_version());
 	krand_seed(seed_from_entropy());
+	users_init(b->hostowner_uid);	/* eve and none */
 	if (proc_create("init", PRIO_NORMAL, init, (void *)b, PROC_DETACHED) == 0)
 		panic("cannot create the first proc: out of memory");
 	sched_idle_loop();

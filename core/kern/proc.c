@@ -14,10 +14,12 @@
 #include <lux/borrow.h>
 #include <lux/devcrypto.h>
 #include <lux/error.h>
+#include <lux/fmt.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
 #include <lux/page.h>
+#include <lux/perm.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>
 #include <lux/rand.h>
@@ -252,7 +254,9 @@ struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void 
 	list_init(&p->children);
 	list_init(&p->sibling);
 	waitq_init(&p->childexit);
+	/* made by the boot code: the host owner at the console */
 	kstrlcpy(p->cred.user, "eve", sizeof p->cred.user);
+	p->cred.flags = CRED_CONSOLE;
 	arch_ctx_init(&p->ctx, p->stack, STACK_PAGES * PAGE_SIZE, trampoline, p);
 	s = arch_irq_save();
 	runq_init();
@@ -563,6 +567,7 @@ static void fill_info(const struct proc *p, struct procinfo *out)
 	out->cpu_ns = p->cpu_ns + (p == current ? arch_time_ns() - p->run_start : 0);
 	out->dispatches = p->dispatches;
 	kstrlcpy(out->name, p->name, sizeof out->name);
+	kstrlcpy(out->user, p->cred.user, sizeof out->user);
 }
 
 size_t proc_list(struct procinfo *out, size_t max)
@@ -624,4 +629,18 @@ const char *sched_check(void)
 		err = "the proc list and the proc count disagree";
 	arch_irq_restore(s);
 	return err;
+}
+
+int proc_kill_checked(int pid)
+{
+	struct procinfo pi;
+	char what[48];
+
+	if (proc_info(pid, &pi) < 0)
+		return E_NOPROC;
+	if (!perm_is_eve() && kstrcmp(curproc()->cred.user, pi.user) != 0) {
+		ksnprintf(what, sizeof what, "proc %d (%s's)", pid, pi.user);
+		return perm_deny("kill", what);
+	}
+	return proc_kill(pid);
 }

@@ -43,8 +43,15 @@ struct waitq {
 
 #define WAITQ_INIT(q) { LIST_INIT((q).sleepers) }
 
+/* Whom a proc acts for (docs/security.md).  Permission checks read the
+ * running proc's; a 9P worker takes the identity of each request's fid. */
+enum {
+	CRED_CONSOLE = 1u << 0,	/* console input may be read: the console
+				 * owner's procs, never a remote client's */
+};
 struct cred {
-	char user[32];
+	char user[28];		/* USER_NAMEMAX: a name in the user table */
+	uint32_t flags;		/* CRED_* */
 };
 
 struct proc {
@@ -122,6 +129,11 @@ int proc_join(struct proc *p);
  * interruptible sleep with status PROC_KILLED.  0 or E_NOPROC. */
 int proc_kill(int pid);
 #define PROC_KILLED 137
+/* The same on behalf of the running proc's user: only the proc's owner
+ * (or the host owner) may, else E_PERM with the sentence and an audit
+ * record.  What the shell's kill and /proc/N/ctl use; the kernel's own
+ * kills (a Tflush ending a worker) use proc_kill. */
+int proc_kill_checked(int pid);
 
 void proc_yield(void);
 /* A place where a long-running proc may be preempted (hosted) and where
@@ -146,6 +158,7 @@ struct procinfo {
 	enum procstate state;
 	char name[32];
 	uint64_t cpu_ns, dispatches;
+	char user[28];		/* whom it acts for now (cred.user) */
 };
 /* Up to max procs in pid order; returns how many. */
 size_t proc_list(struct procinfo *out, size_t max);

@@ -1,0 +1,62 @@
+/*
+ * The user table, in the spirit of Plan 9's /adm/users: every user is
+ * also a group of the same name, with an optional leader and members.
+ *
+ * Two users always exist: the host owner, `eve` (on hosted the Linux user
+ * who started luxsim, on metal whoever has the console), and `none`, the
+ * unauthenticated.  A user's id is the number 9P2000.L speaks (n_uname,
+ * getattr's uid and gid) and the host uid a local socket's peer maps to:
+ * eve's id is the host owner's uid, so the socket's owner is eve.
+ *
+ * The host owner edits the table by writing commands to /adm/users
+ * (fossil's `uname` language; docs/security.md):
+ *   uname NAME ID        a new user NAME (and group NAME) with id ID
+ *   uname NAME :LEADER   the group's leader (`uname NAME :` clears it)
+ *   uname NAME +MEMBER   add a member to the group
+ *   uname NAME -MEMBER   remove one
+ *   deluser NAME         forget NAME (files it owns keep the name)
+ * and reads it back as `id:name:leader:members` lines.
+ */
+#ifndef LUX_USERS_H
+#define LUX_USERS_H
+
+#include <lux/types.h>
+
+#define USER_NAMEMAX 28		/* a name, NUL included */
+#define USERS_MAX 64		/* users (and so groups) in the table */
+#define USER_MEMBERS 16		/* members of one group */
+#define USER_NONE_ID 65534u	/* none's id (Linux's nobody) */
+
+extern const char eve[];	/* "eve": the host owner's name */
+extern const char none[];	/* "none" */
+
+/* Fill the table with eve (id hostuid, or 0 when the host has none) and
+ * none.  Called once at boot, and by tests to start again. */
+void users_init(int64_t hostuid);
+
+bool user_exists(const char *name);
+/* The id of name: 0 and *id, or E_NOENT. */
+int user_id(const char *name, uint32_t *id);
+/* The name of id into out: 0, or E_NOENT. */
+int user_name(uint32_t id, char out[USER_NAMEMAX]);
+/* Is user a member of group (the group of the same name counts)? */
+bool user_ingroup(const char *user, const char *group);
+/* May user act as group's leader (the leader, or any member when the
+ * group has none)? */
+bool user_leads(const char *user, const char *group);
+
+/* The table as lines, like ksnprintf: the full length. */
+size_t users_format(char *buf, size_t size);
+/* Run the commands of text (bounded, '\n'-separated), stopping at the
+ * first bad one: 0, or an error with the sentence in why. */
+int users_ctl(const char *text, size_t len, char *why, size_t whylen);
+
+/* Is name a valid user name: 1..USER_NAMEMAX-1 bytes of [A-Za-z0-9_.-],
+ * not starting with '-' or '.'. */
+bool user_valid_name(const char *name, size_t len);
+
+/* The /adm device: one file, users. */
+struct dev;
+extern const struct dev users_dev;
+
+#endif

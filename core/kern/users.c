@@ -1,0 +1,361 @@
+/*
+ * The user table (<lux/users.h>).  Small and fixed: USERS_MAX entries of
+ * names, no pointers, so a copy is a consistent snapshot and nothing here
+ * allocates.  Every reader and writer holds the spinlock for a few
+ * compares; nothing sleeps under it, so permission checks may ask from
+ * anywhere a proc runs.
+ *
+ * Names, not ids, are the identity inside the kernel (Plan 9's choice):
+ * files keep their owner's name, so deleting and re-creating a user with
+ * another id does not hand the new one someone else's files by number.
+ */
+#include <lux/error.h>
+#include <lux/fmt.h>
+#include <lux/lock.h>
+#include <lux/string.h>
+#include <lux/users.h>
+
+const char eve[] = "eve";
+const char none[] = "none";
+
+struct user {
+	bool used;
+	uint32_t id;
+	char name[USER_NAMEMAX];
+	char leader[USER_NAMEMAX];	/* "" : every member leads */
+	size_t nmember;
+	char member[USER_MEMBERS][USER_NAMEMAX];
+};
+
+static struct user table[USERS_MAX];
+static struct spinlock lock = SPINLOCK_INIT("users");
+
+static void defaults_locked(int64_t hostuid);
+
+/* Before users_init (unit tests that boot no kernel) the table still
+ * has its two users. */
+static void ensure_locked(void)
+{
+	if (!table[0].used)
+		defaults_locked(0);
+}
+
+static struct user *find(const char *name)
+{
+	ensure_locked();
+	for (size_t i = 0; i < USERS_MAX; i++)
+		if (table[i].used && kstrcmp(table[i].name, name) == 0)
+			return &table[i];
+	return 0;
+}
+
+static struct user *find_id(uint32_t id)
+{
+	ensure_locked();
+	for (size_t i = 0; i < USERS_MAX; i++)
+		if (table[i].used && table[i].id == id)
+			return &table[i];
+	return 0;
+}
+
+static struct user *add(const char *name, uint32_t id)
+{
+	for (size_t i = 0; i < USERS_MAX; i++) {
+		if (!table[i].used) {
+			kmemset(&table[i], 0, sizeof table[i]);
+			table[i].used = true;
+			table[i].id = id;
+			kstrlcpy(table[i].name, name, USER_NAMEMAX);
+			return &table[i];
+		}
+	}
+	return 0;
+}
+
+static void defaults_locked(int64_t hostuid)
+{
+	uint32_t eveid = hostuid >= 0 && hostuid <= 0xfffffffell ? (uint32_t)hostuid : 0;
+	/* none is nobody, unless the host owner is nobody */
+	uint32_t noneid = eveid == USER_NONE_ID ? USER_NONE_ID - 1 : USER_NONE_ID;
+
+	kmemset(table, 0, sizeof table);
+	add(eve, eveid);
+	add(none, noneid);
+}
+
+void users_init(int64_t hostuid)
+{
+	spin_lock(&lock);
+	defaults_locked(hostuid);
+	spin_unlock(&lock);
+}
+
+bool user_valid_name(const char *name, size_t len)
+{
+	if (len == 0 || len >= USER_NAMEMAX || name[0] == '-' || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool user_exists(const char *name)
+{
+	bool r;
+
+	spin_lock(&lock);
+	r = find(name) != 0;
+	spin_unlock(&lock);
+	return r;
+}
+
+int user_id(const char *name, uint32_t *id)
+{
+	struct user *u;
+	int err = E_NOENT;
+
+	spin_lock(&lock);
+	if ((u = find(name)) != 0) {
+		*id = u->id;
+		err = 0;
+	}
+	spin_unlock(&lock);
+	return err;
+}
+
+int user_name(uint32_t id, char out[USER_NAMEMAX])
+{
+	struct user *u;
+	int err = E_NOENT;
+
+	spin_lock(&lock);
+	if ((u = find_id(id)) != 0) {
+		kstrlcpy(out, u->name, USER_NAMEMAX);
+		err = 0;
+	}
+	spin_unlock(&lock);
+	return err;
+}
+
+static bool ismember(const struct user *g, const char *user)
+{
+	for (size_t i = 0; i < g->nmember; i++)
+		if (kstrcmp(g->member[i], user) == 0)
+			return true;
+	return false;
+}
+
+bool user_ingroup(const char *user, const char *group)
+{
+	struct user *g;
+	bool r;
+
+	if (kstrcmp(user, group) == 0)
+		return true;
+	spin_lock(&lock);
+	r = (g = find(group)) != 0 && ismember(g, user);
+	spin_unlock(&lock);
+	return r;
+}
+
+bool user_leads(const char *user, const char *group)
+{
+	struct user *g;
+	bool r = false;
+
+	spin_lock(&lock);
+	if ((g = find(group)) != 0) {
+		if (g->leader[0])
+			r = kstrcmp(g->leader, user) == 0;
+		else
+			r = kstrcmp(g->name, user) == 0 || ismember(g, user);
+	}
+	spin_unlock(&lock);
+	return r;
+}
+
+size_t users_format(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size)
+		buf[0] = 0;
+	spin_lock(&lock);
+	ensure_locked();
+	for (size_t i = 0; i < USERS_MAX; i++) {
+		const struct user *u = &table[i];
+		if (!u->used)
+			continue;
+		n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "%u:%s:%s:",
+		                       u->id, u->name, u->leader);
+		for (size_t m = 0; m < u->nmember; m++)
+			n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "%s%s",
+			                       m ? "," : "", u->member[m]);
+		n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "\n");
+	}
+	spin_unlock(&lock);
+	return n;
+}
+
+/* ---- The ctl language -------------------------------------------------- */
+
+static int fail(char *why, size_t whylen, int err, const char *what, const char *name)
+{
+	ksnprintf(why, whylen, "users: %s%s%s", what, name ? ": " : "", name ? name : "");
+	return err;
+}
+
+/* Split line into at most max words at blanks; -1 when there are more. */
+static int words(char *line, char **w, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == 0)
+			return n;
+		if (n == max)
+			return -1;
+		w[n++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = 0;
+	}
+}
+
+static bool protected_user(const char *name)
+{
+	return kstrcmp(name, eve) == 0 || kstrcmp(name, none) == 0;
+}
+
+/* uname NAME ID | :LEADER | +MEMBER | -MEMBER, under the lock. */
+static int uname_locked(char **w, char *why, size_t whylen)
+{
+	struct user *u = find(w[1]), *m;
+	const char *arg = w[2];
+	long long id;
+
+	if (arg[0] != ':' && arg[0] != '+' && arg[0] != '-') {
+		if (u)
+			return fail(why, whylen, E_EXIST, "user exists", w[1]);
+		if (kstrtoll(arg, &id) < 0 || id < 0 || id > 0xfffffffell)
+			return fail(why, whylen, E_INVAL, "want a numeric id 0..4294967294", arg);
+		if (find_id((uint32_t)id))
+			return fail(why, whylen, E_EXIST, "id in use", arg);
+		if (add(w[1], (uint32_t)id) == 0)
+			return fail(why, whylen, E_NOSPC, "table full (64 users)", w[1]);
+		return 0;
+	}
+	if (u == 0)
+		return fail(why, whylen, E_NOENT, "no such user", w[1]);
+	if (arg[0] == ':') {
+		if (arg[1] && !find(arg + 1))
+			return fail(why, whylen, E_NOENT, "no such user", arg + 1);
+		kstrlcpy(u->leader, arg + 1, USER_NAMEMAX);
+		return 0;
+	}
+	if ((m = find(arg + 1)) == 0)
+		return fail(why, whylen, E_NOENT, "no such user", arg + 1);
+	if (arg[0] == '+') {
+		if (ismember(u, m->name))
+			return 0;
+		if (u->nmember == USER_MEMBERS)
+			return fail(why, whylen, E_NOSPC, "group full (16 members)", w[1]);
+		kstrlcpy(u->member[u->nmember++], m->name, USER_NAMEMAX);
+		return 0;
+	}
+	for (size_t i = 0; i < u->nmember; i++) {
+		if (kstrcmp(u->member[i], m->name) == 0) {
+			kmemmove(u->member[i], u->member[i + 1], (u->nmember - i - 1) * USER_NAMEMAX);
+			u->nmember--;
+			return 0;
+		}
+	}
+	return fail(why, whylen, E_NOENT, "not a member", arg + 1);
+}
+
+static int deluser_locked(const char *name, char *why, size_t whylen)
+{
+	struct user *u = find(name);
+
+	if (u == 0)
+		return fail(why, whylen, E_NOENT, "no such user", name);
+	if (protected_user(name))
+		return fail(why, whylen, E_PERM, "cannot delete", name);
+	/* out of every group too, so a new user of that name starts clean */
+	for (size_t i = 0; i < USERS_MAX; i++) {
+		struct user *g = &table[i];
+		for (size_t m = 0; g->used && m < g->nmember; m++) {
+			if (kstrcmp(g->member[m], name) == 0) {
+				kmemmove(g->member[m], g->member[m + 1], (g->nmember - m - 1) * USER_NAMEMAX);
+				g->nmember--;
+				break;
+			}
+		}
+		if (g->used && kstrcmp(g->leader, name) == 0)
+			g->leader[0] = 0;
+	}
+	u->used = false;
+	return 0;
+}
+
+static int command(char *line, char *why, size_t whylen)
+{
+	char *w[4];
+	int n = words(line, w, 4), err;
+
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return fail(why, whylen, E_SYNTAX, "too many words", 0);
+	for (int i = 1; i < n; i++) {
+		const char *name = w[i][0] == ':' || w[i][0] == '+' || (i == 2 && w[i][0] == '-') ?
+		                   w[i] + 1 : w[i];
+		bool numeric = i == 2 && w[i][0] >= '0' && w[i][0] <= '9';
+		if (!numeric && !(w[i][0] == ':' && name[0] == 0) &&
+		    !user_valid_name(name, kstrlen(name)))
+			return fail(why, whylen, E_INVAL, "bad user name", w[i]);
+	}
+	spin_lock(&lock);
+	if (kstrcmp(w[0], "uname") == 0 && n == 3)
+		err = uname_locked(w, why, whylen);
+	else if (kstrcmp(w[0], "deluser") == 0 && n == 2)
+		err = deluser_locked(w[1], why, whylen);
+	else
+		err = fail(why, whylen, E_SYNTAX,
+		           "want uname NAME ID|:LEADER|+MEMBER|-MEMBER or deluser NAME", 0);
+	spin_unlock(&lock);
+	return err;
+}
+
+int users_ctl(const char *text, size_t len, char *why, size_t whylen)
+{
+	enum { LINEMAX = 128 };
+	char line[LINEMAX];
+	size_t at = 0;
+	int err;
+
+	why[0] = 0;
+	while (at < len) {
+		size_t e = at;
+		while (e < len && text[e] != '\n')
+			e++;
+		if (e - at >= LINEMAX)
+			return fail(why, whylen, E_NAMETOOLONG, "line too long", 0);
+		if (kmemchr(text + at, 0, e - at))
+			return fail(why, whylen, E_SYNTAX, "NUL byte in a line", 0);
+		kmemcpy(line, text + at, e - at);
+		line[e - at] = 0;
+		at = e + 1;
+		if ((err = command(line, why, whylen)) < 0)
+			return err;
+	}
+	return 0;
+}
