@@ -78,6 +78,7 @@ struct wreq {
 struct listener {
 	union stream h;
 	int is_unix;
+	int noauth;		/* --listen-noauth: peers trusted unauthenticated */
 	int ok;			/* listening */
 	char name[HOSTED_ADDRMAX + 8];	/* "unix!PATH", "tcp!HOST!PORT" */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* unix: to unlink */
@@ -403,7 +404,7 @@ static void on_connection(uv_stream_t *server, int status)
 	conns[id] = c;
 	peer_name(l, c, peer, sizeof peer);
 	who.addr = peer;
-	who.transport = l->is_unix ? LUX_PEER_LOCAL : LUX_PEER_NET;
+	who.transport = l->is_unix ? LUX_PEER_LOCAL : l->noauth ? LUX_PEER_NET_NOAUTH : LUX_PEER_NET;
 	who.uid = l->is_unix ? peer_uid(c) : -1;
 	hosted_upcall_begin();
 	lux_conn_opened(id, &who);	/* may pause or close it at once */
@@ -491,7 +492,7 @@ static void clear_stale(const char *path)
 	hostcalls.close(fd);
 }
 
-static int listen_one(const char *addr)
+static int listen_one(const char *addr, int noauth)
 {
 	struct listener *l;
 	struct sockaddr_storage sa;
@@ -506,6 +507,7 @@ static int listen_one(const char *addr)
 		return -1;
 	}
 	snprintf(l->name, sizeof l->name, "%s", addr);
+	l->noauth = noauth;
 	if (l->is_unix) {
 		clear_stale(l->path);
 		uv_pipe_init(hosted_loop(), &l->h.pipe, 0);
@@ -525,6 +527,9 @@ static int listen_one(const char *addr)
 	}
 	l->ok = 1;
 	nlisteners++;
+	if (noauth)	/* loudly: this gives the machine away to the network */
+		fprintf(stderr, "luxsim: WARNING: %s serves 9P WITHOUT AUTHENTICATION: anyone who "
+		        "can connect acts as any user, eve included\n", addr);
 	return 0;
 }
 
@@ -550,11 +555,11 @@ const char *hosted_conn_listen(const struct hosted_config *cfg)
 
 	if (cfg->nlisten == 0) {
 		default_unix(def, sizeof def);
-		listen_one(def);
-		listen_one("tcp!127.0.0.1!5640");
+		listen_one(def, 0);
+		listen_one("tcp!127.0.0.1!5640", 0);
 	}
 	for (int i = 0; i < cfg->nlisten; i++)
-		listen_one(cfg->listen[i]);
+		listen_one(cfg->listen[i], cfg->listen_noauth[i]);
 	if (nlisteners == 0)
 		return NULL;
 	for (int i = 0; i < nslots; i++)

@@ -21,6 +21,8 @@ struct hosted_config {
 	unsigned breakflags;	/* test-only --break-invariant */
 	const char *listen[HOSTED_MAXLISTEN];	/* --listen: "unix!PATH", "tcp!HOST!PORT" */
 	int nlisten;		/* 0: the default addresses */
+	int listen_noauth[HOSTED_MAXLISTEN];	/* --listen-noauth: its peers are
+					 * trusted without authentication */
 	int no_listen;		/* serve no connections */
 };
 

@@ -50,6 +50,10 @@ static void usage(FILE *f, const char *argv0)
 	        "                   The defaults apply to the interactive shell only: with\n"
 	        "                   -c or --sim nothing listens unless --listen is given,\n"
 	        "                   and a deterministic run (--seed) never listens\n"
+	        "  --listen-noauth tcp!HOST!PORT\n"
+	        "                   serve 9P there WITHOUT AUTHENTICATION: whoever connects\n"
+	        "                   acts as any user, eve included (tests, trusted networks);\n"
+	        "                   a plain TCP listener makes unauthenticated clients none\n"
 	        "  --no-listen      serve no 9P connections\n"
 	        "  -q, --quiet      no banner and no self-check lines (failures still print)\n"
 	        "  -v, --verbose    banner and self-check lines even with -c\n"
@@ -176,6 +180,7 @@ int main(int argc, char **argv)
 		{ "sweep-child", no_argument, 0, 'C' },
 		{ "listen", required_argument, 0, 'L' },
 		{ "no-listen", no_argument, 0, 'n' },
+		{ "listen-noauth", required_argument, 0, 'A' },
 		{ 0, 0, 0, 0 },
 	};
 	struct hosted_config cfg = { .mem_bytes = (size_t)DEFAULT_MEM_MIB << 20 };
@@ -258,7 +263,8 @@ int main(int argc, char **argv)
 		case 'C':
 			child = 1;
 			break;
-		case 'L': {
+		case 'L':
+		case 'A': {
 			char why[300];
 			if (cfg.nlisten == HOSTED_MAXLISTEN) {
 				fprintf(stderr, "luxsim: at most %d --listen addresses\n", HOSTED_MAXLISTEN);
@@ -268,6 +274,12 @@ int main(int argc, char **argv)
 				fprintf(stderr, "luxsim: --listen %s\n", why);
 				return 64;
 			}
+			if (c == 'A' && strncmp(optarg, "tcp!", 4) != 0) {
+				fprintf(stderr, "luxsim: --listen-noauth %s: TCP only (a unix socket "
+				        "knows its peer's uid; use --listen)\n", optarg);
+				return 64;
+			}
+			cfg.listen_noauth[cfg.nlisten] = c == 'A';
 			cfg.listen[cfg.nlisten++] = optarg;
 			break;
 		}

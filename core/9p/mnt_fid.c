@@ -119,8 +119,8 @@ out:
 static int attach(struct mnt_sess *s)
 {
 	uint8_t rbuf[MNT_SMALL];
-	struct p9_msg t = { .type = P9_TATTACH, .u.tattach = { 0, P9_NOFID, p9_str_c(MNT_UNAME),
-	                    p9_str_c(s->aname), MNT_NUNAME } }, r;
+	struct p9_msg t = { .type = P9_TATTACH, .u.tattach = { 0, P9_NOFID, p9_str_c(s->uname),
+	                    p9_str_c(s->aname), s->n_uname } }, r;
 	int err = mnt_rpc(s, &t, rbuf, sizeof rbuf, &r, true);
 
 	if (err == 0)

@@ -13,6 +13,7 @@
 #include <lux/kern.h>
 #include <lux/mntsess.h>
 #include <lux/string.h>
+#include <lux/users.h>
 
 static struct mnt_sess *sessions[MNT_MAXMOUNT];
 
@@ -157,6 +158,9 @@ struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, int *err)
 	waitq_init(&s->wq);
 	kstrlcpy(s->addr, addr, sizeof s->addr);
 	kstrlcpy(s->aname, aname, sizeof s->aname);
+	kstrlcpy(s->uname, curproc()->cred.user, sizeof s->uname);
+	if (user_id(s->uname, &s->n_uname) < 0)
+		s->n_uname = P9_NONUNAME;
 	is = arch_irq_save();
 	for (int i = 0; i < MNT_MAXMOUNT && slot < 0; i++)
 		if (sessions[i] == 0)

@@ -426,6 +426,22 @@ static void serve(void *arg)
 	s->msize = NINEP_MSIZE;
 	s->d = P9_NONE;
 	s->budget = curproc()->budget;
+	/* whom it acts for, never the console's; and a namespace of its own
+	 * (rfork(RFNAMEG)): its binds and mounts change nobody else's view */
+	ninep_identify(s);
+	kstrlcpy(curproc()->cred.user, s->user, sizeof curproc()->cred.user);
+	curproc()->cred.flags &= ~CRED_CONSOLE;
+	{
+		struct ns *mine = ns_copy(curproc()->ns);
+		if (mine) {
+			ns_put(curproc()->ns);
+			curproc()->ns = mine;
+		} else {
+			kprintf("9p: connection %d (%s): no memory for its namespace; closing\n",
+			        s->id, s->peer);
+			s->fatal = true;
+		}
+	}
 	s->rx.p = curproc();
 	qlock_init(&s->actlock, "9pact");
 	s->rx.out = s->rbuf;
@@ -462,6 +478,11 @@ static void serve(void *arg)
 		ninep_uncharge(s, NINEP_INBUF);
 	}
 	kassert(s->bytes == 0);	/* every charge given back: the budget closes clean */
+	/* its own namespace goes here, in a proc: the last chan of a tree
+	 * closes under the device's sleeping lock, which the idle loop that
+	 * reaps us cannot take */
+	ns_put(curproc()->ns);
+	curproc()->ns = 0;
 	is = arch_irq_save();
 	s->budget = 0;
 	s->state = NS_FREE;

@@ -73,7 +73,7 @@ static const struct {
 		L_EPERM },	/* link(2)'s answer for a file system without them */
 	[-NINEP_E_NOXATTR - 200] = { "extended attributes not supported", L_EOPNOTSUPP },
 	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks, 64 a connection", L_ENOLCK },
-	[-NINEP_E_OWNER - 200] = { "one user here: owner and group cannot change", L_EPERM },
+	[-NINEP_E_OWNER - 200] = { "owner or group: no such user", L_EINVAL },
 	[-NINEP_E_FIDBUSY - 200] = { "fid in use by another request in flight", L_EBUSY },
 	[-NINEP_E_TAG - 200] = { "tag already in flight", L_EPROTO },
 	[-NINEP_E_NREQS - 200] = { "budget exhausted: requests", L_EAGAIN },

@@ -59,6 +59,20 @@ out:
 	return f;
 }
 
+bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX])
+{
+	arch_irqstate is = arch_irq_save();
+	struct ninep_fid *f;
+
+	for (f = *bucket(s, fid); f; f = f->next)
+		if (f->fid == fid)
+			break;
+	if (f)
+		kstrlcpy(out, f->user, LUX_UIDMAX);
+	arch_irq_restore(is);
+	return f != 0;
+}
+
 int ninep_fid_excl(struct ninep_conn *s, struct ninep_fid *f)
 {
 	arch_irqstate is = arch_irq_save();

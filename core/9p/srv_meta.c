@@ -19,6 +19,8 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
+#include <lux/perm.h>
+#include <lux/users.h>
 #include <lux/string.h>
 
 /* Linux mode bits for Rgetattr / Tsetattr */
@@ -39,15 +41,45 @@ static int stat_chan(struct chan *c, struct lux_dir *d)
 	return c->dev->stat(c, d);
 }
 
-static int dev_wstat(struct chan *c, const struct lux_wstat *w)
+static void parent_of(const char *path, char *out, size_t cap);
+
+/* The checked wstat of fid f (a rename in place needs its directory). */
+static int dev_wstat(struct ninep_fid *f, const struct lux_wstat *w)
 {
-	return c->dev->wstat ? c->dev->wstat(c, w) : E_NOTSUP;
+	char parent[LUX_PATHMAX];
+	struct chan *dir = 0;
+	int err;
+
+	if (w->name) {
+		parent_of(f->path, parent, sizeof parent);
+		if ((err = ninep_walk_to(parent, &dir)) < 0)
+			return err;
+	}
+	err = chan_wstat(f->c, dir, w);
+	if (dir)
+		chan_put(dir);
+	return err;
 }
 
 static bool wstat_empty(const struct lux_wstat *w)
 {
 	return w->name == 0 && w->mode == LUX_KEEP32 && w->length == LUX_KEEP64 &&
-	       w->mtime == LUX_KEEP64 && w->atime == LUX_KEEP64;
+	       w->mtime == LUX_KEEP64 && w->atime == LUX_KEEP64 && w->uid == 0 && w->gid == 0;
+}
+
+static const char *owner_or_eve(const char *s)
+{
+	return *s ? s : eve;
+}
+
+/* A user's 9P2000.L id: unknown names (a deleted user's files) read as none's. */
+static uint32_t id_of(const char *name)
+{
+	uint32_t id;
+
+	if (user_id(owner_or_eve(name), &id) < 0 && user_id(none, &id) < 0)
+		id = USER_NONE_ID;
+	return id;
 }
 
 /* The parent of a fid path ("" for a top-level name). */
@@ -78,6 +110,16 @@ int ninep_rstat(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r,
 	return 0;
 }
 
+/* v names a user of the table: copied into out. */
+static bool user_of(struct p9_str v, char out[USER_NAMEMAX])
+{
+	if (v.len >= USER_NAMEMAX)
+		return false;
+	kmemcpy(out, v.s, v.len);
+	out[v.len] = 0;
+	return user_exists(out);
+}
+
 /* A string field: "" leaves it; else it must say what it says now. */
 static bool str_kept(struct p9_str v, const char *now)
 {
@@ -88,8 +130,9 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.twstat.fid);
 	const struct p9_stat *st = &t->u.twstat.stat;
-	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64 };
+	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0 };
 	char name[LUX_NAMEMAX], *newpath = 0, *oldpath, parent[LUX_PATHMAX];
+	char uid[USER_NAMEMAX], gid[USER_NAMEMAX];
 	struct ninep_fid *moving;
 	struct p9_stat cur;
 	struct lux_dir d;
@@ -109,10 +152,20 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 		return NINEP_E_WSTAT;
 	if (st->atime != ~0u && st->atime != cur.atime)
 		return NINEP_E_WSTAT;
-	if (!str_kept(st->uid, curproc()->cred.user) || !str_kept(st->gid, curproc()->cred.user))
-		return NINEP_E_OWNER;
-	if (!str_kept(st->muid, ""))
-		return NINEP_E_WSTAT;
+	/* owner and group change to users that exist (chan_wstat says who
+	 * may); muid is the server's to keep, and a client that sends it
+	 * back changed (Linux puts its uname there on a rename) is ignored,
+	 * as file servers do */
+	if (!str_kept(st->uid, owner_or_eve(d.uid))) {
+		if (!user_of(st->uid, uid))
+			return NINEP_E_OWNER;
+		w.uid = uid;
+	}
+	if (!str_kept(st->gid, owner_or_eve(d.gid))) {
+		if (!user_of(st->gid, gid))
+			return NINEP_E_OWNER;
+		w.gid = gid;
+	}
 	if (st->name.len && !p9_str_eq(st->name, d.name)) {
 		if ((err = ninep_check_name(st->name, false)) < 0)
 			return err;
@@ -139,7 +192,7 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 	if (wstat_empty(&w))
 		return 0;
 	if (newpath == 0)	/* 2. one device call: all of it or none */
-		return dev_wstat(f->c, &w);
+		return dev_wstat(f, &w);
 	/* a rename: the fids under the old name are taken first and follow
 	 * it (3.); f->path changes on the way, so work on a copy */
 	if ((oldpath = kmalloc(kstrlen(f->path) + 1)) == 0) {
@@ -148,7 +201,7 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 	}
 	kstrlcpy(oldpath, f->path, kstrlen(f->path) + 1);
 	if ((err = ninep_fid_move_begin(s, oldpath, &moving)) == 0) {
-		err = dev_wstat(f->c, &w);
+		err = dev_wstat(f, &w);
 		ninep_fid_move_end(s, moving, oldpath, err == 0 ? newpath : 0);
 	}
 	kfree(oldpath);
@@ -172,6 +225,8 @@ int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	type = (d.mode & DMDIR) ? L_S_IFDIR : (d.mode & DMSYMLINK) ? L_S_IFLNK : L_S_IFREG;
 	r->u.rgetattr.valid = P9_GETATTR_BASIC;
 	r->u.rgetattr.qid = d.qid;
+	r->u.rgetattr.uid = id_of(d.uid);
+	r->u.rgetattr.gid = id_of(d.gid);
 	r->u.rgetattr.mode = type | (d.mode & 0777u);
 	r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
 	r->u.rgetattr.size = d.length;
@@ -186,20 +241,28 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tsetattr.fid);
 	uint32_t v = t->u.tsetattr.valid;
-	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64 };
+	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0 };
+	char uid[USER_NAMEMAX], gid[USER_NAMEMAX];
 	struct lux_dir d;
 	int err;
 
-	/* 1. checks.  One user: uid and gid can only stay 0 (what getattr
-	 * says).  ctime is the server's own and is accepted, not stored. */
+	/* 1. checks.  uid and gid are ids of the user table (chan_wstat says
+	 * who may change them).  ctime is the server's own and is accepted,
+	 * not stored. */
 	if (f == 0)
 		return NINEP_E_NOFID;
 	if ((err = stat_chan(f->c, &d)) < 0)
 		return err;
-	if ((v & P9_SETATTR_UID) && t->u.tsetattr.uid != 0)
-		return NINEP_E_OWNER;
-	if ((v & P9_SETATTR_GID) && t->u.tsetattr.gid != 0)
-		return NINEP_E_OWNER;
+	if ((v & P9_SETATTR_UID) && t->u.tsetattr.uid != id_of(d.uid)) {
+		if (user_name(t->u.tsetattr.uid, uid) < 0)
+			return proc_seterr(E_INVAL, "chown: no user has id %u", t->u.tsetattr.uid);
+		w.uid = uid;
+	}
+	if ((v & P9_SETATTR_GID) && t->u.tsetattr.gid != id_of(d.gid)) {
+		if (user_name(t->u.tsetattr.gid, gid) < 0)
+			return proc_seterr(E_INVAL, "chgrp: no group has id %u", t->u.tsetattr.gid);
+		w.gid = gid;
+	}
 	if (v & P9_SETATTR_MODE) {
 		uint32_t m = t->u.tsetattr.mode & L_S_PERM;
 		if (m & ~0777u)
@@ -214,10 +277,32 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 	if (v & P9_SETATTR_MTIME)
 		w.mtime = (v & P9_SETATTR_MTIME_SET) ? t->u.tsetattr.mtime_sec : now_s();
 	/* 2. one device call: all or nothing */
-	return wstat_empty(&w) ? 0 : dev_wstat(f->c, &w);
+	return wstat_empty(&w) ? 0 : dev_wstat(f, &w);
 }
 
 /* ---- rename, renameat ------------------------------------------------ */
+
+/* rename(2): write permission in the directory it leaves and in the one
+ * it enters. */
+static int may_rename(struct chan *c, const char *oldpath, struct chan *target)
+{
+	char parent[LUX_PATHMAX];
+	struct lux_dir d, fd;
+	struct chan *from;
+	int err;
+
+	parent_of(oldpath, parent, sizeof parent);
+	if ((err = ninep_walk_to(parent, &from)) < 0)
+		return err;
+	if ((err = stat_chan(from, &d)) == 0)
+		err = perm_check(&d, AWRITE, "rename from");
+	if (err == 0 && (d.mode & DMSTICKY) && (err = stat_chan(c, &fd)) == 0)
+		err = perm_sticky(&d, &fd, "rename");
+	chan_put(from);
+	if (err == 0 && (err = stat_chan(target, &d)) == 0)
+		err = perm_check(&d, AWRITE, "rename into");
+	return err;
+}
 
 /* Move the file at oldpath (chan c) into the directory dir (a fid) as
  * name; fids follow (taken first: see the top of the file). */
@@ -244,7 +329,9 @@ static int do_rename(struct ninep_conn *s, struct chan *c, const char *oldpath,
 	if (c->dev->rename == 0) {
 		err = E_NOTSUP;
 	} else if (target->dev != c->dev) {
-		err = E_XDEV;
+		err = E_XDEV;	/* what rename(2) says first: before permission */
+	} else if ((err = may_rename(c, oldpath, target)) < 0) {
+		;
 	} else if ((err = ninep_fid_move_begin(s, oldpath, &moving)) == 0) {
 		err = c->dev->rename(c, target, cname);
 		ninep_fid_move_end(s, moving, oldpath, err == 0 ? newpath : 0);
@@ -321,6 +408,14 @@ int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	if (c->dev->symlink == 0) {
 		chan_put(c);
 		return E_NOTSUP;
+	}
+	{
+		struct lux_dir d;
+		if ((err = stat_chan(c, &d)) < 0 ||
+		    (err = perm_check(&d, AWRITE | AEXEC, "create in")) < 0) {
+			chan_put(c);
+			return err;
+		}
 	}
 	if ((target = kmalloc(tgt.len + 1)) == 0) {
 		chan_put(c);

@@ -16,6 +16,8 @@
 #include <lux/kern.h>
 #include <lux/ns.h>
 #include <lux/page.h>
+#include <lux/perm.h>
+#include <lux/users.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
@@ -98,8 +100,9 @@ void ninep_to_stat(const struct lux_dir *d, struct p9_stat *st)
 	st->atime = d->atime ? (uint32_t)d->atime : st->mtime;
 	st->length = d->length;
 	st->name = p9_str_c(d->name);
-	st->uid = st->gid = p9_str_c(curproc()->cred.user);
-	st->muid = p9_str_c("");
+	st->uid = p9_str_c(d->uid[0] ? d->uid : eve);
+	st->gid = p9_str_c(d->gid[0] ? d->gid : eve);
+	st->muid = p9_str_c(d->muid);
 }
 
 /* ---- Session ---------------------------------------------------------- */
@@ -125,6 +128,7 @@ static int rversion(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
 	struct p9_str a = t->u.tattach.aname;
+	char user[LUX_UIDMAX];
 	struct ninep_fid *f;
 	struct chan *c;
 	char *path;
@@ -147,6 +151,10 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return E_NOENT;
 	if (a.len >= LUX_PATHMAX)
 		return E_NAMETOOLONG;
+	/* who: decided before the walk, which is checked as that user */
+	if ((err = ninep_attach_user(s, t->u.tattach.uname, t->u.tattach.n_uname, user)) < 0)
+		return err;
+	kstrlcpy(curproc()->cred.user, user, sizeof curproc()->cred.user);
 	for (size_t i = 0; i + 1 < a.len; i++)	/* no "." or ".." elements */
 		if (a.s[i] == '/' && a.s[i + 1] == '.' &&
 		    (i + 2 == a.len || a.s[i + 2] == '/' ||
@@ -169,6 +177,7 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	}
 	f->c = c;
 	f->rootlen = a.len;
+	kstrlcpy(f->user, user, sizeof f->user);
 	if ((err = ninep_fid_setpath(s, f, path)) < 0 || (err = ninep_fid_insert(s, f)) < 0) {
 		ninep_fid_free(s, f);
 		return err;
@@ -257,6 +266,7 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	}
 	nf->rootlen = f->rootlen;
 	nf->c = c;
+	kstrlcpy(nf->user, f->user, sizeof nf->user);
 	if ((err = ninep_fid_setpath(s, nf, path)) < 0 || (err = ninep_fid_insert(s, nf)) < 0) {
 		ninep_fid_free(s, nf);
 		return err;
@@ -272,7 +282,7 @@ static int rclunk(struct ninep_conn *s, const struct p9_msg *t, bool remove)
 	if (f == 0)
 		return NINEP_E_NOFID;
 	if (remove || f->orclose)
-		err = f->c->dev->remove ? f->c->dev->remove(f->c) : E_PERM;
+		err = chan_remove_at(myns(), pathname(f->path), f->c);
 	ninep_fid_clunk(s, f);	/* remove(5): clunked even when it fails */
 	return remove ? err : 0;
 }
@@ -292,7 +302,7 @@ static int do_open(struct ninep_conn *s, struct ninep_fid *f, int mode, struct p
 		mode = (mode & ~OMODE) | OREAD;
 	if ((mode & OTRUNC) && (err = f->c->dev->stat(f->c, &d)) == 0 && (d.mode & DMDIR))
 		return E_ISDIR;
-	if ((err = f->c->dev->open(f->c, mode)) < 0)
+	if ((err = chan_open(f->c, mode)) < 0)
 		return err;
 	f->c->mode = mode & OMODE;
 	f->diroff = 0;
@@ -358,15 +368,9 @@ static int do_create(struct ninep_conn *s, struct ninep_fid *f, struct p9_str na
 		kfree(path);
 		return err;
 	}
-	if (c->dev->create == 0) {
-		chan_put(c);
-		ninep_uncharge(s, grow);
-		kfree(path);
-		return E_PERM;
-	}
 	kmemcpy(cname, name.s, name.len);
 	cname[name.len] = 0;
-	if ((err = c->dev->create(c, cname, mode, perm)) < 0) {
+	if ((err = chan_create(c, cname, mode, perm)) < 0) {
 		chan_put(c);
 		ninep_uncharge(s, grow);
 		kfree(path);
@@ -430,13 +434,9 @@ static int rmkdir(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r
 		return E_NOTDIR;
 	if ((err = union_create_dir(f->c, &c)) < 0)	/* a union: its -c member */
 		return err;
-	if (c->dev->create == 0) {
-		chan_put(c);
-		return E_PERM;
-	}
 	kmemcpy(cname, t->u.tmkdir.name.s, t->u.tmkdir.name.len);
 	cname[t->u.tmkdir.name.len] = 0;
-	err = c->dev->create(c, cname, OREAD | OEXCL, DMDIR | (t->u.tmkdir.mode & 0777u));
+	err = chan_create(c, cname, OREAD | OEXCL, DMDIR | (t->u.tmkdir.mode & 0777u));
 	if (err == 0)
 		r->u.rqid.qid = c->qid;
 	chan_put(c);
@@ -457,16 +457,17 @@ static int runlinkat(struct ninep_conn *s, const struct p9_msg *t)
 		return err;
 	if ((err = ninep_join(f->path, t->u.tunlinkat.name, &path)) < 0)
 		return err;
-	err = ninep_walk_to(path, &c);
-	kfree(path);
-	if (err < 0)
+	if ((err = ninep_walk_to(path, &c)) < 0) {
+		kfree(path);
 		return err;
+	}
 	if (rmdir && !(c->qid.type & QTDIR))
 		err = E_NOTDIR;
 	else if (!rmdir && (c->qid.type & QTDIR))
 		err = E_ISDIR;
 	else
-		err = c->dev->remove ? c->dev->remove(c) : E_PERM;
+		err = chan_remove_at(myns(), path, c);
+	kfree(path);
 	chan_put(c);
 	return err;
 }
@@ -670,6 +671,7 @@ int ninep_handle(struct ninep_conn *s, struct ninep_ctx *x, const uint8_t *req, 
 	r.type = t.type + 1;
 	r.tag = t.tag;
 	proc_seterr(0, "%s", "");	/* only this request's errors are detailed in its Rerror */
+	ninep_act_for(s, req);	/* as the user of its fid: every check below is theirs */
 	if (t.type == P9_TVERSION) {
 		enum p9_dialect asked = p9_dialect_of(t.u.version.version.s, t.u.version.version.len);
 		err = rversion(s, &t, &r);

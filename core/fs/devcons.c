@@ -5,6 +5,13 @@
  *   zero	reads as zeros
  *   time	"<wall-clock ns since the epoch> <monotonic ns since boot>\n"
  *   audit	the audit ring (<lux/audit.h>); write "strict" or "lenient"
+ *   user	who the reader acts for (Plan 9's /dev/user)
+ *   hostowner	the host owner's name
+ *   pid	the reader's pid: for a 9P client, its connection's proc,
+ *		whose /proc/N/ns is the namespace it is served
+ * Console input belongs to the console's owner: only procs that carry
+ * CRED_CONSOLE (the boot shell and what it starts) may open cons for
+ * reading; a 9P client, even the host owner's, may not (docs/security.md).
  * A fixed table, so qid.path is the index (0 is the directory).
  */
 #include <lux/audit.h>
@@ -12,9 +19,12 @@
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kern.h>
+#include <lux/perm.h>
+#include <lux/proc.h>
+#include <lux/users.h>
 #include <lux/string.h>
 
-enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Qmax };
+enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Quser, Qhostowner, Qpid, Qmax };
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "dev", DMDIR | 0555 },
@@ -22,7 +32,10 @@ static const struct dirtab files[Qmax] = {
 	[Qnull] = { "null", 0666 },
 	[Qzero] = { "zero", 0444 },
 	[Qtime] = { "time", 0444 },
-	[Qaudit] = { "audit", 0644 },
+	[Qaudit] = { "audit", 0600 },	/* who did what: the host owner's */
+	[Quser] = { "user", 0444 },
+	[Qhostowner] = { "hostowner", 0444 },
+	[Qpid] = { "pid", 0444 },
 };
 
 static int cons_attach(struct chan *c, const char *spec)
@@ -43,7 +56,18 @@ static int cons_stat(struct chan *c, struct lux_dir *d)
 
 static int cons_open(struct chan *c, int mode)
 {
+	struct proc *p = curproc();
+	int m = mode & OMODE;
+
+	if (c->qid.path == Qcons && (m == OREAD || m == ORDWR) && p &&
+	    !(p->cred.flags & CRED_CONSOLE))
+		return perm_deny("read", "/dev/cons: console input is the console owner's");
 	return dirtab_open(files, c, mode);
+}
+
+static long str_read(const char *s, void *buf, size_t n, uint64_t off)
+{
+	return dev_readstr(off, buf, n, s, kstrlen(s));
 }
 
 static long time_read(void *buf, size_t n, uint64_t off)
@@ -65,6 +89,13 @@ static long cons_read(struct chan *c, void *buf, size_t n, uint64_t off)
 	case Qzero: kmemset(buf, 0, n); return (long)n;
 	case Qtime: return time_read(buf, n, off);
 	case Qaudit: return audit_read(buf, n, off);
+	case Quser: return str_read(curproc() ? curproc()->cred.user : eve, buf, n, off);
+	case Qhostowner: return str_read(eve, buf, n, off);
+	case Qpid: {
+		char num[16];
+		ksnprintf(num, sizeof num, "%d", curproc() ? proc_principal(curproc())->pid : 0);
+		return str_read(num, buf, n, off);
+	}
 	}
 	return E_NOENT;
 }

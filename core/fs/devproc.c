@@ -7,6 +7,9 @@
  *			that shares the writer's namespace (docs/namespaces.md)
  *   /proc/N/pebbles	its budget: "KIND white W spent S total T lent L"
  *			per kind (docs/pebbles.md)
+ *   /proc/N/ctl	write "kill": end it (its owner or the host owner)
+ * Every file is owned by the user the proc acts for, so the one
+ * permission check keeps ns and ctl its owner's (docs/security.md).
  * qid.path packs the pid and the file: (pid << 8) | file.  Nothing is
  * cached: every read asks the scheduler, so a proc that exits simply
  * stops existing here (reads then fail with "no such process").
@@ -18,11 +21,12 @@
 #include <lux/ns.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>
+#include <lux/users.h>
 #include <lux/string.h>
 
-enum { Qroot, Qpid, Qstatus, Qns, Qpebbles, Qmax };
+enum { Qroot, Qpid, Qstatus, Qns, Qpebbles, Qctl, Qmax };
 
-static const char *const names[Qmax] = { "proc", 0, "status", "ns", "pebbles" };
+static const char *const names[Qmax] = { "proc", 0, "status", "ns", "pebbles", "ctl" };
 
 #define QID(pid, f) (((uint64_t)(pid) << 8) | (f))
 #define QPID(q) ((int)((q) >> 8))
@@ -71,12 +75,14 @@ static int proc_walk(struct chan *c, const char *name)
 	return E_NOTDIR;
 }
 
-static void fill(int pid, int f, struct lux_dir *d)
+static void fill(int pid, int f, const char *owner, struct lux_dir *d)
 {
 	kmemset(d, 0, sizeof *d);
 	d->qid.path = QID(pid, f);
 	d->qid.type = f == Qroot || f == Qpid ? QTDIR : QTFILE;
-	d->mode = f == Qroot || f == Qpid ? DMDIR | 0555 : f == Qns ? 0644 : 0444;
+	d->mode = f == Qroot || f == Qpid ? DMDIR | 0555 : f == Qns ? 0644 : f == Qctl ? 0200 : 0444;
+	kstrlcpy(d->uid, owner, sizeof d->uid);
+	kstrlcpy(d->gid, owner, sizeof d->gid);
 	if (f == Qpid)
 		ksnprintf(d->name, sizeof d->name, "%d", pid);
 	else
@@ -90,7 +96,7 @@ static int proc_stat(struct chan *c, struct lux_dir *d)
 
 	if (pid && proc_info(pid, &pi) < 0)
 		return E_NOPROC;
-	fill(pid, QFILE(c->qid.path), d);
+	fill(pid, QFILE(c->qid.path), pid ? pi.user : eve, d);
 	return 0;
 }
 
@@ -98,7 +104,26 @@ static int proc_open(struct chan *c, int mode)
 {
 	if ((mode & OMODE) == OREAD)
 		return 0;
+	if (QFILE(c->qid.path) == Qctl)
+		return (mode & OMODE) == OWRITE ? 0 : E_PERM;
 	return QFILE(c->qid.path) == Qns && (mode & OMODE) == OWRITE ? 0 : E_PERM;
+}
+
+/* /proc/N/ctl: "kill".  The open was checked against the proc's owner;
+ * proc_kill_checked asks again, since the proc may have changed hands
+ * (a 9P worker acts for each request's user) since. */
+static long ctl_write(int pid, const void *buf, size_t n)
+{
+	const char *s = buf;
+	size_t len = n;
+
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' '))
+		len--;
+	if (len == 4 && kmemcmp(s, "kill", 4) == 0) {
+		int err = proc_kill_checked(pid);
+		return err < 0 ? err : (long)n;
+	}
+	return proc_seterr(E_INVAL, "proc ctl: want kill");
 }
 
 /* Commands to a namespace: only one the writer lives in may change this
@@ -113,6 +138,8 @@ static long proc_write(struct chan *c, const void *buf, size_t n, uint64_t off)
 	int err;
 
 	USED(off);
+	if (QFILE(c->qid.path) == Qctl)
+		return ctl_write(QPID(c->qid.path), buf, n);
 	if (QFILE(c->qid.path) != Qns)
 		return E_PERM;
 	if (n > WRITEMAX)
@@ -195,11 +222,15 @@ static int proc_dirent(struct chan *c, size_t i, struct lux_dir *d)
 	size_t n;
 
 	switch (QFILE(c->qid.path)) {
-	case Qpid:
+	case Qpid: {
+		struct procinfo pi;
 		if (i >= Qmax - Qstatus)
 			return 0;
-		fill(QPID(c->qid.path), Qstatus + (int)i, d);
+		if (proc_info(QPID(c->qid.path), &pi) < 0)
+			return E_NOPROC;
+		fill(QPID(c->qid.path), Qstatus + (int)i, pi.user, d);
 		return 1;
+	}
 	case Qroot:
 		/* a snapshot per call: procs come and go between calls */
 		all = kmalloc(sizeof *all * 512);
@@ -207,7 +238,7 @@ static int proc_dirent(struct chan *c, size_t i, struct lux_dir *d)
 			return E_NOMEM;
 		n = proc_list(all, 512);
 		if (i < n)
-			fill(all[i].pid, Qpid, d);
+			fill(all[i].pid, Qpid, all[i].user, d);
 		kfree(all);
 		return i < n;
 	}

@@ -7,6 +7,7 @@
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/string.h>
+#include <lux/users.h>
 
 int dirtab_attach(struct chan *c)
 {
@@ -36,6 +37,9 @@ static void fill(const struct dirtab *t, size_t i, struct lux_dir *d)
 	d->qid.type = i == 0 ? QTDIR : QTFILE;
 	d->mode = t[i].perm;
 	kstrlcpy(d->name, t[i].name, sizeof d->name);
+	kstrlcpy(d->uid, eve, sizeof d->uid);	/* devices are the host owner's */
+	kstrlcpy(d->gid, eve, sizeof d->gid);
+	kstrlcpy(d->muid, eve, sizeof d->muid);
 }
 
 int dirtab_stat(const struct dirtab *t, struct chan *c, struct lux_dir *d)

@@ -31,6 +31,27 @@ struct ns *ns_new(struct chan *root)
 	return ns;
 }
 
+struct ns *ns_copy(struct ns *from)
+{
+	struct chan *root = chan_clone(from->root);
+	struct ns *ns;
+
+	if (root == 0)
+		return 0;
+	if ((ns = ns_new(root)) == 0) {
+		chan_put(root);
+		return 0;
+	}
+	qlock(&from->lock);
+	for (size_t i = 0; i < from->nmount; i++) {
+		mhead_get(from->mounts[i]);
+		ns->mounts[i] = from->mounts[i];
+	}
+	ns->nmount = from->nmount;
+	qunlock(&from->lock);
+	return ns;
+}
+
 void mhead_get(struct mhead *m)
 {
 	__atomic_add_fetch(&m->ref, 1, __ATOMIC_ACQ_REL);

@@ -11,6 +11,7 @@
 #include <lux/fmt.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
+#include <lux/perm.h>
 #include <lux/string.h>
 
 #define MAXDEPTH 64
@@ -89,6 +90,8 @@ static int walk_step(struct ns *ns, struct walkstack *st, const char *elem)
 		return E_BADPATH;
 	if ((st->c[st->n - 1]->qid.type & QTDIR) == 0)
 		return E_NOTDIR;
+	if ((err = chan_may_walk(st->c[st->n - 1])) < 0)
+		return err;
 	if ((err = union_walk(st->c[st->n - 1], elem, &c)) < 0)
 		return err;
 	if ((err = cross_mount(ns, &c)) < 0) {
@@ -107,10 +110,7 @@ static int create_last(struct chan *dir, const char *elem, int omode, uint32_t p
 
 	if ((err = union_create_dir(dir, &c)) < 0)
 		return err;
-	if (c->dev->create == 0)
-		err = E_PERM;
-	else
-		err = c->dev->create(c, elem, omode, perm);
+	err = chan_create(c, elem, omode, perm);
 	if (err < 0) {
 		chan_put(c);
 		return err;
@@ -162,7 +162,7 @@ int namec(struct ns *ns, const char *path, int what, int omode, uint32_t perm,
 	}
 	c = st.c[--st.n];
 	if (what != NAMEC_WALK) {
-		err = c->dev->open(c, omode);
+		err = chan_open(c, omode);
 		if (err < 0) {
 			chan_put(c);
 			goto out;

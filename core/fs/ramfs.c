@@ -27,6 +27,8 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/list.h>
+#include <lux/perm.h>
+#include <lux/users.h>
 #include <lux/lock.h>
 #include <lux/redblue.h>
 #include <lux/string.h>
@@ -110,6 +112,14 @@ void ramfs_node_put(struct rnode *n)
 	kfree(n);
 }
 
+/* Who the running proc acts for: a new file's owner. */
+static const char *me(void)
+{
+	struct proc *p = curproc();
+
+	return p && p->cred.user[0] ? p->cred.user : eve;
+}
+
 static int do_attach(struct chan *c, const char *spec)
 {
 	struct rtree *tree;
@@ -118,11 +128,14 @@ static int do_attach(struct chan *c, const char *spec)
 	USED(spec);
 	if ((tree = kzalloc(sizeof *tree)) == 0)
 		return E_NOMEM;
-	root = ramfs_node_new("/", DMDIR | 0777);
+	root = ramfs_node_new("/", DMDIR | 0775);
 	if (root == 0) {
 		kfree(tree);
 		return E_NOMEM;
 	}
+	kstrlcpy(root->uid, me(), sizeof root->uid);	/* the attacher's tree */
+	kstrlcpy(root->gid, me(), sizeof root->gid);
+	kstrlcpy(root->muid, me(), sizeof root->muid);
 	root->ref = 2;	/* the attach, and "linked" as the root of its tree */
 	root->linked = true;
 	root->tree = tree;
@@ -186,6 +199,9 @@ static void fill_dir(struct rnode *n, struct lux_dir *d)
 		rb_done(&n->content, c);
 	}
 	kstrlcpy(d->name, n->name, sizeof d->name);
+	kstrlcpy(d->uid, n->uid, sizeof d->uid);
+	kstrlcpy(d->gid, n->gid, sizeof d->gid);
+	kstrlcpy(d->muid, n->muid, sizeof d->muid);
 }
 
 static int do_stat(struct chan *c, struct lux_dir *d)
@@ -202,7 +218,17 @@ void ramfs_touch(struct rnode *n)
 
 bool ramfs_may(const struct rnode *n, uint32_t need)
 {
-	return (n->mode & need) == need;
+	struct proc *p = curproc();
+
+	return p == 0 || perm_allows(&p->cred, n->uid, n->gid, n->mode, (int)(need >> 6));
+}
+
+
+void ramfs_own(struct rnode *n, const struct rnode *dir)
+{
+	kstrlcpy(n->uid, me(), sizeof n->uid);
+	kstrlcpy(n->gid, dir->gid, sizeof n->gid);
+	kstrlcpy(n->muid, me(), sizeof n->muid);
 }
 
 /* The owner permission bits an open in mode needs. */
@@ -280,9 +306,10 @@ static int do_create(struct chan *c, const char *name, int mode, uint32_t perm)
 		return E_ISDIR;
 	if (!ramfs_may(dir, 0200))
 		return E_PERM;
-	n = ramfs_node_new(name, perm & (DMDIR | 0777u));
+	n = ramfs_node_new(name, perm & (DMDIR | 0777u | ((perm & DMDIR) ? DMSTICKY : 0)));
 	if (n == 0)
 		return E_NOMEM;
+	ramfs_own(n, dir);
 	n->ref = 1;	/* this chan */
 	ramfs_link(dir, n);
 	ramfs_node_put(dir);	/* the chan moves from dir to n */

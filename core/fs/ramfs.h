@@ -43,6 +43,9 @@ struct rnode {
 	char name[LUX_NAMEMAX];
 	struct qid qid;		/* files: vers lives in the content */
 	uint32_t mode;
+	char uid[LUX_UIDMAX];	/* owner: its creator (or a chown) */
+	char gid[LUX_UIDMAX];	/* group: its directory's at create (Plan 9) */
+	char muid[LUX_UIDMAX];	/* who last changed it */
 	uint64_t mtime, atime;	/* directories; files keep theirs in content */
 	uint64_t seq;		/* order in the parent: readdir cookies (dirnext) */
 	uint64_t lastseq;	/* directories: the last seq given to a child */
@@ -64,11 +67,15 @@ void ramfs_link(struct rnode *dir, struct rnode *n);
 /* Take n out of its directory (the tree's reference is the caller's to drop). */
 void ramfs_unlink(struct rnode *n);
 void ramfs_touch(struct rnode *n);
+/* A new n belongs to the running proc's user and to dir's group. */
+void ramfs_own(struct rnode *n, const struct rnode *dir);
 /* Make red len bytes long: drop or zero what lies past it (holes stay holes). */
 int ramfs_resize(struct content *r, uint64_t len);
 long ramfs_write_locked(struct rnode *n, const void *buf, size_t count, uint64_t off);
 long ramfs_read_locked(struct rnode *n, void *buf, size_t count, uint64_t off);
-/* May the single user open n in mode (owner permission bits)? */
+/* May the running proc do need (owner bits: 0400 read, 0200 write,
+ * 0100 search) to n?  The one permission check (<lux/perm.h>), asked again
+ * at the device so a direct caller cannot skip it. */
 bool ramfs_may(const struct rnode *n, uint32_t need);
 
 /* ramfs_meta.c: the optional operations, called with the lock held */

@@ -50,8 +50,9 @@ static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
 		if (ramfs_lookup(n->parent, w->name))
 			return E_EXIST;	/* wstat(5): never replaces */
 	}
-	if (w->mode != LUX_KEEP32 && (w->mode & ~(0777u | DMDIR | DMSYMLINK)) != 0)
-		return E_INVAL;	/* append-only, exclusive, ...: not here */
+	if (w->mode != LUX_KEEP32 &&
+	    (w->mode & ~(0777u | DMDIR | DMSYMLINK | (is_dir(n) ? DMSTICKY : 0))) != 0)
+		return E_INVAL;	/* append-only, exclusive, set-id...: not here */
 	if (w->mode != LUX_KEEP32 && (w->mode & (DMDIR | DMSYMLINK)) != (n->mode & (DMDIR | DMSYMLINK)))
 		return E_PERM;	/* a file does not change its kind */
 	if (w->length != LUX_KEEP64) {
@@ -104,7 +105,11 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 			n->atime = w->atime;
 	}
 	if (w->mode != LUX_KEEP32)
-		n->mode = (n->mode & ~0777u) | (w->mode & 0777u);
+		n->mode = (n->mode & ~(0777u | DMSTICKY)) | (w->mode & (0777u | DMSTICKY));
+	if (w->uid)
+		kstrlcpy(n->uid, w->uid, sizeof n->uid);
+	if (w->gid)
+		kstrlcpy(n->gid, w->gid, sizeof n->gid);
 	if (rename) {
 		kstrlcpy(n->name, w->name, sizeof n->name);
 		ramfs_touch(n->parent);
@@ -193,6 +198,7 @@ int ramfs_do_symlink(struct chan *c, const char *name, const char *target)
 		ramfs_node_put(n);
 		return (int)w;
 	}
+	ramfs_own(n, dir);
 	n->ref = 1;	/* this chan */
 	ramfs_link(dir, n);
 	ramfs_node_put(dir);	/* the chan moves from dir to the link */

@@ -3,6 +3,7 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
+#include <lux/perm.h>
 #include <lux/proc.h>
 #include <lux/sysfile.h>
 
@@ -198,7 +199,7 @@ int sys_remove(const char *path)
 
 	if (err < 0)
 		return err;
-	err = c->dev->remove ? c->dev->remove(c) : E_PERM;
+	err = chan_remove_at(curproc()->ns, path, c);
 	chan_put(c);
 	return err;
 }

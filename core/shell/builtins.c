@@ -316,8 +316,8 @@ static int b_kill(struct sh *sh, int argc, char **argv)
 			status = 1;
 			continue;
 		}
-		if ((err = proc_kill((int)pid)) < 0) {
-			sh_errorf("kill: %s: %s\n", argv[i], lux_errstr(err));
+		if ((err = proc_kill_checked((int)pid)) < 0) {
+			sh_errorf("kill: %s: %s\n", argv[i], proc_errstr(err));
 			status = 1;
 		}
 	}

@@ -49,7 +49,8 @@ static void usage(FILE *f)
 	        "             (default %s, where luxsim listens)\n"
 	        "  -A ANAME   the tree to attach (default \"\", the server's root)\n"
 	        "  -L         speak 9P2000.L (Linux, diod) instead of 9P2000\n"
-	        "  -u UNAME   user name sent with the attach (default $USER)\n"
+	        "  -u UNAME   attach as UNAME (default: none named, so a Lux9 server\n"
+	        "             takes who the connection is; with -L the uid is sent too)\n"
 	        "\n"
 	        "Exit status: 0 done, 1 an error (the server's words on stderr), 64 usage\n"
 	        "(a malformed ADDR included).\n",
@@ -395,15 +396,13 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	char addr[512], err[512];
-	const char *aname = "", *uname = getenv("USER");
+	const char *aname = "", *uname = "";
 	enum p9_dialect d = P9_2000;
 	struct p9c c;
 	uint32_t root;
 	int opt, fd, status;
 
 	dial_default(addr, sizeof addr);
-	if (!uname || !*uname)
-		uname = "none";
 	/* "+": options stop at the command, so "ls -l" keeps its -l. */
 	while ((opt = getopt_long(argc, argv, "+a:A:Lu:h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -437,7 +436,8 @@ int main(int argc, char **argv)
 	}
 	/* diod finds the user by number under .L: send ours, as its
 	 * tools do (luxsim ignores it). */
-	if (p9c_attach(&c, uname, (uint32_t)geteuid(), aname, &root) < 0) {
+	/* n_uname: our uid, unless a name was asked for (then the name decides) */
+	if (p9c_attach(&c, uname, *uname ? P9_NONUNAME : (uint32_t)geteuid(), aname, &root) < 0) {
 		fprintf(stderr, "%s: %s: attach '%s': %s\n", argv0, addr, aname, c.err);
 		p9c_close(&c);
 		return 1;

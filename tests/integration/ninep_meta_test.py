@@ -95,7 +95,7 @@ class Meta9P2000(MetaTest):
         # an existing name: refused, and the length asked for with it is not applied
         self.assertEqual(msg(name="taken", length=1), "file already exists")
         self.assertEqual(c.stat(2)["length"], 4)
-        self.assertEqual(msg(uid="someone"), "one user here: owner and group cannot change")
+        self.assertEqual(msg(uid="someone"), "owner or group: no such user")
         self.assertIn("wstat", msg(atime=5))
         self.assertIn("wstat", msg(qid=struct.pack("<BIQ", 0, 0, 12345)))
         self.assertEqual(msg(mode=DMDIR | 0o755), "permission denied")   # the kind stays
@@ -180,7 +180,8 @@ class MetaDotL(MetaTest):
         self.assertLess(abs(c.getattr(2)["mtime"] - time.time()), 120)
         # failures, each leaving everything as it was
         before = c.getattr(2)
-        self.assertEqual(self.errno_of(c.setattr, 2, MODE | SIZE | UID, 0o600, 5, 0, 1), EPERM)
+        # uid 1 is nobody's in /adm/users: refused whole, nothing changes
+        self.assertEqual(self.errno_of(c.setattr, 2, MODE | SIZE | UID, 0o600, 5, 0, 1), EINVAL)
         self.assertEqual(self.errno_of(c.setattr, 2, MODE, 0o4755), EINVAL)
         self.assertEqual(self.errno_of(c.setattr, 77, MODE, 0o600), EBADF)
         after = c.getattr(2)
@@ -379,8 +380,17 @@ class MetaDotL(MetaTest):
         self.assertEqual([n for n, _ in nt.dirents(c.read(2, 0, 4000, nt.TREADDIR))],
                          ["x", "only_a"])       # uc itself is empty, ua behind it
         c.clunk(2)
-        # the ctl file: the server's proc lives in the namespace it serves
+        # the ctl file: a connection has a namespace of its own, its
+        # proc's, whose pid /dev/pid gives; init's is not its to change
         c.walk(1, 3, ["proc", "1", "ns"])
+        c.open(3, 1)
+        self.assertEqual(self.errno_of(c.write, 3, 0, b"unmount /tmp/uc\n"), EACCES)
+        c.clunk(3)
+        c.walk(1, 3, ["dev", "pid"])
+        c.open(3, 0)
+        pid = c.read(3, 0, 100).decode()
+        c.clunk(3)
+        c.walk(1, 3, ["proc", pid, "ns"])
         c.open(3, 1)
         line = b"unmount /tmp/uc\n"
         self.assertEqual(c.write(3, 0, line), len(line))

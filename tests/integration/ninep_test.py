@@ -115,10 +115,11 @@ class Client:
         self.msize = m
         return m, body[6:6 + n].decode()
 
-    def attach(self, fid, aname=""):
-        body = struct.pack("<I", fid) + struct.pack("<I", NOFID) + s("test") + s(aname)
+    def attach(self, fid, aname="", uname="", n_uname=NOFID):
+        """uname "" attaches as whoever the connection is (docs/security.md)."""
+        body = struct.pack("<I", fid) + struct.pack("<I", NOFID) + s(uname) + s(aname)
         if self.dotl:
-            body += struct.pack("<I", NOFID)
+            body += struct.pack("<I", n_uname)
         return self.rpc(TATTACH, body)[:13]
 
     def walk(self, fid, newfid, names):
@@ -276,10 +277,15 @@ class Server:
         """args: more luxsim options (stress_test.py gives it memory)."""
         self.dir = tempfile.mkdtemp(prefix="ninep-")
         self.path = os.path.join(self.dir, "sock")
+        # self.port: trusted without authentication (these suites test 9P,
+        # not who may use it); self.port_plain: an ordinary TCP listener,
+        # whose unauthenticated clients are none (authority_test.py)
         self.port = free_port()
+        self.port_plain = free_port()
         self.p = subprocess.Popen(
             [LUXSIM, "-q", "--listen", "unix!" + self.path,
-             "--listen", "tcp!127.0.0.1!%d" % self.port, *args],
+             "--listen-noauth", "tcp!127.0.0.1!%d" % self.port,
+             "--listen", "tcp!127.0.0.1!%d" % self.port_plain, *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.p.stdin.write(script.encode() + b"echo ready-for-9p\n")
         self.p.stdin.flush()

@@ -130,6 +130,8 @@ struct ninep_fid {
 	bool clunked;		/* out of the table */
 	size_t charged;		/* bytes charged for it and its path */
 	struct ninep_fid *moving;	/* a rename's list of the fids it moves */
+	char user[LUX_UIDMAX];	/* whom its attach acts for: every request on
+				 * it runs as this user (docs/security.md) */
 };
 
 /* A request in flight: in the tag table from admission to its answer. */
@@ -213,6 +215,11 @@ struct ninep_conn {
 	char peer[64];		/* who, for messages ("tcp!1.2.3.4!5678") */
 	int transport;		/* LUX_PEER_LOCAL or _NET (<lux/upcall.h>) */
 	int64_t peer_uid;	/* a local peer's host uid, or -1 */
+	/* Who the connection is (srv_auth.c): the user its transport or its
+	 * authentication proved, and whether it may attach as others (the
+	 * host owner's own connections: v9fs access=user). */
+	char user[LUX_UIDMAX];
+	bool trusted;
 };
 
 /* core/9p/srv_ops.c: handle the one message req[0..len) with context x
@@ -258,6 +265,18 @@ int ninep_rgetlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 /* Drop every lock the connection holds (it is going away). */
 void ninep_locks_drop(struct ninep_conn *s);
 
+/* core/9p/srv_auth.c: who is at the other end, and as whom it attaches. */
+/* Decide the connection's identity from its transport (the reader, at
+ * start); the reader acts for it until an attach says otherwise. */
+void ninep_identify(struct ninep_conn *s);
+/* The user an attach with uname / n_uname acts for: 0 and out, or E_PERM
+ * with the sentence set and an audit record. */
+int ninep_attach_user(struct ninep_conn *s, struct p9_str uname, uint32_t n_uname,
+                      char out[LUX_UIDMAX]);
+/* Make the running proc act for the user of the request's fid (or the
+ * connection's before any attach). */
+void ninep_act_for(struct ninep_conn *s, const uint8_t *req);
+
 /* core/9p/srv_fid.c.  Every fid a request gets is held for it (released
  * by ninep_fid_release_all at its end), so a concurrent clunk never
  * frees a fid under a request using it. */
@@ -279,6 +298,8 @@ int ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f);
 /* Take f out of the table; freed (chan put) by its last user. */
 void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f);
 void ninep_fid_clunk_all(struct ninep_conn *s);
+/* The user fid acts for, copied into out: true, or false when unknown. */
+bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX]);
 /* A rename moves paths (srv_meta.c), and changing a fid needs it alone:
  * ninep_fid_move_begin takes every fid whose path is from or below it,
  * before the device renames anything, and lists them in *moving

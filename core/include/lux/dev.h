@@ -15,6 +15,7 @@
 #include <lux/types.h>
 
 #define LUX_NAMEMAX 128		/* longest path element, bytes */
+#define LUX_UIDMAX 28		/* a user name, NUL included (USER_NAMEMAX) */
 #define LUX_PATHMAX 1024	/* longest path, bytes */
 
 /* qid.type bits (9P's) */
@@ -25,6 +26,9 @@
 /* dir.mode bits */
 #define DMDIR 0x80000000u
 #define DMSYMLINK 0x02000000u	/* 9P2000.u's bit: a symbolic link */
+#define DMSTICKY 01000u		/* POSIX's sticky bit, directories only: a file
+				 * in it is removed or renamed by its owner or
+				 * the directory's only */
 
 /* open modes (9P's values) */
 enum {
@@ -50,6 +54,9 @@ struct lux_dir {
 	uint64_t length;
 	char name[LUX_NAMEMAX];
 	uint64_t atime;		/* seconds; devices without one leave it 0 */
+	/* Owner, group, last modifier: names in the user table.  A device
+	 * that keeps none leaves them "" and the file is eve's (<lux/perm.h>). */
+	char uid[LUX_UIDMAX], gid[LUX_UIDMAX], muid[LUX_UIDMAX];
 };
 
 /* A change of several attributes at once (Plan 9's wstat): every field
@@ -64,6 +71,7 @@ struct lux_wstat {
 				 * DMSYMLINK must stay what they are */
 	uint64_t length;	/* truncate or extend (zeros) to this length */
 	uint64_t mtime, atime;	/* seconds since the epoch */
+	const char *uid, *gid;	/* a new owner or group (chown), or 0 */
 };
 
 struct mhead;
@@ -132,7 +140,7 @@ long dev_readstr(uint64_t off, void *buf, size_t n, const char *text, size_t len
  * Plan 9's Dirtab): t[0] is the directory, a file's qid.path its index. */
 struct dirtab {
 	const char *name;
-	uint32_t perm;
+	uint32_t perm;		/* owner and group are eve's */
 };
 int dirtab_attach(struct chan *c);
 int dirtab_walk(const struct dirtab *t, size_t n, struct chan *c, const char *name);

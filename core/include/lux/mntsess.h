@@ -53,8 +53,9 @@
 #define MNT_SETUP_NS (10ull * 1000 * 1000 * 1000)
 #define MNT_ADDRMAX 200
 #define MNT_ANAMEMAX 128
-#define MNT_UNAME "nobody"	/* who attaches: the kernel has no users yet */
-#define MNT_NUNAME 65534u	/* ... and as a uid, for .L servers (diod -N) */
+/* Who attaches: the user the mounting proc acts for, by name and (for .L
+ * servers) by its id in /adm/users, so a Lux9 server that trusts this
+ * connection checks that user's permissions (docs/security.md). */
 
 /* Internal: the connection broke under an RPC; the operation redials and
  * retries (never returned to a user: after MNT_OP_TRIES it is E_IO). */
@@ -121,6 +122,8 @@ struct mnt_sess {
 	struct mnt_fid *bychan[MNT_CHASH];	/* every chan's state, by chan */
 	char addr[MNT_ADDRMAX + 1];
 	char aname[MNT_ANAMEMAX + 1];
+	char uname[28];		/* the mounting proc's user (cred.user) */
+	uint32_t n_uname;	/* its id, or P9_NONUNAME */
 	char why[96];		/* (u) why the last connection broke */
 };
 

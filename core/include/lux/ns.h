@@ -65,6 +65,10 @@ struct ns {
 
 struct ns *ns_new(struct chan *root);	/* takes the reference to root */
 void ns_put(struct ns *ns);
+/* A namespace of its own with the same mounts as from (rfork(RFNAMEG)):
+ * heads are shared and copied on write, so this is one table; 0 when
+ * out of memory. */
+struct ns *ns_copy(struct ns *from);
 
 /* Mount `to` over the file at path (replace, creates allowed): what the
  * boot code uses for devices; shown as "mount #dev path". */

@@ -89,6 +89,9 @@ void lux_preempt(void);
 enum lux_transport {
 	LUX_PEER_LOCAL = 1,	/* a unix socket: uid is the peer's, or -1 */
 	LUX_PEER_NET = 2,	/* TCP: nobody until it authenticates */
+	LUX_PEER_NET_NOAUTH = 3,	/* TCP on a listener the operator opened
+				 * without authentication, by name: its
+				 * peers are trusted like the host owner */
 };
 struct lux_peer {
 	const char *addr;	/* for messages: "tcp!1.2.3.4!5678", "unix!/path" */

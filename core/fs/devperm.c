@@ -1,0 +1,143 @@
+/*
+ * The device operations that change or reveal a file, each behind the one
+ * permission check (<lux/perm.h>).  Everything that opens, creates, walks
+ * through, removes or changes a file for a proc or a 9P client comes here,
+ * so a device states owner and mode in its stat and never checks itself.
+ */
+#include <lux/error.h>
+#include <lux/ns.h>
+#include <lux/perm.h>
+#include <lux/string.h>
+#include <lux/users.h>
+
+static int stat_of(struct chan *c, struct lux_dir *d)
+{
+	kmemset(d, 0, sizeof *d);
+	return c->dev->stat(c, d);
+}
+
+int chan_open(struct chan *c, int omode)
+{
+	struct lux_dir d;
+	int err;
+
+	if ((err = stat_of(c, &d)) < 0)
+		return err;
+	if ((err = perm_check(&d, perm_access(omode), "open")) < 0)
+		return err;
+	return c->dev->open(c, omode);
+}
+
+int chan_create(struct chan *dir, const char *name, int omode, uint32_t perm)
+{
+	struct lux_dir d;
+	int err;
+
+	if (dir->dev->create == 0)
+		return E_PERM;
+	if ((err = stat_of(dir, &d)) < 0)
+		return err;
+	if ((err = perm_check(&d, AWRITE | AEXEC, "create in")) < 0)
+		return err;
+	return dir->dev->create(dir, name, omode, perm);
+}
+
+int chan_may_walk(struct chan *c)
+{
+	struct lux_dir d;
+	int err;
+
+	if (curproc() == 0)
+		return 0;
+	if ((err = stat_of(c, &d)) < 0)
+		return err;
+	return perm_check(&d, AEXEC, "walk in");
+}
+
+int chan_remove(struct chan *dir, struct chan *c)
+{
+	struct lux_dir d;
+	int err;
+
+	if (c->dev->remove == 0)
+		return E_PERM;
+	if (dir) {
+		if ((err = stat_of(dir, &d)) < 0)
+			return err;
+		if ((err = perm_check(&d, AWRITE, "remove from")) < 0)
+			return err;
+		if (d.mode & DMSTICKY) {
+			struct lux_dir fd;
+			if ((err = stat_of(c, &fd)) < 0 || (err = perm_sticky(&d, &fd, "remove")) < 0)
+				return err;
+		}
+	}
+	return c->dev->remove(c);
+}
+
+/* wstat(5) and POSIX agree on the owner's rights: mode and times are the
+ * owner's; length needs write permission; a name needs write permission
+ * in the directory; the owner may give the file to a group it is in (a
+ * group leader: Plan 9) and only the host owner gives it to another user. */
+int chan_wstat(struct chan *c, struct chan *dir, const struct lux_wstat *w)
+{
+	struct proc *p = curproc();
+	struct lux_dir d, dd;
+	const char *me;
+	bool owner;
+	int err;
+
+	if (c->dev->wstat == 0)
+		return E_NOTSUP;
+	if ((err = stat_of(c, &d)) < 0)
+		return err;
+	if (p == 0 || kstrcmp(p->cred.user, eve) == 0)
+		return c->dev->wstat(c, w);
+	me = p->cred.user;
+	owner = kstrcmp(me, d.uid[0] ? d.uid : eve) == 0;
+	if (w->uid && kstrcmp(w->uid, d.uid[0] ? d.uid : eve) != 0)
+		return perm_deny("chown", d.name);
+	if (w->gid && kstrcmp(w->gid, d.gid[0] ? d.gid : eve) != 0 &&
+	    !(owner && (user_ingroup(me, w->gid) || user_leads(me, w->gid))))
+		return perm_deny("chgrp", d.name);
+	if (w->mode != LUX_KEEP32 && w->mode != d.mode && !owner)
+		return perm_deny("chmod", d.name);
+	if ((w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64) && !owner &&
+	    (err = perm_check(&d, AWRITE, "set times of")) < 0)
+		return err;
+	if (w->length != LUX_KEEP64 && (err = perm_check(&d, AWRITE, "truncate")) < 0)
+		return err;
+	if (w->name && dir) {
+		if ((err = stat_of(dir, &dd)) < 0)
+			return err;
+		if ((err = perm_check(&dd, AWRITE, "rename in")) < 0)
+			return err;
+	}
+	return c->dev->wstat(c, w);
+}
+
+int chan_remove_at(struct ns *ns, const char *path, struct chan *c)
+{
+	char parent[LUX_PATHMAX];
+	size_t n = kstrnlen(path, LUX_PATHMAX), i;
+	struct chan *dir;
+	int err;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	for (i = n; i > 0 && path[i - 1] != '/'; i--)
+		;
+	if (n == i || n >= LUX_PATHMAX)
+		return E_PERM;	/* the root, or nothing to name */
+	if ((n - i == 1 && path[i] == '.') || (n - i == 2 && path[i] == '.' && path[i + 1] == '.'))
+		return E_INVAL;
+	kmemcpy(parent, path, i);
+	parent[i] = 0;
+	if (i == 0)
+		kstrlcpy(parent, "/", sizeof parent);
+	if ((err = namec(ns, parent, NAMEC_WALK, 0, 0, &dir)) < 0)
+		return err;
+	err = chan_remove(dir, c);
+	chan_put(dir);
+	return err;
+}
