@@ -225,7 +225,12 @@ static int fill(int q, struct lux_dir *d)
 	d->qid.path = (uint64_t)q;
 	d->qid.type = isdir(q) ? QTDIR : QTFILE;
 	if (iskey(q)) {
+		/* a key is visible to its owner only (keystore.h): the reader */
 		d->mode = 0444;
+		if (curproc()) {
+			kstrlcpy(d->uid, curproc()->cred.user, sizeof d->uid);
+			kstrlcpy(d->gid, curproc()->cred.user, sizeof d->gid);
+		}
 		return devcrypto_key_name(q - QKEY0, d->name, sizeof d->name);
 	}
 	d->mode = files[q].mode;

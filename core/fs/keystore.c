@@ -38,6 +38,7 @@
 #include <lux/proc.h>
 #include <lux/redblue.h>
 #include <lux/string.h>
+#include <lux/users.h>
 
 /* One version of a key: the red-blue payload.  Immutable once blue. */
 struct kver {
@@ -51,6 +52,7 @@ struct kver {
 
 struct kentry {
 	char name[KS_NAMELEN];
+	char owner[28];		/* whose key: only they find it (find) */
 	enum ks_alg alg;
 	bool exportable;
 	bool excl;		/* rotate or delete holds the entry */
@@ -208,12 +210,35 @@ int ks_material_ok(enum ks_alg alg, size_t len)
 
 /* ---- the table --------------------------------------------------------- */
 
+/* Who asks: the running proc's user; the kernel itself is eve. */
+static const char *caller(void)
+{
+	struct proc *p = curproc();
+
+	return p && p->cred.user[0] ? p->cred.user : eve;
+}
+
+static bool mine(const struct kentry *e)
+{
+	return e && kstrcmp(e->owner, caller()) == 0;
+}
+
+/* The caller's key name: a slot, or E_NOENT (upcalls off). */
 static int find(const char *name)
 {
 	for (int i = 0; i < KS_KEYS; i++)
-		if (tab[i] && kstrcmp(tab[i]->name, name) == 0)
+		if (mine(tab[i]) && kstrcmp(tab[i]->name, name) == 0)
 			return i;
 	return E_NOENT;
+}
+
+static size_t owned(const char *user)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < KS_KEYS; i++)
+		n += tab[i] && kstrcmp(tab[i]->owner, user) == 0;
+	return n;
 }
 
 int ks_lookup(const char *name)
@@ -233,7 +258,7 @@ int ks_slot_id(int slot)
 	if (slot < 0 || slot >= KS_KEYS)
 		return E_NOENT;
 	s = arch_irq_save();
-	if (tab[slot])
+	if (mine(tab[slot]))	/* another user's key is not there for us */
 		r = (int)(slot + KS_KEYS * (gens[slot] & 0xffffff));
 	arch_irq_restore(s);
 	return r;
@@ -286,6 +311,7 @@ int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t l
 	if ((e = kzalloc(sizeof *e)) == 0)
 		return E_NOMEM;
 	kstrlcpy(e->name, name, sizeof e->name);
+	kstrlcpy(e->owner, caller(), sizeof e->owner);
 	e->alg = alg;
 	e->exportable = exportable;
 	kmemset(&init, 0, sizeof init);
@@ -309,6 +335,8 @@ int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t l
 	s = arch_irq_save();
 	if (find(name) >= 0) {
 		err = E_EXIST;
+	} else if (owned(e->owner) >= KS_USERKEYS) {
+		err = E_BUDGET;
 	} else {
 		for (slot = 0; slot < KS_KEYS && tab[slot]; slot++)
 			;
@@ -322,6 +350,9 @@ int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t l
 		entry_free(e);
 		if (err == E_EXIST)
 			return proc_seterr(E_EXIST, "key %s already exists", name);
+		if (err == E_BUDGET)
+			return proc_seterr(E_BUDGET, "budget exhausted: keys %d/%d (%s's)", KS_USERKEYS,
+			                   KS_USERKEYS, caller());
 		return proc_seterr(E_NOSPC, "keys: all %d key slots are in use", KS_KEYS);
 	}
 	audit_log(curproc(), "key-new", (uint32_t)slot, name, "%s key, version 1%s",
@@ -563,12 +594,13 @@ int ks_info(int slot, struct ks_info *out, uint8_t *secret, size_t size)
 	 * so rb_done cannot free it here. */
 	s = arch_irq_save();
 	e = tab[slot];
-	if (e == 0) {
+	if (!mine(e)) {
 		arch_irq_restore(s);
 		return E_NOENT;
 	}
 	v = rb_read(&e->rb);
 	kstrlcpy(out->name, e->name, sizeof out->name);
+	kstrlcpy(out->owner, e->owner, sizeof out->owner);
 	out->alg = e->alg;
 	out->exportable = e->exportable;
 	out->version = v->version;

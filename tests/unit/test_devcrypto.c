@@ -411,24 +411,24 @@ PROC_TEST(test_keys)
 	assert_int_equal(sys_open("/secure/crypto/keys/host", OWRITE), E_PERM);
 	assert_int_equal(sys_open("/secure/crypto/keys/ctl", OREAD), E_PERM);
 	assert_int_equal(sys_open("/secure/crypto/keys/nokey", OREAD), E_NOENT);
-	/* the bound: DEVCRYPTO_KEYS slots, then E_NOSPC */
-	for (int i = 1; i < DEVCRYPTO_KEYS; i++) {
+	/* the bound: KS_USERKEYS of one user's, then "budget exhausted" */
+	for (int i = 1; i < KS_USERKEYS; i++) {
 		snprintf(want, sizeof want, "gen ed25519 k%d\n", i);
 		ctl(want, (long)strlen(want));
 	}
-	ctl("gen ed25519 onemore\n", E_NOSPC);
+	ctl("gen ed25519 onemore\n", E_BUDGET);
 	/* listing: ctl, then every key */
 	fd = sys_open("/secure/crypto/keys", OREAD);
 	assert_true(fd >= 0);
 	assert_int_equal(sys_close(fd), 0);
-	for (int i = 1; i < DEVCRYPTO_KEYS; i++) {
+	for (int i = 1; i < KS_USERKEYS; i++) {
 		snprintf(name, sizeof name, "/secure/crypto/keys/k%d", i);
 		assert_int_equal(sys_stat(name, &d), 0);
 		snprintf(name, sizeof name, "k%d", i);
 		assert_string_equal(d.name, name);
 	}
 	/* keys are kmalloc'd now: delete them all, back to the baseline */
-	for (int i = 1; i < DEVCRYPTO_KEYS; i++) {
+	for (int i = 1; i < KS_USERKEYS; i++) {
 		snprintf(want, sizeof want, "delete k%d\n", i);
 		ctl(want, (long)strlen(want));
 	}

@@ -454,7 +454,7 @@ PROC_TEST(test_hostile_lines)
 			                      w[rand() % (int)(sizeof w / sizeof w[0])]);
 		long r = devcrypto_key_ctl(line, n);
 		assert_true(r == (long)n || r == E_INVAL || r == E_NOENT || r == E_EXIST ||
-		            r == E_INUSE);
+		            r == E_INUSE || r == E_BUDGET);
 		assert_true(ks_keys() <= KS_KEYS);
 	}
 	/* the random lines named keys after any word: delete what is left */
@@ -470,11 +470,11 @@ PROC_TEST(test_table_bound_and_reuse)
 	char line[64], name[KS_NAMELEN];
 	int id0;
 
-	for (int i = 0; i < KS_KEYS; i++) {
+	for (int i = 0; i < KS_USERKEYS; i++) {
 		snprintf(line, sizeof line, "gen aead t%d\n", i);
 		ok(line);
 	}
-	refused("gen aead more\n", E_NOSPC, "all 16 key slots");
+	refused("gen aead more\n", E_BUDGET, "budget exhausted: keys 16/16 (eve's)");
 	/* a reused slot gets a new id: an old qid is stale */
 	id0 = devcrypto_key_lookup("t0");
 	ok("delete t0\n");
@@ -484,10 +484,61 @@ PROC_TEST(test_table_bound_and_reuse)
 	assert_int_equal(devcrypto_key_name(devcrypto_key_lookup("t0b"), name, sizeof name), 0);
 	assert_string_equal(name, "t0b");
 	ok("delete t0b\n");
-	for (int i = 1; i < KS_KEYS; i++) {
+	for (int i = 1; i < KS_USERKEYS; i++) {
 		snprintf(line, sizeof line, "delete t%d\n", i);
 		ok(line);
 	}
+}
+
+static void act_as(const char *user)
+{
+	snprintf(curproc()->cred.user, sizeof curproc()->cred.user, "%s", user);
+}
+
+/* Keys are their owner's: another user's key of the same name does not
+ * exist for anyone else, and each user has a quota of the table. */
+PROC_TEST(test_keys_belong_to_users)
+{
+	static const char *const users[] = { "u0", "u1", "u2", "u3" };
+	char line[64];
+	struct ks_ref *r;
+
+	act_as("alice");
+	ok("gen aead k exportable\n");
+	act_as("bob");
+	assert_int_equal(ks_lookup("k"), E_NOENT);	/* invisible */
+	assert_int_equal(ks_take("k", KS_AEAD, &r), E_NOENT);	/* unusable */
+	refused("delete k\n", E_NOENT, "no such key k");
+	refused("rotate k\n", E_NOENT, "no such key k");
+	for (int i = 0; i < KS_KEYS; i++) {	/* nothing of alice's to list or read */
+		struct ks_info ki;
+		assert_int_equal(ks_info(i, &ki, 0, 0), E_NOENT);
+		assert_int_equal(ks_slot_id(i), E_NOENT);
+	}
+	ok("gen aead k\n");			/* bob's own k */
+	ok("delete k\n");
+	act_as("alice");
+	assert_true(ks_lookup("k") >= 0);	/* alice's is untouched */
+	ok("delete k\n");
+	/* the whole table: four users' quotas fill it */
+	for (int u = 0; u < 4; u++) {
+		act_as(users[u]);
+		for (int i = 0; i < KS_USERKEYS; i++) {
+			snprintf(line, sizeof line, "gen aead t%d\n", i);
+			ok(line);
+		}
+	}
+	act_as("alice");
+	refused("gen aead more\n", E_NOSPC, "all 64 key slots");
+	for (int u = 0; u < 4; u++) {
+		act_as(users[u]);
+		for (int i = 0; i < KS_USERKEYS; i++) {
+			snprintf(line, sizeof line, "delete t%d\n", i);
+			ok(line);
+		}
+	}
+	act_as("eve");
+	assert_int_equal(ks_keys(), 0);
 }
 
 static int entropy(void *buf, size_t n)
@@ -508,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_budget_exhaustion),
 		cmocka_unit_test(test_hostile_lines),
 		cmocka_unit_test(test_table_bound_and_reuse),
+		cmocka_unit_test(test_keys_belong_to_users),
 	};
 
 	fake_boot(1024, false);

@@ -34,7 +34,7 @@ size_t devcrypto_sessions(void);
 /* Named keys: the keys/ files (core/fs/devcrypto_keys.c) over the
  * keystore (<lux/keystore.h>).  A key's file is named by an id that
  * changes when its slot is reused (ks_slot_id), so an old qid is stale. */
-#define DEVCRYPTO_KEYS 16	/* key slots, kernel-wide (KS_KEYS) */
+#define DEVCRYPTO_KEYS 64	/* key slots, kernel-wide (KS_KEYS) */
 #define DEVCRYPTO_KEYNAME 32	/* longest key name + 1 (KS_NAMELEN) */
 
 /* A write to keys/ctl: one command line (docs/crypto.md).  n, or an error with errstr. */

@@ -19,7 +19,11 @@
 
 enum ks_alg { KS_ED25519, KS_X25519, KS_AEAD, KS_MAC };	/* AEAD: 32-byte key; MAC: 16..64 bytes */
 
-#define KS_KEYS 16		/* named keys, kernel-wide */
+/* Keys belong to users (factotum is per user): a name is looked up among
+ * the running proc's user's keys only, so another user's key does not
+ * exist for anyone else -- not to use, read, export, rotate or delete. */
+#define KS_KEYS 64		/* named keys, kernel-wide */
+#define KS_USERKEYS 16		/* ... of them one user's: nobody fills the table */
 #define KS_NAMELEN 32		/* longest key name + 1 */
 #define KS_MACMIN 16		/* MAC key bytes, least */
 #define KS_MACMAX 64		/* MAC key bytes, most */
@@ -52,7 +56,7 @@ int ks_current(const struct ks_ref *r);
 /* ---- keys/ (devcrypto_keys.c) and tests ------------------------------- */
 
 #define KS_AEADKEY 32		/* AEAD key bytes */
-#define KS_VERSIONS 64		/* key versions alive at once, kernel-wide */
+#define KS_VERSIONS 256		/* key versions alive at once, kernel-wide */
 
 const char *ks_alg_name(enum ks_alg alg);	/* "ed25519", "x25519", "aead", "mac" */
 int ks_alg_lookup(const char *s);		/* the alg called s, or -1 */
@@ -80,6 +84,7 @@ int ks_id_slot(int id);			/* the slot if id is still its key's, or E_NOENT */
 
 struct ks_info {
 	char name[KS_NAMELEN];
+	char owner[28];		/* the user whose key it is */
 	enum ks_alg alg;
 	bool exportable;
 	uint32_t version;
