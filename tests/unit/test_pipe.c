@@ -254,6 +254,32 @@ NS_TEST(test_blocked_read_interrupted_by_a_kill)
 	pipe_down();
 }
 
+/* Another proc sharing the fd table closes the fd a reader sleeps on:
+ * the read holds its own reference, so the end stays open (and the chan
+ * alive) until the read is done. */
+NS_TEST(test_fd_closed_under_a_blocked_reader)
+{
+	struct proc *p;
+	int r, w;
+
+	pipe_up();
+	r = open_ok("/tmp/p/data1", OREAD);
+	w = open_ok("/tmp/p/data", OWRITE);
+	kid_fd = r;
+	kid_result = 1234;
+	p = proc_create("reader", PRIO_NORMAL, kid_reads, 0, 0);
+	assert_non_null(p);
+	until_asleep(p);
+	assert_int_equal(sys_close(r), 0);
+	assert_int_equal(sys_write(w, "wake up", 7), 7);
+	assert_int_equal(proc_join(p), 0);
+	assert_int_equal(kid_result, 7);
+	/* now the reading end is gone */
+	assert_int_equal(sys_write(w, "x", 1), E_PIPE);
+	assert_int_equal(sys_close(w), 0);
+	pipe_down();
+}
+
 /* A writer fills the buffer to the bound, sleeps, and goes on as the
  * reader drains it; the bytes arrive whole and in order. */
 NS_TEST(test_buffer_bound_blocks_the_writer)
@@ -429,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_blocked_reader_woken_by_a_writer),
 		cmocka_unit_test(test_blocked_reader_sees_eof_when_the_writer_closes),
 		cmocka_unit_test(test_blocked_read_interrupted_by_a_kill),
+		cmocka_unit_test(test_fd_closed_under_a_blocked_reader),
 		cmocka_unit_test(test_buffer_bound_blocks_the_writer),
 		cmocka_unit_test(test_blocked_writer_woken_when_the_reader_goes),
 		cmocka_unit_test(test_blocked_write_interrupted_by_a_kill),
