@@ -13,7 +13,7 @@ enum {
 	L_EPERM = 1, L_ENOENT = 2, L_ESRCH = 3, L_EINTR = 4, L_EIO = 5,
 	L_EBADF = 9, L_ENOMEM = 12, L_EACCES = 13, L_EBUSY = 16, L_EEXIST = 17,
 	L_ENOTDIR = 20, L_EISDIR = 21, L_EINVAL = 22, L_EMFILE = 24,
-	L_EFBIG = 27, L_ENOSPC = 28, L_ENAMETOOLONG = 36,
+	L_EFBIG = 27, L_ENOSPC = 28, L_EPIPE = 32, L_ENAMETOOLONG = 36,
 	L_ENOTEMPTY = 39, L_EPROTO = 71, L_EOPNOTSUPP = 95, L_ECONNREFUSED = 111,
 	L_EXDEV = 18, L_ENOLCK = 37, L_EAGAIN = 11,
 	L_ESTALE = 116, L_EDQUOT = 122,
@@ -48,6 +48,7 @@ static const uint8_t lux_errnos[] = {
 	[-E_XDEV] = L_EXDEV,
 	[-E_NOCREATE] = L_EACCES,
 	[-E_BUDGET] = L_EDQUOT,	/* a budget is a quota */
+	[-E_PIPE] = L_EPIPE,
 };
 
 static const struct {

@@ -23,7 +23,7 @@
 #define NSCTL_MAXARGS 8
 
 static const struct dev *const devices[] = { &ramfs_dev, &cons_dev, &proc_dev, &crypto_dev,
-                                             &users_dev };
+                                             &users_dev, &pipe_dev };
 
 const struct dev *dev_lookup(const char *name)
 {

@@ -86,35 +86,50 @@ int sys_create(const char *path, int omode, uint32_t perm)
 	return open_as(path, NAMEC_CREATE, omode, perm);
 }
 
+/* The chan on fd with a reference of the caller's own: a read or write
+ * may sleep for as long as it likes (a pipe, the console), and another
+ * proc sharing the table may close fd meanwhile; the chan, and what its
+ * device counts as open, must last until the call is done. */
+static struct chan *fd_get(int fd)
+{
+	arch_irqstate s = arch_irq_save();
+	struct chan *c = fd_chan(fd);
+
+	if (c)
+		__atomic_add_fetch(&c->ref, 1, __ATOMIC_ACQ_REL);
+	arch_irq_restore(s);
+	return c;
+}
+
 long sys_read(int fd, void *buf, size_t n)
 {
-	struct chan *c = fd_chan(fd);
+	struct chan *c = fd_get(fd);
 	long r;
 
 	if (c == 0)
 		return E_BADFD;
 	if (c->mode != OREAD && c->mode != ORDWR)
-		return E_BADMODE;
-	r = c->dev->read(c, buf, n, c->offset);
-	if (r > 0)
+		r = E_BADMODE;
+	else if ((r = c->dev->read(c, buf, n, c->offset)) > 0)
 		c->offset += (uint64_t)r;
+	chan_put(c);
 	return r;
 }
 
 long sys_write(int fd, const void *buf, size_t n)
 {
-	struct chan *c = fd_chan(fd);
+	struct chan *c = fd_get(fd);
 	long r;
 
 	if (c == 0)
 		return E_BADFD;
 	if (c->mode != OWRITE && c->mode != ORDWR)
-		return E_BADMODE;
-	if (c->dev->write == 0)
-		return E_PERM;
-	r = c->dev->write(c, buf, n, c->offset);
-	if (r > 0)
+		r = E_BADMODE;
+	else if (c->dev->write == 0)
+		r = E_PERM;
+	else if ((r = c->dev->write(c, buf, n, c->offset)) > 0)
 		c->offset += (uint64_t)r;
+	chan_put(c);
 	return r;
 }
 

@@ -35,6 +35,7 @@ static const char *const msgs[] = {
 	[-E_NOCREATE] = "mounted directory forbids creation (bind or mount it with -c)",
 	[-E_NOCONN] = "cannot dial: this machine makes no connections (metal, or a --seed run)",
 	[-E_UNREACH] = "connection refused or address unreachable",
+	[-E_PIPE] = "write to a pipe nobody reads",
 };
 
 const char *lux_errstr(int err)

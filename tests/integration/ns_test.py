@@ -100,6 +100,18 @@ class Shell(unittest.TestCase):
             self.assertIn(want + "\n", out)
         self.assertRegex(out, r"mount: tcp!127.0.0.1!1: .*\n")
 
+    def test_pipe_device(self):
+        # The shell runs one command at a time, so the ends take turns:
+        # what echo leaves in data waits for data1's reader, which then
+        # reads end of file (echo closed data); once cat has closed data1,
+        # nobody reads what goes into data.
+        rc, out = sh("mkdir /n", "mount '#pipe' /n", "ls /n", "echo hi > /n/data",
+                     "cat /n/data1", "echo --", "echo -n late > /n/data",
+                     "echo 'bind #pipe /tmp' >> /proc/1/ns", "ls /tmp", "cat /proc/1/ns")
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(out, "data\ndata1\nhi\n--\nwrite: write to a pipe nobody reads\n"
+                         "data\ndata1\n" + BOOT + "mount #pipe /n\nbind #pipe /tmp\n")
+
     def test_long_table_is_shown_whole(self):
         # the 4 boot mounts and 28 with long names on both sides: a full
         # table of about 7 KiB, more than the 4 KiB other /proc files get

@@ -166,5 +166,9 @@ extern const struct dev ramfs_dev;
 extern const struct dev cons_dev;
 extern const struct dev proc_dev;
 extern const struct dev crypto_dev;	/* /secure: docs/crypto.md */
+extern const struct dev pipe_dev;	/* #pipe: docs/namespaces.md */
+
+#define PIPE_QMAX (64u * 1024)	/* #pipe: bytes waiting in one direction */
+#define PIPE_MAX 32		/* #pipe: pipes alive at once, machine-wide */
 
 #endif

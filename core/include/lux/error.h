@@ -40,7 +40,8 @@ enum lux_err {
 	E_NOTSUP = -30,	/* operation not supported by this device */
 	E_XDEV = -31,	/* rename across devices */
 	E_NOCREATE = -32,	/* mounted directory forbids creation */
-	E_LAST = -33
+	E_PIPE = -33,	/* write to a pipe nobody reads */
+	E_LAST = -34
 };
 
 /* The message for an error code; never null. */
