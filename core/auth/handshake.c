@@ -206,11 +206,12 @@ int auth_step(struct auth *a, const uint8_t *in, size_t inlen, uint8_t *out, siz
 	r = a->role == 'c' ? client_step(a, in, inlen, &w) : server_step(a, in, inlen, &w);
 	if (r >= 0 && w.bad)
 		r = fail(a, AUTH_ESPACE, "auth: output buffer of %zu bytes is too small (give AUTH_MSG_MAX)", cap);
+	if (r < 0)
+		wr_init(&w, out, cap);	/* nothing half-written goes out */
 	if (r < 0 && a->role == 's' && r != AUTH_ESPACE && r != AUTH_ESTATE) {
 		const char *why = reason(r);
 		uint8_t *h;
 
-		wr_init(&w, out, cap);
 		h = wr_msg(&w, MSG_ERROR);
 		wr_str(&w, why, kstrlen(why));
 		wr_end(&w, h);
