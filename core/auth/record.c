@@ -127,8 +127,8 @@ int auth_open(struct auth_rec *rx, const uint8_t *in, size_t inlen, uint8_t *out
 	if (!rx->keyed)
 		return AUTH_ESTATE;
 	while (rx->err == 0) {
-		const uint8_t *p = in + used;
 		size_t left = inlen - used, body, plen = 0;
+		const uint8_t *p;
 
 		if (rx->closed) {
 			if (left > 0)
@@ -137,6 +137,7 @@ int auth_open(struct auth_rec *rx, const uint8_t *in, size_t inlen, uint8_t *out
 		}
 		if (left < AUTH_REC_HDR)
 			break;
+		p = in + used;	/* only now: in may be null when inlen is 0 */
 		body = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
 		/* Judged on the header alone: a bad length never makes us wait
 		 * for (or buffer) bytes that cannot be a record. */
