@@ -4,7 +4,7 @@
 #
 #   run-fuzz.sh [--time S] [--jobs N] [--smoke] TARGET
 #
-# TARGET is a folder under fuzz/ (9p_codec, 9p_client, 9p_server).  --jobs N
+# TARGET is a folder under fuzz/ (9p_codec, 9p_client, 9p_server, auth).  --jobs N
 # runs one main and N-1 secondary instances on the same output directory
 # (-M/-S), so a campaign scales across cores; --smoke is what `./lux test`
 # runs: one instance, a fresh output directory, and failure on any crash or
