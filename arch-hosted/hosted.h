@@ -22,6 +22,8 @@ struct hosted_config {
 	const char *listen[HOSTED_MAXLISTEN];	/* --listen: "unix!PATH", "tcp!HOST!PORT" */
 	int nlisten;		/* 0: the default addresses */
 	int no_listen;		/* serve no connections */
+	/* the 9P server's edge timeouts (--9p-*-ms); 0: the core's defaults */
+	unsigned ninep_handshake_ms, ninep_partial_ms, ninep_report_ms;
 };
 
 /* Is addr a listen address hosted_boot can use?  0, or -1 with a reason
