@@ -38,6 +38,7 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	static char detail[96];
 	void *mem;
 
+	hosted_process_setup();
 	mem = hostcalls.mmap(0, cfg->mem_bytes, PROT_READ | PROT_WRITE,
 	                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
@@ -70,6 +71,9 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	boot.breakflags = cfg->breakflags;
 	boot.seed = cfg->seed;
 	boot.hostowner_uid = (int64_t)getuid();	/* who started us is eve */
+	boot.ninep_handshake_ms = cfg->ninep_handshake_ms;
+	boot.ninep_partial_ms = cfg->ninep_partial_ms;
+	boot.ninep_report_ms = cfg->ninep_report_ms;
 	/* a deterministic run takes input only from stdin: no sockets; its
 	 * scenario may play peers instead (arch_conn_simulate) */
 	if (!cfg->deterministic && !cfg->no_listen && (boot.listening = hosted_conn_listen(cfg)))

@@ -65,6 +65,7 @@ struct conn {
 	int dialed;		/* ours (arch_conn_dial): lux_dial_* upcalls */
 	int connecting;		/* dialed, not up yet: no sends, no reads */
 	int dial_err;		/* a failed dial: reported when closed */
+	int broken;		/* the peer is gone: sends are dropped (v6) */
 	uv_connect_t connect;
 	char buf[LUX_CONN_CHUNK];
 };
@@ -169,6 +170,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 
 	(void)b;
 	if (n < 0) {	/* EOF or an error: the peer is gone */
+		c->broken = 1;
 		close_now(c);
 		return;
 	}
@@ -208,15 +210,28 @@ void arch_conn_pause(int id, int paused)
 
 /* ---- Sending and closing ---------------------------------------------- */
 
+/* The peer is gone (a reset, a write error): close this connection, and
+ * only it.  Sends meanwhile are dropped, not errors (see arch_conn_send). */
+static void peer_gone(struct conn *c)
+{
+	c->broken = 1;
+	close_now(c);
+}
+
 static void on_written(uv_write_t *req, int status)
 {
 	struct wreq *w = (struct wreq *)req;
 	struct conn *c = get(w->id);
 
-	(void)status;	/* a failed write shows up as a read error too */
 	free(w);
 	if (c == NULL)
 		return;	/* closing: nobody waits for the queue to drain */
+	/* A failed write is a peer that is gone: a paused connection is not
+	 * reading, so no read error would ever tell us. */
+	if (status < 0 && status != UV_ECANCELED) {
+		peer_gone(c);
+		return;
+	}
 	up_sent(c, uv_stream_get_write_queue_size(&c->h.stream));
 }
 
@@ -234,6 +249,8 @@ long arch_conn_send(int id, const void *buf, size_t n)
 
 	if (simulated)
 		return simulated->send(id, buf, n);
+	if (c == NULL && id >= 0 && id < MAXCONN && conns[id] && conns[id]->broken)
+		return 0;	/* the peer is gone: dropped; the close is on its way */
 	if (c == NULL || c->connecting)
 		return -1;
 	if (n > LUX_CONN_SENDMAX - uv_stream_get_write_queue_size(&c->h.stream))
@@ -242,9 +259,13 @@ long arch_conn_send(int id, const void *buf, size_t n)
 	done = uv_try_write(&c->h.stream, &b, 1);
 	if (done == (int)n)
 		return (long)uv_stream_get_write_queue_size(&c->h.stream);
-	/* An error (EAGAIN, or a peer that is gone) queues it all as
-	 * before: uv_write reports a failure through its callback and the
-	 * read side closes the connection. */
+	/* A peer that is gone (EPIPE, ECONNRESET: SIGPIPE is ignored, see
+	 * procsetup.c) closes this connection and drops the bytes; only
+	 * EAGAIN and a part written queue the rest. */
+	if (done < 0 && done != UV_EAGAIN) {
+		peer_gone(c);
+		return 0;
+	}
 	if (done > 0) {
 		buf = (const char *)buf + done;
 		n -= (size_t)done;

@@ -1,5 +1,7 @@
 /* The default host calls (see hostcalls.h). */
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -22,4 +24,7 @@ struct hostcalls hostcalls = {
 	.close = close,
 	.unlink = unlink,
 	.getsockopt = getsockopt,
+	.sigaction = sigaction,
+	.getrlimit = (int (*)(int, struct rlimit *))getrlimit,
+	.setrlimit = (int (*)(int, const struct rlimit *))setrlimit,
 };

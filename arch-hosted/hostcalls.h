@@ -6,7 +6,9 @@
 #ifndef LUX_HOSTCALLS_H
 #define LUX_HOSTCALLS_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -28,6 +30,10 @@ struct hostcalls {
 	int (*unlink)(const char *path);
 	/* a unix peer's credentials (SO_PEERCRED) */
 	int (*getsockopt)(int fd, int level, int name, void *val, socklen_t *len);
+	/* the process's settings at start (procsetup.c) */
+	int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
+	int (*getrlimit)(int res, struct rlimit *rl);
+	int (*setrlimit)(int res, const struct rlimit *rl);
 };
 
 extern struct hostcalls hostcalls;

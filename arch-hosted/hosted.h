@@ -24,6 +24,8 @@ struct hosted_config {
 	int listen_noauth[HOSTED_MAXLISTEN];	/* --listen-noauth: its peers are
 					 * trusted without authentication */
 	int no_listen;		/* serve no connections */
+	/* the 9P server's edge timeouts (--9p-*-ms); 0: the core's defaults */
+	unsigned ninep_handshake_ms, ninep_partial_ms, ninep_report_ms;
 };
 
 /* Is addr a listen address hosted_boot can use?  0, or -1 with a reason

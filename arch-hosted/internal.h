@@ -18,6 +18,9 @@ void hosted_console_poll(uv_loop_t *loop);
 int hosted_console_busy(void);
 void hosted_timer_init(uv_loop_t *loop);
 
+/* SIGPIPE ignored, RLIMIT_NOFILE raised (procsetup.c): once, at start. */
+void hosted_process_setup(void);
+
 /* Connections (conn.c): listen as cfg says; returns the addresses for
  * the banner, or NULL when none listens.  cleanup removes socket files. */
 struct hosted_config;

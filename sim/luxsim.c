@@ -55,6 +55,12 @@ static void usage(FILE *f, const char *argv0)
 	        "                   acts as any user, eve included (tests, trusted networks);\n"
 	        "                   a plain TCP listener makes unauthenticated clients none\n"
 	        "  --no-listen      serve no 9P connections\n"
+	        "  --9p-handshake-ms MS, --9p-partial-ms MS, --9p-report-ms MS\n"
+	        "                   the 9P server's edge: close a connection that has not\n"
+	        "                   finished Tversion in MS (default 5000), or whose\n"
+	        "                   message begun is not whole in MS (default 15000); sum\n"
+	        "                   refusals and timeouts on the console every MS (default\n"
+	        "                   10000).  See docs/9p.md\n"
 	        "  -q, --quiet      no banner and no self-check lines (failures still print)\n"
 	        "  -v, --verbose    banner and self-check lines even with -c\n"
 	        "  -V, --version    print the version and exit\n"
@@ -181,6 +187,9 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, 0, 'L' },
 		{ "no-listen", no_argument, 0, 'n' },
 		{ "listen-noauth", required_argument, 0, 'A' },
+		{ "9p-handshake-ms", required_argument, 0, 'H' },
+		{ "9p-partial-ms", required_argument, 0, 'P' },
+		{ "9p-report-ms", required_argument, 0, 'T' },
 		{ 0, 0, 0, 0 },
 	};
 	struct hosted_config cfg = { .mem_bytes = (size_t)DEFAULT_MEM_MIB << 20 };
@@ -286,6 +295,19 @@ int main(int argc, char **argv)
 		case 'n':
 			cfg.no_listen = 1;
 			break;
+		case 'H':
+		case 'P':
+		case 'T': {
+			unsigned long long ms;
+			if (parse_u64(optarg, &ms) < 0 || ms == 0 || ms > 3600000) {
+				fprintf(stderr, "luxsim: --9p-%s-ms wants milliseconds from 1 to 3600000, not '%s'\n",
+				        c == 'H' ? "handshake" : c == 'P' ? "partial" : "report", optarg);
+				return 64;
+			}
+			*(c == 'H' ? &cfg.ninep_handshake_ms : c == 'P' ? &cfg.ninep_partial_ms
+			           : &cfg.ninep_report_ms) = (unsigned)ms;
+			break;
+		}
 		default:
 			usage(stderr, argv[0]);
 			return 64;

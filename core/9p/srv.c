@@ -10,6 +10,12 @@
  * arch is done with the id; a slot without a reader (PENDING, or ORPHAN
  * when the spawn failed) is given back by lux_conn_closed itself.
  *
+ * Admission at the edge (srv_admit.c): a connection past the slots the
+ * listener can serve, or past its peer's cap, is not given a slot; it is
+ * refused, in 9P.  A served one must finish Tversion within the handshake
+ * timeout, and each message it begins must arrive whole within the
+ * partial timeout (read_step's clocks), or it is told why and closed.
+ *
  * A request's life: the reader admits it here (tag table, budget) and
  * queues it; srv_flight.c has the rest (workers, Tflush, Tversion).
  */
@@ -34,6 +40,9 @@ static bool serving;
  * server starts after the self-check), so an early client is not hung
  * up on. */
 static bool refusing;
+/* Slots the listener's grant can serve (ninep_start); before it starts,
+ * every slot (connections wait for it, paused). */
+static size_t nslots = NINEP_MAXCONN;
 
 static struct ninep_conn *slot_of(int conn)
 {
@@ -49,8 +58,18 @@ static struct ninep_conn *slot_of(int conn)
 
 void lux_conn_opened(int conn, const struct lux_peer *peer)
 {
+	static const struct lux_peer nobody = { "?", LUX_PEER_NET, -1 };
+	enum ninep_refusal no;
+	char why[128];
+
 	if (refusing) {
 		arch_conn_close(conn);
+		return;
+	}
+	if (peer == 0)
+		peer = &nobody;
+	if ((no = ninep_admit(conns, NINEP_MAXCONN, nslots, peer, why, sizeof why)) != NINEP_ADMIT) {
+		ninep_refuse(conn, no, why);
 		return;
 	}
 	for (size_t i = 0; i < NINEP_MAXCONN; i++) {
@@ -62,22 +81,24 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 		waitq_init(&s->workq);
 		s->id = (int)i;
 		s->conn = conn;
-		kstrlcpy(s->peer, peer && peer->addr ? peer->addr : "?", sizeof s->peer);
-		s->transport = peer ? peer->transport : LUX_PEER_NET;
-		s->peer_uid = peer && peer->transport == LUX_PEER_LOCAL ? peer->uid : -1;
+		kstrlcpy(s->peer, peer->addr ? peer->addr : "?", sizeof s->peer);
+		s->transport = peer->transport;
+		s->peer_uid = peer->transport == LUX_PEER_LOCAL ? peer->uid : -1;
 		s->state = NS_PENDING;
 		s->paused = true;
 		arch_conn_pause(conn, 1);
 		wakeup(&listenq);
 		return;
 	}
-	arch_conn_close(conn);	/* NINEP_MAXCONN served already */
+	arch_conn_close(conn);	/* not reached: ninep_admit counts the slots */
 }
 
 void lux_conn_received(int conn, const void *buf, size_t n)
 {
 	struct ninep_conn *s = slot_of(conn);
 
+	if (s == 0 && ninep_refusal_received(conn, buf, n))
+		return;
 	if (s == 0 || s->gone || s->in == 0)
 		return;	/* being closed by us: nobody will read it */
 	if (n > NINEP_INBUF - (s->inlen - s->inoff)) {
@@ -105,8 +126,10 @@ void lux_conn_closed(int conn)
 {
 	struct ninep_conn *s = slot_of(conn);
 
-	if (s == 0)
+	if (s == 0) {
+		ninep_refusal_closed(conn);
 		return;
+	}
 	s->conn = -1;
 	s->gone = true;
 	if (s->state == NS_PENDING || s->state == NS_ORPHAN)
@@ -333,7 +356,7 @@ static bool reader_wake(void *arg)
 	struct ninep_conn *s = arg;
 	uint32_t size;
 
-	if (s->gone || s->overflow || s->fatal)
+	if (s->gone || s->overflow || s->fatal || s->tick)
 		return true;
 	if (ninep_workers_wanted(s))
 		return true;
@@ -342,18 +365,37 @@ static bool reader_wake(void *arg)
 			return false;
 		s->sendwait = false;
 	}
+	/* an incomplete message wakes us once, to start its clock */
 	if (s->inlen - s->inoff < 4)
-		return false;
+		return s->inlen > s->inoff && s->partial_since == 0;
 	size = le32(s->in + s->inoff);
-	return size < P9_HDRSZ || size > s->msize || s->inlen - s->inoff >= size;
+	return size < P9_HDRSZ || size > s->msize || s->inlen - s->inoff >= size ||
+	       s->partial_since == 0;
 }
 
-/* Tell the peer why it is being closed, if the message can carry it. */
-static void say_goodbye(struct ninep_conn *s, int err, uint32_t size)
+/* Tell the peer why it is being closed (why, or .L's errno), with NOTAG:
+ * it answers no request of the peer's. */
+static void say_goodbye(struct ninep_conn *s, const char *why, uint32_t ecode)
 {
 	struct p9_msg r = { .tag = P9_NOTAG };
-	char why[160];
 	int n;
+
+	if (s->d == P9_2000L) {
+		r.type = P9_RLERROR;
+		r.u.rlerror.ecode = ecode;
+	} else {
+		r.type = P9_RERROR;
+		r.u.rerror.ename = p9_str_c(why);
+	}
+	n = p9_encode(&r, s->rbuf, sizeof s->rbuf, s->d == P9_NONE ? P9_2000 : s->d);
+	if (n > 0)
+		ninep_send(s, s->rbuf, (size_t)n);
+}
+
+/* A message the framing cannot take: say why, on the console too. */
+static void bad_frame(struct ninep_conn *s, int err, uint32_t size)
+{
+	char why[160];
 
 	if (err == P9_E_MSIZE)
 		ksnprintf(why, sizeof why, "9p: message of %u bytes exceeds msize %u; "
@@ -362,16 +404,69 @@ static void say_goodbye(struct ninep_conn *s, int err, uint32_t size)
 		ksnprintf(why, sizeof why, "9p: message of %u bytes is shorter than the "
 		          "%u-byte header; closing the connection", size, P9_HDRSZ);
 	kprintf("9p: connection %d (%s): %s\n", s->id, s->peer, why + 4);	/* no "9p: " twice */
-	if (s->d == P9_2000L) {
-		r.type = P9_RLERROR;
-		r.u.rlerror.ecode = 90;	/* EMSGSIZE */
-	} else {
-		r.type = P9_RERROR;
-		r.u.rerror.ename = p9_str_c(why);
+	say_goodbye(s, why, 90);	/* EMSGSIZE */
+}
+
+static void on_edge_timer(void *arg)
+{
+	struct ninep_conn *s = arg;
+
+	s->tick = true;
+	wakeup(&s->wq);
+}
+
+/* The edge clocks, after each round: a connection that has not finished
+ * Tversion in time, or whose incomplete message has waited too long, is
+ * told so and closed (counted in the console's summary, not a line
+ * each: idle connections are what a flood is made of).  Otherwise the
+ * timer is armed for the nearer deadline.  0, or E_IO: closed. */
+static int edge_clocks(struct ninep_conn *s)
+{
+	arch_irqstate is = arch_irq_save();
+	uint64_t now = arch_time_ns(), hs = 0, part = 0, next;
+	size_t avail = s->inlen - s->inoff;
+	bool partial = false;
+	char why[160];
+
+	s->tick = false;
+	if (s->d != P9_NONE)
+		s->versioned = true;
+	if (avail > 0 && !s->sendwait) {
+		uint32_t size = avail >= 4 ? le32(s->in + s->inoff) : 0;
+		partial = avail < 4 || avail < size;
 	}
-	n = p9_encode(&r, s->rbuf, sizeof s->rbuf, s->d);
-	if (n > 0)
-		ninep_send(s, s->rbuf, (size_t)n);
+	if (!partial)
+		s->partial_since = 0;
+	else if (s->partial_since == 0)
+		s->partial_since = now ? now : 1;	/* 0 means none */
+	arch_irq_restore(is);
+	if (!s->versioned)
+		hs = s->started + ninep_handshake_ns();
+	if (s->partial_since)
+		part = s->partial_since + ninep_partial_ns();
+	if (hs && now >= hs) {
+		ksnprintf(why, sizeof why, "9p: no Tversion within %llu ms; closing the connection",
+		          (unsigned long long)(ninep_handshake_ns() / 1000000u));
+		say_goodbye(s, why, 110);	/* ETIMEDOUT */
+		ninep_note_timeout(NINEP_TIMEOUT_HANDSHAKE);
+		return E_IO;
+	}
+	if (part && now >= part) {
+		ksnprintf(why, sizeof why, "9p: a message begun %llu ms ago is still incomplete; "
+		          "closing the connection", (unsigned long long)(ninep_partial_ns() / 1000000u));
+		say_goodbye(s, why, 110);
+		ninep_note_timeout(NINEP_TIMEOUT_PARTIAL);
+		return E_IO;
+	}
+	next = hs && (part == 0 || hs < part) ? hs : part;
+	if (next != s->armed_at) {
+		s->armed_at = next;
+		if (next)
+			ktimer_start(&s->timer, next, on_edge_timer, s);
+		else
+			ktimer_cancel(&s->timer);
+	}
+	return 0;
 }
 
 /* One round of the reader: 0 to go on, else stop serving. */
@@ -400,7 +495,7 @@ static int read_step(struct ninep_conn *s)
 		whole = size >= P9_HDRSZ && size <= s->msize && s->inlen - s->inoff >= size;
 		if (!whole && (size < P9_HDRSZ || size > s->msize)) {
 			arch_irq_restore(is);
-			say_goodbye(s, size < P9_HDRSZ ? P9_E_SHORT : P9_E_MSIZE, size);
+			bad_frame(s, size < P9_HDRSZ ? P9_E_SHORT : P9_E_MSIZE, size);
 			return E_INVAL;
 		}
 	}
@@ -409,7 +504,7 @@ static int read_step(struct ninep_conn *s)
 		admit(s, size);
 		proc_yield();	/* let the workers at it: queues stay short */
 	}
-	return 0;
+	return edge_clocks(s);
 }
 
 static bool is_gone(void *arg)
@@ -446,6 +541,7 @@ static void serve(void *arg)
 	qlock_init(&s->actlock, "9pact");
 	s->rx.out = s->rbuf;
 	s->rx.cap = sizeof s->rbuf;
+	s->started = arch_time_ns();
 	if (ninep_charge(s, NINEP_INBUF) == 0 && (in = kmalloc(NINEP_INBUF)) == 0)
 		ninep_uncharge(s, NINEP_INBUF);
 	is = arch_irq_save();
@@ -458,8 +554,10 @@ static void serve(void *arg)
 	if (in == 0)
 		kprintf("9p: connection %d (%s): no memory for its input buffer; closing\n",
 		        s->id, s->peer);
-	while (in && read_step(s) == 0)
-		;
+	if (in && edge_clocks(s) == 0)	/* the handshake clock starts now */
+		while (read_step(s) == 0)
+			;
+	ktimer_cancel(&s->timer);
 	/* The end: answer nothing more, stop the workers, close (unless the
 	 * peer did), and keep the slot until the arch says the id is free. */
 	is = arch_irq_save();
@@ -498,7 +596,7 @@ static bool any_pending(void *arg)
 	for (size_t i = 0; i < NINEP_MAXCONN; i++)
 		if (conns[i].state == NS_PENDING)
 			return true;
-	return false;
+	return ninep_admit_due();	/* refusals to answer, a summary to print */
 }
 
 /* No listener: close the connections waiting for one, and any to come. */
@@ -531,6 +629,7 @@ static void listener(void *arg)
 	for (;;) {
 		if (sleep_on(&listenq, any_pending, 0) < 0)
 			break;
+		ninep_admit_tend();
 		for (size_t i = 0; i < NINEP_MAXCONN; i++) {
 			struct ninep_conn *s = &conns[i];
 			arch_irqstate is = arch_irq_save();
@@ -587,6 +686,7 @@ void ninep_start(void)
 
 	if (!(lux_bootinfo->caps & LUX_CAP_CONN) || serving)
 		return;
+	ninep_admit_init(&listenq);
 	/* The listener pays for every connection's reader (a proc and its
 	 * stack) and grants it the connection's budget: NINEP_MAXCONN of
 	 * them, or as many as a small machine can give (more are refused,
@@ -607,6 +707,7 @@ void ninep_start(void)
 		return;
 	}
 	serving = true;
+	nslots = n;
 	if (lux_bootinfo->listening && !lux_bootinfo->quiet)
 		kprintf("9p: serving / on %s\n", lux_bootinfo->listening);
 }

@@ -279,14 +279,16 @@ class Worker:
         self.reconnects += 1
         # The server frees a connection's slot after the close reaches it,
         # so with every slot taken a quick reconnect may be turned away
-        # (closed at once, as docs/9p.md says): that is the bound working,
-        # not an error.  Try again for a while.
+        # (told why and closed, as docs/9p.md says): that is the bound
+        # working, not an error.  Try again for a while.
         until = time.monotonic() + 10
         while True:
             try:
                 self.connect()
                 return
-            except (EOFError, ConnectionResetError, BrokenPipeError):
+            except (EOFError, ConnectionResetError, BrokenPipeError, NinepError):
+                # refused in 9P ("budget exhausted: connections 64/64",
+                # a peer's cap), or by a reset
                 self.refused += 1
                 if time.monotonic() > until:
                     raise

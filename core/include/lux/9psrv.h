@@ -28,6 +28,8 @@
 #include <lux/arch.h>
 #include <lux/lock.h>
 #include <lux/proc.h>
+#include <lux/timer.h>
+#include <lux/upcall.h>
 
 /* Served at once; more are closed at once.  Each is granted
  * NINEP_READER_PAGES + NINEP_CONN_PAGES pages, so the default 64 MiB
@@ -58,6 +60,24 @@
  * paused, and a peer that does not read stops being able to send). */
 #define NINEP_SENDHIGH (256u << 10)
 #define NINEP_SENDLOW (64u << 10)
+
+/* The connection edge (core/9p/srv_admit.c, docs/9p.md "Limits at the
+ * connection edge").  Timeouts are defaults: luxsim's --9p-handshake-ms,
+ * --9p-partial-ms and --9p-report-ms override them (lux_boot.ninep_*).
+ *  - HANDSHAKE: a connection must finish its first Tversion within it;
+ *  - PARTIAL: a message begun must arrive whole within it;
+ *  - REPORT: refusals and timeouts are summed on the console once per
+ *    this interval, never a line each (a flood would be a flood of lines);
+ *  - REFUSE_WAIT: a refused connection's first message (its Tversion, to
+ *    answer in its dialect) is awaited at most this long (or HANDSHAKE if
+ *    shorter), in one of NINEP_MAXREFUSING small slots; past those a
+ *    refused connection is closed without a word (and still counted). */
+#define NINEP_HANDSHAKE_MS 5000
+#define NINEP_PARTIAL_MS 15000
+#define NINEP_REPORT_MS 10000
+#define NINEP_REFUSE_WAIT_MS 1000
+#define NINEP_MAXREFUSING 16
+#define NINEP_REFUSE_PEEK 64	/* bytes of a refused connection's first message kept */
 
 /* Errors of the server's own, beside the lux_err codes (<lux/error.h>);
  * a range of their own like the codec's.  Strings and errno values for
@@ -183,6 +203,7 @@ struct ninep_conn {
 	bool gone;		/* (u) lux_conn_closed arrived */
 	bool paused;		/* (u) we asked the arch to stop reading */
 	bool overflow;		/* (u) the arch sent more than it may */
+	bool tick;		/* (u) the edge timer fired: check the clocks */
 	size_t queued;		/* (u) reply bytes the arch still holds */
 	uint8_t *in;		/* (u) NINEP_INBUF bytes of received input */
 	size_t inoff, inlen;	/* (u) unread input is in[inoff..inlen); the
@@ -204,6 +225,14 @@ struct ninep_conn {
 	bool sendwait;		/* past NINEP_SENDHIGH: admit nothing until LOW */
 	bool fatal;		/* a reply could not be queued: close */
 	bool spawnfail;		/* no worker could be started: wait for one to end */
+	/* The edge clocks (read_step): the handshake runs from the reader's
+	 * start until the first Tversion is answered, the partial clock
+	 * while the head of the input is an incomplete message. */
+	bool versioned;		/* a Tversion was agreed once */
+	uint64_t started;	/* arch_time_ns() when the reader started */
+	uint64_t partial_since;	/* ... when the incomplete head was seen; 0: none */
+	uint64_t armed_at;	/* the deadline the timer is armed for; 0: none */
+	struct ktimer timer;
 	size_t flushreserve;	/* Tflushes held beyond the budget */
 	struct budget *budget;	/* the reader's: the connection's pebbles */
 	size_t bytes;		/* bytes charged to it (pages: rounded up) */
@@ -324,6 +353,43 @@ void ninep_uncharge(struct ninep_conn *s, size_t n);
 void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n);
 void ninep_send_rflush(struct ninep_conn *s, uint16_t tag);
 void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why);
+
+/* core/9p/srv_admit.c: admission at the connection edge.  Per-peer caps
+ * out of n slots the listener can serve (r = n/4 kept aside):
+ *  - the host owner on a local socket: n - r (12 of 16): its own tools
+ *    may use most slots, but r stay for everyone else;
+ *  - any other peer (a TCP address, another uid): n/2 (8 of 16), and all
+ *    of them together n - r, so the host owner always has r slots. */
+enum ninep_refusal {
+	NINEP_ADMIT = 0,
+	NINEP_REFUSE_FULL,	/* every slot taken (9P2000.L: ENFILE) */
+	NINEP_REFUSE_PEER,	/* this peer's cap (EMFILE) */
+	NINEP_REFUSE_OTHERS,	/* the slots kept for the host owner (ENFILE) */
+};
+/* May a connection from peer take a slot, out of nslots servable, given
+ * the slots in use?  NINEP_ADMIT, or why not in why ("budget exhausted:
+ * connections 16/16", "too many connections from tcp!127.0.0.1: 8/8").
+ * Upcalls off. */
+enum ninep_refusal ninep_admit(const struct ninep_conn *conns, size_t nconns, size_t nslots,
+                               const struct lux_peer *peer, char *why, size_t cap);
+/* Refuse conn (upcall): its first message is awaited, then answered with
+ * Rerror why / Rlerror, and the connection closed, by the listener. */
+void ninep_refuse(int conn, enum ninep_refusal kind, const char *why);
+/* The upcalls for a refused connection: true when conn was one (then the
+ * server's own handling is skipped). */
+bool ninep_refusal_received(int conn, const void *buf, size_t n);
+bool ninep_refusal_closed(int conn);
+/* The listener: is there refusal work (upcalls off), and do it.  The
+ * listener's waitq is woken when there is (ninep_admit_init). */
+void ninep_admit_init(struct waitq *listenq);
+bool ninep_admit_due(void);
+void ninep_admit_tend(void);
+/* A served connection closed for a timeout: counted in the summary. */
+enum ninep_timeout { NINEP_TIMEOUT_HANDSHAKE, NINEP_TIMEOUT_PARTIAL };
+void ninep_note_timeout(enum ninep_timeout what);
+/* The timeouts in force, in ns (lux_boot's, else the defaults). */
+uint64_t ninep_handshake_ns(void);
+uint64_t ninep_partial_ns(void);
 
 /* core/9p/srv_flight.c: requests in flight.  The reader calls these. */
 /* The request in flight with tag, or 0 (upcalls off). */

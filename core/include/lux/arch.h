@@ -32,8 +32,11 @@
  *    And arch_conn_simulate (a simulation scenario plays the peers).
  * 5: who is at the other end: lux_conn_opened takes a struct lux_peer
  *    (transport and, for a local socket, the peer's uid from the host
- *    kernel); lux_boot.hostowner_uid names the host owner. */
-#define LUX_ARCH_VERSION 5
+ *    kernel); lux_boot.hostowner_uid names the host owner.
+ * 6: lux_boot.ninep_*_ms: the 9P server's connection-edge timeouts as the
+ *    host's command line set them (0: the core's defaults); a send to a
+ *    peer that is gone succeeds and is dropped, its close follows. */
+#define LUX_ARCH_VERSION 6
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -140,7 +143,11 @@ _Noreturn void arch_halt(int status);
  * took everything at once); lux_conn_sent() reports that number again
  * each time it shrinks, so the core can stop producing while a peer does
  * not read.  It fails on a closed or unknown connection, and when more
- * than LUX_CONN_SENDMAX bytes would wait: the machine never holds more. */
+ * than LUX_CONN_SENDMAX bytes would wait: the machine never holds more.
+ * A send to a peer that is gone (reset, hung up) succeeds and is dropped
+ * (v6): the arch closes the connection and lux_conn_closed() follows, so
+ * a hostile peer's hang-up is an ordinary close, never an error of the
+ * machine's. */
 #define LUX_CONN_SENDMAX (4u << 20)
 long arch_conn_send(int conn, const void *buf, size_t n);
 /* Close is final: bytes already queued by send are still sent, nothing

@@ -61,6 +61,12 @@ struct lux_boot {
 	int64_t hostowner_uid;		/* v5: the host's id for the host owner
 					 * (hosted: the uid that started luxsim),
 					 * or -1 when the host has none (metal) */
+	/* v6: the 9P server's connection-edge timeouts in ms (<lux/9psrv.h>
+	 * NINEP_HANDSHAKE_MS, NINEP_PARTIAL_MS, NINEP_REPORT_MS); 0 keeps the
+	 * default.  Tests shorten them. */
+	uint32_t ninep_handshake_ms;
+	uint32_t ninep_partial_ms;
+	uint32_t ninep_report_ms;
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */

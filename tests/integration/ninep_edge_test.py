@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""Integration tests for the 9P server's connection edge (docs/9p.md,
+"Limits at the connection edge"): hostile clients must not end luxsim or
+lock everyone out.
+
+Usage: ninep_edge_test.py PATH/TO/luxsim [unittest args]
+
+- Hang-ups: a client that pipelines 64 KiB Twrites, or thousands of
+  Treads, and closes without reading the replies used to end luxsim with
+  SIGPIPE.  Now only that connection closes: another client and the
+  shell still answer.  The kernel's own 9P client (mount) against a
+  server that resets it is a guard only: there the client's read meets
+  the reset before any send, so the old code survived it too (the
+  SIGPIPE fix is process-wide and covers its sends alike).
+- Clocks: a connection that does not finish Tversion in time, or leaves
+  a message half sent, is told why (Rerror / Rlerror with NOTAG) and
+  closed, while an honest client is served throughout.
+- Caps: one TCP address may not take more than half the slots; all slots
+  taken; the refused client reads a 9P error naming the reason.
+- Console: refusals are summed once per interval, not a line each.
+
+Each test is bounded (seconds; timeouts shortened on luxsim's command
+line) and stops its luxsim.  Uses ninep_test.py's Server and Client.
+"""
+import os
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import unittest
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ninep_test as nt  # noqa: E402
+from ninep_test import NOTAG, RERROR, RLERROR, TREAD, TVERSION, TWRITE, NinepError, msg, s  # noqa: E402
+
+SLOTS = 16          # a default 64 MiB luxsim serves 16 (docs/9p.md)
+NET_CAP = 8         # any one peer but the host owner: half of them
+OWNER_CAP = 12      # the host owner on the unix socket: all but a quarter
+ENFILE, EMFILE, ETIMEDOUT = 23, 24, 110
+
+
+def tversion(dialect, msize=8192):
+    return msg(TVERSION, NOTAG, struct.pack("<I", msize) + s(dialect))
+
+
+def read_reply(sock):
+    """One whole message, or None at EOF (a reset counts as EOF)."""
+    buf = b""
+    try:
+        while len(buf) < 4 or len(buf) < struct.unpack("<I", buf[:4])[0]:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return None
+            buf += chunk
+    except ConnectionResetError:
+        return None
+    size = struct.unpack("<I", buf[:4])[0]
+    return buf[4], struct.unpack("<H", buf[5:7])[0], buf[7:size]
+
+
+def rerror_text(body):
+    n, = struct.unpack("<H", body[:2])
+    return body[2:2 + n].decode()
+
+
+def refusal(addr, dialect):
+    """Connect as a client would and return the server's refusal (the
+    NinepError's argument), or fail if it was served."""
+    try:
+        c = nt.Client(addr, dialect)
+    except NinepError as e:
+        return e.args[0]
+    c.close()
+    raise AssertionError("a connection from %r was served, not refused" % (addr,))
+
+
+class Edge(unittest.TestCase):
+    ARGS = ()
+
+    def setUp(self):
+        warnings.simplefilter("ignore", ResourceWarning)
+        self.srv = nt.Server("mkdir /tmp/d\necho hello > /tmp/d/f\n", args=list(self.ARGS))
+        self.held = []
+
+    def tearDown(self):
+        for c in self.held:
+            c.close()
+        rc, out, err = self.srv.stop()
+        self.assertEqual(rc, 0, "luxsim exited %s: %s %s" % (rc, out[-2000:], err[-2000:]))
+
+    def honest_works(self, addr=None):
+        c = nt.Client(addr or self.srv.path, "9P2000.L")
+        c.attach(1)
+        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+        c.open(2, 0)
+        self.assertEqual(c.read(2, 0, 100), b"hello\n")
+        c.close()
+
+    def shell_answers(self):
+        self.assertEqual(self.srv.p.poll(), None, "luxsim is gone")
+        lines = self.srv.shell("echo still-here")
+        self.assertIn("still-here", lines)
+        return lines
+
+
+class HangUps(Edge):
+    def open_file(self, c, name):
+        c.attach(1)
+        c.walk(1, 2, ["tmp", "d"])
+        c.create(2, name, 0o644, 1)     # opened for writing
+
+    def test_pipelined_writes_then_close_without_reading(self):
+        for round in range(6):
+            c = nt.Client(self.srv.tcp, "9P2000", msize=65560)
+            self.open_file(c, "w%d" % round)
+            data = b"x" * 65536
+            burst = b"".join(msg(TWRITE, 100 + i, struct.pack("<IQI", 2, i * 65536, len(data)) + data)
+                             for i in range(8))
+            try:
+                c.send(burst)
+            except OSError:
+                pass
+            c.close()          # the replies are never read: the server's sends hit a reset
+            time.sleep(0.05)
+        self.honest_works()
+        self.honest_works(self.srv.tcp)
+        self.shell_answers()
+
+    def test_pipelined_reads_then_close_without_reading(self):
+        # 3000 reads of /9p/zero, 8 KiB each: the replies pile up past
+        # NINEP_SENDHIGH, the reader stops, and the client goes away
+        for round in range(4):
+            c = nt.Client(self.srv.path if round % 2 else self.srv.tcp, "9P2000.L", msize=8192 + 24)
+            c.attach(1)
+            c.walk(1, 2, ["9p", "zero"])
+            c.open(2, 0)
+            burst = b"".join(msg(TREAD, i % 60000, struct.pack("<IQI", 2, 0, 8192)) for i in range(3000))
+            try:
+                c.send(burst)
+            except OSError:
+                pass
+            c.close()
+            time.sleep(0.1)
+        self.honest_works()
+        self.shell_answers()
+
+
+class ResettingServer:
+    """Accepts, reads a few bytes, and resets the connection (linger 0):
+    a server that hangs up on luxsim's 9P client mid-request."""
+
+    def __init__(self):
+        self.so = socket.socket()
+        self.so.bind(("127.0.0.1", 0))
+        self.so.listen(16)
+        self.so.settimeout(0.2)
+        self.port = self.so.getsockname()[1]
+        self.accepted = 0
+        self.stopping = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stopping:
+            try:
+                c, _ = self.so.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.accepted += 1
+            c.settimeout(1)
+            try:
+                c.recv(4)
+            except OSError:
+                pass
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+
+    def stop(self):
+        self.stopping = True
+        self.t.join(5)
+        self.so.close()
+
+
+class MountHangUps(Edge):
+    def test_mount_client_survives_a_server_that_resets_it(self):
+        rs = ResettingServer()
+        try:
+            for i in range(3):
+                lines = self.srv.shell("mkdir /n%d; mount tcp!127.0.0.1!%d /n%d" % (i, rs.port, i))
+                self.assertTrue(any("mount:" in l for l in lines), lines)
+            self.assertGreater(rs.accepted, 0)
+        finally:
+            rs.stop()
+        self.shell_answers()
+        self.honest_works()
+
+
+class Clocks(Edge):
+    ARGS = ("--9p-handshake-ms", "500", "--9p-partial-ms", "700", "--9p-report-ms", "1000")
+
+    def raw(self, addr):
+        so = socket.socket(socket.AF_UNIX if isinstance(addr, str) else socket.AF_INET)
+        so.settimeout(6)
+        so.connect(addr)
+        return so
+
+    def test_no_tversion_in_time_is_told_and_closed(self):
+        silent = self.raw(self.srv.tcp)
+        partial = self.raw(self.srv.path)
+        partial.sendall(b"\x13\x00\x00")         # three bytes of a Tversion's size
+        t0 = time.monotonic()
+        self.honest_works()                        # served meanwhile
+        for so in (silent, partial):
+            r = read_reply(so)
+            self.assertIsNotNone(r, "closed without a word")
+            t, tag, body = r
+            self.assertEqual((t, tag), (RERROR, NOTAG))
+            self.assertEqual(rerror_text(body), "9p: no Tversion within 500 ms; closing the connection")
+            self.assertIsNone(read_reply(so))      # then the close
+            so.close()
+        self.assertLess(time.monotonic() - t0, 5)
+        time.sleep(1.2)                            # the summary's interval
+        lines = self.shell_answers()
+        self.assertIn("9p: closed 2 connections in the last 1 s that had not finished Tversion "
+                      "within 500 ms", lines)
+        self.honest_works(self.srv.tcp)
+
+    def test_half_sent_message_is_told_and_closed(self):
+        for dialect in ("9P2000.L", "9P2000"):
+            c = nt.Client(self.srv.tcp, dialect)
+            c.attach(1)
+            c.send(msg(TREAD, 1, struct.pack("<IQI", 1, 0, 10))[:9])   # 9 of 23 bytes
+            t0 = time.monotonic()
+            self.honest_works()
+            r = read_reply(c.sock)
+            self.assertIsNotNone(r, "closed without a word")
+            t, tag, body = r
+            if dialect == "9P2000.L":
+                self.assertEqual((t, tag, struct.unpack("<I", body)[0]), (RLERROR, NOTAG, ETIMEDOUT))
+            else:
+                self.assertEqual((t, tag), (RERROR, NOTAG))
+                self.assertEqual(rerror_text(body), "9p: a message begun 700 ms ago is still "
+                                 "incomplete; closing the connection")
+            self.assertIsNone(read_reply(c.sock))
+            self.assertGreater(time.monotonic() - t0, 0.3)
+            c.close()
+
+    def test_a_slow_but_steady_honest_client_is_not_cut(self):
+        # a whole message every 300 ms, well past the handshake: served
+        c = nt.Client(self.srv.path, "9P2000.L")
+        c.attach(1)
+        for i in range(5):
+            time.sleep(0.3)
+            self.assertEqual(len(c.walk(1, 2 + i, ["tmp", "d"])), 2)
+        c.close()
+
+
+class Caps(Edge):
+    def hold(self, addr, n, dialect="9P2000.L"):
+        for _ in range(n):
+            c = nt.Client(addr, dialect)
+            c.attach(1)
+            self.held.append(c)
+
+    def test_one_tcp_address_cannot_take_every_slot(self):
+        self.hold(self.srv.tcp, NET_CAP)
+        self.assertEqual(refusal(self.srv.tcp, "9P2000"),
+                         "too many connections from tcp!127.0.0.1: %d/%d" % (NET_CAP, NET_CAP))
+        self.assertEqual(refusal(self.srv.tcp, "9P2000.L"), EMFILE)
+        self.honest_works()                          # the unix socket still has room
+        # one gone, one more comes in (the slot is given back asynchronously)
+        self.held.pop().close()
+        for _ in range(100):
+            try:
+                self.hold(self.srv.tcp, 1)
+                break
+            except NinepError:
+                time.sleep(0.05)
+        self.assertEqual(len(self.held), NET_CAP)
+
+    def test_every_slot_taken_is_a_9p_error_and_the_owner_has_a_cap(self):
+        self.hold(self.srv.path, OWNER_CAP)
+        self.assertEqual(refusal(self.srv.path, "9P2000"),
+                         "too many connections from local uid %d: %d/%d"
+                         % (os.getuid(), OWNER_CAP, OWNER_CAP))
+        self.honest_works(self.srv.tcp)             # a quarter stays for everyone else
+        self.hold(self.srv.tcp, SLOTS - OWNER_CAP)
+        self.assertEqual(refusal(self.srv.tcp, "9P2000"),
+                         "budget exhausted: connections %d/%d" % (SLOTS, SLOTS))
+        self.assertEqual(refusal(self.srv.path, "9P2000.L"), ENFILE)
+        for c in self.held:                          # those served still are
+            self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+            c.clunk(2)
+
+
+class Summary(Edge):
+    ARGS = ("--9p-report-ms", "1000",)
+
+    def test_refusals_are_summed_not_a_line_each(self):
+        for addr, n in ((self.srv.tcp, NET_CAP), (self.srv.path, SLOTS - NET_CAP)):
+            for _ in range(n):
+                c = nt.Client(addr, "9P2000.L")
+                c.attach(1)
+                self.held.append(c)
+        floods = 300
+        for i in range(floods):
+            so = socket.socket()
+            so.settimeout(5)
+            so.connect(self.srv.tcp)
+            if i % 2:
+                so.sendall(tversion("9P2000"))
+                r = read_reply(so)     # a refusal answers the Tversion
+                self.assertEqual(r[0], RERROR)
+            so.close()
+            if i % 50 == 0:            # a held connection is served throughout
+                self.assertEqual(len(self.held[i % SLOTS].walk(1, 2, ["tmp"])), 1)
+                self.held[i % SLOTS].clunk(2)
+        time.sleep(1.5)                # past one interval after the last
+        lines = self.srv.shell("echo marker")
+        summed = [int(m.group(1)) for l in lines
+                  for m in [re.match(r"9p: refused (\d+) connections? in the last 1 s", l)] if m]
+        self.assertEqual(sum(summed), floods, lines)
+        self.assertLessEqual(len(summed), 8, lines)
+        self.assertLess(len(lines), 20, "a line per refusal: %r" % lines[:10])
+        self.assertTrue(any("last: budget exhausted: connections 16/16" in l or
+                            "last: too many connections from tcp!127.0.0.1" in l for l in lines), lines)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: ninep_edge_test.py PATH/TO/luxsim [unittest args]")
+    nt.LUXSIM = sys.argv.pop(1)
+    unittest.main(verbosity=2)
