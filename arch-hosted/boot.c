@@ -76,6 +76,7 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	boot.ninep_report_ms = cfg->ninep_report_ms;
 	/* a deterministic run takes input only from stdin: no sockets; its
 	 * scenario may play peers instead (arch_conn_simulate) */
+	hosted_state_load(cfg, &boot);	/* the host key, the users file */
 	if (!cfg->deterministic && !cfg->no_listen && (boot.listening = hosted_conn_listen(cfg)))
 		boot.caps |= LUX_CAP_CONN;
 	if (cfg->deterministic && cfg->scenario)

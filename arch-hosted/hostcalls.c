@@ -1,4 +1,5 @@
 /* The default host calls (see hostcalls.h). */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -24,6 +25,8 @@ struct hostcalls hostcalls = {
 	.close = close,
 	.unlink = unlink,
 	.getsockopt = getsockopt,
+	.open = open,
+	.read = read,
 	.sigaction = sigaction,
 	.getrlimit = (int (*)(int, struct rlimit *))getrlimit,
 	.setrlimit = (int (*)(int, const struct rlimit *))setrlimit,

@@ -30,6 +30,9 @@ struct hostcalls {
 	int (*unlink)(const char *path);
 	/* a unix peer's credentials (SO_PEERCRED) */
 	int (*getsockopt)(int fd, int level, int name, void *val, socklen_t *len);
+	/* the state directory's files (state.c) */
+	int (*open)(const char *path, int flags, ...);
+	ssize_t (*read)(int fd, void *buf, size_t n);
 	/* the process's settings at start (procsetup.c) */
 	int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
 	int (*getrlimit)(int res, struct rlimit *rl);

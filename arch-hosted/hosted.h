@@ -26,6 +26,7 @@ struct hosted_config {
 	int no_listen;		/* serve no connections */
 	/* the 9P server's edge timeouts (--9p-*-ms); 0: the core's defaults */
 	unsigned ninep_handshake_ms, ninep_partial_ms, ninep_report_ms;
+	const char *state_dir;	/* --state-dir, or 0: $XDG_STATE_HOME/lux9 */
 };
 
 /* Is addr a listen address hosted_boot can use?  0, or -1 with a reason

@@ -25,6 +25,10 @@ void hosted_process_setup(void);
  * the banner, or NULL when none listens.  cleanup removes socket files. */
 struct hosted_config;
 const char *hosted_conn_listen(const struct hosted_config *cfg);
+/* state.c: the host key and the users file from the state directory into
+ * boot (nothing in a deterministic run). */
+struct lux_boot;
+void hosted_state_load(const struct hosted_config *cfg, struct lux_boot *boot);
 void hosted_conn_cleanup(void);
 
 /* Deterministic mode (luxsim --seed): see sim.c. */

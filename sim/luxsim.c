@@ -55,6 +55,8 @@ static void usage(FILE *f, const char *argv0)
 	        "                   acts as any user, eve included (tests, trusted networks);\n"
 	        "                   a plain TCP listener makes unauthenticated clients none\n"
 	        "  --no-listen      serve no 9P connections\n"
+	        "  --state-dir DIR  where the host key and the users file live (default\n"
+	        "                   $XDG_STATE_HOME/lux9 or ~/.local/state/lux9)\n"
 	        "  --9p-handshake-ms MS, --9p-partial-ms MS, --9p-report-ms MS\n"
 	        "                   the 9P server's edge: close a connection that has not\n"
 	        "                   finished Tversion in MS (default 5000), or whose\n"
@@ -187,6 +189,7 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, 0, 'L' },
 		{ "no-listen", no_argument, 0, 'n' },
 		{ "listen-noauth", required_argument, 0, 'A' },
+		{ "state-dir", required_argument, 0, 'D' },
 		{ "9p-handshake-ms", required_argument, 0, 'H' },
 		{ "9p-partial-ms", required_argument, 0, 'P' },
 		{ "9p-report-ms", required_argument, 0, 'T' },
@@ -294,6 +297,9 @@ int main(int argc, char **argv)
 		}
 		case 'n':
 			cfg.no_listen = 1;
+			break;
+		case 'D':
+			cfg.state_dir = optarg;
 			break;
 		case 'H':
 		case 'P':

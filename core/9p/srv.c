@@ -101,6 +101,25 @@ void lux_conn_received(int conn, const void *buf, size_t n)
 		return;
 	if (s == 0 || s->gone || s->in == 0)
 		return;	/* being closed by us: nobody will read it */
+	if (s->secure) {	/* ciphertext: the reader opens it (srv_secure.c) */
+		if (n > NINEP_INBUF - (s->rawlen - s->rawoff)) {
+			s->overflow = true;
+		} else {
+			if (n > NINEP_INBUF - s->rawlen) {
+				kmemmove(s->raw, s->raw + s->rawoff, s->rawlen - s->rawoff);
+				s->rawlen -= s->rawoff;
+				s->rawoff = 0;
+			}
+			kmemcpy(s->raw + s->rawlen, buf, n);
+			s->rawlen += n;
+			if (NINEP_INBUF - (s->rawlen - s->rawoff) < LUX_CONN_CHUNK && !s->paused) {
+				s->paused = true;
+				arch_conn_pause(conn, 1);
+			}
+		}
+		wakeup(&s->wq);
+		return;
+	}
 	if (n > NINEP_INBUF - (s->inlen - s->inoff)) {
 		/* the arch broke LUX_CONN_CHUNK: refuse to guess, close */
 		s->overflow = true;
@@ -191,7 +210,7 @@ void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 
 	if (s->gone || s->closing || s->fatal)
 		return;
-	q = arch_conn_send(s->conn, buf, n);
+	q = s->secure ? ninep_sealed_send(s, buf, n) : arch_conn_send(s->conn, buf, n);
 	is = arch_irq_save();
 	if (q < 0) {
 		s->fatal = true;
@@ -232,6 +251,8 @@ static void consume(struct ninep_conn *s, size_t size)
 	s->inoff += size;
 	if (s->inoff == s->inlen)
 		s->inoff = s->inlen = 0;
+	if (s->secure)
+		return;	/* raw's room decides (ninep_sealed_open) */
 	if (s->paused && NINEP_INBUF - (s->inlen - s->inoff) >= LUX_CONN_CHUNK) {
 		s->paused = false;
 		arch_conn_pause(s->conn, 0);
@@ -346,6 +367,14 @@ static void admit(struct ninep_conn *s, size_t size)
 		ninep_version(s, r);
 		return;
 	}
+	/* an attach with an afid ends in sealing the stream: the reader runs
+	 * it, so the switch falls right after it (srv_secure.c) */
+	if (type == P9_TATTACH && size >= P9_HDRSZ + 8 && le32(r->msg + P9_HDRSZ + 4) != P9_NOFID &&
+	    !s->secure) {
+		ninep_attach_inline(s, r);
+		ninep_req_free(s, r);
+		return;
+	}
 	ninep_enqueue(s, r);	/* a malformed Tflush too: the codec's error */
 }
 
@@ -359,6 +388,8 @@ static bool reader_wake(void *arg)
 	if (s->gone || s->overflow || s->fatal || s->tick)
 		return true;
 	if (ninep_workers_wanted(s))
+		return true;
+	if (s->secure && ninep_sealed_ready(s))
 		return true;
 	if (s->sendwait) {
 		if (s->queued > NINEP_SENDLOW)
@@ -479,6 +510,8 @@ static int read_step(struct ninep_conn *s)
 	if (sleep_on(&s->wq, reader_wake, s) < 0)
 		return E_INTR;
 	ninep_workers_tend(s);
+	if (s->secure && ninep_sealed_open(s) < 0)
+		return E_IO;
 	is = arch_irq_save();
 	if (s->gone || s->fatal) {
 		arch_irq_restore(is);
@@ -560,6 +593,7 @@ static void serve(void *arg)
 	ktimer_cancel(&s->timer);
 	/* The end: answer nothing more, stop the workers, close (unless the
 	 * peer did), and keep the slot until the arch says the id is free. */
+	ninep_sealed_end(s);	/* our close record, so the peer sees no truncation */
 	is = arch_irq_save();
 	s->closing = true;
 	if (!s->gone)
@@ -568,6 +602,7 @@ static void serve(void *arg)
 	ninep_stop_all(s);
 	sleep_on_unint(&s->wq, is_gone, s);
 	ninep_fid_clunk_all(s);
+	ninep_sealed_free(s);
 	is = arch_irq_save();
 	s->in = 0;
 	arch_irq_restore(is);

@@ -34,7 +34,9 @@ static bool hold(struct ninep_ctx *x, struct ninep_fid *f)
 	return true;
 }
 
-struct ninep_fid *ninep_fid_get(struct ninep_conn *s, uint32_t fid)
+/* An auth fid has no chan: only the afid paths (ninep_afid_get) see it,
+ * so no handler can walk, open or stat one. */
+static struct ninep_fid *get(struct ninep_conn *s, uint32_t fid, bool afid)
 {
 	struct ninep_ctx *x = ninep_ctx_of(s);
 	arch_irqstate is = arch_irq_save();
@@ -43,6 +45,8 @@ struct ninep_fid *ninep_fid_get(struct ninep_conn *s, uint32_t fid)
 	for (f = *bucket(s, fid); f; f = f->next)
 		if (f->fid == fid)
 			break;
+	if (f && (f->afid != 0) != afid)
+		f = 0;
 	if (f) {
 		for (size_t i = 0; i < x->nheld; i++)
 			if (x->held[i] == f)
@@ -57,6 +61,16 @@ struct ninep_fid *ninep_fid_get(struct ninep_conn *s, uint32_t fid)
 out:
 	arch_irq_restore(is);
 	return f;
+}
+
+struct ninep_fid *ninep_fid_get(struct ninep_conn *s, uint32_t fid)
+{
+	return get(s, fid, false);
+}
+
+struct ninep_fid *ninep_afid_get(struct ninep_conn *s, uint32_t fid)
+{
+	return get(s, fid, true);
 }
 
 bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX])
@@ -114,6 +128,7 @@ void ninep_fid_free(struct ninep_conn *s, struct ninep_fid *f)
 	if (f == 0)
 		return;
 	chan_put(f->c);
+	ninep_afid_free(f->afid);
 	kfree(f->path);
 	ninep_uncharge(s, f->charged);
 	budget_release(s->budget, PB_FIDS, 1);

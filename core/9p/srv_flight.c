@@ -71,6 +71,11 @@ static void req_free(struct ninep_conn *s, struct ninep_req *r)
 	kfree(r);
 }
 
+void ninep_req_free(struct ninep_conn *s, struct ninep_req *r)
+{
+	req_free(s, r);
+}
+
 /* r has ended (x: its context and reply; 0 when it never ran).  Answer it
  * unless flush(5) says not to, then the Tflushes that waited for it, in
  * the order they came: the reply, if any, always precedes the Rflush. */

@@ -134,9 +134,7 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	char *path;
 	int err;
 
-	if (t->u.tattach.afid != P9_NOFID)
-		return NINEP_E_AFID;
-	if (ninep_fid_get(s, t->u.tattach.fid))
+	if (ninep_fid_get(s, t->u.tattach.fid) || ninep_afid_get(s, t->u.tattach.fid))
 		return NINEP_E_FIDINUSE;
 	/* "" or "/": the root; "/a/b": that directory; "ctl" (diod's):
 	 * the server's own files, whose ".." stops at them; anything else
@@ -151,8 +149,13 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return E_NOENT;
 	if (a.len >= LUX_PATHMAX)
 		return E_NAMETOOLONG;
-	/* who: decided before the walk, which is checked as that user */
-	if ((err = ninep_attach_user(s, t->u.tattach.uname, t->u.tattach.n_uname, user)) < 0)
+	/* who: decided before the walk, which is checked as that user; an
+	 * afid says it by what it proved (srv_secure.c) */
+	if (t->u.tattach.afid != P9_NOFID)
+		err = ninep_afid_attach(s, t->u.tattach.afid, t->u.tattach.uname, user);
+	else
+		err = ninep_attach_user(s, t->u.tattach.uname, t->u.tattach.n_uname, user);
+	if (err < 0)
 		return err;
 	kstrlcpy(curproc()->cred.user, user, sizeof curproc()->cred.user);
 	for (size_t i = 0; i + 1 < a.len; i++)	/* no "." or ".." elements */
@@ -279,6 +282,10 @@ static int rclunk(struct ninep_conn *s, const struct p9_msg *t, bool remove)
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tfid.fid);
 	int err = 0;
 
+	if (f == 0 && (f = ninep_afid_get(s, t->u.tfid.fid)) != 0) {
+		ninep_fid_clunk(s, f);	/* the handshake goes, wiped */
+		return remove ? E_PERM : 0;
+	}
 	if (f == 0)
 		return NINEP_E_NOFID;
 	if (remove || f->orclose)
@@ -477,8 +484,17 @@ static int rread(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tread.fid);
 	uint8_t *buf = (uint8_t *)r->u.rread.data;	/* in the reply: see ninep_handle */
 	uint32_t count = t->u.tread.count;
+	struct ninep_fid *af;
 	long n;
 
+	if (count > s->msize - P9_IOHDRSZ)
+		count = s->msize - P9_IOHDRSZ;
+	if (f == 0 && (af = ninep_afid_get(s, t->u.tread.fid)) != 0) {
+		if ((n = ninep_afid_read(s, af, buf, count)) < 0)	/* the handshake */
+			return (int)n;
+		r->u.rread.count = (uint32_t)n;
+		return 0;
+	}
 	/* 1. checks: open for reading; count clipped to what fits msize */
 	if (f == 0)
 		return NINEP_E_NOFID;
@@ -502,9 +518,15 @@ static int rread(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 
 static int rwrite(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
-	struct ninep_fid *f = ninep_fid_get(s, t->u.twrite.fid);
+	struct ninep_fid *f = ninep_fid_get(s, t->u.twrite.fid), *af;
 	long n;
 
+	if (f == 0 && (af = ninep_afid_get(s, t->u.twrite.fid)) != 0) {
+		if ((n = ninep_afid_write(s, af, t->u.twrite.data, t->u.twrite.count)) < 0)
+			return (int)n;
+		r->u.rwrite.count = t->u.twrite.count;
+		return 0;
+	}
 	if (f == 0)
 		return NINEP_E_NOFID;
 	if (f->c->mode != OWRITE && f->c->mode != ORDWR)
@@ -539,7 +561,7 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 {
 	switch (t->type) {
 	case P9_TVERSION:	return rversion(s, t, r);
-	case P9_TAUTH:		return NINEP_E_NOAUTH;
+	case P9_TAUTH:		return ninep_rauth(s, t, r);
 	case P9_TATTACH:	return rattach(s, t, r);
 	case P9_TFLUSH:		return 0;	/* the reader answers Tflush (srv.c) */
 	case P9_TWALK:		return rwalk(s, t, r);

@@ -1,21 +1,29 @@
 /*
- * /adm: the user table as a file (<lux/users.h>).  Reading users gives
- * the table as `id:name:leader:members` lines; writing it runs `uname`
- * and `deluser` commands.  The file is eve's, mode 0644, so the one
- * permission check lets only the host owner change who exists.
+ * /adm: who exists and how they prove it (<lux/users.h>).
+ *   users	the table as `id:name:leader:members` lines; writing runs
+ *		`uname`, `deluser` and `authkey` commands.  eve's, 0644, so the
+ *		one permission check lets only the host owner change it
+ *   keys	the authorized user keys, `NAME HEX` lines
+ *   hostkey	the host's public key and fingerprint, for known-hosts files
  */
 #include <lux/dev.h>
+#include <lux/auth.h>
 #include <lux/error.h>
+#include <lux/fmt.h>
+#include <lux/hostkey.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/proc.h>
+#include <lux/string.h>
 #include <lux/users.h>
 
-enum { Qdir, Qusers, Qmax };
+enum { Qdir, Qusers, Qkeys, Qhostkey, Qmax };
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "adm", DMDIR | 0555 },
 	[Qusers] = { "users", 0644 },
+	[Qkeys] = { "keys", 0444 },
+	[Qhostkey] = { "hostkey", 0444 },
 };
 
 static int users_attach(struct chan *c, const char *spec)
@@ -39,6 +47,20 @@ static int users_open(struct chan *c, int mode)
 	return dirtab_open(files, c, mode);
 }
 
+static long hostkey_read(void *buf, size_t n, uint64_t off)
+{
+	char hex[65], fp[AUTH_FP_MAX], text[200];
+	int len;
+
+	if (!hostkey_ready())
+		return E_NOENT;
+	khex(hex, hostkey_public(), 32);
+	hostkey_fingerprint(fp, sizeof fp);
+	len = ksnprintf(text, sizeof text, "ed25519 %s\nfingerprint %s\n%s", hex, fp,
+	                hostkey_ephemeral() ? "ephemeral\n" : "");
+	return dev_readstr(off, buf, n, text, (size_t)len);
+}
+
 static long users_read(struct chan *c, void *buf, size_t n, uint64_t off)
 {
 	size_t len;
@@ -47,10 +69,12 @@ static long users_read(struct chan *c, void *buf, size_t n, uint64_t off)
 
 	if (c->qid.path == Qdir)
 		return E_ISDIR;
-	len = users_format(0, 0);
+	if (c->qid.path == Qhostkey)
+		return hostkey_read(buf, n, off);
+	len = c->qid.path == Qkeys ? users_keys_format(0, 0) : users_format(0, 0);
 	if ((text = kmalloc(len + 1)) == 0)
 		return E_NOMEM;
-	len = users_format(text, len + 1);
+	len = c->qid.path == Qkeys ? users_keys_format(text, len + 1) : users_format(text, len + 1);
 	r = dev_readstr(off, buf, n, text, len);
 	kfree(text);
 	return r;

@@ -9,7 +9,9 @@
 #include <lux/cons.h>
 #include <lux/captoken.h>
 #include <lux/crypto.h>
+#include <lux/auth.h>
 #include <lux/error.h>
+#include <lux/hostkey.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
 #include <lux/page.h>
@@ -139,6 +141,22 @@ _Noreturn void lux_main(const struct lux_boot *b)
 		kprintf("crypto: %s\n", lc_version());
 	krand_seed(seed_from_entropy());
 	users_init(b->hostowner_uid);	/* eve and none */
+	if (b->users) {
+		char why[ERRMAX];
+		if (users_ctl(b->users, kstrlen(b->users), why, sizeof why) < 0)
+			kprintf("WARNING: the users file: %s (later lines not run)\n", why);
+	}
+	if (hostkey_init(b->hostkey_seed) < 0)
+		panic("cannot make the host key");
+	if (!b->quiet) {
+		char fp[AUTH_FP_MAX];
+		hostkey_fingerprint(fp, sizeof fp);
+		if (b->hostkey_seed)
+			kprintf("host key: %s (%s)\n", fp, b->hostkey_where ? b->hostkey_where : "kept");
+		else
+			kprintf("host key: %s (ephemeral: made at this boot, gone at halt; clients "
+			        "will not recognise it next time)\n", fp);
+	}
 	if (proc_create("init", PRIO_NORMAL, init, (void *)b, PROC_DETACHED) == 0)
 		panic("cannot create the first proc: out of memory");
 	sched_idle_loop();

@@ -25,6 +25,8 @@ struct user {
 	char leader[USER_NAMEMAX];	/* "" : every member leads */
 	size_t nmember;
 	char member[USER_MEMBERS][USER_NAMEMAX];
+	size_t nkey;
+	uint8_t key[USER_AUTHKEYS][32];	/* authorized Ed25519 public keys */
 };
 
 static struct user table[USERS_MAX];
@@ -201,6 +203,40 @@ size_t users_format(char *buf, size_t size)
 	return n;
 }
 
+bool user_key_ok(const char *user, const uint8_t *pk)
+{
+	struct user *u;
+	bool r = false;
+
+	spin_lock(&lock);
+	if ((u = find(user)) != 0)
+		for (size_t i = 0; i < u->nkey && !r; i++)
+			r = kmemcmp(u->key[i], pk, 32) == 0;
+	spin_unlock(&lock);
+	return r;
+}
+
+size_t users_keys_format(char *buf, size_t size)
+{
+	char hex[65];
+	size_t n = 0;
+
+	if (size)
+		buf[0] = 0;
+	spin_lock(&lock);
+	ensure_locked();
+	for (size_t i = 0; i < USERS_MAX; i++) {
+		const struct user *u = &table[i];
+		for (size_t k = 0; u->used && k < u->nkey; k++) {
+			khex(hex, u->key[k], 32);
+			n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "%s %s\n",
+			                       u->name, hex);
+		}
+	}
+	spin_unlock(&lock);
+	return n;
+}
+
 /* ---- The ctl language -------------------------------------------------- */
 
 static int fail(char *why, size_t whylen, int err, const char *what, const char *name)
@@ -281,6 +317,51 @@ static int uname_locked(char **w, char *why, size_t whylen)
 	return fail(why, whylen, E_NOENT, "not a member", arg + 1);
 }
 
+static int unhex32(const char *s, uint8_t out[32])
+{
+	if (kstrlen(s) != 64)
+		return -1;
+	for (size_t i = 0; i < 64; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+		        c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (v < 0)
+			return -1;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t)(v << 4);
+		else
+			out[i / 2] |= (uint8_t)v;
+	}
+	return 0;
+}
+
+/* authkey NAME +HEX | -HEX, under the lock. */
+static int authkey_locked(const char *name, const char *arg, char *why, size_t whylen)
+{
+	struct user *u = find(name);
+	uint8_t pk[32];
+
+	if (u == 0)
+		return fail(why, whylen, E_NOENT, "no such user", name);
+	if ((arg[0] != '+' && arg[0] != '-') || unhex32(arg + 1, pk) < 0)
+		return fail(why, whylen, E_INVAL, "want authkey NAME +HEX or -HEX (64 hex digits)", 0);
+	for (size_t i = 0; i < u->nkey; i++) {
+		if (kmemcmp(u->key[i], pk, 32) == 0) {
+			if (arg[0] == '-') {
+				kmemmove(u->key[i], u->key[i + 1], (u->nkey - i - 1) * 32);
+				u->nkey--;
+			}
+			return 0;
+		}
+	}
+	if (arg[0] == '-')
+		return fail(why, whylen, E_NOENT, "no such key for", name);
+	if (u->nkey == USER_AUTHKEYS)
+		return fail(why, whylen, E_NOSPC, "4 keys already authorized for", name);
+	kmemcpy(u->key[u->nkey++], pk, 32);
+	return 0;
+}
+
 static int deluser_locked(const char *name, char *why, size_t whylen)
 {
 	struct user *u = find(name);
@@ -315,6 +396,14 @@ static int command(char *line, char *why, size_t whylen)
 		return 0;
 	if (n < 0)
 		return fail(why, whylen, E_SYNTAX, "too many words", 0);
+	if (n == 3 && kstrcmp(w[0], "authkey") == 0) {
+		if (!user_valid_name(w[1], kstrlen(w[1])))
+			return fail(why, whylen, E_INVAL, "bad user name", w[1]);
+		spin_lock(&lock);
+		err = authkey_locked(w[1], w[2], why, whylen);
+		spin_unlock(&lock);
+		return err;
+	}
 	for (int i = 1; i < n; i++) {
 		const char *name = w[i][0] == ':' || w[i][0] == '+' || (i == 2 && w[i][0] == '-') ?
 		                   w[i] + 1 : w[i];
@@ -330,7 +419,8 @@ static int command(char *line, char *why, size_t whylen)
 		err = deluser_locked(w[1], why, whylen);
 	else
 		err = fail(why, whylen, E_SYNTAX,
-		           "want uname NAME ID|:LEADER|+MEMBER|-MEMBER or deluser NAME", 0);
+		           "want uname NAME ID|:LEADER|+MEMBER|-MEMBER, deluser NAME or "
+		           "authkey NAME +HEX|-HEX", 0);
 	spin_unlock(&lock);
 	return err;
 }

@@ -48,13 +48,30 @@ static int b_echo(struct sh *sh, int argc, char **argv)
 		newline = false;
 		i++;
 	}
+	/* one write for the whole line: a ctl file (/proc/N/ns, /adm/users)
+	 * takes a write as whole commands, so "echo bind -b /a /b > ns" must
+	 * not arrive as four words */
+	size_t len = 0, at = 0;
+	char *line;
+
+	for (int j = i; j < argc; j++)
+		len += kstrlen(argv[j]) + 1;
+	if ((line = kmalloc(len + 1)) == 0) {
+		sh_errorf("echo: out of memory\n");
+		return 1;
+	}
 	for (; i < argc; i++) {
-		sh_write(sh, argv[i], kstrlen(argv[i]));
+		size_t n = kstrlen(argv[i]);
+		kmemcpy(line + at, argv[i], n);
+		at += n;
 		if (i + 1 < argc)
-			sh_write(sh, " ", 1);
+			line[at++] = ' ';
 	}
 	if (newline)
-		sh_write(sh, "\n", 1);
+		line[at++] = '\n';
+	if (at)
+		sh_write(sh, line, at);
+	kfree(line);
 	return 0;
 }
 

@@ -41,7 +41,6 @@ P9 = {
 }
 # Messages with no success case here, and why (documented in docs/9p.md).
 NO_SUCCESS = {
-    "auth": "no authentication is configured: Tauth is always refused (ENOENT for .L)",
     "link": "ramfs has no hard links: Tlink is refused with EPERM, as link(2) is",
     "xattrwalk": "no extended attributes: EOPNOTSUPP",
     "xattrcreate": "no extended attributes: EOPNOTSUPP",
@@ -109,8 +108,10 @@ class Each(nt.ServerTest):
 
         return {
             "version": (version_ok, version_bad),
-            "auth": (None, lambda c: self.fails(
-                c, nt.TAUTH, struct.pack("<I", 9) + s("u") + s(""), "authentication not required")),
+            "auth": (lambda c: (self.assertEqual(c.rpc(nt.TAUTH, struct.pack("<I", 9) + s("u") + s(""))[0], 8),
+                                c.clunk(9)),
+                     lambda c: self.fails(c, nt.TAUTH, struct.pack("<I", nt.NOFID) + s("u") + s(""),
+                                          "afid may not be NOFID")),
             "attach": (lambda c: self.assertEqual(c.attach(20, "/tmp/e")[0], 0x80),
                        lambda c: self.fails(c, nt.TATTACH, struct.pack("<II", 21, nt.NOFID) +
                                             s("") + s("/nosuch"), "does not exist")),
@@ -166,8 +167,10 @@ class Each(nt.ServerTest):
         return {
             "version": (version_ok,
                         lambda c: self.fails(c, nt.TVERSION, L("<I", 16) + s("9P2000.L"), None)),
-            "auth": (None, lambda c: self.fails(c, nt.TAUTH, L("<I", 9) + s("u") + s("") +
-                                                L("<I", nt.NOFID), ENOENT)),
+            "auth": (lambda c: (self.assertEqual(c.rpc(nt.TAUTH, L("<I", 9) + s("u") + s("") +
+                                                       L("<I", nt.NOFID))[0], 8), c.clunk(9)),
+                     lambda c: self.fails(c, nt.TAUTH, L("<I", nt.NOFID) + s("u") + s("") +
+                                          L("<I", nt.NOFID), EINVAL)),
             "attach": (lambda c: self.assertEqual(c.attach(20, "/tmp/e")[0], 0x80),
                        lambda c: self.fails(c, nt.TATTACH, L("<II", 21, nt.NOFID) + s("") +
                                             s("/nosuch") + L("<I", nt.NOFID), ENOENT)),

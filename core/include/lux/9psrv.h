@@ -25,6 +25,7 @@
 #define LUX_9PSRV_H
 
 #include <lux/9p.h>
+#include <lux/auth.h>
 #include <lux/arch.h>
 #include <lux/lock.h>
 #include <lux/proc.h>
@@ -152,6 +153,9 @@ struct ninep_fid {
 	struct ninep_fid *moving;	/* a rename's list of the fids it moves */
 	char user[LUX_UIDMAX];	/* whom its attach acts for: every request on
 				 * it runs as this user (docs/security.md) */
+	struct ninep_afid *afid;	/* an auth fid's handshake (srv_secure.c):
+				 * such a fid has no chan and only reads,
+				 * writes, clunks and attaches see it */
 };
 
 /* A request in flight: in the tag table from admission to its answer. */
@@ -249,6 +253,16 @@ struct ninep_conn {
 	 * host owner's own connections: v9fs access=user). */
 	char user[LUX_UIDMAX];
 	bool trusted;
+	/* Sealed (srv_secure.c): after an attach that authenticated, every
+	 * byte is a record.  raw holds the ciphertext the arch delivers (u),
+	 * in the plaintext the reader opened from it. */
+	bool sealing;		/* the attach succeeded: seal after its reply */
+	bool secure;		/* (u) sealed: input lands in raw */
+	bool peer_sealed_close;	/* its close record arrived */
+	bool gone_sealed;	/* ... so the connection ends */
+	uint8_t *raw;		/* (u) NINEP_INBUF bytes */
+	size_t rawoff, rawlen;	/* (u) */
+	struct auth_rec tx, rxrec;
 };
 
 /* core/9p/srv_ops.c: handle the one message req[0..len) with context x
@@ -306,6 +320,26 @@ int ninep_attach_user(struct ninep_conn *s, struct p9_str uname, uint32_t n_unam
  * connection's before any attach). */
 void ninep_act_for(struct ninep_conn *s, const uint8_t *req);
 
+/* core/9p/srv_secure.c: the afid and the sealed stream. */
+struct ninep_afid;
+int ninep_rauth(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
+int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *data,
+                     uint32_t n);
+long ninep_afid_read(struct ninep_conn *s, struct ninep_fid *f, uint8_t *buf, uint32_t count);
+/* The user a finished afid proved (uname must be it or ""): 0, and the
+ * connection will be sealed after this attach's reply. */
+int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
+                      char user[LUX_UIDMAX]);
+void ninep_afid_free(struct ninep_afid *af);
+/* The reader runs a Tattach with an afid itself, then seals. */
+struct ninep_req;
+void ninep_attach_inline(struct ninep_conn *s, struct ninep_req *r);
+bool ninep_sealed_ready(struct ninep_conn *s);	/* upcalls off */
+int ninep_sealed_open(struct ninep_conn *s);	/* raw -> in; E_IO ends it */
+long ninep_sealed_send(struct ninep_conn *s, const uint8_t *buf, size_t n);
+void ninep_sealed_end(struct ninep_conn *s);	/* our close record */
+void ninep_sealed_free(struct ninep_conn *s);
+
 /* core/9p/srv_fid.c.  Every fid a request gets is held for it (released
  * by ninep_fid_release_all at its end), so a concurrent clunk never
  * frees a fid under a request using it. */
@@ -327,6 +361,8 @@ int ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f);
 /* Take f out of the table; freed (chan put) by its last user. */
 void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f);
 void ninep_fid_clunk_all(struct ninep_conn *s);
+/* An auth fid (Tauth's), held like ninep_fid_get's; 0 if fid is none. */
+struct ninep_fid *ninep_afid_get(struct ninep_conn *s, uint32_t fid);
 /* The user fid acts for, copied into out: true, or false when unknown. */
 bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX]);
 /* A rename moves paths (srv_meta.c), and changing a fid needs it alone:
@@ -395,6 +431,8 @@ uint64_t ninep_partial_ns(void);
 /* The request in flight with tag, or 0 (upcalls off). */
 struct ninep_req *ninep_req_find(struct ninep_conn *s, uint16_t tag);
 void ninep_enqueue(struct ninep_conn *s, struct ninep_req *r);
+/* A request the reader answered itself (never in the tag table). */
+void ninep_req_free(struct ninep_conn *s, struct ninep_req *r);
 void ninep_flush(struct ninep_conn *s, struct ninep_req *r);
 /* Abort everything in flight, then answer the Tversion r. */
 void ninep_version(struct ninep_conn *s, struct ninep_req *r);

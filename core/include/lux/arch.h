@@ -35,8 +35,11 @@
  *    kernel); lux_boot.hostowner_uid names the host owner.
  * 6: lux_boot.ninep_*_ms: the 9P server's connection-edge timeouts as the
  *    host's command line set them (0: the core's defaults); a send to a
- *    peer that is gone succeeds and is dropped, its close follows. */
-#define LUX_ARCH_VERSION 6
+ *    peer that is gone succeeds and is dropped, its close follows.
+ * 7: what the host keeps for the kernel until the store exists:
+ *    lux_boot.hostkey_seed (the host's Ed25519 identity) and where it is
+ *    kept, and lux_boot.users (user-table commands to run at boot). */
+#define LUX_ARCH_VERSION 7
 
 /* ---- Console ---------------------------------------------------------- */
 

@@ -67,6 +67,12 @@ struct lux_boot {
 	uint32_t ninep_handshake_ms;
 	uint32_t ninep_partial_ms;
 	uint32_t ninep_report_ms;
+	/* v7: kept by the host until the store exists (docs/security.md) */
+	const uint8_t *hostkey_seed;	/* 32 bytes: the host's Ed25519 key, or 0
+					 * (made at boot, ephemeral) */
+	const char *hostkey_where;	/* where it is kept, for the banner */
+	const char *users;		/* /adm/users commands to run at boot
+					 * (uname, authkey lines), or 0 */
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */

@@ -15,7 +15,10 @@
  *   uname NAME +MEMBER   add a member to the group
  *   uname NAME -MEMBER   remove one
  *   deluser NAME         forget NAME (files it owns keep the name)
- * and reads it back as `id:name:leader:members` lines.
+ *   authkey NAME +HEX    authorize an Ed25519 public key (64 hex digits)
+ *   authkey NAME -HEX    ... and take it back
+ * and reads it back as `id:name:leader:members` lines; /adm/keys lists
+ * the authorized keys as `NAME HEX` lines (SSH's authorized_keys).
  */
 #ifndef LUX_USERS_H
 #define LUX_USERS_H
@@ -26,6 +29,7 @@
 #define USERS_MAX 64		/* users (and so groups) in the table */
 #define USER_MEMBERS 16		/* members of one group */
 #define USER_NONE_ID 65534u	/* none's id (Linux's nobody) */
+#define USER_AUTHKEYS 4		/* authorized Ed25519 keys per user */
 
 extern const char eve[];	/* "eve": the host owner's name */
 extern const char none[];	/* "none" */
@@ -50,6 +54,11 @@ size_t users_format(char *buf, size_t size);
 /* Run the commands of text (bounded, '\n'-separated), stopping at the
  * first bad one: 0, or an error with the sentence in why. */
 int users_ctl(const char *text, size_t len, char *why, size_t whylen);
+
+/* Is pk (32 bytes) one of user's authorized keys? */
+bool user_key_ok(const char *user, const uint8_t *pk);
+/* The authorized keys as `NAME HEX` lines, like ksnprintf. */
+size_t users_keys_format(char *buf, size_t size);
 
 /* Is name a valid user name: 1..USER_NAMEMAX-1 bytes of [A-Za-z0-9_.-],
  * not starting with '-' or '.'. */

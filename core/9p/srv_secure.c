@@ -1,0 +1,327 @@
+/*
+ * Authentication on the 9P afid, and the sealed stream after it
+ * (docs/security.md, "Protocols" and "Where it runs").
+ *
+ * Tauth makes an afid whose reads and writes carry the handshake messages
+ * of core/auth (Plan 9's p9any shape: the client writes its message, then
+ * reads the server's).  A Tattach naming a finished afid attaches as the
+ * user it proved, and right after its Rattach both directions of the
+ * connection become records: that Tattach is run by the reader itself, not
+ * a worker, so the switch falls exactly between it and the next byte.
+ *
+ * Once sealed, the arch's bytes land in raw (ciphertext); the reader opens
+ * whole records into in, where framing works as before; every reply is
+ * sealed as one record on its way out.  A record that fails to open ends
+ * the connection, with an audit record saying why.
+ */
+#include <lux/9psrv.h>
+#include <lux/audit.h>
+#include <lux/auth.h>
+#include <lux/error.h>
+#include <lux/fmt.h>
+#include <lux/hostkey.h>
+#include <lux/kalloc.h>
+#include <lux/kern.h>
+#include <lux/proc.h>
+#include <lux/string.h>
+#include <lux/users.h>
+
+struct ninep_afid {
+	int state;		/* 0 running, 1 authenticated, < 0 failed (AUTH_E*) */
+	bool used;		/* an attach took it: one attach per handshake */
+	size_t outlen;		/* the server's message waiting to be read */
+	uint8_t out[AUTH_MSG_MAX];
+	struct auth a;
+};
+
+static int user_key(void *arg, const char *user, const uint8_t pk[AUTH_KEY])
+{
+	USED(arg);
+	if (!user_exists(user))
+		return AUTH_USER_UNKNOWN;
+	return user_key_ok(user, pk) ? AUTH_USER_OK : AUTH_USER_KEY_REFUSED;
+}
+
+int ninep_rauth(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
+{
+	struct auth_server_config cfg = { 0 };
+	struct ninep_afid *af;
+	struct ninep_fid *f;
+	char *path;
+	int err;
+
+	if (!hostkey_ready())
+		return NINEP_E_NOAUTH;
+	if (t->u.tauth.afid == P9_NOFID)
+		return proc_seterr(E_INVAL, "auth: afid may not be NOFID");
+	if (ninep_fid_get(s, t->u.tauth.afid) || ninep_afid_get(s, t->u.tauth.afid))
+		return NINEP_E_FIDINUSE;
+	if ((err = ninep_fid_new(s, t->u.tauth.afid, &f)) < 0)
+		return err;
+	if ((err = ninep_charge(s, sizeof *af)) < 0) {
+		ninep_fid_free(s, f);
+		return err;
+	}
+	if ((af = kzalloc(sizeof *af)) == 0 || (path = kmalloc(1)) == 0) {
+		kfree(af);
+		ninep_uncharge(s, sizeof *af);
+		ninep_fid_free(s, f);
+		return E_NOMEM;
+	}
+	path[0] = 0;
+	cfg.host_pk = hostkey_public();
+	cfg.host_sk = hostkey_secret();
+	cfg.methods = AUTH_M_ED25519;	/* tokens: when fids carry caveats */
+	cfg.user_key = user_key;
+	auth_server_init(&af->a, &cfg);
+	f->afid = af;
+	f->charged += sizeof *af;
+	if ((err = ninep_fid_setpath(s, f, path)) < 0 || (err = ninep_fid_insert(s, f)) < 0) {
+		ninep_fid_free(s, f);
+		return err;
+	}
+	r->u.rqid.qid.type = 0x08;	/* QTAUTH */
+	r->u.rqid.qid.path = t->u.tauth.afid;
+	return 0;
+}
+
+void ninep_afid_free(struct ninep_afid *af)
+{
+	if (af) {
+		auth_wipe(&af->a);
+		lc_wipe(af->out, sizeof af->out);
+		kfree(af);
+	}
+}
+
+int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *data,
+                     uint32_t n)
+{
+	struct ninep_afid *af = f->afid;
+	char fp[AUTH_FP_MAX];
+	size_t outlen = 0;
+	int err;
+
+	if ((err = ninep_fid_excl(s, f)) < 0)
+		return err;
+	if (af->state != 0)
+		return proc_seterr(E_INVAL, "auth: the exchange is over");
+	if (af->outlen)
+		return proc_seterr(E_INVAL, "auth: read the server's message first");
+	err = auth_step(&af->a, data, n, af->out, sizeof af->out, &outlen);
+	af->outlen = outlen;
+	if (err == AUTH_CONTINUE)
+		return 0;
+	if (err == AUTH_DONE) {
+		af->state = 1;
+		auth_fingerprint(auth_user_key(&af->a), fp, sizeof fp);
+		audit_log(curproc(), "9p-auth", (uint32_t)s->id, s->peer, "%s proved key %s",
+		          auth_user(&af->a), fp);
+		return 0;
+	}
+	af->state = err;
+	audit_log(curproc(), "9p-auth", (uint32_t)s->id, s->peer, "refused: %s", auth_why(&af->a));
+	if (outlen)	/* the client reads why, as the protocol tells it */
+		return 0;
+	return proc_seterr(E_PERM, "authentication failed");
+}
+
+long ninep_afid_read(struct ninep_conn *s, struct ninep_fid *f, uint8_t *buf, uint32_t count)
+{
+	struct ninep_afid *af = f->afid;
+	size_t n;
+	int err;
+
+	if ((err = ninep_fid_excl(s, f)) < 0)
+		return err;
+	n = af->outlen;
+	if (n > count)
+		return proc_seterr(E_INVAL, "auth: read %zu bytes at least for the message", n);
+	kmemcpy(buf, af->out, n);
+	af->outlen = 0;
+	return (long)n;
+}
+
+int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
+                      char user[LUX_UIDMAX])
+{
+	struct ninep_fid *f = ninep_afid_get(s, afid);
+	struct ninep_afid *af;
+	const char *who;
+	int err;
+
+	if (f == 0)
+		return proc_seterr(NINEP_E_NOFID, "attach: afid %u is not an auth fid", afid);
+	if ((err = ninep_fid_excl(s, f)) < 0)
+		return err;
+	af = f->afid;
+	if (af->state != 1 || af->used)
+		return proc_seterr(E_PERM, "permission denied: afid %u has not authenticated%s", afid,
+		                   af->used ? " (again)" : "");
+	who = auth_user(&af->a);
+	if (uname.len && !p9_str_eq(uname, who))
+		return proc_seterr(E_PERM, "permission denied: authenticated as %s, not %.*s", who,
+		                   (int)(uname.len < 32 ? uname.len : 32), uname.s);
+	if (auth_take_records(&af->a, &s->tx, &s->rxrec) < 0)
+		return proc_seterr(E_PERM, "auth: no session keys");
+	af->used = true;
+	kstrlcpy(user, who, LUX_UIDMAX);
+	/* the connection is who it proved: later attaches act for them */
+	kstrlcpy(s->user, who, sizeof s->user);
+	s->trusted = kstrcmp(who, eve) == 0;
+	s->sealing = true;	/* after the Rattach: see ninep_attach_inline */
+	return 0;
+}
+
+/* ---- The sealed stream ------------------------------------------------- */
+
+/* Switch to records: what is already buffered past the Tattach is
+ * ciphertext.  The reader, after queueing the Rattach in the clear. */
+static int seal_now(struct ninep_conn *s)
+{
+	uint8_t *raw;
+	arch_irqstate is;
+	int err;
+
+	if ((err = ninep_charge(s, NINEP_INBUF)) < 0)
+		return err;
+	if ((raw = kmalloc(NINEP_INBUF)) == 0) {
+		ninep_uncharge(s, NINEP_INBUF);
+		return E_NOMEM;
+	}
+	is = arch_irq_save();
+	kmemcpy(raw, s->in + s->inoff, s->inlen - s->inoff);
+	s->rawlen = s->inlen - s->inoff;
+	s->rawoff = 0;
+	s->inoff = s->inlen = 0;
+	s->raw = raw;
+	s->secure = true;
+	arch_irq_restore(is);
+	return 0;
+}
+
+void ninep_attach_inline(struct ninep_conn *s, struct ninep_req *r)
+{
+	int n;
+
+	s->rx.out = s->rbuf;
+	s->rx.cap = sizeof s->rbuf;
+	n = ninep_handle(s, &s->rx, r->msg, r->len);
+	ninep_fid_release_all(s, &s->rx);
+	if (n > 0)
+		ninep_send(s, s->rbuf, (size_t)n);
+	if (s->sealing && !s->secure && seal_now(s) < 0) {
+		kprintf("9p: connection %d (%s): no memory to seal it; closing\n", s->id, s->peer);
+		s->fatal = true;
+	}
+}
+
+/* A whole record waits in raw (upcalls off). */
+bool ninep_sealed_ready(struct ninep_conn *s)
+{
+	size_t have = s->rawlen - s->rawoff;
+	uint32_t len;
+
+	if (have < AUTH_REC_HDR)
+		return false;
+	len = (uint32_t)s->raw[s->rawoff] | (uint32_t)s->raw[s->rawoff + 1] << 8 |
+	      (uint32_t)s->raw[s->rawoff + 2] << 16 | (uint32_t)s->raw[s->rawoff + 3] << 24;
+	/* room for its payload in in, or a bad length the opener will name */
+	return have >= AUTH_REC_HDR + (size_t)len || len > AUTH_REC_MAX ||
+	       NINEP_INBUF - (s->inlen - s->inoff) < AUTH_OPEN_BUF;
+}
+
+int ninep_sealed_open(struct ninep_conn *s)
+{
+	arch_irqstate is = arch_irq_save();
+	size_t consumed, outlen;
+	int err = 0;
+
+	for (;;) {
+		if (NINEP_INBUF - s->inlen < AUTH_OPEN_BUF && s->inoff > 0) {
+			kmemmove(s->in, s->in + s->inoff, s->inlen - s->inoff);
+			s->inlen -= s->inoff;
+			s->inoff = 0;
+		}
+		if (NINEP_INBUF - s->inlen < AUTH_OPEN_BUF)
+			break;	/* framing first: in is full of plaintext */
+		err = auth_open(&s->rxrec, s->raw + s->rawoff, s->rawlen - s->rawoff,
+		                s->in + s->inlen, NINEP_INBUF - s->inlen, &consumed, &outlen);
+		s->rawoff += consumed;
+		s->inlen += outlen;
+		if (s->rawoff == s->rawlen)
+			s->rawoff = s->rawlen = 0;
+		if (err == AUTH_REC_CLOSE) {
+			s->peer_sealed_close = true;
+			s->gone_sealed = true;
+			err = 0;
+			break;
+		}
+		if (err < 0 || consumed == 0)
+			break;
+	}
+	if (s->paused && NINEP_INBUF - (s->rawlen - s->rawoff) >= LUX_CONN_CHUNK) {
+		s->paused = false;
+		arch_conn_pause(s->conn, 0);
+	}
+	arch_irq_restore(is);
+	if (err < 0 && err != AUTH_ESPACE) {
+		audit_log(curproc(), "9p-record", (uint32_t)s->id, s->peer, "closed: %s",
+		          auth_rec_why(&s->rxrec));
+		kprintf("9p: connection %d (%s): %s; closing\n", s->id, s->peer,
+		        auth_rec_why(&s->rxrec));
+		return E_IO;
+	}
+	return s->gone_sealed ? E_IO : 0;
+}
+
+long ninep_sealed_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
+{
+	size_t cap = AUTH_REC_SEALED(n);
+	uint8_t *out = kmalloc(cap);
+	arch_irqstate is;
+	long r, q;
+
+	if (out == 0)
+		return E_NOMEM;
+	/* sequence numbers follow the order of sends: seal and queue as one */
+	is = arch_irq_save();
+	r = auth_seal(&s->tx, buf, n, out, cap);
+	q = r < 0 ? r : arch_conn_send(s->conn, out, (size_t)r);
+	arch_irq_restore(is);
+	kfree(out);
+	return q;
+}
+
+void ninep_sealed_end(struct ninep_conn *s)
+{
+	uint8_t close[AUTH_REC_SEALED(0)];
+	arch_irqstate is;
+	long n;
+
+	if (!s->secure)
+		return;
+	is = arch_irq_save();
+	if (!s->gone && (n = auth_seal_close(&s->tx, close, sizeof close)) > 0)
+		arch_conn_send(s->conn, close, (size_t)n);
+	arch_irq_restore(is);
+	if (!s->peer_sealed_close && auth_open_eof(&s->rxrec) < 0)
+		audit_log(curproc(), "9p-record", (uint32_t)s->id, s->peer, "ended: %s",
+		          auth_rec_why(&s->rxrec));
+}
+
+void ninep_sealed_free(struct ninep_conn *s)
+{
+	arch_irqstate is = arch_irq_save();
+	uint8_t *raw = s->raw;
+
+	s->raw = 0;
+	s->secure = false;
+	arch_irq_restore(is);
+	auth_rec_wipe(&s->tx);
+	auth_rec_wipe(&s->rxrec);
+	if (raw) {
+		kfree(raw);
+		ninep_uncharge(s, NINEP_INBUF);
+	}
+}
