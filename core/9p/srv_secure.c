@@ -155,6 +155,8 @@ int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
 	if ((err = ninep_fid_excl(s, f)) < 0)
 		return err;
 	af = f->afid;
+	if (s->secure || s->sealing)	/* keys change once: a second would race the first */
+		return proc_seterr(E_PERM, "permission denied: the connection is sealed already");
 	if (af->state != 1 || af->used)
 		return proc_seterr(E_PERM, "permission denied: afid %u has not authenticated%s", afid,
 		                   af->used ? " (again)" : "");
