@@ -176,13 +176,13 @@ static const char *basename(const char *path)
 
 /* ---- attach, clone, walk ----------------------------------------------- */
 
-static int attach_to(struct chan *c, const char *addr, const char *aname)
+static int attach_to(struct chan *c, const char *addr, const char *aname, const char *key)
 {
 	struct mnt_sess *s;
 	struct mnt_fid *f;
 	int err;
 
-	if ((s = mnt_sess_new(addr, aname, &err)) == 0)
+	if ((s = mnt_sess_new(addr, aname, key, &err)) == 0)
 		return err;
 	/* one attempt: a mount of a server that is not there fails at once */
 	if ((err = mnt_ensure_up(s, 1)) < 0) {
@@ -206,17 +206,17 @@ static int mnt_devattach(struct chan *c, const char *spec)
 		return proc_seterr(E_INVAL, "mount: want ADDR [ANAME]");
 	kmemcpy(addr, spec, n);
 	addr[n] = 0;
-	return attach_to(c, addr, sp ? sp + 1 : "");
+	return attach_to(c, addr, sp ? sp + 1 : "", 0);
 }
 
-int mnt_attach(const char *addr, const char *aname, struct chan **out)
+int mnt_attach(const char *addr, const char *aname, const char *key, struct chan **out)
 {
 	struct chan *c = chan_new(&mnt_dev);
 	int err;
 
 	if (c == 0)
 		return E_NOMEM;
-	if ((err = attach_to(c, addr, aname ? aname : "")) < 0) {
+	if ((err = attach_to(c, addr, aname ? aname : "", key)) < 0) {
 		c->aux = 0;
 		chan_put(c);
 		return err;

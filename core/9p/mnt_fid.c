@@ -116,13 +116,31 @@ out:
 
 /* ---- Redialing --------------------------------------------------------- */
 
+/* The afid of an authenticated mount: a number no fid of ours takes. */
+#define MNT_AFID (MNT_MAXFID + 1)
+
 static int attach(struct mnt_sess *s)
 {
 	uint8_t rbuf[MNT_SMALL];
 	struct p9_msg t = { .type = P9_TATTACH, .u.tattach = { 0, P9_NOFID, p9_str_c(s->uname),
 	                    p9_str_c(s->aname), s->n_uname } }, r;
-	int err = mnt_rpc(s, &t, rbuf, sizeof rbuf, &r, true);
+	arch_irqstate is;
+	int err;
 
+	if (s->key[0]) {	/* mount -k: prove who we are first (mnt_auth.c) */
+		if ((err = mnt_authenticate(s, MNT_AFID)) < 0)
+			return err;
+		t.u.tattach.afid = MNT_AFID;
+		t.u.tattach.n_uname = P9_NONUNAME;
+	}
+	err = mnt_rpc(s, &t, rbuf, sizeof rbuf, &r, true);
+	if (err == 0 && s->key[0]) {
+		/* the Rattach was the last message in the clear: from here on
+		 * records, both ways (nothing else is in flight during setup) */
+		is = arch_irq_save();
+		s->secure = true;
+		arch_irq_restore(is);
+	}
 	if (err == 0)
 		s->rootqid = r.u.rqid.qid;
 	else if (err != MNT_E_BROKEN)

@@ -87,12 +87,20 @@ void lux_dial_received(int conn, const void *buf, size_t n)
 
 	if (s == 0 || s->state == MS_DOWN || s->in == 0)
 		return;
-	if (n > MNT_INBUF - s->inlen) {	/* the arch broke LUX_CONN_CHUNK */
+	if (s->secure) {	/* records: open what is whole into in (mnt_auth.c) */
+		const char *dead = mnt_sealed_received(s, buf, n);
+		if (dead) {
+			kprintf("9p: mount %s: %s; will reconnect\n", s->addr, dead);
+			break_locked(s, dead);
+			return;
+		}
+	} else if (n > MNT_INBUF - s->inlen) {	/* the arch broke LUX_CONN_CHUNK */
 		break_locked(s, "the arch delivered more than LUX_CONN_CHUNK");
 		return;
+	} else {
+		kmemcpy(s->in + s->inlen, buf, n);
+		s->inlen += n;
 	}
-	kmemcpy(s->in + s->inlen, buf, n);
-	s->inlen += n;
 	r = mnt_take(s->in, &s->inlen, s->msize, s->tags, MNT_MAXTAG, s->vrpc, &bad);
 	if (r == P9_E_TAG)
 		ksnprintf(why, sizeof why, "a reply (%s) with tag %u, which no request has",
@@ -134,7 +142,7 @@ void lux_dial_sent(int conn, size_t queued)
 
 /* ---- The table ---------------------------------------------------------- */
 
-struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, int *err)
+struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, const char *key, int *err)
 {
 	struct mnt_sess *s;
 	arch_irqstate is;
@@ -158,6 +166,7 @@ struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, int *err)
 	waitq_init(&s->wq);
 	kstrlcpy(s->addr, addr, sizeof s->addr);
 	kstrlcpy(s->aname, aname, sizeof s->aname);
+	kstrlcpy(s->key, key ? key : "", sizeof s->key);
 	kstrlcpy(s->uname, curproc()->cred.user, sizeof s->uname);
 	if (user_id(s->uname, &s->n_uname) < 0)
 		s->n_uname = P9_NONUNAME;
@@ -204,8 +213,10 @@ void mnt_sess_put(struct mnt_sess *s)
 	sessions[s->slot] = 0;
 	in = s->in;
 	s->in = 0;
+	mnt_sealed_reset(s);
 	arch_irq_restore(is);
 	kfree(in);
+	kfree(s->raw);
 	kfree(s);
 }
 
@@ -298,7 +309,9 @@ static int send(struct mnt_sess *s, const uint8_t *buf, size_t n, uint32_t gen)
 		arch_irq_restore(is);
 		return MNT_E_BROKEN;
 	}
-	q = arch_conn_send(s->conn, buf, n);
+	/* sealed: sequence numbers follow the order of sends, so seal and
+	 * queue with upcalls off, as one */
+	q = s->secure ? mnt_sealed_send(s, buf, n) : arch_conn_send(s->conn, buf, n);
 	if (q < 0) {
 		arch_irq_restore(is);
 		mnt_break(s, gen, "cannot queue a request");
@@ -479,6 +492,7 @@ int mnt_connect(struct mnt_sess *s)
 
 	sleep_on_unint(&s->wq, conn_gone, s);	/* the last connection is closed */
 	is = arch_irq_save();
+	mnt_sealed_reset(s);	/* a new connection starts in the clear */
 	s->dialed = false;
 	s->inlen = 0;
 	s->queued = 0;

@@ -5,6 +5,7 @@
  *		one permission check lets only the host owner change it
  *   keys	the authorized user keys, `NAME HEX` lines
  *   hostkey	the host's public key and fingerprint, for known-hosts files
+ *   knownhosts	servers the kernel mounts with authentication: `ADDR HEX`
  */
 #include <lux/dev.h>
 #include <lux/auth.h>
@@ -17,13 +18,14 @@
 #include <lux/string.h>
 #include <lux/users.h>
 
-enum { Qdir, Qusers, Qkeys, Qhostkey, Qmax };
+enum { Qdir, Qusers, Qkeys, Qhostkey, Qknownhosts, Qmax };
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "adm", DMDIR | 0555 },
 	[Qusers] = { "users", 0644 },
 	[Qkeys] = { "keys", 0444 },
 	[Qhostkey] = { "hostkey", 0444 },
+	[Qknownhosts] = { "knownhosts", 0444 },
 };
 
 static int users_attach(struct chan *c, const char *spec)
@@ -61,6 +63,12 @@ static long hostkey_read(void *buf, size_t n, uint64_t off)
 	return dev_readstr(off, buf, n, text, (size_t)len);
 }
 
+static size_t format(uint64_t q, char *buf, size_t size)
+{
+	return q == Qkeys ? users_keys_format(buf, size) :
+	       q == Qknownhosts ? knownhosts_format(buf, size) : users_format(buf, size);
+}
+
 static long users_read(struct chan *c, void *buf, size_t n, uint64_t off)
 {
 	size_t len;
@@ -71,10 +79,10 @@ static long users_read(struct chan *c, void *buf, size_t n, uint64_t off)
 		return E_ISDIR;
 	if (c->qid.path == Qhostkey)
 		return hostkey_read(buf, n, off);
-	len = c->qid.path == Qkeys ? users_keys_format(0, 0) : users_format(0, 0);
+	len = format(c->qid.path, 0, 0);
 	if ((text = kmalloc(len + 1)) == 0)
 		return E_NOMEM;
-	len = c->qid.path == Qkeys ? users_keys_format(text, len + 1) : users_format(text, len + 1);
+	len = format(c->qid.path, text, len + 1);
 	r = dev_readstr(off, buf, n, text, len);
 	kfree(text);
 	return r;

@@ -469,7 +469,27 @@ static struct budget *mybudget(void)
 	return p ? p->budget : 0;
 }
 
+static int take(const char *owner, const char *name, enum ks_alg alg, struct ks_ref **out);
+
 int ks_take(const char *name, enum ks_alg alg, struct ks_ref **out)
+{
+	return take(caller(), name, alg, out);
+}
+
+int ks_take_owned(const char *owner, const char *name, enum ks_alg alg, struct ks_ref **out)
+{
+	return take(owner, name, alg, out);
+}
+
+static int find_owned(const char *owner, const char *name)
+{
+	for (int i = 0; i < KS_KEYS; i++)
+		if (tab[i] && kstrcmp(tab[i]->owner, owner) == 0 && kstrcmp(tab[i]->name, name) == 0)
+			return i;
+	return E_NOENT;
+}
+
+static int take(const char *owner, const char *name, enum ks_alg alg, struct ks_ref **out)
 {
 	struct ks_ref *r;
 	struct kentry *e = 0;
@@ -486,7 +506,7 @@ int ks_take(const char *name, enum ks_alg alg, struct ks_ref **out)
 	}
 	r->charged = r->budget ? sizeof *r : 0;
 	s = arch_irq_save();
-	if ((i = find(name)) < 0) {
+	if ((i = find_owned(owner, name)) < 0) {
 		err = E_NOENT;
 	} else if (tab[i]->alg != alg) {
 		err = E_INVAL;

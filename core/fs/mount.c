@@ -141,6 +141,8 @@ static void member_set(struct mmember *mm, struct chan *to, int flags, const str
 		kstrlcpy(mm->src, src->src, sizeof mm->src);
 		if (src->aname)
 			kstrlcpy(mm->aname, src->aname, sizeof mm->aname);
+		if (src->key)
+			kstrlcpy(mm->key, src->key, sizeof mm->key);
 	}
 }
 
@@ -327,8 +329,9 @@ static size_t format_member(const struct mmember *mm, const char *path, int orde
 		*f++ = ' ';
 		*f = 0;
 	}
-	return (size_t)ksnprintf(buf, size, "%s %s%s %s%s%s\n", mm->mounted ? "mount" : "bind",
-	                         flags, mm->src[0] ? mm->src : "?", path,
+	return (size_t)ksnprintf(buf, size, "%s %s%s%s%s%s %s%s%s\n", mm->mounted ? "mount" : "bind",
+	                         flags, mm->key[0] ? "-k " : "", mm->key, mm->key[0] ? " " : "",
+	                         mm->src[0] ? mm->src : "?", path,
 	                         mm->aname[0] ? " " : "", mm->aname);
 }
 

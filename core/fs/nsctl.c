@@ -3,7 +3,7 @@
  * the ctl file /proc/N/ns (docs/namespaces.md):
  *
  *	bind [-abc] new old		new: a path, or #dev for a fresh attach
- *	mount [-abc] spec old [aname]	spec: #dev, unix!PATH or tcp!HOST!PORT
+ *	mount [-abc] [-k key] spec old [aname]	spec: #dev, unix!PATH or tcp!HOST!PORT
  *	unmount [new] old
  *
  * Plan 9's order: the thing bound or mounted first, the place second.
@@ -57,8 +57,8 @@ static int parse_flags(const char *arg, int *flags)
 
 /* What "new" or "spec" names: #dev (an attach), an address (mount only),
  * or a path in ns (bind only). */
-static int source(struct ns *ns, const char *src, const char *aname, bool mount,
-                  struct chan **out)
+static int source(struct ns *ns, const char *src, const char *aname, const char *key,
+                  bool mount, struct chan **out)
 {
 	const struct dev *d;
 
@@ -74,7 +74,7 @@ static int source(struct ns *ns, const char *src, const char *aname, bool mount,
 		 * client must not turn the machine into its proxy */
 		if (!perm_is_eve())
 			return perm_deny("dial", src);
-		return mnt_attach(src, aname ? aname : "", out);
+		return mnt_attach(src, aname ? aname : "", key, out);
 	}
 	return namec(ns, src, NAMEC_WALK, 0, 0, out);
 }
@@ -86,19 +86,29 @@ static int bind_or_mount(struct ns *ns, int argc, char **argv, char *why, size_t
 	struct chan *to;
 	struct ns_src src = { .mounted = mount };
 
-	for (; i < argc && argv[i][0] == '-'; i++)
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (mount && kstrcmp(argv[i], "-k") == 0 && i + 1 < argc) {
+			src.key = argv[++i];	/* authenticate with this key */
+			if (kstrnlen(src.key, 32) == 32)
+				return fail(why, whylen, E_NAMETOOLONG, "%s: %s: %s", argv[0], src.key);
+			continue;
+		}
 		if (parse_flags(argv[i], &flags) < 0)
 			return fail(why, whylen, E_SYNTAX, "%s: bad flag %s: %s", argv[0], argv[i]);
+	}
 	if (argc - i != 2 && !(mount && argc - i == 3))
 		return fail(why, whylen, E_SYNTAX, "%s: %s: %s", argv[0],
-		            mount ? "usage: mount [-abc] spec old [aname]"
+		            mount ? "usage: mount [-abc] [-k key] spec old [aname]"
 		                  : "usage: bind [-abc] new old");
+	if (src.key && kstrchr(argv[i], '!') == 0)
+		return fail(why, whylen, E_SYNTAX, "%s: %s: %s", argv[0],
+		            "-k authenticates to a 9P server: spec must be an address");
 	src.src = argv[i];
 	src.aname = mount && argc - i == 3 ? argv[i + 2] : 0;
 	if (kstrnlen(src.src, NS_SRCMAX) == NS_SRCMAX ||
 	    (src.aname && kstrnlen(src.aname, NS_SRCMAX) == NS_SRCMAX))
 		return fail(why, whylen, E_NAMETOOLONG, "%s: %s: %s", argv[0], argv[i]);
-	if ((err = source(ns, src.src, src.aname, mount, &to)) < 0)
+	if ((err = source(ns, src.src, src.aname, src.key, mount, &to)) < 0)
 		return fail(why, whylen, err, "%s: %s: %s", argv[0], argv[i]);
 	err = ns_bind(ns, to, argv[i + 1], flags, &src);
 	chan_put(to);

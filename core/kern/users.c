@@ -9,6 +9,7 @@
  * files keep their owner's name, so deleting and re-creating a user with
  * another id does not hand the new one someone else's files by number.
  */
+#include <lux/auth.h>
 #include <lux/error.h>
 #include <lux/fmt.h>
 #include <lux/lock.h>
@@ -30,6 +31,14 @@ struct user {
 };
 
 static struct user table[USERS_MAX];
+
+/* Servers the kernel mounts with authentication, and their host keys. */
+struct knownhost {
+	bool used;
+	char addr[128];
+	uint8_t pk[32];
+};
+static struct knownhost hosts[KNOWNHOSTS_MAX];
 static struct spinlock lock = SPINLOCK_INIT("users");
 
 static void defaults_locked(int64_t hostuid);
@@ -81,6 +90,7 @@ static void defaults_locked(int64_t hostuid)
 	uint32_t noneid = eveid == USER_NONE_ID ? USER_NONE_ID - 1 : USER_NONE_ID;
 
 	kmemset(table, 0, sizeof table);
+	kmemset(hosts, 0, sizeof hosts);
 	add(eve, eveid);
 	add(none, noneid);
 }
@@ -237,6 +247,43 @@ size_t users_keys_format(char *buf, size_t size)
 	return n;
 }
 
+int host_known(const char *addr, const uint8_t *pk)
+{
+	int r = AUTH_HOST_UNKNOWN;
+
+	spin_lock(&lock);
+	for (size_t i = 0; i < KNOWNHOSTS_MAX; i++) {
+		if (!hosts[i].used || kstrcmp(hosts[i].addr, addr) != 0)
+			continue;
+		if (kmemcmp(hosts[i].pk, pk, 32) == 0) {
+			r = AUTH_HOST_KNOWN;
+			break;
+		}
+		r = AUTH_HOST_MISMATCH;	/* unless another line has this key */
+	}
+	spin_unlock(&lock);
+	return r;
+}
+
+size_t knownhosts_format(char *buf, size_t size)
+{
+	char hex[65];
+	size_t n = 0;
+
+	if (size)
+		buf[0] = 0;
+	spin_lock(&lock);
+	for (size_t i = 0; i < KNOWNHOSTS_MAX; i++) {
+		if (!hosts[i].used)
+			continue;
+		khex(hex, hosts[i].pk, 32);
+		n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "%s %s\n",
+		                       hosts[i].addr, hex);
+	}
+	spin_unlock(&lock);
+	return n;
+}
+
 /* ---- The ctl language -------------------------------------------------- */
 
 static int fail(char *why, size_t whylen, int err, const char *what, const char *name)
@@ -362,6 +409,38 @@ static int authkey_locked(const char *name, const char *arg, char *why, size_t w
 	return 0;
 }
 
+/* knownhost ADDR +HEX | -HEX, under the lock. */
+static int knownhost_locked(const char *addr, const char *arg, char *why, size_t whylen)
+{
+	struct knownhost *free = 0;
+	uint8_t pk[32];
+
+	if (kstrlen(addr) >= sizeof hosts[0].addr || kstrchr(addr, '!') == 0)
+		return fail(why, whylen, E_INVAL, "want an address like tcp!HOST!PORT", addr);
+	if ((arg[0] != '+' && arg[0] != '-') || unhex32(arg + 1, pk) < 0)
+		return fail(why, whylen, E_INVAL, "want knownhost ADDR +HEX or -HEX (64 hex digits)", 0);
+	for (size_t i = 0; i < KNOWNHOSTS_MAX; i++) {
+		struct knownhost *h = &hosts[i];
+		if (!h->used) {
+			free = free ? free : h;
+			continue;
+		}
+		if (kstrcmp(h->addr, addr) == 0 && kmemcmp(h->pk, pk, 32) == 0) {
+			if (arg[0] == '-')
+				h->used = false;
+			return 0;
+		}
+	}
+	if (arg[0] == '-')
+		return fail(why, whylen, E_NOENT, "no such known host", addr);
+	if (free == 0)
+		return fail(why, whylen, E_NOSPC, "known hosts full (16)", addr);
+	free->used = true;
+	kstrlcpy(free->addr, addr, sizeof free->addr);
+	kmemcpy(free->pk, pk, 32);
+	return 0;
+}
+
 static int deluser_locked(const char *name, char *why, size_t whylen)
 {
 	struct user *u = find(name);
@@ -396,6 +475,12 @@ static int command(char *line, char *why, size_t whylen)
 		return 0;
 	if (n < 0)
 		return fail(why, whylen, E_SYNTAX, "too many words", 0);
+	if (n == 3 && kstrcmp(w[0], "knownhost") == 0) {
+		spin_lock(&lock);
+		err = knownhost_locked(w[1], w[2], why, whylen);
+		spin_unlock(&lock);
+		return err;
+	}
 	if (n == 3 && kstrcmp(w[0], "authkey") == 0) {
 		if (!user_valid_name(w[1], kstrlen(w[1])))
 			return fail(why, whylen, E_INVAL, "bad user name", w[1]);
@@ -419,8 +504,8 @@ static int command(char *line, char *why, size_t whylen)
 		err = deluser_locked(w[1], why, whylen);
 	else
 		err = fail(why, whylen, E_SYNTAX,
-		           "want uname NAME ID|:LEADER|+MEMBER|-MEMBER, deluser NAME or "
-		           "authkey NAME +HEX|-HEX", 0);
+		           "want uname NAME ID|:LEADER|+MEMBER|-MEMBER, deluser NAME, "
+		           "authkey NAME +HEX|-HEX or knownhost ADDR +HEX|-HEX", 0);
 	spin_unlock(&lock);
 	return err;
 }

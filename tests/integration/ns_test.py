@@ -129,7 +129,7 @@ class Shell(unittest.TestCase):
 
     def test_help_lists_the_builtins(self):
         rc, out = sh("help")
-        for b in ("bind [-abc] new old", "mount [-abc] spec old [aname]", "unmount [new] old"):
+        for b in ("bind [-abc] new old", "mount [-abc] [-k key] spec old [aname]", "unmount [new] old"):
             self.assertIn(b, out)
 
 

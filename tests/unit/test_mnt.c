@@ -449,7 +449,7 @@ static void run(void (*fn)(void))
 static struct chan *mount_peer(void)
 {
 	struct chan *root;
-	int err = mnt_attach("unix!/peer", "", &root);
+	int err = mnt_attach("unix!/peer", "", 0, &root);
 
 	if (err < 0)
 		fail_msg("mount: %s", proc_errstr(err));
@@ -665,18 +665,18 @@ PROC_TEST(test_attach_and_version_failures)
 {
 	struct chan *root;
 
-	assert_int_equal(mnt_attach("unix!/nobody", "", &root), E_UNREACH);
+	assert_int_equal(mnt_attach("unix!/nobody", "", 0, &root), E_UNREACH);
 	assert_string_equal(proc_errstr(E_UNREACH),
 	                    "9p: unix!/nobody: connection refused or address unreachable");
-	assert_int_equal(mnt_attach("bogus", "", &root), E_UNREACH);
+	assert_int_equal(mnt_attach("bogus", "", 0, &root), E_UNREACH);
 	arm(P9_TATTACH, F_ERRNO, 2);
-	assert_int_equal(mnt_attach("unix!/peer", "nosuch", &root), E_NOENT);
+	assert_int_equal(mnt_attach("unix!/peer", "nosuch", 0, &root), E_NOENT);
 	assert_non_null(strstr(proc_errstr(E_NOENT), "attach to 'nosuch' refused"));
 	arm(P9_TVERSION, F_ERRNO, 95);
-	assert_int_equal(mnt_attach("unix!/peer", "", &root), E_IO);
+	assert_int_equal(mnt_attach("unix!/peer", "", 0, &root), E_IO);
 	assert_non_null(strstr(proc_errstr(E_IO), "refused Tversion"));
 	peer.msize = 100;	/* below P9_MSIZE_MIN */
-	assert_int_equal(mnt_attach("unix!/peer", "", &root), E_IO);
+	assert_int_equal(mnt_attach("unix!/peer", "", 0, &root), E_IO);
 	assert_non_null(strstr(proc_errstr(E_IO), "want 9P2000.L"));
 }
 
@@ -686,7 +686,7 @@ PROC_TEST(test_server_that_never_answers)
 	uint64_t t0 = fake_time_ns;
 
 	arm(P9_TVERSION, F_SWALLOW, 0);	/* accepts, then silence */
-	assert_int_equal(mnt_attach("unix!/peer", "", &root), E_IO);
+	assert_int_equal(mnt_attach("unix!/peer", "", 0, &root), E_IO);
 	assert_non_null(strstr(proc_errstr(E_IO), "no answer within 10 s while setting up"));
 	assert_true(fake_time_ns - t0 >= MNT_SETUP_NS);
 	assert_int_equal(fake_closes, 1);
@@ -887,7 +887,7 @@ PROC_TEST(test_mount_cap)
 
 	for (int i = 0; i < MNT_MAXMOUNT; i++)
 		roots[i] = mount_peer();
-	assert_int_equal(mnt_attach("unix!/peer", "", &extra), E_MFILE);
+	assert_int_equal(mnt_attach("unix!/peer", "", 0, &extra), E_MFILE);
 	assert_non_null(strstr(proc_errstr(E_MFILE), "too many 9P mounts: 8/8"));
 	for (int i = 0; i < MNT_MAXMOUNT; i++)
 		chan_put(roots[i]);

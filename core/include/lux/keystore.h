@@ -33,6 +33,9 @@ struct ks_ref;	/* one pinned version of one key: what a session holds */
 /* Pin the current version of key NAME for a session: takes a shared borrow.  E_NOENT ("no such key"),
  * or an error when alg does not match ("key NAME is not an aead key"). */
 int ks_take(const char *name, enum ks_alg alg, struct ks_ref **out);
+/* The same for owner's key, whoever runs: a mount whose redial may happen
+ * in any proc using it signs with the key of the user who mounted. */
+int ks_take_owned(const char *owner, const char *name, enum ks_alg alg, struct ks_ref **out);
 /* The pinned version's material (kernel-internal; never copied to a user buffer).
  * ed25519: libsodium's 64-byte secret key (what lc_ed25519_sign takes). */
 const uint8_t *ks_secret(const struct ks_ref *r, size_t *len);

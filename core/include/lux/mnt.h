@@ -17,7 +17,7 @@
  * new mount.  On success *out holds a chan on the root, referenced once
  * (chan_put() it, or bind it into a namespace).  Returns 0 or a negative
  * lux error (E_* in <lux/error.h>). */
-int mnt_attach(const char *addr, const char *aname, struct chan **out);
+int mnt_attach(const char *addr, const char *aname, const char *key, struct chan **out);
 
 extern const struct dev mnt_dev;
 

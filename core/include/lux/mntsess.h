@@ -28,6 +28,7 @@
 #define LUX_MNTSESS_H
 
 #include <lux/9p.h>
+#include <lux/auth.h>
 #include <lux/arch.h>
 #include <lux/proc.h>
 
@@ -124,6 +125,15 @@ struct mnt_sess {
 	char aname[MNT_ANAMEMAX + 1];
 	char uname[28];		/* the mounting proc's user (cred.user) */
 	uint32_t n_uname;	/* its id, or P9_NONUNAME */
+	/* Authenticated mounts (mount -k KEY, docs/security.md): the
+	 * mounting user's Ed25519 key by name, taken at each (re)dial; once
+	 * attached, records both ways: the arch's bytes land in raw and are
+	 * opened into in before mnt_take sees them. */
+	char key[32];		/* KS_NAMELEN; "" for none */
+	bool secure;		/* (u) */
+	uint8_t *raw;		/* (u) MNT_INBUF of ciphertext */
+	size_t rawlen;		/* (u) */
+	struct auth_rec tx, rx;	/* (u) */
 	char why[96];		/* (u) why the last connection broke */
 };
 
@@ -169,7 +179,17 @@ int mnt_split_path(const char *path, char *buf, size_t cap, const char **names, 
 
 /* ---- Sessions and RPCs (core/9p/mnt_rpc.c) ---------------------------- */
 
-struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, int *err);
+struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, const char *key, int *err);
+/* The handshake on an afid and the switch to records (mnt_auth.c): 0, or
+ * an error with the errstr set (MNT_E_BROKEN when the connection broke). */
+int mnt_authenticate(struct mnt_sess *s, uint32_t afid);
+/* Seal n bytes and queue them (upcalls off): arch_conn_send's answer. */
+long mnt_sealed_send(struct mnt_sess *s, const uint8_t *buf, size_t n);
+/* Ciphertext arrived (upcalls off): open what is whole into in.  0, or
+ * a sentence saying why the stream is dead. */
+const char *mnt_sealed_received(struct mnt_sess *s, const void *buf, size_t n);
+/* Forget the last connection's keys (a break, a redial). */
+void mnt_sealed_reset(struct mnt_sess *s);
 void mnt_sess_put(struct mnt_sess *s);
 /* Send t and wait for its reply in rbuf[0..rcap): 0 with *r decoded, a
  * lux error (Rlerror, E_INTR, a hostile reply: E_IO and a break), or

@@ -45,6 +45,7 @@ struct mmember {
 	bool mounted;		/* by mount (a device or a 9P address), not bind */
 	char src[NS_SRCMAX];	/* "/a", "#cons", "unix!/tmp/s" */
 	char aname[NS_SRCMAX];	/* mount's tree name, "" for none */
+	char key[32];		/* mount -k: the key it authenticates with, or "" */
 };
 
 struct mhead {
@@ -78,6 +79,7 @@ int ns_mount(struct ns *ns, const char *path, struct chan *to);
 struct ns_src {
 	const char *src;	/* as the person wrote it */
 	const char *aname;	/* mount: the tree asked for, or 0 */
+	const char *key;	/* mount -k: the mounting user's key, or 0 */
 	bool mounted;
 };
 

@@ -17,6 +17,8 @@
  *   deluser NAME         forget NAME (files it owns keep the name)
  *   authkey NAME +HEX    authorize an Ed25519 public key (64 hex digits)
  *   authkey NAME -HEX    ... and take it back
+ *   knownhost ADDR +HEX  the host key a server at ADDR must prove when the
+ *                        kernel mounts it (`mount -k`); -HEX forgets it
  * and reads it back as `id:name:leader:members` lines; /adm/keys lists
  * the authorized keys as `NAME HEX` lines (SSH's authorized_keys).
  */
@@ -54,6 +56,12 @@ size_t users_format(char *buf, size_t size);
 /* Run the commands of text (bounded, '\n'-separated), stopping at the
  * first bad one: 0, or an error with the sentence in why. */
 int users_ctl(const char *text, size_t len, char *why, size_t whylen);
+
+#define KNOWNHOSTS_MAX 16
+/* The kernel's known hosts: AUTH_HOST_KNOWN, _UNKNOWN or _MISMATCH
+ * (<lux/auth.h>) for a server at addr proving pk. */
+int host_known(const char *addr, const uint8_t *pk);
+size_t knownhosts_format(char *buf, size_t size);
 
 /* Is pk (32 bytes) one of user's authorized keys? */
 bool user_key_ok(const char *user, const uint8_t *pk);
