@@ -209,8 +209,8 @@ static void say_host_refused(const struct khctx *k, int r)
 		fprintf(stderr,
 		        "lux9p: WARNING: host key for %s changed: expected %s, got %s; "
 		        "if this is expected, remove the line %u of %s\n"
-		        "lux9p: (otherwise another machine may be answering for %s: nothing was sent "
-		        "about you)\n",
+		        "lux9p: (otherwise another machine may be answering for %s; your key signed "
+		        "nothing for it)\n",
 		        o->addr, want, got, k->res.line, o->known_hosts, o->addr);
 		return;
 	}

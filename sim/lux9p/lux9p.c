@@ -473,9 +473,13 @@ static int cmd_keygen(const char *path, const char *user)
 		fprintf(stderr, "%s: keygen: path too long\n", argv0);
 		return 1;
 	}
-	if (access(path, F_OK) == 0 || errno != ENOENT) {
+	if (access(path, F_OK) == 0) {
 		fprintf(stderr, "%s: keygen: %s exists; not overwriting a key (remove it first)\n",
 		        argv0, path);
+		return 1;
+	}
+	if (errno != ENOENT) {
+		fprintf(stderr, "%s: keygen: %s: %s\n", argv0, path, strerror(errno));
 		return 1;
 	}
 	if (access(pubpath, F_OK) == 0) {
