@@ -2,23 +2,34 @@
  * lux9p: a command-line 9P client in the style of plan9port's 9p(1), for
  * luxsim and any other 9P2000 / 9P2000.L server (diod, Plan 9, u9fs).
  *
- *   lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] CMD PATH
+ *   lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY] [--no-auth]
+ *         [--accept-new-host] CMD PATH
+ *   lux9p [-u USER] keygen [FILE]
  *
  * One connection, one attach, one command, then exit: 0 on success, 1
  * with the server's error text on stderr, 64 for a usage error.  Messages
  * are built and parsed by the kernel's own codec (p9client.c); there is
- * no second 9P parser here.
+ * no second 9P parser here.  Over TCP with a user key, the connection is
+ * authenticated and encrypted first (auth9p.c, the core's engine).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <lux/auth.h>
+#include <lux/crypto.h>
+
+#include "auth9p.h"
 #include "dial.h"
+#include "keys.h"
 #include "p9client.h"
 
 #define EX_USAGE 64
@@ -30,11 +41,15 @@ static const char *argv0 = "lux9p";
 
 static void usage(FILE *f)
 {
-	char def[512];
+	char def[512], cfg[512];
 
 	dial_default(def, sizeof def);
+	if (config_dir(cfg, sizeof cfg) < 0)
+		snprintf(cfg, sizeof cfg, "~/.config/lux9");
 	fprintf(f,
-	        "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] CMD PATH\n"
+	        "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY] [--no-auth]\n"
+	        "             [--accept-new-host] CMD PATH\n"
+	        "       lux9p [-u USER] keygen [FILE]\n"
 	        "\n"
 	        "  ls [-l] PATH   list a directory (a file: its name); -l: mode, owner, size, time\n"
 	        "  read PATH      copy the file to stdout\n"
@@ -44,17 +59,29 @@ static void usage(FILE *f)
 	        "  stat PATH      print the file's attributes\n"
 	        "  rdwr PATH      open read-write; repeat: read at offset 0 and print it,\n"
 	        "                 then write one line of stdin at offset 0 (until end of input)\n"
+	        "  keygen [FILE]  make a user key (default %s/id_ed25519; never\n"
+	        "                 overwritten) and print the line that authorizes it\n"
 	        "\n"
 	        "  -a ADDR    unix!PATH, tcp!HOST!PORT or /path/to/socket\n"
 	        "             (default %s, where luxsim listens)\n"
 	        "  -A ANAME   the tree to attach (default \"\", the server's root)\n"
 	        "  -L         speak 9P2000.L (Linux, diod) instead of 9P2000\n"
 	        "  -u UNAME   attach as UNAME (default: none named, so a Lux9 server\n"
-	        "             takes who the connection is; with -L the uid is sent too)\n"
+	        "             takes who the connection is; with -L the uid is sent too);\n"
+	        "             authenticating, the user to prove (default $USER)\n"
+	        "  -k KEY     authenticate with this Ed25519 user key (tcp! addresses);\n"
+	        "             without -k, %s/id_ed25519 is used when it exists\n"
+	        "  --no-auth  do not authenticate, even with a key\n"
+	        "  --accept-new-host\n"
+	        "             trust a server not yet in %s/known_hosts and add\n"
+	        "             its key there (a changed key is always refused)\n"
+	        "\n"
+	        "Over tcp! with a key the server must prove its host key (known_hosts: lines\n"
+	        "'ADDR HEX', ADDR as given to -a) and the connection is encrypted.\n"
 	        "\n"
 	        "Exit status: 0 done, 1 an error (the server's words on stderr), 64 usage\n"
 	        "(a malformed ADDR included).\n",
-	        def);
+	        cfg, def, cfg, cfg);
 }
 
 static int die(struct p9c *c, const char *cmd, const char *path)
@@ -392,24 +419,152 @@ static bool known(const char *cmd)
 	return false;
 }
 
+/* ---- Keys -------------------------------------------------------------- */
+
+/* Who we authenticate as: -u, else $USER, else the passwd name. */
+static const char *login_name(const char *uname)
+{
+	const char *u = getenv("USER");
+	struct passwd *pw;
+
+	if (*uname)
+		return uname;
+	if (u && *u)
+		return u;
+	pw = getpwuid(geteuid());
+	return pw ? pw->pw_name : "";
+}
+
+static int check_user(const char *user)
+{
+	if (auth9p_user_ok(user))
+		return 0;
+	fprintf(stderr, "%s: user name '%s' cannot authenticate (1 to %d of A-Z a-z 0-9 . _ -): "
+	        "give one with -u\n", argv0, user, AUTH_USER_MAX - 1);
+	return -1;
+}
+
+static int write_file_excl(const char *path, const char *text, mode_t mode)
+{
+	size_t n = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, n) != (ssize_t)n || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		unlink(path);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+/* keygen [FILE]: a new seed from getrandom, written 0600; never over an
+ * existing file.  The public key goes to FILE.pub too. */
+static int cmd_keygen(const char *path, const char *user)
+{
+	uint8_t seed[KEY_BYTES], pk[32], sk[64];
+	char hex[KEY_HEX + 2], pub[KEY_HEX + 2], pubpath[4200], fp[AUTH_FP_MAX], err[256];
+
+	if (snprintf(pubpath, sizeof pubpath, "%s.pub", path) >= (int)sizeof pubpath) {
+		fprintf(stderr, "%s: keygen: path too long\n", argv0);
+		return 1;
+	}
+	if (access(path, F_OK) == 0) {
+		fprintf(stderr, "%s: keygen: %s exists; not overwriting a key (remove it first)\n",
+		        argv0, path);
+		return 1;
+	}
+	if (errno != ENOENT) {
+		fprintf(stderr, "%s: keygen: %s: %s\n", argv0, path, strerror(errno));
+		return 1;
+	}
+	if (access(pubpath, F_OK) == 0) {
+		fprintf(stderr, "%s: keygen: %s exists; not overwriting it (remove it first)\n", argv0,
+		        pubpath);
+		return 1;
+	}
+	if (auth9p_crypto_init(err, sizeof err) < 0) {
+		fprintf(stderr, "%s: keygen: %s\n", argv0, err);
+		return 1;
+	}
+	if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed ||
+	    lc_ed25519_seed_keypair(pk, sk, seed) < 0) {
+		fprintf(stderr, "%s: keygen: cannot make a key: %s\n", argv0, strerror(errno));
+		return 1;
+	}
+	hex_encode32(seed, hex);
+	strcat(hex, "\n");
+	hex_encode32(pk, pub);
+	lc_wipe(seed, sizeof seed);
+	lc_wipe(sk, sizeof sk);
+	if (auth9p_mkparents(path) < 0 || write_file_excl(path, hex, 0600) < 0) {
+		fprintf(stderr, "%s: keygen: cannot write %s: %s\n", argv0, path, strerror(errno));
+		lc_wipe(hex, sizeof hex);
+		return 1;
+	}
+	lc_wipe(hex, sizeof hex);
+	strcat(pub, "\n");
+	if (write_file_excl(pubpath, pub, 0644) < 0)
+		fprintf(stderr, "%s: keygen: cannot write %s: %s (the key itself is written)\n",
+		        argv0, pubpath, strerror(errno));
+	pub[KEY_HEX] = 0;
+	auth_fingerprint(pk, fp, sizeof fp);
+	printf("key: %s (public key in %s)\n", path, pubpath);
+	printf("public key: %s\n", pub);
+	printf("fingerprint: %s\n", fp);
+	printf("to authorize it, the host owner writes this line to /adm/users:\n");
+	printf("authkey %s +%s\n", *user ? user : "USER", pub);
+	return 0;
+}
+
+/* The key file to use: -k, or the default one if it is there; null for
+ * none. */
+static const char *find_key(const char *kflag, char *buf, size_t cap)
+{
+	char dir[4096];
+
+	if (kflag)
+		return kflag;
+	if (config_dir(dir, sizeof dir) < 0 ||
+	    snprintf(buf, cap, "%s/id_ed25519", dir) >= (int)cap)
+		return NULL;
+	return access(buf, F_OK) == 0 ? buf : NULL;
+}
+
+enum { OPT_NOAUTH = 256, OPT_ACCEPT };
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
-	char addr[512], err[512];
-	const char *aname = "", *uname = "";
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "no-auth", no_argument, NULL, OPT_NOAUTH },
+		{ "accept-new-host", no_argument, NULL, OPT_ACCEPT },
+		{ 0 }
+	};
+	char addr[512], err[512], keybuf[4200], khbuf[4200], dir[4096];
+	const char *aname = "", *uname = "", *kflag = NULL, *keypath;
 	enum p9_dialect d = P9_2000;
+	bool noauth = false, accept_new = false;
+	static struct auth9p au;
 	struct p9c c;
 	uint32_t root;
 	int opt, fd, status;
 
 	dial_default(addr, sizeof addr);
 	/* "+": options stop at the command, so "ls -l" keeps its -l. */
-	while ((opt = getopt_long(argc, argv, "+a:A:Lu:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+a:A:Lu:k:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a': snprintf(addr, sizeof addr, "%s", optarg); break;
 		case 'A': aname = optarg; break;
 		case 'L': d = P9_2000L; break;
 		case 'u': uname = optarg; break;
+		case 'k': kflag = optarg; break;
+		case OPT_NOAUTH: noauth = true; break;
+		case OPT_ACCEPT: accept_new = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
@@ -418,10 +573,68 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	if (strcmp(argv[optind], "keygen") == 0) {
+		const char *path = argc - optind > 1 ? argv[optind + 1] : kflag;
+
+		if (argc - optind > 2) {
+			usage(stderr);
+			return EX_USAGE;
+		}
+		if (!path) {
+			if (config_dir(dir, sizeof dir) < 0 ||
+			    snprintf(keybuf, sizeof keybuf, "%s/id_ed25519", dir) >= (int)sizeof keybuf) {
+				fprintf(stderr, "%s: keygen: no home directory: give a FILE\n", argv0);
+				return 1;
+			}
+			path = keybuf;
+		}
+		return cmd_keygen(path, login_name(uname));
+	}
 	if (!known(argv[optind])) {
 		fprintf(stderr, "%s: unknown command '%s' (lux9p --help lists them)\n", argv0,
 		        argv[optind]);
 		return EX_USAGE;
+	}
+	/* Authentication: over TCP, with a key given or found, unless
+	 * --no-auth.  A unix socket's peer is known to the server already. */
+	keypath = noauth ? NULL : find_key(kflag, keybuf, sizeof keybuf);
+	if (keypath && strncmp(addr, "tcp!", 4) != 0) {
+		if (kflag) {
+			fprintf(stderr, "%s: -k: authentication is for tcp! addresses (the server "
+			        "knows a unix socket's peer); --no-auth or drop -k\n", argv0);
+			return EX_USAGE;
+		}
+		keypath = NULL;	/* the default key: only where it is needed */
+	}
+	if (keypath) {
+		uint8_t seed[KEY_BYTES];
+
+		au.addr = addr;
+		au.aname = aname;
+		au.user = login_name(uname);
+		au.accept_new = accept_new;
+		if (check_user(au.user) < 0)
+			return EX_USAGE;
+		if (config_dir(dir, sizeof dir) < 0 ||
+		    snprintf(khbuf, sizeof khbuf, "%s/known_hosts", dir) >= (int)sizeof khbuf) {
+			fprintf(stderr, "%s: no home directory for known_hosts (set HOME)\n", argv0);
+			return 1;
+		}
+		au.known_hosts = khbuf;
+		if (auth9p_crypto_init(err, sizeof err) < 0) {
+			fprintf(stderr, "%s: %s\n", argv0, err);
+			return 1;
+		}
+		if (key_load(keypath, seed, err, sizeof err) < 0) {
+			fprintf(stderr, "%s: %s\n", argv0, err);
+			return 1;
+		}
+		if (lc_ed25519_seed_keypair(au.pk, au.sk, seed) < 0) {
+			lc_wipe(seed, sizeof seed);
+			fprintf(stderr, "%s: key %s: cannot derive the key pair\n", argv0, keypath);
+			return 1;
+		}
+		lc_wipe(seed, sizeof seed);
 	}
 	/* A server that goes away is an error message, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
@@ -434,10 +647,19 @@ int main(int argc, char **argv)
 		p9c_close(&c);
 		return 1;
 	}
-	/* diod finds the user by number under .L: send ours, as its
-	 * tools do (luxsim ignores it). */
-	/* n_uname: our uid, unless a name was asked for (then the name decides) */
-	if (p9c_attach(&c, uname, *uname ? P9_NONUNAME : (uint32_t)geteuid(), aname, &root) < 0) {
+	if (keypath) {
+		int r = auth9p_attach(&c, &au, &root);
+
+		lc_wipe(au.sk, sizeof au.sk);
+		if (r < 0) {
+			p9c_close(&c);
+			return 1;
+		}
+	} else if (p9c_attach(&c, uname, *uname ? P9_NONUNAME : (uint32_t)geteuid(), aname,
+	                      &root) < 0) {
+		/* diod finds the user by number under .L: send ours, as its
+		 * tools do (luxsim ignores it).  n_uname: our uid, unless a
+		 * name was asked for (then the name decides). */
 		fprintf(stderr, "%s: %s: attach '%s': %s\n", argv0, addr, aname, c.err);
 		p9c_close(&c);
 		return 1;

@@ -14,6 +14,20 @@
 #include <sys/types.h>
 
 #include <lux/9p.h>
+#include <lux/auth.h>
+
+/* After an authenticated attach the stream is records (<lux/auth.h>):
+ * every message we send is sealed into one, replies are opened from
+ * however the bytes arrive. */
+struct p9c_sec {
+	struct auth_rec tx, rx;
+	uint8_t *seal;		/* AUTH_REC_SEALED(msize): one sealed message */
+	uint8_t *raw;		/* AUTH_REC_MAX: record bytes not yet opened */
+	size_t rawlen;
+	uint8_t *pt;		/* PT_CAP: opened payload not yet consumed */
+	size_t ptoff, ptlen;
+	bool peer_closed;	/* the server's close record came */
+};
 
 struct p9c {
 	int fd;			/* the connection; owned, closed by p9c_close */
@@ -25,6 +39,7 @@ struct p9c {
 	struct p9_msg r;	/* the last reply; points into rx */
 	char err[512];		/* why the last call failed */
 	bool dead;		/* the connection failed: no more requests */
+	struct p9c_sec *sec;	/* null: plaintext */
 };
 
 /* What stat says about a file, in Plan 9 terms whatever the dialect:
@@ -52,6 +67,16 @@ int p9c_rpc(struct p9c *c, struct p9_msg *t);
  * or P9_NONUNAME to go by uname. */
 int p9c_attach(struct p9c *c, const char *uname, uint32_t n_uname, const char *aname,
 	uint32_t *fid);
+/* The same with an authentication fid (P9_NOFID: none). */
+int p9c_attach_afid(struct p9c *c, uint32_t afid, const char *uname, uint32_t n_uname,
+	const char *aname, uint32_t *fid);
+/* Tauth: a new afid (its aqid in c->r.u.rqid.qid). */
+int p9c_auth(struct p9c *c, const char *uname, uint32_t n_uname, const char *aname,
+	uint32_t *afid);
+/* From the next byte on, both directions are records under tx and rx
+ * (moved in, and wiped from the caller's copies).  p9c_close then ends
+ * our direction with a close record. */
+int p9c_secure(struct p9c *c, struct auth_rec *tx, struct auth_rec *rx);
 /* A new fid for path ("a/b", "/a/b", "" for from itself) walked from
  * `from`, more than 16 names at a time if need be.  A walk that stops
  * early is an error naming the first name that was not found. */

@@ -22,10 +22,14 @@ import ninep_test  # noqa: E402  (Server, the luxsim fixture)
 
 LUX9P = None
 TIMEOUT = 60
+# No user key or known_hosts of the person running the tests: these
+# suites speak plain 9P (lux9p_auth_test.py covers authentication).
+ENV = dict(os.environ, XDG_CONFIG_HOME=tempfile.mkdtemp(prefix="lux9p-config-"))
 
 
 def lux9p(*args, stdin=b""):
-    p = subprocess.run([LUX9P, *args], input=stdin, capture_output=True, timeout=TIMEOUT)
+    p = subprocess.run([LUX9P, *args], input=stdin, capture_output=True, timeout=TIMEOUT,
+                       env=ENV)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
@@ -89,7 +93,7 @@ class Commands(Lux9pTest):
         data = bytes((i * 31) & 0xFF for i in range(200000))
         self.ok("-a", self.unix, "write", "/tmp/big/b", stdin=data)
         p = subprocess.run([LUX9P, "-a", self.unix, "-L", "read", "/tmp/big/b"],
-                           capture_output=True, timeout=TIMEOUT)
+                           capture_output=True, timeout=TIMEOUT, env=ENV)
         self.assertEqual((p.returncode, p.stdout), (0, data), p.stderr)
 
     def test_create_write_stat_rm_seen_by_the_shell(self):
