@@ -20,12 +20,14 @@
 struct hostarg {
 	struct mnt_sess *s;
 	int answer;
+	uint8_t pk[AUTH_KEY];	/* what the server proved: for the message */
 };
 
 static int known_host(void *arg, const uint8_t pk[AUTH_KEY])
 {
 	struct hostarg *h = arg;
 
+	kmemcpy(h->pk, pk, AUTH_KEY);
 	h->answer = host_known(h->s->addr, pk);
 	return h->answer;
 }
@@ -78,7 +80,7 @@ static int handshake(struct mnt_sess *s, uint32_t afid, struct auth *a)
 int mnt_authenticate(struct mnt_sess *s, uint32_t afid)
 {
 	struct auth_client_config cfg = { 0 };
-	struct hostarg h = { s, AUTH_HOST_KNOWN };
+	struct hostarg h = { s, AUTH_HOST_KNOWN, { 0 } };
 	uint8_t rbuf[MNT_SMALL];
 	struct p9_msg t = { .type = P9_TAUTH, .u.tauth = { afid, p9_str_c(s->uname),
 	                    p9_str_c(s->aname), P9_NONUNAME } }, r;
@@ -109,11 +111,15 @@ int mnt_authenticate(struct mnt_sess *s, uint32_t afid)
 	} else if ((err = handshake(s, afid, a)) == MNT_E_BROKEN) {
 		;
 	} else if (err < 0 && (err == AUTH_EHOSTUNKNOWN || err == AUTH_EHOSTMISMATCH)) {
-		auth_fingerprint(auth_host_key(a), fp, sizeof fp);
-		khex(hex, auth_host_key(a), AUTH_KEY);
-		err = proc_seterr(E_PERM, "9p: mount %s: %s host key %s; if it is right: echo "
-		                  "knownhost %s +%s > /adm/users", s->addr,
-		                  err == AUTH_EHOSTUNKNOWN ? "unknown" : "CHANGED", fp, s->addr, hex);
+		auth_fingerprint(h.pk, fp, sizeof fp);
+		khex(hex, h.pk, AUTH_KEY);
+		/* the line that accepts it is longer than an error string: say it
+		 * on the console, where the host owner is */
+		kprintf("9p: mount %s: %s host key %s; if it is right:\n"
+		        "  echo knownhost %s +%s > /adm/users\n", s->addr,
+		        err == AUTH_EHOSTUNKNOWN ? "unknown" : "CHANGED", fp, s->addr, hex);
+		err = proc_seterr(E_PERM, "%s host key %s", err == AUTH_EHOSTUNKNOWN ? "unknown" :
+		                  "CHANGED", fp);
 	} else if (err < 0) {
 		err = proc_seterr(auth_lux_err(err), "9p: mount %s: %s", s->addr, auth_why(a));
 	} else {

@@ -79,6 +79,12 @@ def serve(sock, script):
     return Luxsim(["--listen", "unix!" + sock], script)
 
 
+def free_tcp_port():
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
 def wait_connectable(family, addr):
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
@@ -137,6 +143,49 @@ class MountTest(unittest.TestCase):
         self.assertEqual(a.run("ls /n/b/tmp/x"), "r\nl\n")
         self.assertEqual(a.run("mount '#cons' /n/b/tmp/x\ncat /n/b/tmp/x/null"), "")
         self.assertIn("zero", a.run("ls /n/b/tmp/x"))
+
+    def test_two_luxsims_mount_each_other_authenticated(self):
+        # B serves on a plain TCP listener (unauthenticated clients are
+        # none); A's eve proves a keystore key B's host owner authorized,
+        # checks B's host key against A's known hosts, and the stream is
+        # sealed.  Without the key, or with B's key unknown, A is refused.
+        port = free_tcp_port()
+        addr = "tcp!127.0.0.1!%d" % port
+        bstate = os.path.join(self.dir, "bstate")
+        b = self.lux(["--state-dir", bstate, "--listen", addr],
+                     "mkdir /tmp/shared\necho from b > /tmp/shared/f")
+        wait_connectable(socket.AF_INET, ("127.0.0.1", port))
+        with open(os.path.join(bstate, "host_ed25519.pub")) as f:
+            bhost = f.read().strip()
+        a = self.lux(["--state-dir", os.path.join(self.dir, "astate"), "--no-listen"],
+                     "mkdir /n\nmkdir /n/b")
+        a.run("echo gen ed25519 mk > /secure/crypto/keys/ctl")
+        apub = [l.split()[1] for l in a.run("cat /secure/crypto/keys/mk").splitlines()
+                if l.startswith("public ")][0]
+        # the host key is not known yet: refused, saying how to accept it
+        out = a.run("mount -k mk %s /n/b" % addr)
+        self.assertIn("unknown host key SHA256:", out)
+        self.assertIn("echo knownhost %s +%s > /adm/users" % (addr, bhost), out)
+        a.run("echo knownhost %s +%s > /adm/users" % (addr, bhost))
+        # known host, but B has not authorized A's key: refused
+        out = a.run("mount -k mk %s /n/b" % addr)
+        self.assertIn("mount", out)
+        self.assertEqual(a.run("ls /n/b"), "")
+        b.run("echo authkey eve +%s > /adm/users" % apub)
+        self.assertEqual(a.run("mount -k mk %s /n/b" % addr), "")
+        self.assertEqual(a.run("cat /n/b/tmp/shared/f"), "from b\n")
+        self.assertEqual(a.run("echo from a > /n/b/tmp/shared/g"), "")
+        self.assertEqual(b.run("cat /tmp/shared/g"), "from a\n")
+        # more than one record's worth each way: 80,000 bytes written, read back
+        self.assertEqual(a.run("unhex -r 200 %s > /n/b/tmp/shared/big" % ("41" * 400)), "")
+        self.assertIn("80000", b.run("ls -l /tmp/shared/big"))
+        self.assertEqual(a.run("cat /n/b/tmp/shared/big"), "A" * 80000)
+        self.assertIn("mount -k mk %s /n/b" % addr, a.run("cat /proc/1/ns"))
+        # the audit trail on B says who proved what
+        self.assertRegex(b.run("cat /dev/audit"), r"9p-auth .*eve proved key SHA256:")
+        # without -k, over plain TCP, A is none on B: attaching as eve is refused
+        out = a.run("mkdir /n/c\nmount %s /n/c" % addr)
+        self.assertIn("attach to '' refused: permission denied", out)
 
     def test_mount_own_server_inside_its_tree(self):
         # the kernel's 9P client mounting the same kernel's server.  The
