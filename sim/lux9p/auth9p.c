@@ -305,7 +305,7 @@ static int handshake(struct p9c *c, struct auth9p *o, struct auth *a, uint32_t a
 
 int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 {
-	static struct auth a;	/* ~10 KiB; one handshake per run */
+	struct auth *a = malloc(sizeof *a);	/* ~10 KiB; callers may be threads */
 	struct khctx k = { .o = o };
 	struct auth_client_config cfg = {
 		.method = AUTH_M_ED25519, .user = o->user, .user_pk = o->pk, .user_sk = o->sk,
@@ -315,10 +315,13 @@ int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 	uint32_t afid;
 	int r = -1;
 
-	if (auth_client_init(&a, &cfg) < 0) {
-		fprintf(stderr, "lux9p: %s: %s\n", o->addr, auth_why(&a));
-		auth_wipe(&a);
+	if (a == NULL) {
+		fprintf(stderr, "lux9p: out of memory\n");
 		return -1;
+	}
+	if (auth_client_init(a, &cfg) < 0) {
+		fprintf(stderr, "lux9p: %s: %s\n", o->addr, auth_why(a));
+		goto out;
 	}
 	if (p9c_auth(c, o->user, P9_NONUNAME, o->aname, &afid) < 0) {
 		fprintf(stderr, "lux9p: %s: the server does not authenticate (Tauth: %s); "
@@ -330,7 +333,7 @@ int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 		        "authentication file\n", o->addr, c->r.u.rqid.qid.type);
 		goto out;
 	}
-	if (handshake(c, o, &a, afid, &k) < 0)
+	if (handshake(c, o, a, afid, &k) < 0)
 		goto out;
 	if (k.added) {
 		char fp[AUTH_FP_MAX];
@@ -339,8 +342,8 @@ int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 		fprintf(stderr, "lux9p: added the host key %s for %s to %s\n", fp, o->addr,
 		        o->known_hosts);
 	}
-	if (auth_take_records(&a, &tx, &rx) < 0) {
-		fprintf(stderr, "lux9p: %s: %s\n", o->addr, auth_why(&a));
+	if (auth_take_records(a, &tx, &rx) < 0) {
+		fprintf(stderr, "lux9p: %s: %s\n", o->addr, auth_why(a));
 		goto out;
 	}
 	if (p9c_attach_afid(c, afid, o->user, P9_NONUNAME, o->aname, root) < 0) {
@@ -356,6 +359,7 @@ int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 	}
 	r = 0;
 out:
-	auth_wipe(&a);
+	auth_wipe(a);
+	free(a);
 	return r;
 }

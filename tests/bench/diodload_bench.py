@@ -9,7 +9,7 @@ loopback with the same client, diod's own load generator diodload(8).
 Both servers are started here on 127.0.0.1, on free ports:
   diod -f -n -l 127.0.0.1:PORT -e ctl -c /dev/null   (foreground, no auth,
         no config file; "ctl" is diod's synthetic tree with zero and null)
-  luxsim -q --listen tcp!127.0.0.1!PORT              (aname ctl attaches
+  luxsim -q --listen-noauth tcp!127.0.0.1!PORT       (aname ctl attaches
         the server's own tree, which has zero and null too)
 Workloads (diodload's only two; each thread is its own connection):
   getattr x1    -g -n 1    Tgetattr of ctl:null in a loop
@@ -119,8 +119,9 @@ class Luxsim:
         # The shell reads stdin: keep it open (and idle) while measuring.
         self.p = subprocess.Popen(
             # --mem 256: room for 16 connections' budgets and more, as diod
-            # has the host's memory
-            [path, "-q", "--mem", "256", "--listen", "tcp!127.0.0.1!%d" % self.port],
+            # has the host's memory; --listen-noauth: diod runs with -n (no
+            # authentication), so luxsim trusts its TCP clients the same way
+            [path, "-q", "--mem", "256", "--listen-noauth", "tcp!127.0.0.1!%d" % self.port],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_port(self.port, self.p, "luxsim")
 

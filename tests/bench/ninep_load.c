@@ -17,7 +17,13 @@
  * npclient does).  Unlike diodload the run is timed with a monotonic
  * clock and the rates are not truncated to whole seconds or MB.
  *
- * usage: bench-9pload -s ADDR [-n THREADS] [-r SECONDS] [-m MSIZE] [-g]
+ * With -k KEY -u USER -K KNOWN_HOSTS every connection authenticates
+ * (Ed25519 on the afid, docs/security.md) and is sealed, so the same
+ * workload measures what encryption costs; with -A an op is a whole
+ * attach instead: dial, version, (authenticate,) attach, clunk, hang up.
+ *
+ * usage: bench-9pload -s ADDR [-n THREADS] [-r SECONDS] [-m MSIZE] [-g|-A]
+ *                     [-k KEY -u USER -K KNOWN_HOSTS]
  *   ADDR: HOST:PORT (diodload's form), tcp!HOST!PORT or unix!PATH
  * prints: 9pload: OPS ops/s, R rMB/s, W wMB/s   (or errors; exit 1)
  */
@@ -31,6 +37,8 @@
 
 #include "bench.h"
 #include "dial.h"
+#include "auth9p.h"
+#include "keys.h"
 #include "p9client.h"
 
 struct thd {
@@ -38,6 +46,8 @@ struct thd {
 	char addr[300];
 	uint32_t msize;
 	bool getattr;
+	bool attaches;		/* -A: an op is a whole attach */
+	struct auth9p *auth;	/* -k: authenticate and seal, or 0 */
 	uint64_t ops, rbytes, wbytes;
 	bool counted;		/* in `ready` already */
 	char err[600];		/* empty: it worked */
@@ -66,7 +76,8 @@ static int load(struct thd *t, struct p9c *c)
 	uint32_t root, in, out, io;
 	char *buf;
 
-	if (p9c_attach(c, "bench", (uint32_t)geteuid(), "ctl", &root) < 0)
+	if (t->auth ? auth9p_attach(c, t->auth, &root) < 0 :
+	    p9c_attach(c, "bench", (uint32_t)geteuid(), "ctl", &root) < 0)
 		return fail(t, "error attaching to aname=ctl", c->err);
 	if (t->getattr) {
 		struct p9c_stat st;
@@ -104,12 +115,43 @@ static int load(struct thd *t, struct p9c *c)
 	return 0;
 }
 
+/* -A: dial, version, (authenticate,) attach, clunk, hang up -- per op. */
+static int one_attach(struct thd *t)
+{
+	struct p9c c;
+	char err[512];
+	uint32_t root;
+	int fd = dial(t->addr, err, sizeof err), r = -1;
+
+	if (fd < 0)
+		return fail(t, "connect", err);
+	if (p9c_start(&c, fd, P9_2000L, t->msize) < 0)
+		fail(t, "version", c.err);
+	else if (t->auth ? auth9p_attach(&c, t->auth, &root) < 0 :
+	         p9c_attach(&c, "bench", (uint32_t)geteuid(), "ctl", &root) < 0)
+		fail(t, "attach", c.err);
+	else if (p9c_clunk(&c, root) < 0)
+		fail(t, "clunk", c.err);
+	else
+		r = 0;
+	p9c_close(&c);
+	return r;
+}
+
 static void *run(void *arg)
 {
 	struct thd *t = arg;
 	struct p9c c;
 	char err[512];
-	int fd = dial(t->addr, err, sizeof err);
+	int fd;
+
+	if (t->attaches) {
+		start_line(t);
+		while (!atomic_load_explicit(&stop, memory_order_relaxed) && one_attach(t) == 0)
+			t->ops++;
+		return NULL;
+	}
+	fd = dial(t->addr, err, sizeof err);
 
 	if (fd < 0) {
 		fail(t, "connect", err);
@@ -142,23 +184,44 @@ int main(int argc, char **argv)
 {
 	int n = 16, secs = 10, opt, failed = 0;
 	uint32_t msize = 65536;
-	bool getattr = false;
-	const char *server = "localhost:564";
+	bool getattr = false, attaches = false;
+	const char *server = "localhost:564", *keyfile = 0, *user = 0, *known = 0;
+	struct auth9p auth = { 0 };
+	uint8_t seed[32];
+	char err[512];
 	uint64_t ops = 0, rb = 0, wb = 0, t0, t1;
 	struct thd *t;
 
-	while ((opt = getopt(argc, argv, "s:n:r:m:g")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:r:m:gAk:u:K:")) != -1) {
 		switch (opt) {
 		case 's': server = optarg; break;
 		case 'n': n = atoi(optarg); break;
 		case 'r': secs = atoi(optarg); break;
 		case 'm': msize = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'g': getattr = true; break;
+		case 'A': attaches = true; break;
+		case 'k': keyfile = optarg; break;
+		case 'u': user = optarg; break;
+		case 'K': known = optarg; break;
 		default:
 			fprintf(stderr, "usage: bench-9pload -s ADDR [-n THREADS] [-r SECONDS] "
-			        "[-m MSIZE] [-g]\n");
+			        "[-m MSIZE] [-g|-A] [-k KEY -u USER -K KNOWN_HOSTS]\n");
 			return 64;
 		}
+	}
+	if (keyfile) {	/* authenticated and sealed connections */
+		if (!user || !known) {
+			fprintf(stderr, "bench-9pload: -k needs -u USER and -K KNOWN_HOSTS\n");
+			return 64;
+		}
+		if (auth9p_crypto_init(err, sizeof err) < 0 || key_load(keyfile, seed, err, sizeof err) < 0 ||
+		    lc_ed25519_seed_keypair(auth.pk, auth.sk, seed) < 0) {
+			fprintf(stderr, "bench-9pload: %s\n", err);
+			return 1;
+		}
+		auth.user = user;
+		auth.aname = "ctl";
+		auth.known_hosts = known;
 	}
 	if (n < 1 || n > 1024 || secs < 1 || msize < P9_MSIZE_MIN || msize > P9_MSIZE_MAX) {
 		fprintf(stderr, "bench-9pload: -n 1..1024, -r >= 1, -m %u..%u\n", P9_MSIZE_MIN,
@@ -171,6 +234,11 @@ int main(int argc, char **argv)
 		to_dial(server, t[i].addr, sizeof t[i].addr);
 		t[i].msize = msize;
 		t[i].getattr = getattr;
+		t[i].attaches = attaches;
+		if (keyfile) {
+			t[i].auth = &auth;
+			auth.addr = t[i].addr;	/* the same for every thread */
+		}
 		if ((errno = pthread_create(&t[i].t, NULL, run, &t[i])) != 0)
 			return perror("pthread_create"), 1;
 	}
