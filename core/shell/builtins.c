@@ -39,22 +39,38 @@ static int b_help(struct sh *sh, int argc, char **argv)
 	return 0;
 }
 
+/* One write of the whole line, as Plan 9's echo does: a ctl file that
+ * takes one command per write (/adm/users, /proc/N/ns) sees it whole. */
 static int b_echo(struct sh *sh, int argc, char **argv)
 {
-	int i = 1;
+	int i = 1, first;
 	bool newline = true;
+	size_t len = 0, at = 0;
+	char *line;
 
 	if (argc > 1 && kstrcmp(argv[1], "-n") == 0) {
 		newline = false;
 		i++;
 	}
-	for (; i < argc; i++) {
-		sh_write(sh, argv[i], kstrlen(argv[i]));
+	first = i;
+	for (; i < argc; i++)
+		len += kstrlen(argv[i]) + 1;	/* the word and its blank (or newline) */
+	if ((line = kmalloc(len + 1)) == 0) {
+		sh_errorf("echo: %s\n", lux_errstr(E_NOMEM));
+		return 1;
+	}
+	for (i = first; i < argc; i++) {
+		size_t n = kstrlen(argv[i]);
+		kmemcpy(line + at, argv[i], n);
+		at += n;
 		if (i + 1 < argc)
-			sh_write(sh, " ", 1);
+			line[at++] = ' ';
 	}
 	if (newline)
-		sh_write(sh, "\n", 1);
+		line[at++] = '\n';
+	if (at > 0)
+		sh_write(sh, line, at);
+	kfree(line);
 	return 0;
 }
 
