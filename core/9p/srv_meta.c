@@ -28,6 +28,7 @@
 #define L_S_IFREG 0100000u
 #define L_S_IFLNK 0120000u
 #define L_S_PERM 07777u
+#define L_S_ISVTX 01000u	/* sticky: DMSTICKY */
 
 static uint64_t now_s(void)
 {
@@ -227,7 +228,7 @@ int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	r->u.rgetattr.qid = d.qid;
 	r->u.rgetattr.uid = id_of(d.uid);
 	r->u.rgetattr.gid = id_of(d.gid);
-	r->u.rgetattr.mode = type | (d.mode & 0777u);
+	r->u.rgetattr.mode = type | (d.mode & 0777u) | ((d.mode & DMSTICKY) ? L_S_ISVTX : 0);
 	r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
 	r->u.rgetattr.size = d.length;
 	r->u.rgetattr.blksize = 4096;
@@ -282,9 +283,30 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 
 /* ---- rename, renameat ------------------------------------------------ */
 
+/* In a sticky target directory, a file name replaces another's file only
+ * if it is the renamer's, or the directory is (rename(2) unlinks it). */
+static int may_replace(struct chan *target, const struct lux_dir *td, const char *name)
+{
+	struct lux_dir fd;
+	struct chan *old;
+	int err;
+
+	if (!(td->mode & DMSTICKY))
+		return 0;
+	if ((old = chan_clone(target)) == 0)
+		return E_NOMEM;
+	if (target->dev->walk(old, name) < 0)
+		err = 0;	/* nothing there to replace */
+	else if ((err = stat_chan(old, &fd)) == 0)
+		err = perm_sticky(td, &fd, "rename onto");
+	chan_put(old);
+	return err;
+}
+
 /* rename(2): write permission in the directory it leaves and in the one
- * it enters. */
-static int may_rename(struct chan *c, const char *oldpath, struct chan *target)
+ * it enters; in a sticky one, ownership of what it moves or replaces. */
+static int may_rename(struct chan *c, const char *oldpath, struct chan *target,
+                      const char *name)
 {
 	char parent[LUX_PATHMAX];
 	struct lux_dir d, fd;
@@ -299,8 +321,9 @@ static int may_rename(struct chan *c, const char *oldpath, struct chan *target)
 	if (err == 0 && (d.mode & DMSTICKY) && (err = stat_chan(c, &fd)) == 0)
 		err = perm_sticky(&d, &fd, "rename");
 	chan_put(from);
-	if (err == 0 && (err = stat_chan(target, &d)) == 0)
-		err = perm_check(&d, AWRITE, "rename into");
+	if (err == 0 && (err = stat_chan(target, &d)) == 0 &&
+	    (err = perm_check(&d, AWRITE, "rename into")) == 0)
+		err = may_replace(target, &d, name);
 	return err;
 }
 
@@ -330,7 +353,7 @@ static int do_rename(struct ninep_conn *s, struct chan *c, const char *oldpath,
 		err = E_NOTSUP;
 	} else if (target->dev != c->dev) {
 		err = E_XDEV;	/* what rename(2) says first: before permission */
-	} else if ((err = may_rename(c, oldpath, target)) < 0) {
+	} else if ((err = may_rename(c, oldpath, target, cname)) < 0) {
 		;
 	} else if ((err = ninep_fid_move_begin(s, oldpath, &moving)) == 0) {
 		err = c->dev->rename(c, target, cname);

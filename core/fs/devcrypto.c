@@ -26,6 +26,7 @@
  * whole line at a time, when its newline arrives (or at close).
  * All cryptography is lc_* (libsodium).
  */
+#include <lux/audit.h>
 #include <lux/crypto.h>
 #include <lux/dev.h>
 #include <lux/devcrypto.h>
@@ -135,6 +136,7 @@ static enum lc_hash_alg alg_of(int q)
 struct ctlbuf {
 	size_t n;
 	char line[CTLMAX];
+	char user[LUX_UIDMAX];	/* the opener's: whose a line left at close is */
 };
 
 static void setq(struct chan *c, int q)
@@ -304,6 +306,9 @@ static int crypto_open_turn(struct chan *c, int mode)
 			return E_PERM;
 		if ((c->aux = kzalloc(sizeof(struct ctlbuf))) == 0)
 			return E_NOMEM;
+		if (curproc())
+			kstrlcpy(((struct ctlbuf *)c->aux)->user, curproc()->cred.user,
+			         sizeof ((struct ctlbuf *)c->aux)->user);
 		return 0;
 	}
 	if (m == OEXEC)
@@ -479,8 +484,16 @@ static void crypto_close_turn(struct chan *c)
 
 	if (path != Qkeyctl || c->mode < 0 || (b = c->aux) == 0)
 		return;
-	if (b->n)	/* a last line without its newline */
+	/* a last line without its newline runs for its writer only: the
+	 * last close of a 9P fid may come from a Tversion or the hang-up,
+	 * which run as the connection's own user (eve for a trusted one) */
+	if (b->n && curproc() && kstrcmp(curproc()->cred.user, b->user) == 0)
 		devcrypto_key_ctl(b->line, b->n);
+	else if (b->n && curproc())
+		audit_log(curproc(), "key-ctl", 0, b->user,
+		          "dropped: a line left at close, closed by %s", curproc()->cred.user);
+	else if (b->n)
+		devcrypto_key_ctl(b->line, b->n);	/* the kernel's own */
 	lc_wipe(b, sizeof *b);
 	kfree(b);
 	c->aux = 0;

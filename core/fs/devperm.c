@@ -77,7 +77,8 @@ int chan_remove(struct chan *dir, struct chan *c)
 
 /* wstat(5) and POSIX agree on the owner's rights: mode and times are the
  * owner's; length needs write permission; a name needs write permission
- * in the directory; the owner may give the file to a group it is in (a
+ * in the directory (and, in a sticky one, the file's or the directory's
+ * ownership); the owner may give the file to a group it is in (a
  * group leader: Plan 9) and only the host owner gives it to another user. */
 int chan_wstat(struct chan *c, struct chan *dir, const struct lux_wstat *w)
 {
@@ -111,6 +112,10 @@ int chan_wstat(struct chan *c, struct chan *dir, const struct lux_wstat *w)
 		if ((err = stat_of(dir, &dd)) < 0)
 			return err;
 		if ((err = perm_check(&dd, AWRITE, "rename in")) < 0)
+			return err;
+		/* a sticky directory (/tmp): only the file's or the
+		 * directory's owner renames it, as only they remove it */
+		if ((dd.mode & DMSTICKY) && (err = perm_sticky(&dd, &d, "rename")) < 0)
 			return err;
 	}
 	return c->dev->wstat(c, w);
