@@ -176,14 +176,19 @@ class StandIn(unittest.TestCase):
             "hugerecord": "auth: record 0 claims 4294967295 bytes",
             "truncate": "the server closed the connection: auth: the stream ended after 0 records "
                         "without a close record (truncated)",
-            "afterclose": "came after the peer's close record",
+            # the junk may arrive with the close record or after lux9p has
+            # already taken the close as the end: either way nothing is read
+            "afterclose": r"came after the peer's close record|the server closed the connection",
         }
         for mode, want in cases.items():
             addr, host = self.serve(mode)
             self.c.trust(addr, host)
             rc, out, err = self.lux9p(addr, "read", "/hello")
             self.assertEqual((rc, out), (1, ""), mode)
-            self.assertIn(want, err, mode)
+            if mode == "afterclose":
+                self.assertRegex(err, want, mode)
+            else:
+                self.assertIn(want, err, mode)
             self.assertTrue(err.startswith("lux9p: read /hello: "), err)
             self.done()
 

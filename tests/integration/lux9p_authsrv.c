@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <lux/9p.h>
@@ -62,6 +63,21 @@ static int hex32(const char *s, uint8_t out[32])
 		if (sscanf(s + 2 * i, "%2hhx", &out[i]) != 1)
 			return -1;
 	return 0;
+}
+
+/* Exit only once the client has hung up: closing with its bytes unread
+ * would reset the connection and lose what we sent (the client must see
+ * the junk after the close record, not a reset). */
+static void linger_exit(void)
+{
+	struct timeval tv = { 5, 0 };
+	uint8_t sink[4096];
+
+	shutdown(fd, SHUT_WR);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	while (read(fd, sink, sizeof sink) > 0)
+		;
+	exit(0);
 }
 
 static void send_all(const uint8_t *p, size_t n)
@@ -145,7 +161,7 @@ static void reply(struct p9_msg *r, int sealed_reply_no)
 			die("seal failed");
 		send_all(rec, (size_t)k);
 		send_all((const uint8_t *)"junk", 4);
-		exit(0);
+		linger_exit();
 	}
 }
 
