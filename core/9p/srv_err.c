@@ -26,6 +26,7 @@ static const uint8_t lux_errnos[] = {
 	[-E_ISDIR] = L_EISDIR,
 	[-E_NOMEM] = L_ENOMEM,
 	[-E_PERM] = L_EACCES,
+	[-E_NOTOWNER] = L_EPERM,	/* chmod/chown/utimes by a non-owner: POSIX's EPERM */
 	[-E_INVAL] = L_EINVAL,
 	[-E_NAMETOOLONG] = L_ENAMETOOLONG,
 	[-E_NOTEMPTY] = L_ENOTEMPTY,

@@ -131,7 +131,7 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.twstat.fid);
 	const struct p9_stat *st = &t->u.twstat.stat;
-	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0 };
+	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0, false };
 	char name[LUX_NAMEMAX], *newpath = 0, *oldpath, parent[LUX_PATHMAX];
 	char uid[USER_NAMEMAX], gid[USER_NAMEMAX];
 	struct ninep_fid *moving;
@@ -242,7 +242,7 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tsetattr.fid);
 	uint32_t v = t->u.tsetattr.valid;
-	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0 };
+	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0, false };
 	char uid[USER_NAMEMAX], gid[USER_NAMEMAX];
 	struct lux_dir d;
 	int err;
@@ -277,6 +277,7 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 		w.atime = (v & P9_SETATTR_ATIME_SET) ? t->u.tsetattr.atime_sec : now_s();
 	if (v & P9_SETATTR_MTIME)
 		w.mtime = (v & P9_SETATTR_MTIME_SET) ? t->u.tsetattr.mtime_sec : now_s();
+	w.times_now = !(v & (P9_SETATTR_ATIME_SET | P9_SETATTR_MTIME_SET));
 	/* 2. one device call: all or nothing */
 	return wstat_empty(&w) ? 0 : dev_wstat(f, &w);
 }

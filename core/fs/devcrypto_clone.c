@@ -66,7 +66,8 @@ static struct dc_sess *find(int pid, int kind, uint32_t id, size_t *slot)
 	struct dc_sess *x = 0;
 
 	for (size_t i = 0; i < DEVCRYPTO_CLONES && x == 0; i++) {
-		if (tab[i] && tab[i]->id == id && tab[i]->pid == pid && tab[i]->kind == kind) {
+		if (tab[i] && tab[i]->id == id && tab[i]->pid == pid && tab[i]->kind == kind &&
+		    (curproc() == 0 || kstrcmp(tab[i]->user, curproc()->cred.user) == 0)) {
 			x = tab[i];
 			if (slot)
 				*slot = i;
@@ -171,6 +172,7 @@ long devcrypto_clone_new(int pid, int kind)
 		return E_NOMEM;
 	}
 	s->pid = pid;
+	kstrlcpy(s->user, curproc() ? curproc()->cred.user : "eve", sizeof s->user);
 	s->kind = kind;
 	s->k = k;
 	s->budget = p && p->pid == pid ? p->budget : 0;

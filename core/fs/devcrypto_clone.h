@@ -46,6 +46,8 @@ struct dc_kind {
 
 struct dc_sess {
 	int pid;
+	char user[28];		/* who opened it: on a 9P connection several users
+				 * share the principal, and a session is one's */
 	int kind;
 	uint32_t id;
 	const struct dc_kind *k;

@@ -92,20 +92,25 @@ int chan_wstat(struct chan *c, struct chan *dir, const struct lux_wstat *w)
 		return E_NOTSUP;
 	if ((err = stat_of(c, &d)) < 0)
 		return err;
-	if (p == 0 || kstrcmp(p->cred.user, eve) == 0)
-		return c->dev->wstat(c, w);
+	if (p == 0)
+		return c->dev->wstat(c, w);	/* boot code */
 	me = p->cred.user;
 	owner = kstrcmp(me, d.uid[0] ? d.uid : eve) == 0;
-	if (w->uid && kstrcmp(w->uid, d.uid[0] ? d.uid : eve) != 0)
-		return perm_deny("chown", d.name);
-	if (w->gid && kstrcmp(w->gid, d.gid[0] ? d.gid : eve) != 0 &&
+	/* giving a file away is the host owner's alone; the rest of wstat is
+	 * the owner's, eve's included (no superuser for modes and times) */
+	if (w->uid && kstrcmp(w->uid, d.uid[0] ? d.uid : eve) != 0 && !perm_is_eve())
+		return perm_deny_owner("chown", d.name);
+	if (w->gid && kstrcmp(w->gid, d.gid[0] ? d.gid : eve) != 0 && !perm_is_eve() &&
 	    !(owner && (user_ingroup(me, w->gid) || user_leads(me, w->gid))))
-		return perm_deny("chgrp", d.name);
+		return perm_deny_owner("chgrp", d.name);
 	if (w->mode != LUX_KEEP32 && w->mode != d.mode && !owner)
-		return perm_deny("chmod", d.name);
-	if ((w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64) && !owner &&
-	    (err = perm_check(&d, AWRITE, "set times of")) < 0)
-		return err;
+		return perm_deny_owner("chmod", d.name);
+	if ((w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64) && !owner) {
+		if (!w->times_now)	/* utimes(2): a chosen time is the owner's */
+			return perm_deny_owner("set times of", d.name);
+		if ((err = perm_check(&d, AWRITE, "set times of")) < 0)
+			return err;
+	}
 	if (w->length != LUX_KEEP64 && (err = perm_check(&d, AWRITE, "truncate")) < 0)
 		return err;
 	if (w->name && dir) {

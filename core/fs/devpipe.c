@@ -69,6 +69,7 @@ struct pipe {
 	struct qlock lk;
 	uint64_t id;
 	uint64_t mtime;		/* the attach, seconds since the epoch */
+	char owner[LUX_UIDMAX];	/* who attached: the files are theirs, 0660 */
 	int ref;		/* chans on the pipe */
 	int opens[2];		/* opens of data, data1 */
 	struct pqueue q[2];	/* q[e]: written on end e, read on end 1-e */
@@ -169,6 +170,9 @@ static int pipe_attach(struct chan *c, const char *spec)
 		return E_NOMEM;
 	}
 	qlock_init(&p->lk, "pipe");
+	/* a pipe is its maker's: others (a 9P client whose namespace copy
+	 * has it bound) are refused by the one permission check */
+	kstrlcpy(p->owner, curproc() ? curproc()->cred.user : "eve", sizeof p->owner);
 	for (int e = 0; e < 2; e++)
 		waitq_init(&p->q[e].wq);
 	s = arch_irq_save();
@@ -214,8 +218,11 @@ static void fill(struct pipe *p, int f, struct lux_dir *d)
 	kmemset(d, 0, sizeof *d);
 	d->qid.path = QID(p->id, (uint64_t)f);
 	d->qid.type = f == Qdir ? QTDIR : QTFILE;
-	d->mode = f == Qdir ? DMDIR | 0777 : 0666;
+	d->mode = f == Qdir ? DMDIR | 0770 : 0660;
 	d->mtime = d->atime = p->mtime;
+	kstrlcpy(d->uid, p->owner, sizeof d->uid);
+	kstrlcpy(d->gid, p->owner, sizeof d->gid);
+	kstrlcpy(d->muid, p->owner, sizeof d->muid);
 	kstrlcpy(d->name, names[f], sizeof d->name);
 	if (f != Qdir) {
 		qlock(&p->lk);

@@ -232,6 +232,22 @@ static int find(const char *name)
 	return E_NOENT;
 }
 
+/* Another user's key of that name: not there for the caller, but a
+ * probe of it is a refusal like any other, so it is audited. */
+static void audit_probe(const char *name, const char *op)
+{
+	arch_irqstate s = arch_irq_save();
+	int slot = -1;
+
+	for (int i = 0; i < KS_KEYS && slot < 0; i++)
+		if (tab[i] && kstrcmp(tab[i]->name, name) == 0 && !mine(tab[i]))
+			slot = i;
+	arch_irq_restore(s);
+	if (slot >= 0)
+		audit_log(curproc(), op, (uint32_t)slot, name, "refused: %s is not its owner",
+		          caller());
+}
+
 static size_t owned(const char *user)
 {
 	size_t n = 0;
@@ -247,6 +263,8 @@ int ks_lookup(const char *name)
 	int r = find(name);
 
 	arch_irq_restore(s);
+	if (r < 0)
+		audit_probe(name, "key-walk");
 	return r;
 }
 
@@ -385,8 +403,10 @@ static struct kentry *take_excl(const char *name, const char *op, int *slot, int
 		*slot = i;
 	}
 	arch_irq_restore(s);
-	if (*err == E_NOENT)
+	if (*err == E_NOENT) {
+		audit_probe(name, op);
 		proc_seterr(E_NOENT, "no such key %s", name);
+	}
 	if (*err == E_INUSE) {
 		audit_log(curproc(), op, (uint32_t)i, name, "refused: key busy with another update");
 		proc_seterr(E_INUSE, "key %s is in use", name);
@@ -523,8 +543,10 @@ static int take(const char *owner, const char *name, enum ks_alg alg, struct ks_
 		if (r->budget)
 			budget_release(r->budget, PB_CRYPTO, r->charged);
 		kfree(r);
-		if (err == E_NOENT)
+		if (err == E_NOENT) {
+			audit_probe(name, "key-use");
 			return proc_seterr(E_NOENT, "no such key %s", name);
+		}
 		return proc_seterr(E_INVAL, "key %s is not a%s %s key", name,
 		                   want[0] == 'a' || want[0] == 'e' || want[0] == 'x' ? "n" : "", want);
 	}

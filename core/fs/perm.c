@@ -68,6 +68,14 @@ int perm_sticky(const struct lux_dir *dir, const struct lux_dir *f, const char *
 	return perm_deny(op, f->name);
 }
 
+int perm_deny_owner(const char *op, const char *what)
+{
+	struct proc *p = curproc();
+
+	audit_log(p, op, 0, what, "refused: %s is not the owner", p ? p->cred.user : "?");
+	return proc_seterr(E_NOTOWNER, "permission denied: %s %s (not the owner)", op, what);
+}
+
 int perm_check(const struct lux_dir *d, int access, const char *op)
 {
 	struct proc *p = curproc();

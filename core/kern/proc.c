@@ -26,6 +26,7 @@
 #include <lux/string.h>
 #include <lux/sysfile.h>
 #include <lux/timer.h>
+#include <lux/users.h>
 
 #define STACK_PAGES 8	/* 32 KiB: the shell and the crypto KATs fit well */
 
@@ -567,7 +568,10 @@ static void fill_info(const struct proc *p, struct procinfo *out)
 	out->cpu_ns = p->cpu_ns + (p == current ? arch_time_ns() - p->run_start : 0);
 	out->dispatches = p->dispatches;
 	kstrlcpy(out->name, p->name, sizeof out->name);
-	kstrlcpy(out->user, p->cred.user, sizeof out->user);
+	/* a 9P worker acts for each request's user in turn, but the proc is
+	 * its connection's (the principal's): a guest on a trusted connection
+	 * must not own the connection's namespace or its procs */
+	kstrlcpy(out->user, proc_principal((struct proc *)p)->cred.user, sizeof out->user);
 }
 
 size_t proc_list(struct procinfo *out, size_t max)
@@ -638,7 +642,10 @@ int proc_kill_checked(int pid)
 
 	if (proc_info(pid, &pi) < 0)
 		return E_NOPROC;
-	if (!perm_is_eve() && kstrcmp(curproc()->cred.user, pi.user) != 0) {
+	/* none is everyone unproven: it owns nothing, not even another none's
+	 * connection */
+	if (!perm_is_eve() && (kstrcmp(curproc()->cred.user, pi.user) != 0 ||
+	                       kstrcmp(pi.user, none) == 0)) {
 		ksnprintf(what, sizeof what, "proc %d (%s's)", pid, pi.user);
 		return perm_deny("kill", what);
 	}

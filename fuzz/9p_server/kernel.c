@@ -163,7 +163,7 @@ static bool is_mountpoint(const char *dir, const char *name)
  * and populate make them, before the reset lists or empties it. */
 static void let_in(const char *path)
 {
-	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0 };
+	struct lux_wstat w = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0, false };
 	struct lux_dir d;
 	struct chan *c;
 

@@ -21,8 +21,8 @@ The first two must be refused with a clear error (9P2000: the Rerror says
 record (read from the shell, as eve); the owner must succeed.  Then
 what POSIX allows is asserted as allowed (removing another's file from a
 0777 directory that is not sticky), and the holes found by probing are
-kept as tests (class Holes): unittest.expectedFailure with a "HOLE:"
-comment for what is still open.
+kept as tests (class Holes), each a regression test of its fix ("WAS A
+HOLE:" says what it was).
 
 One luxsim per class, bounded by ninep_test.py's timeouts.
 """
@@ -42,10 +42,6 @@ DMDIR = 0x80000000
 # Tsetattr valid bits
 MODE, UID, GID, SIZE, ATIME, MTIME, ATIME_SET, MTIME_SET = 1, 2, 4, 8, 0x10, 0x20, 0x80, 0x100
 OREAD, OWRITE, ORDWR = 0, 1, 2
-# SHOW_HOLES=1 runs the open holes as plain tests: each then fails,
-# showing the hole (their reproducers must fail for the reason given).
-def hole(test):
-    return test if os.environ.get("SHOW_HOLES") else unittest.expectedFailure(test)
 
 
 IDS = {"eve": 0, "alice": 1001, "bob": 1002, "dave": 1004, "staff": 2000, "none": 65534}
@@ -678,7 +674,7 @@ class Holes(nt.ServerTest):
 
     # -- open --------------------------------------------------------------
 
-    # HOLE: a 9P connection's workers are procs of their own whose user is
+    # WAS A HOLE: a 9P connection's workers are procs of their own whose user is
     # whoever's request they ran last, and they share the connection's
     # namespace.  So bob, a guest on eve's trusted connection (v9fs
     # access=user), finds a worker in /proc that ran his request, opens
@@ -687,7 +683,6 @@ class Holes(nt.ServerTest):
     # to him, a worker's is not.  Fix: a worker's /proc files are the
     # connection's (stat with the principal's user), and a write to a
     # proc's ns needs the principal's ownership.
-    @hole
     def test_worker_ns_is_not_a_guests(self):
         c = nt.Client(self.srv.path, "9P2000.L")    # v9fs access=user: one
         self.addCleanup(c.close)                    # connection, many users
@@ -711,12 +706,11 @@ class Holes(nt.ServerTest):
             self.assertEqual(len(c.walk(2, 5, ["tmp", "cons"])), 2)
         self.assertIsNone(mine, "bob opened a worker's /proc/%s/ns for writing" % mine)
 
-    # HOLE: every unauthenticated TCP client is the same user, none, and
+    # WAS A HOLE: every unauthenticated TCP client is the same user, none, and
     # /proc/N/ctl takes "kill" from the proc's owner: any none client
     # kills any other none client's connection (its reader proc), and any
     # worker whose last request was none's.  Fix: procs acting for none
     # take kill only from the host owner (or from their own principal).
-    @hole
     def test_none_cannot_kill_another_none_connection(self):
         victim = self.conn("none")
         victim.walk(1, 2, ["dev", "pid"])
@@ -728,12 +722,11 @@ class Holes(nt.ServerTest):
             attacker.open(2, OWRITE)
             attacker.write(2, 0, b"kill")
 
-    # HOLE: crypto sessions (and hash state) belong to the connection's
+    # WAS A HOLE: crypto sessions (and hash state) belong to the connection's
     # principal proc, not to the attach's user: on a trusted connection
     # bob walks to alice's session N and encrypts, decrypts or signs with
     # alice's key, which he could never name himself.  Fix: record the
     # user with the session and check it on walk/open/read/write.
-    @hole
     def test_crypto_session_of_another_user_on_one_connection(self):
         c = nt.Client(self.srv.path, "9P2000.L")
         self.addCleanup(c.close)
@@ -755,34 +748,31 @@ class Holes(nt.ServerTest):
             c.write(6, 0, b"bob encrypts with alice's key")
             c.read(6, 0, 200)
 
-    # HOLE: #pipe files are 0666 with no owner, and every 9P connection's
+    # WAS A HOLE: #pipe files are 0666 with no owner, and every 9P connection's
     # namespace is a copy of the kernel's: a pipe the shell (eve) bound
     # before a client connected is there for an unauthenticated TCP
     # client, who reads what eve writes to it or writes into what eve
     # reads.  Fix: a pipe is its attacher's (uid, 0660 or 0600).
-    @hole
     def test_none_cannot_use_eves_pipe(self):
         c = self.conn("none")
         c.walk(1, 2, ["n", "p", "data1"])
         with self.assertRaises(NinepError):
             c.open(2, OWRITE)
 
-    # HOLE: a non-owner with write permission sets a file's times to any
+    # WAS A HOLE: a non-owner with write permission sets a file's times to any
     # value (utimensat(2) allows only "now" to a non-owner: EPERM), so
     # timestamps another user relies on can be forged.  Fix in
     # chan_wstat: explicit times are the owner's; "now" needs write.
-    @hole
     def test_non_owner_cannot_forge_times(self):
         b = self.conn("bob")
         b.walk(1, 2, ["tmp", "a_rw"])
         with self.assertRaises(NinepError):
             b.setattr(2, MTIME | MTIME_SET, mtime=12345)
 
-    # HOLE (audit gap): another user's key "does not exist" for a prober,
+    # WAS A HOLE (audit gap): another user's key "does not exist" for a prober,
     # by design, but the probe (read, use, rotate, delete of a name that
     # is someone else's key) leaves no /dev/audit record, unlike every
     # other refusal in the matrix.
-    @hole
     def test_probe_of_another_users_key_is_audited(self):
         b = self.conn("bob")
         b.walk(1, 2, ["secure", "crypto", "keys", "ctl"])

@@ -78,8 +78,9 @@ NS_TEST(test_both_ways)
 
 	pipe_up();
 	assert_string_equal(listing("/tmp/p"), "data data1");
-	assert_true(stat_of("/tmp/p").mode == (DMDIR | 0777));
-	assert_int_equal(stat_of("/tmp/p/data").mode, 0666);
+	assert_true(stat_of("/tmp/p").mode == (DMDIR | 0770));
+	assert_int_equal(stat_of("/tmp/p/data").mode, 0660);
+	assert_string_equal(stat_of("/tmp/p/data").uid, "eve");	/* its maker's */
 	a = open_ok("/tmp/p/data", ORDWR);
 	b = open_ok("/tmp/p/data1", ORDWR);
 	assert_int_equal(sys_write(a, "hello", 5), 5);

@@ -20,7 +20,7 @@
 
 #define WALLCLOCK_S 1795461989
 
-static const struct lux_wstat keep = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0 };
+static const struct lux_wstat keep = { 0, LUX_KEEP32, LUX_KEEP64, LUX_KEEP64, LUX_KEEP64, 0, 0, false };
 
 static int wstat_path(const char *path, const struct lux_wstat *w)
 {
@@ -280,7 +280,7 @@ NS_TEST(test_truncate_any_length_and_sparse)
 NS_TEST(test_wstat_all_or_nothing)
 {
 	static unsigned char pat[5000], buf[5000];
-	struct lux_wstat w = { "new", 0600, 2500, 77, LUX_KEEP64, 0, 0 };
+	struct lux_wstat w = { "new", 0600, 2500, 77, LUX_KEEP64, 0, 0, false };
 	struct kalloc_stats a, b;
 	struct lux_dir d;
 	struct chan *c;
@@ -320,7 +320,7 @@ NS_TEST(test_wstat_all_or_nothing)
 	assert_memory_equal(buf, pat, 2500);
 	/* a wstat one of whose fields is refused changes none of the others */
 	put_file("/tmp/other", "o");
-	w = (struct lux_wstat){ "other", 0644, 10, 99, LUX_KEEP64, 0, 0 };
+	w = (struct lux_wstat){ "other", 0644, 10, 99, LUX_KEEP64, 0, 0, false };
 	assert_int_equal(c->dev->wstat(c, &w), E_EXIST);
 	d = stat_of("/tmp/new");
 	assert_int_equal(d.mode, 0600);

@@ -72,6 +72,8 @@ struct lux_wstat {
 	uint64_t length;	/* truncate or extend (zeros) to this length */
 	uint64_t mtime, atime;	/* seconds since the epoch */
 	const char *uid, *gid;	/* a new owner or group (chown), or 0 */
+	bool times_now;		/* the times are "now" (utimes(NULL)): whoever may
+				 * write may set them; a chosen time is the owner's */
 };
 
 struct mhead;

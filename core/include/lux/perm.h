@@ -35,6 +35,10 @@ int perm_sticky(const struct lux_dir *dir, const struct lux_dir *f, const char *
 /* Is the running proc the host owner (or boot code)? */
 bool perm_is_eve(void);
 
+/* The same for what only a file's owner may do (chmod, chown, chosen
+ * times): E_NOTOWNER, which 9P2000.L says as EPERM, as POSIX does. */
+int perm_deny_owner(const char *op, const char *what);
+
 /* Refuse op with E_PERM, the sentence and an audit record (for checks
  * that are not about a file's mode: keys, procs, dialing). */
 int perm_deny(const char *op, const char *what);
