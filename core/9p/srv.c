@@ -93,6 +93,33 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	arch_conn_close(conn);	/* not reached: ninep_admit counts the slots */
 }
 
+/* Append n bytes to the buffer b[*off, *len) of NINEP_INBUF bytes,
+ * moving what is unread to the front only when the room after it is
+ * short, so each byte moves O(1) times; pause the connection while less
+ * than a chunk is left.  Upcalls off. */
+static void land(struct ninep_conn *s, uint8_t *b, size_t *off, size_t *len, const void *buf,
+                 size_t n)
+{
+	if (n > NINEP_INBUF - (*len - *off)) {
+		/* the arch broke LUX_CONN_CHUNK: refuse to guess, close */
+		s->overflow = true;
+		return;
+	}
+	if (n > NINEP_INBUF - *len) {
+		kmemmove(b, b + *off, *len - *off);
+		*len -= *off;
+		*off = 0;
+	}
+	kmemcpy(b + *len, buf, n);
+	*len += n;
+	/* paused only while more than msize is unread, so the first message
+	 * (or record) is whole and the reader will make room */
+	if (NINEP_INBUF - (*len - *off) < LUX_CONN_CHUNK && !s->paused) {
+		s->paused = true;
+		arch_conn_pause(s->conn, 1);
+	}
+}
+
 void lux_conn_received(int conn, const void *buf, size_t n)
 {
 	struct ninep_conn *s = slot_of(conn);
@@ -101,43 +128,10 @@ void lux_conn_received(int conn, const void *buf, size_t n)
 		return;
 	if (s == 0 || s->gone || s->in == 0)
 		return;	/* being closed by us: nobody will read it */
-	if (s->secure) {	/* ciphertext: the reader opens it (srv_secure.c) */
-		if (n > NINEP_INBUF - (s->rawlen - s->rawoff)) {
-			s->overflow = true;
-		} else {
-			if (n > NINEP_INBUF - s->rawlen) {
-				kmemmove(s->raw, s->raw + s->rawoff, s->rawlen - s->rawoff);
-				s->rawlen -= s->rawoff;
-				s->rawoff = 0;
-			}
-			kmemcpy(s->raw + s->rawlen, buf, n);
-			s->rawlen += n;
-			if (NINEP_INBUF - (s->rawlen - s->rawoff) < LUX_CONN_CHUNK && !s->paused) {
-				s->paused = true;
-				arch_conn_pause(conn, 1);
-			}
-		}
-		wakeup(&s->wq);
-		return;
-	}
-	if (n > NINEP_INBUF - (s->inlen - s->inoff)) {
-		/* the arch broke LUX_CONN_CHUNK: refuse to guess, close */
-		s->overflow = true;
-	} else {
-		if (n > NINEP_INBUF - s->inlen) {	/* make room: see inoff */
-			kmemmove(s->in, s->in + s->inoff, s->inlen - s->inoff);
-			s->inlen -= s->inoff;
-			s->inoff = 0;
-		}
-		kmemcpy(s->in + s->inlen, buf, n);
-		s->inlen += n;
-		/* paused only while more than msize is unread, so the first
-		 * message is whole and the reader will make room */
-		if (NINEP_INBUF - (s->inlen - s->inoff) < LUX_CONN_CHUNK && !s->paused) {
-			s->paused = true;
-			arch_conn_pause(conn, 1);
-		}
-	}
+	if (s->secure)	/* ciphertext: the reader opens it (srv_secure.c) */
+		land(s, s->raw, &s->rawoff, &s->rawlen, buf, n);
+	else
+		land(s, s->in, &s->inoff, &s->inlen, buf, n);
 	wakeup(&s->wq);
 }
 

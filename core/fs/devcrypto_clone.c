@@ -331,17 +331,6 @@ bool dc_exportable(const struct ks_ref *r)
 	return info.exportable && info.version >= ks_version(r);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int dc_unhex(struct dc_sess *s, const char *what, const char *hex, uint8_t *out, size_t want,
              size_t max, size_t *len)
 {
@@ -355,7 +344,7 @@ int dc_unhex(struct dc_sess *s, const char *what, const char *hex, uint8_t *out,
 		                   s->k->name, what, want ? "" : "at most ", want ? want : max,
 		                   2 * (want ? want : max), n / 2);
 	for (i = 0; i < n; i += 2) {
-		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+		int hi = khexval(hex[i]), lo = khexval(hex[i + 1]);
 		if (hi < 0 || lo < 0)
 			return proc_seterr(E_INVAL, "%s: %s: not a hex digit at %zu", s->k->name, what,
 			                   i + (hi < 0 ? 0 : 1));

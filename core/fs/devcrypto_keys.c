@@ -84,17 +84,6 @@ static int getalg(const char *w, size_t n)
 	return alg;
 }
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode n hex digits into out (size bytes): the byte count, or "bad hex". */
 static long unhex(const char *w, size_t n, uint8_t *out, size_t size)
 {
@@ -102,7 +91,7 @@ static long unhex(const char *w, size_t n, uint8_t *out, size_t size)
 		return proc_seterr(E_INVAL, "bad hex: want an even number of hex digits, at most %zu",
 		                   2 * size);
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = nibble(w[i]), lo = nibble(w[i + 1]);
+		int hi = khexval(w[i]), lo = khexval(w[i + 1]);
 		if (hi < 0 || lo < 0) {
 			lc_wipe(out, size);
 			/* no echo of the word: it is key material */

@@ -190,29 +190,37 @@ static int split(char *line, char **argv, int max)
 	}
 }
 
+struct ctlarg {
+	struct ns *ns;
+	char *why;
+	size_t whylen;
+};
+
+static int ctl_line(char *line, void *arg)
+{
+	struct ctlarg *a = arg;
+	char *argv[NSCTL_MAXARGS];
+	int argc;
+
+	if ((argc = split(line, argv, NSCTL_MAXARGS)) < 0)
+		return fail(a->why, a->whylen, E_SYNTAX, "ns: %s%s: %s",
+		            "unbalanced quote or too many words", "");
+	return ns_command(a->ns, argc, argv, a->why, a->whylen);
+}
+
 int ns_ctl(struct ns *ns, const char *text, size_t len, char *why, size_t whylen)
 {
 	enum { LINEMAX = 512 };
-	char line[LINEMAX], *argv[NSCTL_MAXARGS];
-	size_t at = 0;
-	int argc, err;
+	struct ctlarg a = { ns, why, whylen };
+	char line[LINEMAX];
+	int err;
 
 	why[0] = 0;
-	while (at < len) {
-		size_t e = at;
-		while (e < len && text[e] != '\n')
-			e++;
-		if (e - at >= LINEMAX)
-			return fail(why, whylen, E_NAMETOOLONG, "ns: %s%s: %s", "line too long", "");
-		if (kmemchr(text + at, 0, e - at))
-			return fail(why, whylen, E_SYNTAX, "ns: %s%s: %s", "NUL byte in a line", "");
-		kmemcpy(line, text + at, e - at);
-		line[e - at] = 0;
-		at = e + 1;
-		if ((argc = split(line, argv, NSCTL_MAXARGS)) < 0)
-			return fail(why, whylen, E_SYNTAX, "ns: %s%s: %s", "unbalanced quote or too many words", "");
-		if ((err = ns_command(ns, argc, argv, why, whylen)) < 0)
-			return err;
-	}
-	return 0;
+	err = kforlines(text, len, line, sizeof line, ctl_line, &a);
+	/* the framing's own refusals have no sentence yet (a command's do) */
+	if (err == E_NAMETOOLONG && !why[0])
+		return fail(why, whylen, err, "ns: %s%s: %s", "line too long", "");
+	if (err == E_SYNTAX && !why[0])
+		return fail(why, whylen, err, "ns: %s%s: %s", "NUL byte in a line", "");
+	return err;
 }

@@ -366,20 +366,7 @@ static int uname_locked(char **w, char *why, size_t whylen)
 
 static int unhex32(const char *s, uint8_t out[32])
 {
-	if (kstrlen(s) != 64)
-		return -1;
-	for (size_t i = 0; i < 64; i++) {
-		char c = s[i];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-		        c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-		if (v < 0)
-			return -1;
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)(v << 4);
-		else
-			out[i / 2] |= (uint8_t)v;
-	}
-	return 0;
+	return kstrlen(s) == 64 && kunhex(s, 64, out, 32) == 32 ? 0 : -1;
 }
 
 /* authkey NAME +HEX | -HEX, under the lock. */
@@ -510,27 +497,31 @@ static int command(char *line, char *why, size_t whylen)
 	return err;
 }
 
+struct ctlarg {
+	char *why;
+	size_t whylen;
+};
+
+static int ctl_line(char *line, void *arg)
+{
+	struct ctlarg *a = arg;
+
+	return command(line, a->why, a->whylen);
+}
+
 int users_ctl(const char *text, size_t len, char *why, size_t whylen)
 {
 	enum { LINEMAX = 128 };
+	struct ctlarg a = { why, whylen };
 	char line[LINEMAX];
-	size_t at = 0;
 	int err;
 
 	why[0] = 0;
-	while (at < len) {
-		size_t e = at;
-		while (e < len && text[e] != '\n')
-			e++;
-		if (e - at >= LINEMAX)
-			return fail(why, whylen, E_NAMETOOLONG, "line too long", 0);
-		if (kmemchr(text + at, 0, e - at))
-			return fail(why, whylen, E_SYNTAX, "NUL byte in a line", 0);
-		kmemcpy(line, text + at, e - at);
-		line[e - at] = 0;
-		at = e + 1;
-		if ((err = command(line, why, whylen)) < 0)
-			return err;
-	}
-	return 0;
+	err = kforlines(text, len, line, sizeof line, ctl_line, &a);
+	/* the framing's own refusals have no sentence yet (a command's do) */
+	if (err == E_NAMETOOLONG && !why[0])
+		return fail(why, whylen, err, "line too long", 0);
+	if (err == E_SYNTAX && !why[0])
+		return fail(why, whylen, err, "NUL byte in a line", 0);
+	return err;
 }

@@ -7,6 +7,7 @@
  * the 9P bench found to be more than half of luxsim's CPU time moving
  * 64 KiB reads and writes (zeroing and copying a byte at a time).
  */
+#include <lux/error.h>
 #include <lux/string.h>
 
 void *kmemcpy(void *dst, const void *src, size_t n)
@@ -165,4 +166,51 @@ void khex(char *out, const uint8_t *in, size_t n)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = 0;
+}
+
+int khexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+long kunhex(const char *s, size_t n, uint8_t *out, size_t cap)
+{
+	if (n % 2 || n / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = khexval(s[i]), lo = khexval(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	return (long)(n / 2);
+}
+
+int kforlines(const char *text, size_t len, char *line, size_t max,
+              int (*fn)(char *line, void *arg), void *arg)
+{
+	size_t at = 0;
+	int err;
+
+	while (at < len) {
+		size_t e = at;
+		while (e < len && text[e] != '\n')
+			e++;
+		if (e - at >= max)
+			return E_NAMETOOLONG;
+		if (kmemchr(text + at, 0, e - at))
+			return E_SYNTAX;
+		kmemcpy(line, text + at, e - at);
+		line[e - at] = 0;
+		at = e + 1;
+		if ((err = fn(line, arg)) < 0)
+			return err;
+	}
+	return 0;
 }

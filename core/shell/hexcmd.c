@@ -25,17 +25,6 @@
 
 enum { CHUNK = 4096 };	/* bytes per write or read */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode the words into buf (at most cap bytes); the byte count, or -1
  * with a message printed. */
 static long unhex_words(int argc, char **argv, uint8_t *buf, size_t cap)
@@ -45,7 +34,7 @@ static long unhex_words(int argc, char **argv, uint8_t *buf, size_t cap)
 
 	for (int i = 0; i < argc; i++) {
 		for (const char *s = argv[i]; *s; s++) {
-			int v = hexval(*s);
+			int v = khexval(*s);
 			if (v < 0) {
 				sh_errorf("unhex: '%c' in %s is not a hex digit\n", *s, argv[i]);
 				return -1;

@@ -11,16 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include <lux/string.h>
 
 int hex_decode32(const char *s, size_t n, uint8_t out[KEY_BYTES])
 {
@@ -29,7 +20,7 @@ int hex_decode32(const char *s, size_t n, uint8_t out[KEY_BYTES])
 	if (n != KEY_HEX)
 		return -1;
 	for (size_t i = 0; i < KEY_BYTES; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = khexval(s[2 * i]), lo = khexval(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -27,5 +27,14 @@ size_t kstrlcat(char *dst, const char *src, size_t size);
 /* Parse a decimal (or 0x hex) integer; returns 0 and sets *out, or -1. */
 int kstrtoll(const char *s, long long *out);
 void khex(char *out, const uint8_t *in, size_t n);	/* out: 2n+1 bytes */
+int khexval(char c);				/* 0..15, or -1 */
+/* The lines of a ctl file's write: each '\n'-separated line of text[0,len)
+ * is copied NUL-terminated into line (max bytes) and given to fn, stopping
+ * at fn's first error.  E_NAMETOOLONG for a line that does not fit,
+ * E_SYNTAX for a NUL inside one. */
+int kforlines(const char *text, size_t len, char *line, size_t max,
+              int (*fn)(char *line, void *arg), void *arg);
+/* n hex digits (n even, n/2 <= cap) into out: n/2, or -1 for anything else. */
+long kunhex(const char *s, size_t n, uint8_t *out, size_t cap);
 
 #endif
