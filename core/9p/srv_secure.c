@@ -228,9 +228,11 @@ bool ninep_sealed_ready(struct ninep_conn *s)
 		return false;
 	len = (uint32_t)s->raw[s->rawoff] | (uint32_t)s->raw[s->rawoff + 1] << 8 |
 	      (uint32_t)s->raw[s->rawoff + 2] << 16 | (uint32_t)s->raw[s->rawoff + 3] << 24;
-	/* room for its payload in in, or a bad length the opener will name */
-	return have >= AUTH_REC_HDR + (size_t)len || len > AUTH_REC_MAX ||
-	       NINEP_INBUF - (s->inlen - s->inoff) < AUTH_OPEN_BUF;
+	/* room for its payload in in, or a bad length the opener will name
+	 * (judged on the header alone: len counts the body, type and tag,
+	 * so it is bounded by AUTH_REC_MAX less the header) */
+	return have >= AUTH_REC_HDR + (size_t)len || len < AUTH_REC_SEALED(0) - AUTH_REC_HDR ||
+	       len > AUTH_REC_MAX - AUTH_REC_HDR || NINEP_INBUF - (s->inlen - s->inoff) < AUTH_OPEN_BUF;
 }
 
 int ninep_sealed_open(struct ninep_conn *s)
