@@ -52,7 +52,9 @@ class AuthAttack(unittest.TestCase):
         pub = re.search(rb"^authkey alice \+([0-9a-f]{64})$", p.stdout, re.M).group(1).decode()
         cls.sock = os.path.join(cls.home, "sock")
         cls.addr = "tcp!127.0.0.1!%d" % ninep_test.free_port()
+        # a short partial-message clock, for test_stall_mid_record
         cls.p = subprocess.Popen([ninep_test.LUXSIM, "-q", "--state-dir", cls.state,
+                                  "--9p-partial-ms", "2000",
                                   "--listen", cls.addr, "--listen", "unix!" + cls.sock],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
@@ -195,6 +197,20 @@ class AuthAttack(unittest.TestCase):
         self.assert_attack("hangup-boundary", "hung up",
                            r" 9p-record .*: ended: auth: the stream ended after 2 records without "
                            r"a close record \(truncated\)")
+
+    # HOLE: the partial-message clock (--9p-partial-ms, docs/9p.md) looks
+    # only at the plaintext buffer.  Once a connection is sealed, an
+    # incomplete record waits in raw, where no clock sees it: a client that
+    # sends half a record (or plaintext 9P of 17 bytes or more after the
+    # switch) and then stays silent holds its connection open until it
+    # hangs up, never told why.  Only an authenticated user can do it, and
+    # an idle sealed connection is allowed anyway; the fix (a clock on raw
+    # that does not fire while we paused the peer or a stream of records
+    # is simply arriving) is left for a change of its own.
+    @unittest.expectedFailure
+    def test_stall_mid_record(self):
+        self.assert_attack("stall-mid", "the server closed the connection after half a record",
+                           r"incomplete")
 
     def test_data_after_close_record(self):
         self.assert_attack("afterclose", "the server closed the connection after a data record",

@@ -15,6 +15,8 @@
  *   toolong     a length header past the largest record
  *   hangup-mid  half a record, then hang up
  *   hangup-boundary  hang up after a whole record, without a close record
+ *   stall-mid   half a record, then nothing (connection kept open): the
+ *               server's partial-message clock should close it
  *   afterclose  our close record, then a data record, in one write
  *   plaintext   a plaintext Tstat after the switch
  * Handshake modes:
@@ -58,6 +60,9 @@
 
 #define MSIZE (8192u + P9_IOHDRSZ)
 #define WAIT_MS 10000
+#define STALL_WAIT_MS 6000	/* stall-mid: luxsim runs with --9p-partial-ms 2000 */
+
+static int wait_ms = WAIT_MS;
 
 static const char *addr, *mode, *user;
 static uint8_t host_pk[32], user_pk[32], user_sk[64];
@@ -329,9 +334,9 @@ static int next_record(struct p9c *c, uint8_t *type, char *why, size_t cap)
 			return GOT_CLOSE;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = WAIT_MS - ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+		left = wait_ms - ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-			snprintf(why, cap, "nothing for %d ms: the connection is still open", WAIT_MS);
+			snprintf(why, cap, "nothing for %d ms: the connection is still open", wait_ms);
 			return GOT_TIMEOUT;
 		}
 		rd = read(c->fd, sec->raw + sec->rawlen, AUTH_REC_MAX - sec->rawlen);
@@ -445,6 +450,13 @@ static void record_mode(void)
 		}
 		close(c.fd);	/* no close record: what the server says is in the audit */
 		verdict(0, "hung up (%s)", mode);
+	}
+	if (strcmp(mode, "stall-mid") == 0) {
+		na = sealed_tstat(&c, a, sizeof a, 100, root);
+		send_raw(&c, a, na / 2);
+		printf("sent %zu of the %zu bytes of a record; waiting\n", na / 2, na);
+		wait_ms = STALL_WAIT_MS;
+		expect_closed(&c, "half a record and silence");
 	}
 	if (strcmp(mode, "afterclose") == 0) {
 		struct auth_rec more = c.sec->tx;	/* to seal past our own close */
@@ -653,6 +665,7 @@ int main(int argc, char **argv)
 	if (strncmp(mode, "tamper-", 7) == 0 || strcmp(mode, "replay") == 0 ||
 	    strcmp(mode, "reorder") == 0 || strcmp(mode, "toolong") == 0 ||
 	    strncmp(mode, "hangup-", 7) == 0 || strcmp(mode, "afterclose") == 0 ||
+	    strcmp(mode, "stall-mid") == 0 ||
 	    strcmp(mode, "plaintext") == 0)
 		record_mode();
 	handshake_mode();
