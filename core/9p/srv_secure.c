@@ -142,6 +142,27 @@ long ninep_afid_read(struct ninep_conn *s, struct ninep_fid *f, uint8_t *buf, ui
 	return (long)n;
 }
 
+/* An attach through an afid refused: audited, like the attaches
+ * srv_auth.c refuses, and told to the client as permission denied. */
+static int refuse_attach(struct ninep_conn *s, uint32_t afid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int refuse_attach(struct ninep_conn *s, uint32_t afid, const char *fmt, ...)
+{
+	char why[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	for (char *p = why; *p; p++)	/* a uname is the client's bytes: one line */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	audit_log(curproc(), "9p-attach", (uint32_t)s->id, s->peer,
+	          "refused: %s may not attach through afid %u: %s", s->user, afid, why);
+	return proc_seterr(E_PERM, "permission denied: %s", why);
+}
+
 int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
                       char user[LUX_UIDMAX])
 {
@@ -156,14 +177,14 @@ int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
 		return err;
 	af = f->afid;
 	if (s->secure || s->sealing)	/* keys change once: a second would race the first */
-		return proc_seterr(E_PERM, "permission denied: the connection is sealed already");
+		return refuse_attach(s, afid, "the connection is sealed already");
 	if (af->state != 1 || af->used)
-		return proc_seterr(E_PERM, "permission denied: afid %u has not authenticated%s", afid,
-		                   af->used ? " (again)" : "");
+		return refuse_attach(s, afid, "afid %u has not authenticated%s", afid,
+		                     af->used ? " (again)" : "");
 	who = auth_user(&af->a);
 	if (uname.len && !p9_str_eq(uname, who))
-		return proc_seterr(E_PERM, "permission denied: authenticated as %s, not %.*s", who,
-		                   (int)(uname.len < 32 ? uname.len : 32), uname.s);
+		return refuse_attach(s, afid, "authenticated as %s, not %.*s", who,
+		                     (int)(uname.len < 32 ? uname.len : 32), uname.s);
 	if (auth_take_records(&af->a, &s->tx, &s->rxrec) < 0)
 		return proc_seterr(E_PERM, "auth: no session keys");
 	af->used = true;
@@ -228,9 +249,11 @@ bool ninep_sealed_ready(struct ninep_conn *s)
 		return false;
 	len = (uint32_t)s->raw[s->rawoff] | (uint32_t)s->raw[s->rawoff + 1] << 8 |
 	      (uint32_t)s->raw[s->rawoff + 2] << 16 | (uint32_t)s->raw[s->rawoff + 3] << 24;
-	/* room for its payload in in, or a bad length the opener will name */
-	return have >= AUTH_REC_HDR + (size_t)len || len > AUTH_REC_MAX ||
-	       NINEP_INBUF - (s->inlen - s->inoff) < AUTH_OPEN_BUF;
+	/* room for its payload in in, or a bad length the opener will name
+	 * (judged on the header alone: len counts the body, type and tag,
+	 * so it is bounded by AUTH_REC_MAX less the header) */
+	return have >= AUTH_REC_HDR + (size_t)len || len < AUTH_REC_SEALED(0) - AUTH_REC_HDR ||
+	       len > AUTH_REC_MAX - AUTH_REC_HDR || NINEP_INBUF - (s->inlen - s->inoff) < AUTH_OPEN_BUF;
 }
 
 int ninep_sealed_open(struct ninep_conn *s)
