@@ -20,6 +20,7 @@
  * queues it; srv_flight.c has the rest (workers, Tflush, Tversion).
  */
 #include <lux/9psrv.h>
+#include <lux/audit.h>
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
@@ -390,7 +391,10 @@ static bool reader_wake(void *arg)
 			return false;
 		s->sendwait = false;
 	}
-	/* an incomplete message wakes us once, to start its clock */
+	/* an incomplete message (or, sealed, record) wakes us once, to start
+	 * its clock */
+	if (s->secure && s->rawlen > s->rawoff && s->partial_since == 0)
+		return true;
 	if (s->inlen - s->inoff < 4)
 		return s->inlen > s->inoff && s->partial_since == 0;
 	size = le32(s->in + s->inoff);
@@ -460,6 +464,14 @@ static int edge_clocks(struct ninep_conn *s)
 		uint32_t size = avail >= 4 ? le32(s->in + s->inoff) : 0;
 		partial = avail < 4 || avail < size;
 	}
+	/* sealed: a record begun and not finished holds things up the same
+	 * way (whole records waiting for room in `in` are our doing, not the
+	 * client's: they are not partial) */
+	if (!partial && s->secure && s->rawlen > s->rawoff && !s->sendwait) {
+		size_t ravail = s->rawlen - s->rawoff;
+		uint32_t rlen = ravail >= 4 ? le32(s->raw + s->rawoff) : 0;
+		partial = ravail < 4 || ravail < 4 + (size_t)rlen;
+	}
 	if (!partial)
 		s->partial_since = 0;
 	else if (s->partial_since == 0)
@@ -472,6 +484,7 @@ static int edge_clocks(struct ninep_conn *s)
 	if (hs && now >= hs) {
 		ksnprintf(why, sizeof why, "9p: no Tversion within %llu ms; closing the connection",
 		          (unsigned long long)(ninep_handshake_ns() / 1000000u));
+		audit_log(curproc(), "9p-timeout", (uint32_t)s->id, s->peer, "%s", why + 4);
 		say_goodbye(s, why, 110);	/* ETIMEDOUT */
 		ninep_note_timeout(NINEP_TIMEOUT_HANDSHAKE);
 		return E_IO;
@@ -479,6 +492,7 @@ static int edge_clocks(struct ninep_conn *s)
 	if (part && now >= part) {
 		ksnprintf(why, sizeof why, "9p: a message begun %llu ms ago is still incomplete; "
 		          "closing the connection", (unsigned long long)(ninep_partial_ns() / 1000000u));
+		audit_log(curproc(), "9p-timeout", (uint32_t)s->id, s->peer, "%s", why + 4);
 		say_goodbye(s, why, 110);
 		ninep_note_timeout(NINEP_TIMEOUT_PARTIAL);
 		return E_IO;

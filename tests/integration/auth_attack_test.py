@@ -198,16 +198,12 @@ class AuthAttack(unittest.TestCase):
                            r" 9p-record .*: ended: auth: the stream ended after 2 records without "
                            r"a close record \(truncated\)")
 
-    # HOLE: the partial-message clock (--9p-partial-ms, docs/9p.md) looks
-    # only at the plaintext buffer.  Once a connection is sealed, an
-    # incomplete record waits in raw, where no clock sees it: a client that
-    # sends half a record (or plaintext 9P of 17 bytes or more after the
-    # switch) and then stays silent holds its connection open until it
-    # hangs up, never told why.  Only an authenticated user can do it, and
-    # an idle sealed connection is allowed anyway; the fix (a clock on raw
-    # that does not fire while we paused the peer or a stream of records
-    # is simply arriving) is left for a change of its own.
-    @unittest.expectedFailure
+    # Was a hole: the partial-message clock (--9p-partial-ms) looked only
+    # at the plaintext buffer, so a sealed client that sent half a record
+    # and went silent held its connection open, never told why.  The
+    # clock now watches the ciphertext too (a whole record waiting for
+    # room is the server's doing, not the client's); the goodbye is a
+    # sealed Rerror, then the close.
     def test_stall_mid_record(self):
         self.assert_attack("stall-mid", "the server closed the connection after half a record",
                            r"incomplete")

@@ -356,11 +356,13 @@ static int next_record(struct p9c *c, uint8_t *type, char *why, size_t cap)
 
 /* After an attack: the server must answer nothing more, end its side
  * (its close record, then the end of the stream), and do it in time. */
-static _Noreturn void expect_closed(struct p9c *c, const char *attack)
+/* told: an error reply saying why (Rerror/Rlerror) may come before the
+ * close, as a timeout's goodbye does. */
+static _Noreturn void expect_closed_told(struct p9c *c, const char *attack, bool told_ok)
 {
 	char why[256];
 	uint8_t type;
-	bool closed = false;
+	bool closed = false, told = false;
 
 	for (;;) {
 		int g = next_record(c, &type, why, sizeof why);
@@ -368,19 +370,28 @@ static _Noreturn void expect_closed(struct p9c *c, const char *attack)
 		printf("after %s: %s\n", attack, why);
 		switch (g) {
 		case GOT_DATA:
+			if (told_ok && !told && (type == P9_RERROR || type == P9_RLERROR)) {
+				told = true;
+				continue;
+			}
 			verdict(1, "the server answered after %s: %s", attack, why);
 		case GOT_CLOSE:
 			closed = true;
 			continue;
 		case GOT_EOF:
-			verdict(0, "the server closed the connection after %s%s", attack,
-			        closed ? " (its close record first)" : "");
+			verdict(0, "the server closed the connection after %s%s%s", attack,
+			        told ? " (told why)" : "", closed ? " (its close record first)" : "");
 		case GOT_TIMEOUT:
 			verdict(1, "the server kept the connection open after %s: %s", attack, why);
 		default:
 			verdict(1, "the server's stream broke after %s: %s", attack, why);
 		}
 	}
+}
+
+static _Noreturn void expect_closed(struct p9c *c, const char *attack)
+{
+	expect_closed_told(c, attack, false);
 }
 
 /* The answer to one sealed request must come, as data. */
@@ -456,7 +467,7 @@ static void record_mode(void)
 		send_raw(&c, a, na / 2);
 		printf("sent %zu of the %zu bytes of a record; waiting\n", na / 2, na);
 		wait_ms = STALL_WAIT_MS;
-		expect_closed(&c, "half a record and silence");
+		expect_closed_told(&c, "half a record and silence", true);
 	}
 	if (strcmp(mode, "afterclose") == 0) {
 		struct auth_rec more = c.sec->tx;	/* to seal past our own close */
