@@ -6,9 +6,12 @@
  *   keys	the authorized user keys, `NAME HEX` lines
  *   hostkey	the host's public key and fingerprint, for known-hosts files
  *   knownhosts	servers the kernel mounts with authentication: `ADDR HEX`
+ *   tokens	0666: write `mint [USER] [ro] [path /P] [expiry S]` or
+ *		`revoke TOKEN`; read the token you minted last (tokens.c)
  */
 #include <lux/dev.h>
 #include <lux/auth.h>
+#include <lux/crypto.h>
 #include <lux/error.h>
 #include <lux/fmt.h>
 #include <lux/hostkey.h>
@@ -18,7 +21,7 @@
 #include <lux/string.h>
 #include <lux/users.h>
 
-enum { Qdir, Qusers, Qkeys, Qhostkey, Qknownhosts, Qmax };
+enum { Qdir, Qusers, Qkeys, Qhostkey, Qknownhosts, Qtokens, Qmax };
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "adm", DMDIR | 0555 },
@@ -26,6 +29,7 @@ static const struct dirtab files[Qmax] = {
 	[Qkeys] = { "keys", 0444 },
 	[Qhostkey] = { "hostkey", 0444 },
 	[Qknownhosts] = { "knownhosts", 0444 },
+	[Qtokens] = { "tokens", 0666 },
 };
 
 static int users_attach(struct chan *c, const char *spec)
@@ -79,6 +83,13 @@ static long users_read(struct chan *c, void *buf, size_t n, uint64_t off)
 		return E_ISDIR;
 	if (c->qid.path == Qhostkey)
 		return hostkey_read(buf, n, off);
+	if (c->qid.path == Qtokens) {
+		char tok[512];
+		size_t len = tokens_read(proc_principal(curproc())->pid, tok, sizeof tok);
+		r = dev_readstr(off, buf, n, tok, len);
+		lc_wipe(tok, sizeof tok);
+		return r;
+	}
 	len = format(c->qid.path, 0, 0);
 	if ((text = kmalloc(len + 1)) == 0)
 		return E_NOMEM;
@@ -94,6 +105,11 @@ static long users_write(struct chan *c, const void *buf, size_t n, uint64_t off)
 	int err;
 
 	USED(off);
+	if (c->qid.path == Qtokens) {
+		if ((err = tokens_ctl(buf, n, why, sizeof why)) < 0)
+			return proc_seterr(err, "%s", why);
+		return (long)n;
+	}
 	if (c->qid.path != Qusers)
 		return E_ISDIR;
 	if ((err = users_ctl(buf, n, why, sizeof why)) < 0)

@@ -99,6 +99,16 @@ static bool slot_current(unsigned slot, uint32_t gen)
 	return slot < CT_SLOTS && slots[slot].live && slots[slot].gen == gen;
 }
 
+bool captoken_live(struct ct_cap cap)
+{
+	bool ok;
+
+	spin_lock(&ct_lock);
+	ok = slot_current(cap.slot, cap.gen);
+	spin_unlock(&ct_lock);
+	return ok;
+}
+
 int captoken_revoke(struct ct_cap cap)
 {
 	int r = CT_EREVOKED;

@@ -168,6 +168,7 @@ static void proc_free(struct proc *p)
 {
 	list_remove(&p->all);
 	devcrypto_procexit(p->pid);	/* its /secure/crypto sessions */
+	tokens_procexit(p->pid);	/* a minted token it did not read */
 	ns_put(p->ns);
 	fdtab_put(p->fds);
 	arch_ctx_destroy(&p->ctx);

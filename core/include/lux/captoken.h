@@ -141,6 +141,9 @@ int captoken_verify(const uint8_t *tok, size_t n, const struct ct_request *req,
 /* Revoke a capability: O(1), every token on it dies.  The slot is reused
  * at the next generation; a slot whose generation would wrap is retired. */
 int captoken_revoke(struct ct_cap cap);
+/* Is cap still live (its slot at its generation, not revoked)?  For a
+ * holder of a grant who keeps using it after the token was verified. */
+bool captoken_live(struct ct_cap cap);
 size_t captoken_slots_free(void);
 
 /* ---- The codec (no key; shared with tools and the fuzzer) ------------- */

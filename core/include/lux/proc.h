@@ -48,6 +48,8 @@ struct waitq {
 enum {
 	CRED_CONSOLE = 1u << 0,	/* console input may be read: the console
 				 * owner's procs, never a remote client's */
+	CRED_TOKEN = 1u << 1,	/* acting through a capability token (a 9P
+				 * fid bounded by one): may not mint tokens */
 };
 struct cred {
 	char user[28];		/* USER_NAMEMAX: a name in the user table */

@@ -72,7 +72,28 @@ size_t users_keys_format(char *buf, size_t size);
  * not starting with '-' or '.'. */
 bool user_valid_name(const char *name, size_t len);
 
-/* The /adm device: one file, users. */
+/* The object a capability token names when it speaks for the user of id
+ * (/adm/tokens mints them; the 9P server's token method checks them). */
+#define USER_TOKEN_OBJECT(id) (0x5553455200000000ull | (uint64_t)(uint32_t)(id))	/* "USER" */
+
+/* /adm/tokens (core/kern/tokens.c; docs/security.md, "Tokens").  One
+ * command per write, as the running proc (its cred):
+ *   mint [USER] [ro] [path /PREFIX] [expiry SECONDS]
+ *   revoke TOKEN
+ * 0, or an error with the sentence in why; a mint's text form waits for
+ * the proc's principal to read it (tokens_read). */
+int tokens_ctl(const char *buf, size_t n, char *why, size_t whylen);
+/* The parts, pure but for the slot table and the audit (unit tests):
+ * mint for caller (via_token: acting through a token, refused) at
+ * now_ns; the text form into text. */
+int tokens_mint(char *line, const char *caller, bool via_token, uint64_t now_ns, char *text,
+                size_t cap, char *why, size_t whylen);
+int tokens_revoke(const char *arg, const char *caller, char *why, size_t whylen);
+/* The token pid minted last, if it has not exited: its length. */
+size_t tokens_read(int pid, char *buf, size_t cap);
+void tokens_procexit(int pid);	/* forget (and wipe) what pid minted */
+
+/* The /adm device: users, keys, hostkey, knownhosts, tokens. */
 struct dev;
 extern const struct dev users_dev;
 
