@@ -89,13 +89,23 @@ static uint32_t le32(const uint8_t *p)
 	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-void ninep_act_for(struct ninep_conn *s, const uint8_t *req)
+const struct ninep_caveats *ninep_act_for(struct ninep_conn *s, const uint8_t *req)
 {
+	const struct ninep_caveats *cav = 0;
 	struct proc *p = curproc();
 	uint8_t type = req[4];
 
 	/* every T-message but these names its fid first, after the header */
 	if (type == P9_TVERSION || type == P9_TAUTH || type == P9_TATTACH || type == P9_TFLUSH ||
-	    !ninep_fid_user(s, le32(req + P9_HDRSZ), p->cred.user))
+	    !ninep_fid_user(s, le32(req + P9_HDRSZ), p->cred.user, &cav)) {
 		kstrlcpy(p->cred.user, s->user, sizeof p->cred.user);
+		/* an attach on a token's connection is the token's too */
+		cav = type == P9_TATTACH && s->tok.on ? &s->tok : 0;
+	}
+	/* a token holder may not mint wider tokens (/adm/tokens) */
+	if (cav)
+		p->cred.flags |= CRED_TOKEN;
+	else
+		p->cred.flags &= ~CRED_TOKEN;
+	return cav;
 }

@@ -73,7 +73,8 @@ struct ninep_fid *ninep_afid_get(struct ninep_conn *s, uint32_t fid)
 	return get(s, fid, true);
 }
 
-bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX])
+bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX],
+                    const struct ninep_caveats **cav)
 {
 	arch_irqstate is = arch_irq_save();
 	struct ninep_fid *f;
@@ -81,8 +82,11 @@ bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX])
 	for (f = *bucket(s, fid); f; f = f->next)
 		if (f->fid == fid)
 			break;
-	if (f)
+	if (f) {
 		kstrlcpy(out, f->user, LUX_UIDMAX);
+		if (cav)
+			*cav = f->cav;
+	}
 	arch_irq_restore(is);
 	return f != 0;
 }

@@ -151,23 +151,32 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return E_NAMETOOLONG;
 	/* who: decided before the walk, which is checked as that user; an
 	 * afid says it by what it proved (srv_secure.c) */
-	if (t->u.tattach.afid != P9_NOFID)
-		err = ninep_afid_attach(s, t->u.tattach.afid, t->u.tattach.uname, user);
-	else
-		err = ninep_attach_user(s, t->u.tattach.uname, t->u.tattach.n_uname, user);
-	if (err < 0)
-		return err;
-	kstrlcpy(curproc()->cred.user, user, sizeof curproc()->cred.user);
 	for (size_t i = 0; i + 1 < a.len; i++)	/* no "." or ".." elements */
 		if (a.s[i] == '/' && a.s[i + 1] == '.' &&
 		    (i + 2 == a.len || a.s[i + 2] == '/' ||
 		     (a.s[i + 2] == '.' && (i + 3 == a.len || a.s[i + 3] == '/'))))
 			return E_BADPATH;
-	if ((err = ninep_fid_new(s, t->u.tattach.fid, &f)) < 0)
-		return err;
-	if ((path = kstrndup0(a.s, a.len)) == 0) {
-		ninep_fid_free(s, f);
+	if ((path = kstrndup0(a.s, a.len)) == 0)
 		return E_NOMEM;
+	/* a token's connection: its PATH caveat bounds the attach root (an
+	 * afid's token is checked by ninep_afid_attach, before it commits) */
+	if (t->u.tattach.afid == P9_NOFID && s->tok.on && !ninep_caveats_within(&s->tok, path)) {
+		err = ninep_token_outside(s, &s->tok, "Tattach", path);
+		kfree(path);
+		return err;
+	}
+	if (t->u.tattach.afid != P9_NOFID)
+		err = ninep_afid_attach(s, t->u.tattach.afid, t->u.tattach.uname, path, user);
+	else
+		err = ninep_attach_user(s, t->u.tattach.uname, t->u.tattach.n_uname, user);
+	if (err < 0) {
+		kfree(path);
+		return err;
+	}
+	kstrlcpy(curproc()->cred.user, user, sizeof curproc()->cred.user);
+	if ((err = ninep_fid_new(s, t->u.tattach.fid, &f)) < 0) {
+		kfree(path);
+		return err;
 	}
 	if ((err = ninep_walk_to(path, &c)) == 0 && !(c->qid.type & QTDIR)) {
 		chan_put(c);
@@ -180,6 +189,7 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	}
 	f->c = c;
 	f->rootlen = a.len;
+	f->cav = s->tok.on ? &s->tok : 0;
 	kstrlcpy(f->user, user, sizeof f->user);
 	if ((err = ninep_fid_setpath(s, f, path)) < 0 || (err = ninep_fid_insert(s, f)) < 0) {
 		ninep_fid_free(s, f);
@@ -239,6 +249,10 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 		}
 		chan_put(c);
 		c = 0;
+		if (!ninep_caveats_within(f->cav, path)) {
+			err = ninep_token_outside(s, f->cav, "Twalk", path);
+			break;
+		}
 		if ((err = ninep_walk_to(path, &c)) < 0)
 			break;
 		r->u.rwalk.wqid[i] = c->qid;
@@ -268,6 +282,7 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 		return 0;
 	}
 	nf->rootlen = f->rootlen;
+	nf->cav = f->cav;
 	nf->c = c;
 	kstrlcpy(nf->user, f->user, sizeof nf->user);
 	if ((err = ninep_fid_setpath(s, nf, path)) < 0 || (err = ninep_fid_insert(s, nf)) < 0) {
@@ -670,6 +685,7 @@ static int encode_reply(struct ninep_conn *s, struct ninep_ctx *x, const struct 
 int ninep_handle(struct ninep_conn *s, struct ninep_ctx *x, const uint8_t *req, size_t len)
 {
 	size_t cap = x->cap < s->msize ? x->cap : s->msize;
+	const struct ninep_caveats *cav;
 	struct p9_msg t, r;
 	char why[160];
 	int err, n;
@@ -693,7 +709,13 @@ int ninep_handle(struct ninep_conn *s, struct ninep_ctx *x, const uint8_t *req, 
 	r.type = t.type + 1;
 	r.tag = t.tag;
 	proc_seterr(0, "%s", "");	/* only this request's errors are detailed in its Rerror */
-	ninep_act_for(s, req);	/* as the user of its fid: every check below is theirs */
+	/* as the user of its fid: every check below is theirs, and so are
+	 * the caveats of the token it came through */
+	cav = ninep_act_for(s, req);
+	if ((err = ninep_token_check(s, cav, &t)) < 0) {
+		x->err = err;
+		return error_reply(s, x->out, cap, t.tag, err, 0);
+	}
 	if (t.type == P9_TVERSION) {
 		enum p9_dialect asked = p9_dialect_of(t.u.version.version.s, t.u.version.version.len);
 		err = rversion(s, &t, &r);

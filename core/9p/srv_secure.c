@@ -16,6 +16,7 @@
  */
 #include <lux/9psrv.h>
 #include <lux/audit.h>
+#include <lux/arch.h>
 #include <lux/auth.h>
 #include <lux/error.h>
 #include <lux/fmt.h>
@@ -40,6 +41,36 @@ static int user_key(void *arg, const char *user, const uint8_t pk[AUTH_KEY])
 	if (!user_exists(user))
 		return AUTH_USER_UNKNOWN;
 	return user_key_ok(user, pk) ? AUTH_USER_OK : AUTH_USER_KEY_REFUSED;
+}
+
+/* The token method: is tok a live token of this boot that speaks for
+ * user (its object names the user's id: USER_TOKEN_OBJECT)?  Checked
+ * against the token's own longest PATH caveat, so a token whose path
+ * caveats exclude each other is refused here, and against the clock.
+ * Every request after the attach is checked again (srv_token.c). */
+static int token_ok(void *arg, const char *user, const uint8_t *tok, size_t n,
+                    struct ct_grant *grant)
+{
+	struct ct_request req = { .now_ns = arch_time_ns() };
+	char prefix[CT_PATH_MAX + 1] = "";
+	struct ct_view v;
+	uint32_t id;
+	int r;
+
+	USED(arg);
+	if ((r = captoken_decode(tok, n, &v)) != CT_OK)
+		return r;
+	for (unsigned i = 0; i < v.ncav; i++) {
+		if (v.cav[i].kind == CT_CAV_PATH && v.cav[i].len > kstrlen(prefix)) {
+			kmemcpy(prefix, v.cav[i].val, v.cav[i].len);
+			prefix[v.cav[i].len] = 0;
+		}
+	}
+	req.path = prefix[0] ? prefix : 0;
+	if (user_id(user, &id) < 0)
+		return CT_EOBJECT;	/* no such user: it cannot speak for them */
+	req.object = USER_TOKEN_OBJECT(id);
+	return captoken_verify(tok, n, &req, grant);
 }
 
 int ninep_rauth(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
@@ -71,8 +102,9 @@ int ninep_rauth(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	path[0] = 0;
 	cfg.host_pk = hostkey_public();
 	cfg.host_sk = hostkey_secret();
-	cfg.methods = AUTH_M_ED25519;	/* tokens: when fids carry caveats */
+	cfg.methods = AUTH_M_ED25519 | AUTH_M_TOKEN;
 	cfg.user_key = user_key;
+	cfg.token_ok = token_ok;
 	auth_server_init(&af->a, &cfg);
 	f->afid = af;
 	f->charged += sizeof *af;
@@ -113,7 +145,15 @@ int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *d
 	if (err == AUTH_CONTINUE)
 		return 0;
 	if (err == AUTH_DONE) {
+		const struct ct_grant *g = auth_grant(&af->a);
+
 		af->state = 1;
+		if (g) {
+			audit_log(curproc(), "9p-auth", (uint32_t)s->id, s->peer,
+			          "%s presented token slot %u gen %u (rights %#x)", auth_user(&af->a),
+			          g->cap.slot, g->cap.gen, g->rights);
+			return 0;
+		}
 		auth_fingerprint(auth_user_key(&af->a), fp, sizeof fp);
 		audit_log(curproc(), "9p-auth", (uint32_t)s->id, s->peer, "%s proved key %s",
 		          auth_user(&af->a), fp);
@@ -149,7 +189,7 @@ static int refuse_attach(struct ninep_conn *s, uint32_t afid, const char *fmt, .
 
 static int refuse_attach(struct ninep_conn *s, uint32_t afid, const char *fmt, ...)
 {
-	char why[128];
+	char why[CT_PATH_MAX + 96];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -164,11 +204,15 @@ static int refuse_attach(struct ninep_conn *s, uint32_t afid, const char *fmt, .
 }
 
 int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
-                      char user[LUX_UIDMAX])
+                      const char *aname, char user[LUX_UIDMAX])
 {
 	struct ninep_fid *f = ninep_afid_get(s, afid);
+	const struct ct_grant *g;
+	struct ninep_caveats cav;
 	struct ninep_afid *af;
+	const uint8_t *tok;
 	const char *who;
+	size_t toklen;
 	int err;
 
 	if (f == 0)
@@ -185,13 +229,28 @@ int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
 	if (uname.len && !p9_str_eq(uname, who))
 		return refuse_attach(s, afid, "authenticated as %s, not %.*s", who,
 		                     (int)(uname.len < 32 ? uname.len : 32), uname.s);
+	/* a token: its caveats bound this attach and every later one */
+	if ((g = auth_grant(&af->a)) != 0) {
+		tok = auth_token(&af->a, &toklen);
+		if (ninep_caveats_fold(&cav, g, tok, toklen) != CT_OK)
+			return refuse_attach(s, afid, "the token's path caveats exclude each other");
+		if (!ninep_caveats_within(&cav, aname))
+			return refuse_attach(s, afid, "outside the token's path %s", cav.prefix);
+	}
 	if (auth_take_records(&af->a, &s->tx, &s->rxrec) < 0)
 		return proc_seterr(E_PERM, "auth: no session keys");
 	af->used = true;
 	kstrlcpy(user, who, LUX_UIDMAX);
 	/* the connection is who it proved: later attaches act for them */
 	kstrlcpy(s->user, who, sizeof s->user);
-	s->trusted = kstrcmp(who, eve) == 0;
+	/* a token is narrower than the key: its holder never speaks for
+	 * others, even when the token is eve's */
+	s->trusted = g == 0 && kstrcmp(who, eve) == 0;
+	if (g) {
+		cav.on = false;
+		s->tok = cav;
+		s->tok.on = true;
+	}
 	s->sealing = true;	/* after the Rattach: see ninep_attach_inline */
 	return 0;
 }

@@ -250,6 +250,13 @@ static void say_refused(const struct auth9p *o, const struct auth *a)
 	char fp[AUTH_FP_MAX], hex[KEY_HEX + 1];
 	const char *why = auth_why(a), *p = strstr(why, "server refused: ");
 
+	if (o->token) {
+		fprintf(stderr, "lux9p: %s: the server refused the token for %s: %s\n"
+		        "lux9p: (a token lives until it expires, is revoked or the server restarts;\n"
+		        "it speaks only for the user it was minted for: -u)\n",
+		        o->addr, o->user, p ? p + strlen("server refused: ") : why);
+		return;
+	}
 	auth_fingerprint(o->pk, fp, sizeof fp);
 	hex_encode32(o->pk, hex);
 	fprintf(stderr,
@@ -308,7 +315,8 @@ int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 	struct auth *a = malloc(sizeof *a);	/* ~10 KiB; callers may be threads */
 	struct khctx k = { .o = o };
 	struct auth_client_config cfg = {
-		.method = AUTH_M_ED25519, .user = o->user, .user_pk = o->pk, .user_sk = o->sk,
+		.method = o->token ? AUTH_M_TOKEN : AUTH_M_ED25519, .user = o->user,
+		.user_pk = o->pk, .user_sk = o->sk, .token = o->token, .token_len = o->token_len,
 		.known_host = known_host, .arg = &k,
 	};
 	struct auth_rec tx, rx;

@@ -20,6 +20,8 @@ struct auth9p {
 	const char *known_hosts;	/* the file */
 	bool accept_new;		/* --accept-new-host: trust a host seen first */
 	uint8_t pk[32], sk[64];		/* the user's Ed25519 key pair */
+	const uint8_t *token;		/* or a capability token (wire form): */
+	size_t token_len;		/* the token method (-t, -T) */
 };
 
 /* lc_init with getrandom as the entropy: 0, or -1 with err set. */

@@ -2,7 +2,7 @@
  * lux9p: a command-line 9P client in the style of plan9port's 9p(1), for
  * luxsim and any other 9P2000 / 9P2000.L server (diod, Plan 9, u9fs).
  *
- *   lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY] [--no-auth]
+ *   lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY | -t FILE | -T TOKEN] [--no-auth]
  *         [--accept-new-host] CMD PATH
  *   lux9p [-u USER] keygen [FILE]
  *
@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include <lux/auth.h>
+#include <lux/captoken.h>
 #include <lux/crypto.h>
 
 #include "auth9p.h"
@@ -47,8 +49,8 @@ static void usage(FILE *f)
 	if (config_dir(cfg, sizeof cfg) < 0)
 		snprintf(cfg, sizeof cfg, "~/.config/lux9");
 	fprintf(f,
-	        "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY] [--no-auth]\n"
-	        "             [--accept-new-host] CMD PATH\n"
+	        "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY | -t FILE | -T TOKEN]\n"
+	        "             [--no-auth] [--accept-new-host] CMD PATH\n"
 	        "       lux9p [-u USER] keygen [FILE]\n"
 	        "\n"
 	        "  ls [-l] PATH   list a directory (a file: its name); -l: mode, owner, size, time\n"
@@ -71,6 +73,9 @@ static void usage(FILE *f)
 	        "             authenticating, the user to prove (default $USER)\n"
 	        "  -k KEY     authenticate with this Ed25519 user key (tcp! addresses);\n"
 	        "             without -k, %s/id_ed25519 is used when it exists\n"
+	        "  -t FILE    authenticate with the capability token in FILE (its lux1. text,\n"
+	        "             as read from the server's /adm/tokens; mode 0600) instead of a key\n"
+	        "  -T TOKEN   ... the token itself (visible to ps: prefer -t)\n"
 	        "  --no-auth  do not authenticate, even with a key\n"
 	        "  --accept-new-host\n"
 	        "             trust a server not yet in %s/known_hosts and add\n"
@@ -535,6 +540,44 @@ static const char *find_key(const char *kflag, char *buf, size_t cap)
 	return access(buf, F_OK) == 0 ? buf : NULL;
 }
 
+/* -t FILE / -T TOKEN: the token's text form into wire (CT_WIRE_MAX).
+ * 0, or -1 after saying why. */
+static int load_token(const char *file, const char *text, uint8_t *wire, size_t *len)
+{
+	static char buf[CT_TEXT_MAX + 2];
+	struct stat st;
+	size_t n;
+	int r;
+
+	if (file) {
+		FILE *f = fopen(file, "re");
+
+		if (f == NULL) {
+			fprintf(stderr, "%s: -t %s: %s\n", argv0, file, strerror(errno));
+			return -1;
+		}
+		if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
+			fprintf(stderr, "%s: -t %s: permissions %04o are too open: a token is a "
+			        "password (chmod 600)\n", argv0, file, (unsigned)(st.st_mode & 07777));
+			fclose(f);
+			return -1;
+		}
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		text = buf;
+	}
+	n = strlen(text);
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+		n--;
+	if ((r = captoken_from_text(text, n, wire, CT_WIRE_MAX, len)) != CT_OK) {
+		fprintf(stderr, "%s: %s%s: not a Lux9 token (%s...): %s\n", argv0, file ? "-t " : "-T",
+		        file ? file : "", CT_TEXT_PREFIX, captoken_errstr(r));
+		return -1;
+	}
+	return 0;
+}
+
 enum { OPT_NOAUTH = 256, OPT_ACCEPT };
 
 int main(int argc, char **argv)
@@ -546,7 +589,9 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	char addr[512], err[512], keybuf[4200], khbuf[4200], dir[4096];
-	const char *aname = "", *uname = "", *kflag = NULL, *keypath;
+	const char *aname = "", *uname = "", *kflag = NULL, *keypath, *tfile = NULL, *ttext = NULL;
+	static uint8_t token[CT_WIRE_MAX];
+	size_t token_len = 0;
 	enum p9_dialect d = P9_2000;
 	bool noauth = false, accept_new = false;
 	static struct auth9p au;
@@ -556,13 +601,15 @@ int main(int argc, char **argv)
 
 	dial_default(addr, sizeof addr);
 	/* "+": options stop at the command, so "ls -l" keeps its -l. */
-	while ((opt = getopt_long(argc, argv, "+a:A:Lu:k:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+a:A:Lu:k:t:T:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a': snprintf(addr, sizeof addr, "%s", optarg); break;
 		case 'A': aname = optarg; break;
 		case 'L': d = P9_2000L; break;
 		case 'u': uname = optarg; break;
 		case 'k': kflag = optarg; break;
+		case 't': tfile = optarg; break;
+		case 'T': ttext = optarg; break;
 		case OPT_NOAUTH: noauth = true; break;
 		case OPT_ACCEPT: accept_new = true; break;
 		case 'h': usage(stdout); return 0;
@@ -597,7 +644,16 @@ int main(int argc, char **argv)
 	}
 	/* Authentication: over TCP, with a key given or found, unless
 	 * --no-auth.  A unix socket's peer is known to the server already. */
-	keypath = noauth ? NULL : find_key(kflag, keybuf, sizeof keybuf);
+	if ((tfile || ttext) && (kflag || noauth || (tfile && ttext))) {
+		fprintf(stderr, "%s: -t/-T: a token is one way to authenticate: not with -k, "
+		        "--no-auth or each other\n", argv0);
+		return EX_USAGE;
+	}
+	if ((tfile || ttext) && strncmp(addr, "tcp!", 4) != 0) {
+		fprintf(stderr, "%s: -t/-T: authentication is for tcp! addresses\n", argv0);
+		return EX_USAGE;
+	}
+	keypath = noauth || tfile || ttext ? NULL : find_key(kflag, keybuf, sizeof keybuf);
 	if (keypath && strncmp(addr, "tcp!", 4) != 0) {
 		if (kflag) {
 			fprintf(stderr, "%s: -k: authentication is for tcp! addresses (the server "
@@ -606,7 +662,7 @@ int main(int argc, char **argv)
 		}
 		keypath = NULL;	/* the default key: only where it is needed */
 	}
-	if (keypath) {
+	if (keypath || tfile || ttext) {
 		uint8_t seed[KEY_BYTES];
 
 		au.addr = addr;
@@ -625,11 +681,16 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: %s\n", argv0, err);
 			return 1;
 		}
-		if (key_load(keypath, seed, err, sizeof err) < 0) {
+		if (!keypath) {
+			if (load_token(tfile, ttext, token, &token_len) < 0)
+				return 1;
+			au.token = token;
+			au.token_len = token_len;
+		} else if (key_load(keypath, seed, err, sizeof err) < 0) {
 			fprintf(stderr, "%s: %s\n", argv0, err);
 			return 1;
 		}
-		if (lc_ed25519_seed_keypair(au.pk, au.sk, seed) < 0) {
+		if (keypath && lc_ed25519_seed_keypair(au.pk, au.sk, seed) < 0) {
 			lc_wipe(seed, sizeof seed);
 			fprintf(stderr, "%s: key %s: cannot derive the key pair\n", argv0, keypath);
 			return 1;
@@ -647,7 +708,7 @@ int main(int argc, char **argv)
 		p9c_close(&c);
 		return 1;
 	}
-	if (keypath) {
+	if (keypath || au.token) {
 		int r = auth9p_attach(&c, &au, &root);
 
 		lc_wipe(au.sk, sizeof au.sk);

@@ -130,6 +130,20 @@ extern const struct dev ninep_dev;
 
 /* ---- Server internals (core/9p/srv*.c) -------------------------------- */
 
+/* What a capability token bounds (core/9p/srv_token.c; docs/security.md,
+ * "Tokens"): the caveats of the token a connection authenticated with,
+ * folded once at its attach.  Every fid of that connection's attaches
+ * points at them (walks and new fids inherit the pointer), and every
+ * request on such a fid is checked against them before it runs. */
+struct ninep_caveats {
+	bool on;		/* set last, once: the rest is then read-only */
+	uint32_t rights;	/* CT_R_*: the token's root rights & RIGHTS caveats */
+	uint64_t expiry_ns;	/* arch_time_ns() from which everything is refused */
+	struct ct_cap cap;	/* its slot: revoking it ends the connection's rights */
+	bool nopath;		/* PATH caveats that no path satisfies at once */
+	char prefix[CT_PATH_MAX + 1];	/* "": no PATH caveat; else the longest */
+};
+
 /* A fid: a path in the served namespace plus the chan it names.  The path
  * is what walks and ".." work on (namec resolves it, crossing mounts);
  * the chan is what opens, reads and writes use. */
@@ -153,6 +167,8 @@ struct ninep_fid {
 	struct ninep_fid *moving;	/* a rename's list of the fids it moves */
 	char user[LUX_UIDMAX];	/* whom its attach acts for: every request on
 				 * it runs as this user (docs/security.md) */
+	const struct ninep_caveats *cav;	/* the token bounding it, or 0
+				 * (&its conn's tok: lives as long as it) */
 	struct ninep_afid *afid;	/* an auth fid's handshake (srv_secure.c):
 				 * such a fid has no chan and only reads,
 				 * writes, clunks and attaches see it */
@@ -263,6 +279,9 @@ struct ninep_conn {
 	uint8_t *raw;		/* (u) NINEP_INBUF bytes */
 	size_t rawoff, rawlen;	/* (u) */
 	struct auth_rec tx, rxrec;
+	/* The token this connection authenticated with: its attaches' fids
+	 * are bounded by it (tok.on), and it never becomes trusted. */
+	struct ninep_caveats tok;
 };
 
 /* core/9p/srv_ops.c: handle the one message req[0..len) with context x
@@ -317,8 +336,26 @@ void ninep_identify(struct ninep_conn *s);
 int ninep_attach_user(struct ninep_conn *s, struct p9_str uname, uint32_t n_uname,
                       char out[LUX_UIDMAX]);
 /* Make the running proc act for the user of the request's fid (or the
- * connection's before any attach). */
-void ninep_act_for(struct ninep_conn *s, const uint8_t *req);
+ * connection's before any attach).  Returns the caveats bounding the
+ * request (its fid's; an attach: the connection's token), or 0. */
+const struct ninep_caveats *ninep_act_for(struct ninep_conn *s, const uint8_t *req);
+
+/* core/9p/srv_token.c: a token's caveats over 9P (docs/security.md,
+ * "Tokens").  Pure but for the clock, liveness and the audit. */
+/* Fold a verified token (wire form, and the grant captoken_verify gave)
+ * into c: CT_OK, or a CT_E* when its PATH caveats cannot all hold. */
+int ninep_caveats_fold(struct ninep_caveats *c, const struct ct_grant *g, const uint8_t *tok,
+                       size_t n);
+/* Is path ("" is the root) within c's PATH caveat? */
+bool ninep_caveats_within(const struct ninep_caveats *c, const char *path);
+/* The CT_R_* rights a request needs of a token (0: none). */
+uint32_t ninep_token_rights(const struct p9_msg *t);
+/* May the request t run under c (not expired, not revoked, rights)?  0,
+ * or E_PERM with the sentence set and an audit record. */
+int ninep_token_check(struct ninep_conn *s, const struct ninep_caveats *c, const struct p9_msg *t);
+/* The same refusal for a path outside the prefix (attach, walk). */
+int ninep_token_outside(struct ninep_conn *s, const struct ninep_caveats *c, const char *what,
+                        const char *path);
 
 /* core/9p/srv_secure.c: the afid and the sealed stream. */
 struct ninep_afid;
@@ -329,7 +366,7 @@ long ninep_afid_read(struct ninep_conn *s, struct ninep_fid *f, uint8_t *buf, ui
 /* The user a finished afid proved (uname must be it or ""): 0, and the
  * connection will be sealed after this attach's reply. */
 int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
-                      char user[LUX_UIDMAX]);
+                      const char *aname, char user[LUX_UIDMAX]);
 void ninep_afid_free(struct ninep_afid *af);
 /* The reader runs a Tattach with an afid itself, then seals. */
 struct ninep_req;
@@ -363,8 +400,10 @@ void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f);
 void ninep_fid_clunk_all(struct ninep_conn *s);
 /* An auth fid (Tauth's), held like ninep_fid_get's; 0 if fid is none. */
 struct ninep_fid *ninep_afid_get(struct ninep_conn *s, uint32_t fid);
-/* The user fid acts for, copied into out: true, or false when unknown. */
-bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX]);
+/* The user fid acts for, copied into out, and the caveats bounding it
+ * (cav may be 0): true, or false when unknown. */
+bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX],
+                    const struct ninep_caveats **cav);
 /* A rename moves paths (srv_meta.c), and changing a fid needs it alone:
  * ninep_fid_move_begin takes every fid whose path is from or below it,
  * before the device renames anything, and lists them in *moving
