@@ -47,7 +47,7 @@ static void usage(FILE *f)
 	if (config_dir(cfg, sizeof cfg) < 0)
 		snprintf(cfg, sizeof cfg, "~/.config/lux9");
 	fprintf(f,
-	        "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY] [--no-auth]\n"
+	        "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY] [-v] [--no-auth]\n"
 	        "             [--accept-new-host] CMD PATH\n"
 	        "       lux9p [-u USER] keygen [FILE]\n"
 	        "\n"
@@ -71,6 +71,8 @@ static void usage(FILE *f)
 	        "             authenticating, the user to prove (default $USER)\n"
 	        "  -k KEY     authenticate with this Ed25519 user key (tcp! addresses);\n"
 	        "             without -k, %s/id_ed25519 is used when it exists\n"
+	        "  -v         authenticating, say the server's host key and the record\n"
+	        "             cipher the handshake picked (aes256gcm, chacha20poly1305)\n"
 	        "  --no-auth  do not authenticate, even with a key\n"
 	        "  --accept-new-host\n"
 	        "             trust a server not yet in %s/known_hosts and add\n"
@@ -548,7 +550,7 @@ int main(int argc, char **argv)
 	char addr[512], err[512], keybuf[4200], khbuf[4200], dir[4096];
 	const char *aname = "", *uname = "", *kflag = NULL, *keypath;
 	enum p9_dialect d = P9_2000;
-	bool noauth = false, accept_new = false;
+	bool noauth = false, accept_new = false, verbose = false;
 	static struct auth9p au;
 	struct p9c c;
 	uint32_t root;
@@ -556,13 +558,14 @@ int main(int argc, char **argv)
 
 	dial_default(addr, sizeof addr);
 	/* "+": options stop at the command, so "ls -l" keeps its -l. */
-	while ((opt = getopt_long(argc, argv, "+a:A:Lu:k:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+a:A:Lu:k:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a': snprintf(addr, sizeof addr, "%s", optarg); break;
 		case 'A': aname = optarg; break;
 		case 'L': d = P9_2000L; break;
 		case 'u': uname = optarg; break;
 		case 'k': kflag = optarg; break;
+		case 'v': verbose = true; break;
 		case OPT_NOAUTH: noauth = true; break;
 		case OPT_ACCEPT: accept_new = true; break;
 		case 'h': usage(stdout); return 0;
@@ -613,6 +616,7 @@ int main(int argc, char **argv)
 		au.aname = aname;
 		au.user = login_name(uname);
 		au.accept_new = accept_new;
+		au.verbose = verbose;
 		if (check_user(au.user) < 0)
 			return EX_USAGE;
 		if (config_dir(dir, sizeof dir) < 0 ||
