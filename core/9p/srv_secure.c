@@ -155,8 +155,8 @@ int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *d
 			return 0;
 		}
 		auth_fingerprint(auth_user_key(&af->a), fp, sizeof fp);
-		audit_log(curproc(), "9p-auth", (uint32_t)s->id, s->peer, "%s proved key %s",
-		          auth_user(&af->a), fp);
+		audit_log(curproc(), "9p-auth", (uint32_t)s->id, s->peer, "%s proved key %s; records %s",
+		          auth_user(&af->a), fp, auth_cipher_name(auth_cipher(&af->a)));
 		return 0;
 	}
 	af->state = err;

@@ -32,8 +32,8 @@ enum {
 /* Domain separation: every signed or MACed hash is prefixed by one of
  * these (with its NUL), so no signature made for one purpose verifies
  * for another. */
-#define LABEL_SERVER "lux9-auth-1 server"
-#define LABEL_CLIENT "lux9-auth-1 client"
+#define LABEL_SERVER AUTH_PROTOCOL " server"
+#define LABEL_CLIENT AUTH_PROTOCOL " client"
 #define KDF_HS "luxauthH"	/* keys from the transcript through the server's proof */
 #define KDF_MS "luxauthM"	/* keys from the final transcript */
 enum { KID_TOKEN = 1, KID_C2S = 1, KID_S2C = 2, KID_CONFIRM = 3 };
@@ -87,6 +87,12 @@ void th_add(struct auth *a, const void *p, size_t n);
 void th_peek(const struct auth *a, uint8_t h[64]);
 /* label || NUL || hash: what a signature covers. */
 size_t signed_blob(uint8_t out[96], const char *label, const uint8_t h[64]);
+
+/* The ciphers a config asks for (0: all), less what this CPU cannot run;
+ * AUTH_ECIPHER (failed) when none is left or the mask has unknown bits. */
+int ciphers_of(struct auth *a, unsigned asked);
+/* The lc_aead_alg of one AUTH_C_*. */
+enum lc_aead_alg cipher_alg(unsigned cipher);
 
 /* X25519 of our ephemeral secret with the peer's, into a->shared. */
 int dh(struct auth *a, const uint8_t peer[AUTH_KEY]);

@@ -27,6 +27,7 @@ static int hello(struct auth *a, const uint8_t *in, size_t inlen, struct wr *w)
 	wr_str(w, a->user, kstrlen(a->user));
 	wr_bytes(w, a->nonce_c, AUTH_NONCE);
 	wr_bytes(w, a->epk_c, AUTH_KEY);
+	wr_u8(w, a->ciphers);	/* the offer: in the transcript the server signs */
 	wr_end(w, h);
 	if (w->bad)
 		return 0;	/* auth_step reports the short buffer */
@@ -125,6 +126,7 @@ static int server_proof(struct auth *a, const uint8_t *in, size_t inlen, struct 
 	const uint8_t *ns, *es, *hk, *sig;
 	uint8_t h[64], blob[96];
 	char fp[AUTH_FP_MAX];
+	unsigned cipher;
 	int k;
 
 	if (inlen > 0 && in && in[0] == MSG_ERROR)
@@ -134,6 +136,7 @@ static int server_proof(struct auth *a, const uint8_t *in, size_t inlen, struct 
 	ns = rd_bytes(&r, AUTH_NONCE, "server nonce");
 	es = rd_bytes(&r, AUTH_KEY, "server ephemeral key");
 	hk = rd_bytes(&r, AUTH_KEY, "host key");
+	cipher = rd_u8(&r, "cipher");
 	sig = rd_bytes(&r, LC_ED25519_SIG, "host signature");
 	if (msg_close(a, &r, "server proof") < 0)
 		return a->err;
@@ -157,6 +160,13 @@ static int server_proof(struct auth *a, const uint8_t *in, size_t inlen, struct 
 		            "auth: host key %s does not match known hosts (another machine answers for this host)", fp);
 	if (k != AUTH_HOST_KNOWN)
 		return fail(a, AUTH_EHOSTUNKNOWN, "auth: unknown host key %s (not in known hosts)", fp);
+
+	/* The pick is signed, so it is the server's own: one of ours, or
+	 * a server that does not follow the protocol. */
+	if (cipher == 0 || (cipher & (cipher - 1)) || (cipher & ~a->ciphers))
+		return fail(a, AUTH_ECIPHER, "auth: host %s picked cipher %#x; we offered %#x", fp,
+		            cipher, a->ciphers);
+	a->cipher = cipher;
 
 	if (dh(a, a->epk_s) < 0)
 		return a->err;

@@ -120,6 +120,7 @@ int finish_keys(struct auth *a, uint8_t mac[32])
 
 		kmemcpy(c->key, c2s, 32);
 		kmemcpy(s->key, s2c, 32);
+		c->cipher = s->cipher = (uint8_t)a->cipher;
 		c->keyed = s->keyed = true;
 	}
 	lc_wipe(c2s, sizeof c2s);
@@ -128,6 +129,43 @@ int finish_keys(struct auth *a, uint8_t mac[32])
 	lc_wipe(a->shared, sizeof a->shared);
 	if (r != 0)
 		return fail(a, AUTH_ECRYPTO, "auth: key derivation failed");
+	return 0;
+}
+
+/* ---- Ciphers ----------------------------------------------------------- */
+
+unsigned auth_ciphers_available(void)
+{
+	return AUTH_C_CHACHA20POLY1305 | (lc_aead_available(LC_AES256GCM) ? AUTH_C_AES256GCM : 0u);
+}
+
+const char *auth_cipher_name(unsigned cipher)
+{
+	switch (cipher) {
+	case 0: return "none";
+	case AUTH_C_CHACHA20POLY1305: return "chacha20poly1305";
+	case AUTH_C_AES256GCM: return "aes256gcm";
+	default: return "?";
+	}
+}
+
+enum lc_aead_alg cipher_alg(unsigned cipher)
+{
+	return cipher == AUTH_C_AES256GCM ? LC_AES256GCM : LC_CHACHA20POLY1305;
+}
+
+int ciphers_of(struct auth *a, unsigned asked)
+{
+	unsigned have = auth_ciphers_available();
+
+	if (asked & ~(unsigned)AUTH_C_ALL)
+		return fail(a, AUTH_ECIPHER, "auth: config asks for unknown ciphers %#x", asked);
+	if (asked == 0)
+		asked = AUTH_C_ALL;
+	if ((asked & have) == 0)
+		return fail(a, AUTH_ECIPHER, "auth: config asks for ciphers %#x; this CPU runs only %#x",
+		            asked, have);
+	a->ciphers = asked & have;
 	return 0;
 }
 
@@ -158,6 +196,8 @@ int auth_client_init(struct auth *a, const struct auth_client_config *c)
 	    c->method == AUTH_M_TOKEN ? c->token == 0 || c->token_len == 0 ||
 	                                c->token_len > CT_WIRE_MAX : true)
 		return fail(a, AUTH_EINVAL, "auth: client config: method needs its key or token");
+	if (ciphers_of(a, c->ciphers) < 0)
+		return a->err;
 	a->cc = *c;
 	a->method = c->method;
 	kmemcpy(a->user, c->user, ul);
@@ -172,6 +212,8 @@ int auth_server_init(struct auth *a, const struct auth_server_config *c)
 	    ((c->methods & AUTH_M_ED25519) && c->user_key == 0) ||
 	    ((c->methods & AUTH_M_TOKEN) && c->token_ok == 0))
 		return fail(a, AUTH_EINVAL, "auth: server config lacks a host key, methods or a callback");
+	if (ciphers_of(a, c->ciphers) < 0)
+		return a->err;
 	a->sc = *c;
 	return begin(a, 's', a->nonce_s, a->epk_s);
 }
@@ -187,6 +229,7 @@ static const char *reason(int err)
 	case AUTH_EUSERNAME: return "bad user name";
 	case AUTH_EMALFORMED: return "malformed message";
 	case AUTH_ECRYPTO: return "key exchange failed";
+	case AUTH_ECIPHER: return "no record cipher in common";
 	default: return "authentication failed";
 	}
 }
@@ -241,6 +284,11 @@ const uint8_t *auth_host_key(const struct auth *a)
 	if (a->phase != PH_DONE)
 		return 0;
 	return a->role == 's' ? a->sc.host_pk : a->host_pk;
+}
+
+unsigned auth_cipher(const struct auth *a)
+{
+	return a->phase == PH_DONE ? a->cipher : 0;
 }
 
 const struct ct_grant *auth_grant(const struct auth *a)
@@ -303,6 +351,7 @@ static const char *const msgs[] = {
 	[-AUTH_ECLOSED] = "auth: record after close",
 	[-AUTH_ETRUNCATED] = "auth: stream truncated (no close record)",
 	[-AUTH_ESEQ] = "auth: record sequence exhausted",
+	[-AUTH_ECIPHER] = "auth: no record cipher in common",
 };
 _Static_assert(sizeof msgs / sizeof msgs[0] == -AUTH_ENERR, "a message per error");
 
@@ -321,7 +370,7 @@ int auth_lux_err(int err)
 	case AUTH_EUSERSIG: case AUTH_EUNKNOWNUSER: case AUTH_EUSERKEY:
 	case AUTH_ETOKEN: case AUTH_EREFUSED: case AUTH_ECONFIRM:
 		return E_PERM;
-	case AUTH_ECRYPTO: case AUTH_ERECORD: case AUTH_ESEQ: return E_CRYPTO;
+	case AUTH_ECRYPTO: case AUTH_ERECORD: case AUTH_ESEQ: case AUTH_ECIPHER: return E_CRYPTO;
 	case AUTH_ESPACE: return E_NOSPC;
 	case AUTH_ECLOSED: case AUTH_ETRUNCATED: return E_IO;
 	default: return E_INVAL;

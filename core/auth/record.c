@@ -32,12 +32,18 @@ static int rfail(struct auth_rec *r, int err, const char *fmt, ...)
 	return err;
 }
 
-/* ChaCha20-Poly1305 IETF nonce: 4 zero bytes, then the sequence number. */
+/* The 12-byte nonce of either cipher (ChaCha20-Poly1305 IETF, AES-256-GCM):
+ * 4 zero bytes, then the sequence number. */
 static void nonce_of(uint8_t n[12], uint64_t seq)
 {
 	kmemset(n, 0, 4);
 	for (int i = 0; i < 8; i++, seq >>= 8)
 		n[4 + i] = (uint8_t)seq;
+}
+
+static bool valid_cipher(unsigned c)
+{
+	return c == AUTH_C_CHACHA20POLY1305 || c == AUTH_C_AES256GCM;
 }
 
 static long seal(struct auth_rec *tx, unsigned type, const void *pt, size_t n, uint8_t *out,
@@ -46,7 +52,7 @@ static long seal(struct auth_rec *tx, unsigned type, const void *pt, size_t n, u
 	uint8_t nonce[12];
 	size_t body = n + REC_MIN;
 
-	if (!tx->keyed)
+	if (!tx->keyed || !valid_cipher(tx->cipher))
 		return AUTH_ESTATE;
 	if (tx->err)
 		return tx->err;
@@ -66,7 +72,7 @@ static long seal(struct auth_rec *tx, unsigned type, const void *pt, size_t n, u
 		kmemmove(out + AUTH_REC_HDR, pt, n);
 	out[AUTH_REC_HDR + n] = (uint8_t)type;
 	nonce_of(nonce, tx->seq);
-	if (lc_aead_encrypt(LC_CHACHA20POLY1305, out + AUTH_REC_HDR, out + AUTH_REC_HDR, n + 1,
+	if (lc_aead_encrypt(cipher_alg(tx->cipher), out + AUTH_REC_HDR, out + AUTH_REC_HDR, n + 1,
 	                    out, AUTH_REC_HDR, nonce, tx->key) < 0)
 		return rfail(tx, AUTH_ECRYPTO, "auth: sealing record %llu failed",
 		             (unsigned long long)tx->seq);
@@ -97,7 +103,7 @@ static int open_one(struct auth_rec *rx, const uint8_t *in, size_t body, uint8_t
 	if (rx->seq == UINT64_MAX)
 		return rfail(rx, AUTH_ESEQ, "auth: 2^64 records opened; the nonce would repeat");
 	nonce_of(nonce, rx->seq);
-	if (lc_aead_decrypt(LC_CHACHA20POLY1305, out, in + AUTH_REC_HDR, body, in, AUTH_REC_HDR,
+	if (lc_aead_decrypt(cipher_alg(rx->cipher), out, in + AUTH_REC_HDR, body, in, AUTH_REC_HDR,
 	                    nonce, rx->key) < 0) {
 		lc_wipe(out, body - LC_AEAD_TAG);
 		return rfail(rx, AUTH_ERECORD,
@@ -124,7 +130,7 @@ int auth_open(struct auth_rec *rx, const uint8_t *in, size_t inlen, uint8_t *out
 	size_t used = 0, got = 0;
 	int r = 0;
 
-	if (!rx->keyed)
+	if (!rx->keyed || !valid_cipher(rx->cipher))
 		return AUTH_ESTATE;
 	while (rx->err == 0) {
 		size_t left = inlen - used, body, plen = 0;
@@ -181,6 +187,11 @@ int auth_open_eof(struct auth_rec *rx)
 		             "auth: the stream ended after %llu records without a close record (truncated)",
 		             (unsigned long long)rx->seq);
 	return 0;
+}
+
+unsigned auth_rec_cipher(const struct auth_rec *r)
+{
+	return r->keyed ? r->cipher : 0;
 }
 
 const char *auth_rec_why(const struct auth_rec *r)

@@ -4,7 +4,8 @@
  * nonce, ephemeral key and host key, signed over the transcript; check
  * the user's proof (signature, then the caller's authorized-keys answer)
  * or unseal the token and hand it to the caller's verifier; confirm the
- * keys.
+ * keys.  The record cipher is the server's pick from the client's offer:
+ * AES-256-GCM when both run it, else ChaCha20-Poly1305.
  */
 #include "auth_impl.h"
 
@@ -20,6 +21,7 @@ static int hello(struct auth *a, const uint8_t *in, size_t inlen, struct wr *w)
 	static const uint8_t zero[LC_ED25519_SIG];
 	struct rd r;
 	const uint8_t *ver, *meth, *user, *nc, *ec;
+	unsigned offer, common;
 	size_t vl, ml, ul, n;
 	uint8_t th[64], blob[96], *h;
 	char text[40];
@@ -35,6 +37,7 @@ static int hello(struct auth *a, const uint8_t *in, size_t inlen, struct wr *w)
 	user = rd_str(&r, 255, &ul, "user name");
 	nc = rd_bytes(&r, AUTH_NONCE, "client nonce");
 	ec = rd_bytes(&r, AUTH_KEY, "client ephemeral key");
+	offer = rd_u8(&r, "ciphers");
 	if (msg_close(a, &r, "hello") < 0)
 		return a->err;
 	printable(text, sizeof text, meth, ml);
@@ -51,6 +54,12 @@ static int hello(struct auth *a, const uint8_t *in, size_t inlen, struct wr *w)
 		return fail(a, AUTH_EUSERNAME, "auth: bad user name '%s' (%zu bytes; 1..31 of A-Z a-z 0-9 . _ -)",
 		            text, ul);
 	}
+	/* Bits we do not know are ciphers of a later version: ignored. */
+	common = offer & a->ciphers;
+	if (common == 0)
+		return fail(a, AUTH_ECIPHER, "auth: no record cipher in common (client offers %#x, this server runs %#x)",
+		            offer, a->ciphers);
+	a->cipher = common & AUTH_C_AES256GCM ? AUTH_C_AES256GCM : AUTH_C_CHACHA20POLY1305;
 	kmemcpy(a->user, user, ul);
 	kmemcpy(a->nonce_c, nc, AUTH_NONCE);
 	kmemcpy(a->epk_c, ec, AUTH_KEY);
@@ -62,6 +71,7 @@ static int hello(struct auth *a, const uint8_t *in, size_t inlen, struct wr *w)
 	wr_bytes(w, a->nonce_s, AUTH_NONCE);
 	wr_bytes(w, a->epk_s, AUTH_KEY);
 	wr_bytes(w, a->sc.host_pk, AUTH_KEY);
+	wr_u8(w, a->cipher);	/* signed with the rest: the pick is the server's */
 	wr_bytes(w, zero, sizeof zero);
 	wr_end(w, h);
 	if (w->bad)

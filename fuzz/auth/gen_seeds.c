@@ -1,8 +1,9 @@
 /*
  * Writes the seed corpus for the auth fuzzer into a directory: every
  * handshake message of a real exchange of each method, prefixed with the
- * mode byte of the engine that reads it (fuzz_auth.h), a server's error
- * message, and record streams sealed under the harness's record key.
+ * mode byte of the engine that reads it (fuzz_auth.h; one exchange with
+ * the client offering ChaCha20-Poly1305 only), a server's error message,
+ * and record streams of each cipher sealed under the harness's record key.
  * Usage: gen_seeds DIR
  */
 #include <stdio.h>
@@ -71,7 +72,7 @@ static void save(const char *name, int mode, const uint8_t *a, size_t an, const 
 		bad = 1;
 }
 
-static void exchange(enum auth_method method, const char *tag)
+static void exchange(enum auth_method method, unsigned ciphers, const char *tag)
 {
 	static struct auth c, s;
 	static uint8_t m[4][AUTH_MSG_MAX], tok[CT_WIRE_MAX];
@@ -83,7 +84,7 @@ static void exchange(enum auth_method method, const char *tag)
 	};
 	struct auth_client_config cc = {
 		.method = method, .user = "glenda", .user_pk = user_pk, .user_sk = user_sk,
-		.known_host = known_host,
+		.known_host = known_host, .ciphers = ciphers,
 	};
 	char name[64];
 	uint8_t last[8];
@@ -131,22 +132,26 @@ static void refusal(void)
 	save("error-to-client-confirm", FA_CLIENT_CONFIRM, out, n, 0, 0);
 }
 
-static void records(void)
+static void records(int mode, const char *tag)
 {
 	static uint8_t stream[8192], pt[1024];
 	struct auth_rec tx;
 	size_t len = 0;
 	static const size_t sizes[] = { 0, 1, 24, 1024 };
+	char name[64];
 
 	memset(&tx, 0, sizeof tx);
 	memset(tx.key, FA_REC_KEY_BYTE, sizeof tx.key);
 	tx.keyed = true;
+	tx.cipher = (uint8_t)FA_REC_CIPHER(mode);
 	memset(pt, 'x', sizeof pt);
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
 		len += (size_t)auth_seal(&tx, pt, sizes[i], stream + len, sizeof stream - len);
-	save("records-open", FA_RECORDS, stream, len, 0, 0);
+	snprintf(name, sizeof name, "records-open%s", tag);
+	save(name, mode, stream, len, 0, 0);
 	len += (size_t)auth_seal_close(&tx, stream + len, sizeof stream - len);
-	save("records-closed", FA_RECORDS, stream, len, 0, 0);
+	snprintf(name, sizeof name, "records-closed%s", tag);
+	save(name, mode, stream, len, 0, 0);
 }
 
 int main(int argc, char **argv)
@@ -166,10 +171,12 @@ int main(int argc, char **argv)
 	memset(seed, 2, sizeof seed);
 	lc_ed25519_seed_keypair(user_pk, user_sk, seed);
 	captoken_init_key(seed);
-	exchange(AUTH_M_ED25519, "ed25519");
-	exchange(AUTH_M_TOKEN, "token");
+	exchange(AUTH_M_ED25519, 0, "ed25519");
+	exchange(AUTH_M_TOKEN, 0, "token");
+	exchange(AUTH_M_ED25519, AUTH_C_CHACHA20POLY1305, "ed25519-chacha20poly1305");
 	refusal();
-	records();
+	records(FA_RECORDS, "");
+	records(FA_RECORDS_AES, "-aes256gcm");
 	if (!bad)
 		printf("gen_seeds: %d seeds in %s\n", files, dir);
 	return bad;

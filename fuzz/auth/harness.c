@@ -145,7 +145,7 @@ static void feed(struct auth *a, const uint8_t *p, size_t n)
 	} while (n > 0);
 }
 
-static void records(const uint8_t *p, size_t n)
+static void records(const uint8_t *p, size_t n, unsigned cipher)
 {
 	struct auth_rec rx;
 	size_t pos = 0, used, got;
@@ -154,6 +154,7 @@ static void records(const uint8_t *p, size_t n)
 	memset(&rx, 0, sizeof rx);
 	memset(rx.key, FA_REC_KEY_BYTE, sizeof rx.key);
 	rx.keyed = true;
+	rx.cipher = (uint8_t)cipher;
 	/* the stream as TCP might deliver it: one more byte each time */
 	for (size_t end = 1; end <= n; end++) {
 		r = auth_open(&rx, p + pos, end - pos, plain, sizeof plain, &used, &got);
@@ -209,7 +210,7 @@ static void one(const uint8_t *buf, size_t len)
 		feed(&cl, buf + 1, len - 1);
 		break;
 	default:
-		records(buf + 1, len - 1);
+		records(buf + 1, len - 1, FA_REC_CIPHER(buf[0] % FA_NMODES));
 		break;
 	}
 	auth_wipe(&cl);

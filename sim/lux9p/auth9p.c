@@ -317,7 +317,7 @@ int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 	struct auth_client_config cfg = {
 		.method = o->token ? AUTH_M_TOKEN : AUTH_M_ED25519, .user = o->user,
 		.user_pk = o->pk, .user_sk = o->sk, .token = o->token, .token_len = o->token_len,
-		.known_host = known_host, .arg = &k,
+		.known_host = known_host, .arg = &k, .ciphers = o->ciphers,
 	};
 	struct auth_rec tx, rx;
 	uint32_t afid;
@@ -349,6 +349,13 @@ int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 		auth_fingerprint(k.got, fp, sizeof fp);
 		fprintf(stderr, "lux9p: added the host key %s for %s to %s\n", fp, o->addr,
 		        o->known_hosts);
+	}
+	if (o->verbose) {
+		char fp[AUTH_FP_MAX];
+
+		auth_fingerprint(auth_host_key(a), fp, sizeof fp);
+		fprintf(stderr, "lux9p: %s: host key %s; %s authenticated; records %s\n", o->addr,
+		        fp, o->user, auth_cipher_name(auth_cipher(a)));
 	}
 	if (auth_take_records(a, &tx, &rx) < 0) {
 		fprintf(stderr, "lux9p: %s: %s\n", o->addr, auth_why(a));

@@ -19,6 +19,8 @@ struct auth9p {
 	const char *aname;
 	const char *known_hosts;	/* the file */
 	bool accept_new;		/* --accept-new-host: trust a host seen first */
+	bool verbose;			/* -v: say who answered and the record cipher */
+	unsigned ciphers;		/* AUTH_C_* to offer; 0: all this CPU runs */
 	uint8_t pk[32], sk[64];		/* the user's Ed25519 key pair */
 	const uint8_t *token;		/* or a capability token (wire form): */
 	size_t token_len;		/* the token method (-t, -T) */

@@ -50,7 +50,7 @@ static void usage(FILE *f)
 		snprintf(cfg, sizeof cfg, "~/.config/lux9");
 	fprintf(f,
 	        "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY | -t FILE | -T TOKEN]\n"
-	        "             [--no-auth] [--accept-new-host] CMD PATH\n"
+	        "             [-v] [--no-auth] [--accept-new-host] CMD PATH\n"
 	        "       lux9p [-u USER] keygen [FILE]\n"
 	        "\n"
 	        "  ls [-l] PATH   list a directory (a file: its name); -l: mode, owner, size, time\n"
@@ -76,6 +76,8 @@ static void usage(FILE *f)
 	        "  -t FILE    authenticate with the capability token in FILE (its lux1. text,\n"
 	        "             as read from the server's /adm/tokens; mode 0600) instead of a key\n"
 	        "  -T TOKEN   ... the token itself (visible to ps: prefer -t)\n"
+	        "  -v         authenticating, say the server's host key and the record\n"
+	        "             cipher the handshake picked (aes256gcm, chacha20poly1305)\n"
 	        "  --no-auth  do not authenticate, even with a key\n"
 	        "  --accept-new-host\n"
 	        "             trust a server not yet in %s/known_hosts and add\n"
@@ -593,7 +595,7 @@ int main(int argc, char **argv)
 	static uint8_t token[CT_WIRE_MAX];
 	size_t token_len = 0;
 	enum p9_dialect d = P9_2000;
-	bool noauth = false, accept_new = false;
+	bool noauth = false, accept_new = false, verbose = false;
 	static struct auth9p au;
 	struct p9c c;
 	uint32_t root;
@@ -601,7 +603,7 @@ int main(int argc, char **argv)
 
 	dial_default(addr, sizeof addr);
 	/* "+": options stop at the command, so "ls -l" keeps its -l. */
-	while ((opt = getopt_long(argc, argv, "+a:A:Lu:k:t:T:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+a:A:Lu:k:t:T:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a': snprintf(addr, sizeof addr, "%s", optarg); break;
 		case 'A': aname = optarg; break;
@@ -610,6 +612,7 @@ int main(int argc, char **argv)
 		case 'k': kflag = optarg; break;
 		case 't': tfile = optarg; break;
 		case 'T': ttext = optarg; break;
+		case 'v': verbose = true; break;
 		case OPT_NOAUTH: noauth = true; break;
 		case OPT_ACCEPT: accept_new = true; break;
 		case 'h': usage(stdout); return 0;
@@ -669,6 +672,7 @@ int main(int argc, char **argv)
 		au.aname = aname;
 		au.user = login_name(uname);
 		au.accept_new = accept_new;
+		au.verbose = verbose;
 		if (check_user(au.user) < 0)
 			return EX_USAGE;
 		if (config_dir(dir, sizeof dir) < 0 ||

@@ -23,9 +23,12 @@
  * attach instead: dial, version, (authenticate,) attach, clunk, hang up.
  *
  * usage: bench-9pload -s ADDR [-n THREADS] [-r SECONDS] [-m MSIZE] [-g|-A]
- *                     [-k KEY -u USER -K KNOWN_HOSTS]
+ *                     [-k KEY -u USER -K KNOWN_HOSTS [-c CIPHER]]
  *   ADDR: HOST:PORT (diodload's form), tcp!HOST!PORT or unix!PATH
+ *   CIPHER: offer only aes256gcm or chacha20poly1305 (default: all the
+ *           CPU runs; the server picks)
  * prints: 9pload: OPS ops/s, R rMB/s, W wMB/s   (or errors; exit 1)
+ *         with -k followed by ", sealed with CIPHER": the server's pick
  */
 #include <errno.h>
 #include <pthread.h>
@@ -48,6 +51,7 @@ struct thd {
 	bool getattr;
 	bool attaches;		/* -A: an op is a whole attach */
 	struct auth9p *auth;	/* -k: authenticate and seal, or 0 */
+	unsigned cipher;	/* -k: the records' AUTH_C_*, once attached */
 	uint64_t ops, rbytes, wbytes;
 	bool counted;		/* in `ready` already */
 	char err[600];		/* empty: it worked */
@@ -79,6 +83,7 @@ static int load(struct thd *t, struct p9c *c)
 	if (t->auth ? auth9p_attach(c, t->auth, &root) < 0 :
 	    p9c_attach(c, "bench", (uint32_t)geteuid(), "ctl", &root) < 0)
 		return fail(t, "error attaching to aname=ctl", c->err);
+	t->cipher = c->sec ? auth_rec_cipher(&c->sec->tx) : 0;
 	if (t->getattr) {
 		struct p9c_stat st;
 
@@ -134,6 +139,8 @@ static int one_attach(struct thd *t)
 		fail(t, "clunk", c.err);
 	else
 		r = 0;
+	if (r == 0)
+		t->cipher = c.sec ? auth_rec_cipher(&c.sec->tx) : 0;
 	p9c_close(&c);
 	return r;
 }
@@ -185,14 +192,15 @@ int main(int argc, char **argv)
 	int n = 16, secs = 10, opt, failed = 0;
 	uint32_t msize = 65536;
 	bool getattr = false, attaches = false;
-	const char *server = "localhost:564", *keyfile = 0, *user = 0, *known = 0;
+	const char *server = "localhost:564", *keyfile = 0, *user = 0, *known = 0, *cipher = 0;
 	struct auth9p auth = { 0 };
 	uint8_t seed[32];
 	char err[512];
 	uint64_t ops = 0, rb = 0, wb = 0, t0, t1;
+	unsigned cipher_seen = 0;
 	struct thd *t;
 
-	while ((opt = getopt(argc, argv, "s:n:r:m:gAk:u:K:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:r:m:gAk:u:K:c:")) != -1) {
 		switch (opt) {
 		case 's': server = optarg; break;
 		case 'n': n = atoi(optarg); break;
@@ -203,9 +211,10 @@ int main(int argc, char **argv)
 		case 'k': keyfile = optarg; break;
 		case 'u': user = optarg; break;
 		case 'K': known = optarg; break;
+		case 'c': cipher = optarg; break;
 		default:
 			fprintf(stderr, "usage: bench-9pload -s ADDR [-n THREADS] [-r SECONDS] "
-			        "[-m MSIZE] [-g|-A] [-k KEY -u USER -K KNOWN_HOSTS]\n");
+			        "[-m MSIZE] [-g|-A] [-k KEY -u USER -K KNOWN_HOSTS [-c CIPHER]]\n");
 			return 64;
 		}
 	}
@@ -217,6 +226,18 @@ int main(int argc, char **argv)
 		if (auth9p_crypto_init(err, sizeof err) < 0 || key_load(keyfile, seed, err, sizeof err) < 0 ||
 		    lc_ed25519_seed_keypair(auth.pk, auth.sk, seed) < 0) {
 			fprintf(stderr, "bench-9pload: %s\n", err);
+			return 1;
+		}
+		if (cipher && strcmp(cipher, auth_cipher_name(AUTH_C_AES256GCM)) == 0)
+			auth.ciphers = AUTH_C_AES256GCM;
+		else if (cipher && strcmp(cipher, auth_cipher_name(AUTH_C_CHACHA20POLY1305)) == 0)
+			auth.ciphers = AUTH_C_CHACHA20POLY1305;
+		else if (cipher) {
+			fprintf(stderr, "bench-9pload: -c aes256gcm or chacha20poly1305, not '%s'\n", cipher);
+			return 64;
+		}
+		if (auth.ciphers & ~auth_ciphers_available()) {
+			fprintf(stderr, "bench-9pload: this CPU does not run %s\n", cipher);
 			return 1;
 		}
 		auth.user = user;
@@ -257,6 +278,8 @@ int main(int argc, char **argv)
 			failed = 1;
 		}
 		ops += t[i].ops;
+		if (t[i].cipher)
+			cipher_seen = t[i].cipher;
 		rb += t[i].rbytes;
 		wb += t[i].wbytes;
 	}
@@ -264,7 +287,8 @@ int main(int argc, char **argv)
 	if (failed)
 		return 1;
 	double s = (double)(t1 - t0) / 1e9;
-	printf("9pload: %.0f ops/s, %.1f rMB/s, %.1f wMB/s\n", (double)ops / s,
-	       (double)rb / s / (1 << 20), (double)wb / s / (1 << 20));
+	printf("9pload: %.0f ops/s, %.1f rMB/s, %.1f wMB/s%s%s\n", (double)ops / s,
+	       (double)rb / s / (1 << 20), (double)wb / s / (1 << 20),
+	       keyfile ? ", sealed with " : "", keyfile ? auth_cipher_name(cipher_seen) : "");
 	return 0;
 }

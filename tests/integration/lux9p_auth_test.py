@@ -31,6 +31,14 @@ AUTHSRV = None
 TIMEOUT = 60
 
 
+def host_cipher():
+    """The record cipher luxsim and lux9p on this machine pick: AES-256-GCM
+    when the CPU has AES-NI and PCLMUL (libsodium's test), else ChaCha20."""
+    with open("/proc/cpuinfo") as f:
+        flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+    return "aes256gcm" if "aes" in flags and "pclmulqdq" in flags else "chacha20poly1305"
+
+
 class Client:
     """lux9p with a configuration directory of its own."""
 
@@ -371,6 +379,12 @@ class Luxsim(unittest.TestCase):
         p = subprocess.run([LUX9P, "-a", self.addr, "-k", self.key, "-u", "alice", "read",
                             "/tmp/alice-f"], capture_output=True, timeout=TIMEOUT, env=self.c.env)
         self.assertEqual((p.returncode, p.stdout), (0, data), p.stderr)
+        # -v names the host key and the record cipher luxsim picked: AES-256-GCM
+        # where this CPU runs it (both ends are on it)
+        rc, out, err = self.lux9p("-v", "read", "/tmp/alice-f")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(err, r"^lux9p: %s: host key SHA256:\S+; alice authenticated; records %s\n$"
+                         % (re.escape(self.addr), host_cipher()))
 
     def test_unknown_host_refused_then_accepted(self):
         rc, _, err = self.lux9p("ls", "/")

@@ -1,8 +1,10 @@
 /*
  * The authentication handshake (core/auth): both methods end to end in
  * memory, every refusal with its exact code and audit sentence, replays
- * of either side's messages across sessions, and each message cut short
- * at every byte, lengthened, and altered at every byte.
+ * of either side's messages across sessions, each message cut short at
+ * every byte, lengthened, and altered at every byte, and the record
+ * cipher negotiation: the pick, a side forced to one cipher, an offer or
+ * a pick altered in transit, and a signed pick that was not offered.
  */
 #include "auth_fixture.h"
 
@@ -26,8 +28,16 @@ static void records_pair(struct auth *cl, struct auth *sv)
 	size_t used, got;
 	long n;
 
+	unsigned ci = auth_cipher(cl);
+
+	assert_true(ci == AUTH_C_CHACHA20POLY1305 || ci == AUTH_C_AES256GCM);
+	assert_int_equal(auth_cipher(sv), ci);
 	assert_int_equal(auth_take_records(cl, &ctx, &crx), 0);
 	assert_int_equal(auth_take_records(sv, &stx, &srx), 0);
+	assert_int_equal(auth_rec_cipher(&ctx), ci);
+	assert_int_equal(auth_rec_cipher(&crx), ci);
+	assert_int_equal(auth_rec_cipher(&stx), ci);
+	assert_int_equal(auth_rec_cipher(&srx), ci);
 	assert_int_equal(auth_take_records(cl, &ctx, &crx), AUTH_ESTATE);	/* moved out */
 	n = auth_seal(&ctx, "hello", 5, rec, sizeof rec);
 	assert_int_equal(n, AUTH_REC_SEALED(5));
@@ -353,7 +363,7 @@ static void test_malformed_hello(void **state)
 {
 	static const struct field fs[] = {
 		{ 12, "version" }, { 20, "method" }, { 26, "user name" },
-		{ 58, "client nonce" }, { 90, "client ephemeral key" }, { 0, 0 },
+		{ 58, "client nonce" }, { 90, "client ephemeral key" }, { 91, "ciphers" }, { 0, 0 },
 	};
 	struct auth_server_config sc = server_cfg(&host);
 	struct auth_client_config cc = client_cfg("alice", &alice);
@@ -364,8 +374,8 @@ static void test_malformed_hello(void **state)
 	(void)state;
 	assert_int_equal(auth_client_init(&c, &cc), 0);
 	assert_int_equal(auth_step(&c, 0, 0, hello, sizeof hello, &hn), AUTH_CONTINUE);
-	assert_int_equal(hn, 3 + 90);
-	for (size_t cut = 0; cut < 90; cut++) {
+	assert_int_equal(hn, 3 + 91);
+	for (size_t cut = 0; cut < 91; cut++) {
 		assert_int_equal(auth_server_init(&s, &sc), 0);
 		n = cut_msg(hello, cut, m);
 		assert_int_equal(auth_step(&s, m, n, buf, sizeof buf, &n), AUTH_EMALFORMED);
@@ -385,7 +395,7 @@ static void test_malformed_hello(void **state)
 	/* a header that disagrees with what came */
 	assert_int_equal(auth_server_init(&s, &sc), 0);
 	assert_int_equal(auth_step(&s, hello, hn - 1, buf, sizeof buf, &n), AUTH_EMALFORMED);
-	assert_string_equal(auth_why(&s), "auth: hello message says 90 bytes but 89 came");
+	assert_string_equal(auth_why(&s), "auth: hello message says 91 bytes but 90 came");
 	assert_int_equal(auth_server_init(&s, &sc), 0);
 	assert_int_equal(auth_step(&s, hello, 2, buf, sizeof buf, &n), AUTH_EMALFORMED);
 	assert_string_equal(auth_why(&s), "auth: hello message truncated: 2 bytes");
@@ -402,8 +412,10 @@ static void test_malformed_hello(void **state)
 	assert_string_equal(auth_why(&s), "auth: malformed hello message: method truncated or out of range");
 }
 
-/* A hello with the given version, method and user, written by hand. */
-static size_t hello_with(uint8_t *m, const char *ver, const char *meth, const char *user)
+/* A hello with the given version, method, user and cipher offer, written
+ * by hand. */
+static size_t hello_offer(uint8_t *m, const char *ver, const char *meth, const char *user,
+                          unsigned offer)
 {
 	size_t o = 3;
 	const char *strs[3] = { ver, meth, user };
@@ -420,9 +432,15 @@ static size_t hello_with(uint8_t *m, const char *ver, const char *meth, const ch
 	o += 32;
 	assert_int_equal(lc_x25519_public(m + o, m + o - 32), 0);	/* a valid point */
 	o += 32;
+	m[o++] = (uint8_t)offer;
 	m[1] = (uint8_t)(o - 3);
 	m[2] = (uint8_t)((o - 3) >> 8);
 	return o;
+}
+
+static size_t hello_with(uint8_t *m, const char *ver, const char *meth, const char *user)
+{
+	return hello_offer(m, ver, meth, user, AUTH_C_CHACHA20POLY1305);
 }
 
 static int serve_hello(const uint8_t *m, size_t n, unsigned methods)
@@ -442,12 +460,18 @@ static void test_hello_fields_refused(void **state)
 	size_t n;
 
 	(void)state;
-	n = hello_with(m, "lux9-auth-2", "ed25519", "alice");
+	n = hello_with(m, "lux9-auth-3", "ed25519", "alice");
 	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_EVERSION);
-	assert_string_equal(auth_why(&s), "auth: client speaks 'lux9-auth-2', this server speaks lux9-auth-1");
+	assert_string_equal(auth_why(&s), "auth: client speaks 'lux9-auth-3', this server speaks lux9-auth-2");
 	n = hello_with(m, "lux\x01", "ed25519", "alice");
 	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_EVERSION);
-	assert_string_equal(auth_why(&s), "auth: client speaks 'lux?', this server speaks lux9-auth-1");
+	assert_string_equal(auth_why(&s), "auth: client speaks 'lux?', this server speaks lux9-auth-2");
+	/* a client of the first version: refused as a version, not as garbage */
+	n = hello_with(m, "lux9-auth-1", "ed25519", "alice");
+	n--;	/* it had no cipher offer */
+	m[1]--;
+	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_EVERSION);
+	assert_string_equal(auth_why(&s), "auth: client speaks 'lux9-auth-1', this server speaks lux9-auth-2");
 	n = hello_with(m, AUTH_PROTOCOL, "password", "alice");
 	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_EMETHOD);
 	assert_string_equal(auth_why(&s), "auth: unknown method 'password'");
@@ -467,7 +491,7 @@ static void test_hello_fields_refused(void **state)
 	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_CONTINUE);
 	/* an all-zero ephemeral key is a low-order point */
 	n = hello_with(m, AUTH_PROTOCOL, "ed25519", "alice");
-	memset(m + n - 32, 0, 32);
+	memset(m + n - 33, 0, 32);
 	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_ECRYPTO);
 	assert_string_equal(auth_why(&s),
 	                    "auth: the peer's ephemeral key is a low-order point (no shared secret)");
@@ -477,7 +501,7 @@ static void test_malformed_server_proof(void **state)
 {
 	static const struct field fs[] = {
 		{ 32, "server nonce" }, { 64, "server ephemeral key" }, { 96, "host key" },
-		{ 160, "host signature" }, { 0, 0 },
+		{ 97, "cipher" }, { 161, "host signature" }, { 0, 0 },
 	};
 	uint8_t m[AUTH_MSG_MAX];
 	size_t n;
@@ -485,13 +509,13 @@ static void test_malformed_server_proof(void **state)
 
 	(void)state;
 	start(&c, &s, &f);
-	assert_int_equal(f.n[1], 3 + 160);
-	for (size_t cut = 0; cut <= 160; cut++) {
+	assert_int_equal(f.n[1], 3 + 161);
+	for (size_t cut = 0; cut <= 161; cut++) {
 		struct auth_client_config cc = client_cfg("alice", &alice);
 
 		assert_int_equal(auth_client_init(&c2, &cc), 0);
 		assert_int_equal(auth_step(&c2, 0, 0, buf, sizeof buf, &n), AUTH_CONTINUE);
-		if (cut < 160) {
+		if (cut < 161) {
 			n = cut_msg(f.m[1], cut, m);
 			snprintf(want, sizeof want, "auth: malformed server proof message: %s truncated or out of range",
 			         field_at(fs, cut));
@@ -652,7 +676,7 @@ static void test_refusal_reaches_client(void **state)
 	assert_int_equal(auth_step(&c2, buf, 3 + (size_t)(buf[1] | buf[2] << 8), f.m[2], AUTH_MSG_MAX, &n),
 	                 AUTH_EREFUSED);
 	assert_string_equal(auth_why(&c2),
-	                    "auth: server refused: protocol version not supported (this server speaks lux9-auth-1)");
+	                    "auth: server refused: protocol version not supported (this server speaks lux9-auth-2)");
 }
 
 static void test_bad_calls(void **state)
@@ -693,6 +717,205 @@ static void test_bad_calls(void **state)
 	assert_int_equal(auth_msg_len((const uint8_t *)"\x09\x05\x01", 3), AUTH_EMALFORMED);
 }
 
+/* ---- Cipher negotiation ----------------------------------------------- */
+
+static bool have_aes(void)
+{
+	return (auth_ciphers_available() & AUTH_C_AES256GCM) != 0;
+}
+
+/* A whole ed25519 handshake with these cipher configs: its result, and
+ * the cipher both ends agreed on in *got (0 when it failed). */
+static int negotiate(unsigned client, unsigned server, unsigned *got)
+{
+	struct auth_server_config sc = server_cfg(&host);
+	struct auth_client_config cc = client_cfg("alice", &alice);
+	char who;
+	int r;
+
+	sc.ciphers = server;
+	cc.ciphers = client;
+	assert_int_equal(auth_server_init(&s, &sc), 0);
+	assert_int_equal(auth_client_init(&c, &cc), 0);
+	r = handshake(&c, &s, &f, &who);
+	*got = auth_cipher(&c);
+	if (r == AUTH_DONE) {
+		assert_int_equal(auth_cipher(&s), *got);
+		records_pair(&c, &s);	/* and the records of that cipher work */
+	}
+	return r;
+}
+
+static void test_cipher_pick(void **state)
+{
+	unsigned got;
+
+	(void)state;
+	/* both ends with every cipher they run: AES-256-GCM where the CPU
+	 * has AES-NI, else ChaCha20-Poly1305 */
+	assert_int_equal(negotiate(0, 0, &got), AUTH_DONE);
+	assert_int_equal(got, have_aes() ? AUTH_C_AES256GCM : AUTH_C_CHACHA20POLY1305);
+	/* either end forced to ChaCha20-Poly1305 */
+	assert_int_equal(negotiate(AUTH_C_CHACHA20POLY1305, 0, &got), AUTH_DONE);
+	assert_int_equal(got, AUTH_C_CHACHA20POLY1305);
+	assert_int_equal(negotiate(0, AUTH_C_CHACHA20POLY1305, &got), AUTH_DONE);
+	assert_int_equal(got, AUTH_C_CHACHA20POLY1305);
+	assert_int_equal(negotiate(AUTH_C_ALL, AUTH_C_CHACHA20POLY1305, &got), AUTH_DONE);
+	assert_int_equal(got, AUTH_C_CHACHA20POLY1305);
+	if (!have_aes()) {
+		print_message("no AES-NI here: AES-256-GCM cases skipped\n");
+		return;
+	}
+	/* both forced to AES-256-GCM */
+	assert_int_equal(negotiate(AUTH_C_AES256GCM, AUTH_C_AES256GCM, &got), AUTH_DONE);
+	assert_int_equal(got, AUTH_C_AES256GCM);
+	assert_int_equal(negotiate(AUTH_C_AES256GCM, 0, &got), AUTH_DONE);
+	assert_int_equal(got, AUTH_C_AES256GCM);
+	/* nothing in common: the server refuses and says why */
+	assert_int_equal(negotiate(AUTH_C_AES256GCM, AUTH_C_CHACHA20POLY1305, &got), AUTH_ECIPHER);
+	assert_int_equal(got, 0);
+	assert_string_equal(auth_why(&s),
+	                    "auth: no record cipher in common (client offers 0x2, this server runs 0x1)");
+	assert_int_equal(auth_step(&c, f.m[1], f.n[1], buf, sizeof buf, &f.n[2]), AUTH_EREFUSED);
+	assert_string_equal(auth_why(&c), "auth: server refused: no record cipher in common");
+}
+
+static void test_cipher_config(void **state)
+{
+	struct auth_server_config sc = server_cfg(&host);
+	struct auth_client_config cc = client_cfg("alice", &alice);
+
+	(void)state;
+	cc.ciphers = 1u << 5;
+	assert_int_equal(auth_client_init(&c, &cc), AUTH_ECIPHER);
+	assert_string_equal(auth_why(&c), "auth: config asks for unknown ciphers 0x20");
+	sc.ciphers = AUTH_C_ALL | 1u << 7;
+	assert_int_equal(auth_server_init(&s, &sc), AUTH_ECIPHER);
+	if (!have_aes()) {
+		/* AES-256-GCM alone, where the CPU cannot run it */
+		cc.ciphers = AUTH_C_AES256GCM;
+		assert_int_equal(auth_client_init(&c, &cc), AUTH_ECIPHER);
+	}
+	assert_int_equal(auth_ciphers_available() & AUTH_C_CHACHA20POLY1305, AUTH_C_CHACHA20POLY1305);
+	assert_string_equal(auth_cipher_name(AUTH_C_AES256GCM), lc_aead_name(LC_AES256GCM));
+	assert_string_equal(auth_cipher_name(AUTH_C_CHACHA20POLY1305), lc_aead_name(LC_CHACHA20POLY1305));
+	assert_string_equal(auth_cipher_name(0), "none");
+	assert_string_equal(auth_cipher_name(AUTH_C_ALL), "?");
+	assert_string_equal(auth_errstr(AUTH_ECIPHER), "auth: no record cipher in common");
+	/* not done: no cipher yet */
+	cc.ciphers = 0;
+	assert_int_equal(auth_client_init(&c, &cc), 0);
+	assert_int_equal(auth_cipher(&c), 0);
+}
+
+/* What the server reads in the hello's offer: unknown bits are a later
+ * version's ciphers and ignored; nothing known is a refusal. */
+static void test_cipher_offer_fields(void **state)
+{
+	uint8_t m[512];
+	size_t n;
+
+	(void)state;
+	n = hello_offer(m, AUTH_PROTOCOL, "ed25519", "alice", 0x80 | AUTH_C_CHACHA20POLY1305);
+	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_CONTINUE);
+	assert_int_equal(buf[3 + 96], AUTH_C_CHACHA20POLY1305);	/* the pick in the proof */
+	n = hello_offer(m, AUTH_PROTOCOL, "ed25519", "alice", AUTH_C_ALL);
+	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_CONTINUE);
+	assert_int_equal(buf[3 + 96], have_aes() ? AUTH_C_AES256GCM : AUTH_C_CHACHA20POLY1305);
+	n = hello_offer(m, AUTH_PROTOCOL, "ed25519", "alice", 0);
+	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_ECIPHER);
+	n = hello_offer(m, AUTH_PROTOCOL, "ed25519", "alice", 0xfc);
+	assert_int_equal(serve_hello(m, n, AUTH_M_ED25519), AUTH_ECIPHER);
+	assert_string_equal(auth_why(&s), have_aes() ?
+	                    "auth: no record cipher in common (client offers 0xfc, this server runs 0x3)" :
+	                    "auth: no record cipher in common (client offers 0xfc, this server runs 0x1)");
+}
+
+/* A man in the middle strikes AES-256-GCM from the offer (or, on a CPU
+ * without it, changes the offer at all): the server picks from what it
+ * got and signs that; the client's transcript has what it sent, so the
+ * signature does not verify.  Likewise a pick altered on its way back. */
+static void test_cipher_downgrade(void **state)
+{
+	char want[AUTH_WHY_MAX], p[AUTH_FP_MAX];
+	struct auth_server_config sc = server_cfg(&host);
+	struct auth_client_config cc = client_cfg("alice", &alice);
+	size_t n;
+
+	(void)state;
+	fp(host.pk, p);
+	snprintf(want, sizeof want, "auth: bad signature from host key %s", p);
+	assert_int_equal(auth_server_init(&s, &sc), 0);
+	assert_int_equal(auth_client_init(&c, &cc), 0);
+	assert_int_equal(auth_step(&c, 0, 0, f.m[0], AUTH_MSG_MAX, &f.n[0]), AUTH_CONTINUE);
+	assert_int_equal(f.m[0][f.n[0] - 1], auth_ciphers_available());	/* the offer, last */
+	f.m[0][f.n[0] - 1] = have_aes() ? AUTH_C_CHACHA20POLY1305 : AUTH_C_ALL;
+	assert_int_equal(auth_step(&s, f.m[0], f.n[0], f.m[1], AUTH_MSG_MAX, &f.n[1]), AUTH_CONTINUE);
+	assert_int_equal(f.m[1][3 + 96], AUTH_C_CHACHA20POLY1305);	/* the server was fooled */
+	assert_int_equal(auth_step(&c, f.m[1], f.n[1], buf, sizeof buf, &n), AUTH_EHOSTSIG);
+	assert_int_equal(n, 0);	/* and the client sends nothing more */
+	assert_string_equal(auth_why(&c), want);
+
+	/* the pick changed on the way back */
+	start(&c, &s, &f);
+	f.m[1][3 + 96] ^= AUTH_C_ALL;
+	assert_int_equal(auth_step(&c, f.m[1], f.n[1], buf, sizeof buf, &n), AUTH_EHOSTSIG);
+	assert_string_equal(auth_why(&c), want);
+}
+
+/* A server message signed by the real host key over the real transcript,
+ * with any pick: what a server that breaks the rules would send. */
+static size_t forged_proof(const uint8_t *hello, size_t hn, unsigned pick, uint8_t *m)
+{
+	uint8_t h[64], blob[96];
+	crypto_generichash_state st;
+	size_t n = 3 + 97, l = strlen(AUTH_PROTOCOL " server") + 1;
+
+	m[0] = 2;
+	m[1] = 97 + 64;
+	m[2] = 0;
+	memset(m + 3, 0x11, 32);			/* nonce */
+	memset(blob, 0x22, 32);
+	assert_int_equal(lc_x25519_public(m + 35, blob), 0);	/* ephemeral */
+	memcpy(m + 67, host.pk, 32);
+	m[99] = (uint8_t)pick;
+	crypto_generichash_init(&st, 0, 0, 64);
+	crypto_generichash_update(&st, hello, hn);
+	crypto_generichash_update(&st, m, n);
+	crypto_generichash_final(&st, h, 64);
+	memcpy(blob, AUTH_PROTOCOL " server", l);
+	memcpy(blob + l, h, 64);
+	assert_int_equal(lc_ed25519_sign(m + n, blob, l + 64, host.sk), 0);
+	return n + 64;
+}
+
+static void test_cipher_not_offered(void **state)
+{
+	struct auth_client_config cc = client_cfg("alice", &alice);
+	static const unsigned picks[] = { 0, AUTH_C_AES256GCM, AUTH_C_ALL, 0x80 };
+	char want[AUTH_WHY_MAX], p[AUTH_FP_MAX];
+	uint8_t m[AUTH_MSG_MAX];
+	size_t n;
+
+	(void)state;
+	fp(host.pk, p);
+	cc.ciphers = AUTH_C_CHACHA20POLY1305;
+	/* the forgery is right: an honest pick goes through */
+	assert_int_equal(auth_client_init(&c, &cc), 0);
+	assert_int_equal(auth_step(&c, 0, 0, f.m[0], AUTH_MSG_MAX, &f.n[0]), AUTH_CONTINUE);
+	n = forged_proof(f.m[0], f.n[0], AUTH_C_CHACHA20POLY1305, m);
+	assert_int_equal(auth_step(&c, m, n, buf, sizeof buf, &n), AUTH_CONTINUE);
+	for (size_t i = 0; i < sizeof picks / sizeof picks[0]; i++) {
+		assert_int_equal(auth_client_init(&c, &cc), 0);
+		assert_int_equal(auth_step(&c, 0, 0, f.m[0], AUTH_MSG_MAX, &f.n[0]), AUTH_CONTINUE);
+		n = forged_proof(f.m[0], f.n[0], picks[i], m);
+		assert_int_equal(auth_step(&c, m, n, buf, sizeof buf, &n), AUTH_ECIPHER);
+		assert_int_equal(n, 0);
+		snprintf(want, sizeof want, "auth: host %s picked cipher %#x; we offered 0x1", p, picks[i]);
+		assert_string_equal(auth_why(&c), want);
+	}
+}
+
 /* The fingerprint against libsodium called directly. */
 static void test_fingerprint(void **state)
 {
@@ -731,6 +954,11 @@ int main(void)
 		cmocka_unit_test_setup(test_malformed_confirmation, fixture_setup),
 		cmocka_unit_test_setup(test_refusal_reaches_client, fixture_setup),
 		cmocka_unit_test_setup(test_bad_calls, fixture_setup),
+		cmocka_unit_test_setup(test_cipher_pick, fixture_setup),
+		cmocka_unit_test_setup(test_cipher_config, fixture_setup),
+		cmocka_unit_test_setup(test_cipher_offer_fields, fixture_setup),
+		cmocka_unit_test_setup(test_cipher_downgrade, fixture_setup),
+		cmocka_unit_test_setup(test_cipher_not_offered, fixture_setup),
 		cmocka_unit_test_setup(test_fingerprint, fixture_setup),
 	};
 

@@ -2,7 +2,9 @@
  * The record layer (core/auth/record.c): round trips up to the largest
  * record, a byte stream fed in every split, and each attack the layer
  * exists to stop -- a tampered, replayed, reordered, truncated or
- * reflected record -- failing with its exact code, for good.
+ * reflected record -- failing with its exact code, for good.  The whole
+ * group runs once per record cipher this CPU runs (ChaCha20-Poly1305;
+ * AES-256-GCM with AES-NI).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@ static int entropy(void *buf, size_t n)
 }
 
 static struct auth_rec tx, rx;
+static unsigned cipher;		/* the AUTH_C_* of this group run */
 static uint8_t stream[4 * AUTH_REC_MAX], out[2 * AUTH_OPEN_BUF], pt[AUTH_REC_PAYLOAD_MAX + 8];
 
 static int pair(void **state)
@@ -36,6 +39,7 @@ static int pair(void **state)
 	memcpy(tx.key, k, 32);
 	memcpy(rx.key, k, 32);
 	tx.keyed = rx.keyed = true;
+	tx.cipher = rx.cipher = (uint8_t)cipher;
 	for (size_t i = 0; i < sizeof pt; i++)
 		pt[i] = (uint8_t)(i * 7 + 1);
 	return 0;
@@ -270,8 +274,8 @@ static void test_unknown_type(void **state)
 	(void)state;
 	rec[0] = 3 + 17, rec[1] = rec[2] = rec[3] = 0;
 	memcpy(rec + 4, "abc\x09", 4);
-	assert_int_equal(lc_aead_encrypt(LC_CHACHA20POLY1305, rec + 4, rec + 4, 4, rec, 4, nonce,
-	                                 tx.key), 0);
+	assert_int_equal(lc_aead_encrypt(cipher == AUTH_C_AES256GCM ? LC_AES256GCM : LC_CHACHA20POLY1305,
+	                                 rec + 4, rec + 4, 4, rec, 4, nonce, tx.key), 0);
 	assert_int_equal(auth_open(&rx, rec, sizeof rec, out, AUTH_OPEN_BUF, &used, &got), AUTH_EMALFORMED);
 	assert_string_equal(auth_rec_why(&rx), "auth: record 0 has type 9 and 3 bytes: not data, not close");
 }
@@ -303,6 +307,34 @@ static void test_unkeyed(void **state)
 	memset(&z, 0, sizeof z);
 	assert_int_equal(auth_seal(&z, pt, 1, stream, sizeof stream), AUTH_ESTATE);
 	assert_int_equal(auth_open(&z, stream, 0, out, 1, &used, &got), AUTH_ESTATE);
+	assert_int_equal(auth_rec_cipher(&z), 0);
+	/* a key but no cipher (or two at once) is no state to seal with */
+	z = tx;
+	z.cipher = 0;
+	assert_int_equal(auth_seal(&z, pt, 1, stream, sizeof stream), AUTH_ESTATE);
+	z.cipher = AUTH_C_ALL;
+	assert_int_equal(auth_open(&z, stream, 0, out, 1, &used, &got), AUTH_ESTATE);
+	assert_int_equal(auth_rec_cipher(&tx), cipher);
+}
+
+/* The same key under the other cipher opens nothing: the cipher is part
+ * of what a record is. */
+static void test_other_cipher(void **state)
+{
+	static const size_t sizes[] = { 0, 100 };
+	unsigned other = cipher == AUTH_C_AES256GCM ? AUTH_C_CHACHA20POLY1305 : AUTH_C_AES256GCM;
+	struct auth_rec r = rx;
+	size_t len, used, got;
+
+	(void)state;
+	if (!(auth_ciphers_available() & other))
+		skip();
+	len = seal_all(sizes, 2, 1);
+	r.cipher = (uint8_t)other;
+	assert_int_equal(auth_open(&r, stream, len, out, AUTH_OPEN_BUF, &used, &got), AUTH_ERECORD);
+	assert_int_equal(got, 0);
+	assert_int_equal(auth_open(&rx, stream, len, out, AUTH_OPEN_BUF, &used, &got), AUTH_REC_CLOSE);
+	assert_int_equal(got, 100);
 }
 
 int main(void)
@@ -320,9 +352,19 @@ int main(void)
 		cmocka_unit_test_setup(test_unknown_type, pair),
 		cmocka_unit_test_setup(test_sequence_exhausted, pair),
 		cmocka_unit_test_setup(test_unkeyed, pair),
+		cmocka_unit_test_setup(test_other_cipher, pair),
 	};
+	int failed;
 
 	if (lc_init(entropy) < 0)
 		return 1;
-	return cmocka_run_group_tests(tests, 0, 0);
+	cipher = AUTH_C_CHACHA20POLY1305;
+	failed = cmocka_run_group_tests_name("records, chacha20poly1305", tests, 0, 0);
+	if (!(auth_ciphers_available() & AUTH_C_AES256GCM)) {
+		print_message("no AES-NI here: the aes256gcm group is skipped\n");
+		return failed;
+	}
+	cipher = AUTH_C_AES256GCM;
+	failed += cmocka_run_group_tests_name("records, aes256gcm", tests, 0, 0);
+	return failed;
 }

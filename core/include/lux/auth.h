@@ -20,6 +20,12 @@
  *   auth_step(confirm): AUTH_DONE  <------
  *   auth_take_records: one sealer, one opener each
  *
+ * The hello also offers the record ciphers the client runs (AUTH_C_*); the
+ * server picks AES-256-GCM when both ends run it, else ChaCha20-Poly1305,
+ * and names its pick in its signed proof.  Both are in the transcript, so
+ * a man in the middle who strikes a cipher from the offer breaks the
+ * server's signature.
+ *
  * Errors are negative AUTH_E* codes; auth_why() says what happened in a
  * sentence meant for an audit log ("auth: bad signature from user
  * alice").  An error is sticky: every later call returns it again.  A
@@ -33,7 +39,7 @@
 #include <lux/crypto.h>
 #include <lux/types.h>
 
-#define AUTH_PROTOCOL "lux9-auth-1"	/* the version string in the hello */
+#define AUTH_PROTOCOL "lux9-auth-2"	/* the version string in the hello (2: cipher negotiation) */
 #define AUTH_KEY 32			/* Ed25519 and X25519 public keys */
 #define AUTH_NONCE 32
 #define AUTH_USER_MAX 32		/* user name bytes, with the NUL: 1..31 chars */
@@ -52,6 +58,14 @@ enum auth_method {
 	AUTH_M_ED25519 = 1 << 0,
 	AUTH_M_TOKEN = 1 << 1,
 };
+
+/* Record ciphers: the client's offer is a mask of these, the server's
+ * pick exactly one. */
+enum auth_cipher {
+	AUTH_C_CHACHA20POLY1305 = 1 << 0,	/* RFC 8439 IETF: every CPU */
+	AUTH_C_AES256GCM = 1 << 1,		/* only where lc_aead_available says so */
+};
+#define AUTH_C_ALL (AUTH_C_CHACHA20POLY1305 | AUTH_C_AES256GCM)
 
 /* auth_step's results besides the errors. */
 enum {
@@ -84,7 +98,8 @@ enum auth_err {
 	AUTH_ECLOSED = -20,	/* a record after the peer's close, or sealing after ours */
 	AUTH_ETRUNCATED = -21,	/* the stream ended without a close record */
 	AUTH_ESEQ = -22,	/* 2^64 records: the sequence number would repeat */
-	AUTH_ENERR = -23
+	AUTH_ECIPHER = -23,	/* no record cipher both ends run (or one we did not offer) */
+	AUTH_ENERR = -24
 };
 
 /* What the caller's callbacks answer. */
@@ -104,6 +119,9 @@ struct auth_client_config {
 	 * knows the address and the known-hosts file; the engine only asks. */
 	int (*known_host)(void *arg, const uint8_t pk[AUTH_KEY]);
 	void *arg;
+	/* AUTH_C_* to offer; 0: every cipher this CPU runs.  A cipher the
+	 * CPU cannot run is left out; none left is AUTH_ECIPHER at init. */
+	unsigned ciphers;
 };
 
 struct auth_server_config {
@@ -118,15 +136,18 @@ struct auth_server_config {
 	int (*token_ok)(void *arg, const char *user, const uint8_t *tok, size_t n,
 	                struct ct_grant *grant);
 	void *arg;
+	/* AUTH_C_* this server will pick from, as the client's ciphers. */
+	unsigned ciphers;
 };
 
 /* ---- Record layer ------------------------------------------------------ */
 
 /*
- * A record: a 4-byte little-endian length L, then L bytes of ChaCha20-
- * Poly1305 (IETF) ciphertext of (payload, type byte), tag last.  The nonce
- * is the direction's record count (never sent), the additional data the
- * length header.  The type byte trails the payload so a record decrypts
+ * A record: a 4-byte little-endian length L, then L bytes of AEAD
+ * ciphertext of (payload, type byte), tag last, under the cipher the
+ * handshake picked (AES-256-GCM or ChaCha20-Poly1305 IETF: both take a
+ * 12-byte nonce and give a 16-byte tag).  The nonce is the direction's
+ * record count (never sent), the additional data the length header.  The type byte trails the payload so a record decrypts
  * straight into the caller's buffer with the payload at its start.
  */
 #define AUTH_REC_HDR 4
@@ -138,9 +159,11 @@ struct auth_server_config {
 
 enum { AUTH_REC_DATA = 1, AUTH_REC_CLOSE = 2 };
 
-/* One direction: its key, its next sequence number, its sticky error. */
+/* One direction: its key and cipher, its next sequence number, its sticky
+ * error. */
 struct auth_rec {
 	uint8_t key[LC_AEAD_KEY];
+	uint8_t cipher;		/* one AUTH_C_* */
 	uint64_t seq;
 	int err;		/* 0, or the AUTH_E* that killed it */
 	bool closed;		/* close sealed (tx) or opened (rx) */
@@ -169,6 +192,7 @@ int auth_open(struct auth_rec *rx, const uint8_t *in, size_t inlen, uint8_t *out
 /* The byte stream ended: 0 if the close record came, else AUTH_ETRUNCATED. */
 int auth_open_eof(struct auth_rec *rx);
 const char *auth_rec_why(const struct auth_rec *r);
+unsigned auth_rec_cipher(const struct auth_rec *r);	/* its AUTH_C_*, 0 unkeyed */
 void auth_rec_wipe(struct auth_rec *r);
 
 /* ---- Handshake -------------------------------------------------------- */
@@ -194,6 +218,8 @@ struct auth {
 	uint8_t user_pk[AUTH_KEY];		/* the client's (ed25519) */
 	uint8_t shared[LC_X25519_KEY];		/* X25519(esk, peer) */
 	uint8_t confirm[32];			/* client: the MAC the server must send */
+	unsigned ciphers;			/* AUTH_C_* we offer (client) or pick from (server) */
+	unsigned cipher;			/* the server's pick, one AUTH_C_* */
 	lc_hash_state th;			/* transcript: every message so far */
 	struct auth_rec tx, rx;			/* ours once done */
 	struct ct_grant grant;			/* token method, server */
@@ -217,6 +243,7 @@ long auth_msg_len(const uint8_t *p, size_t n);
 const char *auth_user(const struct auth *a);		/* the user name */
 const uint8_t *auth_user_key(const struct auth *a);	/* ed25519, else null */
 const uint8_t *auth_host_key(const struct auth *a);	/* the server's */
+unsigned auth_cipher(const struct auth *a);		/* the records' AUTH_C_*, else 0 */
 /* Token method, server: the grant the callback returned and the token
  * itself (decode it with captoken_decode for the caveats); null before. */
 const struct ct_grant *auth_grant(const struct auth *a);
@@ -229,6 +256,12 @@ const char *auth_why(const struct auth *a);	/* "" when nothing failed */
 const char *auth_errstr(int err);		/* a generic line per code */
 int auth_lux_err(int err);			/* to an E_* of <lux/error.h> */
 void auth_wipe(struct auth *a);			/* every secret, then all of it */
+
+/* The AUTH_C_* this CPU runs (ChaCha20-Poly1305 always). */
+unsigned auth_ciphers_available(void);
+/* "aes256gcm", "chacha20poly1305" (lc_aead_name's words), "none" for 0,
+ * "?" for anything else. */
+const char *auth_cipher_name(unsigned cipher);
 
 /* "SHA256:<base64 of SHA-256 of the 32 key bytes, unpadded>" for banners
  * and known-hosts files.  Returns the length, or AUTH_ESPACE. */
