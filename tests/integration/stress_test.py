@@ -277,9 +277,13 @@ class Worker:
         go of them by itself."""
         self.c.close()
         self.reconnects += 1
+        self.connect_retrying()
+
+    def connect_retrying(self):
         # The server frees a connection's slot after the close reaches it,
-        # so with every slot taken a quick reconnect may be turned away
-        # (told why and closed, as docs/9p.md says): that is the bound
+        # so with every slot taken (or a peer's cap reached: docs/9p.md) a
+        # quick (re)connect may be turned away (told why and closed, or,
+        # with every refusal slot busy, closed at once): that is the bound
         # working, not an error.  Try again for a while.
         until = time.monotonic() + 10
         while True:
@@ -300,7 +304,7 @@ class Worker:
     def run(self):
         ops, weights = zip(*self.OPS)
         try:
-            self.call("connect", self.connect)
+            self.call("connect", self.connect_retrying)
             while time.monotonic() < self.deadline:
                 self.rnd.choices(ops, weights)[0](self)
             for fid in list(self.fids):
