@@ -112,25 +112,6 @@ static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
 	return err;
 }
 
-static int words(char *line, char **w, int max)
-{
-	int n = 0;
-	char *p = line;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == 0)
-			return n;
-		if (n == max)
-			return -1;
-		w[n++] = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		if (*p)
-			*p++ = 0;
-	}
-}
 
 /* A PATH prefix: "/" and elements, no "." or "..", no empty element; a
  * trailing '/' dropped.  "/" itself: no caveat (returns 0 in *len). */
@@ -164,7 +145,7 @@ int tokens_mint(char *line, const char *caller, bool via_token, uint64_t now_ns,
 	struct ct_cap slot;
 	uint64_t expiry = 0;
 	uint32_t id, rights;
-	int n = words(line, w, 8), err, r;
+	int n = kwords(line, w, 8), err, r;
 
 	if (n < 1 || kstrcmp(w[0], "mint") != 0)
 		return fail(why, whylen, E_SYNTAX, "want mint [USER] [ro] [path /PREFIX] [expiry SECONDS]");

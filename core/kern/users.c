@@ -292,26 +292,6 @@ static int fail(char *why, size_t whylen, int err, const char *what, const char 
 	return err;
 }
 
-/* Split line into at most max words at blanks; -1 when there are more. */
-static int words(char *line, char **w, int max)
-{
-	int n = 0;
-	char *p = line;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == 0)
-			return n;
-		if (n == max)
-			return -1;
-		w[n++] = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		if (*p)
-			*p++ = 0;
-	}
-}
 
 static bool protected_user(const char *name)
 {
@@ -456,7 +436,7 @@ static int deluser_locked(const char *name, char *why, size_t whylen)
 static int command(char *line, char *why, size_t whylen)
 {
 	char *w[4];
-	int n = words(line, w, 4), err;
+	int n = kwords(line, w, 4), err;
 
 	if (n == 0)
 		return 0;

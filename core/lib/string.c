@@ -214,3 +214,23 @@ int kforlines(const char *text, size_t len, char *line, size_t max,
 	}
 	return 0;
 }
+
+int kwords(char *line, char **w, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == 0)
+			return n;
+		if (n == max)
+			return -1;
+		w[n++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = 0;
+	}
+}

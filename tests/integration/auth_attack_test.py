@@ -30,6 +30,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import authsim  # noqa: E402
 import ninep_test  # noqa: E402  (free_port)
 
 LUX9P = None
@@ -60,31 +61,14 @@ class AuthAttack(unittest.TestCase):
                                  stderr=subprocess.PIPE)
         cls.shell("echo uname alice 1001 > /adm/users")
         cls.shell("echo authkey alice +%s > /adm/users" % pub)
-        deadline = time.monotonic() + TIMEOUT
-        hostpub = os.path.join(cls.state, "host_ed25519.pub")
-        while not os.path.exists(hostpub):
-            if time.monotonic() > deadline:
-                raise AssertionError("no host_ed25519.pub in %s" % cls.state)
-            time.sleep(0.05)
-        with open(hostpub) as f:
-            cls.host = f.read().strip()
+        cls.host = authsim.host_key(cls.state, TIMEOUT)
         os.makedirs(os.path.join(cls.home, "lux9"))
         with open(os.path.join(cls.home, "lux9", "known_hosts"), "w") as f:
             f.write("%s %s\n" % (cls.addr, cls.host))
 
     @classmethod
     def shell(cls, cmd):
-        mark = "end-of-%d" % time.monotonic_ns()
-        cls.p.stdin.write(("%s\necho %s\n" % (cmd, mark)).encode())
-        cls.p.stdin.flush()
-        lines = []
-        while True:
-            line = cls.p.stdout.readline().decode(errors="replace")
-            if not line:
-                raise AssertionError("luxsim ended during %r: %s" % (cmd, cls.p.stderr.read()))
-            if line.strip() == mark:
-                return lines
-            lines.append(line.rstrip("\n"))
+        return authsim.shell(cls.p, cmd)
 
     @classmethod
     def tearDownClass(cls):

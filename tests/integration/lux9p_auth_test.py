@@ -24,6 +24,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import authsim  # noqa: E402
 import ninep_test  # noqa: E402  (free_port, msg, s)
 
 LUX9P = None
@@ -311,28 +312,12 @@ class Luxsim(unittest.TestCase):
         cls.pub = cls.c.keygen(cls.key)
         cls.shell("echo uname alice 1001 > /adm/users")
         cls.shell("echo authkey alice +%s > /adm/users" % cls.pub)
-        deadline = time.monotonic() + TIMEOUT
-        while not os.path.exists(os.path.join(cls.state, "host_ed25519.pub")):
-            if time.monotonic() > deadline:
-                raise AssertionError("no host_ed25519.pub in %s" % cls.state)
-            time.sleep(0.05)
-        with open(os.path.join(cls.state, "host_ed25519.pub")) as f:
-            cls.host = f.read().strip()
+        cls.host = authsim.host_key(cls.state, TIMEOUT)
         assert re.fullmatch(r"[0-9a-f]{64}", cls.host), cls.host
 
     @classmethod
     def shell(cls, cmd):
-        mark = "end-of-%d" % time.monotonic_ns()
-        cls.p.stdin.write(("%s\necho %s\n" % (cmd, mark)).encode())
-        cls.p.stdin.flush()
-        lines = []
-        while True:
-            line = cls.p.stdout.readline().decode(errors="replace")
-            if not line:
-                raise AssertionError("luxsim ended during %r: %s" % (cmd, cls.p.stderr.read()))
-            if line.strip() == mark:
-                return lines
-            lines.append(line.rstrip("\n"))
+        return authsim.shell(cls.p, cmd)
 
     @classmethod
     def tearDownClass(cls):

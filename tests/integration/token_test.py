@@ -22,6 +22,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import authsim  # noqa: E402
 import ninep_test as nt  # noqa: E402
 
 LUX9P = None
@@ -56,12 +57,7 @@ class Token(unittest.TestCase):
         assert rc == 0, err
         cls.shell("echo authkey alice +%s > /adm/users" %
                   re.search(r"^authkey alice \+([0-9a-f]{64})$", out, re.M).group(1))
-        deadline = time.monotonic() + TIMEOUT
-        while not os.path.exists(os.path.join(cls.state, "host_ed25519.pub")):
-            assert time.monotonic() < deadline, "no host key"
-            time.sleep(0.05)
-        with open(os.path.join(cls.state, "host_ed25519.pub")) as f:
-            host = f.read().strip()
+        host = authsim.host_key(cls.state, TIMEOUT)
         os.makedirs(os.path.join(cls.home, "lux9"), exist_ok=True)
         with open(os.path.join(cls.home, "lux9", "known_hosts"), "w") as f:
             f.write("%s %s\n" % (cls.addr, host))
@@ -85,17 +81,7 @@ class Token(unittest.TestCase):
 
     @classmethod
     def shell(cls, cmd):
-        mark = "end-of-%d" % time.monotonic_ns()
-        cls.p.stdin.write(("%s\necho %s\n" % (cmd, mark)).encode())
-        cls.p.stdin.flush()
-        lines = []
-        while True:
-            line = cls.p.stdout.readline().decode(errors="replace")
-            if not line:
-                raise AssertionError("luxsim ended during %r: %s" % (cmd, cls.p.stderr.read()))
-            if line.strip() == mark:
-                return lines
-            lines.append(line.rstrip("\n"))
+        return authsim.shell(cls.p, cmd)
 
     @classmethod
     def run_lux9p(cls, *args, stdin=b""):

@@ -28,6 +28,9 @@ size_t kstrlcat(char *dst, const char *src, size_t size);
 int kstrtoll(const char *s, long long *out);
 void khex(char *out, const uint8_t *in, size_t n);	/* out: 2n+1 bytes */
 int khexval(char c);				/* 0..15, or -1 */
+/* Split line in place into at most max words at blanks (w[i] point into
+ * it): how many, or -1 when there are more. */
+int kwords(char *line, char **w, int max);
 /* The lines of a ctl file's write: each '\n'-separated line of text[0,len)
  * is copied NUL-terminated into line (max bytes) and given to fn, stopping
  * at fn's first error.  E_NAMETOOLONG for a line that does not fit,

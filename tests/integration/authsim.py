@@ -1,0 +1,36 @@
+"""What the authentication suites share: a luxsim driven through its shell
+and the host key it made in its state directory.
+
+lux9p_auth_test.py, token_test.py and auth_attack_test.py each start one
+luxsim with --state-dir and a TCP listener, read the host key luxsim made
+there (for a known_hosts line), and run shell commands as its host owner.
+"""
+import os
+import time
+
+
+def host_key(state, timeout):
+    """The hex public host key luxsim wrote to STATE/host_ed25519.pub."""
+    path = os.path.join(state, "host_ed25519.pub")
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise AssertionError("no host_ed25519.pub in %s" % state)
+        time.sleep(0.05)
+    with open(path) as f:
+        return f.read().strip()
+
+
+def shell(p, cmd):
+    """Run cmd in the shell of luxsim p (stdin/stdout pipes): its lines."""
+    mark = "end-of-%d" % time.monotonic_ns()
+    p.stdin.write(("%s\necho %s\n" % (cmd, mark)).encode())
+    p.stdin.flush()
+    lines = []
+    while True:
+        line = p.stdout.readline().decode(errors="replace")
+        if not line:
+            raise AssertionError("luxsim ended during %r: %s" % (cmd, p.stderr.read()))
+        if line.strip() == mark:
+            return lines
+        lines.append(line.rstrip("\n"))
