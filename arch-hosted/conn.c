@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <grp.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -513,6 +514,37 @@ static void clear_stale(const char *path)
 	hostcalls.close(fd);
 }
 
+/* --socket-group: members of group may reach the socket (0660) and its
+ * directory (0750, when it is ours and not a shared sticky one like /tmp).
+ * Who they are is still their uid, mapped through the user table. */
+static void open_to_group(const char *path, const char *group)
+{
+	char dir[HOSTED_ADDRMAX];
+	struct group *g = getgrnam(group);
+	struct stat st;
+	char *slash;
+
+	if (g == NULL) {
+		fprintf(stderr, "luxsim: warning: --socket-group %s: no such group; %s stays "
+		        "the owner's only\n", group, path);
+		return;
+	}
+	if (hostcalls.chown(path, (uid_t)-1, g->gr_gid) != 0 || hostcalls.chmod(path, 0660) != 0)
+		fprintf(stderr, "luxsim: warning: cannot open %s to group %s: %s\n", path, group,
+		        strerror(errno));
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = 0;
+	if (hostcalls.stat(dir, &st) != 0 || st.st_uid != getuid() || (st.st_mode & S_ISVTX))
+		return;
+	if (hostcalls.chown(dir, (uid_t)-1, g->gr_gid) != 0 || hostcalls.chmod(dir, 0750) != 0)
+		fprintf(stderr, "luxsim: warning: cannot open %s to group %s: %s\n", dir, group,
+		        strerror(errno));
+}
+
+static const char *socket_group;
+
 static int listen_one(const char *addr, int noauth)
 {
 	struct listener *l;
@@ -548,6 +580,8 @@ static int listen_one(const char *addr, int noauth)
 	}
 	l->ok = 1;
 	nlisteners++;
+	if (l->is_unix && socket_group)
+		open_to_group(l->path, socket_group);
 	if (noauth)	/* loudly: this gives the machine away to the network */
 		fprintf(stderr, "luxsim: WARNING: %s serves 9P WITHOUT AUTHENTICATION: anyone who "
 		        "can connect acts as any user, eve included\n", addr);
@@ -574,6 +608,7 @@ const char *hosted_conn_listen(const struct hosted_config *cfg)
 	char def[HOSTED_ADDRMAX + 32];
 	size_t n = 0;
 
+	socket_group = cfg->socket_group;
 	if (cfg->nlisten == 0) {
 		default_unix(def, sizeof def);
 		listen_one(def, 0);

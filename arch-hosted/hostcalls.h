@@ -33,6 +33,9 @@ struct hostcalls {
 	/* the state directory's files (state.c) */
 	int (*open)(const char *path, int flags, ...);
 	ssize_t (*read)(int fd, void *buf, size_t n);
+	/* --socket-group: the socket and its directory opened to a group */
+	int (*chown)(const char *path, uid_t uid, gid_t gid);
+	int (*chmod)(const char *path, mode_t mode);
 	/* the process's settings at start (procsetup.c) */
 	int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
 	int (*getrlimit)(int res, struct rlimit *rl);

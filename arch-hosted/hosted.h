@@ -27,6 +27,8 @@ struct hosted_config {
 	/* the 9P server's edge timeouts (--9p-*-ms); 0: the core's defaults */
 	unsigned ninep_handshake_ms, ninep_partial_ms, ninep_report_ms;
 	const char *state_dir;	/* --state-dir, or 0: $XDG_STATE_HOME/lux9 */
+	const char *socket_group;	/* --socket-group: unix sockets (and their
+					 * directory) open to this Linux group, or 0 */
 };
 
 /* Is addr a listen address hosted_boot can use?  0, or -1 with a reason

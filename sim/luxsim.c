@@ -55,6 +55,10 @@ static void usage(FILE *f, const char *argv0)
 	        "                   acts as any user, eve included (tests, trusted networks);\n"
 	        "                   a plain TCP listener makes unauthenticated clients none\n"
 	        "  --no-listen      serve no 9P connections\n"
+	        "  --socket-group GROUP\n"
+	        "                   open the unix sockets (and their directory, when it is\n"
+	        "                   luxsim's) to the Linux group GROUP; each peer is still\n"
+	        "                   its own uid, mapped through /adm/users (else none)\n"
 	        "  --state-dir DIR  where the host key and the users file live (default\n"
 	        "                   $XDG_STATE_HOME/lux9 or ~/.local/state/lux9)\n"
 	        "  --9p-handshake-ms MS, --9p-partial-ms MS, --9p-report-ms MS\n"
@@ -190,6 +194,7 @@ int main(int argc, char **argv)
 		{ "no-listen", no_argument, 0, 'n' },
 		{ "listen-noauth", required_argument, 0, 'A' },
 		{ "state-dir", required_argument, 0, 'D' },
+		{ "socket-group", required_argument, 0, 'G' },
 		{ "9p-handshake-ms", required_argument, 0, 'H' },
 		{ "9p-partial-ms", required_argument, 0, 'P' },
 		{ "9p-report-ms", required_argument, 0, 'T' },
@@ -300,6 +305,9 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			cfg.state_dir = optarg;
+			break;
+		case 'G':
+			cfg.socket_group = optarg;
 			break;
 		case 'H':
 		case 'P':

@@ -783,6 +783,78 @@ class Holes(nt.ServerTest):
         self.assertTrue(any("shellkey" in l and "refused" in l for l in lines), lines[-5:])
 
 
+class LocalPeers(unittest.TestCase):
+    """Another local Linux user on the unix socket: its uid, mapped through
+    /adm/users, is who it is (a listed user, else none); it is not trusted
+    to speak for others.  --socket-group opens the socket to a group.
+    Needs root (to become another uid); skipped otherwise."""
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to connect as another uid")
+    def test_other_uid_is_its_user_or_none(self):
+        import grp
+        import shutil
+        import subprocess
+        import tempfile
+        d = tempfile.mkdtemp(prefix="peer-")
+        try:
+            os.chmod(d, 0o700)
+            sock = os.path.join(d, "sock")
+            group = grp.getgrgid(65534).gr_name     # nogroup
+            p = subprocess.Popen([nt.LUXSIM, "-q", "--listen", "unix!" + sock,
+                                  "--socket-group", group, "--state-dir", os.path.join(d, "st")],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            p.stdin.write(b"echo uname carol 1234 > /adm/users\necho ready\n")
+            p.stdin.flush()
+            while p.stdout.readline().strip() != b"ready":
+                pass
+            st_dir, st_sock = os.stat(d), os.stat(sock)
+            self.assertEqual((st_dir.st_gid, st_dir.st_mode & 0o777), (65534, 0o750))
+            self.assertEqual((st_sock.st_gid, st_sock.st_mode & 0o777), (65534, 0o660))
+            results = {}
+            for uid in (1234, 4321):
+                r, w = os.pipe()
+                pid = os.fork()
+                if pid == 0:    # the other Linux user
+                    os.close(r)
+                    out = []
+                    try:
+                        os.setgroups([65534])
+                        os.setgid(65534)
+                        os.setuid(uid)
+                        c = nt.Client(sock, "9P2000")
+                        c.attach(1)
+                        c.walk(1, 2, ["dev", "user"])
+                        c.open(2, 0)
+                        out.append(c.read(2, 0, 64).decode())
+                        c2 = nt.Client(sock, "9P2000")
+                        try:
+                            c2.attach(1, uname="eve")
+                            out.append("attached as eve")
+                        except NinepError as e:
+                            out.append(str(e))
+                        c2.close()
+                        c.close()
+                    except Exception as e:      # noqa: BLE001 -- reported to the parent
+                        out.append("error: %r" % e)
+                    os.write(w, "\n".join(out).encode())
+                    os._exit(0)
+                os.close(w)
+                with os.fdopen(r) as f:
+                    results[uid] = f.read().split("\n")
+                os.waitpid(pid, 0)
+            # a listed uid is its user; any other uid is none; neither speaks for eve
+            self.assertEqual(results[1234][0], "carol", results)
+            self.assertEqual(results[4321][0], "none", results)
+            for uid in (1234, 4321):
+                self.assertIn("may not attach as eve", results[uid][1], results)
+            p.stdin.write(b"halt\n")
+            p.stdin.flush()
+            p.communicate(timeout=30)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: authority_test.py PATH/TO/luxsim [unittest args]")
