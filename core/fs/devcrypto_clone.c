@@ -307,16 +307,10 @@ int dc_setkey(struct dc_sess *s, const char *name, enum ks_alg alg)
 
 	/* pin the key's current version: a rotate from now on does not
 	 * change what this session uses */
-	bool same;
-
 	if ((err = ks_take(name, alg, &r)) < 0)
 		return err;
-	same = s->key && kstrcmp(ks_name(s->key), ks_name(r)) == 0 &&
-	       ks_version(s->key) == ks_version(r);
 	ks_drop(s->key);
 	s->key = r;
-	if (!same && s->k->keychanged)	/* pinning the same version again changes nothing */
-		s->k->keychanged(s);
 	return 0;
 }
 

@@ -40,7 +40,6 @@ struct dc_kind {
 	int (*run)(struct dc_sess *s);
 	/* The kind's state lines into buf (never a secret): ksnprintf-style length */
 	size_t (*state)(struct dc_sess *s, char *buf, size_t size);
-	void (*keychanged)(struct dc_sess *s);	/* optional: the pinned key changed */
 	void (*fini)(struct dc_sess *s);	/* optional: wipe/free what priv holds */
 };
 

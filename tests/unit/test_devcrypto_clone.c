@@ -331,6 +331,121 @@ PROC_TEST(test_aead_roundtrip)
 	delete("ak");
 }
 
+/* "nonce HEX" of a counter: len bytes, big-endian v. */
+static void nonce_line(char *line, size_t size, size_t len, uint64_t v)
+{
+	uint8_t nonce[24] = { 0 };
+	char hex[64];
+
+	for (size_t i = 0; i < 8; i++)
+		nonce[len - 1 - i] = (uint8_t)(v >> (8 * i));
+	tohex(hex, nonce, len);
+	snprintf(line, size, "nonce %s", hex);
+}
+
+/* Encrypt "m" in session n with given nonce v (24 bytes): the read's result. */
+static long seal_with(int n, uint64_t v)
+{
+	uint8_t ct[1 + LC_AEAD_TAG];
+	char line[80];
+
+	nonce_line(line, sizeof line, 24, v);
+	ctl_ok("aead", n, line);
+	return exchange("aead", n, "m", 1, ct, sizeof ct);
+}
+
+/* Given nonces climb a mark kept with the key version: a list of recent
+ * nonces per session forgot the 1st after 16 others, and never saw
+ * another session's. */
+PROC_TEST(test_aead_given_nonces_increase_per_key_version)
+{
+	uint8_t ct[1 + LC_AEAD_TAG], pt[8];
+	char line[80], text[1024];
+	int n, m, r, d;
+
+	import("ak", "aead", key32, 32, false);
+	n = clone_of("aead");
+	ctl_ok("aead", n, "key ak");
+	/* nonce 1, then 16 others: 1 again is still refused (it was not) */
+	assert_int_equal(seal_with(n, 1), 1 + LC_AEAD_TAG);
+	for (uint64_t v = 2; v <= 17; v++)
+		assert_int_equal(seal_with(n, v), 1 + LC_AEAD_TAG);
+	assert_int_equal(seal_with(n, 1), E_INVAL);
+	assert_non_null(strstr(lasterr, "aead: nonce below one key ak v1 encrypted with: "
+	                                "given nonces must increase"));
+	/* equal and smaller than the last: refused, saying which */
+	assert_int_equal(seal_with(n, 17), E_INVAL);
+	assert_non_null(strstr(lasterr, "aead: nonce reused: key ak v1 encrypted with it before"));
+	assert_int_equal(seal_with(n, 9), E_INVAL);
+	assert_non_null(strstr(lasterr, "given nonces must increase"));
+	/* a refusal moved nothing: the next greater one is fine */
+	assert_int_equal(seal_with(n, 18), 1 + LC_AEAD_TAG);
+
+	/* another session of the same version climbs the same mark */
+	m = clone_of("aead");
+	ctl_ok("aead", m, "key ak");
+	assert_int_equal(seal_with(m, 18), E_INVAL);
+	assert_non_null(strstr(lasterr, "nonce reused"));
+	assert_int_equal(seal_with(m, 1), E_INVAL);
+	assert_int_equal(seal_with(m, 100), 1 + LC_AEAD_TAG);
+	assert_int_equal(seal_with(n, 19), E_INVAL);	/* ... and n sees m's */
+	ctl_ok("aead", n, "key ak");			/* re-pinning the version forgets nothing */
+	assert_int_equal(seal_with(n, 100), E_INVAL);
+
+	/* a rotated version starts with no mark; the old one keeps its own */
+	keyctl("rotate ak\n");
+	r = clone_of("aead");
+	ctl_ok("aead", r, "key ak");
+	assert_int_equal(seal_with(r, 1), 1 + LC_AEAD_TAG);
+	assert_int_equal(seal_with(n, 1), E_INVAL);
+	assert_non_null(strstr(lasterr, "key ak v1"));
+
+	/* the greatest nonce is the last one: nothing wraps to 0 */
+	ctl_ok("aead", r, "nonce ffffffffffffffffffffffffffffffffffffffffffffffff");
+	assert_int_equal(exchange("aead", r, "m", 1, ct, sizeof ct), 1 + LC_AEAD_TAG);
+	assert_int_equal(seal_with(r, 0), E_INVAL);
+	assert_non_null(strstr(lasterr, "key ak v2 used its greatest 24-byte nonce: rotate it"));
+	assert_int_equal(seal_with(r, 2), E_INVAL);
+	/* 12-byte nonces have their own mark (chacha20poly1305 and aes256gcm share it) */
+	ctl_ok("aead", r, "alg chacha20poly1305");
+	nonce_line(line, sizeof line, 12, 1);
+	ctl_ok("aead", r, line);
+	assert_int_equal(exchange("aead", r, "m", 1, ct, sizeof ct), 1 + LC_AEAD_TAG);
+	if (lc_aead_available(LC_AES256GCM)) {
+		ctl_ok("aead", r, "alg aes256gcm");
+		assert_int_equal(exchange("aead", r, "m", 1, ct, sizeof ct), E_INVAL);
+		assert_non_null(strstr(lasterr, "nonce reused"));
+	}
+	/* random nonces do not climb the mark, and are not refused by it */
+	ctl_ok("aead", r, "alg xchacha20poly1305");
+	ctl_ok("aead", r, "nonce random");
+	assert_int_equal(exchange("aead", r, "m", 1, ct, sizeof ct), 1 + LC_AEAD_TAG);
+	state("aead", r, text, sizeof text);
+	assert_non_null(strstr(text, "nonce-source random\n"));
+	/* decryption takes any nonce: the mark is about encrypting */
+	ctl_ok("aead", n, "nonce random");
+	assert_int_equal(exchange("aead", n, "m", 1, ct, sizeof ct), 1 + LC_AEAD_TAG);
+	state("aead", n, text, sizeof text);
+	d = clone_of("aead");
+	ctl_ok("aead", d, "key ak");	/* v2 now: n sealed with v1 */
+	ctl_ok("aead", d, "decrypt");
+	{
+		uint8_t nonce[24];
+		char hex[64];
+		assert_int_equal(field(text, "nonce", nonce, sizeof nonce), 0);
+		tohex(hex, nonce, sizeof nonce);
+		snprintf(line, sizeof line, "nonce %s", hex);
+	}
+	ctl_ok("aead", d, line);
+	assert_int_equal(exchange("aead", d, ct, sizeof ct, pt, sizeof pt), E_CRYPTO);	/* v2 is not v1 */
+	ctl_ok("aead", d, "close");
+
+	ctl_ok("aead", n, "close");
+	ctl_ok("aead", m, "close");
+	ctl_ok("aead", r, "close");
+	delete("ak");
+}
+
 PROC_TEST(test_aead_random_nonce_algs_and_keys)
 {
 	uint8_t ct[64 + 16], pt[64], nonce[24], k2[32];
@@ -389,7 +504,8 @@ PROC_TEST(test_aead_random_nonce_algs_and_keys)
 		ctl_ok("aead", n, "alg aes256gcm");
 		assert_int_equal(exchange("aead", n, "abc", 3, ct, sizeof ct), E_INVAL);
 		assert_non_null(strstr(lasterr, "nonce reused"));	/* same key, same nonce */
-		nonce[0] ^= 0xff;
+		for (int i = 11; i >= 0 && ++nonce[i] == 0; i--)	/* the next one: they must rise */
+			;
 		tohex(hex, nonce, 12);
 		snprintf(line, sizeof line, "nonce %s", hex);
 		ctl_ok("aead", n, line);
@@ -936,6 +1052,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aead_roundtrip),
 		cmocka_unit_test(test_aead_random_nonce_algs_and_keys),
+		cmocka_unit_test(test_aead_given_nonces_increase_per_key_version),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_kx),
