@@ -7,7 +7,8 @@
  * only where the CPU has AES-NI), "nonce HEX" or "nonce random" (the
  * default: a fresh nonce per encryption, shown in ctl afterwards),
  * "ad HEX" (associated data; "ad" alone clears it), "encrypt" or
- * "decrypt".  N/data takes the whole input (at most DEVCRYPTO_MSGMAX);
+ * "decrypt".  N/data takes the whole input (at most DEVCRYPTO_MSGMAX of
+ * plaintext to encrypt, and its ciphertext and tag to decrypt);
  * a read returns ciphertext||tag, or the plaintext, or fails with "aead:
  * authentication failed" and no plaintext at all.
  *
@@ -120,12 +121,35 @@ static int aead_ctl(struct dc_sess *s, const char *verb, const char *arg)
 	return DC_UNKNOWN;
 }
 
+/* The message bound is exact per direction: DEVCRYPTO_MSGMAX of plaintext
+ * to encrypt, and to decrypt that much plaintext's ciphertext and tag. */
+static int bound(const struct aead *a, size_t total)
+{
+	if (a->decrypt && total > DEVCRYPTO_MSGMAX + LC_AEAD_TAG)
+		return proc_seterr(E_TOOBIG, "aead: at most %u bytes to decrypt (1 MiB of plaintext "
+		                   "and the %d-byte tag)", DEVCRYPTO_MSGMAX + LC_AEAD_TAG, LC_AEAD_TAG);
+	if (!a->decrypt && total > DEVCRYPTO_MSGMAX)
+		return proc_seterr(E_TOOBIG, "aead: at most %u bytes (1 MiB) of plaintext to encrypt",
+		                   DEVCRYPTO_MSGMAX);
+	return 0;
+}
+
+static int aead_admit(struct dc_sess *s, size_t total)
+{
+	return bound(s->priv, total);
+}
+
 static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 {
 	size_t want = lc_aead_nonce_len(a->alg);
 	uint8_t *out;
 	int err = E_NOMEM;
 
+	/* written while decrypting, then "encrypt" on ctl: the writes were
+	 * admitted for the other direction */
+	if ((err = bound(a, s->inlen)) < 0)
+		return err;
+	err = E_NOMEM;
 	if (a->given) {
 		if (a->noncelen != want)
 			return proc_seterr(E_INVAL, "aead: the nonce is %zu bytes, %s wants %zu",
@@ -203,6 +227,7 @@ const struct dc_kind dc_aead = {
 	.keyalg = KS_AEAD,
 	.needkey = true,
 	.maxmsg = DEVCRYPTO_MSGMAX + LC_AEAD_TAG,	/* a whole message's ciphertext and tag */
+	.admit = aead_admit,				/* ... plaintext only when encrypting */
 	.privsize = sizeof(struct aead),
 	.usage = "key NAME, alg xchacha20poly1305|chacha20poly1305|aes256gcm, nonce HEX|random, "
 	         "ad HEX, encrypt, decrypt",

@@ -446,6 +446,62 @@ PROC_TEST(test_aead_given_nonces_increase_per_key_version)
 	delete("ak");
 }
 
+/* Write n bytes of big to KIND/N/data in one write on a fresh OTRUNC fid:
+ * the write's result. */
+static long put_big(const char *kind, int sess, const uint8_t *big, size_t n)
+{
+	char path[64];
+	long r;
+	int fd;
+
+	file_of(path, sizeof path, kind, sess, "data");
+	fd = sys_open(path, OWRITE | OTRUNC);
+	assert_true(fd >= 0);
+	r = failed(sys_write(fd, big, n));
+	assert_int_equal(sys_close(fd), 0);
+	return r;
+}
+
+/* 1 MiB of plaintext, exactly: one byte more is refused when encrypting
+ * (it was taken: the bound was the decrypt one, plaintext + tag). */
+PROC_TEST(test_aead_message_bound_is_exact)
+{
+	static uint8_t big[DEVCRYPTO_MSGMAX + LC_AEAD_TAG + 1], ct[DEVCRYPTO_MSGMAX + LC_AEAD_TAG];
+	char path[64];
+	long len = 0, r;
+	int n, fd;
+
+	import("ak", "aead", key32, 32, false);
+	n = clone_of("aead");
+	ctl_ok("aead", n, "key ak");
+	/* encrypt: plaintext up to 1 MiB, in one write or several */
+	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + 1), E_TOOBIG);
+	assert_string_equal(lasterr, "aead: at most 1048576 bytes (1 MiB) of plaintext to encrypt");
+	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + LC_AEAD_TAG), E_TOOBIG);
+	file_of(path, sizeof path, "aead", n, "data");
+	fd = sys_open(path, ORDWR | OTRUNC);
+	assert_int_equal(sys_write(fd, big, DEVCRYPTO_MSGMAX), DEVCRYPTO_MSGMAX);
+	assert_int_equal(failed(sys_write(fd, big, 1)), E_TOOBIG);	/* the 1 MiB + 1st byte */
+	while ((r = sys_read(fd, ct + len, sizeof ct - (size_t)len)) > 0)
+		len += r;
+	assert_int_equal(r, 0);
+	assert_int_equal(len, DEVCRYPTO_MSGMAX + LC_AEAD_TAG);	/* the 1 MiB sealed */
+	assert_int_equal(sys_close(fd), 0);
+	/* decrypt: ciphertext and tag, up to 1 MiB + 16; one more is refused */
+	ctl_ok("aead", n, "decrypt");
+	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + LC_AEAD_TAG + 1), E_TOOBIG);
+	assert_string_equal(lasterr, "aead: at most 1048592 bytes to decrypt (1 MiB of plaintext "
+	                             "and the 16-byte tag)");
+	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + LC_AEAD_TAG),
+	                 DEVCRYPTO_MSGMAX + LC_AEAD_TAG);
+	/* written to decrypt, then switched to encrypt: 1 MiB + 16 of plaintext is still refused */
+	ctl_ok("aead", n, "encrypt");
+	assert_int_equal(exchange("aead", n, 0, 0, ct, sizeof ct), E_TOOBIG);
+	assert_non_null(strstr(lasterr, "plaintext to encrypt"));
+	ctl_ok("aead", n, "close");
+	delete("ak");
+}
+
 PROC_TEST(test_aead_random_nonce_algs_and_keys)
 {
 	uint8_t ct[64 + 16], pt[64], nonce[24], k2[32];
@@ -1053,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_aead_roundtrip),
 		cmocka_unit_test(test_aead_random_nonce_algs_and_keys),
 		cmocka_unit_test(test_aead_given_nonces_increase_per_key_version),
+		cmocka_unit_test(test_aead_message_bound_is_exact),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_kx),
