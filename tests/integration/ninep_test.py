@@ -483,6 +483,37 @@ class Dialects(ServerTest):
         c.clunk(4)
         c.close()
 
+    def test_nofid_names_no_fid(self):
+        """attach(5), walk(5): NOFID is only "no fid" (an afid); as Tattach's fid
+        or Twalk's newfid it is refused, with a sentence or EINVAL, in both
+        dialects, and nothing is made of it."""
+        for dialect in ("9P2000", "9P2000.L"):
+            with self.subTest(dialect=dialect):
+                c = Client(self.srv.path, dialect)
+                want = ("attach: fid may not be NOFID" if dialect == "9P2000" else 22)
+                with self.assertRaises(NinepError) as e:
+                    c.attach(NOFID)
+                if dialect == "9P2000":
+                    self.assertIn(want, e.exception.args[0])
+                    self.assertIn("means no fid", e.exception.args[0])
+                else:
+                    self.assertEqual(e.exception.args[0], 22)	# EINVAL
+                c.attach(1)
+                with self.assertRaises(NinepError) as e:
+                    c.walk(1, NOFID, ["tmp"])
+                if dialect == "9P2000":
+                    self.assertIn("walk: newfid may not be NOFID", e.exception.args[0])
+                else:
+                    self.assertEqual(e.exception.args[0], 22)
+                with self.assertRaises(NinepError) as e:	# a clone into NOFID too
+                    c.walk(1, NOFID, [])
+                # nothing answers to NOFID afterwards, and the connection goes on
+                with self.assertRaises(NinepError) as e:
+                    c.clunk(NOFID)
+                self.assertIn(e.exception.args[0], ("unknown fid", EBADF))
+                self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+                c.close()
+
     def test_partial_walk_and_dotdot(self):
         c = Client(self.srv.path, "9P2000.L")
         c.attach(1)
