@@ -134,6 +134,12 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	char *path;
 	int err;
 
+	/* attach(5): NOFID is what afid says when there is none; a fid that
+	 * were NOFID could never be told from "no fid" (an afid, a Twalk's
+	 * newfid).  Checked first: nothing, an afid's proof included, is spent. */
+	if (t->u.tattach.fid == P9_NOFID)
+		return proc_seterr(E_INVAL, "attach: fid may not be NOFID (0xffffffff means no fid); "
+		                   "pick another number");
 	if (ninep_fid_get(s, t->u.tattach.fid) || ninep_afid_get(s, t->u.tattach.fid))
 		return NINEP_E_FIDINUSE;
 	/* "" or "/": the root; "/a/b": that directory; "ctl" (diod's):
@@ -209,6 +215,9 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	int err = 0;
 
 	/* 1. protocol checks */
+	if (newfid == P9_NOFID)	/* walk(5): NOFID names no fid (see rattach) */
+		return proc_seterr(E_INVAL, "walk: newfid may not be NOFID (0xffffffff means no fid); "
+		                   "pick another number");
 	if (f == 0)
 		return NINEP_E_NOFID;
 	/* walk(5) wants an unopened fid; Linux and diod walk from open

@@ -7,16 +7,20 @@
  * only where the CPU has AES-NI), "nonce HEX" or "nonce random" (the
  * default: a fresh nonce per encryption, shown in ctl afterwards),
  * "ad HEX" (associated data; "ad" alone clears it), "encrypt" or
- * "decrypt".  N/data takes the whole input (at most DEVCRYPTO_MSGMAX);
+ * "decrypt".  N/data takes the whole input (at most DEVCRYPTO_MSGMAX of
+ * plaintext to encrypt, and its ciphertext and tag to decrypt);
  * a read returns ciphertext||tag, or the plaintext, or fails with "aead:
  * authentication failed" and no plaintext at all.
  *
  * Nonces: a random nonce is drawn for every encryption.  A given nonce
- * may encrypt once per key version: the session remembers the last
- * AEAD_USED given nonces it encrypted with under its pinned key version
- * and refuses a repeat ("nonce reused"), because a repeated (key, nonce)
+ * must be greater than every nonce given before under the same key
+ * version (ks_nonce_next: the mark is kept with the version in the
+ * keystore, so all its sessions share it), because a repeated (key, nonce)
  * pair leaks the XOR of two plaintexts and, for Poly1305 and GHASH, the
- * authentication key.  Reuse across sessions is not seen (docs say so).
+ * authentication key.  A list of recent nonces per session, what this
+ * was, forgets: the 17th nonce pushed the 1st out, and another session
+ * never saw it at all.  A mark is one number per version and forgets
+ * nothing.
  */
 #include <lux/crypto.h>
 #include <lux/error.h>
@@ -28,7 +32,8 @@
 #include "devcrypto_clone.h"
 
 #define AEAD_ADMAX ((DEVCRYPTO_CTLMAX - 4) / 2)	/* what an "ad HEX" line holds */
-#define AEAD_USED 16
+
+_Static_assert(LC_AEAD_NONCE_MAX <= KS_NONCE_MAX, "the keystore's marks hold every nonce");
 
 struct aead {
 	enum lc_aead_alg alg;	/* LC_XCHACHA20POLY1305 = 0: the default */
@@ -39,24 +44,28 @@ struct aead {
 	uint8_t nonce[LC_AEAD_NONCE_MAX];
 	size_t adlen;
 	uint8_t ad[AEAD_ADMAX];
-	size_t nused;		/* given nonces encrypted with, this key version */
-	uint8_t used[AEAD_USED][LC_AEAD_NONCE_MAX + 1];	/* length byte, then the nonce */
 };
 
-static bool reused(const struct aead *a)
+/* Take the given nonce for one encryption (ks_nonce_next): 0, or E_INVAL
+ * with a sentence saying what to do instead. */
+static int claim(struct dc_sess *s, const struct aead *a)
 {
-	for (size_t i = 0; i < MIN(a->nused, (size_t)AEAD_USED); i++)
-		if (a->used[i][0] == a->noncelen && kmemcmp(a->used[i] + 1, a->nonce, a->noncelen) == 0)
-			return true;
-	return false;
-}
+	const char *name = ks_name(s->key);
+	uint32_t v = ks_version(s->key);
 
-static void remember(struct aead *a)
-{
-	uint8_t *u = a->used[a->nused++ % AEAD_USED];
-
-	u[0] = (uint8_t)a->noncelen;
-	kmemcpy(u + 1, a->nonce, a->noncelen);
+	switch (ks_nonce_next(s->key, a->nonce, a->noncelen)) {
+	case KS_NONCE_OK:
+		return 0;
+	case KS_NONCE_REUSED:
+		return proc_seterr(E_INVAL, "aead: nonce reused: key %s v%u encrypted with it "
+		                   "before (give a greater one, or \"nonce random\")", name, v);
+	case KS_NONCE_BELOW:
+		return proc_seterr(E_INVAL, "aead: nonce below one key %s v%u encrypted with: "
+		                   "given nonces must increase (or \"nonce random\")", name, v);
+	default:
+		return proc_seterr(E_INVAL, "aead: key %s v%u used its greatest %zu-byte nonce: "
+		                   "rotate it, or \"nonce random\"", name, v, a->noncelen);
+	}
 }
 
 static int aead_ctl(struct dc_sess *s, const char *verb, const char *arg)
@@ -112,11 +121,22 @@ static int aead_ctl(struct dc_sess *s, const char *verb, const char *arg)
 	return DC_UNKNOWN;
 }
 
-static void aead_keychanged(struct dc_sess *s)
+/* The message bound is exact per direction: DEVCRYPTO_MSGMAX of plaintext
+ * to encrypt, and to decrypt that much plaintext's ciphertext and tag. */
+static int bound(const struct aead *a, size_t total)
 {
-	struct aead *a = s->priv;
+	if (a->decrypt && total > DEVCRYPTO_MSGMAX + LC_AEAD_TAG)
+		return proc_seterr(E_TOOBIG, "aead: at most %u bytes to decrypt (1 MiB of plaintext "
+		                   "and the %d-byte tag)", DEVCRYPTO_MSGMAX + LC_AEAD_TAG, LC_AEAD_TAG);
+	if (!a->decrypt && total > DEVCRYPTO_MSGMAX)
+		return proc_seterr(E_TOOBIG, "aead: at most %u bytes (1 MiB) of plaintext to encrypt",
+		                   DEVCRYPTO_MSGMAX);
+	return 0;
+}
 
-	a->nused = 0;	/* a new key version: no nonce has been used with it here */
+static int aead_admit(struct dc_sess *s, size_t total)
+{
+	return bound(s->priv, total);
 }
 
 static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
@@ -125,15 +145,21 @@ static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 	uint8_t *out;
 	int err = E_NOMEM;
 
+	/* written while decrypting, then "encrypt" on ctl: the writes were
+	 * admitted for the other direction */
+	if ((err = bound(a, s->inlen)) < 0)
+		return err;
+	err = E_NOMEM;
 	if (a->given) {
 		if (a->noncelen != want)
 			return proc_seterr(E_INVAL, "aead: the nonce is %zu bytes, %s wants %zu",
 			                   a->noncelen, lc_aead_name(a->alg), want);
-		if (reused(a))
-			return proc_seterr(E_INVAL, "aead: nonce reused (write a new \"nonce HEX\" or "
-			                   "\"nonce random\" to ctl)");
 	}
 	if ((out = dc_output(s, s->inlen + LC_AEAD_TAG, &err)) == 0)
+		return err;
+	/* claimed before the budget check: a refused budget burns the nonce
+	 * (the client gives a greater one), never the other way round */
+	if (a->given && (err = claim(s, a)) < 0)
 		return err;
 	if ((err = ks_use(s->key, "encrypt", s->inlen)) < 0)
 		return err;
@@ -144,8 +170,6 @@ static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 	}
 	if (lc_aead_encrypt(a->alg, out, s->in, s->inlen, a->ad, a->adlen, a->nonce, key) < 0)
 		return proc_seterr(E_CRYPTO, "aead: %s failed", lc_aead_name(a->alg));
-	if (a->given)
-		remember(a);
 	return 0;
 }
 
@@ -203,11 +227,11 @@ const struct dc_kind dc_aead = {
 	.keyalg = KS_AEAD,
 	.needkey = true,
 	.maxmsg = DEVCRYPTO_MSGMAX + LC_AEAD_TAG,	/* a whole message's ciphertext and tag */
+	.admit = aead_admit,				/* ... plaintext only when encrypting */
 	.privsize = sizeof(struct aead),
 	.usage = "key NAME, alg xchacha20poly1305|chacha20poly1305|aes256gcm, nonce HEX|random, "
 	         "ad HEX, encrypt, decrypt",
 	.ctl = aead_ctl,
 	.run = aead_run,
 	.state = aead_state,
-	.keychanged = aead_keychanged,
 };

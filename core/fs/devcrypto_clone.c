@@ -307,16 +307,10 @@ int dc_setkey(struct dc_sess *s, const char *name, enum ks_alg alg)
 
 	/* pin the key's current version: a rotate from now on does not
 	 * change what this session uses */
-	bool same;
-
 	if ((err = ks_take(name, alg, &r)) < 0)
 		return err;
-	same = s->key && kstrcmp(ks_name(s->key), ks_name(r)) == 0 &&
-	       ks_version(s->key) == ks_version(r);
 	ks_drop(s->key);
 	s->key = r;
-	if (!same && s->k->keychanged)	/* pinning the same version again changes nothing */
-		s->k->keychanged(s);
 	return 0;
 }
 
@@ -531,13 +525,18 @@ int devcrypto_clone_reset(int pid, int kind, uint32_t id)
 long devcrypto_clone_write(int pid, int kind, uint32_t id, const void *buf, size_t n)
 {
 	struct dc_sess *s = find(pid, kind, id, 0);
+	size_t total;
 	int err;
 
 	if (s == 0)
 		return nosuch();
 	if (s->asked)	/* the message was answered (or refused): this is a new one */
 		newmessage(s);
-	if (n > s->k->maxmsg - s->inlen)
+	/* the total, saturated: n may be anything a caller passes */
+	total = n > s->k->maxmsg - s->inlen ? SIZE_MAX : s->inlen + n;
+	if (s->k->admit && (err = s->k->admit(s, total)) < 0)
+		return err;	/* the kind's sentence: it knows the tighter bound */
+	if (total > s->k->maxmsg)
 		return proc_seterr(E_TOOBIG, "%s: a message is at most %zu bytes", s->k->name,
 		                   s->k->maxmsg);
 	if ((err = grow(s, &s->in, s->inlen, &s->incap, s->inlen + n, s->k->maxmsg)) < 0)

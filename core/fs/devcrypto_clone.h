@@ -27,7 +27,11 @@ struct dc_kind {
 	const char *name;	/* the directory under /secure/crypto */
 	int keyalg;		/* what "key NAME" pins (enum ks_alg); -1: the kind's ctl parses key */
 	bool needkey;		/* run refuses without a key */
-	size_t maxmsg;		/* input bytes per message */
+	size_t maxmsg;		/* input bytes per message, most in any state */
+	/* optional: the bound in s's present state when it is tighter than
+	 * maxmsg (aead: plaintext to encrypt, plaintext + tag to decrypt):
+	 * 0 if the message may grow to total bytes, else E_TOOBIG and errstr */
+	int (*admit)(struct dc_sess *s, size_t total);
 	size_t privsize;	/* the kind's state, zeroed at clone (s->priv) */
 	const char *usage;	/* the kind's ctl commands, for errors */
 	/* ctl "VERB ARG" (arg "" if none): 0, an error (errstr set), or DC_UNKNOWN */
@@ -40,7 +44,6 @@ struct dc_kind {
 	int (*run)(struct dc_sess *s);
 	/* The kind's state lines into buf (never a secret): ksnprintf-style length */
 	size_t (*state)(struct dc_sess *s, char *buf, size_t size);
-	void (*keychanged)(struct dc_sess *s);	/* optional: the pinned key changed */
 	void (*fini)(struct dc_sess *s);	/* optional: wipe/free what priv holds */
 };
 

@@ -40,7 +40,17 @@
 #include <lux/string.h>
 #include <lux/users.h>
 
-/* One version of a key: the red-blue payload.  Immutable once blue. */
+/* The given-nonce marks of one key version (ks_nonce_next): the one
+ * part of a version that changes, so it lives beside the immutable payload,
+ * touched only with upcalls off. */
+#define NLANES 2	/* 12-byte nonces, 24-byte nonces */
+struct knonces {
+	bool set[NLANES];
+	uint8_t mark[NLANES][KS_NONCE_MAX];
+};
+
+/* One version of a key: the red-blue payload.  Immutable once blue (what
+ * nonces points at is not: it is the version's, not a copy's). */
 struct kver {
 	uint32_t version;
 	enum ks_alg alg;
@@ -48,6 +58,7 @@ struct kver {
 	size_t slen;
 	uint8_t pub[32];	/* ed25519 / x25519 public key */
 	size_t plen;
+	struct knonces *nonces;	/* kzalloc'd with each version; 0 only for ks_make's staging copy */
 };
 
 struct kentry {
@@ -130,6 +141,8 @@ static void kver_release(void *payload)
 	struct kver *v = payload;
 	arch_irqstate s;
 
+	kfree(v->nonces);	/* a version's marks go with it: a new version starts fresh */
+	v->nonces = 0;
 	if (v->secret == 0)
 		return;
 	lc_wipe(v->secret, v->slen);
@@ -152,6 +165,10 @@ static int kver_copy(void *dst, const void *src)
 
 	*d = *v;
 	d->secret = 0;
+	/* a copy is a new version (rb_begin's red, rb_init's first): none of
+	 * its nonces are used yet, whatever the source's marks say */
+	if ((d->nonces = kzalloc(sizeof *d->nonces)) == 0)
+		return E_NOMEM;	/* kver_release frees what is there */
 	if (rb_fault() || (d->secret = lc_secure_alloc(v->slen)) == 0)
 		return E_NOMEM;
 	kmemcpy(d->secret, v->secret, v->slen);
@@ -583,6 +600,36 @@ int ks_current(const struct ks_ref *r)
 		return 0;
 	return proc_seterr(E_STALE, "key rotated: %s is at a newer version than %u", r->e->name,
 	                   r->v->version);
+}
+
+int ks_nonce_next(struct ks_ref *r, const uint8_t *nonce, size_t len)
+{
+	struct knonces *k = r->v->nonces;
+	int lane = len == 12 ? 0 : len == 24 ? 1 : -1, cmp, why = KS_NONCE_OK;
+	arch_irqstate s;
+	size_t i;
+
+	kassert(lane >= 0 && k != 0);
+	/* compare and move in one section: two sessions giving the same
+	 * nonce at once cannot both pass */
+	s = arch_irq_save();
+	if (k->set[lane]) {
+		for (i = 0; i < len && k->mark[lane][i] == 0xff; i++)
+			;
+		cmp = kmemcmp(nonce, k->mark[lane], len);
+		if (i == len)
+			why = KS_NONCE_SPENT;	/* nothing is greater: no wrap to 0 */
+		else if (cmp == 0)
+			why = KS_NONCE_REUSED;
+		else if (cmp < 0)
+			why = KS_NONCE_BELOW;
+	}
+	if (why == KS_NONCE_OK) {
+		kmemcpy(k->mark[lane], nonce, len);
+		k->set[lane] = true;
+	}
+	arch_irq_restore(s);
+	return why;
 }
 
 int ks_use(struct ks_ref *r, const char *what, size_t n)

@@ -10,7 +10,7 @@ Starts luxsim serving 9P on a unix socket and, in the same run, times:
   same 1024 chunks, libsodium called in this process (ctypes).
 
   XChaCha20-Poly1305 of 64 MiB in 64 messages of 1 MiB (an AEAD message
-  is sealed whole, so it is bounded): per message a nonce on N/ctl, 16
+  is sealed whole, so it is bounded): per message a nonce (a counter) on N/ctl, 16
   Twrites of 64 KiB to N/data, Treads of the 1 MiB + 16 ciphertext;
   baseline: crypto_aead_xchacha20poly1305_ietf_encrypt on the same 64
   messages in-process; a new session every 16 messages, as a session's
@@ -250,8 +250,12 @@ def main(argv):
             conn.c.clunk(w)
             msgs = [os.urandom(MSG) for _ in range(nmsg)]
             runs = Runs(srv.p.pid)
+            # given nonces must rise per key version (docs/crypto.md): a random
+            # prefix and a big-endian counter that goes on across the runs
+            prefix, sent = os.urandom(16), 0
             for r in range(reps):
-                nonces = [os.urandom(24) for _ in range(nmsg)]
+                nonces = [prefix + (sent + i).to_bytes(8, "big") for i in range(nmsg)]
+                sent += nmsg
                 c9 = runs.ninep(aead_ninep, conn, "benchaead", msgs, nonces)
                 ci = runs.local(aead_inproc, lib, key, msgs, nonces)
                 if c9 != ci:

@@ -256,9 +256,12 @@ class OpenSSLMacAeadKx(ServerCase):
         key = os.urandom(32)
         f.ctl(C + "/keys/ctl", "import xaead aead %s" % key.hex())
         algs = {"xchacha20poly1305": 24, "chacha20poly1305": 12, "aes256gcm": 12}
-        for alg, nlen in algs.items():
+        for i, (alg, nlen) in enumerate(algs.items()):
             with self.subTest(alg=alg):
-                nonce, ad, pt = os.urandom(nlen), os.urandom(33), os.urandom(100000)
+                # given nonces must rise per key version (chacha20poly1305 and aes256gcm
+                # share the 12-byte mark): the first byte orders them, the rest is random
+                nonce = bytes([i + 1]) + os.urandom(nlen - 1)
+                ad, pt = os.urandom(33), os.urandom(100000)
                 n = f.clone("aead")
                 try:
                     f.ctl("%s/aead/%s/ctl" % (C, n), "key xaead", "alg " + alg,

@@ -483,6 +483,75 @@ class Dialects(ServerTest):
         c.clunk(4)
         c.close()
 
+    def test_nofid_names_no_fid(self):
+        """attach(5), walk(5): NOFID is only "no fid" (an afid); as Tattach's fid
+        or Twalk's newfid it is refused, with a sentence or EINVAL, in both
+        dialects, and nothing is made of it."""
+        for dialect in ("9P2000", "9P2000.L"):
+            with self.subTest(dialect=dialect):
+                c = Client(self.srv.path, dialect)
+                want = ("attach: fid may not be NOFID" if dialect == "9P2000" else 22)
+                with self.assertRaises(NinepError) as e:
+                    c.attach(NOFID)
+                if dialect == "9P2000":
+                    self.assertIn(want, e.exception.args[0])
+                    self.assertIn("means no fid", e.exception.args[0])
+                else:
+                    self.assertEqual(e.exception.args[0], 22)	# EINVAL
+                c.attach(1)
+                with self.assertRaises(NinepError) as e:
+                    c.walk(1, NOFID, ["tmp"])
+                if dialect == "9P2000":
+                    self.assertIn("walk: newfid may not be NOFID", e.exception.args[0])
+                else:
+                    self.assertEqual(e.exception.args[0], 22)
+                with self.assertRaises(NinepError) as e:	# a clone into NOFID too
+                    c.walk(1, NOFID, [])
+                # nothing answers to NOFID afterwards, and the connection goes on
+                with self.assertRaises(NinepError) as e:
+                    c.clunk(NOFID)
+                self.assertIn(e.exception.args[0], ("unknown fid", EBADF))
+                self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+                c.close()
+
+    def test_deep_walk_reaches_what_create_made(self):
+        """A path's one bound is LUX_PATHMAX (1024) bytes, the same for Twalk and
+        Tcreate, with "name too long": the walk stopped at 64 path elements
+        with EINVAL while a create one deeper succeeded."""
+        c = Client(self.srv.path, "9P2000")
+        c.attach(1)
+        c.walk(1, 2, ["tmp"])
+        c.walk(2, 3, [])
+        c.create(3, "deep", 0x80000000 | 0o777, 0)	# DMDIR
+        c.clunk(3)
+        c.walk(2, 2, ["deep"])
+        path, depth = "/tmp/deep", 0
+        while True:	# each level: a create from a clone, then the walk into it
+            c.walk(2, 3, [])
+            try:
+                c.create(3, "d", 0x80000000 | 0o777, 0)
+            except NinepError as e:
+                self.assertEqual(e.args[0], "name too long")
+                break
+            c.clunk(3)
+            c.walk(2, 2, ["d"])
+            path, depth = path + "/d", depth + 1
+        self.assertEqual(len(path), 1023)	# the longest path a fid may name
+        self.assertEqual(depth, (1023 - len("/tmp/deep")) // 2)
+        # one walk from the root down all of it, 16 names a message
+        names = ["tmp", "deep"] + ["d"] * depth
+        c.walk(1, 4, names[:16])
+        for i in range(16, len(names), 16):
+            self.assertEqual(len(c.walk(4, 4, names[i:i + 16])), len(names[i:i + 16]))
+        with self.assertRaises(NinepError) as e:	# one byte more: the same answer
+            c.walk(4, 5, ["x"])
+        self.assertEqual(e.exception.args[0], "name too long")
+        # and back up: ".." from the bottom, 16 at a time, to /tmp/deep
+        for i in range(0, depth, 16):
+            c.walk(4, 4, [".."] * min(16, depth - i))
+        self.assertEqual(c.walk(4, 6, ["d"])[0], c.walk(1, 7, ["tmp", "deep", "d"])[-1])
+        c.close()
+
     def test_partial_walk_and_dotdot(self):
         c = Client(self.srv.path, "9P2000.L")
         c.attach(1)

@@ -331,6 +331,177 @@ PROC_TEST(test_aead_roundtrip)
 	delete("ak");
 }
 
+/* "nonce HEX" of a counter: len bytes, big-endian v. */
+static void nonce_line(char *line, size_t size, size_t len, uint64_t v)
+{
+	uint8_t nonce[24] = { 0 };
+	char hex[64];
+
+	for (size_t i = 0; i < 8; i++)
+		nonce[len - 1 - i] = (uint8_t)(v >> (8 * i));
+	tohex(hex, nonce, len);
+	snprintf(line, size, "nonce %s", hex);
+}
+
+/* Encrypt "m" in session n with given nonce v (24 bytes): the read's result. */
+static long seal_with(int n, uint64_t v)
+{
+	uint8_t ct[1 + LC_AEAD_TAG];
+	char line[80];
+
+	nonce_line(line, sizeof line, 24, v);
+	ctl_ok("aead", n, line);
+	return exchange("aead", n, "m", 1, ct, sizeof ct);
+}
+
+/* Given nonces climb a mark kept with the key version: a list of recent
+ * nonces per session forgot the 1st after 16 others, and never saw
+ * another session's. */
+PROC_TEST(test_aead_given_nonces_increase_per_key_version)
+{
+	uint8_t ct[1 + LC_AEAD_TAG], pt[8];
+	char line[80], text[1024];
+	int n, m, r, d;
+
+	import("ak", "aead", key32, 32, false);
+	n = clone_of("aead");
+	ctl_ok("aead", n, "key ak");
+	/* nonce 1, then 16 others: 1 again is still refused (it was not) */
+	assert_int_equal(seal_with(n, 1), 1 + LC_AEAD_TAG);
+	for (uint64_t v = 2; v <= 17; v++)
+		assert_int_equal(seal_with(n, v), 1 + LC_AEAD_TAG);
+	assert_int_equal(seal_with(n, 1), E_INVAL);
+	assert_non_null(strstr(lasterr, "aead: nonce below one key ak v1 encrypted with: "
+	                                "given nonces must increase"));
+	/* equal and smaller than the last: refused, saying which */
+	assert_int_equal(seal_with(n, 17), E_INVAL);
+	assert_non_null(strstr(lasterr, "aead: nonce reused: key ak v1 encrypted with it before"));
+	assert_int_equal(seal_with(n, 9), E_INVAL);
+	assert_non_null(strstr(lasterr, "given nonces must increase"));
+	/* a refusal moved nothing: the next greater one is fine */
+	assert_int_equal(seal_with(n, 18), 1 + LC_AEAD_TAG);
+
+	/* another session of the same version climbs the same mark */
+	m = clone_of("aead");
+	ctl_ok("aead", m, "key ak");
+	assert_int_equal(seal_with(m, 18), E_INVAL);
+	assert_non_null(strstr(lasterr, "nonce reused"));
+	assert_int_equal(seal_with(m, 1), E_INVAL);
+	assert_int_equal(seal_with(m, 100), 1 + LC_AEAD_TAG);
+	assert_int_equal(seal_with(n, 19), E_INVAL);	/* ... and n sees m's */
+	ctl_ok("aead", n, "key ak");			/* re-pinning the version forgets nothing */
+	assert_int_equal(seal_with(n, 100), E_INVAL);
+
+	/* a rotated version starts with no mark; the old one keeps its own */
+	keyctl("rotate ak\n");
+	r = clone_of("aead");
+	ctl_ok("aead", r, "key ak");
+	assert_int_equal(seal_with(r, 1), 1 + LC_AEAD_TAG);
+	assert_int_equal(seal_with(n, 1), E_INVAL);
+	assert_non_null(strstr(lasterr, "key ak v1"));
+
+	/* the greatest nonce is the last one: nothing wraps to 0 */
+	ctl_ok("aead", r, "nonce ffffffffffffffffffffffffffffffffffffffffffffffff");
+	assert_int_equal(exchange("aead", r, "m", 1, ct, sizeof ct), 1 + LC_AEAD_TAG);
+	assert_int_equal(seal_with(r, 0), E_INVAL);
+	assert_non_null(strstr(lasterr, "key ak v2 used its greatest 24-byte nonce: rotate it"));
+	assert_int_equal(seal_with(r, 2), E_INVAL);
+	/* 12-byte nonces have their own mark (chacha20poly1305 and aes256gcm share it) */
+	ctl_ok("aead", r, "alg chacha20poly1305");
+	nonce_line(line, sizeof line, 12, 1);
+	ctl_ok("aead", r, line);
+	assert_int_equal(exchange("aead", r, "m", 1, ct, sizeof ct), 1 + LC_AEAD_TAG);
+	if (lc_aead_available(LC_AES256GCM)) {
+		ctl_ok("aead", r, "alg aes256gcm");
+		assert_int_equal(exchange("aead", r, "m", 1, ct, sizeof ct), E_INVAL);
+		assert_non_null(strstr(lasterr, "nonce reused"));
+	}
+	/* random nonces do not climb the mark, and are not refused by it */
+	ctl_ok("aead", r, "alg xchacha20poly1305");
+	ctl_ok("aead", r, "nonce random");
+	assert_int_equal(exchange("aead", r, "m", 1, ct, sizeof ct), 1 + LC_AEAD_TAG);
+	state("aead", r, text, sizeof text);
+	assert_non_null(strstr(text, "nonce-source random\n"));
+	/* decryption takes any nonce: the mark is about encrypting */
+	ctl_ok("aead", n, "nonce random");
+	assert_int_equal(exchange("aead", n, "m", 1, ct, sizeof ct), 1 + LC_AEAD_TAG);
+	state("aead", n, text, sizeof text);
+	d = clone_of("aead");
+	ctl_ok("aead", d, "key ak");	/* v2 now: n sealed with v1 */
+	ctl_ok("aead", d, "decrypt");
+	{
+		uint8_t nonce[24];
+		char hex[64];
+		assert_int_equal(field(text, "nonce", nonce, sizeof nonce), 0);
+		tohex(hex, nonce, sizeof nonce);
+		snprintf(line, sizeof line, "nonce %s", hex);
+	}
+	ctl_ok("aead", d, line);
+	assert_int_equal(exchange("aead", d, ct, sizeof ct, pt, sizeof pt), E_CRYPTO);	/* v2 is not v1 */
+	ctl_ok("aead", d, "close");
+
+	ctl_ok("aead", n, "close");
+	ctl_ok("aead", m, "close");
+	ctl_ok("aead", r, "close");
+	delete("ak");
+}
+
+/* Write n bytes of big to KIND/N/data in one write on a fresh OTRUNC fid:
+ * the write's result. */
+static long put_big(const char *kind, int sess, const uint8_t *big, size_t n)
+{
+	char path[64];
+	long r;
+	int fd;
+
+	file_of(path, sizeof path, kind, sess, "data");
+	fd = sys_open(path, OWRITE | OTRUNC);
+	assert_true(fd >= 0);
+	r = failed(sys_write(fd, big, n));
+	assert_int_equal(sys_close(fd), 0);
+	return r;
+}
+
+/* 1 MiB of plaintext, exactly: one byte more is refused when encrypting
+ * (it was taken: the bound was the decrypt one, plaintext + tag). */
+PROC_TEST(test_aead_message_bound_is_exact)
+{
+	static uint8_t big[DEVCRYPTO_MSGMAX + LC_AEAD_TAG + 1], ct[DEVCRYPTO_MSGMAX + LC_AEAD_TAG];
+	char path[64];
+	long len = 0, r;
+	int n, fd;
+
+	import("ak", "aead", key32, 32, false);
+	n = clone_of("aead");
+	ctl_ok("aead", n, "key ak");
+	/* encrypt: plaintext up to 1 MiB, in one write or several */
+	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + 1), E_TOOBIG);
+	assert_string_equal(lasterr, "aead: at most 1048576 bytes (1 MiB) of plaintext to encrypt");
+	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + LC_AEAD_TAG), E_TOOBIG);
+	file_of(path, sizeof path, "aead", n, "data");
+	fd = sys_open(path, ORDWR | OTRUNC);
+	assert_int_equal(sys_write(fd, big, DEVCRYPTO_MSGMAX), DEVCRYPTO_MSGMAX);
+	assert_int_equal(failed(sys_write(fd, big, 1)), E_TOOBIG);	/* the 1 MiB + 1st byte */
+	while ((r = sys_read(fd, ct + len, sizeof ct - (size_t)len)) > 0)
+		len += r;
+	assert_int_equal(r, 0);
+	assert_int_equal(len, DEVCRYPTO_MSGMAX + LC_AEAD_TAG);	/* the 1 MiB sealed */
+	assert_int_equal(sys_close(fd), 0);
+	/* decrypt: ciphertext and tag, up to 1 MiB + 16; one more is refused */
+	ctl_ok("aead", n, "decrypt");
+	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + LC_AEAD_TAG + 1), E_TOOBIG);
+	assert_string_equal(lasterr, "aead: at most 1048592 bytes to decrypt (1 MiB of plaintext "
+	                             "and the 16-byte tag)");
+	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + LC_AEAD_TAG),
+	                 DEVCRYPTO_MSGMAX + LC_AEAD_TAG);
+	/* written to decrypt, then switched to encrypt: 1 MiB + 16 of plaintext is still refused */
+	ctl_ok("aead", n, "encrypt");
+	assert_int_equal(exchange("aead", n, 0, 0, ct, sizeof ct), E_TOOBIG);
+	assert_non_null(strstr(lasterr, "plaintext to encrypt"));
+	ctl_ok("aead", n, "close");
+	delete("ak");
+}
+
 PROC_TEST(test_aead_random_nonce_algs_and_keys)
 {
 	uint8_t ct[64 + 16], pt[64], nonce[24], k2[32];
@@ -389,7 +560,8 @@ PROC_TEST(test_aead_random_nonce_algs_and_keys)
 		ctl_ok("aead", n, "alg aes256gcm");
 		assert_int_equal(exchange("aead", n, "abc", 3, ct, sizeof ct), E_INVAL);
 		assert_non_null(strstr(lasterr, "nonce reused"));	/* same key, same nonce */
-		nonce[0] ^= 0xff;
+		for (int i = 11; i >= 0 && ++nonce[i] == 0; i--)	/* the next one: they must rise */
+			;
 		tohex(hex, nonce, 12);
 		snprintf(line, sizeof line, "nonce %s", hex);
 		ctl_ok("aead", n, line);
@@ -936,6 +1108,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aead_roundtrip),
 		cmocka_unit_test(test_aead_random_nonce_algs_and_keys),
+		cmocka_unit_test(test_aead_given_nonces_increase_per_key_version),
+		cmocka_unit_test(test_aead_message_bound_is_exact),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_kx),

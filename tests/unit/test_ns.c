@@ -319,6 +319,87 @@ NS_TEST(test_ramfs_mount_is_freed_on_unmount)
 	assert_int_equal(sys_remove("/tmp/d"), 0);
 }
 
+/* The qid path of what path walks to: the same file or not. */
+static uint64_t qpath(const char *path)
+{
+	struct chan *c = walk(path);
+	uint64_t q = c->qid.path;
+
+	chan_put(c);
+	return q;
+}
+
+/* path + k times add, into out. */
+static char *repeat(char *out, const char *path, const char *add, int k)
+{
+	strcpy(out, path);
+	while (k-- > 0)
+		strcat(out, add);
+	return out;
+}
+
+/* The one bound on a path is LUX_PATHMAX bytes, for walk and create alike:
+ * a create makes nothing a walk cannot reach (namec walked 61 levels under
+ * /tmp/deep and then failed with E_BADPATH), and ".." past the chans namec
+ * holds walks again from the root to the same place, mounts included. */
+NS_TEST(test_deep_paths_to_pathmax)
+{
+	static char path[LUX_PATHMAX + 8], other[LUX_PATHMAX + 8];
+	const int most = (LUX_PATHMAX - 1 - 9) / 2;	/* "/tmp/deep" and most "/d": 1023 bytes */
+	struct chan *c;
+	int k;
+
+	make_dir("/tmp/deep");
+	for (k = 1; k <= most; k++) {
+		make_dir(repeat(path, "/tmp/deep", "/d", k));
+		chan_put(walk(path));
+	}
+	assert_int_equal(strlen(path), LUX_PATHMAX - 1);
+	/* one byte more: too long, to walk or to create */
+	strcat(path, "x");
+	assert_int_equal(namec(curproc()->ns, path, NAMEC_WALK, 0, 0, &c), E_NAMETOOLONG);
+	assert_int_equal(sys_create(path, OREAD | OEXCL, DMDIR | 0777), E_NAMETOOLONG);
+	/* ".." past the held chans: the same place as the path without them */
+	repeat(path, "/tmp/deep", "/d", 200);
+	for (k = 0; k < 150; k++)
+		strcat(path, k % 7 ? "/.." : "/.//..");
+	assert_int_equal(qpath(path), qpath(repeat(other, "/tmp/deep", "/d", 50)));
+	strcat(path, "/d/d/./d");	/* and on down again */
+	assert_int_equal(qpath(path), qpath(repeat(other, "/tmp/deep", "/d", 53)));
+	/* past the root it stays there */
+	repeat(path, "/tmp/deep", "/d", 100);
+	for (k = 0; k < 110; k++)
+		strcat(path, "/..");
+	strcat(path, "/tmp");
+	assert_int_equal(qpath(path), qpath("/tmp"));
+	/* a ".." that walks again crosses the mount back to where it covers */
+	make_dir("/n");
+	assert_int_equal(cmd("mount -c #ramfs /n"), 0);
+	for (k = 1; k <= 40; k++)
+		make_dir(repeat(path, "/n", "/e", k));
+	strcpy(other, path);
+	for (k = 0; k < 40; k++)
+		strcat(path, "/..");
+	assert_int_equal(qpath(path), qpath("/n"));	/* the mounted root */
+	strcat(path, "/../tmp/deep");
+	assert_int_equal(qpath(path), qpath("/tmp/deep"));
+	/* a create after the ".."s lands where the walk says */
+	strcpy(path, other);
+	for (k = 0; k < 20; k++)
+		strcat(path, "/..");
+	strcat(path, "/made");
+	make_dir(path);
+	chan_put(walk(strcat(repeat(other, "/n", "/e", 20), "/made")));
+	assert_int_equal(sys_remove(other), 0);
+	for (k = 40; k >= 1; k--)
+		assert_int_equal(sys_remove(repeat(path, "/n", "/e", k)), 0);
+	assert_int_equal(cmd("unmount /n"), 0);
+	assert_int_equal(sys_remove("/n"), 0);
+	for (k = most; k >= 1; k--)
+		assert_int_equal(sys_remove(repeat(path, "/tmp/deep", "/d", k)), 0);
+	assert_int_equal(sys_remove("/tmp/deep"), 0);
+}
+
 /* /proc/N/ns takes commands only for a namespace the writer lives in: a
  * child moved to a namespace of its own cannot be rearranged from here,
  * one sharing ours can. */
@@ -403,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_command_language),
 		cmocka_unit_test(test_dirread_cookies_survive_changes),
 		cmocka_unit_test(test_ramfs_mount_is_freed_on_unmount),
+		cmocka_unit_test(test_deep_paths_to_pathmax),
 		cmocka_unit_test(test_ctl_file_only_for_ones_own_namespace),
 		cmocka_unit_test(test_ns_mount_callers),
 	};

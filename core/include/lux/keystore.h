@@ -56,6 +56,24 @@ int ks_store(const char *name, enum ks_alg alg, const uint8_t *secret, size_t le
  * current version). */
 int ks_current(const struct ks_ref *r);
 
+/* Given AEAD nonces (docs/crypto.md, "aead").  A key version keeps the
+ * greatest nonce given to it so far, one mark per nonce length (12 bytes:
+ * chacha20poly1305 and aes256gcm share it; 24: xchacha20poly1305), and a
+ * nonce is taken only when it is greater, as a big-endian number, than its
+ * mark.  The mark is the version's, not a session's: every session of every
+ * proc that pins the version climbs the same one, for the version's whole
+ * life, so no (key, nonce) pair ever encrypts twice; a rotated version
+ * starts with no mark.  ks_nonce_next takes nonce (len 12 or 24) and moves
+ * the mark to it: KS_NONCE_OK, or why not (nothing changes). */
+#define KS_NONCE_MAX 24
+enum {
+	KS_NONCE_OK,
+	KS_NONCE_REUSED,	/* equal to the mark: used before */
+	KS_NONCE_BELOW,		/* below the mark */
+	KS_NONCE_SPENT,		/* the mark is the greatest nonce: none is left */
+};
+int ks_nonce_next(struct ks_ref *r, const uint8_t *nonce, size_t len);
+
 /* ---- keys/ (devcrypto_keys.c) and tests ------------------------------- */
 
 #define KS_AEADKEY 32		/* AEAD key bytes */
