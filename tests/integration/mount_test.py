@@ -454,6 +454,11 @@ class FlushIntoMount(unittest.TestCase):
         c.attach(1)
         return c
 
+    def conns(self):
+        """Connections A serves now, from its shell's `ninep`."""
+        out = self.a.run("ninep")
+        return int(out.split("total conns ")[1].split()[0])
+
     def test_clunk_whose_release_waits_is_answered_before_its_flush(self):
         # the Tclunk of a fid in the mount makes A's client clunk its
         # server fid, which the fake answers after 1 s; a Tflush of it
@@ -487,6 +492,19 @@ class FlushIntoMount(unittest.TestCase):
         self.assertEqual(len(c.walk(1, 3, ["tmp"])), 1)
         c.close()
 
+    def test_hang_up_with_a_walk_stuck_in_a_mount_frees_the_slot(self):
+        c = self.start(lambda t, tag, body: None)
+        before = self.conns()
+        self.assertEqual(before, 1)
+        c.send(msg(TWALK, 10, struct.pack("<IIH", 1, 2, 3) + b"".join(
+            struct.pack("<H", len(n)) + n for n in (b"n", b"f", b"x"))))
+        time.sleep(0.3)
+        c.close()
+        deadline = time.monotonic() + 15
+        while self.conns() != 0:
+            self.assertLess(time.monotonic(), deadline, "the connection's slot is still taken")
+            time.sleep(0.2)
+        self.assertIn("total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0", self.a.run("ninep"))
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
