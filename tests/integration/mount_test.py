@@ -492,6 +492,23 @@ class FlushIntoMount(unittest.TestCase):
         self.assertEqual(len(c.walk(1, 3, ["tmp"])), 1)
         c.close()
 
+    def test_walk_into_a_server_that_never_answers_is_flushable(self):
+        # the fake answers the mount and nothing else, not even Tflush: A's
+        # client gives up on the Rflush after a bound and breaks the
+        # connection, so the walk ends and the Tflush is answered
+        c = self.start(lambda t, tag, body: None)
+        c.send(msg(TWALK, 10, struct.pack("<IIH", 1, 2, 3) + b"".join(
+            struct.pack("<H", len(n)) + n for n in (b"n", b"f", b"x"))))
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        c.send(tflush(11, 10))
+        self.assertEqual(c.recv()[:2], (TFLUSH + 1, 11), "Rflush, and no Rwalk before it")
+        self.assertLess(time.monotonic() - t0, 15)
+        self.assertIn(TFLUSH, [t for t, _ in self.fake.log], "A flushed its own request")
+        # the connection goes on; newfid 2 was never made
+        self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+        c.close()
+
     def test_hang_up_with_a_walk_stuck_in_a_mount_frees_the_slot(self):
         c = self.start(lambda t, tag, body: None)
         before = self.conns()
