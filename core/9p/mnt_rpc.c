@@ -429,6 +429,7 @@ int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
 	size_t tcap = sizeof small;
 	struct mnt_rpc rpc = { .ttype = t->type, .rbuf = rbuf, .rcap = rcap };
 	struct waitarg w = { s, &rpc, 0 };
+	struct bound b;
 	uint32_t gen;
 	int n, err;
 
@@ -451,7 +452,15 @@ int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
 		drop_tag(s, &rpc);
 		goto out;
 	}
-	if ((err = sleep_on(&s->wq, rpc_done, &w)) < 0) {
+	/* a clunk is often made by a proc nobody can kill (a 9P connection
+	 * ending closes its fids in its reader): bound it.  Breaking the
+	 * connection clunks every fid on the server, this one included. */
+	if (t->type == P9_TCLUNK)
+		bound_start(&b, s, gen, MNT_CLUNK_NS, "no Rclunk within 5 s");
+	err = sleep_on(&s->wq, rpc_done, &w);
+	if (t->type == P9_TCLUNK)
+		ktimer_cancel(&b.t);
+	if (err < 0) {
 		flush(s, &rpc, gen);
 		drop_tag(s, &rpc);
 		goto out;

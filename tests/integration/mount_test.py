@@ -523,6 +523,28 @@ class FlushIntoMount(unittest.TestCase):
             time.sleep(0.2)
         self.assertIn("total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0", self.a.run("ninep"))
 
+    def test_hang_up_holding_a_fid_in_a_silent_mount_frees_the_slot(self):
+        # the connection's end clunks its fids in its reader, which nobody
+        # kills: A's Tclunk to a server gone silent is bounded too
+        silent = threading.Event()
+
+        def policy(t, tag, body):
+            if silent.is_set():
+                return None
+            if t == TWALK:
+                return walk_all(t, tag, body)
+            return getattr_dir(t, tag, body) if t == TGETATTR else 0
+        c = self.start(policy)
+        c.walk(1, 2, ["n", "f", "x"])
+        silent.set()
+        c.close()
+        deadline = time.monotonic() + 15
+        while self.conns() != 0:
+            self.assertLess(time.monotonic(), deadline, "the connection's slot is still taken")
+            time.sleep(0.2)
+        self.assertIn(TCLUNK, [t for t, _ in self.fake.log])
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: mount_test.py PATH/TO/luxsim [unittest args]")
