@@ -13,6 +13,7 @@
 #include <lux/kern.h>
 #include <lux/mntsess.h>
 #include <lux/string.h>
+#include <lux/timer.h>
 #include <lux/users.h>
 
 static struct mnt_sess *sessions[MNT_MAXMOUNT];
@@ -246,43 +247,79 @@ static bool rpc_done(void *arg)
 	return w->rpc->done || (w->rpc2 && w->rpc2->done);
 }
 
+/* Room to queue on connection gen, or that connection is gone. */
+struct sendwait {
+	struct mnt_sess *s;
+	uint32_t gen;
+};
+
 static bool send_room(void *arg)
 {
-	struct mnt_sess *s = arg;
+	struct sendwait *w = arg;
 
-	return s->state == MS_DOWN || s->queued <= MNT_SENDLOW;
+	return w->s->state == MS_DOWN || w->s->gen != w->gen || w->s->queued <= MNT_SENDLOW;
+}
+
+/* A wait that must not outlast a silent server: when it fires, the
+ * connection of generation gen is broken, which ends every RPC on it. */
+struct bound {
+	struct ktimer t;
+	struct mnt_sess *s;
+	uint32_t gen;
+	const char *why;
+};
+
+static void bound_expired(void *arg)
+{
+	struct bound *b = arg;
+
+	mnt_break(b->s, b->gen, b->why);	/* records, closes and wakes: fine in the upcall */
+}
+
+static void bound_start(struct bound *b, struct mnt_sess *s, uint32_t gen, uint64_t ns,
+	const char *why)
+{
+	b->s = s;
+	b->gen = gen;
+	b->why = why;
+	b->t.armed = false;
+	ktimer_start(&b->t, arch_time_ns() + ns, bound_expired, b);
+}
+
+/* Take a free tag for rpc if there is one: 0, MNT_E_BROKEN, or 1 when
+ * all are in flight. */
+static int try_tag(struct mnt_sess *s, struct mnt_rpc *rpc, bool setup, uint32_t *gen)
+{
+	arch_irqstate is = arch_irq_save();
+
+	if (s->state == MS_DOWN || (s->state == MS_SETUP && !setup)) {
+		arch_irq_restore(is);
+		return MNT_E_BROKEN;
+	}
+	for (uint16_t i = 0; i < MNT_MAXTAG; i++)
+		if (s->tags[i] == 0) {
+			rpc->tag = i;
+			rpc->done = false;
+			rpc->err = 0;
+			s->tags[i] = rpc;
+			*gen = s->gen;
+			arch_irq_restore(is);
+			return 0;
+		}
+	arch_irq_restore(is);
+	return 1;
 }
 
 /* Take a tag for rpc (sleeping while all are in flight): 0, E_INTR or
- * MNT_E_BROKEN.  uninterruptible: for a flush, which must get one. */
-static int take_tag(struct mnt_sess *s, struct mnt_rpc *rpc, bool setup, bool unint,
-	uint32_t *gen)
+ * MNT_E_BROKEN. */
+static int take_tag(struct mnt_sess *s, struct mnt_rpc *rpc, bool setup, uint32_t *gen)
 {
-	arch_irqstate is;
 	int err;
 
-	for (;;) {
-		is = arch_irq_save();
-		if (s->state == MS_DOWN || (s->state == MS_SETUP && !setup)) {
-			arch_irq_restore(is);
-			return MNT_E_BROKEN;
-		}
-		for (uint16_t i = 0; i < MNT_MAXTAG; i++)
-			if (s->tags[i] == 0) {
-				rpc->tag = i;
-				rpc->done = false;
-				rpc->err = 0;
-				s->tags[i] = rpc;
-				*gen = s->gen;
-				arch_irq_restore(is);
-				return 0;
-			}
-		arch_irq_restore(is);
-		if (unint)
-			sleep_on_unint(&s->wq, tag_free, s);
-		else if ((err = sleep_on(&s->wq, tag_free, s)) < 0)
+	while ((err = try_tag(s, rpc, setup, gen)) == 1)
+		if ((err = sleep_on(&s->wq, tag_free, s)) < 0)
 			return err;
-	}
+	return err;
 }
 
 static void drop_tag(struct mnt_sess *s, struct mnt_rpc *rpc)
@@ -295,15 +332,22 @@ static void drop_tag(struct mnt_sess *s, struct mnt_rpc *rpc)
 	wakeup(&s->wq);	/* a tag is free */
 }
 
-/* Queue n bytes of buf, waiting first while the server is not reading
- * what we already sent.  0 or MNT_E_BROKEN. */
-static int send(struct mnt_sess *s, const uint8_t *buf, size_t n, uint32_t gen)
+/* Queue n bytes of buf on connection gen, waiting first while the
+ * server is not reading what we already sent.  0, MNT_E_BROKEN, or
+ * E_INTR (intr: a kill ends the wait; nothing was sent). */
+static int send(struct mnt_sess *s, const uint8_t *buf, size_t n, uint32_t gen, bool intr)
 {
+	struct sendwait w = { s, gen };
 	arch_irqstate is;
 	long q;
+	int err;
 
-	if (s->queued > MNT_SENDHIGH)
-		sleep_on_unint(&s->wq, send_room, s);
+	if (s->queued > MNT_SENDHIGH) {
+		if (!intr)
+			sleep_on_unint(&s->wq, send_room, &w);
+		else if ((err = sleep_on(&s->wq, send_room, &w)) < 0)
+			return err;
+	}
 	is = arch_irq_save();
 	if (s->gen != gen || s->state == MS_DOWN) {
 		arch_irq_restore(is);
@@ -322,26 +366,45 @@ static int send(struct mnt_sess *s, const uint8_t *buf, size_t n, uint32_t gen)
 	return 0;
 }
 
+/* A tag for a flush of a request on connection gen, or that connection
+ * is gone (and the request with it). */
+static bool flush_tag_free(void *arg)
+{
+	struct sendwait *w = arg;
+
+	return w->s->gen != w->gen || tag_free(w->s);
+}
+
 /* The caller was killed while waiting: Tflush(oldtag) and wait, without
  * interruption, for the Rflush.  flush(5): the old request may still be
  * answered before it (that reply lands in old, and is dropped), and only
- * after Rflush may oldtag be used again -- so old keeps its tag till then. */
+ * after Rflush may oldtag be used again -- so old keeps its tag till then.
+ * A server that does not answer the Tflush within MNT_FLUSH_NS (or takes
+ * that long to let us send it) loses the connection: that ends old and
+ * frees every tag, and a killed proc never waits on a silent server. */
 static void flush(struct mnt_sess *s, struct mnt_rpc *old, uint32_t gen)
 {
 	uint8_t buf[P9_HDRSZ + 2], rbuf[MNT_SMALL];
 	struct mnt_rpc fl = { .ttype = P9_TFLUSH, .rbuf = rbuf, .rcap = sizeof rbuf };
 	struct p9_msg t = { .type = P9_TFLUSH, .u.tflush.oldtag = old->tag };
 	struct waitarg w = { s, &fl, 0 };
+	struct sendwait sw = { s, gen };
+	struct bound b;
 	uint32_t fgen;
-	int n;
+	int n, err;
 
-	if (take_tag(s, &fl, true, true, &fgen) < 0)
-		return;	/* broken: old is done too */
-	t.tag = fl.tag;
-	n = p9_encode(&t, buf, sizeof buf, P9_2000L);
-	if (fgen == gen && n > 0 && send(s, buf, (size_t)n, gen) == 0)
-		sleep_on_unint(&s->wq, rpc_done, &w);
-	drop_tag(s, &fl);
+	bound_start(&b, s, gen, MNT_FLUSH_NS, "no Rflush within 5 s");
+	while ((err = try_tag(s, &fl, true, &fgen)) == 1 && s->gen == gen)
+		sleep_on_unint(&s->wq, flush_tag_free, &sw);
+	if (err == 0) {
+		t.tag = fl.tag;
+		n = p9_encode(&t, buf, sizeof buf, P9_2000L);
+		if (fgen == gen && n > 0 && send(s, buf, (size_t)n, gen, false) == 0)
+			sleep_on_unint(&s->wq, rpc_done, &w);
+		drop_tag(s, &fl);
+	}
+	/* else: broken, or a new connection: old is done too */
+	ktimer_cancel(&b.t);	/* it lives on this stack */
 }
 
 static int protocol_error(struct mnt_sess *s, uint32_t gen, int err, const struct p9_msg *r,
@@ -366,6 +429,7 @@ int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
 	size_t tcap = sizeof small;
 	struct mnt_rpc rpc = { .ttype = t->type, .rbuf = rbuf, .rcap = rcap };
 	struct waitarg w = { s, &rpc, 0 };
+	struct bound b;
 	uint32_t gen;
 	int n, err;
 
@@ -374,7 +438,7 @@ int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
 		if ((tbuf = kmalloc(tcap)) == 0)
 			return E_NOMEM;
 	}
-	if ((err = take_tag(s, &rpc, setup, false, &gen)) < 0)
+	if ((err = take_tag(s, &rpc, setup, &gen)) < 0)
 		goto out;
 	t->tag = rpc.tag;
 	n = p9_encode(t, tbuf, tcap, P9_2000L);
@@ -384,11 +448,19 @@ int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
 		                  p9_strerror(n));
 		goto out;
 	}
-	if ((err = send(s, tbuf, (size_t)n, gen)) < 0) {
+	if ((err = send(s, tbuf, (size_t)n, gen, true)) < 0) {
 		drop_tag(s, &rpc);
 		goto out;
 	}
-	if ((err = sleep_on(&s->wq, rpc_done, &w)) < 0) {
+	/* a clunk is often made by a proc nobody can kill (a 9P connection
+	 * ending closes its fids in its reader): bound it.  Breaking the
+	 * connection clunks every fid on the server, this one included. */
+	if (t->type == P9_TCLUNK)
+		bound_start(&b, s, gen, MNT_CLUNK_NS, "no Rclunk within 5 s");
+	err = sleep_on(&s->wq, rpc_done, &w);
+	if (t->type == P9_TCLUNK)
+		ktimer_cancel(&b.t);
+	if (err < 0) {
 		flush(s, &rpc, gen);
 		drop_tag(s, &rpc);
 		goto out;
@@ -455,7 +527,7 @@ static int version(struct mnt_sess *s)
 	s->vrpc = &rpc;
 	gen = s->gen;
 	arch_irq_restore(is);
-	err = n < 0 ? E_INVAL : send(s, tbuf, (size_t)n, gen);
+	err = n < 0 ? E_INVAL : send(s, tbuf, (size_t)n, gen, true);
 	if (err == 0)
 		err = sleep_on(&s->wq, vdone, s);
 	is = arch_irq_save();

@@ -76,34 +76,52 @@ void ninep_req_free(struct ninep_conn *s, struct ninep_req *r)
 	req_free(s, r);
 }
 
+/* Does r do something that cannot be taken back even when it fails?
+ * remove(5): the fid is clunked whether or not the file went. */
+static bool irrevocable(const struct ninep_req *r)
+{
+	return r->type == P9_TCLUNK || r->type == P9_TREMOVE;
+}
+
 /* r has ended (x: its context and reply; 0 when it never ran).  Answer it
  * unless flush(5) says not to, then the Tflushes that waited for it, in
- * the order they came: the reply, if any, always precedes the Rflush. */
+ * the order they came: the reply, if any, always precedes the Rflush.
+ *
+ * r stays in the tag table until its fids are let go: letting go of the
+ * last user of a clunked fid closes its chan, which may sleep (a mounted
+ * file's Tclunk waits for its server), and a Tflush arriving meanwhile
+ * must find r and wait for its answer, not be answered at once ahead of
+ * it.  It may still kill us there: the close is cut short, the clunk is
+ * done all the same and answered. */
 static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx *x, int rlen)
 {
-	arch_irqstate is = arch_irq_save();
+	arch_irqstate is;
 	struct ninep_req *fl;
-	bool answer = x && rlen > 0 && !s->aborting;
-	bool undo = false;
+	bool answer, undo = false;
 
 	if (x && rlen < 0)
 		s->fatal = true;	/* ninep_handle's "close it" */
-	if (r->flushed && answer) {
-		/* finished before the flush reached it: answer if it changed
-		 * something we cannot take back; a walk's or attach's new fid
-		 * we can, and do, so the client may forget the request */
-		undo = x->err == 0 && x->newfid != 0;
-		answer = x->err == 0 && !undo;
+	if (x) {
+		/* finished before the flush reached it: a walk's or attach's
+		 * new fid we can take back, and do, so the client may forget
+		 * the request; decided while we still hold the fid */
+		is = arch_irq_save();
+		undo = r->flushed && x->err == 0 && x->newfid != 0;
+		arch_irq_restore(is);
+		if (undo)
+			ninep_fid_clunk(s, x->newfid);
+		/* before the answer too: the client may use the fid at once */
+		ninep_fid_release_all(s, x);
 	}
+	is = arch_irq_save();
+	answer = x && rlen > 0 && !s->aborting;
+	if (r->flushed && answer)	/* answer only what changed something */
+		answer = !undo && (x->err == 0 || irrevocable(r));
 	req_unlink(s, r);	/* before the answer: the client may reuse the tag at once */
 	fl = r->flushes;
 	for (struct ninep_req *f = fl; f; f = f->flushes)
 		req_unlink(s, f);
 	arch_irq_restore(is);
-	if (undo)
-		ninep_fid_clunk(s, x->newfid);
-	if (x)	/* before the answer too: the client may use the fid at once */
-		ninep_fid_release_all(s, x);
 	if (answer)
 		ninep_send(s, x->out, (size_t)rlen);
 	while (fl) {

@@ -269,11 +269,13 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	r->u.rwalk.nwqid = (uint16_t)i;
 	if (i < t->u.twalk.nwname) {
 		/* walk(5): a partial walk returns the qids that succeeded and
-		 * makes no newfid; failing on the first name is an error */
+		 * makes no newfid; failing on the first name is an error, and
+		 * so is a walk cut short by its flush (E_INTR), which found
+		 * nothing missing and must not be answered as if it had */
 		chan_put(c);
 		kfree(path);
 		ninep_fid_free(s, nf);
-		return i == 0 ? err : 0;
+		return i == 0 || err == E_INTR ? err : 0;
 	}
 	if (c == 0 && (err = ninep_walk_to(path, &c)) < 0) {	/* nwname == 0: a clone */
 		kfree(path);

@@ -15,11 +15,16 @@ import os
 import select
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ninep_test import Client, RLERROR, TCLUNK, TREMOVE, TFLUSH, TGETATTR, TWALK, msg, tflush  # noqa: E402
 
 
 def host_cipher():
@@ -334,6 +339,210 @@ class MountTest(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 20, "redial attempts are bounded")
         self.lux(["--listen", "unix!" + self.sock], "echo back > /tmp/f")
         self.assertEqual(a.run("cat /n/b/tmp/f"), "back\n")
+
+
+class FakeServer:
+    """A scripted 9P2000.L server on a unix socket, for the kernel's client
+    to mount: it answers Tversion and Tattach, and every other request as
+    `policy` says -- policy(type, tag, body) returns the reply body (the
+    type is the request's + 1), None to never answer, or a number of
+    seconds to wait before an empty-bodied reply.  Requests on one
+    connection are handled in the order they come, one at a time; every
+    message received is logged as (type, tag)."""
+
+    QID = struct.pack("<BIQ", 0x80, 0, 1)
+
+    def __init__(self, path, policy):
+        self.path, self.policy = path, policy
+        self.log = []
+        self.conns = []
+        self.ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.ls.bind(path)
+        self.ls.listen(8)
+        self.stopping = False
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def recv_exact(self, c, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = c.recv(n - len(buf))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return buf
+
+    def serve(self, c):
+        try:
+            while True:
+                size, t, tag = struct.unpack("<IBH", self.recv_exact(c, 7))
+                body = self.recv_exact(c, size - 7)
+                self.log.append((t, tag))
+                if t == 100:	# Tversion: the msize asked, 9P2000.L
+                    c.sendall(msg(101, tag, body[:4] + struct.pack("<H", 8) + b"9P2000.L"))
+                    continue
+                if t == 104:
+                    c.sendall(msg(105, tag, self.QID))
+                    continue
+                r = self.policy(t, tag, body)
+                if r is None:
+                    continue
+                if not isinstance(r, bytes):
+                    time.sleep(r)
+                    r = b""
+                c.sendall(msg(t + 1, tag, r))
+        except (EOFError, OSError):
+            pass
+        finally:
+            c.close()
+
+    def stop(self):
+        self.stopping = True
+        self.ls.close()
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def walk_all(t, tag, body):
+    """Twalk answered with a directory qid per name."""
+    n, = struct.unpack("<H", body[8:10])
+    return struct.pack("<H", n) + FakeServer.QID * n
+
+
+def getattr_dir(t, tag, body):
+    """Rgetattr of a directory (mode 040755), all else 0."""
+    return (struct.pack("<Q", 0x7FF) + FakeServer.QID + struct.pack("<III", 0o40755, 0, 0)
+            + struct.pack("<5Q", 1, 0, 0, 4096, 0) + bytes(8 * 8 + 16))
+
+
+class FlushIntoMount(unittest.TestCase):
+    """flush(5) for requests of a 9P client of luxsim A whose work goes on
+    inside A's own 9P client: A mounts a FakeServer at /n/f, and a raw 9P
+    client of A walks into it."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="flushmnt-")
+        self.sock = os.path.join(self.dir, "a.sock")
+        self.fake = None
+        self.a = None
+
+    def tearDown(self):
+        if self.a and self.a.p.poll() is None:
+            self.a.stop()
+        if self.fake:
+            self.fake.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self, policy):
+        self.fake = FakeServer(os.path.join(self.dir, "f.sock"), policy)
+        self.a = Luxsim(["--listen", "unix!" + self.sock])
+        out = self.a.run("mkdir /n\nmkdir /n/f\nmount unix!%s /n/f" % self.fake.path)
+        self.assertEqual(out, "")
+        wait_connectable(socket.AF_UNIX, self.sock)
+        c = Client(self.sock)
+        c.attach(1)
+        return c
+
+    def conns(self):
+        """Connections A serves now, from its shell's `ninep`."""
+        out = self.a.run("ninep")
+        return int(out.split("total conns ")[1].split()[0])
+
+    def test_clunk_whose_release_waits_is_answered_before_its_flush(self):
+        # the Tclunk of a fid in the mount makes A's client clunk its
+        # server fid, which the fake answers after 1 s; a Tflush of it
+        # meanwhile must come after the Rclunk (a clunk cannot be undone)
+        def policy(t, tag, body):
+            if t == TWALK:
+                return walk_all(t, tag, body)
+            if t in (TCLUNK, TREMOVE):
+                return 1.0
+            if t == TGETATTR:
+                return getattr_dir(t, tag, body)
+            return 0
+        c = self.start(policy)
+        c.walk(1, 2, ["n", "f", "x"])
+        c.send(msg(TCLUNK, 10, struct.pack("<I", 2)))
+        time.sleep(0.3)
+        c.send(tflush(11, 10))
+        got = [c.recv()[:2] for _ in range(2)]
+        self.assertEqual(got, [(TCLUNK + 1, 10), (TFLUSH + 1, 11)])
+        # and fid 2 is free again
+        self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+        # a Tremove flushed while A's client waits: it fails (the flush cut
+        # it short) but its fid is clunked all the same (remove(5)), so it
+        # is answered, before the Rflush
+        c.walk(1, 3, ["n", "f", "y"])
+        c.send(msg(TREMOVE, 12, struct.pack("<I", 3)))
+        time.sleep(0.3)
+        c.send(tflush(13, 12))
+        got = [c.recv()[:2] for _ in range(2)]
+        self.assertEqual(got, [(RLERROR, 12), (TFLUSH + 1, 13)])
+        self.assertEqual(len(c.walk(1, 3, ["tmp"])), 1)
+        c.close()
+
+    def test_walk_into_a_server_that_never_answers_is_flushable(self):
+        # the fake answers the mount and nothing else, not even Tflush: A's
+        # client gives up on the Rflush after a bound and breaks the
+        # connection, so the walk ends and the Tflush is answered
+        c = self.start(lambda t, tag, body: None)
+        c.send(msg(TWALK, 10, struct.pack("<IIH", 1, 2, 3) + b"".join(
+            struct.pack("<H", len(n)) + n for n in (b"n", b"f", b"x"))))
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        c.send(tflush(11, 10))
+        self.assertEqual(c.recv()[:2], (TFLUSH + 1, 11), "Rflush, and no Rwalk before it")
+        self.assertLess(time.monotonic() - t0, 15)
+        self.assertIn(TFLUSH, [t for t, _ in self.fake.log], "A flushed its own request")
+        # the connection goes on; newfid 2 was never made
+        self.assertEqual(len(c.walk(1, 2, ["tmp"])), 1)
+        c.close()
+
+    def test_hang_up_with_a_walk_stuck_in_a_mount_frees_the_slot(self):
+        c = self.start(lambda t, tag, body: None)
+        before = self.conns()
+        self.assertEqual(before, 1)
+        c.send(msg(TWALK, 10, struct.pack("<IIH", 1, 2, 3) + b"".join(
+            struct.pack("<H", len(n)) + n for n in (b"n", b"f", b"x"))))
+        time.sleep(0.3)
+        c.close()
+        deadline = time.monotonic() + 15
+        while self.conns() != 0:
+            self.assertLess(time.monotonic(), deadline, "the connection's slot is still taken")
+            time.sleep(0.2)
+        self.assertIn("total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0", self.a.run("ninep"))
+
+    def test_hang_up_holding_a_fid_in_a_silent_mount_frees_the_slot(self):
+        # the connection's end clunks its fids in its reader, which nobody
+        # kills: A's Tclunk to a server gone silent is bounded too
+        silent = threading.Event()
+
+        def policy(t, tag, body):
+            if silent.is_set():
+                return None
+            if t == TWALK:
+                return walk_all(t, tag, body)
+            return getattr_dir(t, tag, body) if t == TGETATTR else 0
+        c = self.start(policy)
+        c.walk(1, 2, ["n", "f", "x"])
+        silent.set()
+        c.close()
+        deadline = time.monotonic() + 15
+        while self.conns() != 0:
+            self.assertLess(time.monotonic(), deadline, "the connection's slot is still taken")
+            time.sleep(0.2)
+        self.assertIn(TCLUNK, [t for t, _ in self.fake.log])
 
 
 if __name__ == "__main__":

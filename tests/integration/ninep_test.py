@@ -971,6 +971,68 @@ class CountersMixin:
         self.assertEqual(lines, ["total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0"])
 
 
+class SelfMount(CountersMixin, ServerTest):
+    """A 9P connection that mounts luxsim's own export into its own
+    namespace (a mount line written to /proc/PID/ns, PID from /dev/pid)
+    and, through that mount, has the connection it made do the same, and
+    so on: a chain of connections of one luxsim, each served by the next.
+    It works to the machine's cap of 9P mounts, past which the mount
+    fails saying so; a blocking read at the far end is flushed through
+    every level; the console answers meanwhile; and the client's hang-up
+    frees every level."""
+    SCRIPT = ServerTest.SCRIPT + PIPE_SCRIPT + "mkdir /n/self\n"
+
+    def self_mount(self, c, root, fid):
+        """Mount the export on /n/self in the namespace of the connection
+        that serves root: a walked fid there, or the error's sentence."""
+        c.walk(root, fid, ["dev", "pid"])
+        c.open(fid, 0)
+        pid = c.read(fid, 0, 100).decode().strip()
+        c.clunk(fid)
+        c.walk(root, fid, ["proc", pid, "ns"])
+        c.open(fid, 1)
+        try:
+            c.write(fid, 0, ("mount unix!%s /n/self" % self.srv.path).encode())
+        except NinepError as e:
+            return str(e)
+        finally:
+            c.clunk(fid)
+        c.walk(root, fid, ["n", "self"])
+        return fid
+
+    def test_a_chain_of_self_mounts_works_to_the_cap_and_ends_with_its_client(self):
+        c = Client(self.srv.path, "9P2000")
+        c.attach(1)
+        root, levels = 1, 0
+        while levels < 12:
+            got = self.self_mount(c, root, 100 + levels)
+            if isinstance(got, str):
+                break
+            root, levels = got, levels + 1
+            c.walk(root, 2, ["tmp", "d", "f"])
+            c.open(2, 0)
+            self.assertEqual(c.read(2, 0, 100), b"hello\n", "through %d levels" % levels)
+            c.clunk(2)
+            self.assertEqual(self.srv.shell("echo console-alive"), ["console-alive"])
+        self.assertEqual(levels, 8, "one mount per level, 8 9P mounts on a machine")
+        # the 9th level's refusal crossed 8 mounts, which speak 9P2000.L:
+        # an errno; made here, the sentence says which cap
+        self.assertEqual(got, "too many open files")
+        self.assertIn("too many 9P mounts: 8/8", self.self_mount(c, 1, 99))
+        # a read sleeping 8 levels down, flushed: each level flushes the next
+        c.walk(root, 3, ["n", "pipe", "data1"])
+        c.open(3, 0)
+        c.send(tread(3, 77))
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        c.send(tflush(78, 77))
+        self.assertEqual(c.recv()[:2], (TFLUSH + 1, 78))
+        self.assertLess(time.monotonic() - t0, 4, "answered by each level, not by a timeout")
+        c.walk(root, 2, ["tmp"])
+        c.close()
+        self.wait_idle()
+
+
 class Budgets(CountersMixin, ServerTest):
     """Per-connection pebbles: exhausting one answers that request with the
     budget's sentence; the connection and the others keep working, and

@@ -52,6 +52,13 @@
 /* One dial-version-attach-restore must be over in this time: a server
  * that accepts and never answers (or a dial that hangs) ends it. */
 #define MNT_SETUP_NS (10ull * 1000 * 1000 * 1000)
+/* A killed proc's Tflush must be answered in this time, and a Tclunk
+ * (made by procs nobody kills: a 9P connection's reader closing its
+ * fids) too; else the connection is broken (its server forgets every
+ * fid, the one clunked included) and the next operation redials.  The
+ * messages ("no Rflush within 5 s") name it. */
+#define MNT_FLUSH_NS (5ull * 1000 * 1000 * 1000)
+#define MNT_CLUNK_NS (5ull * 1000 * 1000 * 1000)
 #define MNT_ADDRMAX 200
 #define MNT_ANAMEMAX 128
 /* Who attaches: the user the mounting proc acts for, by name and (for .L
