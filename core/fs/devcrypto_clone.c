@@ -159,7 +159,8 @@ long devcrypto_clone_new(int pid, int kind)
 	struct proc *p = proc_principal(curproc());	/* a 9P worker's: its reader */
 	struct dc_sess *s;
 	arch_irqstate st;
-	size_t i, fr = DEVCRYPTO_CLONES, mine = 0;
+	size_t i, fr = DEVCRYPTO_CLONES, mine = 0, users = 0;
+	char who[28];
 	long r;
 
 	if (kind < 0 || kind >= DC_NKINDS)
@@ -173,6 +174,7 @@ long devcrypto_clone_new(int pid, int kind)
 	}
 	s->pid = pid;
 	kstrlcpy(s->user, curproc() ? curproc()->cred.user : "eve", sizeof s->user);
+	kstrlcpy(who, s->user, sizeof who);
 	s->kind = kind;
 	s->k = k;
 	s->budget = p && p->pid == pid ? p->budget : 0;
@@ -180,13 +182,19 @@ long devcrypto_clone_new(int pid, int kind)
 	for (i = 0; i < DEVCRYPTO_CLONES; i++) {
 		if (tab[i] && tab[i]->pid == pid)
 			mine++;
+		if (tab[i] && kstrcmp(tab[i]->user, who) == 0)
+			users++;
 		if (tab[i] == 0 && fr == DEVCRYPTO_CLONES)
 			fr = i;
 	}
-	if (mine >= DEVCRYPTO_CLONES_PER_PROC || fr == DEVCRYPTO_CLONES) {
+	if (mine >= DEVCRYPTO_CLONES_PER_PROC || users >= DEVCRYPTO_CLONES_PER_USER ||
+	    fr == DEVCRYPTO_CLONES) {
 		arch_irq_restore(st);
 		kfree(s->priv);
 		kfree(s);
+		if (users >= DEVCRYPTO_CLONES_PER_USER && mine < DEVCRYPTO_CLONES_PER_PROC)
+			return proc_seterr(E_BUDGET, "budget exhausted: crypto sessions %d/%d (%s's)",
+			                   DEVCRYPTO_CLONES_PER_USER, DEVCRYPTO_CLONES_PER_USER, who);
 		if (mine >= DEVCRYPTO_CLONES_PER_PROC)
 			return proc_seterr(E_NOSPC, "%s: %d sessions per proc (close one: "
 			                   "echo close > N/ctl)", k->name, DEVCRYPTO_CLONES_PER_PROC);

@@ -487,6 +487,9 @@ static void sign_holder(void *arg)
 	int fd;
 
 	(void)arg;
+	/* a user of its own: one user's procs may hold only a quarter of
+	 * the table (DEVCRYPTO_CLONES_PER_USER), and this fills all of it */
+	snprintf(curproc()->cred.user, sizeof curproc()->cred.user, "s%d", curproc()->pid);
 	for (int i = 0; i < DEVCRYPTO_SIGNS_PER_PROC; i++)
 		if (clone_sign(&fd) > 0)
 			sys_close(fd);

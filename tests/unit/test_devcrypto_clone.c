@@ -967,6 +967,63 @@ static void spender(void *arg)
 	snprintf(spent_err, sizeof spent_err, "%s", lasterr);
 }
 
+/* Procs of one user holding sessions until released: the per-user bound. */
+static struct waitq holdq = WAITQ_INIT(holdq);
+static bool holding_done;
+static int held[3], heldfail[3];
+
+static bool released(void *arg)
+{
+	(void)arg;
+	return holding_done;
+}
+
+static void holder(void *arg)
+{
+	int i = (int)(intptr_t)arg, n = 0;
+
+	while (held[i] < DEVCRYPTO_CLONES_PER_PROC && (n = clone_of("mac")) > 0)
+		held[i]++;
+	heldfail[i] = held[i] < DEVCRYPTO_CLONES_PER_PROC ? n : 0;
+	sleep_on(&holdq, released, 0);	/* keep them: sessions go with the proc */
+	proc_exit(0);
+}
+
+/* One user's procs together hold at most DEVCRYPTO_CLONES_PER_USER
+ * sessions, so no user fills the kernel's table for the others; another
+ * user still gets theirs. */
+PROC_TEST(test_sessions_are_bounded_per_user)
+{
+	struct proc *p[3];
+	char saved[sizeof curproc()->cred.user];
+	int n;
+
+	holding_done = false;
+	for (int i = 0; i < 3; i++) {
+		held[i] = heldfail[i] = 0;
+		p[i] = proc_create("holder", PRIO_NORMAL, holder, (void *)(intptr_t)i, 0);
+		assert_non_null(p[i]);
+	}
+	while (held[0] + held[1] + held[2] < DEVCRYPTO_CLONES_PER_USER ||
+	       (heldfail[2] == 0 && held[2] < DEVCRYPTO_CLONES_PER_PROC))
+		proc_yield();
+	assert_int_equal(held[0] + held[1] + held[2], DEVCRYPTO_CLONES_PER_USER);
+	assert_int_equal(heldfail[2], E_BUDGET);
+	assert_int_equal(clone_of("mac"), E_BUDGET);	/* this proc is eve's too */
+	assert_non_null(strstr(lasterr, "budget exhausted: crypto sessions 16/16 (eve's)"));
+	/* another user is not held back by eve's */
+	memcpy(saved, curproc()->cred.user, sizeof saved);
+	snprintf(curproc()->cred.user, sizeof curproc()->cred.user, "bob");
+	assert_true((n = clone_of("mac")) > 0);
+	ctl_ok("mac", n, "close");
+	memcpy(curproc()->cred.user, saved, sizeof saved);
+	holding_done = true;
+	wakeup(&holdq);
+	for (int i = 0; i < 3; i++)
+		proc_join(p[i]);
+	assert_int_equal(devcrypto_clones(), 0);
+}
+
 PROC_TEST(test_isolation_bounds_and_hostile_ctl)
 {
 	static const struct pebbles small = { .n = { [PB_CRYPTO] = 4096 } };
@@ -1116,6 +1173,7 @@ int main(void)
 		cmocka_unit_test(test_kdf),
 		cmocka_unit_test(test_pwhash),
 		cmocka_unit_test(test_isolation_bounds_and_hostile_ctl),
+		cmocka_unit_test(test_sessions_are_bounded_per_user),
 		cmocka_unit_test(test_noise),
 	};
 

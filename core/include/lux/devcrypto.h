@@ -57,6 +57,8 @@ enum dc_kind_id { DC_AEAD, DC_MAC, DC_SIGN, DC_VERIFY, DC_KX, DC_KDF, DC_PWHASH,
 
 #define DEVCRYPTO_CLONES 64		/* sessions of all kinds, kernel-wide */
 #define DEVCRYPTO_CLONES_PER_PROC 8	/* sessions one proc may hold */
+#define DEVCRYPTO_CLONES_PER_USER 16	/* ... and one user's procs together: a
+					 * quarter, so no user fills the table */
 #define DEVCRYPTO_MSGMAX (1u << 20)	/* bytes of input per message (aead, mac, verify) */
 #define DEVCRYPTO_CTLMAX 512		/* longest ctl line */
 /* Signing keeps its own names (and its 64 KiB message) */
