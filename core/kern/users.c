@@ -51,6 +51,31 @@ static void ensure_locked(void)
 		defaults_locked(0);
 }
 
+/* Append to buf[n, size) as ksnprintf would, counting what did not fit
+ * too (the formatters return the whole length, like ksnprintf). */
+static size_t appendf(char *buf, size_t size, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static size_t appendf(char *buf, size_t size, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = kvsnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, fmt, ap);
+	va_end(ap);
+	return (size_t)r;
+}
+
+/* A "NAME HEX" line of a 32-byte key (/adm/keys, /adm/knownhosts). */
+static size_t key_line(char *buf, size_t size, size_t n, const char *name, const uint8_t *pk)
+{
+	char hex[65];
+
+	khex(hex, pk, 32);
+	return appendf(buf, size, n, "%s %s\n", name, hex);
+}
+
 static struct user *find(const char *name)
 {
 	ensure_locked();
@@ -202,12 +227,10 @@ size_t users_format(char *buf, size_t size)
 		const struct user *u = &table[i];
 		if (!u->used)
 			continue;
-		n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "%u:%s:%s:",
-		                       u->id, u->name, u->leader);
+		n += appendf(buf, size, n, "%u:%s:%s:", u->id, u->name, u->leader);
 		for (size_t m = 0; m < u->nmember; m++)
-			n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "%s%s",
-			                       m ? "," : "", u->member[m]);
-		n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "\n");
+			n += appendf(buf, size, n, "%s%s", m ? "," : "", u->member[m]);
+		n += appendf(buf, size, n, "\n");
 	}
 	spin_unlock(&lock);
 	return n;
@@ -228,7 +251,6 @@ bool user_key_ok(const char *user, const uint8_t *pk)
 
 size_t users_keys_format(char *buf, size_t size)
 {
-	char hex[65];
 	size_t n = 0;
 
 	if (size)
@@ -237,11 +259,8 @@ size_t users_keys_format(char *buf, size_t size)
 	ensure_locked();
 	for (size_t i = 0; i < USERS_MAX; i++) {
 		const struct user *u = &table[i];
-		for (size_t k = 0; u->used && k < u->nkey; k++) {
-			khex(hex, u->key[k], 32);
-			n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "%s %s\n",
-			                       u->name, hex);
-		}
+		for (size_t k = 0; u->used && k < u->nkey; k++)
+			n += key_line(buf, size, n, u->name, u->key[k]);
 	}
 	spin_unlock(&lock);
 	return n;
@@ -267,18 +286,14 @@ int host_known(const char *addr, const uint8_t *pk)
 
 size_t knownhosts_format(char *buf, size_t size)
 {
-	char hex[65];
 	size_t n = 0;
 
 	if (size)
 		buf[0] = 0;
 	spin_lock(&lock);
 	for (size_t i = 0; i < KNOWNHOSTS_MAX; i++) {
-		if (!hosts[i].used)
-			continue;
-		khex(hex, hosts[i].pk, 32);
-		n += (size_t)ksnprintf(n < size ? buf + n : 0, n < size ? size - n : 0, "%s %s\n",
-		                       hosts[i].addr, hex);
+		if (hosts[i].used)
+			n += key_line(buf, size, n, hosts[i].addr, hosts[i].pk);
 	}
 	spin_unlock(&lock);
 	return n;

@@ -13,7 +13,7 @@
  *    2 verifications, called directly.
  *
  * The core's sources are compiled in as is, -O2, no sanitizers; the
- * spinlock captoken.c takes is stubbed (one thread).
+ * spinlock captoken.c takes is lux9p's one-thread lock (sim/lux9p/nokernel.c).
  *
  * usage: bench-auth [--quick]   (--quick: tiny counts, for bench-smoke)
  */
@@ -25,15 +25,12 @@
 
 #include <lux/auth.h>
 #include <lux/crypto.h>
-#include <lux/lock.h>
 
 #include "bench.h"
 
 #define REPS 9
 #define PAYLOAD 65536
 
-void spin_lock(struct spinlock *l) { l->locked = 1; }
-void spin_unlock(struct spinlock *l) { l->locked = 0; }
 
 static int entropy(void *buf, size_t n)
 {

@@ -59,8 +59,7 @@ class AuthAttack(unittest.TestCase):
                                   "--listen", cls.addr, "--listen", "unix!" + cls.sock],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
-        cls.shell("echo uname alice 1001 > /adm/users")
-        cls.shell("echo authkey alice +%s > /adm/users" % pub)
+        authsim.authorize(cls.p, "alice", 1001, pub)
         cls.host = authsim.host_key(cls.state, TIMEOUT)
         os.makedirs(os.path.join(cls.home, "lux9"))
         with open(os.path.join(cls.home, "lux9", "known_hosts"), "w") as f:
@@ -82,16 +81,7 @@ class AuthAttack(unittest.TestCase):
                 time.sleep(0.05)
             assert lines == [ZERO], lines
         finally:
-            try:
-                cls.p.stdin.write(b"halt\n")
-                cls.p.stdin.flush()
-            except (BrokenPipeError, ValueError):
-                pass
-            try:
-                out, err = cls.p.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                cls.p.kill()
-                out, err = cls.p.communicate()
+            err = authsim.halt(cls.p, TIMEOUT)
             shutil.rmtree(cls.home, ignore_errors=True)
         assert cls.p.returncode == 0, "luxsim exited %s: %s" % (cls.p.returncode,
                                                                 err.decode(errors="replace"))

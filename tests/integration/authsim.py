@@ -6,6 +6,7 @@ luxsim with --state-dir and a TCP listener, read the host key luxsim made
 there (for a known_hosts line), and run shell commands as its host owner.
 """
 import os
+import subprocess
 import time
 
 
@@ -34,3 +35,24 @@ def shell(p, cmd):
         if line.strip() == mark:
             return lines
         lines.append(line.rstrip("\n"))
+
+
+def authorize(p, user, uid, pub):
+    """Make user (uid) and authorize the Ed25519 public key pub (hex) for it."""
+    shell(p, "echo uname %s %d > /adm/users" % (user, uid))
+    shell(p, "echo authkey %s +%s > /adm/users" % (user, pub))
+
+
+def halt(p, timeout):
+    """Halt luxsim p from its shell (kill it if it will not stop): its stderr."""
+    try:
+        p.stdin.write(b"halt\n")
+        p.stdin.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    try:
+        _, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    return err

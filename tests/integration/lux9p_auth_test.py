@@ -289,17 +289,9 @@ class StandIn(unittest.TestCase):
         self.done()
 
 
-def luxsim_has_state_dir():
-    p = subprocess.run([ninep_test.LUXSIM, "--help"], capture_output=True, timeout=TIMEOUT)
-    return b"--state-dir" in p.stdout + p.stderr
-
-
 class Luxsim(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not luxsim_has_state_dir():
-            raise unittest.SkipTest("luxsim has no --state-dir yet (the server side of "
-                                    "authentication has not landed): only the stand-in ran")
         cls.state = tempfile.mkdtemp(prefix="lux9p-state-")
         cls.port = ninep_test.free_port()
         cls.addr = "tcp!127.0.0.1!%d" % cls.port
@@ -310,8 +302,7 @@ class Luxsim(unittest.TestCase):
         cls.c = Client()
         cls.key = os.path.join(cls.c.home, "id")
         cls.pub = cls.c.keygen(cls.key)
-        cls.shell("echo uname alice 1001 > /adm/users")
-        cls.shell("echo authkey alice +%s > /adm/users" % cls.pub)
+        authsim.authorize(cls.p, "alice", 1001, cls.pub)
         cls.host = authsim.host_key(cls.state, TIMEOUT)
         assert re.fullmatch(r"[0-9a-f]{64}", cls.host), cls.host
 
@@ -321,16 +312,7 @@ class Luxsim(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.p.stdin.write(b"halt\n")
-            cls.p.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-        try:
-            cls.p.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            cls.p.kill()
-            cls.p.communicate()
+        authsim.halt(cls.p, TIMEOUT)
         cls.c.cleanup()
         shutil.rmtree(cls.state, ignore_errors=True)
 

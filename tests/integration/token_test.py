@@ -50,13 +50,12 @@ class Token(unittest.TestCase):
                                   "--listen-noauth", "tcp!127.0.0.1!%d" % cls.trusted, "-q"],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
-        cls.shell("echo uname alice 1001 > /adm/users")
         cls.shell("echo uname bob 1002 > /adm/users")
         cls.key = os.path.join(cls.home, "id")
         rc, out, err = cls.run_lux9p("-u", "alice", "keygen", cls.key)
         assert rc == 0, err
-        cls.shell("echo authkey alice +%s > /adm/users" %
-                  re.search(r"^authkey alice \+([0-9a-f]{64})$", out, re.M).group(1))
+        authsim.authorize(cls.p, "alice", 1001,
+                          re.search(r"^authkey alice \+([0-9a-f]{64})$", out, re.M).group(1))
         host = authsim.host_key(cls.state, TIMEOUT)
         os.makedirs(os.path.join(cls.home, "lux9"), exist_ok=True)
         with open(os.path.join(cls.home, "lux9", "known_hosts"), "w") as f:
@@ -91,16 +90,7 @@ class Token(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.p.stdin.write(b"halt\n")
-            cls.p.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-        try:
-            _, err = cls.p.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            cls.p.kill()
-            _, err = cls.p.communicate()
+        err = authsim.halt(cls.p, TIMEOUT)
         shutil.rmtree(cls.state, ignore_errors=True)
         shutil.rmtree(cls.home, ignore_errors=True)
         assert cls.p.returncode == 0 and b"Sanitizer" not in err, err.decode(errors="replace")
