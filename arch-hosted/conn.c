@@ -2,10 +2,11 @@
  * Connections on hosted: listening sockets on libuv (unix and TCP), one
  * small integer per accepted stream (see arch_conn_* in <lux/arch.h>).
  *
- * Flow control: a stream is read only while the core has not paused it;
- * each read lands in the connection's own LUX_CONN_CHUNK buffer and goes
- * to lux_conn_received at once, so libuv never holds more than that per
- * connection.  Sends go out at once as far as the socket takes them;
+ * Flow control: a stream is read only while the core has not paused it,
+ * and an accepted one only as far as the core has room (lux_conn_room,
+ * v8: a room of 0 pauses it).  Every read lands in one buffer shared by
+ * all connections and goes to the core at once, so an idle connection
+ * costs the host no buffer at all.  Sends go out at once as far as the socket takes them;
  * only the rest is copied into a uv_write; what waits is reported back by arch_conn_send and
  * by lux_conn_sent as it drains, and a send that would make it pass
  * LUX_CONN_SENDMAX fails.
@@ -68,8 +69,12 @@ struct conn {
 	int dial_err;		/* a failed dial: reported when closed */
 	int broken;		/* the peer is gone: sends are dropped (v6) */
 	uv_connect_t connect;
-	char buf[LUX_CONN_CHUNK];
 };
+
+/* The one read buffer: libuv asks for it (on_alloc) and hands it back
+ * filled (on_read) before it reads another stream, and the core copies
+ * what it takes before on_read returns. */
+static char readbuf[LUX_CONN_CHUNK];
 
 struct wreq {
 	uv_write_t req;
@@ -107,9 +112,9 @@ static void up_received(struct conn *c, size_t n)
 {
 	hosted_upcall_begin();
 	if (c->dialed)
-		lux_dial_received(c->id, c->buf, n);
+		lux_dial_received(c->id, readbuf, n);
 	else
-		lux_conn_received(c->id, c->buf, n);
+		lux_conn_received(c->id, readbuf, n);
 	hosted_upcall_end();
 }
 
@@ -128,9 +133,20 @@ static void up_sent(struct conn *c, size_t queued)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	struct conn *c = h->data;
+	size_t room = sizeof readbuf;
 
 	(void)suggested;
-	*b = uv_buf_init(c->buf, sizeof c->buf);
+	if (!c->dialed) {
+		hosted_upcall_begin();
+		room = lux_conn_room(c->id);
+		hosted_upcall_end();
+		if (room > sizeof readbuf)
+			room = sizeof readbuf;
+		if (room == 0)
+			c->paused = 1;	/* the contract: as arch_conn_pause(id, 1) */
+	}
+	/* a length of 0 makes libuv call on_read with UV_ENOBUFS, reading nothing */
+	*b = uv_buf_init(readbuf, (unsigned)room);
 }
 
 static void free_conn(uv_handle_t *h)
@@ -165,11 +181,17 @@ static void close_now(struct conn *c)
 		uv_close(&c->h.handle, on_closed);
 }
 
+static void update_reading(struct conn *c);
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct conn *c = s->data;
 
 	(void)b;
+	if (n == UV_ENOBUFS) {	/* the core had no room: paused, stop reading */
+		update_reading(c);
+		return;
+	}
 	if (n < 0) {	/* EOF or an error: the peer is gone */
 		c->broken = 1;
 		close_now(c);

@@ -94,45 +94,68 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	arch_conn_close(conn);	/* not reached: ninep_admit counts the slots */
 }
 
-/* Append n bytes to the buffer b[*off, *len) of NINEP_INBUF bytes,
- * moving what is unread to the front only when the room after it is
- * short, so each byte moves O(1) times; pause the connection while less
- * than a chunk is left.  Upcalls off. */
-static void land(struct ninep_conn *s, uint8_t *b, size_t *off, size_t *len, const void *buf,
-                 size_t n)
+/* Where the arch's bytes land: ciphertext in raw once sealed (the reader
+ * opens it, srv_secure.c), else in. */
+static uint8_t *landing(struct ninep_conn *s, size_t **off, size_t **len, size_t *cap)
 {
-	if (n > NINEP_INBUF - (*len - *off)) {
-		/* the arch broke LUX_CONN_CHUNK: refuse to guess, close */
+	if (s->secure) {
+		*off = &s->rawoff, *len = &s->rawlen, *cap = NINEP_INBUF;
+		return s->raw;
+	}
+	*off = &s->inoff, *len = &s->inlen, *cap = s->incap;
+	return s->in;
+}
+
+/* How much the arch may deliver now.  0 pauses the connection (the
+ * contract says so) and wakes the reader, which frames, or gives the
+ * connection a larger buffer, and then resumes it. */
+size_t lux_conn_room(int conn)
+{
+	struct ninep_conn *s = slot_of(conn);
+	size_t *off, *len, cap, room;
+
+	if (s == 0)	/* a refused connection's (srv_admit.c keeps a peek) */
+		return LUX_CONN_CHUNK;
+	if (s->gone || s->in == 0 || s->paused) {
+		s->paused = true;
+		return 0;
+	}
+	landing(s, &off, &len, &cap);
+	room = cap - (*len - *off);
+	if (room == 0) {
+		s->paused = true;
+		wakeup(&s->wq);
+	}
+	return room < LUX_CONN_CHUNK ? room : LUX_CONN_CHUNK;
+}
+
+/* Append n bytes to what is unread, moving the unread bytes to the front
+ * only when the room after them is short, so each byte moves O(1) times.
+ * Upcalls off. */
+void lux_conn_received(int conn, const void *buf, size_t n)
+{
+	struct ninep_conn *s = slot_of(conn);
+	size_t *off, *len, cap;
+	uint8_t *b;
+
+	if (s == 0 && ninep_refusal_received(conn, buf, n))
+		return;
+	if (s == 0 || s->gone || s->in == 0)
+		return;	/* being closed by us: nobody will read it */
+	b = landing(s, &off, &len, &cap);
+	if (n > cap - (*len - *off)) {
+		/* more than lux_conn_room allowed: refuse to guess, close */
 		s->overflow = true;
+		wakeup(&s->wq);
 		return;
 	}
-	if (n > NINEP_INBUF - *len) {
+	if (n > cap - *len) {
 		kmemmove(b, b + *off, *len - *off);
 		*len -= *off;
 		*off = 0;
 	}
 	kmemcpy(b + *len, buf, n);
 	*len += n;
-	/* paused only while more than msize is unread, so the first message
-	 * (or record) is whole and the reader will make room */
-	if (NINEP_INBUF - (*len - *off) < LUX_CONN_CHUNK && !s->paused) {
-		s->paused = true;
-		arch_conn_pause(s->conn, 1);
-	}
-}
-
-void lux_conn_received(int conn, const void *buf, size_t n)
-{
-	struct ninep_conn *s = slot_of(conn);
-
-	if (s == 0 && ninep_refusal_received(conn, buf, n))
-		return;
-	if (s == 0 || s->gone || s->in == 0)
-		return;	/* being closed by us: nobody will read it */
-	if (s->secure)	/* ciphertext: the reader opens it (srv_secure.c) */
-		land(s, s->raw, &s->rawoff, &s->rawlen, buf, n);
-	else
-		land(s, s->in, &s->inoff, &s->inlen, buf, n);
 	wakeup(&s->wq);
 }
 
@@ -239,6 +262,17 @@ void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *w
 
 /* ---- The reader: framing and admission --------------------------------- */
 
+/* Resume a paused connection once its buffer (cap bytes, unread of them
+ * waiting) is empty or half free: not at every byte, so a fast sender is
+ * read in large pieces.  Upcalls off. */
+void ninep_resume(struct ninep_conn *s, size_t cap, size_t unread)
+{
+	if (s->paused && !s->gone && (unread == 0 || cap - unread >= cap / 2)) {
+		s->paused = false;
+		arch_conn_pause(s->conn, 0);
+	}
+}
+
 /* Take size bytes of input (one message) off the buffer; resume reading
  * when there is room again.  Upcalls off. */
 static void consume(struct ninep_conn *s, size_t size)
@@ -248,10 +282,72 @@ static void consume(struct ninep_conn *s, size_t size)
 		s->inoff = s->inlen = 0;
 	if (s->secure)
 		return;	/* raw's room decides (ninep_sealed_open) */
-	if (s->paused && NINEP_INBUF - (s->inlen - s->inoff) >= LUX_CONN_CHUNK) {
-		s->paused = false;
-		arch_conn_pause(s->conn, 0);
+	ninep_resume(s, s->incap, s->inlen - s->inoff);
+}
+
+/* ---- The input buffer: small while idle, large while a message needs it */
+
+/* Does the reader owe the connection a large buffer: its small one holds
+ * the start of a message longer than it, or is full (a client sending
+ * faster than one small message at a time)?  Upcalls off. */
+static bool wants_big(struct ninep_conn *s)
+{
+	size_t avail = s->inlen - s->inoff;
+	uint32_t size;
+
+	if (s->in != s->small)
+		return false;
+	if (avail == s->incap)
+		return true;
+	if (avail < 4)
+		return false;
+	size = le32(s->in + s->inoff);
+	return size > s->incap && size <= s->msize;
+}
+
+/* Give the connection a NINEP_INBUF buffer, charged to it, holding what
+ * was unread: 0, or why not (the connection is then closed). */
+int ninep_input_grow(struct ninep_conn *s)
+{
+	uint8_t *big;
+	arch_irqstate is;
+	int err;
+
+	if (s->in != s->small)
+		return 0;
+	if ((err = ninep_charge(s, NINEP_INBUF)) < 0)
+		return err;
+	if ((big = kmalloc(NINEP_INBUF)) == 0) {
+		ninep_uncharge(s, NINEP_INBUF);
+		return E_NOMEM;
 	}
+	is = arch_irq_save();
+	kmemcpy(big, s->in + s->inoff, s->inlen - s->inoff);
+	s->inlen -= s->inoff;
+	s->inoff = 0;
+	s->in = big;
+	s->incap = NINEP_INBUF;
+	ninep_resume(s, s->incap, s->inlen);
+	arch_irq_restore(is);
+	return 0;
+}
+
+/* Read to the end, and not sealed: back to the small buffer. */
+static void input_shrink(struct ninep_conn *s)
+{
+	arch_irqstate is = arch_irq_save();
+	uint8_t *big = s->in;
+
+	if (big == s->small || big == 0 || s->secure || s->inlen != s->inoff) {
+		arch_irq_restore(is);
+		return;
+	}
+	s->in = s->small;
+	s->incap = sizeof s->small;
+	s->inoff = s->inlen = 0;
+	arch_irq_restore(is);
+	kfree(big);
+	ninep_uncharge(s, NINEP_INBUF);
 }
 
 static void drop_input(struct ninep_conn *s, size_t size)
@@ -384,6 +480,8 @@ static bool reader_wake(void *arg)
 		return true;
 	if (ninep_workers_wanted(s))
 		return true;
+	if (!s->secure && !s->sendwait && wants_big(s))
+		return true;
 	if (s->secure && ninep_sealed_ready(s))
 		return true;
 	if (s->sendwait) {
@@ -434,6 +532,17 @@ static void bad_frame(struct ninep_conn *s, int err, uint32_t size)
 		          "%u-byte header; closing the connection", size, P9_HDRSZ);
 	kprintf("9p: connection %d (%s): %s\n", s->id, s->peer, why + 4);	/* no "9p: " twice */
 	say_goodbye(s, why, 90);	/* EMSGSIZE */
+}
+
+/* No buffer for a message that needs one: say why and close. */
+static void no_room(struct ninep_conn *s, int err)
+{
+	char why[160];
+
+	ksnprintf(why, sizeof why, "9p: no room for a message of up to %u bytes (%s); "
+	          "closing the connection", s->msize, proc_errstr(err));
+	kprintf("9p: connection %d (%s): %s\n", s->id, s->peer, why + 4);
+	say_goodbye(s, why, err == E_NOMEM ? 12 : 122);	/* ENOMEM, EDQUOT */
 }
 
 static void on_edge_timer(void *arg)
@@ -513,13 +622,21 @@ static int read_step(struct ninep_conn *s)
 {
 	arch_irqstate is;
 	uint32_t size = 0;
-	bool whole = false;
+	bool whole = false, grow;
+	int err;
 
 	if (sleep_on(&s->wq, reader_wake, s) < 0)
 		return E_INTR;
 	ninep_workers_tend(s);
 	if (s->secure && ninep_sealed_open(s) < 0)
 		return E_IO;
+	is = arch_irq_save();
+	grow = !s->secure && !s->sendwait && wants_big(s);
+	arch_irq_restore(is);
+	if (grow && (err = ninep_input_grow(s)) < 0) {
+		no_room(s, err);
+		return err;
+	}
 	is = arch_irq_save();
 	if (s->gone || s->fatal) {
 		arch_irq_restore(is);
@@ -545,6 +662,7 @@ static int read_step(struct ninep_conn *s)
 		admit(s, size);
 		proc_yield();	/* let the workers at it: queues stay short */
 	}
+	input_shrink(s);
 	return edge_clocks(s);
 }
 
@@ -583,19 +701,15 @@ static void serve(void *arg)
 	s->rx.out = s->rbuf;
 	s->rx.cap = sizeof s->rbuf;
 	s->started = arch_time_ns();
-	if (ninep_charge(s, NINEP_INBUF) == 0 && (in = kmalloc(NINEP_INBUF)) == 0)
-		ninep_uncharge(s, NINEP_INBUF);
 	is = arch_irq_save();
-	s->in = in;
-	if (in && !s->gone) {
+	s->in = s->small;
+	s->incap = sizeof s->small;
+	if (!s->gone) {
 		s->paused = false;
 		arch_conn_pause(s->conn, 0);
 	}
 	arch_irq_restore(is);
-	if (in == 0)
-		kprintf("9p: connection %d (%s): no memory for its input buffer; closing\n",
-		        s->id, s->peer);
-	if (in && edge_clocks(s) == 0)	/* the handshake clock starts now */
+	if (!s->fatal && edge_clocks(s) == 0)	/* the handshake clock starts now */
 		while (read_step(s) == 0)
 			;
 	ktimer_cancel(&s->timer);
@@ -612,9 +726,10 @@ static void serve(void *arg)
 	ninep_fid_clunk_all(s);
 	ninep_sealed_free(s);
 	is = arch_irq_save();
+	in = s->in;
 	s->in = 0;
 	arch_irq_restore(is);
-	if (in) {
+	if (in != s->small) {
 		kfree(in);
 		ninep_uncharge(s, NINEP_INBUF);
 	}

@@ -81,7 +81,11 @@ int ninep_rauth(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	char *path;
 	int err;
 
-	if (!hostkey_ready())
+	/* a connection its transport already trusts (the host owner's own
+	 * socket, a listener opened without authentication) has nothing to
+	 * prove: say so, as a server without authentication does, so the
+	 * tools that try Tauth first (diod's) go on to attach */
+	if (!hostkey_ready() || s->trusted)
 		return NINEP_E_NOAUTH;
 	if (t->u.tauth.afid == P9_NOFID)
 		return proc_seterr(E_INVAL, "auth: afid may not be NOFID");
@@ -265,6 +269,10 @@ static int seal_now(struct ninep_conn *s)
 	arch_irqstate is;
 	int err;
 
+	/* records open into in at up to a whole message at a time: it stays
+	 * large while sealed */
+	if ((err = ninep_input_grow(s)) < 0)
+		return err;
 	if ((err = ninep_charge(s, NINEP_INBUF)) < 0)
 		return err;
 	if ((raw = kmalloc(NINEP_INBUF)) == 0) {
@@ -312,7 +320,7 @@ bool ninep_sealed_ready(struct ninep_conn *s)
 	 * (judged on the header alone: len counts the body, type and tag,
 	 * so it is bounded by AUTH_REC_MAX less the header) */
 	return have >= AUTH_REC_HDR + (size_t)len || len < AUTH_REC_SEALED(0) - AUTH_REC_HDR ||
-	       len > AUTH_REC_MAX - AUTH_REC_HDR || NINEP_INBUF - (s->inlen - s->inoff) < AUTH_OPEN_BUF;
+	       len > AUTH_REC_MAX - AUTH_REC_HDR || s->incap - (s->inlen - s->inoff) < AUTH_OPEN_BUF;
 }
 
 int ninep_sealed_open(struct ninep_conn *s)
@@ -322,15 +330,15 @@ int ninep_sealed_open(struct ninep_conn *s)
 	int err = 0;
 
 	for (;;) {
-		if (NINEP_INBUF - s->inlen < AUTH_OPEN_BUF && s->inoff > 0) {
+		if (s->incap - s->inlen < AUTH_OPEN_BUF && s->inoff > 0) {
 			kmemmove(s->in, s->in + s->inoff, s->inlen - s->inoff);
 			s->inlen -= s->inoff;
 			s->inoff = 0;
 		}
-		if (NINEP_INBUF - s->inlen < AUTH_OPEN_BUF)
+		if (s->incap - s->inlen < AUTH_OPEN_BUF)
 			break;	/* framing first: in is full of plaintext */
 		err = auth_open(&s->rxrec, s->raw + s->rawoff, s->rawlen - s->rawoff,
-		                s->in + s->inlen, NINEP_INBUF - s->inlen, &consumed, &outlen);
+		                s->in + s->inlen, s->incap - s->inlen, &consumed, &outlen);
 		s->rawoff += consumed;
 		s->inlen += outlen;
 		if (s->rawoff == s->rawlen)
@@ -344,10 +352,7 @@ int ninep_sealed_open(struct ninep_conn *s)
 		if (err < 0 || consumed == 0)
 			break;
 	}
-	if (s->paused && NINEP_INBUF - (s->rawlen - s->rawoff) >= LUX_CONN_CHUNK) {
-		s->paused = false;
-		arch_conn_pause(s->conn, 0);
-	}
+	ninep_resume(s, NINEP_INBUF, s->rawlen - s->rawoff);
 	arch_irq_restore(is);
 	if (err < 0 && err != AUTH_ESPACE) {
 		audit_log(curproc(), "9p-record", (uint32_t)s->id, s->peer, "closed: %s",

@@ -145,11 +145,23 @@ static void up_opened(int conn, const char *addr)
 	arch_irq_restore(s);
 }
 
-static void up_received(int conn, const void *buf, size_t n)
+/* As the arch reads: at most the room the server says it has (v8); a
+ * room of 0 pauses the connection.  Returns the bytes delivered. */
+static size_t up_received(struct client *c, const void *buf, size_t n)
 {
 	arch_irqstate s = arch_irq_save();
-	lux_conn_received(conn, buf, n);
+	size_t room = lux_conn_room(c->conn);
+
+	if (room == 0) {
+		sc.pauses += !c->paused;
+		c->paused = true;
+	}
+	if (n > room)
+		n = room;
+	if (n > 0)
+		lux_conn_received(c->conn, buf, n);
 	arch_irq_restore(s);
+	return n;
 }
 
 static void up_sent(int conn, size_t queued)
@@ -234,8 +246,8 @@ static void send_some(struct client *c, bool all)
 		n = left;
 	if (n > LUX_CONN_CHUNK)
 		n = LUX_CONN_CHUNK;
-	up_received(c->conn, c->out + c->outsent, n);
-	netc_sent(c, n);
+	if ((n = up_received(c, c->out + c->outsent, n)) > 0)
+		netc_sent(c, n);
 }
 
 /* The arch's side of a connection the server closed, and clean finishes. */

@@ -433,6 +433,17 @@ static bool feed(void)
 		fuzz_fail("the connection stays paused with nothing running");
 	if (n > f.len - f.sent)
 		n = f.len - f.sent;
+	{	/* as the arch reads: no more than the room the server has; none
+		 * pauses us, and the kernel must make room and resume us before
+		 * it goes idle (the check above, next time round) */
+		size_t room = lux_conn_room(f.conn);
+		if (room == 0) {
+			f.paused = true;
+			return true;
+		}
+		if (n > room)
+			n = room;
+	}
 	lux_conn_received(f.conn, f.stream + f.sent, n);
 	f.sent += n;
 	frame_requests();

@@ -39,8 +39,16 @@
 #define NINEP_MAXCONN 64
 #define NINEP_MAXFID 4096		/* per connection */
 #define NINEP_MSIZE (65536u + P9_IOHDRSZ)	/* the largest msize we offer */
-/* Input held per connection: one whole message and one more chunk from
- * the arch (which must always fit: see LUX_CONN_CHUNK). */
+/* Input held per connection (docs/9p.md, "Memory of a connection"): an
+ * idle one has only NINEP_SMALLIN bytes inside its slot, enough for the
+ * small requests most clients send one at a time (walk, getattr, clunk,
+ * a short read's Tread).  A message longer than that, or a client that
+ * fills it faster than it is framed, gets a buffer of NINEP_INBUF bytes
+ * (one whole message and one more chunk from the arch), charged to the
+ * connection and given back as soon as it has been read to the end.  The
+ * arch asks how much fits before it reads (lux_conn_room), so nothing it
+ * delivers can overflow either. */
+#define NINEP_SMALLIN 256
 #define NINEP_INBUF (NINEP_MSIZE + LUX_CONN_CHUNK)
 #define NINEP_FIDHASH 64
 #define NINEP_WORKERS 4		/* worker procs per connection */
@@ -225,7 +233,12 @@ struct ninep_conn {
 	bool overflow;		/* (u) the arch sent more than it may */
 	bool tick;		/* (u) the edge timer fired: check the clocks */
 	size_t queued;		/* (u) reply bytes the arch still holds */
-	uint8_t *in;		/* (u) NINEP_INBUF bytes of received input */
+	uint8_t *in;		/* (u) incap bytes of received input: small, or
+				 * a NINEP_INBUF buffer while a message needs
+				 * it (always while sealed); 0 before the
+				 * reader starts and after it ends */
+	size_t incap;		/* (u) */
+	uint8_t small[NINEP_SMALLIN];	/* (u) in, while the connection is idle */
 	size_t inoff, inlen;	/* (u) unread input is in[inoff..inlen); the
 				 * upcall moves it to the front only when the
 				 * room after it is short, so each byte moves
@@ -419,6 +432,12 @@ void ninep_fid_release_all(struct ninep_conn *s, struct ninep_ctx *x);
 /* The context of the running proc on s (a worker's or the reader's). */
 struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s);
 
+/* core/9p/srv.c: the input buffer.  Resume a paused connection whose
+ * buffer of cap bytes has only unread bytes waiting, if that leaves room
+ * enough (upcalls off); give the connection its large buffer (0, or
+ * E_BUDGET / E_NOMEM). */
+void ninep_resume(struct ninep_conn *s, size_t cap, size_t unread);
+int ninep_input_grow(struct ninep_conn *s);
 /* core/9p/srv.c: bytes charged to the connection's budget as pages. */
 int ninep_charge(struct ninep_conn *s, size_t n);
 void ninep_uncharge(struct ninep_conn *s, size_t n);

@@ -38,8 +38,11 @@
  *    peer that is gone succeeds and is dropped, its close follows.
  * 7: what the host keeps for the kernel until the store exists:
  *    lux_boot.hostkey_seed (the host's Ed25519 identity) and where it is
- *    kept, and lux_boot.users (user-table commands to run at boot). */
-#define LUX_ARCH_VERSION 7
+ *    kept, and lux_boot.users (user-table commands to run at boot).
+ * 8: lux_conn_room: the arch asks how much an accepted connection's next
+ *    read may deliver (0 pauses it), so the core need not keep a whole
+ *    chunk of room for every idle connection. */
+#define LUX_ARCH_VERSION 8
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -134,10 +137,12 @@ _Noreturn void arch_halt(int status);
 /* A connection is a small integer the arch hands to lux_conn_opened(); the
  * arch reuses it only after lux_conn_closed() for it has returned.
  * Flow control is the core's: one lux_conn_received() delivers at most
- * LUX_CONN_CHUNK bytes and the core must take them all, so the core pauses
- * a connection while it has less room than that, and the arch then stops
+ * LUX_CONN_CHUNK bytes, and for an accepted connection at most what
+ * lux_conn_room() said just before (v8); the core takes them all.  A
+ * connection the core has no room for is paused, and the arch then stops
  * reading it (the peer's kernel buffers, then the peer, wait).  Nothing is
- * dropped and a slow connection never holds up another.
+ * dropped and a slow connection never holds up another.  (Dialed
+ * connections are not asked: their chunks must always fit.)
  * All three calls may be made from procs and from upcalls. */
 #define LUX_CONN_CHUNK 65536u
 

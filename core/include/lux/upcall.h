@@ -113,9 +113,14 @@ struct lux_peer {
 
 /* Connections (see arch_conn_send in <lux/arch.h>): a peer connected
  * (the core may close it at once; peer is only valid during the call),
- * sent at most LUX_CONN_CHUNK bytes, or is gone (once per connection,
- * whoever closed it). */
+ * sent bytes, or is gone (once per connection, whoever closed it).
+ * Before each read of an accepted connection the arch asks how many bytes
+ * the core will take (v8): lux_conn_received then delivers at most that
+ * many (and never more than LUX_CONN_CHUNK).  A room of 0 pauses the
+ * connection exactly as arch_conn_pause(conn, 1) would; the core resumes
+ * it with arch_conn_pause(conn, 0) when it has made room. */
 void lux_conn_opened(int conn, const struct lux_peer *peer);
+size_t lux_conn_room(int conn);
 void lux_conn_received(int conn, const void *buf, size_t n);
 void lux_conn_closed(int conn);
 /* Some of conn's queued sends went out: `queued` bytes still wait. */
