@@ -44,6 +44,19 @@ static bool refusing;
 /* Slots the listener's grant can serve (ninep_start); before it starts,
  * every slot (connections wait for it, paused). */
 static size_t nslots = NINEP_MAXCONN;
+/* Connections with a reader: the pool keeps idle workers for them. */
+static size_t nserved;
+
+static void count_served(int delta)
+{
+	arch_irqstate is = arch_irq_save();
+	size_t n;
+
+	nserved += (size_t)delta;
+	n = nserved;
+	arch_irq_restore(is);
+	ninep_pool_keep(n);
+}
 
 static struct ninep_conn *slot_of(int conn)
 {
@@ -79,7 +92,6 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 			continue;
 		kmemset(s, 0, sizeof *s);
 		waitq_init(&s->wq);
-		waitq_init(&s->workq);
 		s->id = (int)i;
 		s->conn = conn;
 		kstrlcpy(s->peer, peer->addr ? peer->addr : "?", sizeof s->peer);
@@ -478,8 +490,6 @@ static bool reader_wake(void *arg)
 
 	if (s->gone || s->overflow || s->fatal || s->tick)
 		return true;
-	if (ninep_workers_wanted(s))
-		return true;
 	if (!s->secure && !s->sendwait && wants_big(s))
 		return true;
 	if (s->secure && ninep_sealed_ready(s))
@@ -627,7 +637,6 @@ static int read_step(struct ninep_conn *s)
 
 	if (sleep_on(&s->wq, reader_wake, s) < 0)
 		return E_INTR;
-	ninep_workers_tend(s);
 	if (s->secure && ninep_sealed_open(s) < 0)
 		return E_IO;
 	is = arch_irq_save();
@@ -698,6 +707,7 @@ static void serve(void *arg)
 	}
 	s->rx.p = curproc();
 	qlock_init(&s->actlock, "9pact");
+	count_served(1);
 	s->rx.out = s->rbuf;
 	s->rx.cap = sizeof s->rbuf;
 	s->started = arch_time_ns();
@@ -743,6 +753,7 @@ static void serve(void *arg)
 	s->budget = 0;
 	s->state = NS_FREE;
 	arch_irq_restore(is);
+	count_served(-1);
 	proc_exit(0);
 }
 
@@ -754,7 +765,8 @@ static bool any_pending(void *arg)
 	for (size_t i = 0; i < NINEP_MAXCONN; i++)
 		if (conns[i].state == NS_PENDING)
 			return true;
-	return ninep_admit_due();	/* refusals to answer, a summary to print */
+	/* workers to start, refusals to answer, a summary to print */
+	return ninep_pool_wanted() || ninep_admit_due();
 }
 
 /* No listener: close the connections waiting for one, and any to come. */
@@ -773,21 +785,33 @@ static void refuse_pending(void)
 	arch_irq_restore(is);
 }
 
+/* The pool's bound for n connections: NINEP_POOL_PER_CONN each (busy
+ * clients run up to NINEP_RUNNING at once while others are quiet),
+ * within NINEP_POOL_MAX. */
+static size_t pool_size(size_t n)
+{
+	size_t m = n * NINEP_POOL_PER_CONN;
+
+	return m < NINEP_POOL_MAX ? m : NINEP_POOL_MAX;
+}
+
+/* arg: the connections its grant serves */
 static void listener(void *arg)
 {
-	/* each connection's budget: its workers, pages, fids, requests, and
-	 * the crypto pebbles its keyed crypto sessions spend (its workers
-	 * work for the reader: <lux/proc.h> principal) */
+	/* each connection's budget: its pages, fids, requests, and the crypto
+	 * pebbles its keyed crypto sessions spend (the pool's workers work
+	 * for the reader: <lux/proc.h> principal) */
 	static const struct pebbles conn_grant = { .n = {
-		[PB_PROCS] = NINEP_WORKERS, [PB_PAGES] = NINEP_CONN_PAGES,
+		[PB_PAGES] = NINEP_CONN_PAGES,
 		[PB_FIDS] = NINEP_MAXFID, [PB_REQS] = NINEP_MAXREQ,
 		[PB_CRYPTO] = NINEP_CONN_CRYPTO } };
 
-	USED(arg);
+	ninep_pool_init(&listenq, pool_size((size_t)(uintptr_t)arg));
 	for (;;) {
 		if (sleep_on(&listenq, any_pending, 0) < 0)
 			break;
 		ninep_admit_tend();
+		ninep_pool_tend();
 		for (size_t i = 0; i < NINEP_MAXCONN; i++) {
 			struct ninep_conn *s = &conns[i];
 			arch_irqstate is = arch_irq_save();
@@ -851,12 +875,14 @@ void ninep_start(void)
 	 * each with a console line saying why). */
 	for (n = NINEP_MAXCONN; n > 0; n /= 2) {
 		kmemset(&grant, 0, sizeof grant);
-		grant.n[PB_PROCS] = n * (1 + NINEP_WORKERS);
-		grant.n[PB_PAGES] = n * (NINEP_READER_PAGES + NINEP_CONN_PAGES);
+		grant.n[PB_PROCS] = n + pool_size(n);
+		grant.n[PB_PAGES] = n * (NINEP_READER_PAGES + NINEP_CONN_PAGES) +
+		                    pool_size(n) * NINEP_WORKER_PAGES;
 		grant.n[PB_FIDS] = n * NINEP_MAXFID;
 		grant.n[PB_REQS] = n * NINEP_MAXREQ;
 		grant.n[PB_CRYPTO] = n * NINEP_CONN_CRYPTO;
-		if (proc_spawn("9plisten", PRIO_NORMAL, listener, 0, PROC_DETACHED, &grant, &err))
+		if (proc_spawn("9plisten", PRIO_NORMAL, listener, (void *)(uintptr_t)n, PROC_DETACHED,
+		               &grant, &err))
 			break;
 	}
 	if (n == 0) {
@@ -891,8 +917,12 @@ size_t ninep_status(char *buf, size_t size)
 		uint64_t bytes;
 		arch_irqstate is = arch_irq_save();
 		bool live = s->state == NS_SERVED && s->budget != 0;
+		size_t running = s->nrunning;
 		if (live) {
 			budget_snapshot(s->budget, &bi);
+			/* procs: the pool's workers running its requests now */
+			bi.held.n[PB_PROCS] = running;
+			bi.total.n[PB_PROCS] = NINEP_RUNNING;
 			bytes = s->bytes;
 			kstrlcpy(peer, s->peer, sizeof peer);
 		}

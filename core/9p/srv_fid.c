@@ -19,9 +19,9 @@ struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s)
 {
 	struct proc *me = curproc();
 
-	for (size_t i = 0; i < NINEP_WORKERS; i++)
-		if (s->workers[i].p == me)
-			return &s->workers[i].x;
+	for (size_t i = 0; i < NINEP_RUNNING; i++)
+		if (s->runners[i].p == me)
+			return s->runners[i].x;
 	return &s->rx;
 }
 

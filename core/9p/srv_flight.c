@@ -4,11 +4,11 @@
  * it, how a request ends (complete: its answer, the Rflushes that waited
  * for it, its pebbles given back), Tflush and Tversion.
  *
- * The reader, the workers and complete() share the tag table, the queue
- * and the workers' states: all of it changes with upcalls off, which is
- * what keeps a preempting timer out.  A worker's pid is read and killed
- * in the same such section, so a kill meant for one request never hits
- * the next one that worker takes.
+ * The reader, the workers and complete() share the tag table, the queue,
+ * the runners and the pool's ring: all of it changes with upcalls off,
+ * which is what keeps a preempting timer out.  A worker's pid is read and
+ * killed in the same such section, so a kill meant for one request never
+ * hits the next one that worker takes.
  */
 #include <lux/9psrv.h>
 #include <lux/error.h>
@@ -135,159 +135,347 @@ static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx
 	wakeup(&s->wq);
 }
 
-/* ---- Workers ---------------------------------------------------------- */
+/* ---- The worker pool ------------------------------------------------- */
 
-static bool has_work(void *arg)
+/* One pool for every connection.  Connections with a queued request and
+ * room to run one (fewer than NINEP_RUNNING running) wait in the ring;
+ * a worker takes one request of the head connection, which goes to the
+ * back if it has more: round robin, so a client with a deep queue takes
+ * its turn like the others.  All of it changes with upcalls off. */
+static struct {
+	struct waitq wq;		/* idle workers wait here */
+	struct waitq *tend;		/* the listener's: workers wanted */
+	struct budget *budget;		/* the listener's: pays every worker */
+	struct ninep_conn *head, *tail;	/* the ring */
+	struct ninep_worker w[NINEP_POOL_MAX];
+	size_t max, live, idle;
+	size_t keep;			/* idle workers kept (ninep_pool_keep) */
+} pool = { .wq = WAITQ_INIT(pool.wq) };
+
+#define REPLY_PAGES ((NINEP_MSIZE + 4095) / 4096)
+
+static bool runnable(const struct ninep_conn *s)
 {
-	struct ninep_conn *s = arg;
+	return s->qhead != 0 && s->nrunning < NINEP_RUNNING && !s->closing && !s->aborting;
+}
 
-	return s->qhead != 0 || s->closing;
+/* Put s at the back of the ring if it has work to run; wake a worker, or
+ * the listener when none is idle. */
+static void ring_offer(struct ninep_conn *s)
+{
+	if (s->onring || !runnable(s))
+		return;
+	s->rnext = 0;
+	s->onring = true;
+	if (pool.tail)
+		pool.tail->rnext = s;
+	else
+		pool.head = s;
+	pool.tail = s;
+	wakeup(&pool.wq);
+	if (pool.idle == 0 && pool.tend)
+		wakeup(pool.tend);
+}
+
+static struct ninep_conn *ring_pop(void)
+{
+	struct ninep_conn *s = pool.head;
+
+	if (s) {
+		pool.head = s->rnext;
+		if (pool.head == 0)
+			pool.tail = 0;
+		s->rnext = 0;
+		s->onring = false;
+	}
+	return s;
+}
+
+static void ring_remove(struct ninep_conn *s)
+{
+	struct ninep_conn *prev = 0;
+
+	if (!s->onring)
+		return;
+	for (struct ninep_conn *q = pool.head; q; prev = q, q = q->rnext) {
+		if (q != s)
+			continue;
+		if (prev)
+			prev->rnext = s->rnext;
+		else
+			pool.head = s->rnext;
+		if (pool.tail == s)
+			pool.tail = prev;
+		break;
+	}
+	s->rnext = 0;
+	s->onring = false;
+}
+
+/* Take the next request to run, for worker w: its connection is *out and
+ * the runner entry naming us is taken.  Upcalls off. */
+static struct ninep_req *take(struct ninep_worker *w, struct ninep_conn **out,
+                              struct ninep_runner **slot)
+{
+	struct ninep_conn *s;
+	struct ninep_req *r;
+
+	while ((s = ring_pop()) != 0) {
+		if (!runnable(s))
+			continue;	/* its queue went (a flush, the end) */
+		r = s->qhead;
+		queue_remove(s, r);
+		r->pid = curproc()->pid;
+		for (size_t i = 0; i < NINEP_RUNNING; i++) {
+			if (s->runners[i].p == 0) {
+				s->runners[i].p = curproc();
+				s->runners[i].x = &w->x;
+				*slot = &s->runners[i];
+				break;
+			}
+		}
+		s->nrunning++;
+		ring_offer(s);	/* the back of the ring, if it has more */
+		*out = s;
+		return r;
+	}
+	return 0;
+}
+
+/* Work to take, or one idle worker too many. */
+static bool pool_work(void *arg)
+{
+	USED(arg);
+	return pool.head != 0 || pool.idle > pool.keep;
+}
+
+/* Leave, if idle workers are more than kept: decided and counted out in
+ * one section with upcalls off, so two leaving at once cannot both take
+ * the last one too many.  Upcalls off. */
+static bool too_many(void)
+{
+	if (pool.idle <= pool.keep)
+		return false;
+	pool.idle--;
+	pool.live--;
+	return true;
+}
+
+/* Run r of connection s as its principal, in its namespace. */
+static void run(struct ninep_worker *w, struct ninep_conn *s, struct ninep_req *r)
+{
+	struct proc *me = curproc();
+	struct ns *own = me->ns;
+	int rlen;
+
+	/* the client's per-proc state (crypto sessions) is its reader's, so
+	 * it is the same whichever worker runs a request (<lux/proc.h>) */
+	me->ns = s->rx.p->ns;
+	me->principal = s->rx.p;
+	me->actlock = &s->actlock;
+	w->x.err = 0;
+	w->x.newfid = 0;
+	w->x.cap = s->msize;
+	rlen = ninep_handle(s, &w->x, r->msg, r->len);
+	complete(s, r, &w->x, rlen);
+	me->ns = own;
+	me->principal = 0;
+	me->actlock = 0;
 }
 
 static void worker(void *arg)
 {
 	struct ninep_worker *w = arg;
-	struct ninep_conn *s = w->conn;
 	arch_irqstate is;
 
-	is = arch_irq_save();
-	w->p = curproc();	/* ninep_ctx_of finds us by it, from the start */
-	arch_irq_restore(is);
-	/* the client's per-proc state (crypto sessions) is the reader's, so
-	 * it is the same whichever worker runs a request (<lux/proc.h>) */
-	curproc()->principal = s->rx.p;
-	curproc()->actlock = &s->actlock;
+	/* never the console's, whoever started the pool: each request then
+	 * acts for its fid's user (ninep_act_for) */
+	curproc()->cred.flags &= ~CRED_CONSOLE;
 	for (;;) {
+		struct ninep_runner *slot = 0;
+		struct ninep_conn *s = 0;
 		struct ninep_req *r;
-		int rlen;
-		if (sleep_on(&s->workq, has_work, s) < 0)
-			break;	/* killed while idle: a Tversion or the end */
-		is = arch_irq_save();
-		if (s->closing || (r = s->qhead) == 0) {
-			bool closing = s->closing;
+		bool leave;
+		if (sleep_on(&pool.wq, pool_work, 0) < 0) {
+			is = arch_irq_save();
+			pool.idle--;	/* killed while idle */
+			pool.live--;
 			arch_irq_restore(is);
-			if (closing)
-				break;
-			continue;	/* another worker took it */
+			break;
 		}
-		queue_remove(s, r);
-		r->pid = curproc()->pid;
-		w->idle = false;
-		arch_irq_restore(is);
-		w->x.err = 0;
-		w->x.newfid = 0;
-		rlen = ninep_handle(s, &w->x, r->msg, r->len);
-		complete(s, r, &w->x, rlen);
-		if (curproc()->killed)
-			break;	/* a flush interrupted us: kill is for good */
 		is = arch_irq_save();
-		w->idle = true;
+		if ((r = take(w, &s, &slot)) != 0 && --pool.idle == 0 && pool.head && pool.tend)
+			wakeup(pool.tend);	/* the last idle one: more work waits */
+		leave = r == 0 && too_many();
 		arch_irq_restore(is);
+		if (leave)
+			break;
+		if (r == 0)
+			continue;	/* another worker took it */
+		run(w, s, r);
+		is = arch_irq_save();
+		slot->p = 0;
+		slot->x = 0;
+		s->nrunning--;
+		ring_offer(s);
+		wakeup(&s->wq);	/* ninep_stop_all waits for its runners */
+		pool.idle++;
+		leave = too_many();
+		if (!leave && curproc()->killed) {	/* kill is for good */
+			pool.idle--;
+			pool.live--;
+			leave = true;
+		}
+		arch_irq_restore(is);
+		if (leave)
+			break;	/* a flush killed us (kill is for good), or idle enough */
 	}
+	kfree(w->x.out);
+	budget_release(pool.budget, PB_PAGES, REPLY_PAGES);
 	is = arch_irq_save();
-	w->idle = false;
-	w->done = true;
+	w->x.out = 0;
+	w->used = false;
+	if (pool.head && pool.idle == 0 && pool.tend)
+		wakeup(pool.tend);	/* work waits: another in our place */
 	arch_irq_restore(is);
-	wakeup(&s->wq);
 	proc_exit(0);
 }
 
-static size_t live_workers(struct ninep_conn *s)
+void ninep_pool_init(struct waitq *tend, size_t max)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < NINEP_WORKERS; i++)
-		n += s->workers[i].p != 0 && !s->workers[i].done;
-	return n;
+	pool.tend = tend;
+	pool.budget = curproc()->budget;
+	pool.max = max < NINEP_POOL_MAX ? max : NINEP_POOL_MAX;
 }
 
-/* Join the workers that have exited and free their buffers. */
-static void reap(struct ninep_conn *s)
+void ninep_pool_keep(size_t nconns)
 {
-	for (size_t i = 0; i < NINEP_WORKERS; i++) {
-		struct ninep_worker *w = &s->workers[i];
-		if (w->p == 0 || !w->done)
-			continue;
-		proc_join(w->p);
-		kfree(w->x.out);
-		ninep_uncharge(s, w->x.cap);
-		kmemset(w, 0, sizeof *w);
-		s->spawnfail = false;
-	}
+	arch_irqstate is = arch_irq_save();
+
+	pool.keep = nconns < NINEP_POOL_IDLE ? nconns : NINEP_POOL_IDLE;
+	arch_irq_restore(is);
+	wakeup(&pool.wq);	/* the idle ones too many leave */
 }
 
-/* Queued work and no idle worker: start one, if the budget allows.  When
- * none can run at all, the queued requests are answered with why. */
-static void ensure_worker(struct ninep_conn *s)
+bool ninep_pool_wanted(void)
 {
-	static const struct pebbles none;	/* workers create nothing */
-	struct ninep_worker *w = 0;
-	struct proc *p;
-	uint8_t *buf = 0;
-	int err;
+	return pool.head != 0 && pool.idle == 0 && pool.live < pool.max;
+}
 
-	if (s->qhead == 0 || s->closing || s->aborting || s->spawnfail)
-		return;
-	for (size_t i = 0; i < NINEP_WORKERS; i++) {
-		if (s->workers[i].p && s->workers[i].idle)
-			return;
-		if (s->workers[i].p == 0 && w == 0)
-			w = &s->workers[i];
-	}
-	if (w == 0)
-		return;	/* all busy: the queue waits */
-	if ((err = ninep_charge(s, s->msize)) == 0 && (buf = kmalloc(s->msize)) == 0) {
-		ninep_uncharge(s, s->msize);
-		err = E_NOMEM;
-	}
-	if (err == 0) {
-		w->conn = s;
-		w->x.out = buf;
-		w->x.cap = s->msize;
-		w->idle = true;
-		p = proc_spawn("9pwork", PRIO_NORMAL, worker, w, 0, &none, &err);
-		if (p) {
-			arch_irqstate is = arch_irq_save();
-			w->p = p;
-			arch_irq_restore(is);
-			return;
-		}
-		kfree(buf);
-		ninep_uncharge(s, s->msize);
-		kmemset(w, 0, sizeof *w);
-	}
-	s->spawnfail = true;	/* until a worker is joined */
-	if (live_workers(s) > 0)
-		return;
-	/* nobody can serve the queue: answer it (the reader's errstr says why) */
+void ninep_pool_counts(size_t *live, size_t *idle)
+{
+	arch_irqstate is = arch_irq_save();
+
+	*live = pool.live;
+	*idle = pool.idle;
+	arch_irq_restore(is);
+}
+
+/* No worker runs and none can be started: answer what waits with why, so
+ * no client hangs on a request nobody will run.  The listener's. */
+static void starve(int err)
+{
+	uint8_t buf[256];
+
 	for (;;) {
 		arch_irqstate is = arch_irq_save();
-		struct ninep_req *r = s->qhead;
+		struct ninep_conn *s = ring_pop();
+		struct ninep_req *r = s ? s->qhead : 0;
 		if (r)
 			queue_remove(s, r);
 		arch_irq_restore(is);
-		if (r == 0)
+		if (s == 0)
 			break;
-		ninep_send_error(s, r->tag, err, 0);
+		if (r == 0)
+			continue;
+		int n = ninep_error_reply(s, buf, sizeof buf, r->tag, err, 0);
+		if (n > 0)
+			ninep_send(s, buf, (size_t)n);
 		r->flushed = true;
 		complete(s, r, 0, 0);
+		is = arch_irq_save();
+		ring_offer(s);	/* its next request, if any, the same way */
+		arch_irq_restore(is);
 	}
-	s->spawnfail = false;
 }
 
-/* Drop every request in flight unanswered (a Tversion, or the end) and
- * stop every worker; wait for them.  With upcalls off, then on. */
+/* Start one worker in slot w: 0, or why not. */
+static int spawn(struct ninep_worker *w)
+{
+	static const struct pebbles none;	/* workers create nothing */
+	int err;
+
+	if ((err = budget_charge(pool.budget, PB_PAGES, REPLY_PAGES)) < 0)
+		return err;
+	if ((w->x.out = kmalloc(NINEP_MSIZE)) == 0) {
+		budget_release(pool.budget, PB_PAGES, REPLY_PAGES);
+		return E_NOMEM;
+	}
+	w->x.cap = NINEP_MSIZE;
+	if (proc_spawn("9pwork", PRIO_NORMAL, worker, w, PROC_DETACHED, &none, &err) == 0) {
+		kfree(w->x.out);
+		w->x.out = 0;
+		budget_release(pool.budget, PB_PAGES, REPLY_PAGES);
+		return err;
+	}
+	return 0;
+}
+
+void ninep_pool_tend(void)
+{
+	for (;;) {
+		arch_irqstate is = arch_irq_save();
+		struct ninep_worker *w = 0;
+		bool none;
+		int err;
+		if (ninep_pool_wanted()) {
+			for (size_t i = 0; i < NINEP_POOL_MAX && w == 0; i++)
+				if (!pool.w[i].used)
+					w = &pool.w[i];
+		}
+		if (w) {	/* counted idle from now: it will be, at once */
+			w->used = true;
+			pool.live++;
+			pool.idle++;
+		}
+		arch_irq_restore(is);
+		if (w == 0)
+			return;
+		if ((err = spawn(w)) == 0)
+			continue;
+		is = arch_irq_save();
+		w->used = false;
+		pool.live--;
+		pool.idle--;
+		none = pool.live == 0;
+		arch_irq_restore(is);
+		if (none) {
+			kprintf("9p: no worker can be started (%s); answering what waits\n",
+			        proc_errstr(err));
+			starve(err);
+		}
+		return;	/* the live ones will get to it */
+	}
+}
+
+/* Drop every request in flight unanswered (a Tversion, or the end): the
+ * queued at once, the running by killing their workers; wait for them.
+ * With upcalls off, then on. */
 static bool all_stopped(void *arg)
 {
 	struct ninep_conn *s = arg;
 
-	return s->reqs == 0 && live_workers(s) == 0;
+	return s->reqs == 0 && s->nrunning == 0;
 }
 
 void ninep_stop_all(struct ninep_conn *s)
 {
+	arch_irqstate is = arch_irq_save();
+
+	ring_remove(s);
+	arch_irq_restore(is);
 	for (;;) {
-		arch_irqstate is = arch_irq_save();
+		is = arch_irq_save();
 		struct ninep_req *q = s->qhead;
 		if (q)
 			queue_remove(s, q);
@@ -297,16 +485,16 @@ void ninep_stop_all(struct ninep_conn *s)
 		q->flushed = true;
 		complete(s, q, 0, 0);
 	}
-	arch_irqstate is = arch_irq_save();
-	for (size_t i = 0; i < NINEP_WORKERS; i++)
-		if (s->workers[i].p && !s->workers[i].done)
-			proc_kill(s->workers[i].p->pid);
+	is = arch_irq_save();
+	/* here, with upcalls off, so a kill meant for this connection's
+	 * request never hits the next one its worker takes */
+	for (size_t i = 0; i < NINEP_RUNNING; i++)
+		if (s->runners[i].p)
+			proc_kill(s->runners[i].p->pid);
 	for (struct ninep_req *r = s->reqs; r; r = r->next)
 		r->flushed = true;
 	arch_irq_restore(is);
-	wakeup(&s->workq);
 	sleep_on_unint(&s->wq, all_stopped, s);
-	reap(s);
 }
 
 /* ---- Tversion and Tflush, for the reader ------------------------------ */
@@ -376,28 +564,6 @@ void ninep_enqueue(struct ninep_conn *s, struct ninep_req *r)
 	else
 		s->qhead = r;
 	s->qtail = r;
+	ring_offer(s);
 	arch_irq_restore(is);
-	wakeup(&s->workq);
-}
-
-static bool idle_worker(struct ninep_conn *s)
-{
-	for (size_t i = 0; i < NINEP_WORKERS; i++)
-		if (s->workers[i].p && s->workers[i].idle)
-			return true;
-	return false;
-}
-
-bool ninep_workers_wanted(struct ninep_conn *s)
-{
-	for (size_t i = 0; i < NINEP_WORKERS; i++)
-		if (s->workers[i].done)
-			return true;
-	return s->qhead && !s->spawnfail && !idle_worker(s) && live_workers(s) < NINEP_WORKERS;
-}
-
-void ninep_workers_tend(struct ninep_conn *s)
-{
-	reap(s);
-	ensure_worker(s);
 }

@@ -324,14 +324,14 @@ static int check(void)
 		return net_fail("budgets: %s", why);
 	if (accounted_pages() != sc.total_pages)
 		return net_fail("pages: %zu accounted for, %zu in all", accounted_pages(), sc.total_pages);
-	if (proc_count() > sc.base_procs + NINEP_MAXCONN * (1 + NINEP_WORKERS))
-		return net_fail("procs: %zu, more than %zu + a reader and %d workers per connection",
-		                proc_count(), sc.base_procs, NINEP_WORKERS);
+	if (proc_count() > sc.base_procs + NINEP_MAXCONN + NINEP_POOL_MAX)
+		return net_fail("procs: %zu, more than %zu + a reader per connection and %d workers",
+		                proc_count(), sc.base_procs, NINEP_POOL_MAX);
 	for (int i = 0; i < NCLI; i++) {
 		struct client *c = &sc.c[i];
-		if (c->conn && c->netlen > NINEP_SENDHIGH + NINEP_WORKERS * c->msize)
+		if (c->conn && c->netlen > NINEP_SENDHIGH + NINEP_RUNNING * c->msize)
 			return net_fail("client %d: %zu reply bytes queued, more than %u + %d x msize %u",
-			                c->n, c->netlen, NINEP_SENDHIGH, NINEP_WORKERS, c->msize);
+			                c->n, c->netlen, NINEP_SENDHIGH, NINEP_RUNNING, c->msize);
 	}
 	return 0;
 }

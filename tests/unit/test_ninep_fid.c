@@ -3,7 +3,7 @@
  * connection's budget (core/9p/srv_fid.c, ninep_charge in srv.c; the
  * rules are docs/9p.md's "Concurrency" and "Bounds and budgets").  Two
  * requests in flight are played by one proc switching contexts: the
- * reader's (s->rx) and worker 0's, which ninep_ctx_of picks by curproc.
+ * reader's (s->rx) and a pool worker's, which ninep_ctx_of picks by curproc.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,18 +24,21 @@
 #include "fake_arch.h"
 
 static struct ninep_conn conn;
+static struct ninep_ctx ctx_b;
 
-/* Act as request A (the reader's context) or B (worker 0's). */
+/* Act as request A (the reader's context) or B (a pool worker's, named
+ * by the connection's first runner entry). */
 static struct ninep_ctx *as_a(void)
 {
-	conn.workers[0].p = 0;
+	conn.runners[0].p = 0;
 	return &conn.rx;
 }
 
 static struct ninep_ctx *as_b(void)
 {
-	conn.workers[0].p = curproc();
-	return &conn.workers[0].x;
+	conn.runners[0].p = curproc();
+	conn.runners[0].x = &ctx_b;
+	return &ctx_b;
 }
 
 static uint64_t held(enum pebble_kind k)
@@ -75,6 +78,7 @@ static void body(void *arg)
 
 	(void)arg;
 	memset(&conn, 0, sizeof conn);
+	memset(&ctx_b, 0, sizeof ctx_b);
 	conn.rx.p = curproc();
 	conn.budget = budget_grant(curproc()->budget, &g, &err);
 	assert_non_null(conn.budget);
@@ -152,7 +156,7 @@ static void body(void *arg)
 	/* everything given back: the budget closes clean (else it panics) */
 	assert_int_equal(held(PB_FIDS), 0);
 	assert_int_equal(held(PB_PAGES), 0);
-	conn.workers[0].p = 0;
+	conn.runners[0].p = 0;
 	budget_put(conn.budget);
 }
 
@@ -177,6 +181,7 @@ static void rename_body(void *arg)
 
 	(void)arg;
 	memset(&conn, 0, sizeof conn);
+	memset(&ctx_b, 0, sizeof ctx_b);
 	conn.rx.p = curproc();
 	conn.budget = budget_grant(curproc()->budget, &g, &err);
 	assert_non_null(conn.budget);
@@ -242,7 +247,7 @@ static void rename_body(void *arg)
 	assert_int_equal(conn.bytes, 0);
 	assert_int_equal(held(PB_FIDS), 0);
 	assert_int_equal(held(PB_PAGES), 0);
-	conn.workers[0].p = 0;
+	conn.runners[0].p = 0;
 	budget_put(conn.budget);
 }
 

@@ -3,23 +3,31 @@
  * arch's connections (<lux/arch.h>: arch_conn_*, lux_conn_*), in 9P2000
  * and 9P2000.L.  docs/9p.md says what is supported and what is not yet.
  *
- * Shape (exportfs's: a reader and a few workers per connection):
+ * Shape (a reader per connection, a pool of workers shared by all):
  *  - the upcalls only copy bytes into the connection's bounded input
  *    buffer, pause the connection when it is nearly full, and wake its
  *    proc; they never allocate and never block;
  *  - a listener proc (started by ninep_start) creates one proc per
  *    connection, the reader: it frames, admits each request into the
  *    connection's tag table (charging its budget), answers Tversion and
- *    Tflush itself, and queues the rest for up to NINEP_WORKERS worker
- *    procs, so a request that sleeps (a read of /dev/cons) holds one
- *    worker, never the connection;
+ *    Tflush itself, and queues the rest;
+ *  - a pool of worker procs shared by every connection (srv_flight.c)
+ *    runs the queued requests: connections with work wait in a ring and
+ *    each worker takes one request of the connection at the ring's head,
+ *    which then goes to the back (round robin), at most NINEP_RUNNING of
+ *    one connection at once.  A request that sleeps (a read of a pipe)
+ *    holds one worker, never the connection.  The listener starts
+ *    workers while work waits and none is idle, up to the pool's bound;
+ *    idle ones beyond NINEP_POOL_IDLE (or beyond the connections served)
+ *    exit;
  *  - Tflush kills the worker running the flushed request: its sleep
  *    returns E_INTR, the request ends, the worker exits (kill is sticky)
- *    and the reader joins it and starts another when there is work.
+ *    and the listener starts another when work waits;
  *  - everything the connection makes the kernel hold is charged to the
- *    reader's budget (granted by the listener): worker procs and stacks,
- *    buffers, request copies (PB_PAGES, by the byte), fids (PB_FIDS),
- *    requests in flight (PB_REQS).
+ *    reader's budget (granted by the listener): buffers, request copies
+ *    (PB_PAGES, by the byte), fids (PB_FIDS), requests in flight
+ *    (PB_REQS).  The workers (procs, stacks, reply buffers) are the
+ *    listener's own.
  */
 #ifndef LUX_9PSRV_H
 #define LUX_9PSRV_H
@@ -51,13 +59,21 @@
 #define NINEP_SMALLIN 256
 #define NINEP_INBUF (NINEP_MSIZE + LUX_CONN_CHUNK)
 #define NINEP_FIDHASH 64
-#define NINEP_WORKERS 4		/* worker procs per connection */
+#define NINEP_RUNNING 4		/* requests of one connection running at once */
+/* The worker pool: at most NINEP_POOL_PER_CONN per connection served
+ * and NINEP_POOL_MAX in all (what a connection cannot get waits in its
+ * queue); idle ones beyond NINEP_POOL_IDLE exit. */
+#define NINEP_POOL_PER_CONN 2
+#define NINEP_POOL_MAX 64
+#define NINEP_POOL_IDLE 4
 #define NINEP_MAXREQ 64		/* requests in flight per connection (PB_REQS) */
-/* The connection's page budget: its input buffer (33 pages), its workers'
- * stacks (8 each) and reply buffers (17 each at the largest msize), the
+/* The connection's page budget: its input buffers (33 pages each), the
  * copies of requests in flight (diodload's 16 threads of 64 KiB writes
  * take 272) and its fids. */
 #define NINEP_CONN_PAGES 512
+/* Pages of the listener's budget for one pool worker: its stack (8) and
+ * its reply buffer (17 at the largest msize). */
+#define NINEP_WORKER_PAGES 25
 /* Pages of the listener's budget paying for a connection's reader: its
  * stack (8 pages today) with room to spare. */
 #define NINEP_READER_PAGES 16
@@ -212,13 +228,18 @@ struct ninep_ctx {
 	bool busy;		/* a fid it asked for was busy */
 };
 
-struct ninep_conn;
+/* A pool worker (srv_flight.c): its slot, and its context, whose reply
+ * buffer holds NINEP_MSIZE bytes. */
 struct ninep_worker {
-	struct ninep_conn *conn;
-	struct proc *p;		/* 0: a free slot */
-	bool idle;		/* waiting for a request */
-	bool done;		/* exited: the reader joins it */
+	bool used;		/* the slot is taken (its proc starting or running) */
 	struct ninep_ctx x;
+};
+
+/* Who runs a request of a connection now: the worker's proc and its
+ * context (ninep_ctx_of finds a request's context by its proc). */
+struct ninep_runner {
+	struct proc *p;		/* 0: a free entry */
+	struct ninep_ctx *x;
 };
 
 enum ninep_slotstate { NS_FREE, NS_PENDING, NS_SERVED, NS_ORPHAN };
@@ -243,12 +264,15 @@ struct ninep_conn {
 				 * upcall moves it to the front only when the
 				 * room after it is short, so each byte moves
 				 * O(1) times however small the messages */
-	struct waitq wq;	/* the reader waits here for input and workers */
+	struct waitq wq;	/* the reader waits here for input and for its
+				 * requests to end */
 	/* The reader and the workers share the rest, with upcalls off. */
-	struct waitq workq;	/* idle workers wait here for requests */
 	struct ninep_req *reqs;	/* the tag table: requests in flight */
 	struct ninep_req *qhead, *qtail;	/* waiting for a worker */
-	struct ninep_worker workers[NINEP_WORKERS];
+	struct ninep_runner runners[NINEP_RUNNING];	/* running now */
+	size_t nrunning;
+	struct ninep_conn *rnext;	/* the pool's ring of connections with work */
+	bool onring;
 	struct ninep_ctx rx;	/* the reader's own context (Tversion, errors) */
 	struct qlock actlock;	/* the workers' turns at the reader's per-proc
 				 * state (proc.principal: crypto sessions) */
@@ -257,7 +281,6 @@ struct ninep_conn {
 	bool aborting;		/* a Tversion: requests in flight are dropped */
 	bool sendwait;		/* past NINEP_SENDHIGH: admit nothing until LOW */
 	bool fatal;		/* a reply could not be queued: close */
-	bool spawnfail;		/* no worker could be started: wait for one to end */
 	/* The edge clocks (read_step): the handshake runs from the reader's
 	 * start until the first Tversion is answered, the partial clock
 	 * while the head of the input is an incomplete message. */
@@ -429,7 +452,8 @@ void ninep_fid_move_end(struct ninep_conn *s, struct ninep_fid *moving, const ch
                         const char *to);
 /* End of a request: drop what the context holds. */
 void ninep_fid_release_all(struct ninep_conn *s, struct ninep_ctx *x);
-/* The context of the running proc on s (a worker's or the reader's). */
+/* The context of the running proc on s (a worker's, by s->runners, or
+ * the reader's). */
 struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s);
 
 /* core/9p/srv.c: the input buffer.  Resume a paused connection whose
@@ -494,10 +518,21 @@ void ninep_req_free(struct ninep_conn *s, struct ninep_req *r);
 void ninep_flush(struct ninep_conn *s, struct ninep_req *r);
 /* Abort everything in flight, then answer the Tversion r. */
 void ninep_version(struct ninep_conn *s, struct ninep_req *r);
-/* Drop every request unanswered, stop every worker, wait for them. */
+/* Drop every request unanswered, kill the workers running the rest,
+ * wait for them to end. */
 void ninep_stop_all(struct ninep_conn *s);
-/* A worker to join or to start (upcalls off: the reader's wake test). */
-bool ninep_workers_wanted(struct ninep_conn *s);
-void ninep_workers_tend(struct ninep_conn *s);
+/* The pool, for the listener: start it (its workers are paid by the
+ * running proc's budget, up to max of them; wake tend when workers are
+ * wanted), whether workers are wanted (upcalls off), and start them (or,
+ * when none can run at all, answer the waiting requests with why). */
+void ninep_pool_init(struct waitq *tend, size_t max);
+bool ninep_pool_wanted(void);
+void ninep_pool_tend(void);
+/* Connections are being served: keep that many idle workers, at most
+ * NINEP_POOL_IDLE (none once nobody is connected: everything the server
+ * held is given back, as the counters say). */
+void ninep_pool_keep(size_t nconns);
+/* Workers in the pool, and of them idle (for the counters). */
+void ninep_pool_counts(size_t *live, size_t *idle);
 
 #endif
