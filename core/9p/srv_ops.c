@@ -233,7 +233,12 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 		return err;	/* it changes f: nobody else may be using it */
 	if (newfid != f->fid && (err = ninep_fid_new(s, newfid, &nf)) < 0)
 		return err;
-	/* 2. the walk: each step resolved from the namespace root */
+	/* 2. the walk: each name one step from where the last one led (the
+	 * fid's chan at first), crossing mounts as namec does; ".." by the
+	 * path from the namespace root, which knows what a mount covers.  A
+	 * step from the root each time would cost a walk of the whole path
+	 * per name, and through a chain of mounts of servers that do the
+	 * same, the depth to the power of the chain's length. */
 	if ((path = kstrndup0(f->path, kstrlen(f->path))) == 0) {
 		ninep_fid_free(s, nf);
 		return E_NOMEM;
@@ -256,13 +261,25 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 			kfree(path);
 			path = np;
 		}
-		chan_put(c);
-		c = 0;
 		if (!ninep_caveats_within(f->cav, path)) {
 			err = ninep_token_outside(s, f->cav, "Twalk", path);
 			break;
 		}
-		if ((err = ninep_walk_to(path, &c)) < 0)
+		if (n.len == 2 && n.s[0] == '.' && n.s[1] == '.') {
+			chan_put(c);
+			c = 0;
+			err = ninep_walk_to(path, &c);
+		} else {
+			char elem[LUX_NAMEMAX];
+			struct chan *from = c ? c : f->c, *nc;
+			kmemcpy(elem, n.s, n.len);	/* < LUX_NAMEMAX: ninep_check_name */
+			elem[n.len] = 0;
+			if ((err = namec_walk1(myns(), from, elem, &nc)) == 0) {
+				chan_put(c);
+				c = nc;
+			}
+		}
+		if (err < 0)
 			break;
 		r->u.rwalk.wqid[i] = c->qid;
 	}

@@ -186,17 +186,28 @@ static int walk_step(struct ns *ns, struct walkstack *st, const char *elem)
 		}
 		return 0;
 	}
-	if ((top(st)->qid.type & QTDIR) == 0)
-		return E_NOTDIR;
-	if ((err = chan_may_walk(top(st))) < 0)
+	if ((err = namec_walk1(ns, top(st), elem, &c)) < 0)
 		return err;
-	if ((err = union_walk(top(st), elem, &c)) < 0)
+	push(st, c);
+	return 0;
+}
+
+int namec_walk1(struct ns *ns, struct chan *from, const char *elem, struct chan **out)
+{
+	struct chan *c;
+	int err;
+
+	if ((from->qid.type & QTDIR) == 0)
+		return E_NOTDIR;
+	if ((err = chan_may_walk(from)) < 0)
+		return err;
+	if ((err = union_walk(from, elem, &c)) < 0)
 		return err;
 	if ((err = cross_mount(ns, &c)) < 0) {
 		chan_put(c);
 		return err;
 	}
-	push(st, c);
+	*out = c;
 	return 0;
 }
 

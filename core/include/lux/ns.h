@@ -119,6 +119,13 @@ enum { NAMEC_WALK, NAMEC_OPEN, NAMEC_CREATE };
 int namec(struct ns *ns, const char *path, int what, int omode, uint32_t perm,
           struct chan **out);
 
+/* One step of namec: walk from the directory from (which the caller
+ * keeps) to its entry elem (a name, not "." or ".."), with the search
+ * permission check, and across a mount on what it finds.  *out holds a
+ * new reference.  For walks that go on from a chan they already hold (a
+ * 9P fid's), so a step costs one step, not a walk from the root. */
+int namec_walk1(struct ns *ns, struct chan *from, const char *elem, struct chan **out);
+
 /* The directory a create in c goes to: c itself, or for a union the
  * first member bound with MCREATE (E_NOCREATE if none).  A new
  * reference, not open (core/fs/union.c). */
