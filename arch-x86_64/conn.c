@@ -39,3 +39,13 @@ int arch_conn_simulate(const struct arch_conn_sim *sim)
 	(void)sim;
 	return -1;	/* no deterministic simulation on metal */
 }
+
+/* One CPU and no threads yet (v9): offloaded work runs in place, in the
+ * caller, which still takes its user's turn (core/kern/offload.c). */
+int arch_offload(void (*fn)(void *), void *arg, void *cookie)
+{
+	(void)fn;
+	(void)arg;
+	(void)cookie;
+	return E_NOTSUP;
+}

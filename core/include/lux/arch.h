@@ -41,8 +41,10 @@
  *    kept, and lux_boot.users (user-table commands to run at boot).
  * 8: lux_conn_room: the arch asks how much an accepted connection's next
  *    read may deliver (0 pauses it), so the core need not keep a whole
- *    chunk of room for every idle connection. */
-#define LUX_ARCH_VERSION 8
+ *    chunk of room for every idle connection.
+ * 9: arch_offload and lux_offload_done: long pure computations (Argon2id)
+ *    may run away from the kernel's CPU. */
+#define LUX_ARCH_VERSION 9
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -125,6 +127,17 @@ void arch_ctx_destroy(arch_ctx *ctx);
  * Returns 0, or -1 when no source answered (the core then says so loudly).
  * Which source it is, and whether it is a real one, is in lux_boot. */
 int arch_entropy(void *buf, size_t n);
+
+/* ---- Offloaded work (v9) ---------------------------------------------- */
+
+/* Run fn(arg) away from the CPU the kernel runs on, when the arch can
+ * (hosted: a thread of libuv's pool), and call lux_offload_done(cookie)
+ * as an upcall once it has returned.  fn is a pure computation: it
+ * touches only the memory arg leads to, which the kernel leaves alone
+ * until done, and calls nothing of the kernel's.  Returns 0 (done will
+ * follow), or E_NOTSUP when the arch cannot (metal today, a deterministic
+ * run): the caller runs fn itself.  Callable from procs only. */
+int arch_offload(void (*fn)(void *), void *arg, void *cookie);
 
 /* ---- Halt ------------------------------------------------------------- */
 

@@ -136,6 +136,9 @@ void lux_dial_received(int conn, const void *buf, size_t n);
 void lux_dial_closed(int conn);
 void lux_dial_sent(int conn, size_t queued);
 
+/* Work given to arch_offload() has returned. */
+void lux_offload_done(void *cookie);
+
 /* Block transfer started with arch_blk_submit() finished. */
 void lux_blk_done(void *cookie, int err);
 
