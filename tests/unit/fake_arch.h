@@ -100,6 +100,13 @@ void fake_peer_hangup(int conn);
 /* arch_conn_close and arch_conn_dial calls seen, for assertions. */
 extern unsigned fake_dials, fake_closes;
 
+/* ---- Offloaded work (arch v9) ------------------------------------------ */
+
+/* arch_offload asks the hook when one is set (0: taken, the test calls
+ * lux_offload_done(cookie) later, with upcalls off); without one it
+ * answers E_NOTSUP and the core runs the work in place. */
+extern int (*fake_offload_hook)(void (*fn)(void *), void *arg, void *cookie);
+
 /* ---- Halt and panic --------------------------------------------------- */
 
 #define FAKE_NO_PANIC 200	/* child exit status: the statement returned */
