@@ -35,6 +35,13 @@
 
 #define MAXDEPTH 8	/* RAMFS_FAN^8 blocks > 2^63 bytes */
 
+static size_t npages;	/* block pages allocated (ramfs_pages) */
+
+size_t ramfs_pages(void)
+{
+	return npages;
+}
+
 struct rblock {
 	int32_t refs;	/* versions (maps) pointing at it */
 	uint8_t pad[4];
@@ -86,6 +93,7 @@ static void put_tree(void *p, unsigned level)
 		struct rblock *b = p;
 		if (--b->refs == 0) {
 			page_free(b->data, 1);
+			npages--;
 			kfree(b);
 		}
 		return;
@@ -195,6 +203,7 @@ static int own_block(void **pp, struct rwctx *w, bool *made)
 			unpay(w, RAMFS_BLOCK_COST);
 		return E_NOMEM;
 	}
+	npages++;
 	nb->refs = 1;
 	if (b) {
 		kmemcpy(nb->data, b->data, PAGE_SIZE);
