@@ -383,6 +383,24 @@ static int cut(void **pp, unsigned level, uint64_t base, uint64_t keep, struct r
 	return 0;
 }
 
+/* After a cut: a top whose only child is slot 0 gives way to it, so a
+ * file that was once far out costs and walks as little as its size. */
+static void shallow(struct content *r)
+{
+	struct rmap *m;
+
+	while (r->depth > 1 && (m = r->top) != 0 && m->refs == 1) {
+		for (size_t i = 1; i < RAMFS_FAN; i++)
+			if (m->slot[i])
+				return;
+		r->top = m->slot[0];	/* m's reference on it becomes red's */
+		r->depth--;
+		kfree(m);
+	}
+	if (r->top == 0)
+		r->depth = 0;	/* the next write starts shallow */
+}
+
 int ramfs_resize(struct content *r, uint64_t len, struct rwctx *w)
 {
 	uint64_t keep = len / RAMFS_BLK + (len % RAMFS_BLK != 0);
@@ -402,8 +420,7 @@ int ramfs_resize(struct content *r, uint64_t len, struct rwctx *w)
 		}
 		if ((err = cut(&r->top, r->depth, 0, keep, w)) < 0)
 			return err;
-		if (r->top == 0)
-			r->depth = 0;	/* the next write starts shallow */
+		shallow(r);
 	}
 	/* growing: the new bytes are holes, or zeros already in the last block */
 	r->len = len;

@@ -94,10 +94,11 @@ static uint64_t limit_of(const struct account *a)
 	return a->limited ? a->limit : quota_default(a->name);
 }
 
-/* "16.0" for 16 MiB: to the nearest tenth, no floating point. */
-static void mib(char *out, size_t size, uint64_t bytes)
+/* "16.0" for 16 MiB in units of MiB: to the nearest tenth, no floating
+ * point. */
+static void tenths(char *out, size_t size, uint64_t bytes, uint64_t unit)
 {
-	uint64_t whole = bytes / MIB, tenth = (bytes % MIB * 10 + MIB / 2) / MIB;
+	uint64_t whole = bytes / unit, tenth = (bytes % unit * 10 + unit / 2) / unit;
 
 	if (tenth == 10) {
 		whole++;
@@ -106,17 +107,22 @@ static void mib(char *out, size_t size, uint64_t bytes)
 	ksnprintf(out, size, "%llu.%llu", (unsigned long long)whole, (unsigned long long)tenth);
 }
 
+/* "quota exceeded: bob 16.0/16.0 MiB": in KiB for a limit under 1 MiB,
+ * so a small quota does not read 0.0/0.1; the amount wanted when it
+ * shows (a write of many blocks refused at once). */
 static int exceeded(const char *user, uint64_t held, uint64_t limit, uint64_t want)
 {
+	uint64_t unit = limit >= MIB || held >= MIB ? MIB : 1024;
+	const char *u = unit == MIB ? "MiB" : "KiB";
 	char h[24], l[24], w[24];
 
-	mib(h, sizeof h, held);
-	mib(l, sizeof l, limit);
-	mib(w, sizeof w, want);
-	if (want >= MIB / 10)
-		return proc_seterr(E_QUOTA, "quota exceeded: %s %s/%s MiB, %s MiB more wanted",
-		                   user, h, l, w);
-	return proc_seterr(E_QUOTA, "quota exceeded: %s %s/%s MiB", user, h, l);
+	tenths(h, sizeof h, held, unit);
+	tenths(l, sizeof l, limit, unit);
+	tenths(w, sizeof w, want, unit);
+	if (want >= unit / 10 * 5)
+		return proc_seterr(E_QUOTA, "quota exceeded: %s %s/%s %s, %s %s more wanted",
+		                   user, h, l, u, w, u);
+	return proc_seterr(E_QUOTA, "quota exceeded: %s %s/%s %s", user, h, l, u);
 }
 
 /* Room for bytes more in the account of user (lock held)?  The user
