@@ -194,7 +194,7 @@ static int own_block(void **pp, struct rwctx *w, bool *made)
 	if ((err = b ? quota_room(1) : pay(w, RAMFS_BLOCK_COST)) < 0)
 		return err;
 	nb = rb_fault() ? 0 : kmalloc(sizeof *nb);
-	if (nb && (nb->data = page_alloc(1)) == 0) {
+	if (nb && (nb->data = page_alloc_top()) == 0) {
 		kfree(nb);
 		nb = 0;
 	}

@@ -21,7 +21,14 @@ size_t page_init(const struct lux_memregion *regions, size_t n);
 
 /* n contiguous pages, zeroed, or 0 when no run is long enough. */
 void *page_alloc(size_t n);
-/* Give back n pages from page_alloc.  Freeing a page twice or one the
+/* One page, zeroed, searched for from the top of memory down: for pages
+ * that live long and come one at a time (file data), so they pack at the
+ * top and leave the runs below whole for the kernel's multi-page
+ * allocations (a 9P connection's 128 KiB buffer), which page_alloc finds
+ * from the bottom up.  Without it a full machine's free pages are holes
+ * between file pages, and a reserve of free pages buys no buffer. */
+void *page_alloc_top(void);
+/* Give back n pages from page_alloc or page_alloc_top.  Freeing a page twice or one the
  * allocator does not own panics: that is memory corruption in waiting. */
 void page_free(void *p, size_t n);
 
