@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ninep_test  # noqa: E402
 from ninep_test import Client, NinepError, Server  # noqa: E402
 
-EDQUOT = 122
+EDQUOT, ENOSPC = 122, 28
 MIB = 1 << 20
 MSIZE = 65560                   # the server's largest: 64 KiB of data a write
 CHUNK = 64 * 1024
@@ -159,6 +159,66 @@ class Quota(unittest.TestCase):
         eve.rpc(ninep_test.TREMOVE, struct.pack("<I", 2))
         self.assertEqual(quota_line(self.srv, "carol")[0], 0)
         eve.close()
+
+
+class MachineFull(unittest.TestCase):
+    """Quotas may promise more than the machine has (eve's default is all
+    but the kernel's reserve): file growth stops at the reserve with
+    ENOSPC, and what the reserve is for goes on."""
+
+    def test_files_stop_at_the_reserve_and_the_kernel_goes_on(self):
+        srv = Server("")          # the default 64 MiB
+        try:
+            eve = Client(srv.path, "9P2000.L", msize=MSIZE)
+            eve.attach(1)
+            create(eve, 2, ["tmp"], "fill")
+            off, data = 0, os.urandom(CHUNK)
+            while True:
+                try:
+                    off += eve.write(2, off, data)
+                except NinepError as e:
+                    self.assertEqual(e.args[0], ENOSPC)
+                    break
+                self.assertLess(off, 64 * MIB)
+            self.assertGreater(off, 40 * MIB)       # most of the machine
+            # 9P2000 hears why
+            e2 = Client(srv.path, "9P2000", msize=MSIZE)
+            e2.attach(1)
+            e2.walk(1, 2, ["tmp", "fill"])
+            e2.open(2, ORDWR)
+            with self.assertRaises(NinepError) as e:
+                for i in range(32):
+                    e2.write(2, off + i * 4096, b"x" * 4096)
+            self.assertTrue(e.exception.args[0].startswith(
+                "no space: the machine's memory is full"), e.exception.args[0])
+            # hashes, keys, new connections and the shell still work
+            for i in range(4):
+                c = Client(srv.tcp if i % 2 else srv.path, "9P2000.L", msize=MSIZE)
+                c.attach(1)
+                c.walk(1, 3, ["secure", "crypto", "hash", "sha256"])
+                c.open(3, ORDWR)
+                c.write(3, 0, b"data\n")
+                self.assertEqual(c.read(3, 0, 200).decode().strip(),
+                                 hashlib.sha256(b"data\n").hexdigest())
+                c.close()
+            self.assertEqual(srv.shell("echo gen ed25519 k1 > /secure/crypto/keys/ctl; ls /secure/crypto/keys"),
+                             ["ctl", "k1"])
+            self.assertEqual(srv.shell("echo data > /secure/crypto/hash/sha256; "
+                                       "cat /secure/crypto/hash/sha256"),
+                             [hashlib.sha256(b"data\n").hexdigest()])
+            # and the bytes come back with the file, once nothing has it
+            # open (a removed file that is open is still paid for)
+            eve.clunk(2)
+            eve.walk(1, 2, ["tmp", "fill"])
+            eve.rpc(ninep_test.TREMOVE, struct.pack("<I", 2))
+            self.assertGreater(quota_line(srv, "eve")[0], 40 * MIB)
+            e2.clunk(2)
+            self.assertLess(quota_line(srv, "eve")[0], MIB)
+            eve.close()
+            e2.close()
+        finally:
+            rc, out, err = srv.stop()
+        self.assertEqual(rc, 0, "luxsim exited %s: %s %s" % (rc, out, err))
 
 
 class BigFile(unittest.TestCase):
