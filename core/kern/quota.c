@@ -233,12 +233,13 @@ void quota_get(const char *user, uint64_t *used, uint64_t *limit)
 int quota_room(size_t pages)
 {
 	size_t reserve = quota_reserve_pages(), free = page_free_count();
+	char r[24];
 
 	if (free >= pages && free - pages >= reserve)
 		return 0;
+	tenths(r, sizeof r, (uint64_t)reserve * PAGE_SIZE, MIB);
 	return proc_seterr(E_NOSPC, "no space: the machine's memory is full "
-	                   "(%llu MiB kept for the kernel)",
-	                   (unsigned long long)((uint64_t)reserve * PAGE_SIZE / MIB));
+	                   "(%s MiB kept for the kernel)", r);
 }
 
 size_t quota_format(char *buf, size_t size)
