@@ -144,6 +144,8 @@ void page_free(void *p, size_t n)
 		nfree += n;
 		if (first + n - 1 > r->tophint)
 			r->tophint = first + n - 1;	/* refill from the top first */
+		if (first < r->hint)
+			r->hint = first;	/* reuse what was just freed */
 		arch_irq_restore(s);
 		return;
 	}

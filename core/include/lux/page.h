@@ -3,8 +3,12 @@
  * of regions; the core owns it from then on.  Each region keeps a bitmap
  * of its pages in its own first pages, so nothing is needed before the
  * allocator exists.  Runs of contiguous pages are found first-fit from a
- * rotating hint; that is O(pages) in the worst case and plenty for a
- * kernel that allocates pages rarely and objects through kalloc.
+ * hint that moves on past each run found and back to each run freed below
+ * it: what was just freed is what is reused (on hosted, a page first
+ * touched becomes resident in the host, so a hint that only rotated
+ * walked a transient 64 KiB buffer across all of memory); that is
+ * O(pages) in the worst case and plenty for a kernel that allocates pages
+ * rarely and objects through kalloc.
  */
 #ifndef LUX_PAGE_H
 #define LUX_PAGE_H
