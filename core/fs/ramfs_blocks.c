@@ -209,7 +209,7 @@ static int own_block(void **pp, struct rwctx *w, bool *made)
 		kmemcpy(nb->data, b->data, PAGE_SIZE);
 		b->refs--;	/* still held by blue */
 	} else {
-		*made = true;	/* page_alloc zeroed it */
+		*made = true;	/* page_alloc_top zeroed it */
 	}
 	*pp = nb;
 	return 0;

@@ -255,9 +255,11 @@ class BigFile(unittest.TestCase):
             print("\n%d MiB over 9P2000.L in 64 KiB Twrites: write %.2f s (%.0f MiB/s), "
                   "read %.2f s; luxsim VmRSS %d MiB after the write"
                   % (size // MIB, wtime, size / MIB / wtime, rtime, rss // 1024), file=sys.stderr)
-            # the data is resident once, plus what the server's buffers
-            # touched on the way (docs/quotas.md, "Measured")
-            self.assertLess(rss * 1024, 2.5 * size + 64 * MIB)
+            # the data is resident once (204 MiB here; 213 under ASan): the
+            # old 2 KiB blocks took 4 KiB pages, and a page allocator that
+            # did not reuse freed pages first left 420 MiB touched
+            # (docs/quotas.md, "Measured")
+            self.assertLess(rss * 1024, 1.25 * size + 32 * MIB)
             c.clunk(2)
             c.walk(1, 2, ["tmp", "big"])
             c.rpc(ninep_test.TREMOVE, struct.pack("<I", 2))
