@@ -8,13 +8,14 @@
  * attach is a tree that counts the chans on its nodes; when the last one
  * goes nothing can reach the tree any more and it is freed whole.
  *
- * A file's contents are red-blue versions (<lux/redblue.h>): a block tree
- * (ramfs_blocks.c) plus length, mtime and version.  A write or a truncation stages a red
- * copy (sharing every block it does not touch, copying the ones it does),
- * and commits it whole or not at all: a fault halfway through a write
- * that spans blocks leaves the file exactly as it was.  Bytes past the
- * length in the last block are kept zero, so extending reads zeros;
- * blocks never written are holes (null in the map) and read as zeros.
+ * A file's contents are red-blue versions (<lux/redblue.h>): a block
+ * tree (ramfs_blocks.c) plus length, mtime and version.  A write or a
+ * truncation stages a red copy (sharing every block it does not touch,
+ * copying the ones it does), and commits it whole or not at all: a fault
+ * halfway through a write that spans blocks leaves the file exactly as it
+ * was.  Bytes past the length in the last block are kept zero, so
+ * extending reads zeros; blocks never written are holes (null in the
+ * tree) and read as zeros.
  *
  * Permissions: the one check (<lux/perm.h>): an open needs r/w/x as its
  * mode says, a create or remove needs w on the directory.
@@ -24,9 +25,11 @@
  * when it is made, the data as a write adds it; a truncation gives back
  * what it drops, chown moves the whole charge (ramfs_meta.c), and the
  * node's last reference gives back the rest, so a removed file that is
- * still open is still paid for, as on a disk.  Directory entries carry a sequence number in link order;
- * it is the readdir cookie (dirnext).  Attributes, rename and symbolic
- * links are ramfs_meta.c.
+ * still open is still paid for, as on a disk.
+ *
+ * Directory entries carry a sequence number in link order; it is the
+ * readdir cookie (dirnext).  Attributes, rename and symbolic links are
+ * ramfs_meta.c.
  */
 #include <lux/dev.h>
 #include <lux/error.h>
@@ -41,6 +44,9 @@
 #include <lux/string.h>
 
 #include "ramfs.h"
+
+/* An entry's charge covers its node's allocation (kmalloc's 512 class). */
+_Static_assert(sizeof(struct rnode) <= RAMFS_ENTRY_COST, "an entry costs its node");
 
 static uint64_t nextpath = 1;
 
