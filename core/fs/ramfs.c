@@ -361,7 +361,7 @@ static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off
  * owner as they are made, and given back if anything fails. */
 long ramfs_write_locked(struct rnode *n, const void *buf, size_t count, uint64_t off)
 {
-	struct rwctx w = { n->uid, 0 };
+	struct rwctx w = { n->uid, 0, false };
 	struct content *r;
 	int err;
 

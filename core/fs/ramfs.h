@@ -41,6 +41,9 @@ struct content {
 struct rwctx {
 	const char *owner;
 	uint64_t charged;
+	bool shrinking;		/* a truncation: it gives back more than the copies
+				 * it makes take, so they may dip into the reserve
+				 * (a full machine must still be able to shrink) */
 };
 
 /* One attach: a tree is freed whole when the last chan on any of its

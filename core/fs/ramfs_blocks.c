@@ -142,6 +142,13 @@ static int pay(struct rwctx *w, uint64_t cost)
 	return 0;
 }
 
+/* Room for a copy of something the file already has (the version being
+ * replaced gives it back at commit). */
+static int room(const struct rwctx *w)
+{
+	return w->shrinking ? 0 : quota_room(1);
+}
+
 static void unpay(struct rwctx *w, uint64_t cost)
 {
 	quota_release(w->owner, cost);
@@ -158,7 +165,7 @@ static int own_map(void **pp, struct rwctx *w, bool *made)
 	*made = false;
 	if (m && m->refs == 1)
 		return 0;
-	if ((err = m ? quota_room(1) : pay(w, RAMFS_NODE_COST)) < 0)
+	if ((err = m ? room(w) : pay(w, RAMFS_NODE_COST)) < 0)
 		return err;
 	if (rb_fault() || (n = kmalloc(sizeof *n)) == 0) {
 		if (!m)
@@ -191,7 +198,7 @@ static int own_block(void **pp, struct rwctx *w, bool *made)
 	*made = false;
 	if (b && b->refs == 1)
 		return 0;
-	if ((err = b ? quota_room(1) : pay(w, RAMFS_BLOCK_COST)) < 0)
+	if ((err = b ? room(w) : pay(w, RAMFS_BLOCK_COST)) < 0)
 		return err;
 	nb = rb_fault() ? 0 : kmalloc(sizeof *nb);
 	if (nb && (nb->data = page_alloc_top()) == 0) {
@@ -411,6 +418,7 @@ int ramfs_resize(struct content *r, uint64_t len, struct rwctx *w)
 	if (len < r->len) {
 		/* the last kept block's tail must read as zeros if the file
 		 * grows again: own it and clear it */
+		w->shrinking = true;
 		size_t at = (size_t)(len % RAMFS_BLK);
 		struct rblock *b;
 		if (at && find(r, len / RAMFS_BLK)) {

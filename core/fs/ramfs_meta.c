@@ -76,7 +76,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 	bool content = !is_dir(n) &&
 	               (w->length != LUX_KEEP64 || w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64);
 	bool chown = w->uid && kstrcmp(w->uid, n->uid) != 0 && n->charged;
-	struct rwctx ctx = { n->uid, 0 };
+	struct rwctx ctx = { n->uid, 0, false };
 	struct content *r = 0;
 	uint64_t oldcost = 0, newcost = 0;
 	int err;

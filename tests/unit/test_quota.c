@@ -385,6 +385,21 @@ NS_TEST(test_reserve_stops_growth)
 	assert_true(page_free_count() < reserve + 2);	/* it did fill up to there */
 	assert_true(off > 0);
 	assert_int_equal(length("/tmp/f"), off);
+	/* shrinking still works: cutting inside a block copies it, and that
+	 * copy may dip into the reserve (the cut gives back more) */
+	{
+		struct lux_wstat w = keep();
+		assert_int_equal(quota_room(1), E_NOSPC);	/* not a page more */
+		w.length = off - 4096 - 100;
+		assert_int_equal(wstat_path("/tmp/f", &w), 0);
+		assert_int_equal(length("/tmp/f"), off - 4096 - 100);
+		off -= 2 * 4096;	/* a whole block less: no copy */
+		w.length = off;
+		assert_int_equal(wstat_path("/tmp/f", &w), 0);
+		while ((r = write_at("/tmp/f", big, 4096, off)) > 0)	/* full again */
+			off += (uint64_t)r;
+		assert_int_equal(r, E_NOSPC);
+	}
 	/* files are full for everyone, quota or not... */
 	as("alice");
 	create("/tmp/a");
