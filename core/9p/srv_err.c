@@ -50,6 +50,7 @@ static const uint8_t lux_errnos[] = {
 	[-E_NOCREATE] = L_EACCES,
 	[-E_BUDGET] = L_EDQUOT,	/* a budget is a quota */
 	[-E_PIPE] = L_EPIPE,
+	[-E_QUOTA] = L_EDQUOT,	/* a file owner's quota (docs/quotas.md) */
 };
 
 static const struct {

@@ -1,8 +1,11 @@
 /*
  * /adm: who exists and how they prove it (<lux/users.h>).
  *   users	the table as `id:name:leader:members` lines; writing runs
- *		`uname`, `deluser` and `authkey` commands.  eve's, 0644, so the
+ *		`uname`, `deluser`, `quota` and `authkey` commands.  eve's, 0644, so the
  *		one permission check lets only the host owner change it
+ *   quota	what each user's files hold and may hold: `NAME USED LIMIT`
+ *		lines, bytes (docs/quotas.md); readable by all, as Plan 9
+ *		shows everyone's files
  *   keys	the authorized user keys, `NAME HEX` lines
  *   hostkey	the host's public key and fingerprint, for known-hosts files
  *   knownhosts	servers the kernel mounts with authentication: `ADDR HEX`
@@ -18,14 +21,16 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/proc.h>
+#include <lux/quota.h>
 #include <lux/string.h>
 #include <lux/users.h>
 
-enum { Qdir, Qusers, Qkeys, Qhostkey, Qknownhosts, Qtokens, Qmax };
+enum { Qdir, Qusers, Qquota, Qkeys, Qhostkey, Qknownhosts, Qtokens, Qmax };
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "adm", DMDIR | 0555 },
 	[Qusers] = { "users", 0644 },
+	[Qquota] = { "quota", 0444 },
 	[Qkeys] = { "keys", 0444 },
 	[Qhostkey] = { "hostkey", 0444 },
 	[Qknownhosts] = { "knownhosts", 0444 },
@@ -70,6 +75,7 @@ static long hostkey_read(void *buf, size_t n, uint64_t off)
 static size_t format(uint64_t q, char *buf, size_t size)
 {
 	return q == Qkeys ? users_keys_format(buf, size) :
+	       q == Qquota ? quota_format(buf, size) :
 	       q == Qknownhosts ? knownhosts_format(buf, size) : users_format(buf, size);
 }
 

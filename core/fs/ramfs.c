@@ -8,19 +8,28 @@
  * attach is a tree that counts the chans on its nodes; when the last one
  * goes nothing can reach the tree any more and it is freed whole.
  *
- * A file's contents are red-blue versions (<lux/redblue.h>): a block map
- * plus length, mtime and version.  A write or a truncation stages a red
- * copy (sharing every block it does not touch, copying the ones it does),
- * and commits it whole or not at all: a fault halfway through a write
- * that spans blocks leaves the file exactly as it was.  Bytes past the
- * length in the last block are kept zero, so extending reads zeros;
- * blocks never written are holes (null in the map) and read as zeros.
+ * A file's contents are red-blue versions (<lux/redblue.h>): a block
+ * tree (ramfs_blocks.c) plus length, mtime and version.  A write or a
+ * truncation stages a red copy (sharing every block it does not touch,
+ * copying the ones it does), and commits it whole or not at all: a fault
+ * halfway through a write that spans blocks leaves the file exactly as it
+ * was.  Bytes past the length in the last block are kept zero, so
+ * extending reads zeros; blocks never written are holes (null in the
+ * tree) and read as zeros.
  *
- * Permissions: one user (the kernel's), so only the owner bits count: an
- * open needs r/w/x as its mode says, a create or remove needs w on the
- * directory.  Directory entries carry a sequence number in link order;
- * it is the readdir cookie (dirnext).  Attributes, rename and symbolic
- * links are ramfs_meta.c.
+ * Permissions: the one check (<lux/perm.h>): an open needs r/w/x as its
+ * mode says, a create or remove needs w on the directory.
+ *
+ * Quotas (docs/quotas.md): a node's entry and its content's blocks and
+ * maps are charged to its owner (uid) while the node exists: the entry
+ * when it is made, the data as a write adds it; a truncation gives back
+ * what it drops, chown moves the whole charge (ramfs_meta.c), and the
+ * node's last reference gives back the rest, so a removed file that is
+ * still open is still paid for, as on a disk.
+ *
+ * Directory entries carry a sequence number in link order; it is the
+ * readdir cookie (dirnext).  Attributes, rename and symbolic links are
+ * ramfs_meta.c.
  */
 #include <lux/dev.h>
 #include <lux/error.h>
@@ -28,6 +37,7 @@
 #include <lux/kern.h>
 #include <lux/list.h>
 #include <lux/perm.h>
+#include <lux/quota.h>
 #include <lux/users.h>
 #include <lux/lock.h>
 #include <lux/redblue.h>
@@ -35,43 +45,8 @@
 
 #include "ramfs.h"
 
-static int content_copy(void *dst, const void *src)
-{
-	struct content *d = dst;
-	const struct content *c = src;
-
-	*d = *c;
-	d->blk = 0;
-	if (c->nblk == 0)
-		return 0;
-	if (rb_fault() || (d->blk = kmalloc(c->nblk * sizeof *d->blk)) == 0) {
-		d->nblk = 0;
-		return E_NOMEM;
-	}
-	for (size_t i = 0; i < c->nblk; i++) {
-		d->blk[i] = c->blk[i];
-		if (d->blk[i])
-			d->blk[i]->refs++;	/* under the ramfs lock */
-	}
-	return 0;
-}
-
-static void block_put(struct rblock *b)
-{
-	if (b && --b->refs == 0)
-		kfree(b);
-}
-
-static void content_release(void *p)
-{
-	struct content *c = p;
-
-	for (size_t i = 0; i < c->nblk; i++)
-		block_put(c->blk[i]);
-	kfree(c->blk);
-}
-
-static const struct rb_ops content_ops = { sizeof(struct content), content_copy, content_release };
+/* An entry's charge covers its node's allocation (kmalloc's 512 class). */
+_Static_assert(sizeof(struct rnode) <= RAMFS_ENTRY_COST, "an entry costs its node");
 
 static uint64_t nextpath = 1;
 
@@ -88,7 +63,7 @@ struct rnode *ramfs_node_new(const char *name, uint32_t mode)
 
 	if (n == 0)
 		return 0;
-	if (!(mode & DMDIR) && rb_init(&n->content, &content_ops, &empty) < 0) {
+	if (!(mode & DMDIR) && rb_init(&n->content, &ramfs_content_ops, &empty) < 0) {
 		kfree(n);
 		return 0;
 	}
@@ -102,14 +77,37 @@ struct rnode *ramfs_node_new(const char *name, uint32_t mode)
 	return n;
 }
 
+int ramfs_charge_entry(struct rnode *n)
+{
+	int err = quota_charge(n->uid, RAMFS_ENTRY_COST);
+
+	n->charged = err == 0;
+	return err;
+}
+
+/* Free a node no one references, giving its owner back what it paid. */
+static void node_free(struct rnode *n)
+{
+	if (n->charged) {
+		uint64_t cost = RAMFS_ENTRY_COST;
+		if (!(n->mode & DMDIR)) {
+			const struct content *c = rb_read(&n->content);
+			cost += ramfs_cost(c);
+			rb_done(&n->content, c);
+		}
+		quota_release(n->uid, cost);
+	}
+	if (!(n->mode & DMDIR))
+		rb_destroy(&n->content);
+	kfree(n);
+}
+
 void ramfs_node_put(struct rnode *n)
 {
 	if (--n->ref > 0)
 		return;
 	kassert(list_empty(&n->children));
-	if (!(n->mode & DMDIR))
-		rb_destroy(&n->content);
-	kfree(n);
+	node_free(n);
 }
 
 /* Who the running proc acts for: a new file's owner. */
@@ -124,6 +122,7 @@ static int do_attach(struct chan *c, const char *spec)
 {
 	struct rtree *tree;
 	struct rnode *root;
+	int err;
 
 	USED(spec);
 	if ((tree = kzalloc(sizeof *tree)) == 0)
@@ -136,6 +135,11 @@ static int do_attach(struct chan *c, const char *spec)
 	kstrlcpy(root->uid, me(), sizeof root->uid);	/* the attacher's tree */
 	kstrlcpy(root->gid, me(), sizeof root->gid);
 	kstrlcpy(root->muid, me(), sizeof root->muid);
+	if ((err = ramfs_charge_entry(root)) < 0) {
+		node_free(root);
+		kfree(tree);
+		return err;
+	}
 	root->ref = 2;	/* the attach, and "linked" as the root of its tree */
 	root->linked = true;
 	root->tree = tree;
@@ -261,21 +265,24 @@ void ramfs_unlink(struct rnode *n)
 	ramfs_node_put(dir);
 }
 
-/* Truncate to 0 as one red-blue update. */
+/* Truncate to 0 as one red-blue update; the owner gets the cost back. */
 static int truncate_file(struct rnode *n)
 {
 	int err;
 	struct content *r = rb_begin(&n->content, &err);
+	uint64_t cost;
 
 	if (r == 0)
 		return err;
-	content_release(r);
-	r->blk = 0;
-	r->nblk = 0;
+	cost = ramfs_cost(r);
+	ramfs_content_ops.release(r);	/* red's references: blue keeps its own */
+	r->depth = 0;
 	r->len = 0;
 	r->vers++;
 	r->mtime = ramfs_now();
 	rb_commit(&n->content);
+	if (n->charged)
+		quota_release(n->uid, cost);
 	return 0;
 }
 
@@ -297,6 +304,7 @@ static int do_open(struct chan *c, int mode)
 static int do_create(struct chan *c, const char *name, int mode, uint32_t perm)
 {
 	struct rnode *dir = c->aux, *n;
+	int err;
 
 	if (!(dir->mode & DMDIR))
 		return E_NOTDIR;
@@ -310,6 +318,10 @@ static int do_create(struct chan *c, const char *name, int mode, uint32_t perm)
 	if (n == 0)
 		return E_NOMEM;
 	ramfs_own(n, dir);
+	if ((err = ramfs_charge_entry(n)) < 0) {
+		node_free(n);
+		return err;
+	}
 	n->ref = 1;	/* this chan */
 	ramfs_link(dir, n);
 	ramfs_node_put(dir);	/* the chan moves from dir to n */
@@ -326,66 +338,14 @@ static long do_read(struct chan *c, void *buf, size_t count, uint64_t off)
 long ramfs_read_locked(struct rnode *n, void *buf, size_t count, uint64_t off)
 {
 	const struct content *v;
-	uint8_t *out = buf;
-	size_t done = 0;
+	size_t done;
 
 	if (n->mode & DMDIR)
 		return E_ISDIR;
 	v = rb_read(&n->content);
-	if (off < v->len) {
-		if (count > v->len - off)
-			count = (size_t)(v->len - off);
-		while (done < count) {
-			size_t i = (size_t)((off + done) / BLKDATA), at = (size_t)((off + done) % BLKDATA);
-			size_t k = MIN(count - done, BLKDATA - at);
-			if (i < v->nblk && v->blk[i])
-				kmemcpy(out + done, v->blk[i]->data + at, k);
-			else
-				kmemset(out + done, 0, k);	/* a hole */
-			done += k;
-		}
-	}
+	done = ramfs_blk_read(v, buf, count, off);
 	rb_done(&n->content, v);
 	return (long)done;
-}
-
-/* Make block i of the red version private and present: a hole gets a
- * zeroed block, a block shared with blue gets a copy.  Each allocation is
- * a step where a fault may be injected. */
-static int own_block(struct content *r, size_t i)
-{
-	struct rblock *b = r->blk[i], *nb;
-
-	if (b && b->refs == 1)
-		return 0;
-	if (rb_fault() || (nb = kmalloc(sizeof *nb)) == 0)
-		return E_NOMEM;
-	nb->refs = 1;
-	if (b) {
-		kmemcpy(nb->data, b->data, BLKDATA);
-		b->refs--;	/* still held by blue: refs was > 1 */
-	} else {
-		kmemset(nb->data, 0, BLKDATA);
-	}
-	r->blk[i] = nb;
-	return 0;
-}
-
-/* Grow the red block map to at least nblk entries (new entries are holes). */
-static int grow_map(struct content *r, size_t nblk)
-{
-	struct rblock **m;
-
-	if (nblk <= r->nblk)
-		return 0;
-	if (rb_fault() || (m = kmalloc(nblk * sizeof *m)) == 0)
-		return E_NOMEM;
-	for (size_t i = 0; i < nblk; i++)
-		m[i] = i < r->nblk ? r->blk[i] : 0;
-	kfree(r->blk);
-	r->blk = m;
-	r->nblk = nblk;
-	return 0;
 }
 
 static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off)
@@ -397,65 +357,29 @@ static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off
 	return ramfs_write_locked(n, buf, count, off);
 }
 
+/* A write is one red-blue update: the blocks it adds are charged to the
+ * owner as they are made, and given back if anything fails. */
 long ramfs_write_locked(struct rnode *n, const void *buf, size_t count, uint64_t off)
 {
-	const uint8_t *in = buf;
+	struct rwctx w = { n->uid, 0, false };
 	struct content *r;
-	size_t done = 0;
 	int err;
 
 	if (n->mode & DMDIR)
 		return E_ISDIR;
-	if (off > RAMFS_MAXFILE || count > RAMFS_MAXFILE - off)
+	if (off > RAMFS_MAXLEN || count > RAMFS_MAXLEN - off)
 		return E_TOOBIG;
 	if ((r = rb_begin(&n->content, &err)) == 0)
 		return err;
-	if ((err = grow_map(r, (size_t)((off + count + BLKDATA - 1) / BLKDATA))) < 0)
-		goto abort;
-	while (done < count) {
-		size_t i = (size_t)((off + done) / BLKDATA), at = (size_t)((off + done) % BLKDATA);
-		size_t k = MIN(count - done, BLKDATA - at);
-		if ((err = own_block(r, i)) < 0)
-			goto abort;
-		kmemcpy(r->blk[i]->data + at, in + done, k);
-		done += k;
+	if ((err = ramfs_blk_write(r, buf, count, off, &w)) < 0) {
+		rb_abort(&n->content);	/* the file is as it was */
+		quota_release(n->uid, w.charged);
+		return err;
 	}
-	if (off + count > r->len)
-		r->len = off + count;
 	r->vers++;
 	r->mtime = ramfs_now();
 	rb_commit(&n->content);	/* data, length, mtime, version: at once */
 	return (long)count;
-abort:
-	rb_abort(&n->content);	/* the file is as it was */
-	return err;
-}
-
-int ramfs_resize(struct content *r, uint64_t len)
-{
-	size_t keep = (size_t)((len + BLKDATA - 1) / BLKDATA), i;
-	int err;
-
-	if (len > RAMFS_MAXFILE)
-		return E_TOOBIG;
-	if (len < r->len) {
-		/* the last kept block's tail must read as zeros if the file
-		 * grows again: own it and clear it (the step that may fail
-		 * comes before anything is dropped) */
-		i = (size_t)(len / BLKDATA);
-		if (len % BLKDATA && i < r->nblk && r->blk[i]) {
-			if ((err = own_block(r, i)) < 0)
-				return err;
-			kmemset(r->blk[i]->data + len % BLKDATA, 0, BLKDATA - len % BLKDATA);
-		}
-		for (i = keep; i < r->nblk; i++) {
-			block_put(r->blk[i]);
-			r->blk[i] = 0;
-		}
-	}
-	/* growing: the new bytes are holes, or zeros already in the last block */
-	r->len = len;
-	return 0;
 }
 
 /* The child after cookie: children are in link order, and seq grows
@@ -509,9 +433,7 @@ static void tree_free(struct rtree *t)
 		up = n->parent;
 		if (up)
 			list_remove(&n->sibling);
-		if (!(n->mode & DMDIR))
-			rb_destroy(&n->content);
-		kfree(n);
+		node_free(n);
 		n = up;
 	}
 	kfree(t);

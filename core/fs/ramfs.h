@@ -10,25 +10,40 @@
 #include <lux/list.h>
 #include <lux/redblue.h>
 
-#define RAMFS_MAXFILE (64u << 20)	/* 64 MiB: one file may not eat the machine */
+/*
+ * A file's data is a copy-on-write tree of page blocks (ramfs_blocks.c).
+ * No constant caps a file: its owner's quota and the machine's reserve do
+ * (docs/quotas.md).  RAMFS_MAXLEN is the format's own limit (a 9P2000.L
+ * offset is a Linux loff_t).
+ */
+#define RAMFS_MAXLEN ((uint64_t)INT64_MAX)
+#define RAMFS_BLK 4096u		/* bytes a block holds: one page */
+#define RAMFS_FAN 125		/* slots in a map: a map is 1 KiB */
 
-/* A data block, shared by the versions that did not change it.  2040
- * bytes of data make the block exactly a 2 KiB allocation. */
-#define BLKDATA 2040
+/* What a file costs its owner's quota, bytes: each block its page plus
+ * its 16-byte descriptor, each map its 1 KiB, the entry (the node and its
+ * version) 512. */
+#define RAMFS_BLOCK_COST (4096u + 16u)
+#define RAMFS_NODE_COST 1024u
+#define RAMFS_ENTRY_COST 512u
 
-struct rblock {
-	int32_t refs;
-	uint8_t pad[4];
-	uint8_t data[BLKDATA];
-};
-
-/* One version of a file's contents. */
+/* One version of a file's contents: the red-blue payload. */
 struct content {
 	uint64_t len;
 	uint64_t mtime, atime;
 	uint32_t vers;
-	size_t nblk;		/* entries in blk; 0 entries are holes */
-	struct rblock **blk;
+	uint32_t depth;		/* levels of maps above the blocks (0: none yet) */
+	void *top;		/* struct rmap at level depth; 0: all holes */
+};
+
+/* An update in progress: whose quota pays for what it adds, and how much
+ * it has charged so far (given back if the update is aborted). */
+struct rwctx {
+	const char *owner;
+	uint64_t charged;
+	bool shrinking;		/* a truncation: it gives back more than the copies
+				 * it makes take, so they may dip into the reserve
+				 * (a full machine must still be able to shrink) */
 };
 
 /* One attach: a tree is freed whole when the last chan on any of its
@@ -55,6 +70,8 @@ struct rnode {
 	struct redblue content;	/* files */
 	int ref;		/* chans + 1 while linked into the tree */
 	bool linked;
+	bool charged;		/* RAMFS_ENTRY_COST and the content's cost are
+				 * charged to uid (ramfs_charge_entry) */
 };
 
 /* ramfs.c */
@@ -69,14 +86,29 @@ void ramfs_unlink(struct rnode *n);
 void ramfs_touch(struct rnode *n);
 /* A new n belongs to the running proc's user and to dir's group. */
 void ramfs_own(struct rnode *n, const struct rnode *dir);
-/* Make red len bytes long: drop or zero what lies past it (holes stay holes). */
-int ramfs_resize(struct content *r, uint64_t len);
+/* A new node pays for its entry: 0 or the refusal (E_QUOTA). */
+int ramfs_charge_entry(struct rnode *n);
 long ramfs_write_locked(struct rnode *n, const void *buf, size_t count, uint64_t off);
 long ramfs_read_locked(struct rnode *n, void *buf, size_t count, uint64_t off);
 /* May the running proc do need (owner bits: 0400 read, 0200 write,
  * 0100 search) to n?  The one permission check (<lux/perm.h>), asked again
  * at the device so a direct caller cannot skip it. */
 bool ramfs_may(const struct rnode *n, uint32_t need);
+
+/* ramfs_blocks.c: contents, under the lock */
+extern const struct rb_ops ramfs_content_ops;
+/* What c costs its owner's quota (its blocks and maps), bytes. */
+uint64_t ramfs_cost(const struct content *c);
+/* Copy up to count bytes at off out of v: how many (0 at or past the end). */
+size_t ramfs_blk_read(const struct content *v, void *buf, size_t count, uint64_t off);
+/* Write into red (off + count checked by the caller), charging w->owner
+ * for every block and map added: 0, or an error (abort red, then give
+ * back w->charged). */
+int ramfs_blk_write(struct content *r, const void *buf, size_t count, uint64_t off,
+                    struct rwctx *w);
+/* Make red len bytes long: drop or zero what lies past it (holes stay
+ * holes).  It never adds to the cost; it may copy shared maps on the way. */
+int ramfs_resize(struct content *r, uint64_t len, struct rwctx *w);
 
 /* ramfs_meta.c: the optional operations, called with the lock held */
 int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w);

@@ -8,11 +8,14 @@
  * version only; last, with nothing left that can fail, red is committed
  * and the name and mode are stored, all under the lock, so no reader sees
  * some fields new and others old.  A fault at any step leaves the file as
- * it was.
+ * it was.  A chown moves the file's whole charge (entry and data) to the
+ * new owner as the last step that may fail: a new owner without room
+ * refuses the wstat with the quota sentence, and nothing changes.
  */
 #include <lux/error.h>
 #include <lux/kern.h>
 #include <lux/list.h>
+#include <lux/quota.h>
 #include <lux/string.h>
 
 #include "ramfs.h"
@@ -60,7 +63,7 @@ static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
 			return E_ISDIR;
 		if ((n->mode & DMSYMLINK) || (!is_dir(n) && !ramfs_may(n, 0200)))
 			return E_PERM;
-		if (w->length > RAMFS_MAXFILE)
+		if (w->length > RAMFS_MAXLEN)
 			return E_TOOBIG;
 	}
 	return 0;
@@ -72,7 +75,10 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 	bool rename = w->name && kstrcmp(w->name, n->name) != 0;
 	bool content = !is_dir(n) &&
 	               (w->length != LUX_KEEP64 || w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64);
+	bool chown = w->uid && kstrcmp(w->uid, n->uid) != 0 && n->charged;
+	struct rwctx ctx = { n->uid, 0, false };
 	struct content *r = 0;
+	uint64_t oldcost = 0, newcost = 0;
 	int err;
 
 	/* 1. checks: nothing has changed yet */
@@ -82,11 +88,14 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 	if (content) {
 		if ((r = rb_begin(&n->content, &err)) == 0)
 			return err;
+		oldcost = newcost = ramfs_cost(r);	/* blue's, which red copies */
 		if (w->length != LUX_KEEP64 && w->length != r->len) {
-			if ((err = ramfs_resize(r, w->length)) < 0) {
+			if ((err = ramfs_resize(r, w->length, &ctx)) < 0) {
 				rb_abort(&n->content);	/* the file is as it was */
 				return err;
 			}
+			kassert(ctx.charged == 0);	/* a resize only gives back */
+			newcost = ramfs_cost(r);
 			r->vers++;
 			r->mtime = ramfs_now();
 		}
@@ -94,10 +103,22 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 			r->mtime = w->mtime;
 		if (w->atime != LUX_KEEP64)
 			r->atime = w->atime;
+	} else if (chown && !is_dir(n)) {
+		const struct content *v = rb_read(&n->content);
+		oldcost = newcost = ramfs_cost(v);
+		rb_done(&n->content, v);
+	}
+	/* the last step that may fail: the new owner takes the charge */
+	if (chown && (err = quota_move(n->uid, w->uid, newcost + RAMFS_ENTRY_COST)) < 0) {
+		if (r)
+			rb_abort(&n->content);
+		return err;
 	}
 	/* 3. nothing can fail from here: publish every field */
 	if (r)
 		rb_commit(&n->content);
+	if (n->charged && oldcost > newcost)
+		quota_release(n->uid, oldcost - newcost);	/* the old owner's, if it moved */
 	if (is_dir(n)) {
 		if (w->mtime != LUX_KEEP64)
 			n->mtime = w->mtime;
@@ -176,7 +197,6 @@ int ramfs_do_symlink(struct chan *c, const char *name, const char *target)
 {
 	struct rnode *dir = c->aux, *n;
 	size_t len = kstrnlen(target, SYMLINK_MAX);
-	long w;
 	int err;
 
 	if (!is_dir(dir))
@@ -193,13 +213,13 @@ int ramfs_do_symlink(struct chan *c, const char *name, const char *target)
 		return E_PERM;
 	if ((n = ramfs_node_new(name, DMSYMLINK | 0777)) == 0)
 		return E_NOMEM;
-	if ((w = ramfs_write_locked(n, target, len, 0)) < 0) {
-		n->ref = 1;
+	ramfs_own(n, dir);	/* the owner pays for the entry and the target */
+	n->ref = 1;
+	if ((err = ramfs_charge_entry(n)) < 0 ||
+	    (err = (int)ramfs_write_locked(n, target, len, 0)) < 0) {
 		ramfs_node_put(n);
-		return (int)w;
-	}
-	ramfs_own(n, dir);
-	n->ref = 1;	/* this chan */
+		return err;
+	}	/* this chan */
 	ramfs_link(dir, n);
 	ramfs_node_put(dir);	/* the chan moves from dir to the link */
 	c->aux = n;

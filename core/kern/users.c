@@ -13,6 +13,7 @@
 #include <lux/error.h>
 #include <lux/fmt.h>
 #include <lux/lock.h>
+#include <lux/quota.h>
 #include <lux/string.h>
 #include <lux/users.h>
 
@@ -236,6 +237,19 @@ size_t users_format(char *buf, size_t size)
 	return n;
 }
 
+size_t users_names(char (*out)[USER_NAMEMAX], size_t max)
+{
+	size_t n = 0;
+
+	spin_lock(&lock);
+	ensure_locked();
+	for (size_t i = 0; i < USERS_MAX && n < max; i++)
+		if (table[i].used)
+			kstrlcpy(out[n++], table[i].name, USER_NAMEMAX);
+	spin_unlock(&lock);
+	return n;
+}
+
 bool user_key_ok(const char *user, const uint8_t *pk)
 {
 	struct user *u;
@@ -445,6 +459,44 @@ static int deluser_locked(const char *name, char *why, size_t whylen)
 			g->leader[0] = 0;
 	}
 	u->used = false;
+	quota_forget(name);	/* its bytes stay charged until its files go */
+	return 0;
+}
+
+/* BYTES, with an optional K, M or G (binary): 0..2^62 bytes, or -1. */
+static int64_t parse_bytes(const char *s)
+{
+	char num[24];
+	size_t len = kstrlen(s), shift = 0;
+	long long v;
+
+	if (len == 0 || len >= sizeof num)
+		return -1;
+	kstrlcpy(num, s, sizeof num);
+	switch (num[len - 1]) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	}
+	if (shift)
+		num[len - 1] = 0;
+	if (num[0] < '0' || num[0] > '9' || kstrtoll(num, &v) < 0 || v < 0 ||
+	    (unsigned long long)v > (1ull << 62) >> shift)
+		return -1;
+	return (int64_t)v << shift;
+}
+
+/* quota NAME BYTES | default, under the lock. */
+static int quota_locked(const char *name, const char *arg, char *why, size_t whylen)
+{
+	int64_t limit = kstrcmp(arg, "default") == 0 ? -1 : parse_bytes(arg);
+
+	if (find(name) == 0)
+		return fail(why, whylen, E_NOENT, "no such user", name);
+	if (limit < 0 && kstrcmp(arg, "default") != 0)
+		return fail(why, whylen, E_INVAL, "want quota NAME BYTES (K, M, G: binary) or "
+		            "quota NAME default", arg);
+	quota_set(name, limit);
 	return 0;
 }
 
@@ -484,10 +536,13 @@ static int command(char *line, char *why, size_t whylen)
 		err = uname_locked(w, why, whylen);
 	else if (kstrcmp(w[0], "deluser") == 0 && n == 2)
 		err = deluser_locked(w[1], why, whylen);
+	else if (kstrcmp(w[0], "quota") == 0 && n == 3)
+		err = quota_locked(w[1], w[2], why, whylen);
 	else
 		err = fail(why, whylen, E_SYNTAX,
 		           "want uname NAME ID|:LEADER|+MEMBER|-MEMBER, deluser NAME, "
-		           "authkey NAME +HEX|-HEX or knownhost ADDR +HEX|-HEX", 0);
+		           "quota NAME BYTES|default, authkey NAME +HEX|-HEX or "
+		           "knownhost ADDR +HEX|-HEX", 0);
 	spin_unlock(&lock);
 	return err;
 }

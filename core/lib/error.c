@@ -36,6 +36,7 @@ static const char *const msgs[] = {
 	[-E_NOCONN] = "cannot dial: this machine makes no connections (metal, or a --seed run)",
 	[-E_UNREACH] = "connection refused or address unreachable",
 	[-E_PIPE] = "write to a pipe nobody reads",
+	[-E_QUOTA] = "quota exceeded",
 };
 
 const char *lux_errstr(int err)

@@ -19,6 +19,7 @@ struct region {
 	uint64_t *bitmap;	/* one bit per page, 1 = allocated */
 	size_t mappages;	/* the bitmap's own pages, at the start */
 	size_t hint;		/* where the next search starts */
+	size_t tophint;		/* where page_alloc_top's next (downward) one starts */
 };
 
 static struct region regions[MAXREGIONS];
@@ -62,6 +63,7 @@ size_t page_init(const struct lux_memregion *rs, size_t n)
 		r->bitmap = (uint64_t *)lo;
 		r->mappages = mappages;
 		r->hint = mappages;
+		r->tophint = pages - 1;
 		kmemset(r->bitmap, 0, mapbytes);
 		bits_set(r, 0, mappages, true);
 		nfree += pages - mappages;
@@ -140,10 +142,54 @@ void page_free(void *p, size_t n)
 				panic("page_free: page %p freed twice", (void *)(a + k * PAGE_SIZE));
 		bits_set(r, first, n, false);
 		nfree += n;
+		if (first + n - 1 > r->tophint)
+			r->tophint = first + n - 1;	/* refill from the top first */
+		if (first < r->hint)
+			r->hint = first;	/* reuse what was just freed */
 		arch_irq_restore(s);
 		return;
 	}
 	panic("page_free: %p is not in any region", p);
+}
+
+/* The highest free page at or below tophint, wrapping to the top once. */
+static void *region_alloc_top(struct region *r)
+{
+	size_t i = r->tophint;
+
+	for (size_t k = 0; k < r->npages; k++) {
+		if (i >= r->mappages) {
+			if (i % 64 == 63 && r->bitmap[i / 64] == ~0ull) {
+				i -= 63;	/* a full word: skip it whole */
+				k += 63;
+			} else if (!bit_get(r, i)) {
+				bits_set(r, i, 1, true);
+				r->tophint = i > r->mappages ? i - 1 : r->npages - 1;
+				return (void *)(r->base + i * PAGE_SIZE);
+			}
+		}
+		i = i > 0 ? i - 1 : r->npages - 1;
+	}
+	return 0;
+}
+
+void *page_alloc_top(void)
+{
+	arch_irqstate s = arch_irq_save();
+	void *p = 0;
+
+	if (failnext) {
+		failnext--;
+	} else if (nfree > 0) {
+		for (size_t i = nregions; i > 0 && !p; i--)
+			p = region_alloc_top(&regions[i - 1]);
+		if (p)
+			nfree--;
+	}
+	arch_irq_restore(s);
+	if (p)
+		kmemset(p, 0, PAGE_SIZE);
+	return p;
 }
 
 size_t page_free_count(void) { return nfree; }

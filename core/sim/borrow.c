@@ -15,6 +15,7 @@
  * At the end every worker is killed: no object, borrow or page remains.
  */
 #include <lux/borrow.h>
+#include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/fmt.h>
 #include <lux/kalloc.h>
@@ -63,7 +64,7 @@ static size_t accounted_pages(void)
 	struct kalloc_stats ks;
 
 	kalloc_stats(&ks);
-	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
+	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() + ramfs_pages() +
 	       sb.obj_pages;
 }
 

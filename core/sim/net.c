@@ -309,7 +309,7 @@ static size_t accounted_pages(void)
 	struct kalloc_stats ks;
 
 	kalloc_stats(&ks);
-	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages();
+	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() + ramfs_pages();
 }
 
 static int check(void)

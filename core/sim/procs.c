@@ -12,6 +12,7 @@
  * At the end every worker is killed and joined, and pages, objects and
  * procs must be back where they started, exactly.
  */
+#include <lux/dev.h>
 #include <lux/fmt.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
@@ -48,7 +49,7 @@ static size_t accounted_pages(void)
 	struct kalloc_stats ks;
 
 	kalloc_stats(&ks);
-	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
+	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() + ramfs_pages() +
 	       sc.held_pages;
 }
 

@@ -69,11 +69,12 @@ void fuzz_count_held(struct fuzz_held *h)
 	h->budgets = budget_count();
 	for (int k = 0; k < PB_NKINDS; k++)
 		h->root_held[k] = bi.held.n[k];
-	/* every page is free, a slab, a large block or a stack */
-	if (page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() != page_total())
-		fuzz_fail("pages unaccounted for: %zu free + %zu slab + %zu large + %zu stacks != %zu",
-		          page_free_count(), ks.slab_pages, ks.large_pages, proc_stack_pages(),
-		          page_total());
+	/* every page is free, a slab, a large block, a stack or file data */
+	if (page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
+	    ramfs_pages() != page_total())
+		fuzz_fail("pages unaccounted for: %zu free + %zu slab + %zu large + %zu stacks + "
+		          "%zu file data != %zu", page_free_count(), ks.slab_pages, ks.large_pages,
+		          proc_stack_pages(), ramfs_pages(), page_total());
 }
 
 void fuzz_check_held(const struct fuzz_held *base)

@@ -248,6 +248,48 @@ static void test_fault_injection(void **state)
 	expect_all_free();
 }
 
+/* page_alloc_top packs single pages at the top of the last region, so a
+ * run page_alloc needs stays whole below them; freed ones are refilled
+ * before going lower; it reaches every page, A's too, then says no. */
+static void test_alloc_top(void **state)
+{
+	static uintptr_t got[TOTAL];
+	void *run;
+
+	(void)state;
+	for (size_t i = 0; i < 100; i++) {
+		got[i] = (uintptr_t)page_alloc_top();
+		assert_int_equal(got[i], b_hi - (i + 1) * PAGE_SIZE);	/* downward, no gaps */
+		assert_true(all_zero((void *)got[i], PAGE_SIZE));
+		memset((void *)got[i], 0xee, PAGE_SIZE);
+	}
+	run = page_alloc(150);	/* the 155 pages below are one run */
+	assert_non_null(run);
+	assert_true(in_b((uintptr_t)run, 150));
+	page_free(run, 150);
+	/* holes among the top pages are refilled first */
+	page_free((void *)got[10], 1);
+	page_free((void *)got[20], 1);
+	assert_int_equal((uintptr_t)page_alloc_top(), got[10]);
+	assert_int_equal((uintptr_t)page_alloc_top(), got[20]);
+	for (size_t i = 100; i < TOTAL; i++) {
+		got[i] = (uintptr_t)page_alloc_top();
+		assert_true(got[i] != 0);
+		assert_true(in_a(got[i], 1) || in_b(got[i], 1));
+	}
+	assert_int_equal(page_free_count(), 0);
+	assert_null(page_alloc_top());
+	for (size_t i = 0; i < TOTAL; i++)
+		page_free((void *)got[i], 1);
+	expect_all_free();
+	page_fail_next(1);
+	assert_null(page_alloc_top());
+	run = page_alloc_top();
+	assert_non_null(run);
+	page_free(run, 1);
+	expect_all_free();
+}
+
 static void test_double_free_panics(void **state)
 {
 	void *p, *q;
@@ -292,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_run_across_hint),
 		cmocka_unit_test(test_fault_injection),
+		cmocka_unit_test(test_alloc_top),
 		cmocka_unit_test(test_double_free_panics),
 		cmocka_unit_test(test_foreign_free_panics),
 	};

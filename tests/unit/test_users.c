@@ -110,6 +110,7 @@ static void test_refusals(void **state)
 	refused("deluser none\n", E_PERM, "users: cannot delete: none");
 	refused("frobnicate\n", E_SYNTAX,
 	        "users: want uname NAME ID|:LEADER|+MEMBER|-MEMBER, deluser NAME, "
+	        "quota NAME BYTES|default, "
 	        "authkey NAME +HEX|-HEX or knownhost ADDR +HEX|-HEX");
 	refused("uname a b c d e\n", E_SYNTAX, "users: too many words");
 	assert_int_equal(users_ctl("uname x\0 5\n", 11, why, sizeof why), E_SYNTAX);

@@ -165,6 +165,9 @@ const struct dev *dev_lookup(const char *name);
 
 /* The devices of the foundation */
 extern const struct dev ramfs_dev;
+/* Pages holding ramfs file data (its blocks come straight from the page
+ * allocator): for the page accounting of simulations and the fuzzer. */
+size_t ramfs_pages(void);
 extern const struct dev cons_dev;
 extern const struct dev proc_dev;
 extern const struct dev crypto_dev;	/* /secure: docs/crypto.md */

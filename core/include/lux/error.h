@@ -41,7 +41,8 @@ enum lux_err {
 	E_XDEV = -31,	/* rename across devices */
 	E_NOCREATE = -32,	/* mounted directory forbids creation */
 	E_PIPE = -33,	/* write to a pipe nobody reads */
-	E_LAST = -34
+	E_QUOTA = -34,	/* quota exceeded (errstr names the user and the numbers) */
+	E_LAST = -35
 };
 
 /* The message for an error code; never null. */

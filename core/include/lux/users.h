@@ -15,6 +15,9 @@
  *   uname NAME +MEMBER   add a member to the group
  *   uname NAME -MEMBER   remove one
  *   deluser NAME         forget NAME (files it owns keep the name)
+ *   quota NAME BYTES     NAME's files may hold BYTES (K, M, G suffixes,
+ *                        binary); `quota NAME default` restores the
+ *                        default (<lux/quota.h>; /adm/quota lists them)
  *   authkey NAME +HEX    authorize an Ed25519 public key (64 hex digits)
  *   authkey NAME -HEX    ... and take it back
  *   knownhost ADDR +HEX  the host key a server at ADDR must prove when the
@@ -51,6 +54,8 @@ bool user_ingroup(const char *user, const char *group);
  * group has none)? */
 bool user_leads(const char *user, const char *group);
 
+/* The names of the table, up to max: how many. */
+size_t users_names(char (*out)[USER_NAMEMAX], size_t max);
 /* The table as lines, like ksnprintf: the full length. */
 size_t users_format(char *buf, size_t size);
 /* Run the commands of text (bounded, '\n'-separated), stopping at the
