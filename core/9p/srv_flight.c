@@ -242,23 +242,45 @@ static struct ninep_req *take(struct ninep_worker *w, struct ninep_conn **out,
 	return 0;
 }
 
-/* Work to take, or one idle worker too many. */
-static bool pool_work(void *arg)
+/* May w leave, idle?  When idle workers are more than kept and it has
+ * lingered (or nobody is connected: then at once, so everything the
+ * server held is given back). */
+static bool may_leave(const struct ninep_worker *w)
 {
-	USED(arg);
-	return pool.head != 0 || pool.idle > pool.keep;
+	return pool.idle > pool.keep && (w->expired || pool.keep == 0);
 }
 
-/* Leave, if idle workers are more than kept: decided and counted out in
- * one section with upcalls off, so two leaving at once cannot both take
- * the last one too many.  Upcalls off. */
-static bool too_many(void)
+/* Work to take, or w may leave. */
+static bool pool_work(void *arg)
 {
-	if (pool.idle <= pool.keep)
+	return pool.head != 0 || may_leave(arg);
+}
+
+/* Leave, if w may: decided and counted out in one section with upcalls
+ * off, so two leaving at once cannot both take the last one too many.
+ * Upcalls off. */
+static bool too_many(const struct ninep_worker *w)
+{
+	if (!may_leave(w))
 		return false;
 	pool.idle--;
 	pool.live--;
 	return true;
+}
+
+static void lingered(void *arg)
+{
+	struct ninep_worker *w = arg;
+
+	w->expired = true;
+	wakeup(&pool.wq);
+}
+
+/* w is idle from now: its linger clock starts.  Upcalls off. */
+static void idle_from_now(struct ninep_worker *w)
+{
+	w->expired = false;
+	ktimer_start(&w->linger, arch_time_ns() + NINEP_POOL_LINGER_MS * 1000000ull, lingered, w);
 }
 
 /* Run r of connection s as its principal, in its namespace. */
@@ -291,12 +313,15 @@ static void worker(void *arg)
 	/* never the console's, whoever started the pool: each request then
 	 * acts for its fid's user (ninep_act_for) */
 	curproc()->cred.flags &= ~CRED_CONSOLE;
+	is = arch_irq_save();
+	idle_from_now(w);
+	arch_irq_restore(is);
 	for (;;) {
 		struct ninep_runner *slot = 0;
 		struct ninep_conn *s = 0;
 		struct ninep_req *r;
 		bool leave;
-		if (sleep_on(&pool.wq, pool_work, 0) < 0) {
+		if (sleep_on(&pool.wq, pool_work, w) < 0) {
 			is = arch_irq_save();
 			pool.idle--;	/* killed while idle */
 			pool.live--;
@@ -306,7 +331,7 @@ static void worker(void *arg)
 		is = arch_irq_save();
 		if ((r = take(w, &s, &slot)) != 0 && --pool.idle == 0 && pool.head && pool.tend)
 			wakeup(pool.tend);	/* the last idle one: more work waits */
-		leave = r == 0 && too_many();
+		leave = r == 0 && too_many(w);
 		arch_irq_restore(is);
 		if (leave)
 			break;
@@ -320,7 +345,8 @@ static void worker(void *arg)
 		ring_offer(s);
 		wakeup(&s->wq);	/* ninep_stop_all waits for its runners */
 		pool.idle++;
-		leave = too_many();
+		idle_from_now(w);
+		leave = too_many(w);
 		if (!leave && curproc()->killed) {	/* kill is for good */
 			pool.idle--;
 			pool.live--;
@@ -330,6 +356,7 @@ static void worker(void *arg)
 		if (leave)
 			break;	/* a flush killed us (kill is for good), or idle enough */
 	}
+	ktimer_cancel(&w->linger);
 	kfree(w->x.out);
 	budget_release(pool.budget, PB_PAGES, REPLY_PAGES);
 	is = arch_irq_save();

@@ -66,6 +66,9 @@
 #define NINEP_POOL_PER_CONN 2
 #define NINEP_POOL_MAX 64
 #define NINEP_POOL_IDLE 4
+/* A worker idle beyond those leaves only after this long idle, so a
+ * burst's workers are not started again for the next burst. */
+#define NINEP_POOL_LINGER_MS 1000
 #define NINEP_MAXREQ 64		/* requests in flight per connection (PB_REQS) */
 /* The connection's page budget: its input buffers (33 pages each), the
  * copies of requests in flight (diodload's 16 threads of 64 KiB writes
@@ -232,6 +235,8 @@ struct ninep_ctx {
  * buffer holds NINEP_MSIZE bytes. */
 struct ninep_worker {
 	bool used;		/* the slot is taken (its proc starting or running) */
+	bool expired;		/* idle for NINEP_POOL_LINGER_MS: may leave */
+	struct ktimer linger;
 	struct ninep_ctx x;
 };
 
