@@ -35,6 +35,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -207,10 +208,9 @@ class Guest:
         busybox = shutil.which("busybox") or "/bin/busybox"
         if not os.path.isfile(busybox):
             raise GuestError("no busybox: apt-get install busybox-static")
-        if "statically linked" not in subprocess.run(["file", "-L", busybox], stdout=subprocess.PIPE,
-                                                     text=True).stdout and \
-                subprocess.run(["ldd", busybox], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL).returncode == 0:
+        with open(busybox, "rb") as f:
+            head = f.read(4096)	# a dynamic binary names its loader in .interp, up front
+        if b"/ld-linux" in head:
             raise GuestError("%s is dynamically linked: apt-get install busybox-static" % busybox)
         mods = module_order(self.moddir, WANTED_MODULES)
         inputs = [busybox, os.path.join(HERE, "init.sh"), os.path.join(HERE, "guest.sh"),
@@ -303,7 +303,6 @@ class Guest:
         try:
             # readline blocks; the deadline is enforced by killing QEMU
             # from a timer so a hung guest cannot hang the caller
-            import threading
             timer = threading.Timer(timeout, p.kill)
             timer.start()
             try:
@@ -322,6 +321,7 @@ class Guest:
             if p.poll() is None:
                 p.kill()
                 p.wait()
+            p.stdout.close()
         secs = time.monotonic() - t0
         text = "\n".join(lines)
         if log:

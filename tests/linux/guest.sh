@@ -32,9 +32,10 @@ mount9p() {
 	eval "exec $p<>$dev" || return 1
 	# each open of a fifo waits for its other end: the cats' opens
 	# finish when the shell opens its ends below
-	eval "cat <&$p >$fifo.in &"
+	# from /, so that no mount is busy with a cat's working directory
+	eval "(cd / && exec cat) <&$p >$fifo.in &"
 	pids=$!
-	eval "cat <$fifo.out >&$p &"
+	eval "(cd / && exec cat) <$fifo.out >&$p &"
 	echo "$pids $!" >"/tmp/.9p-$1.pids"
 	eval "exec $r<$fifo.in $w>$fifo.out" || return 1
 	mount -t 9p -o "trans=fd,rfdno=$r,wfdno=$w,$3" "$1" "$2"
