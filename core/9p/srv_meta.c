@@ -139,7 +139,8 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 	struct lux_dir d;
 	int err;
 
-	/* 1. checks: wstat(5) lets name, mode, length, mtime and gid change;
+	/* 1. checks: wstat(5) lets name, mode, length, mtime and gid change
+	 * (and here atime and uid, below);
 	 * ~0 and "" mean "don't touch"; everything else must be left alone */
 	if (f == 0)
 		return NINEP_E_NOFID;
@@ -150,8 +151,6 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 		return NINEP_E_WSTAT;
 	if ((st->qid.type != 0xff || st->qid.vers != ~0u || st->qid.path != ~0ull) &&
 	    (st->qid.path != cur.qid.path || st->qid.type != cur.qid.type))
-		return NINEP_E_WSTAT;
-	if (st->atime != ~0u && st->atime != cur.atime)
 		return NINEP_E_WSTAT;
 	/* owner and group change to users that exist (chan_wstat says who
 	 * may); muid is the server's to keep, and a client that sends it
@@ -190,6 +189,11 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 		w.length = st->length;
 	if (st->mtime != ~0u)
 		w.mtime = st->mtime;
+	/* wstat(5) keeps atime the server's, but Linux's v9fs sends utimes(2)
+	 * in 9P2000 as one wstat of both times (cp -p, mv across
+	 * directories); the file keeps it as 9P2000.L's setattr does */
+	if (st->atime != ~0u && st->atime != cur.atime)
+		w.atime = st->atime;
 	if (wstat_empty(&w))
 		return 0;
 	if (newpath == 0)	/* 2. one device call: all of it or none */
@@ -266,10 +270,11 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 	}
 	if (v & P9_SETATTR_MODE) {
 		uint32_t m = t->u.tsetattr.mode & L_S_PERM;
-		if (m & ~0777u)
-			return E_INVAL;	/* setuid, setgid, sticky: not here */
-		if (m != (d.mode & 0777u))
-			w.mode = (d.mode & ~0777u) | m;
+		uint32_t dm = (m & 0777u) | ((m & L_S_ISVTX) ? DMSTICKY : 0);
+		if (m & ~(0777u | L_S_ISVTX))
+			return proc_seterr(E_INVAL, "chmod: set-user-id and set-group-id bits are not kept");
+		if (dm != (d.mode & (0777u | DMSTICKY)))
+			w.mode = (d.mode & ~(0777u | DMSTICKY)) | dm;
 	}
 	if ((v & P9_SETATTR_SIZE) && t->u.tsetattr.size != d.length)
 		w.length = t->u.tsetattr.size;
