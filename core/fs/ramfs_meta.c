@@ -51,7 +51,7 @@ static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
 			return E_EXIST;	/* wstat(5): never replaces */
 	}
 	if (w->mode != LUX_KEEP32 &&
-	    (w->mode & ~(0777u | DMDIR | DMSYMLINK | (is_dir(n) ? DMSTICKY : 0))) != 0)
+	    (w->mode & ~(0777u | DMDIR | DMSYMLINK | DMSTICKY)) != 0)
 		return E_INVAL;	/* append-only, exclusive, set-id...: not here */
 	if (w->mode != LUX_KEEP32 && (w->mode & (DMDIR | DMSYMLINK)) != (n->mode & (DMDIR | DMSYMLINK)))
 		return E_PERM;	/* a file does not change its kind */

@@ -26,9 +26,10 @@
 /* dir.mode bits */
 #define DMDIR 0x80000000u
 #define DMSYMLINK 0x02000000u	/* 9P2000.u's bit: a symbolic link */
-#define DMSTICKY 01000u		/* POSIX's sticky bit, directories only: a file
-				 * in it is removed or renamed by its owner or
-				 * the directory's only */
+#define DMSTICKY 01000u		/* POSIX's sticky bit: in a directory, a file
+				 * is removed or renamed by its owner or the
+				 * directory's only; kept but meaningless on
+				 * other files, as on Linux */
 
 /* open modes (9P's values) */
 enum {
