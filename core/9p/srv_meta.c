@@ -27,6 +27,11 @@
 #define L_S_IFDIR 0040000u
 #define L_S_IFREG 0100000u
 #define L_S_IFLNK 0120000u
+#define L_S_IFIFO 0010000u
+#define L_S_IFCHR 0020000u
+#define L_S_IFBLK 0060000u
+#define L_S_IFSOCK 0140000u
+#define L_S_IFMT 0170000u
 #define L_S_PERM 07777u
 #define L_S_ISVTX 01000u	/* sticky: DMSTICKY */
 
@@ -216,6 +221,19 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 
 /* ---- getattr, setattr (9P2000.L) ------------------------------------- */
 
+static uint32_t l_type(uint32_t mode)
+{
+	if (mode & DMDIR)
+		return L_S_IFDIR;
+	if (mode & DMSYMLINK)
+		return L_S_IFLNK;
+	if (mode & DMDEVICE)
+		return (mode & DMBLOCK) ? L_S_IFBLK : L_S_IFCHR;
+	if (mode & DMNAMEDPIPE)
+		return L_S_IFIFO;
+	return (mode & DMSOCKET) ? L_S_IFSOCK : L_S_IFREG;
+}
+
 int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tgetattr.fid);
@@ -227,7 +245,10 @@ int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return NINEP_E_NOFID;
 	if ((err = stat_chan(f->c, &d)) < 0)
 		return err;
-	type = (d.mode & DMDIR) ? L_S_IFDIR : (d.mode & DMSYMLINK) ? L_S_IFLNK : L_S_IFREG;
+	type = l_type(d.mode);
+	/* Linux's new_encode_dev: what v9fs decodes into i_rdev */
+	r->u.rgetattr.rdev = (d.minor & 0xffu) | ((uint64_t)d.major << 8) |
+	                     ((uint64_t)(d.minor & ~0xffu) << 12);
 	r->u.rgetattr.valid = P9_GETATTR_BASIC;
 	r->u.rgetattr.qid = d.qid;
 	r->u.rgetattr.uid = id_of(d.uid);
@@ -414,6 +435,22 @@ int ninep_rrenameat(struct ninep_conn *s, const struct p9_msg *t)
 
 /* ---- symlink, readlink, link, xattrs ---------------------------------- */
 
+/* The directory of f that a new name goes into (a union's create
+ * directory), once the caller may write and search it. */
+static int create_dir(struct ninep_fid *f, struct chan **cp)
+{
+	struct lux_dir d;
+	int err;
+
+	if (!(f->c->qid.type & QTDIR))
+		return E_NOTDIR;
+	if ((err = union_create_dir(f->c, cp)) < 0)
+		return err;
+	if ((err = stat_chan(*cp, &d)) < 0 || (err = perm_check(&d, AWRITE | AEXEC, "create in")) < 0)
+		chan_put(*cp);
+	return err;
+}
+
 int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tsymlink.fid);
@@ -426,25 +463,15 @@ int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return NINEP_E_NOFID;
 	if ((err = ninep_check_name(t->u.tsymlink.name, false)) < 0)
 		return err;
-	if (!(f->c->qid.type & QTDIR))
-		return E_NOTDIR;
 	if (tgt.len == 0)
 		return E_INVAL;
 	if (tgt.len >= LUX_PATHMAX)
 		return E_NAMETOOLONG;
-	if ((err = union_create_dir(f->c, &c)) < 0)
+	if ((err = create_dir(f, &c)) < 0)
 		return err;
 	if (c->dev->symlink == 0) {
 		chan_put(c);
 		return E_NOTSUP;
-	}
-	{
-		struct lux_dir d;
-		if ((err = stat_chan(c, &d)) < 0 ||
-		    (err = perm_check(&d, AWRITE | AEXEC, "create in")) < 0) {
-			chan_put(c);
-			return err;
-		}
 	}
 	if ((target = kmalloc(tgt.len + 1)) == 0) {
 		chan_put(c);
@@ -457,6 +484,50 @@ int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	if ((err = c->dev->symlink(c, name, target)) == 0)
 		r->u.rqid.qid = c->qid;
 	kfree(target);
+	chan_put(c);
+	return err;
+}
+
+/* mknod(2) of a fifo, a socket or a device node.  The group is the
+ * directory's, as for every file here (Plan 9's rule; POSIX allows it).
+ * A device node is the host owner's to make, as CAP_MKNOD is root's: it
+ * means a device of the client's kernel to whoever opens it there. */
+int ninep_rmknod(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
+{
+	struct ninep_fid *f = ninep_fid_get(s, t->u.tmknod.dfid);
+	uint32_t mode = t->u.tmknod.mode, kind;
+	char name[LUX_NAMEMAX];
+	struct chan *c;
+	int err;
+
+	if (f == 0)
+		return NINEP_E_NOFID;
+	if ((err = ninep_check_name(t->u.tmknod.name, false)) < 0)
+		return err;
+	switch (mode & L_S_IFMT) {
+	case L_S_IFIFO:	kind = DMNAMEDPIPE; break;
+	case L_S_IFSOCK: kind = DMSOCKET; break;
+	case L_S_IFCHR:	kind = DMDEVICE; break;
+	case L_S_IFBLK:	kind = DMDEVICE | DMBLOCK; break;
+	default:
+		return proc_seterr(E_INVAL, "mknod: not a fifo, socket or device (mode %#o)", mode);
+	}
+	if (mode & 06000u)
+		return proc_seterr(E_INVAL, "mknod: set-user-id and set-group-id bits are not kept");
+	kmemcpy(name, t->u.tmknod.name.s, t->u.tmknod.name.len);
+	name[t->u.tmknod.name.len] = 0;
+	if ((kind & DMDEVICE) && !perm_is_eve())
+		return perm_deny_owner("mknod", name);
+	if ((err = create_dir(f, &c)) < 0)
+		return err;
+	if (c->dev->mknod == 0) {
+		chan_put(c);
+		return E_NOTSUP;
+	}
+	err = c->dev->mknod(c, name, kind | (mode & 0777u) | ((mode & L_S_ISVTX) ? DMSTICKY : 0),
+	                    t->u.tmknod.major, t->u.tmknod.minor);
+	if (err == 0)
+		r->u.rqid.qid = c->qid;
 	chan_put(c);
 	return err;
 }

@@ -187,6 +187,8 @@ static void fill_dir(struct rnode *n, struct lux_dir *d)
 {
 	d->qid = n->qid;
 	d->mode = n->mode;
+	d->major = n->major;
+	d->minor = n->minor;
 	d->mtime = n->mtime;
 	d->atime = n->atime;
 	d->length = 0;
@@ -285,8 +287,9 @@ static int do_open(struct chan *c, int mode)
 
 	if ((n->mode & DMDIR) && (mode & OMODE) != OREAD)
 		return E_ISDIR;
-	if ((n->mode & DMSYMLINK) && (mode & (OMODE | OTRUNC)) != OREAD)
-		return E_PERM;	/* a link changes only by being replaced */
+	if ((n->mode & (DMSYMLINK | DMSPECIAL)) && (mode & (OMODE | OTRUNC)) != OREAD)
+		return E_PERM;	/* a link changes only by being replaced; a special
+				 * file's data is the client's, never stored here */
 	if (!ramfs_may(n, open_needs(mode)))
 		return E_PERM;
 	if ((mode & OTRUNC) && !(n->mode & DMDIR))
@@ -392,7 +395,7 @@ static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off
 {
 	struct rnode *n = c->aux;
 
-	if (n->mode & DMSYMLINK)
+	if (n->mode & (DMSYMLINK | DMSPECIAL))
 		return E_PERM;
 	return ramfs_write_locked(n, buf, count, off);
 }
@@ -584,6 +587,9 @@ static int ramfs_rename(struct chan *c, struct chan *newdir, const char *name)
 { int r; LOCKED(ramfs_do_rename(c, newdir, name)); return r; }
 static int ramfs_symlink(struct chan *c, const char *name, const char *target)
 { int r; LOCKED(ramfs_do_symlink(c, name, target)); return r; }
+static int ramfs_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major,
+                       uint32_t minor)
+{ int r; LOCKED(ramfs_do_mknod(c, name, mode, major, minor)); return r; }
 static long ramfs_readlink(struct chan *c, char *buf, size_t n)
 { long r; LOCKED(ramfs_do_readlink(c, buf, n)); return r; }
 static int ramfs_dirnext(struct chan *c, uint64_t *cookie, struct lux_dir *d)
@@ -605,6 +611,7 @@ const struct dev ramfs_dev = {
 	.wstat = ramfs_wstat,
 	.rename = ramfs_rename,
 	.symlink = ramfs_symlink,
+	.mknod = ramfs_mknod,
 	.readlink = ramfs_readlink,
 	.dirnext = ramfs_dirnext,
 };

@@ -77,6 +77,15 @@ as 1002 sh -c 'mkdir bob_d && chmod 0755 bob_d && echo b >bob_d/f'
 as 1001 mv alice_g bob_d/ 2>/dev/null
 say mv.L.into.others $?
 
+# special files: a user's fifo; device nodes are the host owner's
+as 1001 mkfifo alice_p
+say mkfifo $? $(stat -c '%F %u %a' alice_p)
+mknod blk b 8 300
+say mknod.root $? $(stat -c '%F %t:%T' blk)
+as 1001 mknod alice_c c 1 3 2>/dev/null
+say mknod.user $?
+rm blk alice_p
+
 # a few MiB each way, compared by digest
 dd if=/dev/urandom of=/tmp/big bs=1024 count=3072 2>/dev/null
 as 1001 cp /tmp/big alice_big
@@ -111,7 +120,7 @@ class V9fs(unittest.TestCase):
             g = guest.Guest(CACHE)
             cls.r = g.run(WORKLOAD, ports=[guest.Port("lux", unix=cls.lux.path),
                                             guest.Port("lux2", unix=cls.lux.path)],
-                          timeout=100, log=os.path.join(g.cache_dir, "last-v9fs.log"))
+                          timeout=130, log=os.path.join(g.cache_dir, "last-v9fs.log"))
             cls.audit = "\n".join(cls.lux.shell("cat /dev/audit"))
         finally:
             cls.status = cls.lux.stop()
@@ -179,6 +188,11 @@ class V9fs(unittest.TestCase):
         # answers a move elsewhere with EXDEV itself, and mv copies and
         # sets both times with one wstat (refused before: "wstat: ...")
         self.assertEqual(self.said_("mv.2000.into.dir"), "0")
+
+    def test_special_files(self):
+        self.assertEqual(self.said_("mkfifo"), "0 fifo 1001 644")
+        self.assertEqual(self.said_("mknod.root"), "0 block special file 8:12c")
+        self.assertEqual(self.said_("mknod.user"), "1")   # CAP_MKNOD: the client refuses
 
     def test_megabytes_round_trip(self):
         self.assertEqual(self.said_("big.size"), str(3072 * 1024))
