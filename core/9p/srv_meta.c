@@ -34,6 +34,21 @@
 #define L_S_IFMT 0170000u
 #define L_S_PERM 07777u
 #define L_S_ISVTX 01000u	/* sticky: DMSTICKY */
+#define L_S_ISGID 02000u	/* DMSETGID */
+#define L_S_ISUID 04000u	/* DMSETUID */
+
+/* Linux's permission bits (07777) as a lux mode's, and back */
+static uint32_t dm_of(uint32_t m)
+{
+	return (m & 0777u) | ((m & L_S_ISVTX) ? DMSTICKY : 0) | ((m & L_S_ISGID) ? DMSETGID : 0) |
+	       ((m & L_S_ISUID) ? DMSETUID : 0);
+}
+
+static uint32_t l_perm_of(uint32_t dm)
+{
+	return (dm & 0777u) | ((dm & DMSTICKY) ? L_S_ISVTX : 0) | ((dm & DMSETGID) ? L_S_ISGID : 0) |
+	       ((dm & DMSETUID) ? L_S_ISUID : 0);
+}
 
 static uint64_t now_s(void)
 {
@@ -253,7 +268,7 @@ int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	r->u.rgetattr.qid = d.qid;
 	r->u.rgetattr.uid = id_of(d.uid);
 	r->u.rgetattr.gid = id_of(d.gid);
-	r->u.rgetattr.mode = type | (d.mode & 0777u) | ((d.mode & DMSTICKY) ? L_S_ISVTX : 0);
+	r->u.rgetattr.mode = type | l_perm_of(d.mode);
 	r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
 	r->u.rgetattr.size = d.length;
 	r->u.rgetattr.blksize = 4096;
@@ -290,12 +305,9 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 		w.gid = gid;
 	}
 	if (v & P9_SETATTR_MODE) {
-		uint32_t m = t->u.tsetattr.mode & L_S_PERM;
-		uint32_t dm = (m & 0777u) | ((m & L_S_ISVTX) ? DMSTICKY : 0);
-		if (m & ~(0777u | L_S_ISVTX))
-			return proc_seterr(E_INVAL, "chmod: set-user-id and set-group-id bits are not kept");
-		if (dm != (d.mode & (0777u | DMSTICKY)))
-			w.mode = (d.mode & ~(0777u | DMSTICKY)) | dm;
+		uint32_t dm = dm_of(t->u.tsetattr.mode & L_S_PERM);
+		if (dm != (d.mode & DMCHMOD))
+			w.mode = (d.mode & ~DMCHMOD) | dm;
 	}
 	if ((v & P9_SETATTR_SIZE) && t->u.tsetattr.size != d.length)
 		w.length = t->u.tsetattr.size;
@@ -512,8 +524,6 @@ int ninep_rmknod(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	default:
 		return proc_seterr(E_INVAL, "mknod: not a fifo, socket or device (mode %#o)", mode);
 	}
-	if (mode & 06000u)
-		return proc_seterr(E_INVAL, "mknod: set-user-id and set-group-id bits are not kept");
 	kmemcpy(name, t->u.tmknod.name.s, t->u.tmknod.name.len);
 	name[t->u.tmknod.name.len] = 0;
 	if ((kind & DMDEVICE) && !perm_is_eve())
@@ -524,7 +534,7 @@ int ninep_rmknod(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 		chan_put(c);
 		return E_NOTSUP;
 	}
-	err = c->dev->mknod(c, name, kind | (mode & 0777u) | ((mode & L_S_ISVTX) ? DMSTICKY : 0),
+	err = c->dev->mknod(c, name, kind | dm_of(mode & L_S_PERM),
 	                    t->u.tmknod.major, t->u.tmknod.minor);
 	if (err == 0)
 		r->u.rqid.qid = c->qid;

@@ -51,7 +51,7 @@ static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
 			return E_EXIST;	/* wstat(5): never replaces */
 	}
 	if (w->mode != LUX_KEEP32 &&
-	    (w->mode & ~(0777u | DMDIR | DMSYMLINK | DMSPECIAL | DMSTICKY)) != 0)
+	    (w->mode & ~(DMCHMOD | DMDIR | DMSYMLINK | DMSPECIAL)) != 0)
 		return E_INVAL;	/* append-only, exclusive, set-id...: not here */
 	if (w->mode != LUX_KEEP32 &&
 	    (w->mode & (DMDIR | DMSYMLINK | DMSPECIAL)) != (n->mode & (DMDIR | DMSYMLINK | DMSPECIAL)))
@@ -106,7 +106,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 			n->atime = w->atime;
 	}
 	if (w->mode != LUX_KEEP32)
-		n->mode = (n->mode & ~(0777u | DMSTICKY)) | (w->mode & (0777u | DMSTICKY));
+		n->mode = (n->mode & ~DMCHMOD) | (w->mode & DMCHMOD);
 	if (w->uid)
 		kstrlcpy(n->uid, w->uid, sizeof n->uid);
 	if (w->gid)
@@ -222,7 +222,7 @@ int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t maj
 	if ((err = check_name(name)) < 0)
 		return err;
 	if ((kind != DMNAMEDPIPE && kind != DMSOCKET && kind != DMDEVICE &&
-	     kind != (DMDEVICE | DMBLOCK)) || (mode & ~(DMSPECIAL | DMSTICKY | 0777u)))
+	     kind != (DMDEVICE | DMBLOCK)) || (mode & ~(DMSPECIAL | DMCHMOD)))
 		return E_INVAL;
 	if (ramfs_lookup(dir, name))
 		return E_EXIST;
