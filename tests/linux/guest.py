@@ -262,9 +262,10 @@ class Guest:
         return out
 
     def run(self, workload, ports=(), files=None, file_trees=None, timeout=60, log=None,
-            append=""):
+            append="", on_line=None):
         """Boot, run workload (sh), power off.  Returns a Result; raises
-        GuestError when the guest does not reach the end in time."""
+        GuestError when the guest does not reach the end in time.
+        on_line(line) sees each serial line as it arrives (progress)."""
         c = Cpio()
         c.file("workload.sh", workload.encode(), 0o755)
         c.file("etc/ports", "".join(p.name + "\n" for p in ports).encode())
@@ -291,11 +292,11 @@ class Guest:
             argv += ["-chardev", p.chardev(n),
                      "-device", "virtserialport,chardev=c%d,name=%s" % (n, p.name)]
         try:
-            return self._boot(argv, timeout, log)
+            return self._boot(argv, timeout, log, on_line)
         finally:
             os.unlink(initrd)
 
-    def _boot(self, argv, timeout, log):
+    def _boot(self, argv, timeout, log, on_line):
         t0 = time.monotonic()
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
@@ -309,6 +310,8 @@ class Guest:
                 for raw in p.stdout:
                     line = raw.decode(errors="replace").rstrip("\r\n").replace("\r", "")
                     lines.append(line)
+                    if on_line:
+                        on_line(line)
                     if line.endswith(BEGIN) and boot is None:
                         boot = time.monotonic() - t0
                     m = END_RE.search(line)

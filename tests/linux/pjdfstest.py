@@ -152,6 +152,19 @@ class Diod:
         self.log.close()
 
 
+def progress(total):
+    """A line on stderr per script as the guest finishes it."""
+    done = [0]
+
+    def show(line):
+        m = re.match(r"@@T (\S+) (\S+) status (\d+)$", line)
+        if m:
+            done[0] += 1
+            print("[%d/%d] %s %s (status %s)" % (done[0], total, m.group(1), m.group(2),
+                                                 m.group(3)), file=sys.stderr, flush=True)
+    return show
+
+
 def tally(output, servers):
     """Per server and script: (points ok, points not ok, passed, first
     failure).  A script passes with a plan, all its points and no not ok."""
@@ -215,11 +228,14 @@ def main():
             ports.append(guest.Port("diod", tcp=diod.port))
         env = "SERVERS='%s'\nSCRIPT_TIMEOUT=%d\nDIOD_EXPORT='%s'\nONLY='%s'\n" % (
             " ".join(servers), a.script_timeout, diod.export if diod else "", "\n".join(a.only))
-        nscripts = len([1 for r, _, fs in os.walk(os.path.join(a.src, "tests")) for f in fs if f.endswith(".t")])
+        scripts = [os.path.relpath(os.path.join(r, f), a.src)
+                   for r, _, fs in os.walk(os.path.join(a.src, "tests")) for f in fs if f.endswith(".t")]
+        nscripts = len([t for t in scripts if not a.only or any(o in t for o in a.only)])
         t0 = time.monotonic()
         r = g.run(env + WORKLOAD, ports=ports, files=files,
                   file_trees={os.path.join(os.path.abspath(a.src), "tests"): "pjd/tests"},
-                  timeout=max(600, nscripts * a.script_timeout), log=a.log)
+                  timeout=max(600, nscripts * a.script_timeout), log=a.log,
+                  on_line=progress(nscripts * len(servers)))
         secs = time.monotonic() - t0
     finally:
         if lux:
