@@ -273,7 +273,8 @@ int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	r->u.rgetattr.size = d.length;
 	r->u.rgetattr.blksize = 4096;
 	r->u.rgetattr.blocks = (d.length + 511) / 512;
-	r->u.rgetattr.mtime_sec = r->u.rgetattr.ctime_sec = d.mtime;
+	r->u.rgetattr.mtime_sec = d.mtime;
+	r->u.rgetattr.ctime_sec = d.ctime ? d.ctime : d.mtime;
 	r->u.rgetattr.atime_sec = d.atime ? d.atime : d.mtime;
 	return 0;
 }

@@ -94,6 +94,7 @@ struct rnode *ramfs_node_new(const char *name, uint32_t mode)
 	}
 	kstrlcpy(n->name, name, sizeof n->name);
 	n->mode = mode;
+	n->ctime = empty.mtime;
 	n->qid.path = nextpath++;
 	n->qid.type = (mode & DMDIR) ? QTDIR : (mode & DMSYMLINK) ? QTSYMLINK : QTFILE;
 	n->mtime = n->atime = empty.mtime;
@@ -192,6 +193,7 @@ static void fill_dir(struct rnode *n, struct lux_dir *d)
 	d->mtime = n->mtime;
 	d->atime = n->atime;
 	d->length = 0;
+	d->ctime = n->ctime;
 	if (!(n->mode & DMDIR)) {	/* length, times and version: one version */
 		const struct content *c = rb_read(&n->content);
 		d->length = c->len;
@@ -200,6 +202,11 @@ static void fill_dir(struct rnode *n, struct lux_dir *d)
 		d->qid.vers = c->vers;
 		rb_done(&n->content, c);
 	}
+	/* a write moves mtime to now without touching the node, so the
+	 * later of the two is the last change (a chosen mtime in the future
+	 * shows as ctime too, until the next change) */
+	if (d->mtime > d->ctime)
+		d->ctime = d->mtime;
 	kstrlcpy(d->name, n->name, sizeof d->name);
 	kstrlcpy(d->uid, n->uid, sizeof d->uid);
 	kstrlcpy(d->gid, n->gid, sizeof d->gid);

@@ -48,6 +48,7 @@ struct rnode {
 	char muid[LUX_UIDMAX];	/* who last changed it */
 	uint64_t mtime, atime;	/* directories; files keep theirs in content */
 	uint32_t major, minor;	/* device nodes (DMDEVICE) */
+	uint64_t ctime;		/* the last wstat or rename; a write's is its mtime */
 	uint64_t seq;		/* order in the parent: readdir cookies (dirnext) */
 	uint64_t lastseq;	/* directories: the last seq given to a child */
 	struct rnode *parent;	/* 0 for the root */

@@ -115,6 +115,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 		kstrlcpy(n->name, w->name, sizeof n->name);
 		ramfs_touch(n->parent);
 	}
+	n->ctime = ramfs_now();	/* POSIX: chmod, chown, utimes, truncate */
 	n->qid.vers++;
 	return 0;
 }
@@ -169,6 +170,7 @@ int ramfs_do_rename(struct chan *c, struct chan *newdir, const char *name)
 		kstrlcpy(n->name, name, sizeof n->name);
 		ramfs_link(nd, n);
 	}
+	n->ctime = ramfs_now();
 	n->qid.vers++;
 	return 0;
 }

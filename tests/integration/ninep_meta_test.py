@@ -177,6 +177,8 @@ class MetaDotL(MetaTest):
                   mode=S_IFREG | 0o640, size=4, atime=1000, mtime=2000)
         a = c.getattr(2)
         self.assertEqual((a["mode"] & 0o777, a["size"], a["atime"], a["mtime"]), (0o640, 4, 1000, 2000))
+        # ctime is the change's own time, whatever mtime was set to (POSIX)
+        self.assertLess(abs(a["ctime"] - time.time()), 120)
         # set-user-id, set-group-id and sticky are kept for the client
         for m in (0o6755, 0o1644, 0o640):
             c.setattr(2, MODE, mode=S_IFREG | m)

@@ -236,7 +236,8 @@ def main():
     ap.add_argument("--only", action="append", default=[],
                     help="run only scripts whose path contains this (repeatable), e.g. chown/")
     ap.add_argument("--cache", default=os.path.join(TOP, "build", "full", "tests", "linux"))
-    ap.add_argument("--script-timeout", type=int, default=120)
+    ap.add_argument("--script-timeout", type=int, default=900,
+                    help="seconds per script (chown/00.t runs 1280 steps: minutes under TCG)")
     ap.add_argument("--log", help="keep the guest's serial log here")
     ap.add_argument("--tally", nargs="+", metavar="LOG",
                     help="count again from logs of earlier runs (--log) instead of running; "

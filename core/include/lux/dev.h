@@ -72,6 +72,8 @@ struct lux_dir {
 	 * that keeps none leaves them "" and the file is eve's (<lux/perm.h>). */
 	char uid[LUX_UIDMAX], gid[LUX_UIDMAX], muid[LUX_UIDMAX];
 	uint32_t major, minor;	/* a device node's numbers (DMDEVICE), else 0 */
+	uint64_t ctime;		/* seconds: the last change of data or attributes;
+				 * 0 for devices that keep none (read as mtime) */
 };
 
 /* A change of several attributes at once (Plan 9's wstat): every field
