@@ -57,9 +57,9 @@ LUX_USERS = [("u%d" % i, i) for i in (123, 456, 65530, 65531, 65532, 65533)]
 # of its groups here; the client's own check (setattr_prepare, generic_
 # permission) narrows that to the step's groups, as the only place that
 # knows them.  A server can only be as strict as its table.
-LUX_GROUPS = "".join("echo uname u%d +%s > /adm/users\n" % (g, u)
-                     for g in (65531, 65532, 65533)
-                     for u in ("none", "u65531", "u65532", "u65533") if u != "u%d" % g)
+LUX_GROUPS = "".join("echo uname %s +%s > /adm/users\n" % (g, u)
+                     for g in ("u65531", "u65532", "u65533", "none")
+                     for u in ("none", "u65531", "u65532", "u65533") if u != g)
 
 # pjdfstest's misc.sh names files with `openssl md5`; busybox has md5sum.
 OPENSSL_SHIM = b"""#!/bin/sh
