@@ -76,6 +76,13 @@ say mv.L $? $(ls)
 as 1002 sh -c 'mkdir bob_d && chmod 0755 bob_d && echo b >bob_d/f'
 as 1001 mv alice_g bob_d/ 2>/dev/null
 say mv.L.into.others $?
+# root (eve) administers names: she makes and removes files in bob's 0755
+# directory, though she may not read his 0600 file there
+as 1002 sh -c 'echo secret >bob_d/s && chmod 0600 bob_d/s'
+touch bob_d/by_root && rm bob_d/f
+say root.names $? $(stat -c %u bob_d/by_root) $(ls bob_d)
+cat bob_d/s 2>/dev/null
+say root.read.other $?
 
 # special files: a user's fifo; device nodes are the host owner's
 as 1001 mkfifo alice_p
@@ -171,6 +178,10 @@ class V9fs(unittest.TestCase):
         # herself and change it anyway: docs/security.md)
         self.assertEqual(self.said_("chmod.root"), "0 640")
         self.assertEqual(self.said_("give.then.chmod"), "0 1001:604")
+
+    def test_host_owner_administers_names(self):
+        self.assertEqual(self.said_("root.names"), "0 0 by_root s")
+        self.assertEqual(self.said_("root.read.other"), "1")
 
     def test_rename_9p2000L(self):
         self.assertEqual(self.said_("mv.L"),
