@@ -18,11 +18,21 @@
 #define L_DT_DIR 4
 #define L_DT_REG 8
 #define L_DT_LNK 10
+#define L_DT_FIFO 1
+#define L_DT_CHR 2
+#define L_DT_BLK 6
+#define L_DT_SOCK 12
 
 static uint8_t dirent_type(const struct lux_dir *d)
 {
 	if (d->mode & DMDIR)
 		return L_DT_DIR;
+	if (d->mode & DMDEVICE)
+		return (d->mode & DMBLOCK) ? L_DT_BLK : L_DT_CHR;
+	if (d->mode & DMNAMEDPIPE)
+		return L_DT_FIFO;
+	if (d->mode & DMSOCKET)
+		return L_DT_SOCK;
 	return (d->mode & DMSYMLINK) ? L_DT_LNK : L_DT_REG;
 }
 

@@ -70,7 +70,7 @@ static const struct {
 	[-NINEP_E_AFID - 200] = { "authentication not required: afid must be NOFID", L_EINVAL },
 	[-NINEP_E_NAME - 200] = { "bad file name", L_EINVAL },
 	[-NINEP_E_DIRFIT - 200] = { "directory entry does not fit the read count", L_EINVAL },
-	[-NINEP_E_WSTAT - 200] = { "wstat: atime, qid, type and dev cannot change",
+	[-NINEP_E_WSTAT - 200] = { "wstat: qid, type and dev cannot change",
 		L_EPERM },
 	[-NINEP_E_NOLINK - 200] = { "hard links not supported: a file here has one name",
 		L_EPERM },	/* link(2)'s answer for a file system without them */

@@ -27,8 +27,28 @@
 #define L_S_IFDIR 0040000u
 #define L_S_IFREG 0100000u
 #define L_S_IFLNK 0120000u
+#define L_S_IFIFO 0010000u
+#define L_S_IFCHR 0020000u
+#define L_S_IFBLK 0060000u
+#define L_S_IFSOCK 0140000u
+#define L_S_IFMT 0170000u
 #define L_S_PERM 07777u
 #define L_S_ISVTX 01000u	/* sticky: DMSTICKY */
+#define L_S_ISGID 02000u	/* DMSETGID */
+#define L_S_ISUID 04000u	/* DMSETUID */
+
+/* Linux's permission bits (07777) as a lux mode's, and back */
+static uint32_t dm_of(uint32_t m)
+{
+	return (m & 0777u) | ((m & L_S_ISVTX) ? DMSTICKY : 0) | ((m & L_S_ISGID) ? DMSETGID : 0) |
+	       ((m & L_S_ISUID) ? DMSETUID : 0);
+}
+
+static uint32_t l_perm_of(uint32_t dm)
+{
+	return (dm & 0777u) | ((dm & DMSTICKY) ? L_S_ISVTX : 0) | ((dm & DMSETGID) ? L_S_ISGID : 0) |
+	       ((dm & DMSETUID) ? L_S_ISUID : 0);
+}
 
 static uint64_t now_s(void)
 {
@@ -139,7 +159,8 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 	struct lux_dir d;
 	int err;
 
-	/* 1. checks: wstat(5) lets name, mode, length, mtime and gid change;
+	/* 1. checks: wstat(5) lets name, mode, length, mtime and gid change
+	 * (and here atime and uid, below);
 	 * ~0 and "" mean "don't touch"; everything else must be left alone */
 	if (f == 0)
 		return NINEP_E_NOFID;
@@ -150,8 +171,6 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 		return NINEP_E_WSTAT;
 	if ((st->qid.type != 0xff || st->qid.vers != ~0u || st->qid.path != ~0ull) &&
 	    (st->qid.path != cur.qid.path || st->qid.type != cur.qid.type))
-		return NINEP_E_WSTAT;
-	if (st->atime != ~0u && st->atime != cur.atime)
 		return NINEP_E_WSTAT;
 	/* owner and group change to users that exist (chan_wstat says who
 	 * may); muid is the server's to keep, and a client that sends it
@@ -190,6 +209,11 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 		w.length = st->length;
 	if (st->mtime != ~0u)
 		w.mtime = st->mtime;
+	/* wstat(5) keeps atime the server's, but Linux's v9fs sends utimes(2)
+	 * in 9P2000 as one wstat of both times (cp -p, mv across
+	 * directories); the file keeps it as 9P2000.L's setattr does */
+	if (st->atime != ~0u && st->atime != cur.atime)
+		w.atime = st->atime;
 	if (wstat_empty(&w))
 		return 0;
 	if (newpath == 0)	/* 2. one device call: all of it or none */
@@ -212,6 +236,19 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 
 /* ---- getattr, setattr (9P2000.L) ------------------------------------- */
 
+static uint32_t l_type(uint32_t mode)
+{
+	if (mode & DMDIR)
+		return L_S_IFDIR;
+	if (mode & DMSYMLINK)
+		return L_S_IFLNK;
+	if (mode & DMDEVICE)
+		return (mode & DMBLOCK) ? L_S_IFBLK : L_S_IFCHR;
+	if (mode & DMNAMEDPIPE)
+		return L_S_IFIFO;
+	return (mode & DMSOCKET) ? L_S_IFSOCK : L_S_IFREG;
+}
+
 int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tgetattr.fid);
@@ -223,17 +260,21 @@ int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return NINEP_E_NOFID;
 	if ((err = stat_chan(f->c, &d)) < 0)
 		return err;
-	type = (d.mode & DMDIR) ? L_S_IFDIR : (d.mode & DMSYMLINK) ? L_S_IFLNK : L_S_IFREG;
+	type = l_type(d.mode);
+	/* Linux's new_encode_dev: what v9fs decodes into i_rdev */
+	r->u.rgetattr.rdev = (d.minor & 0xffu) | ((uint64_t)d.major << 8) |
+	                     ((uint64_t)(d.minor & ~0xffu) << 12);
 	r->u.rgetattr.valid = P9_GETATTR_BASIC;
 	r->u.rgetattr.qid = d.qid;
 	r->u.rgetattr.uid = id_of(d.uid);
 	r->u.rgetattr.gid = id_of(d.gid);
-	r->u.rgetattr.mode = type | (d.mode & 0777u) | ((d.mode & DMSTICKY) ? L_S_ISVTX : 0);
+	r->u.rgetattr.mode = type | l_perm_of(d.mode);
 	r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
 	r->u.rgetattr.size = d.length;
 	r->u.rgetattr.blksize = 4096;
 	r->u.rgetattr.blocks = (d.length + 511) / 512;
-	r->u.rgetattr.mtime_sec = r->u.rgetattr.ctime_sec = d.mtime;
+	r->u.rgetattr.mtime_sec = d.mtime;
+	r->u.rgetattr.ctime_sec = d.ctime ? d.ctime : d.mtime;
 	r->u.rgetattr.atime_sec = d.atime ? d.atime : d.mtime;
 	return 0;
 }
@@ -265,11 +306,9 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t)
 		w.gid = gid;
 	}
 	if (v & P9_SETATTR_MODE) {
-		uint32_t m = t->u.tsetattr.mode & L_S_PERM;
-		if (m & ~0777u)
-			return E_INVAL;	/* setuid, setgid, sticky: not here */
-		if (m != (d.mode & 0777u))
-			w.mode = (d.mode & ~0777u) | m;
+		uint32_t dm = dm_of(t->u.tsetattr.mode & L_S_PERM);
+		if (dm != (d.mode & DMCHMOD))
+			w.mode = (d.mode & ~DMCHMOD) | dm;
 	}
 	if ((v & P9_SETATTR_SIZE) && t->u.tsetattr.size != d.length)
 		w.length = t->u.tsetattr.size;
@@ -409,6 +448,22 @@ int ninep_rrenameat(struct ninep_conn *s, const struct p9_msg *t)
 
 /* ---- symlink, readlink, link, xattrs ---------------------------------- */
 
+/* The directory of f that a new name goes into (a union's create
+ * directory), once the caller may write and search it. */
+static int create_dir(struct ninep_fid *f, struct chan **cp)
+{
+	struct lux_dir d;
+	int err;
+
+	if (!(f->c->qid.type & QTDIR))
+		return E_NOTDIR;
+	if ((err = union_create_dir(f->c, cp)) < 0)
+		return err;
+	if ((err = stat_chan(*cp, &d)) < 0 || (err = perm_check(&d, AWRITE | AEXEC, "create in")) < 0)
+		chan_put(*cp);
+	return err;
+}
+
 int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tsymlink.fid);
@@ -421,25 +476,15 @@ int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return NINEP_E_NOFID;
 	if ((err = ninep_check_name(t->u.tsymlink.name, false)) < 0)
 		return err;
-	if (!(f->c->qid.type & QTDIR))
-		return E_NOTDIR;
 	if (tgt.len == 0)
 		return E_INVAL;
 	if (tgt.len >= LUX_PATHMAX)
 		return E_NAMETOOLONG;
-	if ((err = union_create_dir(f->c, &c)) < 0)
+	if ((err = create_dir(f, &c)) < 0)
 		return err;
 	if (c->dev->symlink == 0) {
 		chan_put(c);
 		return E_NOTSUP;
-	}
-	{
-		struct lux_dir d;
-		if ((err = stat_chan(c, &d)) < 0 ||
-		    (err = perm_check(&d, AWRITE | AEXEC, "create in")) < 0) {
-			chan_put(c);
-			return err;
-		}
 	}
 	if ((target = kmalloc(tgt.len + 1)) == 0) {
 		chan_put(c);
@@ -452,6 +497,48 @@ int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	if ((err = c->dev->symlink(c, name, target)) == 0)
 		r->u.rqid.qid = c->qid;
 	kfree(target);
+	chan_put(c);
+	return err;
+}
+
+/* mknod(2) of a fifo, a socket or a device node.  The group is the
+ * directory's, as for every file here (Plan 9's rule; POSIX allows it).
+ * A device node is the host owner's to make, as CAP_MKNOD is root's: it
+ * means a device of the client's kernel to whoever opens it there. */
+int ninep_rmknod(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
+{
+	struct ninep_fid *f = ninep_fid_get(s, t->u.tmknod.dfid);
+	uint32_t mode = t->u.tmknod.mode, kind;
+	char name[LUX_NAMEMAX];
+	struct chan *c;
+	int err;
+
+	if (f == 0)
+		return NINEP_E_NOFID;
+	if ((err = ninep_check_name(t->u.tmknod.name, false)) < 0)
+		return err;
+	switch (mode & L_S_IFMT) {
+	case L_S_IFIFO:	kind = DMNAMEDPIPE; break;
+	case L_S_IFSOCK: kind = DMSOCKET; break;
+	case L_S_IFCHR:	kind = DMDEVICE; break;
+	case L_S_IFBLK:	kind = DMDEVICE | DMBLOCK; break;
+	default:
+		return proc_seterr(E_INVAL, "mknod: not a fifo, socket or device (mode %#o)", mode);
+	}
+	kmemcpy(name, t->u.tmknod.name.s, t->u.tmknod.name.len);
+	name[t->u.tmknod.name.len] = 0;
+	if ((kind & DMDEVICE) && !perm_is_eve())
+		return perm_deny_owner("mknod", name);
+	if ((err = create_dir(f, &c)) < 0)
+		return err;
+	if (c->dev->mknod == 0) {
+		chan_put(c);
+		return E_NOTSUP;
+	}
+	err = c->dev->mknod(c, name, kind | dm_of(mode & L_S_PERM),
+	                    t->u.tmknod.major, t->u.tmknod.minor);
+	if (err == 0)
+		r->u.rqid.qid = c->qid;
 	chan_put(c);
 	return err;
 }

@@ -623,6 +623,7 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	case P9_TRENAME:	return ninep_rrename(s, t);
 	case P9_TRENAMEAT:	return ninep_rrenameat(s, t);
 	case P9_TSYMLINK:	return ninep_rsymlink(s, t, r);
+	case P9_TMKNOD:		return ninep_rmknod(s, t, r);
 	case P9_TREADLINK:	return ninep_rreadlink(s, t, r);
 	case P9_TLINK:		return ninep_rlink(s, t);
 	case P9_TXATTRWALK:	return ninep_rxattrwalk(s, t);
@@ -635,7 +636,7 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	case P9_TFSYNC:
 		return ninep_fid_get(s, t->u.tfsync.fid) ? 0 : NINEP_E_NOFID;
 	default:	/* Tstat is ninep_handle's (its reply points into a lux_dir) */
-		return NINEP_E_NOTSUP;	/* mknod */
+		return NINEP_E_NOTSUP;
 	}
 }
 

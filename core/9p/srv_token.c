@@ -107,6 +107,7 @@ uint32_t ninep_token_rights(const struct p9_msg *t)
 		return CT_R_CREATE | open_rights(t->u.tlcreate.flags & 3u, false, false);
 	case P9_TMKDIR:
 	case P9_TSYMLINK:
+	case P9_TMKNOD:
 	case P9_TLINK:
 		return CT_R_CREATE;
 	case P9_TWRITE:

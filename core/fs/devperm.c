@@ -79,13 +79,20 @@ int chan_remove(struct chan *dir, struct chan *c)
  * owner's; length needs write permission; a name needs write permission
  * in the directory (and, in a sticky one, the file's or the directory's
  * ownership); the owner may give the file to a group it is in (a
- * group leader: Plan 9) and only the host owner gives it to another user. */
+ * group leader: Plan 9) and only the host owner gives it to another user.
+ *
+ * The host owner may also change any file's mode, group and times, as
+ * POSIX's root may (CAP_FOWNER, CAP_CHOWN): she could give the file to
+ * herself and then change them as its owner, so refusing it protected
+ * nothing and only broke chmod and touch as root through a Linux client
+ * (pjdfstest, docs/security.md).  What the mode says about reading and
+ * writing binds her as everyone: no superuser for access. */
 int chan_wstat(struct chan *c, struct chan *dir, const struct lux_wstat *w)
 {
 	struct proc *p = curproc();
 	struct lux_dir d, dd;
 	const char *me;
-	bool owner;
+	bool owner, hostowner;
 	int err;
 
 	if (c->dev->wstat == 0)
@@ -95,17 +102,16 @@ int chan_wstat(struct chan *c, struct chan *dir, const struct lux_wstat *w)
 	if (p == 0)
 		return c->dev->wstat(c, w);	/* boot code */
 	me = p->cred.user;
+	hostowner = perm_is_eve();
 	owner = kstrcmp(me, d.uid[0] ? d.uid : eve) == 0;
-	/* giving a file away is the host owner's alone; the rest of wstat is
-	 * the owner's, eve's included (no superuser for modes and times) */
-	if (w->uid && kstrcmp(w->uid, d.uid[0] ? d.uid : eve) != 0 && !perm_is_eve())
+	if (w->uid && kstrcmp(w->uid, d.uid[0] ? d.uid : eve) != 0 && !hostowner)
 		return perm_deny_owner("chown", d.name);
-	if (w->gid && kstrcmp(w->gid, d.gid[0] ? d.gid : eve) != 0 && !perm_is_eve() &&
+	if (w->gid && kstrcmp(w->gid, d.gid[0] ? d.gid : eve) != 0 && !hostowner &&
 	    !(owner && (user_ingroup(me, w->gid) || user_leads(me, w->gid))))
 		return perm_deny_owner("chgrp", d.name);
-	if (w->mode != LUX_KEEP32 && w->mode != d.mode && !owner)
+	if (w->mode != LUX_KEEP32 && w->mode != d.mode && !owner && !hostowner)
 		return perm_deny_owner("chmod", d.name);
-	if ((w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64) && !owner) {
+	if ((w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64) && !owner && !hostowner) {
 		if (!w->times_now)	/* utimes(2): a chosen time is the owner's */
 			return perm_deny_owner("set times of", d.name);
 		if ((err = perm_check(&d, AWRITE, "set times of")) < 0)

@@ -1,12 +1,15 @@
 /*
  * The permission check (<lux/perm.h>): Plan 9's devpermcheck with POSIX
  * groups.  Owner bits if the proc's user owns the file, else group bits if
- * it is in the file's group, else other bits.  There is no superuser for
- * mode bits (Plan 9's rule): the host owner's powers are administrative
- * (giving files away, speaking for other users on a trusted connection,
- * the user table, any proc) and a mode the owner set protects a file from
- * eve's mistakes too.  none is an ordinary user whom nothing is given: it
- * gets the other bits.
+ * it is in the file's group, else other bits.  There is no superuser for a
+ * file's contents (Plan 9's rule): a mode the owner set protects a file
+ * from eve's mistakes too.  The host owner's powers are administrative:
+ * giving files away and changing their modes (devperm.c), speaking for
+ * other users on a trusted connection, the user table, any proc, and the
+ * names of the tree: she lists, searches, creates in and removes from any
+ * directory, as POSIX's root does (pjdfstest, through Linux's v9fs, has
+ * root make and clean up files in directories it gave to other users).
+ * none is an ordinary user whom nothing is given: it gets the other bits.
  */
 #include <lux/audit.h>
 #include <lux/error.h>
@@ -34,6 +37,8 @@ bool perm_allows(const struct cred *cr, const char *uid, const char *gid, uint32
 {
 	uint32_t bits;
 
+	if ((mode & DMDIR) && kstrcmp(cr->user, eve) == 0)
+		return true;	/* the names are the administrator's */
 	if (kstrcmp(cr->user, orv(uid)) == 0)
 		bits = mode >> 6;
 	else if (user_ingroup(cr->user, orv(gid)))
@@ -63,7 +68,7 @@ int perm_sticky(const struct lux_dir *dir, const struct lux_dir *f, const char *
 	struct proc *p = curproc();
 
 	if (p == 0 || !(dir->mode & DMSTICKY) || kstrcmp(p->cred.user, orv(f->uid)) == 0 ||
-	    kstrcmp(p->cred.user, orv(dir->uid)) == 0)
+	    kstrcmp(p->cred.user, orv(dir->uid)) == 0 || kstrcmp(p->cred.user, eve) == 0)
 		return 0;
 	return perm_deny(op, f->name);
 }

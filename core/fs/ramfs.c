@@ -69,6 +69,7 @@ struct rnode *ramfs_node_new(const char *name, uint32_t mode)
 	}
 	kstrlcpy(n->name, name, sizeof n->name);
 	n->mode = mode;
+	n->ctime = empty.mtime;
 	n->qid.path = nextpath++;
 	n->qid.type = (mode & DMDIR) ? QTDIR : (mode & DMSYMLINK) ? QTSYMLINK : QTFILE;
 	n->mtime = n->atime = empty.mtime;
@@ -191,9 +192,12 @@ static void fill_dir(struct rnode *n, struct lux_dir *d)
 {
 	d->qid = n->qid;
 	d->mode = n->mode;
+	d->major = n->major;
+	d->minor = n->minor;
 	d->mtime = n->mtime;
 	d->atime = n->atime;
 	d->length = 0;
+	d->ctime = n->ctime;
 	if (!(n->mode & DMDIR)) {	/* length, times and version: one version */
 		const struct content *c = rb_read(&n->content);
 		d->length = c->len;
@@ -202,6 +206,11 @@ static void fill_dir(struct rnode *n, struct lux_dir *d)
 		d->qid.vers = c->vers;
 		rb_done(&n->content, c);
 	}
+	/* a write moves mtime to now without touching the node, so the
+	 * later of the two is the last change (a chosen mtime in the future
+	 * shows as ctime too, until the next change) */
+	if (d->mtime > d->ctime)
+		d->ctime = d->mtime;
 	kstrlcpy(d->name, n->name, sizeof d->name);
 	kstrlcpy(d->uid, n->uid, sizeof d->uid);
 	kstrlcpy(d->gid, n->gid, sizeof d->gid);
@@ -292,8 +301,9 @@ static int do_open(struct chan *c, int mode)
 
 	if ((n->mode & DMDIR) && (mode & OMODE) != OREAD)
 		return E_ISDIR;
-	if ((n->mode & DMSYMLINK) && (mode & (OMODE | OTRUNC)) != OREAD)
-		return E_PERM;	/* a link changes only by being replaced */
+	if ((n->mode & (DMSYMLINK | DMSPECIAL)) && (mode & (OMODE | OTRUNC)) != OREAD)
+		return E_PERM;	/* a link changes only by being replaced; a special
+				 * file's data is the client's, never stored here */
 	if (!ramfs_may(n, open_needs(mode)))
 		return E_PERM;
 	if ((mode & OTRUNC) && !(n->mode & DMDIR))
@@ -352,7 +362,7 @@ static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off
 {
 	struct rnode *n = c->aux;
 
-	if (n->mode & DMSYMLINK)
+	if (n->mode & (DMSYMLINK | DMSPECIAL))
 		return E_PERM;
 	return ramfs_write_locked(n, buf, count, off);
 }
@@ -506,6 +516,9 @@ static int ramfs_rename(struct chan *c, struct chan *newdir, const char *name)
 { int r; LOCKED(ramfs_do_rename(c, newdir, name)); return r; }
 static int ramfs_symlink(struct chan *c, const char *name, const char *target)
 { int r; LOCKED(ramfs_do_symlink(c, name, target)); return r; }
+static int ramfs_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major,
+                       uint32_t minor)
+{ int r; LOCKED(ramfs_do_mknod(c, name, mode, major, minor)); return r; }
 static long ramfs_readlink(struct chan *c, char *buf, size_t n)
 { long r; LOCKED(ramfs_do_readlink(c, buf, n)); return r; }
 static int ramfs_dirnext(struct chan *c, uint64_t *cookie, struct lux_dir *d)
@@ -527,6 +540,7 @@ const struct dev ramfs_dev = {
 	.wstat = ramfs_wstat,
 	.rename = ramfs_rename,
 	.symlink = ramfs_symlink,
+	.mknod = ramfs_mknod,
 	.readlink = ramfs_readlink,
 	.dirnext = ramfs_dirnext,
 };

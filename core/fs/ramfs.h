@@ -62,6 +62,8 @@ struct rnode {
 	char gid[LUX_UIDMAX];	/* group: its directory's at create (Plan 9) */
 	char muid[LUX_UIDMAX];	/* who last changed it */
 	uint64_t mtime, atime;	/* directories; files keep theirs in content */
+	uint32_t major, minor;	/* device nodes (DMDEVICE) */
+	uint64_t ctime;		/* the last wstat or rename; a write's is its mtime */
 	uint64_t seq;		/* order in the parent: readdir cookies (dirnext) */
 	uint64_t lastseq;	/* directories: the last seq given to a child */
 	struct rnode *parent;	/* 0 for the root */
@@ -115,5 +117,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w);
 int ramfs_do_rename(struct chan *c, struct chan *newdir, const char *name);
 int ramfs_do_symlink(struct chan *c, const char *name, const char *target);
 long ramfs_do_readlink(struct chan *c, char *buf, size_t n);
+int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major,
+                   uint32_t minor);
 
 #endif

@@ -54,14 +54,15 @@ static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
 			return E_EXIST;	/* wstat(5): never replaces */
 	}
 	if (w->mode != LUX_KEEP32 &&
-	    (w->mode & ~(0777u | DMDIR | DMSYMLINK | (is_dir(n) ? DMSTICKY : 0))) != 0)
+	    (w->mode & ~(DMCHMOD | DMDIR | DMSYMLINK | DMSPECIAL)) != 0)
 		return E_INVAL;	/* append-only, exclusive, set-id...: not here */
-	if (w->mode != LUX_KEEP32 && (w->mode & (DMDIR | DMSYMLINK)) != (n->mode & (DMDIR | DMSYMLINK)))
+	if (w->mode != LUX_KEEP32 &&
+	    (w->mode & (DMDIR | DMSYMLINK | DMSPECIAL)) != (n->mode & (DMDIR | DMSYMLINK | DMSPECIAL)))
 		return E_PERM;	/* a file does not change its kind */
 	if (w->length != LUX_KEEP64) {
 		if (is_dir(n) && w->length != 0)
 			return E_ISDIR;
-		if ((n->mode & DMSYMLINK) || (!is_dir(n) && !ramfs_may(n, 0200)))
+		if ((n->mode & (DMSYMLINK | DMSPECIAL)) || (!is_dir(n) && !ramfs_may(n, 0200)))
 			return E_PERM;
 		if (w->length > RAMFS_MAXLEN)
 			return E_TOOBIG;
@@ -126,7 +127,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 			n->atime = w->atime;
 	}
 	if (w->mode != LUX_KEEP32)
-		n->mode = (n->mode & ~(0777u | DMSTICKY)) | (w->mode & (0777u | DMSTICKY));
+		n->mode = (n->mode & ~DMCHMOD) | (w->mode & DMCHMOD);
 	if (w->uid)
 		kstrlcpy(n->uid, w->uid, sizeof n->uid);
 	if (w->gid)
@@ -135,6 +136,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 		kstrlcpy(n->name, w->name, sizeof n->name);
 		ramfs_touch(n->parent);
 	}
+	n->ctime = ramfs_now();	/* POSIX: chmod, chown, utimes, truncate */
 	n->qid.vers++;
 	return 0;
 }
@@ -189,6 +191,7 @@ int ramfs_do_rename(struct chan *c, struct chan *newdir, const char *name)
 		kstrlcpy(n->name, name, sizeof n->name);
 		ramfs_link(nd, n);
 	}
+	n->ctime = ramfs_now();
 	n->qid.vers++;
 	return 0;
 }
@@ -222,6 +225,41 @@ int ramfs_do_symlink(struct chan *c, const char *name, const char *target)
 	}	/* this chan */
 	ramfs_link(dir, n);
 	ramfs_node_put(dir);	/* the chan moves from dir to the link */
+	c->aux = n;
+	c->qid = n->qid;
+	return 0;
+}
+
+/* A special file: a name, a kind, a mode and a device's numbers; nothing
+ * to read or write (the client's kernel gives it its meaning). */
+int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major,
+                   uint32_t minor)
+{
+	struct rnode *dir = c->aux, *n;
+	uint32_t kind = mode & DMSPECIAL;
+	int err;
+
+	if (!is_dir(dir))
+		return E_NOTDIR;
+	if ((err = check_name(name)) < 0)
+		return err;
+	if ((kind != DMNAMEDPIPE && kind != DMSOCKET && kind != DMDEVICE &&
+	     kind != (DMDEVICE | DMBLOCK)) || (mode & ~(DMSPECIAL | DMCHMOD)))
+		return E_INVAL;
+	if (ramfs_lookup(dir, name))
+		return E_EXIST;
+	if (!ramfs_may(dir, 0200))
+		return E_PERM;
+	if ((n = ramfs_node_new(name, mode)) == 0)
+		return E_NOMEM;
+	if (kind & DMDEVICE) {
+		n->major = major;
+		n->minor = minor;
+	}
+	ramfs_own(n, dir);
+	n->ref = 1;	/* this chan */
+	ramfs_link(dir, n);
+	ramfs_node_put(dir);	/* the chan moves from dir to the node */
 	c->aux = n;
 	c->qid = n->qid;
 	return 0;

@@ -44,7 +44,6 @@ NO_SUCCESS = {
     "link": "ramfs has no hard links: Tlink is refused with EPERM, as link(2) is",
     "xattrwalk": "no extended attributes: EOPNOTSUPP",
     "xattrcreate": "no extended attributes: EOPNOTSUPP",
-    "mknod": "no device nodes: EOPNOTSUPP",
 }
 
 
@@ -246,8 +245,10 @@ class Each(nt.ServerTest):
                                                      EOPNOTSUPP)),
             "xattrcreate": (None, lambda c: self.fails(c, nt.TXATTRCREATE, L("<I", 4) + s("user.x") +
                                                        L("<QI", 1, 0), EOPNOTSUPP)),
-            "mknod": (None, lambda c: self.fails(c, nt.TMKNOD, L("<I", 3) + s("n") +
-                                                 L("<IIII", 0o644, 1, 3, 0), EOPNOTSUPP)),
+            "mknod": (lambda c: self.ok(c, nt.TMKNOD, L("<I", 3) + s("fifo") +
+                                        L("<IIII", 0o010644, 0, 0, 0)),
+                      lambda c: self.fails(c, nt.TMKNOD, L("<I", 3) + s("n") +
+                                           L("<IIII", 0o644, 1, 3, 0), EINVAL)),
         }
 
     # ---- the runs ----------------------------------------------------------

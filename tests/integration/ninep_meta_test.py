@@ -96,7 +96,7 @@ class Meta9P2000(MetaTest):
         self.assertEqual(msg(name="taken", length=1), "file already exists")
         self.assertEqual(c.stat(2)["length"], 4)
         self.assertEqual(msg(uid="someone"), "owner or group: no such user")
-        self.assertIn("wstat", msg(atime=5))
+        self.assertIn("wstat", msg(dev=5))
         self.assertIn("wstat", msg(qid=struct.pack("<BIQ", 0, 0, 12345)))
         self.assertEqual(msg(mode=DMDIR | 0o755), "permission denied")   # the kind stays
         self.assertEqual(msg(mode=DMAPPEND | 0o644), "bad argument")
@@ -104,6 +104,10 @@ class Meta9P2000(MetaTest):
         self.assertEqual(self.error_of(c.wstat, 77, mode=0o644), "unknown fid")
         c.walk(1, 4, ["tmp", "w"])
         self.assertEqual(self.error_of(c.wstat, 4, length=3), "is a directory")
+        # atime is kept as asked: Linux's v9fs sends utimes(2) as a wstat
+        # of both times in 9P2000 (cp -p, mv across directories)
+        c.wstat(2, atime=5)
+        self.assertEqual(c.stat(2)["atime"], 5)
         # a device without wstat says so
         c.walk(1, 5, ["dev", "null"])
         self.assertEqual(self.error_of(c.wstat, 5, mode=0o600),
@@ -172,17 +176,24 @@ class MetaDotL(MetaTest):
                   mode=S_IFREG | 0o640, size=4, atime=1000, mtime=2000)
         a = c.getattr(2)
         self.assertEqual((a["mode"] & 0o777, a["size"], a["atime"], a["mtime"]), (0o640, 4, 1000, 2000))
+        # ctime is the change's own time, whatever mtime was set to (POSIX)
+        self.assertLess(abs(a["ctime"] - time.time()), 120)
+        # set-user-id, set-group-id and sticky are kept for the client
+        for m in (0o6755, 0o1644, 0o640):
+            c.setattr(2, MODE, mode=S_IFREG | m)
+            self.assertEqual(c.getattr(2)["mode"], S_IFREG | m)
         c.setattr(2, SIZE, size=6)                          # grow: zeros
         c.walk(1, 3, ["tmp", "w", "sa"])
         c.open(3, 0)
         self.assertEqual(c.read(3, 0, 100), b"0123\0\0")
         c.setattr(2, MTIME)                                 # "now", the server's clock
         self.assertLess(abs(c.getattr(2)["mtime"] - time.time()), 120)
-        # failures, each leaving everything as it was
+        # failures, each leaving everything as it was (a mode that would be
+        # kept, asked with an owner that does not exist: neither changes)
         before = c.getattr(2)
         # uid 1 is nobody's in /adm/users: refused whole, nothing changes
         self.assertEqual(self.errno_of(c.setattr, 2, MODE | SIZE | UID, 0o600, 5, 0, 1), EINVAL)
-        self.assertEqual(self.errno_of(c.setattr, 2, MODE, 0o4755), EINVAL)
+        self.assertEqual(self.errno_of(c.setattr, 2, MODE | UID, mode=0o4755, uid=1), EINVAL)
         self.assertEqual(self.errno_of(c.setattr, 77, MODE, 0o600), EBADF)
         after = c.getattr(2)
         self.assertEqual((after["mode"], after["size"]), (before["mode"], before["size"]))

@@ -38,7 +38,7 @@ TLOCK, TGETLOCK, TLINK, TRENAMEAT = 52, 54, 70, 74
 TVERSION, TAUTH, TATTACH, RERROR = 100, 102, 104, 107
 TFLUSH, TWALK, TOPEN, TCREATE, TREAD, TWRITE, TCLUNK, TREMOVE, TSTAT, TWSTAT = (
     108, 110, 112, 114, 116, 118, 120, 122, 124, 126)
-ENOENT, EMFILE, EOPNOTSUPP, EPROTO, EBADF = 2, 24, 95, 71, 9
+ENOENT, EMFILE, EOPNOTSUPP, EPROTO, EBADF, EINVAL = 2, 24, 95, 71, 9, 22
 
 
 def s(v):
@@ -482,10 +482,22 @@ class Dialects(ServerTest):
         self.assertEqual([n for n, _ in dirents(c.read(4, 0, 8000, TREADDIR))], ["f"])
         st = c.rpc(TSTATFS, struct.pack("<I", 4))
         self.assertEqual(struct.unpack("<I", st[:4])[0], 0x01021997)
-        # not supported: a clear EOPNOTSUPP; a 9P2000-only message: EPROTO
+        # mknod: a fifo and a device node keep their kind, mode and numbers
+        # (rdev as Linux's new_encode_dev); a mode without a kind is EINVAL
+        for name, mode, major, minor, rdev in (("p", 0o010640, 0, 0, 0),
+                                               ("b", 0o060600, 8, 300, 0x10082c)):
+            c.rpc(TMKNOD, struct.pack("<I", 4) + s(name) + struct.pack("<IIII", mode, major, minor, 0))
+            c.walk(1, 5, ["tmp", "d", name])
+            attr = c.rpc(TGETATTR, struct.pack("<IQ", 5, 0x7FF))
+            got_mode, = struct.unpack("<I", attr[8 + 13:8 + 13 + 4])
+            got_rdev, = struct.unpack("<Q", attr[8 + 13 + 12 + 8:8 + 13 + 12 + 16])
+            self.assertEqual((got_mode, got_rdev), (mode, rdev))
+            c.clunk(5)
+            c.rpc(TUNLINKAT, struct.pack("<I", 4) + s(name) + struct.pack("<I", 0))
         with self.assertRaises(NinepError) as e:
             c.rpc(TMKNOD, struct.pack("<I", 4) + s("n") + struct.pack("<IIII", 0o644, 1, 3, 0))
-        self.assertEqual(e.exception.args[0], EOPNOTSUPP)
+        self.assertEqual(e.exception.args[0], EINVAL)
+        # a 9P2000-only message: EPROTO
         with self.assertRaises(NinepError) as e:
             c.rpc(TOPEN, struct.pack("<IB", 4, 0))
         self.assertEqual(e.exception.args[0], EPROTO)

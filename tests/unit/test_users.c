@@ -173,9 +173,12 @@ static void test_permission(void **state)
 	assert_false(perm_allows(&none_, "alice", "dev", 0644, AWRITE));
 	/* the owner's bits are the owner's even when others get more */
 	assert_false(perm_allows(&alice, "alice", "dev", 0077, AREAD));
-	/* no superuser for mode bits */
+	/* no superuser for a file's contents */
 	assert_false(perm_allows(&eve_, "alice", "dev", 0600, AREAD));
 	assert_false(perm_allows(&eve_, "eve", "eve", 0400, AWRITE));
+	/* but the names are the host owner's: any directory, as root's */
+	assert_true(perm_allows(&eve_, "alice", "dev", DMDIR | 0700, AREAD | AWRITE | AEXEC));
+	assert_false(perm_allows(&bob, "alice", "dev", DMDIR | 0755, AWRITE));
 	/* "" is eve's (devices that keep no owner) */
 	assert_true(perm_allows(&eve_, "", "", 0600, AREAD | AWRITE));
 	assert_false(perm_allows(&bob, "", "", 0660, AREAD));

@@ -354,6 +354,7 @@ int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t);
 int ninep_rrename(struct ninep_conn *s, const struct p9_msg *t);
 int ninep_rrenameat(struct ninep_conn *s, const struct p9_msg *t);
 int ninep_rsymlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
+int ninep_rmknod(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
 int ninep_rreadlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
 int ninep_rlink(struct ninep_conn *s, const struct p9_msg *t);
 int ninep_rxattrwalk(struct ninep_conn *s, const struct p9_msg *t);

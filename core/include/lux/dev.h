@@ -26,9 +26,23 @@
 /* dir.mode bits */
 #define DMDIR 0x80000000u
 #define DMSYMLINK 0x02000000u	/* 9P2000.u's bit: a symbolic link */
-#define DMSTICKY 01000u		/* POSIX's sticky bit, directories only: a file
-				 * in it is removed or renamed by its owner or
-				 * the directory's only */
+/* Special files (9P2000.u's bits, Linux's mknod(2)): nodes whose meaning is
+ * the client's (its kernel makes a fifo, socket or device of them); the
+ * server keeps the kind, the mode and a device's numbers, and opens them
+ * for reading nothing.  DMBLOCK (not .u's) tells a block device from a
+ * character one. */
+#define DMDEVICE 0x00800000u
+#define DMBLOCK 0x00400000u	/* with DMDEVICE */
+#define DMNAMEDPIPE 0x00200000u
+#define DMSOCKET 0x00100000u
+#define DMSPECIAL (DMDEVICE | DMBLOCK | DMNAMEDPIPE | DMSOCKET)
+#define DMSETUID 0x00080000u	/* set-user-id, set-group-id (9P2000.u's bits): */
+#define DMSETGID 0x00040000u	/* kept for the client, whose kernel honours them */
+#define DMSTICKY 01000u		/* POSIX's sticky bit: in a directory, a file
+				 * is removed or renamed by its owner or the
+				 * directory's only; kept but meaningless on
+				 * other files, as on Linux */
+#define DMCHMOD (0777u | DMSTICKY | DMSETUID | DMSETGID)	/* what chmod changes */
 
 /* open modes (9P's values) */
 enum {
@@ -57,6 +71,9 @@ struct lux_dir {
 	/* Owner, group, last modifier: names in the user table.  A device
 	 * that keeps none leaves them "" and the file is eve's (<lux/perm.h>). */
 	char uid[LUX_UIDMAX], gid[LUX_UIDMAX], muid[LUX_UIDMAX];
+	uint32_t major, minor;	/* a device node's numbers (DMDEVICE), else 0 */
+	uint64_t ctime;		/* seconds: the last change of data or attributes;
+				 * 0 for devices that keep none (read as mtime) */
 };
 
 /* A change of several attributes at once (Plan 9's wstat): every field
@@ -67,8 +84,8 @@ struct lux_dir {
 
 struct lux_wstat {
 	const char *name;	/* new name in the same directory, or 0 */
-	uint32_t mode;		/* the whole new mode: permission bits change, DMDIR and
-				 * DMSYMLINK must stay what they are */
+	uint32_t mode;		/* the whole new mode: permission bits change, DMDIR,
+				 * DMSYMLINK and DMSPECIAL must stay what they are */
 	uint64_t length;	/* truncate or extend (zeros) to this length */
 	uint64_t mtime, atime;	/* seconds since the epoch */
 	const char *uid, *gid;	/* a new owner or group (chown), or 0 */
@@ -126,6 +143,10 @@ struct dev {
 	int (*rename)(struct chan *c, struct chan *newdir, const char *name);
 	/* Make a symbolic link name -> target in directory c; c becomes it. */
 	int (*symlink)(struct chan *c, const char *name, const char *target);
+	/* Make a special file name (mode: one DMSPECIAL kind | permission
+	 * bits; major, minor for a device) in directory c; c becomes it. */
+	int (*mknod)(struct chan *c, const char *name, uint32_t mode, uint32_t major,
+	             uint32_t minor);
 	/* The target of the link c: its length, at most n bytes copied. */
 	long (*readlink)(struct chan *c, char *buf, size_t n);
 	/* The entry of directory c after *cookie (0: the first): 1 with *d and
