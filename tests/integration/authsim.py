@@ -43,16 +43,22 @@ def authorize(p, user, uid, pub):
     shell(p, "echo authkey %s +%s > /adm/users" % (user, pub))
 
 
-def halt(p, timeout):
-    """Halt luxsim p from its shell (kill it if it will not stop): its stderr."""
+def halt_all(p, timeout):
+    """Halt luxsim p from its shell (kill it if it will not stop):
+    (status, rest of stdout, stderr), decoded."""
     try:
         p.stdin.write(b"halt\n")
         p.stdin.flush()
     except (BrokenPipeError, ValueError):
         pass
     try:
-        _, err = p.communicate(timeout=timeout)
+        out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         p.kill()
-        _, err = p.communicate()
-    return err
+        out, err = p.communicate()
+    return p.returncode, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+
+
+def halt(p, timeout):
+    """Halt luxsim p from its shell (kill it if it will not stop): its stderr."""
+    return halt_all(p, timeout)[2].encode()

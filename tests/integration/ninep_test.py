@@ -21,6 +21,8 @@ import tempfile
 import time
 import unittest
 
+import authsim  # noqa: E402  (halting luxsim, shared with the auth suites)
+
 LUXSIM = None
 TIMEOUT = 60
 DIODLS = "/usr/sbin/diodls"
@@ -305,18 +307,9 @@ class Server:
 
     def stop(self):
         """halt; return (status, rest of stdout, stderr)."""
-        try:
-            self.p.stdin.write(b"halt\n")
-            self.p.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-        try:
-            out, err = self.p.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            out, err = self.p.communicate()
+        got = authsim.halt_all(self.p, TIMEOUT)
         shutil.rmtree(self.dir, ignore_errors=True)
-        return self.p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+        return got
 
 
 class ServerTest(unittest.TestCase):

@@ -10,8 +10,12 @@ to luxsim this way must.
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import authsim  # noqa: E402  (halting luxsim, shared with the integration suites)
 
 HANDSHAKE_MS = 300000
 
@@ -46,15 +50,6 @@ class Luxsim:
 
     def stop(self):
         """halt; (status, rest of stdout, stderr)."""
-        try:
-            self.p.stdin.write(b"halt\n")
-            self.p.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-        try:
-            out, err = self.p.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            out, err = self.p.communicate()
+        got = authsim.halt_all(self.p, self.timeout)
         shutil.rmtree(self.dir, ignore_errors=True)
-        return self.p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+        return got
