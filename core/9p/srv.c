@@ -44,16 +44,15 @@ static bool refusing;
 /* Slots the listener's grant can serve (ninep_start); before it starts,
  * every slot (connections wait for it, paused). */
 static size_t nslots = NINEP_MAXCONN;
-/* Connections with a reader: the pool keeps idle workers for them. */
-static size_t nserved;
-
-static void count_served(int delta)
+/* The connections with a reader changed: the pool keeps idle workers
+ * for as many. */
+static void served_changed(void)
 {
 	arch_irqstate is = arch_irq_save();
-	size_t n;
+	size_t n = 0;
 
-	nserved += (size_t)delta;
-	n = nserved;
+	for (size_t i = 0; i < NINEP_MAXCONN; i++)
+		n += conns[i].state == NS_SERVED;
 	arch_irq_restore(is);
 	ninep_pool_keep(n);
 }
@@ -317,6 +316,27 @@ static bool wants_big(struct ninep_conn *s)
 	return size > s->incap && size <= s->msize;
 }
 
+uint8_t *ninep_inbuf_alloc(struct ninep_conn *s, int *err)
+{
+	uint8_t *b;
+
+	if ((*err = ninep_charge(s, NINEP_INBUF)) < 0)
+		return 0;
+	if ((b = kmalloc(NINEP_INBUF)) == 0) {
+		ninep_uncharge(s, NINEP_INBUF);
+		*err = E_NOMEM;
+	}
+	return b;
+}
+
+void ninep_inbuf_free(struct ninep_conn *s, uint8_t *b)
+{
+	if (b == 0)
+		return;
+	kfree(b);
+	ninep_uncharge(s, NINEP_INBUF);
+}
+
 /* Give the connection a NINEP_INBUF buffer, charged to it, holding what
  * was unread: 0, or why not (the connection is then closed). */
 int ninep_input_grow(struct ninep_conn *s)
@@ -327,12 +347,8 @@ int ninep_input_grow(struct ninep_conn *s)
 
 	if (s->in != s->small)
 		return 0;
-	if ((err = ninep_charge(s, NINEP_INBUF)) < 0)
+	if ((big = ninep_inbuf_alloc(s, &err)) == 0)
 		return err;
-	if ((big = kmalloc(NINEP_INBUF)) == 0) {
-		ninep_uncharge(s, NINEP_INBUF);
-		return E_NOMEM;
-	}
 	is = arch_irq_save();
 	kmemcpy(big, s->in + s->inoff, s->inlen - s->inoff);
 	s->inlen -= s->inoff;
@@ -358,8 +374,7 @@ static void input_shrink(struct ninep_conn *s)
 	s->incap = sizeof s->small;
 	s->inoff = s->inlen = 0;
 	arch_irq_restore(is);
-	kfree(big);
-	ninep_uncharge(s, NINEP_INBUF);
+	ninep_inbuf_free(s, big);
 }
 
 static void drop_input(struct ninep_conn *s, size_t size)
@@ -707,7 +722,7 @@ static void serve(void *arg)
 	}
 	s->rx.p = curproc();
 	qlock_init(&s->actlock, "9pact");
-	count_served(1);
+	served_changed();
 	s->rx.out = s->rbuf;
 	s->rx.cap = sizeof s->rbuf;
 	s->started = arch_time_ns();
@@ -739,10 +754,8 @@ static void serve(void *arg)
 	in = s->in;
 	s->in = 0;
 	arch_irq_restore(is);
-	if (in != s->small) {
-		kfree(in);
-		ninep_uncharge(s, NINEP_INBUF);
-	}
+	if (in != s->small)
+		ninep_inbuf_free(s, in);
 	kassert(s->bytes == 0);	/* every charge given back: the budget closes clean */
 	/* its own namespace goes here, in a proc: the last chan of a tree
 	 * closes under the device's sleeping lock, which the idle loop that
@@ -753,7 +766,7 @@ static void serve(void *arg)
 	s->budget = 0;
 	s->state = NS_FREE;
 	arch_irq_restore(is);
-	count_served(-1);
+	served_changed();
 	proc_exit(0);
 }
 

@@ -256,6 +256,13 @@ static bool pool_work(void *arg)
 	return pool.head != 0 || may_leave(arg);
 }
 
+/* An idle worker is leaving: no longer counted.  Upcalls off. */
+static void count_out(void)
+{
+	pool.idle--;
+	pool.live--;
+}
+
 /* Leave, if w may: decided and counted out in one section with upcalls
  * off, so two leaving at once cannot both take the last one too many.
  * Upcalls off. */
@@ -263,8 +270,7 @@ static bool too_many(const struct ninep_worker *w)
 {
 	if (!may_leave(w))
 		return false;
-	pool.idle--;
-	pool.live--;
+	count_out();
 	return true;
 }
 
@@ -323,8 +329,7 @@ static void worker(void *arg)
 		bool leave;
 		if (sleep_on(&pool.wq, pool_work, w) < 0) {
 			is = arch_irq_save();
-			pool.idle--;	/* killed while idle */
-			pool.live--;
+			count_out();	/* killed while idle */
 			arch_irq_restore(is);
 			break;
 		}
@@ -348,8 +353,7 @@ static void worker(void *arg)
 		idle_from_now(w);
 		leave = too_many(w);
 		if (!leave && curproc()->killed) {	/* kill is for good */
-			pool.idle--;
-			pool.live--;
+			count_out();
 			leave = true;
 		}
 		arch_irq_restore(is);

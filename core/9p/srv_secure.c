@@ -273,12 +273,8 @@ static int seal_now(struct ninep_conn *s)
 	 * large while sealed */
 	if ((err = ninep_input_grow(s)) < 0)
 		return err;
-	if ((err = ninep_charge(s, NINEP_INBUF)) < 0)
+	if ((raw = ninep_inbuf_alloc(s, &err)) == 0)
 		return err;
-	if ((raw = kmalloc(NINEP_INBUF)) == 0) {
-		ninep_uncharge(s, NINEP_INBUF);
-		return E_NOMEM;
-	}
 	is = arch_irq_save();
 	kmemcpy(raw, s->in + s->inoff, s->inlen - s->inoff);
 	s->rawlen = s->inlen - s->inoff;
@@ -409,8 +405,5 @@ void ninep_sealed_free(struct ninep_conn *s)
 	arch_irq_restore(is);
 	auth_rec_wipe(&s->tx);
 	auth_rec_wipe(&s->rxrec);
-	if (raw) {
-		kfree(raw);
-		ninep_uncharge(s, NINEP_INBUF);
-	}
+	ninep_inbuf_free(s, raw);
 }

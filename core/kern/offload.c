@@ -24,7 +24,7 @@ struct turn {
 
 static struct turn turns[OFFLOAD_USERS];
 static struct waitq turnq = WAITQ_INIT(turnq);
-static uint64_t nAway, nInplace;
+static uint64_t naway, ninplace;
 
 /* One piece of work in flight: the upcall marks it done. */
 struct piece {
@@ -81,39 +81,41 @@ static bool is_done(void *arg)
 	return ((struct piece *)arg)->done;
 }
 
+static void give_turn(struct turn *t)
+{
+	arch_irqstate is = arch_irq_save();
+
+	t->running--;
+	arch_irq_restore(is);
+	wakeup(&turnq);
+}
+
 int koffload(void (*fn)(void *), void *arg)
 {
 	struct want want = { curproc()->cred.user, 0 };
 	struct piece piece = { false, WAITQ_INIT(piece.wq) };
-	arch_irqstate is;
 
 	/* not interruptible: the caller may hold a sleeping lock (a 9P
 	 * worker's turn at its connection's crypto sessions); each turn
 	 * ends in bounded time, and a kill meanwhile skips the work */
 	sleep_on_unint(&turnq, my_turn, &want);
 	if (curproc()->killed) {
-		is = arch_irq_save();
-		want.got->running--;
-		arch_irq_restore(is);
-		wakeup(&turnq);
+		give_turn(want.got);
 		return E_INTR;
 	}
 	if (arch_offload(fn, arg, &piece) == 0) {
 		sleep_on_unint(&piece.wq, is_done, &piece);
-		nAway++;
+		naway++;
 	} else {
 		fn(arg);	/* nowhere else to run it */
-		nInplace++;
+		ninplace++;
 	}
-	is = arch_irq_save();
-	want.got->running--;
-	arch_irq_restore(is);
-	wakeup(&turnq);
+	give_turn(want.got);
 	return 0;
 }
 
 void koffload_counts(uint64_t *away, uint64_t *inplace)
 {
-	*away = nAway;
-	*inplace = nInplace;
+	*away = naway;
+	*inplace = ninplace;
 }

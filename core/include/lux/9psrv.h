@@ -468,6 +468,10 @@ struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s);
  * E_BUDGET / E_NOMEM). */
 void ninep_resume(struct ninep_conn *s, size_t cap, size_t unread);
 int ninep_input_grow(struct ninep_conn *s);
+/* A NINEP_INBUF buffer charged to the connection (0 and *err: E_BUDGET or
+ * E_NOMEM), and its return (b may be 0): input and sealed ciphertext. */
+uint8_t *ninep_inbuf_alloc(struct ninep_conn *s, int *err);
+void ninep_inbuf_free(struct ninep_conn *s, uint8_t *b);
 /* core/9p/srv.c: bytes charged to the connection's budget as pages. */
 int ninep_charge(struct ninep_conn *s, size_t n);
 void ninep_uncharge(struct ninep_conn *s, size_t n);
