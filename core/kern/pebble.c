@@ -3,8 +3,10 @@
  *
  * Invariants, checked where they can break and in full by budget_check:
  *  - held + lent <= total in every kind of every budget;
- *  - lent is the sum of the children's totals, so pebbles only move
- *    between a parent and its children and are conserved;
+ *  - lent is the sum of the granted children's totals, and held is at
+ *    least what the capped children (budget_cap) have spent, since they
+ *    draw it from their parent as they spend: pebbles only move between
+ *    a parent and its children and are conserved;
  *  - ref counts the owner and each child; a budget closes once, at 0,
  *    holding nothing, and only then returns its total to its parent;
  *  - every counter is touched with upcalls off: a proc can be preempted
@@ -83,9 +85,37 @@ static int exhausted(const struct budget *b, int k, uint64_t n)
 	                   spent, total, (unsigned long long)n);
 }
 
+/* Can n of kind k be spent in b: its white, and for a capped budget its
+ * parent's, which pays as it is spent (and so on up).  0, or E_BUDGET
+ * naming the first budget short.  Upcalls off. */
+static int fits(const struct budget *b, int k, uint64_t n)
+{
+	for (; b != 0; b = b->parent) {
+		if (white(b, k) < n)
+			return exhausted(b, k, n);
+		if (!b->draws)
+			break;
+	}
+	return 0;
+}
+
+/* n of kind k spent (add) or given back (!add) in b's parents that paid
+ * for it: the chain of capped budgets above b, and the one they draw
+ * from.  Upcalls off. */
+static void drawn(struct budget *b, int k, uint64_t n, bool add)
+{
+	for (; b->draws; b = b->parent) {
+		if (add)
+			b->parent->held[k] += n;
+		else
+			b->parent->held[k] -= n;
+	}
+}
+
 int budget_charge(struct budget *b, enum pebble_kind k, uint64_t n)
 {
 	arch_irqstate s;
+	int err;
 
 	/*
 	 * A charge to no budget or of no kind is a caller's bug that would
@@ -94,11 +124,12 @@ int budget_charge(struct budget *b, enum pebble_kind k, uint64_t n)
 	if (b == 0 || (unsigned)k >= PB_NKINDS)
 		panic("budget_charge: budget %p, kind %d", (void *)b, (int)k);
 	s = arch_irq_save();
-	if (white(b, k) < n) {
+	if ((err = fits(b, k, n)) < 0) {
 		arch_irq_restore(s);
-		return exhausted(b, k, n);
+		return err;
 	}
 	b->held[k] += n;
+	drawn(b, k, n, true);
 	arch_irq_restore(s);
 	return 0;
 }
@@ -118,6 +149,7 @@ void budget_release(struct budget *b, enum pebble_kind k, uint64_t n)
 		panic("budget_release: %llu %s released, %llu held: a double release",
 		      (unsigned long long)n, kindnames[k], (unsigned long long)b->held[k]);
 	b->held[k] -= n;
+	drawn(b, k, n, false);
 	arch_irq_restore(s);
 }
 
@@ -161,8 +193,7 @@ struct budget *budget_grant(struct budget *parent, const struct pebbles *g, int 
 		g = &def;
 	}
 	for (int k = 0; k < PB_NKINDS; k++) {
-		if (white(parent, k) < g->n[k]) {	/* all or nothing */
-			*err = exhausted(parent, k, g->n[k]);
+		if ((*err = fits(parent, k, g->n[k])) < 0) {	/* all or nothing */
 			arch_irq_restore(s);
 			kfree(c);
 			return 0;
@@ -170,12 +201,39 @@ struct budget *budget_grant(struct budget *parent, const struct pebbles *g, int 
 	}
 	for (int k = 0; k < PB_NKINDS; k++) {
 		parent->lent[k] += g->n[k];
+		drawn(parent, k, g->n[k], true);
 		c->total[k] = g->n[k];
 	}
 	c->parent = parent;
 	c->ref = 1;
 	parent->ref++;
 	list_init(&c->children);
+	list_push_back(&parent->children, &c->sibling);
+	nbudgets++;
+	arch_irq_restore(s);
+	*err = 0;
+	return c;
+}
+
+struct budget *budget_cap(struct budget *parent, const struct pebbles *cap, int *err)
+{
+	struct budget *c = kzalloc(sizeof *c);
+	arch_irqstate s;
+
+	if (parent == 0)
+		panic("budget_cap: no parent budget");
+	if (c == 0) {
+		*err = E_NOMEM;
+		return 0;
+	}
+	for (int k = 0; k < PB_NKINDS; k++)
+		c->total[k] = cap->n[k];
+	c->draws = true;
+	c->ref = 1;
+	list_init(&c->children);
+	s = arch_irq_save();
+	c->parent = parent;
+	parent->ref++;
 	list_push_back(&parent->children, &c->sibling);
 	nbudgets++;
 	arch_irq_restore(s);
@@ -203,8 +261,11 @@ void budget_put(struct budget *b)
 				panic("budget closed holding %llu %s (%llu lent): a resource was never released",
 				      (unsigned long long)b->held[k], kindnames[k],
 				      (unsigned long long)b->lent[k]);
+			if (b->draws)
+				continue;	/* it drew, and gave back, as it spent */
 			kassert(parent->lent[k] >= b->total[k]);
 			parent->lent[k] -= b->total[k];
+			drawn(parent, k, b->total[k], false);
 		}
 		list_remove(&b->sibling);
 		nbudgets--;
@@ -271,7 +332,7 @@ void pebble_page_free(void *pages, size_t n)
 
 static const char *check_one(struct budget *b, int depth)
 {
-	uint64_t sum[PB_NKINDS] = { 0 };
+	uint64_t sum[PB_NKINDS] = { 0 }, draw[PB_NKINDS] = { 0 };
 	int nchildren = 0;
 	struct list *l;
 	const char *err;
@@ -282,8 +343,12 @@ static const char *check_one(struct budget *b, int depth)
 		struct budget *c = list_entry(l, struct budget, sibling);
 		if (c->parent != b)
 			return "a child budget names another parent";
-		for (int k = 0; k < PB_NKINDS; k++)
-			sum[k] += c->total[k];
+		for (int k = 0; k < PB_NKINDS; k++) {
+			if (c->draws)
+				draw[k] += c->held[k] + c->lent[k];
+			else
+				sum[k] += c->total[k];
+		}
 		nchildren++;
 		if ((err = check_one(c, depth + 1)) != 0)
 			return err;
@@ -293,6 +358,8 @@ static const char *check_one(struct budget *b, int depth)
 			return "a budget has spent more pebbles than it was given";
 		if (b->lent[k] != sum[k])
 			return "a budget's lent pebbles differ from its children's totals";
+		if (b->held[k] < draw[k])
+			return "a budget holds less than its capped children drew from it";
 	}
 	if (b != &root && b->ref != 1 + nchildren && b->ref != nchildren)
 		return "a budget's reference count is not its owner plus its children";

@@ -163,6 +163,52 @@ static void test_exhaustion_is_private(void **state)
 	budget_put(p);
 }
 
+/* Capped budgets (budget_cap) reserve nothing: they draw from their
+ * parent as they spend, each within its cap, together within what the
+ * parent has; a grant from a capped one draws too. */
+static void test_capped_children_draw(void **state)
+{
+	struct budget *p = grant(pebble_root(), 10), *a, *b, *g;
+	struct pebbles cap = all(8), two = all(2);
+	struct budget_info pi;
+	int err;
+
+	(void)state;
+	a = budget_cap(p, &cap, &err);
+	b = budget_cap(p, &cap, &err);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(whiteof(p, PB_PAGES), 10);	/* nothing reserved */
+	assert_int_equal(budget_charge(a, PB_PAGES, 6), 0);
+	budget_snapshot(p, &pi);
+	assert_int_equal(pi.held.n[PB_PAGES], 6);	/* drawn from the parent */
+	assert_int_equal(budget_charge(b, PB_PAGES, 6), E_BUDGET);	/* the parent is short */
+	assert_string_equal(proc_errstr(E_BUDGET), "budget exhausted: pages 6/10, 6 wanted");
+	assert_int_equal(budget_charge(b, PB_PAGES, 4), 0);
+	assert_int_equal(whiteof(p, PB_PAGES), 0);
+	budget_release(a, PB_PAGES, 6);
+	assert_int_equal(budget_charge(a, PB_PAGES, 9), E_BUDGET);	/* its own cap */
+	assert_string_equal(proc_errstr(E_BUDGET), "budget exhausted: pages 0/8, 9 wanted");
+	assert_null(budget_check(p));
+
+	/* a grant out of a capped budget draws what it lends */
+	g = budget_grant(a, &two, &err);
+	assert_non_null(g);
+	budget_snapshot(p, &pi);
+	assert_int_equal(pi.held.n[PB_PAGES], 6);	/* b's 4 and g's 2 */
+	assert_int_equal(budget_charge(g, PB_PAGES, 2), 0);
+	assert_null(budget_check(p));
+	budget_release(g, PB_PAGES, 2);
+	budget_put(g);
+	budget_release(b, PB_PAGES, 4);
+	budget_snapshot(p, &pi);
+	assert_int_equal(pi.held.n[PB_PAGES], 0);
+	budget_put(a);
+	budget_put(b);
+	assert_null(budget_check(p));
+	budget_put(p);
+}
+
 static void test_default_grant(void **state)
 {
 	struct pebbles g = { { 1000, 4000, 100000, 60000, 16000, 1u << 22, 1u << 20 } };
@@ -314,6 +360,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_charge_release_and_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grant_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exhaustion_is_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capped_children_draw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orphan_keeps_parent_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invariant_panics, setup, teardown),

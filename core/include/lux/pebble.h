@@ -36,6 +36,11 @@ struct budget {
 	uint64_t total[PB_NKINDS];	/* given to us by parent (fixed) */
 	uint64_t held[PB_NKINDS];	/* paying for objects we hold */
 	uint64_t lent[PB_NKINDS];	/* the sum of children's totals */
+	/* A capped budget (budget_cap) reserves nothing: total is a cap, and
+	 * what it spends is drawn from its parent as it is spent (it shows
+	 * in the parent's held), so thousands of them share what their
+	 * parent has without each holding its cap up front. */
+	bool draws;
 };
 
 /* A consistent copy, for /proc and the shell. */
@@ -52,7 +57,7 @@ struct budget *pebble_root(void);
 
 /* Charge n pebbles of kind to b: 0, or E_BUDGET with the proc's error
  * string set to "budget exhausted: KIND SPENT/TOTAL".  Never looks at
- * another budget. */
+ * another budget, but for the parents a capped budget draws from. */
 int budget_charge(struct budget *b, enum pebble_kind k, uint64_t n);
 /* Give back n pebbles charged to b; more than b holds panics. */
 void budget_release(struct budget *b, enum pebble_kind k, uint64_t n);
@@ -62,6 +67,13 @@ void budget_release(struct budget *b, enum pebble_kind k, uint64_t n);
  * *err = E_BUDGET (error string set) or E_NOMEM on failure.  The caller
  * owns one reference. */
 struct budget *budget_grant(struct budget *parent, const struct pebbles *grant, int *err);
+/* A child of parent that reserves nothing: each kind's spending is
+ * capped at *cap and drawn from parent's white at the moment it is spent
+ * (so a charge to it looks at its parent as well, and the first budget
+ * short of white pebbles names itself in the error).  It closes like a
+ * granted one.  0 and *err = E_NOMEM on failure; the caller owns one
+ * reference. */
+struct budget *budget_cap(struct budget *parent, const struct pebbles *cap, int *err);
 /* The default grant for a child of b (see docs/pebbles.md), from what b
  * has white now. */
 void budget_default_grant(struct budget *b, struct pebbles *out);
