@@ -74,6 +74,7 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	boot.ninep_handshake_ms = cfg->ninep_handshake_ms;
 	boot.ninep_partial_ms = cfg->ninep_partial_ms;
 	boot.ninep_report_ms = cfg->ninep_report_ms;
+	boot.ninep_maxconn = cfg->ninep_maxconn;
 	/* a deterministic run takes input only from stdin: no sockets; its
 	 * scenario may play peers instead (arch_conn_simulate) */
 	hosted_state_load(cfg, &boot);	/* the host key, the users file */

@@ -26,6 +26,7 @@ struct hosted_config {
 	int no_listen;		/* serve no connections */
 	/* the 9P server's edge timeouts (--9p-*-ms); 0: the core's defaults */
 	unsigned ninep_handshake_ms, ninep_partial_ms, ninep_report_ms;
+	unsigned ninep_maxconn;	/* --9p-max-conns; 0: the core's bound */
 	const char *state_dir;	/* --state-dir, or 0: $XDG_STATE_HOME/lux9 */
 	const char *socket_group;	/* --socket-group: unix sockets (and their
 					 * directory) open to this Linux group, or 0 */

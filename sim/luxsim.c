@@ -67,6 +67,8 @@ static void usage(FILE *f, const char *argv0)
 	        "                   message begun is not whole in MS (default 15000); sum\n"
 	        "                   refusals and timeouts on the console every MS (default\n"
 	        "                   10000).  See docs/9p.md\n"
+	        "  --9p-max-conns N connections served at once (default: as many as a\n"
+	        "                   page of memory each allows, at most 16384)\n"
 	        "  -q, --quiet      no banner and no self-check lines (failures still print)\n"
 	        "  -v, --verbose    banner and self-check lines even with -c\n"
 	        "  -V, --version    print the version and exit\n"
@@ -198,6 +200,7 @@ int main(int argc, char **argv)
 		{ "9p-handshake-ms", required_argument, 0, 'H' },
 		{ "9p-partial-ms", required_argument, 0, 'P' },
 		{ "9p-report-ms", required_argument, 0, 'T' },
+		{ "9p-max-conns", required_argument, 0, 'X' },
 		{ 0, 0, 0, 0 },
 	};
 	struct hosted_config cfg = { .mem_bytes = (size_t)DEFAULT_MEM_MIB << 20 };
@@ -320,6 +323,16 @@ int main(int argc, char **argv)
 			}
 			*(c == 'H' ? &cfg.ninep_handshake_ms : c == 'P' ? &cfg.ninep_partial_ms
 			           : &cfg.ninep_report_ms) = (unsigned)ms;
+			break;
+		}
+		case 'X': {
+			unsigned long long n;
+			if (parse_u64(optarg, &n) < 0 || n == 0 || n > 1000000) {
+				fprintf(stderr, "luxsim: --9p-max-conns wants a count from 1 to 1000000, not '%s'\n",
+				        optarg);
+				return 64;
+			}
+			cfg.ninep_maxconn = (unsigned)n;
 			break;
 		}
 		default:

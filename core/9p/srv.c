@@ -1,22 +1,25 @@
 /*
- * The 9P server's connections: the upcalls, framing, the reader and its
- * workers (see <lux/9psrv.h> for the shape, docs/9p.md for the bounds).
+ * The 9P server's connections: the upcalls, framing, the framer and the
+ * control jobs (see <lux/9psrv.h> for the shape, docs/9p.md for the
+ * bounds).
  *
- * Who owns a slot: lux_conn_opened takes a free one (PENDING) and pauses
- * the connection, since no buffer exists yet and upcalls cannot allocate.
- * The listener proc gives it a reader (SERVED), which allocates the input
- * buffer and resumes reading.  The slot is given back by the reader when
- * it ends, after its workers are joined and lux_conn_closed has said the
- * arch is done with the id; a slot without a reader (PENDING, or ORPHAN
- * when the spawn failed) is given back by lux_conn_closed itself.
+ * A connection's life: lux_conn_opened admits it (srv_admit.c), makes
+ * its small state (one page of the connections' pool, charged there) and
+ * posts its start; a worker runs the start (its principal, namespace and
+ * identity) and lets the arch read.  From then on the upcalls put it on
+ * the framer's ring whenever there is something to do, and the framer
+ * (the listener proc) frames and admits what is whole, checks the edge
+ * clocks, or posts its end.  The end job stops its requests, closes,
+ * waits until the arch says the id is free, lets go of its fids and
+ * frees it all.
  *
  * Admission at the edge (srv_admit.c): a connection past the slots the
- * listener can serve, or past its peer's cap, is not given a slot; it is
- * refused, in 9P.  A served one must finish Tversion within the handshake
- * timeout, and each message it begins must arrive whole within the
- * partial timeout (read_step's clocks), or it is told why and closed.
+ * server can serve, or past its peer's cap, is refused, in 9P.  A served
+ * one must finish Tversion within the handshake timeout, and each
+ * message it begins must arrive whole within the partial timeout
+ * (edge_clocks), or it is told why and closed.
  *
- * A request's life: the reader admits it here (tag table, budget) and
+ * A request's life: the framer admits it here (tag table, budget) and
  * queues it; srv_flight.c has the rest (workers, Tflush, Tversion).
  */
 #include <lux/9psrv.h>
@@ -33,7 +36,13 @@
 
 #define BYTES_PAGES(n) (((n) + 4095) / 4096)
 
-static struct ninep_conn conns[NINEP_MAXCONN];
+/* Every connection, and by the arch's id while the arch has it. */
+static struct list allconns = LIST_INIT(allconns);
+static struct ninep_conn *byid[NINEP_IDHASH];
+static size_t nconns, nserved;
+static int serial;
+/* The framer's ring: connections with something to frame, clock or end. */
+static struct ninep_conn *fhead, *ftail;
 static struct waitq listenq = WAITQ_INIT(listenq);
 static bool serving;
 /* The listener failed to start or was killed: connections are refused.
@@ -41,30 +50,111 @@ static bool serving;
  * server starts after the self-check), so an early client is not hung
  * up on. */
 static bool refusing;
-/* Slots the listener's grant can serve (ninep_start); before it starts,
- * every slot (connections wait for it, paused). */
+/* Connections the server may hold (ninep_start: what the pool's memory
+ * allows, at most NINEP_MAXCONN). */
 static size_t nslots = NINEP_MAXCONN;
-/* The connections with a reader changed: the pool keeps idle workers
- * for as many. */
-static void served_changed(void)
-{
-	arch_irqstate is = arch_irq_save();
-	size_t n = 0;
+/* Every connection's budget is capped and drawn from this one
+ * (budget_cap), itself drawn from the budget of the proc that starts the
+ * server, capped at NINEP_POOL_SHARE of what that has white then. */
+static struct budget *connpool;
 
-	for (size_t i = 0; i < NINEP_MAXCONN; i++)
-		n += conns[i].state == NS_SERVED;
-	arch_irq_restore(is);
-	ninep_pool_keep(n);
+static struct budget *conn_pool(void)
+{
+	return connpool;
 }
+
+/* Charge s's idle state to the pool: 0, or E_BUDGET.  Upcalls off. */
+static int charge_idle(struct ninep_conn *s)
+{
+	int err = budget_charge(connpool, PB_PAGES, NINEP_CONN_IDLE_PAGES);
+
+	s->charged = err == 0;
+	return err;
+}
+
+struct proc *ninep_who(struct ninep_conn *s)
+{
+	return s->rx.p ? s->rx.p : curproc();
+}
+
+static size_t idhash(int conn)
+{
+	return (size_t)conn % NINEP_IDHASH;
+}
+
+static bool frame_due(struct ninep_conn *s);
 
 static struct ninep_conn *slot_of(int conn)
 {
 	if (conn < 0)
 		return 0;
-	for (size_t i = 0; i < NINEP_MAXCONN; i++)
-		if (conns[i].state != NS_FREE && conns[i].conn == conn)
-			return &conns[i];
+	for (struct ninep_conn *s = byid[idhash(conn)]; s; s = s->hnext)
+		if (s->conn == conn)
+			return s;
 	return 0;
+}
+
+/* The arch is done with s's id (it may give it to another): out of the
+ * table.  Upcalls off. */
+static void unhash(struct ninep_conn *s)
+{
+	for (struct ninep_conn **p = &byid[idhash(s->conn)]; *p; p = &(*p)->hnext) {
+		if (*p == s) {
+			*p = s->hnext;
+			break;
+		}
+	}
+	s->hnext = 0;
+	s->conn = -1;
+}
+
+void ninep_frame_offer(struct ninep_conn *s)
+{
+	if (s->onframe || s->hold || s->state == NS_ENDING)
+		return;
+	s->onframe = true;
+	s->fnext = 0;
+	if (ftail)
+		ftail->fnext = s;
+	else
+		fhead = s;
+	ftail = s;
+	wakeup(&listenq);
+}
+
+static struct ninep_conn *frame_pop(void)
+{
+	struct ninep_conn *s = fhead;
+
+	if (s) {
+		fhead = s->fnext;
+		if (fhead == 0)
+			ftail = 0;
+		s->fnext = 0;
+		s->onframe = false;
+	}
+	return s;
+}
+
+static void frame_remove(struct ninep_conn *s)
+{
+	struct ninep_conn *prev = 0;
+
+	if (!s->onframe)
+		return;
+	for (struct ninep_conn *q = fhead; q; prev = q, q = q->fnext) {
+		if (q != s)
+			continue;
+		if (prev)
+			prev->fnext = s->fnext;
+		else
+			fhead = s->fnext;
+		if (ftail == s)
+			ftail = prev;
+		break;
+	}
+	s->fnext = 0;
+	s->onframe = false;
 }
 
 /* ---- Upcalls: record, pause, wake; never allocate or block ------------ */
@@ -72,7 +162,9 @@ static struct ninep_conn *slot_of(int conn)
 void lux_conn_opened(int conn, const struct lux_peer *peer)
 {
 	static const struct lux_peer nobody = { "?", LUX_PEER_NET, -1 };
+	struct budget *pool = conn_pool();
 	enum ninep_refusal no;
+	struct ninep_conn *s;
 	char why[128];
 
 	if (refusing) {
@@ -81,28 +173,38 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	}
 	if (peer == 0)
 		peer = &nobody;
-	if ((no = ninep_admit(conns, NINEP_MAXCONN, nslots, peer, why, sizeof why)) != NINEP_ADMIT) {
+	if ((no = ninep_admit(&allconns, nslots, peer, why, sizeof why)) != NINEP_ADMIT) {
 		ninep_refuse(conn, no, why);
 		return;
 	}
-	for (size_t i = 0; i < NINEP_MAXCONN; i++) {
-		struct ninep_conn *s = &conns[i];
-		if (s->state != NS_FREE)
-			continue;
-		kmemset(s, 0, sizeof *s);
-		waitq_init(&s->wq);
-		s->id = (int)i;
-		s->conn = conn;
-		kstrlcpy(s->peer, peer->addr ? peer->addr : "?", sizeof s->peer);
-		s->transport = peer->transport;
-		s->peer_uid = peer->transport == LUX_PEER_LOCAL ? peer->uid : -1;
-		s->state = NS_PENDING;
-		s->paused = true;
-		arch_conn_pause(conn, 1);
-		wakeup(&listenq);
+	/* its small state, allocated here (the allocator never sleeps) so a
+	 * connection needs nobody to run before it has a place */
+	/* (before the server starts there is no pool yet: ninep_start
+	 * charges those waiting) */
+	if ((s = kzalloc(sizeof *s)) != 0 && pool && charge_idle(s) < 0) {
+		kfree(s);
+		s = 0;
+	}
+	if (s == 0) {
+		ksnprintf(why, sizeof why, "no memory for another connection (%zu held)", nconns);
+		ninep_refuse(conn, NINEP_REFUSE_FULL, why);
 		return;
 	}
-	arch_conn_close(conn);	/* not reached: ninep_admit counts the slots */
+	waitq_init(&s->wq);
+	s->id = serial++;
+	s->conn = conn;
+	kstrlcpy(s->peer, peer->addr ? peer->addr : "?", sizeof s->peer);
+	s->transport = peer->transport;
+	s->peer_uid = peer->transport == LUX_PEER_LOCAL ? peer->uid : -1;
+	s->state = NS_PENDING;
+	s->paused = true;
+	arch_conn_pause(conn, 1);
+	s->hnext = byid[idhash(conn)];
+	byid[idhash(conn)] = s;
+	list_push_back(&allconns, &s->all);
+	nconns++;
+	ninep_ctl_post(s, NINEP_CTL_START, 0);
+	wakeup(&listenq);	/* workers may be wanted */
 }
 
 /* Where the arch's bytes land: ciphertext in raw once sealed (the reader
@@ -135,7 +237,7 @@ size_t lux_conn_room(int conn)
 	room = cap - (*len - *off);
 	if (room == 0) {
 		s->paused = true;
-		wakeup(&s->wq);
+		ninep_frame_offer(s);
 	}
 	return room < LUX_CONN_CHUNK ? room : LUX_CONN_CHUNK;
 }
@@ -157,7 +259,7 @@ void lux_conn_received(int conn, const void *buf, size_t n)
 	if (n > cap - (*len - *off)) {
 		/* more than lux_conn_room allowed: refuse to guess, close */
 		s->overflow = true;
-		wakeup(&s->wq);
+		ninep_frame_offer(s);
 		return;
 	}
 	if (n > cap - *len) {
@@ -167,7 +269,8 @@ void lux_conn_received(int conn, const void *buf, size_t n)
 	}
 	kmemcpy(b + *len, buf, n);
 	*len += n;
-	wakeup(&s->wq);
+	if (frame_due(s))
+		ninep_frame_offer(s);
 }
 
 void lux_conn_closed(int conn)
@@ -178,11 +281,10 @@ void lux_conn_closed(int conn)
 		ninep_refusal_closed(conn);
 		return;
 	}
-	s->conn = -1;
+	unhash(s);
 	s->gone = true;
-	if (s->state == NS_PENDING || s->state == NS_ORPHAN)
-		s->state = NS_FREE;
-	wakeup(&s->wq);
+	ninep_frame_offer(s);
+	wakeup(&s->wq);	/* the end job waits for this */
 }
 
 void lux_conn_sent(int conn, size_t queued)
@@ -192,8 +294,8 @@ void lux_conn_sent(int conn, size_t queued)
 	if (s == 0)
 		return;
 	s->queued = queued;
-	if (queued <= NINEP_SENDLOW)
-		wakeup(&s->wq);
+	if (queued <= NINEP_SENDLOW && s->sendwait)
+		ninep_frame_offer(s);
 }
 
 /* ---- Pebbles: bytes are charged as the pages they round up to --------- */
@@ -243,7 +345,7 @@ void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 	is = arch_irq_save();
 	if (q < 0) {
 		s->fatal = true;
-		wakeup(&s->wq);
+		ninep_frame_offer(s);
 	} else {
 		s->queued = (size_t)q;
 		if ((size_t)q > NINEP_SENDHIGH)
@@ -481,30 +583,33 @@ static void admit(struct ninep_conn *s, size_t size)
 	kmemcpy(r->msg, s->in + s->inoff, size);
 	consume(s, size);
 	arch_irq_restore(is);
-	if (type == P9_TVERSION) {
-		ninep_version(s, r);
+	/* a Tversion aborts what is in flight, and an attach with an afid
+	 * ends in sealing the stream (srv_secure.c): both may sleep, so a
+	 * worker runs them, and nothing after them is framed until they are
+	 * done (the bytes after a sealing attach are records) */
+	is = arch_irq_save();
+	if (type == P9_TVERSION)
+		ninep_ctl_post(s, NINEP_CTL_VERSION, r);
+	else if (type == P9_TATTACH && size >= P9_HDRSZ + 8 &&
+	         le32(r->msg + P9_HDRSZ + 4) != P9_NOFID && !s->secure)
+		ninep_ctl_post(s, NINEP_CTL_ATTACH, r);
+	arch_irq_restore(is);
+	if (s->hold)
 		return;
-	}
-	/* an attach with an afid ends in sealing the stream: the reader runs
-	 * it, so the switch falls right after it (srv_secure.c) */
-	if (type == P9_TATTACH && size >= P9_HDRSZ + 8 && le32(r->msg + P9_HDRSZ + 4) != P9_NOFID &&
-	    !s->secure) {
-		ninep_attach_inline(s, r);
-		ninep_req_free(s, r);
-		return;
-	}
 	ninep_enqueue(s, r);	/* a malformed Tflush too: the codec's error */
 }
 
-/* What wakes the reader: the end, a worker to join, queued work with no
- * worker for it, or (while replies are not piling up) a whole message. */
-static bool reader_wake(void *arg)
+/* Is there framing to do: the end, a clock, a buffer to grow or a record
+ * to open, or (while replies are not piling up) a whole message, or an
+ * incomplete one whose clock has not started.  Upcalls off. */
+static bool frame_due(struct ninep_conn *s)
 {
-	struct ninep_conn *s = arg;
 	uint32_t size;
 
-	if (s->gone || s->overflow || s->fatal || s->tick)
+	if (s->gone || s->overflow || s->fatal || s->tick || s->killed)
 		return true;
+	if (s->in == 0)
+		return false;	/* not started */
 	if (!s->secure && !s->sendwait && wants_big(s))
 		return true;
 	if (s->secure && ninep_sealed_ready(s))
@@ -575,7 +680,7 @@ static void on_edge_timer(void *arg)
 	struct ninep_conn *s = arg;
 
 	s->tick = true;
-	wakeup(&s->wq);
+	ninep_frame_offer(s);
 }
 
 /* The edge clocks, after each round: a connection that has not finished
@@ -642,16 +747,19 @@ static int edge_clocks(struct ninep_conn *s)
 	return 0;
 }
 
-/* One round of the reader: 0 to go on, else stop serving. */
-static int read_step(struct ninep_conn *s)
+/* Frame what is due on s: 0 to go on, else end it.  Runs in the framer,
+ * which never sleeps for a connection; at most FRAME_BATCH messages at a
+ * time, so one busy client takes its turn like the others. */
+#define FRAME_BATCH 16
+
+static int frame_one(struct ninep_conn *s, bool *more)
 {
 	arch_irqstate is;
 	uint32_t size = 0;
 	bool whole = false, grow;
 	int err;
 
-	if (sleep_on(&s->wq, reader_wake, s) < 0)
-		return E_INTR;
+	*more = false;
 	if (s->secure && ninep_sealed_open(s) < 0)
 		return E_IO;
 	is = arch_irq_save();
@@ -662,7 +770,7 @@ static int read_step(struct ninep_conn *s)
 		return err;
 	}
 	is = arch_irq_save();
-	if (s->gone || s->fatal) {
+	if (s->gone || s->fatal || s->killed) {
 		arch_irq_restore(is);
 		return E_IO;
 	}
@@ -684,10 +792,121 @@ static int read_step(struct ninep_conn *s)
 	arch_irq_restore(is);
 	if (whole) {
 		admit(s, size);
-		proc_yield();	/* let the workers at it: queues stay short */
+		*more = !s->hold;
 	}
 	input_shrink(s);
 	return edge_clocks(s);
+}
+
+/* Post s's end: answer nothing more, close (unless the peer did); the end
+ * job does the rest.  The framer's. */
+static void post_end(struct ninep_conn *s)
+{
+	arch_irqstate is;
+
+	ninep_sealed_end(s);	/* our close record, so the peer sees no truncation */
+	is = arch_irq_save();
+	s->closing = true;
+	if (!s->gone)
+		arch_conn_close(s->conn);
+	frame_remove(s);
+	ninep_ctl_post(s, NINEP_CTL_END, 0);
+	s->state = NS_ENDING;
+	arch_irq_restore(is);
+}
+
+static void frame(struct ninep_conn *s)
+{
+	arch_irqstate is;
+	bool more = true, due;
+	int err = 0;
+
+	for (int n = 0; n < FRAME_BATCH && more && err == 0; n++) {
+		is = arch_irq_save();
+		due = frame_due(s) && !s->hold;
+		arch_irq_restore(is);
+		if (!due)
+			return;
+		err = frame_one(s, &more);
+	}
+	if (err < 0 && s->hold) {
+		s->fatal = true;	/* ended after the control job just posted */
+		return;
+	}
+	if (err < 0) {
+		post_end(s);
+		return;
+	}
+	is = arch_irq_save();
+	if (!s->hold && frame_due(s))
+		ninep_frame_offer(s);	/* the rest, after the others */
+	arch_irq_restore(is);
+}
+
+/* ---- Control jobs (a worker's) ---------------------------------------- */
+
+static void on_kill(void *arg)
+{
+	struct ninep_conn *s = arg;
+
+	s->killed = true;
+	ninep_frame_offer(s);
+}
+
+static const struct pebbles conn_cap = { .n = {
+	[PB_PAGES] = NINEP_CONN_PAGES, [PB_FIDS] = NINEP_MAXFID, [PB_REQS] = NINEP_MAXREQ,
+	[PB_CRYPTO] = NINEP_CONN_CRYPTO } };
+
+/* The start: its principal (whom it acts for, never the console's; a
+ * namespace of its own, as rfork(RFNAMEG) makes: its binds and mounts
+ * change nobody else's view), then let the arch read.  0, or why not. */
+static int conn_start(struct ninep_conn *s)
+{
+	arch_irqstate is;
+	struct proc *p;
+	struct ns *mine;
+	int err;
+
+	s->msize = NINEP_MSIZE;
+	s->d = P9_NONE;
+	if (!s->charged) {	/* came before the server, which had no room for it */
+		kprintf("9p: connection %d (%s): no room for it in the connections' budget; "
+		        "closing\n", s->id, s->peer);
+		return E_BUDGET;
+	}
+	if ((p = proc_principal_new("9pconn", conn_pool(), &conn_cap, on_kill, s, &err)) == 0) {
+		kprintf("9p: connection %d (%s): no memory for it (%s); closing\n", s->id, s->peer,
+		        proc_errstr(err));
+		return err;
+	}
+	p->cred.flags = 0;
+	s->rx.p = p;
+	s->budget = p->budget;
+	ninep_identify(s);
+	kstrlcpy(p->cred.user, s->user, sizeof p->cred.user);
+	if ((mine = ns_copy(p->ns)) == 0) {
+		kprintf("9p: connection %d (%s): no memory for its namespace; closing\n", s->id,
+		        s->peer);
+		return E_NOMEM;
+	}
+	ns_put(p->ns);
+	p->ns = mine;
+	qlock_init(&s->actlock, "9pact");
+	s->rx.out = s->rbuf;
+	s->rx.cap = sizeof s->rbuf;
+	s->started = arch_time_ns();
+	is = arch_irq_save();
+	s->in = s->small;
+	s->incap = sizeof s->small;
+	s->state = NS_SERVED;
+	nserved++;
+	if (!s->gone) {
+		s->paused = false;
+		arch_conn_pause(s->conn, 0);
+	}
+	arch_irq_restore(is);
+	ninep_pool_keep(nserved);
+	return edge_clocks(s);	/* the handshake clock starts now */
 }
 
 static bool is_gone(void *arg)
@@ -695,57 +914,14 @@ static bool is_gone(void *arg)
 	return ((struct ninep_conn *)arg)->gone;
 }
 
-static void serve(void *arg)
+/* The end: stop its requests, wait until the arch is done with the id,
+ * let go of its fids, buffers and keys. */
+static void conn_end(struct ninep_conn *s)
 {
-	struct ninep_conn *s = arg;
 	arch_irqstate is;
-	uint8_t *in = 0;
+	uint8_t *in;
 
-	s->msize = NINEP_MSIZE;
-	s->d = P9_NONE;
-	s->budget = curproc()->budget;
-	/* whom it acts for, never the console's; and a namespace of its own
-	 * (rfork(RFNAMEG)): its binds and mounts change nobody else's view */
-	ninep_identify(s);
-	kstrlcpy(curproc()->cred.user, s->user, sizeof curproc()->cred.user);
-	curproc()->cred.flags &= ~CRED_CONSOLE;
-	{
-		struct ns *mine = ns_copy(curproc()->ns);
-		if (mine) {
-			ns_put(curproc()->ns);
-			curproc()->ns = mine;
-		} else {
-			kprintf("9p: connection %d (%s): no memory for its namespace; closing\n",
-			        s->id, s->peer);
-			s->fatal = true;
-		}
-	}
-	s->rx.p = curproc();
-	qlock_init(&s->actlock, "9pact");
-	served_changed();
-	s->rx.out = s->rbuf;
-	s->rx.cap = sizeof s->rbuf;
-	s->started = arch_time_ns();
-	is = arch_irq_save();
-	s->in = s->small;
-	s->incap = sizeof s->small;
-	if (!s->gone) {
-		s->paused = false;
-		arch_conn_pause(s->conn, 0);
-	}
-	arch_irq_restore(is);
-	if (!s->fatal && edge_clocks(s) == 0)	/* the handshake clock starts now */
-		while (read_step(s) == 0)
-			;
 	ktimer_cancel(&s->timer);
-	/* The end: answer nothing more, stop the workers, close (unless the
-	 * peer did), and keep the slot until the arch says the id is free. */
-	ninep_sealed_end(s);	/* our close record, so the peer sees no truncation */
-	is = arch_irq_save();
-	s->closing = true;
-	if (!s->gone)
-		arch_conn_close(s->conn);
-	arch_irq_restore(is);
 	ninep_stop_all(s);
 	sleep_on_unint(&s->wq, is_gone, s);
 	ninep_fid_clunk_all(s);
@@ -754,102 +930,123 @@ static void serve(void *arg)
 	in = s->in;
 	s->in = 0;
 	arch_irq_restore(is);
-	if (in != s->small)
+	if (in != 0 && in != s->small)
 		ninep_inbuf_free(s, in);
 	kassert(s->bytes == 0);	/* every charge given back: the budget closes clean */
-	/* its own namespace goes here, in a proc: the last chan of a tree
-	 * closes under the device's sleeping lock, which the idle loop that
-	 * reaps us cannot take */
-	ns_put(curproc()->ns);
-	curproc()->ns = 0;
-	is = arch_irq_save();
-	s->budget = 0;
-	s->state = NS_FREE;
-	arch_irq_restore(is);
-	served_changed();
-	proc_exit(0);
 }
 
-/* ---- The listener ----------------------------------------------------- */
+bool ninep_control(struct ninep_conn *s)
+{
+	struct ninep_req *r = s->ctlreq;
+	arch_irqstate is;
+	int err = 0;
+
+	switch (s->ctl) {
+	case NINEP_CTL_START:
+		err = conn_start(s);
+		break;
+	case NINEP_CTL_VERSION:
+		ninep_version(s, r);
+		break;
+	case NINEP_CTL_ATTACH:
+		ninep_attach_inline(s, r);
+		ninep_req_free(s, r);
+		break;
+	case NINEP_CTL_END:
+		conn_end(s);
+		return true;
+	case NINEP_CTL_NONE:
+		break;
+	}
+	is = arch_irq_save();
+	if (err < 0)
+		s->fatal = true;
+	s->ctl = NINEP_CTL_NONE;
+	s->ctlreq = 0;
+	s->ctlrun = false;
+	s->hold = false;
+	ninep_frame_offer(s);	/* what came meanwhile, or the end */
+	arch_irq_restore(is);
+	return false;
+}
+
+void ninep_conn_free(struct ninep_conn *s)
+{
+	struct proc *p = s->rx.p;
+	arch_irqstate is = arch_irq_save();
+	bool served = s->rx.p != 0;
+
+	kassert(s->gone && s->conn < 0 && !s->onring);
+	frame_remove(s);
+	list_remove(&s->all);
+	nconns--;
+	if (served)
+		nserved--;
+	arch_irq_restore(is);
+	if (served)
+		ninep_pool_keep(nserved);
+	s->budget = 0;
+	s->rx.p = 0;
+	/* its namespace goes here, in a proc: the last chan of a tree closes
+	 * under the device's sleeping lock */
+	if (p)
+		proc_principal_free(p);
+	if (s->charged)
+		budget_release(connpool, PB_PAGES, NINEP_CONN_IDLE_PAGES);
+	kfree(s);
+}
+
+/* ---- The listener: the framer, the pool's tender, the edge ------------ */
 
 static bool any_pending(void *arg)
 {
 	USED(arg);
-	for (size_t i = 0; i < NINEP_MAXCONN; i++)
-		if (conns[i].state == NS_PENDING)
-			return true;
-	/* workers to start, refusals to answer, a summary to print */
-	return ninep_pool_wanted() || ninep_admit_due();
+	/* framing, workers to start, refusals to answer, a summary to print */
+	return fhead != 0 || ninep_pool_wanted() || ninep_admit_due();
 }
 
 /* No listener: close the connections waiting for one, and any to come. */
 static void refuse_pending(void)
 {
 	arch_irqstate is = arch_irq_save();
+	struct list *l;
 
 	serving = false;
 	refusing = true;
-	for (size_t i = 0; i < NINEP_MAXCONN; i++) {
-		if (conns[i].state == NS_PENDING && !conns[i].gone) {
-			conns[i].state = NS_ORPHAN;	/* freed by lux_conn_closed */
-			arch_conn_close(conns[i].conn);
-		}
+	list_for_each(l, &allconns) {
+		struct ninep_conn *s = list_entry(l, struct ninep_conn, all);
+		if (s->state == NS_PENDING && !s->gone)
+			arch_conn_close(s->conn);
 	}
 	arch_irq_restore(is);
 }
 
-/* The pool's bound for n connections: NINEP_POOL_PER_CONN each (busy
+/* The pool's bound: NINEP_POOL_PER_CONN per connection at most (busy
  * clients run up to NINEP_RUNNING at once while others are quiet),
  * within NINEP_POOL_MAX. */
-static size_t pool_size(size_t n)
-{
-	size_t m = n * NINEP_POOL_PER_CONN;
-
-	return m < NINEP_POOL_MAX ? m : NINEP_POOL_MAX;
-}
-
-/* arg: the connections its grant serves */
 static void listener(void *arg)
 {
-	/* each connection's budget: its pages, fids, requests, and the crypto
-	 * pebbles its keyed crypto sessions spend (the pool's workers work
-	 * for the reader: <lux/proc.h> principal) */
-	static const struct pebbles conn_grant = { .n = {
-		[PB_PAGES] = NINEP_CONN_PAGES,
-		[PB_FIDS] = NINEP_MAXFID, [PB_REQS] = NINEP_MAXREQ,
-		[PB_CRYPTO] = NINEP_CONN_CRYPTO } };
-
-	ninep_pool_init(&listenq, pool_size((size_t)(uintptr_t)arg));
+	ninep_pool_init(&listenq, (size_t)(uintptr_t)arg);
 	for (;;) {
+		struct ninep_conn *s;
+		arch_irqstate is;
 		if (sleep_on(&listenq, any_pending, 0) < 0)
 			break;
 		ninep_admit_tend();
 		ninep_pool_tend();
-		for (size_t i = 0; i < NINEP_MAXCONN; i++) {
-			struct ninep_conn *s = &conns[i];
-			arch_irqstate is = arch_irq_save();
-			if (s->state != NS_PENDING) {
-				arch_irq_restore(is);
-				continue;
-			}
-			s->state = NS_SERVED;
+		/* a round of the ring as it is now: what is offered meanwhile
+		 * waits for the next, after the pool and the edge */
+		for (size_t n = nconns + 1; n > 0; n--) {
+			is = arch_irq_save();
+			s = frame_pop();
 			arch_irq_restore(is);
-			int err;
-			if (proc_spawn("9psrv", PRIO_NORMAL, serve, s, PROC_DETACHED, &conn_grant, &err) == 0) {
-				kprintf("9p: connection %zu (%s): no proc for it (%s); closing\n",
-				        i, s->peer, proc_errstr(err));
-				is = arch_irq_save();
-				if (s->gone) {
-					s->state = NS_FREE;
-				} else {
-					s->state = NS_ORPHAN;
-					arch_conn_close(s->conn);
-				}
-				arch_irq_restore(is);
-			}
+			if (s == 0)
+				break;
+			frame(s);
+			proc_yield();	/* let the workers at it: queues stay short */
 		}
 	}
-	/* killed: serve nobody new (those being served keep their procs) */
+	/* killed: serve nobody new (those being served keep their workers) */
 	refuse_pending();
 	proc_exit(0);
 }
@@ -875,25 +1072,47 @@ void ninep_mount_ctl(void)
 
 void ninep_start(void)
 {
-	struct pebbles grant;
-	size_t n;
+	struct pebbles grant, cap;
+	size_t n, slots;
 	int err = E_BUDGET;
 
 	if (!(lux_bootinfo->caps & LUX_CAP_CONN) || serving)
 		return;
 	ninep_admit_init(&listenq);
-	/* The listener pays for every connection's reader (a proc and its
-	 * stack) and grants it the connection's budget: NINEP_MAXCONN of
-	 * them, or as many as a small machine can give (more are refused,
-	 * each with a console line saying why). */
-	for (n = NINEP_MAXCONN; n > 0; n /= 2) {
+	budget_white(curproc()->budget, &cap);
+	for (int k = 0; k < PB_NKINDS; k++)
+		cap.n[k] = cap.n[k] / NINEP_POOL_SHARE_DEN * NINEP_POOL_SHARE_NUM;
+	cap.n[PB_PROCS] = 0;	/* principals are no procs of its: they never run */
+	if ((connpool = budget_cap(curproc()->budget, &cap, &err)) == 0) {
+		kprintf("9p: no memory for the connections' budget; not serving\n");
+		refuse_pending();
+		return;
+	}
+	{	/* those that came before the pool: charged now, or refused */
+		arch_irqstate is = arch_irq_save();
+		struct list *l;
+		list_for_each(l, &allconns) {
+			struct ninep_conn *s = list_entry(l, struct ninep_conn, all);
+			if (!s->charged && charge_idle(s) < 0)
+				s->fatal = true;	/* its start ends it */
+		}
+		arch_irq_restore(is);
+	}
+	/* as many connections as the pool's memory holds idle, at most
+	 * NINEP_MAXCONN (each beyond its idle page draws what it uses as it
+	 * uses it, within its cap) */
+	budget_white(connpool, &cap);
+	slots = cap.n[PB_PAGES] / NINEP_CONN_IDLE_PAGES;
+	nslots = slots < NINEP_MAXCONN ? slots : NINEP_MAXCONN;
+	if (lux_bootinfo->ninep_maxconn && lux_bootinfo->ninep_maxconn < nslots)
+		nslots = lux_bootinfo->ninep_maxconn;
+	/* The listener pays for the pool of workers (a proc, its stack and
+	 * its reply buffer each): NINEP_POOL_MAX, or as many as a small
+	 * machine can give. */
+	for (n = NINEP_POOL_MAX; n > 0; n /= 2) {
 		kmemset(&grant, 0, sizeof grant);
-		grant.n[PB_PROCS] = n + pool_size(n);
-		grant.n[PB_PAGES] = n * (NINEP_READER_PAGES + NINEP_CONN_PAGES) +
-		                    pool_size(n) * NINEP_WORKER_PAGES;
-		grant.n[PB_FIDS] = n * NINEP_MAXFID;
-		grant.n[PB_REQS] = n * NINEP_MAXREQ;
-		grant.n[PB_CRYPTO] = n * NINEP_CONN_CRYPTO;
+		grant.n[PB_PROCS] = n;
+		grant.n[PB_PAGES] = n * NINEP_WORKER_PAGES;
 		if (proc_spawn("9plisten", PRIO_NORMAL, listener, (void *)(uintptr_t)n, PROC_DETACHED,
 		               &grant, &err))
 			break;
@@ -904,18 +1123,23 @@ void ninep_start(void)
 		return;
 	}
 	serving = true;
-	nslots = n;
 	if (lux_bootinfo->listening && !lux_bootinfo->quiet)
 		kprintf("9p: serving / on %s\n", lux_bootinfo->listening);
 }
 
 /* ---- Counters (docs/9p.md, "Counters") -------------------------------- */
 
+/* Connections listed one per line; beyond, only counted (the totals
+ * cover them all). */
+
+
 size_t ninep_status(char *buf, size_t size)
 {
 	static const int kinds[] = { PB_FIDS, PB_REQS, PB_PAGES, PB_PROCS };
 	uint64_t tot[4] = { 0 }, totbytes = 0;
 	size_t len = 0, nconn = 0;
+	arch_irqstate is;
+	struct list *l;
 
 #define PUT(...) (len += ksnprintf(buf + (len < size ? len : size), \
                                    len < size ? size - len : 0, __VA_ARGS__))
@@ -923,39 +1147,38 @@ size_t ninep_status(char *buf, size_t size)
 		PUT("9p: not serving\n");
 		return len;
 	}
-	for (size_t i = 0; i < NINEP_MAXCONN; i++) {
-		struct ninep_conn *s = &conns[i];
+	/* one section with upcalls off: a connection cannot end under us */
+	is = arch_irq_save();
+	list_for_each(l, &allconns) {
+		struct ninep_conn *s = list_entry(l, struct ninep_conn, all);
 		struct budget_info bi;
 		char peer[sizeof s->peer];
-		uint64_t bytes;
-		arch_irqstate is = arch_irq_save();
-		bool live = s->state == NS_SERVED && s->budget != 0;
-		size_t running = s->nrunning;
-		if (live) {
-			budget_snapshot(s->budget, &bi);
-			/* procs: the pool's workers running its requests now */
-			bi.held.n[PB_PROCS] = running;
-			bi.total.n[PB_PROCS] = NINEP_RUNNING;
-			bytes = s->bytes;
-			kstrlcpy(peer, s->peer, sizeof peer);
-		}
-		arch_irq_restore(is);
-		if (!live)
+		if (s->state != NS_SERVED || s->budget == 0)
 			continue;
+		budget_snapshot(s->budget, &bi);
+		/* procs: the pool's workers running its requests now */
+		bi.held.n[PB_PROCS] = s->nrunning;
+		bi.total.n[PB_PROCS] = NINEP_RUNNING;
+		nconn++;
+		totbytes += s->bytes;
+		for (size_t k = 0; k < 4; k++)
+			tot[k] += bi.held.n[kinds[k]];
+		if (nconn > NINEP_STATUS_LINES)
+			continue;
+		kstrlcpy(peer, s->peer, sizeof peer);
 		for (char *p = peer; *p; p++)
 			if (*p == ' ')
 				*p = '_';
-		nconn++;
-		totbytes += bytes;
-		PUT("conn %zu %s", i, peer);
-		for (size_t k = 0; k < 4; k++) {
-			tot[k] += bi.held.n[kinds[k]];
+		PUT("conn %d %s", s->id, peer);
+		for (size_t k = 0; k < 4; k++)
 			PUT(" %s %llu/%llu", kinds[k] == PB_REQS ? "reqs" : pebble_kind_name(kinds[k]),
 			    (unsigned long long)bi.held.n[kinds[k]],
 			    (unsigned long long)bi.total.n[kinds[k]]);
-		}
-		PUT(" bytes %llu\n", (unsigned long long)bytes);
+		PUT(" bytes %llu\n", (unsigned long long)s->bytes);
 	}
+	arch_irq_restore(is);
+	if (nconn > NINEP_STATUS_LINES)
+		PUT("(%zu more connections, counted below)\n", nconn - NINEP_STATUS_LINES);
 	PUT("total conns %zu fids %llu reqs %llu pages %llu procs %llu bytes %llu\n", nconn,
 	    (unsigned long long)tot[0], (unsigned long long)tot[1], (unsigned long long)tot[2],
 	    (unsigned long long)tot[3], (unsigned long long)totbytes);

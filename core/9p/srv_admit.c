@@ -102,17 +102,16 @@ static void peer_name(const struct lux_peer *p, char *out, size_t cap)
 		ksnprintf(out, cap, "%.*s", (int)host_len(a), a);
 }
 
-enum ninep_refusal ninep_admit(const struct ninep_conn *conns, size_t nconns, size_t nslots,
-                               const struct lux_peer *peer, char *why, size_t cap)
+enum ninep_refusal ninep_admit(struct list *conns, size_t nslots, const struct lux_peer *peer,
+                               char *why, size_t cap)
 {
+	struct list *l;
 	size_t used = 0, mine = 0, others = 0, kept = nslots / 4, mycap;
 	bool owner = is_owner(peer->transport, peer->uid);
 	char name[64];
 
-	for (size_t i = 0; i < nconns; i++) {
-		const struct ninep_conn *s = &conns[i];
-		if (s->state == NS_FREE)
-			continue;
+	list_for_each(l, conns) {
+		const struct ninep_conn *s = list_entry(l, struct ninep_conn, all);
 		used++;
 		if (same_peer(s, peer))
 			mine++;

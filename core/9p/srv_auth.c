@@ -43,13 +43,13 @@ void ninep_identify(struct ninep_conn *s)
 		break;
 	}
 	s->trusted = kstrcmp(s->user, eve) == 0;
-	audit_log(curproc(), "9p-connect", (uint32_t)s->id, s->peer, "acts for %s (%s, uid %lld)",
+	audit_log(ninep_who(s), "9p-connect", (uint32_t)s->id, s->peer, "acts for %s (%s, uid %lld)",
 	          s->user, how, (long long)s->peer_uid);
 }
 
 static int refuse(struct ninep_conn *s, const char *asked, const char *why)
 {
-	audit_log(curproc(), "9p-attach", (uint32_t)s->id, s->peer,
+	audit_log(ninep_who(s), "9p-attach", (uint32_t)s->id, s->peer,
 	          "refused: %s may not attach as %s: %s", s->user, asked, why);
 	return proc_seterr(E_PERM, "permission denied: %s may not attach as %s (%s)", s->user,
 	                   asked, why);

@@ -16,7 +16,7 @@
 enum { Qdir, Qstatus, Qzero, Qnull, Qmax };
 
 /* One line per connection (~140 bytes) and the total line. */
-#define STATUS_MAX (NINEP_MAXCONN * 160 + 160)
+#define STATUS_MAX (NINEP_STATUS_LINES * 160 + 320)
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "9p", DMDIR | 0555 },

@@ -154,9 +154,15 @@ static struct {
 
 #define REPLY_PAGES ((NINEP_MSIZE + 4095) / 4096)
 
+static bool ctl_waiting(const struct ninep_conn *s)
+{
+	return s->ctl != NINEP_CTL_NONE && !s->ctlrun;
+}
+
 static bool runnable(const struct ninep_conn *s)
 {
-	return s->qhead != 0 && s->nrunning < NINEP_RUNNING && !s->closing && !s->aborting;
+	return ctl_waiting(s) ||
+	       (s->qhead != 0 && s->nrunning < NINEP_RUNNING && !s->closing && !s->aborting);
 }
 
 /* Put s at the back of the ring if it has work to run; wake a worker, or
@@ -212,8 +218,12 @@ static void ring_remove(struct ninep_conn *s)
 	s->onring = false;
 }
 
+/* What take() returns for a control job (its connection in *out). */
+static struct ninep_req ctljob;
+
 /* Take the next request to run, for worker w: its connection is *out and
- * the runner entry naming us is taken.  Upcalls off. */
+ * the runner entry naming us is taken; or &ctljob, a control job of
+ * *out's (first: it may be what lets the requests run).  Upcalls off. */
 static struct ninep_req *take(struct ninep_worker *w, struct ninep_conn **out,
                               struct ninep_runner **slot)
 {
@@ -223,6 +233,12 @@ static struct ninep_req *take(struct ninep_worker *w, struct ninep_conn **out,
 	while ((s = ring_pop()) != 0) {
 		if (!runnable(s))
 			continue;	/* its queue went (a flush, the end) */
+		if (ctl_waiting(s)) {
+			s->ctlrun = true;
+			ring_offer(s);	/* its requests, if any, meanwhile */
+			*out = s;
+			return &ctljob;
+		}
 		r = s->qhead;
 		queue_remove(s, r);
 		r->pid = curproc()->pid;
@@ -311,6 +327,38 @@ static void run(struct ninep_worker *w, struct ninep_conn *s, struct ninep_req *
 	me->actlock = 0;
 }
 
+/* Run s's control job (ninep_control) as its principal, if it has one
+ * yet; free the connection after, when that was its end. */
+static void run_ctl(struct ninep_conn *s)
+{
+	struct proc *me = curproc(), *pr = s->rx.p;
+	struct ns *own = me->ns;
+	bool freeit;
+
+	if (pr) {
+		me->ns = pr->ns;
+		me->principal = pr;
+		me->actlock = &s->actlock;
+		kstrlcpy(me->cred.user, s->user, sizeof me->cred.user);
+	}
+	freeit = ninep_control(s);
+	me->ns = own;
+	me->principal = 0;
+	me->actlock = 0;
+	if (freeit)
+		ninep_conn_free(s);
+}
+
+void ninep_ctl_post(struct ninep_conn *s, enum ninep_ctl c, struct ninep_req *r)
+{
+	kassert(s->ctl == NINEP_CTL_NONE);
+	s->ctl = c;
+	s->ctlreq = r;
+	s->ctlrun = false;
+	s->hold = true;
+	ring_offer(s);
+}
+
 static void worker(void *arg)
 {
 	struct ninep_worker *w = arg;
@@ -342,6 +390,21 @@ static void worker(void *arg)
 			break;
 		if (r == 0)
 			continue;	/* another worker took it */
+		if (r == &ctljob) {
+			run_ctl(s);	/* s may be gone after */
+			is = arch_irq_save();
+			pool.idle++;
+			idle_from_now(w);
+			leave = too_many(w);
+			if (!leave && curproc()->killed) {
+				count_out();
+				leave = true;
+			}
+			arch_irq_restore(is);
+			if (leave)
+				break;
+			continue;
+		}
 		run(w, s, r);
 		is = arch_irq_save();
 		slot->p = 0;
@@ -528,7 +591,7 @@ void ninep_stop_all(struct ninep_conn *s)
 	sleep_on_unint(&s->wq, all_stopped, s);
 }
 
-/* ---- Tversion and Tflush, for the reader ------------------------------ */
+/* ---- Tversion (a control job) and Tflush (the framer's) --------------- */
 
 void ninep_version(struct ninep_conn *s, struct ninep_req *r)
 {

@@ -153,18 +153,18 @@ int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *d
 
 		af->state = 1;
 		if (g) {
-			audit_log(curproc(), "9p-auth", (uint32_t)s->id, s->peer,
+			audit_log(ninep_who(s), "9p-auth", (uint32_t)s->id, s->peer,
 			          "%s presented token slot %u gen %u (rights %#x)", auth_user(&af->a),
 			          g->cap.slot, g->cap.gen, g->rights);
 			return 0;
 		}
 		auth_fingerprint(auth_user_key(&af->a), fp, sizeof fp);
-		audit_log(curproc(), "9p-auth", (uint32_t)s->id, s->peer, "%s proved key %s; records %s",
+		audit_log(ninep_who(s), "9p-auth", (uint32_t)s->id, s->peer, "%s proved key %s; records %s",
 		          auth_user(&af->a), fp, auth_cipher_name(auth_cipher(&af->a)));
 		return 0;
 	}
 	af->state = err;
-	audit_log(curproc(), "9p-auth", (uint32_t)s->id, s->peer, "refused: %s", auth_why(&af->a));
+	audit_log(ninep_who(s), "9p-auth", (uint32_t)s->id, s->peer, "refused: %s", auth_why(&af->a));
 	if (outlen)	/* the client reads why, as the protocol tells it */
 		return 0;
 	return proc_seterr(E_PERM, "authentication failed");
@@ -202,7 +202,7 @@ static int refuse_attach(struct ninep_conn *s, uint32_t afid, const char *fmt, .
 	for (char *p = why; *p; p++)	/* a uname is the client's bytes: one line */
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	audit_log(curproc(), "9p-attach", (uint32_t)s->id, s->peer,
+	audit_log(ninep_who(s), "9p-attach", (uint32_t)s->id, s->peer,
 	          "refused: %s may not attach through afid %u: %s", s->user, afid, why);
 	return proc_seterr(E_PERM, "permission denied: %s", why);
 }
@@ -351,7 +351,7 @@ int ninep_sealed_open(struct ninep_conn *s)
 	ninep_resume(s, NINEP_INBUF, s->rawlen - s->rawoff);
 	arch_irq_restore(is);
 	if (err < 0 && err != AUTH_ESPACE) {
-		audit_log(curproc(), "9p-record", (uint32_t)s->id, s->peer, "closed: %s",
+		audit_log(ninep_who(s), "9p-record", (uint32_t)s->id, s->peer, "closed: %s",
 		          auth_rec_why(&s->rxrec));
 		kprintf("9p: connection %d (%s): %s; closing\n", s->id, s->peer,
 		        auth_rec_why(&s->rxrec));
@@ -391,7 +391,7 @@ void ninep_sealed_end(struct ninep_conn *s)
 		arch_conn_send(s->conn, close, (size_t)n);
 	arch_irq_restore(is);
 	if (!s->peer_sealed_close && auth_open_eof(&s->rxrec) < 0)
-		audit_log(curproc(), "9p-record", (uint32_t)s->id, s->peer, "ended: %s",
+		audit_log(ninep_who(s), "9p-record", (uint32_t)s->id, s->peer, "ended: %s",
 		          auth_rec_why(&s->rxrec));
 }
 

@@ -38,6 +38,7 @@ static struct proc *current;
 static arch_ctx idlectx;
 static int nextpid = 1;
 static size_t nprocs;
+static size_t nprincipals;	/* of nprocs: no stack, never run */
 static uint64_t nswitches;
 static bool need_resched;
 static struct ktimer slicetimer;
@@ -46,7 +47,7 @@ static uint64_t trace = 0xcbf29ce484222325ull;	/* FNV-1a offset basis */
 void waitq_init(struct waitq *q) { list_init(&q->sleepers); }
 struct proc *curproc(void) { return current; }
 size_t proc_count(void) { return nprocs; }
-size_t proc_stack_pages(void) { return nprocs * STACK_PAGES; }
+size_t proc_stack_pages(void) { return (nprocs - nprincipals) * STACK_PAGES; }
 uint64_t sched_switches(void) { return nswitches; }
 uint64_t sched_trace_hash(void) { return trace; }
 
@@ -283,6 +284,66 @@ struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void 
 	return p;
 }
 
+struct proc *proc_principal_new(const char *name, struct budget *payer, const struct pebbles *cap,
+                                void (*onkill)(void *), void *arg, int *err)
+{
+	struct proc *p = kzalloc(sizeof *p);
+	arch_irqstate s;
+
+	*err = E_NOMEM;
+	if (p == 0)
+		return 0;
+	if ((p->budget = budget_cap(payer, cap, err)) == 0) {
+		kfree(p);
+		return 0;
+	}
+	kstrlcpy(p->name, name, sizeof p->name);
+	p->prio = PRIO_NORMAL;
+	p->detached = true;
+	p->state = PROC_SERVED;
+	p->onkill = onkill;
+	p->onkillarg = arg;
+	list_init(&p->link);
+	list_init(&p->children);
+	list_init(&p->sibling);
+	waitq_init(&p->childexit);
+	s = arch_irq_save();
+	if (current) {
+		p->ns = current->ns;
+		if (p->ns)
+			__atomic_add_fetch(&p->ns->ref, 1, __ATOMIC_ACQ_REL);
+		p->cred = current->cred;
+	}
+	p->pid = nextpid++;
+	list_push_back(&allprocs, &p->all);
+	nprocs++;
+	nprincipals++;
+	arch_irq_restore(s);
+	*err = 0;
+	return p;
+}
+
+void proc_principal_free(struct proc *p)
+{
+	arch_irqstate s;
+	struct ns *ns;
+
+	kassert(p->state == PROC_SERVED && p != current);
+	borrow_proc_exit(p);	/* what its workers borrowed in its name */
+	devcrypto_procexit(p->pid);
+	tokens_procexit(p->pid);
+	s = arch_irq_save();
+	list_remove(&p->all);
+	nprocs--;
+	nprincipals--;
+	ns = p->ns;
+	p->ns = 0;
+	arch_irq_restore(s);
+	ns_put(ns);
+	budget_put(p->budget);
+	kfree(p);
+}
+
 void proc_yield(void)
 {
 	arch_irqstate s = arch_irq_save();
@@ -406,6 +467,8 @@ int proc_kill(int pid)
 	p->killed = true;
 	if (p->state == PROC_SLEEPING && p->interruptible)
 		unsleep(p);
+	if (p->state == PROC_SERVED && p->onkill)
+		p->onkill(p->onkillarg);	/* it never runs: its server ends it */
 	sched_trace(0xdead0000ull | (uint64_t)pid);
 	arch_irq_restore(s);
 	return 0;
@@ -556,6 +619,7 @@ const char *proc_state_name(enum procstate s)
 	case PROC_RUNNING: return "running";
 	case PROC_SLEEPING: return "sleeping";
 	case PROC_DEAD: return "dead";
+	case PROC_SERVED: return "served";
 	}
 	return "?";
 }

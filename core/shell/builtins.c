@@ -366,7 +366,7 @@ static int b_pebbles(struct sh *sh, int argc, char **argv)
 /* ninep: the 9P server's counters (docs/9p.md, "Counters"). */
 static int b_ninep(struct sh *sh, int argc, char **argv)
 {
-	size_t cap = NINEP_MAXCONN * 160 + 160, n;
+	size_t cap = NINEP_STATUS_LINES * 160 + 320, n;
 	char *text;
 
 	if (argc != 1)

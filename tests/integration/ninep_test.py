@@ -315,9 +315,11 @@ class Server:
 class ServerTest(unittest.TestCase):
     SCRIPT = "mkdir /tmp/d\necho hello > /tmp/d/f\n"
 
+    ARGS = ()
+
     @classmethod
     def setUpClass(cls):
-        cls.srv = Server(cls.SCRIPT)
+        cls.srv = Server(cls.SCRIPT, cls.ARGS)
 
     @classmethod
     def tearDownClass(cls):
@@ -755,10 +757,13 @@ class Hostile(ServerTest):
 
 
 class Limits(ServerTest):
+    ARGS = ("--9p-max-conns", "16")
+
     def test_connections_beyond_the_bound_are_refused_in_9p(self):
-        # 16 slots: the host owner's unix socket may take 12 of them, a
-        # TCP address the rest (docs/9p.md, "Limits at the connection
-        # edge"); the 17th is told why in its own dialect, then closed
+        # 16 slots (--9p-max-conns): the host owner's unix socket may take
+        # 12 of them, a TCP address the rest (docs/9p.md, "Limits at the
+        # connection edge"); the 17th is told why in its own dialect, then
+        # closed
         held = [Client(self.srv.path, "9P2000.L") for _ in range(12)]
         held += [Client(self.srv.tcp, "9P2000.L") for _ in range(4)]
         with self.assertRaises(NinepError) as e:

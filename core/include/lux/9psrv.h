@@ -3,31 +3,42 @@
  * arch's connections (<lux/arch.h>: arch_conn_*, lux_conn_*), in 9P2000
  * and 9P2000.L.  docs/9p.md says what is supported and what is not yet.
  *
- * Shape (a reader per connection, a pool of workers shared by all):
+ * Shape (no proc of its own per connection: a framer and a pool of
+ * workers shared by all):
  *  - the upcalls only copy bytes into the connection's bounded input
- *    buffer, pause the connection when it is nearly full, and wake its
- *    proc; they never allocate and never block;
- *  - a listener proc (started by ninep_start) creates one proc per
- *    connection, the reader: it frames, admits each request into the
- *    connection's tag table (charging its budget), answers Tversion and
- *    Tflush itself, and queues the rest;
- *  - a pool of worker procs shared by every connection (srv_flight.c)
- *    runs the queued requests: connections with work wait in a ring and
- *    each worker takes one request of the connection at the ring's head,
- *    which then goes to the back (round robin), at most NINEP_RUNNING of
- *    one connection at once.  A request that sleeps (a read of a pipe)
- *    holds one worker, never the connection.  The listener starts
- *    workers while work waits and none is idle, up to the pool's bound;
- *    idle ones beyond NINEP_POOL_IDLE (or beyond the connections served)
- *    exit;
+ *    buffer, pause the connection when it is full, and put it on the
+ *    framer's ring when there is something to do (a whole message, a
+ *    clock, the end); they never block (lux_conn_opened allocates the
+ *    connection's small state atomically);
+ *  - the listener proc (started by ninep_start) is the framer: it frames
+ *    each connection's input, admits each request into the connection's
+ *    tag table (charging its budget), handles Tflush and queues the rest.
+ *    It never sleeps on a connection's behalf, so a Tflush is admitted
+ *    however busy the workers are;
+ *  - what may sleep is a control job run by a worker (srv_flight.c):
+ *    the start (the connection's principal: <lux/proc.h>), a Tversion,
+ *    an attach that seals the stream, and the end; the framer leaves the
+ *    connection alone while one runs;
+ *  - a pool of worker procs shared by every connection runs the queued
+ *    requests: connections with work wait in a ring and each worker takes
+ *    one request of the connection at the ring's head, which then goes to
+ *    the back (round robin), at most NINEP_RUNNING of one connection at
+ *    once.  A request that sleeps (a read of a pipe) holds one worker,
+ *    never the connection.  The listener starts workers while work waits
+ *    and none is idle, up to the pool's bound; idle ones beyond
+ *    NINEP_POOL_IDLE (or beyond the connections served) exit;
  *  - Tflush kills the worker running the flushed request: its sleep
  *    returns E_INTR, the request ends, the worker exits (kill is sticky)
  *    and the listener starts another when work waits;
- *  - everything the connection makes the kernel hold is charged to the
- *    reader's budget (granted by the listener): buffers, request copies
- *    (PB_PAGES, by the byte), fids (PB_FIDS), requests in flight
- *    (PB_REQS).  The workers (procs, stacks, reply buffers) are the
- *    listener's own.
+ *  - a connection's principal is a proc that never runs (ps shows it,
+ *    "served"): its identity, namespace, crypto sessions and budget, which
+ *    is capped (NINEP_CONN_PAGES ...) and drawn from one pool for every
+ *    connection as it spends (budget_cap), so an idle one reserves
+ *    nothing; everything the connection makes the kernel hold is charged
+ *    there: buffers, request copies (PB_PAGES, by the byte), fids
+ *    (PB_FIDS), requests in flight (PB_REQS).  Its small state is one
+ *    page of that pool.  The workers (procs, stacks, reply buffers) are
+ *    the listener's own.
  */
 #ifndef LUX_9PSRV_H
 #define LUX_9PSRV_H
@@ -40,11 +51,16 @@
 #include <lux/timer.h>
 #include <lux/upcall.h>
 
-/* Served at once; more are closed at once.  Each is granted
- * NINEP_READER_PAGES + NINEP_CONN_PAGES pages, so the default 64 MiB
- * luxsim serves 16 (ninep_start halves the count until the grant fits);
- * 64 need --mem 256 (the 64-client stress test). */
-#define NINEP_MAXCONN 64
+/* Served at once, at most; fewer when memory is short (ninep_start: one
+ * page of idle state each, from the connections' pool).  More are
+ * refused, in 9P, with the count. */
+#define NINEP_MAXCONN 16384
+#define NINEP_IDHASH 1024	/* buckets of the arch id -> connection table */
+#define NINEP_CONN_IDLE_PAGES 1	/* a connection's own state and principal */
+/* The connections together may draw this share of what the proc starting
+ * the server has (the rest stays for the shell, files and keys). */
+#define NINEP_POOL_SHARE_NUM 3
+#define NINEP_POOL_SHARE_DEN 4
 #define NINEP_MAXFID 4096		/* per connection */
 #define NINEP_MSIZE (65536u + P9_IOHDRSZ)	/* the largest msize we offer */
 /* Input held per connection (docs/9p.md, "Memory of a connection"): an
@@ -77,9 +93,6 @@
 /* Pages of the listener's budget for one pool worker: its stack (8) and
  * its reply buffer (17 at the largest msize). */
 #define NINEP_WORKER_PAGES 25
-/* Pages of the listener's budget paying for a connection's reader: its
- * stack (8 pages today) with room to spare. */
-#define NINEP_READER_PAGES 16
 /* Crypto pebbles a connection gets: its keyed sessions' work (docs/crypto.md,
  * "Pebbles"); NINEP_MAXCONN connections take 2 GiB of the root's 4. */
 #define NINEP_CONN_CRYPTO (32ull << 20)
@@ -148,6 +161,9 @@ void ninep_start(void);
 void ninep_mount_ctl(void);
 /* The counters (docs/9p.md, "Counters"): one line per connection and a
  * total line.  Returns the full length, as ksnprintf does. */
+/* The counters (docs/9p.md): a line per connection, the first
+ * NINEP_STATUS_LINES of them, and the totals of all. */
+#define NINEP_STATUS_LINES 256
 size_t ninep_status(char *buf, size_t size);
 /* The server's own device (mounted at /9p; aname "ctl"): status, zero,
  * null.  core/9p/srv_dev.c */
@@ -247,12 +263,27 @@ struct ninep_runner {
 	struct ninep_ctx *x;
 };
 
-enum ninep_slotstate { NS_FREE, NS_PENDING, NS_SERVED, NS_ORPHAN };
+/* PENDING: opened, its start not run yet; SERVED: it has a principal;
+ * ENDING: its end job is posted. */
+enum ninep_slotstate { NS_PENDING, NS_SERVED, NS_ENDING };
+/* The control jobs (a worker's, one at a time per connection). */
+enum ninep_ctl { NINEP_CTL_NONE, NINEP_CTL_START, NINEP_CTL_VERSION, NINEP_CTL_ATTACH,
+                 NINEP_CTL_END };
 
 /* One connection.  Fields marked (u) are touched by upcalls: procs read
  * and write them with upcalls disabled. */
 struct ninep_conn {
 	enum ninep_slotstate state;	/* (u) */
+	struct ninep_conn *hnext;	/* (u) the id table's chain, while conn >= 0 */
+	struct list all;	/* (u) every connection (status, admission) */
+	struct ninep_conn *fnext;	/* (u) the framer's ring */
+	bool onframe;		/* (u) on it */
+	bool hold;		/* (u) a control job runs: the framer waits */
+	bool killed;		/* (u) its principal was killed: end it */
+	bool charged;		/* (u) its idle page is charged to the pool */
+	enum ninep_ctl ctl;	/* (u) the control job posted, or NONE */
+	bool ctlrun;		/* (u) ... a worker runs it */
+	struct ninep_req *ctlreq;	/* its request (VERSION, ATTACH) */
 	int conn;		/* (u) the arch's id; -1 once it is gone */
 	bool gone;		/* (u) lux_conn_closed arrived */
 	bool paused;		/* (u) we asked the arch to stop reading */
@@ -278,10 +309,12 @@ struct ninep_conn {
 	size_t nrunning;
 	struct ninep_conn *rnext;	/* the pool's ring of connections with work */
 	bool onring;
-	struct ninep_ctx rx;	/* the reader's own context (Tversion, errors) */
-	struct qlock actlock;	/* the workers' turns at the reader's per-proc
-				 * state (proc.principal: crypto sessions) */
-	uint8_t rbuf[512];	/* ... and its reply buffer */
+	struct ninep_ctx rx;	/* the control jobs' context (Tversion, a sealing
+				 * attach); rx.p is the principal */
+	struct qlock actlock;	/* the workers' turns at the principal's
+				 * per-proc state (crypto sessions) */
+	uint8_t rbuf[512];	/* ... and the framer's and control jobs' reply
+				 * buffer (errors, Rversion, Rattach) */
 	bool closing;		/* the connection is ending: answer nothing */
 	bool aborting;		/* a Tversion: requests in flight are dropped */
 	bool sendwait;		/* past NINEP_SENDHIGH: admit nothing until LOW */
@@ -290,18 +323,18 @@ struct ninep_conn {
 	 * start until the first Tversion is answered, the partial clock
 	 * while the head of the input is an incomplete message. */
 	bool versioned;		/* a Tversion was agreed once */
-	uint64_t started;	/* arch_time_ns() when the reader started */
+	uint64_t started;	/* arch_time_ns() when its start job ran */
 	uint64_t partial_since;	/* ... when the incomplete head was seen; 0: none */
 	uint64_t armed_at;	/* the deadline the timer is armed for; 0: none */
 	struct ktimer timer;
 	size_t flushreserve;	/* Tflushes held beyond the budget */
-	struct budget *budget;	/* the reader's: the connection's pebbles */
+	struct budget *budget;	/* its principal's: the connection's pebbles */
 	size_t bytes;		/* bytes charged to it (pages: rounded up) */
 	enum p9_dialect d;
 	uint32_t msize;
 	struct ninep_fid *fids[NINEP_FIDHASH];
 	size_t nfids;
-	int id;			/* slot index, for messages */
+	int id;			/* a serial number, for messages */
 	char peer[64];		/* who, for messages ("tcp!1.2.3.4!5678") */
 	int transport;		/* LUX_PEER_LOCAL or _NET (<lux/upcall.h>) */
 	int64_t peer_uid;	/* a local peer's host uid, or -1 */
@@ -498,8 +531,8 @@ enum ninep_refusal {
  * the slots in use?  NINEP_ADMIT, or why not in why ("budget exhausted:
  * connections 16/16", "too many connections from tcp!127.0.0.1: 8/8").
  * Upcalls off. */
-enum ninep_refusal ninep_admit(const struct ninep_conn *conns, size_t nconns, size_t nslots,
-                               const struct lux_peer *peer, char *why, size_t cap);
+enum ninep_refusal ninep_admit(struct list *conns, size_t nslots, const struct lux_peer *peer,
+                               char *why, size_t cap);
 /* Refuse conn (upcall): its first message is awaited, then answered with
  * Rerror why / Rlerror, and the connection closed, by the listener. */
 void ninep_refuse(int conn, enum ninep_refusal kind, const char *why);
@@ -528,6 +561,20 @@ void ninep_req_free(struct ninep_conn *s, struct ninep_req *r);
 void ninep_flush(struct ninep_conn *s, struct ninep_req *r);
 /* Abort everything in flight, then answer the Tversion r. */
 void ninep_version(struct ninep_conn *s, struct ninep_req *r);
+/* Post control job c (with its request r, or 0) for a worker; the
+ * framer holds off the connection until it is done.  Upcalls off. */
+void ninep_ctl_post(struct ninep_conn *s, enum ninep_ctl c, struct ninep_req *r);
+/* core/9p/srv.c, for the worker running a control job: run it (as the
+ * principal, when there is one).  Returns true when it was the end and
+ * the connection may be freed (ninep_conn_free, once the worker no
+ * longer acts for the principal). */
+bool ninep_control(struct ninep_conn *s);
+void ninep_conn_free(struct ninep_conn *s);
+/* Put s on the framer's ring (upcalls off; a no-op while it holds). */
+void ninep_frame_offer(struct ninep_conn *s);
+/* Who a connection's audit records name: its principal, else the
+ * running proc. */
+struct proc *ninep_who(struct ninep_conn *s);
 /* Drop every request unanswered, kill the workers running the rest,
  * wait for them to end. */
 void ninep_stop_all(struct ninep_conn *s);

@@ -44,7 +44,7 @@
  *    chunk of room for every idle connection.
  * 9: arch_offload and lux_offload_done: long pure computations (Argon2id)
  *    may run away from the kernel's CPU. */
-#define LUX_ARCH_VERSION 9
+#define LUX_ARCH_VERSION 10
 
 /* ---- Console ---------------------------------------------------------- */
 

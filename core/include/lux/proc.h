@@ -27,11 +27,13 @@ enum { PRIO_LOW = 2, PRIO_NORMAL = 4, PRIO_HIGH = 6 };
 
 #define SLICE_NS (10ull * 1000 * 1000)	/* 10 ms */
 
-enum procstate { PROC_READY, PROC_RUNNING, PROC_SLEEPING, PROC_DEAD };
+/* PROC_SERVED: a principal (proc_principal_new), which never runs. */
+enum procstate { PROC_READY, PROC_RUNNING, PROC_SLEEPING, PROC_DEAD, PROC_SERVED };
 
 struct ns;
 struct fdtab;
 struct budget;
+struct pebbles;
 
 #define ERRMAX 128	/* a detailed error message, NUL included */
 
@@ -97,6 +99,9 @@ struct proc {
 	 * them, since the state assumes one thread per owner. */
 	struct proc *principal;
 	struct qlock *actlock;
+	/* A principal's (proc_principal_new): what a kill of it does. */
+	void (*onkill)(void *);
+	void *onkillarg;
 };
 
 /* The proc whose per-proc state p's file calls use: p->principal or p. */
@@ -106,6 +111,21 @@ static inline struct proc *proc_principal(struct proc *p)
 }
 
 enum { PROC_DETACHED = 1 };
+
+/* A principal: a proc that never runs and has no stack, only what a
+ * client served by other procs is (a 9P connection, served by a shared
+ * pool of workers): its pid, identity, namespace, budget and the
+ * per-proc state its workers use on its behalf (crypto sessions,
+ * /dev/pid, minted tokens).  ps lists it, state "served".  Its budget is
+ * capped at *cap and drawn from payer as it spends (budget_cap), so an
+ * idle client reserves nothing; it shares the creator's namespace and
+ * identity, as a spawned proc does.  A kill of it calls onkill(arg) with
+ * upcalls off (its server ends it).  0 and *err = E_NOMEM on failure. */
+struct proc *proc_principal_new(const char *name, struct budget *payer, const struct pebbles *cap,
+                                void (*onkill)(void *), void *arg, int *err);
+/* Free a principal, from a proc (its namespace may be the last reference
+ * to a tree, whose close may sleep).  Its budget must hold nothing. */
+void proc_principal_free(struct proc *p);
 
 void waitq_init(struct waitq *q);
 
@@ -120,7 +140,6 @@ struct proc *proc_create(const char *name, int prio, void (*entry)(void *),
  * error string set.  The creator's budget pays 1 proc and the stack
  * pages; the child's budget is *grant taken from the creator's (0: the
  * default grant; see docs/pebbles.md). */
-struct pebbles;
 struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void *arg,
                         int flags, const struct pebbles *grant, int *err);
 _Noreturn void proc_exit(int status);

@@ -73,6 +73,9 @@ struct lux_boot {
 	const char *hostkey_where;	/* where it is kept, for the banner */
 	const char *users;		/* /adm/users commands to run at boot
 					 * (uname, authkey lines), or 0 */
+	/* v10: connections the 9P server holds at most; 0: as many as memory
+	 * allows within NINEP_MAXCONN (<lux/9psrv.h>) */
+	uint32_t ninep_maxconn;
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */
