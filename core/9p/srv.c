@@ -41,6 +41,9 @@ static bool serving;
  * server starts after the self-check), so an early client is not hung
  * up on. */
 static bool refusing;
+/* The machine is halting (ninep_drain): no new connection, no more input
+ * read; what was read is still answered. */
+static bool draining;
 /* Slots the listener's grant can serve (ninep_start); before it starts,
  * every slot (connections wait for it, paused). */
 static size_t nslots = NINEP_MAXCONN;
@@ -75,7 +78,7 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	enum ninep_refusal no;
 	char why[128];
 
-	if (refusing) {
+	if (refusing || draining) {
 		arch_conn_close(conn);
 		return;
 	}
@@ -278,7 +281,7 @@ void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *w
  * read in large pieces.  Upcalls off. */
 void ninep_resume(struct ninep_conn *s, size_t cap, size_t unread)
 {
-	if (s->paused && !s->gone && (unread == 0 || cap - unread >= cap / 2)) {
+	if (s->paused && !s->gone && !draining && (unread == 0 || cap - unread >= cap / 2)) {
 		s->paused = false;
 		arch_conn_pause(s->conn, 0);
 	}
@@ -729,7 +732,7 @@ static void serve(void *arg)
 	is = arch_irq_save();
 	s->in = s->small;
 	s->incap = sizeof s->small;
-	if (!s->gone) {
+	if (!s->gone && !draining) {
 		s->paused = false;
 		arch_conn_pause(s->conn, 0);
 	}
@@ -907,6 +910,63 @@ void ninep_start(void)
 	nslots = n;
 	if (lux_bootinfo->listening && !lux_bootinfo->quiet)
 		kprintf("9p: serving / on %s\n", lux_bootinfo->listening);
+}
+
+/* ---- Halting: answer what was asked, take nothing new ------------------ */
+
+/* How often ninep_drain looks again.  Polling, not a wakeup: the readers
+ * and workers each sleep on queues of their own, and this runs once in a
+ * machine's life. */
+#define DRAIN_POLL_NS (10ull * 1000 * 1000)
+
+/* Does s still owe its peer an answer: a request in flight, a reply the
+ * arch has not handed to the host, or a whole message read but not yet
+ * admitted?  (A message only partly arrived is the peer's to finish; it
+ * is not waited for.)  Upcalls off. */
+static bool owes(struct ninep_conn *s)
+{
+	uint32_t size;
+
+	if (s->state != NS_SERVED || s->gone || s->closing)
+		return false;
+	if (s->reqs || s->queued || (s->secure && ninep_sealed_ready(s)))
+		return true;
+	if (s->inlen - s->inoff < 4)
+		return false;
+	size = le32(s->in + s->inoff);
+	return size >= P9_HDRSZ && size <= s->msize && s->inlen - s->inoff >= size;
+}
+
+int ninep_drain(uint32_t ms)
+{
+	uint64_t deadline = arch_time_ns() + (uint64_t)ms * 1000000;
+	arch_irqstate is = arch_irq_save();
+	int busy;
+
+	draining = true;
+	for (size_t i = 0; i < NINEP_MAXCONN; i++) {
+		struct ninep_conn *s = &conns[i];
+		if (s->gone)
+			continue;
+		if (s->state == NS_SERVED && !s->paused) {
+			s->paused = true;
+			arch_conn_pause(s->conn, 1);
+		} else if (s->state == NS_PENDING) {
+			s->state = NS_ORPHAN;	/* never served: freed by lux_conn_closed */
+			arch_conn_close(s->conn);
+		}
+	}
+	arch_irq_restore(is);
+	for (;;) {
+		busy = 0;
+		is = arch_irq_save();
+		for (size_t i = 0; i < NINEP_MAXCONN; i++)
+			busy += owes(&conns[i]);
+		arch_irq_restore(is);
+		if (busy == 0 || arch_time_ns() >= deadline)
+			return busy;
+		tsleep_ns(DRAIN_POLL_NS);
+	}
 }
 
 /* ---- Counters (docs/9p.md, "Counters") -------------------------------- */

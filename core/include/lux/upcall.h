@@ -73,6 +73,11 @@ struct lux_boot {
 	const char *hostkey_where;	/* where it is kept, for the banner */
 	const char *users;		/* /adm/users commands to run at boot
 					 * (uname, authkey lines), or 0 */
+	/* v10: nonzero: run as a service.  No shell and no console input;
+	 * serve 9P until lux_halt_request, then finish the requests in flight
+	 * and halt with 0.  The arch never sets it with commands or a
+	 * scenario. */
+	int serve;
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */
@@ -85,6 +90,12 @@ void lux_console_input(const char *buf, size_t n);
 /* Bytes of console input the core can take now: a hosted arch stops
  * reading its input while this is small, so nothing is dropped. */
 size_t lux_console_room(void);
+
+/* The host asks the machine to stop (v10; hosted: SIGTERM or SIGINT in a
+ * service run).  A serving machine (lux_boot.serve) stops taking 9P
+ * requests, answers those in flight, and halts with status 0; a shell
+ * takes it as the end of console input.  Repeats are harmless. */
+void lux_halt_request(void);
 
 /* The one-shot timer armed with arch_timer_arm() has expired. */
 void lux_timer_expired(void);
