@@ -39,23 +39,23 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	static char detail[96];
 	void *mem;
 
+	if (cfg->serve)
+		hosted_console_log();	/* before anything is printed */
 	hosted_process_setup();
 	mem = hostcalls.mmap(0, cfg->mem_bytes, PROT_READ | PROT_WRITE,
 	                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
-		fprintf(stderr, "luxsim: cannot map %zu MiB for the kernel's memory\n",
-		        cfg->mem_bytes >> 20);
+		hosted_warn("luxsim: cannot map %zu MiB for the kernel's memory\n",
+		            cfg->mem_bytes >> 20);
 		hostcalls.exit(71);
 	}
 	if (uv_loop_init(&loop) != 0) {
-		fprintf(stderr, "luxsim: cannot start the libuv loop\n");
+		hosted_warn("luxsim: cannot start the libuv loop\n");
 		hostcalls.exit(71);
 	}
 	hosted_timer_init(&loop);
-	if (cfg->serve) {
-		hosted_console_log();	/* before anything is printed */
+	if (cfg->serve)
 		hosted_serve_init(&loop);
-	}
 	if (cfg->deterministic)
 		hosted_sim_init(cfg->seed);
 	region.base = (uintptr_t)mem;
@@ -88,7 +88,7 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 		boot.caps |= LUX_CAP_CONN;
 	if (cfg->serve && boot.listening == NULL) {
 		/* a service that serves nothing would look up to its manager */
-		fprintf(stderr, "luxsim: --serve: no address could be listened on (see above)\n");
+		hosted_warn("luxsim: --serve: no address could be listened on (see above)\n");
 		hostcalls.exit(69);	/* EX_UNAVAILABLE */
 	}
 	if (cfg->deterministic && cfg->scenario)

@@ -16,6 +16,7 @@
  * adds its own, and keeps ours as text).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -92,6 +93,26 @@ void arch_console_write(const char *buf, size_t n)
 void hosted_console_log(void)
 {
 	logging.on = 1;
+}
+
+void hosted_warn(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	if (!logging.on) {
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof msg)
+		n = sizeof msg - 1;	/* cut, not lost */
+	if (n > 0)
+		arch_console_write(msg, (size_t)n);
 }
 
 static void on_read(uv_fs_t *req)

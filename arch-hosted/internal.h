@@ -25,6 +25,10 @@ void hosted_serve_halting(void);
 /* The console as a service's log (console.c): stderr, a UTC timestamp
  * at the start of each line; stdin is never read. */
 void hosted_console_log(void);
+/* luxsim's own messages (a listen address refused, the state directory,
+ * the process's limits): on stderr, and in a service run on its log like
+ * the console's lines, timestamped.  printf's format. */
+void hosted_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* SIGPIPE ignored, RLIMIT_NOFILE raised (procsetup.c): once, at start. */
 void hosted_process_setup(void);

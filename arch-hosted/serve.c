@@ -105,8 +105,8 @@ void hosted_serve_init(uv_loop_t *loop)
 	uv_signal_init(loop, &serve.intr);
 	if (uv_signal_start(&serve.term, on_signal, SIGTERM) != 0 ||
 	    uv_signal_start(&serve.intr, on_signal, SIGINT) != 0) {
-		fprintf(stderr, "luxsim: cannot catch SIGTERM and SIGINT: --serve could not halt "
-		        "in order\n");
+		hosted_warn("luxsim: cannot catch SIGTERM and SIGINT: --serve could not halt "
+		            "in order\n");
 		hostcalls.exit(71);
 	}
 }

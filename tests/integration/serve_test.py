@@ -310,6 +310,11 @@ class CommandLine(unittest.TestCase):
         rc, out, err = self.run_luxsim("--serve", "--listen", "unix!/nonexistent-lux9/dir/9p.sock")
         self.assertEqual(rc, 69)
         self.assertIn("--serve: no address could be listened on", err)
+        # luxsim's own lines are on the service's log too, timestamped
+        lines = err.splitlines()
+        self.assertIn("cannot listen on unix!/nonexistent-lux9/dir/9p.sock", lines[0])
+        for line in lines:
+            self.assertRegex(line, STAMP)
 
     def test_help_describes_serve(self):
         rc, out, _ = self.run_luxsim("--help")
