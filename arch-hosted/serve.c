@@ -32,7 +32,6 @@
 #include <lux/arch.h>
 #include <lux/upcall.h>
 
-#include "hosted.h"
 #include "hostcalls.h"
 #include "internal.h"
 
