@@ -25,6 +25,7 @@ uv_loop_t *hosted_loop(void)
 
 _Noreturn void arch_halt(int status)
 {
+	hosted_serve_halting();	/* the manager hears of it before the sockets go */
 	hosted_conn_cleanup();
 	fflush(NULL);
 	hostcalls.exit(status);
@@ -38,26 +39,31 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	static char detail[96];
 	void *mem;
 
+	if (cfg->serve)
+		hosted_console_log();	/* before anything is printed */
 	hosted_process_setup();
 	mem = hostcalls.mmap(0, cfg->mem_bytes, PROT_READ | PROT_WRITE,
 	                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
-		fprintf(stderr, "luxsim: cannot map %zu MiB for the kernel's memory\n",
-		        cfg->mem_bytes >> 20);
+		hosted_warn("luxsim: cannot map %zu MiB for the kernel's memory\n",
+		            cfg->mem_bytes >> 20);
 		hostcalls.exit(71);
 	}
 	if (uv_loop_init(&loop) != 0) {
-		fprintf(stderr, "luxsim: cannot start the libuv loop\n");
+		hosted_warn("luxsim: cannot start the libuv loop\n");
 		hostcalls.exit(71);
 	}
 	hosted_timer_init(&loop);
+	if (cfg->serve)
+		hosted_serve_init(&loop);
 	if (cfg->deterministic)
 		hosted_sim_init(cfg->seed);
 	region.base = (uintptr_t)mem;
 	region.len = cfg->mem_bytes;
 	snprintf(detail, sizeof detail, "on Linux, libuv %s", uv_version_string());
 	boot.version = LUX_ARCH_VERSION;
-	boot.caps = (hostcalls.isatty(0) ? LUX_CAP_CONSOLE_TTY : 0) |
+	/* a service has no one at its terminal: no prompts */
+	boot.caps = (hostcalls.isatty(0) && !cfg->serve ? LUX_CAP_CONSOLE_TTY : 0) |
 	            (cfg->deterministic ? LUX_CAP_DETERMINISTIC : LUX_CAP_ENTROPY);
 	boot.arch_name = "hosted";
 	boot.arch_detail = detail;
@@ -71,6 +77,7 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	boot.breakflags = cfg->breakflags;
 	boot.seed = cfg->seed;
 	boot.hostowner_uid = (int64_t)getuid();	/* who started us is eve */
+	boot.serve = cfg->serve;
 	boot.ninep_handshake_ms = cfg->ninep_handshake_ms;
 	boot.ninep_partial_ms = cfg->ninep_partial_ms;
 	boot.ninep_report_ms = cfg->ninep_report_ms;
@@ -80,6 +87,11 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	hosted_state_load(cfg, &boot);	/* the host key, the users file */
 	if (!cfg->deterministic && !cfg->no_listen && (boot.listening = hosted_conn_listen(cfg)))
 		boot.caps |= LUX_CAP_CONN;
+	if (cfg->serve && boot.listening == NULL) {
+		/* a service that serves nothing would look up to its manager */
+		hosted_warn("luxsim: --serve: no address could be listened on (see above)\n");
+		hostcalls.exit(69);	/* EX_UNAVAILABLE */
+	}
 	if (cfg->deterministic && cfg->scenario)
 		boot.caps |= LUX_CAP_CONN;
 	lux_main(&boot);

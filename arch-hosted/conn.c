@@ -547,13 +547,13 @@ static void open_to_group(const char *path, const char *group)
 	char *slash;
 
 	if (g == NULL) {
-		fprintf(stderr, "luxsim: warning: --socket-group %s: no such group; %s stays "
-		        "the owner's only\n", group, path);
+		hosted_warn("luxsim: warning: --socket-group %s: no such group; %s stays "
+		            "the owner's only\n", group, path);
 		return;
 	}
 	if (hostcalls.chown(path, (uid_t)-1, g->gr_gid) != 0 || hostcalls.chmod(path, 0660) != 0)
-		fprintf(stderr, "luxsim: warning: cannot open %s to group %s: %s\n", path, group,
-		        strerror(errno));
+		hosted_warn("luxsim: warning: cannot open %s to group %s: %s\n", path, group,
+		            strerror(errno));
 	snprintf(dir, sizeof dir, "%s", path);
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return;
@@ -561,8 +561,8 @@ static void open_to_group(const char *path, const char *group)
 	if (hostcalls.stat(dir, &st) != 0 || st.st_uid != getuid() || (st.st_mode & S_ISVTX))
 		return;
 	if (hostcalls.chown(dir, (uid_t)-1, g->gr_gid) != 0 || hostcalls.chmod(dir, 0750) != 0)
-		fprintf(stderr, "luxsim: warning: cannot open %s to group %s: %s\n", dir, group,
-		        strerror(errno));
+		hosted_warn("luxsim: warning: cannot open %s to group %s: %s\n", dir, group,
+		            strerror(errno));
 }
 
 static const char *socket_group;
@@ -578,7 +578,7 @@ static int listen_one(const char *addr, int noauth)
 		return -1;
 	l = &listeners[nslots++];
 	if (parse(addr, &l->is_unix, l->path, sizeof l->path, &sa, err, sizeof err) < 0) {
-		fprintf(stderr, "luxsim: warning: cannot listen on %s\n", err);
+		hosted_warn("luxsim: warning: cannot listen on %s\n", err);
 		return -1;
 	}
 	snprintf(l->name, sizeof l->name, "%s", addr);
@@ -595,8 +595,8 @@ static int listen_one(const char *addr, int noauth)
 	if (r == 0)
 		r = uv_listen(&l->h.stream, BACKLOG, on_connection);
 	if (r != 0) {
-		fprintf(stderr, "luxsim: warning: cannot listen on %s: %s; 9P is not served there\n",
-		        addr, uv_strerror(r));
+		hosted_warn("luxsim: warning: cannot listen on %s: %s; 9P is not served there\n",
+		            addr, uv_strerror(r));
 		uv_close(&l->h.handle, NULL);
 		return -1;
 	}
@@ -605,8 +605,8 @@ static int listen_one(const char *addr, int noauth)
 	if (l->is_unix && socket_group)
 		open_to_group(l->path, socket_group);
 	if (noauth)	/* loudly: this gives the machine away to the network */
-		fprintf(stderr, "luxsim: WARNING: %s serves 9P WITHOUT AUTHENTICATION: anyone who "
-		        "can connect acts as any user, eve included\n", addr);
+		hosted_warn("luxsim: WARNING: %s serves 9P WITHOUT AUTHENTICATION: anyone who "
+		            "can connect acts as any user, eve included\n", addr);
 	return 0;
 }
 
@@ -621,7 +621,7 @@ static void default_unix(char *out, size_t cap)
 	else
 		snprintf(dir, sizeof dir, "/tmp/luxsim-%u", (unsigned)getuid());
 	if (hostcalls.mkdir(dir, 0700) != 0 && errno != EEXIST)
-		fprintf(stderr, "luxsim: warning: cannot make %s: %s\n", dir, strerror(errno));
+		hosted_warn("luxsim: warning: cannot make %s: %s\n", dir, strerror(errno));
 	snprintf(out, cap, "unix!%s/%s", dir, xdg && *xdg ? "luxsim.sock" : "9p.sock");
 }
 

@@ -8,10 +8,18 @@
  * core has room for it (lux_console_room), so input is never dropped.
  * A terminal stays in canonical mode: Linux edits the line, the core gets
  * whole lines (no LUX_CAP_CONSOLE_RAW).
+ *
+ * In a service run (--serve) the console is the service's log instead:
+ * stdin is never read (it may be /dev/null, or a terminal that is not
+ * ours), and output goes to stderr with a UTC timestamp at the start of
+ * every line, which is what a log file or `docker logs` needs (journald
+ * adds its own, and keeps ours as text).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include <lux/arch.h>
@@ -29,17 +37,82 @@ static struct {
 	int eof;
 } in;
 
-void arch_console_write(const char *buf, size_t n)
+static struct {
+	int on;			/* a service run: the console is a log */
+	int midline;		/* the last byte written was not a newline */
+} logging;
+
+static void put(int fd, const char *buf, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = hostcalls.write(1, buf, n);
+		ssize_t w = hostcalls.write(fd, buf, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			hostcalls.exit(74);	/* stdout is gone: nothing to tell */
+			hostcalls.exit(74);	/* the output is gone: nothing to tell */
 		buf += w;
 		n -= (size_t)w;
 	}
+}
+
+/* "2026-12-07T20:15:03.042Z ": when, to the millisecond, in UTC. */
+static void stamp(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char s[40];
+	size_t n;
+
+	if (hostcalls.clock_gettime(CLOCK_REALTIME, &ts) != 0 || gmtime_r(&ts.tv_sec, &tm) == NULL) {
+		put(2, "-- ", 3);	/* no clock: the line still goes out */
+		return;
+	}
+	n = strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(s + n, sizeof s - n, ".%03ldZ ", ts.tv_nsec / 1000000);
+	put(2, s, n);
+}
+
+void arch_console_write(const char *buf, size_t n)
+{
+	if (!logging.on) {
+		put(1, buf, n);
+		return;
+	}
+	while (n > 0) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t len = nl ? (size_t)(nl - buf) + 1 : n;
+		if (!logging.midline)
+			stamp();
+		put(2, buf, len);
+		logging.midline = nl == NULL;
+		buf += len;
+		n -= len;
+	}
+}
+
+void hosted_console_log(void)
+{
+	logging.on = 1;
+}
+
+void hosted_warn(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	if (!logging.on) {
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof msg)
+		n = sizeof msg - 1;	/* cut, not lost */
+	if (n > 0)
+		arch_console_write(msg, (size_t)n);
 }
 
 static void on_read(uv_fs_t *req)
@@ -67,8 +140,8 @@ void hosted_console_poll(uv_loop_t *loop)
 	size_t room;
 	uv_buf_t b;
 
-	if (in.inflight || in.eof)
-		return;
+	if (in.inflight || in.eof || logging.on)
+		return;	/* a service's stdin is not its own: never read */
 	room = lux_console_room();
 	if (room == 0)
 		return;	/* the core drains its buffer before we read more */

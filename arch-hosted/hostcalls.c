@@ -30,6 +30,7 @@ struct hostcalls hostcalls = {
 	.chown = chown,
 	.chmod = chmod,
 	.sigaction = sigaction,
+	.sendto = sendto,
 	.getrlimit = (int (*)(int, struct rlimit *))getrlimit,
 	.setrlimit = (int (*)(int, const struct rlimit *))setrlimit,
 };

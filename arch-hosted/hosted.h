@@ -24,6 +24,8 @@ struct hosted_config {
 	int listen_noauth[HOSTED_MAXLISTEN];	/* --listen-noauth: its peers are
 					 * trusted without authentication */
 	int no_listen;		/* serve no connections */
+	int serve;		/* --serve: a service, no shell (serve.c); never
+				 * with commands, a scenario or a seed */
 	/* the 9P server's edge timeouts (--9p-*-ms); 0: the core's defaults */
 	unsigned ninep_handshake_ms, ninep_partial_ms, ninep_report_ms;
 	unsigned ninep_maxconn;	/* --9p-max-conns; 0: the core's bound */

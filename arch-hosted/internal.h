@@ -18,6 +18,18 @@ void hosted_console_poll(uv_loop_t *loop);
 int hosted_console_busy(void);
 void hosted_timer_init(uv_loop_t *loop);
 
+/* A service run (serve.c): catch SIGTERM and SIGINT as halt requests;
+ * halting sends STOPPING=1 to the service manager if nothing has. */
+void hosted_serve_init(uv_loop_t *loop);
+void hosted_serve_halting(void);
+/* The console as a service's log (console.c): stderr, a UTC timestamp
+ * at the start of each line; stdin is never read. */
+void hosted_console_log(void);
+/* luxsim's own messages (a listen address refused, the state directory,
+ * the process's limits): on stderr, and in a service run on its log like
+ * the console's lines, timestamped.  printf's format. */
+void hosted_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* SIGPIPE ignored, RLIMIT_NOFILE raised (procsetup.c): once, at start. */
 void hosted_process_setup(void);
 

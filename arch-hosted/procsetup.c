@@ -36,11 +36,11 @@ void hosted_process_setup(void)
 	sa.sa_handler = SIG_IGN;
 	sigemptyset(&sa.sa_mask);
 	if (hostcalls.sigaction(SIGPIPE, &sa, NULL) != 0)
-		fprintf(stderr, "luxsim: warning: cannot ignore SIGPIPE (%s): a client that hangs "
-		        "up mid-reply may end luxsim\n", strerror(errno));
+		hosted_warn("luxsim: warning: cannot ignore SIGPIPE (%s): a client that hangs "
+		            "up mid-reply may end luxsim\n", strerror(errno));
 	if (hostcalls.getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-		fprintf(stderr, "luxsim: warning: cannot read the open files limit (%s)\n",
-		        strerror(errno));
+		hosted_warn("luxsim: warning: cannot read the open files limit (%s)\n",
+		            strerror(errno));
 		return;
 	}
 	if (rl.rlim_cur < rl.rlim_max) {
@@ -50,8 +50,8 @@ void hosted_process_setup(void)
 			rl.rlim_cur = was;	/* keep what we have; the check below says */
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < HOSTED_NOFILE_WANT)
-		fprintf(stderr, "luxsim: warning: open files limit is %llu (hard limit %llu), below "
-		        "%d: connections may be refused early; raise it with 'ulimit -Hn' as root\n",
-		        (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
-		        HOSTED_NOFILE_WANT);
+		hosted_warn("luxsim: warning: open files limit is %llu (hard limit %llu), below "
+		            "%d: connections may be refused early; raise it with 'ulimit -Hn' as root\n",
+		            (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+		            HOSTED_NOFILE_WANT);
 }

@@ -125,23 +125,23 @@ static int host_key(const char *dir, struct lux_boot *boot)
 			snprintf(text + 2 * i, 3, "%02x", seed[i]);
 		strcat(text, "\n");
 		if (write_file(path, text, 0600) != 0 && errno != EEXIST) {
-			fprintf(stderr, "luxsim: warning: cannot write %s: %s\n", path, strerror(errno));
+			hosted_warn("luxsim: warning: cannot write %s: %s\n", path, strerror(errno));
 			return -1;
 		}
 		/* another luxsim may have made it first: read whichever won */
 		n = read_file(path, text, sizeof text, &st);
 	}
 	if (n < 0) {
-		fprintf(stderr, "luxsim: warning: cannot read %s: %s\n", path, strerror(errno));
+		hosted_warn("luxsim: warning: cannot read %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	if (st.st_mode & 077) {
-		fprintf(stderr, "luxsim: warning: %s is readable by others (mode %03o): not using "
-		        "it; chmod 600 it\n", path, (unsigned)(st.st_mode & 0777));
+		hosted_warn("luxsim: warning: %s is readable by others (mode %03o): not using "
+		            "it; chmod 600 it\n", path, (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
 	if (n < 64 || unhex(text, seed, 32) < 0) {
-		fprintf(stderr, "luxsim: warning: %s is not 64 hex digits\n", path);
+		hosted_warn("luxsim: warning: %s is not 64 hex digits\n", path);
 		return -1;
 	}
 	/* the public half for clients: derived here, so the two always agree */
@@ -170,11 +170,11 @@ static void users_file(const char *dir, struct lux_boot *boot)
 		return;
 	if ((n = read_file(path, users, USERS_MAX, &st)) < 0) {
 		if (errno != ENOENT)
-			fprintf(stderr, "luxsim: warning: cannot read %s: %s\n", path, strerror(errno));
+			hosted_warn("luxsim: warning: cannot read %s: %s\n", path, strerror(errno));
 		return;
 	}
 	if (st.st_mode & 022) {
-		fprintf(stderr, "luxsim: warning: %s is writable by others: not using it\n", path);
+		hosted_warn("luxsim: warning: %s is writable by others: not using it\n", path);
 		return;
 	}
 	boot->users = users;
@@ -188,8 +188,8 @@ void hosted_state_load(const struct hosted_config *cfg, struct lux_boot *boot)
 		return;	/* a replayable run touches no disk: an ephemeral key */
 	state_dir(cfg, dir, sizeof dir);
 	if (make_dir(dir) != 0) {
-		fprintf(stderr, "luxsim: warning: cannot make the state directory %s: %s; the host "
-		        "key is ephemeral\n", dir, strerror(errno));
+		hosted_warn("luxsim: warning: cannot make the state directory %s: %s; the host "
+		            "key is ephemeral\n", dir, strerror(errno));
 		return;
 	}
 	host_key(dir, boot);

@@ -30,6 +30,13 @@ describe(void)
 	    tsc_invariant() ? "" : " (not invariant)");
 }
 
+/* No service manager on metal, and no service runs (lux_boot.serve is
+ * never set here): the console is the only way in. */
+void
+arch_serving(void)
+{
+}
+
 void
 x86_start(void)
 {

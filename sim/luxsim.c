@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,18 @@ static void usage(FILE *f, const char *argv0)
 	        "usage: %s [options]\n"
 	        "\n"
 	        "Boot the Lux9 kernel as a process: a banner, the boot self-check, then the\n"
-	        "kernel's shell on this terminal (type 'help'; end input or 'halt' to stop).\n"
+	        "kernel's shell on this terminal (type 'help'; end input or 'halt' to stop),\n"
+	        "or with --serve a 9P service with no shell.\n"
 	        "\n"
 	        "options:\n"
+	        "  --serve          run as a service: no shell and stdin never read; serve 9P\n"
+	        "                   (on the default addresses unless --listen) until SIGTERM\n"
+	        "                   or SIGINT, answer the requests in flight, remove the\n"
+	        "                   socket files and exit 0.  The console becomes a log on\n"
+	        "                   stderr, a UTC timestamp per line; with NOTIFY_SOCKET set\n"
+	        "                   (systemd Type=notify) READY=1 is sent once it serves and\n"
+	        "                   STOPPING=1 when it halts.  Not with -c, --sim, --seed\n"
+	        "                   or --no-listen.  See docs/service.md\n"
 	        "  -c 'CMD; CMD'    run the commands in the kernel's shell, then halt with the\n"
 	        "                   status of the last one (implies --quiet unless --verbose)\n"
 	        "  -m, --mem MIB    memory given to the kernel, in MiB (default %d, %d..%d)\n"
@@ -47,7 +57,7 @@ static void usage(FILE *f, const char *argv0)
 	        "                   tcp!HOST!PORT; repeatable; replaces the defaults, which\n"
 	        "                   are unix!$XDG_RUNTIME_DIR/lux9/luxsim.sock (or\n"
 	        "                   unix!/tmp/luxsim-$UID/9p.sock) and tcp!127.0.0.1!5640.\n"
-	        "                   The defaults apply to the interactive shell only: with\n"
+	        "                   The defaults apply to the shell and --serve only: with\n"
 	        "                   -c or --sim nothing listens unless --listen is given,\n"
 	        "                   and a deterministic run (--seed) never listens\n"
 	        "  --listen-noauth tcp!HOST!PORT\n"
@@ -74,11 +84,83 @@ static void usage(FILE *f, const char *argv0)
 	        "  -V, --version    print the version and exit\n"
 	        "  -h, --help       print this help and exit\n"
 	        "\n"
-	        "exit status: the kernel's halt status (halt N), 0 at end of input,\n"
+	        "exit status: the kernel's halt status (halt N), 0 at end of input or\n"
+	        "after --serve's SIGTERM/SIGINT, 69 when --serve can listen nowhere,\n"
 	        "70 if the boot self-check failed, 99 after a kernel panic, 64 for a bad\n"
 	        "command line; a scenario: 0 if every invariant held, 3 if one broke.\n"
 	        "docs/simulation.md explains how to reproduce a failure from its seed.\n",
 	        argv0, DEFAULT_MEM_MIB, MIN_MEM_MIB, MAX_MEM_MIB);
+}
+
+static const struct option opts[] = {
+	{ "mem", required_argument, 0, 'm' },
+	{ "quiet", no_argument, 0, 'q' },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "version", no_argument, 0, 'V' },
+	{ "help", no_argument, 0, 'h' },
+	{ "seed", required_argument, 0, 'S' },
+	{ "sim", required_argument, 0, 'N' },
+	{ "steps", required_argument, 0, 'K' },
+	{ "seeds", required_argument, 0, 'R' },
+	{ "break-invariant", required_argument, 0, 'B' },
+	{ "sweep-child", no_argument, 0, 'C' },
+	{ "listen", required_argument, 0, 'L' },
+	{ "no-listen", no_argument, 0, 'n' },
+	{ "listen-noauth", required_argument, 0, 'A' },
+	{ "state-dir", required_argument, 0, 'D' },
+	{ "socket-group", required_argument, 0, 'G' },
+	{ "9p-handshake-ms", required_argument, 0, 'H' },
+	{ "9p-partial-ms", required_argument, 0, 'P' },
+	{ "9p-report-ms", required_argument, 0, 'T' },
+	{ "9p-max-conns", required_argument, 0, 'X' },
+	{ "serve", no_argument, 0, 's' },
+	{ 0, 0, 0, 0 },
+};
+
+/* The value of the long option arg ("--name" or "--name=value") names,
+ * as getopt_long reads it (a unique prefix will do), 0 for none, or -1
+ * when it is the prefix of several. */
+static int long_val(const char *arg)
+{
+	size_t n = strcspn(arg + 2, "=");
+	int val = 0, matches = 0;
+
+	for (const struct option *o = opts; o->name; o++) {
+		if (strncmp(o->name, arg + 2, n) != 0)
+			continue;
+		if (strlen(o->name) == n)
+			return o->val;	/* exact beats any prefix */
+		val = o->val;
+		matches++;
+	}
+	return matches == 1 ? val : matches ? -1 : 0;
+}
+
+/* A command line getopt refused: one line saying what, and where to look
+ * (the whole usage would bury it).  c is getopt's ':' (a value missing)
+ * or '?'; arg is the word it stopped at. */
+static int bad_option(int c, const char *arg)
+{
+	char name[64];
+
+	/* getopt says which short option (optopt) but not which word a long
+	 * one was: the word it stopped at is the long option when it names
+	 * the option optopt is (or, unknown, when optopt is 0) */
+	bool is_long = strncmp(arg, "--", 2) == 0 && (optopt == 0 || long_val(arg) == optopt);
+
+	if (is_long)
+		snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+	else
+		snprintf(name, sizeof name, "-%c", optopt);	/* maybe in a group */
+	if (c == ':')
+		fprintf(stderr, "luxsim: option %s needs a value (try --help)\n", name);
+	else if (is_long && optopt && strchr(arg, '='))
+		fprintf(stderr, "luxsim: option %s takes no value (try --help)\n", name);
+	else if (is_long && long_val(arg) < 0)
+		fprintf(stderr, "luxsim: option %s is short for more than one (try --help)\n", name);
+	else
+		fprintf(stderr, "luxsim: unknown option %s (try --help)\n", name);
+	return 64;
 }
 
 static int parse_u64(const char *s, unsigned long long *out)
@@ -180,36 +262,14 @@ static int sweep(int argc, char **argv, unsigned long long a, unsigned long long
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "mem", required_argument, 0, 'm' },
-		{ "quiet", no_argument, 0, 'q' },
-		{ "verbose", no_argument, 0, 'v' },
-		{ "version", no_argument, 0, 'V' },
-		{ "help", no_argument, 0, 'h' },
-		{ "seed", required_argument, 0, 'S' },
-		{ "sim", required_argument, 0, 'N' },
-		{ "steps", required_argument, 0, 'K' },
-		{ "seeds", required_argument, 0, 'R' },
-		{ "break-invariant", required_argument, 0, 'B' },
-		{ "sweep-child", no_argument, 0, 'C' },
-		{ "listen", required_argument, 0, 'L' },
-		{ "no-listen", no_argument, 0, 'n' },
-		{ "listen-noauth", required_argument, 0, 'A' },
-		{ "state-dir", required_argument, 0, 'D' },
-		{ "socket-group", required_argument, 0, 'G' },
-		{ "9p-handshake-ms", required_argument, 0, 'H' },
-		{ "9p-partial-ms", required_argument, 0, 'P' },
-		{ "9p-report-ms", required_argument, 0, 'T' },
-		{ "9p-max-conns", required_argument, 0, 'X' },
-		{ 0, 0, 0, 0 },
-	};
 	struct hosted_config cfg = { .mem_bytes = (size_t)DEFAULT_MEM_MIB << 20 };
 	int c, quiet = 0, verbose = 0, sweeping = 0, child = 0;
 	unsigned long long sweep_a = 0, sweep_b = 0;
 	char *end;
 	long mib;
 
-	while ((c = getopt_long(argc, argv, "c:m:qvVh", opts, 0)) != -1) {
+	opterr = 0;	/* bad_option says it in one line */
+	while ((c = getopt_long(argc, argv, ":c:m:qvVh", opts, 0)) != -1) {
 		switch (c) {
 		case 'c':
 			cfg.commands = optarg;
@@ -306,6 +366,9 @@ int main(int argc, char **argv)
 		case 'n':
 			cfg.no_listen = 1;
 			break;
+		case 's':
+			cfg.serve = 1;
+			break;
 		case 'D':
 			cfg.state_dir = optarg;
 			break;
@@ -336,8 +399,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		default:
-			usage(stderr, argv[0]);
-			return 64;
+			return bad_option(c, argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
@@ -357,6 +419,14 @@ int main(int argc, char **argv)
 	}
 	if (cfg.scenario && cfg.commands) {
 		fprintf(stderr, "luxsim: --sim and -c do not mix: a scenario replaces the shell\n");
+		return 64;
+	}
+	if (cfg.serve && (cfg.commands || cfg.scenario || cfg.deterministic || cfg.no_listen)) {
+		fprintf(stderr, "luxsim: --serve does not mix with %s\n",
+		        cfg.commands ? "-c: a service runs no shell" :
+		        cfg.scenario ? "--sim: a scenario replaces the server" :
+		        cfg.deterministic ? "--seed: a deterministic run never listens" :
+		        "--no-listen: it would serve nothing");
 		return 64;
 	}
 	if (cfg.nlisten == 0 && (cfg.commands || cfg.scenario))

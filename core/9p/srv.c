@@ -50,6 +50,9 @@ static bool serving;
  * server starts after the self-check), so an early client is not hung
  * up on. */
 static bool refusing;
+/* The machine is halting (ninep_drain): no new connection, no more input
+ * read; what was read is still answered. */
+static bool draining;
 /* Connections the server may hold (ninep_start: what the pool's memory
  * allows, at most NINEP_MAXCONN). */
 static size_t nslots = NINEP_MAXCONN;
@@ -167,7 +170,7 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	struct ninep_conn *s;
 	char why[128];
 
-	if (refusing) {
+	if (refusing || draining) {
 		arch_conn_close(conn);
 		return;
 	}
@@ -380,7 +383,7 @@ void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *w
  * read in large pieces.  Upcalls off. */
 void ninep_resume(struct ninep_conn *s, size_t cap, size_t unread)
 {
-	if (s->paused && !s->gone && (unread == 0 || cap - unread >= cap / 2)) {
+	if (s->paused && !s->gone && !draining && (unread == 0 || cap - unread >= cap / 2)) {
 		s->paused = false;
 		arch_conn_pause(s->conn, 0);
 	}
@@ -869,6 +872,8 @@ static int conn_start(struct ninep_conn *s)
 
 	s->msize = NINEP_MSIZE;
 	s->d = P9_NONE;
+	if (s->fatal)
+		return E_IO;	/* the machine halts (ninep_drain) */
 	if (!s->charged) {	/* came before the server, which had no room for it */
 		kprintf("9p: connection %d (%s): no room for it in the connections' budget; "
 		        "closing\n", s->id, s->peer);
@@ -900,7 +905,7 @@ static int conn_start(struct ninep_conn *s)
 	s->incap = sizeof s->small;
 	s->state = NS_SERVED;
 	nserved++;
-	if (!s->gone) {
+	if (!s->gone && !draining) {
 		s->paused = false;
 		arch_conn_pause(s->conn, 0);
 	}
@@ -1125,6 +1130,64 @@ void ninep_start(void)
 	serving = true;
 	if (lux_bootinfo->listening && !lux_bootinfo->quiet)
 		kprintf("9p: serving / on %s\n", lux_bootinfo->listening);
+}
+
+/* ---- Halting: answer what was asked, take nothing new ------------------ */
+
+/* How often ninep_drain looks again.  Polling, not a wakeup: the readers
+ * and workers each sleep on queues of their own, and this runs once in a
+ * machine's life. */
+#define DRAIN_POLL_NS (10ull * 1000 * 1000)
+
+/* Does s still owe its peer an answer: a request in flight, a reply the
+ * arch has not handed to the host, or a whole message read but not yet
+ * admitted?  (A message only partly arrived is the peer's to finish; it
+ * is not waited for.)  Upcalls off. */
+static bool owes(struct ninep_conn *s)
+{
+	uint32_t size;
+
+	if (s->state != NS_SERVED || s->gone || s->closing)
+		return false;
+	if (s->reqs || s->queued || (s->secure && ninep_sealed_ready(s)))
+		return true;
+	if (s->inlen - s->inoff < 4)
+		return false;
+	size = le32(s->in + s->inoff);
+	return size >= P9_HDRSZ && size <= s->msize && s->inlen - s->inoff >= size;
+}
+
+int ninep_drain(uint32_t ms)
+{
+	uint64_t deadline = arch_time_ns() + (uint64_t)ms * 1000000;
+	arch_irqstate is = arch_irq_save();
+	struct list *l;
+	int busy;
+
+	draining = true;
+	list_for_each(l, &allconns) {
+		struct ninep_conn *s = list_entry(l, struct ninep_conn, all);
+		if (s->gone)
+			continue;
+		if (s->state == NS_SERVED && !s->paused) {
+			s->paused = true;
+			arch_conn_pause(s->conn, 1);
+		} else if (s->state == NS_PENDING) {
+			s->fatal = true;	/* never served: its start ends it */
+			arch_conn_close(s->conn);
+		}
+	}
+	arch_irq_restore(is);
+	for (;;) {
+		busy = 0;
+		is = arch_irq_save();
+		list_for_each(l, &allconns)
+			busy += owes(list_entry(l, struct ninep_conn, all));
+		arch_irq_restore(is);
+		if (busy == 0 || arch_time_ns() >= deadline)
+			return busy;
+		tsleep_ns(DRAIN_POLL_NS);
+	}
 }
 
 /* ---- Counters (docs/9p.md, "Counters") -------------------------------- */

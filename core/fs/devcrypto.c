@@ -1,7 +1,7 @@
 /*
  * The crypto device, mounted on /secure (docs/crypto.md):
  *   /secure/crypto/hash/sha256, sha512, blake2b	per-proc hash sessions
- *   /secure/crypto/random				4 KiB of lc_random per open
+ *   /secure/crypto/random				lc_random, endless
  *   /secure/crypto/keys/ctl, keys/NAME		named keys (the keystore)
  *   /secure/crypto/KIND/clone, KIND/N/{ctl,data}	keyed sessions, per proc,
  *	for KIND in aead mac sign verify kx kdf pwhash (devcrypto_clone.c)
@@ -369,9 +369,10 @@ static long crypto_read_turn(struct chan *c, void *buf, size_t n, uint64_t off)
 	if (iskey(q))
 		return devcrypto_key_read(q - QKEY0, buf, n, off);
 	if (q == Qrandom) {
-		if (off >= DEVCRYPTO_RANDOM_MAX)
-			return 0;
-		n = MIN(n, (size_t)(DEVCRYPTO_RANDOM_MAX - off));
+		/* A stream, not a file: every read is filled, at any offset, and
+		 * there is no end (Plan 9's /dev/random).  A reader that asked for
+		 * n bytes and got fewer would have to guess why.  The count is
+		 * the caller's, already bounded (9P: msize less the header). */
 		lc_random(buf, n);
 		return (long)n;
 	}

@@ -84,6 +84,8 @@ static void init(void *arg)
 		panic("init: cannot build the namespace: %s", lux_errstr(err));
 	ninep_start();	/* 9P on the arch's connections, if it has any */
 	ninep_mount_ctl();	/* its own files at /9p, when it serves */
+	if (b->serve)
+		serve_until_halt();	/* a service: no shell (core/kern/serve.c) */
 	sh_main(b->commands, prompt && b->commands == 0);
 }
 

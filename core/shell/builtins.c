@@ -527,7 +527,7 @@ static const struct sh_builtin builtins[] = {
 	{ "help", "", "list the built-in commands", b_help },
 	{ "echo", "[-n] [word ...]", "print the words", b_echo },
 	{ "cat", "file ...", "print files", b_cat },
-	{ "hex", "file ...", "print files as hex", sh_hex },
+	{ "hex", "[-c count] file ...", "print files (their first count bytes) as hex", sh_hex },
 	{ "unhex", "[-r count] hex ...", "write the bytes hex spells (count times)", sh_unhex },
 	{ "ls", "[-l] [path ...]", "list directories (default /)", b_ls },
 	{ "mkdir", "dir ...", "make directories", b_mkdir },

@@ -7,12 +7,13 @@
  *
  *   unhex [-r COUNT] HEX ...   write the bytes the hex spells (the words
  *                              joined), COUNT times (default 1)
- *   hex FILE ...               print each file's bytes as lower-case hex
- *                              and a newline
+ *   hex [-c COUNT] FILE ...    print each file's bytes (at most COUNT of
+ *                              each) as lower-case hex and a newline
  *
  * `unhex 616263 > /secure/crypto/hash/sha256` hashes "abc";
  * `unhex -r 1000000 61 > ...` writes a million 'a' without a million-byte
- * command line.
+ * command line.  `hex -c 32 /secure/crypto/random` prints 32 random bytes:
+ * that file is a stream with no end, so -c is how a shell takes a part.
  */
 #include <lux/error.h>
 #include <lux/kalloc.h>
@@ -134,18 +135,28 @@ done:
 	return status;
 }
 
-static int hex_one(struct sh *sh, const char *path, uint8_t *buf, char *text)
+/* Print the file's first max bytes (all of them: max < 0) as hex. */
+static int hex_one(struct sh *sh, const char *path, long long max, uint8_t *buf, char *text)
 {
 	int fd = sys_open(path, OREAD);
-	long n;
+	long n = 0;
 
 	if (fd < 0) {
 		sh_errorf("hex: %s: %s\n", path, proc_errstr(fd));
 		return 1;
 	}
-	while ((n = sys_read(fd, buf, CHUNK / 2)) > 0) {
+	while (max != 0) {
+		size_t want = max > 0 && max < CHUNK / 2 ? (size_t)max : CHUNK / 2;
+		if ((n = sys_read(fd, buf, want)) <= 0)
+			break;
 		khex(text, buf, (size_t)n);
 		sh_write(sh, text, (size_t)n * 2);
+		if (max > 0)
+			max -= n;
+		if (preempt_point() < 0) {	/* killed: an endless file ends here */
+			sys_close(fd);
+			return PROC_KILLED;
+		}
 	}
 	if (n < 0) {
 		/* the file's own words, before close can replace them */
@@ -164,8 +175,19 @@ int sh_hex(struct sh *sh, int argc, char **argv)
 	char *text;
 	int status = 0;
 
-	if (argc < 2) {
-		sh_errorf("usage: hex file ...\n");
+	long long max = -1;
+	int a = 1;
+
+	if (argc > 1 && kstrcmp(argv[1], "-c") == 0) {
+		if (argc < 3 || kstrtoll(argv[2], &max) < 0 || max < 0) {
+			sh_errorf("hex: -c wants a byte count of 0 or more, not %s\n",
+			          argc < 3 ? "nothing" : argv[2]);
+			return 2;
+		}
+		a = 3;
+	}
+	if (a >= argc) {
+		sh_errorf("usage: hex [-c count] file ...\n");
 		return 2;
 	}
 	buf = kmalloc(CHUNK / 2);
@@ -176,8 +198,14 @@ int sh_hex(struct sh *sh, int argc, char **argv)
 		sh_errorf("hex: %s\n", lux_errstr(E_NOMEM));
 		return 1;
 	}
-	for (int i = 1; i < argc; i++)
-		status |= hex_one(sh, argv[i], buf, text);
+	for (int i = a; i < argc; i++) {
+		int r = hex_one(sh, argv[i], max, buf, text);
+		if (r == PROC_KILLED) {
+			status = r;
+			break;
+		}
+		status |= r;
+	}
 	kfree(text);
 	kfree(buf);
 	return status;

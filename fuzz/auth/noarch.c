@@ -30,5 +30,6 @@ long arch_conn_send(int conn, const void *buf, size_t n) { (void)conn; (void)buf
 void arch_conn_close(int conn) { (void)conn; abort(); }
 void arch_conn_pause(int conn, int paused) { (void)conn; (void)paused; abort(); }
 int arch_conn_dial(const char *addr) { (void)addr; abort(); }
+void arch_serving(void) { abort(); }
 int arch_offload(void (*fn)(void *), void *arg, void *cookie) { (void)fn; (void)arg; (void)cookie; abort(); }
 int arch_conn_simulate(const struct arch_conn_sim *sim) { (void)sim; abort(); }

@@ -63,16 +63,31 @@ class Shell(unittest.TestCase):
         for name in (b"hash", b"random", b"sha256", b"sha512", b"blake2b"):
             self.assertIn(name, out)
 
-    def test_random_is_4k_per_open_and_seeded(self):
-        # cat stops: a read at offset 4096 is the end of the file.  The
-        # console may expand some bytes, hence >= rather than ==.
-        runs = [luxsim("--seed", s, "-c", "cat /secure/crypto/random") for s in ("1", "1", "2")]
+    def test_random_is_endless_and_seeded(self):
+        # random never ends: hex -c takes a part of it, exactly the count
+        # asked, well past the 4 KiB it once stopped at; the same seed
+        # gives the same bytes, another seed others
+        runs = [luxsim("--seed", s, "-c", "hex -c 65536 /secure/crypto/random")
+                for s in ("1", "1", "2")]
+        got = []
         for rc, out, err in runs:
             self.assertEqual(rc, 0, err)
-            self.assertGreaterEqual(len(out), 4096)
-            self.assertLess(len(out), 2 * 4096)
-        self.assertEqual(runs[0][1], runs[1][1])
-        self.assertNotEqual(runs[0][1], runs[2][1])
+            m = re.match(r"([0-9a-f]{131072})\ntrace [0-9a-f]+\n$", out.decode())
+            self.assertIsNotNone(m, out[:200])
+            got.append(m.group(1))
+        self.assertEqual(got[0], got[1])
+        self.assertNotEqual(got[0], got[2])
+        rc, out, err = luxsim("-c", "hex -c 16 /secure/crypto/random /secure/crypto/random")
+        a, b = out.decode().split()
+        self.assertEqual((rc, len(a), len(b)), (0, 32, 32), err)
+        self.assertNotEqual(a, b)
+
+    def test_hex_count_is_checked(self):
+        for arg in ("-1", "x", ""):
+            with self.subTest(arg=arg):
+                rc, out, err = luxsim("-c", "hex -c '%s' /secure/crypto/random" % arg)
+                self.assertEqual(rc, 2)
+                self.assertIn(b"hex: -c wants a byte count of 0 or more", out + err.encode())
 
     def test_errors_are_strings(self):
         rc, out, err = luxsim("-c", "echo x > /secure/crypto/random; echo y > %smd5" % HASH)
@@ -167,6 +182,23 @@ class NinepTest(nt.ServerTest):
             if not b:
                 return out
             out += b
+
+    def test_random_read_is_exactly_what_was_asked(self):
+        # 1 MiB read through 9P is 1 MiB: every Tread gets its whole count
+        # (at any offset, however far), a count beyond msize is clipped to
+        # msize less the header, and the stream never ends
+        c = nt.Client(self.srv.path, dialect="9P2000", msize=65536 + 24)
+        c.attach(0)
+        c.walk(0, 1, ["secure", "crypto", "random"])
+        c.open(1, 0)
+        count = c.msize - 24
+        chunks = [c.read(1, i * count, count) for i in range((1 << 20) // count)]
+        self.assertEqual(sum(map(len, chunks)), 1 << 20)
+        self.assertEqual(len(set(chunks)), len(chunks))	# fresh bytes, not a repeated block
+        self.assertEqual(len(c.read(1, 2**63, count)), count)
+        self.assertEqual(len(c.read(1, 0, 1 << 20)), count)
+        self.assertEqual(len(c.read(1, 0, 1)), 1)
+        c.close()
 
     def test_seed_example(self):
         c = self.client()

@@ -175,9 +175,17 @@ class CommandLine(unittest.TestCase):
         self.assertRegex(out, r"^luxsim \(Lux9\) \d+\.\d+\.\d+\n$")
 
     def test_bad_option(self):
-        rc, _, err = run(["--frob"])
-        self.assertEqual(rc, 64)
-        self.assertIn("usage:", err)
+        # one line and a hint, not the whole usage
+        for args, line in ((["--frob"], "unknown option --frob"),
+                           (["--frob=1"], "unknown option --frob"),
+                           (["-qz"], "unknown option -z"),
+                           (["--listen"], "option --listen needs a value"),
+                           (["--list"], "option --list is short for more than one"),
+                           (["--help=yes"], "option --help takes no value")):
+            with self.subTest(args=args):
+                rc, out, err = run(args)
+                self.assertEqual((rc, out), (64, ""))
+                self.assertEqual(err, "luxsim: %s (try --help)\n" % line)
 
     def test_bad_mem(self):
         for v in ("0", "abc", "99999", ""):

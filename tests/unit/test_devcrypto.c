@@ -314,18 +314,26 @@ PROC_TEST(test_bound_and_exit_cleanup)
 	expect(SHA256, kat_abc[0]);
 }
 
+/* random is a stream: every read is filled, however large and however
+ * far the offset has run, and never ends. */
 PROC_TEST(test_random)
 {
-	static char buf[8192];
+	static uint8_t big[1 << 20], zero[1 << 20];
 	char a[64], b[64];
 	int fd;
 
-	assert_int_equal(get(RANDOM, buf, sizeof buf), DEVCRYPTO_RANDOM_MAX);
 	fd = sys_open(RANDOM, OREAD);
 	assert_true(fd >= 0);
 	assert_int_equal(sys_read(fd, a, sizeof a), sizeof a);
 	assert_int_equal(sys_read(fd, b, sizeof b), sizeof b);
 	assert_memory_not_equal(a, b, sizeof a);	/* fresh bytes each read */
+	/* 1 MiB in one read, four times over (well past the 4 KiB it once
+	 * stopped at), each filled to the end */
+	for (int i = 0; i < 4; i++) {
+		memset(big, 0, sizeof big);
+		assert_int_equal(sys_read(fd, big, sizeof big), sizeof big);
+		assert_memory_not_equal(big + sizeof big - 64, zero, 64);
+	}
 	assert_int_equal(sys_close(fd), 0);
 	assert_int_equal(sys_open(RANDOM, OWRITE), E_PERM);
 	assert_int_equal(devcrypto_sessions(), 0);

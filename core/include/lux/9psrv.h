@@ -159,6 +159,12 @@ void ninep_start(void);
  * namespace's builder calls it (init does); failing only loses the files,
  * with a console line. */
 void ninep_mount_ctl(void);
+/* The machine is halting (a service run, core/kern/serve.c): refuse new
+ * connections, stop reading the served ones, and wait at most ms for
+ * every request already read to be answered and its reply handed to the
+ * arch.  Returns how many connections still owed an answer at the end (0:
+ * nobody is left mid-request).  From a proc; no server: 0 at once. */
+int ninep_drain(uint32_t ms);
 /* The counters (docs/9p.md, "Counters"): one line per connection and a
  * total line.  Returns the full length, as ksnprintf does. */
 /* The counters (docs/9p.md): a line per connection, the first

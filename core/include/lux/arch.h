@@ -43,7 +43,13 @@
  *    read may deliver (0 pauses it), so the core need not keep a whole
  *    chunk of room for every idle connection.
  * 9: arch_offload and lux_offload_done: long pure computations (Argon2id)
- *    may run away from the kernel's CPU. */
+ *    may run away from the kernel's CPU.
+ * 10: a machine run as a service: lux_boot.serve (no shell; serve until
+ *    the host asks for a halt), lux_halt_request (the host's ask: hosted
+ *    turns SIGTERM and SIGINT into it) and arch_serving (the core says it
+ *    is ready, so a hosted arch can tell its service manager); and
+ *    lux_boot.ninep_maxconn (a bound on the 9P server's connections,
+ *    which otherwise follow memory). */
 #define LUX_ARCH_VERSION 10
 
 /* ---- Console ---------------------------------------------------------- */
@@ -144,6 +150,16 @@ int arch_offload(void (*fn)(void *), void *arg, void *cookie);
 /* Stop the machine with a status: luxsim exits with it; QEMU exits through
  * isa-debug-exit so the front door can recover it. */
 _Noreturn void arch_halt(int status);
+
+/* ---- Serving (v10) ---------------------------------------------------- */
+
+/* The machine is up: the self-check passed, the namespace is built and
+ * the 9P server takes connections.  Called once, by a machine booted with
+ * lux_boot.serve, from a proc.  An arch with a service manager tells it
+ * (hosted: sd_notify's READY=1 to $NOTIFY_SOCKET); others do nothing.
+ * Connections accepted before this are served too: it is a promise to
+ * the host's supervisor, not a gate. */
+void arch_serving(void);
 
 /* ---- Byte-stream connections (implemented in v3, for 9P) ------------- */
 

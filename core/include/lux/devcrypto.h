@@ -14,7 +14,6 @@
 #include <lux/types.h>
 
 #define DEVCRYPTO_SESSIONS 64		/* hash sessions, kernel-wide */
-#define DEVCRYPTO_RANDOM_MAX 4096	/* bytes one open of random yields */
 
 /* Append n bytes to pid's message for alg, starting a new one if none is
  * pending (none yet, or the last was read).  Returns n or an error:

@@ -172,6 +172,10 @@ void wakeup(struct waitq *q);
 _Noreturn void sched_idle_loop(void);
 /* Stop the machine: in a deterministic run, print the trace hash first. */
 _Noreturn void lux_halt(int status);
+/* A service run (lux_boot.serve; core/kern/serve.c): tell the arch the
+ * machine serves, wait for lux_halt_request, answer the 9P requests in
+ * flight, halt with 0.  init calls it instead of the shell. */
+_Noreturn void serve_until_halt(void);
 
 /* A consistent copy of a proc's public state, for ps and /proc. */
 struct procinfo {

@@ -76,6 +76,11 @@ struct lux_boot {
 	/* v10: connections the 9P server holds at most; 0: as many as memory
 	 * allows within NINEP_MAXCONN (<lux/9psrv.h>) */
 	uint32_t ninep_maxconn;
+	/* v10: nonzero: run as a service.  No shell and no console input;
+	 * serve 9P until lux_halt_request, then finish the requests in flight
+	 * and halt with 0.  The arch never sets it with commands or a
+	 * scenario. */
+	int serve;
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */
@@ -88,6 +93,12 @@ void lux_console_input(const char *buf, size_t n);
 /* Bytes of console input the core can take now: a hosted arch stops
  * reading its input while this is small, so nothing is dropped. */
 size_t lux_console_room(void);
+
+/* The host asks the machine to stop (v10; hosted: SIGTERM or SIGINT in a
+ * service run).  A serving machine (lux_boot.serve) stops taking 9P
+ * requests, answers those in flight, and halts with status 0; a shell
+ * takes it as the end of console input.  Repeats are harmless. */
+void lux_halt_request(void);
 
 /* The one-shot timer armed with arch_timer_arm() has expired. */
 void lux_timer_expired(void);
