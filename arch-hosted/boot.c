@@ -38,7 +38,7 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	static char detail[96];
 	void *mem;
 
-	hosted_process_setup();
+	hosted_process_setup(cfg->quiet);
 	mem = hostcalls.mmap(0, cfg->mem_bytes, PROT_READ | PROT_WRITE,
 	                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
