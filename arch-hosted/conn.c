@@ -410,17 +410,20 @@ static void on_refused(uv_handle_t *h)
 static void on_connection(uv_stream_t *server, int status);
 
 /*
- * Accept failed for lack of file descriptors (EMFILE, or ENFILE for the
- * whole host) even after libuv's own reserve descriptor, which it spends
- * to accept and close what is queued (or there is no memory to take a
- * connection at all).  libuv then calls us and at once
- * tries accept again, in a loop that never returns to the event loop:
- * the process would spin at 100% CPU, and nothing that could free a
- * descriptor (a close, a timer) would ever run.  The only way out of that
- * loop is closing the listening handle, so the listener rests: its handle
- * is closed, the spare dup made at listen time keeps the socket itself
- * listening (clients wait in the kernel's queue, none is dropped by us),
- * and after LISTEN_PAUSE_MS a dup of the spare is listened on again.
+ * Resting a listener.  Two things would wedge it otherwise:
+ * - accept failing for lack of file descriptors (EMFILE, or ENFILE for
+ *   the whole host) even after libuv spent its own reserve descriptor
+ *   accepting and closing what was queued: libuv then calls on_connection
+ *   with the error and at once tries accept again, in a loop that never
+ *   returns to the event loop, so the process would spin at 100% CPU and
+ *   nothing that could free a descriptor (a close, a timer) would run;
+ * - no memory to take (or refuse) a connection libuv accepted: one that
+ *   is not uv_accept'ed stops libuv polling the listener for good.
+ * Closing the listening handle ends both (the one connection libuv holds,
+ * if any, is closed with it).  The spare dup made at listen time keeps the
+ * socket itself listening, so clients wait in the kernel's queue
+ * meanwhile, and after LISTEN_PAUSE_MS a dup of the spare is listened on
+ * again.
  */
 static void on_resume(uv_timer_t *t);
 
