@@ -32,6 +32,7 @@ failures, in a full run.
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -187,10 +188,14 @@ def main():
     a = ap.parse_args()
     if a.smoke:
         a.idle_seconds, a.seconds = 1, 2
-    d = tempfile.mkdtemp(prefix="scale-")
-    ok = idle(a, a.tool, d)
-    print()
-    ok = active(a, a.tool, tempfile.mkdtemp(prefix="scale-")) and ok
+    dirs = [tempfile.mkdtemp(prefix="scale-") for _ in range(2)]
+    try:
+        ok = idle(a, a.tool, dirs[0])
+        print()
+        ok = active(a, a.tool, dirs[1]) and ok
+    finally:
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
     sys.exit(0 if ok else 1)
 
 
