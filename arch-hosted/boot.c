@@ -41,7 +41,7 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 
 	if (cfg->serve)
 		hosted_console_log();	/* before anything is printed */
-	hosted_process_setup();
+	hosted_process_setup(cfg->quiet);
 	mem = hostcalls.mmap(0, cfg->mem_bytes, PROT_READ | PROT_WRITE,
 	                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {

@@ -24,6 +24,7 @@
  * two never meet: a deterministic run dials nothing (E_NOCONN).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,26 +39,25 @@
 #include <lux/error.h>
 #include <lux/upcall.h>
 
+#include "conntab.h"
 #include "hosted.h"
 #include "hostcalls.h"
 #include "internal.h"
 
-#define MAXCONN 64
-#define BACKLOG 16
-
-union stream {
-	uv_handle_t handle;
-	uv_stream_t stream;
-	uv_tcp_t tcp;
-	uv_pipe_t pipe;
-};
+/* The listen queue: a burst of thousands of clients connecting at once
+ * waits there instead of being refused by the host's kernel (which caps
+ * it at net.core.somaxconn). */
+#define BACKLOG 4096
+/* How long a listener rests when accept fails for lack of file
+ * descriptors even after libuv's reserve (see pause_listener). */
+#define LISTEN_PAUSE_MS 1000
 
 /* How long a closing connection may take to flush its replies to a peer
  * that does not read them, before it is closed anyway. */
 #define LINGER_MS 5000
 
 struct conn {
-	union stream h;
+	union hosted_stream h;
 	uv_shutdown_t shut;
 	uv_timer_t linger;	/* bounds the shutdown's wait */
 	int id;
@@ -83,15 +83,17 @@ struct wreq {
 };
 
 struct listener {
-	union stream h;
+	union hosted_stream h;
 	int is_unix;
 	int noauth;		/* --listen-noauth: peers trusted unauthenticated */
 	int ok;			/* listening */
+	int paused;		/* out of fds: handle closed, spare keeps the socket */
+	int spare;		/* a dup of the listening socket, or -1 (see pause_listener) */
+	uv_timer_t resume;
 	char name[HOSTED_ADDRMAX + 8];	/* "unix!PATH", "tcp!HOST!PORT" */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* unix: to unlink */
 };
 
-static struct conn *conns[MAXCONN];
 /* A simulation scenario's peers (arch_conn_simulate), or 0. */
 static const struct arch_conn_sim *simulated;
 /* every attempt gets its own slot: a failed one is still closing */
@@ -102,9 +104,9 @@ static char listening[HOSTED_MAXLISTEN * (HOSTED_ADDRMAX + 9)];
 
 static struct conn *get(int id)
 {
-	if (id < 0 || id >= MAXCONN || conns[id] == NULL || conns[id]->closing)
-		return NULL;
-	return conns[id];
+	struct conn *c = conntab_get(id);
+
+	return c == NULL || c->closing ? NULL : c;
 }
 
 /* The upcalls, by who owns the connection: the server or the client. */
@@ -167,7 +169,7 @@ static void on_closed(uv_handle_t *h)
 	else
 		lux_conn_closed(id);
 	hosted_upcall_end();
-	conns[id] = NULL;	/* only now may the id be reused */
+	conntab_remove(id);	/* only now may the id be reused */
 	uv_close((uv_handle_t *)&c->linger, free_conn);
 }
 
@@ -272,7 +274,7 @@ long arch_conn_send(int id, const void *buf, size_t n)
 
 	if (simulated)
 		return simulated->send(id, buf, n);
-	if (c == NULL && id >= 0 && id < MAXCONN && conns[id] && conns[id]->broken)
+	if (c == NULL && conntab_get(id) && conntab_get(id)->broken)
 		return 0;	/* the peer is gone: dropped; the close is on its way */
 	if (c == NULL || c->connecting)
 		return -1;
@@ -405,30 +407,108 @@ static void on_refused(uv_handle_t *h)
 	free(h);
 }
 
+static void on_connection(uv_stream_t *server, int status);
+
+/*
+ * Resting a listener.  Two things would wedge it otherwise:
+ * - accept failing for lack of file descriptors (EMFILE, or ENFILE for
+ *   the whole host) even after libuv spent its own reserve descriptor
+ *   accepting and closing what was queued: libuv then calls on_connection
+ *   with the error and at once tries accept again, in a loop that never
+ *   returns to the event loop, so the process would spin at 100% CPU and
+ *   nothing that could free a descriptor (a close, a timer) would run;
+ * - no memory to take (or refuse) a connection libuv accepted: one that
+ *   is not uv_accept'ed stops libuv polling the listener for good.
+ * Closing the listening handle ends both (the one connection libuv holds,
+ * if any, is closed with it).  The spare dup made at listen time keeps the
+ * socket itself listening, so clients wait in the kernel's queue
+ * meanwhile, and after LISTEN_PAUSE_MS a dup of the spare is listened on
+ * again.
+ */
+static void on_resume(uv_timer_t *t);
+
+static void on_paused(uv_handle_t *h)
+{
+	struct listener *l = h->data;
+
+	uv_timer_start(&l->resume, on_resume, LISTEN_PAUSE_MS, 0);
+}
+
+static int open_listener(struct listener *l, int fd)
+{
+	int r;
+
+	if (l->is_unix) {
+		uv_pipe_init(hosted_loop(), &l->h.pipe, 0);
+		r = uv_pipe_open(&l->h.pipe, fd);
+	} else {
+		uv_tcp_init(hosted_loop(), &l->h.tcp);
+		r = uv_tcp_open(&l->h.tcp, fd);
+	}
+	l->h.handle.data = l;
+	if (r == 0)
+		r = uv_listen(&l->h.stream, BACKLOG, on_connection);
+	return r;
+}
+
+static void on_resume(uv_timer_t *t)
+{
+	struct listener *l = t->data;
+	int fd = hostcalls.fcntl(l->spare, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0) {	/* still none to spare: rest another while */
+		uv_timer_start(t, on_resume, LISTEN_PAUSE_MS, 0);
+		return;
+	}
+	if (open_listener(l, fd) != 0) {
+		if (uv_fileno(&l->h.handle, &(uv_os_fd_t){ 0 }) != 0)
+			hostcalls.close(fd);	/* the handle never took it */
+		uv_close(&l->h.handle, on_paused);	/* and try again */
+		return;
+	}
+	l->paused = 0;
+}
+
+static void pause_listener(struct listener *l)
+{
+	if (l->paused || uv_is_closing(&l->h.handle))
+		return;
+	l->paused = 1;
+	if (l->spare < 0) {	/* nothing would keep the socket: give it up, loudly */
+		hosted_warn("luxsim: stopped listening on %s: out of file descriptors\n", l->name);
+		uv_close(&l->h.handle, NULL);
+		return;
+	}
+	uv_close(&l->h.handle, on_paused);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct listener *l = server->data;
-	struct conn *c = NULL;
+	struct conn *c;
 	char peer[HOSTED_ADDRMAX + 16];
 	struct lux_peer who;
 	int id;
 
-	if (status < 0)
+	if (status < 0) {
+		if (status == UV_EMFILE || status == UV_ENFILE) {
+			hosted_refuse_nofd(status);
+			pause_listener(l);
+		}
+		return;	/* anything else: that one connection failed */
+	}
+	/* Not taking a connection off the queue (uv_accept) would stop libuv
+	 * polling this listener for good, so every way out takes it: a
+	 * connection, a refusal, or (no memory even for that) a rest. */
+	if ((c = calloc(1, sizeof *c)) == NULL || (id = conntab_add(c)) == CONNTAB_NOMEM) {
+		free(c);
+		pause_listener(l);
 		return;
-	for (id = 0; id < MAXCONN && conns[id]; id++)
-		;
-	if (id < MAXCONN)
-		c = calloc(1, sizeof *c);
-	if (c == NULL) {	/* take it off the queue and hang up */
-		union stream *tmp = malloc(sizeof *tmp);
-		if (tmp == NULL)
-			return;
-		if (l->is_unix)
-			uv_pipe_init(hosted_loop(), &tmp->pipe, 0);
-		else
-			uv_tcp_init(hosted_loop(), &tmp->tcp);
-		uv_accept(server, &tmp->stream);
-		uv_close(&tmp->handle, on_refused);
+	}
+	if (id == CONNTAB_FULL) {	/* every descriptor we may spend is spent */
+		free(c);
+		if (hosted_refuse(server, l->is_unix) < 0)
+			pause_listener(l);
 		return;
 	}
 	if (l->is_unix)
@@ -438,6 +518,7 @@ static void on_connection(uv_stream_t *server, int status)
 	c->h.handle.data = c;
 	c->id = id;
 	if (uv_accept(server, &c->h.stream) != 0) {
+		conntab_remove(id);	/* the core never saw it */
 		uv_close(&c->h.handle, on_refused);	/* c is the handle's memory */
 		return;
 	}
@@ -445,7 +526,6 @@ static void on_connection(uv_stream_t *server, int status)
 	c->linger.data = c;
 	if (!l->is_unix)
 		uv_tcp_nodelay(&c->h.tcp, 1);	/* 9P is request/response */
-	conns[id] = c;
 	peer_name(l, c, peer, sizeof peer);
 	who.addr = peer;
 	who.transport = l->is_unix ? LUX_PEER_LOCAL : l->noauth ? LUX_PEER_NET_NOAUTH : LUX_PEER_NET;
@@ -453,7 +533,7 @@ static void on_connection(uv_stream_t *server, int status)
 	hosted_upcall_begin();
 	lux_conn_opened(id, &who);	/* may pause or close it at once */
 	hosted_upcall_end();
-	if (conns[id] == c && !c->closing)
+	if (conntab_get(id) == c && !c->closing)
 		update_reading(c);
 }
 
@@ -567,12 +647,33 @@ static void open_to_group(const char *path, const char *group)
 
 static const char *socket_group;
 
+/* A unix socket bound here rather than by uv_pipe_bind: libuv unlinks
+ * the path of a pipe it bound when that handle closes, and a resting
+ * listener (pause_listener) closes its handle while the socket, so its
+ * path, stays.  hosted_conn_cleanup unlinks it at the end instead.
+ * A descriptor, or a libuv error. */
+static int bind_unix(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = hostcalls.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return uv_translate_sys_error(errno);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if (hostcalls.bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		e = errno;
+		hostcalls.close(fd);
+		return uv_translate_sys_error(e);
+	}
+	return fd;
+}
+
 static int listen_one(const char *addr, int noauth)
 {
 	struct listener *l;
 	struct sockaddr_storage sa;
 	char err[256];
-	int r;
+	int r, fd;
 
 	if (nslots == (int)(sizeof listeners / sizeof listeners[0]))
 		return -1;
@@ -583,10 +684,14 @@ static int listen_one(const char *addr, int noauth)
 	}
 	snprintf(l->name, sizeof l->name, "%s", addr);
 	l->noauth = noauth;
+	l->spare = -1;
 	if (l->is_unix) {
 		clear_stale(l->path);
 		uv_pipe_init(hosted_loop(), &l->h.pipe, 0);
-		r = uv_pipe_bind(&l->h.pipe, l->path);
+		if ((fd = bind_unix(l->path)) < 0)
+			r = fd;
+		else if ((r = uv_pipe_open(&l->h.pipe, fd)) != 0)
+			hostcalls.close(fd);
 	} else {
 		uv_tcp_init(hosted_loop(), &l->h.tcp);
 		r = uv_tcp_bind(&l->h.tcp, (struct sockaddr *)&sa, 0);
@@ -602,6 +707,12 @@ static int listen_one(const char *addr, int noauth)
 	}
 	l->ok = 1;
 	nlisteners++;
+	/* made now, while descriptors are plentiful: pause_listener needs it
+	 * exactly when there are none */
+	uv_timer_init(hosted_loop(), &l->resume);
+	l->resume.data = l;
+	if (uv_fileno(&l->h.handle, &fd) == 0)
+		l->spare = hostcalls.fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (l->is_unix && socket_group)
 		open_to_group(l->path, socket_group);
 	if (noauth)	/* loudly: this gives the machine away to the network */
@@ -666,7 +777,7 @@ static void on_dialed(uv_connect_t *req, int status)
 	hosted_upcall_begin();
 	lux_dial_connected(c->id, 0);	/* may pause or close it at once */
 	hosted_upcall_end();
-	if (conns[c->id] == c && !c->closing)
+	if (conntab_get(c->id) == c && !c->closing)
 		update_reading(c);
 }
 
@@ -682,10 +793,12 @@ int arch_conn_dial(const char *addr)
 	if (strlen(addr) > HOSTED_ADDRMAX ||
 	    parse(addr, &is_unix, path, sizeof path, &sa, err, sizeof err) < 0)
 		return E_INVAL;
-	for (id = 0; id < MAXCONN && conns[id]; id++)
-		;
-	if (id == MAXCONN || (c = calloc(1, sizeof *c)) == NULL)
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return E_NOMEM;
+	if ((id = conntab_add(c)) < 0) {
+		free(c);
 		return E_MFILE;
+	}
 	c->id = id;
 	c->dialed = 1;
 	c->connecting = 1;
@@ -695,13 +808,13 @@ int arch_conn_dial(const char *addr)
 	else
 		r = uv_tcp_init(hosted_loop(), &c->h.tcp);
 	if (r != 0) {
+		conntab_remove(id);	/* the core never saw it */
 		free(c);
 		return E_NOMEM;
 	}
 	c->h.handle.data = c;
 	uv_timer_init(hosted_loop(), &c->linger);
 	c->linger.data = c;
-	conns[id] = c;
 	if (is_unix) {
 		uv_pipe_connect(&c->connect, &c->h.pipe, path, on_dialed);
 		return id;	/* errors arrive in on_dialed */

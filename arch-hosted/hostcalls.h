@@ -27,6 +27,9 @@ struct hostcalls {
 	int (*socket)(int domain, int type, int proto);
 	int (*connect)(int fd, const struct sockaddr *sa, socklen_t len);
 	int (*close)(int fd);
+	int (*bind)(int fd, const struct sockaddr *sa, socklen_t len);
+	/* F_DUPFD_CLOEXEC: a listener's spare descriptor (conn.c) */
+	int (*fcntl)(int fd, int cmd, ...);
 	int (*unlink)(const char *path);
 	/* a unix peer's credentials (SO_PEERCRED) */
 	int (*getsockopt)(int fd, int level, int name, void *val, socklen_t *len);

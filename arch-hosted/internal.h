@@ -31,7 +31,23 @@ void hosted_console_log(void);
 void hosted_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* SIGPIPE ignored, RLIMIT_NOFILE raised (procsetup.c): once, at start. */
-void hosted_process_setup(void);
+void hosted_process_setup(int quiet);
+
+/* A connection's handle: a unix socket or TCP (conn.c, refuse.c). */
+union hosted_stream {
+	uv_handle_t handle;
+	uv_stream_t stream;
+	uv_tcp_t tcp;
+	uv_pipe_t pipe;
+};
+
+/* refuse.c: a connection past the connection table's bound is accepted
+ * from server, answered in 9P and closed (-1: no memory to take it off
+ * the queue at all); nofd counts one that libuv's accept already had to
+ * drop (err: EMFILE or ENFILE).  Both are reported on stderr,
+ * rate-limited. */
+int hosted_refuse(uv_stream_t *server, int is_unix);
+void hosted_refuse_nofd(int err);
 
 /* Connections (conn.c): listen as cfg says; returns the addresses for
  * the banner, or NULL when none listens.  cleanup removes socket files. */

@@ -13,8 +13,11 @@
  *
  * RLIMIT_NOFILE: every connection, listening socket and dial is a file
  * descriptor; the soft limit (often 1024) is raised to the hard one, and
- * a limit below HOSTED_NOFILE_WANT is reported, since accepts would then
- * fail for everyone once it is reached.
+ * a limit below HOSTED_NOFILE_WANT is reported with the connections it
+ * allows (conntab.c's bound), since past those every new client is
+ * refused.  --quiet keeps it unless that bound is below HOSTED_CONN_FEW:
+ * a script that runs a few commands does not care about a thousand
+ * connections, but one that serves clients cares about a handful.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,15 +25,18 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "conntab.h"
 #include "hostcalls.h"
 #include "internal.h"
 
 #define HOSTED_NOFILE_WANT 4096
+#define HOSTED_CONN_FEW 256
 
-void hosted_process_setup(void)
+void hosted_process_setup(int quiet)
 {
 	struct sigaction sa;
 	struct rlimit rl;
+	int max;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
@@ -49,9 +55,11 @@ void hosted_process_setup(void)
 		if (hostcalls.setrlimit(RLIMIT_NOFILE, &rl) != 0)
 			rl.rlim_cur = was;	/* keep what we have; the check below says */
 	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < HOSTED_NOFILE_WANT)
-		hosted_warn("luxsim: warning: open files limit is %llu (hard limit %llu), below "
-		            "%d: connections may be refused early; raise it with 'ulimit -Hn' as root\n",
-		            (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
-		            HOSTED_NOFILE_WANT);
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= HOSTED_NOFILE_WANT)
+		return;
+	max = conntab_bound_for((unsigned long long)rl.rlim_cur);
+	if (!quiet || max < HOSTED_CONN_FEW)
+		hosted_warn("luxsim: only %llu file descriptors (ulimit -n; hard limit %llu); at "
+		            "most ~%d connections: raise it with 'ulimit -Hn' as root\n",
+		            (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, max);
 }

@@ -12,6 +12,7 @@ stdin, then a kill if it does not exit in time.
 """
 import os
 import re
+import resource
 import shutil
 import socket
 import struct
@@ -275,8 +276,9 @@ class Server:
                 return lines
             lines.append(line.decode(errors="replace").rstrip("\n"))
 
-    def __init__(self, script, args=()):
-        """args: more luxsim options (stress_test.py gives it memory)."""
+    def __init__(self, script, args=(), nofile=None):
+        """args: more luxsim options (stress_test.py gives it memory);
+        nofile: luxsim's open files limit, soft and hard (hostfd_test.py)."""
         self.dir = tempfile.mkdtemp(prefix="ninep-")
         self.path = os.path.join(self.dir, "sock")
         # self.port: trusted without authentication (these suites test 9P,
@@ -288,7 +290,9 @@ class Server:
             [LUXSIM, "-q", "--listen", "unix!" + self.path,
              "--listen-noauth", "tcp!127.0.0.1!%d" % self.port,
              "--listen", "tcp!127.0.0.1!%d" % self.port_plain, *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile)))
+            if nofile else None)
         self.p.stdin.write(script.encode() + b"echo ready-for-9p\n")
         self.p.stdin.flush()
         deadline = time.monotonic() + TIMEOUT
