@@ -34,7 +34,19 @@
 #include <lux/sysfile.h>
 #include <lux/upcall.h>
 
-#define BYTES_PAGES(n) (((n) + 4095) / 4096)
+/* Bytes a connection holds are charged as the pages they round up to,
+ * beyond the first NINEP_CONN_SPARE, which ride in its idle page with its
+ * state (an attached idle connection: one page in all). */
+#define BYTES_PAGES(n) ((n) <= NINEP_CONN_SPARE ? 0 : ((n) - NINEP_CONN_SPARE + 4095) / 4096)
+/* What the idle page holds: the connection (a 1 KiB block of the
+ * allocator, three to a page: 1,366 bytes), its principal (512), their
+ * budget (256), a namespace (512): 2,646 bytes, and the spare.  The
+ * things a client rarely needs stay out of it (the record keys of a
+ * sealed connection, a token's caveats, a large fid table, input
+ * buffers) and are charged when made. */
+_Static_assert(sizeof(struct ninep_conn) <= 1024, "a connection's state outgrew its 1 KiB block");
+_Static_assert(sizeof(struct proc) <= 512, "a principal outgrew its 512-byte block");
+_Static_assert(2646 + NINEP_CONN_SPARE <= 4096 * NINEP_CONN_IDLE_PAGES, "the idle page overflows");
 
 /* Every connection, and by the arch's id while the arch has it. */
 static struct list allconns = LIST_INIT(allconns);
@@ -86,6 +98,8 @@ static size_t idhash(int conn)
 }
 
 static bool frame_due(struct ninep_conn *s);
+/* The framer's reply buffer (errors, goodbyes): one framer, one buffer. */
+static uint8_t framebuf[512];
 
 static struct ninep_conn *slot_of(int conn)
 {
@@ -370,10 +384,10 @@ void ninep_send_rflush(struct ninep_conn *s, uint16_t tag)
 /* An error answer built by the reader (its errstr details budgets). */
 void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why)
 {
-	int n = ninep_error_reply(s, s->rbuf, sizeof s->rbuf, tag, err, why);
+	int n = ninep_error_reply(s, framebuf, sizeof framebuf, tag, err, why);
 
 	if (n > 0)
-		ninep_send(s, s->rbuf, (size_t)n);
+		ninep_send(s, framebuf, (size_t)n);
 }
 
 /* ---- The reader: framing and admission --------------------------------- */
@@ -647,9 +661,9 @@ static void say_goodbye(struct ninep_conn *s, const char *why, uint32_t ecode)
 		r.type = P9_RERROR;
 		r.u.rerror.ename = p9_str_c(why);
 	}
-	n = p9_encode(&r, s->rbuf, sizeof s->rbuf, s->d == P9_NONE ? P9_2000 : s->d);
+	n = p9_encode(&r, framebuf, sizeof framebuf, s->d == P9_NONE ? P9_2000 : s->d);
 	if (n > 0)
-		ninep_send(s, s->rbuf, (size_t)n);
+		ninep_send(s, framebuf, (size_t)n);
 }
 
 /* A message the framing cannot take: say why, on the console too. */
@@ -897,8 +911,6 @@ static int conn_start(struct ninep_conn *s)
 	ns_put(p->ns);
 	p->ns = mine;
 	qlock_init(&s->actlock, "9pact");
-	s->rx.out = s->rbuf;
-	s->rx.cap = sizeof s->rbuf;
 	s->started = arch_time_ns();
 	is = arch_irq_save();
 	s->in = s->small;
@@ -930,6 +942,7 @@ static void conn_end(struct ninep_conn *s)
 	ninep_stop_all(s);
 	sleep_on_unint(&s->wq, is_gone, s);
 	ninep_fid_clunk_all(s);
+	ninep_fid_table_free(s);
 	ninep_sealed_free(s);
 	is = arch_irq_save();
 	in = s->in;

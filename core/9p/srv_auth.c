@@ -100,7 +100,7 @@ const struct ninep_caveats *ninep_act_for(struct ninep_conn *s, const uint8_t *r
 	    !ninep_fid_user(s, le32(req + P9_HDRSZ), p->cred.user, &cav)) {
 		kstrlcpy(p->cred.user, s->user, sizeof p->cred.user);
 		/* an attach on a token's connection is the token's too */
-		cav = type == P9_TATTACH && s->tok.on ? &s->tok : 0;
+		cav = type == P9_TATTACH ? s->tok : 0;
 	}
 	/* a token holder may not mint wider tokens (/adm/tokens) */
 	if (cav)

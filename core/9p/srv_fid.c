@@ -7,12 +7,71 @@
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
+#include <lux/kern.h>
 #include <lux/pebble.h>
 #include <lux/string.h>
 
+/* The fid table starts with NINEP_FIDSMALL buckets inside the connection
+ * (most connections hold a few fids) and grows once to NINEP_FIDHASH,
+ * charged to it, when it holds more (ninep_fid_insert).  Upcalls off. */
 static struct ninep_fid **bucket(struct ninep_conn *s, uint32_t fid)
 {
-	return &s->fids[(fid ^ fid >> 7 ^ fid >> 17) % NINEP_FIDHASH];
+	if (s->nbuckets == 0) {
+		s->fids = s->fidsmall;
+		s->nbuckets = NINEP_FIDSMALL;
+	}
+	return &s->fids[(fid ^ fid >> 7 ^ fid >> 17) % s->nbuckets];
+}
+
+/* Past 4 fids a bucket on average, the large table: allocated here, out of
+ * the section, then filled in one.  A failure keeps the small one (only
+ * slower). */
+static void table_grow(struct ninep_conn *s)
+{
+	struct ninep_fid **big, **old;
+	arch_irqstate is;
+	size_t n;
+
+	if (s->nbuckets > NINEP_FIDSMALL || s->nfids < 4 * NINEP_FIDSMALL)
+		return;
+	if (ninep_charge(s, NINEP_FIDHASH * sizeof *big) < 0)
+		return;
+	if ((big = kzalloc(NINEP_FIDHASH * sizeof *big)) == 0) {
+		ninep_uncharge(s, NINEP_FIDHASH * sizeof *big);
+		return;
+	}
+	is = arch_irq_save();
+	if (s->nbuckets > NINEP_FIDSMALL) {	/* another request grew it */
+		arch_irq_restore(is);
+		kfree(big);
+		ninep_uncharge(s, NINEP_FIDHASH * sizeof *big);
+		return;
+	}
+	old = s->fids;
+	n = s->nbuckets;
+	s->fids = big;
+	s->nbuckets = NINEP_FIDHASH;
+	for (size_t i = 0; i < n; i++) {
+		while (old[i]) {
+			struct ninep_fid *f = old[i], **b;
+			old[i] = f->next;
+			b = bucket(s, f->fid);
+			f->next = *b;
+			*b = f;
+		}
+	}
+	arch_irq_restore(is);
+}
+
+void ninep_fid_table_free(struct ninep_conn *s)
+{
+	kassert(s->nfids == 0);
+	if (s->nbuckets > NINEP_FIDSMALL) {
+		kfree(s->fids);
+		ninep_uncharge(s, NINEP_FIDHASH * sizeof *s->fids);
+	}
+	s->fids = 0;
+	s->nbuckets = 0;
 }
 
 struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s)
@@ -159,10 +218,13 @@ int ninep_fid_setpath(struct ninep_conn *s, struct ninep_fid *f, char *p)
 int ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f)
 {
 	struct ninep_ctx *x = ninep_ctx_of(s);
-	arch_irqstate is = arch_irq_save();
-	struct ninep_fid **b = bucket(s, f->fid);
+	arch_irqstate is;
+	struct ninep_fid **b;
 	int err = 0;
 
+	table_grow(s);
+	is = arch_irq_save();
+	b = bucket(s, f->fid);
 	for (struct ninep_fid *o = *b; o; o = o->next)
 		if (o->fid == f->fid)
 			err = NINEP_E_FIDINUSE;	/* a concurrent request took it */
@@ -256,7 +318,7 @@ int ninep_fid_move_begin(struct ninep_conn *s, const char *from, struct ninep_fi
 	struct ninep_fid *list = 0;
 	arch_irqstate is = arch_irq_save();
 
-	for (size_t i = 0; i < NINEP_FIDHASH; i++) {
+	for (size_t i = 0; i < s->nbuckets; i++) {
 		for (struct ninep_fid *f = s->fids[i]; f; f = f->next) {
 			int mine = held_by(x, f) ? 1 : 0;
 			if (moves(f, from, fl) && (f->users > mine || (f->excl && !mine))) {
@@ -266,7 +328,7 @@ int ninep_fid_move_begin(struct ninep_conn *s, const char *from, struct ninep_fi
 			}
 		}
 	}
-	for (size_t i = 0; i < NINEP_FIDHASH; i++) {
+	for (size_t i = 0; i < s->nbuckets; i++) {
 		for (struct ninep_fid *f = s->fids[i]; f; f = f->next) {
 			if (!moves(f, from, fl))
 				continue;
@@ -306,7 +368,7 @@ void ninep_fid_move_end(struct ninep_conn *s, struct ninep_fid *moving, const ch
 void ninep_fid_clunk_all(struct ninep_conn *s)
 {
 	ninep_locks_drop(s);	/* a new session, or the end: its locks go */
-	for (size_t i = 0; i < NINEP_FIDHASH; i++) {
+	for (size_t i = 0; i < s->nbuckets; i++) {
 		for (;;) {
 			arch_irqstate is = arch_irq_save();
 			struct ninep_fid *f = s->fids[i];

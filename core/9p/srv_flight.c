@@ -329,12 +329,15 @@ static void run(struct ninep_worker *w, struct ninep_conn *s, struct ninep_req *
 
 /* Run s's control job (ninep_control) as its principal, if it has one
  * yet; free the connection after, when that was its end. */
-static void run_ctl(struct ninep_conn *s)
+static void run_ctl(struct ninep_worker *w, struct ninep_conn *s)
 {
 	struct proc *me = curproc(), *pr = s->rx.p;
 	struct ns *own = me->ns;
 	bool freeit;
 
+	/* the job answers in our reply buffer (one job of s at a time) */
+	s->rx.out = w->x.out;
+	s->rx.cap = NINEP_MSIZE;
 	if (pr) {
 		me->ns = pr->ns;
 		me->principal = pr;
@@ -342,6 +345,10 @@ static void run_ctl(struct ninep_conn *s)
 		kstrlcpy(me->cred.user, s->user, sizeof me->cred.user);
 	}
 	freeit = ninep_control(s);
+	if (!freeit) {
+		s->rx.out = 0;
+		s->rx.cap = 0;
+	}
 	me->ns = own;
 	me->principal = 0;
 	me->actlock = 0;
@@ -391,7 +398,7 @@ static void worker(void *arg)
 		if (r == 0)
 			continue;	/* another worker took it */
 		if (r == &ctljob) {
-			run_ctl(s);	/* s may be gone after */
+			run_ctl(w, s);	/* s may be gone after */
 			is = arch_irq_save();
 			pool.idle++;
 			idle_from_now(w);
@@ -601,12 +608,10 @@ void ninep_version(struct ninep_conn *s, struct ninep_req *r)
 	s->aborting = true;
 	ninep_stop_all(s);
 	s->aborting = false;
-	s->rx.out = s->rbuf;
-	s->rx.cap = sizeof s->rbuf;
-	n = ninep_handle(s, &s->rx, r->msg, r->len);
+	n = ninep_handle(s, &s->rx, r->msg, r->len);	/* rx.out: the worker's (run_ctl) */
 	ninep_fid_release_all(s, &s->rx);
 	if (n > 0)
-		ninep_send(s, s->rbuf, (size_t)n);
+		ninep_send(s, s->rx.out, (size_t)n);
 	req_free(s, r);
 }
 

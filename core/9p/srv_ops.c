@@ -166,8 +166,8 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return E_NOMEM;
 	/* a token's connection: its PATH caveat bounds the attach root (an
 	 * afid's token is checked by ninep_afid_attach, before it commits) */
-	if (t->u.tattach.afid == P9_NOFID && s->tok.on && !ninep_caveats_within(&s->tok, path)) {
-		err = ninep_token_outside(s, &s->tok, "Tattach", path);
+	if (t->u.tattach.afid == P9_NOFID && s->tok && !ninep_caveats_within(s->tok, path)) {
+		err = ninep_token_outside(s, s->tok, "Tattach", path);
 		kfree(path);
 		return err;
 	}
@@ -195,7 +195,7 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	}
 	f->c = c;
 	f->rootlen = a.len;
-	f->cav = s->tok.on ? &s->tok : 0;
+	f->cav = s->tok;
 	kstrlcpy(f->user, user, sizeof f->user);
 	if ((err = ninep_fid_setpath(s, f, path)) < 0 || (err = ninep_fid_insert(s, f)) < 0) {
 		ninep_fid_free(s, f);

@@ -241,7 +241,17 @@ int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
 		if (!ninep_caveats_within(&cav, aname))
 			return refuse_attach(s, afid, "outside the token's path %s", cav.prefix);
 	}
-	if (auth_take_records(&af->a, &s->tx, &s->rxrec) < 0)
+	/* the records' keys live apart from the connection's small state,
+	 * only while it is sealed */
+	if (s->recs == 0) {
+		if (ninep_charge(s, sizeof *s->recs) < 0)
+			return E_BUDGET;
+		if ((s->recs = kzalloc(sizeof *s->recs)) == 0) {
+			ninep_uncharge(s, sizeof *s->recs);
+			return E_NOMEM;
+		}
+	}
+	if (auth_take_records(&af->a, &s->recs->tx, &s->recs->rx) < 0)
 		return proc_seterr(E_PERM, "auth: no session keys");
 	af->used = true;
 	kstrlcpy(user, who, LUX_UIDMAX);
@@ -250,10 +260,17 @@ int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
 	/* a token is narrower than the key: its holder never speaks for
 	 * others, even when the token is eve's */
 	s->trusted = g == 0 && kstrcmp(who, eve) == 0;
-	if (g) {
-		cav.on = false;
-		s->tok = cav;
-		s->tok.on = true;
+	if (g) {	/* kept apart: few connections hold a token */
+		struct ninep_caveats *t;
+		if (ninep_charge(s, sizeof *t) < 0)
+			return E_BUDGET;
+		if ((t = kmalloc(sizeof *t)) == 0) {
+			ninep_uncharge(s, sizeof *t);
+			return E_NOMEM;
+		}
+		*t = cav;
+		t->on = true;
+		s->tok = t;	/* whole before it is seen */
 	}
 	s->sealing = true;	/* after the Rattach: see ninep_attach_inline */
 	return 0;
@@ -290,12 +307,10 @@ void ninep_attach_inline(struct ninep_conn *s, struct ninep_req *r)
 {
 	int n;
 
-	s->rx.out = s->rbuf;
-	s->rx.cap = sizeof s->rbuf;
-	n = ninep_handle(s, &s->rx, r->msg, r->len);
+	n = ninep_handle(s, &s->rx, r->msg, r->len);	/* rx.out: the worker's (run_ctl) */
 	ninep_fid_release_all(s, &s->rx);
 	if (n > 0)
-		ninep_send(s, s->rbuf, (size_t)n);
+		ninep_send(s, s->rx.out, (size_t)n);
 	if (s->sealing && !s->secure && seal_now(s) < 0) {
 		kprintf("9p: connection %d (%s): no memory to seal it; closing\n", s->id, s->peer);
 		s->fatal = true;
@@ -333,7 +348,7 @@ int ninep_sealed_open(struct ninep_conn *s)
 		}
 		if (s->incap - s->inlen < AUTH_OPEN_BUF)
 			break;	/* framing first: in is full of plaintext */
-		err = auth_open(&s->rxrec, s->raw + s->rawoff, s->rawlen - s->rawoff,
+		err = auth_open(&s->recs->rx, s->raw + s->rawoff, s->rawlen - s->rawoff,
 		                s->in + s->inlen, s->incap - s->inlen, &consumed, &outlen);
 		s->rawoff += consumed;
 		s->inlen += outlen;
@@ -352,9 +367,9 @@ int ninep_sealed_open(struct ninep_conn *s)
 	arch_irq_restore(is);
 	if (err < 0 && err != AUTH_ESPACE) {
 		audit_log(ninep_who(s), "9p-record", (uint32_t)s->id, s->peer, "closed: %s",
-		          auth_rec_why(&s->rxrec));
+		          auth_rec_why(&s->recs->rx));
 		kprintf("9p: connection %d (%s): %s; closing\n", s->id, s->peer,
-		        auth_rec_why(&s->rxrec));
+		        auth_rec_why(&s->recs->rx));
 		return E_IO;
 	}
 	return s->gone_sealed ? E_IO : 0;
@@ -371,7 +386,7 @@ long ninep_sealed_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 		return E_NOMEM;
 	/* sequence numbers follow the order of sends: seal and queue as one */
 	is = arch_irq_save();
-	r = auth_seal(&s->tx, buf, n, out, cap);
+	r = auth_seal(&s->recs->tx, buf, n, out, cap);
 	q = r < 0 ? r : arch_conn_send(s->conn, out, (size_t)r);
 	arch_irq_restore(is);
 	kfree(out);
@@ -387,12 +402,12 @@ void ninep_sealed_end(struct ninep_conn *s)
 	if (!s->secure)
 		return;
 	is = arch_irq_save();
-	if (!s->gone && (n = auth_seal_close(&s->tx, close, sizeof close)) > 0)
+	if (!s->gone && (n = auth_seal_close(&s->recs->tx, close, sizeof close)) > 0)
 		arch_conn_send(s->conn, close, (size_t)n);
 	arch_irq_restore(is);
-	if (!s->peer_sealed_close && auth_open_eof(&s->rxrec) < 0)
+	if (!s->peer_sealed_close && auth_open_eof(&s->recs->rx) < 0)
 		audit_log(ninep_who(s), "9p-record", (uint32_t)s->id, s->peer, "ended: %s",
-		          auth_rec_why(&s->rxrec));
+		          auth_rec_why(&s->recs->rx));
 }
 
 void ninep_sealed_free(struct ninep_conn *s)
@@ -403,7 +418,17 @@ void ninep_sealed_free(struct ninep_conn *s)
 	s->raw = 0;
 	s->secure = false;
 	arch_irq_restore(is);
-	auth_rec_wipe(&s->tx);
-	auth_rec_wipe(&s->rxrec);
 	ninep_inbuf_free(s, raw);
+	if (s->tok) {	/* no fid is left to point at it */
+		kfree((void *)s->tok);
+		s->tok = 0;
+		ninep_uncharge(s, sizeof *s->tok);
+	}
+	if (s->recs) {
+		auth_rec_wipe(&s->recs->tx);
+		auth_rec_wipe(&s->recs->rx);
+		kfree(s->recs);
+		s->recs = 0;
+		ninep_uncharge(s, sizeof *s->recs);
+	}
 }

@@ -23,7 +23,10 @@
  * its refusals a few at a time (the core: 16) is not asked for more
  * answers than it keeps; a larger window measures the burst instead.
  *
- * usage: bench-9pscale -s ADDR (--idle N | --active N) [--seconds S]
+ * --also ADDR sends every other connection (idle or active) to a second
+ * address: a second peer, since the server caps what one peer may hold.
+ *
+ * usage: bench-9pscale -s ADDR [--also ADDR] (--idle N | --active N) [--seconds S]
  *                      [--pid PID] [--window W] [--maxsize BYTES]
  * prints `9pscale ...` lines (scale_bench.py makes the tables of them);
  * exit 0, 1 (protocol errors), 2 (could not run)
@@ -47,6 +50,7 @@
 
 struct opts {
 	const char *addr;
+	const char *also;	/* --also: every other connection goes here */
 	int idle, active, seconds, window, pid;
 	uint32_t maxsize;
 };
@@ -235,7 +239,8 @@ static int run_idle(const struct opts *o)
 	long rss0 = -1, rss1 = -1;
 	int alive = 0, sent = 0;
 
-	if (conns == NULL || sc_init(&s, o->addr, &idle_ops) < 0 || honest_open(o->addr, &hc, &root) < 0)
+	if (conns == NULL || sc_init(&s, o->addr, &idle_ops) < 0 ||
+	    (o->also && sc_also(&s, o->also) < 0) || honest_open(o->addr, &hc, &root) < 0)
 		return 2;
 	s.msize = 512;	/* an idle connection's replies are small: memory is the point */
 	/* a second untimed: a server just started is still settling */
@@ -308,7 +313,7 @@ static int run_active(const struct opts *o)
 	uint64_t t0, t1, total = 0;
 	int left;
 
-	if (cl == NULL || sc_init(&s, o->addr, &active_ops) < 0)
+	if (cl == NULL || sc_init(&s, o->addr, &active_ops) < 0 || (o->also && sc_also(&s, o->also) < 0))
 		return 2;
 	active_setup(o->maxsize, &st);
 	open_all(&s, active_at, cl, o->active, o->window);
@@ -370,6 +375,7 @@ int main(int argc, char **argv)
 		{ "idle", required_argument, 0, 'i' }, { "active", required_argument, 0, 'a' },
 		{ "seconds", required_argument, 0, 'r' }, { "pid", required_argument, 0, 'p' },
 		{ "window", required_argument, 0, 'w' }, { "maxsize", required_argument, 0, 'm' },
+		{ "also", required_argument, 0, 'A' },
 		{ 0, 0, 0, 0 },
 	};
 	struct opts o = { .seconds = 5, .window = 16, .maxsize = 8192 };
@@ -378,6 +384,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "s:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's': o.addr = optarg; break;
+		case 'A': o.also = optarg; break;
 		case 'i': o.idle = atoi(optarg); break;
 		case 'a': o.active = atoi(optarg); break;
 		case 'r': o.seconds = atoi(optarg); break;
@@ -394,7 +401,7 @@ int main(int argc, char **argv)
 	raise_nofile(o.idle + o.active);
 	return o.idle ? run_idle(&o) : run_active(&o);
 usage:
-	fprintf(stderr, "usage: bench-9pscale -s ADDR (--idle N | --active N) [--seconds S] "
+	fprintf(stderr, "usage: bench-9pscale -s ADDR [--also ADDR] (--idle N | --active N) [--seconds S] "
 	        "[--pid PID] [--window W] [--maxsize BYTES]\n");
 	return 2;
 }

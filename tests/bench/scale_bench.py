@@ -33,6 +33,7 @@ import argparse
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -41,18 +42,47 @@ import time
 LINE = re.compile(r"^9pscale ([a-z_ 0-9]+?): (.*)$")
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def start(luxsim, mem, d):
+    """luxsim on a unix socket (the host owner's) and a plain TCP port (a
+    second peer: unauthenticated, none): (proc, unix address, tcp address)."""
     sock = os.path.join(d, "sock")
+    tcp = "tcp!127.0.0.1!%d" % free_port()
     out, err = open(os.path.join(d, "console"), "wb"), open(os.path.join(d, "stderr"), "wb")
     p = subprocess.Popen([luxsim, "-q", "--mem", str(mem), "--listen", "unix!" + sock,
-                          "--state-dir", d], stdin=subprocess.PIPE, stdout=out, stderr=err)
+                          "--listen", tcp, "--state-dir", d],
+                         stdin=subprocess.PIPE, stdout=out, stderr=err)
     for _ in range(400):
         if os.path.exists(sock) or p.poll() is not None:
             break
         time.sleep(0.05)
     if not os.path.exists(sock):
         sys.exit("scale_bench: luxsim did not listen on %s: %s" % (sock, tail(d, "stderr")))
-    return p, "unix!" + sock
+    return p, "unix!" + sock, tcp
+
+
+ZERO = "total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0"
+
+
+def counters(p, d, wait=10):
+    """The server's total line once it reads zero (or the last one seen
+    after wait seconds): every connection gone, everything given back."""
+    last = ""
+    for _ in range(wait * 4):
+        p.stdin.write(b"cat /9p/status\n")
+        p.stdin.flush()
+        time.sleep(0.25)
+        lines = [l for l in tail(d, "console", 50) if l.startswith("total conns")]
+        if lines:
+            last = lines[-1]
+            if last == ZERO:
+                break
+    return last
 
 
 def stop(p):
@@ -102,17 +132,18 @@ def ends_line(got, mode):
 
 
 def idle(a, tool, d):
-    p, addr = start(a.luxsim, a.mem, d)
+    p, addr, tcp = start(a.luxsim, a.mem, d)
     try:
         got, rc = run(tool, addr, ["--idle", str(a.idle), "--seconds", str(a.idle_seconds),
-                                   "--pid", str(p.pid), "--window", str(a.window)],
-                      timeout=600 + 2 * a.idle_seconds)
+                                   "--pid", str(p.pid), "--window", str(a.window),
+                                   "--also", tcp], timeout=600 + 2 * a.idle_seconds)
+        after = counters(p, d)
     finally:
         stop(p)
     e, said = ends_line(got, "idle")
     base, held = fields(got["getattr 0"][0]), fields(got["getattr held"][0])
-    print("idle connections, luxsim --mem %d, unix socket (bench-9pscale --idle, window %d)"
-          % (a.mem, a.window))
+    print("idle connections, luxsim --mem %d, half on the owner's unix socket, half on TCP "
+          "(bench-9pscale --idle, window %d)" % (a.mem, a.window))
     print(said)
     for why in got.get("why", []):
         print("  " + why)
@@ -128,13 +159,16 @@ def idle(a, tool, d):
         r = fields(got["rss_kb"][0])
         print("luxsim VmRSS: %d KiB before, %d KiB after: %.0f bytes per idle connection held"
               % (r["before"], r["after"], r["per_conn_bytes"]))
+        print("luxsim VmRSS with them held: %.1f MiB, against --mem %d MiB (%.2fx)"
+              % (r["after"] / 1024, a.mem, r["after"] / 1024 / a.mem))
     for s in got.get("status", []):
         print("/9p/status while held: " + s)
     print("held connections that answered a Tgetattr afterwards: " + got["alive"][0])
+    print("counters once they left: " + after)
     for line in tail(d, "console") + tail(d, "stderr"):
         if "refus" in line or "descriptor" in line:
             print("luxsim said: " + line)
-    ok = rc == 0
+    ok = rc == 0 and after == ZERO
     if a.smoke and (e["held"] != a.idle or base["n"] == 0 or held["n"] == 0):
         print("smoke: every one of the %d idle connections must be held" % a.idle)
         ok = False
@@ -142,19 +176,21 @@ def idle(a, tool, d):
 
 
 def active(a, tool, d):
-    p, addr = start(a.luxsim, a.mem, d)
+    p, addr, tcp = start(a.luxsim, a.mem, d)
     try:
         one, rc1 = run(tool, addr, ["--active", "1", "--seconds", str(min(a.seconds, 5))],
                        timeout=120)
         got, rc = run(tool, addr, ["--active", str(a.active), "--seconds", str(a.seconds),
-                                   "--window", str(a.window)], timeout=600 + 2 * a.seconds)
+                                   "--window", str(a.window), "--also", tcp],
+                      timeout=600 + 2 * a.seconds)
+        after = counters(p, d)
     finally:
         stop(p)
     e, said = ends_line(got, "active")
     base = float(re.search(r"([\d.]+) ops/s", one["total"][0]).group(1))
     rate = float(re.search(r"([\d.]+) ops/s", got["total"][0]).group(1))
-    print("active clients, luxsim --mem %d, unix socket (bench-9pscale --active, %d s)"
-          % (a.mem, a.seconds))
+    print("active clients, luxsim --mem %d, half on the owner's unix socket, half on TCP "
+          "(bench-9pscale --active, %d s)" % (a.mem, a.seconds))
     print(said)
     for why in got.get("why", []):
         print("  " + why)
@@ -167,7 +203,8 @@ def active(a, tool, d):
     print("%-22s %12s %10.0f %8.2f" % ("%d clients served" % e["served"], "", rate, rate / base))
     print("protocol errors: " + got["protocol_errors"][0] + "  (1 client alone: " +
           one["protocol_errors"][0] + ")")
-    ok = rc == 0 and rc1 == 0
+    print("counters once they left: " + after)
+    ok = rc == 0 and rc1 == 0 and after == ZERO
     if a.smoke and e["served"] != a.active:
         print("smoke: every one of the %d active clients must be served" % a.active)
         ok = False
@@ -182,7 +219,7 @@ def main():
     ap.add_argument("--idle-seconds", type=int, default=5)
     ap.add_argument("--active", type=int, default=1000)
     ap.add_argument("--seconds", type=int, default=60)
-    ap.add_argument("--mem", type=int, default=1024, help="luxsim --mem (MiB)")
+    ap.add_argument("--mem", type=int, default=64, help="luxsim --mem (MiB; 64 is luxsim's default)")
     ap.add_argument("--window", type=int, default=16)
     ap.add_argument("--smoke", action="store_true", help="short runs; all must be served")
     a = ap.parse_args()

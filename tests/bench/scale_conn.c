@@ -22,19 +22,18 @@ const char *const sc_end_names[SC_NEND] = {
 	[SC_MALFORMED] = "malformed or unexpected reply",
 };
 
-int sc_init(struct scale *s, const char *addr, const struct scale_ops *ops)
+/* addr into *sa: 0, or -1 with a sentence on stderr. */
+static int parse_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *salen)
 {
-	memset(s, 0, sizeof *s);
-	s->ops = ops;
-	s->msize = SC_MSIZE;
+	memset(sa, 0, sizeof *sa);
 	if (strncmp(addr, "unix!", 5) == 0 && strlen(addr + 5) < sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		struct sockaddr_un *sun = (struct sockaddr_un *)&s->sa;
+		struct sockaddr_un *sun = (struct sockaddr_un *)sa;
 
 		sun->sun_family = AF_UNIX;
 		strcpy(sun->sun_path, addr + 5);
-		s->salen = sizeof *sun;
+		*salen = sizeof *sun;
 	} else if (strncmp(addr, "tcp!", 4) == 0 && strchr(addr + 4, '!')) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&s->sa;
+		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
 		char host[64];
 		const char *bang = strrchr(addr, '!');
 
@@ -45,11 +44,26 @@ int sc_init(struct scale *s, const char *addr, const struct scale_ops *ops)
 			fprintf(stderr, "bench-9pscale: %s: want a numeric IPv4 host\n", addr);
 			return -1;
 		}
-		s->salen = sizeof *sin;
+		*salen = sizeof *sin;
 	} else {
 		fprintf(stderr, "bench-9pscale: bad address '%s': want unix!PATH or tcp!HOST!PORT\n", addr);
 		return -1;
 	}
+	return 0;
+}
+
+int sc_also(struct scale *s, const char *addr)
+{
+	return parse_addr(addr, &s->sa2, &s->salen2);
+}
+
+int sc_init(struct scale *s, const char *addr, const struct scale_ops *ops)
+{
+	memset(s, 0, sizeof *s);
+	s->ops = ops;
+	s->msize = SC_MSIZE;
+	if (parse_addr(addr, &s->sa, &s->salen) < 0)
+		return -1;
 	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		perror("bench-9pscale: epoll_create1");
 		return -1;
@@ -155,20 +169,28 @@ static void say_version(struct scale *s, struct sconn *c)
 
 void sc_open(struct scale *s, struct sconn *c)
 {
+	struct sockaddr_storage *sa;
+	socklen_t salen;
 	int one = 1;
 
 	s->handshakes++;
 	c->st = SC_CONNECTING;
 	c->in = malloc(s->msize);
 	c->out = malloc(s->msize);
-	c->fd = socket(s->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* with a second address, every other connection goes there */
+	{
+		int second = s->salen2 && s->opened++ % 2;
+		sa = second ? &s->sa2 : &s->sa;
+		salen = second ? s->salen2 : s->salen;
+	}
+	c->fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->in == NULL || c->out == NULL || c->fd < 0) {
 		end(s, c, SC_NOCONNECT, "%s", c->fd < 0 ? strerror(errno) : "out of memory");
 		return;
 	}
-	if (s->sa.ss_family == AF_INET)
+	if (sa->ss_family == AF_INET)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);	/* request/response */
-	if (connect(c->fd, (struct sockaddr *)&s->sa, s->salen) == 0) {
+	if (connect(c->fd, (struct sockaddr *)sa, salen) == 0) {
 		watch(s, c, EPOLL_CTL_ADD);
 		say_version(s, c);
 		return;

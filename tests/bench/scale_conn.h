@@ -63,6 +63,9 @@ struct scale {
 	int ep;
 	struct sockaddr_storage sa;
 	socklen_t salen;
+	struct sockaddr_storage sa2;	/* sc_also's, or salen2 0 */
+	socklen_t salen2;
+	unsigned long opened;
 	uint32_t msize;		/* asked for, and each buffer's size (SC_MSIZE unless changed
 				 * before the first sc_open: idle connections need less) */
 	const struct scale_ops *ops;
@@ -72,6 +75,9 @@ struct scale {
 /* addr: unix!PATH or tcp!HOST!PORT (numeric IPv4).  0, or -1 with a
  * sentence on stderr. */
 int sc_init(struct scale *s, const char *addr, const struct scale_ops *ops);
+/* A second address: connections alternate between the two (peers of two
+ * kinds, since the server caps each peer).  0, or -1 with a sentence. */
+int sc_also(struct scale *s, const char *addr);
 /* Start one connection (c zeroed by the caller, owner set). */
 void sc_open(struct scale *s, struct sconn *c);
 /* Send t (tag filled in) on a READY connection: 0, or -1 (c ended). */

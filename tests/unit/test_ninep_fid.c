@@ -2,8 +2,8 @@
  * The 9P server's fid table under concurrency and its charges to the
  * connection's budget (core/9p/srv_fid.c, ninep_charge in srv.c; the
  * rules are docs/9p.md's "Concurrency" and "Bounds and budgets").  Two
- * requests in flight are played by one proc switching contexts: the
- * reader's (s->rx) and a pool worker's, which ninep_ctx_of picks by curproc.
+ * requests in flight are played by one proc switching contexts: a control
+ * job's (s->rx) and a pool worker's, which ninep_ctx_of picks by curproc.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,7 +89,7 @@ static void body(void *arg)
 	enter(2, "/dev");
 	enter(3, "");
 	assert_int_equal(held(PB_FIDS), 3);
-	assert_int_equal(held(PB_PAGES), 1);	/* three small fids: one page */
+	assert_int_equal(held(PB_PAGES), 0);	/* three small fids ride in the idle page (NINEP_CONN_SPARE) */
 	assert_int_equal(ninep_fid_new(&conn, 4, &f), NINEP_E_NFIDS);
 	assert_string_equal(proc_errstr(E_BUDGET), "budget exhausted: fids 3/3");
 	ninep_fid_release_all(&conn, a);
@@ -137,20 +137,25 @@ static void body(void *arg)
 	ninep_fid_free(&conn, f);
 	ninep_fid_release_all(&conn, b);
 
-	/* bytes are charged as the pages they round up to */
+	/* bytes are charged as the pages they round up to, beyond the first
+	 * NINEP_CONN_SPARE, which ride in the connection's idle page */
 	ninep_fid_clunk_all(&conn);
 	assert_int_equal(conn.nfids, 0);
 	assert_int_equal(conn.bytes, 0);
 	assert_int_equal(held(PB_PAGES), 0);
 	assert_int_equal(ninep_charge(&conn, 100), 0);
+	assert_int_equal(held(PB_PAGES), 0);
+	assert_int_equal(ninep_charge(&conn, NINEP_CONN_SPARE), 0);
 	assert_int_equal(held(PB_PAGES), 1);
-	assert_int_equal(ninep_charge(&conn, 4000), 0);
+	assert_int_equal(ninep_charge(&conn, 4096), 0);
 	assert_int_equal(held(PB_PAGES), 2);
 	assert_int_equal(ninep_charge(&conn, 3 * 4096), E_BUDGET);
 	assert_string_equal(proc_errstr(E_BUDGET), "budget exhausted: pages 2/4, 3 wanted");
-	assert_int_equal(conn.bytes, 4100);
-	ninep_uncharge(&conn, 4000);
+	assert_int_equal(conn.bytes, 100 + NINEP_CONN_SPARE + 4096);
+	ninep_uncharge(&conn, 4096);
 	assert_int_equal(held(PB_PAGES), 1);
+	ninep_uncharge(&conn, NINEP_CONN_SPARE);
+	assert_int_equal(held(PB_PAGES), 0);
 	ninep_uncharge(&conn, 100);
 
 	/* everything given back: the budget closes clean (else it panics) */
@@ -162,9 +167,10 @@ static void body(void *arg)
 
 static struct ninep_fid *fid(uint32_t n)
 {
-	for (struct ninep_fid *f = conn.fids[n % NINEP_FIDHASH]; f; f = f->next)
-		if (f->fid == n)
-			return f;
+	for (size_t i = 0; i < conn.nbuckets; i++)
+		for (struct ninep_fid *f = conn.fids[i]; f; f = f->next)
+			if (f->fid == n)
+				return f;
 	return 0;
 }
 
@@ -263,11 +269,51 @@ static void test_fids_under_concurrency_and_charges(void **state)
 	assert_true(fake_run_in_proc(body, 0));
 }
 
+/* The fid table starts small inside the connection and grows once, charged
+ * to it, when it holds more than 4 a bucket; every fid is found after the
+ * move, and the end gives the table back. */
+static void grow_body(void *arg)
+{
+	struct pebbles g = { .n = { [PB_FIDS] = 64, [PB_PAGES] = 8 } };
+	struct ninep_ctx *a;
+	int err;
+
+	(void)arg;
+	memset(&conn, 0, sizeof conn);
+	memset(&ctx_b, 0, sizeof ctx_b);
+	conn.rx.p = curproc();
+	conn.budget = budget_grant(curproc()->budget, &g, &err);
+	assert_non_null(conn.budget);
+	for (uint32_t n = 1; n <= 40; n++) {
+		a = as_a();
+		enter(n, "/tmp");
+		ninep_fid_release_all(&conn, a);
+		assert_int_equal(conn.nbuckets, n <= 4 * NINEP_FIDSMALL ? NINEP_FIDSMALL : NINEP_FIDHASH);
+	}
+	for (uint32_t n = 1; n <= 40; n++)
+		assert_non_null(fid(n));
+	assert_int_equal(conn.nfids, 40);
+	assert_true(conn.bytes >= NINEP_FIDHASH * sizeof(struct ninep_fid *));
+	ninep_fid_clunk_all(&conn);
+	ninep_fid_table_free(&conn);
+	assert_int_equal(conn.nbuckets, 0);
+	assert_int_equal(conn.bytes, 0);
+	assert_int_equal(held(PB_PAGES), 0);
+	budget_put(conn.budget);
+}
+
+static void test_fid_table_grows_and_is_given_back(void **state)
+{
+	(void)state;
+	assert_true(fake_run_in_proc(grow_body, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fids_under_concurrency_and_charges),
 		cmocka_unit_test(test_rename_takes_the_fids_it_moves),
+		cmocka_unit_test(test_fid_table_grows_and_is_given_back),
 	};
 
 	fake_boot(256, false);

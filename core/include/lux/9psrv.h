@@ -57,6 +57,7 @@
 #define NINEP_MAXCONN 16384
 #define NINEP_IDHASH 1024	/* buckets of the arch id -> connection table */
 #define NINEP_CONN_IDLE_PAGES 1	/* a connection's own state and principal */
+#define NINEP_CONN_SPARE 512	/* bytes of its charges that ride in that page */
 /* The connections together may draw this share of what the proc starting
  * the server has (the rest stays for the shell, files and keys). */
 #define NINEP_POOL_SHARE_NUM 3
@@ -74,7 +75,8 @@
  * delivers can overflow either. */
 #define NINEP_SMALLIN 256
 #define NINEP_INBUF (NINEP_MSIZE + LUX_CONN_CHUNK)
-#define NINEP_FIDHASH 64
+#define NINEP_FIDHASH 64	/* fid table buckets, once a connection holds many */
+#define NINEP_FIDSMALL 4	/* ... until then, inside the connection */
 #define NINEP_RUNNING 4		/* requests of one connection running at once */
 /* The worker pool: at most NINEP_POOL_PER_CONN per connection served
  * and NINEP_POOL_MAX in all (what a connection cannot get waits in its
@@ -217,7 +219,7 @@ struct ninep_fid {
 	char user[LUX_UIDMAX];	/* whom its attach acts for: every request on
 				 * it runs as this user (docs/security.md) */
 	const struct ninep_caveats *cav;	/* the token bounding it, or 0
-				 * (&its conn's tok: lives as long as it) */
+				 * (its conn's tok: lives as long as it) */
 	struct ninep_afid *afid;	/* an auth fid's handshake (srv_secure.c):
 				 * such a fid has no chan and only reads,
 				 * writes, clunks and attaches see it */
@@ -278,6 +280,11 @@ enum ninep_ctl { NINEP_CTL_NONE, NINEP_CTL_START, NINEP_CTL_VERSION, NINEP_CTL_A
 
 /* One connection.  Fields marked (u) are touched by upcalls: procs read
  * and write them with upcalls disabled. */
+/* A sealed connection's record state, both ways. */
+struct ninep_recs {
+	struct auth_rec tx, rx;
+};
+
 struct ninep_conn {
 	enum ninep_slotstate state;	/* (u) */
 	struct ninep_conn *hnext;	/* (u) the id table's chain, while conn >= 0 */
@@ -316,11 +323,10 @@ struct ninep_conn {
 	struct ninep_conn *rnext;	/* the pool's ring of connections with work */
 	bool onring;
 	struct ninep_ctx rx;	/* the control jobs' context (Tversion, a sealing
-				 * attach); rx.p is the principal */
+				 * attach; its out is the worker's buffer while
+				 * one runs); rx.p is the principal */
 	struct qlock actlock;	/* the workers' turns at the principal's
 				 * per-proc state (crypto sessions) */
-	uint8_t rbuf[512];	/* ... and the framer's and control jobs' reply
-				 * buffer (errors, Rversion, Rattach) */
 	bool closing;		/* the connection is ending: answer nothing */
 	bool aborting;		/* a Tversion: requests in flight are dropped */
 	bool sendwait;		/* past NINEP_SENDHIGH: admit nothing until LOW */
@@ -338,7 +344,10 @@ struct ninep_conn {
 	size_t bytes;		/* bytes charged to it (pages: rounded up) */
 	enum p9_dialect d;
 	uint32_t msize;
-	struct ninep_fid *fids[NINEP_FIDHASH];
+	struct ninep_fid **fids;	/* the fid table (srv_fid.c): fidsmall, or
+				 * NINEP_FIDHASH buckets once it holds more */
+	size_t nbuckets;
+	struct ninep_fid *fidsmall[NINEP_FIDSMALL];
 	size_t nfids;
 	int id;			/* a serial number, for messages */
 	char peer[64];		/* who, for messages ("tcp!1.2.3.4!5678") */
@@ -358,10 +367,11 @@ struct ninep_conn {
 	bool gone_sealed;	/* ... so the connection ends */
 	uint8_t *raw;		/* (u) NINEP_INBUF bytes */
 	size_t rawoff, rawlen;	/* (u) */
-	struct auth_rec tx, rxrec;
-	/* The token this connection authenticated with: its attaches' fids
-	 * are bounded by it (tok.on), and it never becomes trusted. */
-	struct ninep_caveats tok;
+	struct ninep_recs *recs;	/* the record keys, while sealed (kept apart:
+				 * most connections never seal) */
+	/* The token this connection authenticated with, or 0: its attaches'
+	 * fids are bounded by it, and it never becomes trusted. */
+	const struct ninep_caveats *tok;
 };
 
 /* core/9p/srv_ops.c: handle the one message req[0..len) with context x
@@ -479,6 +489,8 @@ int ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f);
 /* Take f out of the table; freed (chan put) by its last user. */
 void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f);
 void ninep_fid_clunk_all(struct ninep_conn *s);
+/* The end: give back a grown fid table (every fid clunked). */
+void ninep_fid_table_free(struct ninep_conn *s);
 /* An auth fid (Tauth's), held like ninep_fid_get's; 0 if fid is none. */
 struct ninep_fid *ninep_afid_get(struct ninep_conn *s, uint32_t fid);
 /* The user fid acts for, copied into out, and the caveats bounding it
