@@ -415,67 +415,89 @@ static void consume(struct ninep_conn *s, size_t size)
 	ninep_resume(s, s->incap, s->inlen - s->inoff);
 }
 
-/* ---- The input buffer: small while idle, large while a message needs it */
+/* ---- The input buffer: small while idle, as large as a message needs -- */
 
-/* Does the reader owe the connection a large buffer: its small one holds
- * the start of a message longer than it, or is full (a client sending
- * faster than one small message at a time)?  Upcalls off. */
-static bool wants_big(struct ninep_conn *s)
+/* How large the connection's input buffer should be now, or 0 when what
+ * it has will do: its head message whole (its size field says), or, when
+ * the buffer is full of smaller ones (a pipelining client), twice what it
+ * has; in KiB steps, at most NINEP_INBUF.  Sized to the message, not to
+ * the largest one: a thousand clients writing 8 KiB each then hold 8 MiB,
+ * not 128.  Upcalls off. */
+static size_t input_wanted(struct ninep_conn *s)
 {
-	size_t avail = s->inlen - s->inoff;
+	size_t avail = s->inlen - s->inoff, want = 0;
 	uint32_t size;
 
-	if (s->in != s->small)
-		return false;
-	if (avail == s->incap)
-		return true;
-	if (avail < 4)
-		return false;
-	size = le32(s->in + s->inoff);
-	return size > s->incap && size <= s->msize;
+	if (s->secure || s->in == 0 || s->incap >= NINEP_INBUF)
+		return 0;
+	if (avail >= 4) {
+		size = le32(s->in + s->inoff);
+		if (size > s->incap && size <= s->msize)
+			want = size;
+	}
+	if (want == 0 && avail == s->incap)
+		want = 2 * s->incap;
+	if (want == 0)
+		return 0;
+	want = (want + 1023) & ~(size_t)1023;
+	return want < NINEP_INBUF ? want : NINEP_INBUF;
 }
 
-uint8_t *ninep_inbuf_alloc(struct ninep_conn *s, int *err)
+static bool wants_big(struct ninep_conn *s)
+{
+	return input_wanted(s) != 0;
+}
+
+uint8_t *ninep_inbuf_alloc(struct ninep_conn *s, size_t size, int *err)
 {
 	uint8_t *b;
 
-	if ((*err = ninep_charge(s, NINEP_INBUF)) < 0)
+	if ((*err = ninep_charge(s, size)) < 0)
 		return 0;
-	if ((b = kmalloc(NINEP_INBUF)) == 0) {
-		ninep_uncharge(s, NINEP_INBUF);
+	if ((b = kmalloc(size)) == 0) {
+		ninep_uncharge(s, size);
 		*err = E_NOMEM;
 	}
 	return b;
 }
 
-void ninep_inbuf_free(struct ninep_conn *s, uint8_t *b)
+void ninep_inbuf_free(struct ninep_conn *s, uint8_t *b, size_t size)
 {
-	if (b == 0)
+	if (b == 0 || b == s->small)
 		return;
 	kfree(b);
-	ninep_uncharge(s, NINEP_INBUF);
+	ninep_uncharge(s, size);
 }
 
-/* Give the connection a NINEP_INBUF buffer, charged to it, holding what
- * was unread: 0, or why not (the connection is then closed). */
-int ninep_input_grow(struct ninep_conn *s)
+/* Give the connection an input buffer of want bytes (0: what
+ * input_wanted says), charged to it, holding what was unread: 0, or why
+ * not (the connection is then closed). */
+int ninep_input_grow(struct ninep_conn *s, size_t want)
 {
-	uint8_t *big;
+	uint8_t *big, *old;
 	arch_irqstate is;
+	size_t oldcap;
 	int err;
 
-	if (s->in != s->small)
+	is = arch_irq_save();
+	if (want == 0)
+		want = input_wanted(s);
+	arch_irq_restore(is);
+	if (want <= s->incap)
 		return 0;
-	if ((big = ninep_inbuf_alloc(s, &err)) == 0)
+	if ((big = ninep_inbuf_alloc(s, want, &err)) == 0)
 		return err;
 	is = arch_irq_save();
+	old = s->in;
+	oldcap = s->incap;
 	kmemcpy(big, s->in + s->inoff, s->inlen - s->inoff);
 	s->inlen -= s->inoff;
 	s->inoff = 0;
 	s->in = big;
-	s->incap = NINEP_INBUF;
+	s->incap = want;
 	ninep_resume(s, s->incap, s->inlen);
 	arch_irq_restore(is);
+	ninep_inbuf_free(s, old, oldcap);
 	return 0;
 }
 
@@ -484,6 +506,7 @@ static void input_shrink(struct ninep_conn *s)
 {
 	arch_irqstate is = arch_irq_save();
 	uint8_t *big = s->in;
+	size_t cap = s->incap;
 
 	if (big == s->small || big == 0 || s->secure || s->inlen != s->inoff) {
 		arch_irq_restore(is);
@@ -493,7 +516,7 @@ static void input_shrink(struct ninep_conn *s)
 	s->incap = sizeof s->small;
 	s->inoff = s->inlen = 0;
 	arch_irq_restore(is);
-	ninep_inbuf_free(s, big);
+	ninep_inbuf_free(s, big, cap);
 }
 
 static void drop_input(struct ninep_conn *s, size_t size)
@@ -782,7 +805,7 @@ static int frame_one(struct ninep_conn *s, bool *more)
 	is = arch_irq_save();
 	grow = !s->secure && !s->sendwait && wants_big(s);
 	arch_irq_restore(is);
-	if (grow && (err = ninep_input_grow(s)) < 0) {
+	if (grow && (err = ninep_input_grow(s, 0)) < 0) {
 		no_room(s, err);
 		return err;
 	}
@@ -937,6 +960,7 @@ static void conn_end(struct ninep_conn *s)
 {
 	arch_irqstate is;
 	uint8_t *in;
+	size_t cap;
 
 	ktimer_cancel(&s->timer);
 	ninep_stop_all(s);
@@ -946,10 +970,10 @@ static void conn_end(struct ninep_conn *s)
 	ninep_sealed_free(s);
 	is = arch_irq_save();
 	in = s->in;
+	cap = s->incap;
 	s->in = 0;
 	arch_irq_restore(is);
-	if (in != 0 && in != s->small)
-		ninep_inbuf_free(s, in);
+	ninep_inbuf_free(s, in, cap);
 	kassert(s->bytes == 0);	/* every charge given back: the budget closes clean */
 }
 

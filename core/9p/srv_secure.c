@@ -288,9 +288,9 @@ static int seal_now(struct ninep_conn *s)
 
 	/* records open into in at up to a whole message at a time: it stays
 	 * large while sealed */
-	if ((err = ninep_input_grow(s)) < 0)
+	if ((err = ninep_input_grow(s, NINEP_INBUF)) < 0)
 		return err;
-	if ((raw = ninep_inbuf_alloc(s, &err)) == 0)
+	if ((raw = ninep_inbuf_alloc(s, NINEP_INBUF, &err)) == 0)
 		return err;
 	is = arch_irq_save();
 	kmemcpy(raw, s->in + s->inoff, s->inlen - s->inoff);
@@ -418,7 +418,7 @@ void ninep_sealed_free(struct ninep_conn *s)
 	s->raw = 0;
 	s->secure = false;
 	arch_irq_restore(is);
-	ninep_inbuf_free(s, raw);
+	ninep_inbuf_free(s, raw, NINEP_INBUF);
 	if (s->tok) {	/* no fid is left to point at it */
 		kfree((void *)s->tok);
 		s->tok = 0;

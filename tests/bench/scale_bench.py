@@ -69,6 +69,15 @@ def start(luxsim, mem, d):
 ZERO = "total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0"
 
 
+def peak_mib(p):
+    """luxsim's peak resident memory so far (VmHWM), in MiB."""
+    with open("/proc/%d/status" % p.pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def counters(p, d, wait=10):
     """The server's total line once it reads zero (or the last one seen
     after wait seconds): every connection gone, everything given back."""
@@ -138,6 +147,7 @@ def idle(a, tool, d):
                                    "--pid", str(p.pid), "--window", str(a.window),
                                    "--also", tcp], timeout=600 + 2 * a.idle_seconds)
         after = counters(p, d)
+        peak = peak_mib(p)
     finally:
         stop(p)
     e, said = ends_line(got, "idle")
@@ -165,6 +175,7 @@ def idle(a, tool, d):
         print("/9p/status while held: " + s)
     print("held connections that answered a Tgetattr afterwards: " + got["alive"][0])
     print("counters once they left: " + after)
+    print("luxsim's peak VmRSS: %.1f MiB (--mem %d)" % (peak, a.mem))
     for line in tail(d, "console") + tail(d, "stderr"):
         if "refus" in line or "descriptor" in line:
             print("luxsim said: " + line)
@@ -184,6 +195,7 @@ def active(a, tool, d):
                                    "--window", str(a.window), "--also", tcp],
                       timeout=600 + 2 * a.seconds)
         after = counters(p, d)
+        peak = peak_mib(p)
     finally:
         stop(p)
     e, said = ends_line(got, "active")
@@ -204,6 +216,7 @@ def active(a, tool, d):
     print("protocol errors: " + got["protocol_errors"][0] + "  (1 client alone: " +
           one["protocol_errors"][0] + ")")
     print("counters once they left: " + after)
+    print("luxsim's peak VmRSS: %.1f MiB (--mem %d)" % (peak, a.mem))
     ok = rc == 0 and rc1 == 0 and after == ZERO
     if a.smoke and e["served"] != a.active:
         print("smoke: every one of the %d active clients must be served" % a.active)

@@ -510,19 +510,21 @@ void ninep_fid_move_end(struct ninep_conn *s, struct ninep_fid *moving, const ch
 /* End of a request: drop what the context holds. */
 void ninep_fid_release_all(struct ninep_conn *s, struct ninep_ctx *x);
 /* The context of the running proc on s (a worker's, by s->runners, or
- * the reader's). */
+ * the control job's: s->rx). */
 struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s);
 
 /* core/9p/srv.c: the input buffer.  Resume a paused connection whose
  * buffer of cap bytes has only unread bytes waiting, if that leaves room
- * enough (upcalls off); give the connection its large buffer (0, or
- * E_BUDGET / E_NOMEM). */
+ * enough (upcalls off); give the connection an input buffer of want bytes
+ * (0: as large as its head message needs, or twice what a pipelining
+ * client filled), holding what was unread (0, or E_BUDGET / E_NOMEM). */
 void ninep_resume(struct ninep_conn *s, size_t cap, size_t unread);
-int ninep_input_grow(struct ninep_conn *s);
-/* A NINEP_INBUF buffer charged to the connection (0 and *err: E_BUDGET or
- * E_NOMEM), and its return (b may be 0): input and sealed ciphertext. */
-uint8_t *ninep_inbuf_alloc(struct ninep_conn *s, int *err);
-void ninep_inbuf_free(struct ninep_conn *s, uint8_t *b);
+int ninep_input_grow(struct ninep_conn *s, size_t want);
+/* A buffer of size bytes charged to the connection (0 and *err: E_BUDGET
+ * or E_NOMEM), and its return (b may be 0 or its small buffer): input and
+ * sealed ciphertext. */
+uint8_t *ninep_inbuf_alloc(struct ninep_conn *s, size_t size, int *err);
+void ninep_inbuf_free(struct ninep_conn *s, uint8_t *b, size_t size);
 /* core/9p/srv.c: bytes charged to the connection's budget as pages. */
 int ninep_charge(struct ninep_conn *s, size_t n);
 void ninep_uncharge(struct ninep_conn *s, size_t n);
