@@ -26,6 +26,7 @@
 #include <lux/error.h>
 #include <lux/fmt.h>
 #include <lux/keystore.h>
+#include <lux/offload.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
@@ -134,6 +135,48 @@ static int bound(const struct aead *a, size_t total)
 	return 0;
 }
 
+/* Messages from this size on are sealed or opened through koffload: a
+ * megabyte is milliseconds of one libsodium call that no preemption cuts,
+ * so a client looping them would hold the kernel's CPU from everyone
+ * else; smaller ones run in place (a hop to another thread costs more
+ * than they do).  docs/crypto.md, "Fair shares". */
+#define AEAD_OFFLOAD_MIN (64u << 10)
+
+/* One seal or open, as a pure computation: everything it reads and
+ * writes is here (the key stays pinned by the session, its buffers are
+ * the session's, and the session is ours alone while we wait). */
+struct aead_job {
+	bool open;
+	enum lc_aead_alg alg;
+	uint8_t *out;
+	const uint8_t *in;
+	size_t n;
+	const uint8_t *ad;
+	size_t adlen;
+	const uint8_t *nonce, *key;
+	int r;
+};
+
+static void aead_compute(void *arg)
+{
+	struct aead_job *j = arg;
+
+	j->r = j->open ? lc_aead_decrypt(j->alg, j->out, j->in, j->n, j->ad, j->adlen, j->nonce, j->key)
+	               : lc_aead_encrypt(j->alg, j->out, j->in, j->n, j->ad, j->adlen, j->nonce, j->key);
+}
+
+/* Run j, away from the kernel's CPU when it is large: 0, or koffload's
+ * error (a kill while waiting for the user's turn); j->r says how the
+ * AEAD went. */
+static int aead_do(struct aead_job *j)
+{
+	if (j->n < AEAD_OFFLOAD_MIN) {
+		aead_compute(j);
+		return 0;
+	}
+	return koffload(aead_compute, j);
+}
+
 static int aead_admit(struct dc_sess *s, size_t total)
 {
 	return bound(s->priv, total);
@@ -142,6 +185,7 @@ static int aead_admit(struct dc_sess *s, size_t total)
 static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 {
 	size_t want = lc_aead_nonce_len(a->alg);
+	struct aead_job job;
 	uint8_t *out;
 	int err = E_NOMEM;
 
@@ -168,7 +212,10 @@ static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 		a->noncelen = want;
 		a->hasnonce = true;
 	}
-	if (lc_aead_encrypt(a->alg, out, s->in, s->inlen, a->ad, a->adlen, a->nonce, key) < 0)
+	job = (struct aead_job){ false, a->alg, out, s->in, s->inlen, a->ad, a->adlen, a->nonce, key, -1 };
+	if ((err = aead_do(&job)) < 0)
+		return err;
+	if (job.r < 0)
 		return proc_seterr(E_CRYPTO, "aead: %s failed", lc_aead_name(a->alg));
 	return 0;
 }
@@ -176,6 +223,7 @@ static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 static int decrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 {
 	size_t want = lc_aead_nonce_len(a->alg);
+	struct aead_job job;
 	uint8_t *out;
 	int err = E_NOMEM;
 
@@ -190,7 +238,10 @@ static int decrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 		return err;
 	if ((err = ks_use(s->key, "decrypt", s->inlen)) < 0)
 		return err;
-	if (lc_aead_decrypt(a->alg, out, s->in, s->inlen, a->ad, a->adlen, a->nonce, key) < 0)
+	job = (struct aead_job){ true, a->alg, out, s->in, s->inlen, a->ad, a->adlen, a->nonce, key, -1 };
+	if ((err = aead_do(&job)) < 0)
+		return err;
+	if (job.r < 0)
 		return dc_fail(s, E_CRYPTO, "aead: authentication failed");	/* wipes out */
 	return 0;
 }

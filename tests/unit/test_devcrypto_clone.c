@@ -29,6 +29,7 @@
 #include <lux/keystore.h>
 #include <lux/ns.h>
 #include <lux/pebble.h>
+#include <lux/offload.h>
 #include <lux/proc.h>
 #include <lux/sysfile.h>
 
@@ -467,6 +468,7 @@ static long put_big(const char *kind, int sess, const uint8_t *big, size_t n)
 PROC_TEST(test_aead_message_bound_is_exact)
 {
 	static uint8_t big[DEVCRYPTO_MSGMAX + LC_AEAD_TAG + 1], ct[DEVCRYPTO_MSGMAX + LC_AEAD_TAG];
+	uint64_t away0, in0, away, in;
 	char path[64];
 	long len = 0, r;
 	int n, fd;
@@ -474,6 +476,12 @@ PROC_TEST(test_aead_message_bound_is_exact)
 	import("ak", "aead", key32, 32, false);
 	n = clone_of("aead");
 	ctl_ok("aead", n, "key ak");
+	/* a small message is sealed in place, a large one through koffload
+	 * (in place here too: the fake arch offloads nothing) */
+	koffload_counts(&away0, &in0);
+	assert_int_equal(exchange("aead", n, msg, sizeof msg, ct, sizeof ct), sizeof msg + LC_AEAD_TAG);
+	koffload_counts(&away, &in);
+	assert_int_equal(away + in, away0 + in0);
 	/* encrypt: plaintext up to 1 MiB, in one write or several */
 	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + 1), E_TOOBIG);
 	assert_string_equal(lasterr, "aead: at most 1048576 bytes (1 MiB) of plaintext to encrypt");
@@ -487,6 +495,8 @@ PROC_TEST(test_aead_message_bound_is_exact)
 	assert_int_equal(r, 0);
 	assert_int_equal(len, DEVCRYPTO_MSGMAX + LC_AEAD_TAG);	/* the 1 MiB sealed */
 	assert_int_equal(sys_close(fd), 0);
+	koffload_counts(&away, &in);
+	assert_int_equal(away + in, away0 + in0 + 1);	/* the 1 MiB went through koffload */
 	/* decrypt: ciphertext and tag, up to 1 MiB + 16; one more is refused */
 	ctl_ok("aead", n, "decrypt");
 	assert_int_equal(put_big("aead", n, big, DEVCRYPTO_MSGMAX + LC_AEAD_TAG + 1), E_TOOBIG);
