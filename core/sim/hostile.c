@@ -77,7 +77,7 @@ static const char *const kind_names[CK_NKINDS] = {
 
 static struct {
 	size_t made[CK_NKINDS];
-	size_t most_fids;
+	size_t most_fids, mounts, mount_reads, mount_hangups;
 	size_t closed_by_clock, fid_refusals, sess_refusals, hashes, mounts_refused, flushed_reads,
 	       blocked_hangups;
 } hs;
@@ -226,8 +226,10 @@ static void pwhash_next(struct client *c)
 static void selfmount_next(struct client *c)
 {
 	static const char *const pid[] = { "dev", "pid", 0 }, *const tmp[] = { "tmp", 0 };
+	static const char *const file[] = { "tmp", "a", "file", 0 };
+	static const char *const mpipe[] = { "tmp", "pipe", "data", 0 };
 	const char *ns[] = { "proc", c->word, "ns", 0 };
-	static const char cmd[] = "mount unix!/tmp/luxsim-self.sock /tmp\n";
+	static const char cmd[] = "mount " NET_SELF_ADDR " /tmp\n";
 
 	switch (c->phase) {
 	case 0: netc_walk(c, 0, F_PID, pid); break;
@@ -236,7 +238,20 @@ static void selfmount_next(struct client *c)
 	case 3: netc_walk(c, 0, F_NS, ns); break;
 	case 4: netc_open(c, F_NS, OWRITE); break;
 	case 5: netc_write(c, F_NS, cmd, sizeof cmd - 1); break;
-	case 6: netc_walk(c, 0, F_TMP, tmp); break;	/* into where it asked to mount */
+	/* into the mount: /tmp/a/file is the export's /a/file, through
+	 * the kernel's client and a second connection of the server */
+	case 6: netc_walk(c, 0, F_TMP, c->refused ? tmp : file); break;
+	case 7: netc_open(c, F_TMP, OREAD); break;
+	case 8: netc_readreq(c, F_TMP, 0, 256); break;
+	/* a read that sleeps on the far side of the mount, then a hang-up */
+	case 10: netc_walk(c, 0, F_PIPE, mpipe); break;
+	case 11: netc_open(c, F_PIPE, OREAD); break;
+	case 12:
+		netc_readreq(c, F_PIPE, 0, 64);
+		c->readtag = c->nexttag;
+		c->timer = 5 + net_rnd(60);
+		c->phase = 13;
+		break;
 	default: break;
 	}
 }
@@ -428,20 +443,28 @@ static void selfmount_reply(struct client *c, const struct creq *q, const struct
 {
 	size_t n;
 
+	if (q->type == P9_TREAD && q->tag == c->readtag && c->phase == 13) {
+		fail_r(c, "a read of a pipe nobody writes, through its mount, was answered", r);
+		return;
+	}
 	if (c->phase == 5) {	/* the mount: works, or fails saying why */
 		if (is_error(r)) {
-			if (c->d == P9_2000 && !says(c, r, "cannot dial")) {
-				fail_r(c, "the self-mount failed, but not for the dial", r);
+			/* the bridges (3) or the client's mounts (8) all taken */
+			if (c->d == P9_2000 && !says(c, r, "mount") && !says(c, r, "file")) {
+				fail_r(c, "the self-mount failed, and not for want of room", r);
 				return;
 			}
+			c->refused = true;
 			hs.mounts_refused++;
+		} else {
+			hs.mounts++;
 		}
 		c->phase = 6;
 		return;
 	}
 	if (is_error(r)) {
-		fail_r(c, c->phase == 6 ? "a walk to /tmp after the mount failed"
-		                        : "a step before its mount failed", r);
+		fail_r(c, c->phase >= 6 ? "a step into its mount failed" : "a step before its mount failed",
+		       r);
 		return;
 	}
 	if (c->phase == 2) {
@@ -455,8 +478,23 @@ static void selfmount_reply(struct client *c, const struct creq *q, const struct
 		kmemcpy(c->word, r->u.rread.data, n);
 		c->word[n] = 0;
 	}
-	if (c->phase == 6)
+	if (c->phase == 8) {
+		if (r->u.rread.count != kstrlen(net_filetext) ||
+		    kmemcmp(r->u.rread.data, net_filetext, r->u.rread.count) != 0) {
+			fail(c, "/a/file read through its self-mount is not the file");
+			return;
+		}
+		hs.mount_reads++;
+	}
+	if (c->phase == 8 && net_rnd(2) == 0) {
+		c->phase = 10;	/* then a read that sleeps in there */
+		return;
+	}
+	if ((c->phase == 6 && c->refused) || c->phase == 8) {
+		c->phase = 9;
 		c->timer = 5 + net_rnd(50);	/* then hangs up */
+		return;
+	}
 	c->phase++;
 	(void)q;
 }
@@ -548,7 +586,8 @@ static int clocks(struct client *c)
 
 static bool patient(const struct client *c)
 {
-	return c->kind == CK_NOREAD || (c->kind == CK_BLOCKED && (c->phase == 3 || c->phase == 4));
+	return c->kind == CK_NOREAD || (c->kind == CK_BLOCKED && (c->phase == 3 || c->phase == 4)) ||
+	       (c->kind == CK_SELFMOUNT && c->phase == 13);
 }
 
 int hostc_act(struct client *c)
@@ -591,7 +630,9 @@ int hostc_act(struct client *c)
 	case CK_PWHASH:
 		return c->got >= 3 && net_rnd(8) == 0;
 	case CK_SELFMOUNT:
-		return c->phase == 7;
+		if (c->phase == 13 && c->timer == 0)
+			hs.mount_hangups++;
+		return c->phase == 9 || (c->phase == 13 && c->timer == 0);
 	case CK_BLOCKED:
 		if (c->phase == 3 && c->timer == 0) {
 			if (net_rnd(2) == 0) {
@@ -612,8 +653,9 @@ void hostc_summary(void)
 	for (int k = 1; k < CK_NKINDS; k++)
 		kprintf(" %s %zu", kind_names[k], hs.made[k]);
 	kprintf("; %zu closed by the edge clocks, %zu fid refusals (most fids held %zu), "
-	        "%zu session refusals, %zu Argon2id hashes, %zu self-mounts refused, "
+	        "%zu session refusals, %zu Argon2id hashes, %zu self-mounts (%zu refused, "
+	        "%zu reads through one, %zu hang-ups with a read asleep beyond one), "
 	        "%zu blocked reads flushed, %zu hang-ups with a read blocked\n",
 	        hs.closed_by_clock, hs.fid_refusals, hs.most_fids, hs.sess_refusals, hs.hashes,
-	        hs.mounts_refused, hs.flushed_reads, hs.blocked_hangups);
+	        hs.mounts, hs.mounts_refused, hs.mount_reads, hs.mount_hangups, hs.flushed_reads, hs.blocked_hangups);
 }

@@ -111,6 +111,8 @@ static long sim_send(int conn, const void *buf, size_t n)
 {
 	struct client *c = client_of(conn);
 
+	if (c == 0 && netb_owns(conn))
+		return netb_send(conn, buf, n);
 	if (c == 0 || c->server_closed)
 		return -1;	/* closed: as an arch answers */
 	if (n > NET_NETMAX - c->netlen) {
@@ -130,6 +132,8 @@ static void sim_close(int conn)
 
 	if (c)
 		c->server_closed = true;	/* the sim delivers lux_conn_closed later */
+	else
+		netb_close(conn);
 }
 
 static void sim_pause(int conn, int paused)
@@ -139,10 +143,14 @@ static void sim_pause(int conn, int paused)
 	if (c) {
 		sc.pauses += paused && !c->paused;
 		c->paused = paused != 0;
+	} else {
+		netb_pause(conn, paused);
 	}
 }
 
-static const struct arch_conn_sim simops = { sim_send, sim_close, sim_pause };
+static const struct arch_conn_sim simops = { sim_send, sim_close, sim_pause, 0 };
+/* "hostile" also plays dials of the served address (net_bridge.c) */
+static const struct arch_conn_sim hostileops = { sim_send, sim_close, sim_pause, netb_dial };
 
 /* Upcalls run with upcalls disabled, as the arch calls them. */
 static void up_opened(int conn, const char *addr)
@@ -495,7 +503,9 @@ static int setup(void)
 		if (!sc.c[i].out || !sc.c[i].net)
 			return net_fail("out of memory for the clients");
 	}
-	if (arch_conn_simulate(&simops) < 0)
+	if (sc.hostile && netb_setup() < 0)
+		return net_fail("out of memory for the bridges");
+	if (arch_conn_simulate(sc.hostile ? &hostileops : &simops) < 0)
 		return net_fail("the arch cannot simulate connections (not a deterministic run?)");
 	ninep_start();
 	tsleep_ns(1000000);	/* the listener starts and waits */
@@ -541,6 +551,7 @@ static int step(void)
 	struct client *c = any_client();
 	uint64_t r = net_rnd(100);
 
+	netb_pump();
 	if (r < 12 || c == 0)
 		client_connect();
 	else if (r < 50)
@@ -597,16 +608,23 @@ static int finish_all(struct sim_ctx *ctx)
 		}
 		if (!any)
 			break;
+		netb_pump();
 		tsleep_ns(500000);
 		if (check() < 0)
 			return -1;
 	}
 	if (clean_tmp() < 0)
 		return -1;
-	/* the connections' procs clunk their fids and exit */
-	while (proc_count() > sc.base_procs && waited++ < 100)
-		tsleep_ns(10000000);
+	/* the connections' procs clunk their fids and exit; a self-mount's
+	 * connection closes when its namespace goes */
+	while ((proc_count() > sc.base_procs || netb_active()) && waited++ < 1000) {
+		netb_pump();
+		tsleep_ns(1000000);
+	}
 	ctx->step = ctx->steps;
+	if (netb_active())
+		return net_fail("after the end %zu self-mount connections are still open",
+		                netb_active());
 	if (server_totals() < 0)
 		return -1;
 	kalloc_stats(&ks);

@@ -120,6 +120,21 @@ bool netc_done(const struct client *c);
 /* The oldest request still waiting for its answer, or 0. */
 const struct creq *netc_waiting(const struct client *c);
 
+/* net_bridge.c: dials of the served address (a mount of the server's own
+ * export, "hostile") joined to connections the server accepts.  Setup
+ * before the baseline; the arch's calls for the ids it owns; and the pump,
+ * each step, that delivers what waits both ways. */
+#define NET_SELF_ADDR "unix!/sim/self"
+extern size_t netb_dials, netb_bridged;
+int netb_setup(void);
+int netb_dial(const char *addr);
+bool netb_owns(int conn);
+long netb_send(int conn, const void *buf, size_t n);
+void netb_close(int conn);
+void netb_pause(int conn, int paused);
+void netb_pump(void);
+size_t netb_active(void);
+
 /* hostile.c: what a hostile client does.  begin: its session's first
  * requests (or none); more: what it queues when it has room; act: each
  * step, whatever it does of its own (trickle, stall, hang up) and its
