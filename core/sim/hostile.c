@@ -6,7 +6,7 @@
  * of the server:
  *  - TRICKLE sends its Tversion and Tattach a byte per step, then stops
  *    for good inside a Twalk.  The partial clock must close it within its
- *    time (HOSTILE_PARTIAL_MS from the message's first byte, with 100 ms
+ *    time (HOSTILE_PARTIAL_MS in net.c, from the message's first byte; 100 ms
  *    of slack), after a NOTAG goodbye saying why (9P2000: "still
  *    incomplete"; .L: ETIMEDOUT).
  *  - SILENT connects and sends nothing: the handshake clock must close
@@ -14,7 +14,8 @@
  *  - NOREAD (msize 65560) pipelines 64 KiB reads of /big and never reads
  *    a reply: what waits for it must stay within the server's bound (the
  *    scenario's check for every client), which needs the server to stop
- *    admitting its requests and the arch to pause it.
+ *    admitting its requests and starting its queued ones, and the arch to
+ *    pause it.
  *  - FIDS walks fid 0 to new fids, up to 60 in flight, until refused: the
  *    refusal must be the fids budget ("budget exhausted: fids" / EMFILE)
  *    and come after exactly NINEP_MAXFID - 1 new fids; a clunk then makes
@@ -34,14 +35,15 @@
  *    with its connection: budgets and objects back at the end) while
  *    honest clients keep finishing within their bound.  A clone refused
  *    (the hoarders hold the user's 16 sessions) is retried later.
- *  - SELFMOUNT reads /dev/pid, then writes "mount unix!... /tmp" to its
- *    own /proc/PID/ns: the mount of the server's own export.  A --seed run
- *    dials nothing (arch_conn_dial is E_NOCONN: no simulated dial in the
- *    arch contract yet), so the mount cannot reach a served connection
- *    here; what is checked is that the write is answered, with the dial's
- *    error (9P2000: "cannot dial"), no deadlock, and that a walk into
- *    /tmp still works after it.  The chain of real self-mounts is
- *    tests/integration/ninep_test.py's SelfMount.
+ *  - SELFMOUNT reads /dev/pid, then writes "mount unix!/sim/self /tmp" to
+ *    its own /proc/PID/ns: a mount of the server's own export.  The
+ *    scenario plays that dial (net_bridge.c: arch v11), so the mount is a
+ *    second served connection through the kernel's 9P client; a read of
+ *    /tmp/a/file through it must return /a/file.  Half of them then read
+ *    /tmp/pipe/data, which sleeps on the far side of the mount, and hang
+ *    up: the end check finds both connections gone.  With every bridge
+ *    (3) or mount (8) taken, the write must fail saying so.  Never a
+ *    deadlock: every step of it is answered within HOST_PATIENCE.
  *  - BLOCKED reads /pipe/data (a pipe nobody writes: the read sleeps in
  *    a worker), then either hangs up with the read blocked (the end job
  *    must kill the worker and clunk the fid) or flushes it (an Rflush

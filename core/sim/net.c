@@ -33,6 +33,12 @@
  * back to where they were before the first connection.
  * --break-invariant leak-conn forgets one hang-up (no lux_conn_closed), so
  * a connection's proc and buffers stay: the end check must catch it.
+ *
+ * Scenario "hostile" is this world with 10 slots, half the clients that
+ * connect hostile (hostile.c says what they do and what is checked of
+ * them), short edge clocks, a namespace with /dev, /proc, /secure and a
+ * pipe, and dials of the served address bridged to served connections
+ * (net_bridge.c), so a client can mount the server's own export.
  */
 #include <stdarg.h>
 
