@@ -659,5 +659,6 @@ void hostc_summary(void)
 	        "%zu reads through one, %zu hang-ups with a read asleep beyond one), "
 	        "%zu blocked reads flushed, %zu hang-ups with a read blocked\n",
 	        hs.closed_by_clock, hs.fid_refusals, hs.most_fids, hs.sess_refusals, hs.hashes,
-	        hs.mounts, hs.mounts_refused, hs.mount_reads, hs.mount_hangups, hs.flushed_reads, hs.blocked_hangups);
+	        hs.mounts, hs.mounts_refused, hs.mount_reads, hs.mount_hangups, hs.flushed_reads,
+	        hs.blocked_hangups);
 }

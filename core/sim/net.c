@@ -661,9 +661,11 @@ static int run(struct sim_ctx *ctx)
 		return -1;
 	}
 	kprintf("sim %s: %zu connections, %zu dropped, %zu finished, %zu closed by the server; "
-	        "%zu requests, %zu replies, %zu flushes, %zu pauses, at most %zu KiB of replies waiting\n",
-	        sc.hostile ? "hostile" : "net", sc.connects, sc.drops, sc.finishes, sc.server_closes, net_counts.requests,
-	        net_counts.replies, net_counts.flushes, sc.pauses, sc.peak_queued >> 10);
+	        "%zu requests, %zu replies (%zu errors), %zu flushes, %zu pauses, "
+	        "at most %zu KiB of replies waiting\n",
+	        sc.hostile ? "hostile" : "net", sc.connects, sc.drops, sc.finishes,
+	        sc.server_closes, net_counts.requests, net_counts.replies, net_counts.errors,
+	        net_counts.flushes, sc.pauses, sc.peak_queued >> 10);
 	return 0;
 }
 

@@ -84,7 +84,7 @@ struct client {
 uint64_t net_rnd(uint64_t n);
 int net_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct net_counts {
-	size_t requests, replies, flushes;
+	size_t requests, replies, errors, flushes;
 };
 extern struct net_counts net_counts;
 

@@ -278,6 +278,7 @@ static int one_reply(struct client *c, const uint8_t *buf, size_t n)
 		return net_fail("client %d: a reply the codec rejects: %s", c->n, why);
 	}
 	net_counts.replies++;
+	net_counts.errors += is_error(r.type);
 	if ((q = match(c, &r)) == 0 && c->badframe && r.tag == P9_NOTAG && is_error(r.type)) {
 		if (c->kind != CK_HONEST)
 			hostc_reply(c, 0, &r);
