@@ -788,8 +788,8 @@ int arch_conn_dial(const char *addr)
 	struct conn *c;
 	int is_unix, id, r;
 
-	if (hosted_deterministic)
-		return E_NOCONN;	/* a seeded run's only input is stdin */
+	if (hosted_deterministic)	/* a seeded run's only input is stdin */
+		return simulated && simulated->dial ? simulated->dial(addr) : E_NOCONN;
 	if (strlen(addr) > HOSTED_ADDRMAX ||
 	    parse(addr, &is_unix, path, sizeof path, &sa, err, sizeof err) < 0)
 		return E_INVAL;

@@ -51,7 +51,7 @@ static void usage(FILE *f, const char *argv0)
 	        "                   process; report the seeds that fail and how to replay them\n"
 	        "  --break-invariant WHAT\n"
 	        "                   test only: make the scenario break an invariant on purpose\n"
-	        "                   (leak-page, leak-proc, skip-unlock; net: leak-conn) to prove\n"
+	        "                   (leak-page, leak-proc, skip-unlock; net, hostile: leak-conn) to prove\n"
 	        "                   the checker\n"
 	        "  --listen ADDR    serve 9P (9P2000 and 9P2000.L) on ADDR: unix!PATH or\n"
 	        "                   tcp!HOST!PORT; repeatable; replaces the defaults, which\n"

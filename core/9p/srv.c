@@ -658,6 +658,7 @@ static bool frame_due(struct ninep_conn *s)
 		if (s->queued > NINEP_SENDLOW)
 			return false;
 		s->sendwait = false;
+		ninep_ring_offer(s);	/* its queued requests may start again */
 	}
 	/* an incomplete message (or, sealed, record) wakes us once, to start
 	 * its clock */

@@ -159,10 +159,17 @@ static bool ctl_waiting(const struct ninep_conn *s)
 	return s->ctl != NINEP_CTL_NONE && !s->ctlrun;
 }
 
+/* A connection whose replies wait past NINEP_SENDHIGH starts no more of
+ * its queued requests (only its control jobs) until they drain to
+ * NINEP_SENDLOW: the framer stopping admission is not enough, since up
+ * to NINEP_MAXREQ requests may already be queued, and their replies
+ * (64 of 64 KiB) would pass LUX_CONN_SENDMAX and get the connection
+ * closed instead of paused.  So what waits stays within NINEP_SENDHIGH
+ * plus one reply per request running. */
 static bool runnable(const struct ninep_conn *s)
 {
-	return ctl_waiting(s) ||
-	       (s->qhead != 0 && s->nrunning < NINEP_RUNNING && !s->closing && !s->aborting);
+	return ctl_waiting(s) || (s->qhead != 0 && s->nrunning < NINEP_RUNNING && !s->closing &&
+	                          !s->aborting && !s->sendwait);
 }
 
 /* Put s at the back of the ring if it has work to run; wake a worker, or
@@ -181,6 +188,11 @@ static void ring_offer(struct ninep_conn *s)
 	wakeup(&pool.wq);
 	if (pool.idle == 0 && pool.tend)
 		wakeup(pool.tend);
+}
+
+void ninep_ring_offer(struct ninep_conn *s)
+{
+	ring_offer(s);
 }
 
 static struct ninep_conn *ring_pop(void)

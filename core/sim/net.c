@@ -33,6 +33,12 @@
  * back to where they were before the first connection.
  * --break-invariant leak-conn forgets one hang-up (no lux_conn_closed), so
  * a connection's proc and buffers stay: the end check must catch it.
+ *
+ * Scenario "hostile" is this world with 10 slots, half the clients that
+ * connect hostile (hostile.c says what they do and what is checked of
+ * them), short edge clocks, a namespace with /dev, /proc, /secure and a
+ * pipe, and dials of the served address bridged to served connections
+ * (net_bridge.c), so a client can mount the server's own export.
  */
 #include <stdarg.h>
 
@@ -56,12 +62,18 @@
 #include "net.h"
 
 enum {
-	NCLI = 6,			/* clients at once */
+	NCLI = 10,			/* client slots ("net" uses 6 of them) */
 	FINISH_STEPS = 300,		/* steps a clean finish may take */
+	/* "hostile": short edge clocks, so stalled clients are closed
+	 * within a run (virtual time: a step is about a millisecond) */
+	HOSTILE_PARTIAL_MS = 50,
+	HOSTILE_HANDSHAKE_MS = 150,
 };
 
 static struct {
 	struct client c[NCLI];
+	int ncli;		/* slots in use: 6, or 10 for "hostile" */
+	bool hostile;		/* hostile clients among the honest ones */
 	uint32_t breakflags;
 	bool leak_done;
 	int nextconn, nclients;
@@ -74,6 +86,10 @@ static struct {
 struct net_counts net_counts;
 
 uint64_t net_rnd(uint64_t n) { return n ? krand_below(n) : 0; }
+
+const uint32_t net_partial_ms = HOSTILE_PARTIAL_MS, net_handshake_ms = HOSTILE_HANDSHAKE_MS;
+
+uint64_t net_now_ms(void) { return arch_time_ns() / 1000000u; }
 
 int net_fail(const char *fmt, ...)
 {
@@ -89,7 +105,7 @@ int net_fail(const char *fmt, ...)
 
 static struct client *client_of(int conn)
 {
-	for (int i = 0; i < NCLI; i++)
+	for (int i = 0; i < sc.ncli; i++)
 		if (sc.c[i].conn == conn && conn != 0)
 			return &sc.c[i];
 	return 0;
@@ -101,6 +117,8 @@ static long sim_send(int conn, const void *buf, size_t n)
 {
 	struct client *c = client_of(conn);
 
+	if (c == 0 && netb_owns(conn))
+		return netb_send(conn, buf, n);
 	if (c == 0 || c->server_closed)
 		return -1;	/* closed: as an arch answers */
 	if (n > NET_NETMAX - c->netlen) {
@@ -120,6 +138,8 @@ static void sim_close(int conn)
 
 	if (c)
 		c->server_closed = true;	/* the sim delivers lux_conn_closed later */
+	else
+		netb_close(conn);
 }
 
 static void sim_pause(int conn, int paused)
@@ -129,10 +149,14 @@ static void sim_pause(int conn, int paused)
 	if (c) {
 		sc.pauses += paused && !c->paused;
 		c->paused = paused != 0;
+	} else {
+		netb_pause(conn, paused);
 	}
 }
 
-static const struct arch_conn_sim simops = { sim_send, sim_close, sim_pause };
+static const struct arch_conn_sim simops = { sim_send, sim_close, sim_pause, 0 };
+/* "hostile" also plays dials of the served address (net_bridge.c) */
+static const struct arch_conn_sim hostileops = { sim_send, sim_close, sim_pause, netb_dial };
 
 /* Upcalls run with upcalls disabled, as the arch calls them. */
 static void up_opened(int conn, const char *addr)
@@ -185,14 +209,19 @@ static void client_connect(void)
 	struct client *c = 0;
 	char peer[32];
 
-	for (int i = 0; i < NCLI && !c; i++)
+	for (int i = 0; i < sc.ncli && !c; i++)
 		if (sc.c[i].conn == 0)
 			c = &sc.c[i];
 	if (c == 0)
 		return;
 	c->conn = ++sc.nextconn;
 	c->n = ++sc.nclients;
+	c->kind = sc.hostile ? hostc_kind() : CK_HONEST;
 	netc_begin(c);
+	if (c->kind != CK_HONEST)
+		hostc_begin(c);
+	else if (sc.hostile)
+		c->slow = false;	/* the non-readers are the slow ones here */
 	sc.connects++;
 	ksnprintf(peer, sizeof peer, "sim!client%d", c->n);
 	up_opened(c->conn, peer);	/* the server may close it at once */
@@ -227,13 +256,38 @@ static void drop(struct client *c)
 	up_closed(conn);
 }
 
+/* Does a whole message of c's end at out-stream offset off? */
+static bool at_boundary(const struct client *c, size_t off)
+{
+	if (off == c->outlen)
+		return true;
+	for (size_t i = 0; i < c->nreq; i++)
+		if (c->reqs[i].end == off)
+			return true;
+	return false;
+}
+
+/* Deliver n of c's unsent bytes (as room allows); remember whether the
+ * client stopped mid-message. */
+void net_deliver(struct client *c, size_t n)
+{
+	if (n > LUX_CONN_CHUNK)
+		n = LUX_CONN_CHUNK;
+	if ((n = up_received(c, c->out + c->outsent, n)) > 0) {
+		c->midmsg = !at_boundary(c, c->outsent + n);
+		netc_sent(c, n);
+	}
+}
+
 /* Send the next piece of the request stream, cut at a random byte. */
 static void send_some(struct client *c, bool all)
 {
 	size_t left, n;
 
+	if (c->kind == CK_TRICKLE || c->kind == CK_SILENT)
+		return;	/* they send as they please (hostile.c) */
 	if (!c->finishing && c->outlen - c->outsent < 64 && c->outlen < NET_OUTMAX / 2)
-		netc_more(c);
+		c->kind == CK_HONEST ? netc_more(c) : hostc_more(c);
 	if (c->paused || c->server_closed || (left = c->outlen - c->outsent) == 0)
 		return;
 	if (all)
@@ -244,10 +298,28 @@ static void send_some(struct client *c, bool all)
 		n = 1 + net_rnd(left);
 	if (n > left)
 		n = left;
-	if (n > LUX_CONN_CHUNK)
-		n = LUX_CONN_CHUNK;
-	if ((n = up_received(c, c->out + c->outsent, n)) > 0)
-		netc_sent(c, n);
+	net_deliver(c, n);
+}
+
+/* "hostile" runs short edge clocks, so an honest client never leaves a
+ * message half sent past its step: the rest follows at once (as far as
+ * the server's room allows; a paused connection's clock does not run). */
+static void complete_message(struct client *c)
+{
+	size_t end = c->outlen;
+
+	if (!sc.hostile || c->kind != CK_HONEST || c->paused || c->server_closed)
+		return;
+	if (c->d == P9_NONE) {	/* its handshake goes out at once, whole */
+		net_deliver(c, c->outlen - c->outsent);
+		return;
+	}
+	if (!c->midmsg)
+		return;
+	for (size_t i = 0; i < c->nreq; i++)
+		if (c->reqs[i].end > c->outsent && c->reqs[i].end < end)
+			end = c->reqs[i].end;
+	net_deliver(c, end - c->outsent);
 }
 
 /* The arch's side of a connection the server closed, and clean finishes. */
@@ -262,12 +334,31 @@ static int advance(struct client *c)
 		/* the arch sends what was queued, then says closed */
 		if (read_replies(c, NET_NETMAX) < 0)
 			return -1;
+		if (c->kind != CK_HONEST && hostc_act(c) < 0)
+			return -1;	/* was the close one it expected? */
 		sc.server_closes++;
 		int conn = c->conn;
 		release(c);
 		up_closed(conn);
 		return 0;
 	}
+	if (c->kind != CK_HONEST) {
+		int r = 1;
+		/* at the end, those waiting for the edge clocks still wait */
+		if (!c->finishing || c->kind == CK_TRICKLE || c->kind == CK_SILENT) {
+			/* it sends all it has and reads all it gets */
+			send_some(c, true);
+			if (c->kind != CK_NOREAD && read_replies(c, NET_NETMAX) < 0)
+				return -1;
+			r = hostc_act(c);
+		}
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			drop(c);	/* a hostile client just hangs up */
+		return 0;
+	}
+	complete_message(c);
 	if (!c->finishing)
 		return 0;
 	send_some(c, true);
@@ -296,7 +387,7 @@ static struct client *any_client(void)
 	struct client *live[NCLI];
 	int n = 0;
 
-	for (int i = 0; i < NCLI; i++)
+	for (int i = 0; i < sc.ncli; i++)
 		if (sc.c[i].conn && !sc.c[i].server_closed)
 			live[n++] = &sc.c[i];
 	return n ? live[net_rnd((uint64_t)n)] : 0;
@@ -326,10 +417,10 @@ static int check(void)
 		return net_fail("pages: %zu accounted for, %zu in all", accounted_pages(), sc.total_pages);
 	/* a principal per connection, and a few of those that hung up may
 	 * still be ending */
-	if (proc_count() > sc.base_procs + 4 * NCLI + NINEP_POOL_MAX)
+	if (proc_count() > sc.base_procs + 4 * (size_t)sc.ncli + NINEP_POOL_MAX)
 		return net_fail("procs: %zu, more than %zu + principals (%d clients) and %d workers",
-		                proc_count(), sc.base_procs, NCLI, NINEP_POOL_MAX);
-	for (int i = 0; i < NCLI; i++) {
+		                proc_count(), sc.base_procs, sc.ncli, NINEP_POOL_MAX);
+	for (int i = 0; i < sc.ncli; i++) {
 		struct client *c = &sc.c[i];
 		if (c->conn && c->netlen > NINEP_SENDHIGH + NINEP_RUNNING * c->msize)
 			return net_fail("client %d: %zu reply bytes queued, more than %u + %d x msize %u",
@@ -351,6 +442,38 @@ static int make(const char *path, uint32_t perm, const void *data, size_t n)
 		w = sys_write(fd, data, n);
 	sys_close(fd);
 	return w < 0 ? (int)w : 0;
+}
+
+/* "hostile" serves more: /dev (its pid), /proc (its ns file), /secure
+ * (crypto sessions, Argon2id) and /pipe (a pipe nobody writes, to block
+ * reads in).  Its edge clocks are short, unless luxsim was told others. */
+static int hostile_namespace(struct proc *p)
+{
+	static const struct { const struct dev *d; const char *path; } devs[] = {
+		{ &cons_dev, "/dev" }, { &proc_dev, "/proc" }, { &crypto_dev, "/secure" },
+		{ &pipe_dev, "/pipe" },
+	};
+	/* the boot info is the arch's, writable on hosted (the only arch with
+	 * deterministic runs); the server reads it at each clock */
+	struct lux_boot *b = (struct lux_boot *)lux_bootinfo;
+	struct chan *c;
+	int err;
+
+	if (!b->ninep_partial_ms)
+		b->ninep_partial_ms = net_partial_ms;
+	if (!b->ninep_handshake_ms)
+		b->ninep_handshake_ms = net_handshake_ms;
+	for (size_t i = 0; i < nelem(devs); i++) {
+		if ((err = make(devs[i].path, DMDIR | 0777, 0, 0)) < 0)
+			return err;
+		if ((err = dev_attach(devs[i].d, "", &c)) < 0)
+			return err;
+		err = ns_mount(p->ns, devs[i].path, c);
+		chan_put(c);
+		if (err < 0)
+			return err;
+	}
+	return 0;
 }
 
 static int setup(void)
@@ -376,15 +499,19 @@ static int setup(void)
 	if (!err)
 		err = make("/big", 0666, big, NET_BIGFILE);
 	kfree(big);
+	if (!err && sc.hostile)
+		err = hostile_namespace(p);
 	if (err < 0)
 		return net_fail("building the namespace: %s", lux_errstr(err));
-	for (int i = 0; i < NCLI; i++) {
+	for (int i = 0; i < sc.ncli; i++) {
 		sc.c[i].out = kmalloc(NET_OUTMAX);
 		sc.c[i].net = kmalloc(NET_NETMAX);
 		if (!sc.c[i].out || !sc.c[i].net)
 			return net_fail("out of memory for the clients");
 	}
-	if (arch_conn_simulate(&simops) < 0)
+	if (sc.hostile && netb_setup() < 0)
+		return net_fail("out of memory for the bridges");
+	if (arch_conn_simulate(sc.hostile ? &hostileops : &simops) < 0)
 		return net_fail("the arch cannot simulate connections (not a deterministic run?)");
 	ninep_start();
 	tsleep_ns(1000000);	/* the listener starts and waits */
@@ -430,21 +557,26 @@ static int step(void)
 	struct client *c = any_client();
 	uint64_t r = net_rnd(100);
 
+	netb_pump();
 	if (r < 12 || c == 0)
 		client_connect();
 	else if (r < 50)
 		send_some(c, false);
 	else if (r < 72) {
-		if (!c->slow || net_rnd(8) == 0)
+		if (c->kind != CK_NOREAD && (!c->slow || net_rnd(8) == 0))
 			read_replies(c, net_rnd(2) ? NET_NETMAX : 1 + net_rnd(4096));
-	} else if (r < 78)
+	} else if (c->kind != CK_HONEST)
+		;	/* a hostile client hangs up when its script says (hostile.c) */
+	else if (r < 78)
 		drop(c);	/* mid-message, requests in flight, replies queued */
 	else if (r < 84)
 		c->finishing = true;
-	for (int i = 0; i < NCLI; i++)
+	for (int i = 0; i < sc.ncli; i++)
 		if (advance(&sc.c[i]) < 0)
 			return -1;
-	tsleep_ns(net_rnd(3) * 500000);	/* the server's procs run meanwhile */
+	/* the server's procs run meanwhile ("hostile": longer, so that
+	 * its edge clocks run out within a run) */
+	tsleep_ns(net_rnd(3) * (sc.hostile ? 1000000 : 500000));
 	return check();
 }
 
@@ -471,27 +603,34 @@ static int finish_all(struct sim_ctx *ctx)
 	struct kalloc_stats ks;
 	int waited = 0;
 
-	for (int i = 0; i < NCLI; i++)
+	for (int i = 0; i < sc.ncli; i++)
 		sc.c[i].finishing = true;
 	for (;;) {
 		bool any = false;
-		for (int i = 0; i < NCLI; i++) {
+		for (int i = 0; i < sc.ncli; i++) {
 			if (advance(&sc.c[i]) < 0)
 				return -1;
 			any |= sc.c[i].conn != 0;
 		}
 		if (!any)
 			break;
+		netb_pump();
 		tsleep_ns(500000);
 		if (check() < 0)
 			return -1;
 	}
 	if (clean_tmp() < 0)
 		return -1;
-	/* the connections' procs clunk their fids and exit */
-	while (proc_count() > sc.base_procs && waited++ < 100)
-		tsleep_ns(10000000);
+	/* the connections' procs clunk their fids and exit; a self-mount's
+	 * connection closes when its namespace goes */
+	while ((proc_count() > sc.base_procs || netb_active()) && waited++ < 1000) {
+		netb_pump();
+		tsleep_ns(1000000);
+	}
 	ctx->step = ctx->steps;
+	if (netb_active())
+		return net_fail("after the end %zu self-mount connections are still open",
+		                netb_active());
 	if (server_totals() < 0)
 		return -1;
 	kalloc_stats(&ks);
@@ -504,7 +643,7 @@ static int finish_all(struct sim_ctx *ctx)
 	return check();
 }
 
-int sim_net_run(struct sim_ctx *ctx)
+static int run(struct sim_ctx *ctx)
 {
 	int r = -1;
 
@@ -521,9 +660,28 @@ int sim_net_run(struct sim_ctx *ctx)
 		kstrlcpy(ctx->why, sc.why, sizeof ctx->why);
 		return -1;
 	}
-	kprintf("sim net: %zu connections, %zu dropped, %zu finished, %zu closed by the server; "
-	        "%zu requests, %zu replies, %zu flushes, %zu pauses, at most %zu KiB of replies waiting\n",
-	        sc.connects, sc.drops, sc.finishes, sc.server_closes, net_counts.requests,
-	        net_counts.replies, net_counts.flushes, sc.pauses, sc.peak_queued >> 10);
+	kprintf("sim %s: %zu connections, %zu dropped, %zu finished, %zu closed by the server; "
+	        "%zu requests, %zu replies (%zu errors), %zu flushes, %zu pauses, "
+	        "at most %zu KiB of replies waiting\n",
+	        sc.hostile ? "hostile" : "net", sc.connects, sc.drops, sc.finishes,
+	        sc.server_closes, net_counts.requests, net_counts.replies, net_counts.errors,
+	        net_counts.flushes, sc.pauses, sc.peak_queued >> 10);
 	return 0;
+}
+
+int sim_net_run(struct sim_ctx *ctx)
+{
+	sc.ncli = 6;
+	return run(ctx);
+}
+
+int sim_hostile_run(struct sim_ctx *ctx)
+{
+	int r;
+
+	sc.ncli = NCLI;
+	sc.hostile = true;
+	if ((r = run(ctx)) == 0)
+		hostc_summary();
+	return r;
 }

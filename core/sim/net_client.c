@@ -25,8 +25,10 @@ static bool tag_live(struct client *c, uint16_t tag)
 	return false;
 }
 
+#define put netc_put
+
 /* Queue one request; false when the client has no room for it. */
-static bool put(struct client *c, struct p9_msg *m, bool fileread)
+bool netc_put(struct client *c, struct p9_msg *m, bool fileread)
 {
 	struct creq *q;
 	int n;
@@ -73,7 +75,28 @@ static void walk(struct client *c, uint32_t fid, uint32_t newfid, const char *a,
 	put(c, &m, false);
 }
 
-static void fidop(struct client *c, uint8_t type, uint32_t fid)
+void netc_walk(struct client *c, uint32_t fid, uint32_t newfid, const char *const *names)
+{
+	struct p9_msg m = { .type = P9_TWALK };
+
+	m.u.twalk.fid = fid;
+	m.u.twalk.newfid = newfid;
+	for (; *names && m.u.twalk.nwname < 4; names++)
+		m.u.twalk.wname[m.u.twalk.nwname++] = p9_str_c(*names);
+	put(c, &m, false);
+}
+
+void netc_write(struct client *c, uint32_t fid, const void *data, uint32_t n)
+{
+	struct p9_msg m = { .type = P9_TWRITE };
+
+	m.u.twrite.fid = fid;
+	m.u.twrite.count = n;
+	m.u.twrite.data = data;
+	put(c, &m, false);
+}
+
+void netc_fidop(struct client *c, uint8_t type, uint32_t fid)
 {
 	struct p9_msg m = { .type = type };
 
@@ -81,7 +104,10 @@ static void fidop(struct client *c, uint8_t type, uint32_t fid)
 	put(c, &m, false);
 }
 
-static void open_(struct client *c, uint32_t fid, int mode)
+#define fidop netc_fidop
+#define open_ netc_open
+
+void netc_open(struct client *c, uint32_t fid, int mode)
 {
 	struct p9_msg m = { .type = c->want == P9_2000L ? P9_TLOPEN : P9_TOPEN };
 
@@ -103,6 +129,11 @@ static void read_(struct client *c, uint32_t fid, uint64_t off, uint32_t count, 
 	m.u.tread.offset = off;
 	m.u.tread.count = count;
 	put(c, &m, fileread);
+}
+
+void netc_readreq(struct client *c, uint32_t fid, uint64_t off, uint32_t count)
+{
+	read_(c, fid, off, count, false);
 }
 
 static void create_write(struct client *c, uint32_t fid)
@@ -247,8 +278,12 @@ static int one_reply(struct client *c, const uint8_t *buf, size_t n)
 		return net_fail("client %d: a reply the codec rejects: %s", c->n, why);
 	}
 	net_counts.replies++;
-	if ((q = match(c, &r)) == 0 && c->badframe && r.tag == P9_NOTAG && is_error(r.type))
+	net_counts.errors += is_error(r.type);
+	if ((q = match(c, &r)) == 0 && c->badframe && r.tag == P9_NOTAG && is_error(r.type)) {
+		if (c->kind != CK_HONEST)
+			hostc_reply(c, 0, &r);
 		return 0;	/* the goodbye before the server closes */
+	}
 	if (q == 0) {
 		for (size_t i = 0; i < c->nreq; i++)
 			if (c->reqs[i].flushed && c->reqs[i].tag == r.tag)
@@ -279,6 +314,8 @@ static int one_reply(struct client *c, const uint8_t *buf, size_t n)
 				o->flushed = true;
 			}
 	}
+	if (c->kind != CK_HONEST)
+		hostc_reply(c, q, &r);
 	return 0;
 }
 
@@ -324,13 +361,16 @@ void netc_begin(struct client *c)
 	c->paused = c->server_closed = c->finishing = c->overfull = c->badframe = false;
 	c->slow = net_rnd(4) == 0;
 	c->finish_steps = 0;
+	c->midmsg = false;
+	c->phase = 0;
+	c->got = 0;
 	m.u.version.msize = c->msize;
 	m.u.version.version = p9_str_c(p9_dialect_name(c->want));
 	put(c, &m, false);
 	m = (struct p9_msg){ .type = P9_TATTACH };
 	m.u.tattach.fid = 0;
 	m.u.tattach.afid = P9_NOFID;
-	m.u.tattach.uname = p9_str_c("sim");
+	m.u.tattach.uname = p9_str_c("");	/* as the connection is: the host owner */
 	m.u.tattach.aname = p9_str_c("");
 	m.u.tattach.n_uname = P9_NONUNAME;
 	put(c, &m, false);

@@ -265,6 +265,9 @@ static const struct scenario scenarios[] = {
 	{ "borrow", "objects created, borrowed, moved, dropped; workers killed holding borrows; faults injected", 200, sim_borrow_run },
 	{ "net", "9P clients connect, send split and pipelined requests, read slowly, hang up and "
 	  "reconnect, through simulated connections", 300, sim_net_run },
+	{ "hostile", "honest 9P clients beside stalled senders, non-readers, fid and crypto session "
+	  "hoarders, Argon2id loopers, self-mounts and hang-ups with reads blocked", 600,
+	  sim_hostile_run },
 };
 
 const struct scenario *sim_scenarios(size_t *n)

@@ -576,6 +576,8 @@ uint64_t ninep_partial_ns(void);
 /* The request in flight with tag, or 0 (upcalls off). */
 struct ninep_req *ninep_req_find(struct ninep_conn *s, uint16_t tag);
 void ninep_enqueue(struct ninep_conn *s, struct ninep_req *r);
+/* Offer s to the workers again: its replies drained (sendwait over). */
+void ninep_ring_offer(struct ninep_conn *s);
 /* A request the reader answered itself (never in the tag table). */
 void ninep_req_free(struct ninep_conn *s, struct ninep_req *r);
 void ninep_flush(struct ninep_conn *s, struct ninep_req *r);

@@ -49,8 +49,11 @@
  *    turns SIGTERM and SIGINT into it) and arch_serving (the core says it
  *    is ready, so a hosted arch can tell its service manager); and
  *    lux_boot.ninep_maxconn (a bound on the 9P server's connections,
- *    which otherwise follow memory). */
-#define LUX_ARCH_VERSION 10
+ *    which otherwise follow memory).
+ * 11: arch_conn_sim.dial: a simulation scenario may play dialed
+ *    connections too (a mount of the machine's own export in a --seed
+ *    run); without it a deterministic run dials nothing, as before. */
+#define LUX_ARCH_VERSION 11
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -207,8 +210,8 @@ void arch_conn_pause(int conn, int paused);
  * close rules (lux_dial_received, lux_dial_sent, lux_dial_closed).
  * arch_conn_close before lux_dial_connected abandons the dial: it ends in
  * lux_dial_connected(id, E_INTR).  Callable from procs only.  A
- * deterministic run dials nothing (E_NOCONN), so a dialed connection and
- * arch_conn_simulate below never meet. */
+ * deterministic run dials nothing (E_NOCONN) unless a simulation
+ * scenario plays the dialed connections too (arch_conn_sim.dial, v11). */
 int arch_conn_dial(const char *addr);
 
 /* Simulated peers (v4).  In a deterministic run a simulation scenario
@@ -223,6 +226,10 @@ struct arch_conn_sim {
 	long (*send)(int conn, const void *buf, size_t n);
 	void (*close)(int conn);
 	void (*pause)(int conn, int paused);
+	/* v11: arch_conn_dial comes here (0: E_NOCONN).  The scenario then
+	 * delivers that id's lux_dial_* upcalls, by the rules above, and its
+	 * send, close and pause come to the three calls above. */
+	int (*dial)(const char *addr);
 };
 int arch_conn_simulate(const struct arch_conn_sim *sim);
 

@@ -15,7 +15,7 @@ enum {
 	SIM_BREAK_LEAK_PAGE = 1,	/* forget a page */
 	SIM_BREAK_LEAK_PROC = 2,	/* start a proc nobody accounts for */
 	SIM_BREAK_SKIP_UNLOCK = 4,	/* drop a lock's bookkeeping */
-	SIM_BREAK_LEAK_CONN = 8,	/* net: forget to say a connection closed */
+	SIM_BREAK_LEAK_CONN = 8,	/* net, hostile: forget to say a connection closed */
 };
 
 /* Exit status of a scenario whose invariant broke. */
@@ -42,6 +42,8 @@ int sim_pebbles_run(struct sim_ctx *ctx);
 int sim_borrow_run(struct sim_ctx *ctx);
 /* Scenario "net" (core/sim/net.c). */
 int sim_net_run(struct sim_ctx *ctx);
+/* Scenario "hostile" (core/sim/net.c, core/sim/hostile.c). */
+int sim_hostile_run(struct sim_ctx *ctx);
 /* Run scenario `name` and halt with its status; never returns. */
 _Noreturn void sim_main(const char *name, uint64_t steps, uint32_t breakflags, uint64_t seed);
 
