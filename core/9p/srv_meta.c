@@ -269,7 +269,10 @@ int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	r->u.rgetattr.uid = id_of(d.uid);
 	r->u.rgetattr.gid = id_of(d.gid);
 	r->u.rgetattr.mode = type | l_perm_of(d.mode);
-	r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
+	if (d.nlink_kept)
+		r->u.rgetattr.nlink = d.nlink;
+	else	/* a device that counts no names: one name, and a directory's "." */
+		r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
 	r->u.rgetattr.size = d.length;
 	r->u.rgetattr.blksize = 4096;
 	r->u.rgetattr.blocks = (d.length + 511) / 512;
@@ -564,15 +567,43 @@ int ninep_rreadlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	return 0;
 }
 
+/* link(2): a new name for the file of fid in the directory dfid.  Another
+ * device first (EXDEV, as rename and Linux's linkat say it before
+ * permission), then create's check (write and search on the directory),
+ * then the device, which refuses a directory (EPERM) and a taken name.
+ * Nothing moves, so no fid changes. */
 int ninep_rlink(struct ninep_conn *s, const struct p9_msg *t)
 {
+	struct ninep_fid *dir = ninep_fid_get(s, t->u.tlink.dfid);
+	struct ninep_fid *f = ninep_fid_get(s, t->u.tlink.fid);
+	struct p9_str pname = t->u.tlink.name;
+	char name[LUX_NAMEMAX], *newpath;
+	struct lux_dir d;
+	struct chan *c;
 	int err;
 
-	if (ninep_fid_get(s, t->u.tlink.dfid) == 0 || ninep_fid_get(s, t->u.tlink.fid) == 0)
+	if (dir == 0 || f == 0)
 		return NINEP_E_NOFID;
-	if ((err = ninep_check_name(t->u.tlink.name, false)) < 0)
+	if ((err = ninep_check_name(pname, false)) < 0)
 		return err;
-	return NINEP_E_NOLINK;	/* no device here gives a file two names */
+	if (!(dir->c->qid.type & QTDIR))
+		return E_NOTDIR;
+	if ((err = ninep_join(dir->path, pname, &newpath)) < 0)
+		return err;	/* a name no walk could reach again */
+	kfree(newpath);
+	if (f->c->dev->link == 0)
+		return NINEP_E_NOLINK;
+	if ((err = union_create_dir(dir->c, &c)) < 0)
+		return err;
+	kmemcpy(name, pname.s, pname.len);
+	name[pname.len] = 0;
+	if (c->dev != f->c->dev)
+		err = E_XDEV;
+	else if ((err = stat_chan(c, &d)) == 0 &&
+	         (err = perm_check(&d, AWRITE | AEXEC, "link in")) == 0)
+		err = f->c->dev->link(f->c, c, name);
+	chan_put(c);
+	return err;
 }
 
 /* getxattr(2) on a file system without extended attributes fails with
