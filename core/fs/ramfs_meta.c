@@ -263,6 +263,10 @@ int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t maj
 	}
 	ramfs_own(n, dir);
 	n->ref = 1;	/* this chan */
+	if ((err = ramfs_charge_entry(n)) < 0) {	/* a name like any other */
+		ramfs_node_put(n);
+		return err;
+	}
 	ramfs_link(dir, n);
 	ramfs_node_put(dir);	/* the chan moves from dir to the node */
 	c->aux = n;

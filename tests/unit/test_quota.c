@@ -232,10 +232,18 @@ NS_TEST(test_write_truncate_remove)
 	assert_int_equal(used("bob"), base + ENTRY + MAP + 3 * BLOCK);
 	assert_int_equal(sys_close(fd), 0);
 	assert_int_equal(used("bob"), base);
-	/* directories and symbolic links have owners too */
+	/* directories and special files have owners too */
 	make_dir("/tmp/d");
 	assert_int_equal(used("bob"), base + ENTRY);
 	assert_int_equal(sys_remove("/tmp/d"), 0);
+	assert_int_equal(used("bob"), base);
+	{
+		struct chan *d = walk("/tmp");
+		assert_int_equal(d->dev->mknod(d, "fifo", DMNAMEDPIPE | 0644, 0, 0), 0);
+		chan_put(d);
+	}
+	assert_int_equal(used("bob"), base + ENTRY);
+	assert_int_equal(sys_remove("/tmp/fifo"), 0);
 	assert_int_equal(used("bob"), base);
 	as("");
 }
