@@ -370,6 +370,22 @@ static int may_rename(struct chan *c, const char *oldpath, struct chan *target,
 	return err;
 }
 
+/* Is name in target another name of c's file?  rename(2) then does
+ * nothing and succeeds, before any permission check (Linux's vfs_rename
+ * tests source == target first); and no fid may follow, since the old
+ * name stays. */
+static bool same_file(struct chan *c, struct chan *target, const char *name)
+{
+	struct chan *t = chan_clone(target);
+	bool same;
+
+	if (t == 0)
+		return false;	/* the device's rename says it again */
+	same = t->dev->walk(t, name) == 0 && t->qid.path == c->qid.path;
+	chan_put(t);
+	return same;
+}
+
 /* Move the file at oldpath (chan c) into the directory dir (a fid) as
  * name; fids follow (taken first: see the top of the file). */
 static int do_rename(struct ninep_conn *s, struct chan *c, const char *oldpath,
@@ -396,6 +412,8 @@ static int do_rename(struct ninep_conn *s, struct chan *c, const char *oldpath,
 		err = E_NOTSUP;
 	} else if (target->dev != c->dev) {
 		err = E_XDEV;	/* what rename(2) says first: before permission */
+	} else if (same_file(c, target, cname)) {
+		err = 0;
 	} else if ((err = may_rename(c, oldpath, target, cname)) < 0) {
 		;
 	} else if ((err = ninep_fid_move_begin(s, oldpath, &moving)) == 0) {

@@ -321,6 +321,11 @@ class MetaDotL(MetaTest):
         self.assertEqual(self.errno_of(c.link, d, 2, "a/b"), EINVAL)
         self.assertEqual(self.errno_of(c.link, d, 2, ".."), EINVAL)
         self.assertEqual(self.errno_of(c.link, d, 2, "n" * 300), ENAMETOOLONG)
+        # rename(2) onto another name of the same file does nothing
+        c.renameat(d, "lk", d, "lk2")
+        self.assertEqual(len(c.walk(d, 6, ["lk"])), 1)
+        self.assertEqual(c.getattr(6)["nlink"], 2)
+        c.clunk(6)
         # one name goes, the file stays under the other; the last goes
         # and the open fid reads on, counting no names
         c.rpc(nt.TUNLINKAT, struct.pack("<I", d) + nt.s("lk") + struct.pack("<I", 0))
