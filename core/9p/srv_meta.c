@@ -585,18 +585,17 @@ int ninep_rreadlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	return 0;
 }
 
-/* link(2): a new name for the file of fid in the directory dfid.  Another
- * device first (EXDEV, as rename and Linux's linkat say it before
- * permission), then create's check (write and search on the directory),
- * then the device, which refuses a directory (EPERM) and a taken name.
- * Nothing moves, so no fid changes. */
+/* link(2): a new name for the file of fid in the directory dfid.  The
+ * checks of chan_link (another device first, write and search on the
+ * directory, the file's owner or one who may read and write it), then the
+ * device, which refuses a directory (EPERM) and a taken name.  Nothing
+ * moves, so no fid changes. */
 int ninep_rlink(struct ninep_conn *s, const struct p9_msg *t)
 {
 	struct ninep_fid *dir = ninep_fid_get(s, t->u.tlink.dfid);
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tlink.fid);
 	struct p9_str pname = t->u.tlink.name;
 	char name[LUX_NAMEMAX], *newpath;
-	struct lux_dir d;
 	struct chan *c;
 	int err;
 
@@ -615,11 +614,7 @@ int ninep_rlink(struct ninep_conn *s, const struct p9_msg *t)
 		return err;
 	kmemcpy(name, pname.s, pname.len);
 	name[pname.len] = 0;
-	if (c->dev != f->c->dev)
-		err = E_XDEV;
-	else if ((err = stat_chan(c, &d)) == 0 &&
-	         (err = perm_check(&d, AWRITE | AEXEC, "link in")) == 0)
-		err = f->c->dev->link(f->c, c, name);
+	err = chan_link(f->c, c, name);
 	chan_put(c);
 	return err;
 }

@@ -99,6 +99,10 @@ rm blk alice_p
 as 1001 sh -c 'echo shared >alice_h && ln alice_h alice_d/h'
 say ln $? $(stat -c %h alice_h) $(cat alice_d/h)
 say ln.same $(stat -c %i alice_h alice_d/h)
+# bob may read alice's 0644 file, not write it: no name of his for it
+# (protected_hardlinks, which luxsim applies whatever the client's sysctl)
+as 1002 ln alice_h bob_d/h 2>/dev/null
+say ln.other $? $(stat -c %h alice_h)
 rm alice_h
 say ln.rm $? $(stat -c %h alice_d/h) $(cat alice_d/h)
 say nlink.dir $(stat -c %h alice_d)
@@ -222,6 +226,7 @@ class V9fs(unittest.TestCase):
         self.assertEqual(self.said_("ln"), "0 2 shared")
         a, b = self.said_("ln.same").split()
         self.assertEqual(a, b)      # one file: v9fs's inode number is the qid path
+        self.assertEqual(self.said_("ln.other"), "1 2")
         self.assertEqual(self.said_("ln.rm"), "0 1 shared")
         self.assertEqual(self.said_("nlink.dir"), "2")
         self.assertEqual(self.said_("nlink.subdir"), "3")

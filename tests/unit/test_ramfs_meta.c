@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 
+#include <lux/perm.h>
 #include <lux/redblue.h>
+#include <lux/users.h>
 
 #include "ns_harness.h"
 
@@ -223,6 +225,73 @@ NS_TEST(test_hard_links)
 	assert_int_equal(sys_remove("/tmp/c"), 0);
 	assert_int_equal(sys_remove("/tmp/d"), 0);
 	fake_wallclock_ns = (int64_t)WALLCLOCK_S * 1000000000;
+}
+
+static int chan_link_path(const char *from, const char *dir, const char *name)
+{
+	struct chan *c = walk(from), *d = walk(dir);
+	int err = chan_link(c, d, name);
+
+	chan_put(d);
+	chan_put(c);
+	return err;
+}
+
+/* chan_link, the checked link: write and search on the directory, and
+ * Linux's protected_hardlinks on the file (its owner, the host owner, or
+ * one who may read and write a regular file that is not set-id). */
+NS_TEST(test_link_permissions)
+{
+	struct lux_wstat w = keep;
+	char eve_name[LUX_UIDMAX];
+	struct chan *d;
+
+	char why[128];
+	const char *cmd = "uname bob 1001\n";
+
+	users_init(1000);	/* bob pays for his names: he must be a user */
+	assert_int_equal(users_ctl(cmd, strlen(cmd), why, sizeof why), 0);
+	make_dir("/tmp/d");
+	make_dir("/tmp/closed");
+	w.mode = DMDIR | 0777;
+	assert_int_equal(wstat_path("/tmp/d", &w), 0);
+	w.mode = DMDIR | 0755;
+	assert_int_equal(wstat_path("/tmp/closed", &w), 0);
+	put_file("/tmp/ro", "");	/* eve's, 0644 (put_file's) */
+	put_file("/tmp/rw", "");
+	put_file("/tmp/suid", "");
+	w.mode = 0666;
+	assert_int_equal(wstat_path("/tmp/rw", &w), 0);
+	w.mode = DMSETUID | 0666;
+	assert_int_equal(wstat_path("/tmp/suid", &w), 0);
+	d = walk("/tmp");
+	assert_int_equal(d->dev->mknod(d, "fifo", DMNAMEDPIPE | 0666, 0, 0), 0);
+	chan_put(d);
+	as("bob", eve_name);
+	assert_int_equal(chan_link_path("/tmp/ro", "/tmp/d", "ro"), E_NOTOWNER);
+	assert_string_equal(proc_errstr(E_NOTOWNER), "permission denied: link ro (not the owner)");
+	assert_int_equal(chan_link_path("/tmp/suid", "/tmp/d", "suid"), E_NOTOWNER);
+	assert_int_equal(chan_link_path("/tmp/fifo", "/tmp/d", "fifo"), E_NOTOWNER);
+	assert_int_equal(chan_link_path("/tmp/rw", "/tmp/closed", "rw"), E_PERM);
+	assert_int_equal(chan_link_path("/tmp/rw", "/dev", "rw2"), E_XDEV);	/* before permission */
+	assert_int_equal(chan_link_path("/tmp/rw", "/tmp/d", "rw"), 0);	/* may read and write */
+	put_file("/tmp/d/own", "");	/* bob's own file, closed to everyone */
+	w.mode = 0;
+	assert_int_equal(wstat_path("/tmp/d/own", &w), 0);
+	assert_int_equal(chan_link_path("/tmp/d/own", "/tmp/d", "own2"), 0);
+	as(eve_name, 0);
+	assert_int_equal(chan_link_path("/tmp/fifo", "/tmp/d", "fifo"), 0);	/* the host owner */
+	assert_string_equal(listing("/tmp/d"), "rw own own2 fifo");
+	assert_int_equal(sys_remove("/tmp/d/rw"), 0);
+	assert_int_equal(sys_remove("/tmp/d/own"), 0);
+	assert_int_equal(sys_remove("/tmp/d/own2"), 0);
+	assert_int_equal(sys_remove("/tmp/d/fifo"), 0);
+	assert_int_equal(sys_remove("/tmp/d"), 0);
+	assert_int_equal(sys_remove("/tmp/closed"), 0);
+	assert_int_equal(sys_remove("/tmp/ro"), 0);
+	assert_int_equal(sys_remove("/tmp/rw"), 0);
+	assert_int_equal(sys_remove("/tmp/suid"), 0);
+	assert_int_equal(sys_remove("/tmp/fifo"), 0);
 }
 
 /* A directory's count: 2 (its name and its ".") + one ".." per
@@ -513,6 +582,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rename_within_and_across),
 		cmocka_unit_test(test_hard_links),
+		cmocka_unit_test(test_link_permissions),
 		cmocka_unit_test(test_link_counts),
 		cmocka_unit_test(test_symlinks),
 		cmocka_unit_test(test_permissions),
