@@ -51,6 +51,7 @@ static const uint8_t lux_errnos[] = {
 	[-E_BUDGET] = L_EDQUOT,	/* a budget is a quota */
 	[-E_PIPE] = L_EPIPE,
 	[-E_QUOTA] = L_EDQUOT,	/* a file owner's quota (docs/quotas.md) */
+	[-E_DIRLINK] = L_EPERM,	/* link(2) of a directory */
 };
 
 static const struct {
@@ -72,7 +73,7 @@ static const struct {
 	[-NINEP_E_DIRFIT - 200] = { "directory entry does not fit the read count", L_EINVAL },
 	[-NINEP_E_WSTAT - 200] = { "wstat: qid, type and dev cannot change",
 		L_EPERM },
-	[-NINEP_E_NOLINK - 200] = { "hard links not supported: a file here has one name",
+	[-NINEP_E_NOLINK - 200] = { "hard links not supported by this device",
 		L_EPERM },	/* link(2)'s answer for a file system without them */
 	[-NINEP_E_NOXATTR - 200] = { "extended attributes not supported", L_EOPNOTSUPP },
 	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks, 64 a connection", L_ENOLCK },

@@ -269,7 +269,10 @@ int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	r->u.rgetattr.uid = id_of(d.uid);
 	r->u.rgetattr.gid = id_of(d.gid);
 	r->u.rgetattr.mode = type | l_perm_of(d.mode);
-	r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
+	if (d.nlink_kept)
+		r->u.rgetattr.nlink = d.nlink;
+	else	/* a device that counts no names: one name, and a directory's "." */
+		r->u.rgetattr.nlink = (d.mode & DMDIR) ? 2 : 1;
 	r->u.rgetattr.size = d.length;
 	r->u.rgetattr.blksize = 4096;
 	r->u.rgetattr.blocks = (d.length + 511) / 512;
@@ -367,6 +370,22 @@ static int may_rename(struct chan *c, const char *oldpath, struct chan *target,
 	return err;
 }
 
+/* Is name in target another name of c's file?  rename(2) then does
+ * nothing and succeeds, before any permission check (Linux's vfs_rename
+ * tests source == target first); and no fid may follow, since the old
+ * name stays. */
+static bool same_file(struct chan *c, struct chan *target, const char *name)
+{
+	struct chan *t = chan_clone(target);
+	bool same;
+
+	if (t == 0)
+		return false;	/* the device's rename says it again */
+	same = t->dev->walk(t, name) == 0 && t->qid.path == c->qid.path;
+	chan_put(t);
+	return same;
+}
+
 /* Move the file at oldpath (chan c) into the directory dir (a fid) as
  * name; fids follow (taken first: see the top of the file). */
 static int do_rename(struct ninep_conn *s, struct chan *c, const char *oldpath,
@@ -393,6 +412,8 @@ static int do_rename(struct ninep_conn *s, struct chan *c, const char *oldpath,
 		err = E_NOTSUP;
 	} else if (target->dev != c->dev) {
 		err = E_XDEV;	/* what rename(2) says first: before permission */
+	} else if (same_file(c, target, cname)) {
+		err = 0;
 	} else if ((err = may_rename(c, oldpath, target, cname)) < 0) {
 		;
 	} else if ((err = ninep_fid_move_begin(s, oldpath, &moving)) == 0) {
@@ -564,15 +585,38 @@ int ninep_rreadlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	return 0;
 }
 
+/* link(2): a new name for the file of fid in the directory dfid.  The
+ * checks of chan_link (another device first, write and search on the
+ * directory, the file's owner or one who may read and write it), then the
+ * device, which refuses a directory (EPERM) and a taken name.  Nothing
+ * moves, so no fid changes. */
 int ninep_rlink(struct ninep_conn *s, const struct p9_msg *t)
 {
+	struct ninep_fid *dir = ninep_fid_get(s, t->u.tlink.dfid);
+	struct ninep_fid *f = ninep_fid_get(s, t->u.tlink.fid);
+	struct p9_str pname = t->u.tlink.name;
+	char name[LUX_NAMEMAX], *newpath;
+	struct chan *c;
 	int err;
 
-	if (ninep_fid_get(s, t->u.tlink.dfid) == 0 || ninep_fid_get(s, t->u.tlink.fid) == 0)
+	if (dir == 0 || f == 0)
 		return NINEP_E_NOFID;
-	if ((err = ninep_check_name(t->u.tlink.name, false)) < 0)
+	if ((err = ninep_check_name(pname, false)) < 0)
 		return err;
-	return NINEP_E_NOLINK;	/* no device here gives a file two names */
+	if (!(dir->c->qid.type & QTDIR))
+		return E_NOTDIR;
+	if ((err = ninep_join(dir->path, pname, &newpath)) < 0)
+		return err;	/* a name no walk could reach again */
+	kfree(newpath);
+	if (f->c->dev->link == 0)
+		return NINEP_E_NOLINK;
+	if ((err = union_create_dir(dir->c, &c)) < 0)
+		return err;
+	kmemcpy(name, pname.s, pname.len);
+	name[pname.len] = 0;
+	err = chan_link(f->c, c, name);
+	chan_put(c);
+	return err;
 }
 
 /* getxattr(2) on a file system without extended attributes fails with

@@ -75,6 +75,24 @@ int chan_remove(struct chan *dir, struct chan *c)
 	return c->dev->remove(c);
 }
 
+int chan_link(struct chan *c, struct chan *dir, const char *name)
+{
+	struct lux_dir d, f;
+	int err;
+
+	if (c->dev->link == 0)
+		return E_NOTSUP;
+	if (dir->dev != c->dev)
+		return E_XDEV;	/* what link(2) says before permission */
+	if ((err = stat_of(dir, &d)) < 0)
+		return err;
+	if ((err = perm_check(&d, AWRITE | AEXEC, "link in")) < 0)
+		return err;
+	if ((err = stat_of(c, &f)) < 0 || (err = perm_link_source(&f)) < 0)
+		return err;
+	return c->dev->link(c, dir, name);
+}
+
 /* wstat(5) and POSIX agree on the owner's rights: mode and times are the
  * owner's; length needs write permission; a name needs write permission
  * in the directory (and, in a sticky one, the file's or the directory's

@@ -81,6 +81,19 @@ int perm_deny_owner(const char *op, const char *what)
 	return proc_seterr(E_NOTOWNER, "permission denied: %s %s (not the owner)", op, what);
 }
 
+int perm_link_source(const struct lux_dir *f)
+{
+	struct proc *p = curproc();
+	bool regular = !(f->mode & (DMDIR | DMSYMLINK | DMSPECIAL));
+	bool setid = (f->mode & DMSETUID) || ((f->mode & DMSETGID) && (f->mode & 0010));
+
+	if (p == 0 || kstrcmp(p->cred.user, eve) == 0 || kstrcmp(p->cred.user, orv(f->uid)) == 0)
+		return 0;
+	if (regular && !setid && perm_allows(&p->cred, f->uid, f->gid, f->mode, AREAD | AWRITE))
+		return 0;
+	return perm_deny_owner("link", f->name);
+}
+
 int perm_check(const struct lux_dir *d, int access, const char *op)
 {
 	struct proc *p = curproc();

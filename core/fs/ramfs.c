@@ -1,12 +1,16 @@
 /*
  * ramfs: an in-memory file tree; the root device and /tmp.
  *
- * Ownership: a node is referenced by its parent's child list (while it is
- * linked) and by every chan whose aux points at it.  A removed node is
- * unlinked at once and freed when the last chan lets go, so an open file
- * that is removed stays readable through the chans that had it.  Each
- * attach is a tree that counts the chans on its nodes; when the last one
- * goes nothing can reach the tree any more and it is freed whole.
+ * Ownership: a name (struct rnode, a directory entry) is referenced by
+ * its parent's child list (while it is linked), by its children, and by
+ * every chan whose aux points at it; an inode (struct rinode: what the file
+ * is) by each of its names, linked or not.  A removed name is unlinked at
+ * once and freed when the last chan lets go, and the inode when its last
+ * name goes, so an open file that is removed stays readable through the
+ * chans that had it, and a file with another name (a hard link) lives on
+ * under it.  Each attach is a tree that counts the chans on its nodes;
+ * when the last one goes nothing can reach the tree any more and it is
+ * freed whole.
  *
  * A file's contents are red-blue versions (<lux/redblue.h>): a block
  * tree (ramfs_blocks.c) plus length, mtime and version.  A write or a
@@ -20,12 +24,13 @@
  * Permissions: the one check (<lux/perm.h>): an open needs r/w/x as its
  * mode says, a create or remove needs w on the directory.
  *
- * Quotas (docs/quotas.md): a node's entry and its content's blocks and
- * maps are charged to its owner (uid) while the node exists: the entry
+ * Quotas (docs/quotas.md): an inode's entry and its content's blocks and
+ * maps are charged to its owner (uid) while the inode exists: the entry
  * when it is made, the data as a write adds it; a truncation gives back
  * what it drops, chown moves the whole charge (ramfs_meta.c), and the
- * node's last reference gives back the rest, so a removed file that is
- * still open is still paid for, as on a disk.
+ * inode's last name gives back the rest, so a removed file that is still
+ * open (or still has another name) is still paid for, as on a disk.  A
+ * hard link's name is its maker's to pay for (ramfs_meta.c).
  *
  * Directory entries carry a sequence number in link order; it is the
  * readdir cookie (dirnext).  Attributes, rename and symbolic links are
@@ -45,8 +50,12 @@
 
 #include "ramfs.h"
 
-/* An entry's charge covers its node's allocation (kmalloc's 512 class). */
-_Static_assert(sizeof(struct rnode) <= RAMFS_ENTRY_COST, "an entry costs its node");
+/* An entry's charge covers its first name and its inode (kmalloc's 256
+ * class each), a link's its own name. */
+_Static_assert(sizeof(struct rnode) <= RAMFS_LINK_COST, "a name costs its allocation");
+_Static_assert(sizeof(struct rnode) + sizeof(struct rinode) <= RAMFS_ENTRY_COST &&
+               sizeof(struct rinode) <= RAMFS_ENTRY_COST - RAMFS_LINK_COST,
+               "an entry costs its name and its inode");
 
 static uint64_t nextpath = 1;
 
@@ -59,20 +68,23 @@ uint64_t ramfs_now(void)
 struct rnode *ramfs_node_new(const char *name, uint32_t mode)
 {
 	struct rnode *n = kzalloc(sizeof *n);
+	struct rinode *ino = kzalloc(sizeof *ino);
 	struct content empty = { .mtime = ramfs_now(), .atime = ramfs_now() };
 
-	if (n == 0)
-		return 0;
-	if (!(mode & DMDIR) && rb_init(&n->content, &ramfs_content_ops, &empty) < 0) {
+	if (n == 0 || ino == 0 ||
+	    (!(mode & DMDIR) && rb_init(&ino->content, &ramfs_content_ops, &empty) < 0)) {
+		kfree(ino);
 		kfree(n);
 		return 0;
 	}
+	ino->mode = mode;
+	ino->ctime = empty.mtime;
+	ino->qid.path = nextpath++;
+	ino->qid.type = (mode & DMDIR) ? QTDIR : (mode & DMSYMLINK) ? QTSYMLINK : QTFILE;
+	ino->mtime = ino->atime = empty.mtime;
+	ino->ref = 1;
+	n->ino = ino;
 	kstrlcpy(n->name, name, sizeof n->name);
-	n->mode = mode;
-	n->ctime = empty.mtime;
-	n->qid.path = nextpath++;
-	n->qid.type = (mode & DMDIR) ? QTDIR : (mode & DMSYMLINK) ? QTSYMLINK : QTFILE;
-	n->mtime = n->atime = empty.mtime;
 	list_init(&n->children);
 	list_init(&n->sibling);
 	return n;
@@ -80,26 +92,38 @@ struct rnode *ramfs_node_new(const char *name, uint32_t mode)
 
 int ramfs_charge_entry(struct rnode *n)
 {
-	int err = quota_charge(n->uid, RAMFS_ENTRY_COST);
+	int err = quota_charge(n->ino->uid, RAMFS_ENTRY_COST);
 
-	n->charged = err == 0;
+	n->ino->charged = err == 0;
 	return err;
 }
 
-/* Free a node no one references, giving its owner back what it paid. */
+/* Free an inode no name references, giving its owner back what it paid. */
+static void inode_put(struct rinode *ino)
+{
+	if (--ino->ref > 0)
+		return;
+	if (ino->charged) {
+		uint64_t cost = RAMFS_ENTRY_COST;
+		if (!(ino->mode & DMDIR)) {
+			const struct content *c = rb_read(&ino->content);
+			cost += ramfs_cost(c);
+			rb_done(&ino->content, c);
+		}
+		quota_release(ino->uid, cost);
+	}
+	if (!(ino->mode & DMDIR))
+		rb_destroy(&ino->content);
+	kfree(ino);
+}
+
+/* Free a name no one references: its maker gets back what a link cost,
+ * and its inode loses a reference. */
 static void node_free(struct rnode *n)
 {
-	if (n->charged) {
-		uint64_t cost = RAMFS_ENTRY_COST;
-		if (!(n->mode & DMDIR)) {
-			const struct content *c = rb_read(&n->content);
-			cost += ramfs_cost(c);
-			rb_done(&n->content, c);
-		}
-		quota_release(n->uid, cost);
-	}
-	if (!(n->mode & DMDIR))
-		rb_destroy(&n->content);
+	if (n->payer[0])
+		quota_release(n->payer, RAMFS_LINK_COST);
+	inode_put(n->ino);
 	kfree(n);
 }
 
@@ -111,8 +135,7 @@ void ramfs_node_put(struct rnode *n)
 	node_free(n);
 }
 
-/* Who the running proc acts for: a new file's owner. */
-static const char *me(void)
+const char *ramfs_user(void)
 {
 	struct proc *p = curproc();
 
@@ -133,9 +156,9 @@ static int do_attach(struct chan *c, const char *spec)
 		kfree(tree);
 		return E_NOMEM;
 	}
-	kstrlcpy(root->uid, me(), sizeof root->uid);	/* the attacher's tree */
-	kstrlcpy(root->gid, me(), sizeof root->gid);
-	kstrlcpy(root->muid, me(), sizeof root->muid);
+	kstrlcpy(root->ino->uid, ramfs_user(), sizeof root->ino->uid);	/* the attacher's tree */
+	kstrlcpy(root->ino->gid, ramfs_user(), sizeof root->ino->gid);
+	kstrlcpy(root->ino->muid, ramfs_user(), sizeof root->ino->muid);
 	if ((err = ramfs_charge_entry(root)) < 0) {
 		node_free(root);
 		kfree(tree);
@@ -143,11 +166,12 @@ static int do_attach(struct chan *c, const char *spec)
 	}
 	root->ref = 2;	/* the attach, and "linked" as the root of its tree */
 	root->linked = true;
+	root->ino->nlink = 1;
 	root->tree = tree;
 	tree->root = root;
 	tree->chans = 1;
 	c->aux = root;
-	c->qid = root->qid;
+	c->qid = root->ino->qid;
 	return 0;
 }
 
@@ -176,7 +200,7 @@ static int do_walk(struct chan *c, const char *name)
 {
 	struct rnode *dir = c->aux, *n;
 
-	if (!(dir->mode & DMDIR))
+	if (!(dir->ino->mode & DMDIR))
 		return E_NOTDIR;
 	n = ramfs_lookup(dir, name);
 	if (n == 0)
@@ -184,12 +208,15 @@ static int do_walk(struct chan *c, const char *name)
 	n->ref++;
 	ramfs_node_put(dir);
 	c->aux = n;
-	c->qid = n->qid;
+	c->qid = n->ino->qid;
 	return 0;
 }
 
-static void fill_dir(struct rnode *n, struct lux_dir *d)
+/* What stat says of a name: its inode's attributes under its own name. */
+static void fill_dir(struct rnode *e, struct lux_dir *d)
 {
+	struct rinode *n = e->ino;
+
 	d->qid = n->qid;
 	d->mode = n->mode;
 	d->major = n->major;
@@ -198,6 +225,14 @@ static void fill_dir(struct rnode *n, struct lux_dir *d)
 	d->atime = n->atime;
 	d->length = 0;
 	d->ctime = n->ctime;
+	/* POSIX's link counts: a file's names; a directory's its own name,
+	 * its "." and each subdirectory's ".."; 0 once removed (fstat of an
+	 * open file that was unlinked, or of a removed directory) */
+	if (n->mode & DMDIR)
+		d->nlink = n->nlink ? 2 + n->subdirs : 0;
+	else
+		d->nlink = n->nlink;
+	d->nlink_kept = true;
 	if (!(n->mode & DMDIR)) {	/* length, times and version: one version */
 		const struct content *c = rb_read(&n->content);
 		d->length = c->len;
@@ -211,7 +246,7 @@ static void fill_dir(struct rnode *n, struct lux_dir *d)
 	 * shows as ctime too, until the next change) */
 	if (d->mtime > d->ctime)
 		d->ctime = d->mtime;
-	kstrlcpy(d->name, n->name, sizeof d->name);
+	kstrlcpy(d->name, e->name, sizeof d->name);
 	kstrlcpy(d->uid, n->uid, sizeof d->uid);
 	kstrlcpy(d->gid, n->gid, sizeof d->gid);
 	kstrlcpy(d->muid, n->muid, sizeof d->muid);
@@ -225,23 +260,24 @@ static int do_stat(struct chan *c, struct lux_dir *d)
 
 void ramfs_touch(struct rnode *n)
 {
-	n->qid.vers++;
-	n->mtime = ramfs_now();
+	n->ino->qid.vers++;
+	n->ino->mtime = ramfs_now();
 }
 
 bool ramfs_may(const struct rnode *n, uint32_t need)
 {
 	struct proc *p = curproc();
 
-	return p == 0 || perm_allows(&p->cred, n->uid, n->gid, n->mode, (int)(need >> 6));
+	return p == 0 || perm_allows(&p->cred, n->ino->uid, n->ino->gid, n->ino->mode,
+	                             (int)(need >> 6));
 }
 
 
 void ramfs_own(struct rnode *n, const struct rnode *dir)
 {
-	kstrlcpy(n->uid, me(), sizeof n->uid);
-	kstrlcpy(n->gid, dir->gid, sizeof n->gid);
-	kstrlcpy(n->muid, me(), sizeof n->muid);
+	kstrlcpy(n->ino->uid, ramfs_user(), sizeof n->ino->uid);
+	kstrlcpy(n->ino->gid, dir->ino->gid, sizeof n->ino->gid);
+	kstrlcpy(n->ino->muid, ramfs_user(), sizeof n->ino->muid);
 }
 
 /* The owner permission bits an open in mode needs. */
@@ -260,6 +296,10 @@ void ramfs_link(struct rnode *dir, struct rnode *n)
 	n->ref++;	/* the tree's */
 	n->seq = ++dir->lastseq;
 	list_push_back(&dir->children, &n->sibling);
+	n->ino->nlink++;
+	if (n->ino->mode & DMDIR)
+		dir->ino->subdirs++;	/* its ".." */
+	n->ino->ctime = ramfs_now();
 	ramfs_touch(dir);
 }
 
@@ -270,12 +310,17 @@ void ramfs_unlink(struct rnode *n)
 	list_remove(&n->sibling);
 	n->linked = false;
 	n->parent = 0;
+	kassert(n->ino->nlink > 0);
+	n->ino->nlink--;
+	if (n->ino->mode & DMDIR)
+		dir->ino->subdirs--;
+	n->ino->ctime = ramfs_now();
 	ramfs_touch(dir);
 	ramfs_node_put(dir);
 }
 
 /* Truncate to 0 as one red-blue update; the owner gets the cost back. */
-static int truncate_file(struct rnode *n)
+static int truncate_file(struct rinode *n)
 {
 	int err;
 	struct content *r = rb_begin(&n->content, &err);
@@ -297,14 +342,15 @@ static int truncate_file(struct rnode *n)
 
 static int do_open(struct chan *c, int mode)
 {
-	struct rnode *n = c->aux;
+	struct rnode *e = c->aux;
+	struct rinode *n = e->ino;
 
 	if ((n->mode & DMDIR) && (mode & OMODE) != OREAD)
 		return E_ISDIR;
 	if ((n->mode & (DMSYMLINK | DMSPECIAL)) && (mode & (OMODE | OTRUNC)) != OREAD)
 		return E_PERM;	/* a link changes only by being replaced; a special
 				 * file's data is the client's, never stored here */
-	if (!ramfs_may(n, open_needs(mode)))
+	if (!ramfs_may(e, open_needs(mode)))
 		return E_PERM;
 	if ((mode & OTRUNC) && !(n->mode & DMDIR))
 		return truncate_file(n);
@@ -316,7 +362,7 @@ static int do_create(struct chan *c, const char *name, int mode, uint32_t perm)
 	struct rnode *dir = c->aux, *n;
 	int err;
 
-	if (!(dir->mode & DMDIR))
+	if (!(dir->ino->mode & DMDIR))
 		return E_NOTDIR;
 	if (ramfs_lookup(dir, name))
 		return E_EXIST;
@@ -336,7 +382,7 @@ static int do_create(struct chan *c, const char *name, int mode, uint32_t perm)
 	ramfs_link(dir, n);
 	ramfs_node_put(dir);	/* the chan moves from dir to n */
 	c->aux = n;
-	c->qid = n->qid;
+	c->qid = n->ino->qid;
 	return 0;
 }
 
@@ -345,8 +391,9 @@ static long do_read(struct chan *c, void *buf, size_t count, uint64_t off)
 	return ramfs_read_locked(c->aux, buf, count, off);
 }
 
-long ramfs_read_locked(struct rnode *n, void *buf, size_t count, uint64_t off)
+long ramfs_read_locked(struct rnode *e, void *buf, size_t count, uint64_t off)
 {
+	struct rinode *n = e->ino;
 	const struct content *v;
 	size_t done;
 
@@ -362,15 +409,16 @@ static long do_write(struct chan *c, const void *buf, size_t count, uint64_t off
 {
 	struct rnode *n = c->aux;
 
-	if (n->mode & (DMSYMLINK | DMSPECIAL))
+	if (n->ino->mode & (DMSYMLINK | DMSPECIAL))
 		return E_PERM;
 	return ramfs_write_locked(n, buf, count, off);
 }
 
 /* A write is one red-blue update: the blocks it adds are charged to the
  * owner as they are made, and given back if anything fails. */
-long ramfs_write_locked(struct rnode *n, const void *buf, size_t count, uint64_t off)
+long ramfs_write_locked(struct rnode *e, const void *buf, size_t count, uint64_t off)
 {
+	struct rinode *n = e->ino;
 	struct rwctx w = { n->uid, 0, false };
 	struct content *r;
 	int err;
@@ -400,7 +448,7 @@ static int do_dirnext(struct chan *c, uint64_t *cookie, struct lux_dir *d)
 	struct rnode *dir = c->aux;
 	struct list *l;
 
-	if (!(dir->mode & DMDIR))
+	if (!(dir->ino->mode & DMDIR))
 		return E_NOTDIR;
 	list_for_each(l, &dir->children) {
 		struct rnode *n = list_entry(l, struct rnode, sibling);
@@ -418,7 +466,7 @@ static int do_dirent(struct chan *c, size_t i, struct lux_dir *d)
 	struct rnode *dir = c->aux;
 	struct list *l;
 
-	if (!(dir->mode & DMDIR))
+	if (!(dir->ino->mode & DMDIR))
 		return E_NOTDIR;
 	list_for_each(l, &dir->children) {
 		if (i-- == 0) {
@@ -519,6 +567,8 @@ static int ramfs_symlink(struct chan *c, const char *name, const char *target)
 static int ramfs_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major,
                        uint32_t minor)
 { int r; LOCKED(ramfs_do_mknod(c, name, mode, major, minor)); return r; }
+static int ramfs_hardlink(struct chan *c, struct chan *dir, const char *name)
+{ int r; LOCKED(ramfs_do_link(c, dir, name)); return r; }
 static long ramfs_readlink(struct chan *c, char *buf, size_t n)
 { long r; LOCKED(ramfs_do_readlink(c, buf, n)); return r; }
 static int ramfs_dirnext(struct chan *c, uint64_t *cookie, struct lux_dir *d)
@@ -541,6 +591,7 @@ const struct dev ramfs_dev = {
 	.rename = ramfs_rename,
 	.symlink = ramfs_symlink,
 	.mknod = ramfs_mknod,
+	.link = ramfs_hardlink,
 	.readlink = ramfs_readlink,
 	.dirnext = ramfs_dirnext,
 };

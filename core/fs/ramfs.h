@@ -21,11 +21,16 @@
 #define RAMFS_FAN 125		/* slots in a map: a map is 1 KiB */
 
 /* What a file costs its owner's quota, bytes: each block its page plus
- * its 16-byte descriptor, each map its 1 KiB, the entry (the node and its
- * version) 512. */
+ * its 16-byte descriptor, each map its 1 KiB, the entry (its first name
+ * and its inode, 256 bytes each, and the version riding along) 512.  A
+ * further name (a hard link) costs its own allocation, RAMFS_LINK_COST,
+ * to whoever made it: the file's data is charged to its owner once, never
+ * per name, and nobody can spend another user's quota by linking to a
+ * file of theirs. */
 #define RAMFS_BLOCK_COST (4096u + 16u)
 #define RAMFS_NODE_COST 1024u
 #define RAMFS_ENTRY_COST 512u
+#define RAMFS_LINK_COST 256u
 
 /* One version of a file's contents: the red-blue payload. */
 struct content {
@@ -53,37 +58,63 @@ struct rtree {
 	struct rnode *root;
 };
 
-struct rnode {
-	struct rtree *tree;
-	char name[LUX_NAMEMAX];
+/*
+ * A file is two objects: its inode (what it is: kind, owner, mode, times,
+ * contents) and its names (struct rnode: a directory entry).  A chan
+ * holds a name, never an inode, because what a chan removes or renames is
+ * the name it walked to; every name of a file shares the one inode, so a
+ * chmod through one name shows through all, and the data is the inode's,
+ * charged once.  A directory has exactly one name (link(2) to a directory
+ * is refused), so its children hang off that name.
+ */
+struct rinode {
 	struct qid qid;		/* files: vers lives in the content */
 	uint32_t mode;
+	uint32_t nlink;		/* names linked into the tree (a directory: 0 or 1) */
+	uint32_t subdirs;	/* directories: linked children that are directories */
+	int ref;		/* names (struct rnode) pointing here, linked or not */
 	char uid[LUX_UIDMAX];	/* owner: its creator (or a chown) */
 	char gid[LUX_UIDMAX];	/* group: its directory's at create (Plan 9) */
 	char muid[LUX_UIDMAX];	/* who last changed it */
 	uint64_t mtime, atime;	/* directories; files keep theirs in content */
 	uint32_t major, minor;	/* device nodes (DMDEVICE) */
-	uint64_t ctime;		/* the last wstat or rename; a write's is its mtime */
-	uint64_t seq;		/* order in the parent: readdir cookies (dirnext) */
-	uint64_t lastseq;	/* directories: the last seq given to a child */
-	struct rnode *parent;	/* 0 for the root */
-	struct list children;	/* directories: struct rnode.sibling */
-	struct list sibling;
+	uint64_t ctime;		/* the last wstat, rename, link or unlink; a
+				 * write's is its mtime */
 	struct redblue content;	/* files */
-	int ref;		/* chans + 1 while linked into the tree */
-	bool linked;
 	bool charged;		/* RAMFS_ENTRY_COST and the content's cost are
 				 * charged to uid (ramfs_charge_entry) */
+};
+
+struct rnode {
+	struct rtree *tree;
+	struct rinode *ino;	/* the file this name is of (a reference) */
+	char name[LUX_NAMEMAX];
+	uint64_t seq;		/* order in the parent: readdir cookies (dirnext) */
+	uint64_t lastseq;	/* directories: the last seq given to a child */
+	struct rnode *parent;	/* 0 for the root, and once unlinked */
+	struct list children;	/* directories: struct rnode.sibling */
+	struct list sibling;
+	int ref;		/* chans + children + 1 while linked into the tree */
+	bool linked;
+	char payer[LUX_UIDMAX];	/* a hard link's maker, who pays RAMFS_LINK_COST
+				 * for it; "" for a first name (the inode's
+				 * charge covers it) */
 };
 
 /* ramfs.c */
 uint64_t ramfs_now(void);
 struct rnode *ramfs_lookup(struct rnode *dir, const char *name);
+/* A new name with a new inode of its own (ref 0: the caller counts). */
 struct rnode *ramfs_node_new(const char *name, uint32_t mode);
 void ramfs_node_put(struct rnode *n);
+/* Who the running proc acts for: a new file's owner, a link's payer. */
+const char *ramfs_user(void);
 /* Link n (ref 0, or already counted by the caller) into dir as its last child. */
 void ramfs_link(struct rnode *dir, struct rnode *n);
-/* Take n out of its directory (the tree's reference is the caller's to drop). */
+/* Take n out of its directory (the tree's reference is the caller's to
+ * drop).  Linking and unlinking keep the link counts (the inode's names,
+ * the directory's subdirectories) and change the inode's ctime, as POSIX
+ * wants of link(2), unlink(2) and rename(2). */
 void ramfs_unlink(struct rnode *n);
 void ramfs_touch(struct rnode *n);
 /* A new n belongs to the running proc's user and to dir's group. */
@@ -119,5 +150,6 @@ int ramfs_do_symlink(struct chan *c, const char *name, const char *target);
 long ramfs_do_readlink(struct chan *c, char *buf, size_t n);
 int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major,
                    uint32_t minor);
+int ramfs_do_link(struct chan *c, struct chan *dir, const char *name);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * ramfs's optional operations: wstat (name, mode, length, times at once),
- * rename, symbolic links.  Called with the ramfs lock held (ramfs.c).
+ * rename, symbolic links, special files, hard links.  Called with the
+ * ramfs lock held (ramfs.c).  A wstat changes the inode, so every name
+ * of the file sees it; a rename moves one name.
  *
  * wstat is all or nothing (docs/redblue.md): first every field is
  * checked with nothing changed; then the steps that can fail (copying
@@ -13,6 +15,7 @@
  * refuses the wstat with the quota sentence, and nothing changes.
  */
 #include <lux/error.h>
+#include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/list.h>
 #include <lux/quota.h>
@@ -24,7 +27,7 @@
 
 static bool is_dir(const struct rnode *n)
 {
-	return n->mode & DMDIR;
+	return n->ino->mode & DMDIR;
 }
 
 /* A name a directory may hold: one element, not "." or "..". */
@@ -41,6 +44,7 @@ static int check_name(const char *name)
 
 static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
 {
+	uint32_t mode = n->ino->mode;
 	int err;
 
 	if (w->name && kstrcmp(w->name, n->name) != 0) {
@@ -57,12 +61,12 @@ static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
 	    (w->mode & ~(DMCHMOD | DMDIR | DMSYMLINK | DMSPECIAL)) != 0)
 		return E_INVAL;	/* append-only, exclusive, set-id...: not here */
 	if (w->mode != LUX_KEEP32 &&
-	    (w->mode & (DMDIR | DMSYMLINK | DMSPECIAL)) != (n->mode & (DMDIR | DMSYMLINK | DMSPECIAL)))
+	    (w->mode & (DMDIR | DMSYMLINK | DMSPECIAL)) != (mode & (DMDIR | DMSYMLINK | DMSPECIAL)))
 		return E_PERM;	/* a file does not change its kind */
 	if (w->length != LUX_KEEP64) {
 		if (is_dir(n) && w->length != 0)
 			return E_ISDIR;
-		if ((n->mode & (DMSYMLINK | DMSPECIAL)) || (!is_dir(n) && !ramfs_may(n, 0200)))
+		if ((mode & (DMSYMLINK | DMSPECIAL)) || (!is_dir(n) && !ramfs_may(n, 0200)))
 			return E_PERM;
 		if (w->length > RAMFS_MAXLEN)
 			return E_TOOBIG;
@@ -72,9 +76,10 @@ static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
 
 int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 {
-	struct rnode *n = c->aux;
-	bool rename = w->name && kstrcmp(w->name, n->name) != 0;
-	bool content = !is_dir(n) &&
+	struct rnode *e = c->aux;
+	struct rinode *n = e->ino;
+	bool rename = w->name && kstrcmp(w->name, e->name) != 0;
+	bool content = !is_dir(e) &&
 	               (w->length != LUX_KEEP64 || w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64);
 	bool chown = w->uid && kstrcmp(w->uid, n->uid) != 0 && n->charged;
 	struct rwctx ctx = { n->uid, 0, false };
@@ -83,7 +88,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 	int err;
 
 	/* 1. checks: nothing has changed yet */
-	if ((err = check_wstat(n, w)) < 0)
+	if ((err = check_wstat(e, w)) < 0)
 		return err;
 	/* 2. steps that may fail, on red only */
 	if (content) {
@@ -104,7 +109,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 			r->mtime = w->mtime;
 		if (w->atime != LUX_KEEP64)
 			r->atime = w->atime;
-	} else if (chown && !is_dir(n)) {
+	} else if (chown && !is_dir(e)) {
 		const struct content *v = rb_read(&n->content);
 		oldcost = newcost = ramfs_cost(v);
 		rb_done(&n->content, v);
@@ -120,7 +125,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 		rb_commit(&n->content);
 	if (n->charged && oldcost > newcost)
 		quota_release(n->uid, oldcost - newcost);	/* the old owner's, if it moved */
-	if (is_dir(n)) {
+	if (is_dir(e)) {
 		if (w->mtime != LUX_KEEP64)
 			n->mtime = w->mtime;
 		if (w->atime != LUX_KEEP64)
@@ -133,8 +138,8 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 	if (w->gid)
 		kstrlcpy(n->gid, w->gid, sizeof n->gid);
 	if (rename) {
-		kstrlcpy(n->name, w->name, sizeof n->name);
-		ramfs_touch(n->parent);
+		kstrlcpy(e->name, w->name, sizeof e->name);
+		ramfs_touch(e->parent);
 	}
 	n->ctime = ramfs_now();	/* POSIX: chmod, chown, utimes, truncate */
 	n->qid.vers++;
@@ -169,8 +174,8 @@ int ramfs_do_rename(struct chan *c, struct chan *newdir, const char *name)
 	if (contains(n, nd))
 		return E_INVAL;	/* a directory into itself */
 	old = ramfs_lookup(nd, name);
-	if (old == n)
-		return 0;
+	if (old && old->ino == n->ino)
+		return 0;	/* rename(2): two names of one file, nothing done */
 	if (old) {	/* rename(2): replace a file by a file, an empty dir by a dir */
 		if (is_dir(old) && !is_dir(n))
 			return E_ISDIR;
@@ -191,8 +196,8 @@ int ramfs_do_rename(struct chan *c, struct chan *newdir, const char *name)
 		kstrlcpy(n->name, name, sizeof n->name);
 		ramfs_link(nd, n);
 	}
-	n->ctime = ramfs_now();
-	n->qid.vers++;
+	n->ino->ctime = ramfs_now();
+	n->ino->qid.vers++;
 	return 0;
 }
 
@@ -226,7 +231,7 @@ int ramfs_do_symlink(struct chan *c, const char *name, const char *target)
 	ramfs_link(dir, n);
 	ramfs_node_put(dir);	/* the chan moves from dir to the link */
 	c->aux = n;
-	c->qid = n->qid;
+	c->qid = n->ino->qid;
 	return 0;
 }
 
@@ -253,15 +258,19 @@ int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t maj
 	if ((n = ramfs_node_new(name, mode)) == 0)
 		return E_NOMEM;
 	if (kind & DMDEVICE) {
-		n->major = major;
-		n->minor = minor;
+		n->ino->major = major;
+		n->ino->minor = minor;
 	}
 	ramfs_own(n, dir);
 	n->ref = 1;	/* this chan */
+	if ((err = ramfs_charge_entry(n)) < 0) {	/* a name like any other */
+		ramfs_node_put(n);
+		return err;
+	}
 	ramfs_link(dir, n);
 	ramfs_node_put(dir);	/* the chan moves from dir to the node */
 	c->aux = n;
-	c->qid = n->qid;
+	c->qid = n->ino->qid;
 	return 0;
 }
 
@@ -271,12 +280,60 @@ long ramfs_do_readlink(struct chan *c, char *buf, size_t n)
 	const struct content *v;
 	long len, got;
 
-	if (!(l->mode & DMSYMLINK))
+	if (!(l->ino->mode & DMSYMLINK))
 		return E_INVAL;	/* readlink(2): not a link */
-	v = rb_read(&l->content);
+	v = rb_read(&l->ino->content);
 	len = (long)v->len;
-	rb_done(&l->content, v);
+	rb_done(&l->ino->content, v);
 	if ((got = ramfs_read_locked(l, buf, n, 0)) < 0)
 		return got;
 	return len;
+}
+
+/*
+ * link(2): another name for the file c, in directory dirc.  The name is a
+ * new rnode sharing c's inode (ramfs.h), so the data stays charged once,
+ * to the file's owner; the name itself is charged to whoever makes it
+ * (RAMFS_LINK_COST), so linking to another user's file spends only the
+ * linker's quota, and a full quota cannot be dodged by making names.
+ * A directory keeps one name: a second would make the tree a graph (a
+ * walk up by "..", rename's loop check and the iterative tree_free all
+ * rest on each directory having one parent).
+ */
+int ramfs_do_link(struct chan *c, struct chan *dirc, const char *name)
+{
+	struct rnode *src = c->aux, *dir = dirc->aux, *n;
+	const char *who = ramfs_user();
+	int err;
+
+	if (dirc->dev != c->dev || dir->tree != src->tree)
+		return E_XDEV;	/* another device, or another attach of ramfs */
+	if ((err = check_name(name)) < 0)
+		return err;
+	if (!is_dir(dir))
+		return E_NOTDIR;
+	if (is_dir(src))
+		return E_DIRLINK;
+	if (!src->linked || !dir->linked)
+		return E_NOENT;	/* removed, still open: no name to add to (Linux
+				 * refuses linkat of an unlinked file alike) */
+	if (ramfs_lookup(dir, name))
+		return E_EXIST;
+	if (!ramfs_may(dir, 0300))
+		return E_PERM;	/* a new entry: write and search, as for create */
+	if ((n = kzalloc(sizeof *n)) == 0)
+		return E_NOMEM;
+	if ((err = quota_charge(who, RAMFS_LINK_COST)) < 0) {
+		kfree(n);
+		return err;
+	}
+	kstrlcpy(n->payer, who, sizeof n->payer);
+	kstrlcpy(n->name, name, sizeof n->name);
+	n->ino = src->ino;
+	n->ino->ref++;
+	list_init(&n->children);
+	list_init(&n->sibling);
+	ramfs_link(dir, n);	/* the tree's reference; counts the name, ctime */
+	n->ino->qid.vers++;
+	return 0;
 }

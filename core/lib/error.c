@@ -37,6 +37,7 @@ static const char *const msgs[] = {
 	[-E_UNREACH] = "connection refused or address unreachable",
 	[-E_PIPE] = "write to a pipe nobody reads",
 	[-E_QUOTA] = "quota exceeded",
+	[-E_DIRLINK] = "a directory has one name: no hard link to it",
 };
 
 const char *lux_errstr(int err)

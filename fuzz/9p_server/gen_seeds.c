@@ -185,6 +185,11 @@ static void linux_(uint8_t mode)
 	m = (struct p9_msg){ .type = P9_TFSYNC };
 	m.u.tfsync.fid = 2;
 	put(&m);
+	m = (struct p9_msg){ .type = P9_TLINK };	/* a second name, /g */
+	m.u.tlink.dfid = 0;
+	m.u.tlink.fid = 2;
+	m.u.tlink.name = p9_str_c("g");
+	put(&m);
 	fidmsg(P9_TCLUNK, 2);
 	walk(0, 3, "d", 0);
 	m = (struct p9_msg){ .type = P9_TUNLINKAT };
@@ -192,6 +197,8 @@ static void linux_(uint8_t mode)
 	m.u.tunlinkat.name = p9_str_c("f");
 	put(&m);
 	m.u.tunlinkat.dirfid = 0;
+	m.u.tunlinkat.name = p9_str_c("g");	/* the file's last name */
+	put(&m);
 	m.u.tunlinkat.name = p9_str_c("d");
 	m.u.tunlinkat.flags = P9_AT_REMOVEDIR;
 	put(&m);

@@ -41,7 +41,6 @@ P9 = {
 }
 # Messages with no success case here, and why (documented in docs/9p.md).
 NO_SUCCESS = {
-    "link": "ramfs has no hard links: Tlink is refused with EPERM, as link(2) is",
     "xattrwalk": "no extended attributes: EOPNOTSUPP",
     "xattrcreate": "no extended attributes: EOPNOTSUPP",
 }
@@ -236,7 +235,9 @@ class Each(nt.ServerTest):
                                               ENOENT)),
             "fsync": (lambda c: self.ok(c, nt.TFSYNC, L("<II", 4, 0)),
                       lambda c: self.fails(c, nt.TFSYNC, L("<II", 993, 0), EBADF)),
-            "link": (None, lambda c: self.fails(c, nt.TLINK, L("<II", 3, 4) + s("hard"), EPERM)),
+            "link": (lambda c: (self.ok(c, nt.TLINK, L("<II", 3, 4) + s("hard")),
+                                self.assertEqual(c.getattr(4)["nlink"], 2)),
+                     lambda c: self.fails(c, nt.TLINK, L("<II", 3, 3) + s("d2"), EPERM)),   # a directory
             "lock": (lambda c: self.assertEqual(c.lock(4, 1, 0, 10, 7), 0),   # LOCK_SUCCESS
                      lambda c: self.fails(c, nt.TLOCK, L("<IBIQQI", 992, 1, 0, 0, 10, 7) + s("t"), EBADF)),
             "getlock": (getlock_ok,

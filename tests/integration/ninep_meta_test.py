@@ -24,6 +24,7 @@ from ninep_test import NinepError, s  # noqa: E402
 # Linux errno values (the .L wire format)
 EPERM, ENOENT, EBADF, EACCES, EEXIST, EXDEV, ENOLCK = 1, 2, 9, 13, 17, 18, 37
 ENOTDIR, EISDIR, EINVAL, ENOTEMPTY, EPROTO, EOPNOTSUPP = 20, 21, 22, 39, 71, 95
+ENAMETOOLONG = 36
 S_IFMT, S_IFLNK, S_IFREG = 0o170000, 0o120000, 0o100000
 DMDIR, DMAPPEND = 0x80000000, 0x40000000
 # Tsetattr valid bits
@@ -290,13 +291,57 @@ class MetaDotL(MetaTest):
         for f in (3, 4):
             c.clunk(f)
 
-    def test_link_is_refused_clearly(self):
+    def test_hard_links(self):
+        """Tlink: a second name for one file, counted in Rgetattr's nlink;
+        a directory's count is 2 + its subdirectories."""
         c = self.connect("9P2000.L")
-        self.new_file(c, 2, ["tmp", "w"], "lk")
         c.walk(1, 3, ["tmp", "w"])
-        self.assertEqual(self.errno_of(c.link, 3, 2, "lk2"), EPERM)
-        self.assertEqual(self.errno_of(c.link, 3, 99, "lk2"), EBADF)
-        self.assertEqual(self.errno_of(c.link, 3, 2, "a/b"), EINVAL)
+        c.rpc(nt.TMKDIR, struct.pack("<I", 3) + nt.s("hl") + struct.pack("<II", 0o755, 0))
+        c.walk(1, 13, ["tmp", "w", "hl"])
+        d = 13
+        self.assertEqual(c.getattr(d)["nlink"], 2)
+        self.new_file(c, 2, ["tmp", "w", "hl"], "lk", b"shared")
+        self.assertEqual(c.getattr(2)["nlink"], 1)
+        c.link(d, 2, "lk2")
+        self.assertEqual(c.getattr(2)["nlink"], 2)
+        c.walk(d, 4, ["lk2"])
+        a, b = c.getattr(2), c.getattr(4)
+        self.assertEqual((a["qid"], b["nlink"]), (b["qid"], 2))     # one file
+        c.open(4, 0)
+        self.assertEqual(c.read(4, 0, 100), b"shared")
+        # refused: a taken name, a directory, a file as the directory,
+        # another device, unknown fids, bad names
+        self.assertEqual(self.errno_of(c.link, d, 2, "lk2"), EEXIST)
+        self.assertEqual(self.errno_of(c.link, 3, d, "dir2"), EPERM)
+        self.assertEqual(self.errno_of(c.link, 2, 2, "x"), ENOTDIR)
+        c.walk(1, 5, ["dev"])
+        self.assertEqual(self.errno_of(c.link, 5, 2, "x"), EXDEV)
+        self.assertEqual(self.errno_of(c.link, d, 99, "lk3"), EBADF)
+        self.assertEqual(self.errno_of(c.link, 99, 2, "lk3"), EBADF)
+        self.assertEqual(self.errno_of(c.link, d, 2, "a/b"), EINVAL)
+        self.assertEqual(self.errno_of(c.link, d, 2, ".."), EINVAL)
+        self.assertEqual(self.errno_of(c.link, d, 2, "n" * 300), ENAMETOOLONG)
+        # rename(2) onto another name of the same file does nothing
+        c.renameat(d, "lk", d, "lk2")
+        self.assertEqual(len(c.walk(d, 6, ["lk"])), 1)
+        self.assertEqual(c.getattr(6)["nlink"], 2)
+        c.clunk(6)
+        # one name goes, the file stays under the other; the last goes
+        # and the open fid reads on, counting no names
+        c.rpc(nt.TUNLINKAT, struct.pack("<I", d) + nt.s("lk") + struct.pack("<I", 0))
+        self.assertEqual(c.getattr(4)["nlink"], 1)
+        c.rpc(nt.TUNLINKAT, struct.pack("<I", d) + nt.s("lk2") + struct.pack("<I", 0))
+        self.assertEqual(c.getattr(4)["nlink"], 0)
+        self.assertEqual(c.read(4, 0, 100), b"shared")
+        self.assertEqual(self.errno_of(c.link, d, 4, "again"), ENOENT)
+        # directory counts through mkdir, rename and unlinkat
+        c.rpc(nt.TMKDIR, struct.pack("<I", d) + nt.s("s1") + struct.pack("<II", 0o755, 0))
+        self.assertEqual(c.getattr(d)["nlink"], 3)
+        c.renameat(d, "s1", 3, "s1moved")
+        self.assertEqual(c.getattr(d)["nlink"], 2)
+        c.rpc(nt.TUNLINKAT, struct.pack("<I", 3) + nt.s("s1moved") + struct.pack("<I", 0x200))
+        for f in (2, 4, 5, d, 3):
+            c.clunk(f)
 
     def test_locks(self):
         a, b = self.connect("9P2000.L"), self.connect("9P2000.L")

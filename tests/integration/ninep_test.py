@@ -178,7 +178,7 @@ class Client:
         nlink, rdev, size, blksize, blocks = struct.unpack("<5Q", r[33:73])
         asec, ansec, msec, mnsec, csec, cnsec = struct.unpack("<6Q", r[73:121])
         return {"qid": qid, "qtype": qid[0], "mode": mode, "uid": uid, "gid": gid,
-                "size": size, "atime": asec, "mtime": msec, "ctime": csec}
+                "nlink": nlink, "size": size, "atime": asec, "mtime": msec, "ctime": csec}
 
     def setattr(self, fid, valid, mode=0, uid=0, gid=0, size=0, atime=0, mtime=0):
         self.rpc(TSETATTR, struct.pack("<IIIIIQQQQQ", fid, valid, mode, uid, gid, size,

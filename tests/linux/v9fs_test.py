@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Linux's own 9P client (v9fs) against luxsim: ownership, permissions,
-rename in both dialects, a few MiB each way, and unmount.
+rename in both dialects, hard links and link counts, a few MiB each way,
+and unmount.
 
 Usage: v9fs_test.py PATH/TO/luxsim [--cache DIR] [unittest args]
 
@@ -92,6 +93,21 @@ say mknod.root $? $(stat -c '%F %t:%T' blk)
 as 1001 mknod alice_c c 1 3 2>/dev/null
 say mknod.user $?
 rm blk alice_p
+
+# hard links: one file under two names (one inode number); its count
+# follows ln and rm, and a directory's counts its subdirectories
+as 1001 sh -c 'echo shared >alice_h && ln alice_h alice_d/h'
+say ln $? $(stat -c %h alice_h) $(cat alice_d/h)
+say ln.same $(stat -c %i alice_h alice_d/h)
+# bob may read alice's 0644 file, not write it: no name of his for it
+# (protected_hardlinks, which luxsim applies whatever the client's sysctl)
+as 1002 ln alice_h bob_d/h 2>/dev/null
+say ln.other $? $(stat -c %h alice_h)
+rm alice_h
+say ln.rm $? $(stat -c %h alice_d/h) $(cat alice_d/h)
+say nlink.dir $(stat -c %h alice_d)
+as 1001 mkdir alice_d/sub
+say nlink.subdir $(stat -c %h alice_d)
 
 # a few MiB each way, compared by digest
 dd if=/dev/urandom of=/tmp/big bs=1024 count=3072 2>/dev/null
@@ -205,6 +221,15 @@ class V9fs(unittest.TestCase):
         self.assertEqual(self.said_("mkfifo"), "0 fifo 1001 644")
         self.assertEqual(self.said_("mknod.root"), "0 block special file 8:12c")
         self.assertEqual(self.said_("mknod.user"), "1")   # CAP_MKNOD: the client refuses
+
+    def test_hard_links(self):
+        self.assertEqual(self.said_("ln"), "0 2 shared")
+        a, b = self.said_("ln.same").split()
+        self.assertEqual(a, b)      # one file: v9fs's inode number is the qid path
+        self.assertEqual(self.said_("ln.other"), "1 2")
+        self.assertEqual(self.said_("ln.rm"), "0 1 shared")
+        self.assertEqual(self.said_("nlink.dir"), "2")
+        self.assertEqual(self.said_("nlink.subdir"), "3")
 
     def test_megabytes_round_trip(self):
         self.assertEqual(self.said_("big.size"), str(3072 * 1024))

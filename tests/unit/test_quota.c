@@ -25,7 +25,7 @@
 #include "ns_harness.h"
 
 /* Copied from core/fs/ramfs.h: what a test expects each thing to cost. */
-enum { ENTRY = 512, BLOCK = 4096 + 16, MAP = 1024 };
+enum { ENTRY = 512, BLOCK = 4096 + 16, MAP = 1024, LINK = 256 };
 
 static void as(const char *user)
 {
@@ -232,10 +232,18 @@ NS_TEST(test_write_truncate_remove)
 	assert_int_equal(used("bob"), base + ENTRY + MAP + 3 * BLOCK);
 	assert_int_equal(sys_close(fd), 0);
 	assert_int_equal(used("bob"), base);
-	/* directories and symbolic links have owners too */
+	/* directories and special files have owners too */
 	make_dir("/tmp/d");
 	assert_int_equal(used("bob"), base + ENTRY);
 	assert_int_equal(sys_remove("/tmp/d"), 0);
+	assert_int_equal(used("bob"), base);
+	{
+		struct chan *d = walk("/tmp");
+		assert_int_equal(d->dev->mknod(d, "fifo", DMNAMEDPIPE | 0644, 0, 0), 0);
+		chan_put(d);
+	}
+	assert_int_equal(used("bob"), base + ENTRY);
+	assert_int_equal(sys_remove("/tmp/fifo"), 0);
 	assert_int_equal(used("bob"), base);
 	as("");
 }
@@ -290,6 +298,43 @@ NS_TEST(test_over_quota)
 	assert_int_equal(write_at("/tmp/b", big, sizeof big, 4096), (long)sizeof big);
 	assert_int_equal(sys_remove("/tmp/b"), 0);
 	assert_int_equal(used("bob"), 0);
+	as("");
+}
+
+/* A hard link: the data stays its owner's, charged once; the new name is
+ * its maker's to pay for, and a full quota refuses it. */
+NS_TEST(test_hard_link_charges)
+{
+	struct chan *c, *d;
+	uint64_t file = ENTRY + MAP + BLOCK;
+
+	users();
+	as("bob");
+	create("/tmp/f");
+	assert_int_equal(write_at("/tmp/f", "hello", 5, 0), 5);
+	assert_int_equal(used("bob"), file);
+	as("alice");
+	c = walk("/tmp/f");
+	d = walk("/tmp");
+	assert_int_equal(c->dev->link(c, d, "g"), 0);
+	assert_int_equal(used("alice"), LINK);	/* the name, not the data */
+	assert_int_equal(used("bob"), file);
+	/* alice at her limit: no name more, and nothing changed */
+	ctl("quota alice 256\n");
+	assert_int_equal(c->dev->link(c, d, "h"), E_QUOTA);
+	assert_int_equal(sys_stat("/tmp/h", &(struct lux_dir){ 0 }), E_NOENT);
+	assert_int_equal(used("alice"), LINK);
+	chan_put(d);
+	chan_put(c);
+	/* bob's name goes: the file lives on under alice's, still bob's to
+	 * pay for (its owner), and a write through her name charges him */
+	assert_int_equal(sys_remove("/tmp/f"), 0);
+	assert_int_equal(write_at("/tmp/g", big, 4096, 4096), 4096);
+	assert_int_equal(used("bob"), file + BLOCK);
+	assert_int_equal(used("alice"), LINK);
+	assert_int_equal(sys_remove("/tmp/g"), 0);
+	assert_int_equal(used("bob"), 0);
+	assert_int_equal(used("alice"), 0);
 	as("");
 }
 
@@ -424,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_write_truncate_remove),
 		cmocka_unit_test(test_over_quota),
+		cmocka_unit_test(test_hard_link_charges),
 		cmocka_unit_test(test_chown_moves_the_charge),
 		cmocka_unit_test(test_aborted_write_gives_back),
 		cmocka_unit_test(test_reserve_stops_growth),

@@ -2,8 +2,9 @@
  * ramfs's metadata operations (core/fs/ramfs_meta.c, the optional ops of
  * <lux/dev.h>): rename within and across directories, symbolic links,
  * permissions enforced on open/create/remove, settable times, truncation
- * to any length and sparse files; and wstat's all-or-nothing promise,
- * proved by failing it at every allocation step in turn.
+ * to any length and sparse files; hard links and link counts; and
+ * wstat's all-or-nothing promise, proved by failing it at every
+ * allocation step in turn.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,9 @@
 
 #include <cmocka.h>
 
+#include <lux/perm.h>
 #include <lux/redblue.h>
+#include <lux/users.h>
 
 #include "ns_harness.h"
 
@@ -92,6 +95,242 @@ NS_TEST(test_rename_within_and_across)
 	assert_int_equal(sys_remove("/tmp/g"), 0);
 	assert_int_equal(sys_remove("/tmp/y"), 0);
 	assert_int_equal(sys_remove("/tmp/f"), 0);
+}
+
+static int link_path(const char *from, const char *dir, const char *name)
+{
+	struct chan *c = walk(from), *d = walk(dir);
+	int err = c->dev->link(c, d, name);
+
+	chan_put(d);
+	chan_put(c);
+	return err;
+}
+
+static uint32_t nlink_of(const char *path)
+{
+	struct lux_dir d = stat_of(path);
+
+	assert_true(d.nlink_kept);
+	return d.nlink;
+}
+
+/* Acts as user (the harness runs as eve, whom directories never refuse). */
+static void as(const char *user, char saved[LUX_UIDMAX])
+{
+	if (saved)
+		memcpy(saved, curproc()->cred.user, LUX_UIDMAX);
+	snprintf(curproc()->cred.user, sizeof curproc()->cred.user, "%s", user);
+}
+
+NS_TEST(test_hard_links)
+{
+	struct lux_wstat w = keep;
+	struct lux_dir a, b;
+	struct chan *open;
+	char eve_name[LUX_UIDMAX];
+
+	put_file("/tmp/a", "alpha");
+	make_dir("/tmp/d");
+	assert_int_equal(nlink_of("/tmp/a"), 1);
+	fake_wallclock_ns = (int64_t)(WALLCLOCK_S + 10) * 1000000000;
+	assert_int_equal(link_path("/tmp/a", "/tmp/d", "b"), 0);
+	/* one file, two names: the same qid, data, attributes and count,
+	 * and the link changed the file's ctime (POSIX) */
+	a = stat_of("/tmp/a");
+	b = stat_of("/tmp/d/b");
+	assert_int_equal(a.qid.path, b.qid.path);
+	assert_string_equal(b.name, "b");
+	assert_int_equal(a.nlink, 2);
+	assert_int_equal(b.nlink, 2);
+	assert_int_equal(a.ctime, WALLCLOCK_S + 10);
+	assert_string_equal(file_text("/tmp/d/b"), "alpha");
+	put_file("/tmp/d/b", "beta");	/* a write through one name ... */
+	assert_string_equal(file_text("/tmp/a"), "beta");	/* ... is the other's */
+	w.mode = 0600;
+	assert_int_equal(wstat_path("/tmp/d/b", &w), 0);
+	assert_int_equal(stat_of("/tmp/a").mode, 0600);
+	w.mode = LUX_KEEP32;
+	/* refused: a taken name, a directory (EPERM on the wire), another
+	 * device, another attach of ramfs, a file as the directory, bad names */
+	put_file("/tmp/c", "");
+	assert_int_equal(link_path("/tmp/a", "/tmp", "c"), E_EXIST);
+	assert_int_equal(link_path("/tmp/a", "/tmp/d", "b"), E_EXIST);
+	assert_int_equal(link_path("/tmp/d", "/tmp", "d2"), E_DIRLINK);
+	assert_int_equal(link_path("/tmp/a", "/dev", "a"), E_XDEV);
+	{	/* a tree of its own: names never cross trees */
+		struct chan *other, *c = walk("/tmp/a");
+		assert_int_equal(dev_attach(&ramfs_dev, "", &other), 0);
+		assert_int_equal(c->dev->link(c, other, "a"), E_XDEV);
+		chan_put(other);
+		chan_put(c);
+	}
+	assert_int_equal(link_path("/tmp/a", "/tmp/c", "x"), E_NOTDIR);
+	assert_int_equal(link_path("/tmp/a", "/tmp", "x/y"), E_BADPATH);
+	assert_int_equal(link_path("/tmp/a", "/tmp", ".."), E_BADPATH);
+	assert_int_equal(nlink_of("/tmp/a"), 2);
+	/* a directory without write (or search) refuses a new name in it */
+	w.mode = DMDIR | 0555;
+	assert_int_equal(wstat_path("/tmp/d", &w), 0);
+	as("bob", eve_name);
+	assert_int_equal(link_path("/tmp/c", "/tmp/d", "c"), E_PERM);
+	as(eve_name, 0);
+	w.mode = DMDIR | 0777;
+	assert_int_equal(wstat_path("/tmp/d", &w), 0);
+	w.mode = LUX_KEEP32;
+	/* removing one name leaves the file under the other, ctime moved */
+	fake_wallclock_ns = (int64_t)(WALLCLOCK_S + 20) * 1000000000;
+	assert_int_equal(sys_remove("/tmp/a"), 0);
+	b = stat_of("/tmp/d/b");
+	assert_int_equal(b.nlink, 1);
+	assert_int_equal(b.ctime, WALLCLOCK_S + 20);
+	assert_string_equal(file_text("/tmp/d/b"), "beta");
+	/* an open file whose last name goes reads on with nlink 0, and
+	 * cannot be given a name again (linkat(2) of such a file: ENOENT) */
+	open = walk("/tmp/d/b");
+	assert_int_equal(sys_remove("/tmp/d/b"), 0);
+	assert_int_equal(open->dev->stat(open, &b), 0);
+	assert_int_equal(b.nlink, 0);
+	{
+		struct chan *d = walk("/tmp");
+		assert_int_equal(open->dev->link(open, d, "back"), E_NOENT);
+		chan_put(d);
+	}
+	assert_int_equal(open->dev->read(open, (char[8]){ 0 }, 4, 0), 4);
+	chan_put(open);
+	/* rename onto another name of the same file does nothing (rename(2)) */
+	assert_int_equal(link_path("/tmp/c", "/tmp/d", "c2"), 0);
+	assert_int_equal(rename_path("/tmp/c", "/tmp/d", "c2"), 0);
+	assert_string_equal(listing("/tmp"), "d c");
+	assert_string_equal(listing("/tmp/d"), "c2");
+	assert_int_equal(nlink_of("/tmp/c"), 2);
+	/* rename of one name over another file leaves the other names alone */
+	put_file("/tmp/e", "echo");
+	assert_int_equal(rename_path("/tmp/e", "/tmp/d", "c2"), 0);
+	assert_int_equal(nlink_of("/tmp/c"), 1);
+	assert_string_equal(file_text("/tmp/d/c2"), "echo");
+	/* symbolic links and special files take hard links too, as on Linux */
+	{
+		struct chan *d = walk("/tmp");
+		assert_int_equal(d->dev->symlink(d, "sl", "target"), 0);
+		chan_put(d);
+	}
+	assert_int_equal(link_path("/tmp/sl", "/tmp/d", "sl2"), 0);
+	assert_true(stat_of("/tmp/d/sl2").mode & DMSYMLINK);
+	assert_int_equal(nlink_of("/tmp/sl"), 2);
+	/* every name and inode goes with the tree (the harness counts) */
+	assert_int_equal(sys_remove("/tmp/sl"), 0);
+	assert_int_equal(sys_remove("/tmp/d/sl2"), 0);
+	assert_int_equal(sys_remove("/tmp/d/c2"), 0);
+	assert_int_equal(sys_remove("/tmp/c"), 0);
+	assert_int_equal(sys_remove("/tmp/d"), 0);
+	fake_wallclock_ns = (int64_t)WALLCLOCK_S * 1000000000;
+}
+
+static int chan_link_path(const char *from, const char *dir, const char *name)
+{
+	struct chan *c = walk(from), *d = walk(dir);
+	int err = chan_link(c, d, name);
+
+	chan_put(d);
+	chan_put(c);
+	return err;
+}
+
+/* chan_link, the checked link: write and search on the directory, and
+ * Linux's protected_hardlinks on the file (its owner, the host owner, or
+ * one who may read and write a regular file that is not set-id). */
+NS_TEST(test_link_permissions)
+{
+	struct lux_wstat w = keep;
+	char eve_name[LUX_UIDMAX];
+	struct chan *d;
+
+	char why[128];
+	const char *cmd = "uname bob 1001\n";
+
+	users_init(1000);	/* bob pays for his names: he must be a user */
+	assert_int_equal(users_ctl(cmd, strlen(cmd), why, sizeof why), 0);
+	make_dir("/tmp/d");
+	make_dir("/tmp/closed");
+	w.mode = DMDIR | 0777;
+	assert_int_equal(wstat_path("/tmp/d", &w), 0);
+	w.mode = DMDIR | 0755;
+	assert_int_equal(wstat_path("/tmp/closed", &w), 0);
+	put_file("/tmp/ro", "");	/* eve's, 0644 (put_file's) */
+	put_file("/tmp/rw", "");
+	put_file("/tmp/suid", "");
+	w.mode = 0666;
+	assert_int_equal(wstat_path("/tmp/rw", &w), 0);
+	w.mode = DMSETUID | 0666;
+	assert_int_equal(wstat_path("/tmp/suid", &w), 0);
+	d = walk("/tmp");
+	assert_int_equal(d->dev->mknod(d, "fifo", DMNAMEDPIPE | 0666, 0, 0), 0);
+	chan_put(d);
+	as("bob", eve_name);
+	assert_int_equal(chan_link_path("/tmp/ro", "/tmp/d", "ro"), E_NOTOWNER);
+	assert_string_equal(proc_errstr(E_NOTOWNER), "permission denied: link ro (not the owner)");
+	assert_int_equal(chan_link_path("/tmp/suid", "/tmp/d", "suid"), E_NOTOWNER);
+	assert_int_equal(chan_link_path("/tmp/fifo", "/tmp/d", "fifo"), E_NOTOWNER);
+	assert_int_equal(chan_link_path("/tmp/rw", "/tmp/closed", "rw"), E_PERM);
+	assert_int_equal(chan_link_path("/tmp/rw", "/dev", "rw2"), E_XDEV);	/* before permission */
+	assert_int_equal(chan_link_path("/tmp/rw", "/tmp/d", "rw"), 0);	/* may read and write */
+	put_file("/tmp/d/own", "");	/* bob's own file, closed to everyone */
+	w.mode = 0;
+	assert_int_equal(wstat_path("/tmp/d/own", &w), 0);
+	assert_int_equal(chan_link_path("/tmp/d/own", "/tmp/d", "own2"), 0);
+	as(eve_name, 0);
+	assert_int_equal(chan_link_path("/tmp/fifo", "/tmp/d", "fifo"), 0);	/* the host owner */
+	assert_string_equal(listing("/tmp/d"), "rw own own2 fifo");
+	assert_int_equal(sys_remove("/tmp/d/rw"), 0);
+	assert_int_equal(sys_remove("/tmp/d/own"), 0);
+	assert_int_equal(sys_remove("/tmp/d/own2"), 0);
+	assert_int_equal(sys_remove("/tmp/d/fifo"), 0);
+	assert_int_equal(sys_remove("/tmp/d"), 0);
+	assert_int_equal(sys_remove("/tmp/closed"), 0);
+	assert_int_equal(sys_remove("/tmp/ro"), 0);
+	assert_int_equal(sys_remove("/tmp/rw"), 0);
+	assert_int_equal(sys_remove("/tmp/suid"), 0);
+	assert_int_equal(sys_remove("/tmp/fifo"), 0);
+}
+
+/* A directory's count: 2 (its name and its ".") + one ".." per
+ * subdirectory, kept through mkdir, rmdir and rename; 0 once removed. */
+NS_TEST(test_link_counts)
+{
+	struct chan *open;
+	struct lux_dir d;
+
+	make_dir("/tmp/p");
+	assert_int_equal(nlink_of("/tmp/p"), 2);
+	put_file("/tmp/p/file", "");
+	assert_int_equal(nlink_of("/tmp/p"), 2);	/* files add no ".." */
+	make_dir("/tmp/p/s1");
+	make_dir("/tmp/p/s2");
+	assert_int_equal(nlink_of("/tmp/p"), 4);
+	assert_int_equal(nlink_of("/tmp/p/s1"), 2);
+	make_dir("/tmp/q");
+	assert_int_equal(rename_path("/tmp/p/s1", "/tmp/q", "s1"), 0);	/* across */
+	assert_int_equal(nlink_of("/tmp/p"), 3);
+	assert_int_equal(nlink_of("/tmp/q"), 3);
+	assert_int_equal(rename_path("/tmp/q/s1", "/tmp/q", "t1"), 0);	/* within */
+	assert_int_equal(nlink_of("/tmp/q"), 3);
+	make_dir("/tmp/q/empty");
+	assert_int_equal(nlink_of("/tmp/q"), 4);
+	assert_int_equal(rename_path("/tmp/p/s2", "/tmp/q", "empty"), 0);	/* replaces */
+	assert_int_equal(nlink_of("/tmp/p"), 2);
+	assert_int_equal(nlink_of("/tmp/q"), 4);
+	open = walk("/tmp/q/t1");
+	assert_int_equal(sys_remove("/tmp/q/t1"), 0);
+	assert_int_equal(nlink_of("/tmp/q"), 3);
+	assert_int_equal(open->dev->stat(open, &d), 0);
+	assert_int_equal(d.nlink, 0);	/* a removed directory, still held */
+	chan_put(open);
+	assert_int_equal(sys_remove("/tmp/q/empty"), 0);
+	assert_int_equal(nlink_of("/tmp/q"), 2);
+	assert_int_equal(sys_remove("/tmp/q"), 0);
+	assert_int_equal(sys_remove("/tmp/p/file"), 0);
+	assert_int_equal(sys_remove("/tmp/p"), 0);
 }
 
 NS_TEST(test_symlinks)
@@ -342,6 +581,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rename_within_and_across),
+		cmocka_unit_test(test_hard_links),
+		cmocka_unit_test(test_link_permissions),
+		cmocka_unit_test(test_link_counts),
 		cmocka_unit_test(test_symlinks),
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_times),

@@ -74,6 +74,11 @@ struct lux_dir {
 	uint32_t major, minor;	/* a device node's numbers (DMDEVICE), else 0 */
 	uint64_t ctime;		/* seconds: the last change of data or attributes;
 				 * 0 for devices that keep none (read as mtime) */
+	uint32_t nlink;		/* POSIX's link count, when nlink_kept: a file's
+				 * names, a directory's 2 + its subdirectories,
+				 * 0 once removed (still open) */
+	bool nlink_kept;	/* false: the device keeps none, and 9P2000.L
+				 * says 1 (2 for a directory) */
 };
 
 /* A change of several attributes at once (Plan 9's wstat): every field
@@ -147,6 +152,10 @@ struct dev {
 	 * bits; major, minor for a device) in directory c; c becomes it. */
 	int (*mknod)(struct chan *c, const char *name, uint32_t mode, uint32_t major,
 	             uint32_t minor);
+	/* Give the file c another name: name in directory dir (same device),
+	 * link(2)'s hard link.  A directory has one name (E_DIRLINK), a
+	 * taken name is E_EXIST, another device or attach E_XDEV. */
+	int (*link)(struct chan *c, struct chan *dir, const char *name);
 	/* The target of the link c: its length, at most n bytes copied. */
 	long (*readlink)(struct chan *c, char *buf, size_t n);
 	/* The entry of directory c after *cookie (0: the first): 1 with *d and

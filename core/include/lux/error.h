@@ -42,7 +42,8 @@ enum lux_err {
 	E_NOCREATE = -32,	/* mounted directory forbids creation */
 	E_PIPE = -33,	/* write to a pipe nobody reads */
 	E_QUOTA = -34,	/* quota exceeded (errstr names the user and the numbers) */
-	E_LAST = -35
+	E_DIRLINK = -35,	/* a hard link to a directory (link(2)'s EPERM) */
+	E_LAST = -36
 };
 
 /* The message for an error code; never null. */

@@ -32,6 +32,15 @@ int perm_check(const struct lux_dir *d, int access, const char *op);
  * f: 0, or E_PERM as perm_check says it. */
 int perm_sticky(const struct lux_dir *dir, const struct lux_dir *f, const char *op);
 
+/* May the running proc give the file f another name (link(2))?  Linux's
+ * protected_hardlinks rule, on in Debian (and so what diod does there):
+ * the file's owner and the host owner may; anyone else only for a regular
+ * file that is not set-id and that they may read and write.  Without it a
+ * user could keep another's file, and its charge on that user's quota,
+ * alive under a name of their own after its owner removed it.  0, or
+ * E_NOTOWNER (EPERM, as Linux) with the sentence and an audit record. */
+int perm_link_source(const struct lux_dir *f);
+
 /* Is the running proc the host owner (or boot code)? */
 bool perm_is_eve(void);
 
@@ -56,6 +65,10 @@ int chan_remove(struct chan *dir, struct chan *c);
  * directory path leads to. */
 struct ns;
 int chan_remove_at(struct ns *ns, const char *path, struct chan *c);
+/* Give the file c the name name in directory dir (link(2)): the same
+ * device (E_XDEV first, as rename), write and search on dir as for
+ * create, and perm_link_source of c. */
+int chan_link(struct chan *c, struct chan *dir, const char *name);
 /* Change attributes (the rules of wstat(5) and chmod/chown/utimes). */
 int chan_wstat(struct chan *c, struct chan *dir, const struct lux_wstat *w);
 
