@@ -132,20 +132,9 @@ static bool is_error(const struct p9_msg *r)
 /* A new session at msize (the Tversion netc_begin queued is replaced). */
 static void session(struct client *c, uint32_t msize)
 {
-	struct p9_msg m = { .type = P9_TVERSION, .tag = P9_NOTAG };
-
 	c->outlen = c->outsent = c->nreq = 0;
 	c->msize = msize;
-	m.u.version.msize = msize;
-	m.u.version.version = p9_str_c(p9_dialect_name(c->want));
-	netc_put(c, &m, false);
-	m = (struct p9_msg){ .type = P9_TATTACH };
-	m.u.tattach.fid = 0;
-	m.u.tattach.afid = P9_NOFID;
-	m.u.tattach.uname = p9_str_c("");	/* as the connection is: the host owner */
-	m.u.tattach.aname = p9_str_c("");
-	m.u.tattach.n_uname = P9_NONUNAME;
-	netc_put(c, &m, false);
+	netc_hello(c);
 }
 
 void hostc_begin(struct client *c)

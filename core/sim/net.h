@@ -99,6 +99,9 @@ void net_deliver(struct client *c, size_t n);
 /* Encode m (its tag chosen here) after c's unsent bytes; false when there
  * is no room.  fileread: a read of /a/file at 0, checked. */
 bool netc_put(struct client *c, struct p9_msg *m, bool fileread);
+/* Queue the session's start: Tversion at c->msize in c->want, Tattach of
+ * fid 0 as the connection's own user. */
+void netc_hello(struct client *c);
 /* A walk of up to 4 names from fid to newfid (names: 0-terminated). */
 void netc_walk(struct client *c, uint32_t fid, uint32_t newfid, const char *const *names);
 void netc_fidop(struct client *c, uint8_t type, uint32_t fid);

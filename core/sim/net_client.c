@@ -347,10 +347,25 @@ long netc_read(struct client *c, size_t want)
 
 /* ---- The session ---------------------------------------------------------- */
 
+void netc_hello(struct client *c)
+{
+	struct p9_msg m = { .type = P9_TVERSION, .tag = P9_NOTAG };
+
+	m.u.version.msize = c->msize;
+	m.u.version.version = p9_str_c(p9_dialect_name(c->want));
+	put(c, &m, false);
+	m = (struct p9_msg){ .type = P9_TATTACH };
+	m.u.tattach.fid = 0;
+	m.u.tattach.afid = P9_NOFID;
+	m.u.tattach.uname = p9_str_c("");	/* as the connection is: the host owner */
+	m.u.tattach.aname = p9_str_c("");
+	m.u.tattach.n_uname = P9_NONUNAME;
+	put(c, &m, false);
+}
+
 void netc_begin(struct client *c)
 {
 	static const uint32_t msizes[] = { 512, 8192, 65536 + P9_IOHDRSZ };
-	struct p9_msg m = { .type = P9_TVERSION, .tag = P9_NOTAG };
 
 	c->want = net_rnd(2) ? P9_2000L : P9_2000;
 	c->d = P9_NONE;
@@ -364,16 +379,7 @@ void netc_begin(struct client *c)
 	c->midmsg = false;
 	c->phase = 0;
 	c->got = 0;
-	m.u.version.msize = c->msize;
-	m.u.version.version = p9_str_c(p9_dialect_name(c->want));
-	put(c, &m, false);
-	m = (struct p9_msg){ .type = P9_TATTACH };
-	m.u.tattach.fid = 0;
-	m.u.tattach.afid = P9_NOFID;
-	m.u.tattach.uname = p9_str_c("");	/* as the connection is: the host owner */
-	m.u.tattach.aname = p9_str_c("");
-	m.u.tattach.n_uname = P9_NONUNAME;
-	put(c, &m, false);
+	netc_hello(c);
 }
 
 void netc_sent(struct client *c, size_t n)

@@ -49,6 +49,18 @@ static uint64_t held(enum pebble_kind k)
 	return bi.held.n[k];
 }
 
+/* A connection of our own, its budget granted g. */
+static void fresh_conn(const struct pebbles *g)
+{
+	int err;
+
+	memset(&conn, 0, sizeof conn);
+	memset(&ctx_b, 0, sizeof ctx_b);
+	conn.rx.p = curproc();
+	conn.budget = budget_grant(curproc()->budget, g, &err);
+	assert_non_null(conn.budget);
+}
+
 static char *dup(const char *s)
 {
 	char *p = kmalloc(kstrlen(s) + 1);
@@ -74,14 +86,9 @@ static void body(void *arg)
 	struct pebbles g = { .n = { [PB_FIDS] = 3, [PB_PAGES] = 4 } };
 	struct ninep_ctx *a, *b;
 	struct ninep_fid *f1, *f, *g7;
-	int err;
 
 	(void)arg;
-	memset(&conn, 0, sizeof conn);
-	memset(&ctx_b, 0, sizeof ctx_b);
-	conn.rx.p = curproc();
-	conn.budget = budget_grant(curproc()->budget, &g, &err);
-	assert_non_null(conn.budget);
+	fresh_conn(&g);
 
 	/* fids: three fit, the fourth is refused with the budget's sentence */
 	a = as_a();
@@ -183,14 +190,9 @@ static void rename_body(void *arg)
 	struct ninep_fid *moving, *f;
 	struct ninep_ctx *a, *b;
 	size_t bytes;
-	int err;
 
 	(void)arg;
-	memset(&conn, 0, sizeof conn);
-	memset(&ctx_b, 0, sizeof ctx_b);
-	conn.rx.p = curproc();
-	conn.budget = budget_grant(curproc()->budget, &g, &err);
-	assert_non_null(conn.budget);
+	fresh_conn(&g);
 	a = as_a();
 	enter(1, "/a");
 	enter(2, "/a/b");
@@ -276,14 +278,9 @@ static void grow_body(void *arg)
 {
 	struct pebbles g = { .n = { [PB_FIDS] = 64, [PB_PAGES] = 8 } };
 	struct ninep_ctx *a;
-	int err;
 
 	(void)arg;
-	memset(&conn, 0, sizeof conn);
-	memset(&ctx_b, 0, sizeof ctx_b);
-	conn.rx.p = curproc();
-	conn.budget = budget_grant(curproc()->budget, &g, &err);
-	assert_non_null(conn.budget);
+	fresh_conn(&g);
 	for (uint32_t n = 1; n <= 40; n++) {
 		a = as_a();
 		enter(n, "/tmp");
