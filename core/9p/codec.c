@@ -3,7 +3,7 @@
  * over the field lists of layout.c, so the two directions cannot drift
  * apart and every accepted message re-encodes to the same bytes.
  *
- * Both follow diod's buffer (STYLE 6): the cursor and the builder carry a
+ * Both follow diod's buffer (style rule 6): the cursor and the builder carry a
  * sticky error.  After the first read that would pass the end, the cursor
  * jumps to the end, every later read yields zero and the error stays the
  * first one; the caller checks once.  Lengths are only ever compared with

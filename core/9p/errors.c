@@ -1,5 +1,5 @@
 /*
- * The codec's errors as sentences a person can act on (STYLE 11): one
+ * The codec's errors as sentences a person can act on (style rule 11): one
  * fixed sentence per class for p9_strerror, and the same sentence with the
  * offending values of a failed decode filled in for p9_explain.
  */

@@ -3,7 +3,7 @@
  * against the request the reply answers, and turning replies into the
  * core's types.  Pure functions on bytes: no proc, no arch, so the fuzzer
  * (fuzz/9p_client) runs them as they are.  Everything a server sends
- * passes here before the client believes any of it (STYLE 6: check once,
+ * passes here before the client believes any of it (style rule 6: check once,
  * at the edge).
  */
 #include <lux/error.h>

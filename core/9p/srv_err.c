@@ -1,5 +1,5 @@
 /*
- * The one table mapping the server's errors onto the wire (STYLE 11):
+ * The one table mapping the server's errors onto the wire (style rule 11):
  * 9P2000 sends the sentence (lux_errstr's for lux_err codes, ours for the
  * server's own, the codec's for a message it rejected); 9P2000.L sends a
  * Linux errno.  docs/9p.md reproduces this table.

@@ -1,5 +1,5 @@
 /*
- * The 9P server's requests: decode, three steps per request (STYLE 7),
+ * The 9P server's requests: decode, three steps per request (style rule 7),
  * encode.  Handlers get a decoded struct p9_msg, never bytes, and fill
  * the reply; an error becomes Rerror (9P2000: the sentence) or Rlerror
  * (.L: the errno) in one place, ninep_handle.

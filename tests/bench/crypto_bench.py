@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Crypto over 9P against libsodium in-process (DESIGN.md §8).
+"""Crypto over 9P against libsodium in-process (docs/style.md, "Measuring").
 
     crypto_bench.py PATH/TO/luxsim [--quick]
 

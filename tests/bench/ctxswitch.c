@@ -3,7 +3,7 @@
  *   (a) the kernel's hosted switch: arch_ctx_switch between two contexts
  *       made by arch_ctx_init (arch-hosted/context.c + switch_x86_64.S,
  *       compiled into this program exactly as luxsim has them);
- *   (b) glibc swapcontext, the named baseline (DESIGN.md §8);
+ *   (b) glibc swapcontext, the named baseline (docs/style.md, "Measuring");
  *   (c) a pthread mutex + condition-variable handoff between two threads
  *       in strict alternation (the cost of "a thread per proc").
  * Each is repeated; the table gives the median and the minimum, and the

@@ -4,7 +4,7 @@
 usage: diodload_bench.py PATH/TO/luxsim [--load PATH/TO/bench-9pload]
                          [--rounds N] [--seconds S] [--quick]
 
-DESIGN.md §8: the 9P server is measured against diod (Debian) on the same
+The named baseline (docs/style.md): the 9P server is measured against diod (Debian) on the same
 loopback with the same client, diod's own load generator diodload(8).
 Both servers are started here on 127.0.0.1, on free ports:
   diod -f -n -l 127.0.0.1:PORT -e ctl -c /dev/null   (foreground, no auth,

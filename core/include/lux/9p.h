@@ -1,14 +1,14 @@
 /*
  * The 9P codec: one decoder and one encoder for 9P2000 (Plan 9) and
  * 9P2000.L (Linux v9fs, diod), shared by the server, the client, the lux9p
- * tool and the fuzzer (STYLE 5).
+ * tool and the fuzzer (style rule 5).
  *
  * Zero-copy, no allocation: p9_decode fills a caller-provided struct p9_msg
  * whose strings and data point INTO the message buffer, with explicit
  * lengths (9P strings are not NUL-terminated).  The decoded message is
  * valid only as long as that buffer is.
  *
- * Strict: the decoder rejects, never clamps (STYLE 6).  Every message it
+ * Strict: the decoder rejects, never clamps (style rule 6).  Every message it
  * accepts re-encodes to exactly the same bytes, and every message the
  * encoder produces is accepted by the decoder; the fuzzer checks both.
  * What it rejects, each with its own error code (see enum p9_err):
