@@ -545,7 +545,8 @@ static const struct sh_builtin builtins[] = {
 	{ "bind", "[-abc] new old", "bind a path or '#dev' over old (-b/-a: union)", sh_nscmd },
 	{ "mount", "[-abc] [-k key] spec old [aname]", "mount '#dev' or a 9P address on old (-k: authenticated)", sh_nscmd },
 	{ "unmount", "[new] old", "undo the mounts on old (or only new)", sh_nscmd },
-	{ "ktest", "name", "run an in-kernel test (stress, wakeup, kill)", b_ktest },
+	{ "ktest", "name", "run an in-kernel test (stress, wakeup, kill, latency, exchange,\n"
+	  "                           cryptobench, keystore)", b_ktest },
 	{ "halt", "[status]", "stop the machine with status 0-127", b_halt },
 };
 
