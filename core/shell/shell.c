@@ -25,8 +25,10 @@ void sh_write(struct sh *sh, const void *buf, size_t n)
 		return;
 	}
 	r = sys_write(sh->outfd, buf, n);
-	if (r < 0)
+	if (r < 0) {
+		sh->wfailed = true;
 		sh_errorf("write: %s\n", proc_errstr((int)r));
+	}
 }
 
 void sh_printf(struct sh *sh, const char *fmt, ...)
@@ -71,6 +73,7 @@ static int run_builtin(struct sh *sh, const struct sh_builtin *b, struct sh_cmd 
 
 	proc_seterr(0, "%s", "");	/* errors detailed from here on are this command's */
 	sh->outfd = -1;
+	sh->wfailed = false;
 	if (c->redir) {
 		sh->outfd = open_redirect(c);
 		if (sh->outfd < 0) {
@@ -83,7 +86,9 @@ static int run_builtin(struct sh *sh, const struct sh_builtin *b, struct sh_cmd 
 	if (sh->outfd >= 0)
 		sys_close(sh->outfd);
 	sh->outfd = -1;
-	return status;
+	/* "echo bind > /proc/1/ns" printed why the ctl refused it: its
+	 * status says so too, so -c's exit status does */
+	return status == 0 && sh->wfailed ? 1 : status;
 }
 
 /* A background command owns a copy of its words: the shell reuses its

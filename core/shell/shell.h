@@ -34,6 +34,8 @@ int sh_parse(const char *line, struct sh_line *out, const char **err);
 struct sh {
 	int outfd;		/* where a command's output goes; -1: console */
 	int status;		/* status of the last command */
+	bool wfailed;		/* a write of the running command's output failed:
+				 * it fails too, whatever it returns */
 };
 
 /* Output of the running command (honours redirection). */

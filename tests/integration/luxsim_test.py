@@ -155,6 +155,13 @@ class Commands(unittest.TestCase):
         self.assertEqual(run(["-c", "echo ok; cat /nope"])[0], 1)
         self.assertEqual(run(["-c", "echo ok; halt 42; echo no"])[0], 42)
 
+    def test_a_refused_write_fails_the_command(self):
+        # a ctl file refusing what echo wrote: the sentence, and status 1
+        rc, out, _ = run(["-c", "echo bind > /proc/1/ns"])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("write: bind: usage: bind", out)
+        self.assertEqual(run(["-c", "echo bind -b /tmp /dev > /proc/1/ns"])[0], 0)
+
     def test_verbose_shows_banner(self):
         rc, out, _ = run(["-v", "-c", "echo x"])
         self.assertEqual(rc, 0)
