@@ -17,8 +17,17 @@ the session from the keyboard.  Input that is not a terminal (a pipe, a
 file) is sent one line per prompt, as a person would type it, so the
 kernel's echo of the next command never lands in the middle of the
 previous command's output; a line still waiting PACE_S seconds after the
-last one went is sent anyway (a command may be reading the console).  At
-EOF on stdin the guest keeps running until it halts or the timeout.
+last one went is sent anyway (a command may be reading the console).
+
+End of input: when input that is not a terminal ends, the runner types
+what a person at a terminal would, ^D (ASCII EOT, 0x04) at the start of a
+line, paced like one more line; after a last line without a newline it
+types ^D twice (the first hands the text over, as a terminal's does).  The
+kernel's console takes ^D at the start of a line as end of input, the
+shell halts with status 0 as luxsim's does at EOF, and the runner exits 0:
+`printf 'echo hi\n' | run-qemu.py ...` ends in one boot's time.  A
+terminal gets no such marker: its ^D goes through as typed and means the
+same there.
 
 Exit status: the kernel's arch_halt(v) writes v to isa-debug-exit, QEMU exits
 with (v << 1) | 1, and this runner exits with v.  Timeout (including a
@@ -50,6 +59,7 @@ PROMPT = b"lux% "
 # OVMF's fallback when nothing bootable was found.
 UEFI_SHELL = re.compile(rb"UEFI Interactive Shell|Shell> ")
 ESCAPE = b"\x1d"  # Ctrl-]
+EOT = b"\x04"     # Ctrl-D: the kernel's console takes it as a terminal's
 PACE_S = 5.0
 
 EXIT_TIMEOUT = 124
@@ -62,7 +72,8 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=__doc__,
         epilog="Exit status: the guest's halt status v (QEMU exits "
-        "(v<<1)|1 through isa-debug-exit); 124 on timeout (also when the "
+        "(v<<1)|1 through isa-debug-exit; 0 when input that is not a "
+        "terminal ends and the shell halts); 124 on timeout (also when the "
         "firmware never reaches the kernel); 125 when QEMU ends any other "
         "way.  Ctrl-] on a terminal ends the session (status 130).",
     )
@@ -131,6 +142,7 @@ class Run:
         self.tail = b""           # recent output, for markers split by reads
         self.held_in = b""        # stdin read, not yet sent
         self.lines_sent = 0       # paced mode: lines sent so far
+        self.last_in = b""        # the last byte read from stdin
         self.t_sent = 0.0         # paced mode: when the last line went
         self.stdin_open = not a.expect_halt
         self.shell_seen = False
@@ -179,6 +191,20 @@ class Run:
                         self.t_prompt = self.elapsed()
                 i = scan.find(PROMPT, i + 1)
         self.tail = scan[-16:]
+
+    def got_input(self, data):
+        self.held_in += data
+        if data:
+            self.last_in = data[-1:]
+
+    def input_ended(self, paced):
+        """Stdin is at EOF.  Input that is not a terminal (paced) ends
+        the way a person ends it: ^D at the start of a line, after a ^D
+        that hands over a last line without a newline."""
+        self.stdin_open = False
+        if paced:
+            ended_line = self.last_in in (b"", b"\n", b"\r")
+            self.held_in += EOT if ended_line else EOT + EOT
 
     def to_send(self, paced):
         """The input that may go to the guest now."""
@@ -245,9 +271,11 @@ def session(a, vars_copy, log, log_path, log_kept):
             # A regular file or /dev/null: epoll refuses it, and it never
             # blocks anyway.  Take it all now.
             with os.fdopen(os.dup(stdin_fd), "rb") as f:
-                run.held_in = f.read()
+                run.got_input(f.read())
             run.stdin_open = False
     paced = not a.expect_halt and not os.isatty(stdin_fd)
+    if not a.expect_halt and not run.stdin_open:
+        run.input_ended(paced)
     tty_saved = None
     if run.stdin_open and os.isatty(stdin_fd):
         tty_saved = termios.tcgetattr(stdin_fd)
@@ -288,12 +316,12 @@ def session(a, vars_copy, log, log_path, log_kept):
                     data = os.read(stdin_fd, 4096)
                     if not data:
                         sel.unregister(stdin_fd)
-                        run.stdin_open = False
+                        run.input_ended(paced)
                         continue
                     if tty_saved is not None and ESCAPE in data:
                         reason = "escape"
                         break
-                    run.held_in += data
+                    run.got_input(data)
                     continue
                 try:
                     data = os.read(key.fd, 65536)

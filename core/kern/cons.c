@@ -75,9 +75,13 @@ static void raw_input(char c)
 			arch_console_write("\b \b", 3);
 		}
 		return;
-	case 0x04:	/* ^D: end of input on an empty line */
+	case 0x04:	/* ^D, as a terminal's: end of input on an empty line; */
 		if (cons.linelen == 0)
 			cons.eof = true;
+		/* after some text, hand the text over as it is (no newline,
+		 * no echo), so "echo hi^D^D" runs the line and ends */
+		ready_put(cons.line, cons.linelen);
+		cons.linelen = 0;
 		return;
 	}
 	if ((unsigned char)c < 0x20 && c != '\t')

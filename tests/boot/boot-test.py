@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """QEMU boot test of a Lux9 x86_64 image (lux9.img, or archtest.img).
 
-    boot-test.py [--log FILE] [--timeout S] [--panic | --sched | --kat [--kat-kinds K]] IMAGE
+    boot-test.py [--log FILE] [--timeout S] [--panic | --sched | --kat [--kat-kinds K] | --eof] IMAGE
 
 Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
 "echo hi" and then "halt 7" at the shell prompt, and checks:
@@ -27,6 +27,17 @@ vectors of the standards, the same commands kat_test.py pipes into
 luxsim) and checks every expected line, then "halt 7".  --kat-kinds
 limits it to a comma-separated list of kinds (default: all).
 
+--eof (lux9.img) is the README's piped run, end of input included:
+`printf 'echo hi\n' | run-qemu.py --image IMAGE` through a shell pipe, as
+`./lux run --arch x86_64` execs the runner, with no halt typed.  The run
+must end by itself when the pipe does (the runner types ^D, the shell
+halts with 0): "hi" on a line of its own, exit status 0, within --timeout
+seconds of wall clock (the runner's own limit, 120 s, is not reached;
+past it the runner is stopped with SIGTERM and the test fails).  A second
+boot pipes `printf 'echo hi\necho there'` (no newline at the end: the
+runner's ^D^D hands the last line over, as a terminal's does) and wants
+"hi", "there" (after its echo, as on a terminal) and 0.
+
 --panic (archtest.img only: its shell has a "fault" command) types
 "fault" instead and checks that the page fault is reported readably:
 exception number and name, error code decoded, CR2, RIP and the
@@ -41,8 +52,10 @@ import argparse
 import hashlib
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "..", "..", "arch-x86_64", "qemu", "run-qemu.py")
@@ -169,6 +182,79 @@ def check_panic(lines, status):
     return missing
 
 
+# --eof: (what printf is given, patterns of lines that must appear).  The
+# second has no newline at the end: the runner's first ^D hands "echo
+# there" over with no newline echoed, so its output follows the echo on
+# the same line, as on a terminal.
+EOF_CASES = [
+    (r"echo hi\n", [r"^hi$"]),
+    (r"echo hi\necho there", [r"^hi$", r"^lux% echo therethere$"]),
+]
+
+
+def run_eof(image, log, timeout, printf_arg):
+    """`printf ARG | run-qemu.py --image IMAGE` in a shell; returns
+    (status or None when it did not end in time, stdout, stderr, seconds)."""
+    cmd = ["sh", "-c", 'printf "$0" | "$1" "$2" --image "$3" --log "$4" --timings',
+           printf_arg, sys.executable, RUNNER, image, log]
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        status = p.returncode
+    except subprocess.TimeoutExpired:
+        # SIGTERM: the runner kills its QEMU (its own session) on the way out
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, err = p.communicate()
+        status = None
+    return status, out, err, time.monotonic() - t0
+
+
+def main_eof(a, log):
+    failed = False
+    for i, (arg, want) in enumerate(EOF_CASES):
+        root, ext = os.path.splitext(log)
+        case_log = log if i == 0 else "%s-%d%s" % (root, i, ext)
+        status, out, err, secs = run_eof(a.image, case_log, a.timeout, arg)
+        out = out.decode(errors="replace").replace("\r", "")
+        err = err.decode(errors="replace").replace("\r", "")
+        lines = [l.strip() for l in out.split("\n")]
+        missing = ["a line /%s/" % w for w in want
+                   if not any(re.search(w, l) for l in lines)]
+        if status is None:
+            missing.append("the end of the run within %g s of the pipe's end "
+                           "(still running: stopped)" % a.timeout)
+        elif status != 0:
+            missing.append("exit status 0 at end of input (got %d%s)" % (
+                status, {124: ": the runner's timeout", 125: ": QEMU ended without "
+                         "a guest halt"}.get(status, "")))
+        name = "boot-test --eof printf '%s' | run-qemu.py %s" % (arg, os.path.basename(a.image))
+        if not missing:
+            timing = [l for l in err.split("\n") if "timings:" in l]
+            print("%s: PASS in %.1f s%s" % (name, secs, (" (" + timing[0].split("timings: ")[1]
+                                                         + ")") if timing else ""))
+            continue
+        failed = True
+        print("%s: FAIL after %.1f s" % (name, secs))
+        for m in missing:
+            print("  missing: " + m)
+        print("  serial log kept at " + case_log)
+        tail = [l for l in out.split("\n") if l.strip()][-25:]
+        if tail:
+            print("  last kernel output:")
+            for l in tail:
+                print("    | " + l)
+        for l in err.split("\n"):
+            if l.strip():
+                print("  runner: " + l)
+    return 1 if failed else 0
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("image")
@@ -186,12 +272,17 @@ def main(argv):
                    help="run the scheduler tests on metal (lux9.img)")
     p.add_argument("--kat", action="store_true",
                    help="type the known-answer script of tests/kat (lux9.img)")
+    p.add_argument("--eof", action="store_true",
+                   help="pipe 'echo hi' with no halt, as the README does, and "
+                   "want exit 0 when the pipe ends (lux9.img)")
     p.add_argument("--kat-kinds", default=",".join(kat.KINDS),
                    help="comma-separated kinds of vectors for --kat (default: all)")
     a = p.parse_args(argv)
     log = os.path.abspath(a.log or ("last-panic.log" if a.panic
                                     else "last-boot.log"))
     os.makedirs(os.path.dirname(log), exist_ok=True)
+    if a.eof:
+        return main_eof(a, log)
     script = kat.script(kat.parse(), tuple(a.kat_kinds.split(","))) if a.kat else None
     typed = (b"fault\n" if a.panic else SCHED_TYPED if a.sched
              else ("\n".join(script.lines) + "\nhalt 7\n").encode() if a.kat

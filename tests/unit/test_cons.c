@@ -154,8 +154,21 @@ static void test_raw_editing(void **state)
 	raw_case("abc\x15" "d\n", "abc\b \b\b \b\b \bd\n", "d\n");	/* ^U */
 	raw_case("\x15\x15" "e\r", "e\n", "e\n");
 	raw_case("\x01" "a\tb\x1b\r", "a\tb\n", "a\tb\n");	/* other controls dropped */
-	raw_case("ab\x04\r", "ab\n", "ab\n");			/* ^D mid-line: nothing */
+	raw_case("ab\x04\r", "ab\n", "ab\n");			/* ^D mid-line, then CR */
 	raw_case("\r", "\n", "\n");				/* an empty line */
+
+	/* ^D after some text hands it over without a newline, as a terminal
+	 * does; the rest of the line follows as a line of its own */
+	fake_console_clear();
+	input("ab\x04");
+	assert_string_equal(fake_console_text(), "ab");
+	read_lines(1, 100);
+	expect_read(0, "ab");
+	fake_console_clear();
+	input("\x7f" "d\r");	/* what was handed over is not erased */
+	assert_string_equal(fake_console_text(), "d\n");
+	read_lines(1, 100);
+	expect_read(0, "d\n");
 
 	/* CR and LF each end a line */
 	fake_console_clear();
@@ -289,12 +302,15 @@ static void test_eof_raw(void **state)
 	(void)state;
 	cons_init(true);
 	fake_console_clear();
-	input("last\r\x04");	/* ^D at the start of a line */
-	assert_string_equal(fake_console_text(), "last\n");
-	read_lines(3, 100);	/* would sleep forever without the end of input */
+	/* a line, a text without newline handed over by ^D, then ^D at the
+	 * start of a line: what a terminal's "echo hi^D^D" gives */
+	input("last\rpart\x04\x04");
+	assert_string_equal(fake_console_text(), "last\npart");
+	read_lines(4, 100);	/* would sleep forever without the end of input */
 	expect_read(0, "last\n");
-	assert_int_equal(rd.got[1], 0);
+	expect_read(1, "part");
 	assert_int_equal(rd.got[2], 0);
+	assert_int_equal(rd.got[3], 0);
 }
 
 int main(void)

@@ -1,7 +1,9 @@
 /*
  * The console: output straight to the arch, input through a line
  * discipline.  On a raw console (a serial line) the core echoes and edits
- * (backspace, ^U, ^D at the start of a line = end of input, CR = newline);
+ * (backspace, ^U, CR = newline, and ^D as a terminal has it: at the start
+ * of a line it is end of input, after some text it hands that text over
+ * without a newline);
  * on a cooked one (a Linux tty, a pipe) lines arrive ready.
  */
 #ifndef LUX_CONS_H
