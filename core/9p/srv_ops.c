@@ -664,8 +664,8 @@ static int error_reply(struct ninep_conn *s, uint8_t *out, size_t cap, uint16_t 
 
 		r.type = P9_RERROR;
 		/* the word Linux's client maps to the errno (docs/9p.md,
-		 * "Errors"); where there is none, or for a client that ran
-		 * our handshake (one of ours), the detailed error: the
+		 * "Errors"); where there is none, or for a client that sent
+		 * a Tauth (a Plan 9 client), the detailed error: the
 		 * file call's errstr when it set one for this request, e.g.
 		 * "aead: authentication failed", not "crypto operation failed" */
 		r.u.rerror.ename = p9_str_c(w ? w : why ? why : detail(err));

@@ -221,7 +221,6 @@ int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
 
 	if (f == 0)
 		return proc_seterr(NINEP_E_NOFID, "attach: afid %u is not an auth fid", afid);
-	s->sentences = true;	/* our handshake's client: it wants the details */
 	if ((err = ninep_fid_excl(s, f)) < 0)
 		return err;
 	af = f->afid;

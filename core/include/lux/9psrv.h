@@ -366,10 +366,12 @@ struct ninep_conn {
 	 * byte is a record.  raw holds the ciphertext the arch delivers (u),
 	 * in the plaintext the reader opened from it. */
 	bool sealing;		/* the attach succeeded: seal after its reply */
-	/* An attach through an afid (our handshake: Linux's v9fs never sends
-	 * Tauth) said this client is one of ours: its 9P2000 errors are the
-	 * server's sentences, not the words Linux maps (srv_err.c).  Set by
-	 * that attach's control job, before anything after it is framed. */
+	/* The client sent a Tauth: a Plan 9 client (Plan 9's mount, plan9port's
+	 * lib9pclient and lux9p try Tauth first; Linux's v9fs never sends one),
+	 * so its 9P2000 errors are the server's sentences, not the words
+	 * Linux's client maps to errnos (srv_err.c, docs/9p.md "Errors").
+	 * (u) set by the framer as it frames the Tauth; never cleared, so the
+	 * requests framed after it see it. */
 	bool sentences;
 	bool secure;		/* (u) sealed: input lands in raw */
 	bool peer_sealed_close;	/* its close record arrived */
