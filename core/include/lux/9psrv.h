@@ -366,8 +366,9 @@ struct ninep_conn {
 	 * byte is a record.  raw holds the ciphertext the arch delivers (u),
 	 * in the plaintext the reader opened from it. */
 	bool sealing;		/* the attach succeeded: seal after its reply */
-	/* The client sent a Tauth: a Plan 9 client (Plan 9's mount, plan9port's
-	 * lib9pclient and lux9p try Tauth first; Linux's v9fs never sends one),
+	/* The client sent a Tauth: a Plan 9 client (Plan 9's mount and
+	 * plan9port's clients try Tauth first, lux9p with a key authenticates;
+	 * Linux's v9fs never sends one),
 	 * so its 9P2000 errors are the server's sentences, not the words
 	 * Linux's client maps to errnos (srv_err.c, docs/9p.md "Errors").
 	 * (u) set by the framer as it frames the Tauth; never cleared, so the
