@@ -628,6 +628,8 @@ static void admit(struct ninep_conn *s, size_t size)
 	 * worker runs them, and nothing after them is framed until they are
 	 * done (the bytes after a sealing attach are records) */
 	is = arch_irq_save();
+	if (type == P9_TAUTH)
+		s->sentences = true;	/* a Plan 9 client: docs/9p.md, "Errors" */
 	if (type == P9_TVERSION)
 		ninep_ctl_post(s, NINEP_CTL_VERSION, r);
 	else if (type == P9_TATTACH && size >= P9_HDRSZ + 8 &&

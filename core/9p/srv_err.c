@@ -1,8 +1,11 @@
 /*
  * The one table mapping the server's errors onto the wire (style rule 11):
- * 9P2000 sends the sentence (lux_errstr's for lux_err codes, ours for the
- * server's own, the codec's for a message it rejected); 9P2000.L sends a
- * Linux errno.  docs/9p.md reproduces this table.
+ * 9P2000.L sends a Linux errno; 9P2000 sends the word for that errno, a
+ * string Linux's 9P client maps back to it (it compares whole strings,
+ * and any other string becomes ESERVERFAULT, 526), or the sentence
+ * (lux_errstr's, ours, the codec's) where Linux knows no string for that
+ * errno, or the error is a protocol violation.  docs/9p.md ("Errors")
+ * reproduces this table and says why.
  */
 #include <lux/9psrv.h>
 #include <lux/error.h>
@@ -54,20 +57,55 @@ static const uint8_t lux_errnos[] = {
 	[-E_DIRLINK] = L_EPERM,	/* link(2) of a directory */
 };
 
+/* The word 9P2000 sends for each errno above: Plan 9's where Linux's
+ * client knows it, else the C library's strerror text, which it knows.
+ * ESRCH and ESTALE have none: no string Linux knows means them. */
+static const char *const words[] = {
+	[L_EPERM] = "Operation not permitted",
+	[L_ENOENT] = "file does not exist",
+	[L_EINTR] = "Interrupted system call",
+	[L_EIO] = "i/o error",
+	[L_EBADF] = "Bad file descriptor",
+	[L_EAGAIN] = "Resource temporarily unavailable",
+	[L_ENOMEM] = "Cannot allocate memory",
+	[L_EACCES] = "permission denied",
+	[L_EBUSY] = "Device or resource busy",
+	[L_EEXIST] = "file already exists",
+	[L_EXDEV] = "Invalid cross-device link",
+	[L_ENOTDIR] = "not a directory",
+	[L_EISDIR] = "Is a directory",
+	[L_EINVAL] = "Invalid argument",
+	[L_EMFILE] = "Too many open files",
+	[L_EFBIG] = "File too large",
+	[L_ENOSPC] = "No space left on device",
+	[L_EPIPE] = "Broken pipe",
+	[L_ENAMETOOLONG] = "File name too long",
+	[L_ENOLCK] = "No locks available",
+	[L_ENOTEMPTY] = "directory is not empty",
+	[L_EOPNOTSUPP] = "Operation not supported",
+	[L_ECONNREFUSED] = "Connection refused",
+	[L_EDQUOT] = "Disk quota exceeded",
+};
+
 static const struct {
 	const char *msg;
 	uint8_t lerrno;
+	const char *word;	/* 9P2000's, when not words[lerrno]'s */
 } own[] = {
-	[-NINEP_E_NOFID - 200] = { "unknown fid", L_EBADF },
-	[-NINEP_E_FIDINUSE - 200] = { "fid already in use", L_EBADF },
+	/* fossil's words, which Linux knows */
+	[-NINEP_E_NOFID - 200] = { "unknown fid", L_EBADF, "fid unknown or out of range" },
+	[-NINEP_E_FIDINUSE - 200] = { "fid already in use", L_EBADF, "fid already in use" },
 	/* the budget's own sentence ("budget exhausted: fids 4096/4096") is
 	 * sent when the charging proc has it (error_reply) */
 	[-NINEP_E_NFIDS - 200] = { "budget exhausted: fids", L_EMFILE },
 	[-NINEP_E_NOTSUP - 200] = { "not supported by this server yet", L_EOPNOTSUPP },
 	[-NINEP_E_OPEN - 200] = { "fid is open", L_EBUSY },
-	[-NINEP_E_NOTOPEN - 200] = { "fid not open for that", L_EBADF },
+	[-NINEP_E_NOTOPEN - 200] = { "fid not open for that", L_EBADF, "bad use of fid" },
 	[-NINEP_E_DIROFF - 200] = { "bad offset in directory read", L_EINVAL },
-	[-NINEP_E_NOAUTH - 200] = { "authentication not required", L_ENOENT },
+	/* the words every 9P2000 client knows (Plan 9's srv, u9fs): Linux
+	 * never sends Tauth, so its table's lack of them costs nothing */
+	[-NINEP_E_NOAUTH - 200] = { "authentication not required", L_ENOENT,
+		"authentication not required" },
 	[-NINEP_E_AFID - 200] = { "authentication not required: afid must be NOFID", L_EINVAL },
 	[-NINEP_E_NAME - 200] = { "bad file name", L_EINVAL },
 	[-NINEP_E_DIRFIT - 200] = { "directory entry does not fit the read count", L_EINVAL },
@@ -102,4 +140,18 @@ uint32_t ninep_errno(int err)
 	if (err < 0 && (size_t)-err < sizeof lux_errnos && lux_errnos[-err])
 		return lux_errnos[-err];
 	return L_EIO;	/* a code this table does not know yet: say so, vaguely */
+}
+
+const char *ninep_word(int err)
+{
+	uint32_t e;
+
+	if (err <= NINEP_E_NOFID && err > NINEP_E_LAST && own[-err - 200].word)
+		return own[-err - 200].word;
+	/* a protocol violation is its client's bug, not a file's state: no
+	 * program acts on its errno, its author needs the sentence */
+	if ((err <= P9_E_ARG && err > P9_E_LAST) || err == NINEP_E_TAG)
+		return 0;
+	e = ninep_errno(err);
+	return e < sizeof words / sizeof words[0] ? words[e] : 0;
 }

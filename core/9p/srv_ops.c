@@ -660,11 +660,15 @@ static int error_reply(struct ninep_conn *s, uint8_t *out, size_t cap, uint16_t 
 		r.type = P9_RLERROR;
 		r.u.rlerror.ecode = ninep_errno(err);
 	} else {
+		const char *w = s->sentences ? 0 : ninep_word(err);
+
 		r.type = P9_RERROR;
-		/* the file call's detailed error (errstr) when it set one for
-		 * this request: "aead: authentication failed", not "crypto
-		 * operation failed" */
-		r.u.rerror.ename = p9_str_c(why ? why : detail(err));
+		/* the word Linux's client maps to the errno (docs/9p.md,
+		 * "Errors"); where there is none, or for a client that sent
+		 * a Tauth (a Plan 9 client), the detailed error: the
+		 * file call's errstr when it set one for this request, e.g.
+		 * "aead: authentication failed", not "crypto operation failed" */
+		r.u.rerror.ename = p9_str_c(w ? w : why ? why : detail(err));
 	}
 	return p9_encode(&r, out, cap < s->msize ? cap : s->msize, s->d);
 }

@@ -58,6 +58,7 @@
  */
 #include <lux/9p.h>
 #include <lux/9psrv.h>
+#include <lux/error.h>
 #include <lux/fmt.h>
 #include <lux/kern.h>
 #include <lux/string.h>
@@ -122,6 +123,17 @@ static bool says(const struct client *c, const struct p9_msg *r, const char *s)
 		if (kmemcmp(r->u.rerror.ename.s + i, s, n) == 0)
 			return true;
 	return false;
+}
+
+/* Is the reply (9P2000) the word for err, what a client that sent no
+ * Tauth reads instead of the sentence (docs/9p.md, "Errors")? */
+static bool says_word(const struct client *c, const struct p9_msg *r, int err)
+{
+	const char *w = ninep_word(err);
+
+	return c->d == P9_2000 && r->type == P9_RERROR && w &&
+	       r->u.rerror.ename.len == kstrlen(w) &&
+	       kmemcmp(r->u.rerror.ename.s, w, r->u.rerror.ename.len) == 0;
 }
 
 static bool is_error(const struct p9_msg *r)
@@ -341,7 +353,7 @@ static void fids_reply(struct client *c, const struct creq *q, const struct p9_m
 			c->phase = 5;	/* the walk after a clunk worked */
 		return;
 	}
-	if (!(c->d == P9_2000 ? says(c, r, "budget exhausted: fids")
+	if (!(c->d == P9_2000 ? says(c, r, "budget exhausted: fids") || says_word(c, r, NINEP_E_NFIDS)
 	                      : r->u.rlerror.ecode == L_EMFILE)) {
 		fail_r(c, "a walk refused, but not for the fids budget", r);
 		return;
@@ -370,7 +382,8 @@ static void sessions_reply(struct client *c, const struct creq *q, const struct 
 			fail(c, "more than 8 crypto sessions on one connection");
 		return;
 	}
-	if (c->d == P9_2000 && !says(c, r, "session")) {
+	if (c->d == P9_2000 && !says(c, r, "session") && !says_word(c, r, E_NOSPC) &&
+	    !says_word(c, r, E_BUDGET)) {
 		fail_r(c, "a clone refused, but not for its sessions", r);
 		return;
 	}

@@ -78,6 +78,7 @@ class Files:
 
     def __init__(self, srv):
         self.c = nt.Client(srv.path, dialect="9P2000", msize=65560)
+        self.c.tauth()  # the sentences, a Plan 9 client's (docs/9p.md "Errors")
         self.c.attach(0)
         self.next = 1
         self.chunk = self.c.msize - 24

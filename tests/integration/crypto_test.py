@@ -161,6 +161,7 @@ class NinepTest(nt.ServerTest):
 
     def client(self):
         c = nt.Client(self.srv.path, dialect="9P2000")
+        c.tauth()  # a Plan 9 client: the sentences (docs/9p.md "Errors")
         c.attach(0)
         return c
 
@@ -188,6 +189,7 @@ class NinepTest(nt.ServerTest):
         # (at any offset, however far), a count beyond msize is clipped to
         # msize less the header, and the stream never ends
         c = nt.Client(self.srv.path, dialect="9P2000", msize=65536 + 24)
+        c.tauth()  # a Plan 9 client: the sentences (docs/9p.md "Errors")
         c.attach(0)
         c.walk(0, 1, ["secure", "crypto", "random"])
         c.open(1, 0)
@@ -435,6 +437,7 @@ class KeyStoreNinep(nt.ServerTest):
 
     def client(self, msize=8192):
         c = nt.Client(self.srv.path, dialect="9P2000", msize=msize)
+        c.tauth()  # a Plan 9 client: the sentences (docs/9p.md "Errors")
         c.attach(0)
         return c
 
@@ -672,6 +675,7 @@ class SessionsNinep(nt.ServerTest):
 
     def client(self):
         c = nt.Client(self.srv.path, dialect="9P2000")
+        c.tauth()  # a Plan 9 client: the sentences (docs/9p.md "Errors")
         c.attach(0)
         c.nextfid = 1
         return c

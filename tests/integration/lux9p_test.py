@@ -156,7 +156,7 @@ class Errors(Lux9pTest):
         rc, _, err = lux9p("-a", self.unix, "read", "/tmp")
         self.assertEqual(rc, 0, err)  # a directory reads as stat entries
         rc, _, err = lux9p("-a", self.unix, "rm", "/tmp/d")
-        self.assertEqual((rc, err), (1, "lux9p: rm /tmp/d: directory not empty\n"))
+        self.assertEqual((rc, err), (1, "lux9p: rm /tmp/d: directory is not empty\n"))
         rc, _, err = lux9p("-a", self.unix, "-A", "nosuch", "ls", "/")
         self.assertEqual(rc, 1)
         self.assertIn("attach 'nosuch': file does not exist", err)

@@ -42,6 +42,7 @@ SCRIPT = ("echo uname bob 1001 > /adm/users\n"
 def attach(srv, user, uid, dialect="9P2000.L"):
     """A connection acting for user, its root on fid 1."""
     c = Client(srv.tcp, dialect, msize=MSIZE)
+    c.tauth()   # 9P2000: the sentences, a Plan 9 client's (docs/9p.md "Errors")
     c.attach(1, "", user, uid)
     return c
 
@@ -183,6 +184,7 @@ class MachineFull(unittest.TestCase):
             self.assertGreater(off, 40 * MIB)       # most of the machine
             # 9P2000 hears why
             e2 = Client(srv.path, "9P2000", msize=MSIZE)
+            e2.tauth()      # a Plan 9 client (docs/9p.md "Errors")
             e2.attach(1)
             e2.walk(1, 2, ["tmp", "fill"])
             e2.open(2, ORDWR)

@@ -48,8 +48,9 @@ CLIENTS = int(os.environ.get("STRESS_CLIENTS", "64"))
 DMDIR = 0x80000000
 L_O_TRUNC = 0o1000
 # What a race on a shared tree may answer a correct client.
-EXPECTED_STR = {"file does not exist", "file already exists", "directory not empty",
-                "is a directory", "not a directory", "file in use"}
+# (9P2000: the words Linux's client maps to those errnos, docs/9p.md "Errors")
+EXPECTED_STR = {"file does not exist", "file already exists", "directory is not empty",
+                "Is a directory", "not a directory", "Device or resource busy"}
 ENOENT, EBUSY, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY = 2, 16, 17, 20, 21, 39
 EINTR = 4   # a flushed request may end with it instead of its reply
 EXPECTED_ERRNO = {ENOENT, EEXIST, ENOTEMPTY, EISDIR, ENOTDIR, EBUSY}

@@ -124,6 +124,17 @@ say mv.2000 $? $(ls nine_*)
 say mv.2000.content $(cat nine_g)
 mkdir nine_d && touch -t 200101010000 nine_g && mv nine_g nine_d/ 2>/tmp/err
 say mv.2000.into.dir $? $(stat -c %X:%Y nine_d/nine_g) $(cat /tmp/err)
+# the server's refusals in Plan 9's dialect: words Linux's client maps to
+# errnos (docs/9p.md "Errors"), never ESERVERFAULT ("Unknown error 526")
+cat nosuch 2>/tmp/err
+say err.2000.noent $? $(cat /tmp/err)
+cat bob_d/s 2>/tmp/err
+say err.2000.acces $? $(cat /tmp/err)
+echo x >nine_x && echo y >nine_y && mv nine_x nine_y 2>/tmp/err
+say err.2000.exist $? $(cat /tmp/err)
+rmdir nine_d 2>/tmp/err
+say err.2000.notempty $? $(cat /tmp/err)
+say err.2000.unknown $(dmesg | grep -c 'server reported unknown error')
 cd /
 
 umount /mnt/p
@@ -216,6 +227,19 @@ class V9fs(unittest.TestCase):
         # sets both times with one wstat (a changed atime was refused:
         # "can't preserve times ... Unknown error 526", ESERVERFAULT)
         self.assertEqual(self.said_("mv.2000.into.dir"), "0 978307200:978307200")
+
+    def test_errors_9p2000(self):
+        # each refusal is the server's (root passes the client's checks; the
+        # client keeps no dentries to answer from), as the errno it means
+        for name, want in (("noent", r"can't open 'nosuch': No such file or directory"),
+                           ("acces", r"can't open 'bob_d/s': Permission denied"),
+                           ("exist", r"'nine_x': File exists"),
+                           ("notempty", r"'nine_d': Directory not empty")):
+            with self.subTest(name):
+                got = self.said_("err.2000." + name)
+                self.assertRegex(got, "^1 .*" + want + "$")
+                self.assertNotIn("526", got)
+        self.assertEqual(self.said_("err.2000.unknown"), "0")    # nothing became ESERVERFAULT
 
     def test_special_files(self):
         self.assertEqual(self.said_("mkfifo"), "0 fifo 1001 644")

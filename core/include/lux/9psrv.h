@@ -152,6 +152,10 @@ enum ninep_err {
  * ninep_err or a codec P9_E_* code).  Never null / never 0. */
 const char *ninep_errstr(int err);
 uint32_t ninep_errno(int err);
+/* What 9P2000's Rerror says for err: a string Linux's 9P client maps to
+ * ninep_errno(err) ("file does not exist", "Is a directory"), or 0 where
+ * there is none (ESRCH, ESTALE, a protocol violation): then the sentence. */
+const char *ninep_word(int err);
 
 /* Start serving the current proc's namespace on the arch's connections
  * (does nothing when the arch has no LUX_CAP_CONN).  Called once, by init. */
@@ -362,6 +366,14 @@ struct ninep_conn {
 	 * byte is a record.  raw holds the ciphertext the arch delivers (u),
 	 * in the plaintext the reader opened from it. */
 	bool sealing;		/* the attach succeeded: seal after its reply */
+	/* The client sent a Tauth: a Plan 9 client (Plan 9's mount and
+	 * plan9port's clients try Tauth first, lux9p with a key authenticates;
+	 * Linux's v9fs never sends one),
+	 * so its 9P2000 errors are the server's sentences, not the words
+	 * Linux's client maps to errnos (srv_err.c, docs/9p.md "Errors").
+	 * (u) set by the framer as it frames the Tauth; never cleared, so the
+	 * requests framed after it see it. */
+	bool sentences;
 	bool secure;		/* (u) sealed: input lands in raw */
 	bool peer_sealed_close;	/* its close record arrived */
 	bool gone_sealed;	/* ... so the connection ends */
