@@ -71,6 +71,22 @@ KATS = [
 ]
 
 
+def report_failure(missing, log, lines, err):
+    """What a failed case lacked, where its log is, the kernel's last words
+    and the runner's."""
+    for m in missing:
+        print("  missing: " + m)
+    print("  serial log kept at " + log)
+    tail = [l for l in lines if l.strip()][-25:]
+    if tail:
+        print("  last kernel output:")
+        for l in tail:
+            print("    | " + l)
+    for l in err.split("\n"):
+        if l.strip():
+            print("  runner: " + l)
+
+
 def check_kats(lines):
     missing = []
     for name, digest in KATS:
@@ -241,17 +257,7 @@ def main_eof(a, log):
             continue
         failed = True
         print("%s: FAIL after %.1f s" % (name, secs))
-        for m in missing:
-            print("  missing: " + m)
-        print("  serial log kept at " + case_log)
-        tail = [l for l in out.split("\n") if l.strip()][-25:]
-        if tail:
-            print("  last kernel output:")
-            for l in tail:
-                print("    | " + l)
-        for l in err.split("\n"):
-            if l.strip():
-                print("  runner: " + l)
+        report_failure(missing, case_log, out.split("\n"), err)
     return 1 if failed else 0
 
 
@@ -312,17 +318,7 @@ def main(argv):
                                      + ")") if timing else ""))
         return 0
     print("%s: FAIL" % name)
-    for m in missing:
-        print("  missing: " + m)
-    print("  serial log kept at " + log)
-    tail = [l for l in lines if l.strip()][-25:]
-    if tail:
-        print("  last kernel output:")
-        for l in tail:
-            print("    | " + l)
-    for l in err.split("\n"):
-        if l.strip():
-            print("  runner: " + l)
+    report_failure(missing, log, lines, err)
     return 1
 
 
