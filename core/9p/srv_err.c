@@ -97,28 +97,28 @@ static const struct {
 	[-NINEP_E_FIDINUSE - 200] = { "fid already in use", L_EBADF, "fid already in use" },
 	/* the budget's own sentence ("budget exhausted: fids 4096/4096") is
 	 * sent when the charging proc has it (error_reply) */
-	[-NINEP_E_NFIDS - 200] = { "budget exhausted: fids", L_EMFILE },
-	[-NINEP_E_NOTSUP - 200] = { "not supported by this server yet", L_EOPNOTSUPP },
-	[-NINEP_E_OPEN - 200] = { "fid is open", L_EBUSY },
+	[-NINEP_E_NFIDS - 200] = { "budget exhausted: fids", L_EMFILE, 0 },
+	[-NINEP_E_NOTSUP - 200] = { "not supported by this server yet", L_EOPNOTSUPP, 0 },
+	[-NINEP_E_OPEN - 200] = { "fid is open", L_EBUSY, 0 },
 	[-NINEP_E_NOTOPEN - 200] = { "fid not open for that", L_EBADF, "bad use of fid" },
-	[-NINEP_E_DIROFF - 200] = { "bad offset in directory read", L_EINVAL },
+	[-NINEP_E_DIROFF - 200] = { "bad offset in directory read", L_EINVAL, 0 },
 	/* the words every 9P2000 client knows (Plan 9's srv, u9fs): Linux
 	 * never sends Tauth, so its table's lack of them costs nothing */
 	[-NINEP_E_NOAUTH - 200] = { "authentication not required", L_ENOENT,
 		"authentication not required" },
-	[-NINEP_E_AFID - 200] = { "authentication not required: afid must be NOFID", L_EINVAL },
-	[-NINEP_E_NAME - 200] = { "bad file name", L_EINVAL },
-	[-NINEP_E_DIRFIT - 200] = { "directory entry does not fit the read count", L_EINVAL },
+	[-NINEP_E_AFID - 200] = { "authentication not required: afid must be NOFID", L_EINVAL, 0 },
+	[-NINEP_E_NAME - 200] = { "bad file name", L_EINVAL, 0 },
+	[-NINEP_E_DIRFIT - 200] = { "directory entry does not fit the read count", L_EINVAL, 0 },
 	[-NINEP_E_WSTAT - 200] = { "wstat: qid, type and dev cannot change",
-		L_EPERM },
+		L_EPERM, 0 },
 	[-NINEP_E_NOLINK - 200] = { "hard links not supported by this device",
-		L_EPERM },	/* link(2)'s answer for a file system without them */
-	[-NINEP_E_NOXATTR - 200] = { "extended attributes not supported", L_EOPNOTSUPP },
-	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks, 64 a connection", L_ENOLCK },
-	[-NINEP_E_OWNER - 200] = { "owner or group: no such user", L_EINVAL },
-	[-NINEP_E_FIDBUSY - 200] = { "fid in use by another request in flight", L_EBUSY },
-	[-NINEP_E_TAG - 200] = { "tag already in flight", L_EPROTO },
-	[-NINEP_E_NREQS - 200] = { "budget exhausted: requests", L_EAGAIN },
+		L_EPERM, 0 },	/* link(2)'s answer for a file system without them */
+	[-NINEP_E_NOXATTR - 200] = { "extended attributes not supported", L_EOPNOTSUPP, 0 },
+	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks, 64 a connection", L_ENOLCK, 0 },
+	[-NINEP_E_OWNER - 200] = { "owner or group: no such user", L_EINVAL, 0 },
+	[-NINEP_E_FIDBUSY - 200] = { "fid in use by another request in flight", L_EBUSY, 0 },
+	[-NINEP_E_TAG - 200] = { "tag already in flight", L_EPROTO, 0 },
+	[-NINEP_E_NREQS - 200] = { "budget exhausted: requests", L_EAGAIN, 0 },
 };
 
 _Static_assert(sizeof own / sizeof own[0] == (size_t)(-NINEP_E_LAST - 200),
