@@ -73,11 +73,6 @@ static size_t nslots = NINEP_MAXCONN;
  * server, capped at NINEP_POOL_SHARE of what that has white then. */
 static struct budget *connpool;
 
-static struct budget *conn_pool(void)
-{
-	return connpool;
-}
-
 /* Charge s's idle state to the pool: 0, or E_BUDGET.  Upcalls off. */
 static int charge_idle(struct ninep_conn *s)
 {
@@ -179,7 +174,6 @@ static void frame_remove(struct ninep_conn *s)
 void lux_conn_opened(int conn, const struct lux_peer *peer)
 {
 	static const struct lux_peer nobody = { "?", LUX_PEER_NET, -1 };
-	struct budget *pool = conn_pool();
 	enum ninep_refusal no;
 	struct ninep_conn *s;
 	char why[128];
@@ -198,7 +192,7 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	 * connection needs nobody to run before it has a place */
 	/* (before the server starts there is no pool yet: ninep_start
 	 * charges those waiting) */
-	if ((s = kzalloc(sizeof *s)) != 0 && pool && charge_idle(s) < 0) {
+	if ((s = kzalloc(sizeof *s)) != 0 && connpool && charge_idle(s) < 0) {
 		kfree(s);
 		s = 0;
 	}
@@ -224,7 +218,7 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	wakeup(&listenq);	/* workers may be wanted */
 }
 
-/* Where the arch's bytes land: ciphertext in raw once sealed (the reader
+/* Where the arch's bytes land: ciphertext in raw once sealed (the framer
  * opens it, srv_secure.c), else in. */
 static uint8_t *landing(struct ninep_conn *s, size_t **off, size_t **len, size_t *cap)
 {
@@ -237,7 +231,7 @@ static uint8_t *landing(struct ninep_conn *s, size_t **off, size_t **len, size_t
 }
 
 /* How much the arch may deliver now.  0 pauses the connection (the
- * contract says so) and wakes the reader, which frames, or gives the
+ * contract says so) and offers it to the framer, which frames, or gives the
  * connection a larger buffer, and then resumes it. */
 size_t lux_conn_room(int conn)
 {
@@ -349,7 +343,7 @@ static uint32_t le32(const uint8_t *p)
 }
 
 /* Queue a reply; a refusal (more than LUX_CONN_SENDMAX waiting) closes
- * the connection.  Past NINEP_SENDHIGH the reader admits nothing more
+ * the connection.  Past NINEP_SENDHIGH the framer admits nothing more
  * until the peer has read down to NINEP_SENDLOW. */
 void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 {
@@ -381,7 +375,7 @@ void ninep_send_rflush(struct ninep_conn *s, uint16_t tag)
 	ninep_send(s, m, sizeof m);
 }
 
-/* An error answer built by the reader (its errstr details budgets). */
+/* An error answer built by the framer (its errstr details budgets). */
 void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why)
 {
 	int n = ninep_error_reply(s, framebuf, sizeof framebuf, tag, err, why);
@@ -390,7 +384,7 @@ void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *w
 		ninep_send(s, framebuf, (size_t)n);
 }
 
-/* ---- The reader: framing and admission --------------------------------- */
+/* ---- The framer: framing and admission --------------------------------- */
 
 /* Resume a paused connection once its buffer (cap bytes, unread of them
  * waiting) is empty or half free: not at every byte, so a fast sender is
@@ -441,11 +435,6 @@ static size_t input_wanted(struct ninep_conn *s)
 		return 0;
 	want = (want + 1023) & ~(size_t)1023;
 	return want < NINEP_INBUF ? want : NINEP_INBUF;
-}
-
-static bool wants_big(struct ninep_conn *s)
-{
-	return input_wanted(s) != 0;
 }
 
 uint8_t *ninep_inbuf_alloc(struct ninep_conn *s, size_t size, int *err)
@@ -652,7 +641,7 @@ static bool frame_due(struct ninep_conn *s)
 		return true;
 	if (s->in == 0)
 		return false;	/* not started */
-	if (!s->secure && !s->sendwait && wants_big(s))
+	if (!s->secure && !s->sendwait && input_wanted(s))
 		return true;
 	if (s->secure && ninep_sealed_ready(s))
 		return true;
@@ -806,7 +795,7 @@ static int frame_one(struct ninep_conn *s, bool *more)
 	if (s->secure && ninep_sealed_open(s) < 0)
 		return E_IO;
 	is = arch_irq_save();
-	grow = !s->secure && !s->sendwait && wants_big(s);
+	grow = !s->secure && !s->sendwait && input_wanted(s);
 	arch_irq_restore(is);
 	if (grow && (err = ninep_input_grow(s, 0)) < 0) {
 		no_room(s, err);
@@ -919,7 +908,7 @@ static int conn_start(struct ninep_conn *s)
 		        "closing\n", s->id, s->peer);
 		return E_BUDGET;
 	}
-	if ((p = proc_principal_new("9pconn", conn_pool(), &conn_cap, on_kill, s, &err)) == 0) {
+	if ((p = proc_principal_new("9pconn", connpool, &conn_cap, on_kill, s, &err)) == 0) {
 		kprintf("9p: connection %d (%s): no memory for it (%s); closing\n", s->id, s->peer,
 		        proc_errstr(err));
 		return err;
@@ -1174,7 +1163,7 @@ void ninep_start(void)
 
 /* ---- Halting: answer what was asked, take nothing new ------------------ */
 
-/* How often ninep_drain looks again.  Polling, not a wakeup: the readers
+/* How often ninep_drain looks again.  Polling, not a wakeup: the framer
  * and workers each sleep on queues of their own, and this runs once in a
  * machine's life. */
 #define DRAIN_POLL_NS (10ull * 1000 * 1000)

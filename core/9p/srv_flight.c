@@ -1,10 +1,10 @@
 /*
  * The 9P server's requests in flight (see <lux/9psrv.h>, docs/9p.md):
- * the tag table and the queue the reader fills, the workers that empty
+ * the tag table and the queue the framer fills, the workers that empty
  * it, how a request ends (complete: its answer, the Rflushes that waited
  * for it, its pebbles given back), Tflush and Tversion.
  *
- * The reader, the workers and complete() share the tag table, the queue,
+ * The framer, the workers and complete() share the tag table, the queue,
  * the runners and the pool's ring: all of it changes with upcalls off,
  * which is what keeps a preempting timer out.  A worker's pid is read and
  * killed in the same such section, so a kill meant for one request never
@@ -324,7 +324,7 @@ static void run(struct ninep_worker *w, struct ninep_conn *s, struct ninep_req *
 	struct ns *own = me->ns;
 	int rlen;
 
-	/* the client's per-proc state (crypto sessions) is its reader's, so
+	/* the client's per-proc state (crypto sessions) is its principal's, so
 	 * it is the same whichever worker runs a request (<lux/proc.h>) */
 	me->ns = s->rx.p->ns;
 	me->principal = s->rx.p;
@@ -634,7 +634,7 @@ void ninep_flush(struct ninep_conn *s, struct ninep_req *r)
 	struct ninep_req *t = ninep_req_find(s, old), **tail;
 	bool unrun = false;
 
-	/* a flush of a flush waits for the same; a Tflush the reader did not
+	/* a flush of a flush waits for the same; a Tflush the framer did not
 	 * take (malformed, NOTAG, before Tversion) is a request like others */
 	while (t && t->type == P9_TFLUSH && t->target)
 		t = t->target;

@@ -606,7 +606,7 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	case P9_TVERSION:	return rversion(s, t, r);
 	case P9_TAUTH:		return ninep_rauth(s, t, r);
 	case P9_TATTACH:	return rattach(s, t, r);
-	case P9_TFLUSH:		return 0;	/* the reader answers Tflush (srv.c) */
+	case P9_TFLUSH:		return 0;	/* the framer answers Tflush (srv.c) */
 	case P9_TWALK:		return rwalk(s, t, r);
 	case P9_TCLUNK:		return rclunk(s, t, false);
 	case P9_TREMOVE:	return rclunk(s, t, true);

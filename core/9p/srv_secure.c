@@ -6,10 +6,10 @@
  * of core/auth (Plan 9's p9any shape: the client writes its message, then
  * reads the server's).  A Tattach naming a finished afid attaches as the
  * user it proved, and right after its Rattach both directions of the
- * connection become records: that Tattach is run by the reader itself, not
+ * connection become records: that Tattach is run by a control job, not
  * a worker, so the switch falls exactly between it and the next byte.
  *
- * Once sealed, the arch's bytes land in raw (ciphertext); the reader opens
+ * Once sealed, the arch's bytes land in raw (ciphertext); the framer opens
  * whole records into in, where framing works as before; every reply is
  * sealed as one record on its way out.  A record that fails to open ends
  * the connection, with an audit record saying why.
@@ -279,7 +279,7 @@ int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
 /* ---- The sealed stream ------------------------------------------------- */
 
 /* Switch to records: what is already buffered past the Tattach is
- * ciphertext.  The reader, after queueing the Rattach in the clear. */
+ * ciphertext.  The control job, after queueing the Rattach in the clear. */
 static int seal_now(struct ninep_conn *s)
 {
 	uint8_t *raw;

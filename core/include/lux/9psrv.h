@@ -310,16 +310,16 @@ struct ninep_conn {
 	uint8_t *in;		/* (u) incap bytes of received input: small, or
 				 * a NINEP_INBUF buffer while a message needs
 				 * it (always while sealed); 0 before the
-				 * reader starts and after it ends */
+				 * start job and after its end */
 	size_t incap;		/* (u) */
 	uint8_t small[NINEP_SMALLIN];	/* (u) in, while the connection is idle */
 	size_t inoff, inlen;	/* (u) unread input is in[inoff..inlen); the
 				 * upcall moves it to the front only when the
 				 * room after it is short, so each byte moves
 				 * O(1) times however small the messages */
-	struct waitq wq;	/* the reader waits here for input and for its
+	struct waitq wq;	/* the end job waits here for the arch's close and for its
 				 * requests to end */
-	/* The reader and the workers share the rest, with upcalls off. */
+	/* The framer, control jobs and workers share the rest, with upcalls off. */
 	struct ninep_req *reqs;	/* the tag table: requests in flight */
 	struct ninep_req *qhead, *qtail;	/* waiting for a worker */
 	struct ninep_runner runners[NINEP_RUNNING];	/* running now */
@@ -335,7 +335,7 @@ struct ninep_conn {
 	bool aborting;		/* a Tversion: requests in flight are dropped */
 	bool sendwait;		/* past NINEP_SENDHIGH: admit nothing until LOW */
 	bool fatal;		/* a reply could not be queued: close */
-	/* The edge clocks (read_step): the handshake runs from the reader's
+	/* The edge clocks (edge_clocks): the handshake runs from the start job's
 	 * start until the first Tversion is answered, the partial clock
 	 * while the head of the input is an incomplete message. */
 	bool versioned;		/* a Tversion was agreed once */
@@ -364,7 +364,7 @@ struct ninep_conn {
 	bool trusted;
 	/* Sealed (srv_secure.c): after an attach that authenticated, every
 	 * byte is a record.  raw holds the ciphertext the arch delivers (u),
-	 * in the plaintext the reader opened from it. */
+	 * in the plaintext the framer opened from it. */
 	bool sealing;		/* the attach succeeded: seal after its reply */
 	/* The client sent a Tauth: a Plan 9 client (Plan 9's mount and
 	 * plan9port's clients try Tauth first, lux9p with a key authenticates;
@@ -431,8 +431,8 @@ int ninep_rgetlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 void ninep_locks_drop(struct ninep_conn *s);
 
 /* core/9p/srv_auth.c: who is at the other end, and as whom it attaches. */
-/* Decide the connection's identity from its transport (the reader, at
- * start); the reader acts for it until an attach says otherwise. */
+/* Decide the connection's identity from its transport (the start job);
+ * its principal acts for it until an attach says otherwise. */
 void ninep_identify(struct ninep_conn *s);
 /* The user an attach with uname / n_uname acts for: 0 and out, or E_PERM
  * with the sentence set and an audit record. */
@@ -471,7 +471,7 @@ long ninep_afid_read(struct ninep_conn *s, struct ninep_fid *f, uint8_t *buf, ui
 int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
                       const char *aname, char user[LUX_UIDMAX]);
 void ninep_afid_free(struct ninep_afid *af);
-/* The reader runs a Tattach with an afid itself, then seals. */
+/* A control job runs a Tattach with an afid, then seals. */
 struct ninep_req;
 void ninep_attach_inline(struct ninep_conn *s, struct ninep_req *r);
 bool ninep_sealed_ready(struct ninep_conn *s);	/* upcalls off */
@@ -542,7 +542,7 @@ int ninep_charge(struct ninep_conn *s, size_t n);
 void ninep_uncharge(struct ninep_conn *s, size_t n);
 /* ... and replies: queued whole, or the connection is closed (past
  * LUX_CONN_SENDMAX); nothing once it is closing.  An error answer is
- * built in the reader's buffer (its errstr details budgets). */
+ * built in the framer's buffer (its errstr details budgets). */
 void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n);
 void ninep_send_rflush(struct ninep_conn *s, uint16_t tag);
 void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why);
@@ -584,13 +584,13 @@ void ninep_note_timeout(enum ninep_timeout what);
 uint64_t ninep_handshake_ns(void);
 uint64_t ninep_partial_ns(void);
 
-/* core/9p/srv_flight.c: requests in flight.  The reader calls these. */
+/* core/9p/srv_flight.c: requests in flight.  The framer calls these. */
 /* The request in flight with tag, or 0 (upcalls off). */
 struct ninep_req *ninep_req_find(struct ninep_conn *s, uint16_t tag);
 void ninep_enqueue(struct ninep_conn *s, struct ninep_req *r);
 /* Offer s to the workers again: its replies drained (sendwait over). */
 void ninep_ring_offer(struct ninep_conn *s);
-/* A request the reader answered itself (never in the tag table). */
+/* A request the framer or a control job answered (never in the tag table). */
 void ninep_req_free(struct ninep_conn *s, struct ninep_req *r);
 void ninep_flush(struct ninep_conn *s, struct ninep_req *r);
 /* Abort everything in flight, then answer the Tversion r. */
