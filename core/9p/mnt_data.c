@@ -21,6 +21,7 @@ struct ioarg {
 	uint32_t count;
 	uint64_t off;
 	uint32_t got;
+	bool doubt;	/* the connection broke with this write in flight */
 };
 
 static int read_op(struct mnt_fid *f, void *arg)
@@ -46,6 +47,7 @@ static int write_op(struct mnt_fid *f, void *arg)
 	                    .u.twrite = { f->fid, io->off, io->count, io->buf } }, r;
 	int err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false);
 
+	io->doubt = err == MNT_E_INDOUBT;
 	if (err < 0)
 		return err;
 	if (r.u.rwrite.count > io->count)
@@ -83,7 +85,9 @@ static long mnt_io(struct chan *c, uint8_t *buf, size_t n, uint64_t off, bool wr
 	kfree(io.rbuf);
 	if (write && err == 0 && done < n && done == 0)
 		err = proc_seterr(E_IO, "9p: %s: the server wrote nothing", f->s->addr);
-	return done > 0 ? (long)done : err;
+	/* A write in doubt is an error even after earlier chunks went: a
+	 * short count would invite the caller to send that chunk again. */
+	return done > 0 && !io.doubt ? (long)done : err;
 }
 
 long mnt_read(struct chan *c, void *buf, size_t n, uint64_t off)

@@ -143,6 +143,8 @@ int mnt_retry(struct mnt_fid *f, int (*op)(struct mnt_fid *, void *), void *arg,
 	if (err == MNT_E_BROKEN)
 		err = proc_seterr(E_IO, "9p: %s: the connection keeps breaking (%s)", f->s->addr,
 		                  f->s->why);
+	else if (err == MNT_E_INDOUBT)
+		err = E_IO;	/* its errstr says what is in doubt */
 	return err;
 }
 

@@ -422,6 +422,41 @@ static int protocol_error(struct mnt_sess *s, uint32_t gen, int err, const struc
 	return proc_seterr(E_IO, "9p: %s: %s", s->addr, why);
 }
 
+bool mnt_once_only(const struct p9_msg *t)
+{
+	switch (t->type) {
+	case P9_TWRITE:
+	case P9_TLCREATE:
+	case P9_TMKDIR:
+	case P9_TSYMLINK:
+	case P9_TMKNOD:
+	case P9_TLINK:
+	case P9_TRENAME:
+	case P9_TRENAMEAT:
+	case P9_TUNLINKAT:
+	case P9_TREMOVE:
+	case P9_TCREATE:
+	case P9_TWSTAT:
+	case P9_TXATTRCREATE:
+		return true;
+	case P9_TLOPEN:
+		return (t->u.tlopen.flags & 01000) != 0;	/* Linux O_TRUNC */
+	case P9_TSETATTR:
+		return (t->u.tsetattr.valid & P9_SETATTR_SIZE) != 0;
+	default:
+		return false;
+	}
+}
+
+/* The connection broke after t had been queued, before its reply (why is
+ * on the console already, from mnt_break). */
+static int in_doubt(struct mnt_sess *s, const struct p9_msg *t)
+{
+	proc_seterr(E_IO, "9p: %s: %s in flight at a disconnect: may have been applied, "
+	            "not resent", s->addr, p9_type_name(t->type));
+	return MNT_E_INDOUBT;
+}
+
 int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
 	struct p9_msg *r, bool setup)
 {
@@ -467,7 +502,12 @@ int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
 	}
 	drop_tag(s, &rpc);
 	if ((err = rpc.err) < 0) {
-		if (err == E_IO)
+		/* It left: only a request that may run twice is resent.  (One
+		 * that never left -- no tag yet, or send refused -- took the
+		 * MNT_E_BROKEN exits above and is resent after the redial.) */
+		if (err == MNT_E_BROKEN && !setup && mnt_once_only(t))
+			err = in_doubt(s, t);
+		else if (err == E_IO)
 			err = proc_seterr(E_IO, "9p: %s: %s", s->addr, s->why);
 		goto out;
 	}

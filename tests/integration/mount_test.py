@@ -24,7 +24,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ninep_test import Client, RLERROR, TCLUNK, TREMOVE, TFLUSH, TGETATTR, TWALK, msg, tflush  # noqa: E402
+from ninep_test import (Client, RLERROR, TCLUNK, TREMOVE, TFLUSH, TGETATTR, TWALK,  # noqa: E402
+                        TLOPEN, TLCREATE, TREAD, TWRITE, msg, tflush)
 
 
 def host_cipher():
@@ -543,6 +544,73 @@ class FlushIntoMount(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, "the connection's slot is still taken")
             time.sleep(0.2)
         self.assertIn(TCLUNK, [t for t, _ in self.fake.log])
+
+
+class ReconnectInDoubt(unittest.TestCase):
+    """No request is applied twice across a reconnect: luxsim A mounts a
+    FakeServer that hangs up with a request in flight.  A write (or a
+    create, a remove...) that had left may have been applied, so A fails
+    it with an error that says so and never resends it; a read, which may
+    run twice, is resent on the new connection and succeeds."""
+
+    FILEQID = struct.pack("<BIQ", 0, 0, 2)
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="indoubt-")
+        self.hangups = {TWRITE: 1, TREAD: 1}	# how many of each to hang up on
+        self.files = {}	# fid: walked to the file (else the root)
+        self.fake = FakeServer(os.path.join(self.dir, "f.sock"), self.policy)
+        self.a = Luxsim(["--no-listen"])
+        self.assertEqual(self.a.run("mkdir /n\nmkdir /n/f\nmount unix!%s /n/f" % self.fake.path), "")
+
+    def tearDown(self):
+        if self.a.p.poll() is None:
+            self.a.stop()
+        self.fake.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def policy(self, t, tag, body):
+        if self.hangups.get(t, 0) > 0:
+            self.hangups[t] -= 1
+            raise EOFError	# FakeServer.serve closes the connection
+        if t == TWALK:	# any name is the file; no names, the root
+            newfid, n = struct.unpack("<IH", body[4:10])
+            self.files[newfid] = n > 0
+            return struct.pack("<H", n) + (FakeServer.QID * (n - 1) + self.FILEQID if n else b"")
+        if t in (TLOPEN, TLCREATE):
+            return self.FILEQID + struct.pack("<I", 0)
+        if t == TGETATTR:
+            fid, = struct.unpack("<I", body[:4])
+            if not self.files.get(fid):
+                return getattr_dir(t, tag, body)
+            return (struct.pack("<Q", 0x7FF) + self.FILEQID + struct.pack("<III", 0o100644, 0, 0)
+                    + struct.pack("<5Q", 1, 0, 5, 4096, 0) + bytes(8 * 8 + 16))
+        if t == TWRITE:
+            count, = struct.unpack("<I", body[12:16])
+            return struct.pack("<I", count)
+        if t == TREAD:
+            off, = struct.unpack("<Q", body[4:12])
+            data = b"data\n"[off:]
+            return struct.pack("<I", len(data)) + data
+        return b""
+
+    def count(self, t):
+        return sum(1 for x, _ in self.fake.log if x == t)
+
+    def test_write_in_flight_at_a_hang_up_is_not_resent(self):
+        out = self.a.run("echo once > /n/f/file")
+        self.assertIn("Twrite in flight at a disconnect: may have been applied, not resent\n", out)
+        self.assertEqual(self.count(TWRITE), 1)
+        # the mount reconnects for the next operation; the write that was
+        # in doubt never reaches the new connection
+        self.assertEqual(self.a.run("echo twice > /n/f/file"), "")
+        self.assertEqual(self.count(TWRITE), 2, "one Twrite per echo, none resent")
+        self.assertEqual(len(self.fake.conns), 2, "one reconnect")
+
+    def test_read_in_flight_at_a_hang_up_is_resent(self):
+        self.assertEqual(self.a.run("cat /n/f/file"), "data\n")
+        self.assertEqual(self.count(TREAD), 3, "the lost Tread, its resend, then end of file")
+        self.assertEqual(len(self.fake.conns), 2, "one reconnect")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ struct node {
 enum fault_kind {
 	F_NONE, F_ERRNO, F_WRONG_TAG, F_WRONG_TYPE, F_SHORT, F_OVERSIZE, F_SILENT_HANGUP,
 	F_TRUNCATED, F_BIG_RREAD, F_SWALLOW, F_DOT_FOREVER,
+	F_APPLY_HANGUP,		/* do what it asks, then hang up before the reply */
 };
 
 static struct {
@@ -57,6 +58,7 @@ static struct {
 	bool open[NPFID];
 	uint32_t msize;		/* offered in Rversion */
 	bool versioned;
+	bool mute;		/* replies are lost (F_APPLY_HANGUP) */
 	int conn;
 	unsigned seen[256];	/* T-messages by type */
 	struct { uint8_t ttype; enum fault_kind kind; uint32_t arg; } fault;
@@ -131,6 +133,8 @@ static void peer_restart(void)
 
 static void peer_out(const uint8_t *buf, size_t n)
 {
+	if (peer.mute)
+		return;
 	if (peer.hold && buf[4] == P9_RREAD && peer.nheld < 4 && n <= sizeof peer.held[0]) {
 		memcpy(peer.held[peer.nheld], buf, n);
 		peer.heldlen[peer.nheld++] = n;
@@ -340,6 +344,11 @@ static void misbehave(const struct p9_msg *t)
 		memset(buf + 100, 'x', 4000);
 		return reply(&r, P9_2000L);
 	case F_SILENT_HANGUP:
+		return peer_restart();
+	case F_APPLY_HANGUP:
+		peer.mute = true;
+		serve(t);
+		peer.mute = false;
 		return peer_restart();
 	case F_SWALLOW:
 		peer.swallowed = true;
@@ -837,6 +846,69 @@ PROC_TEST(test_hangup_mid_request)
 	chan_put(root);
 }
 
+/* A write the server applied, lost with the connection before its reply:
+ * it fails with an error that says it may have been applied, and is never
+ * sent again (the server saw one Twrite); the mount goes on. */
+PROC_TEST(test_write_in_doubt_is_not_resent)
+{
+	struct chan *root = mount_peer(), *c = open_path(root, "hello", OWRITE);
+
+	arm(P9_TWRITE, F_APPLY_HANGUP, 0);
+	assert_int_equal(c->dev->write(c, "HELLO", 5, 0), E_IO);
+	assert_non_null(strstr(curproc()->errstr, "Twrite in flight at a disconnect: may have been "
+	                       "applied, not resent"));
+	assert_int_equal(peer.seen[P9_TWRITE], 1);
+	assert_memory_equal(peer.tree[1].data, "HELLO world\n", 12);	/* applied once */
+	arm(0, F_NONE, 0);
+	chan_put(c);
+	c = open_path(root, "hello", OREAD);
+	expect_read(c, "HELLO world\n");
+	assert_int_equal(fake_dials, 2);
+	chan_put(c);
+	chan_put(root);
+}
+
+/* The same for a remove: a second Tremove would say "does not exist" about
+ * a file the first one removed. */
+PROC_TEST(test_remove_in_doubt_is_not_resent)
+{
+	struct chan *root = mount_peer(), *c = open_path(root, "hello", OREAD);
+
+	arm(P9_TREMOVE, F_APPLY_HANGUP, 0);
+	assert_int_equal(c->dev->remove(c), E_IO);
+	assert_int_equal(peer.seen[P9_TREMOVE], 1);
+	assert_false(peer.tree[1].used);
+	chan_put(c);
+	chan_put(root);
+}
+
+static void test_once_only_requests(void **state)
+{
+	struct p9_msg t = { .type = P9_TLOPEN };
+
+	(void)state;
+	assert_false(mnt_once_only(&t));
+	t.u.tlopen.flags = 01000;	/* O_TRUNC: a second truncate could cut later writes */
+	assert_true(mnt_once_only(&t));
+	t = (struct p9_msg){ .type = P9_TSETATTR };
+	assert_false(mnt_once_only(&t));
+	t.u.tsetattr.valid = P9_SETATTR_SIZE;
+	assert_true(mnt_once_only(&t));
+	static const uint8_t once[] = { P9_TWRITE, P9_TLCREATE, P9_TMKDIR, P9_TSYMLINK, P9_TMKNOD,
+	                                P9_TLINK, P9_TRENAME, P9_TRENAMEAT, P9_TUNLINKAT,
+	                                P9_TREMOVE, P9_TCREATE, P9_TWSTAT, P9_TXATTRCREATE };
+	static const uint8_t again[] = { P9_TWALK, P9_TREAD, P9_TGETATTR, P9_TREADDIR, P9_TCLUNK,
+	                                 P9_TSTATFS, P9_TREADLINK, P9_TFSYNC, P9_TXATTRWALK };
+	for (size_t i = 0; i < sizeof once; i++) {
+		t = (struct p9_msg){ .type = once[i] };
+		assert_true(mnt_once_only(&t));
+	}
+	for (size_t i = 0; i < sizeof again; i++) {
+		t = (struct p9_msg){ .type = again[i] };
+		assert_false(mnt_once_only(&t));
+	}
+}
+
 /* A proc killed while its request has no answer: it flushes the tag and
  * returns E_INTR; the mount is none the worse. */
 static int victim_pid;
@@ -912,6 +984,9 @@ int main(void)
 		cmocka_unit_test(test_vanished_file_is_stale),
 		cmocka_unit_test(test_server_gone_for_good),
 		cmocka_unit_test(test_hangup_mid_request),
+		cmocka_unit_test(test_write_in_doubt_is_not_resent),
+		cmocka_unit_test(test_remove_in_doubt_is_not_resent),
+		cmocka_unit_test(test_once_only_requests),
 		cmocka_unit_test(test_killed_reader_flushes),
 		cmocka_unit_test(test_mount_cap),
 	};

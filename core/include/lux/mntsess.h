@@ -68,6 +68,11 @@
 /* Internal: the connection broke under an RPC; the operation redials and
  * retries (never returned to a user: after MNT_OP_TRIES it is E_IO). */
 #define MNT_E_BROKEN (-300)
+/* Internal: the connection broke after a request that must not run twice
+ * (mnt_once_only) had left for the server, before its reply: it may have
+ * been applied, so it is not resent.  The errstr says so; mnt_retry
+ * hands it to the user as E_IO. */
+#define MNT_E_INDOUBT (-301)
 
 enum mnt_state {
 	MS_DOWN,		/* no connection: the next operation redials */
@@ -198,6 +203,11 @@ const char *mnt_sealed_received(struct mnt_sess *s, const void *buf, size_t n);
 /* Forget the last connection's keys (a break, a redial). */
 void mnt_sealed_reset(struct mnt_sess *s);
 void mnt_sess_put(struct mnt_sess *s);
+/* Whether a second copy of request t could change the server's state
+ * again or be answered differently (a write, a create, a remove, a
+ * rename, an open that truncates): such a request is resent after a
+ * reconnect only when it provably never left (docs/9p.md, "Reconnecting"). */
+bool mnt_once_only(const struct p9_msg *t);
 /* Send t and wait for its reply in rbuf[0..rcap): 0 with *r decoded, a
  * lux error (Rlerror, E_INTR, a hostile reply: E_IO and a break), or
  * MNT_E_BROKEN.  setup: the redialer's own requests, allowed in MS_SETUP. */
