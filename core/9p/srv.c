@@ -120,17 +120,24 @@ static void unhash(struct ninep_conn *s)
 	s->conn = -1;
 }
 
+/* The back of the ring; a fresh connection (s->fresh) the front, so a new
+ * client's handshake is framed at the framer's next turn instead of after
+ * a round of every busy client's batch. */
 void ninep_frame_offer(struct ninep_conn *s)
 {
 	if (s->onframe || s->hold || s->state == NS_ENDING)
 		return;
 	s->onframe = true;
 	s->fnext = 0;
-	if (ftail)
-		ftail->fnext = s;
-	else
+	if (s->fresh && fhead) {
+		s->fnext = fhead;
 		fhead = s;
-	ftail = s;
+	} else if (ftail) {
+		ftail->fnext = s;
+		ftail = s;
+	} else {
+		fhead = ftail = s;
+	}
 	wakeup(&listenq);
 }
 
@@ -208,6 +215,7 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	s->transport = peer->transport;
 	s->peer_uid = peer->transport == LUX_PEER_LOCAL ? peer->uid : -1;
 	s->state = NS_PENDING;
+	s->fresh = NINEP_FRESH_MSGS;
 	s->paused = true;
 	arch_conn_pause(conn, 1);
 	s->hnext = byid[idhash(conn)];
@@ -823,6 +831,10 @@ static int frame_one(struct ninep_conn *s, bool *more)
 	}
 	arch_irq_restore(is);
 	if (whole) {
+		is = arch_irq_save();
+		if (s->fresh > 0)
+			s->fresh--;
+		arch_irq_restore(is);
 		admit(s, size);
 		*more = !s->hold;
 	}

@@ -172,19 +172,24 @@ static bool runnable(const struct ninep_conn *s)
 	                          !s->aborting && !s->sendwait);
 }
 
-/* Put s at the back of the ring if it has work to run; wake a worker, or
- * the listener when none is idle. */
+/* Put s at the back of the ring if it has work to run (a fresh
+ * connection at the front: its handshake waits for no busy client's
+ * turn); wake a worker, or the listener when none is idle. */
 static void ring_offer(struct ninep_conn *s)
 {
 	if (s->onring || !runnable(s))
 		return;
 	s->rnext = 0;
 	s->onring = true;
-	if (pool.tail)
-		pool.tail->rnext = s;
-	else
+	if (s->fresh && pool.head) {
+		s->rnext = pool.head;
 		pool.head = s;
-	pool.tail = s;
+	} else if (pool.tail) {
+		pool.tail->rnext = s;
+		pool.tail = s;
+	} else {
+		pool.head = pool.tail = s;
+	}
 	wakeup(&pool.wq);
 	if (pool.idle == 0 && pool.tend)
 		wakeup(pool.tend);

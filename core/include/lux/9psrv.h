@@ -88,6 +88,10 @@
  * burst's workers are not started again for the next burst. */
 #define NINEP_POOL_LINGER_MS 1000
 #define NINEP_MAXREQ 64		/* requests in flight per connection (PB_REQS) */
+/* A new connection's first messages go to the front of the framer's ring
+ * and of the pool's: enough for Tversion, an authentication's Tauth and
+ * its reads and writes, and Tattach. */
+#define NINEP_FRESH_MSGS 8
 /* The connection's page budget: its input buffers (33 pages each), the
  * copies of requests in flight (diodload's 16 threads of 64 KiB writes
  * take 272) and its fids. */
@@ -295,6 +299,11 @@ struct ninep_conn {
 	struct list all;	/* (u) every connection (status, admission) */
 	struct ninep_conn *fnext;	/* (u) the framer's ring */
 	bool onframe;		/* (u) on it */
+	/* (u) messages it may still have framed and run ahead of the others
+	 * (NINEP_FRESH_MSGS from its start, 0 once it has attached): a new
+	 * client's handshake waits for no one's queue (docs/9p.md, "Fresh
+	 * connections first"). */
+	uint8_t fresh;
 	bool hold;		/* (u) a control job runs: the framer waits */
 	bool killed;		/* (u) its principal was killed: end it */
 	bool charged;		/* (u) its idle page is charged to the pool */
