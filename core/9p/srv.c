@@ -73,12 +73,21 @@ static size_t nslots = NINEP_MAXCONN;
  * server, capped at NINEP_POOL_SHARE of what that has white then. */
 static struct budget *connpool;
 
-/* Charge s's idle state to the pool: 0, or E_BUDGET.  Upcalls off. */
+/* Charge s's idle state to its peer's share of the pool (srv_peer.c):
+ * 0, or E_BUDGET / E_NOMEM, with nothing held.  Upcalls off; never
+ * sleeps (the allocator does not). */
 static int charge_idle(struct ninep_conn *s)
 {
-	int err = budget_charge(connpool, PB_PAGES, NINEP_CONN_IDLE_PAGES);
+	int err = 0;
 
+	if (s->share == 0 && (s->share = ninep_peer_join(s, connpool, &err)) == 0)
+		return err;
+	err = budget_charge(s->share, PB_PAGES, NINEP_CONN_IDLE_PAGES);
 	s->charged = err == 0;
+	if (err < 0) {
+		ninep_peer_leave(s);
+		s->share = 0;
+	}
 	return err;
 }
 
@@ -199,21 +208,24 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	 * connection needs nobody to run before it has a place */
 	/* (before the server starts there is no pool yet: ninep_start
 	 * charges those waiting) */
-	if ((s = kzalloc(sizeof *s)) != 0 && connpool && charge_idle(s) < 0) {
-		kfree(s);
-		s = 0;
-	}
-	if (s == 0) {
+	if ((s = kzalloc(sizeof *s)) == 0) {
 		ksnprintf(why, sizeof why, "no memory for another connection (%zu held)", nconns);
+		ninep_refuse(conn, NINEP_REFUSE_FULL, why);
+		return;
+	}
+	kstrlcpy(s->peer, peer->addr ? peer->addr : "?", sizeof s->peer);
+	s->transport = peer->transport;
+	s->peer_uid = peer->transport == LUX_PEER_LOCAL ? peer->uid : -1;
+	if (connpool && charge_idle(s) < 0) {
+		ksnprintf(why, sizeof why, "budget exhausted: no room for another connection in "
+		          "its peer's share of the pool");
+		kfree(s);
 		ninep_refuse(conn, NINEP_REFUSE_FULL, why);
 		return;
 	}
 	waitq_init(&s->wq);
 	s->id = serial++;
 	s->conn = conn;
-	kstrlcpy(s->peer, peer->addr ? peer->addr : "?", sizeof s->peer);
-	s->transport = peer->transport;
-	s->peer_uid = peer->transport == LUX_PEER_LOCAL ? peer->uid : -1;
 	s->state = NS_PENDING;
 	s->fresh = NINEP_FRESH_MSGS;
 	s->paused = true;
@@ -313,6 +325,14 @@ void lux_conn_sent(int conn, size_t queued)
 	if (s == 0)
 		return;
 	s->queued = queued;
+	if (queued < s->qcharged) {	/* read by the client: its pages are free */
+		ninep_uncharge(s, s->qcharged - queued);
+		s->qcharged = queued;
+	}
+	if (queued == 0 && s->replywait && !s->freerun) {	/* read: room again */
+		s->replywait = false;
+		ninep_ring_offer(s);
+	}
 	if (queued <= NINEP_SENDLOW && s->sendwait)
 		ninep_frame_offer(s);
 }
@@ -355,11 +375,45 @@ static uint32_t le32(const uint8_t *p)
  * until the peer has read down to NINEP_SENDLOW. */
 void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 {
+	ninep_send_reserved(s, buf, n, 0);
+}
+
+size_t ninep_reply_bound(const struct ninep_conn *s, const uint8_t *msg, size_t len)
+{
+	/* Tread and Treaddir: size[4] type[1] tag[2] fid[4] offset[8] count[4] */
+	if (len >= P9_HDRSZ + 16 && (msg[4] == P9_TREAD || msg[4] == P9_TREADDIR)) {
+		size_t count = le32(msg + P9_HDRSZ + 12);
+		size_t most = s->msize > P9_IOHDRSZ ? s->msize - P9_IOHDRSZ : 0;
+		return (count < most ? count : most) + P9_IOHDRSZ;
+	}
+	return NINEP_REPLY_SMALL;
+}
+
+/* A reply is queued; what the arch holds of it beyond what is charged
+ * already comes out of its reservation (what a sealed record adds past
+ * that is not charged: a few bytes per record), the rest of which is
+ * given back.  Upcalls off. */
+static void queue_charged(struct ninep_conn *s, size_t reserved)
+{
+	size_t held = s->queued > s->qcharged ? s->queued - s->qcharged : 0;
+
+	if (held > reserved)
+		held = reserved;
+	s->qcharged += held;
+	if (reserved > held)
+		ninep_uncharge(s, reserved - held);
+}
+
+void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, size_t reserved)
+{
 	arch_irqstate is;
 	long q;
 
-	if (s->gone || s->closing || s->fatal)
+	if (s->gone || s->closing || s->fatal) {
+		if (reserved)
+			ninep_uncharge(s, reserved);
 		return;
+	}
 	q = s->secure ? ninep_sealed_send(s, buf, n) : arch_conn_send(s->conn, buf, n);
 	is = arch_irq_save();
 	if (q < 0) {
@@ -369,6 +423,13 @@ void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 		s->queued = (size_t)q;
 		if ((size_t)q > NINEP_SENDHIGH)
 			s->sendwait = true;
+	}
+	queue_charged(s, q < 0 ? 0 : reserved);
+	if (q < 0 && reserved)
+		ninep_uncharge(s, reserved);
+	if (q == 0 && s->replywait && !s->freerun) {	/* all read already */
+		s->replywait = false;
+		ninep_ring_offer(s);
 	}
 	arch_irq_restore(is);
 	if (q < 0)
@@ -920,7 +981,7 @@ static int conn_start(struct ninep_conn *s)
 		        "closing\n", s->id, s->peer);
 		return E_BUDGET;
 	}
-	if ((p = proc_principal_new("9pconn", connpool, &conn_cap, on_kill, s, &err)) == 0) {
+	if ((p = proc_principal_new("9pconn", s->share, &conn_cap, on_kill, s, &err)) == 0) {
 		kprintf("9p: connection %d (%s): no memory for it (%s); closing\n", s->id, s->peer,
 		        proc_errstr(err));
 		return err;
@@ -969,6 +1030,13 @@ static void conn_end(struct ninep_conn *s)
 	ktimer_cancel(&s->timer);
 	ninep_stop_all(s);
 	sleep_on_unint(&s->wq, is_gone, s);
+	/* the arch is done with the id: whatever the client left unread is
+	 * gone with it */
+	is = arch_irq_save();
+	if (s->qcharged)
+		ninep_uncharge(s, s->qcharged);
+	s->qcharged = 0;
+	arch_irq_restore(is);
 	ninep_fid_clunk_all(s);
 	ninep_fid_table_free(s);
 	ninep_sealed_free(s);
@@ -1038,7 +1106,8 @@ void ninep_conn_free(struct ninep_conn *s)
 	if (p)
 		proc_principal_free(p);
 	if (s->charged)
-		budget_release(connpool, PB_PAGES, NINEP_CONN_IDLE_PAGES);
+		budget_release(s->share, PB_PAGES, NINEP_CONN_IDLE_PAGES);
+	ninep_peer_leave(s);	/* last: its budget and idle page drew from the peer's */
 	kfree(s);
 }
 
@@ -1278,11 +1347,13 @@ size_t ninep_status(char *buf, size_t size)
 			PUT(" %s %llu/%llu", kinds[k] == PB_REQS ? "reqs" : pebble_kind_name(kinds[k]),
 			    (unsigned long long)bi.held.n[kinds[k]],
 			    (unsigned long long)bi.total.n[kinds[k]]);
-		PUT(" bytes %llu\n", (unsigned long long)s->bytes);
+		PUT(" bytes %llu unread %zu\n", (unsigned long long)s->bytes, s->qcharged);
 	}
 	arch_irq_restore(is);
 	if (nconn > NINEP_STATUS_LINES)
 		PUT("(%zu more connections, counted below)\n", nconn - NINEP_STATUS_LINES);
+	len += ninep_peer_status(buf + (len < size ? len : size), len < size ? size - len : 0,
+	                         NINEP_STATUS_LINES);
 	PUT("total conns %zu fids %llu reqs %llu pages %llu procs %llu bytes %llu\n", nconn,
 	    (unsigned long long)tot[0], (unsigned long long)tot[1], (unsigned long long)tot[2],
 	    (unsigned long long)tot[3], (unsigned long long)totbytes);

@@ -62,10 +62,6 @@ static uint64_t refuse_wait_ns(void)
 
 /* ---- Who may take a slot ---------------------------------------------- */
 
-static bool is_owner(int transport, int64_t uid)
-{
-	return transport == LUX_PEER_LOCAL && uid >= 0 && uid == lux_bootinfo->hostowner_uid;
-}
 
 /* The length of addr's host part: "tcp!1.2.3.4!5678" without "!5678". */
 static size_t host_len(const char *addr)
@@ -107,7 +103,7 @@ enum ninep_refusal ninep_admit(struct list *conns, size_t nslots, const struct l
 {
 	struct list *l;
 	size_t used = 0, mine = 0, others = 0, kept = nslots / 4, mycap;
-	bool owner = is_owner(peer->transport, peer->uid);
+	bool owner = ninep_peer_is_owner(peer->transport, peer->uid);
 	char name[64];
 
 	list_for_each(l, conns) {
@@ -115,7 +111,7 @@ enum ninep_refusal ninep_admit(struct list *conns, size_t nslots, const struct l
 		used++;
 		if (same_peer(s, peer))
 			mine++;
-		if (!is_owner(s->transport, s->peer_uid))
+		if (!ninep_peer_is_owner(s->transport, s->peer_uid))
 			others++;
 	}
 	if (used >= nslots) {

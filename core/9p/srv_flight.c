@@ -123,7 +123,20 @@ static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx
 		req_unlink(s, f);
 	arch_irq_restore(is);
 	if (answer)
-		ninep_send(s, x->out, (size_t)rlen);
+		ninep_send_reserved(s, x->out, (size_t)rlen, x->reserved);
+	else if (x && x->reserved)
+		ninep_uncharge(s, x->reserved);
+	if (x)
+		x->reserved = 0;
+	if (x && r->room == NINEP_ROOM_FREE) {	/* the next may take its turn */
+		is = arch_irq_save();
+		s->freerun = false;
+		if (s->replywait && s->queued == 0) {
+			s->replywait = false;
+			ninep_ring_offer(s);
+		}
+		arch_irq_restore(is);
+	}
 	while (fl) {
 		struct ninep_req *f = fl;
 		fl = f->flushes;
@@ -169,7 +182,7 @@ static bool ctl_waiting(const struct ninep_conn *s)
 static bool runnable(const struct ninep_conn *s)
 {
 	return ctl_waiting(s) || (s->qhead != 0 && s->nrunning < NINEP_RUNNING && !s->closing &&
-	                          !s->aborting && !s->sendwait);
+	                          !s->aborting && !s->sendwait && !s->replywait);
 }
 
 /* Put s at the back of the ring if it has work to run (a fresh
@@ -235,6 +248,36 @@ static void ring_remove(struct ninep_conn *s)
 	s->onring = false;
 }
 
+/* Room for r's reply before it runs (docs/9p.md, "Unread replies"):
+ * charged to the connection, so replies its client does not read are
+ * bounded by the pool like everything else.  When the pool is spent, a
+ * client that reads what it is sent (nothing of its waits) still gets
+ * one small reply at a time uncharged, and a large one is refused; one
+ * whose replies wait unread waits with them.  false: s waits (replywait).
+ * Upcalls off. */
+static bool reply_room(struct ninep_conn *s, struct ninep_req *r)
+{
+	size_t need = ninep_reply_bound(s, r->msg, r->len);
+
+	r->replyres = 0;
+	if (ninep_charge(s, need) == 0) {
+		r->room = NINEP_ROOM_RESERVED;
+		r->replyres = need;
+		return true;
+	}
+	if (s->queued > 0 || s->freerun) {
+		s->replywait = true;	/* lux_conn_sent or complete() wakes it */
+		return false;
+	}
+	if (need <= NINEP_REPLY_SMALL) {
+		r->room = NINEP_ROOM_FREE;
+		s->freerun = true;
+	} else {
+		r->room = NINEP_ROOM_NONE;	/* the charge's errstr says why */
+	}
+	return true;
+}
+
 /* What take() returns for a control job (its connection in *out). */
 static struct ninep_req ctljob;
 
@@ -257,6 +300,8 @@ static struct ninep_req *take(struct ninep_worker *w, struct ninep_conn **out,
 			return &ctljob;
 		}
 		r = s->qhead;
+		if (!reply_room(s, r))
+			continue;	/* off the ring until its client reads */
 		queue_remove(s, r);
 		r->pid = curproc()->pid;
 		for (size_t i = 0; i < NINEP_RUNNING; i++) {
@@ -337,7 +382,13 @@ static void run(struct ninep_worker *w, struct ninep_conn *s, struct ninep_req *
 	w->x.err = 0;
 	w->x.newfid = 0;
 	w->x.cap = s->msize;
-	rlen = ninep_handle(s, &w->x, r->msg, r->len);
+	w->x.reserved = r->replyres;
+	if (r->room == NINEP_ROOM_NONE) {	/* take() found no room for its reply */
+		w->x.err = E_BUDGET;
+		rlen = ninep_error_reply(s, w->x.out, w->x.cap, r->tag, E_BUDGET, 0);
+	} else {
+		rlen = ninep_handle(s, &w->x, r->msg, r->len);
+	}
 	complete(s, r, &w->x, rlen);
 	me->ns = own;
 	me->principal = 0;

@@ -39,7 +39,7 @@ from ninep_test import NOTAG, RERROR, RLERROR, TREAD, TVERSION, TWRITE, NinepErr
 SLOTS = 16          # a default 64 MiB luxsim serves 16 (docs/9p.md)
 NET_CAP = 8         # any one peer but the host owner: half of them
 OWNER_CAP = 12      # the host owner on the unix socket: all but a quarter
-ENFILE, EMFILE, ETIMEDOUT = 23, 24, 110
+ENFILE, EMFILE, ETIMEDOUT, EDQUOT = 23, 24, 110, 122
 
 
 def tversion(dialect, msize=8192):
@@ -151,6 +151,110 @@ class HangUps(Edge):
             time.sleep(0.1)
         self.honest_works()
         self.shell_answers()
+
+
+class UnreadReplies(Edge):
+    """Replies a client does not read wait in the arch, charged to the
+    connection's pages (docs/9p.md, "Unread replies"): the server's
+    memory stays within its budget however many clients read nothing.
+    The default machine (64 MiB): its connections' pool is about 48 MiB,
+    the host owner's share of it 36."""
+    ARGS = ()
+
+    def conn_line(self):
+        lines = [l for l in self.srv.shell("ninep") if l.startswith("conn ")]
+        self.assertEqual(len(lines), 1, lines)
+        pages = int(re.search(r" pages (\d+)/", lines[0]).group(1))
+        unread = int(re.search(r" unread (\d+)$", lines[0]).group(1))
+        return pages, unread
+
+    def test_unread_replies_are_charged_until_read(self):
+        c = nt.Client(self.srv.path, "9P2000.L", msize=65536 + 24)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.attach(1)
+        c.walk(1, 2, ["9p", "zero"])
+        c.open(2, 0)
+        n = 40
+        c.send(b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 2, 0, 60000)) for i in range(n)))
+        deadline = time.monotonic() + 20
+        while True:
+            pages, unread = self.conn_line()
+            if unread >= 200000:
+                break
+            self.assertLess(time.monotonic(), deadline, "unread %d never grew" % unread)
+            time.sleep(0.1)
+        self.assertGreaterEqual(pages, unread // 4096, "unread replies are its pages")
+        got = 0
+        for _ in range(n):
+            t, tag, body = c.recv()
+            self.assertEqual(t, TREAD + 1, rerror_text(body) if t == RLERROR else t)
+            got += struct.unpack("<I", body[:4])[0]
+        self.assertEqual(got, n * 60000)
+        pages, unread = self.conn_line()
+        self.assertEqual(unread, 0, "read: nothing stays charged for it")
+        c.close()
+        deadline = time.monotonic() + 10
+        while "total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0" not in "\n".join(self.srv.shell("ninep")):
+            self.assertLess(time.monotonic(), deadline, "counters back to zero")
+            time.sleep(0.1)
+
+    def test_clients_that_read_nothing_stay_within_their_share(self):
+        # 300 clients on the unix socket (one peer: the host owner) each
+        # pipeline 60 Treads of 60,000 bytes and read nothing.  Without the
+        # charge each made the host hold about 500 KB (150 MB in all); with
+        # it their sum stays within the owner's share of the connections'
+        # pool (36 MiB), and another peer (TCP) keeps the rest: it connects
+        # and reads 60,000 bytes at once.
+        def rss():
+            with open("/proc/%d/status" % self.srv.p.pid) as f:
+                return next(int(l.split()[1]) for l in f if l.startswith("VmRSS"))
+        base = rss()
+        clients = []
+        for k in range(300):   # until their share runs out (EDQUOT, ENFILE)
+            try:
+                c = nt.Client(self.srv.path, "9P2000.L", msize=65536 + 24)
+                c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                c.attach(1)
+                c.walk(1, 2, ["9p", "zero"])
+                c.open(2, 0)
+            except (NinepError, EOFError, OSError) as e:
+                if isinstance(e, NinepError):
+                    self.assertIn(e.args[0], (ENFILE, EDQUOT))
+                break
+            c.send(b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 2, 0, 60000)) for i in range(60)))
+            clients.append(c)
+        self.assertGreaterEqual(len(clients), 10)
+        time.sleep(2)
+        grown = rss() - base
+        self.assertLess(grown, 64 << 10, "luxsim grew %d KiB for %d clients" % (grown, len(clients)))
+        lines = self.srv.shell("ninep")
+        owner = [l for l in lines if l.startswith("peer local uid %d " % os.getuid())]
+        self.assertEqual(len(owner), 1, lines)
+        held, share = map(int, re.search(r" pages (\d+)/(\d+)", owner[0]).groups())
+        unread = sum(int(re.search(r" unread (\d+)$", l).group(1)) for l in lines
+                     if l.startswith("conn "))
+        self.assertGreater(unread, 1 << 20, "replies wait unread")
+        self.assertLessEqual(unread, held * 4096, "every unread byte is charged to their share")
+        self.assertLessEqual(held, share)
+        # another peer is not locked out
+        c = nt.Client(self.srv.tcp, "9P2000.L", msize=65536 + 24)
+        c.attach(1)
+        c.walk(1, 2, ["9p", "zero"])
+        c.open(2, 0)
+        try:
+            got = len(c.read(2, 0, 60000))
+        except NinepError as e:
+            self.fail("the other peer's read: %s\n%s" % (e, "\n".join(
+                l for l in self.srv.shell("ninep") if not l.startswith("conn "))))
+        self.assertEqual(got, 60000)
+        c.close()
+        self.honest_works(self.srv.tcp)
+        for c in clients:
+            c.close()
+        deadline = time.monotonic() + 20
+        while "total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0" not in "\n".join(self.srv.shell("ninep")):
+            self.assertLess(time.monotonic(), deadline, "counters back to zero")
+            time.sleep(0.2)
 
 
 class ResettingServer:

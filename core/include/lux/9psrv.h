@@ -92,6 +92,10 @@
  * and of the pool's: enough for Tversion, an authentication's Tauth and
  * its reads and writes, and Tattach. */
 #define NINEP_FRESH_MSGS 8
+/* What a reply other than Rread/Rreaddir may take (an Rerror's sentence,
+ * an Rstat's names, an Rreadlink's target): reserved for it before its
+ * request runs (see ninep_reply_reserve). */
+#define NINEP_REPLY_SMALL 2048
 /* The connection's page budget: its input buffers (33 pages each), the
  * copies of requests in flight (diodload's 16 threads of 64 KiB writes
  * take 272) and its fids. */
@@ -244,10 +248,21 @@ struct ninep_req {
 	bool queued;		/* waiting for a worker */
 	bool flushed;		/* a Tflush or Tversion asked: see docs/9p.md */
 	bool reserve;		/* a Tflush held beyond the budget (admit_flush) */
+	uint8_t room;		/* room for its reply: NINEP_ROOM_* (take() decides) */
+	size_t replyres;	/* bytes of the connection's pages reserved for it */
 	int pid;		/* the worker running it, or 0 */
 	size_t len;		/* bytes in msg */
 	size_t charged;		/* bytes charged for it */
 	uint8_t msg[];		/* the request as received */
+};
+
+/* Room for a request's reply, decided as a worker takes it (docs/9p.md,
+ * "Unread replies"). */
+enum {
+	NINEP_ROOM_RESERVED,	/* replyres bytes charged to the connection */
+	NINEP_ROOM_FREE,	/* the pool is spent but nothing of its is unread: one
+				 * small reply at a time goes uncharged */
+	NINEP_ROOM_NONE,	/* no room: answered "budget exhausted", not run */
 };
 
 /* What one request's handling needs of its own: the reply buffer and
@@ -261,6 +276,7 @@ struct ninep_ctx {
 	struct ninep_fid *held[3];	/* fids it uses (released at its end) */
 	size_t nheld;
 	bool busy;		/* a fid it asked for was busy */
+	size_t reserved;	/* bytes of the connection's pages held for the reply */
 };
 
 /* A pool worker (srv_flight.c): its slot, and its context, whose reply
@@ -304,6 +320,14 @@ struct ninep_conn {
 	 * client's handshake waits for no one's queue (docs/9p.md, "Fresh
 	 * connections first"). */
 	uint8_t fresh;
+	/* (u) bytes of the arch's queue (s->queued) charged to the
+	 * connection's pages: its replies the client has not read yet.
+	 * Always <= queued; the drain (lux_conn_sent) and the end give them
+	 * back. */
+	size_t qcharged;
+	bool freerun;		/* (u) a NINEP_ROOM_FREE request runs or its reply waits */
+	bool replywait;		/* (u) no room for its next reply: run nothing until
+				 * the client has read what waits (queued 0) */
 	bool hold;		/* (u) a control job runs: the framer waits */
 	bool killed;		/* (u) its principal was killed: end it */
 	bool charged;		/* (u) its idle page is charged to the pool */
@@ -366,6 +390,8 @@ struct ninep_conn {
 	char peer[64];		/* who, for messages ("tcp!1.2.3.4!5678") */
 	int transport;		/* LUX_PEER_LOCAL or _NET (<lux/upcall.h>) */
 	int64_t peer_uid;	/* a local peer's host uid, or -1 */
+	struct ninep_peer *peerrec;	/* its peer (srv_peer.c) ... */
+	struct budget *share;	/* ... whose share of the pool pays for it all */
 	/* Who the connection is (srv_auth.c): the user its transport or its
 	 * authentication proved, and whether it may attach as others (the
 	 * host owner's own connections: v9fs access=user). */
@@ -404,6 +430,25 @@ int ninep_handle(struct ninep_conn *s, struct ninep_ctx *x, const uint8_t *req, 
  * out: its length or a codec error. */
 int ninep_error_reply(struct ninep_conn *s, uint8_t *out, size_t cap, uint16_t tag, int err,
                       const char *why);
+/* core/9p/srv_peer.c: each peer's share of the connections' pool.  The
+ * budget s's principal draws from (its peer's, made on its first
+ * connection), or 0 and *err; the peer is let go with its last. */
+struct ninep_peer;
+struct budget *ninep_peer_join(struct ninep_conn *s, struct budget *pool, int *err);
+void ninep_peer_leave(struct ninep_conn *s);
+bool ninep_peer_is_owner(int transport, int64_t uid);
+/* "peer NAME conns N pages HELD/SHARE" lines, at most max; the full
+ * length, as ksnprintf counts it. */
+size_t ninep_peer_status(char *buf, size_t size, size_t max);
+
+/* The most bytes the reply to request msg[0..len) can take: count plus
+ * the header for Tread and Treaddir (within msize), NINEP_REPLY_SMALL
+ * for the rest. */
+size_t ninep_reply_bound(const struct ninep_conn *s, const uint8_t *msg, size_t len);
+/* Queue a reply whose request reserved `reserved` bytes of the
+ * connection's pages: what the arch still holds of it stays charged
+ * (qcharged) until the client reads it, the rest is given back. */
+void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, size_t reserved);
 
 /* core/9p/srv_ops.c: helpers the handlers share */
 int ninep_check_name(struct p9_str n, bool dotdot_ok);	/* one element */
