@@ -1,5 +1,5 @@
 /* The shell's built-in commands. */
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include <lux/error.h>
-#include <lux/mntsess.h>
+#include "9p/mnt/mntsess.h"
 
 #define MSIZE (8192u + P9_IOHDRSZ)
 

@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include <lux/9p.h>
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/error.h>
 
 /* Linux errno values (the .L wire's) */

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/pebble.h>

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/captoken.h>
 #include <lux/crypto.h>
 #include <lux/dev.h>

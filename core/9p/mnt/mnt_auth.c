@@ -13,7 +13,7 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/keystore.h>
-#include <lux/mntsess.h>
+#include "mntsess.h"
 #include <lux/string.h>
 #include <lux/users.h>
 

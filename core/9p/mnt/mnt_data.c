@@ -10,7 +10,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
-#include <lux/mntsess.h>
+#include "mntsess.h"
 #include <lux/string.h>
 
 /* ---- read, write ------------------------------------------------------- */

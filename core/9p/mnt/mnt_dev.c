@@ -1,7 +1,7 @@
 /*
  * mnt: the 9P client as a device (Plan 9's devmnt), speaking 9P2000.L.
  * A chan's aux is its mount's session and its own state a struct mnt_fid
- * (mnt_fid_of, <lux/mntsess.h> says why); device operations become requests on the mount's session (mnt_rpc.c), and
+ * (mnt_fid_of, mntsess.h says why); device operations become requests on the mount's session (mnt_rpc.c), and
  * every operation that needs the wire runs through `retry`, which redials
  * a broken connection (mnt_fid.c) and tries again, MNT_OP_TRIES times.
  * Reads, writes and directory listings are in mnt_data.c.
@@ -10,7 +10,7 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/mnt.h>
-#include <lux/mntsess.h>
+#include "mntsess.h"
 #include <lux/string.h>
 
 static size_t chash(const struct chan *c)

@@ -1,5 +1,5 @@
 /*
- * The 9P client's fids and reconnection (see <lux/mntsess.h>).
+ * The 9P client's fids and reconnection (see mntsess.h).
  *
  * A fid is remembered by its path from the attach root and the mode it
  * was opened with, so when the connection breaks the first operation
@@ -13,7 +13,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
-#include <lux/mntsess.h>
+#include "mntsess.h"
 #include <lux/string.h>
 #include <lux/timer.h>
 

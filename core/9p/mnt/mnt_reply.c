@@ -1,5 +1,5 @@
 /*
- * The 9P client's reply checks (see <lux/mntsess.h>): framing, decoding
+ * The 9P client's reply checks (see mntsess.h): framing, decoding
  * against the request the reply answers, and turning replies into the
  * core's types.  Pure functions on bytes: no proc, no arch, so the fuzzer
  * (fuzz/9p_client) runs them as they are.  Everything a server sends
@@ -7,7 +7,7 @@
  * at the edge).
  */
 #include <lux/error.h>
-#include <lux/mntsess.h>
+#include "mntsess.h"
 #include <lux/string.h>
 
 static uint32_t le32(const uint8_t *p)

@@ -1,6 +1,6 @@
 /*
  * The 9P client's sessions: the mount table, the dialed connection's
- * upcalls, and RPCs multiplexed by tag (see <lux/mntsess.h> for who owns
+ * upcalls, and RPCs multiplexed by tag (see mntsess.h for who owns
  * what).  Many procs share a session: each takes a free tag, sends, and
  * sleeps until the receive upcall has copied its reply into its buffer;
  * it then checks the reply itself.  Anything wrong in the stream (a size
@@ -11,7 +11,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
-#include <lux/mntsess.h>
+#include "mntsess.h"
 #include <lux/string.h>
 #include <lux/timer.h>
 #include <lux/users.h>

@@ -1,6 +1,6 @@
 /*
  * The 9P server's connections: the upcalls, framing, the framer and the
- * control jobs (see <lux/9psrv.h> for the shape, docs/9p.md for the
+ * control jobs (see 9psrv.h for the shape, docs/9p.md for the
  * bounds).
  *
  * A connection's life: lux_conn_opened admits it (srv_admit.c), makes
@@ -22,7 +22,7 @@
  * A request's life: the framer admits it here (tag table, budget) and
  * queues it; srv_flight.c has the rest (workers, Tflush, Tversion).
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/audit.h>
 #include <lux/dev.h>
 #include <lux/error.h>

@@ -23,7 +23,7 @@
  * Why a summary: a line per refusal lets any client flood the console
  * (2,000 connects made 1,940 lines); a line per interval says as much.
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/fmt.h>
 #include <lux/kern.h>
 #include <lux/string.h>

@@ -12,7 +12,7 @@
  * uid), and every request on that attach's fids is then checked as that
  * user.  Anyone else attaches as itself or as none, nothing more.
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/audit.h>
 #include <lux/error.h>
 #include <lux/fmt.h>

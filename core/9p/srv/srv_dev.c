@@ -7,7 +7,7 @@
  *   null	reads as empty, swallows writes
  * A fixed table, so qid.path is the index (0 is the directory).
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>

@@ -11,7 +11,7 @@
  * given, also after re-reading; a union directory's cookie packs the
  * member too (core/fs/union.c).
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/error.h>
 #include <lux/kern.h>
 

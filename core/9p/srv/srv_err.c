@@ -7,7 +7,7 @@
  * errno, or the error is a protocol violation.  docs/9p.md ("Errors")
  * reproduces this table and says why.
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/error.h>
 
 /* Linux errno values (asm-generic/errno-base.h, errno.h): the .L wire

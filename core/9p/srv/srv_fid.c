@@ -1,9 +1,9 @@
-/* The per-connection fid table (see <lux/9psrv.h>): a small hash of
+/* The per-connection fid table (see 9psrv.h): a small hash of
  * chains, its entries charged to the connection's budget (PB_FIDS, and
  * their bytes as pages).  The framer, the control jobs and the workers share it: every
  * change is made with upcalls off (which is what stops preemption), and
  * frees happen outside, once the last request using a fid lets go. */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>

@@ -1,5 +1,5 @@
 /*
- * The 9P server's requests in flight (see <lux/9psrv.h>, docs/9p.md):
+ * The 9P server's requests in flight (see 9psrv.h, docs/9p.md):
  * the tag table and the queue the framer fills, the workers that empty
  * it, how a request ends (complete: its answer, the Rflushes that waited
  * for it, its pebbles given back), Tflush and Tversion.
@@ -10,7 +10,7 @@
  * killed in the same such section, so a kill meant for one request never
  * hits the next one that worker takes.
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>

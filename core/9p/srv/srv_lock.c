@@ -18,7 +18,7 @@
  * the others; a lock that would need more is refused with ENOLCK, before
  * anything changed.
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/error.h>
 #include <lux/kern.h>
 #include <lux/lock.h>

@@ -14,7 +14,7 @@
  * path after (ninep_fid_move_begin/_end), or the rename is refused with
  * "fid in use by another request in flight" and nothing changes.
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>

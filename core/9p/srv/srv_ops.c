@@ -10,7 +10,7 @@
  * attach root.  Attributes, rename and links are srv_meta.c, directory
  * reads srv_dir.c, locks srv_lock.c.
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>

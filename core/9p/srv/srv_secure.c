@@ -14,7 +14,7 @@
  * sealed as one record on its way out.  A record that fails to open ends
  * the connection, with an audit record saying why.
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/audit.h>
 #include <lux/arch.h>
 #include <lux/auth.h>

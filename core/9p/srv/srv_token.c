@@ -17,7 +17,7 @@
  * business: the prefix is a path in the served namespace, as a PATH
  * caveat says.
  */
-#include <lux/9psrv.h>
+#include "9psrv.h"
 #include <lux/arch.h>
 #include <lux/audit.h>
 #include <lux/dev.h>

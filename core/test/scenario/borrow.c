@@ -23,7 +23,7 @@
 #include <lux/page.h>
 #include <lux/proc.h>
 #include <lux/rand.h>
-#include <lux/sim.h>
+#include <lux/scenario.h>
 #include <lux/string.h>
 #include <lux/timer.h>
 

@@ -57,7 +57,7 @@
  * may close only TRICKLE and SILENT.
  */
 #include <lux/9p.h>
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/error.h>
 #include <lux/fmt.h>
 #include <lux/kern.h>

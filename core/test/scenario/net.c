@@ -43,7 +43,7 @@
 #include <stdarg.h>
 
 #include <lux/9p.h>
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/error.h>
 #include <lux/fmt.h>
 #include <lux/kalloc.h>
@@ -54,7 +54,7 @@
 #include <lux/upcall.h>
 #include <lux/proc.h>
 #include <lux/rand.h>
-#include <lux/sim.h>
+#include <lux/scenario.h>
 #include <lux/string.h>
 #include <lux/sysfile.h>
 #include <lux/timer.h>

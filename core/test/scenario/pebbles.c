@@ -24,7 +24,7 @@
 #include <lux/pebble.h>
 #include <lux/proc.h>
 #include <lux/rand.h>
-#include <lux/sim.h>
+#include <lux/scenario.h>
 #include <lux/string.h>
 #include <lux/timer.h>
 

@@ -1,10 +1,10 @@
 /*
- * The scenario runner (see <lux/sim.h>): find the scenario, run it, and
+ * The scenario runner (see <lux/scenario.h>): find the scenario, run it, and
  * say how to replay a failure.
  */
 #include <lux/kern.h>
 #include <lux/proc.h>
-#include <lux/sim.h>
+#include <lux/scenario.h>
 #include <lux/string.h>
 
 _Noreturn void sim_main(const char *name, uint64_t steps, uint32_t breakflags, uint64_t seed)
