@@ -4,7 +4,7 @@
  * namec keeps the chans it walked through on a stack: ".." pops it, which
  * gives the Plan 9 answer for mounts (back to the covered directory) and
  * for the root (stays put) without any device knowing about either.
- * The mount table itself is core/fs/mount.c; unions core/fs/union.c.
+ * The mount table itself is core/ns/mount.c; unions core/ns/union.c.
  *
  * The only bound on a path is LUX_PATHMAX bytes (up to 511 elements), the
  * same for every walk and create, so anything a create makes a walk

@@ -144,7 +144,7 @@ struct mnt_sess {
 	char why[96];		/* (u) why the last connection broke */
 };
 
-/* ---- Replies: pure checks, no proc, no arch (core/9p/mnt_reply.c) ----- */
+/* ---- Replies: pure checks, no proc, no arch (core/9p/mnt/mnt_reply.c) ----- */
 
 /* The whole message at the front of buf[0..len): 1 and *size when it is
  * all there, 0 when more bytes are needed, or P9_E_SHORT / P9_E_MSIZE
@@ -184,7 +184,7 @@ int mnt_dir_of_dirent(const struct p9_dirent *de, struct lux_dir *d);
  * how many, or E_NAMETOOLONG. */
 int mnt_split_path(const char *path, char *buf, size_t cap, const char **names, int max);
 
-/* ---- Sessions and RPCs (core/9p/mnt_rpc.c) ---------------------------- */
+/* ---- Sessions and RPCs (core/9p/mnt/mnt_rpc.c) ------------------------ */
 
 struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, const char *key, int *err);
 /* The handshake on an afid and the switch to records (mnt_auth.c): 0, or
@@ -213,7 +213,7 @@ int mnt_connect(struct mnt_sess *s);
  * the dial or break the connection, and say so. */
 void mnt_setup_expired(void *arg);
 
-/* ---- Fids and redialing (core/9p/mnt_fid.c) --------------------------- */
+/* ---- Fids and redialing (core/9p/mnt/mnt_fid.c) ----------------------- */
 
 /* The state of chan c of mnt_dev, or 0 (a clone that found no memory). */
 struct mnt_fid *mnt_fid_of(const struct chan *c);
@@ -230,7 +230,7 @@ int mnt_walk_path(struct mnt_sess *s, uint32_t newfid, const char *path, struct 
 /* Linux open flags for a lux open mode. */
 uint32_t mnt_lflags(int omode);
 
-/* ---- The device (core/9p/mnt_dev.c, mnt_data.c) ------------------------ */
+/* ---- The device (core/9p/mnt/mnt_dev.c, mnt_data.c) -------------------- */
 
 /* Run op(f, arg) with f's server fid made first (needfid), redialing a
  * broken connection and trying again, MNT_OP_TRIES times; E_STALE for a

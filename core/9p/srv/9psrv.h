@@ -104,7 +104,7 @@
 #define NINEP_SENDHIGH (256u << 10)
 #define NINEP_SENDLOW (64u << 10)
 
-/* The connection edge (core/9p/srv_admit.c, docs/9p.md "Limits at the
+/* The connection edge (core/9p/srv/srv_admit.c, docs/9p.md "Limits at the
  * connection edge").  Timeouts are defaults: luxsim's --9p-handshake-ms,
  * --9p-partial-ms and --9p-report-ms override them (lux_boot.ninep_*).
  *  - HANDSHAKE: a connection must finish its first Tversion within it;
@@ -124,7 +124,7 @@
 
 /* Errors of the server's own, beside the lux_err codes (<lux/error.h>);
  * a range of their own like the codec's.  Strings and errno values for
- * both kinds are in core/9p/srv_err.c. */
+ * both kinds are in core/9p/srv/srv_err.c. */
 enum ninep_err {
 	NINEP_E_NOFID = -200,	/* unknown fid */
 	NINEP_E_FIDINUSE = -201,	/* fid already in use */
@@ -178,14 +178,14 @@ int ninep_drain(uint32_t ms);
 #define NINEP_STATUS_LINES 256
 size_t ninep_status(char *buf, size_t size);
 /* The server's own device (mounted at /9p; aname "ctl"): status, zero,
- * null.  core/9p/srv_dev.c */
+ * null.  core/9p/srv/srv_dev.c */
 struct dev;
 extern const struct dev ninep_dev;
 #define NINEP_CTL_PATH "/9p"
 
 /* ---- Server internals (core/9p/srv*.c) -------------------------------- */
 
-/* What a capability token bounds (core/9p/srv_token.c; docs/security.md,
+/* What a capability token bounds (core/9p/srv/srv_token.c; docs/security.md,
  * "Tokens"): the caveats of the token a connection authenticated with,
  * folded once at its attach.  Every fid of that connection's attaches
  * points at them (walks and new fids inherit the pointer), and every
@@ -386,7 +386,7 @@ struct ninep_conn {
 	const struct ninep_caveats *tok;
 };
 
-/* core/9p/srv_ops.c: handle the one message req[0..len) with context x
+/* core/9p/srv/srv_ops.c: handle the one message req[0..len) with context x
  * and build the reply in x->out.  Returns the reply's length, or a
  * negative code when the connection must be closed.  x->err says how it
  * ended; the fids it used are released. */
@@ -396,17 +396,17 @@ int ninep_handle(struct ninep_conn *s, struct ninep_ctx *x, const uint8_t *req, 
 int ninep_error_reply(struct ninep_conn *s, uint8_t *out, size_t cap, uint16_t tag, int err,
                       const char *why);
 
-/* core/9p/srv_ops.c: helpers the handlers share */
+/* core/9p/srv/srv_ops.c: helpers the handlers share */
 int ninep_check_name(struct p9_str n, bool dotdot_ok);	/* one element */
 int ninep_join(const char *path, struct p9_str name, char **out);	/* path/name */
 int ninep_walk_to(const char *path, struct chan **out);	/* in the served ns */
 void ninep_to_stat(const struct lux_dir *d, struct p9_stat *st);
 
-/* core/9p/srv_dir.c: directory reads, by chan_dirnext cookie */
+/* core/9p/srv/srv_dir.c: directory reads, by chan_dirnext cookie */
 long ninep_read_dir_stat(struct ninep_fid *f, uint64_t off, uint8_t *buf, size_t count);
 int ninep_rreaddir(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
 
-/* core/9p/srv_meta.c: attributes, rename, links, xattrs */
+/* core/9p/srv/srv_meta.c: attributes, rename, links, xattrs */
 int ninep_rstat(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r,
                 struct lux_dir *d);
 int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t);
@@ -420,7 +420,7 @@ int ninep_rreadlink(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 int ninep_rlink(struct ninep_conn *s, const struct p9_msg *t);
 int ninep_rxattrwalk(struct ninep_conn *s, const struct p9_msg *t);
 
-/* core/9p/srv_lock.c: advisory byte-range locks (POSIX fcntl semantics),
+/* core/9p/srv/srv_lock.c: advisory byte-range locks (POSIX fcntl semantics),
  * one table for the whole server, NINEP_MAXLOCKS entries, at most
  * NINEP_CONNLOCKS of them a connection's. */
 #define NINEP_MAXLOCKS 256
@@ -430,7 +430,7 @@ int ninep_rgetlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 /* Drop every lock the connection holds (it is going away). */
 void ninep_locks_drop(struct ninep_conn *s);
 
-/* core/9p/srv_auth.c: who is at the other end, and as whom it attaches. */
+/* core/9p/srv/srv_auth.c: who is at the other end, and as whom it attaches. */
 /* Decide the connection's identity from its transport (the start job);
  * its principal acts for it until an attach says otherwise. */
 void ninep_identify(struct ninep_conn *s);
@@ -443,7 +443,7 @@ int ninep_attach_user(struct ninep_conn *s, struct p9_str uname, uint32_t n_unam
  * request (its fid's; an attach: the connection's token), or 0. */
 const struct ninep_caveats *ninep_act_for(struct ninep_conn *s, const uint8_t *req);
 
-/* core/9p/srv_token.c: a token's caveats over 9P (docs/security.md,
+/* core/9p/srv/srv_token.c: a token's caveats over 9P (docs/security.md,
  * "Tokens").  Pure but for the clock, liveness and the audit. */
 /* Fold a verified token (wire form, and the grant captoken_verify gave)
  * into c: CT_OK, or a CT_E* when its PATH caveats cannot all hold. */
@@ -460,7 +460,7 @@ int ninep_token_check(struct ninep_conn *s, const struct ninep_caveats *c, const
 int ninep_token_outside(struct ninep_conn *s, const struct ninep_caveats *c, const char *what,
                         const char *path);
 
-/* core/9p/srv_secure.c: the afid and the sealed stream. */
+/* core/9p/srv/srv_secure.c: the afid and the sealed stream. */
 struct ninep_afid;
 int ninep_rauth(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
 int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *data,
@@ -480,7 +480,7 @@ long ninep_sealed_send(struct ninep_conn *s, const uint8_t *buf, size_t n);
 void ninep_sealed_end(struct ninep_conn *s);	/* our close record */
 void ninep_sealed_free(struct ninep_conn *s);
 
-/* core/9p/srv_fid.c.  Every fid a request gets is held for it (released
+/* core/9p/srv/srv_fid.c.  Every fid a request gets is held for it (released
  * by ninep_fid_release_all at its end), so a concurrent clunk never
  * frees a fid under a request using it. */
 /* The fid, held; 0 when unknown, or busy (changed by another request:
@@ -525,7 +525,7 @@ void ninep_fid_release_all(struct ninep_conn *s, struct ninep_ctx *x);
  * the control job's: s->rx). */
 struct ninep_ctx *ninep_ctx_of(struct ninep_conn *s);
 
-/* core/9p/srv.c: the input buffer.  Resume a paused connection whose
+/* core/9p/srv/srv.c: the input buffer.  Resume a paused connection whose
  * buffer of cap bytes has only unread bytes waiting, if that leaves room
  * enough (upcalls off); give the connection an input buffer of want bytes
  * (0: as large as its head message needs, or twice what a pipelining
@@ -537,7 +537,7 @@ int ninep_input_grow(struct ninep_conn *s, size_t want);
  * sealed ciphertext. */
 uint8_t *ninep_inbuf_alloc(struct ninep_conn *s, size_t size, int *err);
 void ninep_inbuf_free(struct ninep_conn *s, uint8_t *b, size_t size);
-/* core/9p/srv.c: bytes charged to the connection's budget as pages. */
+/* core/9p/srv/srv.c: bytes charged to the connection's budget as pages. */
 int ninep_charge(struct ninep_conn *s, size_t n);
 void ninep_uncharge(struct ninep_conn *s, size_t n);
 /* ... and replies: queued whole, or the connection is closed (past
@@ -547,7 +547,7 @@ void ninep_send(struct ninep_conn *s, const uint8_t *buf, size_t n);
 void ninep_send_rflush(struct ninep_conn *s, uint16_t tag);
 void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *why);
 
-/* core/9p/srv_admit.c: admission at the connection edge.  Per-peer caps
+/* core/9p/srv/srv_admit.c: admission at the connection edge.  Per-peer caps
  * out of n slots the listener can serve (r = n/4 kept aside):
  *  - the host owner on a local socket: n - r (12 of 16): its own tools
  *    may use most slots, but r stay for everyone else;
@@ -584,7 +584,7 @@ void ninep_note_timeout(enum ninep_timeout what);
 uint64_t ninep_handshake_ns(void);
 uint64_t ninep_partial_ns(void);
 
-/* core/9p/srv_flight.c: requests in flight.  The framer calls these. */
+/* core/9p/srv/srv_flight.c: requests in flight.  The framer calls these. */
 /* The request in flight with tag, or 0 (upcalls off). */
 struct ninep_req *ninep_req_find(struct ninep_conn *s, uint16_t tag);
 void ninep_enqueue(struct ninep_conn *s, struct ninep_req *r);
@@ -598,7 +598,7 @@ void ninep_version(struct ninep_conn *s, struct ninep_req *r);
 /* Post control job c (with its request r, or 0) for a worker; the
  * framer holds off the connection until it is done.  Upcalls off. */
 void ninep_ctl_post(struct ninep_conn *s, enum ninep_ctl c, struct ninep_req *r);
-/* core/9p/srv.c, for the worker running a control job: run it (as the
+/* core/9p/srv/srv.c, for the worker running a control job: run it (as the
  * principal, when there is one).  Returns true when it was the end and
  * the connection may be freed (ninep_conn_free, once the worker no
  * longer acts for the principal). */

@@ -9,7 +9,7 @@
  * removes elsewhere in the directory never move it.  A .L dirent's
  * offset is that cookie, so a client may resume at any offset it was
  * given, also after re-reading; a union directory's cookie packs the
- * member too (core/fs/union.c).
+ * member too (core/ns/union.c).
  */
 #include "9psrv.h"
 #include <lux/error.h>

@@ -1,5 +1,5 @@
 /*
- * The clone-session framework's inside (core/fs/devcrypto_clone.c), shared
+ * The clone-session framework's inside (core/fs/crypto/devcrypto_clone.c), shared
  * with the kinds (devcrypto_{aead,mac,sign,verify,kx,kdf,pwhash}.c).  Not
  * an interface for the rest of the core: that is <lux/devcrypto.h>.
  *

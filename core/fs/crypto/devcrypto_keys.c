@@ -1,5 +1,5 @@
 /*
- * The crypto device's keys/ files over the keystore (core/fs/keystore.c;
+ * The crypto device's keys/ files over the keystore (core/fs/crypto/keystore.c;
  * docs/crypto.md, "Keys"): the keys/ctl language and the text keys/NAME
  * reads as.
  *

@@ -36,13 +36,13 @@ struct scenario {
 };
 
 const struct scenario *sim_scenarios(size_t *n);
-/* Scenario "pebbles" (core/sim/pebbles.c). */
+/* Scenario "pebbles" (core/test/scenario/pebbles.c). */
 int sim_pebbles_run(struct sim_ctx *ctx);
-/* Scenario "borrow" (core/sim/borrow.c). */
+/* Scenario "borrow" (core/test/scenario/borrow.c). */
 int sim_borrow_run(struct sim_ctx *ctx);
-/* Scenario "net" (core/sim/net.c). */
+/* Scenario "net" (core/test/scenario/net.c). */
 int sim_net_run(struct sim_ctx *ctx);
-/* Scenario "hostile" (core/sim/net.c, core/sim/hostile.c). */
+/* Scenario "hostile" (core/test/scenario/net.c, core/test/scenario/hostile.c). */
 int sim_hostile_run(struct sim_ctx *ctx);
 /* Run scenario `name` and halt with its status; never returns. */
 _Noreturn void sim_main(const char *name, uint64_t steps, uint32_t breakflags, uint64_t seed);

@@ -49,7 +49,7 @@ struct lux_boot {
 	const char *commands;		/* "cmd; cmd" to run then halt, or 0 */
 	int quiet;			/* nonzero: no banner, no self-check lines */
 	const char *scenario;		/* simulation scenario to run instead of
-					 * the shell, or 0 (see core/sim) */
+					 * the shell, or 0 (see core/test/scenario) */
 	uint64_t steps;			/* scenario steps (0: its default) */
 	uint32_t breakflags;		/* test-only: invariants a scenario breaks
 					 * on purpose, to prove the checker */
