@@ -5,8 +5,8 @@
  * random choice comes from the core's seeded generator, so a failure is
  * replayed exactly by the same command.  See docs/simulation.md.
  */
-#ifndef LUX_SIM_H
-#define LUX_SIM_H
+#ifndef LUX_SCENARIO_H
+#define LUX_SCENARIO_H
 
 #include <lux/types.h>
 
