@@ -375,7 +375,7 @@ static int uname_locked(char **w, char *why, size_t whylen)
 
 static int unhex32(const char *s, uint8_t out[32])
 {
-	return kstrlen(s) == 64 && kunhex(s, 64, out, 32) == 32 ? 0 : -1;
+	return kstrlen(s) == 64 && kunhex(s, 64, out, 32, 0) == 32 ? 0 : -1;
 }
 
 /* authkey NAME +HEX | -HEX, under the lock. */

@@ -336,7 +336,8 @@ bool dc_exportable(const struct ks_ref *r)
 int dc_unhex(struct dc_sess *s, const char *what, const char *hex, uint8_t *out, size_t want,
              size_t max, size_t *len)
 {
-	size_t n = kstrlen(hex), i;
+	size_t n = kstrlen(hex), at = 0;
+	long r;
 
 	if (n % 2 || n == 0)
 		return proc_seterr(E_INVAL, "%s: %s: want an even number of hex digits",
@@ -345,15 +346,11 @@ int dc_unhex(struct dc_sess *s, const char *what, const char *hex, uint8_t *out,
 		return proc_seterr(E_INVAL, "%s: %s: want %s%zu bytes (%zu hex digits), got %zu",
 		                   s->k->name, what, want ? "" : "at most ", want ? want : max,
 		                   2 * (want ? want : max), n / 2);
-	for (i = 0; i < n; i += 2) {
-		int hi = khexval(hex[i]), lo = khexval(hex[i + 1]);
-		if (hi < 0 || lo < 0)
-			return proc_seterr(E_INVAL, "%s: %s: not a hex digit at %zu", s->k->name, what,
-			                   i + (hi < 0 ? 0 : 1));
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
+	/* count and size are checked above, so only a digit can be wrong */
+	if ((r = kunhex(hex, n, out, n / 2, &at)) < 0)
+		return proc_seterr(E_INVAL, "%s: %s: not a hex digit at %zu", s->k->name, what, at);
 	if (len)
-		*len = n / 2;
+		*len = (size_t)r;
 	return 0;
 }
 

@@ -87,19 +87,14 @@ static int getalg(const char *w, size_t n)
 /* Decode n hex digits into out (size bytes): the byte count, or "bad hex". */
 static long unhex(const char *w, size_t n, uint8_t *out, size_t size)
 {
-	if (n == 0 || n % 2 || n / 2 > size)
+	long r = n == 0 ? KHEX_ODD : kunhex(w, n, out, size, 0);
+
+	if (r == KHEX_DIGIT)	/* no echo of the word or where: it is key material */
+		return proc_seterr(E_INVAL, "bad hex: not a hex digit");
+	if (r < 0)
 		return proc_seterr(E_INVAL, "bad hex: want an even number of hex digits, at most %zu",
 		                   2 * size);
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = khexval(w[i]), lo = khexval(w[i + 1]);
-		if (hi < 0 || lo < 0) {
-			lc_wipe(out, size);
-			/* no echo of the word: it is key material */
-			return proc_seterr(E_INVAL, "bad hex: not a hex digit");
-		}
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)(n / 2);
+	return r;
 }
 
 /* The optional last word: "exportable" or nothing. */
