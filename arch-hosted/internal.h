@@ -59,7 +59,7 @@ struct lux_boot;
 void hosted_state_load(const struct hosted_config *cfg, struct lux_boot *boot);
 void hosted_conn_cleanup(void);
 
-/* Deterministic mode (luxsim --seed): see sim.c. */
+/* Deterministic mode (luxsim --seed): see deterministic.c. */
 extern int hosted_deterministic;
 void hosted_sim_init(unsigned long long seed);
 uint64_t hosted_sim_now(void);

@@ -5,7 +5,7 @@
  * namespace and runs the shell while the boot context becomes the idle
  * loop.
  */
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/cons.h>
 #include <lux/captoken.h>
 #include <lux/crypto.h>
@@ -18,7 +18,7 @@
 #include <lux/proc.h>
 #include <lux/rand.h>
 #include <lux/selfcheck.h>
-#include <lux/sim.h>
+#include <lux/scenario.h>
 #include <lux/string.h>
 #include <lux/sysfile.h>
 #include <lux/users.h>

@@ -10,7 +10,7 @@
  * Files live in RAM (ramfs): there is nothing of theirs to write back, so
  * the answers are all a halt has to finish.
  */
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/kern.h>
 #include <lux/proc.h>
 #include <lux/upcall.h>

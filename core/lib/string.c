@@ -179,16 +179,21 @@ int khexval(char c)
 	return -1;
 }
 
-long kunhex(const char *s, size_t n, uint8_t *out, size_t cap)
+long kunhex(const char *s, size_t n, uint8_t *out, size_t cap, size_t *at)
 {
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = khexval(s[i]), lo = khexval(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	for (size_t i = 0; i < n; i++) {
+		if (khexval(s[i]) < 0) {
+			if (at)
+				*at = i;
+			return KHEX_DIGIT;
+		}
 	}
+	if (n % 2)
+		return KHEX_ODD;
+	if (n / 2 > cap)
+		return KHEX_TOOLONG;
+	for (size_t i = 0; i < n; i += 2)
+		out[i / 2] = (uint8_t)(khexval(s[i]) << 4 | khexval(s[i + 1]));
 	return (long)(n / 2);
 }
 

@@ -1,5 +1,5 @@
 /* The shell's built-in commands. */
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
@@ -505,6 +505,10 @@ static int b_ktest(struct sh *sh, int argc, char **argv)
 	size_t n;
 	const struct ktest *t = ktests(&n);
 
+	if (n == 0) {	/* an image without the test library (core/kern/notest.c) */
+		sh_errorf("ktest: this image has no in-kernel tests (built without core/test)\n");
+		return 1;
+	}
 	if (argc != 2) {
 		usage(argv[0]);
 		for (size_t i = 0; i < n; i++)

@@ -27,36 +27,32 @@
 enum { CHUNK = 4096 };	/* bytes per write or read */
 
 /* Decode the words into buf (at most cap bytes); the byte count, or -1
- * with a message printed. */
-static long unhex_words(int argc, char **argv, uint8_t *buf, size_t cap)
+ * with a message printed.  The words are one run of digits (a byte may
+ * straddle two), joined in digits (2 * cap + 1 bytes) for kunhex. */
+static long unhex_words(int argc, char **argv, uint8_t *buf, size_t cap, char *digits)
 {
-	size_t n = 0;
-	int hi = -1;
+	size_t n = 0, at = 0, len;
+	long r;
+	int i;
 
-	for (int i = 0; i < argc; i++) {
-		for (const char *s = argv[i]; *s; s++) {
-			int v = khexval(*s);
-			if (v < 0) {
-				sh_errorf("unhex: '%c' in %s is not a hex digit\n", *s, argv[i]);
-				return -1;
-			}
-			if (hi < 0) {
-				hi = v;
-				continue;
-			}
-			if (n == cap) {
-				sh_errorf("unhex: more than %zu bytes\n", cap);
-				return -1;
-			}
-			buf[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
+	for (i = 0; i < argc; i++, n += len) {
+		if ((len = kstrlen(argv[i])) > 2 * cap + 1 - n) {
+			sh_errorf("unhex: more than %zu bytes\n", cap);
+			return -1;
 		}
+		kmemcpy(digits + n, argv[i], len);
 	}
-	if (hi >= 0) {
+	r = kunhex(digits, n, buf, cap, &at);
+	if (r == KHEX_DIGIT) {
+		for (i = 0; at >= kstrlen(argv[i]); i++)	/* the word holding it */
+			at -= kstrlen(argv[i]);
+		sh_errorf("unhex: '%c' in %s is not a hex digit\n", argv[i][at], argv[i]);
+	} else if (r == KHEX_ODD) {
 		sh_errorf("unhex: an odd number of hex digits\n");
-		return -1;
+	} else if (r == KHEX_TOOLONG) {
+		sh_errorf("unhex: more than %zu bytes\n", cap);
 	}
-	return (long)n;
+	return r < 0 ? -1 : r;
 }
 
 /* Write n bytes to the command's output; 0, or 1 with the error printed
@@ -85,6 +81,7 @@ int sh_unhex(struct sh *sh, int argc, char **argv)
 {
 	long long count = 1;
 	uint8_t *one, *buf;
+	char *digits;
 	long n;
 	size_t per, fill, left;
 	int a = 1, status = 0;
@@ -102,12 +99,17 @@ int sh_unhex(struct sh *sh, int argc, char **argv)
 	}
 	/* a shell line is at most SH_LINEMAX bytes, so the words decode to
 	 * fewer than SH_LINEMAX / 2 */
-	if ((one = kmalloc(SH_LINEMAX / 2)) == 0 || (buf = kmalloc(CHUNK)) == 0) {
+	one = kmalloc(SH_LINEMAX / 2);
+	buf = kmalloc(CHUNK);
+	digits = kmalloc(SH_LINEMAX + 1);
+	if (one == 0 || buf == 0 || digits == 0) {
 		kfree(one);
+		kfree(buf);
+		kfree(digits);
 		sh_errorf("unhex: %s\n", lux_errstr(E_NOMEM));
 		return 1;
 	}
-	n = unhex_words(argc - a, argv + a, one, SH_LINEMAX / 2);
+	n = unhex_words(argc - a, argv + a, one, SH_LINEMAX / 2, digits);
 	if (n <= 0) {
 		status = n < 0;
 		goto done;
@@ -130,6 +132,7 @@ int sh_unhex(struct sh *sh, int argc, char **argv)
 			status = PROC_KILLED;
 	}
 done:
+	kfree(digits);
 	kfree(buf);
 	kfree(one);
 	return status;

@@ -1,6 +1,6 @@
 /*
  * The shell's namespace built-ins: bind, mount, unmount.  The language
- * is the one /proc/N/ns accepts (core/fs/nsctl.c, docs/namespaces.md);
+ * is the one /proc/N/ns accepts (core/ns/nsctl.c, docs/namespaces.md);
  * the shell only hands over its words, so '#cons' must be quoted here
  * ('#' starts a comment in the shell).
  */

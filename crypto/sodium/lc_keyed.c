@@ -1,6 +1,6 @@
 /*
  * The keyed operations of <lux/crypto.h> that the crypto sessions use
- * (core/fs/devcrypto_*.c): AEAD, MACs with any key length, X25519 and the
+ * (core/fs/crypto/devcrypto_*.c): AEAD, MACs with any key length, X25519 and the
  * shared key made from it, KDF subkeys and Argon2id.  Each is a thin call
  * into libsodium; nothing here computes cryptography itself.  Kept apart
  * from lc_sodium.c (the library's start, hashes, signatures) so each file

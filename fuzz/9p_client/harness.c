@@ -1,5 +1,5 @@
 /*
- * Fuzz harness for the 9P client's reply side (core/9p/mnt_reply.c): the
+ * Fuzz harness for the 9P client's reply side (core/9p/mnt/mnt_reply.c): the
  * code every byte a mounted server sends goes through before the client
  * believes it.
  *
@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include <lux/error.h>
-#include <lux/mntsess.h>
+#include "9p/mnt/mntsess.h"
 
 #define MSIZE (8192u + P9_IOHDRSZ)
 

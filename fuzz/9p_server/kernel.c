@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/captoken.h>
 #include <lux/cons.h>
 #include <lux/crypto.h>

@@ -41,7 +41,7 @@
 #include <string.h>
 
 #include <lux/9p.h>
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/proc.h>
 #include <lux/upcall.h>
 

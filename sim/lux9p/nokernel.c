@@ -1,7 +1,7 @@
 /*
  * The one piece of the kernel the auth engine drags in without using it:
  * core/auth/server.c names captoken_errstr, so the linker takes
- * core/kern/captoken.c from the core's archive, and captoken.c locks its
+ * core/authority/captoken.c from the core's archive, and captoken.c locks its
  * revocation table with the kernel's spinlock (which would pull the
  * scheduler, the clock and the rest of the kernel after it).  lux9p is
  * one thread and never verifies a token: the lock is a flag, as in

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""QEMU boot test of a Lux9 x86_64 image (lux9.img, or archtest.img).
+"""QEMU boot test of a Lux9 x86_64 image (lux9.img, lux9-test.img or archtest.img).
 
     boot-test.py [--log FILE] [--timeout S] [--panic | --sched | --kat [--kat-kinds K] | --eof] IMAGE
 
@@ -12,8 +12,9 @@ Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
   - "hi" appears on a line of its own,
   - the guest halted with status 7.
 
---sched (lux9.img) runs the scheduler tests on metal instead: the
-in-kernel "ktest stress", "wakeup", "kill", "latency", "exchange" and "keystore" must pass, and
+--sched (lux9-test.img: the kernel with the core's test library) runs
+the scheduler tests on metal instead: the in-kernel "ktest stress",
+"wakeup", "kill", "latency", "exchange" and "keystore" must pass, and
 with "burn 3000 &" running, "echo" must still answer and "ps" must show
 the burn still going (a CPU-bound proc cannot starve the shell).  It
 also types the /secure/crypto seed example (docs/crypto.md), "echo data
@@ -275,7 +276,7 @@ def main(argv):
                    help="the image has the stand-in core (archtest.img): "
                    "no crypto known answers to check")
     p.add_argument("--sched", action="store_true",
-                   help="run the scheduler tests on metal (lux9.img)")
+                   help="run the scheduler tests on metal (lux9-test.img)")
     p.add_argument("--kat", action="store_true",
                    help="type the known-answer script of tests/kat (lux9.img)")
     p.add_argument("--eof", action="store_true",

@@ -408,7 +408,7 @@ class KeyStore(unittest.TestCase):
         self.assertIn("key-rotate", text)
 
     def test_budget_runs_out_in_kernel_and_the_shell_goes_on(self):
-        # ktest keystore (core/kern/ktest_keystore.c): a proc with a
+        # ktest keystore (core/test/ktest_keystore.c): a proc with a
         # 16 KiB crypto budget uses a key until refused; the shell's own
         # budget is the machine's, too large to run out from a test
         rc, text = self.run_shell(["ktest keystore", "echo still-here", "ls " + KEYS])

@@ -3,7 +3,7 @@
 
 Usage: ninep_meta_test.py PATH/TO/luxsim [unittest args]
 
-For every message core/9p/srv_meta.c, srv_dir.c and srv_lock.c answer
+For every message core/9p/srv/srv_meta.c, srv_dir.c and srv_lock.c answer
 (Tstat, Twstat, Tgetattr, Tsetattr, Trename, Trenameat, Tsymlink,
 Treadlink, Tlink, Tlock, Tgetlock, Txattrwalk, Txattrcreate, Tread of a
 directory and Treaddir) a success and the failures, with the error each

@@ -799,7 +799,7 @@ class Limits(ServerTest):
         for c2 in held + [c]:
             c2.close()
 
-WORKERS, MAXREQ = 4, 64   # NINEP_WORKERS, NINEP_MAXREQ (<lux/9psrv.h>)
+WORKERS, MAXREQ = 4, 64   # NINEP_WORKERS, NINEP_MAXREQ (core/9p/srv/9psrv.h)
 EPROTO_L = 71
 
 

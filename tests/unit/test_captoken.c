@@ -1,5 +1,5 @@
 /*
- * Capability tokens (core/kern/captoken.c, captoken_codec.c).  The chain
+ * Capability tokens (core/authority/captoken.c, captoken_codec.c).  The chain
  * is checked against libsodium called directly here (keyed BLAKE2b-256),
  * not against the code under test; forgeries are every single-bit flip of
  * real tokens; the codec is fed every truncation and each malformation

@@ -1,5 +1,5 @@
 /*
- * The crypto device (core/fs/devcrypto.c, devcrypto_sess.c) through the
+ * The crypto device (core/fs/crypto/devcrypto.c, devcrypto_sess.c) through the
  * file interface: sys_* in a proc whose namespace has /secure mounted as
  * core/kern/main.c mounts it (the harness is test_ramfs.c's).
  *

@@ -1,5 +1,5 @@
 /*
- * The keyed clone sessions (core/fs/devcrypto_clone.c and the kinds
+ * The keyed clone sessions (core/fs/crypto/devcrypto_clone.c and the kinds
  * devcrypto_{aead,mac,verify,kx,kdf,pwhash}.c) through the file
  * interface: sys_* in a proc whose namespace has /secure mounted.
  *

@@ -1,6 +1,6 @@
 /*
- * The keystore (core/fs/keystore.c) and its keys/ctl language
- * (core/fs/devcrypto_keys.c), called directly from a proc: gen, import
+ * The keystore (core/fs/crypto/keystore.c) and its keys/ctl language
+ * (core/fs/crypto/devcrypto_keys.c), called directly from a proc: gen, import
  * (with the RFC 8032 and RFC 7748 known answers for the public parts),
  * delete, rotate; pins across a rotation; delete of a key in use; that
  * every secret is wiped before it is freed (the test hook); the crypto

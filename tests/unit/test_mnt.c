@@ -28,7 +28,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/mnt.h>
-#include <lux/mntsess.h>
+#include "9p/mnt/mntsess.h"
 #include <lux/proc.h>
 
 #include "fake_arch.h"

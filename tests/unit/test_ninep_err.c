@@ -1,5 +1,5 @@
 /*
- * 9P2000's error strings against Linux's 9P client (core/9p/srv_err.c,
+ * 9P2000's error strings against Linux's 9P client (core/9p/srv/srv_err.c,
  * docs/9p.md "Errors").  Linux in legacy mode (mount -o version=9p2000)
  * turns an Rerror's string into an errno by looking the whole string up
  * in a fixed table (net/9p/error.c, p9_errstr2errno); anything else
@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include <lux/9p.h>
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/error.h>
 
 /* Linux errno values (the .L wire's) */

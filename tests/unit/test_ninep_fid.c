@@ -1,6 +1,6 @@
 /*
  * The 9P server's fid table under concurrency and its charges to the
- * connection's budget (core/9p/srv_fid.c, ninep_charge in srv.c; the
+ * connection's budget (core/9p/srv/srv_fid.c, ninep_charge in srv.c; the
  * rules are docs/9p.md's "Concurrency" and "Bounds and budgets").  Two
  * requests in flight are played by one proc switching contexts: a control
  * job's (s->rx) and a pool worker's, which ninep_ctx_of picks by curproc.
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/pebble.h>

@@ -1,7 +1,7 @@
 /*
  * Tokens over 9P, the pure parts: folding a token's caveats for the
- * server (core/9p/srv_token.c), the rights each message needs, and the
- * minting rules of /adm/tokens (core/kern/tokens.c).
+ * server (core/9p/srv/srv_token.c), the rights each message needs, and the
+ * minting rules of /adm/tokens (core/authority/tokens.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include <lux/9psrv.h>
+#include "9p/srv/9psrv.h"
 #include <lux/captoken.h>
 #include <lux/crypto.h>
 #include <lux/dev.h>

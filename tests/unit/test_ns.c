@@ -1,5 +1,5 @@
 /*
- * Namespaces at run time (core/fs/mount.c, union.c, nsctl.c, namec.c):
+ * Namespaces at run time (core/ns/mount.c, union.c, nsctl.c, namec.c):
  * replacing binds, union directories (-b, -a: walk order, merged reads
  * where an earlier name hides a later one, creates going to the -c
  * member), unmount of a whole mount or one member, the bounds, the

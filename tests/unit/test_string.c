@@ -294,6 +294,50 @@ static void test_hex(void **state)
 	assert_string_equal(out, "");
 }
 
+/* kunhex against khex: every byte value round-trips, in either case. */
+static void test_unhex_roundtrip(void **state)
+{
+	uint8_t in[256], back[256];
+	char text[2 * sizeof in + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (uint8_t)i;
+	khex(text, in, sizeof in);
+	assert_int_equal(kunhex(text, 2 * sizeof in, back, sizeof back, 0), (long)sizeof in);
+	assert_memory_equal(back, in, sizeof in);
+	for (size_t i = 0; text[i]; i++)
+		if (text[i] >= 'a' && text[i] <= 'f')
+			text[i] = (char)(text[i] - 'a' + 'A');
+	memset(back, 0, sizeof back);
+	assert_int_equal(kunhex(text, 2 * sizeof in, back, sizeof back, 0), (long)sizeof in);
+	assert_memory_equal(back, in, sizeof in);
+	assert_int_equal(kunhex(text, 0, back, sizeof back, 0), 0);
+}
+
+/* Each refusal says which, in the documented order, and writes nothing. */
+static void test_unhex_refusals(void **state)
+{
+	uint8_t out[4], before[4];
+	size_t at = 99;
+
+	(void)state;
+	memset(out, 0x5a, sizeof out);
+	memcpy(before, out, sizeof out);
+	assert_int_equal(kunhex("0g", 2, out, sizeof out, &at), KHEX_DIGIT);
+	assert_int_equal(at, 1);		/* the low digit of the first byte */
+	assert_int_equal(kunhex("00 1", 4, out, sizeof out, &at), KHEX_DIGIT);
+	assert_int_equal(at, 2);		/* the first of two, a blank */
+	assert_int_equal(kunhex("x", 1, out, sizeof out, 0), KHEX_DIGIT);	/* before odd */
+	assert_int_equal(kunhex("abc", 3, out, sizeof out, 0), KHEX_ODD);
+	assert_int_equal(kunhex("0011223344", 10, out, sizeof out, 0), KHEX_TOOLONG);
+	assert_memory_equal(out, before, sizeof out);
+	/* n bounds the read: digits past it are not looked at */
+	assert_int_equal(kunhex("ab!!", 2, out, 1, 0), 1);
+	assert_int_equal(out[0], 0xab);
+	assert_int_equal(out[1], 0x5a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +351,8 @@ int main(void)
 		cmocka_unit_test(test_strlcat),
 		cmocka_unit_test(test_strtoll),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_unhex_roundtrip),
+		cmocka_unit_test(test_unhex_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, 0, 0);

@@ -1,6 +1,6 @@
 /*
- * The user table (core/kern/users.c) and the permission check
- * (core/fs/perm.c): the uname language, groups and leaders, authorized
+ * The user table (core/authority/users.c) and the permission check
+ * (core/authority/perm.c): the uname language, groups and leaders, authorized
  * keys, hostile lines, and the owner/group/other decision.  Neither needs
  * a proc: the table takes a spinlock, perm_allows takes a cred.
  */

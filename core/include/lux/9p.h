@@ -380,7 +380,7 @@ struct p9_msg {
 	struct p9_bad bad;	/* set by p9_decode when it fails */
 };
 
-/* ---- Messages (core/9p/codec.c) --------------------------------------- */
+/* ---- Messages (core/9p/codec/codec.c) --------------------------------- */
 
 /*
  * Decode the one message in buf[0..len) (len must be the whole message:
@@ -410,7 +410,7 @@ int p9_dirent_decode(const uint8_t *buf, size_t len, struct p9_dirent *de);
 int p9_dirent_encode(const struct p9_dirent *de, uint8_t *buf, size_t cap);
 size_t p9_dirent_len(const struct p9_dirent *de);
 
-/* ---- Directory data (core/9p/dirread.c) -------------------------------- */
+/* ---- Directory data (core/9p/codec/dirread.c) -------------------------- */
 
 /* Walks the packed entries of a 9P2000 directory Rread or a .L Rreaddir.
  * An entry cut short or malformed is an error, not the end: read(5) says a
@@ -425,7 +425,7 @@ void p9_iter_init(struct p9_iter *it, const uint8_t *data, size_t len);
 int p9_stat_next(struct p9_iter *it, struct p9_stat *st);
 int p9_dirent_next(struct p9_iter *it, struct p9_dirent *de);
 
-/* ---- Layouts (core/9p/layout.c) ---------------------------------------- */
+/* ---- Layouts (core/9p/codec/layout.c) ---------------------------------- */
 
 /* A message body is a list of fields, in wire order, at offsets in struct
  * p9_msg (struct p9_stat for P9F_STAT's contents).  The codec walks the
@@ -456,7 +456,7 @@ extern const struct p9_field p9_dirent_fields[];
 
 /* ---- Names, errors, versions ------------------------------------------ */
 
-/* "Twalk", "Rlerror", ... or "unknown" (core/9p/msg_names.c). */
+/* "Twalk", "Rlerror", ... or "unknown" (core/9p/codec/msg_names.c). */
 const char *p9_type_name(unsigned type);
 /* "9P2000", "9P2000.L" or "unknown". */
 const char *p9_dialect_name(enum p9_dialect d);
@@ -472,7 +472,7 @@ int p9_explain(char *buf, size_t cap, int err, const struct p9_msg *m);
 struct p9_str p9_str_c(const char *s);
 bool p9_str_eq(struct p9_str a, const char *s);
 
-/* What a server answers a Tversion with (core/9p/version.c). */
+/* What a server answers a Tversion with (core/9p/codec/version.c). */
 struct p9_version {
 	enum p9_dialect dialect;	/* P9_NONE: reply "unknown", keep no state */
 	const char *version;	/* for Rversion: "9P2000", "9P2000.L", "unknown" */

@@ -215,7 +215,7 @@ void arch_conn_pause(int conn, int paused);
 int arch_conn_dial(const char *addr);
 
 /* Simulated peers (v4).  In a deterministic run a simulation scenario
- * (core/sim/net.c) plays both the peers and the arch's side of their
+ * (core/test/scenario/net.c) plays both the peers and the arch's side of their
  * connections: it opens and feeds them through the lux_conn_* upcalls as
  * an arch does, and after arch_conn_simulate(sim) arch_conn_send, _close
  * and _pause go to sim, so what is sent, when it drains and when one drops

@@ -109,7 +109,7 @@ struct chan {
 	uint64_t offset;	/* for sequential reads and writes */
 	void *aux;		/* the device's per-file state */
 	int ref;
-	/* Namespace state, not the device's (core/fs/mount.c, union.c): */
+	/* Namespace state, not the device's (core/ns/mount.c, union.c): */
 	struct mhead *umh;	/* the mount whose root this is (a reference), or 0;
 				 * a union directory walks and reads all its members */
 	struct chan *ucur;	/* union reads: the member open for reading */
@@ -188,9 +188,9 @@ void chan_put(struct chan *c);
 int dev_attach(const struct dev *dev, const char *spec, struct chan **out);
 /* The entry after *cookie of directory c, union directories merged (a
  * name seen in an earlier member hides later ones), through dirnext or,
- * for devices without it, dirent by index (core/fs/union.c). */
+ * for devices without it, dirent by index (core/ns/union.c). */
 int chan_dirnext(struct chan *c, uint64_t *cookie, struct lux_dir *d);
-/* The device by its name ("ramfs", "cons", ...), or 0 (core/fs/nsctl.c). */
+/* The device by its name ("ramfs", "cons", ...), or 0 (core/ns/nsctl.c). */
 const struct dev *dev_lookup(const char *name);
 
 /* The devices of the foundation */

@@ -1,6 +1,6 @@
 /*
- * The crypto device's hash sessions (core/fs/devcrypto_sess.c), behind
- * the files in /secure/crypto/hash (core/fs/devcrypto.c; docs/crypto.md).
+ * The crypto device's hash sessions (core/fs/crypto/devcrypto_sess.c), behind
+ * the files in /secure/crypto/hash (core/fs/crypto/devcrypto.c; docs/crypto.md).
  *
  * A session is one proc's message for one algorithm, keyed by pid: at
  * most one per (pid, algorithm), so a proc holds at most 3, and at most
@@ -30,7 +30,7 @@ void devcrypto_procexit(int pid);
 /* Sessions alive now (tests and bounds checks). */
 size_t devcrypto_sessions(void);
 
-/* Named keys: the keys/ files (core/fs/devcrypto_keys.c) over the
+/* Named keys: the keys/ files (core/fs/crypto/devcrypto_keys.c) over the
  * keystore (<lux/keystore.h>).  A key's file is named by an id that
  * changes when its slot is reused (ks_slot_id), so an old qid is stale. */
 #define DEVCRYPTO_KEYS 64	/* key slots, kernel-wide (KS_KEYS) */
@@ -47,7 +47,7 @@ int devcrypto_key_name(int id, char *out, size_t size);
 /* Key id's text (attributes, public part; the secret only if exportable) from off. */
 long devcrypto_key_read(int id, void *buf, size_t n, uint64_t off);
 
-/* Keyed sessions, Plan 9's clone pattern (core/fs/devcrypto_clone.c; the
+/* Keyed sessions, Plan 9's clone pattern (core/fs/crypto/devcrypto_clone.c; the
  * kinds in devcrypto_{aead,mac,sign,verify,kx,kdf,pwhash}.c): opening
  * KIND/clone makes session N owned by the opening proc (so by the 9P
  * connection, which is one proc), configured through KIND/N/ctl and fed

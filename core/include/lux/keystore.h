@@ -1,5 +1,5 @@
 /*
- * The keystore (core/fs/devcrypto_keys.c): named keys behind
+ * The keystore (core/fs/crypto/devcrypto_keys.c): named keys behind
  * /secure/crypto/keys, and the one way a crypto session reaches key
  * material (docs/crypto.md, "Keys").
  *

@@ -16,7 +16,7 @@ struct ktest {
 };
 
 const struct ktest *ktests(size_t *n);
-int ktest_cryptobench(char *msg, size_t size);	/* core/kern/cryptobench.c */
-int ktest_keystore(char *msg, size_t size);	/* core/kern/ktest_keystore.c */
+int ktest_cryptobench(char *msg, size_t size);	/* core/test/cryptobench.c */
+int ktest_keystore(char *msg, size_t size);	/* core/test/ktest_keystore.c */
 
 #endif

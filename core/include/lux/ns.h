@@ -103,7 +103,7 @@ void mhead_put(struct mhead *m);
 size_t ns_format(struct ns *ns, char *buf, size_t size);
 
 /* Run one namespace command, argv[0] being bind, mount or unmount (the
- * shell's built-ins and the ctl file /proc/N/ns; core/fs/nsctl.c).  On
+ * shell's built-ins and the ctl file /proc/N/ns; core/ns/nsctl.c).  On
  * error why holds the sentence to print. */
 int ns_command(struct ns *ns, int argc, char **argv, char *why, size_t whylen);
 /* Each line of text (bounded, '\n'-separated) as a command: the writes of
@@ -128,7 +128,7 @@ int namec_walk1(struct ns *ns, struct chan *from, const char *elem, struct chan 
 
 /* The directory a create in c goes to: c itself, or for a union the
  * first member bound with MCREATE (E_NOCREATE if none).  A new
- * reference, not open (core/fs/union.c). */
+ * reference, not open (core/ns/union.c). */
 int union_create_dir(struct chan *c, struct chan **out);
 /* Walk a fresh clone of c (a union: of each member in turn) to name. */
 int union_walk(struct chan *c, const char *name, struct chan **out);

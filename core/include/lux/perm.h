@@ -52,7 +52,7 @@ int perm_deny_owner(const char *op, const char *what);
  * that are not about a file's mode: keys, procs, dialing). */
 int perm_deny(const char *op, const char *what);
 
-/* Checked versions of the device operations (core/fs/devperm.c): the
+/* Checked versions of the device operations (core/authority/devperm.c): the
  * check, then the device's op. */
 int chan_open(struct chan *c, int omode);
 /* Create name in directory dir (write and search permission on dir). */

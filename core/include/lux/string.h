@@ -37,7 +37,17 @@ int kwords(char *line, char **w, int max);
  * E_SYNTAX for a NUL inside one. */
 int kforlines(const char *text, size_t len, char *line, size_t max,
               int (*fn)(char *line, void *arg), void *arg);
-/* n hex digits (n even, n/2 <= cap) into out: n/2, or -1 for anything else. */
-long kunhex(const char *s, size_t n, uint8_t *out, size_t cap);
+/* Why kunhex refused, in the order it checks. */
+enum {
+	KHEX_DIGIT = -1,	/* a character that is not a hex digit: its index in *at */
+	KHEX_ODD = -2,		/* an odd number of digits */
+	KHEX_TOOLONG = -3,	/* more than cap bytes */
+};
+/* The one hex decoder: n hex digits of s (either case) into out, at most
+ * cap bytes.  n/2, or a KHEX_*; for KHEX_DIGIT, *at (when at is not null)
+ * is the index of the first character that is not a digit.  Every check
+ * comes before the first byte is written, so a refusal leaves out as it
+ * was.  Callers word the error for their own user. */
+long kunhex(const char *s, size_t n, uint8_t *out, size_t cap, size_t *at);
 
 #endif

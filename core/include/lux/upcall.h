@@ -49,7 +49,7 @@ struct lux_boot {
 	const char *commands;		/* "cmd; cmd" to run then halt, or 0 */
 	int quiet;			/* nonzero: no banner, no self-check lines */
 	const char *scenario;		/* simulation scenario to run instead of
-					 * the shell, or 0 (see core/sim) */
+					 * the shell, or 0 (see core/test/scenario) */
 	uint64_t steps;			/* scenario steps (0: its default) */
 	uint32_t breakflags;		/* test-only: invariants a scenario breaks
 					 * on purpose, to prove the checker */
@@ -61,7 +61,7 @@ struct lux_boot {
 	int64_t hostowner_uid;		/* v5: the host's id for the host owner
 					 * (hosted: the uid that started luxsim),
 					 * or -1 when the host has none (metal) */
-	/* v6: the 9P server's connection-edge timeouts in ms (<lux/9psrv.h>
+	/* v6: the 9P server's connection-edge timeouts in ms (core/9p/srv/9psrv.h
 	 * NINEP_HANDSHAKE_MS, NINEP_PARTIAL_MS, NINEP_REPORT_MS); 0 keeps the
 	 * default.  Tests shorten them. */
 	uint32_t ninep_handshake_ms;
@@ -74,7 +74,7 @@ struct lux_boot {
 	const char *users;		/* /adm/users commands to run at boot
 					 * (uname, authkey lines), or 0 */
 	/* v10: connections the 9P server holds at most; 0: as many as memory
-	 * allows within NINEP_MAXCONN (<lux/9psrv.h>) */
+	 * allows within NINEP_MAXCONN (core/9p/srv/9psrv.h) */
 	uint32_t ninep_maxconn;
 	/* v10: nonzero: run as a service.  No shell and no console input;
 	 * serve 9P until lux_halt_request, then finish the requests in flight

@@ -81,7 +81,7 @@ bool user_valid_name(const char *name, size_t len);
  * (/adm/tokens mints them; the 9P server's token method checks them). */
 #define USER_TOKEN_OBJECT(id) (0x5553455200000000ull | (uint64_t)(uint32_t)(id))	/* "USER" */
 
-/* /adm/tokens (core/kern/tokens.c; docs/security.md, "Tokens").  One
+/* /adm/tokens (core/authority/tokens.c; docs/security.md, "Tokens").  One
  * command per write, as the running proc (its cred):
  *   mint [USER] [ro] [path /PREFIX] [expiry SECONDS]
  *   revoke TOKEN

@@ -62,7 +62,7 @@ int lc_ed25519_verify(const uint8_t sig[LC_ED25519_SIG], const void *m, size_t n
 /* Keyed BLAKE2b with a 32-byte key and a 32-byte tag (libsodium's
  * crypto_generichash with a key): a PRF by design, so no HMAC nesting,
  * and faster than HMAC-SHA256 on 64-bit for short inputs.  The capability
- * tokens chain it (core/kern/captoken.c).  Returns 0, or -1. */
+ * tokens chain it (core/authority/captoken.c).  Returns 0, or -1. */
 #define LC_MAC_KEY 32
 #define LC_MAC_BYTES 32
 

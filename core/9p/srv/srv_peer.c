@@ -1,0 +1,198 @@
+/*
+ * Peers' shares of the connections' pool (docs/9p.md, "Shares of the
+ * pool").
+ *
+ * A peer is what admission calls one (srv_admit.c): a local socket's
+ * uid, or a TCP host.  Each connection's capped budget draws from a
+ * capped budget of its peer's, which draws from the pool: everything one
+ * peer's connections hold -- fids, buffers, requests and the replies it
+ * has not read -- stays within its share, and the rest of the pool stays
+ * for the others.  The shares follow the slots': the host owner's tools
+ * get three quarters of the pool, any other peer half.
+ *
+ * Why: the pool is what bounds the server's memory, and anything that
+ * bounds memory can be spent by one client to lock the others out.  Caps
+ * per connection do not stop a client with many connections; caps per
+ * peer do, for every resource at once.
+ */
+#include "9psrv.h"
+#include <lux/error.h>
+#include <lux/kalloc.h>
+#include <lux/pebble.h>
+#include <lux/kern.h>
+#include <lux/string.h>
+
+#define PEERHASH 64
+
+struct ninep_peer {
+	struct ninep_peer *next;	/* hash chain */
+	int transport;
+	int64_t uid;			/* a local peer's, or -1 */
+	char host[64];			/* a TCP peer's host: "tcp!1.2.3.4" */
+	size_t conns;			/* its connections: the last one frees it */
+	struct budget *budget;		/* capped at its share, drawing from the pool */
+};
+
+static struct ninep_peer *peers[PEERHASH];
+
+static size_t host_part(const char *addr)
+{
+	size_t n = kstrlen(addr), i = n;
+
+	while (i > 0 && addr[i - 1] != '!')
+		i--;
+	return i > 0 ? i - 1 : n;
+}
+
+/* Who s is as a peer, written into key (transport, uid, host). */
+static void key_of(const struct ninep_conn *s, struct ninep_peer *key)
+{
+	size_t n = host_part(s->peer);
+
+	key->transport = s->transport;
+	key->uid = s->transport == LUX_PEER_LOCAL ? s->peer_uid : -1;
+	key->host[0] = 0;
+	if (s->transport != LUX_PEER_LOCAL) {
+		if (n >= sizeof key->host)
+			n = sizeof key->host - 1;
+		kmemcpy(key->host, s->peer, n);
+		key->host[n] = 0;
+	}
+}
+
+static size_t hash(const struct ninep_peer *k)
+{
+	size_t h = (size_t)k->transport * 31u + (size_t)k->uid;
+
+	for (const char *c = k->host; *c; c++)
+		h = h * 31u + (uint8_t)*c;
+	return h % PEERHASH;
+}
+
+static bool same(const struct ninep_peer *a, const struct ninep_peer *b)
+{
+	return a->transport == b->transport && a->uid == b->uid && !kstrcmp(a->host, b->host);
+}
+
+/* Upcalls off. */
+static struct ninep_peer *find(const struct ninep_peer *key)
+{
+	struct ninep_peer *p = peers[hash(key)];
+
+	while (p && !same(p, key))
+		p = p->next;
+	return p;
+}
+
+bool ninep_peer_is_owner(int transport, int64_t uid)
+{
+	return transport == LUX_PEER_LOCAL && uid >= 0 && uid == lux_bootinfo->hostowner_uid;
+}
+
+/* A peer's share of pool: every kind as the pool has it, pages cut to
+ * NINEP_SHARE_OWNER or NINEP_SHARE_OTHER of them. */
+static void share_of(const struct ninep_peer *k, struct budget *pool, struct pebbles *cap)
+{
+	uint64_t pages = pool->total[PB_PAGES];
+
+	for (int i = 0; i < PB_NKINDS; i++)
+		cap->n[i] = pool->total[i];
+	if (ninep_peer_is_owner(k->transport, k->uid))
+		cap->n[PB_PAGES] = pages / 4 * 3;
+	else
+		cap->n[PB_PAGES] = pages / 2;
+	if (cap->n[PB_PAGES] == 0)
+		cap->n[PB_PAGES] = pages;
+}
+
+struct budget *ninep_peer_join(struct ninep_conn *s, struct budget *pool, int *err)
+{
+	struct ninep_peer key, *p, *fresh = 0;
+	struct pebbles cap;
+	arch_irqstate is;
+
+	key_of(s, &key);
+	for (;;) {
+		is = arch_irq_save();
+		if ((p = find(&key)) != 0 || fresh != 0)
+			break;
+		arch_irq_restore(is);
+		/* a new peer: made with upcalls on (it allocates), then
+		 * looked for again, since another start may have made it */
+		share_of(&key, pool, &cap);
+		if ((fresh = kzalloc(sizeof *fresh)) == 0) {
+			*err = E_NOMEM;
+			return 0;
+		}
+		if ((fresh->budget = budget_cap(pool, &cap, err)) == 0) {
+			kfree(fresh);
+			return 0;
+		}
+		fresh->transport = key.transport;
+		fresh->uid = key.uid;
+		kstrlcpy(fresh->host, key.host, sizeof fresh->host);
+	}
+	if (p == 0) {
+		p = fresh;
+		fresh = 0;
+		p->next = peers[hash(p)];
+		peers[hash(p)] = p;
+	}
+	p->conns++;
+	s->peerrec = p;
+	arch_irq_restore(is);
+	if (fresh) {	/* lost the race: another start made it first */
+		budget_put(fresh->budget);
+		kfree(fresh);
+	}
+	return p->budget;
+}
+
+void ninep_peer_leave(struct ninep_conn *s)
+{
+	struct ninep_peer *p = s->peerrec, **pp;
+	arch_irqstate is;
+	bool last;
+
+	if (p == 0)
+		return;
+	s->peerrec = 0;
+	is = arch_irq_save();
+	last = --p->conns == 0;
+	if (last)
+		for (pp = &peers[hash(p)]; *pp; pp = &(*pp)->next)
+			if (*pp == p) {
+				*pp = p->next;
+				break;
+			}
+	arch_irq_restore(is);
+	if (last) {
+		budget_put(p->budget);	/* its connections' budgets are gone */
+		kfree(p);
+	}
+}
+
+size_t ninep_peer_status(char *buf, size_t size, size_t max)
+{
+	size_t len = 0, shown = 0;
+	arch_irqstate is = arch_irq_save();
+
+	for (size_t h = 0; h < PEERHASH; h++)
+		for (struct ninep_peer *p = peers[h]; p && shown < max; p = p->next, shown++) {
+			size_t n;
+			if (p->transport == LUX_PEER_LOCAL)
+				n = ksnprintf(buf + (len < size ? len : size), len < size ? size - len : 0,
+				              "peer local uid %lld", (long long)p->uid);
+			else
+				n = ksnprintf(buf + (len < size ? len : size), len < size ? size - len : 0,
+				              "peer %s", p->host);
+			len += n;
+			n = ksnprintf(buf + (len < size ? len : size), len < size ? size - len : 0,
+			              " conns %zu pages %llu/%llu\n", p->conns,
+			              (unsigned long long)p->budget->held[PB_PAGES],
+			              (unsigned long long)p->budget->total[PB_PAGES]);
+			len += n;
+		}
+	arch_irq_restore(is);
+	return len;
+}
