@@ -35,4 +35,6 @@ struct hostcalls hostcalls = {
 	.sendto = sendto,
 	.getrlimit = (int (*)(int, struct rlimit *))getrlimit,
 	.setrlimit = (int (*)(int, const struct rlimit *))setrlimit,
+	.fstat = fstat,
+	.ftruncate = ftruncate,
 };
