@@ -51,8 +51,8 @@ static void usage(FILE *f, const char *argv0)
 	        "                   process; report the seeds that fail and how to replay them\n"
 	        "  --break-invariant WHAT\n"
 	        "                   test only: make the scenario break an invariant on purpose\n"
-	        "                   (leak-page, leak-proc, skip-unlock; net, hostile: leak-conn) to prove\n"
-	        "                   the checker\n"
+	        "                   (leak-page, leak-proc, skip-unlock; net, hostile: leak-conn;\n"
+	        "                   blk: lose-flushed) to prove the checker\n"
 	        "  --listen ADDR    serve 9P (9P2000 and 9P2000.L) on ADDR: unix!PATH or\n"
 	        "                   tcp!HOST!PORT; repeatable; replaces the defaults, which\n"
 	        "                   are unix!$XDG_RUNTIME_DIR/lux9/luxsim.sock (or\n"
@@ -182,6 +182,7 @@ static const struct {
 	{ "leak-proc", 2 },
 	{ "skip-unlock", 4 },
 	{ "leak-conn", 8 },
+	{ "lose-flushed", 16 },
 };
 
 /* --seeds A..B: run this program once per seed, each in its own process
@@ -334,7 +335,7 @@ int main(int argc, char **argv)
 				if (strcmp(breaks[i].name, optarg) == 0)
 					break;
 			if (i == n) {
-				fprintf(stderr, "luxsim: --break-invariant: '%s' is not one of leak-page, leak-proc, skip-unlock, leak-conn\n", optarg);
+				fprintf(stderr, "luxsim: --break-invariant: '%s' is not one of leak-page, leak-proc, skip-unlock, leak-conn, lose-flushed\n", optarg);
 				return 64;
 			}
 			cfg.breakflags |= breaks[i].flag;
