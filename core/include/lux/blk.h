@@ -81,4 +81,11 @@ int blk_flush(struct blkdev *d);
  * of /dev/blk, docs/store.md); returns the full length, as ksnprintf. */
 size_t blk_format(const struct blkdev *d, char *buf, size_t size);
 
+/* At boot (core/blk/blkboot.c), from a proc: attach the arch's device 0
+ * if it has one, and say so unless quiet. */
+void blk_boot(int quiet);
+/* /dev/blk: "dev N" and blk_format's lines for each device attached, or
+ * "no block devices". */
+long blk_status_read(void *buf, size_t n, uint64_t off);
+
 #endif
