@@ -47,7 +47,7 @@ struct centry {
 	uint8_t data[];
 };
 
-#define CACHEMAX 256	/* cached sectors before the oldest is destaged */
+#define CACHEMAX 64	/* cached sectors before the oldest is destaged: small, so it happens */
 #define FLIPTRIES 2	/* flip attempts per crash */
 
 struct simblk {
