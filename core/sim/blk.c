@@ -5,8 +5,10 @@
  * Workers own disjoint ranges of sectors (so each sector's writes are one
  * at a time, as the contract asks) and write numbered patterns, read them
  * back, and flush, through blk_write/blk_read/blk_flush; the scenario
- * proc plays the device, ending pending requests in a seeded order, and
- * now and then cuts the power.  A shadow of what was written is kept
+ * proc plays the device, ending pending requests in a seeded order, kills
+ * workers wherever they are (a kill while waiting for a turn ends the
+ * call with E_INTR; one while a request is at the device waits for it),
+ * and now and then cuts the power.  A shadow of what was written is kept
  * apart from the device: per sector, the versions it may hold after a
  * crash ("candidates": the last one a flush made durable, and every one
  * submitted since, whether it was done or not).
@@ -52,6 +54,7 @@ enum {
 	MAXIO = 8,			/* sectors per worker request */
 	MAXCAND = 16,			/* versions a sector may hold */
 	CRASH_ODDS = 40,		/* a crash in 1 of this many steps */
+	KILL_ODDS = 25,			/* a worker killed in 1 of this many */
 };
 
 struct cand {
@@ -78,6 +81,7 @@ static struct {
 	size_t nlog;
 	bool helping;		/* a helper proc (run_helper) runs */
 	uint64_t crashes, faults_seen, reads, writes, flushes, repairs;
+	uint64_t kills, intr;	/* workers killed; of them, left waiting for a turn */
 	uint64_t faulthash;	/* FNV-1a of every fault logged */
 	uint32_t breakflags;
 } sc;
@@ -162,8 +166,12 @@ static int do_write(struct worker *w, uint64_t s0, uint32_t n)
 		pattern(w->buf + k * SSZ, s0 + k, v);
 		add_cand(s0 + k, v);	/* before submitting: it may land from now on */
 	}
-	if ((err = blk_write(sc.d, s0, w->buf, n)) < 0)
+	if ((err = blk_write(sc.d, s0, w->buf, n)) < 0) {
+		if (err == E_INTR)	/* killed waiting for a turn: never sent */
+			for (uint32_t k = 0; k < n; k++)
+				sc.ncand[s0 + k]--;
 		return err;
+	}
 	sc.ackseq++;
 	for (uint32_t k = 0; k < n; k++)
 		sc.cand[s0 + k][sc.ncand[s0 + k] - 1].ack = sc.ackseq;
@@ -209,8 +217,10 @@ static void worker_main(void *arg)
 			err = do_flush();
 		if (err == E_IO && sc.crashed)
 			break;	/* the power went: this epoch is over */
-		if (err == E_INTR && curproc()->killed)
+		if (err == E_INTR && curproc()->killed) {
+			sc.intr++;	/* killed waiting for a turn: nothing was sent */
 			break;
+		}
 		if (err < 0)
 			fail("worker %d: %s", w->n, proc_errstr(err));
 	}
@@ -230,6 +240,28 @@ static void start_workers(void)
 		if (w->p == 0)
 			panic("sim blk: cannot start a worker");
 	}
+}
+
+/* Kill a worker wherever it is.  Not joined here: it may be waiting for
+ * a request only this proc can end (that wait is not interruptible), so
+ * it is reaped by reap_workers once it has left. */
+static void kill_worker(void)
+{
+	struct worker *w = &sc.w[krand_below(NWORKERS)];
+
+	if (w->p && !w->p->killed) {
+		proc_kill(w->p->pid);
+		sc.kills++;
+	}
+}
+
+static void reap_workers(void)
+{
+	for (int i = 0; i < NWORKERS; i++)
+		if (sc.w[i].p && sc.w[i].p->state == PROC_DEAD) {
+			proc_join(sc.w[i].p);
+			sc.w[i].p = 0;
+		}
 }
 
 static void join_workers(void)
@@ -425,6 +457,7 @@ int sim_blk_run(struct sim_ctx *ctx)
 	if ((err = blk_attach_driver(&info, &drv, &sc.d)) < 0)
 		panic("sim blk: attach: %s", proc_errstr(err));
 	for (ctx->step = 1; ctx->step <= ctx->steps && err == 0; ctx->step++) {
+		reap_workers();
 		start_workers();
 		if ((sc.breakflags & SIM_BREAK_LOSE_FLUSHED) && ctx->step == ctx->steps / 2) {
 			crash();	/* a quiet device: the breaker's write is all it caches */
@@ -434,6 +467,8 @@ int sim_blk_run(struct sim_ctx *ctx)
 		} else if (krand_below(CRASH_ODDS) == 0) {
 			crash();
 		} else {
+			if (krand_below(KILL_ODDS) == 0)
+				kill_worker();
 			tsleep_ns(1 + krand_below(50000));	/* the workers submit */
 			simblk_step(sc.dev, (size_t)krand_below(simblk_pending(sc.dev) + 1));
 		}
@@ -458,11 +493,12 @@ int sim_blk_run(struct sim_ctx *ctx)
 		          ks1.live_objects, ks0.live_objects, proc_count(), procs0, budget_count(), budgets0);
 		return -1;
 	}
-	kprintf("sim blk: %llu crashes; %llu writes, %llu reads, %llu flushes acknowledged; "
+	kprintf("sim blk: %llu crashes, %llu workers killed (%llu waiting for a turn); %llu writes, %llu reads, %llu flushes acknowledged; "
 	        "%llu requests done, %llu out of order; unflushed at the crashes: %llu kept, "
 	        "%llu dropped; %llu torn, %llu flipped (all seen), %llu destaged early; "
 	        "fault hash %016llx\n",
-	        (unsigned long long)sc.crashes, (unsigned long long)sc.writes,
+	        (unsigned long long)sc.crashes, (unsigned long long)sc.kills,
+	        (unsigned long long)sc.intr, (unsigned long long)sc.writes,
 	        (unsigned long long)sc.reads, (unsigned long long)sc.flushes,
 	        (unsigned long long)c.done, (unsigned long long)c.reordered,
 	        (unsigned long long)c.kept, (unsigned long long)c.dropped,
