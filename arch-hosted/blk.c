@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <uv.h>
 
@@ -71,6 +72,14 @@ int hosted_blk_open(const char *path, unsigned long long create_bytes)
 	}
 	if (fd < 0) {
 		hosted_warn("luxsim: --store %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	/* two machines writing one drive would each believe its own copy:
+	 * the lock goes when the process does, however it ends */
+	if (hostcalls.flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		hosted_warn("luxsim: --store %s: %s\n", path, errno == EWOULDBLOCK
+		            ? "in use by another process (it holds the file's lock)" : strerror(errno));
+		hostcalls.close(fd);
 		return -1;
 	}
 	if (hostcalls.fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)SECTOR ||

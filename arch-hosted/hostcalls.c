@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -37,4 +38,5 @@ struct hostcalls hostcalls = {
 	.setrlimit = (int (*)(int, const struct rlimit *))setrlimit,
 	.fstat = fstat,
 	.ftruncate = ftruncate,
+	.flock = flock,
 };

@@ -49,6 +49,8 @@ struct hostcalls {
 	/* the store's file (blk.c): its size, and a new one's */
 	int (*fstat)(int fd, struct stat *st);
 	int (*ftruncate)(int fd, off_t len);
+	/* one machine per store file (blk.c) */
+	int (*flock)(int fd, int op);
 };
 
 extern struct hostcalls hostcalls;

@@ -16,6 +16,8 @@ else is written.
 - A file that cannot be a device (a directory, a size that is not a
   multiple of 512, an empty file) is said in one line and the machine
   boots without a device; the file is unchanged.
+- One machine per file: while one luxsim has it, another says it is in
+  use and boots without it; once the first has halted, the file opens.
 - --store with --seed, and --store-size without --store or malformed,
   are refused (status 64).
 """
@@ -144,6 +146,32 @@ class Store(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("--store %s: No such file or directory" % missing_dir, err)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "no")))
+
+    def test_one_machine_per_file(self):
+        a = subprocess.Popen([LUXSIM, "--no-listen", "--state-dir", os.path.join(self.tmp, "state"),
+                              "--store", self.path, "--store-size", "64K"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            a.stdin.write(b"cat /dev/blk\n")
+            a.stdin.flush()
+            seen = b""
+            while b"bytes_written" not in seen:     # a has the device, so the lock
+                line = a.stdout.readline()
+                self.assertTrue(line, "luxsim a ended early")
+                seen += line
+            rc, out, err = run(self.tmp, ["--store", self.path, "-c", "cat /dev/blk"])
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(err, "luxsim: --store %s: in use by another process (it holds the "
+                                  "file's lock)\n" % self.path)
+            self.assertIn("no block devices", out)
+        finally:
+            a.stdin.close()
+            self.assertEqual(a.wait(timeout=TIMEOUT), 0)
+            a.stdout.close()
+            a.stderr.close()
+        rc, out, err = run(self.tmp, ["--store", self.path, "-c", "cat /dev/blk"])
+        self.assertEqual(rc, 0, err)                # the lock went with a
+        self.assertEqual(status(out)["sectors"], "128")
 
     def test_command_line_refusals(self):
         rc, _, err = run(self.tmp, ["--store", self.path, "--seed", "1", "-c", "echo"])
