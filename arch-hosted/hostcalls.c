@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -35,4 +36,7 @@ struct hostcalls hostcalls = {
 	.sendto = sendto,
 	.getrlimit = (int (*)(int, struct rlimit *))getrlimit,
 	.setrlimit = (int (*)(int, const struct rlimit *))setrlimit,
+	.fstat = fstat,
+	.ftruncate = ftruncate,
+	.flock = flock,
 };

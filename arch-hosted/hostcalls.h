@@ -46,6 +46,11 @@ struct hostcalls {
 	                  const struct sockaddr *to, socklen_t tolen);
 	int (*getrlimit)(int res, struct rlimit *rl);
 	int (*setrlimit)(int res, const struct rlimit *rl);
+	/* the store's file (blk.c): its size, and a new one's */
+	int (*fstat)(int fd, struct stat *st);
+	int (*ftruncate)(int fd, off_t len);
+	/* one machine per store file (blk.c) */
+	int (*flock)(int fd, int op);
 };
 
 extern struct hostcalls hostcalls;

@@ -30,6 +30,10 @@ struct hosted_config {
 	unsigned ninep_handshake_ms, ninep_partial_ms, ninep_report_ms;
 	unsigned ninep_maxconn;	/* --9p-max-conns; 0: the core's bound */
 	const char *state_dir;	/* --state-dir, or 0: $XDG_STATE_HOME/lux9 */
+	/* --store PATH: the file that is block device 0, or 0; made
+	 * store_create_bytes long when missing (--store-size) */
+	const char *store;
+	unsigned long long store_create_bytes;
 	const char *socket_group;	/* --socket-group: unix sockets (and their
 					 * directory) open to this Linux group, or 0 */
 };

@@ -61,6 +61,11 @@ void hosted_conn_cleanup(void);
 
 /* Deterministic mode (luxsim --seed): see deterministic.c. */
 extern int hosted_deterministic;
+
+/* blk.c: make the file at path block device 0 (luxsim --store), creating
+ * it create_bytes long when it does not exist.  0, or -1 after saying why
+ * on stderr: the machine then boots without a store. */
+int hosted_blk_open(const char *path, unsigned long long create_bytes);
 void hosted_sim_init(unsigned long long seed);
 uint64_t hosted_sim_now(void);
 void hosted_sim_arm(uint64_t deadline);

@@ -51,8 +51,8 @@ static void usage(FILE *f, const char *argv0)
 	        "                   process; report the seeds that fail and how to replay them\n"
 	        "  --break-invariant WHAT\n"
 	        "                   test only: make the scenario break an invariant on purpose\n"
-	        "                   (leak-page, leak-proc, skip-unlock; net, hostile: leak-conn) to prove\n"
-	        "                   the checker\n"
+	        "                   (leak-page, leak-proc, skip-unlock; net, hostile: leak-conn;\n"
+	        "                   blk: lose-flushed) to prove the checker\n"
 	        "  --listen ADDR    serve 9P (9P2000 and 9P2000.L) on ADDR: unix!PATH or\n"
 	        "                   tcp!HOST!PORT; repeatable; replaces the defaults, which\n"
 	        "                   are unix!$XDG_RUNTIME_DIR/lux9/luxsim.sock (or\n"
@@ -69,6 +69,10 @@ static void usage(FILE *f, const char *argv0)
 	        "                   open the unix sockets (and their directory, when it is\n"
 	        "                   luxsim's) to the Linux group GROUP; each peer is still\n"
 	        "                   its own uid, mapped through /adm/users (else none)\n"
+	        "  --store PATH     the file PATH is block device 0 (the store's drive, a\n"
+	        "                   status in /dev/blk); made when missing, --store-size long\n"
+	        "  --store-size N   bytes for a new store file: a multiple of 512, with K, M\n"
+	        "                   or G (default 64M); an existing file keeps its size\n"
 	        "  --state-dir DIR  where the host key and the users file live (default\n"
 	        "                   $XDG_STATE_HOME/lux9 or ~/.local/state/lux9)\n"
 	        "  --9p-handshake-ms MS, --9p-partial-ms MS, --9p-report-ms MS\n"
@@ -114,6 +118,8 @@ static const struct option opts[] = {
 	{ "9p-report-ms", required_argument, 0, 'T' },
 	{ "9p-max-conns", required_argument, 0, 'X' },
 	{ "serve", no_argument, 0, 's' },
+	{ "store", required_argument, 0, 'Z' },
+	{ "store-size", required_argument, 0, 'z' },
 	{ 0, 0, 0, 0 },
 };
 
@@ -174,6 +180,31 @@ static int parse_u64(const char *s, unsigned long long *out)
 	return errno || *end ? -1 : 0;
 }
 
+/* A size for --store-size: bytes, or K, M, G after the number; a
+ * positive multiple of the hosted device's 512-byte sector, at most 1T. */
+static int parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long n, shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end || n == 0 || n > (1ull << 40) >> shift || (n << shift) % 512 != 0)
+		return -1;
+	*out = n << shift;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	unsigned flag;
@@ -182,6 +213,7 @@ static const struct {
 	{ "leak-proc", 2 },
 	{ "skip-unlock", 4 },
 	{ "leak-conn", 8 },
+	{ "lose-flushed", 16 },
 };
 
 /* --seeds A..B: run this program once per seed, each in its own process
@@ -334,7 +366,7 @@ int main(int argc, char **argv)
 				if (strcmp(breaks[i].name, optarg) == 0)
 					break;
 			if (i == n) {
-				fprintf(stderr, "luxsim: --break-invariant: '%s' is not one of leak-page, leak-proc, skip-unlock, leak-conn\n", optarg);
+				fprintf(stderr, "luxsim: --break-invariant: '%s' is not one of leak-page, leak-proc, skip-unlock, leak-conn, lose-flushed\n", optarg);
 				return 64;
 			}
 			cfg.breakflags |= breaks[i].flag;
@@ -388,6 +420,16 @@ int main(int argc, char **argv)
 			           : &cfg.ninep_report_ms) = (unsigned)ms;
 			break;
 		}
+		case 'Z':
+			cfg.store = optarg;
+			break;
+		case 'z':
+			if (parse_size(optarg, &cfg.store_create_bytes) < 0) {
+				fprintf(stderr, "luxsim: --store-size wants bytes, a multiple of 512 from 512 "
+				        "to 1T, with an optional K, M or G, not '%s'\n", optarg);
+				return 64;
+			}
+			break;
 		case 'X': {
 			unsigned long long n;
 			if (parse_u64(optarg, &n) < 0 || n == 0 || n > 1000000) {
@@ -402,6 +444,17 @@ int main(int argc, char **argv)
 			return bad_option(c, argv[optind - 1]);
 		}
 	}
+	if (cfg.store && (cfg.deterministic || sweeping)) {
+		fprintf(stderr, "luxsim: --store: a deterministic run has no host devices (its "
+		        "disk is simulated: --sim blk)\n");
+		return 64;
+	}
+	if (cfg.store_create_bytes && !cfg.store) {
+		fprintf(stderr, "luxsim: --store-size sizes a new --store file: add --store PATH\n");
+		return 64;
+	}
+	if (cfg.store && !cfg.store_create_bytes)
+		cfg.store_create_bytes = 64ull << 20;
 	if (optind < argc) {
 		fprintf(stderr, "luxsim: unexpected argument '%s' (commands go in -c '...')\n", argv[optind]);
 		return 64;

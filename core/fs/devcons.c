@@ -9,12 +9,15 @@
  *   hostowner	the host owner's name
  *   pid	the reader's pid: for a 9P client, its connection's proc,
  *		whose /proc/N/ns is the namespace it is served
+ *   blk	the block devices: name, size, requests done, errors
+ *		(core/blk/blkboot.c; docs/store.md)
  * Console input belongs to the console's owner: only procs that carry
  * CRED_CONSOLE (the boot shell and what it starts) may open cons for
  * reading; a 9P client, even the host owner's, may not (docs/security.md).
  * A fixed table, so qid.path is the index (0 is the directory).
  */
 #include <lux/audit.h>
+#include <lux/blk.h>
 #include <lux/cons.h>
 #include <lux/dev.h>
 #include <lux/error.h>
@@ -24,7 +27,7 @@
 #include <lux/users.h>
 #include <lux/string.h>
 
-enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Quser, Qhostowner, Qpid, Qmax };
+enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Quser, Qhostowner, Qpid, Qblk, Qmax };
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "dev", DMDIR | 0555 },
@@ -36,6 +39,7 @@ static const struct dirtab files[Qmax] = {
 	[Quser] = { "user", 0444 },
 	[Qhostowner] = { "hostowner", 0444 },
 	[Qpid] = { "pid", 0444 },
+	[Qblk] = { "blk", 0444 },
 };
 
 static int cons_attach(struct chan *c, const char *spec)
@@ -88,6 +92,7 @@ static long cons_read(struct chan *c, void *buf, size_t n, uint64_t off)
 	case Qnull: return 0;
 	case Qzero: kmemset(buf, 0, n); return (long)n;
 	case Qtime: return time_read(buf, n, off);
+	case Qblk: return blk_status_read(buf, n, off);
 	case Qaudit: return audit_read(buf, n, off);
 	case Quser: return str_read(curproc() ? curproc()->cred.user : eve, buf, n, off);
 	case Qhostowner: return str_read(eve, buf, n, off);

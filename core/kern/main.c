@@ -6,6 +6,7 @@
  * loop.
  */
 #include "9p/srv/9psrv.h"
+#include <lux/blk.h>
 #include <lux/cons.h>
 #include <lux/captoken.h>
 #include <lux/crypto.h>
@@ -82,6 +83,7 @@ static void init(void *arg)
 		sim_main(b->scenario, b->steps, b->breakflags, b->seed);
 	if ((err = build_namespace(curproc())) < 0)
 		panic("init: cannot build the namespace: %s", lux_errstr(err));
+	blk_boot(b->quiet);	/* the arch's drive, if it has one */
 	ninep_start();	/* 9P on the arch's connections, if it has any */
 	ninep_mount_ctl();	/* its own files at /9p, when it serves */
 	if (b->serve)

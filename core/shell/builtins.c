@@ -12,6 +12,7 @@
 #include <lux/ktest.h>
 #include <lux/timer.h>
 
+#include "blkcmd.h"
 #include "clock.h"
 #include "hexcmd.h"
 #include "shell.h"
@@ -544,6 +545,8 @@ static const struct sh_builtin builtins[] = {
 	{ "burn", "ms", "use the CPU for ms milliseconds (try 'burn 3000 &')", b_burn },
 	{ "pebbles", "[pid]", "print a proc's budget (default: the shell's)", b_pebbles },
 	{ "ninep", "", "the 9P server's connections and their pebbles", b_ninep },
+	{ "blk", "[read S | write S text | flush]", "block device 0: status, a sector as text, "
+	  "write one, flush", sh_blk },
 	{ "hog", "kind", "a child takes pebbles of a kind until refused, then gives them back",
 	  b_hog },
 	{ "bind", "[-abc] new old", "bind a path or '#dev' over old (-b/-a: union)", sh_nscmd },

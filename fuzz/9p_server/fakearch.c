@@ -106,10 +106,17 @@ long arch_conn_send(int conn, const void *buf, size_t n)
 void arch_conn_close(int conn) { fuzz_conn_close(conn); }
 void arch_conn_pause(int conn, int paused) { fuzz_conn_pause(conn, paused); }
 
-int arch_blk_submit(int dev, int write, uint64_t offset, void *buf, size_t n, void *cookie)
+/* No block devices here: the fuzzed server never reaches a store. */
+int arch_blk_info(int dev, struct arch_blk_info *info)
 {
-	(void)dev, (void)write, (void)offset, (void)buf, (void)n, (void)cookie;
-	return -1;	/* no block devices here */
+	(void)dev, (void)info;
+	return E_NOTSUP;
+}
+
+int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect, void *cookie)
+{
+	(void)dev, (void)op, (void)sector, (void)buf, (void)nsect, (void)cookie;
+	return E_NOTSUP;
 }
 
 int arch_conn_simulate(const struct arch_conn_sim *sim)

@@ -33,3 +33,9 @@ int arch_conn_dial(const char *addr) { (void)addr; abort(); }
 void arch_serving(void) { abort(); }
 int arch_offload(void (*fn)(void *), void *arg, void *cookie) { (void)fn; (void)arg; (void)cookie; abort(); }
 int arch_conn_simulate(const struct arch_conn_sim *sim) { (void)sim; abort(); }
+int arch_blk_info(int dev, struct arch_blk_info *info) { (void)dev; (void)info; abort(); }
+int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect, void *cookie)
+{
+	(void)dev; (void)op; (void)sector; (void)buf; (void)nsect; (void)cookie;
+	abort();
+}

@@ -359,11 +359,76 @@ void arch_conn_pause(int conn, int paused) { (void)conn, (void)paused; }
 /* No simulated peers in unit tests (the net scenario is luxsim's). */
 int arch_conn_simulate(const struct arch_conn_sim *sim) { (void)sim; return -1; }
 
-int arch_blk_submit(int dev, int write, uint64_t offset, void *buf, size_t n, void *cookie)
+/* ---- Block devices (arch v12) ------------------------------------------ */
+
+uint64_t fake_blk_sectors;
+uint32_t fake_blk_inflight = 4;
+int fake_blk_fail_next;
+unsigned fake_blk_submits, fake_blk_most_pending;
+static uint8_t *blk_medium;
+static size_t blk_medium_sectors;
+static struct fake_blk_req { int op; uint64_t sector; void *buf; uint32_t nsect; void *cookie; }
+	blk_pending[64];
+static size_t blk_npending;
+
+int arch_blk_info(int dev, struct arch_blk_info *info)
 {
-	(void)dev, (void)write, (void)offset, (void)buf, (void)n, (void)cookie;
-	return -1;
+	if (dev != 0 || fake_blk_sectors == 0)
+		return E_NOENT;
+	if (blk_medium_sectors != fake_blk_sectors) {	/* a new device: all zeros */
+		free(blk_medium);
+		blk_medium = calloc(fake_blk_sectors, FAKE_BLK_SECTOR);
+		blk_medium_sectors = fake_blk_sectors;
+	}
+	info->sectors = fake_blk_sectors;
+	info->sector_size = FAKE_BLK_SECTOR;
+	info->inflight = fake_blk_inflight;
+	info->name = "fakeblk0";
+	info->created = 0;
+	return 0;
 }
+
+int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect, void *cookie)
+{
+	if (dev != 0 || fake_blk_sectors == 0)
+		return E_NOENT;
+	if (op == ARCH_BLK_FLUSH ? (sector || nsect)
+	    : (op != ARCH_BLK_READ && op != ARCH_BLK_WRITE) || nsect == 0 ||
+	      nsect > ARCH_BLK_MAXSECT || sector > fake_blk_sectors || nsect > fake_blk_sectors - sector)
+		return E_INVAL;
+	if (blk_npending >= fake_blk_inflight || blk_npending == sizeof blk_pending / sizeof blk_pending[0])
+		return E_MFILE;
+	blk_pending[blk_npending++] = (struct fake_blk_req){ op, sector, buf, nsect, cookie };
+	fake_blk_submits++;
+	if (blk_npending > fake_blk_most_pending)
+		fake_blk_most_pending = (unsigned)blk_npending;
+	return 0;
+}
+
+size_t fake_blk_pending(void) { return blk_npending; }
+
+bool fake_blk_finish_one(void)
+{
+	struct fake_blk_req r;
+	int err = 0;
+
+	if (blk_npending == 0)
+		return false;
+	r = blk_pending[0];
+	memmove(blk_pending, blk_pending + 1, --blk_npending * sizeof blk_pending[0]);
+	if (fake_blk_fail_next) {
+		err = fake_blk_fail_next;
+		fake_blk_fail_next = 0;
+	} else if (r.op == ARCH_BLK_READ) {
+		memcpy(r.buf, blk_medium + r.sector * FAKE_BLK_SECTOR, (size_t)r.nsect * FAKE_BLK_SECTOR);
+	} else if (r.op == ARCH_BLK_WRITE) {
+		memcpy(blk_medium + r.sector * FAKE_BLK_SECTOR, r.buf, (size_t)r.nsect * FAKE_BLK_SECTOR);
+	}
+	lux_blk_done(r.cookie, err);	/* from arch_idle: upcalls are off */
+	return true;
+}
+
+uint8_t *fake_blk_medium(void) { return blk_medium; }
 
 /* ---- EXPECT_PANIC plumbing -------------------------------------------- */
 

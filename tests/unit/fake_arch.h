@@ -107,6 +107,23 @@ extern unsigned fake_dials, fake_closes;
  * answers E_NOTSUP and the core runs the work in place. */
 extern int (*fake_offload_hook)(void (*fn)(void *), void *arg, void *cookie);
 
+/* ---- Block devices (arch v12) ------------------------------------------ */
+
+/* Device 0 exists when fake_blk_sectors is nonzero (its medium is made,
+ * zeroed, at the first arch_blk_info after a change of size) and takes
+ * fake_blk_inflight requests at once.  Requests wait until the test
+ * ends them: fake_blk_finish_one() ends the oldest (from an idle hook:
+ * upcalls are off there), failing it with fake_blk_fail_next if that is
+ * set (once).  fake_blk_most_pending: the most ever pending at once. */
+#define FAKE_BLK_SECTOR 512u
+extern uint64_t fake_blk_sectors;
+extern uint32_t fake_blk_inflight;
+extern int fake_blk_fail_next;
+extern unsigned fake_blk_submits, fake_blk_most_pending;
+size_t fake_blk_pending(void);
+bool fake_blk_finish_one(void);
+uint8_t *fake_blk_medium(void);
+
 /* ---- Halt and panic --------------------------------------------------- */
 
 #define FAKE_NO_PANIC 200	/* child exit status: the statement returned */

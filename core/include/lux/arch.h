@@ -52,8 +52,12 @@
  *    which otherwise follow memory).
  * 11: arch_conn_sim.dial: a simulation scenario may play dialed
  *    connections too (a mount of the machine's own export in a --seed
- *    run); without it a deterministic run dials nothing, as before. */
-#define LUX_ARCH_VERSION 11
+ *    run); without it a deterministic run dials nothing, as before.
+ * 12: block devices implemented: arch_blk_info (geometry, how many
+ *    requests may be in flight), arch_blk_submit in whole sectors with
+ *    an op (read, write, flush) in place of a write flag and a byte
+ *    offset, and lux_blk_done's errors and ordering promises stated. */
+#define LUX_ARCH_VERSION 12
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -233,10 +237,54 @@ struct arch_conn_sim {
 };
 int arch_conn_simulate(const struct arch_conn_sim *sim);
 
-/* ---- Block devices (declared in v1, implemented with storage) --------- */
+/* ---- Block devices (implemented in v12, for the store) -------------- */
 
-/* Start an asynchronous transfer; lux_blk_done(cookie, err) reports it. */
-int arch_blk_submit(int dev, int write, uint64_t offset, void *buf,
-                    size_t n, void *cookie);
+/* A block device is a small integer from 0 that the arch hands out at
+ * boot (hosted: luxsim --store PATH is device 0, a plain file).  The core
+ * moves whole sectors, asynchronously: a submit starts a request, and
+ * lux_blk_done(cookie, err) ends it, once, as an upcall.  The core keeps
+ * at most `inflight` requests of a device at the arch at once, so an arch
+ * never queues without bound.  Callable from procs only. */
+struct arch_blk_info {
+	uint64_t sectors;	/* the device's size */
+	uint32_t sector_size;	/* bytes: a power of two, 512 to 4096 */
+	uint32_t inflight;	/* requests the arch takes at once, >= 1 */
+	const char *name;	/* for messages and status ("/var/lux/store");
+				 * lives as long as the machine */
+	int created;		/* the arch made the device at this boot
+				 * (hosted: the file did not exist) */
+};
+
+/* Describe device dev: 0, E_NOENT (the arch has no device dev) or
+ * E_NOTSUP (the arch has no block devices at all: metal until virtio-blk
+ * lands; a deterministic run, whose scenarios simulate theirs). */
+int arch_blk_info(int dev, struct arch_blk_info *info);
+
+enum {
+	ARCH_BLK_READ = 0,
+	ARCH_BLK_WRITE = 1,
+	/* Everything whose lux_blk_done came before the flush was submitted
+	 * is on stable storage when the flush's lux_blk_done reports 0.
+	 * Writes still in flight when it was submitted may or may not be. */
+	ARCH_BLK_FLUSH = 2,
+};
+
+/* The most sectors one read or write may move. */
+#define ARCH_BLK_MAXSECT 128u
+
+/* Start op on nsect sectors from `sector` (both 0 for a flush), into or
+ * out of buf, which the core leaves alone until lux_blk_done.  Returns 0
+ * and lux_blk_done(cookie, err) follows exactly once, never from inside
+ * this call; or a negative error and nothing follows: E_INVAL (an unknown
+ * op, nsect 0 or above ARCH_BLK_MAXSECT, sectors beyond the end), E_NOENT,
+ * E_NOTSUP as for arch_blk_info, E_MFILE (`inflight` requests already at
+ * the arch: a core bug), E_NOMEM.  Requests in flight together may finish
+ * in any order, and two writes of one sector in flight together may land
+ * in either order: the core waits for one before it sends the other.  A
+ * done's err is 0, E_IO (the host failed the transfer; the arch says why
+ * on its console) or E_NOSPC (the host ran out of space under a sparse
+ * file). */
+int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect,
+                    void *cookie);
 
 #endif

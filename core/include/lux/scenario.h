@@ -16,6 +16,7 @@ enum {
 	SIM_BREAK_LEAK_PROC = 2,	/* start a proc nobody accounts for */
 	SIM_BREAK_SKIP_UNLOCK = 4,	/* drop a lock's bookkeeping */
 	SIM_BREAK_LEAK_CONN = 8,	/* net, hostile: forget to say a connection closed */
+	SIM_BREAK_LOSE_FLUSHED = 16,	/* blk: the device loses a flushed write, unlogged */
 };
 
 /* Exit status of a scenario whose invariant broke. */
@@ -44,6 +45,8 @@ int sim_borrow_run(struct sim_ctx *ctx);
 int sim_net_run(struct sim_ctx *ctx);
 /* Scenario "hostile" (core/test/scenario/net.c, core/test/scenario/hostile.c). */
 int sim_hostile_run(struct sim_ctx *ctx);
+/* Scenario "blk" (core/test/scenario/blk.c, blkdev.c). */
+int sim_blk_run(struct sim_ctx *ctx);
 /* Run scenario `name` and halt with its status; never returns. */
 _Noreturn void sim_main(const char *name, uint64_t steps, uint32_t breakflags, uint64_t seed);
 

@@ -153,7 +153,8 @@ void lux_dial_sent(int conn, size_t queued);
 /* Work given to arch_offload() has returned. */
 void lux_offload_done(void *cookie);
 
-/* Block transfer started with arch_blk_submit() finished. */
+/* A request started with arch_blk_submit() ended: err 0, or E_IO or
+ * E_NOSPC (see arch_blk_submit).  Once per request, in any order. */
 void lux_blk_done(void *cookie, int err);
 
 /* Report a fatal arch-level fault (CPU exception on metal, a fatal signal

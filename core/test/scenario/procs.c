@@ -268,6 +268,8 @@ static const struct scenario scenarios[] = {
 	{ "hostile", "honest 9P clients beside stalled senders, non-readers, fid and crypto session "
 	  "hoarders, Argon2id loopers, self-mounts and hang-ups with reads blocked", 600,
 	  sim_hostile_run },
+	{ "blk", "workers write, read and flush a simulated disk that reorders, caches, crashes, "
+	  "tears and flips bits; every crash checked against what was flushed", 400, sim_blk_run },
 };
 
 const struct scenario *sim_scenarios(size_t *n)
