@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "hostcalls.h"
@@ -35,4 +36,6 @@ struct hostcalls hostcalls = {
 	.sendto = sendto,
 	.getrlimit = (int (*)(int, struct rlimit *))getrlimit,
 	.setrlimit = (int (*)(int, const struct rlimit *))setrlimit,
+	.timerfd_create = timerfd_create,
+	.timerfd_settime = timerfd_settime,
 };

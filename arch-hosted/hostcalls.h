@@ -46,6 +46,10 @@ struct hostcalls {
 	                  const struct sockaddr *to, socklen_t tolen);
 	int (*getrlimit)(int res, struct rlimit *rl);
 	int (*setrlimit)(int res, const struct rlimit *rl);
+	/* the kernel's one-shot timer (time.c) */
+	int (*timerfd_create)(int clk, int flags);
+	int (*timerfd_settime)(int fd, int flags, const struct itimerspec *new,
+	                       struct itimerspec *old);
 };
 
 extern struct hostcalls hostcalls;
