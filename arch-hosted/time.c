@@ -17,7 +17,12 @@
  *    uv_run ends when the host's timer does, as clock_nanosleep would.
  *
  * Arming costs no system call: the timerfd is written only on the way
- * to sleep, and only when the deadline differs from the one it holds.
+ * to sleep, and only when the deadline is earlier than the one it holds
+ * (or it holds none).  A deadline moved later (a worker's linger timer
+ * after each request, the head of the kernel's timer list) leaves the
+ * earlier expiry in place: it wakes the loop once for nothing, and the
+ * next sleep programs the real deadline -- one spare wakeup where
+ * re-programming would have cost a system call per request.
  * Every delivery checks the clock against the deadline, so a stale
  * timerfd expiry (the deadline moved later meanwhile) is never an early
  * upcall.  A deterministic run (--seed) keeps the virtual clock of sim.c
@@ -139,8 +144,8 @@ int hosted_timer_idle(void)
 		expire(0);
 		return 1;
 	}
-	if (programmed == deadline)
-		return 0;
+	if (programmed && programmed <= deadline)
+		return 0;	/* it wakes us no later than needed */
 	/* boot_ns + deadline on CLOCK_MONOTONIC, held below 2^63 ns (292
 	 * years) so a far deadline cannot wrap into the past */
 	abs = deadline > (UINT64_C(1) << 62) ? UINT64_C(1) << 62 : deadline + boot_ns;
