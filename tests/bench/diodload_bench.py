@@ -23,8 +23,11 @@ Workloads (diodload's only two; each thread is its own connection):
 Each round runs every workload against the three servers (the order
 rotates from round to round), each run on a freshly started server (so
 no run inherits another's aftermath); the tables show the median over
-rounds and the ratios of the medians: luxsim/diod against issue 5's
-goals, and each server against the ceiling, with issue 12's goals.
+rounds of each figure, and for each ratio the median over rounds of that
+round's ratio (the three servers of a round run back to back, so a load
+swing on the shared host between rounds falls on both sides of a
+ratio): luxsim/diod against issue 5's goals, and each server against the
+ceiling, with issue 12's goals.
 
 The same workloads also run with bench-9pload (tests/bench/ninep_load.c,
 found beside luxsim's build tree or given with --load): one thread per
@@ -230,8 +233,12 @@ def med(vals):
     return statistics.median(vals) if vals else None
 
 
-def ratio(x, y):
-    return x / y if x is not None and y else None
+def ratio(table, errors, cname, name, a, b):
+    """Median over rounds of a's figure / b's in the same round."""
+    ka, kb = (cname, name, a), (cname, name, b)
+    if ka in errors or kb in errors or not table[ka] or len(table[ka]) != len(table[kb]):
+        return None
+    return statistics.median(x / y for x, y in zip(table[ka], table[kb]) if y)
 
 
 def verdict(r, goal, higher_is_better=True):
@@ -249,8 +256,9 @@ def report(a, clients, got, cpu, errors):
         return None if key in errors else med(table[key])
 
     print("9P servers against the ceiling: 127.0.0.1, same run, same client")
-    print("(%d rounds of %d s, medians; goals: issue 5 for luxsim/diod with diodload, "
-          "issue 12 for luxsim/ceiling)" % (a.rounds, a.seconds))
+    print("(%d rounds of %d s; medians, ratios are medians of each round's ratio; goals: "
+          "issue 5 for luxsim/diod with diodload, issue 12 for luxsim/ceiling)"
+          % (a.rounds, a.seconds))
     print("%-9s %-34s %13s %13s %13s %7s %5s %4s %9s %9s %5s %4s" % (
         "client", "workload", "luxsim", "diod", "ceiling", "lux/diod", "goal", "met",
         "lux/ceil", "diod/ceil", "goal", "met"))
@@ -258,15 +266,17 @@ def report(a, clients, got, cpu, errors):
         for name, _, unit, goal5, goal12, _ in WORKLOADS:
             v = {s: m(got, (cname, name, s)) for s in SERVERS}
             cell = lambda x: "failed" if x is None else "%.0f %s" % (x, unit)
-            r5 = ratio(v["luxsim"], v["diod"])
-            rl, rd = ratio(v["luxsim"], v["ceiling"]), ratio(v["diod"], v["ceiling"])
+            r5 = ratio(got, errors, cname, name, "luxsim", "diod")
+            rl = ratio(got, errors, cname, name, "luxsim", "ceiling")
+            rd = ratio(got, errors, cname, name, "diod", "ceiling")
             print("%-9s %-34s %13s %13s %13s %7s %4.1fx %4s %9s %9s %5s %4s" % (
                 cname, name, cell(v["luxsim"]), cell(v["diod"]), cell(v["ceiling"]),
                 fmt_x(r5), goal5, verdict(r5, goal5) if cname == "diodload" else "-",
                 fmt_x(rl), fmt_x(rd), "-" if goal12 is None else ">=%.1f" % goal12,
                 verdict(rl, goal12) if cname == "diodload" else "-"))
     print()
-    print("server CPU per op (us, user + system, all threads; ratio = server / ceiling)")
+    print("server CPU per op (us, user + system, all threads; ratio = server / ceiling, "
+          "median of each round's)")
     print("%-9s %-34s %8s %8s %8s %9s %9s %5s %4s" % (
         "client", "workload", "luxsim", "diod", "ceiling", "lux/ceil", "diod/ceil", "goal",
         "met"))
@@ -274,7 +284,8 @@ def report(a, clients, got, cpu, errors):
         for name, _, _, _, _, goalc in WORKLOADS:
             v = {s: m(cpu, (cname, name, s)) for s in SERVERS}
             cell = lambda x: "-" if x is None else "%.1f" % x
-            rl, rd = ratio(v["luxsim"], v["ceiling"]), ratio(v["diod"], v["ceiling"])
+            rl = ratio(cpu, errors, cname, name, "luxsim", "ceiling")
+            rd = ratio(cpu, errors, cname, name, "diod", "ceiling")
             print("%-9s %-34s %8s %8s %8s %9s %9s %5s %4s" % (
                 cname, name, cell(v["luxsim"]), cell(v["diod"]), cell(v["ceiling"]),
                 fmt_x(rl), fmt_x(rd), "-" if goalc is None else "<=%.1f" % goalc,
