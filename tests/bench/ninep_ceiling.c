@@ -38,6 +38,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,6 +457,9 @@ int main(int argc, char **argv)
 		        "[-t THREADS (1..256)]\n");
 		return 64;
 	}
+	/* a client that hangs up with replies unsent is an EPIPE for its
+	 * connection, not a signal that ends the responder */
+	signal(SIGPIPE, SIG_IGN);
 	zeros_len = P9_MSIZE_MAX;
 	if (!(zeros = calloc(1, zeros_len)))
 		return perror("bench-9pceiling: calloc"), 1;
