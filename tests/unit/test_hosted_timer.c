@@ -6,8 +6,9 @@
  * for an earlier deadline, and a stale expiry of an earlier one is no
  * upcall; a disarmed timer keeps nothing alive; --seed's virtual clock
  * gets the deadline and the host timer is never touched.  Real time,
- * deadlines of a few ms: what is asserted (order, counts) does not
- * depend on how late the host is.
+ * deadlines of a few ms: what is asserted does not depend on how late
+ * the host is (a stall past a deadline before the test reaches the idle
+ * loop is a delivery at once, checked as such).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,9 +112,23 @@ static void test_idle_once_never_early(void **state)
 	idle_until_delivered();
 	assert_int_equal(delivered, 1);
 	assert_true(delivered_at >= d);
-	assert_int_equal(settimes, 1);
+	/* one write, or none when a host stall let the deadline pass before
+	 * the first arch_idle (then it delivers at once) */
+	assert_in_range(settimes, 0, 1);
 	/* disarmed by the delivery: nothing keeps the loop alive */
 	assert_false(uv_loop_alive(&loop));
+}
+
+/* hosted_timer_idle before a deadline: 0 (programmed, or kept); a host
+ * stall past it: 1, delivered then and there.  Returns whether it was in
+ * time, so a test checks the timerfd only when it could have been used. */
+static int prepare_idle(uint64_t d)
+{
+	if (hosted_timer_idle() == 0)
+		return 1;
+	assert_int_equal(delivered, 1);
+	assert_true(delivered_at >= d);
+	return 0;
 }
 
 static void test_later_deadline_keeps_timerfd(void **state)
@@ -122,18 +137,22 @@ static void test_later_deadline_keeps_timerfd(void **state)
 
 	(void)state;
 	reset();
-	d1 = arch_time_ns() + 2000000;
+	d1 = arch_time_ns() + 30000000;
 	arch_timer_arm(d1);
-	assert_int_equal(hosted_timer_idle(), 0);	/* programs d1 */
-	assert_int_equal(settimes, 1);
-	d2 = d1 + 3000000;
+	if (!prepare_idle(d1))
+		return;
+	assert_int_equal(settimes, 1);	/* programs d1 */
+	d2 = d1 + 20000000;
 	arch_timer_arm(d2);	/* later: the timerfd keeps d1 */
-	assert_int_equal(hosted_timer_idle(), 0);
+	if (!prepare_idle(d2))
+		return;
 	assert_int_equal(settimes, 1);
 	idle_until_delivered();	/* d1's expiry is no upcall; d2 is */
 	assert_int_equal(delivered, 1);
 	assert_true(delivered_at >= d2);
-	assert_int_equal(settimes, 2);
+	/* 2: d1's stale expiry, then d2 programmed; 1: the host woke us for
+	 * d1 only after d2 had passed too */
+	assert_in_range(settimes, 1, 2);
 }
 
 static void test_earlier_deadline_reprograms(void **state)
@@ -142,12 +161,14 @@ static void test_earlier_deadline_reprograms(void **state)
 
 	(void)state;
 	reset();
-	d1 = arch_time_ns() + 50000000;
+	d1 = arch_time_ns() + 500000000;
 	arch_timer_arm(d1);
-	assert_int_equal(hosted_timer_idle(), 0);
-	d2 = arch_time_ns() + 1000000;
+	if (!prepare_idle(d1))
+		return;
+	d2 = arch_time_ns() + 20000000;
 	arch_timer_arm(d2);
-	assert_int_equal(hosted_timer_idle(), 0);
+	if (!prepare_idle(d2))
+		return;
 	assert_int_equal(settimes, 2);
 	idle_until_delivered();
 	assert_int_equal(delivered, 1);
@@ -206,9 +227,13 @@ static void test_deterministic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* in this order: a stall can leave an expiry programmed (time.c
+		 * keeps no way to forget it), and only the poll, disarm and
+		 * seeded tests, which never count timerfd writes, come after
+		 * the one that can leave it already past */
 		cmocka_unit_test(test_idle_once_never_early),
-		cmocka_unit_test(test_later_deadline_keeps_timerfd),
 		cmocka_unit_test(test_earlier_deadline_reprograms),
+		cmocka_unit_test(test_later_deadline_keeps_timerfd),
 		cmocka_unit_test(test_poll_delivers),
 		cmocka_unit_test(test_disarm),
 		cmocka_unit_test(test_deterministic),
