@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "hostcalls.h"
@@ -39,4 +40,6 @@ struct hostcalls hostcalls = {
 	.fstat = fstat,
 	.ftruncate = ftruncate,
 	.flock = flock,
+	.timerfd_create = timerfd_create,
+	.timerfd_settime = timerfd_settime,
 };

@@ -51,6 +51,10 @@ struct hostcalls {
 	int (*ftruncate)(int fd, off_t len);
 	/* one machine per store file (blk.c) */
 	int (*flock)(int fd, int op);
+	/* the kernel's one-shot timer (time.c) */
+	int (*timerfd_create)(int clk, int flags);
+	int (*timerfd_settime)(int fd, int flags, const struct itimerspec *new,
+	                       struct itimerspec *old);
 };
 
 extern struct hostcalls hostcalls;

@@ -11,12 +11,20 @@ uv_loop_t *hosted_loop(void);
 /* Bracket every upcall into the core: upcalls run "with interrupts off". */
 void hosted_upcall_begin(void);
 void hosted_upcall_end(void);
+/* The end of an upcall delivered outside uv_run: the loop is not stopped. */
+void hosted_upcall_end_direct(void);
 /* A new context starts with upcalls enabled (see arch_ctx_init). */
 void hosted_irq_enable(void);
 
 void hosted_console_poll(uv_loop_t *loop);
 int hosted_console_busy(void);
 void hosted_timer_init(uv_loop_t *loop);
+/* The kernel's one-shot (time.c).  poll: from arch_poll with the time it
+ * read, delivers a deadline that has passed.  idle: from arch_idle before
+ * it waits; delivers a passed deadline (returns 1: do not wait) or
+ * programs the host timer for the wait (returns 0). */
+void hosted_timer_poll(uint64_t now);
+int hosted_timer_idle(void);
 
 /* A service run (serve.c): catch SIGTERM and SIGINT as halt requests;
  * halting sends STOPPING=1 to the service manager if nothing has. */

@@ -1,6 +1,7 @@
 /*
- * "Interrupts" on hosted: upcalls only ever run from libuv callbacks, and
- * those only run inside arch_idle() and arch_poll().  The state is
+ * "Interrupts" on hosted: upcalls only ever run inside arch_idle() and
+ * arch_poll(): from libuv callbacks, which only run there, or for the
+ * timer, when either finds its deadline past (time.c).  The state is
  * therefore a flag the core saves and restores.
  */
 #include <lux/arch.h>
@@ -45,6 +46,15 @@ void hosted_upcall_end(void)
 	uv_stop(hosted_loop());
 }
 
+/* The same end for an upcall delivered outside uv_run (time.c, from
+ * arch_poll or arch_idle before they run the loop): no loop to stop, and
+ * a uv_stop left pending would make the next uv_run return at once,
+ * doing nothing, which holds I/O back for a poll interval. */
+void hosted_upcall_end_direct(void)
+{
+	disabled = upcall_saved;
+}
+
 void hosted_irq_enable(void)
 {
 	disabled = 0;
@@ -64,6 +74,12 @@ void arch_idle(void)
 		disabled = saved;
 		return;
 	}
+	/* A timer deadline already past is delivered here; a later one is
+	 * programmed for the wait below (time.c). */
+	if (hosted_timer_idle()) {
+		disabled = saved;
+		return;
+	}
 	hosted_console_poll(loop);
 	/* With no read in flight and no timer armed, the loop has nothing to
 	 * wait for: a kernel with nothing runnable and no input will never
@@ -74,9 +90,12 @@ void arch_idle(void)
 	disabled = saved;
 }
 
-/* Called at every preemption point: run the loop without waiting, but at
- * most once a millisecond, so a busy proc pays a clock read per point and
- * an epoll_wait per millisecond. */
+/* Called at every preemption point: deliver the timer if its deadline
+ * has passed (the clock is read here anyway, so a busy kernel's timers
+ * are as late as the gap between two preemption points, not a
+ * millisecond), then run the loop without waiting, but at most once a
+ * millisecond, so a busy proc pays a clock read per point and an
+ * epoll_wait per millisecond. */
 void arch_poll(void)
 {
 	static uint64_t next;
@@ -89,6 +108,7 @@ void arch_poll(void)
 		return;
 	}
 	now = arch_time_ns();
+	hosted_timer_poll(now);
 	if (now < next)
 		return;
 	next = now + 1000000;

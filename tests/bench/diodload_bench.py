@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""diodload against luxsim and against diod, same machine, same run.
+"""diodload against luxsim, diod and a stateless ceiling, same machine, same run.
 
 usage: diodload_bench.py PATH/TO/luxsim [--load PATH/TO/bench-9pload]
+                         [--ceiling PATH/TO/bench-9pceiling]
                          [--rounds N] [--seconds S] [--quick]
 
 The named baseline (docs/style.md): the 9P server is measured against diod (Debian) on the same
@@ -11,15 +12,22 @@ Both servers are started here on 127.0.0.1, on free ports:
         no config file; "ctl" is diod's synthetic tree with zero and null)
   luxsim -q --listen-noauth tcp!127.0.0.1!PORT       (aname ctl attaches
         the server's own tree, which has zero and null too)
+  bench-9pceiling -l 127.0.0.1:PORT                  (tests/bench/ninep_ceiling.c:
+        a stateless responder, a canned valid reply per request type, one
+        thread per host core: the most this client can get here)
 Workloads (diodload's only two; each thread is its own connection):
   getattr x1    -g -n 1    Tgetattr of ctl:null in a loop
   getattr x16   -g -n 16
   read+write    -n 16      a 64 KiB read of ctl:zero then a 64 KiB write to
                            ctl:null per op (msize 65536)
-Each round runs every workload against luxsim then diod, each run on a
-freshly started server (so no run inherits another's aftermath); the
-table shows the median over rounds and the ratio luxsim/diod of the
-medians.
+Each round runs every workload against the three servers (the order
+rotates from round to round), each run on a freshly started server (so
+no run inherits another's aftermath); the tables show the median over
+rounds of each figure, and for each ratio the median over rounds of that
+round's ratio (the three servers of a round run back to back, so a load
+swing on the shared host between rounds falls on both sides of a
+ratio): luxsim/diod against issue 5's goals, and each server against the
+ceiling, with issue 12's goals.
 
 The same workloads also run with bench-9pload (tests/bench/ninep_load.c,
 found beside luxsim's build tree or given with --load): one thread per
@@ -28,10 +36,12 @@ clock.  diodload's client library hands each request to a reader thread
 and back, which may bound what it can show; the second client says
 whether it does.  The goals are the issue's, stated for diodload.
 
-The last column is the server's CPU time (user + system, all its threads,
-from /proc/PID/stat) per op, luxsim / diod: on a 2-core host a round trip
-is mostly the host waking two processes, so this says what a request
-costs each server apart from that.
+The second table is each server's CPU time (user + system, all its
+threads, from /proc/PID/stat) per op, and its ratio to the ceiling's: on
+a 2-core host a round trip is mostly the host waking two processes, so
+this says what a request costs each server apart from that, and the
+ceiling's figure is what answering costs with no file service at all
+(the system calls, the codec).
 
 diodload exits 0 even when it fails (no server, attach refused), so its
 stderr is parsed: exactly one "diodload: N ops/s, R rMB/s, W wMB/s" line
@@ -57,12 +67,15 @@ DIOD = shutil.which("diod") or "/usr/sbin/diod"
 DIODLOAD = shutil.which("diodload") or "/usr/sbin/diodload"
 LINE = re.compile(r"^(?:diodload|9pload): ([\d.]+) ops/s, ([\d.]+) rMB/s, ([\d.]+) wMB/s$")
 
-# name, diodload arguments, what the figure is, the issue's goal (luxsim/diod)
+# name, diodload arguments, what the figure is, issue 5's goal (luxsim /
+# diod), issue 12's goals (luxsim / ceiling throughput, luxsim / ceiling
+# CPU per op; None: no goal stated)
 WORKLOADS = [
-    ("getattr, 1 connection", ["-g", "-n", "1"], "ops/s", 3.0),
-    ("getattr, 16 connections", ["-g", "-n", "16"], "ops/s", 1.5),
-    ("64 KiB read+write, 16 connections", ["-n", "16"], "MB/s", 1.0),
+    ("getattr, 1 connection", ["-g", "-n", "1"], "ops/s", 3.0, 0.9, 1.2),
+    ("getattr, 16 connections", ["-g", "-n", "16"], "ops/s", 1.5, None, None),
+    ("64 KiB read+write, 16 connections", ["-n", "16"], "MB/s", 1.0, None, 1.2),
 ]
+SERVERS = ("luxsim", "diod", "ceiling")
 
 
 def free_port():
@@ -109,6 +122,26 @@ class Diod:
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
+
+
+class Ceiling:
+    name = "ceiling"
+
+    def __init__(self, path):
+        self.port = free_port()
+        self.log = tempfile.TemporaryFile()
+        self.p = subprocess.Popen([path, "-l", "127.0.0.1:%d" % self.port],
+                                  stdin=subprocess.DEVNULL, stdout=self.log,
+                                  stderr=subprocess.STDOUT)
+        wait_port(self.port, self.p, "bench-9pceiling")
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=10)
+        self.log.seek(0)
+        said = self.log.read().decode(errors="replace").strip()
+        if said:	# it refused something: the client sent what it did not expect
+            raise RuntimeError("bench-9pceiling said: %s" % said[:300])
 
 
 class Luxsim:
@@ -176,7 +209,8 @@ def measure(key, client, args, unit, a, got, cpu, errors):
     cname, name, sname = key
     s = None
     try:
-        s = Luxsim(a.luxsim) if sname == "luxsim" else Diod()
+        s = {"luxsim": lambda: Luxsim(a.luxsim), "diod": Diod,
+             "ceiling": lambda: Ceiling(a.ceiling)}[sname]()
         c0 = cpu_seconds(s.p.pid)
         res = load(client, s.port, args, a.seconds)
         got[key].append(figure(res, unit))
@@ -189,13 +223,82 @@ def measure(key, client, args, unit, a, got, cpu, errors):
         errors[key] = str(e)
     finally:
         if s:
-            s.stop()
+            try:
+                s.stop()
+            except RuntimeError as e:
+                errors[key] = str(e)
+
+
+def med(vals):
+    return statistics.median(vals) if vals else None
+
+
+def ratio(table, errors, cname, name, a, b):
+    """Median over rounds of a's figure / b's in the same round."""
+    ka, kb = (cname, name, a), (cname, name, b)
+    if ka in errors or kb in errors or not table[ka] or len(table[ka]) != len(table[kb]):
+        return None
+    return statistics.median(x / y for x, y in zip(table[ka], table[kb]) if y)
+
+
+def verdict(r, goal, higher_is_better=True):
+    if goal is None or r is None:
+        return "-"
+    return "yes" if (r >= goal if higher_is_better else r <= goal) else "no"
+
+
+def fmt_x(r):
+    return "-" if r is None else "%.2fx" % r
+
+
+def report(a, clients, got, cpu, errors):
+    def m(table, key):
+        return None if key in errors else med(table[key])
+
+    print("9P servers against the ceiling: 127.0.0.1, same run, same client")
+    print("(%d rounds of %d s; medians, ratios are medians of each round's ratio; goals: "
+          "issue 5 for luxsim/diod with diodload, issue 12 for luxsim/ceiling)"
+          % (a.rounds, a.seconds))
+    print("%-9s %-34s %13s %13s %13s %7s %5s %4s %9s %9s %5s %4s" % (
+        "client", "workload", "luxsim", "diod", "ceiling", "lux/diod", "goal", "met",
+        "lux/ceil", "diod/ceil", "goal", "met"))
+    for cname, _ in clients:
+        for name, _, unit, goal5, goal12, _ in WORKLOADS:
+            v = {s: m(got, (cname, name, s)) for s in SERVERS}
+            cell = lambda x: "failed" if x is None else "%.0f %s" % (x, unit)
+            r5 = ratio(got, errors, cname, name, "luxsim", "diod")
+            rl = ratio(got, errors, cname, name, "luxsim", "ceiling")
+            rd = ratio(got, errors, cname, name, "diod", "ceiling")
+            print("%-9s %-34s %13s %13s %13s %7s %4.1fx %4s %9s %9s %5s %4s" % (
+                cname, name, cell(v["luxsim"]), cell(v["diod"]), cell(v["ceiling"]),
+                fmt_x(r5), goal5, verdict(r5, goal5) if cname == "diodload" else "-",
+                fmt_x(rl), fmt_x(rd), "-" if goal12 is None else ">=%.1f" % goal12,
+                verdict(rl, goal12) if cname == "diodload" else "-"))
+    print()
+    print("server CPU per op (us, user + system, all threads; ratio = server / ceiling, "
+          "median of each round's)")
+    print("%-9s %-34s %8s %8s %8s %9s %9s %5s %4s" % (
+        "client", "workload", "luxsim", "diod", "ceiling", "lux/ceil", "diod/ceil", "goal",
+        "met"))
+    for cname, _ in clients:
+        for name, _, _, _, _, goalc in WORKLOADS:
+            v = {s: m(cpu, (cname, name, s)) for s in SERVERS}
+            cell = lambda x: "-" if x is None else "%.1f" % x
+            rl = ratio(cpu, errors, cname, name, "luxsim", "ceiling")
+            rd = ratio(cpu, errors, cname, name, "diod", "ceiling")
+            print("%-9s %-34s %8s %8s %8s %9s %9s %5s %4s" % (
+                cname, name, cell(v["luxsim"]), cell(v["diod"]), cell(v["ceiling"]),
+                fmt_x(rl), fmt_x(rd), "-" if goalc is None else "<=%.1f" % goalc,
+                verdict(rl, goalc, higher_is_better=False) if cname == "diodload" else "-"))
+    print("goals are judged on diodload, the issues' yardstick; bench-9pload's rows say "
+          "whether diodload's client bounds them")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("luxsim")
     ap.add_argument("--load", help="bench-9pload (default: beside luxsim's build tree)")
+    ap.add_argument("--ceiling", help="bench-9pceiling (default: beside bench-9pload)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--quick", action="store_true",
@@ -211,43 +314,25 @@ def main():
                                   "tests", "bench", "bench-9pload")
     if not os.access(ours, os.X_OK):
         sys.exit("diodload_bench: no bench-9pload at %s (build the bench-9pload target)" % ours)
+    a.ceiling = a.ceiling or os.path.join(os.path.dirname(ours), "bench-9pceiling")
+    if not os.access(a.ceiling, os.X_OK):
+        sys.exit("diodload_bench: no bench-9pceiling at %s (build the bench-9pceiling target)"
+                 % a.ceiling)
     clients = [("diodload", DIODLOAD), ("9pload", ours)]
 
-    names = ("luxsim", "diod")
-    keys = [(c, w[0], n) for c, _ in clients for w in WORKLOADS for n in names]
+    keys = [(c, w[0], n) for c, _ in clients for w in WORKLOADS for n in SERVERS]
     got = {k: [] for k in keys}
     cpu = {k: [] for k in keys}
     errors = {}
     for r in range(a.rounds):
+        order = SERVERS[r % len(SERVERS):] + SERVERS[:r % len(SERVERS)]
         for cname, cpath in clients:
-            for name, args, unit, _ in WORKLOADS:
-                for sname in names:
+            for name, args, unit, _, _, _ in WORKLOADS:
+                for sname in order:
                     key = (cname, name, sname)
                     if key not in errors:
                         measure(key, cpath, args, unit, a, got, cpu, errors)
-
-    print("9P server throughput against diod: 127.0.0.1, same run, same client")
-    print("(%d rounds of %d s, medians; ratio = luxsim / diod; goals: issue 5, for diodload)"
-          % (a.rounds, a.seconds))
-    print("%-9s %-34s %14s %14s %8s %6s %4s %18s" % ("client", "workload", "luxsim", "diod",
-                                                     "ratio", "goal", "met", "server CPU us/op"))
-    for cname, _ in clients:
-        for name, _, unit, goal in WORKLOADS:
-            med = {}
-            for s in ("luxsim", "diod"):
-                v = got[(cname, name, s)]
-                med[s] = statistics.median(v) if v and (cname, name, s) not in errors else None
-            cell = lambda v: "failed" if v is None else "%.0f %s" % (v, unit)
-            ratio = "-"
-            met = "-"
-            if med["luxsim"] is not None and med["diod"]:
-                r = med["luxsim"] / med["diod"]
-                ratio, met = "%.2fx" % r, ("yes" if r >= goal else "no")
-            us = ["%.1f" % statistics.median(cpu[(cname, name, s)]) if med[s] is not None else "-"
-                  for s in ("luxsim", "diod")]
-            print("%-9s %-34s %14s %14s %8s %5.1fx %4s %18s" % (
-                cname, name, cell(med["luxsim"]), cell(med["diod"]), ratio, goal, met,
-                "%s / %s" % tuple(us)))
+    report(a, clients, got, cpu, errors)
     for (cname, name, s), e in sorted(errors.items()):
         print("error: %s, %s, on %s: %s" % (cname, name, s, e), file=sys.stderr)
     return 1 if errors else 0
