@@ -151,9 +151,11 @@ static void test_raw_editing(void **state)
 	raw_case("ab\x7f" "c\r", "ab\b \bc\n", "ac\n");		/* DEL */
 	raw_case("xy\x08\x08z\r", "xy\b \b\b \bz\n", "z\n");	/* BS */
 	raw_case("\x7f\x08q\r", "q\n", "q\n");			/* nothing to erase */
-	raw_case("abc\x15" "d\n", "abc\b \b\b \b\b \bd\n", "d\n");	/* ^U */
+	raw_case("abc\x15" "d\n", "abc\b\b\b   \b\b\bd\n", "d\n");	/* ^U */
 	raw_case("\x15\x15" "e\r", "e\n", "e\n");
-	raw_case("\x01" "a\tb\x1b\r", "a\tb\n", "a\tb\n");	/* other controls dropped */
+	/* BEL means nothing, Tab asks for a completion (no completer here),
+	 * a lone ESC is dropped and the CR after it is itself */
+	raw_case("\x07" "a\tb\x1b\r", "ab\n", "ab\n");
 	raw_case("ab\x04\r", "ab\n", "ab\n");			/* ^D mid-line, then CR */
 	raw_case("\r", "\n", "\n");				/* an empty line */
 
