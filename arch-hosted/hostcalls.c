@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "hostcalls.h"
@@ -35,4 +36,7 @@ struct hostcalls hostcalls = {
 	.sendto = sendto,
 	.getrlimit = (int (*)(int, struct rlimit *))getrlimit,
 	.setrlimit = (int (*)(int, const struct rlimit *))setrlimit,
+	.tcgetattr = tcgetattr,
+	.tcsetattr = tcsetattr,
+	.tcgetpgrp = tcgetpgrp,
 };

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <termios.h>
 #include <time.h>
 
 struct hostcalls {
@@ -46,6 +47,10 @@ struct hostcalls {
 	                  const struct sockaddr *to, socklen_t tolen);
 	int (*getrlimit)(int res, struct rlimit *rl);
 	int (*setrlimit)(int res, const struct rlimit *rl);
+	/* the terminal's raw mode (tty.c) */
+	int (*tcgetattr)(int fd, struct termios *t);
+	int (*tcsetattr)(int fd, int when, const struct termios *t);
+	pid_t (*tcgetpgrp)(int fd);
 };
 
 extern struct hostcalls hostcalls;

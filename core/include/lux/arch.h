@@ -52,8 +52,13 @@
  *    which otherwise follow memory).
  * 11: arch_conn_sim.dial: a simulation scenario may play dialed
  *    connections too (a mount of the machine's own export in a --seed
- *    run); without it a deterministic run dials nothing, as before. */
-#define LUX_ARCH_VERSION 11
+ *    run); without it a deterministic run dials nothing, as before.
+ * 12: LUX_CAP_CONSOLE_RAW from hosted too (a terminal it put in raw mode),
+ *    and on a raw console ^C interrupts the shell's command instead of
+ *    being a byte; lux_boot.console_intr, a second interrupt byte (the
+ *    host terminal's); lux_halt_request interrupts the shell's command
+ *    as well as ending its input. */
+#define LUX_ARCH_VERSION 12
 
 /* ---- Console ---------------------------------------------------------- */
 
