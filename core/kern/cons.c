@@ -167,24 +167,27 @@ static bool readable(void *arg)
 
 /* Tab was pressed: run the completer on the line up to the cursor, in the
  * reading proc (it walks the namespace, which may sleep), and apply what
- * it found only if the line has not changed meanwhile.  Called and
- * returns with upcalls off. */
-static void complete(arch_irqstate *s)
+ * it found only if the line has not changed meanwhile.  Called with
+ * upcalls on (kmalloc may sleep too). */
+static void complete(void)
 {
 	struct cons_completion *c = kmalloc(sizeof *c);
+	arch_irqstate s = arch_irq_save();
 	uint64_t gen = cons.ed.gen;
+	cons_completer fn = cons.completer;
 
 	cons.tab = false;
-	if (c == 0 || cons.completer == 0) {
+	if (c == 0 || fn == 0) {
+		arch_irq_restore(s);
 		kfree(c);
 		return;	/* no memory for it: the tab does nothing */
 	}
 	kmemset(c, 0, sizeof *c);
 	kmemcpy(c->line, cons.ed.buf, cons.ed.cur);
 	c->len = cons.ed.cur;
-	arch_irq_restore(*s);
-	cons.completer(c);
-	*s = arch_irq_save();
+	arch_irq_restore(s);
+	fn(c);
+	s = arch_irq_save();
 	if (gen == cons.ed.gen) {
 		if (c->ninsert)
 			ledit_insert(&cons.ed, c->insert, c->ninsert);
@@ -194,6 +197,7 @@ static void complete(arch_irqstate *s)
 			ledit_redraw(&cons.ed);
 		}
 	}
+	arch_irq_restore(s);
 	kfree(c);
 }
 
@@ -207,10 +211,13 @@ long cons_read_line(char *buf, size_t n)
 		if ((err = sleep_on(&cons.readers, readable, 0)) < 0)
 			return err;
 		s = arch_irq_save();
-		if (cons.count > 0 || cons.eof || !cons.tab)
+		if (cons.count > 0 || cons.eof)
 			break;
-		complete(&s);
+		/* a Tab, or an upcall (^C's flush) emptied the ring after the
+		 * wakeup: returning 0 now would read as end of input */
 		arch_irq_restore(s);
+		if (cons.tab)
+			complete();
 	}
 	while (got < n && cons.count) {
 		char c = cons.ready[cons.head];
