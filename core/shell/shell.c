@@ -20,6 +20,9 @@ void sh_write(struct sh *sh, const void *buf, size_t n)
 {
 	long r;
 
+	if (proc_interrupted())
+		return;	/* ^C: a command that has not noticed yet (a cat of a
+			 * long file never sleeps) prints nothing more */
 	if (sh->outfd < 0) {
 		cons_write(buf, n);
 		return;
@@ -204,7 +207,6 @@ void sh_main(const char *commands, bool prompt)
 {
 	static char line[SH_LINEMAX + 2];
 	struct sh sh = { .outfd = -1, .status = 0 };
-
 	long n;
 
 	/* ^C interrupts this proc (proc_interrupt).  Built-ins run in it,

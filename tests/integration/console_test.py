@@ -127,6 +127,11 @@ class Term(unittest.TestCase):
     def test_ctrl_c_stops_sleep(self):
         self.interrupt(b"sleep 10000")
 
+    def test_ctrl_c_stops_cat_of_endless_file(self):
+        """cat never sleeps on /dev/zero: it stops at its preemption point,
+        and what it still had to print is dropped."""
+        self.interrupt(b"cat /dev/zero")
+
     def test_ctrl_c_stops_the_rest_of_the_line(self):
         self.type(b"sleep 10000; echo not-this\r")
         self.expect(b"\r\n")
