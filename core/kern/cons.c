@@ -16,6 +16,7 @@
 #include <lux/string.h>
 
 #define READY_SIZE 65536
+#define HELD_SIZE 4096
 
 _Static_assert(sizeof ((struct cons_completion *)0)->line >= LEDIT_MAX,
                "a completion must hold any line the editor has");
@@ -31,6 +32,11 @@ static struct {
 	struct waitq readers;
 	int fg;			/* the proc ^C interrupts, or 0 */
 	bool tab;		/* a completion is asked for: a reader does it */
+	/* Bytes typed after a Tab whose completion is not done yet: held,
+	 * so "hel<Tab><Enter>" typed (or pasted) faster than the reader runs
+	 * still completes before the line ends.  ^C is never held. */
+	unsigned char held[HELD_SIZE];
+	size_t nheld;
 	cons_completer completer;
 } cons;
 
@@ -102,8 +108,14 @@ static void interrupt(void)
 {
 	cons.count = 0;
 	cons.tab = false;
+	cons.nheld = 0;
 	if (cons.fg)
 		proc_interrupt(cons.fg);
+}
+
+static bool is_intr(unsigned char c)
+{
+	return c == 0x03 || (cons.ed.intr2 && c == cons.ed.intr2);
 }
 
 static void raw_input(unsigned char c)
@@ -111,6 +123,13 @@ static void raw_input(unsigned char c)
 	const char *line;
 	size_t n;
 
+	if (cons.tab && !is_intr(c)) {
+		if (cons.nheld == HELD_SIZE)
+			cons.dropped++;
+		else
+			cons.held[cons.nheld++] = c;
+		return;
+	}
 	switch (ledit_byte(&cons.ed, c)) {
 	case LEDIT_NONE:
 		return;
@@ -118,7 +137,6 @@ static void raw_input(unsigned char c)
 	case LEDIT_HANDOVER:	/* ^D after text: as it is, no newline */
 		line = ledit_take(&cons.ed, &n);
 		ready_put(line, n);
-		cons.tab = false;
 		return;
 	case LEDIT_EOF:
 		cons.eof = true;
@@ -165,6 +183,19 @@ static bool readable(void *arg)
 	return cons.count > 0 || cons.eof || cons.tab;
 }
 
+/* After a completion: what was typed meanwhile, in order, up to the next
+ * Tab (which holds the rest again).  Upcalls off. */
+static void replay_held(void)
+{
+	size_t i = 0;
+
+	cons.tab = false;
+	while (i < cons.nheld && !cons.tab)
+		raw_input(cons.held[i++]);
+	kmemmove(cons.held, cons.held + i, cons.nheld - i);
+	cons.nheld -= i;
+}
+
 /* Tab was pressed: run the completer on the line up to the cursor, in the
  * reading proc (it walks the namespace, which may sleep), and apply what
  * it found only if the line has not changed meanwhile.  Called with
@@ -176,11 +207,11 @@ static void complete(void)
 	uint64_t gen = cons.ed.gen;
 	cons_completer fn = cons.completer;
 
-	cons.tab = false;
 	if (c == 0 || fn == 0) {
+		replay_held();	/* no memory for it: the tab does nothing */
 		arch_irq_restore(s);
 		kfree(c);
-		return;	/* no memory for it: the tab does nothing */
+		return;
 	}
 	kmemset(c, 0, sizeof *c);
 	kmemcpy(c->line, cons.ed.buf, cons.ed.cur);
@@ -197,6 +228,7 @@ static void complete(void)
 			ledit_redraw(&cons.ed);
 		}
 	}
+	replay_held();
 	arch_irq_restore(s);
 	kfree(c);
 }

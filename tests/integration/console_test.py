@@ -190,6 +190,13 @@ class Term(unittest.TestCase):
         self.expect(b"zebra-file ")
         self.assertEqual(self.run_line(b""), b"zebra\r\n")
 
+    def test_tab_then_enter_at_once(self):
+        """A Tab and what follows in one write (a paste, a fast typist):
+        the rest waits for the completion."""
+        self.run_line(b"echo fast > /tmp/quick-one")
+        out = self.run_line(b"cat /tmp/qui\t")
+        self.assertEqual(out, b"fast\r\n")
+
     def test_tab_lists_choices(self):
         self.run_line(b"echo 1 > /tmp/pa; echo 2 > /tmp/pb")
         self.type(b"cat /tmp/p\t")

@@ -343,9 +343,18 @@ static void test_completion_in_reader(void **state)
 	late_input = "ab\tx\r";
 	fake_idle_hook = type_late;
 	read_lines(1, 100);
-	/* all in one upcall: the "x" changed the line before the reader ran,
-	 * and the line ended, so no completion was applied */
-	expect_read(0, "abx\n");
+	/* all in one upcall: what came after the Tab waited for the
+	 * completion, which the reader made before the line ended */
+	expect_read(0, "abcd x\n");
+	assert_string_equal(fake_console_text(), "abcd x\n");
+
+	/* ^C while a completion is pending drops it and what waited */
+	fake_console_clear();
+	input("ab\tzz\x03");
+	assert_string_equal(fake_console_text(), "ab^C\n");
+	input("q\r");
+	read_lines(1, 100);
+	expect_read(0, "q\n");
 
 	/* typed one piece at a time, the reader completes in between */
 	fake_console_clear();
