@@ -35,9 +35,9 @@
 #include "hostcalls.h"
 #include "internal.h"
 
-/* Faults re-run their instruction when the handler returns (into the
- * previous handler now); the others are raised again. */
-static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+/* A fault re-runs its instruction when the handler returns, into the
+ * previous handler now; a signal someone sent (kill -SEGV too) would
+ * not, so it is raised again. */
 static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGQUIT };
 #define NFATAL (sizeof fatal / sizeof fatal[0])
 
@@ -62,20 +62,18 @@ static void restore_at_exit(void)
 	hosted_tty_restore();
 }
 
-static void on_fatal(int sig)
+static void on_fatal(int sig, siginfo_t *info, void *ctx)
 {
 	size_t i;
-	int fault = 0;
 
+	(void)ctx;
 	hosted_tty_restore();
 	for (i = 0; i < NFATAL && fatal[i] != sig; i++)
 		;
 	if (i < NFATAL)
 		hostcalls.sigaction(sig, &tty.old[i], NULL);
-	for (size_t k = 0; k < sizeof faults / sizeof faults[0]; k++)
-		fault |= faults[k] == sig;
-	if (!fault)
-		raise(sig);
+	if (info == NULL || info->si_code <= 0 || sig == SIGABRT || sig == SIGQUIT)
+		raise(sig);	/* sent, not a fault of ours */
 }
 
 static void on_hangup(uv_signal_t *h, int signum)
@@ -105,7 +103,8 @@ int hosted_tty_raw(uv_loop_t *loop, unsigned char *intr)
 	t.c_cc[VTIME] = 0;
 	atexit(restore_at_exit);	/* before the change: no window without it */
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_fatal;
+	sa.sa_sigaction = on_fatal;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < NFATAL; i++)
 		hostcalls.sigaction(fatal[i], &sa, &tty.old[i]);

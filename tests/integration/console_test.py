@@ -17,6 +17,7 @@ import os
 import pty
 import random
 import re
+import resource
 import select
 import signal
 import subprocess
@@ -34,8 +35,10 @@ INTR_LIMIT = 1.0
 
 
 def controlling_tty():
-    """In the child: the pty (already stdin) becomes its controlling tty."""
+    """In the child: the pty (already stdin) becomes its controlling tty;
+    no core files from the fatal-signal cases."""
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 class Term(unittest.TestCase):
@@ -97,7 +100,11 @@ class Term(unittest.TestCase):
         return self.expect(PROMPT)
 
     def halted(self, status=0):
-        self.assertEqual(self.p.wait(timeout=TIMEOUT), status)
+        got = self.p.wait(timeout=TIMEOUT)
+        if status is None:
+            self.assertNotEqual(got, 0)	# died, by the signal or a sanitizer's report
+        else:
+            self.assertEqual(got, status)
         after = termios.tcgetattr(self.slave)
         self.assertEqual(after, self.before, "the terminal was not given back as it was")
         # the terminal is one open file with the shell that started luxsim
@@ -240,6 +247,18 @@ class Term(unittest.TestCase):
                 self.p.send_signal(sig)
                 self.halted(0)
                 self.assertLess(time.monotonic() - t0, 5)
+
+
+    def test_fatal_signals_restore(self):
+        """A fatal signal still gives the terminal back, then does what it
+        did before (the default action, or AddressSanitizer's report)."""
+        for sig in (signal.SIGQUIT, signal.SIGSEGV):
+            with self.subTest(signal=sig.name):
+                if sig != signal.SIGQUIT:
+                    self.tearDown()
+                    self.setUp()
+                self.p.send_signal(sig)
+                self.halted(None)
 
 
 def main():
