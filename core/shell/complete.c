@@ -17,6 +17,8 @@
 
 #include "shell.h"
 
+#define LIST_CUT "  ...\n"	/* ends a list that had no room for every name */
+
 struct matches {
 	const char *prefix;	/* what the word has already */
 	size_t plen;
@@ -45,9 +47,10 @@ static void add(struct matches *m, const char *name, bool dir)
 			i++;
 		m->common = i;
 	}
-	/* the list, in case nothing can be inserted: "a  b/  c" */
+	/* the list, in case nothing can be inserted: "a  b/  c", with room
+	 * always kept for the end, "  ...\n" */
 	room = sizeof c->list - c->nlist;
-	if (m->full || n + 4 > room) {
+	if (m->full || n + 3 + sizeof LIST_CUT > room) {
 		m->full = true;
 		return;
 	}
@@ -79,11 +82,12 @@ static void finish(struct matches *m)
 		c->insert[n++] = m->firstdir ? '/' : ' ';
 	c->ninsert = n;
 	if (n == 0) {	/* several, nothing more in common: show them */
-		if (m->full && c->nlist + 5 <= sizeof c->list) {
-			kmemcpy(c->list + c->nlist, "  ...", 5);
-			c->nlist += 5;
+		if (m->full) {
+			kmemcpy(c->list + c->nlist, LIST_CUT, sizeof LIST_CUT - 1);
+			c->nlist += sizeof LIST_CUT - 1;
+		} else {
+			c->list[c->nlist++] = '\n';
 		}
-		c->list[c->nlist < sizeof c->list ? c->nlist++ : c->nlist - 1] = '\n';
 	} else {
 		c->nlist = 0;
 	}
