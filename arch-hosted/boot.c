@@ -26,6 +26,7 @@ uv_loop_t *hosted_loop(void)
 _Noreturn void arch_halt(int status)
 {
 	hosted_serve_halting();	/* the manager hears of it before the sockets go */
+	hosted_tty_restore();	/* the person's terminal as it was */
 	hosted_conn_cleanup();
 	fflush(NULL);
 	hostcalls.exit(status);
@@ -65,6 +66,13 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	/* a service has no one at its terminal: no prompts */
 	boot.caps = (hostcalls.isatty(0) && !cfg->serve ? LUX_CAP_CONSOLE_TTY : 0) |
 	            (cfg->deterministic ? LUX_CAP_DETERMINISTIC : LUX_CAP_ENTROPY);
+	/* a person at a terminal gets the core's line discipline: editing,
+	 * history, completion, and ^C that interrupts a command (tty.c) */
+	if (!cfg->serve && cfg->commands == NULL && cfg->scenario == NULL &&
+	    hosted_tty_raw(&loop, &boot.console_intr)) {
+		boot.caps |= LUX_CAP_CONSOLE_RAW;
+		hosted_console_tty(&loop);
+	}
 	boot.arch_name = "hosted";
 	boot.arch_detail = detail;
 	boot.entropy_source = cfg->deterministic ? "the simulation seed" : "getrandom";

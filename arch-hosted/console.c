@@ -6,8 +6,12 @@
  * do.  Input is read with uv_fs_read on fd 0, which works the same for a
  * terminal, a pipe, a file or /dev/null; a read is only issued while the
  * core has room for it (lux_console_room), so input is never dropped.
- * A terminal stays in canonical mode: Linux edits the line, the core gets
- * whole lines (no LUX_CAP_CONSOLE_RAW).
+ * A person's terminal is put in raw mode (tty.c) and the core edits; it is
+ * then read differently: a read of a terminal in libuv's thread pool
+ * blocks until a key is pressed, and exit() waits for that thread, so a
+ * halt by signal would hang.  A terminal is watched with uv_poll_t
+ * instead and read on the loop's thread only once it is readable, which
+ * in raw mode (VMIN 1) returns what is there at once.
  *
  * In a service run (--serve) the console is the service's log instead:
  * stdin is never read (it may be /dev/null, or a terminal that is not
@@ -16,6 +20,7 @@
  * adds its own, and keeps ours as text).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +40,9 @@ static struct {
 	char buf[READ_MAX];
 	int inflight;
 	int eof;
+	int tty;		/* a raw terminal: polled, not read in the pool */
+	int polling;
+	uv_poll_t poll;
 } in;
 
 static struct {
@@ -115,12 +123,8 @@ void hosted_warn(const char *fmt, ...)
 		arch_console_write(msg, (size_t)n);
 }
 
-static void on_read(uv_fs_t *req)
+static void deliver(ssize_t n)
 {
-	ssize_t n = req->result;
-
-	uv_fs_req_cleanup(req);
-	in.inflight = 0;
 	if (n < 0) {
 		char msg[160];
 		int len = snprintf(msg, sizeof msg, "luxsim: reading stdin: %s; treating it as end of input\n",
@@ -135,6 +139,53 @@ static void on_read(uv_fs_t *req)
 	hosted_upcall_end();
 }
 
+static void on_read(uv_fs_t *req)
+{
+	ssize_t n = req->result;
+
+	uv_fs_req_cleanup(req);
+	in.inflight = 0;
+	deliver(n);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+	size_t room = lux_console_room();
+	ssize_t n;
+
+	(void)events;
+	if (room == 0 || status < 0) {
+		uv_poll_stop(h);	/* hosted_console_poll starts it again */
+		in.polling = 0;
+		if (status < 0)
+			deliver(status);
+		return;
+	}
+	n = hostcalls.read(0, in.buf, room < READ_MAX ? room : READ_MAX);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		uv_poll_stop(h);
+		in.polling = 0;
+	}
+	deliver(n < 0 ? uv_translate_sys_error(errno) : n);
+}
+
+void hosted_console_tty(uv_loop_t *loop)
+{
+	int flags = hostcalls.fcntl(0, F_GETFL);
+
+	if (flags < 0 || uv_poll_init(loop, &in.poll, 0) != 0)
+		return;	/* the thread pool's read then, as for a pipe */
+	/* uv_poll_init made the terminal non-blocking, and the terminal is
+	 * one open file with stdout and with the shell that started us: a
+	 * full output buffer would fail our writes (EAGAIN), and the shell
+	 * would inherit the flag.  Polling needs no O_NONBLOCK: we read only
+	 * when there is something to read. */
+	hostcalls.fcntl(0, F_SETFL, flags);
+	in.tty = 1;
+}
+
 void hosted_console_poll(uv_loop_t *loop)
 {
 	size_t room;
@@ -145,6 +196,11 @@ void hosted_console_poll(uv_loop_t *loop)
 	room = lux_console_room();
 	if (room == 0)
 		return;	/* the core drains its buffer before we read more */
+	if (in.tty) {
+		if (!in.polling && uv_poll_start(&in.poll, UV_READABLE, on_readable) == 0)
+			in.polling = 1;
+		return;
+	}
 	b = uv_buf_init(in.buf, room < READ_MAX ? (unsigned)room : READ_MAX);
 	if (uv_fs_read(loop, &in.req, 0, &b, 1, -1, on_read) == 0)
 		in.inflight = 1;

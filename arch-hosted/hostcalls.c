@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "hostcalls.h"
@@ -42,4 +43,7 @@ struct hostcalls hostcalls = {
 	.flock = flock,
 	.timerfd_create = timerfd_create,
 	.timerfd_settime = timerfd_settime,
+	.tcgetattr = tcgetattr,
+	.tcsetattr = tcsetattr,
+	.tcgetpgrp = tcgetpgrp,
 };

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <termios.h>
 #include <time.h>
 
 struct hostcalls {
@@ -55,6 +56,10 @@ struct hostcalls {
 	int (*timerfd_create)(int clk, int flags);
 	int (*timerfd_settime)(int fd, int flags, const struct itimerspec *new,
 	                       struct itimerspec *old);
+	/* the terminal's raw mode (tty.c) */
+	int (*tcgetattr)(int fd, struct termios *t);
+	int (*tcsetattr)(int fd, int when, const struct termios *t);
+	pid_t (*tcgetpgrp)(int fd);
 };
 
 extern struct hostcalls hostcalls;

@@ -33,6 +33,10 @@ void hosted_serve_halting(void);
 /* The console as a service's log (console.c): stderr, a UTC timestamp
  * at the start of each line; stdin is never read. */
 void hosted_console_log(void);
+/* tty.c: the terminal in raw mode for the core's line discipline. */
+int hosted_tty_raw(uv_loop_t *loop, unsigned char *intr);
+void hosted_tty_restore(void);
+void hosted_console_tty(uv_loop_t *loop);	/* console.c: read the raw terminal by polling */
 /* luxsim's own messages (a listen address refused, the state directory,
  * the process's limits): on stderr, and in a service run on its log like
  * the console's lines, timestamped.  printf's format. */

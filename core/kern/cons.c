@@ -1,39 +1,88 @@
 /*
  * Console line discipline (see <lux/cons.h>).
  *
- * Input lands in `line` while it is being edited (raw consoles only), then
- * moves to the `ready` ring that readers drain.  Both are bounded; bytes
- * that do not fit are counted and reported, never silently lost.
+ * Input lands in the line editor while it is being edited (raw consoles
+ * only, <lux/ledit.h>), then moves to the `ready` ring that readers drain.
+ * Both are bounded; bytes that do not fit are counted and reported, never
+ * silently lost.  The editor runs in the input upcall, so echo is
+ * immediate even while a command runs; only completion, which walks the
+ * namespace and may sleep, waits for a reader (the shell at its prompt).
  */
 #include <lux/cons.h>
+#include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/ledit.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
 #define READY_SIZE 65536
-#define LINE_SIZE 1024
+#define HELD_SIZE 4096
+
+_Static_assert(sizeof ((struct cons_completion *)0)->line >= LEDIT_MAX,
+               "a completion must hold any line the editor has");
 
 static struct {
 	bool raw;
 	char ready[READY_SIZE];	/* ring of completed input */
 	size_t head, count;
-	char line[LINE_SIZE];	/* raw mode: the line being edited */
-	size_t linelen;
+	struct ledit ed;	/* raw mode: the line being edited */
 	bool eof;
 	size_t dropped;
 	size_t dropped_reported;	/* dropped bytes already reported */
 	struct waitq readers;
+	int fg;			/* the proc ^C interrupts, or 0 */
+	bool tab;		/* a completion is asked for: a reader does it */
+	/* Bytes typed after a Tab whose completion is not done yet: held,
+	 * so "hel<Tab><Enter>" typed (or pasted) faster than the reader runs
+	 * still completes before the line ends.  ^C is never held. */
+	unsigned char held[HELD_SIZE];
+	size_t nheld;
+	cons_completer completer;
 } cons;
+
+static void echo(void *arg, const char *buf, size_t n)
+{
+	USED(arg);
+	arch_console_write(buf, n);
+}
 
 void cons_init(bool raw)
 {
 	cons.raw = raw;
+	if (cons.ed.echo == 0)	/* once: a second init (the unit tests switch
+				 * modes) keeps the history and the counts */
+		ledit_init(&cons.ed, echo, 0);
 	waitq_init(&cons.readers);
 }
 
 void cons_write(const char *buf, size_t n)
 {
 	arch_console_write(buf, n);
+}
+
+void cons_prompt(const char *prompt)
+{
+	arch_irqstate s = arch_irq_save();
+
+	ledit_set_prompt(&cons.ed, prompt);
+	arch_console_write(prompt, kstrlen(prompt));
+	arch_irq_restore(s);
+}
+
+void cons_set_foreground(int pid)
+{
+	cons.fg = pid;
+}
+
+void cons_set_completer(cons_completer fn)
+{
+	cons.completer = fn;
+}
+
+void cons_set_intr2(unsigned char c)
+{
+	if (c != '\r' && c != '\n' && c != 0x04)	/* never a key the editor needs */
+		cons.ed.intr2 = c;
 }
 
 static void ready_put(const char *buf, size_t n)
@@ -52,46 +101,53 @@ size_t lux_console_room(void)
 	return READY_SIZE - cons.count;
 }
 
-static void raw_input(char c)
+/* ^C: the foreground command stops, and what was typed ahead for after it
+ * goes too (a terminal's interrupt flushes its input queue the same way):
+ * whoever pressed it wants a prompt, not the next command. */
+static void interrupt(void)
 {
-	switch (c) {
-	case '\r':
-	case '\n':
-		cons.line[cons.linelen++] = '\n';
-		arch_console_write("\n", 1);
-		ready_put(cons.line, cons.linelen);
-		cons.linelen = 0;
-		return;
-	case 0x08:	/* backspace */
-	case 0x7f:	/* delete, what most terminals send for backspace */
-		if (cons.linelen) {
-			cons.linelen--;
-			arch_console_write("\b \b", 3);
-		}
-		return;
-	case 0x15:	/* ^U: kill the line */
-		while (cons.linelen) {
-			cons.linelen--;
-			arch_console_write("\b \b", 3);
-		}
-		return;
-	case 0x04:	/* ^D, as a terminal's: end of input on an empty line; */
-		if (cons.linelen == 0)
-			cons.eof = true;
-		/* after some text, hand the text over as it is (no newline,
-		 * no echo), so "echo hi^D^D" runs the line and ends */
-		ready_put(cons.line, cons.linelen);
-		cons.linelen = 0;
+	cons.count = 0;
+	cons.tab = false;
+	cons.nheld = 0;
+	if (cons.fg)
+		proc_interrupt(cons.fg);
+}
+
+static bool is_intr(unsigned char c)
+{
+	return c == 0x03 || (cons.ed.intr2 && c == cons.ed.intr2);
+}
+
+static void raw_input(unsigned char c)
+{
+	const char *line;
+	size_t n;
+
+	if (cons.tab && !is_intr(c)) {
+		if (cons.nheld == HELD_SIZE)
+			cons.dropped++;
+		else
+			cons.held[cons.nheld++] = c;
 		return;
 	}
-	if ((unsigned char)c < 0x20 && c != '\t')
-		return;	/* other control characters have no meaning here */
-	if (cons.linelen == LINE_SIZE - 1) {
-		cons.dropped++;	/* keep room for the newline */
+	switch (ledit_byte(&cons.ed, c)) {
+	case LEDIT_NONE:
+		return;
+	case LEDIT_LINE:
+	case LEDIT_HANDOVER:	/* ^D after text: as it is, no newline */
+		line = ledit_take(&cons.ed, &n);
+		ready_put(line, n);
+		return;
+	case LEDIT_EOF:
+		cons.eof = true;
+		return;
+	case LEDIT_INTR:
+		interrupt();
+		return;
+	case LEDIT_TAB:
+		cons.tab = cons.completer != 0;
 		return;
 	}
-	cons.line[cons.linelen++] = c;
-	arch_console_write(&c, 1);
 }
 
 void lux_console_input(const char *buf, size_t n)
@@ -102,25 +158,99 @@ void lux_console_input(const char *buf, size_t n)
 		ready_put(buf, n);
 	else
 		for (size_t i = 0; i < n; i++)
-			raw_input(buf[i]);
+			raw_input((unsigned char)buf[i]);
 	wakeup(&cons.readers);
+}
+
+void cons_hangup(void)
+{
+	arch_irqstate s = arch_irq_save();
+
+	cons.eof = true;
+	if (cons.raw) {
+		ledit_reset(&cons.ed);
+		interrupt();	/* the command running stops, then the shell sees the end */
+	} else if (cons.fg) {
+		proc_interrupt(cons.fg);
+	}
+	wakeup(&cons.readers);
+	arch_irq_restore(s);
 }
 
 static bool readable(void *arg)
 {
 	USED(arg);
-	return cons.count > 0 || cons.eof;
+	return cons.count > 0 || cons.eof || cons.tab;
+}
+
+/* After a completion: what was typed meanwhile, in order, up to the next
+ * Tab (which holds the rest again).  Upcalls off. */
+static void replay_held(void)
+{
+	size_t i = 0;
+
+	cons.tab = false;
+	while (i < cons.nheld && !cons.tab)
+		raw_input(cons.held[i++]);
+	kmemmove(cons.held, cons.held + i, cons.nheld - i);
+	cons.nheld -= i;
+}
+
+/* Tab was pressed: run the completer on the line up to the cursor, in the
+ * reading proc (it walks the namespace, which may sleep), and apply what
+ * it found only if the line has not changed meanwhile.  Called with
+ * upcalls on (kmalloc may sleep too). */
+static void complete(void)
+{
+	struct cons_completion *c = kmalloc(sizeof *c);
+	arch_irqstate s = arch_irq_save();
+	uint64_t gen = cons.ed.gen;
+	cons_completer fn = cons.completer;
+
+	if (c == 0 || fn == 0) {
+		replay_held();	/* no memory for it: the tab does nothing */
+		arch_irq_restore(s);
+		kfree(c);
+		return;
+	}
+	kmemset(c, 0, sizeof *c);
+	kmemcpy(c->line, cons.ed.buf, cons.ed.cur);
+	c->len = cons.ed.cur;
+	arch_irq_restore(s);
+	fn(c);
+	s = arch_irq_save();
+	if (gen == cons.ed.gen) {
+		if (c->ninsert)
+			ledit_insert(&cons.ed, c->insert, c->ninsert);
+		else if (c->nlist) {
+			arch_console_write("\n", 1);
+			arch_console_write(c->list, c->nlist);
+			ledit_redraw(&cons.ed);
+		}
+	}
+	replay_held();
+	arch_irq_restore(s);
+	kfree(c);
 }
 
 long cons_read_line(char *buf, size_t n)
 {
 	arch_irqstate s;
 	size_t got = 0;
-	int err = sleep_on(&cons.readers, readable, 0);
+	int err;
 
-	if (err < 0)
-		return err;
-	s = arch_irq_save();
+	for (;;) {
+		if ((err = sleep_on(&cons.readers, readable, 0)) < 0)
+			return err;
+		s = arch_irq_save();
+		if (cons.count > 0 || cons.eof)
+			break;
+		/* a Tab, or an upcall (^C's flush) emptied the ring after the
+		 * wakeup: returning 0 now would read as end of input */
+		arch_irq_restore(s);
+		if (cons.tab)
+			complete();
+	}
 	while (got < n && cons.count) {
 		char c = cons.ready[cons.head];
 		cons.head = (cons.head + 1) % READY_SIZE;
@@ -129,13 +259,13 @@ long cons_read_line(char *buf, size_t n)
 		if (c == '\n')
 			break;
 	}
-	if (cons.dropped > cons.dropped_reported) {
+	if (cons_dropped() > cons.dropped_reported) {
 		kprintf("cons: input buffer full, %zu bytes dropped\n",
-		        cons.dropped - cons.dropped_reported);
-		cons.dropped_reported = cons.dropped;
+		        cons_dropped() - cons.dropped_reported);
+		cons.dropped_reported = cons_dropped();
 	}
 	arch_irq_restore(s);
 	return (long)got;
 }
 
-size_t cons_dropped(void) { return cons.dropped; }
+size_t cons_dropped(void) { return cons.dropped + cons.ed.dropped; }

@@ -380,7 +380,7 @@ int preempt_point(void)
 	s = arch_irq_save();
 	lux_preempt();
 	arch_irq_restore(s);
-	return current->killed ? E_INTR : 0;
+	return current->killed || current->intr ? E_INTR : 0;
 }
 
 static int sleep_common(struct waitq *q, bool (*cond)(void *), void *arg, bool intr)
@@ -390,7 +390,7 @@ static int sleep_common(struct waitq *q, bool (*cond)(void *), void *arg, bool i
 
 	kassert(current != 0);
 	while (!cond(arg)) {
-		if (intr && current->killed) {
+		if (intr && (current->killed || current->intr)) {
 			err = E_INTR;
 			break;
 		}
@@ -472,6 +472,37 @@ int proc_kill(int pid)
 	sched_trace(0xdead0000ull | (uint64_t)pid);
 	arch_irq_restore(s);
 	return 0;
+}
+
+int proc_interrupt(int pid)
+{
+	arch_irqstate s = arch_irq_save();
+	struct proc *p = lookup(pid);
+
+	if (p == 0 || p->state == PROC_DEAD || p->state == PROC_SERVED) {
+		arch_irq_restore(s);
+		return E_NOPROC;	/* a principal never runs: nothing to stop */
+	}
+	p->intr = true;
+	if (p->state == PROC_SLEEPING && p->interruptible)
+		unsleep(p);
+	sched_trace(0x1e7e0000ull | (uint64_t)pid);
+	arch_irq_restore(s);
+	return 0;
+}
+
+bool proc_interrupted(void)
+{
+	return current != 0 && current->intr;
+}
+
+void proc_clear_interrupt(void)
+{
+	arch_irqstate s = arch_irq_save();
+
+	if (current)
+		current->intr = false;
+	arch_irq_restore(s);
 }
 
 _Noreturn void proc_exit(int status)

@@ -11,6 +11,7 @@
  * the answers are all a halt has to finish.
  */
 #include "9p/srv/9psrv.h"
+#include <lux/cons.h>
 #include <lux/kern.h>
 #include <lux/proc.h>
 #include <lux/upcall.h>
@@ -24,12 +25,14 @@
 static bool halt_asked;
 static struct waitq haltq = WAITQ_INIT(haltq);
 
-/* An upcall: record and wake.  A shell run gets it as end of input. */
+/* An upcall: record and wake.  A shell run gets it as end of input, and
+ * the command it is running is interrupted, so the halt does not wait
+ * for a `burn 60000` to finish. */
 void lux_halt_request(void)
 {
 	halt_asked = true;
 	wakeup(&haltq);
-	lux_console_input(0, 0);
+	cons_hangup();
 }
 
 static bool asked(void *arg)

@@ -92,12 +92,15 @@ static int cat_one(struct sh *sh, const char *path)
 		sh_errorf("cat: %s: %s\n", path, lux_errstr(E_NOMEM));
 		return 1;
 	}
-	while ((n = sys_read(fd, buf, BUFSIZE)) > 0)
+	/* a preemption point per chunk: an endless file (/dev/zero) neither
+	 * hogs hosted's CPU nor outlives a kill or a ^C */
+	while ((n = preempt_point()) == 0 && (n = sys_read(fd, buf, BUFSIZE)) > 0)
 		sh_write(sh, buf, (size_t)n);
 	kfree(buf);
 	sys_close(fd);
 	if (n < 0) {
-		sh_errorf("cat: %s: %s\n", path, proc_errstr((int)n));
+		if (!(n == E_INTR && proc_interrupted()))	/* ^C was echoed: enough */
+			sh_errorf("cat: %s: %s\n", path, proc_errstr((int)n));
 		return 1;
 	}
 	return 0;

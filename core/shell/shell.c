@@ -20,6 +20,9 @@ void sh_write(struct sh *sh, const void *buf, size_t n)
 {
 	long r;
 
+	if (proc_interrupted())
+		return;	/* ^C: a command that has not noticed yet (a cat of a
+			 * long file never sleeps) prints nothing more */
 	if (sh->outfd < 0) {
 		cons_write(buf, n);
 		return;
@@ -165,19 +168,25 @@ int sh_run_line(struct sh *sh, const char *line)
 		sh_errorf("syntax error: %s\n", err);
 		return sh->status = 2;
 	}
-	for (int i = 0; i < parsed.ncmds; i++)
+	for (int i = 0; i < parsed.ncmds; i++) {
 		sh->status = run_command(sh, &parsed.cmds[i]);
+		if (proc_interrupted())
+			break;	/* ^C stops the whole line, as in rc */
+	}
 	return sh->status;
 }
 
-/* Read one line from the console into buf; 0 at end of input. */
+/* Read one line from the console into buf; 0 at end of input, E_INTR
+ * when interrupted (^C: the line is gone) or killed. */
 static long read_line(char *buf, size_t size)
 {
 	size_t len = 0;
 
 	while (len + 1 < size) {
 		long n = cons_read_line(buf + len, size - 1 - len);
-		if (n <= 0)	/* end of input, or the shell was killed */
+		if (n < 0)
+			return n;
+		if (n == 0)	/* end of input */
 			break;
 		len += (size_t)n;
 		if (buf[len - 1] == '\n')
@@ -198,15 +207,28 @@ void sh_main(const char *commands, bool prompt)
 {
 	static char line[SH_LINEMAX + 2];
 	struct sh sh = { .outfd = -1, .status = 0 };
+	long n;
 
+	/* ^C interrupts this proc (proc_interrupt).  Built-ins run in it,
+	 * so the note reaches whichever runs: its sleeps and preemption
+	 * points return E_INTR, which each already handles for a kill, and
+	 * no proc per command has to be budgeted, numbered and joined.  The
+	 * host's halt request reaches it the same way (cons_hangup). */
+	cons_set_foreground(curproc()->pid);
 	if (commands) {
 		sh_run_line(&sh, commands);
 		lux_halt(sh.status);
 	}
+	if (prompt)
+		cons_set_completer(sh_complete);
 	for (;;) {
+		proc_clear_interrupt();	/* a ^C is for the command it interrupted */
 		if (prompt)
-			cons_write("lux% ", 5);
-		if (read_line(line, sizeof line) == 0)
+			cons_prompt("lux% ");
+		n = read_line(line, sizeof line);
+		if (n == E_INTR && !curproc()->killed)
+			continue;	/* ^C at the prompt: the line is dropped, a new prompt */
+		if (n <= 0)
 			break;
 		sh_run_line(&sh, line);
 	}

@@ -56,6 +56,11 @@ const struct sh_builtin *sh_builtins(size_t *n);
 int sh_nscmd(struct sh *sh, int argc, char **argv);
 const struct sh_builtin *sh_find(const char *name);
 
+/* Tab completion for the console (complete.c): built-in names for the
+ * first word of a command, paths in the namespace for the others. */
+struct cons_completion;
+void sh_complete(struct cons_completion *c);
+
 /* Run one line; returns the status of its last command. */
 int sh_run_line(struct sh *sh, const char *line);
 /* The shell proc's entry: commands (may be 0) then the console. */

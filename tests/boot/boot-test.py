@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """QEMU boot test of a Lux9 x86_64 image (lux9.img, lux9-test.img or archtest.img).
 
-    boot-test.py [--log FILE] [--timeout S] [--panic | --sched | --kat [--kat-kinds K] | --eof] IMAGE
+    boot-test.py [--log FILE] [--timeout S] [--panic | --sched | --kat [--kat-kinds K] | --eof |
+                  --console] IMAGE
 
 Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
 "echo hi" and then "halt 7" at the shell prompt, and checks:
@@ -38,6 +39,13 @@ past it the runner is stopped with SIGTERM and the test fails).  A second
 boot pipes `printf 'echo hi\necho there'` (no newline at the end: the
 runner's ^D^D hands the last line over, as a terminal's does) and wants
 "hi", "there" (after its echo, as on a terminal) and 0.
+
+--console (lux9.img) is the line discipline on the serial line: "burn
+600000" (ten minutes) then Ctrl-C, which must interrupt it (the run ends
+within --timeout, with "^C" echoed and the next command answered); an
+up-arrow that recalls "echo first"; "hel" and Tab that completes to
+"help"; then "halt 7".  The runner paces piped lines one per prompt, or
+after 5 s without one: the Ctrl-C goes 5 s into the burn.
 
 --panic (archtest.img only: its shell has a "fault" command) types
 "fault" instead and checks that the page fault is reported readably:
@@ -142,6 +150,28 @@ def check_sign(lines):
     except Exception:
         return ["a signature of \"hello\\n\" that verifies with the public key"]
     return []
+
+
+CONSOLE_TYPED = (b"burn 600000\n\x03\necho after-intr\necho first\n\x1b[A\nhel\t\n"
+                 b"halt 7\n")
+
+
+def check_console(lines, status):
+    stripped = [l.strip() for l in lines]
+    missing = []
+    if "^C" not in stripped:
+        missing.append('"^C" echoed when Ctrl-C interrupted "burn 600000"')
+    if "after-intr" not in stripped:
+        missing.append('"after-intr": the shell answering after the interrupt')
+    if stripped.count("first") != 2:
+        missing.append('"first" twice: "echo first", then again by up-arrow (got %d)'
+                       % stripped.count("first"))
+    if "lux% help" not in stripped:
+        missing.append('"lux% help": "hel" completed by Tab, echoed')
+    if status != 7:
+        missing.append("exit status 7 from \"halt 7\" (got %d%s)" % (
+            status, {124: ": timeout (the burn was not interrupted?)"}.get(status, "")))
+    return missing
 
 
 def check_boot(lines, status, stand_in=False):
@@ -282,6 +312,8 @@ def main(argv):
     p.add_argument("--eof", action="store_true",
                    help="pipe 'echo hi' with no halt, as the README does, and "
                    "want exit 0 when the pipe ends (lux9.img)")
+    p.add_argument("--console", action="store_true",
+                   help="Ctrl-C, history and Tab on the serial line (lux9.img)")
     p.add_argument("--kat-kinds", default=",".join(kat.KINDS),
                    help="comma-separated kinds of vectors for --kat (default: all)")
     a = p.parse_args(argv)
@@ -292,6 +324,7 @@ def main(argv):
         return main_eof(a, log)
     script = kat.script(kat.parse(), tuple(a.kat_kinds.split(","))) if a.kat else None
     typed = (b"fault\n" if a.panic else SCHED_TYPED if a.sched
+             else CONSOLE_TYPED if a.console
              else ("\n".join(script.lines) + "\nhalt 7\n").encode() if a.kat
              else b"echo hi\nhalt 7\n")
 
@@ -308,10 +341,13 @@ def main(argv):
         missing = check_sched(lines, r.returncode)
     elif a.kat:
         missing = check_kat(script, out, r.returncode)
+    elif a.console:
+        missing = check_console(lines, r.returncode)
     else:
         missing = check_boot(lines, r.returncode, a.stand_in)
     timing = [l for l in err.split("\n") if "timings:" in l]
     name = "boot-test%s %s" % (" --panic" if a.panic else " --sched" if a.sched
+                               else " --console" if a.console
                                else " --kat (%d answers)" % len(script.expected) if a.kat else "",
                                os.path.basename(a.image))
     if not missing:

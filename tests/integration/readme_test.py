@@ -260,7 +260,8 @@ class Readme(unittest.TestCase):
             if info != "sh":
                 continue
             for l in lines:
-                if l.strip():
+                if l.strip() and not (l[0].isspace() and l.strip().startswith("#")):
+                    # (an indented comment goes on the line above's)
                     cmd, why = split_comment(l)
                     out.append((n, cmd, why))
         return out
@@ -380,6 +381,17 @@ class Readme(unittest.TestCase):
     def help_(self, cmd, m):
         self.assertIn("usage:", self.sh_ok(cmd))
 
+    def store(self, cmd, m):
+        """--store PATH: a plain file made when missing (said on stderr), then
+        block device 0, which /dev/blk describes."""
+        rc, out, err = self.env.sh(cmd + " </dev/null")
+        self.assertEqual(rc, 0, err)
+        path = os.path.join(self.env.dir, "lux.store")
+        self.assertIn("made a new file", err)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        out = self.sh_ok(cmd + " -c 'cat /dev/blk'")
+        self.assertIn("name %s\n" % path, out)
+
     def seeded(self, cmd, m):
         out = self.sh_ok(cmd)
         self.assertRegex(out, r"\bburn\b", "ps shows the burn still running")
@@ -410,6 +422,7 @@ EXAMPLES = [
     (r"\./lux run -- -c 'echo a > /tmp/x; cat /tmp/x'", Readme.dash_c),
     (r"\./lux run -- --help", Readme.help_),
     (r"\./lux run -- --seed 7 -c 'burn 500 &; sleep 100; ps'", Readme.seeded),
+    (r"\./lux run -- --store ~/lux\.store", Readme.store),
 ]
 
 

@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include <lux/cons.h>
+#include <lux/error.h>
+#include <lux/proc.h>
 #include <lux/upcall.h>
 
 #include "fake_arch.h"
@@ -151,9 +153,11 @@ static void test_raw_editing(void **state)
 	raw_case("ab\x7f" "c\r", "ab\b \bc\n", "ac\n");		/* DEL */
 	raw_case("xy\x08\x08z\r", "xy\b \b\b \bz\n", "z\n");	/* BS */
 	raw_case("\x7f\x08q\r", "q\n", "q\n");			/* nothing to erase */
-	raw_case("abc\x15" "d\n", "abc\b \b\b \b\b \bd\n", "d\n");	/* ^U */
+	raw_case("abc\x15" "d\n", "abc\b\b\b   \b\b\bd\n", "d\n");	/* ^U */
 	raw_case("\x15\x15" "e\r", "e\n", "e\n");
-	raw_case("\x01" "a\tb\x1b\r", "a\tb\n", "a\tb\n");	/* other controls dropped */
+	/* BEL means nothing, Tab asks for a completion (no completer here),
+	 * a lone ESC is dropped and the CR after it is itself */
+	raw_case("\x07" "a\tb\x1b\r", "ab\n", "ab\n");
 	raw_case("ab\x04\r", "ab\n", "ab\n");			/* ^D mid-line, then CR */
 	raw_case("\r", "\n", "\n");				/* an empty line */
 
@@ -271,6 +275,108 @@ static void test_ready_overflow(void **state)
 	expect_read(0, "again\n");
 }
 
+/* ---- interrupt and completion (raw mode) ------------------------------ */
+
+/* A reader that is the console's foreground proc: ^C while it sleeps in
+ * cons_read_line wakes it with E_INTR, and the note stays until cleared. */
+struct intr_read {
+	long got, again;
+	bool noted;
+	char buf[64];
+};
+
+static void intr_reader(void *arg)
+{
+	struct intr_read *r = arg;
+
+	cons_set_foreground(curproc()->pid);
+	r->got = cons_read_line(r->buf, sizeof r->buf);
+	r->noted = proc_interrupted();
+	r->again = cons_read_line(r->buf, sizeof r->buf);	/* still interrupted */
+	proc_clear_interrupt();
+	cons_set_foreground(0);
+}
+
+static void test_ctrl_c_interrupts_reader(void **state)
+{
+	struct intr_read r = { 0 };
+
+	(void)state;
+	cons_init(true);
+	/* with no foreground proc, ^C still drops the line being typed and
+	 * what was typed ahead, as a terminal's interrupt flushes its queue */
+	input("ahead\r");
+	fake_console_clear();
+	input("half\x03");
+	assert_int_equal(lux_console_room(), READY_SIZE);
+	assert_string_equal(fake_console_text(), "half^C\n");
+
+	/* the foreground reader asleep: ^C wakes it with E_INTR */
+	r = (struct intr_read){ 0 };
+	late_input = "x\x03";
+	fake_idle_hook = type_late;
+	assert_true(fake_run_in_proc(intr_reader, &r));
+	assert_null(late_input);
+	assert_int_equal(r.got, E_INTR);
+	assert_true(r.noted);
+	assert_int_equal(r.again, E_INTR);
+}
+
+static void fake_completer(struct cons_completion *c)
+{
+	/* runs in the reader, after the upcall: sees the line to the cursor */
+	if (c->len == 2 && memcmp(c->line, "ab", 2) == 0) {
+		memcpy(c->insert, "cd ", 3);
+		c->ninsert = 3;
+	} else {
+		memcpy(c->list, "one  two\n", 9);
+		c->nlist = 9;
+	}
+}
+
+static void test_completion_in_reader(void **state)
+{
+	(void)state;
+	cons_init(true);
+	cons_set_completer(fake_completer);
+	fake_console_clear();
+	late_input = "ab\tx\r";
+	fake_idle_hook = type_late;
+	read_lines(1, 100);
+	/* all in one upcall: what came after the Tab waited for the
+	 * completion, which the reader made before the line ended */
+	expect_read(0, "abcd x\n");
+	assert_string_equal(fake_console_text(), "abcd x\n");
+
+	/* ^C while a completion is pending drops it and what waited */
+	fake_console_clear();
+	input("ab\tzz\x03");
+	assert_string_equal(fake_console_text(), "ab^C\n");
+	input("q\r");
+	read_lines(1, 100);
+	expect_read(0, "q\n");
+
+	/* typed one piece at a time, the reader completes in between */
+	fake_console_clear();
+	input("ab\t");
+	late_input = "\r";
+	fake_idle_hook = type_late;
+	read_lines(1, 100);
+	expect_read(0, "abcd \n");
+	assert_string_equal(fake_console_text(), "abcd \n");
+
+	/* nothing to insert: the list, then the prompt and line again */
+	cons_prompt("p> ");
+	fake_console_clear();
+	input("zz\t");
+	late_input = "\r";
+	fake_idle_hook = type_late;
+	read_lines(1, 100);
+	expect_read(0, "zz\n");
+	assert_string_equal(fake_console_text(), "zz\none  two\np> zz\n");
+	cons_set_completer(0);
+}
+
 /* ---- end of input: final, so last ------------------------------------ */
 
 /* The cooked end of input (n == 0) in a child process, so the raw one
@@ -322,6 +428,8 @@ int main(void)
 		cmocka_unit_test(test_raw_line_waits_for_newline),
 		cmocka_unit_test(test_raw_line_overflow),
 		cmocka_unit_test(test_ready_overflow),
+		cmocka_unit_test(test_ctrl_c_interrupts_reader),
+		cmocka_unit_test(test_completion_in_reader),
 		cmocka_unit_test(test_eof_cooked),
 		cmocka_unit_test(test_eof_raw),
 	};

@@ -56,8 +56,13 @@
  * 12: block devices implemented: arch_blk_info (geometry, how many
  *    requests may be in flight), arch_blk_submit in whole sectors with
  *    an op (read, write, flush) in place of a write flag and a byte
- *    offset, and lux_blk_done's errors and ordering promises stated. */
-#define LUX_ARCH_VERSION 12
+ *    offset, and lux_blk_done's errors and ordering promises stated.
+ * 13: LUX_CAP_CONSOLE_RAW from hosted too (a terminal it put in raw mode),
+ *    and on a raw console ^C interrupts the shell's command instead of
+ *    being a byte; lux_boot.console_intr, a second interrupt byte (the
+ *    host terminal's); lux_halt_request interrupts the shell's command
+ *    as well as ending its input. */
+#define LUX_ARCH_VERSION 13
 
 /* ---- Console ---------------------------------------------------------- */
 

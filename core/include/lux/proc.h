@@ -77,6 +77,9 @@ struct proc {
 	int status;		/* exit status once DEAD */
 	bool detached;		/* nobody waits: freed at exit */
 	bool killed;		/* kill requested: leave at the next chance */
+	bool intr;		/* an interrupt note (the console's ^C): like a
+				 * kill for sleeps and preemption points, but the
+				 * proc lives on and clears it (proc_clear_interrupt) */
 	bool interruptible;	/* asleep in an interruptible sleep */
 	int nlocks;		/* sleeping locks held (must be 0 at exit) */
 	int preempt_off;	/* > 0: the timer does not preempt us */
@@ -156,12 +159,23 @@ int proc_kill(int pid);
  * kills (a Tflush ending a worker) use proc_kill. */
 int proc_kill_checked(int pid);
 
+/* Interrupt proc pid, Plan 9's "interrupt" note: its current or next
+ * interruptible sleep and its next preemption point return E_INTR, until
+ * it calls proc_clear_interrupt.  A command that checks for E_INTR (as it
+ * must for a kill) stops; the proc does not exit.  The console's ^C uses
+ * it on the shell.  Safe from upcalls.  0 or E_NOPROC. */
+int proc_interrupt(int pid);
+/* Whether the running proc has an interrupt pending; and forget it. */
+bool proc_interrupted(void);
+void proc_clear_interrupt(void);
+
 void proc_yield(void);
 /* A place where a long-running proc may be preempted (hosted) and where
- * it learns it was killed: returns E_INTR then, else 0. */
+ * it learns it was killed or interrupted: returns E_INTR then, else 0. */
 int preempt_point(void);
 
-/* Sleep on q until cond(arg) holds.  Interruptible: E_INTR if killed. */
+/* Sleep on q until cond(arg) holds.  Interruptible: E_INTR if killed or
+ * interrupted (proc_interrupt). */
 int sleep_on(struct waitq *q, bool (*cond)(void *), void *arg);
 /* The same, not interruptible (locks; never while the proc can be stuck). */
 void sleep_on_unint(struct waitq *q, bool (*cond)(void *), void *arg);

@@ -13,9 +13,10 @@
 
 /* Capabilities an arch reports in lux_boot.caps. */
 enum {
-	/* Console input is raw bytes (a serial line): the core echoes and
-	 * edits lines.  Without it the arch delivers already-edited input
-	 * (a Linux tty in canonical mode, a pipe). */
+	/* Console input is raw bytes from a person's keyboard (a serial
+	 * line, a terminal hosted put in raw mode): the core echoes and
+	 * edits lines, and ^C interrupts the shell's command (v12).  Without
+	 * it input arrives as it is (a pipe, a file) and is not edited. */
 	LUX_CAP_CONSOLE_RAW = 1u << 0,
 	/* arch_entropy() is backed by a real source (getrandom, RDSEED,
 	 * RDRAND, EFI_RNG_PROTOCOL).  Without it the core warns loudly. */
@@ -81,6 +82,10 @@ struct lux_boot {
 	 * and halt with 0.  The arch never sets it with commands or a
 	 * scenario. */
 	int serve;
+	/* v12: a second byte that interrupts, besides ^C, on a raw console:
+	 * the host terminal's own interrupt character when the person set
+	 * one (`stty intr ^?`, Plan 9's DEL), or 0 */
+	uint8_t console_intr;
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */
@@ -95,9 +100,11 @@ void lux_console_input(const char *buf, size_t n);
 size_t lux_console_room(void);
 
 /* The host asks the machine to stop (v10; hosted: SIGTERM or SIGINT in a
- * service run).  A serving machine (lux_boot.serve) stops taking 9P
- * requests, answers those in flight, and halts with status 0; a shell
- * takes it as the end of console input.  Repeats are harmless. */
+ * service run, and since v12 SIGTERM, SIGINT or SIGHUP at a raw terminal).
+ * A serving machine (lux_boot.serve) stops taking 9P requests, answers
+ * those in flight, and halts with status 0; a shell takes it as the end
+ * of console input, and its running command is interrupted.  Repeats
+ * are harmless. */
 void lux_halt_request(void);
 
 /* The one-shot timer armed with arch_timer_arm() has expired. */
