@@ -46,13 +46,14 @@ x86_start(void)
 	x86_fpu_init();
 	gdt_init();
 	idt_init();
+	paging_init();		/* after the IDT: a mistake here is reported */
 	tsc_calibrate();
 	pic_init();
 	lapic_init();
 	x86_console_enable_input();
 
 	boot.version = LUX_ARCH_VERSION;
-	boot.caps = LUX_CAP_CONSOLE_RAW;
+	boot.caps = LUX_CAP_CONSOLE_RAW | LUX_CAP_GUARDED;
 	boot.arch_name = "x86_64";
 	boot.entropy_source = x86_entropy_init(&real);
 	if (real)
@@ -63,8 +64,11 @@ x86_start(void)
 		    "secure\n");
 	describe();
 	boot.arch_detail = detail;
-	boot.regions = x86_bootinfo.regions;
-	boot.nregions = x86_bootinfo.nregions;
+	boot.regions = x86_ram.r;
+	boot.nregions = x86_ram.n;
+	x86_printf("x86_64: paging: own 4-level tables, W^X, page 0 and stack "
+	    "guards unmapped; %lu KiB of page tables, %lu KiB of boot-services "
+	    "memory reclaimed\n", x86_ram.taken >> 10, paging_reclaimed() >> 10);
 	boot.commands = 0;
 	boot.quiet = 0;
 	boot.hostowner_uid = -1;	/* no host users: eve is whoever has the console */

@@ -48,6 +48,8 @@ exception_report(struct trapframe *tf)
 {
 	unsigned v = (unsigned)tf->vector;
 
+	if (v == 14)
+		fault_explain(tf, read_cr2());
 	x86_printf("\nx86_64: PANIC: CPU exception %u: %s\n", v, excname[v]);
 	x86_printf("  error  0x%lx", tf->error);
 	if (v == 14)

@@ -186,6 +186,16 @@ lux_preempt(void)
 	arch_ctx_switch(&pw_ctx[from], &pw_ctx[to]);
 }
 
+/* No procs here: a fault in a guard page is never a proc's. */
+int
+lux_stack_owner(uintptr_t addr, const char **name, uintptr_t *stack)
+{
+	(void)addr;
+	(void)name;
+	(void)stack;
+	return -1;
+}
+
 static void
 pworker(void *arg)
 {

@@ -52,8 +52,12 @@
  *    which otherwise follow memory).
  * 11: arch_conn_sim.dial: a simulation scenario may play dialed
  *    connections too (a mount of the machine's own export in a --seed
- *    run); without it a deterministic run dials nothing, as before. */
-#define LUX_ARCH_VERSION 11
+ *    run); without it a deterministic run dials nothing, as before.
+ * 12: guarded memory: LUX_CAP_GUARDED (the arch unmaps page 0 and a guard
+ *    page at the low end of every stack given to arch_ctx_init, which the
+ *    stack's owner must then not touch, and enforces W^X), and
+ *    lux_stack_owner, so a fault in a guard page names its proc. */
+#define LUX_ARCH_VERSION 12
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -108,7 +112,8 @@ typedef struct arch_ctx {
 	void *sp;
 	/* The stack given to arch_ctx_init, kept for the arch's tools (the
 	 * hosted ASan build tells the sanitizer about stack switches; metal
-	 * may use it for guard pages).  0 for a context the arch started
+	 * unmaps its lowest page as a guard, LUX_CAP_GUARDED, until
+	 * arch_ctx_destroy).  0 for a context the arch started
 	 * itself (the boot context).  The switch only needs sp. */
 	void *stack;
 	size_t stack_size;

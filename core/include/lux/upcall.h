@@ -30,6 +30,12 @@ enum {
 	/* The arch delivers connections (lux_conn_opened): hosted listening
 	 * on a socket.  Without it the core starts no server. */
 	LUX_CAP_CONN = 1u << 4,
+	/* (v12) Faults are caught, not silent: page 0 is unmapped, every
+	 * stack given to arch_ctx_init has an unmapped guard page at its low
+	 * end, read-only and non-executable memory are enforced, and a fault
+	 * ends in a readable panic (x86_64 with its own page tables).  The
+	 * ktests that fault on purpose refuse to run without it. */
+	LUX_CAP_GUARDED = 1u << 5,
 };
 
 /* One run of usable RAM the core may own. */
@@ -108,6 +114,13 @@ void lux_timer_expired(void);
  * preempted if its slice ran out and something else should run).  Runs
  * with upcalls disabled; returns when the interrupted proc runs again. */
 void lux_preempt(void);
+
+/* (v12) The proc whose stack, as given to arch_ctx_init, holds addr: its
+ * pid, with its name and the stack's base in *name and *stack; -1 if no
+ * proc's does.  For the arch's fault report ("stack overflow in proc N"
+ * when addr is a guard page), with upcalls disabled and the kernel
+ * possibly broken: it only reads the proc list, takes no lock. */
+int lux_stack_owner(uintptr_t addr, const char **name, uintptr_t *stack);
 
 /* Who connected (v5).  Only what the host's kernel vouches for is here:
  * a local socket's peer uid (SO_PEERCRED) is a fact, a network address is
