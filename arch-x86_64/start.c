@@ -40,13 +40,16 @@ arch_serving(void)
 void
 x86_start(void)
 {
+	uint64_t t0, t1;
 	int real;
 
 	x86_console_init();
 	x86_fpu_init();
 	gdt_init();
 	idt_init();
+	t0 = rdtsc();
 	paging_init();		/* after the IDT: a mistake here is reported */
+	t1 = rdtsc();
 	tsc_calibrate();
 	pic_init();
 	lapic_init();
@@ -67,8 +70,9 @@ x86_start(void)
 	boot.regions = x86_ram.r;
 	boot.nregions = x86_ram.n;
 	x86_printf("x86_64: paging: own 4-level tables, W^X, page 0 and stack "
-	    "guards unmapped; %lu KiB of page tables, %lu KiB of boot-services "
-	    "memory reclaimed\n", x86_ram.taken >> 10, paging_reclaimed() >> 10);
+	    "guards unmapped; %lu KiB of page tables built in %lu us, %lu KiB "
+	    "of boot-services memory reclaimed\n", x86_ram.taken >> 10,
+	    tsc_to_ns(t1 - t0) / 1000, paging_reclaimed() >> 10);
 	boot.commands = 0;
 	boot.quiet = 0;
 	boot.hostowner_uid = -1;	/* no host users: eve is whoever has the console */
