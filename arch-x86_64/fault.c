@@ -80,7 +80,8 @@ fault_explain(const struct trapframe *tf, uint64_t cr2)
 		x86_printf("\nx86_64: PANIC: write to read-only memory (%s): 0x%lx, "
 		    "at rip 0x%lx\n", where(cr2), cr2, tf->rip);
 	} else {
-		x86_printf("\nx86_64: PANIC: %s of unmapped memory (%s): 0x%lx, at "
-		    "rip 0x%lx\n", how, where(cr2), cr2, tf->rip);
+		x86_printf("\nx86_64: PANIC: %s of %s memory (%s): 0x%lx, at "
+		    "rip 0x%lx\n", how, e & PF_P ? "protected" : "unmapped",
+		    where(cr2), cr2, tf->rip);
 	}
 }

@@ -48,6 +48,7 @@ extern char _data[], _edata[];
 
 static uint64_t *pml4;
 static uint64_t reclaimed;
+static uint64_t exec_pages;	/* found by check_wx */
 
 /* The guard pages of the arch's own stacks, for fault.c. */
 static struct {
@@ -219,6 +220,65 @@ paging_guard(uintptr_t va, int guard)
 	return 0;
 }
 
+/* Style rule 8: the tables just built are walked once before they are
+ * loaded, and W^X is checked, not assumed: no leaf may be both writable
+ * and executable, and the only executable pages are the image's text.
+ * Returns the executable pages found. */
+static uint64_t
+check_wx(void)
+{
+	uint64_t text = (uint64_t)_text, etext = round_up((uint64_t)_etext, X86_PAGE);
+	uint64_t *pdpt, *pd, *pt, e, va, pva, n = 0;
+	int i, j, k, l;
+
+	for (i = 0; i < 512; i++) {
+		if (!(pml4[i] & PTE_P))
+			continue;
+		pdpt = (uint64_t *)(pml4[i] & ADDR_MASK);
+		for (j = 0; j < 512; j++) {
+			if (!(pdpt[j] & PTE_P))
+				continue;
+			if (pdpt[j] & PTE_PS)
+				x86_panic("paging: a 1 GiB page (none are made)");
+			pd = (uint64_t *)(pdpt[j] & ADDR_MASK);
+			for (k = 0; k < 512; k++) {
+				e = pd[k];
+				if (!(e & PTE_P))
+					continue;
+				va = ((uint64_t)i << 39) | ((uint64_t)j << 30) |
+				    ((uint64_t)k << 21);
+				if (e & PTE_PS) {
+					if (!(e & PTE_NX))
+						x86_panic("paging: executable 2 MiB "
+						    "page at 0x%lx", va);
+					continue;
+				}
+				pt = (uint64_t *)(e & ADDR_MASK);
+				for (l = 0; l < 512; l++) {
+					e = pt[l];
+					if (!(e & PTE_P) || (e & PTE_NX))
+						continue;
+					pva = va | (uint64_t)l << 12;
+					if ((e & PTE_W) || pva < text || pva >= etext)
+						x86_panic("paging: W^X broken at "
+						    "0x%lx (entry 0x%lx)", pva, e);
+					n++;
+				}
+			}
+		}
+	}
+	if (n != (etext - text) / X86_PAGE)
+		x86_panic("paging: %lu executable pages, text has %lu", n,
+		    (unsigned long)((etext - text) / X86_PAGE));
+	return n;
+}
+
+uint64_t
+paging_exec_pages(void)
+{
+	return exec_pages;
+}
+
 uint64_t
 paging_reclaimed(void)
 {
@@ -245,6 +305,7 @@ paging_init(void)
 	split_list(&x86_reclaim);
 	map_image();
 	guard_arch_stacks();
+	exec_pages = check_wx();
 
 	if (read_cr4() & CR4_LA57)
 		x86_panic("paging: the firmware runs 5-level paging; the kernel "

@@ -71,6 +71,7 @@ void paging_init(void);
 int paging_guard(uintptr_t va, int guard);
 uint64_t paging_pte(uintptr_t va);
 uint64_t paging_reclaimed(void);
+uint64_t paging_exec_pages(void);
 #define PTE_P	(1ull << 0)
 #define PTE_W	(1ull << 1)
 #define PTE_PWT	(1ull << 3)
