@@ -98,8 +98,10 @@ static void pinger(void *arg)
 
 	/* Strict alternation is what yield promises, not what a timer slice
 	 * ending between the record and the yield gives (seen on metal under
-	 * TCG on a loaded host): the check is of yield, so no preemption. */
-	curproc()->preempt_off++;
+	 * TCG on a loaded host): the check is of yield, so no preemption.
+	 * check_switch turned it off before we ran: set here, a slice that
+	 * ended on our way in (a host that stalled QEMU for a whole slice)
+	 * still let the other proc record first. */
 	for (int i = 0; i < ROUNDS; i++) {
 		pingpong.seq[pingpong.n++] = (uint16_t)me;
 		proc_yield();
@@ -121,6 +123,9 @@ static void check_switch(void)
 		result(false, "switch", "could not create procs");
 		return;
 	}
+	/* neither has run: the boot code is no proc and is never preempted */
+	a->preempt_off++;
+	b->preempt_off++;
 	ok = proc_join(a) == 0 && proc_join(b) == 0;
 	t1 = arch_time_ns();
 	for (int i = 0; ok && i < 2 * ROUNDS; i++)
