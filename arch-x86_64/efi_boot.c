@@ -105,8 +105,6 @@ capture_rng(EFI_SYSTEM_TABLE *st)
 		x86_bootinfo.rng_len = sizeof x86_bootinfo.rng_pool;
 }
 
-/* A stack of `pages` with one more page below it, which paging.c unmaps
- * (the guard): returns the top. */
 /* The loaded image's size, from the loader itself: the PE holds fewer
  * sections than the ELF it came from (.dynstr stays behind), so no link
  * symbol marks its end, and the pages past it are someone else's. */
@@ -123,6 +121,8 @@ capture_image(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	}
 }
 
+/* A stack of `pages` with one more page below it, which paging.c unmaps
+ * (the guard): returns the top. */
 static uintptr_t
 alloc_stack(EFI_SYSTEM_TABLE *st, UINTN pages)
 {

@@ -12,6 +12,8 @@
  *   the core's RAM          read + write, NX, 4 KiB pages (see below)
  *   stacks (boot, IST,      read + write, NX, with an unmapped guard page
  *     every proc's)           below each
+ *   secrets                 read + write, NX, a guard page on each side
+ *     (lc_secure_alloc)       (crypto_hooks.c)
  *   everything else below   read + write, NX, 2 MiB pages: firmware
  *     max(4 GiB, top of RAM)  regions, ACPI tables, MMIO (the local APIC's
  *                             2 MiB page uncached)

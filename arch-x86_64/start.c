@@ -75,6 +75,10 @@ x86_start(void)
 	    "of boot-services memory reclaimed\n", paging_exec_pages(),
 	    x86_ram.taken >> 10, tsc_to_ns(t1 - t0) / 1000,
 	    paging_reclaimed() >> 10);
+	if (x86_ram.dropped + x86_reclaim.dropped)
+		x86_printf("x86_64: WARNING: %lu KiB of RAM in more than %d runs "
+		    "not used\n", (x86_ram.dropped + x86_reclaim.dropped) >> 10,
+		    X86_MAXREGIONS);
 	boot.commands = 0;
 	boot.quiet = 0;
 	boot.hostowner_uid = -1;	/* no host users: eve is whoever has the console */
