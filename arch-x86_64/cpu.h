@@ -13,6 +13,8 @@
 #define CR0_EM		(1ul << 2)
 #define CR0_TS		(1ul << 3)
 #define CR0_NE		(1ul << 5)
+#define CR4_PGE		(1ul << 7)
+#define CR4_LA57	(1ul << 12)
 #define CR4_OSFXSR	(1ul << 9)
 #define CR4_OSXMMEXCPT	(1ul << 10)
 #define CR4_OSXSAVE	(1ul << 18)

@@ -1,8 +1,13 @@
 /*
  * New contexts for arch_ctx_switch (switch.S, where the frame layout is
- * described), and their end.  No guard pages yet: with UEFI's identity
- * mapping every stack is plain RAM, so arch_ctx_destroy has nothing to
- * release; with our own page tables it will unmap the guard page.
+ * described), and their end.  The lowest page of a page-aligned stack of
+ * two pages or more becomes its guard (LUX_CAP_GUARDED): unmapped until
+ * arch_ctx_destroy, so an overflow faults there (fault.c names the proc)
+ * instead of writing over whatever the page allocator put below.  The
+ * core's procs get 8-page runs from its page allocator, always in RAM
+ * paging.c mapped with 4 KiB pages, so this never allocates or fails.
+ * A stack that is not page-aligned (archtest's static ones) or not in
+ * such RAM simply has no guard.
  */
 #include <lux/arch.h>
 #include <lux/upcall.h>
@@ -21,6 +26,12 @@ struct initframe {
 };
 
 _Static_assert(sizeof(struct initframe) == 64, "frame layout of switch.S");
+
+static int
+guardable(void *stack, size_t size)
+{
+	return ((uintptr_t)stack & (X86_PAGE - 1)) == 0 && size >= 2 * X86_PAGE;
+}
 
 void
 arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size,
@@ -47,11 +58,16 @@ arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size,
 	ctx->sp = f;
 	ctx->stack = stack;
 	ctx->stack_size = stack_size;
+	if (guardable(stack, stack_size))
+		paging_guard((uintptr_t)stack, 1);
 }
 
 void
 arch_ctx_destroy(arch_ctx *ctx)
 {
+	/* The page goes back to the core's allocator mapped, as it came. */
+	if (ctx->stack && guardable(ctx->stack, ctx->stack_size))
+		paging_guard((uintptr_t)ctx->stack, 0);
 	ctx->sp = 0;
 	ctx->stack = 0;
 	ctx->stack_size = 0;

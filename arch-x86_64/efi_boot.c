@@ -5,13 +5,13 @@
  * firmware (runtime services included: we never SetVirtualAddressMap and
  * have no use for them yet).
  *
- * Memory: the core gets EfiConventionalMemory above 1 MiB only.  The
- * image itself, our stacks and the memory map buffer are EfiLoaderData /
- * EfiLoaderCode and so excluded by type; EfiBootServices* memory is not
- * reclaimed because the firmware's page tables, GDT and the stack
- * efi_main ran on live there, and we keep using UEFI's identity mapping
- * (virtual == physical, all RAM and MMIO) after exit.  Own page tables
- * come with paging; then boot-services memory can be reclaimed.
+ * Memory: the core gets EfiConventionalMemory above 1 MiB, and, once our
+ * own page tables are loaded (paging.c), EfiBootServicesCode/Data above
+ * 1 MiB too: the firmware's page tables, GDT and the stack efi_main ran
+ * on live there until then (memmap.c keeps the two lists).  The image,
+ * our stacks and the memory map buffer are EfiLoaderData/EfiLoaderCode
+ * and so excluded by type.  Runtime-services memory is never touched (we
+ * never call runtime services after exit).
  *
  * ExitBootServices needs the key of the current memory map.  Anything
  * that allocates between GetMemoryMap and ExitBootServices (an event
@@ -27,15 +27,11 @@
 #include "cpu.h"
 #include "x86.h"
 
-#define PAGE		4096ull
+#define PAGE		X86_PAGE
 #define LOW_LIMIT	0x100000ull		/* below 1 MiB: never ours */
-#define MAX_REGIONS	64
 #define EXIT_TRIES	8
-#define BOOT_STACK_PAGES 16			/* 64 KiB */
-#define IST_STACK_PAGES	4			/* 16 KiB each */
 
 struct x86_bootinfo x86_bootinfo;
-static struct lux_memregion regions[MAX_REGIONS];
 
 /* Where a failure before the console exists can still be seen: the
  * firmware's console while boot services last, then our own UART. */
@@ -109,50 +105,66 @@ capture_rng(EFI_SYSTEM_TABLE *st)
 		x86_bootinfo.rng_len = sizeof x86_bootinfo.rng_pool;
 }
 
+/* The loaded image's size, from the loader itself: the PE holds fewer
+ * sections than the ELF it came from (.dynstr stays behind), so no link
+ * symbol marks its end, and the pages past it are someone else's. */
+static void
+capture_image(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+	EFI_GUID guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+	EFI_LOADED_IMAGE *li;
+
+	if (st->BootServices->HandleProtocol(image, &guid, (void **)&li) ==
+	    EFI_SUCCESS) {
+		x86_bootinfo.image_base = (uintptr_t)li->ImageBase;
+		x86_bootinfo.image_size = li->ImageSize;
+	}
+}
+
+/* A stack of `pages` with one more page below it, which paging.c unmaps
+ * (the guard): returns the top. */
 static uintptr_t
 alloc_stack(EFI_SYSTEM_TABLE *st, UINTN pages)
 {
 	EFI_PHYSICAL_ADDRESS a = 0;
 
 	if (st->BootServices->AllocatePages(AllocateAnyPages, EfiLoaderData,
-	    pages, &a) != EFI_SUCCESS)
+	    pages + 1, &a) != EFI_SUCCESS)
 		return 0;
-	return (uintptr_t)(a + pages * PAGE);
+	return (uintptr_t)(a + (pages + 1) * PAGE);
 }
 
-/* Turn the final memory map into the core's regions: conventional memory
- * above 1 MiB, page-aligned, adjacent runs merged. */
+/* Sort the final memory map into memmap.c's lists: conventional memory
+ * (free now) and boot-services memory (free once our page tables are
+ * loaded), both above 1 MiB and page-aligned. */
 static void
 build_regions(uint8_t *map, UINTN size, UINTN descsize)
 {
-	size_t n = 0;
 	UINTN off;
 
 	for (off = 0; off + descsize <= size; off += descsize) {
 		EFI_MEMORY_DESCRIPTOR *d = (EFI_MEMORY_DESCRIPTOR *)(map + off);
 		uint64_t base = d->PhysicalStart;
 		uint64_t end = base + d->NumberOfPages * PAGE;
+		struct x86_memlist *l;
 
-		if (d->Type != EfiConventionalMemory)
+		if (end > x86_bootinfo.phys_top && d->Type != EfiMemoryMappedIO &&
+		    d->Type != EfiMemoryMappedIOPortSpace)
+			x86_bootinfo.phys_top = end;
+		if (d->Type == EfiConventionalMemory)
+			l = &x86_ram;
+		else if (d->Type == EfiBootServicesCode ||
+		    d->Type == EfiBootServicesData)
+			l = &x86_reclaim;
+		else
 			continue;
 		if (base < LOW_LIMIT)
 			base = LOW_LIMIT;
 		base = (base + PAGE - 1) & ~(PAGE - 1);
 		end &= ~(PAGE - 1);
-		if (end <= base)
-			continue;
-		if (n > 0 && regions[n - 1].base + regions[n - 1].len == base) {
-			regions[n - 1].len += end - base;
-		} else if (n < MAX_REGIONS) {
-			regions[n].base = base;
-			regions[n].len = end - base;
-			n++;
-		}
-		/* else: a 65th fragment is dropped; OVMF gives a handful. */
-		x86_bootinfo.ram_bytes += end - base;
+		if (end > base)
+			memlist_add(l, base, end - base);
 	}
-	x86_bootinfo.regions = regions;
-	x86_bootinfo.nregions = n;
 }
 
 /* Fetch the map and exit boot services, retrying on a stale key.
@@ -208,17 +220,20 @@ efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	const char *why = "";
 	EFI_STATUS s;
-	int i;
+	int i, ok;
 
 	x86_bootinfo.tsc_boot = rdtsc();
 	copy_vendor(st);
 	capture_time(st);
 	capture_rng(st);
-	x86_bootinfo.boot_stack_top = alloc_stack(st, BOOT_STACK_PAGES);
-	for (i = 0; i < 3; i++)
-		x86_bootinfo.ist_stack_top[i] = alloc_stack(st, IST_STACK_PAGES);
-	if (!x86_bootinfo.boot_stack_top || !x86_bootinfo.ist_stack_top[0] ||
-	    !x86_bootinfo.ist_stack_top[1] || !x86_bootinfo.ist_stack_top[2]) {
+	capture_image(image, st);
+	x86_bootinfo.boot_stack_top = alloc_stack(st, X86_BOOT_STACK_PAGES);
+	ok = x86_bootinfo.boot_stack_top != 0;
+	for (i = 0; i < X86_NIST; i++) {
+		x86_bootinfo.ist_stack_top[i] = alloc_stack(st, X86_IST_STACK_PAGES);
+		ok = ok && x86_bootinfo.ist_stack_top[i] != 0;
+	}
+	if (!ok) {
 		efi_fail(st, L"lux9: cannot allocate kernel stacks\r\n");
 		return EFI_OUT_OF_RESOURCES;
 	}

@@ -2,7 +2,7 @@
  * Our own GDT, replacing the firmware's: flat 64-bit kernel code and data
  * and a TSS whose interrupt stack table gives the exceptions that must not
  * run on a possibly broken stack their own: IST1 double fault, IST2 NMI,
- * IST3 machine check (see idt.c).  Selectors:
+ * IST3 machine check, IST4 page fault (see idt.c).  Selectors:
  *   0x08 kernel code, 0x10 kernel data, 0x18 TSS (two slots).
  * User segments come with ring 3.
  */
@@ -36,7 +36,7 @@ gdt_init(void)
 	struct gdtr gdtr;
 	int i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < X86_NIST; i++)
 		tss.ist[i] = x86_bootinfo.ist_stack_top[i];
 	tss.iopb = sizeof tss;		/* no I/O permission bitmap */
 

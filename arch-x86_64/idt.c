@@ -3,7 +3,12 @@
  * nobody expected reaches trap_dispatch and a readable panic rather than a
  * triple fault.  Interrupt gates (IF cleared on entry) everywhere; three
  * exceptions switch to their own IST stack because the stack they arrive
- * on may be the broken thing: #DF (IST1), NMI (IST2), #MC (IST3).
+ * on may be the broken thing: #DF (IST1), NMI (IST2), #MC (IST3), and #PF
+ * (IST4): a stack overflow faults in the guard page below the stack, and
+ * the CPU could not push the fault's frame on that same stack (it would
+ * be a double fault, its cause lost).  Every page fault is fatal for now,
+ * so a nested one overwriting the frame on IST4 does no harm: trap.c
+ * halts on a fault while reporting.
  */
 #include "x86.h"
 
@@ -41,7 +46,8 @@ idt_init(void)
 
 		idt[v].off_lo = (uint16_t)off;
 		idt[v].sel = 0x08;
-		idt[v].ist = v == 8 ? 1 : v == 2 ? 2 : v == 18 ? 3 : 0;
+		idt[v].ist = v == 8 ? 1 : v == 2 ? 2 : v == 18 ? 3 :
+		    v == 14 ? 4 : 0;
 		idt[v].type = 0x8E;
 		idt[v].off_mid = (uint16_t)(off >> 16);
 		idt[v].off_hi = (uint32_t)(off >> 32);

@@ -48,13 +48,16 @@ exception_report(struct trapframe *tf)
 {
 	unsigned v = (unsigned)tf->vector;
 
+	if (v == 14)
+		fault_explain(tf, read_cr2());
 	x86_printf("\nx86_64: PANIC: CPU exception %u: %s\n", v, excname[v]);
 	x86_printf("  error  0x%lx", tf->error);
 	if (v == 14)
-		x86_printf("  [%s, %s, %s%s]", tf->error & 2 ? "write" : "read",
+		x86_printf("  [%s, %s, %s%s]", tf->error & 16 ? "execute" :
+		    tf->error & 2 ? "write" : "read",
 		    tf->error & 1 ? "protection violation" : "page not present",
 		    tf->error & 4 ? "user" : "kernel",
-		    tf->error & 16 ? ", instruction fetch" : "");
+		    tf->error & 8 ? ", reserved bit" : "");
 	x86_printf("\n");
 	if (v == 14)
 		x86_printf("  cr2    0x%016lx  (faulting address)\n", read_cr2());

@@ -25,6 +25,8 @@ enum {
  * back into 3. */
 #define ARCH_PANIC_STATUS 3
 
+#define X86_NIST 4		/* IST stacks in use (gdt.c, idt.c) */
+
 /* Everything efi_main learns before ExitBootServices; read-only after. */
 struct x86_bootinfo {
 	uint64_t tsc_boot;		/* rdtsc at efi_main entry: time 0 */
@@ -37,12 +39,52 @@ struct x86_bootinfo {
 	size_t rng_len;			/* bytes of rng_pool it filled */
 	uint8_t rng_pool[64];
 	unsigned exit_tries;		/* ExitBootServices attempts */
-	const struct lux_memregion *regions;
-	size_t nregions;
-	uint64_t ram_bytes;		/* sum over regions */
-	uintptr_t boot_stack_top;	/* kernel boot stack (LoaderData) */
-	uintptr_t ist_stack_top[3];	/* IST1 #DF, IST2 NMI, IST3 #MC */
+	uint64_t phys_top;		/* end of the highest range in the map */
+	uintptr_t image_base;		/* EFI_LOADED_IMAGE_PROTOCOL's */
+	uint64_t image_size;		/* 0: the loader did not say */
+	/* Stacks (LoaderData), each with an unmapped guard page below
+	 * (paging.c): the kernel boot stack, then the IST stacks. */
+	uintptr_t boot_stack_top;
+	uintptr_t ist_stack_top[X86_NIST];	/* IST1 #DF, IST2 NMI, IST3 #MC, IST4 #PF */
 };
+
+#define X86_PAGE	4096ull
+#define X86_BOOT_STACK_PAGES 16		/* 64 KiB */
+#define X86_IST_STACK_PAGES 4		/* 16 KiB each */
+
+/* memmap.c: physical memory, sorted and merged runs (see there). */
+#define X86_MAXREGIONS 64
+struct x86_memlist {
+	struct lux_memregion r[X86_MAXREGIONS];
+	size_t n;
+	uint64_t bytes;			/* in r[] */
+	uint64_t taken;			/* taken for page tables */
+	uint64_t dropped;		/* past X86_MAXREGIONS runs */
+};
+extern struct x86_memlist x86_ram, x86_reclaim;
+void memlist_add(struct x86_memlist *l, uint64_t base, uint64_t len);
+void *memmap_take_page(void);
+void memmap_reclaim(void);
+
+/* paging.c */
+void paging_init(void);
+int paging_guard(uintptr_t va, int guard);
+uint64_t paging_pte(uintptr_t va);
+uint64_t paging_reclaimed(void);
+uint64_t paging_exec_pages(void);
+#define PTE_P	(1ull << 0)
+#define PTE_W	(1ull << 1)
+#define PTE_PWT	(1ull << 3)
+#define PTE_PCD	(1ull << 4)
+#define PTE_PS	(1ull << 7)
+#define PTE_NX	(1ull << 63)
+
+struct trapframe;
+/* fault.c: the one-line verdict on a page fault, before the dump. */
+void fault_explain(const struct trapframe *tf, uint64_t cr2);
+/* The arch's own guarded stacks, for the verdict: 0 or what a guard page
+ * at va guards ("the boot stack", "the #DF stack"). */
+const char *paging_guard_name(uintptr_t va);
 
 extern struct x86_bootinfo x86_bootinfo;
 

@@ -49,6 +49,23 @@ struct proc *curproc(void) { return current; }
 size_t proc_count(void) { return nprocs; }
 size_t proc_stack_pages(void) { return (nprocs - nprincipals) * STACK_PAGES; }
 uint64_t sched_switches(void) { return nswitches; }
+
+int lux_stack_owner(uintptr_t addr, const char **name, uintptr_t *stack)
+{
+	struct list *l;
+
+	list_for_each(l, &allprocs) {
+		struct proc *p = list_entry(l, struct proc, all);
+		uintptr_t base = (uintptr_t)p->stack;
+
+		if (p->stack && addr >= base && addr - base < p->stackpages * PAGE_SIZE) {
+			*name = p->name;
+			*stack = base;
+			return p->pid;
+		}
+	}
+	return -1;
+}
 uint64_t sched_trace_hash(void) { return trace; }
 
 void sched_trace(uint64_t v)

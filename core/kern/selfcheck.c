@@ -98,8 +98,9 @@ static void pinger(void *arg)
 
 	/* Strict alternation is what yield promises, not what a timer slice
 	 * ending between the record and the yield gives (seen on metal under
-	 * TCG on a loaded host): the check is of yield, so no preemption. */
-	curproc()->preempt_off++;
+	 * TCG on a loaded host): the check is of yield, so no preemption.
+	 * check_switch turned it off before we could run: set here, a slice
+	 * that ended on our way in still let the other proc record first. */
 	for (int i = 0; i < ROUNDS; i++) {
 		pingpong.seq[pingpong.n++] = (uint16_t)me;
 		proc_yield();
@@ -115,8 +116,18 @@ static void check_switch(void)
 
 	pingpong.n = 0;
 	t0 = arch_time_ns();
+	/* We run in init, a preemptible proc: a slice ending between the two
+	 * creates let ping run and yield before pong existed, and then run
+	 * twice in a row (seen under TCG on a loaded host).  So neither runs
+	 * before both exist, each with preemption already off. */
+	curproc()->preempt_off++;
 	a = proc_create("ping", PRIO_NORMAL, pinger, (void *)0, 0);
 	b = proc_create("pong", PRIO_NORMAL, pinger, (void *)1, 0);
+	if (a)
+		a->preempt_off++;
+	if (b)
+		b->preempt_off++;
+	curproc()->preempt_off--;
 	if (a == 0 || b == 0) {
 		result(false, "switch", "could not create procs");
 		return;

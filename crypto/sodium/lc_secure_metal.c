@@ -4,10 +4,9 @@
  * its sodium_malloc is plain malloc: a secret would share a heap page
  * with whatever else kmalloc put there.  Instead each secret gets whole
  * pages of its own from the kernel's page allocator (the hooks below,
- * arch-x86_64/crypto_hooks.c), and is wiped with sodium_memzero before
- * they go back.  What is missing is the guard: an unmapped page on each
- * side needs page tables the kernel controls, and metal runs on the
- * firmware's identity map for now (docs/crypto.md says so).
+ * arch-x86_64/crypto_hooks.c), between two unmapped guard pages the
+ * hooks put on either side with the kernel's own page tables, and is
+ * wiped with sodium_memzero before they go back.
  */
 #include <sodium.h>
 

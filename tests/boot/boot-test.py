@@ -2,7 +2,7 @@
 """QEMU boot test of a Lux9 x86_64 image (lux9.img, lux9-test.img or archtest.img).
 
     boot-test.py [--log FILE] [--timeout S] [--panic | --sched | --kat [--kat-kinds K] | --eof |
-                  --console] IMAGE
+                  --console | --fault null|stack|rodata|nx] IMAGE
 
 Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
 "echo hi" and then "halt 7" at the shell prompt, and checks:
@@ -51,6 +51,14 @@ after 5 s without one: the Ctrl-C goes 5 s into the burn.
 "fault" instead and checks that the page fault is reported readably:
 exception number and name, error code decoded, CR2, RIP and the
 registers, and that the guest halted with status 3.
+
+--fault CASE (lux9.img) types "ktest fault-CASE", a fault made on
+purpose, and checks that the page fault's panic names it on its first line
+(FAULT_CASES: a null dereference at address 8; a stack overflow in the
+proc "overflow", in the guard page below its stack; a write to the
+kernel's read-only data; an instruction fetch from its data, where the
+fault address is the RIP), followed by the exception report, and that the
+guest halted with status 3.
 
 The serial log (firmware included) is always written to --log (default
 ./last-boot.log, or ./last-panic.log with --panic) and is named on
@@ -174,10 +182,20 @@ def check_console(lines, status):
     return missing
 
 
+# arch-x86_64/start.c: paging.c built and loaded the kernel's tables and
+# walked them: the executable pages are the text's and none is writable.
+PAGING_LINE = (r"^x86_64: paging: own 4-level tables, W\^X \(checked: [1-9]\d* executable "
+               r"pages, all text, none writable\), page 0 and stack guards unmapped; ")
+
+
 def check_boot(lines, status, stand_in=False):
     missing = [] if stand_in else check_kats(lines)
+    if stand_in and not any(l.startswith("self-check: paging ok: ") for l in lines):
+        missing.append('"self-check: paging ok: ..." (archtest reads the page tables back)')
     if not any(l.startswith("Lux9 ") for l in lines):
         missing.append('the banner (a line starting "Lux9 ")')
+    if not any(re.match(PAGING_LINE, l) for l in lines):
+        missing.append("the arch's own page tables, W^X checked (/%s/)" % PAGING_LINE)
     checks = [l for l in lines if l.startswith("self-check: ")]
     if not checks:
         missing.append('self-check lines ("self-check: ...")')
@@ -209,6 +227,32 @@ PANIC_PATTERNS = [
     (r"^\s+r13 0x[0-9a-f]{16}\s+r14 0x[0-9a-f]{16}\s+r15 0x[0-9a-f]{16}$",
      "r13-r15"),
 ]
+
+
+# --fault CASE: the first line of the panic for "ktest fault-CASE"
+# (arch-x86_64/fault.c words it).
+FAULT_CASES = {
+    "null": r"^x86_64: PANIC: null dereference: read of 0x8 at rip 0x[0-9a-f]+$",
+    "stack": (r"^x86_64: PANIC: stack overflow in proc \d+ \(overflow\): write of "
+              r"0x[0-9a-f]+ in the guard page below its stack, at rip 0x[0-9a-f]+$"),
+    "rodata": (r"^x86_64: PANIC: write to read-only memory \(kernel read-only data\): "
+               r"0x[0-9a-f]+, at rip 0x[0-9a-f]+$"),
+    "nx": (r"^x86_64: PANIC: execute of non-executable memory \(kernel data\): "
+           r"0x([0-9a-f]+), at rip 0x\1$"),
+}
+
+
+def check_fault(case, lines, status):
+    missing = []
+    if not any(re.search(FAULT_CASES[case], l) for l in lines):
+        missing.append("the panic naming the fault (/%s/)" % FAULT_CASES[case])
+    if not any(re.search(PANIC_PATTERNS[0][0], l) for l in lines):
+        missing.append("the exception report after it (/%s/)" % PANIC_PATTERNS[0][0])
+    if any(l.startswith("ktest fault-") for l in lines):
+        missing.append("no ktest result line (the fault must end the kernel)")
+    if status != 3:
+        missing.append("exit status 3 from the fault (got %d)" % status)
+    return missing
 
 
 def check_kat(script, out, status):
@@ -314,6 +358,8 @@ def main(argv):
                    "want exit 0 when the pipe ends (lux9.img)")
     p.add_argument("--console", action="store_true",
                    help="Ctrl-C, history and Tab on the serial line (lux9.img)")
+    p.add_argument("--fault", choices=sorted(FAULT_CASES),
+                   help='type "ktest fault-CASE" and check its panic (lux9-test.img)')
     p.add_argument("--kat-kinds", default=",".join(kat.KINDS),
                    help="comma-separated kinds of vectors for --kat (default: all)")
     a = p.parse_args(argv)
@@ -325,6 +371,7 @@ def main(argv):
     script = kat.script(kat.parse(), tuple(a.kat_kinds.split(","))) if a.kat else None
     typed = (b"fault\n" if a.panic else SCHED_TYPED if a.sched
              else CONSOLE_TYPED if a.console
+             else b"ktest fault-%s\n" % a.fault.encode() if a.fault
              else ("\n".join(script.lines) + "\nhalt 7\n").encode() if a.kat
              else b"echo hi\nhalt 7\n")
 
@@ -337,6 +384,8 @@ def main(argv):
     lines = out.split("\n")
     if a.panic:
         missing = check_panic(lines, r.returncode)
+    elif a.fault:
+        missing = check_fault(a.fault, lines, r.returncode)
     elif a.sched:
         missing = check_sched(lines, r.returncode)
     elif a.kat:
@@ -348,6 +397,7 @@ def main(argv):
     timing = [l for l in err.split("\n") if "timings:" in l]
     name = "boot-test%s %s" % (" --panic" if a.panic else " --sched" if a.sched
                                else " --console" if a.console
+                               else " --fault " + a.fault if a.fault
                                else " --kat (%d answers)" % len(script.expected) if a.kat else "",
                                os.path.basename(a.image))
     if not missing:

@@ -61,8 +61,12 @@
  *    and on a raw console ^C interrupts the shell's command instead of
  *    being a byte; lux_boot.console_intr, a second interrupt byte (the
  *    host terminal's); lux_halt_request interrupts the shell's command
- *    as well as ending its input. */
-#define LUX_ARCH_VERSION 13
+ *    as well as ending its input.
+ * 14: guarded memory: LUX_CAP_GUARDED (the arch unmaps page 0 and a guard
+ *    page at the low end of every stack given to arch_ctx_init, which the
+ *    stack's owner must then not touch, and enforces W^X), and
+ *    lux_stack_owner, so a fault in a guard page names its proc. */
+#define LUX_ARCH_VERSION 14
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -117,7 +121,8 @@ typedef struct arch_ctx {
 	void *sp;
 	/* The stack given to arch_ctx_init, kept for the arch's tools (the
 	 * hosted ASan build tells the sanitizer about stack switches; metal
-	 * may use it for guard pages).  0 for a context the arch started
+	 * unmaps its lowest page as a guard, LUX_CAP_GUARDED, until
+	 * arch_ctx_destroy).  0 for a context the arch started
 	 * itself (the boot context).  The switch only needs sp. */
 	void *stack;
 	size_t stack_size;

@@ -18,5 +18,10 @@ struct ktest {
 const struct ktest *ktests(size_t *n);
 int ktest_cryptobench(char *msg, size_t size);	/* core/test/cryptobench.c */
 int ktest_keystore(char *msg, size_t size);	/* core/test/ktest_keystore.c */
+/* core/test/ktest_fault.c: each ends the kernel where LUX_CAP_GUARDED */
+int ktest_fault_null(char *msg, size_t size);
+int ktest_fault_stack(char *msg, size_t size);
+int ktest_fault_rodata(char *msg, size_t size);
+int ktest_fault_nx(char *msg, size_t size);
 
 #endif

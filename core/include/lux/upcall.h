@@ -15,7 +15,7 @@
 enum {
 	/* Console input is raw bytes from a person's keyboard (a serial
 	 * line, a terminal hosted put in raw mode): the core echoes and
-	 * edits lines, and ^C interrupts the shell's command (v12).  Without
+	 * edits lines, and ^C interrupts the shell's command (v13).  Without
 	 * it input arrives as it is (a pipe, a file) and is not edited. */
 	LUX_CAP_CONSOLE_RAW = 1u << 0,
 	/* arch_entropy() is backed by a real source (getrandom, RDSEED,
@@ -31,6 +31,12 @@ enum {
 	/* The arch delivers connections (lux_conn_opened): hosted listening
 	 * on a socket.  Without it the core starts no server. */
 	LUX_CAP_CONN = 1u << 4,
+	/* (v14) Faults are caught, not silent: page 0 is unmapped, every
+	 * stack given to arch_ctx_init has an unmapped guard page at its low
+	 * end, read-only and non-executable memory are enforced, and a fault
+	 * ends in a readable panic (x86_64 with its own page tables).  The
+	 * ktests that fault on purpose refuse to run without it. */
+	LUX_CAP_GUARDED = 1u << 5,
 };
 
 /* One run of usable RAM the core may own. */
@@ -82,7 +88,7 @@ struct lux_boot {
 	 * and halt with 0.  The arch never sets it with commands or a
 	 * scenario. */
 	int serve;
-	/* v12: a second byte that interrupts, besides ^C, on a raw console:
+	/* v13: a second byte that interrupts, besides ^C, on a raw console:
 	 * the host terminal's own interrupt character when the person set
 	 * one (`stty intr ^?`, Plan 9's DEL), or 0 */
 	uint8_t console_intr;
@@ -100,7 +106,7 @@ void lux_console_input(const char *buf, size_t n);
 size_t lux_console_room(void);
 
 /* The host asks the machine to stop (v10; hosted: SIGTERM or SIGINT in a
- * service run, and since v12 SIGTERM, SIGINT or SIGHUP at a raw terminal).
+ * service run, and since v13 SIGTERM, SIGINT or SIGHUP at a raw terminal).
  * A serving machine (lux_boot.serve) stops taking 9P requests, answers
  * those in flight, and halts with status 0; a shell takes it as the end
  * of console input, and its running command is interrupted.  Repeats
@@ -115,6 +121,13 @@ void lux_timer_expired(void);
  * preempted if its slice ran out and something else should run).  Runs
  * with upcalls disabled; returns when the interrupted proc runs again. */
 void lux_preempt(void);
+
+/* (v14) The proc whose stack, as given to arch_ctx_init, holds addr: its
+ * pid, with its name and the stack's base in *name and *stack; -1 if no
+ * proc's does.  For the arch's fault report ("stack overflow in proc N"
+ * when addr is a guard page), with upcalls disabled and the kernel
+ * possibly broken: it only reads the proc list, takes no lock. */
+int lux_stack_owner(uintptr_t addr, const char **name, uintptr_t *stack);
 
 /* Who connected (v5).  Only what the host's kernel vouches for is here:
  * a local socket's peer uid (SO_PEERCRED) is a fact, a network address is
