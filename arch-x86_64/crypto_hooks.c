@@ -40,11 +40,11 @@ lux_crypto_free(void *p)
 void *
 lux_crypto_pages_alloc(size_t npages)
 {
-	uint8_t *run = page_alloc(npages + 2);
-	uint8_t *secret = run + X86_PAGE;
+	uint8_t *run = page_alloc(npages + 2), *secret;
 
 	if (run == 0)
 		return 0;
+	secret = run + X86_PAGE;
 	if (paging_guard((uintptr_t)run, 1) < 0 ||
 	    paging_guard((uintptr_t)(secret + npages * X86_PAGE), 1) < 0)
 		lux_panic("crypto: secret pages outside the 4 KiB-mapped RAM");

@@ -39,7 +39,8 @@ idt_init(void)
 	struct idtr idtr;
 	int v;
 
-	if (trap_entries_end - trap_entries != 256 * 16)
+	/* two linker symbols, not one array: compared as addresses */
+	if ((uintptr_t)trap_entries_end - (uintptr_t)trap_entries != 256 * 16)
 		x86_panic("trap entries are not 16 bytes each");
 	for (v = 0; v < 256; v++) {
 		uint64_t off = (uint64_t)(trap_entries + 16 * v);

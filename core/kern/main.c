@@ -121,7 +121,7 @@ _Noreturn void lux_main(const struct lux_boot *b)
 
 	lux_bootinfo = b;
 	if (b->version != LUX_ARCH_VERSION)
-		panic("arch contract version %u, core wants %u", b->version, LUX_ARCH_VERSION);
+		panic("arch contract version %u, core wants %u", b->version, (unsigned)LUX_ARCH_VERSION);
 	cons_init(b->caps & LUX_CAP_CONSOLE_RAW);
 	cons_set_intr2(b->console_intr);
 	pages = page_init(b->regions, b->nregions);

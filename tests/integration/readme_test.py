@@ -392,6 +392,9 @@ class Readme(unittest.TestCase):
         out = self.sh_ok(cmd + " -c 'cat /dev/blk'")
         self.assertIn("name %s\n" % path, out)
 
+    def lint(self, cmd, m):
+        self.assertIn("lint: cppcheck found nothing", self.sh_ok(cmd, timeout=120))
+
     def seeded(self, cmd, m):
         out = self.sh_ok(cmd)
         self.assertRegex(out, r"\bburn\b", "ps shows the burn still running")
@@ -403,6 +406,7 @@ EXAMPLES = [
     (r"\./lux (test)", Readme.not_here),
     (r"\./lux (build) \[--arch hosted\|x86_64\|all\]", Readme.not_here),
     (r"\./lux (sim)", Readme.not_here),
+    (r"\./lux lint", Readme.lint),
     (r"\./lux (bench)", Readme.not_here),
     (r"\./lux (fuzz) \[9p_codec\|9p_client\|9p_server\|auth\] \[--time S\] \[--jobs N\]",
      Readme.not_here),

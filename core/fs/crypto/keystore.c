@@ -609,7 +609,8 @@ int ks_nonce_next(struct ks_ref *r, const uint8_t *nonce, size_t len)
 	arch_irqstate s;
 	size_t i;
 
-	kassert(lane >= 0 && k != 0);
+	if (lane < 0 || k == 0)	/* the callers' contract: 12- or 24-byte nonces, a key with lanes */
+		panic("ks_nonce_next: a %zu-byte nonce, lanes %p", len, (void *)k);
 	/* compare and move in one section: two sessions giving the same
 	 * nonce at once cannot both pass */
 	s = arch_irq_save();

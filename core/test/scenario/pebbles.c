@@ -297,7 +297,7 @@ static int check(struct sim_ctx *ctx)
 	uint64_t sum[PB_NKINDS] = { 0 };
 	const char *err;
 	arch_irqstate s;
-	int bad = -1;
+	int bad = -1, worker = -1;
 
 	if ((err = budget_check(root)) != 0) {
 		ksnprintf(ctx->why, sizeof ctx->why, "budget tree: %s", err);
@@ -307,13 +307,13 @@ static int check(struct sim_ctx *ctx)
 	for (int k = 0; k < PB_NKINDS && bad < 0; k++)
 		if ((sum[k] = unlent(root, k, 0)) != root->total[k])
 			bad = k;
-	for (int i = 0; i < MAXW && bad < 0; i++)
+	for (int i = 0; i < MAXW && bad < 0 && worker < 0; i++)
 		if (ps.w[i].p && ps.w[i].p->budget->held[PB_PAGES] != ps.w[i].held)
-			bad = 100 + i;
+			worker = i;
 	arch_irq_restore(s);
-	if (bad >= 100) {
+	if (worker >= 0) {
 		ksnprintf(ctx->why, sizeof ctx->why, "worker %d holds pages its budget does not count",
-		          bad - 100);
+		          worker);
 		return -1;
 	}
 	if (bad >= 0) {
