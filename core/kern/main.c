@@ -5,21 +5,21 @@
  * namespace and runs the shell while the boot context becomes the idle
  * loop.
  */
-#include "9p/srv/9psrv.h"
-#include <lux/blk.h>
-#include <lux/cons.h>
-#include <lux/captoken.h>
-#include <lux/crypto.h>
 #include <lux/auth.h>
+#include <lux/blk.h>
+#include <lux/captoken.h>
+#include <lux/cons.h>
+#include <lux/crypto.h>
 #include <lux/error.h>
 #include <lux/hostkey.h>
 #include <lux/kern.h>
+#include <lux/ninep.h>
 #include <lux/ns.h>
 #include <lux/page.h>
 #include <lux/proc.h>
 #include <lux/rand.h>
-#include <lux/selfcheck.h>
 #include <lux/scenario.h>
+#include <lux/selfcheck.h>
 #include <lux/string.h>
 #include <lux/sysfile.h>
 #include <lux/users.h>

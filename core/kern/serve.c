@@ -10,9 +10,9 @@
  * Files live in RAM (ramfs): there is nothing of theirs to write back, so
  * the answers are all a halt has to finish.
  */
-#include "9p/srv/9psrv.h"
 #include <lux/cons.h>
 #include <lux/kern.h>
+#include <lux/ninep.h>
 #include <lux/proc.h>
 #include <lux/upcall.h>
 

@@ -1,8 +1,8 @@
 /* The shell's built-in commands. */
-#include "9p/srv/9psrv.h"
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/ninep.h>
 #include <lux/page.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>

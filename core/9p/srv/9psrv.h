@@ -47,6 +47,7 @@
 #include <lux/auth.h>
 #include <lux/arch.h>
 #include <lux/lock.h>
+#include <lux/ninep.h>
 #include <lux/proc.h>
 #include <lux/timer.h>
 #include <lux/upcall.h>
@@ -165,26 +166,6 @@ uint32_t ninep_errno(int err);
  * there is none (ESRCH, ESTALE, a protocol violation): then the sentence. */
 const char *ninep_word(int err);
 
-/* Start serving the current proc's namespace on the arch's connections
- * (does nothing when the arch has no LUX_CAP_CONN).  Called once, by init. */
-void ninep_start(void);
-/* When serving: make NINEP_CTL_PATH in the current proc's namespace and
- * mount the server's own files there (what aname "ctl" attaches).  The
- * namespace's builder calls it (init does); failing only loses the files,
- * with a console line. */
-void ninep_mount_ctl(void);
-/* The machine is halting (a service run, core/kern/serve.c): refuse new
- * connections, stop reading the served ones, and wait at most ms for
- * every request already read to be answered and its reply handed to the
- * arch.  Returns how many connections still owed an answer at the end (0:
- * nobody is left mid-request).  From a proc; no server: 0 at once. */
-int ninep_drain(uint32_t ms);
-/* The counters (docs/9p.md, "Counters"): one line per connection and a
- * total line.  Returns the full length, as ksnprintf does. */
-/* The counters (docs/9p.md): a line per connection, the first
- * NINEP_STATUS_LINES of them, and the totals of all. */
-#define NINEP_STATUS_LINES 256
-size_t ninep_status(char *buf, size_t size);
 /* The server's own device (mounted at /9p; aname "ctl"): status, zero,
  * null.  core/9p/srv/srv_dev.c */
 struct dev;
