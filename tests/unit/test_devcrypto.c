@@ -32,6 +32,7 @@
 #include <lux/sysfile.h>
 
 #include "fake_arch.h"
+#include "proc_test.h"
 
 #define SHA256 "/secure/crypto/hash/sha256"
 #define SHA512 "/secure/crypto/hash/sha512"
@@ -58,13 +59,11 @@ static const char *const kat_empty[3] = {
 
 /* ---- the harness: a body in a proc with a fresh namespace ------------- */
 
-static void (*body)(void);
-static bool body_done;
-
 static void build_namespace(void)
 {
 	fake_namespace();
 	fake_mount(&crypto_dev, "/secure");
+	assert_int_equal(devcrypto_sessions(), 0);
 }
 
 /* Drop our own sessions through the file interface: OTRUNC frees them. */
@@ -75,48 +74,22 @@ static void truncate_all(void)
 		assert_true(fd >= 0);
 		assert_int_equal(sys_close(fd), 0);
 	}
+	assert_int_equal(devcrypto_sessions(), 0);
 }
 
-static void harness(void *arg)
+static void drop_namespace(void)
 {
-	struct kalloc_stats before, after;
 	struct proc *p = curproc();
 
-	(void)arg;
-	build_namespace();
-	kalloc_stats(&before);
-	assert_int_equal(devcrypto_sessions(), 0);
-	body();
-	truncate_all();
-	assert_int_equal(devcrypto_sessions(), 0);
-	kalloc_stats(&after);
-	assert_int_equal(after.live_objects, before.live_objects);
-	assert_int_equal(after.live_bytes, before.live_bytes);
 	fdtab_put(p->fds);
 	ns_put(p->ns);
 	p->fds = 0;
 	p->ns = 0;
-	body_done = true;
 }
 
-static void run(void (*fn)(void))
-{
-	body = fn;
-	body_done = false;
-	assert_true(fake_run_in_proc(harness, 0));
-	assert_true(body_done);
-	assert_int_equal(devcrypto_sessions(), 0);
-	assert_int_equal(fake_irq_disabled(), 0);
-}
-
-#define PROC_TEST(name)                                                        \
-	static void name##_body(void);                                         \
-	static void name(void **state)                                         \
-	{                                                                      \
-		(void)state;                                                   \
-		run(name##_body);                                              \
-	}                                                                      \
-	static void name##_body(void)
+static const struct proc_test_hooks proc_test_hooks_of_this_file = {
+	build_namespace, truncate_all, drop_namespace
+};
 
 /* ---- helpers (called inside a proc) ----------------------------------- */
 

@@ -34,54 +34,38 @@
 #include <lux/sysfile.h>
 
 #include "fake_arch.h"
+#include "proc_test.h"
 
 #define C "/secure/crypto"
 
 /* ---- the harness: a body in a proc with a fresh namespace ------------- */
 
-static void (*body)(void);
-static bool body_done;
-
-static void harness(void *arg)
+static void build_namespace(void)
 {
-	struct kalloc_stats before, after;
-	struct proc *p = curproc();
-
-	(void)arg;
 	fake_namespace();
 	fake_mount(&crypto_dev, "/secure");
-	kalloc_stats(&before);
-	body();
+}
+
+/* what the body must have let go of */
+static void none_left(void)
+{
 	assert_int_equal(devcrypto_clones(), 0);
 	assert_int_equal(ks_keys(), 0);
-	kalloc_stats(&after);
-	assert_int_equal(after.live_objects, before.live_objects);
-	assert_int_equal(after.live_bytes, before.live_bytes);
+}
+
+static void drop_namespace(void)
+{
+	struct proc *p = curproc();
+
 	fdtab_put(p->fds);
 	ns_put(p->ns);
 	p->fds = 0;
 	p->ns = 0;
-	body_done = true;
 }
 
-static void run(void (*fn)(void))
-{
-	body = fn;
-	body_done = false;
-	assert_true(fake_run_in_proc(harness, 0));
-	assert_true(body_done);
-	assert_int_equal(devcrypto_clones(), 0);
-	assert_int_equal(fake_irq_disabled(), 0);
-}
-
-#define PROC_TEST(name)                                                        \
-	static void name##_body(void);                                         \
-	static void name(void **state)                                         \
-	{                                                                      \
-		(void)state;                                                   \
-		run(name##_body);                                              \
-	}                                                                      \
-	static void name##_body(void)
+static const struct proc_test_hooks proc_test_hooks_of_this_file = {
+	build_namespace, none_left, drop_namespace
+};
 
 /* ---- file helpers ------------------------------------------------------ */
 

@@ -28,6 +28,7 @@
 #include <lux/proc.h>
 
 #include "fake_arch.h"
+#include "proc_test.h"
 
 /* RFC 8032 7.1, TEST 1 */
 #define ED_SEED "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
@@ -39,36 +40,14 @@
 
 /* ---- harness: a body in a proc; no keys left, kalloc at its baseline -- */
 
-static void (*body)(void);
-static bool body_done;
-
-static void harness(void *arg)
+/* what the body must have let go of */
+static void no_keys_left(void)
 {
-	struct kalloc_stats before, after;
-
-	(void)arg;
-	kalloc_stats(&before);
-	body();
 	assert_int_equal(ks_keys(), 0);
 	assert_int_equal(ks_versions(), 0);
-	kalloc_stats(&after);
-	assert_int_equal(after.live_objects, before.live_objects);
-	assert_int_equal(after.live_bytes, before.live_bytes);
-	body_done = true;
 }
 
-#define PROC_TEST(name)                                                        \
-	static void name##_body(void);                                         \
-	static void name(void **state)                                         \
-	{                                                                      \
-		(void)state;                                                   \
-		body = name##_body;                                            \
-		body_done = false;                                             \
-		assert_true(fake_run_in_proc(harness, 0));                     \
-		assert_true(body_done);                                        \
-		assert_int_equal(fake_irq_disabled(), 0);                      \
-	}                                                                      \
-	static void name##_body(void)
+static const struct proc_test_hooks proc_test_hooks_of_this_file = { 0, no_keys_left, 0 };
 
 /* One keys/ctl command; its result, and the error string in errbuf. */
 static char errbuf[256];

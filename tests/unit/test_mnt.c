@@ -32,6 +32,7 @@
 #include <lux/proc.h>
 
 #include "fake_arch.h"
+#include "proc_test.h"
 
 /* ---- the peer ----------------------------------------------------------- */
 
@@ -414,44 +415,17 @@ static bool time_passes(void)
 
 /* ---- the harness ---------------------------------------------------------- */
 
-static void (*body)(void);
-static bool body_done;
-
-static void harness(void *arg)
-{
-	struct kalloc_stats before, after;
-
-	(void)arg;
-	kalloc_stats(&before);
-	body();
-	kalloc_stats(&after);
-	assert_int_equal(after.live_objects, before.live_objects);
-	assert_int_equal(after.live_bytes, before.live_bytes);
-	body_done = true;
-}
-
-static void run(void (*fn)(void))
+/* a fresh scripted peer, and the fake arch's hooks pointed at it */
+static void peer_setup(void)
 {
 	peer_reset();
 	fake_dial_hook = on_dial;
 	fake_send_hook = on_send;
 	fake_dials = fake_closes = 0;
-	body = fn;
-	body_done = false;
 	fake_idle_hook = time_passes;
-	assert_true(fake_run_in_proc(harness, 0));
-	assert_true(body_done);
-	assert_int_equal(fake_irq_disabled(), 0);
 }
 
-#define PROC_TEST(name)                                                        \
-	static void name##_body(void);                                         \
-	static void name(void **state)                                         \
-	{                                                                      \
-		(void)state;                                                   \
-		run(name##_body);                                              \
-	}                                                                      \
-	static void name##_body(void)
+static const struct proc_test_hooks proc_test_hooks_of_this_file = { peer_setup, 0, 0 };
 
 /* ---- helpers (in the proc) ------------------------------------------------ */
 
