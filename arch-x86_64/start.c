@@ -53,6 +53,7 @@ x86_start(void)
 	tsc_calibrate();
 	pic_init();
 	lapic_init();
+	pci_init();
 	x86_console_enable_input();
 
 	boot.version = LUX_ARCH_VERSION;

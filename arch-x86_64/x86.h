@@ -68,6 +68,8 @@ void memmap_reclaim(void);
 
 /* paging.c */
 void paging_init(void);
+/* pci.c: find the PCI functions (arch_pci_dev lists them) */
+void pci_init(void);
 int paging_guard(uintptr_t va, int guard);
 uint64_t paging_pte(uintptr_t va);
 uint64_t paging_reclaimed(void);

@@ -30,6 +30,15 @@ outl(uint16_t port, uint32_t v)
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
+static inline uint32_t
+inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+	return v;
+}
+
 /* A write to an unused port: about 1 us on real ISA buses, for chips
  * (the 8259) that want a pause between initialisation words. */
 static inline void

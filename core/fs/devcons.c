@@ -22,12 +22,13 @@
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kern.h>
+#include <lux/pci.h>
 #include <lux/perm.h>
 #include <lux/proc.h>
 #include <lux/users.h>
 #include <lux/string.h>
 
-enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Quser, Qhostowner, Qpid, Qblk, Qmax };
+enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Quser, Qhostowner, Qpid, Qblk, Qpci, Qmax };
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "dev", DMDIR | 0555 },
@@ -40,6 +41,7 @@ static const struct dirtab files[Qmax] = {
 	[Qhostowner] = { "hostowner", 0444 },
 	[Qpid] = { "pid", 0444 },
 	[Qblk] = { "blk", 0444 },
+	[Qpci] = { "pci", 0444 },
 };
 
 static int cons_attach(struct chan *c, const char *spec)
@@ -93,6 +95,7 @@ static long cons_read(struct chan *c, void *buf, size_t n, uint64_t off)
 	case Qzero: kmemset(buf, 0, n); return (long)n;
 	case Qtime: return time_read(buf, n, off);
 	case Qblk: return blk_status_read(buf, n, off);
+	case Qpci: return pci_list_read(buf, n, off);
 	case Qaudit: return audit_read(buf, n, off);
 	case Quser: return str_read(curproc() ? curproc()->cred.user : eve, buf, n, off);
 	case Qhostowner: return str_read(eve, buf, n, off);

@@ -142,3 +142,11 @@ int arch_offload(void (*fn)(void *), void *arg, void *cookie)
 	(void)cookie;
 	return E_NOTSUP;
 }
+
+/* No PCI here (<lux/arch.h> v15): /dev/pci says "no pci devices". */
+int arch_pci_dev(int i, struct arch_pci_dev *d)
+{
+	(void)i;
+	(void)d;
+	return E_NOENT;
+}

@@ -5,12 +5,13 @@
                   --console | --fault null|stack|rodata|nx] IMAGE
 
 Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
-"echo hi" and then "halt 7" at the shell prompt, and checks:
+"echo hi", "cat /dev/pci" and then "halt 7" at the shell prompt, and checks:
   - the banner: a line starting "Lux9 ",
   - the self-check lines ("self-check: ...") end in "self-check: passed",
     and the digests computed on metal are the known answers (the same
     lines luxsim prints),
   - "hi" appears on a line of its own,
+  - /dev/pci lists q35's host bridge (00:00.0 8086:29c0),
   - the guest halted with status 7.
 
 --sched (lux9-test.img: the kernel with the core's test library) runs
@@ -188,6 +189,11 @@ PAGING_LINE = (r"^x86_64: paging: own 4-level tables, W\^X \(checked: [1-9]\d* e
                r"pages, all text, none writable\), page 0 and stack guards unmapped; ")
 
 
+# "cat /dev/pci" on QEMU's q35 (run-qemu.py's machine): its host bridge
+# first, as arch-x86_64/pci.c found it through the configuration ports.
+PCI_BRIDGE = r"^00:00\.0 8086:29c0 06\.00\.00 rev [0-9a-f]{2} irq \S+ host bridge$"
+
+
 def check_boot(lines, status, stand_in=False):
     missing = [] if stand_in else check_kats(lines)
     if stand_in and not any(l.startswith("self-check: paging ok: ") for l in lines):
@@ -206,6 +212,9 @@ def check_boot(lines, status, stand_in=False):
                                          "; ".join(failed) if failed else ""))
     if "hi" not in [l.strip() for l in lines]:
         missing.append('"hi" on a line of its own (the output of "echo hi")')
+    if not stand_in and not any(re.match(PCI_BRIDGE, l.strip()) for l in lines):
+        missing.append("q35's host bridge in /dev/pci (/%s/): arch-x86_64/pci.c found the "
+                       "PCI functions" % PCI_BRIDGE)
     if status != 7:
         missing.append("exit status 7 from \"halt 7\" (got %d%s)" % (
             status, {124: ": timeout", 125: ": QEMU ended without a guest "
@@ -373,7 +382,7 @@ def main(argv):
              else CONSOLE_TYPED if a.console
              else b"ktest fault-%s\n" % a.fault.encode() if a.fault
              else ("\n".join(script.lines) + "\nhalt 7\n").encode() if a.kat
-             else b"echo hi\nhalt 7\n")
+             else b"echo hi\ncat /dev/pci\nhalt 7\n")
 
     r = subprocess.run(
         [sys.executable, RUNNER, "--image", a.image, "--timeout",

@@ -557,3 +557,11 @@ int arch_offload(void (*fn)(void *), void *arg, void *cookie)
 {
 	return fake_offload_hook ? fake_offload_hook(fn, arg, cookie) : E_NOTSUP;
 }
+
+/* No PCI here (<lux/arch.h> v15): /dev/pci says "no pci devices". */
+int arch_pci_dev(int i, struct arch_pci_dev *d)
+{
+	(void)i;
+	(void)d;
+	return E_NOENT;
+}

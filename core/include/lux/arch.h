@@ -65,8 +65,10 @@
  * 14: guarded memory: LUX_CAP_GUARDED (the arch unmaps page 0 and a guard
  *    page at the low end of every stack given to arch_ctx_init, which the
  *    stack's owner must then not touch, and enforces W^X), and
- *    lux_stack_owner, so a fault in a guard page names its proc. */
-#define LUX_ARCH_VERSION 14
+ *    lux_stack_owner, so a fault in a guard page names its proc.
+ * 15: arch_pci_dev, the PCI functions the arch found at boot (metal;
+ *    hosted has none). */
+#define LUX_ARCH_VERSION 15
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -296,5 +298,21 @@ enum {
  * file). */
 int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect,
                     void *cookie);
+
+/* ---- PCI (v15) ---------------------------------------------------------- */
+
+/* One PCI function, as its configuration space describes it. */
+struct arch_pci_dev {
+	uint8_t bus, dev, fn;
+	uint16_t vendor, device;
+	uint8_t class, subclass, progif, revision;
+	uint8_t header;		/* header type, without the multi-function bit */
+	uint8_t irq_line;	/* the legacy line the firmware assigned; 0xff: none */
+};
+
+/* The i-th PCI function the arch found at boot (bus, device, function
+ * order): 0 and *d, or E_NOENT past the last.  An arch without PCI
+ * (hosted) answers E_NOENT for every i.  Callable from procs. */
+int arch_pci_dev(int i, struct arch_pci_dev *d);
 
 #endif
