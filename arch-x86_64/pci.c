@@ -15,6 +15,8 @@
 #include <lux/arch.h>
 #include <lux/error.h>
 
+#include <stdbool.h>
+
 #include "portio.h"
 #include "x86.h"
 
@@ -30,6 +32,70 @@ static uint32_t config_read(unsigned bus, unsigned dev, unsigned fn, unsigned re
 {
 	outl(CONFIG_ADDRESS, 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc));
 	return inl(CONFIG_DATA);
+}
+
+static void config_write(unsigned bus, unsigned dev, unsigned fn, unsigned reg, uint32_t v)
+{
+	outl(CONFIG_ADDRESS, 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc));
+	outl(CONFIG_DATA, v);
+}
+
+/* The size a BAR decodes: write all ones, read back which bits stick,
+ * put the firmware's value back.  Decoding is off meanwhile (command
+ * register), so the device never answers at the probe address. */
+static void bars(unsigned bus, unsigned dev, unsigned fn, struct arch_pci_dev *d)
+{
+	uint32_t cmd = config_read(bus, dev, fn, 0x04);
+
+	config_write(bus, dev, fn, 0x04, cmd & ~0x3u);	/* no I/O, no memory decode */
+	for (unsigned i = 0; i < 6; i++) {
+		unsigned reg = 0x10 + 4 * i;
+		uint32_t lo = config_read(bus, dev, fn, reg), mlo, hi = 0, mhi = ~0u;
+		struct arch_pci_bar *b = &d->bar[i];
+		bool wide = !(lo & 1) && ((lo >> 1) & 3) == 2;
+
+		config_write(bus, dev, fn, reg, ~0u);
+		mlo = config_read(bus, dev, fn, reg);
+		config_write(bus, dev, fn, reg, lo);
+		if (wide && i < 5) {
+			hi = config_read(bus, dev, fn, reg + 4);
+			config_write(bus, dev, fn, reg + 4, ~0u);
+			mhi = config_read(bus, dev, fn, reg + 4);
+			config_write(bus, dev, fn, reg + 4, hi);
+		}
+		if (mlo == 0 || mlo == ~0u)
+			continue;	/* not implemented (or nothing answered) */
+		b->io = lo & 1;
+		if (b->io) {
+			b->addr = lo & ~0x3u;
+			b->size = (uint64_t)(~(mlo & ~0x3u) + 1) & 0xffff;
+		} else {
+			uint64_t mask = (uint64_t)mhi << 32 | (mlo & ~0xfu);
+			b->addr = (uint64_t)hi << 32 | (lo & ~0xfu);
+			b->prefetch = (lo >> 3) & 1;
+			b->size = wide ? ~mask + 1 : (uint64_t)(~(uint32_t)mask + 1);
+		}
+		if (wide)
+			i++;	/* the upper half was this one's */
+	}
+	config_write(bus, dev, fn, 0x04, cmd);
+}
+
+/* The capability list (status bit 4): IDs in order, at most
+ * ARCH_PCI_MAXCAPS, and never more than 48 hops (a looping list). */
+static void caps(unsigned bus, unsigned dev, unsigned fn, struct arch_pci_dev *d)
+{
+	unsigned at;
+
+	if (!(config_read(bus, dev, fn, 0x04) & (1u << 20)))
+		return;
+	at = config_read(bus, dev, fn, 0x34) & 0xfc;
+	for (int hops = 0; at >= 0x40 && hops < 48 && d->ncaps < ARCH_PCI_MAXCAPS; hops++) {
+		uint32_t w = config_read(bus, dev, fn, at);
+
+		d->caps[d->ncaps++] = (uint8_t)w;
+		at = (w >> 8) & 0xfc;
+	}
 }
 
 static void record(unsigned bus, unsigned dev, unsigned fn, uint32_t id)
@@ -55,6 +121,9 @@ static void record(unsigned bus, unsigned dev, unsigned fn, uint32_t id)
 	d->class = (uint8_t)(class >> 24);
 	d->header = (uint8_t)((hdr >> 16) & 0x7f);
 	d->irq_line = (uint8_t)irq;
+	if (d->header == 0)
+		bars(bus, dev, fn, d);
+	caps(bus, dev, fn, d);
 }
 
 void pci_init(void)

@@ -7,7 +7,13 @@
  * bus:device.function, vendor:device, class.subclass.prog-if, revision,
  * the legacy interrupt line (or -), and what the class says in words
  * (virtio's vendor, 1af4, says "virtio" first: that is what a Lux9
- * driver looks for).  "no pci devices" where the arch has none (hosted).
+ * driver looks for); then a tab-indented line per implemented BAR
+ *
+ *	bar0 mem 0xfebd1000 4 KiB
+ *
+ * and one with the capability IDs in list order (11: MSI-X, 09: vendor,
+ * which virtio uses for its structures).  "no pci devices" where the arch
+ * has none (hosted).
  */
 #include <lux/arch.h>
 #include <lux/dev.h>
@@ -16,7 +22,7 @@
 #include <lux/kalloc.h>
 #include <lux/pci.h>
 
-#define LINE 80
+#define LINE (80 + 6 * 56 + 8 + 3 * ARCH_PCI_MAXCAPS)	/* a function's lines, at most */
 
 static const struct {
 	uint8_t class, subclass;
@@ -44,14 +50,36 @@ static const char *name_of(const struct arch_pci_dev *d)
 size_t pci_format(const struct arch_pci_dev *d, char *out, size_t cap)
 {
 	char irq[8];
+	size_t len;
 
 	if (d->irq_line == 0xff || d->irq_line == 0)
 		ksnprintf(irq, sizeof irq, "-");
 	else
 		ksnprintf(irq, sizeof irq, "%u", d->irq_line);
-	return (size_t)ksnprintf(out, cap, "%02x:%02x.%x %04x:%04x %02x.%02x.%02x rev %02x irq %s %s\n",
-	                         d->bus, d->dev, d->fn, d->vendor, d->device, d->class, d->subclass,
-	                         d->progif, d->revision, irq, name_of(d));
+	len = (size_t)ksnprintf(out, cap, "%02x:%02x.%x %04x:%04x %02x.%02x.%02x rev %02x irq %s %s\n",
+	                        d->bus, d->dev, d->fn, d->vendor, d->device, d->class, d->subclass,
+	                        d->progif, d->revision, irq, name_of(d));
+	for (int i = 0; i < 6; i++) {
+		const struct arch_pci_bar *b = &d->bar[i];
+		if (b->size == 0)
+			continue;
+		len += (size_t)ksnprintf(out + (len < cap ? len : cap), len < cap ? cap - len : 0,
+		                         "\tbar%d %s 0x%llx %llu%s%s\n", i, b->io ? "io" : "mem",
+		                         (unsigned long long)b->addr,
+		                         (unsigned long long)(b->size >= 1024 ? b->size / 1024 : b->size),
+		                         b->size >= 1024 ? " KiB" : " bytes",
+		                         b->prefetch ? " prefetchable" : "");
+	}
+	if (d->ncaps > 0) {
+		len += (size_t)ksnprintf(out + (len < cap ? len : cap), len < cap ? cap - len : 0,
+		                         "\tcaps");
+		for (int i = 0; i < d->ncaps && i < ARCH_PCI_MAXCAPS; i++)
+			len += (size_t)ksnprintf(out + (len < cap ? len : cap),
+			                         len < cap ? cap - len : 0, " %02x", d->caps[i]);
+		len += (size_t)ksnprintf(out + (len < cap ? len : cap), len < cap ? cap - len : 0,
+		                         "\n");
+	}
+	return len;
 }
 
 long pci_list_read(void *buf, size_t n, uint64_t off)

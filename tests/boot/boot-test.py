@@ -11,7 +11,9 @@ Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
     and the digests computed on metal are the known answers (the same
     lines luxsim prints),
   - "hi" appears on a line of its own,
-  - /dev/pci lists q35's host bridge (00:00.0 8086:29c0),
+  - /dev/pci lists q35's host bridge (00:00.0 8086:29c0) and the
+    virtio-rng-pci device this mode adds, with a memory BAR and its
+    capabilities (MSI-X, virtio's vendor structures),
   - the guest halted with status 7.
 
 --sched (lux9-test.img: the kernel with the core's test library) runs
@@ -194,6 +196,10 @@ PAGING_LINE = (r"^x86_64: paging: own 4-level tables, W\^X \(checked: [1-9]\d* e
 PCI_BRIDGE = r"^00:00\.0 8086:29c0 06\.00\.00 rev [0-9a-f]{2} irq \S+ host bridge$"
 
 
+# ... and the virtio-rng-pci device the default boot adds (vendor 1af4).
+PCI_VIRTIO = r"^00:[0-9a-f]{2}\.[0-7] 1af4:10[0-9a-f]{2} .* virtio device$"
+
+
 def check_boot(lines, status, stand_in=False):
     missing = [] if stand_in else check_kats(lines)
     if stand_in and not any(l.startswith("self-check: paging ok: ") for l in lines):
@@ -215,6 +221,17 @@ def check_boot(lines, status, stand_in=False):
     if not stand_in and not any(re.match(PCI_BRIDGE, l.strip()) for l in lines):
         missing.append("q35's host bridge in /dev/pci (/%s/): arch-x86_64/pci.c found the "
                        "PCI functions" % PCI_BRIDGE)
+    if not stand_in:
+        at = [i for i, l in enumerate(lines) if re.match(PCI_VIRTIO, l.strip())]
+        if not at:
+            missing.append("the virtio-rng-pci device in /dev/pci (/%s/)" % PCI_VIRTIO)
+        else:
+            after = [l.strip() for l in lines[at[0] + 1:at[0] + 8]]
+            if not any(l.startswith("bar") and " mem " in l for l in after):
+                missing.append("a memory BAR under the virtio device (sized at boot)")
+            if not any(l.startswith("caps") and " 09" in l and " 11" in l for l in after):
+                missing.append("the virtio device's capabilities: MSI-X (11) and vendor "
+                               "structures (09)")
     if status != 7:
         missing.append("exit status 7 from \"halt 7\" (got %d%s)" % (
             status, {124: ": timeout", 125: ": QEMU ended without a guest "
@@ -384,9 +401,12 @@ def main(argv):
              else ("\n".join(script.lines) + "\nhalt 7\n").encode() if a.kat
              else b"echo hi\ncat /dev/pci\nhalt 7\n")
 
+    default = not (a.panic or a.sched or a.kat or a.console or a.fault)
+    # the default boot also has a virtio device on the bus, for /dev/pci
+    extra = ["--qemu-arg=-device", "--qemu-arg=virtio-rng-pci"] if default else []
     r = subprocess.run(
         [sys.executable, RUNNER, "--image", a.image, "--timeout",
-         str(a.timeout), "--log", log, "--timings"],
+         str(a.timeout), "--log", log, "--timings"] + extra,
         input=typed, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = r.stdout.decode(errors="replace").replace("\r", "")
     err = r.stderr.decode(errors="replace").replace("\r", "")

@@ -301,6 +301,16 @@ int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect,
 
 /* ---- PCI (v15) ---------------------------------------------------------- */
 
+/* One of a function's base address registers, as the firmware set it. */
+struct arch_pci_bar {
+	uint64_t addr;		/* 0: not implemented */
+	uint64_t size;		/* bytes it decodes */
+	uint8_t io;		/* 1: I/O ports, 0: memory */
+	uint8_t prefetch;	/* memory: prefetchable */
+};
+
+#define ARCH_PCI_MAXCAPS 16
+
 /* One PCI function, as its configuration space describes it. */
 struct arch_pci_dev {
 	uint8_t bus, dev, fn;
@@ -308,6 +318,9 @@ struct arch_pci_dev {
 	uint8_t class, subclass, progif, revision;
 	uint8_t header;		/* header type, without the multi-function bit */
 	uint8_t irq_line;	/* the legacy line the firmware assigned; 0xff: none */
+	struct arch_pci_bar bar[6];	/* header type 0 only; a 64-bit BAR takes two */
+	uint8_t ncaps;		/* capability IDs in list order (0x11 MSI-X, 0x09 vendor: */
+	uint8_t caps[ARCH_PCI_MAXCAPS];	/* virtio's config structures) */
 };
 
 /* The i-th PCI function the arch found at boot (bus, device, function

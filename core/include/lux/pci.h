@@ -8,8 +8,9 @@
 #include <lux/arch.h>
 #include <lux/types.h>
 
-/* One line for d ("00:1f.2 8086:2922 01.06.01 rev 02 irq 10 sata
- * controller\n") into out: its length, as ksnprintf counts it. */
+/* d's lines ("00:1f.2 8086:2922 01.06.01 rev 02 irq 10 sata
+ * controller\n", then its BARs and capabilities) into out: their length,
+ * as ksnprintf counts it. */
 size_t pci_format(const struct arch_pci_dev *d, char *out, size_t cap);
 /* Read /dev/pci: every function, a line each, or "no pci devices". */
 long pci_list_read(void *buf, size_t n, uint64_t off);
