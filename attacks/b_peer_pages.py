@@ -68,9 +68,11 @@ try:
     verdict = "served"
     try:
         v = cm.nt.Client(srv.path, "9P2000.L", msize=65536 + 24)
+        held.append(v)
         v.attach(1)
         v.walk(1, 2, ["9p", "zero"])
         v.open(2, 0)
+        held.append(v)
         got = v.read(2, 0, 60000)
         print("host owner: read %d bytes" % len(got))
     except (cm.NinepError, EOFError, OSError) as e:
@@ -78,6 +80,7 @@ try:
     print("host owner (unix socket):", verdict)
     try:
         w = cm.tcp_from("127.0.0.4", srv.port)
+        held.append(w)
         w.attach(1)
         print("a third address: attached")
     except (cm.NinepError, EOFError, OSError) as e:

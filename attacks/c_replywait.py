@@ -52,13 +52,11 @@ try:
         v.attach(1)
         v.walk(1, 2, ["9p", "zero"])
         v.open(2, 0)
-        v.walk(1, 3, ["9p", "zero"])
-        v.open(3, 0)
         # 60 small reads (FREE one at a time when the pool is spent)
         sent = {}
         batch = b""
         for i in range(60):
-            batch += msg(TREAD, 1000 + i, struct.pack("<IQI", 2 if i % 2 else 3, 0, 1900))
+            batch += msg(TREAD, 1000 + i, struct.pack("<IQI", 2, 0, 1900))
             sent[1000 + i] = "read"
         v.send(batch)
         time.sleep(0.3)
@@ -101,6 +99,9 @@ try:
             v.walk(1, 5, ["tmp", "d", "f"])
             v.open(5, 0)
             ok = v.read(5, 0, 100) == b"hello\n"
+        except cm.NinepError as e:
+            ok = True   # answered (EDQUOT while the pool is spent): not wedged
+            print("round %d: victim after: answered %r" % (rnd, e))
         except Exception as e:  # noqa: BLE001
             ok = "broken: %r" % (e,)
         print("round %d: victim after: %s" % (rnd, ok))
