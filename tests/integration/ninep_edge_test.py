@@ -257,6 +257,156 @@ class UnreadReplies(Edge):
             time.sleep(0.2)
 
 
+    def test_two_addresses_leave_the_host_owner_its_quarter(self):
+        # Two TCP addresses are two peers, each allowed half of the pool;
+        # together they used to take all of it (attacks/b_peer_pages.py),
+        # and the host owner -- promised a quarter nobody else takes, as
+        # with slots -- could not connect.  Now every peer but the owner
+        # draws from three quarters of the pool.
+        clients = []
+
+        def fill(src):
+            for _ in range(120):
+                try:
+                    c = nt.Client.__new__(nt.Client)
+                    c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                    c.sock.settimeout(nt.TIMEOUT / 2)
+                    c.sock.bind((src, 0))
+                    c.sock.connect(self.srv.tcp)
+                    c.dotl, c.tag = True, 0
+                    c.version(65536 + 24, "9P2000.L")
+                    c.attach(1)
+                    c.walk(1, 2, ["9p", "zero"])
+                    c.open(2, 0)
+                except (NinepError, EOFError, OSError):
+                    break
+                c.send(b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 2, 0, 60000))
+                                for i in range(60)))
+                clients.append(c)
+        fill("127.0.0.2")
+        fill("127.0.0.3")
+        time.sleep(1)
+        lines = self.srv.shell("ninep")
+        held = sum(int(re.search(r" pages (\d+)/", l).group(1)) for l in lines
+                   if l.startswith("peer tcp!127.0.0."))
+        total = int(re.search(r" pages \d+/(\d+)", next(
+            l for l in lines if l.startswith("peer tcp!127.0.0.2 "))).group(1)) * 2
+        self.assertGreater(held, total * 5 // 8, "the two addresses hold most of the pool")
+        c = nt.Client(self.srv.path, "9P2000.L", msize=65536 + 24)
+        c.attach(1)
+        c.walk(1, 2, ["9p", "zero"])
+        c.open(2, 0)
+        self.assertEqual(len(c.read(2, 0, 60000)), 60000)
+        c.close()
+        for c in clients:
+            c.close()
+        deadline = time.monotonic() + 20
+        while True:
+            lines = self.srv.shell("ninep")
+            if ("total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0" in "\n".join(lines)
+                    and not any(l.startswith("peer ") for l in lines)):
+                break
+            self.assertLess(time.monotonic(), deadline, "counters back to zero: %r" % lines[-4:])
+            time.sleep(0.2)
+
+
+class Workers(Edge):
+    """The pool's workers are shared by peers as the pool's pages are: a
+    request that sleeps holds its worker, and one client must not take
+    them all (attacks/a_workers.py)."""
+    ARGS = ()
+
+    def setUp(self):
+        warnings.simplefilter("ignore", ResourceWarning)
+        self.srv = nt.Server("mkdir /tmp/d\necho hello > /tmp/d/f\n" + nt.PIPE_SCRIPT, args=[])
+        self.held = []
+
+    def test_one_client_sleeping_in_every_worker_locks_nobody_out(self):
+        # one TCP address, 16 connections, each with 4 reads sleeping on
+        # an empty pipe (all sent at once, not waiting for answers): 64,
+        # every worker the pool may have.  The host owner, and another
+        # address, are still served; the attacker's connections past its
+        # share wait for it.  (attacks/a_workers.py does it as "none"
+        # with a pipe of its own bound in its own namespace.)
+        attach = msg(104, 1, struct.pack("<II", 1, nt.NOFID) + s("") + s("") + struct.pack("<I", nt.NOFID))
+        walk = msg(110, 2, struct.pack("<IIH", 1, 10, 3) + s("n") + s("pipe") + s("data1"))
+        lopen = msg(12, 3, struct.pack("<II", 10, 0))
+        reads = b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 10, 0, 100)) for i in range(4))
+        for k in range(16):
+            c = nt.Client(self.srv.tcp, "9P2000.L")
+            self.held.append(c)
+            c.send(attach + walk + lopen + reads)
+        time.sleep(1)
+        done = []
+
+        def honest():
+            self.honest_works()
+            done.append(True)
+        t = threading.Thread(target=honest, daemon=True)
+        t.start()
+        t.join(10)
+        self.assertEqual(done, [True], "the host owner was not served within 10 s")
+        c = nt.Client.__new__(nt.Client)
+        c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.sock.settimeout(10)
+        c.sock.bind(("127.0.0.2", 0))
+        c.sock.connect(self.srv.tcp)
+        c.dotl, c.tag = True, 0
+        c.version(8192, "9P2000.L")
+        c.attach(1)
+        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+        c.close()
+        for c in self.held:
+            c.close()
+        self.held = []
+        deadline = time.monotonic() + 20
+        while True:
+            lines = self.srv.shell("ninep")
+            if ("total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0" in "\n".join(lines)
+                    and not any(l.startswith("peer ") for l in lines)):
+                break
+            self.assertLess(time.monotonic(), deadline, "counters back to zero: %r" % lines[-4:])
+            time.sleep(0.2)
+
+
+class SpentShare(Edge):
+    """A client whose peer's share of the pool is spent by its other
+    connections (the same uid, reading nothing) and that pipelines small
+    requests is answered, not closed: its full input buffer holds whole
+    messages, and only a message longer than the buffer needs a larger one
+    (attacks/c_replywait.py)."""
+    ARGS = ("--mem", "32")
+
+    def test_pipelining_with_the_share_spent_is_answered_not_closed(self):
+        for _ in range(400):
+            try:
+                c = nt.Client(self.srv.path, "9P2000.L", msize=65536 + 24)
+                c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                c.attach(1)
+                c.walk(1, 2, ["9p", "zero"])
+                c.open(2, 0)
+            except (NinepError, EOFError, OSError):
+                break
+            c.send(b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 2, 0, 60000)) for i in range(60)))
+            self.held.append(c)
+        time.sleep(1)
+        v = nt.Client(self.srv.path, "9P2000.L")
+        v.attach(1)
+        v.walk(1, 2, ["9p", "zero"])
+        v.open(2, 0)
+        v.send(b"".join(msg(TREAD, 1000 + i, struct.pack("<IQI", 2, 0, 100)) for i in range(60)))
+        tags = set()
+        for _ in range(60):
+            t, tag, body = v.recv()   # EOFError here: the server closed it
+            self.assertIn(t, (TREAD + 1, RLERROR))
+            if t == RLERROR:
+                self.assertEqual(struct.unpack("<I", body)[0], EDQUOT)
+            tags.add(tag)
+        self.assertEqual(tags, set(range(1000, 1060)))
+        v.close()
+
+
 class ResettingServer:
     """Accepts, reads a few bytes, and resets the connection (linger 0):
     a server that hangs up on luxsim's 9P client mid-request."""

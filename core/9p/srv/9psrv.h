@@ -340,6 +340,10 @@ struct ninep_conn {
 	size_t nrunning;
 	struct ninep_conn *rnext;	/* the pool's ring of connections with work */
 	bool onring;
+	/* its peer runs its share of the workers: off the ring, on the parked
+	 * list, until one of the peer's requests ends (srv_flight.c) */
+	struct ninep_conn *pnext;
+	bool parked;
 	struct ninep_ctx rx;	/* the control jobs' context (Tversion, a sealing
 				 * attach; its out is the worker's buffer while
 				 * one runs); rx.p is the principal */
@@ -421,6 +425,12 @@ bool ninep_peer_is_owner(int transport, int64_t uid);
 /* "peer NAME conns N pages HELD/SHARE" lines, at most max; the full
  * length, as ksnprintf counts it. */
 size_t ninep_peer_status(char *buf, size_t size, size_t max);
+/* Workers: may s's peer start another request, of a pool of max (the
+ * host owner three quarters of them, any other peer half, all others
+ * together three quarters), and count one starting (+1) or ending (-1).
+ * Upcalls off. */
+bool ninep_peer_may_run(const struct ninep_conn *s, size_t max);
+void ninep_peer_ran(struct ninep_conn *s, int d);
 
 /* The most bytes the reply to request msg[0..len) can take: count plus
  * the header for Tread and Treaddir (within msize), NINEP_REPLY_SMALL

@@ -867,8 +867,17 @@ static int frame_one(struct ninep_conn *s, bool *more)
 	grow = !s->secure && !s->sendwait && input_wanted(s);
 	arch_irq_restore(is);
 	if (grow && (err = ninep_input_grow(s, 0)) < 0) {
-		no_room(s, err);
-		return err;
+		/* only a head message longer than the buffer needs the room; a
+		 * pipelining client's buffer full of whole small ones is framed
+		 * as it is (closing it for the pages its peer's other
+		 * connections hold would let them end it) */
+		is = arch_irq_save();
+		grow = s->inlen - s->inoff < 4 || le32(s->in + s->inoff) > s->incap;
+		arch_irq_restore(is);
+		if (grow) {
+			no_room(s, err);
+			return err;
+		}
 	}
 	is = arch_irq_save();
 	if (s->gone || s->fatal || s->killed) {

@@ -182,7 +182,28 @@ static bool ctl_waiting(const struct ninep_conn *s)
 static bool runnable(const struct ninep_conn *s)
 {
 	return ctl_waiting(s) || (s->qhead != 0 && s->nrunning < NINEP_RUNNING && !s->closing &&
-	                          !s->aborting && !s->sendwait && !s->replywait);
+	                          !s->aborting && !s->sendwait && !s->replywait && !s->parked);
+}
+
+/* Connections whose peer runs its share of the workers. */
+static struct ninep_conn *parkedq;
+
+static void park(struct ninep_conn *s)
+{
+	s->parked = true;
+	s->pnext = parkedq;
+	parkedq = s;
+}
+
+static void unpark(struct ninep_conn *s)
+{
+	for (struct ninep_conn **pp = &parkedq; *pp; pp = &(*pp)->pnext)
+		if (*pp == s) {
+			*pp = s->pnext;
+			break;
+		}
+	s->pnext = 0;
+	s->parked = false;
 }
 
 /* Put s at the back of the ring if it has work to run (a fresh
@@ -211,6 +232,24 @@ static void ring_offer(struct ninep_conn *s)
 void ninep_ring_offer(struct ninep_conn *s)
 {
 	ring_offer(s);
+}
+
+/* A request ended: the parked connections whose peer may run again go
+ * back on the ring.  Upcalls off. */
+static void unpark_ready(void)
+{
+	struct ninep_conn **pp = &parkedq, *s;
+
+	while ((s = *pp) != 0) {
+		if (!ninep_peer_may_run(s, pool.max)) {
+			pp = &s->pnext;
+			continue;
+		}
+		*pp = s->pnext;
+		s->pnext = 0;
+		s->parked = false;
+		ring_offer(s);
+	}
 }
 
 static struct ninep_conn *ring_pop(void)
@@ -299,10 +338,15 @@ static struct ninep_req *take(struct ninep_worker *w, struct ninep_conn **out,
 			*out = s;
 			return &ctljob;
 		}
+		if (!ninep_peer_may_run(s, pool.max)) {
+			park(s);	/* off the ring until one of its peer's ends */
+			continue;
+		}
 		r = s->qhead;
 		if (!reply_room(s, r))
 			continue;	/* off the ring until its client reads */
 		queue_remove(s, r);
+		ninep_peer_ran(s, 1);
 		r->pid = curproc()->pid;
 		for (size_t i = 0; i < NINEP_RUNNING; i++) {
 			if (s->runners[i].p == 0) {
@@ -485,6 +529,8 @@ static void worker(void *arg)
 		slot->p = 0;
 		slot->x = 0;
 		s->nrunning--;
+		ninep_peer_ran(s, -1);
+		unpark_ready();
 		ring_offer(s);
 		wakeup(&s->wq);	/* ninep_stop_all waits for its runners */
 		pool.idle++;
@@ -642,6 +688,7 @@ void ninep_stop_all(struct ninep_conn *s)
 	arch_irqstate is = arch_irq_save();
 
 	ring_remove(s);
+	unpark(s);
 	arch_irq_restore(is);
 	for (;;) {
 		is = arch_irq_save();

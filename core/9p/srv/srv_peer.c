@@ -30,10 +30,21 @@ struct ninep_peer {
 	int64_t uid;			/* a local peer's, or -1 */
 	char host[64];			/* a TCP peer's host: "tcp!1.2.3.4" */
 	size_t conns;			/* its connections: the last one frees it */
+	size_t running;			/* its requests in the pool's workers now */
 	struct budget *budget;		/* capped at its share, drawing from the pool */
 };
 
 static struct ninep_peer *peers[PEERHASH];
+/* Every peer but the host owner draws its share from this one, capped at
+ * the pool less the owner's quarter (as the slots keep a quarter for it):
+ * half the pool for each peer alone is not enough, since two addresses
+ * (127.0.0.2 and 127.0.0.3 are two) would take it all.  Made with the
+ * first such peer, put with the last (nothers). */
+static struct budget *others;
+static size_t nothers;
+/* Requests of peers other than the host owner running now: the same
+ * shares for the pool's workers (ninep_peer_may_run). */
+static size_t others_running;
 
 static size_t host_part(const char *addr)
 {
@@ -105,27 +116,65 @@ static void share_of(const struct ninep_peer *k, struct budget *pool, struct peb
 		cap->n[PB_PAGES] = pages;
 }
 
+/* The budget every peer but the host owner draws from (others), made if
+ * need be: 0, with *err, when it cannot be.  Upcalls off. */
+static struct budget *others_of(struct budget *pool, int *err)
+{
+	struct pebbles cap;
+	uint64_t pages = pool->total[PB_PAGES];
+
+	if (others != 0)
+		return others;
+	for (int i = 0; i < PB_NKINDS; i++)
+		cap.n[i] = pool->total[i];
+	cap.n[PB_PAGES] = pages - pages / 4;
+	return others = budget_cap(pool, &cap, err);
+}
+
+/* No peer draws from others any more: put it.  Upcalls off. */
+static struct budget *others_unused(void)
+{
+	struct budget *b = others;
+
+	if (nothers != 0)
+		return 0;
+	others = 0;
+	return b;
+}
+
 struct budget *ninep_peer_join(struct ninep_conn *s, struct budget *pool, int *err)
 {
 	struct ninep_peer key, *p, *fresh = 0;
+	struct budget *from, *unused;
 	struct pebbles cap;
 	arch_irqstate is;
+	bool owner;
 
 	key_of(s, &key);
+	owner = ninep_peer_is_owner(key.transport, key.uid);
 	for (;;) {
 		is = arch_irq_save();
 		if ((p = find(&key)) != 0 || fresh != 0)
 			break;
+		from = owner ? pool : others_of(pool, err);
 		arch_irq_restore(is);
+		if (from == 0)
+			return 0;
 		/* a new peer: made with upcalls on (it allocates), then
 		 * looked for again, since another start may have made it */
 		share_of(&key, pool, &cap);
 		if ((fresh = kzalloc(sizeof *fresh)) == 0) {
 			*err = E_NOMEM;
-			return 0;
-		}
-		if ((fresh->budget = budget_cap(pool, &cap, err)) == 0) {
+			fresh = 0;
+		} else if ((fresh->budget = budget_cap(from, &cap, err)) == 0) {
 			kfree(fresh);
+			fresh = 0;
+		}
+		if (fresh == 0) {
+			is = arch_irq_save();
+			unused = owner ? 0 : others_unused();
+			arch_irq_restore(is);
+			budget_put(unused);
 			return 0;
 		}
 		fresh->transport = key.transport;
@@ -137,13 +186,17 @@ struct budget *ninep_peer_join(struct ninep_conn *s, struct budget *pool, int *e
 		fresh = 0;
 		p->next = peers[hash(p)];
 		peers[hash(p)] = p;
+		if (!owner)
+			nothers++;
 	}
 	p->conns++;
 	s->peerrec = p;
+	unused = fresh && !owner ? others_unused() : 0;
 	arch_irq_restore(is);
 	if (fresh) {	/* lost the race: another start made it first */
 		budget_put(fresh->budget);
 		kfree(fresh);
+		budget_put(unused);
 	}
 	return p->budget;
 }
@@ -151,6 +204,7 @@ struct budget *ninep_peer_join(struct ninep_conn *s, struct budget *pool, int *e
 void ninep_peer_leave(struct ninep_conn *s)
 {
 	struct ninep_peer *p = s->peerrec, **pp;
+	struct budget *unused = 0;
 	arch_irqstate is;
 	bool last;
 
@@ -165,11 +219,50 @@ void ninep_peer_leave(struct ninep_conn *s)
 				*pp = p->next;
 				break;
 			}
+	if (last && !ninep_peer_is_owner(p->transport, p->uid)) {
+		nothers--;
+		unused = others_unused();
+	}
 	arch_irq_restore(is);
 	if (last) {
 		budget_put(p->budget);	/* its connections' budgets are gone */
 		kfree(p);
+		budget_put(unused);	/* after the child it held */
 	}
+}
+
+/* A request that sleeps (a read of an empty pipe) holds its worker, and
+ * the pool has at most max: without shares, 16 connections of one
+ * client, 4 such reads each, took every worker, and nobody else's
+ * request -- nor a new connection's start -- ever ran. */
+bool ninep_peer_may_run(const struct ninep_conn *s, size_t max)
+{
+	const struct ninep_peer *p = s->peerrec;
+	size_t most = max - max / 4, cap;
+
+	if (p == 0)
+		return true;
+	if (ninep_peer_is_owner(p->transport, p->uid))
+		cap = most;
+	else if (others_running >= (most ? most : 1))
+		return false;
+	else
+		cap = max / 2;
+	return p->running < (cap ? cap : 1);
+}
+
+void ninep_peer_ran(struct ninep_conn *s, int d)
+{
+	struct ninep_peer *p = s->peerrec;
+
+	if (p == 0)
+		return;
+	if (d > 0)
+		p->running++;
+	else
+		p->running--;
+	if (!ninep_peer_is_owner(p->transport, p->uid))
+		others_running = d > 0 ? others_running + 1 : others_running - 1;
 }
 
 size_t ninep_peer_status(char *buf, size_t size, size_t max)

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Run every attack against one luxsim, each bounded: attacks/run_all.sh PATH/TO/luxsim
+set -u
+cd "$(dirname "$0")"
+L=${1:?luxsim}
+for a in a_workers b_peer_pages c_replywait d_churn e_fresh; do
+	echo "=== $a"
+	timeout 120 python3 $a.py "$L"
+	echo "=== $a: rc $?"
+done
