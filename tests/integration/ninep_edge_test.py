@@ -259,7 +259,7 @@ class UnreadReplies(Edge):
 
     def test_two_addresses_leave_the_host_owner_its_quarter(self):
         # Two TCP addresses are two peers, each allowed half of the pool;
-        # together they used to take all of it (attacks/b_peer_pages.py),
+        # together they used to take all of it (tests/attacks/b_peer_pages.py),
         # and the host owner -- promised a quarter nobody else takes, as
         # with slots -- could not connect.  Now every peer but the owner
         # draws from three quarters of the pool.
@@ -314,7 +314,7 @@ class UnreadReplies(Edge):
 class Workers(Edge):
     """The pool's workers are shared by peers as the pool's pages are: a
     request that sleeps holds its worker, and one client must not take
-    them all (attacks/a_workers.py)."""
+    them all (tests/attacks/a_workers.py)."""
     ARGS = ()
 
     def setUp(self):
@@ -327,7 +327,7 @@ class Workers(Edge):
         # an empty pipe (all sent at once, not waiting for answers): 64,
         # every worker the pool may have.  The host owner, and another
         # address, are still served; the attacker's connections past its
-        # share wait for it.  (attacks/a_workers.py does it as "none"
+        # share wait for it.  (tests/attacks/a_workers.py does it as "none"
         # with a pipe of its own bound in its own namespace.)
         attach = msg(104, 1, struct.pack("<II", 1, nt.NOFID) + s("") + s("") + struct.pack("<I", nt.NOFID))
         walk = msg(110, 2, struct.pack("<IIH", 1, 10, 3) + s("n") + s("pipe") + s("data1"))
@@ -375,10 +375,16 @@ class SpentShare(Edge):
     connections (the same uid, reading nothing) and that pipelines small
     requests is answered, not closed: its full input buffer holds whole
     messages, and only a message longer than the buffer needs a larger one
-    (attacks/c_replywait.py)."""
+    (tests/attacks/c_replywait.py)."""
     ARGS = ("--mem", "32")
 
     def test_pipelining_with_the_share_spent_is_answered_not_closed(self):
+        # the victim is in before its uid's other connections spend the
+        # share (after, even its connection may find no room: ENFILE)
+        v = nt.Client(self.srv.path, "9P2000.L")
+        v.attach(1)
+        v.walk(1, 2, ["9p", "zero"])
+        v.open(2, 0)
         for _ in range(400):
             try:
                 c = nt.Client(self.srv.path, "9P2000.L", msize=65536 + 24)
@@ -391,10 +397,6 @@ class SpentShare(Edge):
             c.send(b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 2, 0, 60000)) for i in range(60)))
             self.held.append(c)
         time.sleep(1)
-        v = nt.Client(self.srv.path, "9P2000.L")
-        v.attach(1)
-        v.walk(1, 2, ["9p", "zero"])
-        v.open(2, 0)
         v.send(b"".join(msg(TREAD, 1000 + i, struct.pack("<IQI", 2, 0, 100)) for i in range(60)))
         tags = set()
         for _ in range(60):

@@ -414,8 +414,11 @@ void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, siz
 			ninep_uncharge(s, reserved);
 		return;
 	}
-	q = s->secure ? ninep_sealed_send(s, buf, n) : arch_conn_send(s->conn, buf, n);
+	/* queued and recorded as one, with upcalls off: a drain reported in
+	 * between (lux_conn_sent(0)) would be overwritten by this q, and
+	 * sendwait and replywait would wait for a drain that already came */
 	is = arch_irq_save();
+	q = s->secure ? ninep_sealed_send(s, buf, n) : arch_conn_send(s->conn, buf, n);
 	if (q < 0) {
 		s->fatal = true;
 		ninep_frame_offer(s);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every attack against one luxsim, each bounded: attacks/run_all.sh PATH/TO/luxsim
+# Run every attack against one luxsim, each bounded: tests/attacks/run_all.sh PATH/TO/luxsim
 set -u
 cd "$(dirname "$0")"
 L=${1:?luxsim}
