@@ -104,6 +104,18 @@ class Edge(unittest.TestCase):
         self.assertEqual(c.read(2, 0, 100), b"hello\n")
         c.close()
 
+    def counters_back_to_zero(self, within=20):
+        """Every client gone: the server's counters read zero and no peer
+        is left (bounded wait: connections end in the background)."""
+        deadline = time.monotonic() + within
+        while True:
+            lines = self.srv.shell("ninep")
+            if ("total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0" in "\n".join(lines)
+                    and not any(l.startswith("peer ") for l in lines)):
+                return
+            self.assertLess(time.monotonic(), deadline, "counters back to zero: %r" % lines[-4:])
+            time.sleep(0.2)
+
     def shell_answers(self):
         self.assertEqual(self.srv.p.poll(), None, "luxsim is gone")
         lines = self.srv.shell("echo still-here")
@@ -193,10 +205,7 @@ class UnreadReplies(Edge):
         pages, unread = self.conn_line()
         self.assertEqual(unread, 0, "read: nothing stays charged for it")
         c.close()
-        deadline = time.monotonic() + 10
-        while "total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0" not in "\n".join(self.srv.shell("ninep")):
-            self.assertLess(time.monotonic(), deadline, "counters back to zero")
-            time.sleep(0.1)
+        self.counters_back_to_zero()
 
     def test_clients_that_read_nothing_stay_within_their_share(self):
         # 300 clients on the unix socket (one peer: the host owner) each
@@ -251,10 +260,7 @@ class UnreadReplies(Edge):
         self.honest_works(self.srv.tcp)
         for c in clients:
             c.close()
-        deadline = time.monotonic() + 20
-        while "total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0" not in "\n".join(self.srv.shell("ninep")):
-            self.assertLess(time.monotonic(), deadline, "counters back to zero")
-            time.sleep(0.2)
+        self.counters_back_to_zero()
 
 
     def test_two_addresses_leave_the_host_owner_its_quarter(self):
@@ -301,14 +307,7 @@ class UnreadReplies(Edge):
         c.close()
         for c in clients:
             c.close()
-        deadline = time.monotonic() + 20
-        while True:
-            lines = self.srv.shell("ninep")
-            if ("total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0" in "\n".join(lines)
-                    and not any(l.startswith("peer ") for l in lines)):
-                break
-            self.assertLess(time.monotonic(), deadline, "counters back to zero: %r" % lines[-4:])
-            time.sleep(0.2)
+        self.counters_back_to_zero()
 
 
 class Workers(Edge):
@@ -360,14 +359,7 @@ class Workers(Edge):
         for c in self.held:
             c.close()
         self.held = []
-        deadline = time.monotonic() + 20
-        while True:
-            lines = self.srv.shell("ninep")
-            if ("total conns 0 fids 0 reqs 0 pages 0 procs 0 bytes 0" in "\n".join(lines)
-                    and not any(l.startswith("peer ") for l in lines)):
-                break
-            self.assertLess(time.monotonic(), deadline, "counters back to zero: %r" % lines[-4:])
-            time.sleep(0.2)
+        self.counters_back_to_zero()
 
 
 class SpentShare(Edge):
