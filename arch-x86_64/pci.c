@@ -64,7 +64,7 @@ static void bars(unsigned bus, unsigned dev, unsigned fn, struct arch_pci_dev *d
 			config_write(bus, dev, fn, reg + 4, hi);
 		}
 		if (mlo == 0 || mlo == ~0u)
-			continue;	/* not implemented (or nothing answered) */
+			continue;	/* a BAR the device does not have (or nothing answered) */
 		b->io = lo & 1;
 		if (b->io) {
 			b->addr = lo & ~0x3u;

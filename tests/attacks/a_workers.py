@@ -22,20 +22,7 @@ srv = cm.server()
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 16
 held = []
 try:
-    stuck = 0
-    for k in range(n):
-        c = cm.nt.Client(("127.0.0.1", srv.port_plain), "9P2000.L")
-        held.append(c)
-        c.sock.settimeout(3)
-        try:
-            c.attach(1)
-            cm.ns_write(c, "bind '#pipe' /tmp\n")
-            c.walk(1, 10, ["tmp", "data1"])
-            c.open(10, 0)
-        except (TimeoutError, OSError):
-            stuck += 1      # its own share of the workers is taken: it waits
-            continue
-        c.send(b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 10, 0, 100)) for i in range(4)))
+    held, stuck = cm.sleep_in_workers(srv, n)
     time.sleep(1)
     print("attacker: %d connections, %d reads sent to sleep on pipes, %d connections waiting for "
           "their own share" % (n, 4 * (n - stuck), stuck))

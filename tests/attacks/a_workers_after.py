@@ -15,19 +15,7 @@ from common import TREAD, TVERSION, NOTAG, msg, s
 
 srv = cm.server()
 try:
-    held = []
-    for k in range(16):
-        c = cm.nt.Client(("127.0.0.1", srv.port_plain), "9P2000.L")
-        held.append(c)
-        c.sock.settimeout(3)
-        try:
-            c.attach(1)
-            cm.ns_write(c, "bind '#pipe' /tmp\n")
-            c.walk(1, 10, ["tmp", "data1"])
-            c.open(10, 0)
-        except (TimeoutError, OSError):
-            continue
-        c.send(b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 10, 0, 100)) for i in range(4)))
+    held, _ = cm.sleep_in_workers(srv, 16)
     time.sleep(1)
     for c in held:
         c.close()

@@ -9,7 +9,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import ninep_test as nt  # noqa: E402
 from ninep_test import (NOTAG, NOFID, TREAD, TWRITE, TVERSION, TATTACH, TWALK,  # noqa: E402,F401
                         TFLUSH, TCLUNK, RLERROR, RERROR, msg, s, NinepError)
@@ -19,7 +19,7 @@ def luxsim():
     if len(sys.argv) > 1 and os.path.exists(sys.argv[1]):
         return sys.argv[1]
     for p in ("build/hosted/luxsim", "build/*/luxsim", "build/*/*/luxsim"):
-        got = sorted(glob.glob(os.path.join(HERE, "..", p)))
+        got = sorted(glob.glob(os.path.join(HERE, "..", "..", p)))
         if got:
             return os.path.abspath(got[0])
     sys.exit("no luxsim: give its path")
@@ -96,3 +96,25 @@ def ns_write(c, line, root=1, fid=91):
         c.write(fid, 0, line.encode())
     finally:
         c.clunk(fid)
+
+
+def sleep_in_workers(srv, n):
+    """Attack A's attacker: n connections as "none" on the plain TCP
+    listener, each binding '#pipe' over /tmp in its own namespace and
+    sending 4 Treads that sleep on the empty pipe.  Returns (connections,
+    how many waited for their own share before they could even open)."""
+    held, stuck = [], 0
+    for k in range(n):
+        c = nt.Client(("127.0.0.1", srv.port_plain), "9P2000.L")
+        held.append(c)
+        c.sock.settimeout(3)
+        try:
+            c.attach(1)
+            ns_write(c, "bind '#pipe' /tmp\n")
+            c.walk(1, 10, ["tmp", "data1"])
+            c.open(10, 0)
+        except (TimeoutError, OSError):
+            stuck += 1      # its own share of the workers is taken: it waits
+            continue
+        c.send(b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 10, 0, 100)) for i in range(4)))
+    return held, stuck

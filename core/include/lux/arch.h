@@ -303,7 +303,7 @@ int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect,
 
 /* One of a function's base address registers, as the firmware set it. */
 struct arch_pci_bar {
-	uint64_t addr;		/* 0: not implemented */
+	uint64_t addr;		/* 0: the device has no such BAR */
 	uint64_t size;		/* bytes it decodes */
 	uint8_t io;		/* 1: I/O ports, 0: memory */
 	uint8_t prefetch;	/* memory: prefetchable */
