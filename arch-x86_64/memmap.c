@@ -83,6 +83,31 @@ memmap_take_page(void)
 	return p;
 }
 
+/* n zeroed, contiguous pages off the top of the largest free run, for a
+ * driver's rings and buffers (devices see physical addresses, and the
+ * identity map makes ours the same).  Only before lux_main; counted apart
+ * from the page tables. */
+void *
+memmap_take_run(size_t n)
+{
+	size_t i, best = 0;
+	uint64_t len = n * X86_PAGE, k;
+	uint8_t *p;
+
+	for (i = 1; i < x86_ram.n; i++)
+		if (x86_ram.r[i].len > x86_ram.r[best].len)
+			best = i;
+	if (x86_ram.n == 0 || x86_ram.r[best].len < len + X86_PAGE)
+		x86_panic("out of memory for a driver's %lu pages", (unsigned long)n);
+	x86_ram.r[best].len -= len;	/* never empties the run: one page is left */
+	x86_ram.bytes -= len;
+	x86_ram.drivers += len;
+	p = (uint8_t *)(x86_ram.r[best].base + x86_ram.r[best].len);
+	for (k = 0; k < len; k++)
+		p[k] = 0;
+	return p;
+}
+
 /* Boot services' memory becomes the core's: called once our page tables
  * are loaded and nothing of the firmware's is in use any more. */
 void
