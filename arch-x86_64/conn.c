@@ -189,8 +189,21 @@ static void received(void)
 	}
 }
 
+/* The order matters.  virtio-serial does not say which host connection
+ * received bytes came from, only that the host side closed or opened (on
+ * the control queue); QEMU reads a new client's bytes only after it has
+ * put that client's PORT_OPEN 1 on the control queue.  So the data queue
+ * is drained first, then the control queue read: every byte drained was
+ * written before an open we then see, and none of a client whose open we
+ * have not seen can be among them.  Bytes drained when no connection is
+ * open are dropped (a client that left).  What stays ambiguous: a client
+ * that hangs up with bytes still unread, just before the next one
+ * connects, may have them read as the start of the next connection's
+ * stream (docs/x86_64.md; every client of the socket is trusted alike,
+ * so it is confusion, not a way to act as someone else). */
 void x86_conn_service(void)
 {
+	vcon_rx_drain(vc);
 	if (vcon_poll(vc) < 0 && cur >= 0 && vc->host_changes == changes_seen)
 		vc->host_changes++;	/* a broken device: its host side is gone */
 	host_changes();

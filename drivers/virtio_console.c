@@ -146,8 +146,6 @@ static void host_side(struct vcon *c, int open)
 		return;
 	c->host_open = open;
 	c->host_changes++;
-	if (!open)
-		vcon_rx_discard(c);	/* the old peer's bytes are no new peer's */
 }
 
 static void named(struct vcon *c, uint32_t id, const uint8_t *s, uint32_t n)
@@ -218,7 +216,7 @@ int vcon_poll(struct vcon *c)
 
 /* Filled receive buffers move from the used ring to our queue, each
  * checked: one we offered and not yet got back, no longer than itself. */
-static void rx_drain(struct vcon *c)
+void vcon_rx_drain(struct vcon *c)
 {
 	struct virtq *q;
 	uint16_t id;
@@ -246,7 +244,6 @@ int vcon_rx_peek(struct vcon *c, const uint8_t **p, uint32_t *n)
 {
 	uint16_t id;
 
-	rx_drain(c);
 	while (c->fcount > 0) {
 		id = c->fifo[c->fhead];
 		if (c->foff < c->flen[id]) {
@@ -280,7 +277,6 @@ void vcon_rx_take(struct vcon *c, uint32_t n)
 
 void vcon_rx_discard(struct vcon *c)
 {
-	rx_drain(c);
 	while (c->fcount > 0) {
 		c->foff = c->flen[c->fifo[c->fhead]];
 		vcon_rx_take(c, 0);

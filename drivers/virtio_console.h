@@ -58,12 +58,16 @@ int vcon_init(struct vcon *c, struct virtio_pci *vp, const char *name,
               void *(*page)(void), uint16_t vec);
 /* Handle what the device sent on the control queue.  -1 once broken. */
 int vcon_poll(struct vcon *c);
-/* The named port's oldest received bytes not yet taken: 1 with p and n,
+/* Move what the device has filled so far into our queue of received
+ * buffers (vcon_rx_peek shows only those): the caller decides when, so it
+ * can order what it sees against the control queue (see conn.c). */
+void vcon_rx_drain(struct vcon *c);
+/* The oldest received bytes drained and not yet taken: 1 with p and n,
  * 0 when none wait. */
 int vcon_rx_peek(struct vcon *c, const uint8_t **p, uint32_t *n);
 /* n of the bytes vcon_rx_peek showed are taken. */
 void vcon_rx_take(struct vcon *c, uint32_t n);
-/* Drop everything received and not yet taken. */
+/* Drop everything drained and not yet taken. */
 void vcon_rx_discard(struct vcon *c);
 /* Send slots of the named port (0 before it is named). */
 unsigned vcon_tx_slots(const struct vcon *c);
