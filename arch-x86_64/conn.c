@@ -15,13 +15,11 @@
  * Receiving: bytes go to the core at most lux_conn_room() at a time
  * (v8); a room of 0 pauses the connection, and a buffer whose bytes the
  * core has not taken stays ours, so the device, then QEMU, then the
- * client wait.  Sending: arch_conn_send copies into a 1 MiB ring and
- * offers it to the device in chunks; lux_conn_sent reports what still
- * waits each time the device hands chunks back (QEMU does once the
- * socket took them).  The 9P server keeps what waits within
- * NINEP_SENDHIGH (256 KiB) plus one reply per request running, about
- * 0.5 MiB, so a send refused for want of ring (it closes the connection)
- * means a core bug, not a slow client.
+ * client wait.  Sending: arch_conn_send copies into a ring of
+ * LUX_CONN_SENDMAX bytes (4 MiB: a send fails only where the contract
+ * says it may) and offers it to the device in chunks; lux_conn_sent
+ * reports what still waits each time the device hands chunks back (QEMU
+ * does once the socket took them).
  *
  * The core closing a connection cannot close the host's socket (QEMU
  * ignores the guest's PORT_OPEN 0 for a socket chardev): until the host
@@ -34,7 +32,9 @@
 #include "virtio_console.h"
 #include "x86.h"
 
-#define RING (1u << 20)		/* bytes; a power of two */
+/* The contract's bound on what may wait: a send fails only past it. */
+#define RING LUX_CONN_SENDMAX
+_Static_assert((RING & (RING - 1)) == 0, "the send ring is a power of two");
 #define CHUNK (16u << 10)	/* the most one send descriptor carries */
 
 /* The host is whoever may open QEMU's socket, a path the operator named
