@@ -420,6 +420,8 @@ struct p9_iter {
 	int err;		/* sticky: once set, next() keeps returning it */
 };
 
+/* Iterate over the stat entries packed in data[0, len) (a directory's
+ * read); nothing is copied, entries point into data. */
 void p9_iter_init(struct p9_iter *it, const uint8_t *data, size_t len);
 /* 1 with *st filled, 0 at the end, or a P9_E_* code. */
 int p9_stat_next(struct p9_iter *it, struct p9_stat *st);
