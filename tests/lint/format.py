@@ -26,7 +26,7 @@ import subprocess
 import sys
 
 PATHS = ["core", "arch-hosted", "arch-x86_64", "drivers", "crypto", "sim"]
-TRAILING = re.compile(r"(\S)[ \t]+(/\*.*\*/|//.*)[ \t]*$")
+TRAILING = re.compile(r"(\S)[ \t]+(/\*.*|//.*)$")
 VERSION = 14
 
 

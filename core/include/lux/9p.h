@@ -122,6 +122,7 @@ enum {
 };
 
 /* Message types: even T (client to server), odd R (the reply). */
+/* clang-format off */
 enum p9_type {
 	P9_RLERROR = 7,
 	P9_TSTATFS = 8, P9_RSTATFS,
@@ -158,6 +159,7 @@ enum p9_type {
 	P9_TSTAT = 124, P9_RSTAT,
 	P9_TWSTAT = 126, P9_RWSTAT,
 };
+/* clang-format on */
 
 /* Array index as well as a name: keep the values. */
 enum p9_dialect {
