@@ -18,6 +18,7 @@
 #include "x86.h"
 
 struct x86_memlist x86_ram, x86_reclaim, x86_ram_boot;
+struct x86_memlist x86_drivers, x86_mmio;
 
 /* Add [base, base + len) to l, keeping it sorted and merging neighbours.
  * A run past X86_MAXREGIONS fragments is dropped (counted): OVMF gives a
@@ -103,6 +104,7 @@ memmap_take_run(size_t n)
 	x86_ram.bytes -= len;
 	x86_ram.drivers += len;
 	p = (uint8_t *)(x86_ram.r[best].base + x86_ram.r[best].len);
+	memlist_add(&x86_drivers, (uint64_t)(uintptr_t)p, len);	/* for /dev/memmap */
 	for (k = 0; k < len; k++)
 		p[k] = 0;
 	return p;

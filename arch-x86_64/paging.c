@@ -340,4 +340,6 @@ paging_map_mmio(uint64_t pa, uint64_t len)
 		*pte_split(va) = va | PAGE_RW_NX | PTE_PCD | PTE_PWT;
 		__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 	}
+	memlist_add(&x86_mmio, pa & ~(X86_PAGE - 1), round_up(pa + len, X86_PAGE) -
+	    (pa & ~(X86_PAGE - 1)));
 }

@@ -66,6 +66,9 @@ struct x86_memlist {
 extern struct x86_memlist x86_ram, x86_reclaim;
 /* x86_ram as it was before boot services' memory joined it (memranges.c) */
 extern struct x86_memlist x86_ram_boot;
+/* Taken for drivers after that (memmap_take_run), and the devices'
+ * registers paging_map_mmio mapped: both for /dev/memmap. */
+extern struct x86_memlist x86_drivers, x86_mmio;
 void memlist_add(struct x86_memlist *l, uint64_t base, uint64_t len);
 void *memmap_take_page(void);
 void *memmap_take_run(size_t n);
