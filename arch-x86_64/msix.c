@@ -37,7 +37,7 @@ static unsigned find_cap(const struct arch_pci_dev *d)
 }
 
 int msix_route(const struct arch_pci_dev *d, unsigned entry, uint8_t vector,
-    volatile uint32_t **ctl, const char **why)
+               volatile uint32_t **ctl, const char **why)
 {
 	unsigned cap = find_cap(d);
 	uint32_t w, tbl, nent, bir;

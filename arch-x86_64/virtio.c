@@ -90,13 +90,13 @@ const char *x86_virtio_init(void)
 	else {
 		x86_conn_attach(&vc, kick);
 		x86_printf("x86_64: virtio-serial %02x:%02x.%u: port %d \"%s\" for 9P, "
-		    "MSI-X vector %d to local APIC %u, %lu KiB of rings and buffers\n",
-		    dev.bus, dev.dev, dev.fn, vc.port, PORT_NAME, VEC_VIRTIO,
-		    lapic_id(), (unsigned long)((x86_ram.drivers - before) >> 10));
+		           "MSI-X vector %d to local APIC %u, %lu KiB of rings and buffers\n",
+		           dev.bus, dev.dev, dev.fn, vc.port, PORT_NAME, VEC_VIRTIO, lapic_id(),
+		           (unsigned long)((x86_ram.drivers - before) >> 10));
 		return "virtio-serial!" PORT_NAME;
 	}
-	x86_printf("x86_64: virtio-serial %02x:%02x.%u: not used: %s\n", dev.bus, dev.dev,
-	    dev.fn, why);
+	x86_printf("x86_64: virtio-serial %02x:%02x.%u: not used: %s\n", dev.bus, dev.dev, dev.fn,
+	           why);
 	return 0;
 }
 

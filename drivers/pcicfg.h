@@ -17,23 +17,20 @@
 #define PCICFG_ADDRESS 0xCF8
 #define PCICFG_DATA 0xCFC
 
-static inline uint32_t
-pcicfg_read32(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
+static inline uint32_t pcicfg_read32(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
 {
 	outl(PCICFG_ADDRESS, 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc));
 	return inl(PCICFG_DATA);
 }
 
-static inline void
-pcicfg_write32(unsigned bus, unsigned dev, unsigned fn, unsigned reg, uint32_t v)
+static inline void pcicfg_write32(unsigned bus, unsigned dev, unsigned fn, unsigned reg, uint32_t v)
 {
 	outl(PCICFG_ADDRESS, 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc));
 	outl(PCICFG_DATA, v);
 }
 
 /* The byte at reg, from its aligned word. */
-static inline uint8_t
-pcicfg_read8(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
+static inline uint8_t pcicfg_read8(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
 {
 	return (uint8_t)(pcicfg_read32(bus, dev, fn, reg) >> (8 * (reg & 3)));
 }

@@ -4,10 +4,17 @@
 #include "virtio_console.h"
 
 enum {
-	DEVICE_READY = 0, DEVICE_ADD = 1, DEVICE_REMOVE = 2, PORT_READY = 3,
-	CONSOLE_PORT = 4, RESIZE = 5, PORT_OPEN = 6, PORT_NAME = 7,
+	DEVICE_READY = 0,
+	DEVICE_ADD = 1,
+	DEVICE_REMOVE = 2,
+	PORT_READY = 3,
+	CONSOLE_PORT = 4,
+	RESIZE = 5,
+	PORT_OPEN = 6,
+	PORT_NAME = 7,
 
-	CTL_RXQ = 2, CTL_TXQ = 3,
+	CTL_RXQ = 2,
+	CTL_TXQ = 3,
 	CTL_TXSLOT = 64,	/* bytes per control send slot */
 	CFG_MAX_PORTS = 4,	/* le32 max_nr_ports in the device config */
 };
@@ -43,7 +50,8 @@ static unsigned port_rxq(unsigned p)
 
 static void put32(uint8_t *b, uint32_t v)
 {
-	b[0] = (uint8_t)v, b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)(v >> 16), b[3] = (uint8_t)(v >> 24);
+	b[0] = (uint8_t)v, b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)(v >> 16),
+	b[3] = (uint8_t)(v >> 24);
 }
 
 static uint32_t get32(const uint8_t *b)
@@ -85,8 +93,8 @@ static void ctl_send(struct vcon *c, uint32_t id, uint16_t event, uint16_t value
 	virtq_kick(&c->ctl_tx);
 }
 
-int vcon_init(struct vcon *c, struct virtio_pci *vp, const char *name,
-              void *(*page)(void), uint16_t vec)
+int vcon_init(struct vcon *c, struct virtio_pci *vp, const char *name, void *(*page)(void),
+              uint16_t vec)
 {
 	uint32_t maxports;
 
@@ -173,17 +181,14 @@ static void control(struct vcon *c, const uint8_t *m, uint32_t len)
 		if ((int)id == c->port)
 			host_side(c, 0);
 		break;
-	case PORT_NAME:
-		named(c, id, m + 8, len - 8);
-		break;
+	case PORT_NAME: named(c, id, m + 8, len - 8); break;
 	case PORT_OPEN:
 		if (id < c->nports)
 			c->hopen[id] = value != 0;
 		if ((int)id == c->port)
 			host_side(c, value != 0);
 		break;
-	default:	/* CONSOLE_PORT, RESIZE: nothing for a 9P port */
-		break;
+	default: /* CONSOLE_PORT, RESIZE: nothing for a 9P port */ break;
 	}
 }
 

@@ -54,8 +54,8 @@ struct vcon {
 /* Set the device up: features, queues (MSI-X table entry vec for all;
  * VIRTIO_NO_VECTOR to poll), DRIVER_OK, DEVICE_READY.  page() gives a
  * zeroed 4 KiB page (identity-mapped).  0, or -1 with vp->why set. */
-int vcon_init(struct vcon *c, struct virtio_pci *vp, const char *name,
-              void *(*page)(void), uint16_t vec);
+int vcon_init(struct vcon *c, struct virtio_pci *vp, const char *name, void *(*page)(void),
+              uint16_t vec);
 /* Handle what the device sent on the control queue.  -1 once broken. */
 int vcon_poll(struct vcon *c);
 /* Move what the device has filled so far into our queue of received

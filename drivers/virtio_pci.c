@@ -7,23 +7,60 @@
 
 enum {
 	CAP_VENDOR = 0x09,
-	CFG_COMMON = 1, CFG_NOTIFY = 2, CFG_ISR = 3, CFG_DEVICE = 4,
+	CFG_COMMON = 1,
+	CFG_NOTIFY = 2,
+	CFG_ISR = 3,
+	CFG_DEVICE = 4,
 
-	C_DFSELECT = 0x00, C_DF = 0x04, C_GFSELECT = 0x08, C_GF = 0x0c,
-	C_MSIX = 0x10, C_NUMQ = 0x12, C_STATUS = 0x14, C_GEN = 0x15,
-	C_QSELECT = 0x16, C_QSIZE = 0x18, C_QMSIX = 0x1a, C_QENABLE = 0x1c,
-	C_QNOFF = 0x1e, C_QDESC = 0x20, C_QDRIVER = 0x28, C_QDEVICE = 0x30,
+	C_DFSELECT = 0x00,
+	C_DF = 0x04,
+	C_GFSELECT = 0x08,
+	C_GF = 0x0c,
+	C_MSIX = 0x10,
+	C_NUMQ = 0x12,
+	C_STATUS = 0x14,
+	C_GEN = 0x15,
+	C_QSELECT = 0x16,
+	C_QSIZE = 0x18,
+	C_QMSIX = 0x1a,
+	C_QENABLE = 0x1c,
+	C_QNOFF = 0x1e,
+	C_QDESC = 0x20,
+	C_QDRIVER = 0x28,
+	C_QDEVICE = 0x30,
 	COMMON_LEN = 0x38,
 
-	S_ACK = 1, S_DRIVER = 2, S_DRIVER_OK = 4, S_FEATURES_OK = 8, S_FAILED = 128,
+	S_ACK = 1,
+	S_DRIVER = 2,
+	S_DRIVER_OK = 4,
+	S_FEATURES_OK = 8,
+	S_FAILED = 128,
 };
 
-static uint8_t r8(volatile uint8_t *b, unsigned o) { return b[o]; }
-static uint16_t r16(volatile uint8_t *b, unsigned o) { return *(volatile uint16_t *)(b + o); }
-static uint32_t r32(volatile uint8_t *b, unsigned o) { return *(volatile uint32_t *)(b + o); }
-static void w8(volatile uint8_t *b, unsigned o, uint8_t v) { b[o] = v; }
-static void w16(volatile uint8_t *b, unsigned o, uint16_t v) { *(volatile uint16_t *)(b + o) = v; }
-static void w32(volatile uint8_t *b, unsigned o, uint32_t v) { *(volatile uint32_t *)(b + o) = v; }
+static uint8_t r8(volatile uint8_t *b, unsigned o)
+{
+	return b[o];
+}
+static uint16_t r16(volatile uint8_t *b, unsigned o)
+{
+	return *(volatile uint16_t *)(b + o);
+}
+static uint32_t r32(volatile uint8_t *b, unsigned o)
+{
+	return *(volatile uint32_t *)(b + o);
+}
+static void w8(volatile uint8_t *b, unsigned o, uint8_t v)
+{
+	b[o] = v;
+}
+static void w16(volatile uint8_t *b, unsigned o, uint16_t v)
+{
+	*(volatile uint16_t *)(b + o) = v;
+}
+static void w32(volatile uint8_t *b, unsigned o, uint32_t v)
+{
+	*(volatile uint32_t *)(b + o) = v;
+}
 
 /* A 64-bit field as two 32-bit writes, low first: the spec allows it and
  * some devices take nothing wider. */

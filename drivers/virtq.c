@@ -12,14 +12,12 @@
 #define AVAIL_OFF 1024u		/* after 64 descriptors of 16 bytes */
 #define USED_OFF 2048u		/* 4-aligned; 4 + 8 * 64 + 2 bytes fit */
 
-static inline void
-barrier(void)
+static inline void barrier(void)
 {
 	__asm__ volatile("" : : : "memory");
 }
 
-void
-virtq_init(struct virtq *q, uint16_t index, uint16_t size, void *page)
+void virtq_init(struct virtq *q, uint16_t index, uint16_t size, void *page)
 {
 	uint8_t *p = page;
 
@@ -33,12 +31,20 @@ virtq_init(struct virtq *q, uint16_t index, uint16_t size, void *page)
 	q->notify = 0;
 }
 
-uint64_t virtq_desc_addr(const struct virtq *q) { return (uint64_t)(uintptr_t)q->desc; }
-uint64_t virtq_avail_addr(const struct virtq *q) { return (uint64_t)(uintptr_t)q->avail; }
-uint64_t virtq_used_addr(const struct virtq *q) { return (uint64_t)(uintptr_t)q->used; }
+uint64_t virtq_desc_addr(const struct virtq *q)
+{
+	return (uint64_t)(uintptr_t)q->desc;
+}
+uint64_t virtq_avail_addr(const struct virtq *q)
+{
+	return (uint64_t)(uintptr_t)q->avail;
+}
+uint64_t virtq_used_addr(const struct virtq *q)
+{
+	return (uint64_t)(uintptr_t)q->used;
+}
 
-void
-virtq_post(struct virtq *q, uint16_t id, const void *buf, uint32_t len, int device_writes)
+void virtq_post(struct virtq *q, uint16_t id, const void *buf, uint32_t len, int device_writes)
 {
 	volatile struct virtq_desc *d = &q->desc[id & (q->size - 1)];
 
@@ -52,16 +58,14 @@ virtq_post(struct virtq *q, uint16_t id, const void *buf, uint32_t len, int devi
 	q->avail[1] = q->avail_idx;
 }
 
-void
-virtq_kick(struct virtq *q)
+void virtq_kick(struct virtq *q)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (q->notify)
 		*q->notify = q->index;
 }
 
-int
-virtq_used(struct virtq *q, uint16_t *id, uint32_t *len)
+int virtq_used(struct virtq *q, uint16_t *id, uint32_t *len)
 {
 	volatile uint16_t *uidx = (volatile uint16_t *)(q->used + 2);
 	volatile uint32_t *elem;
