@@ -320,11 +320,11 @@ PROC_TEST(test_aead_roundtrip)
  * a ctl change after a read still answers again from the message as
  * written, under the new settings; so does a key change (unsealed with
  * the old key first), and a failed key line keeps the answer.  Small
- * messages and ones large enough to be offloaded. */
+ * messages and ones large enough to go through koffload (AEAD_OFFLOAD_MIN). */
 PROC_TEST(test_aead_sealed_in_place_answers_again)
 {
 	static const uint8_t key2[32] = { 7, 6, 5, 4, 3, 2, 1 };
-	static uint8_t big[70000], ct[sizeof big + 64], pt[sizeof big + 64], again[sizeof big + 64];
+	static uint8_t big[300000], ct[sizeof big + 64], pt[sizeof big + 64], again[sizeof big + 64];
 	const size_t sizes[] = { sizeof msg, sizeof big };
 	uint8_t nonce[24], ad[2] = { 1, 2 };
 	char text[1024];
