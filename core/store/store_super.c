@@ -242,8 +242,11 @@ static int open_store(struct store *st, const void *pass, size_t passlen)
 			st->bad = true;
 			st->badblock = (uint64_t)i;
 		}
-	if (err == 0 && !c[0].found && !c[1].found)
-		err = proc_seterr(E_NOENT, "store: no store on %s", st->d->name);
+	if (err == 0 && c[0].blank && c[1].blank)
+		err = proc_seterr(E_NOENT, "store: no store on %s: a blank drive", st->d->name);
+	else if (err == 0 && !c[0].found && !c[1].found)
+		err = proc_seterr(E_INVAL, "store: %s holds something that is not a store (or both "
+		                  "its superblocks are damaged)", st->d->name);
 	else if (err == 0 && !c[0].opened && !c[1].opened)
 		err = proc_seterr(E_PERM, "store: the passphrase does not open the store on %s "
 		                  "(or both its superblocks are damaged)", st->d->name);

@@ -195,6 +195,9 @@ static void wrong_pass(void *arg)
 	memset(fake_blk_medium(), 0, DEVBYTES);
 	assert_int_equal(open_pass(&st), E_NOENT);
 	assert_non_null(strstr(proc_errstr(E_NOENT), "no store on"));
+	memset(fake_blk_medium() + 4096, 0xee, 512);	/* not a store: never taken for one */
+	assert_int_equal(open_pass(&st), E_INVAL);
+	assert_non_null(strstr(proc_errstr(E_INVAL), "not a store"));
 	assert_int_equal(store_format(dev, PASS, strlen(PASS), OPS, MEM), 0);
 	assert_int_equal(open_pass(&st), 0);
 	put_version(st, 1, 1);

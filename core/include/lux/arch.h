@@ -67,8 +67,10 @@
  *    stack's owner must then not touch, and enforces W^X), and
  *    lux_stack_owner, so a fault in a guard page names its proc.
  * 15: arch_pci_dev, the PCI functions the arch found at boot (metal;
- *    hosted has none). */
-#define LUX_ARCH_VERSION 15
+ *    hosted has none).
+ * 16: lux_boot.store_key and store_keylen: the store's passphrase, which
+ *    the core wipes once it has copied it. */
+#define LUX_ARCH_VERSION 16
 
 /* ---- Console ---------------------------------------------------------- */
 

@@ -42,7 +42,8 @@ struct store;
  * Argon2id(pass) with ops and mem (bytes).  Whatever d held is lost. */
 int store_format(struct blkdev *d, const void *pass, size_t passlen, uint64_t ops,
                  uint64_t mem);
-/* Open the store on d: 0 and *out, or E_NOENT (no store on d), E_PERM
+/* Open the store on d: 0 and *out, or E_NOENT (a blank drive: both
+ * superblocks all zeros), E_INVAL (something that is not a store), E_PERM
  * (no superblock opens with this passphrase: a wrong one, or both
  * damaged), E_CRYPTO (the superblock opened but its tree's root did not
  * authenticate), E_IO, E_NOMEM; the proc's error string says which, in a
@@ -72,5 +73,13 @@ struct store_stat {
 	bool broken;		/* a change failed: closed to changes (see the top) */
 };
 void store_stat(struct store *st, struct store_stat *out);
+
+struct lux_boot;
+/* At boot (core/store/storeboot.c), after blk_boot: open device 0 as the
+ * machine's store with the arch's passphrase, making one on a blank
+ * drive; or say why not and go on without one. */
+void store_boot(const struct lux_boot *b);
+/* The machine's store, or 0. */
+struct store *store_root(void);
 
 #endif
