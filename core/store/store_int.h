@@ -22,6 +22,7 @@
 #define ST_WRAPSZ (LC_AEAD_NONCE_MAX + LC_AEAD_KEY + LC_AEAD_TAG)
 #define ST_VERSION 1
 #define ST_FIRST 2		/* blocks 0 and 1 hold the superblocks */
+#define ST_RESERVE 32		/* blocks puts leave free for deletes' commits */
 
 /* What a block is: bound into its seal, checked against where it hangs. */
 enum { K_NODE = 1, K_HEAD = 2, K_IND = 3, K_DATA = 4 };

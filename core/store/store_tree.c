@@ -171,7 +171,9 @@ static int put(struct store *st, uint64_t key, const void *val, size_t len)
 {
 	struct snode *path[ST_DEPTHMAX + 1];
 	struct sbptr head, *slot;
-	uint64_t need = st_value_blocks(len) + st->ndirty + 2 * (ST_DEPTHMAX + 1);
+	/* the value, the nodes its commit will write, and the reserve that
+	 * deletes may dip into (see del) */
+	uint64_t need = st_value_blocks(len) + st->ndirty + 2 * (ST_DEPTHMAX + 1) + ST_RESERVE;
 	int err;
 
 	if (st->broken)
@@ -245,6 +247,13 @@ static int del(struct store *st, uint64_t key)
 	slot = &path[1]->ptr[idx(key, 1)];
 	if (slot->addr == 0)
 		return E_NOENT;
+	/* a delete frees nothing until two commits later, but its commit
+	 * writes its path: puts leave ST_RESERVE blocks for this, so a full
+	 * store can always be emptied (the copy-on-write full-disk trap) */
+	if (st_free_blocks(st) < st->ndirty + st->depth)
+		return proc_seterr(E_NOSPC, "store: %llu blocks free, %llu needed to delete; "
+		                   "commit and try again", (unsigned long long)st_free_blocks(st),
+		                   (unsigned long long)(st->ndirty + st->depth));
 	for (uint32_t l = 1; l <= st->depth; l++)
 		dirty(st, path[l]);
 	value_drop(st, slot);

@@ -442,8 +442,22 @@ static void full(void *arg)
 	for (i = 100; i < 110 && err == 0; i++)
 		err = store_put(st, (uint64_t)i, big, 300000);
 	assert_int_equal(err, E_NOSPC);
+	assert_non_null(strstr(proc_errstr(E_NOSPC), "blocks free"));
 	assert_int_equal(store_commit(st), 0);
 	assert_int_equal(store_put(st, 5, "x", 1), 0);
+	assert_int_equal(store_commit(st), 0);
+	/* full, yet everything can be deleted, one commit at a time, and
+	 * two commits later the space is back */
+	while (store_put(st, (uint64_t)i, big, 100000) == 0)
+		i++;
+	for (int k = 100; k < i; k++) {
+		err = store_del(st, (uint64_t)k);
+		assert_true(err == 0 || err == E_NOENT);	/* the one refused above */
+		assert_int_equal(store_commit(st), 0);
+	}
+	assert_int_equal(store_put(st, 6, "y", 1), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_put(st, 100, big, 300000), 0);
 	assert_int_equal(store_commit(st), 0);
 	store_close(st);
 	free(big);
