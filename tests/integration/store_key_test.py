@@ -13,13 +13,24 @@ Every file is made in a temporary directory of the test's own.
   with the RAM root, and the file is byte-for-byte unchanged.
 - A key file others may read, or that is missing, is refused in one line,
   and the drive is left alone; --store-key without --store is refused.
+- The root tree in the store: a file written from the shell and one
+  written over 9P survive halt and a restart, /tmp does not, and neither
+  file's bytes are in the store file; files acknowledged by Tfsync survive
+  SIGKILL at random moments while more are written, run after run.
 """
 import hashlib
 import os
+import random
+import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ninep_test  # noqa: E402  (its 9P client)
 
 LUXSIM = None
 TIMEOUT = 60
@@ -68,7 +79,8 @@ class StoreKey(unittest.TestCase):
         self.assertIn("alive", out)
         rc, out, err = self.boot(self.key)
         self.assertEqual(rc, 0, err)
-        self.assertIn("store: %s: opened, commit 1, 0 keys" % self.path, out)
+        # the halt synced the root tree: its five directories (/tmp is not kept)
+        self.assertIn("store: %s: opened, commit 2, 5 keys" % self.path, out)
         with open(self.path, "rb") as f:
             data = f.read()
         self.assertNotIn(PASS, data)
@@ -89,7 +101,7 @@ class StoreKey(unittest.TestCase):
         wrong = self.keyfile("wrong", b"correct horse battery stapler\n")
         self.assert_fallback(wrong, "the passphrase does not open the store on")
         rc, out, _ = self.boot(self.key)    # the right one still opens it
-        self.assertIn("opened, commit 1", out)
+        self.assertIn("opened, commit 2", out)
 
     def test_damaged(self):
         self.assertEqual(self.boot(self.key)[0], 0)
@@ -112,13 +124,135 @@ class StoreKey(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("--store-key %s: must be a regular file of yours with mode 0600" % loose, err)
         self.assertNotIn("store: %s:" % self.path, out)
-        self.assertEqual(open(self.path, "rb").read(8192), bytes(8192))  # not formatted
+        with open(self.path, "rb") as f:
+            self.assertEqual(f.read(8192), bytes(8192))  # not formatted
         rc, out, err = self.boot(os.path.join(self.tmp, "missing"))
         self.assertEqual(rc, 0, err)
         self.assertIn("No such file or directory; the store is not opened", err)
         rc, _, err = run(self.tmp, ["--store-key", self.key, "-c", "echo"])
         self.assertEqual(rc, 64)
         self.assertIn("--store-key opens the --store drive: add --store PATH", err)
+
+
+class RootTree(unittest.TestCase):
+    """The root RAM tree written back to the store and loaded at boot."""
+
+    def setUp(self):
+        self.tmpdir = tempfile.TemporaryDirectory(prefix="luxroot-")
+        self.tmp = self.tmpdir.name
+        self.path = os.path.join(self.tmp, "disk")
+        self.sock = os.path.join(self.tmp, "9p.sock")
+        self.key = os.path.join(self.tmp, "key")
+        fd = os.open(self.key, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, PASS)
+        os.close(fd)
+
+    def tearDown(self):
+        self.tmpdir.cleanup()
+
+    def start(self):
+        """A luxsim with a shell on stdin, serving 9P on a unix socket."""
+        p = subprocess.Popen([LUXSIM, "-q", "--state-dir", os.path.join(self.tmp, "state"),
+                              "--listen", "unix!" + self.sock, "--store", self.path,
+                              "--store-size", "16M", "--store-key", self.key],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        self.shell(p, "echo up")
+        return p
+
+    def shell(self, p, cmd):
+        p.stdin.write(cmd.encode() + b"\necho end-of-cmd\n")
+        p.stdin.flush()
+        lines = []
+        while True:
+            line = p.stdout.readline()
+            self.assertTrue(line, "luxsim ended during %r" % cmd)
+            if line.strip() == b"end-of-cmd":
+                return lines
+            lines.append(line.decode(errors="replace").rstrip("\n"))
+
+    def client(self):
+        c = ninep_test.Client(self.sock, "9P2000.L")
+        c.attach(1)
+        return c
+
+    def put(self, c, fid, dirs, name, data, fsync=True):
+        c.walk(1, fid, dirs)
+        c.create(fid, name, 0o644, 2)
+        self.assertEqual(c.write(fid, 0, data), len(data))
+        if fsync:
+            c.rpc(ninep_test.TFSYNC, struct.pack("<II", fid, 0))
+        c.clunk(fid)
+
+    def test_survives_halt(self):
+        p = self.start()
+        self.shell(p, "mkdir /home; echo from the shell MARKER-SHELL > /home/shell.txt; "
+                      "echo scratch > /tmp/scratch")
+        c = self.client()
+        self.put(c, 2, ["home"], "ninep.txt", b"over 9P MARKER-NINEP\n", fsync=False)
+        c.close()
+        out, err = p.communicate(b"halt\n", timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 0, err)
+        with open(self.path, "rb") as f:
+            data = f.read()
+        for secret in (b"MARKER-SHELL", b"MARKER-NINEP", b"from the shell", b"over 9P", PASS):
+            self.assertNotIn(secret, data)
+        rc, out, err = run(self.tmp, ["--store", self.path, "--store-key", self.key, "-c",
+                                      "cat /home/shell.txt; cat /home/ninep.txt; ls /tmp"])
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"root tree loaded: [34] names")   # /home, 2 files (/9p)
+        self.assertIn("from the shell MARKER-SHELL\n", out)
+        self.assertIn("over 9P MARKER-NINEP\n", out)
+        self.assertNotIn("scratch", out)
+
+    def test_tfsync_survives_sigkill(self):
+        rng = random.Random(int(os.environ.get("STORE_SEED", "13")))
+        acked = {}
+        for run_no in range(4):
+            p = self.start()
+            c = self.client()
+            c.walk(1, 2, [])
+            c.rpc(ninep_test.TMKDIR, struct.pack("<I", 2) + ninep_test.s("r%d" % run_no) +
+                  struct.pack("<II", 0o755, 0))
+            c.clunk(2)
+            stop = rng.randint(3, 25)
+            for i in range(stop):
+                name = "f%d" % i
+                body = (b"run %d file %d " % (run_no, i)) * rng.randint(1, 400)
+                self.put(c, 3, ["r%d" % run_no], name, body)
+                acked[("r%d" % run_no, name)] = body
+            # one more in flight when the kill comes
+            c.walk(1, 4, ["r%d" % run_no])
+            c.create(4, "late", 0o644, 2)
+            c.send(ninep_test.msg(ninep_test.TWRITE, 77, struct.pack("<IQI", 4, 0, 5) + b"late\n"))
+            time.sleep(rng.random() * 0.05)
+            p.send_signal(signal.SIGKILL)
+            p.wait(timeout=TIMEOUT)
+            p.stdin.close()
+            p.stdout.close()
+            p.stderr.close()
+            c.close()
+        rc, out, err = run(self.tmp, ["--store", self.path, "--store-key", self.key, "-c",
+                                      "echo opened"])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("opened, commit", out)
+        p = self.start()
+        c = self.client()
+        for (d, name), body in sorted(acked.items()):
+            c.walk(1, 5, [d, name])
+            c.open(5, 0)
+            got = b""
+            while len(got) < len(body) + 1:
+                chunk = c.read(5, len(got), 8000)
+                if not chunk:
+                    break
+                got += chunk
+            c.clunk(5)
+            self.assertEqual(got, body, "%s/%s" % (d, name))
+        c.close()
+        p.communicate(b"halt\n", timeout=TIMEOUT)
+        print("  %d files acknowledged by Tfsync over 4 runs ended by SIGKILL: all intact"
+              % len(acked), file=sys.stderr)
 
 
 if __name__ == "__main__":
