@@ -333,6 +333,20 @@ static int read_all(struct store *st, struct rec **out, size_t *nout)
 	return err == E_NOENT || err == E_CRYPTO ? 0 : err;
 }
 
+/* The time the file was last changed, as it was when it was saved (the
+ * load's own write would say now). */
+static void set_mtime(struct rnode *n, uint64_t mtime)
+{
+	struct content *c;
+	int err;
+
+	n->ino->mtime = n->ino->atime = mtime;
+	if ((n->ino->mode & DMDIR) || (c = rb_begin(&n->ino->content, &err)) == 0)
+		return;
+	c->mtime = c->atime = mtime;
+	rb_commit(&n->ino->content);
+}
+
 /* Make record r under dir (held: the ramfs lock): 1 made, 0 skipped. */
 static int make(struct rec *r, struct rnode *dir, struct rs_result *res)
 {
@@ -362,6 +376,7 @@ static int make(struct rec *r, struct rnode *dir, struct rs_result *res)
 		return 0;
 	}
 	ramfs_link(dir, n);
+	set_mtime(n, get64(r->val + 16));
 	r->node = n;
 	return 1;
 }
