@@ -293,7 +293,7 @@ static int read_all(struct store *st, struct rec **out, size_t *nout)
 {
 	struct rec *r = 0;
 	size_t n = 0, cap = 0;
-	uint64_t k = 0;
+	uint64_t k = 2;		/* 1 is the keystore's (storesync_keys.c) */
 	int err;
 
 	while ((err = store_next(st, k, &k)) == 0) {

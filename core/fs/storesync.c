@@ -4,7 +4,8 @@
  * fsync/Tfsync, a 9P2000 wstat that changes nothing (Plan 9's sync), the
  * console's `sync`, every STORESYNC_SECS seconds, and at halt.  One sync
  * at a time (synclock); each is a commit, so a crash loses at most what
- * changed since the last.  Without a store (no --store-key, a wrong
+ * changed since the last.  The keystore goes with it (storesync_keys.c).
+ * Without a store (no --store-key, a wrong
  * passphrase) every call here is a no-op that says E_NOENT.
  */
 #include <lux/dev.h>
@@ -13,12 +14,14 @@
 #include <lux/lock.h>
 #include <lux/ns.h>
 #include <lux/proc.h>
+#include <lux/string.h>
 #include <lux/store.h>
 #include <lux/storesync.h>
 #include <lux/timer.h>
 
 #include "ramfs.h"
 #include "ramfs_store.h"
+#include "storesync_keys.h"
 
 #define STORESYNC_SECS 5
 
@@ -26,6 +29,7 @@ static struct qlock synclock = QLOCK_INIT(synclock, "storesync");
 static struct rs_map map;
 static struct chan *rootc;	/* held for ever: the tree lives while we sync it */
 static bool failed;		/* the last periodic sync failed (said once) */
+static uint8_t keyshash[SK_HASH];	/* the keystore as last written */
 
 int storesync_now(struct storesync_result *out)
 {
@@ -36,7 +40,10 @@ int storesync_now(struct storesync_result *out)
 	if (rootc == 0 || store_root() == 0)
 		return proc_seterr(E_NOENT, "sync: this machine has no store");
 	qlock(&synclock);
-	err = rs_save(rootc->aux, store_root(), &map, &res);
+	if ((err = sk_save(store_root(), keyshash)) == 0)	/* committed by rs_save */
+		err = rs_save(rootc->aux, store_root(), &map, &res);
+	if (err < 0)
+		kmemset(keyshash, 0, sizeof keyshash);	/* write them again next time */
 	qunlock(&synclock);
 	store_stat(store_root(), &ss);
 	if (out) {
@@ -64,11 +71,17 @@ static void periodic(void *arg)
 void storesync_boot(void)
 {
 	struct rs_result res = { 0 };
+	uint64_t keys = 0, badkeys = 0;
 	struct chan *c;
 	int err;
 
 	if (store_root() == 0)
 		return;
+	if ((err = sk_load(store_root(), &keys, &badkeys)) < 0)
+		kprintf("store: loading the keys stopped: %s\n", proc_errstr(err));
+	if (keys || badkeys)
+		kprintf("store: %llu keys loaded%s\n", (unsigned long long)keys,
+		        badkeys ? ", some not (malformed, or their names taken)" : "");
 	if (namec(curproc()->ns, "/", NAMEC_WALK, 0, 0, &c) < 0)
 		return;
 	if (c->dev != &ramfs_dev) {

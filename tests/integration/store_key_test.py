@@ -17,10 +17,14 @@ Every file is made in a temporary directory of the test's own.
   written over 9P survive halt and a restart, /tmp does not, and neither
   file's bytes are in the store file; files acknowledged by Tfsync survive
   SIGKILL at random moments while more are written, run after run.
+- Keys: an Ed25519 key made in one run signs in the next with the same
+  public key (and the same signature: Ed25519 is deterministic); an AEAD
+  key is not kept (its given-nonce marks are not).
 """
 import hashlib
 import os
 import random
+import re
 import signal
 import struct
 import subprocess
@@ -79,8 +83,9 @@ class StoreKey(unittest.TestCase):
         self.assertIn("alive", out)
         rc, out, err = self.boot(self.key)
         self.assertEqual(rc, 0, err)
-        # the halt synced the root tree: its five directories (/tmp is not kept)
-        self.assertIn("store: %s: opened, commit 2, 5 keys" % self.path, out)
+        # the halt synced the root tree: its five directories (/tmp is not
+        # kept), and the keystore's value
+        self.assertIn("store: %s: opened, commit 2, 6 keys" % self.path, out)
         with open(self.path, "rb") as f:
             data = f.read()
         self.assertNotIn(PASS, data)
@@ -204,6 +209,26 @@ class RootTree(unittest.TestCase):
         self.assertIn("from the shell MARKER-SHELL\n", out)
         self.assertIn("over 9P MARKER-NINEP\n", out)
         self.assertNotIn("scratch", out)
+
+    def test_keys_survive(self):
+        sign = ("cat /secure/crypto/sign/clone; echo key mykey > /secure/crypto/sign/1/ctl; "
+                "echo signed > /secure/crypto/sign/1/data; cat /secure/crypto/sign/1/data; "
+                "cat /secure/crypto/keys/mykey; ls /secure/crypto/keys")
+        args = ["--store", self.path, "--store-size", "16M", "--store-key", self.key, "-c"]
+        rc, first, err = run(self.tmp, args + ["echo gen ed25519 mykey > /secure/crypto/keys/ctl; "
+                                               "echo gen aead ak > /secure/crypto/keys/ctl; " + sign])
+        self.assertEqual(rc, 0, err)
+        rc, second, err = run(self.tmp, args + [sign])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("store: 1 keys loaded", second)
+        pub = re.search(r"public ([0-9a-f]{64})\n", first).group(1)
+        sig = re.search(r"\n([0-9a-f]{128})\n", first).group(1)
+        self.assertIn("public %s\n" % pub, second)
+        self.assertIn("\n%s\n" % sig, second)
+        self.assertIn("\nak\n", first)
+        self.assertNotIn("\nak", second)
+        with open(self.path, "rb") as f:
+            self.assertNotIn(b"mykey", f.read())
 
     def test_tfsync_survives_sigkill(self):
         rng = random.Random(int(os.environ.get("STORE_SEED", "13")))
