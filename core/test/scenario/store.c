@@ -52,6 +52,7 @@ enum {
 	HIST = 4,			/* completed commits remembered */
 	MAXBAD = 256,			/* faulted blocks remembered */
 	CRASH_ODDS = 40,
+	AIM_ODDS = 6,			/* crashes that also flip a superblock bit */
 	VALMAX = 70000,
 };
 
@@ -80,7 +81,7 @@ static struct {
 	uint32_t breakflags;
 	struct simblk_fault log[SIMBLK_MAXFAULTS];
 	uint64_t crashes, puts, dels, gets, commits, formats, damaged, fallbacks, inflight_won;
-	uint64_t nospc, faulthash;
+	uint64_t nospc, faulthash, aimed;
 } sc;
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -383,10 +384,29 @@ static void note_faults(size_t n)
 	}
 }
 
+/* One crash in AIM_ODDS also flips a bit of a superblock, the one
+ * sector whose damage costs a commit: the fallback to the commit before,
+ * which must then be whole, is exercised on purpose, not by luck. */
+static size_t aim(size_t n)
+{
+	uint64_t sector = krand_below(2) * SPB;
+	uint32_t bit = (uint32_t)krand_below(8 * 480);	/* inside what the MAC covers */
+
+	if (krand_below(AIM_ODDS) != 0 || n == SIMBLK_MAXFAULTS)
+		return n;
+	for (size_t i = 0; i < n; i++)
+		if (sc.log[i].sector == sector)
+			return n;
+	simblk_flip(sc.dev, sector, bit);
+	sc.log[n] = (struct simblk_fault){ SIMBLK_FLIP, sector, bit };
+	sc.aimed++;
+	return n + 1;
+}
+
 static void crash(void)
 {
 	sc.crashed = true;
-	note_faults(simblk_crash(sc.dev, sc.log));
+	note_faults(aim(simblk_crash(sc.dev, sc.log)));
 	sc.crashes++;
 	if (sc.worker) {
 		proc_join(sc.worker);	/* it ends at its next request: E_IO */
@@ -522,13 +542,14 @@ int sim_store_run(struct sim_ctx *ctx)
 	}
 	kprintf("sim store: %llu crashes; %llu puts, %llu deletes, %llu reads, %llu commits "
 	        "completed; reopened at the commit in flight %llu times, at the one before %llu; "
-	        "damage found %llu times, %llu formats; %llu puts refused for space; fault hash "
-	        "%016llx\n",
+	        "damage found %llu times, %llu formats; %llu superblock bits flipped on purpose; "
+	        "%llu puts refused for space; fault hash %016llx\n",
 	        (unsigned long long)sc.crashes, (unsigned long long)sc.puts,
 	        (unsigned long long)sc.dels, (unsigned long long)sc.gets,
 	        (unsigned long long)sc.commits, (unsigned long long)sc.inflight_won,
 	        (unsigned long long)sc.fallbacks, (unsigned long long)sc.damaged,
-	        (unsigned long long)sc.formats, (unsigned long long)sc.nospc,
+	        (unsigned long long)sc.formats, (unsigned long long)sc.aimed,
+	        (unsigned long long)sc.nospc,
 	        (unsigned long long)sc.faulthash);
 	return 0;
 }
