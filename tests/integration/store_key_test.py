@@ -246,11 +246,14 @@ class RootTree(unittest.TestCase):
                 body = (b"run %d file %d " % (run_no, i)) * rng.randint(1, 400)
                 self.put(c, 3, ["r%d" % run_no], name, body)
                 acked[("r%d" % run_no, name)] = body
-            # one more in flight when the kill comes
+            # one more in flight when the kill comes, never acknowledged
             c.walk(1, 4, ["r%d" % run_no])
             c.create(4, "late", 0o644, 2)
             c.send(ninep_test.msg(ninep_test.TWRITE, 77, struct.pack("<IQI", 4, 0, 5) + b"late\n"))
-            time.sleep(rng.random() * 0.05)
+            # and its Tfsync, unanswered when the kill comes: often in the
+            # middle of that commit's writes and flushes
+            c.send(ninep_test.msg(ninep_test.TFSYNC, 78, struct.pack("<II", 4, 0)))
+            time.sleep(rng.random() * 0.01)
             p.send_signal(signal.SIGKILL)
             p.wait(timeout=TIMEOUT)
             p.stdin.close()
@@ -274,6 +277,14 @@ class RootTree(unittest.TestCase):
                 got += chunk
             c.clunk(5)
             self.assertEqual(got, body, "%s/%s" % (d, name))
+        for run_no in range(4):     # the unacknowledged one: old, new or absent
+            try:
+                c.walk(1, 6, ["r%d" % run_no, "late"])
+            except ninep_test.NinepError:
+                continue
+            c.open(6, 0)
+            self.assertIn(c.read(6, 0, 100), (b"", b"late\n"))
+            c.clunk(6)
         c.close()
         p.communicate(b"halt\n", timeout=TIMEOUT)
         print("  %d files acknowledged by Tfsync over 4 runs ended by SIGKILL: all intact"
