@@ -289,7 +289,18 @@ static int parse(const struct rec *r, uint32_t *mode, char *name, char *uid, cha
 	return 0;
 }
 
-static int read_all(struct store *st, struct rec **out, size_t *nout)
+/* Every key the store held at boot goes in m as unseen with a signature
+ * nothing matches: the first sync rewrites what the tree still has (under
+ * its new inodes' keys) and deletes the rest, so a name removed after a
+ * boot never comes back at the next, and a damaged record goes. */
+static int forget(struct rs_map *m, uint64_t key)
+{
+	struct rs_ent e = { key, ~0ull, ~0ull, ~0ull, ~0u, ~0ull, 0 };
+
+	return map_set(m, &e);
+}
+
+static int read_all(struct store *st, struct rs_map *m, struct rec **out, size_t *nout)
 {
 	struct rec *r = 0;
 	size_t n = 0, cap = 0;
@@ -312,6 +323,8 @@ static int read_all(struct store *st, struct rec **out, size_t *nout)
 			r = nr;
 		}
 		r[n] = (struct rec){ k, 0, 0, 0, 0 };
+		if ((err = forget(m, k)) < 0)
+			break;
 		err = store_get(st, k, 0, 0, &len);
 		if (err == E_TOOBIG && (r[n].val = kmalloc(len ? len : 1)) == 0)
 			err = E_NOMEM;
@@ -381,12 +394,12 @@ static int make(struct rec *r, struct rnode *dir, struct rs_result *res)
 	return 1;
 }
 
-int rs_load(struct rnode *root, struct store *st, struct rs_result *res)
+int rs_load(struct rnode *root, struct store *st, struct rs_map *m, struct rs_result *res)
 {
 	struct rec *r;
 	size_t n, done = 0;
 	bool progress = true;
-	int err = read_all(st, &r, &n);
+	int err = read_all(st, m, &r, &n);
 
 	for (size_t i = 0; i < n; i++)
 		if (r[i].parent == 0)

@@ -32,9 +32,10 @@ struct rs_result {
  * (m is emptied: the next sync writes everything). */
 int rs_save(struct rnode *root, struct store *st, struct rs_map *m, struct rs_result *res);
 /* Link every name the store holds into the tree under root (names the
- * tree has already, /dev and /tmp, are kept as they are).  0, or an
+ * tree has already, /dev and /tmp, are kept as they are), and put every
+ * key it held in m for the first rs_save to replace or delete.  0, or an
  * error; res counts what was made and what was not. */
-int rs_load(struct rnode *root, struct store *st, struct rs_result *res);
+int rs_load(struct rnode *root, struct store *st, struct rs_map *m, struct rs_result *res);
 void rs_map_free(struct rs_map *m);
 
 #endif

@@ -89,7 +89,7 @@ void storesync_boot(void)
 		return;
 	}
 	rootc = c;
-	if ((err = rs_load(rootc->aux, store_root(), &res)) < 0)
+	if ((err = rs_load(rootc->aux, store_root(), &map, &res)) < 0)
 		kprintf("store: loading the root tree stopped: %s\n", proc_errstr(err));
 	kprintf("store: root tree loaded: %llu names", (unsigned long long)res.written);
 	if (res.bad || res.refused || res.orphans)

@@ -210,6 +210,24 @@ class RootTree(unittest.TestCase):
         self.assertIn("over 9P MARKER-NINEP\n", out)
         self.assertNotIn("scratch", out)
 
+    def test_removed_stays_removed(self):
+        args = ["--store", self.path, "--store-size", "16M", "--store-key", self.key, "-c"]
+        steps = ["mkdir /d; echo a > /d/a; echo b > /d/b; echo c > /c",
+                 "rm /d/a; rm /c; echo b2 > /d/b",
+                 "ls /d; cat /d/b; ls /",
+                 "ls /d; cat /d/b; ls /"]
+        outs = []
+        for cmd in steps:
+            rc, out, err = run(self.tmp, args + [cmd])
+            self.assertEqual(rc, 0, err)
+            outs.append(out)
+        for out in outs[2:]:    # removed after a boot: gone for good, not back from an old record
+            self.assertIn("\nb\nb2\n", out)
+            self.assertNotIn("\na\n", out)
+            self.assertNotIn("\nc\n", out)
+        keys = [re.search(r"opened, commit \d+, (\d+) keys", o).group(1) for o in outs[2:]]
+        self.assertEqual(keys[0], keys[1])      # nothing piles up from boot to boot
+
     def test_keys_survive(self):
         sign = ("cat /secure/crypto/sign/clone; echo key mykey > /secure/crypto/sign/1/ctl; "
                 "echo signed > /secure/crypto/sign/1/data; cat /secure/crypto/sign/1/data; "
