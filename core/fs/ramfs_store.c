@@ -1,7 +1,8 @@
 /*
  * The root RAM tree in the store (docs/store.md, "The root tree in the
  * store"): each name of the tree is one value of the store, keyed by its
- * inode's qid.path + 1, holding its attributes, its parent's key, its
+ * inode's qid.path + this boot's key base (past every key the store held
+ * at boot, so a key never means two files), holding its attributes, its parent's key, its
  * name and (files, symbolic links) its bytes.  Directories hold no list:
  * loading links each name under its parent's key.
  *
@@ -114,13 +115,15 @@ struct pend {
 
 struct snap {
 	struct rs_map *m;
+	uint64_t base;		/* a name's key: base + its inode's qid.path */
 	struct pend *p;
 	size_t n, cap;
 	uint64_t skipped;	/* too large for a value */
 	int err;
 };
 
-static int encode(struct rnode *e, uint64_t parent, uint64_t mtime, uint64_t len, struct pend *out)
+static int encode(struct rnode *e, uint64_t key, uint64_t parent, uint64_t mtime, uint64_t len,
+                  struct pend *out)
 {
 	struct rinode *ino = e->ino;
 	size_t nl = kstrlen(e->name), ul = kstrlen(ino->uid), gl = kstrlen(ino->gid);
@@ -143,7 +146,7 @@ static int encode(struct rnode *e, uint64_t parent, uint64_t mtime, uint64_t len
 		kfree(v);
 		return E_IO;
 	}
-	out->key = ino->qid.path + 1;
+	out->key = key;
 	out->val = v;
 	out->len = n;
 	return 0;
@@ -152,7 +155,8 @@ static int encode(struct rnode *e, uint64_t parent, uint64_t mtime, uint64_t len
 static void snap_one(struct snap *s, struct rnode *e, uint64_t parent)
 {
 	struct rinode *ino = e->ino;
-	struct rs_ent ent = { ino->qid.path + 1, ino->qid.vers, parent, ino->mtime, ino->mode, 0, 1 };
+	struct rs_ent ent = { s->base + ino->qid.path, ino->qid.vers, parent, ino->mtime, ino->mode,
+	                      0, 1, 0 };
 	uint64_t len = 0;
 	size_t at;
 	struct rs_ent *old;
@@ -192,7 +196,7 @@ static void snap_one(struct snap *s, struct rnode *e, uint64_t parent)
 		s->p = np;
 		s->cap = cap;
 	}
-	if ((s->err = encode(e, parent, ent.mtime, len, &s->p[s->n])) == 0 &&
+	if ((s->err = encode(e, ent.key, parent, ent.mtime, len, &s->p[s->n])) == 0 &&
 	    (s->err = map_set(s->m, &ent)) == 0)
 		s->n++;
 	else if (s->p[s->n].val)
@@ -212,15 +216,16 @@ static void snap_tree(struct snap *s, struct rnode *dir, uint64_t parent, bool t
 		if ((top && kstrcmp(c->name, "tmp") == 0) || (c->ino->mode & DMSPECIAL))
 			continue;
 		if (c->ino->mode & DMDIR)
-			snap_tree(s, c, dir->ino->qid.path + 1, false);
+			snap_tree(s, c, s->base + dir->ino->qid.path, false);
 		else
-			snap_one(s, c, dir->ino->qid.path + 1);
+			snap_one(s, c, s->base + dir->ino->qid.path);
 	}
 }
 
-int rs_save(struct rnode *root, struct store *st, struct rs_map *m, struct rs_result *res)
+int rs_save(struct rnode *root, struct store *st, struct rs_map *m, uint64_t base,
+            struct rs_result *res)
 {
-	struct snap s = { .m = m };
+	struct snap s = { .m = m, .base = base };
 	int err = 0;
 
 	for (size_t i = 0; i < m->n; i++)
@@ -238,11 +243,13 @@ int rs_save(struct rnode *root, struct store *st, struct rs_map *m, struct rs_re
 	if (err == 0)
 		err = s.err;
 	for (size_t i = m->n; err == 0 && i-- > 0;)
-		if (!m->e[i].seen) {
+		if (!m->e[i].seen && !m->e[i].keep) {
 			int e = store_del(st, m->e[i].key);
 
-			if (e < 0 && e != E_NOENT)
+			if (e < 0 && e != E_NOENT) {
 				err = e;
+				break;
+			}
 			res->deleted++;
 			kmemmove(&m->e[i], &m->e[i + 1], (m->n - i - 1) * sizeof *m->e);
 			m->n--;
@@ -251,8 +258,9 @@ int rs_save(struct rnode *root, struct store *st, struct rs_map *m, struct rs_re
 	res->skipped = s.skipped;
 	if (err == 0)
 		err = store_commit(st);
-	if (err < 0)
-		rs_map_free(m);	/* unknown what is on the drive now: write everything next time */
+	if (err < 0)	/* unknown what reached the drive: write every name next time */
+		for (size_t i = 0; i < m->n; i++)
+			m->e[i].vers = ~0ull;
 	return err;
 }
 
@@ -290,17 +298,30 @@ static int parse(const struct rec *r, uint32_t *mode, char *name, char *uid, cha
 }
 
 /* Every key the store held at boot goes in m as unseen with a signature
- * nothing matches: the first sync rewrites what the tree still has (under
- * its new inodes' keys) and deletes the rest, so a name removed after a
- * boot never comes back at the next, and a damaged record goes. */
+ * nothing matches: the first sync deletes those whose names loaded (they
+ * are written again under this boot's keys), so a name removed after a
+ * boot never comes back at the next; those that did not load are kept. */
 static int forget(struct rs_map *m, uint64_t key)
 {
-	struct rs_ent e = { key, ~0ull, ~0ull, ~0ull, ~0u, ~0ull, 0 };
+	struct rs_ent e = { key, ~0ull, ~0ull, ~0ull, ~0u, ~0ull, 0, 0 };
 
 	return map_set(m, &e);
 }
 
-static int read_all(struct store *st, struct rs_map *m, struct rec **out, size_t *nout)
+/* A record that did not load (its owner's quota, no parent, damaged,
+ * malformed) is kept as it is: the data may be someone's whose user the
+ * table lacks at this boot, and only a person should throw it away. */
+static void keep(struct rs_map *m, uint64_t key)
+{
+	size_t at;
+	struct rs_ent *e = map_find(m, key, &at);
+
+	if (e)
+		e->keep = 1;
+}
+
+static int read_all(struct store *st, struct rs_map *m, struct rec **out, size_t *nout,
+                    uint64_t *maxkey)
 {
 	struct rec *r = 0;
 	size_t n = 0, cap = 0;
@@ -323,6 +344,7 @@ static int read_all(struct store *st, struct rs_map *m, struct rec **out, size_t
 			r = nr;
 		}
 		r[n] = (struct rec){ k, 0, 0, 0, 0 };
+		*maxkey = k;	/* keys come in order */
 		if ((err = forget(m, k)) < 0)
 			break;
 		err = store_get(st, k, 0, 0, &len);
@@ -335,9 +357,11 @@ static int read_all(struct store *st, struct rs_map *m, struct rec **out, size_t
 		if (err == 0)
 			n++;
 		else if (err != E_CRYPTO)
-			break;		/* damage: that name is lost, the rest loads */
-		else
+			break;
+		else {		/* damage: that name is not loaded, the rest is */
+			keep(m, k);
 			kfree(r[n].val);
+		}
 		if (k++ == ~0ull)
 			break;
 	}
@@ -399,7 +423,7 @@ int rs_load(struct rnode *root, struct store *st, struct rs_map *m, struct rs_re
 	struct rec *r;
 	size_t n, done = 0;
 	bool progress = true;
-	int err = read_all(st, m, &r, &n);
+	int err = read_all(st, m, &r, &n, &res->maxkey);
 
 	for (size_t i = 0; i < n; i++)
 		if (r[i].parent == 0)
@@ -428,6 +452,8 @@ int rs_load(struct rnode *root, struct store *st, struct rs_map *m, struct rs_re
 	}
 	ramfs_qunlock();
 	for (size_t i = 0; i < n; i++) {
+		if (r[i].node == 0)
+			keep(m, r[i].key);
 		if (r[i].node == 0 && r[i].val)
 			res->orphans++;
 		if (r[i].val)

@@ -16,6 +16,7 @@ struct rs_ent {
 	uint32_t mode;
 	uint64_t names;		/* a hash of name, owner, group and length */
 	uint8_t seen;		/* met by the sync under way */
+	uint8_t keep;		/* a record that did not load at boot: never deleted */
 };
 
 struct rs_map {
@@ -25,12 +26,15 @@ struct rs_map {
 
 struct rs_result {
 	uint64_t written, deleted, skipped, bad, refused, orphans;
+	uint64_t maxkey;	/* rs_load: the greatest key read */
 };
 
-/* Write what changed in the tree under root since m was filled, delete
+/* Write what changed in the tree under root (each name at key base + its
+ * inode's qid.path) since m was filled, delete
  * what is gone, commit; m is what the store then holds.  0, or an error
  * (m is emptied: the next sync writes everything). */
-int rs_save(struct rnode *root, struct store *st, struct rs_map *m, struct rs_result *res);
+int rs_save(struct rnode *root, struct store *st, struct rs_map *m, uint64_t base,
+            struct rs_result *res);
 /* Link every name the store holds into the tree under root (names the
  * tree has already, /dev and /tmp, are kept as they are), and put every
  * key it held in m for the first rs_save to replace or delete.  0, or an

@@ -30,6 +30,7 @@ static struct rs_map map;
 static struct chan *rootc;	/* held for ever: the tree lives while we sync it */
 static bool failed;		/* the last periodic sync failed (said once) */
 static uint8_t keyshash[SK_HASH];	/* the keystore as last written */
+static uint64_t keybase = SK_KEY + 1;	/* past every key the store held at boot */
 
 int storesync_now(struct storesync_result *out)
 {
@@ -41,7 +42,7 @@ int storesync_now(struct storesync_result *out)
 		return proc_seterr(E_NOENT, "sync: this machine has no store");
 	qlock(&synclock);
 	if ((err = sk_save(store_root(), keyshash)) == 0)	/* committed by rs_save */
-		err = rs_save(rootc->aux, store_root(), &map, &res);
+		err = rs_save(rootc->aux, store_root(), &map, keybase, &res);
 	if (err < 0)
 		kmemset(keyshash, 0, sizeof keyshash);	/* write them again next time */
 	qunlock(&synclock);
@@ -91,6 +92,8 @@ void storesync_boot(void)
 	rootc = c;
 	if ((err = rs_load(rootc->aux, store_root(), &map, &res)) < 0)
 		kprintf("store: loading the root tree stopped: %s\n", proc_errstr(err));
+	if (res.maxkey >= keybase)
+		keybase = res.maxkey + 1;
 	kprintf("store: root tree loaded: %llu names", (unsigned long long)res.written);
 	if (res.bad || res.refused || res.orphans)
 		kprintf(" (%llu malformed, %llu over their owner's quota, %llu without a parent: "

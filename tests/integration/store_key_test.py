@@ -297,7 +297,8 @@ class RootTree(unittest.TestCase):
             self.assertEqual(got, body, "%s/%s" % (d, name))
         for run_no in range(4):     # the unacknowledged one: old, new or absent
             try:
-                c.walk(1, 6, ["r%d" % run_no, "late"])
+                if len(c.walk(1, 6, ["r%d" % run_no, "late"])) < 2:
+                    continue        # a partial walk makes no fid
             except ninep_test.NinepError:
                 continue
             c.open(6, 0)
