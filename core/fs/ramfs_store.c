@@ -102,7 +102,71 @@ static int map_set(struct rs_map *m, const struct rs_ent *e)
 void rs_map_free(struct rs_map *m)
 {
 	kfree(m->e);
+	kfree(m->pk);
 	kmemset(m, 0, sizeof *m);
+}
+
+/* ---- keys: a loaded inode keeps the key it was loaded from ------------ */
+
+/* The key of inode ino: the one it was loaded from, else base + its
+ * qid.path (past every key the store held at boot: never one of those). */
+static uint64_t keyof(const struct rs_map *m, uint64_t base, const struct rinode *ino)
+{
+	size_t lo = 0, hi = m->npk;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->pk[mid].path < ino->qid.path)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->npk && m->pk[lo].path == ino->qid.path ? m->pk[lo].key
+	                                                      : base + ino->qid.path;
+}
+
+static int pk_add(struct rs_map *m, uint64_t path, uint64_t key)
+{
+	size_t at = m->npk;
+
+	if (m->npk == m->cappk) {
+		size_t cap = m->cappk ? 2 * m->cappk : 64;
+		struct rs_pk *n = kmalloc(cap * sizeof *n);
+
+		if (n == 0)
+			return E_NOMEM;
+		if (m->npk)
+			kmemcpy(n, m->pk, m->npk * sizeof *n);
+		kfree(m->pk);
+		m->pk = n;
+		m->cappk = cap;
+	}
+	while (at > 0 && m->pk[at - 1].path > path)	/* made in path order: rarely moves */
+		at--;
+	kmemmove(&m->pk[at + 1], &m->pk[at], (m->npk - at) * sizeof *m->pk);
+	m->pk[at] = (struct rs_pk){ path, key };
+	m->npk++;
+	return 0;
+}
+
+/* What a sync compares of name e under parent (held: the ramfs lock);
+ * *len its length. */
+static void sign(struct rnode *e, uint64_t key, uint64_t parent, struct rs_ent *ent, uint64_t *len)
+{
+	struct rinode *ino = e->ino;
+
+	*ent = (struct rs_ent){ key, ino->qid.vers, parent, ino->mtime, ino->mode, 0, 1, 0 };
+	*len = 0;
+	if (!(ino->mode & DMDIR)) {
+		const struct content *c = rb_read(&ino->content);
+
+		ent->vers = c->vers;
+		ent->mtime = c->mtime;
+		*len = c->len;
+		rb_done(&ino->content, c);
+	}
+	ent->names = fnv(fnv(fnv(0xcbf29ce484222325ull, e->name), ino->uid), ino->gid) ^ *len;
 }
 
 /* ---- saving ---------------------------------------------------------- */
@@ -154,22 +218,11 @@ static int encode(struct rnode *e, uint64_t key, uint64_t parent, uint64_t mtime
 
 static void snap_one(struct snap *s, struct rnode *e, uint64_t parent)
 {
-	struct rinode *ino = e->ino;
-	struct rs_ent ent = { s->base + ino->qid.path, ino->qid.vers, parent, ino->mtime, ino->mode,
-	                      0, 1, 0 };
-	uint64_t len = 0;
+	struct rs_ent ent, *old;
+	uint64_t len;
 	size_t at;
-	struct rs_ent *old;
 
-	if (!(ino->mode & DMDIR)) {
-		const struct content *c = rb_read(&ino->content);
-
-		ent.vers = c->vers;
-		ent.mtime = c->mtime;
-		len = c->len;
-		rb_done(&ino->content, c);
-	}
-	ent.names = fnv(fnv(fnv(0xcbf29ce484222325ull, e->name), ino->uid), ino->gid) ^ len;
+	sign(e, keyof(s->m, s->base, e->ino), parent, &ent, &len);
 	old = map_find(s->m, ent.key, &at);
 	if (old && old->seen)
 		return;		/* a second name of a file already kept */
@@ -216,9 +269,9 @@ static void snap_tree(struct snap *s, struct rnode *dir, uint64_t parent, bool t
 		if ((top && kstrcmp(c->name, "tmp") == 0) || (c->ino->mode & DMSPECIAL))
 			continue;
 		if (c->ino->mode & DMDIR)
-			snap_tree(s, c, s->base + dir->ino->qid.path, false);
+			snap_tree(s, c, keyof(s->m, s->base, dir->ino), false);
 		else
-			snap_one(s, c, s->base + dir->ino->qid.path);
+			snap_one(s, c, keyof(s->m, s->base, dir->ino));
 	}
 }
 
@@ -297,27 +350,41 @@ static int parse(const struct rec *r, uint32_t *mode, char *name, char *uid, cha
 	return 0;
 }
 
-/* Every key the store held at boot goes in m as unseen with a signature
- * nothing matches: the first sync deletes those whose names loaded (they
- * are written again under this boot's keys), so a name removed after a
- * boot never comes back at the next; those that did not load are kept. */
-static int forget(struct rs_map *m, uint64_t key)
+/* A record that did not load (its owner's quota, no parent, damaged,
+ * malformed) is kept as it is, never deleted by a sync: the data may be
+ * someone's whose user the table lacks at this boot, and only a person
+ * should throw it away.  (Its parent keeps its key, so it stays linked.) */
+static int keep(struct rs_map *m, uint64_t key)
 {
-	struct rs_ent e = { key, ~0ull, ~0ull, ~0ull, ~0u, ~0ull, 0, 0 };
+	struct rs_ent e = { key, ~0ull, ~0ull, ~0ull, ~0u, ~0ull, 0, 1 };
 
 	return map_set(m, &e);
 }
 
-/* A record that did not load (its owner's quota, no parent, damaged,
- * malformed) is kept as it is: the data may be someone's whose user the
- * table lacks at this boot, and only a person should throw it away. */
-static void keep(struct rs_map *m, uint64_t key)
+/* Name n was loaded from key (held: the ramfs lock): it keeps that key. */
+static int loaded(struct rs_map *m, struct rnode *n, uint64_t key)
 {
-	size_t at;
-	struct rs_ent *e = map_find(m, key, &at);
+	return pk_add(m, n->ino->qid.path, key);
+}
 
-	if (e)
-		e->keep = 1;
+/* Once the tree is whole (linking a child changes its directory): the
+ * map says the store holds each loaded name as it is now, so the first
+ * sync writes only what changes after the boot. */
+static int signed_all(struct rs_map *m, const struct rec *r, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n && err == 0; i++) {
+		struct rs_ent ent;
+		uint64_t len;
+
+		if (r[i].node == 0)
+			continue;
+		sign(r[i].node, r[i].key, r[i].parent, &ent, &len);
+		ent.seen = 0;
+		err = map_set(m, &ent);
+	}
+	return err;
 }
 
 static int read_all(struct store *st, struct rs_map *m, struct rec **out, size_t *nout,
@@ -345,8 +412,6 @@ static int read_all(struct store *st, struct rs_map *m, struct rec **out, size_t
 		}
 		r[n] = (struct rec){ k, 0, 0, 0, 0 };
 		*maxkey = k;	/* keys come in order */
-		if ((err = forget(m, k)) < 0)
-			break;
 		err = store_get(st, k, 0, 0, &len);
 		if (err == E_TOOBIG && (r[n].val = kmalloc(len ? len : 1)) == 0)
 			err = E_NOMEM;
@@ -358,10 +423,10 @@ static int read_all(struct store *st, struct rs_map *m, struct rec **out, size_t
 			n++;
 		else if (err != E_CRYPTO)
 			break;
-		else {		/* damage: that name is not loaded, the rest is */
-			keep(m, k);
+		else if ((err = keep(m, k)) == 0)	/* damage: that name is not loaded */
 			kfree(r[n].val);
-		}
+		else
+			break;
 		if (k++ == ~0ull)
 			break;
 	}
@@ -425,10 +490,13 @@ int rs_load(struct rnode *root, struct store *st, struct rs_map *m, struct rs_re
 	bool progress = true;
 	int err = read_all(st, m, &r, &n, &res->maxkey);
 
-	for (size_t i = 0; i < n; i++)
-		if (r[i].parent == 0)
-			r[i].node = root;	/* the root's own record: the tree it is */
 	ramfs_qlock();
+	for (size_t i = 0; i < n && err == 0; i++)
+		if (r[i].parent == 0) {
+			r[i].node = root;	/* the root's own record: the tree it is */
+			err = loaded(m, root, r[i].key);
+			break;
+		}
 	while (err == 0 && progress) {	/* parents first, whatever the key order */
 		progress = false;
 		for (size_t i = 0; i < n && err == 0; i++) {
@@ -442,6 +510,8 @@ int rs_load(struct rnode *root, struct store *st, struct rs_map *m, struct rs_re
 				continue;
 			if ((err = make(&r[i], r[at].node, res)) > 0)
 				done++, err = 0;
+			if (err == 0 && r[i].node)
+				err = loaded(m, r[i].node, r[i].key);
 			progress = true;
 			if (r[i].node == 0) {	/* skipped: never again */
 				lc_wipe(r[i].val, r[i].len);
@@ -450,10 +520,12 @@ int rs_load(struct rnode *root, struct store *st, struct rs_map *m, struct rs_re
 			}
 		}
 	}
+	if (err == 0)
+		err = signed_all(m, r, n);
 	ramfs_qunlock();
 	for (size_t i = 0; i < n; i++) {
-		if (r[i].node == 0)
-			keep(m, r[i].key);
+		if (r[i].node == 0 && keep(m, r[i].key) < 0 && err == 0)
+			err = E_NOMEM;
 		if (r[i].node == 0 && r[i].val)
 			res->orphans++;
 		if (r[i].val)
