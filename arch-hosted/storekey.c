@@ -5,7 +5,7 @@
  * asks of a private key: a passphrase others can read is no secret, and
  * one others can write lets them choose the key a store is made with.
  * Its bytes, less one trailing newline, are the passphrase; the core
- * copies them and wipes this buffer (lux_boot.store_key, arch v16).
+ * copies them and wipes this buffer (lux_boot.store_key, arch v17).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,8 +35,10 @@ void hosted_store_key(const char *path, struct lux_boot *boot)
 	}
 	if (hostcalls.fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid() ||
 	    (st.st_mode & 077) != 0) {
-		hosted_warn("luxsim: --store-key %s: must be a regular file of yours with mode 0600 "
-		            "(nobody else may read or write it); the store is not opened\n", path);
+		hosted_warn(
+		    "luxsim: --store-key %s: must be a regular file of yours with mode 0600 "
+		    "(nobody else may read or write it); the store is not opened\n",
+		    path);
 		hostcalls.close(fd);
 		return;
 	}
@@ -47,8 +49,10 @@ void hosted_store_key(const char *path, struct lux_boot *boot)
 		n--;
 	if (n <= 0 || n > KEYMAX) {
 		memset(key, 0, sizeof key);
-		hosted_warn("luxsim: --store-key %s: a passphrase is 1 to %d bytes; the store is not "
-		            "opened\n", path, KEYMAX);
+		hosted_warn(
+		    "luxsim: --store-key %s: a passphrase is 1 to %d bytes; the store is not "
+		    "opened\n",
+		    path, KEYMAX);
 		return;
 	}
 	boot->store_key = key;

@@ -337,8 +337,9 @@ static int parse(const struct rec *r, uint32_t *mode, char *name, char *uid, cha
 		return -1;
 	nl = v[24], ul = v[25], gl = v[26];
 	*mode = (uint32_t)v[4] | (uint32_t)v[5] << 8 | (uint32_t)v[6] << 16 | (uint32_t)v[7] << 24;
-	if (nl >= LUX_NAMEMAX || ul >= LUX_UIDMAX || gl >= LUX_UIDMAX || HDR + nl + ul + gl > r->len ||
-	    (*mode & DMSPECIAL) || ((*mode & DMDIR) && r->len != HDR + nl + ul + gl))
+	if (nl >= LUX_NAMEMAX || ul >= LUX_UIDMAX || gl >= LUX_UIDMAX ||
+	    HDR + nl + ul + gl > r->len || (*mode & DMSPECIAL) ||
+	    ((*mode & DMDIR) && r->len != HDR + nl + ul + gl))
 		return -1;
 	kmemcpy(name, v + HDR, nl), name[nl] = 0;
 	kmemcpy(uid, v + HDR + nl, ul), uid[ul] = 0;

@@ -97,7 +97,8 @@ void storesync_boot(void)
 	kprintf("store: root tree loaded: %llu names", (unsigned long long)res.written);
 	if (res.bad || res.refused || res.orphans)
 		kprintf(" (%llu malformed, %llu over their owner's quota, %llu without a parent: "
-		        "not loaded)", (unsigned long long)res.bad, (unsigned long long)res.refused,
+		        "not loaded)",
+		        (unsigned long long)res.bad, (unsigned long long)res.refused,
 		        (unsigned long long)res.orphans);
 	kprintf("\n");
 	if (proc_create("storesync", PRIO_NORMAL, periodic, 0, 0) == 0)

@@ -107,13 +107,14 @@ int sk_load(struct store *st, uint64_t *made, uint64_t *bad)
 		return proc_seterr(E_NOMEM, "store: out of memory for the keys");
 	}
 	err = store_get(st, SK_KEY, b, BLOB, &len);
-	if (err == 0 && (len < 8 || get32(b) != 1 || (n = get32(b + 4)) > KS_KEYS ||
-	                 len != 8 + n * SKSZ)) {
+	if (err == 0 &&
+	    (len < 8 || get32(b) != 1 || (n = get32(b + 4)) > KS_KEYS || len != 8 + n * SKSZ)) {
 		(*bad)++;
 		err = E_NOENT;
 	}
 	for (size_t i = 0; err == 0 && i < n; i++) {
-		if (decode(b + 8 + i * SKSZ, k) < 0 || (ks_restore(k) < 0 && kstrcmp(k->name, "host")))
+		if (decode(b + 8 + i * SKSZ, k) < 0 ||
+		    (ks_restore(k) < 0 && kstrcmp(k->name, "host")))
 			(*bad)++;	/* the host key is made at boot from its own file */
 		else
 			(*made)++;

@@ -30,8 +30,10 @@ int st_bad(struct store *st, uint64_t addr, const char *what)
 {
 	st->bad = true;
 	st->badblock = addr;
-	return proc_seterr(E_CRYPTO, "store: block %llu (%s) failed authentication: "
-	                   "damaged or tampered with", (unsigned long long)addr, what);
+	return proc_seterr(E_CRYPTO,
+	                   "store: block %llu (%s) failed authentication: "
+	                   "damaged or tampered with",
+	                   (unsigned long long)addr, what);
 }
 
 int st_seal(struct store *st, uint32_t kind, const void *plain, struct sbptr *out)
@@ -50,7 +52,8 @@ int st_seal(struct store *st, uint32_t kind, const void *plain, struct sbptr *ou
 	if (lc_aead_encrypt(LC_XCHACHA20POLY1305, st->buf, plain, STORE_BSIZE, a, sizeof a,
 	                    out->nonce, BKEY(st)) < 0) {
 		st->broken = true;
-		return proc_seterr(E_CRYPTO, "store: sealing block %llu failed", (unsigned long long)addr);
+		return proc_seterr(E_CRYPTO, "store: sealing block %llu failed",
+		                   (unsigned long long)addr);
 	}
 	kmemcpy(out->tag, st->buf + STORE_BSIZE, LC_AEAD_TAG);
 	if ((err = blk_write(st->d, addr * st->spb, st->buf, st->spb)) < 0) {

@@ -60,8 +60,7 @@ void st_ptr_enc(uint8_t *p, const struct sbptr *b)
 	kmemcpy(p + 48, b->tag, LC_AEAD_TAG);
 }
 
-int st_ptr_dec(const uint8_t *p, struct sbptr *b, uint32_t kind, uint64_t nblocks,
-               uint64_t maxgen)
+int st_ptr_dec(const uint8_t *p, struct sbptr *b, uint32_t kind, uint64_t nblocks, uint64_t maxgen)
 {
 	kmemset(b, 0, sizeof *b);
 	if (zeros(p, ST_PTRSZ))

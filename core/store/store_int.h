@@ -90,8 +90,7 @@ void st_ptr_enc(uint8_t *p, const struct sbptr *b);
 /* 0, or -1 when the bytes are no pointer to a block of kind on a drive
  * of nblocks blocks written by commit maxgen or before (all zeros is the
  * null pointer and fine). */
-int st_ptr_dec(const uint8_t *p, struct sbptr *b, uint32_t kind, uint64_t nblocks,
-               uint64_t maxgen);
+int st_ptr_dec(const uint8_t *p, struct sbptr *b, uint32_t kind, uint64_t nblocks, uint64_t maxgen);
 void st_super_enc(uint8_t *p, const struct ssuper *s);
 /* s->hdr from s's nblocks, uuid, ops, mem and salt (a new store). */
 void st_header_enc(struct ssuper *s);
@@ -118,8 +117,7 @@ void st_space_committed(struct store *st);
 
 /* store_value.c: a value's blocks under its head. */
 int st_value_write(struct store *st, const void *val, size_t len, struct sbptr *out);
-int st_value_read(struct store *st, const struct sbptr *head, void *buf, size_t cap,
-                  size_t *len);
+int st_value_read(struct store *st, const struct sbptr *head, void *buf, size_t cap, size_t *len);
 /* Visit every block of the value at head: fn for each pointer, parents
  * first; a nonzero return skips that block's children.  An error reading
  * a parent ends the visit with it. */
@@ -130,8 +128,8 @@ uint64_t st_value_blocks(size_t len);
 /* store_tree.c */
 int st_node_load(struct store *st, const struct sbptr *p, uint32_t level, struct snode **out);
 void st_node_free(struct snode *n);
-int st_tree_visit(struct store *st, const struct sbptr *root, uint32_t depth,
-                  st_visit_fn fn, void *arg);
+int st_tree_visit(struct store *st, const struct sbptr *root, uint32_t depth, st_visit_fn fn,
+                  void *arg);
 int st_tree_write(struct store *st);
 
 /* store_keys.c: kek and mk are LC_AEAD_KEY bytes, keys 2 x 32 */

@@ -35,7 +35,7 @@ static void set(uint8_t *m, uint64_t i)
 
 static void clr(uint8_t *m, uint64_t i)
 {
-	m[i / 8] &= (uint8_t)~(1u << (i % 8));
+	m[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
 int st_space_init(struct store *st)

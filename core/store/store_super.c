@@ -35,7 +35,8 @@ static int store_new(struct blkdev *d, struct store **out)
 	struct store *st;
 
 	if (d->sector_size > STORE_BSIZE || d->sectors / (STORE_BSIZE / d->sector_size) < 16)
-		return proc_seterr(E_INVAL, "store: %s is too small for a store (16 blocks of %u bytes)",
+		return proc_seterr(E_INVAL,
+		                   "store: %s is too small for a store (16 blocks of %u bytes)",
 		                   d->name, STORE_BSIZE);
 	if ((st = kzalloc(sizeof *st)) == 0)
 		return proc_seterr(E_NOMEM, "store: out of memory");
@@ -104,9 +105,11 @@ int store_format(struct blkdev *d, const void *pass, size_t passlen, uint64_t op
 
 	if (ops < LC_PWHASH_OPSMIN || ops > STORE_KDF_OPSMAX || mem < LC_PWHASH_MEMMIN ||
 	    mem > STORE_KDF_MEMMAX)
-		return proc_seterr(E_INVAL, "store: Argon2id costs %llu passes over %llu bytes: "
-		                   "1..%d passes over 8 KiB..256 MiB", (unsigned long long)ops,
-		                   (unsigned long long)mem, STORE_KDF_OPSMAX);
+		return proc_seterr(E_INVAL,
+		                   "store: Argon2id costs %llu passes over %llu bytes: "
+		                   "1..%d passes over 8 KiB..256 MiB",
+		                   (unsigned long long)ops, (unsigned long long)mem,
+		                   STORE_KDF_OPSMAX);
 	if ((err = store_new(d, &st)) < 0)
 		return err;
 	err = format(st, pass, passlen, ops, mem);
@@ -245,14 +248,20 @@ static int open_store(struct store *st, const void *pass, size_t passlen)
 	if (err == 0 && c[0].blank && c[1].blank)
 		err = proc_seterr(E_NOENT, "store: no store on %s: a blank drive", st->d->name);
 	else if (err == 0 && !c[0].found && !c[1].found)
-		err = proc_seterr(E_INVAL, "store: %s holds something that is not a store (or both "
-		                  "its superblocks are damaged)", st->d->name);
+		err = proc_seterr(E_INVAL,
+		                  "store: %s holds something that is not a store (or both "
+		                  "its superblocks are damaged)",
+		                  st->d->name);
 	else if (err == 0 && !c[0].opened && !c[1].opened)
-		err = proc_seterr(E_PERM, "store: the passphrase does not open the store on %s "
-		                  "(or both its superblocks are damaged)", st->d->name);
+		err = proc_seterr(E_PERM,
+		                  "store: the passphrase does not open the store on %s "
+		                  "(or both its superblocks are damaged)",
+		                  st->d->name);
 	else if (err == 0 && (err = choose(st, c)) == E_CRYPTO)
-		err = proc_seterr(E_CRYPTO, "store: the store on %s is damaged: no superblock "
-		                  "with a readable root", st->d->name);
+		err = proc_seterr(E_CRYPTO,
+		                  "store: the store on %s is damaged: no superblock "
+		                  "with a readable root",
+		                  st->d->name);
 	lc_secure_free(kek, LC_AEAD_KEY);
 	lc_secure_free(mk, LC_AEAD_KEY);
 	lc_secure_free(c[0].keys, KEYS);

@@ -50,8 +50,10 @@ static int node_read(struct store *st, const struct sbptr *p, uint32_t level, st
 		               st->seq + 1) < 0) {
 			st->bad = true;
 			st->badblock = p->addr;
-			err = proc_seterr(E_CRYPTO, "store: tree node %llu holds a pointer that is "
-			                  "not one", (unsigned long long)p->addr);
+			err = proc_seterr(E_CRYPTO,
+			                  "store: tree node %llu holds a pointer that is "
+			                  "not one",
+			                  (unsigned long long)p->addr);
 		}
 	kfree(b);
 	return err;
@@ -183,8 +185,10 @@ static int put(struct store *st, uint64_t key, const void *val, size_t len)
 		                   (unsigned long long)STORE_VALMAX);
 	if (st_free_blocks(st) < need)
 		return proc_seterr(E_NOSPC, "store: %llu blocks free, %llu needed",
-		                   (unsigned long long)st_free_blocks(st), (unsigned long long)need);
-	if ((err = walk(st, key, true, path)) < 0 || (err = st_value_write(st, val, len, &head)) < 0)
+		                   (unsigned long long)st_free_blocks(st),
+		                   (unsigned long long)need);
+	if ((err = walk(st, key, true, path)) < 0 ||
+	    (err = st_value_write(st, val, len, &head)) < 0)
 		return err;
 	slot = &path[1]->ptr[idx(key, 1)];
 	if (slot->addr)
@@ -217,7 +221,8 @@ static bool empty(const struct snode *n)
 static void prune(struct store *st, uint64_t key, struct snode **path)
 {
 	for (uint32_t l = 1; l <= st->depth && empty(path[l]); l++) {
-		struct sbptr *slot = l == st->depth ? &st->root : &path[l + 1]->ptr[idx(key, l + 1)];
+		struct sbptr *slot = l == st->depth ? &st->root
+		                                    : &path[l + 1]->ptr[idx(key, l + 1)];
 
 		if (slot->addr)
 			st_free(st, slot);
@@ -251,8 +256,10 @@ static int del(struct store *st, uint64_t key)
 	 * writes its path: puts leave ST_RESERVE blocks for this, so a full
 	 * store can always be emptied (the copy-on-write full-disk trap) */
 	if (st_free_blocks(st) < st->ndirty + st->depth)
-		return proc_seterr(E_NOSPC, "store: %llu blocks free, %llu needed to delete; "
-		                   "commit and try again", (unsigned long long)st_free_blocks(st),
+		return proc_seterr(E_NOSPC,
+		                   "store: %llu blocks free, %llu needed to delete; "
+		                   "commit and try again",
+		                   (unsigned long long)st_free_blocks(st),
 		                   (unsigned long long)(st->ndirty + st->depth));
 	for (uint32_t l = 1; l <= st->depth; l++)
 		dirty(st, path[l]);
@@ -294,7 +301,8 @@ static int find(struct store *st, struct snode *n, uint32_t level, uint64_t base
 		}
 		if ((err = child(st, n, level, i, false, &c)) == E_NOENT)
 			continue;
-		if (err < 0 || (err = find(st, c, level - 1, k, from, bounded && i == start, out)) != E_NOENT)
+		if (err < 0 ||
+		    (err = find(st, c, level - 1, k, from, bounded && i == start, out)) != E_NOENT)
 			return err;
 	}
 	return E_NOENT;

@@ -118,7 +118,8 @@ int st_value_write(struct store *st, const void *val, size_t len, struct sbptr *
 			struct sbptr c;
 			uint64_t m = len - i * per < per ? len - i * per : per;
 
-			if ((err = write_sub(st, h - 1, (const uint8_t *)val + i * per, m, &c)) == 0)
+			if ((err = write_sub(st, h - 1, (const uint8_t *)val + i * per, m, &c)) ==
+			    0)
 				st_ptr_enc(b + ST_HEADSZ + i * ST_PTRSZ, &c);
 		}
 	}
@@ -142,8 +143,10 @@ static int ptrs_dec(struct store *st, const uint8_t *p, uint32_t room, uint64_t 
 		    (c.addr != 0) != (i < k)) {
 			st->bad = true;
 			st->badblock = at;
-			return proc_seterr(E_CRYPTO, "store: block %llu holds a pointer that is not "
-			                   "one: the format is broken", (unsigned long long)at);
+			return proc_seterr(E_CRYPTO,
+			                   "store: block %llu holds a pointer that is not "
+			                   "one: the format is broken",
+			                   (unsigned long long)at);
 		}
 		if (i < k)
 			out[i] = c;
@@ -162,10 +165,10 @@ static int head_dec(struct store *st, const uint8_t *b, uint64_t at, uint64_t *l
 	*k = st_get32(b + 12);
 	if (*h > ST_HMAX || kmemcmp(b + 16, zero, sizeof zero) != 0 ||
 	    (*h == 0 && (*len > ST_INLINE || *k != 0)) ||
-	    (*h > 0 && (*len <= ST_INLINE || *h != height_for(*len) ||
-	                *k != ceildiv(*len, span(*h - 1))))) {
+	    (*h > 0 &&
+	     (*len <= ST_INLINE || *h != height_for(*len) || *k != ceildiv(*len, span(*h - 1))))) {
 		st->bad = true;
-			st->badblock = at;
+		st->badblock = at;
 		return proc_seterr(E_CRYPTO, "store: value head %llu is malformed",
 		                   (unsigned long long)at);
 	}
@@ -191,7 +194,8 @@ static int read_sub(struct store *st, uint32_t level, const struct sbptr *p, uin
 	if (err == 0 && level > 0)
 		err = ptrs_dec(st, b, ST_FANOUT, k, kind_at(level - 1), c, p->addr);
 	for (uint64_t i = 0; err == 0 && i < k; i++)
-		err = read_sub(st, level - 1, &c[i], out + i * per, n - i * per < per ? n - i * per : per);
+		err = read_sub(st, level - 1, &c[i], out + i * per,
+		               n - i * per < per ? n - i * per : per);
 	kfree(c);
 	lc_wipe(b, STORE_BSIZE);
 	kfree(b);
@@ -208,7 +212,8 @@ int st_value_read(struct store *st, const struct sbptr *head, void *buf, size_t 
 
 	if (b == 0)
 		return E_NOMEM;
-	if ((err = st_unseal(st, head, b)) == 0 && (err = head_dec(st, b, head->addr, &n, &h, ptrs, &k)) == 0) {
+	if ((err = st_unseal(st, head, b)) == 0 &&
+	    (err = head_dec(st, b, head->addr, &n, &h, ptrs, &k)) == 0) {
 		*len = (size_t)n;
 		if (n > cap)
 			err = E_TOOBIG;
@@ -247,7 +252,8 @@ static int visit_sub(struct store *st, uint32_t level, const struct sbptr *p, ui
 	if ((err = st_unseal(st, p, b)) == 0)
 		err = ptrs_dec(st, b, ST_FANOUT, ceildiv(n, per), kind_at(level - 1), c, p->addr);
 	for (uint64_t i = 0; err == 0 && i < ceildiv(n, per); i++)
-		err = visit_sub(st, level - 1, &c[i], n - i * per < per ? n - i * per : per, fn, arg);
+		err = visit_sub(st, level - 1, &c[i], n - i * per < per ? n - i * per : per, fn,
+		                arg);
 	kfree(c);
 	kfree(b);
 	return err;
@@ -270,7 +276,8 @@ int st_value_visit(struct store *st, const struct sbptr *head, st_visit_fn fn, v
 	for (uint64_t i = 0; err == 0 && h > 0 && i < k; i++) {
 		uint64_t per = span(h - 1);
 
-		err = visit_sub(st, h - 1, &ptrs[i], n - i * per < per ? n - i * per : per, fn, arg);
+		err = visit_sub(st, h - 1, &ptrs[i], n - i * per < per ? n - i * per : per, fn,
+		                arg);
 	}
 	lc_wipe(b, STORE_BSIZE);
 	kfree(b);

@@ -52,7 +52,8 @@ void store_boot(const struct lux_boot *b)
 		return;
 	if ((pass = lc_secure_alloc(n)) == 0) {
 		lc_wipe(b->store_key, n);
-		kprintf("store: out of memory for the passphrase; booting with the RAM root only\n");
+		kprintf(
+		    "store: out of memory for the passphrase; booting with the RAM root only\n");
 		return;
 	}
 	kmemcpy(pass, b->store_key, n);

@@ -40,8 +40,7 @@ struct store;
 
 /* Make an empty store on d, its master key random and wrapped under
  * Argon2id(pass) with ops and mem (bytes).  Whatever d held is lost. */
-int store_format(struct blkdev *d, const void *pass, size_t passlen, uint64_t ops,
-                 uint64_t mem);
+int store_format(struct blkdev *d, const void *pass, size_t passlen, uint64_t ops, uint64_t mem);
 /* Open the store on d: 0 and *out, or E_NOENT (a blank drive: both
  * superblocks all zeros), E_INVAL (something that is not a store), E_PERM
  * (no superblock opens with this passphrase: a wrong one, or both

@@ -188,8 +188,8 @@ static int w_get(uint64_t k)
 		return err;
 	vfill(sc.want, vlen(k, sc.cur[k]), k, sc.cur[k]);
 	if (sc.cur[k] == 0 || n != vlen(k, sc.cur[k]) || kmemcmp(sc.buf, sc.want, n) != 0)
-		fail("worker: key %llu does not read back as version %llu",
-		     (unsigned long long)k, (unsigned long long)sc.cur[k]);
+		fail("worker: key %llu does not read back as version %llu", (unsigned long long)k,
+		     (unsigned long long)sc.cur[k]);
 	sc.gets++;
 	return 0;
 }
@@ -302,7 +302,8 @@ static int check_key(uint64_t k, uint64_t v)
 	if (err == E_CRYPTO) {
 		store_stat(sc.st, &ss);
 		if (!faulted(ss.badblock))
-			fail("key %llu: block %llu failed authentication, and no fault was injected there",
+			fail("key %llu: block %llu failed authentication, and no fault was "
+			     "injected there",
 			     (unsigned long long)k, (unsigned long long)ss.badblock);
 		return 1;
 	}
@@ -536,8 +537,10 @@ int sim_store_run(struct sim_ctx *ctx)
 	if (ks1.live_objects != ks0.live_objects || proc_count() != procs0 ||
 	    budget_count() != budgets0) {
 		ksnprintf(ctx->why, sizeof ctx->why,
-		          "after the end: %zu objects (started with %zu), %zu procs (%zu), %zu budgets (%zu)",
-		          ks1.live_objects, ks0.live_objects, proc_count(), procs0, budget_count(), budgets0);
+		          "after the end: %zu objects (started with %zu), %zu procs (%zu), %zu "
+		          "budgets (%zu)",
+		          ks1.live_objects, ks0.live_objects, proc_count(), procs0, budget_count(),
+		          budgets0);
 		return -1;
 	}
 	kprintf("sim store: %llu crashes; %llu puts, %llu deletes, %llu reads, %llu commits "
@@ -549,7 +552,6 @@ int sim_store_run(struct sim_ctx *ctx)
 	        (unsigned long long)sc.commits, (unsigned long long)sc.inflight_won,
 	        (unsigned long long)sc.fallbacks, (unsigned long long)sc.damaged,
 	        (unsigned long long)sc.formats, (unsigned long long)sc.aimed,
-	        (unsigned long long)sc.nospc,
-	        (unsigned long long)sc.faulthash);
+	        (unsigned long long)sc.nospc, (unsigned long long)sc.faulthash);
 	return 0;
 }
