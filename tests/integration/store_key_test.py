@@ -34,6 +34,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import metal  # noqa: E402
 import ninep_test  # noqa: E402  (its 9P client)
 
 LUXSIM = None
@@ -53,6 +54,7 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+@metal.luxsim_only
 class StoreKey(unittest.TestCase):
     def setUp(self):
         self.tmpdir = tempfile.TemporaryDirectory(prefix="luxstorekey-")
@@ -139,6 +141,7 @@ class StoreKey(unittest.TestCase):
         self.assertIn("--store-key opens the --store drive: add --store PATH", err)
 
 
+@metal.luxsim_only
 class RootTree(unittest.TestCase):
     """The root RAM tree written back to the store and loaded at boot."""
 
