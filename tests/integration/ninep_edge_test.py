@@ -411,6 +411,37 @@ class Workers(Edge):
         self.held = []
         self.counters_back_to_zero()
 
+    def from_addr(self, src):
+        c = nt.Client.__new__(nt.Client)
+        c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.sock.settimeout(10)
+        c.sock.bind((src, 0))
+        c.sock.connect(self.srv.tcp)
+        c.dotl, c.tag = True, 0
+        c.version(8192, "9P2000.L")
+        return c
+
+    def test_two_addresses_asleep_leave_a_third_peer_served(self):
+        # Peers other than the host owner run in 3/4 of the workers
+        # together, 1/2 each: 127.0.0.2's 32 reads and 127.0.0.3's 16, all
+        # asleep, took the others' 48, and a third such peer (another
+        # host, another local uid, an authenticated user) was parked with
+        # 16 workers free (tests/attacks/g_two_peers.py).  The others'
+        # last eighth now goes only to a peer's first request.
+        self.held = self.sleep_in(lambda: self.from_addr("127.0.0.2"), 8)
+        self.held += self.sleep_in(lambda: self.from_addr("127.0.0.3"), 4)
+        time.sleep(1)
+        c = self.from_addr("127.0.0.4")
+        c.attach(1)
+        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+        c.close()
+        procs = [l for l in self.srv.shell("ninep") if l.startswith("total ")]
+        self.assertIn(" procs 40 ", procs[0], "the two addresses past the others' 7/8")
+        for c in self.held:
+            c.close()
+        self.held = []
+        self.counters_back_to_zero()
+
 
 class SpentShare(Edge):
     """A client whose peer's share of the pool is spent by its other
