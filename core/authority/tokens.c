@@ -32,6 +32,11 @@
 #define TOKENS_WAITING 16	/* minted tokens waiting to be read, one per proc */
 #define TOKEN_TEXT 512		/* a minted token's text: id, path, expiry, tag */
 #define TOKEN_EXPIRY_MAX (10ull * 366 * 24 * 3600)	/* seconds: ten years */
+/* Live tokens a user may hold, eve's minting aside: slots are per boot and
+ * freed only by revoke, so without it one user minting in a loop took all
+ * CT_SLOTS and nobody could mint until a restart
+ * (tests/attacks/h_token_slots.py). */
+#define TOKENS_PER_USER (CT_SLOTS / 16)
 
 struct waiting {
 	int pid;		/* 0: free */
@@ -134,6 +139,22 @@ static int clean_path(char *p, size_t *len, char *why, size_t whylen)
 	return 0;
 }
 
+/* May caller mint one more token for user (id)?  eve always may: she
+ * administers, and her mints for a user count in that user's share. */
+static int user_share(const char *user, uint32_t id, const char *caller, char *why,
+                      size_t whylen)
+{
+	size_t live;
+
+	if (kstrcmp(caller, eve) == 0)
+		return 0;
+	live = captoken_slots_live(USER_TOKEN_OBJECT(id));
+	if (live < TOKENS_PER_USER)
+		return 0;
+	return fail(why, whylen, E_BUDGET, "budget exhausted: tokens %zu/%u (%s's; revoke one)",
+	            live, TOKENS_PER_USER, user);
+}
+
 int tokens_mint(char *line, const char *caller, bool via_token, uint64_t now_ns, char *text,
                 size_t cap, char *why, size_t whylen)
 {
@@ -175,6 +196,8 @@ int tokens_mint(char *line, const char *caller, bool via_token, uint64_t now_ns,
 	if (kstrcmp(user, none) == 0)
 		return fail(why, whylen, E_PERM, "no tokens for none");
 	if (path && (err = clean_path(path, &plen, why, whylen)) < 0)
+		return err;
+	if ((err = user_share(user, id, caller, why, whylen)) < 0)
 		return err;
 	if (secs > 0)
 		expiry = now_ns + (uint64_t)secs * 1000000000ull;
