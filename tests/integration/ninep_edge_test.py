@@ -665,6 +665,28 @@ class Summary(Edge):
         self.assertTrue(any("last: budget exhausted: connections 16/16" in l or
                             "last: too many connections from tcp!127.0.0.1" in l for l in lines), lines)
 
+    def test_framing_errors_are_summed_not_a_line_each(self):
+        # A size field under the header closes that connection; it printed
+        # a console line each, so a client reconnecting in a loop flooded
+        # the operator's console (tests/attacks/k_console.py).
+        floods = 200
+        for i in range(floods):
+            so = socket.socket()
+            so.settimeout(5)
+            so.connect(self.srv.tcp)
+            so.sendall(struct.pack("<I", 3) if i % 2 else struct.pack("<I", 1 << 20))
+            read_reply(so)
+            so.close()
+        time.sleep(1.5)                # past one interval after the last
+        lines = self.srv.shell("echo marker")
+        summed = [int(m.group(1)) for l in lines
+                  for m in [re.match(r"9p: closed (\d+) connections? in the last 1 s for a "
+                                     r"message that could not be framed; last: connection \d+ "
+                                     r"\(tcp!127\.0\.0\.1!\d+\): message of ", l)] if m]
+        self.assertEqual(sum(summed), floods, lines)
+        self.assertLess(len(lines), 20, "a line per framing error: %r" % lines[:10])
+        self.honest_works(self.srv.tcp)
+
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:

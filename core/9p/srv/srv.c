@@ -753,6 +753,16 @@ static void say_goodbye(struct ninep_conn *s, const char *why, uint32_t ecode)
 		ninep_send(s, framebuf, (size_t)n);
 }
 
+/* The console hears of it in the edge's summary (ninep_note_badframe),
+ * not a line each: any client may repeat it. */
+static void note_bad_frame(struct ninep_conn *s, const char *why)
+{
+	char line[160];
+
+	ksnprintf(line, sizeof line, "connection %d (%s): %s", s->id, s->peer, why + 4);
+	ninep_note_badframe(line);	/* no "9p: " twice */
+}
+
 /* A message the framing cannot take: say why, on the console too. */
 static void bad_frame(struct ninep_conn *s, int err, uint32_t size)
 {
@@ -764,7 +774,7 @@ static void bad_frame(struct ninep_conn *s, int err, uint32_t size)
 	else
 		ksnprintf(why, sizeof why, "9p: message of %u bytes is shorter than the "
 		          "%u-byte header; closing the connection", size, P9_HDRSZ);
-	kprintf("9p: connection %d (%s): %s\n", s->id, s->peer, why + 4);	/* no "9p: " twice */
+	note_bad_frame(s, why);
 	say_goodbye(s, why, 90);	/* EMSGSIZE */
 }
 
