@@ -680,8 +680,8 @@ class Summary(Edge):
         time.sleep(1.5)                # past one interval after the last
         lines = self.srv.shell("echo marker")
         summed = [int(m.group(1)) for l in lines
-                  for m in [re.match(r"9p: closed (\d+) connections? in the last 1 s for a "
-                                     r"message that could not be framed; last: connection \d+ "
+                  for m in [re.match(r"9p: closed (\d+) connections? in the last 1 s for what "
+                                     r"they sent; last: connection \d+ "
                                      r"\(tcp!127\.0\.0\.1!\d+\): message of ", l)] if m]
         self.assertEqual(sum(summed), floods, lines)
         self.assertLess(len(lines), 20, "a line per framing error: %r" % lines[:10])

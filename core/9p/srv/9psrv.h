@@ -625,9 +625,9 @@ void ninep_admit_tend(void);
 /* A served connection closed for a timeout: counted in the summary. */
 enum ninep_timeout { NINEP_TIMEOUT_HANDSHAKE, NINEP_TIMEOUT_PARTIAL };
 void ninep_note_timeout(enum ninep_timeout what);
-/* A connection closed for a message it could not frame (why: the console
- * line that says so): counted into the summary. */
-void ninep_note_badframe(const char *why);
+/* A connection closed for what its client sent (why: the console line
+ * that would say so): counted into the summary.  Never a line each. */
+void ninep_note_closed(const char *why);
 /* The timeouts in force, in ns (lux_boot's, else the defaults). */
 uint64_t ninep_handshake_ns(void);
 uint64_t ninep_partial_ns(void);

@@ -26,6 +26,7 @@
 #include <lux/audit.h>
 #include <lux/dev.h>
 #include <lux/error.h>
+#include <lux/fmt.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
@@ -404,6 +405,23 @@ static void queue_charged(struct ninep_conn *s, size_t reserved)
 		ninep_uncharge(s, reserved - held);
 }
 
+/* The console hears of it in the edge's summary (ninep_note_closed), not
+ * a line each: any client may repeat it by reconnecting. */
+static void note_closed(struct ninep_conn *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note_closed(struct ninep_conn *s, const char *fmt, ...)
+{
+	char line[160], what[120];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	ksnprintf(line, sizeof line, "connection %d (%s): %s", s->id, s->peer, what);
+	ninep_note_closed(line);
+}
+
 void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, size_t reserved)
 {
 	arch_irqstate is;
@@ -436,8 +454,8 @@ void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, siz
 	}
 	arch_irq_restore(is);
 	if (q < 0)
-		kprintf("9p: connection %d (%s): cannot queue a reply (over %u bytes waiting?); "
-		        "closing\n", s->id, s->peer, LUX_CONN_SENDMAX);
+		note_closed(s, "cannot queue a reply (over %u bytes waiting?); closing",
+		            LUX_CONN_SENDMAX);
 }
 
 void ninep_send_rflush(struct ninep_conn *s, uint16_t tag)
@@ -612,9 +630,9 @@ static void admit_flush(struct ninep_conn *s, uint16_t tag)
 			ninep_uncharge(s, sizeof *r + size);
 			budget_release(s->budget, PB_REQS, 1);
 		}
-		kprintf("9p: connection %d (%s): a Tflush cannot be held (%s); closing\n", s->id,
-		        s->peer, charged || s->flushreserve < NINEP_MAXREQ ? "out of memory"
-		        : "too many waiting beyond its budget");
+		note_closed(s, "a Tflush cannot be held (%s); closing",
+		            charged || s->flushreserve < NINEP_MAXREQ ? "out of memory"
+		            : "too many waiting beyond its budget");
 		is = arch_irq_save();
 		s->fatal = true;
 		arch_irq_restore(is);
@@ -753,16 +771,6 @@ static void say_goodbye(struct ninep_conn *s, const char *why, uint32_t ecode)
 		ninep_send(s, framebuf, (size_t)n);
 }
 
-/* The console hears of it in the edge's summary (ninep_note_badframe),
- * not a line each: any client may repeat it. */
-static void note_bad_frame(struct ninep_conn *s, const char *why)
-{
-	char line[160];
-
-	ksnprintf(line, sizeof line, "connection %d (%s): %s", s->id, s->peer, why + 4);
-	ninep_note_badframe(line);	/* no "9p: " twice */
-}
-
 /* A message the framing cannot take: say why, on the console too. */
 static void bad_frame(struct ninep_conn *s, int err, uint32_t size)
 {
@@ -774,7 +782,7 @@ static void bad_frame(struct ninep_conn *s, int err, uint32_t size)
 	else
 		ksnprintf(why, sizeof why, "9p: message of %u bytes is shorter than the "
 		          "%u-byte header; closing the connection", size, P9_HDRSZ);
-	note_bad_frame(s, why);
+	note_closed(s, "%s", why + 4);	/* no "9p: " twice */
 	say_goodbye(s, why, 90);	/* EMSGSIZE */
 }
 
@@ -785,7 +793,7 @@ static void no_room(struct ninep_conn *s, int err)
 
 	ksnprintf(why, sizeof why, "9p: no room for a message of up to %u bytes (%s); "
 	          "closing the connection", s->msize, proc_errstr(err));
-	kprintf("9p: connection %d (%s): %s\n", s->id, s->peer, why + 4);
+	note_closed(s, "%s", why + 4);
 	say_goodbye(s, why, err == E_NOMEM ? 12 : 122);	/* ENOMEM, EDQUOT */
 }
 

@@ -159,9 +159,9 @@ struct tally {
 	size_t refused;		/* every refusal ... */
 	size_t silent;		/* ... of which closed without a word (no room) */
 	size_t handshake, partial;	/* served connections closed by a clock */
-	size_t framing;		/* ... or for a message it could not frame */
+	size_t framing;		/* ... or for what they sent (ninep_note_closed) */
 	char last[96];		/* the last refusal's reason */
-	char lastframe[160];	/* the last framing error, with its connection */
+	char lastframe[160];	/* the last such closing, with its connection */
 };
 static struct tally tally;
 
@@ -317,12 +317,12 @@ void ninep_note_timeout(enum ninep_timeout what)
 	arch_irq_restore(is);
 }
 
-/* A connection closed for a message it could not frame (a size field
- * under the header or past msize): into the summary, not a console line
- * each, which any client could repeat by reconnecting to flood the
- * operator's console (tests/attacks/k_console.py: 300 lines for 300
- * connections). */
-void ninep_note_badframe(const char *why)
+/* A connection closed for what its client sent (a message it could not
+ * frame, more Tflushes than can be held, no room for its message or its
+ * replies): into the summary, not a console line each, which any client
+ * could repeat by reconnecting to flood the operator's console
+ * (tests/attacks/k_console.py: 300 lines for 300 connections). */
+void ninep_note_closed(const char *why)
 {
 	arch_irqstate is = arch_irq_save();
 
@@ -356,9 +356,8 @@ static void print_summary(const struct tally *t)
 		        "over %llu ms\n", partial, partial == 1 ? "" : "s", span,
 		        (unsigned long long)(ninep_partial_ns() / 1000000u));
 	if (t->framing)
-		kprintf("9p: closed %zu connection%s in the last %s for a message that could not be "
-		        "framed; last: %s\n", t->framing, t->framing == 1 ? "" : "s", span,
-		        t->lastframe);
+		kprintf("9p: closed %zu connection%s in the last %s for what they sent; last: %s\n",
+		        t->framing, t->framing == 1 ? "" : "s", span, t->lastframe);
 }
 
 void ninep_admit_tend(void)
