@@ -69,6 +69,26 @@ try:
     held = []
     clean, _ = cm.wait_clean(srv, 15)
     print("counters clean after the hang-up:", clean)
+    # the same with 48 addresses, one connection of none each (a pipe of
+    # its own bound over /tmp, one read asleep on it): none may hold 8
+    # pipes (PIPE_PER_USER), so at most 8 such reads
+    slept = 0
+    for k in range(48):
+        c = cm.tcp_from("127.0.3.%d" % (2 + k), srv.port_plain)
+        held.append(c)
+        c.attach(1)
+        try:
+            cm.ns_write(c, "bind '#pipe' /tmp\n")
+        except cm.NinepError:
+            continue
+        c.walk(1, 10, ["tmp", "data1"])
+        c.open(10, 0)
+        c.send(msg(TREAD, 100, struct.pack("<IQI", 10, 0, 100)))
+        slept += 1
+    time.sleep(1)
+    dv, da = third("127.0.0.4", ("127.0.0.1", srv.port))
+    print("48 addresses as none, %d reads asleep: third peer Tversion %s, Tattach %s" %
+          (slept, fmt(dv), fmt(da)))
 finally:
     for c in held:
         c.close()
