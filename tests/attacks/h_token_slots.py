@@ -6,7 +6,9 @@ trusted attach as alice; the same over her own unix socket uid or an
 authenticated TCP connection) writes "mint" in a loop and never reads
 the tokens back: every slot is hers, and nobody -- bob, eve -- can mint
 a token until luxsim restarts.  Measured: how many mints alice got, and
-whether bob's and eve's next mint works.
+whether bob's and eve's next mint works.  Part 2: alice evicts bob's
+minted token before he reads it (the table of tokens waiting to be read
+is 16, shared), and its slot is never freed.
 
 Usage: h_token_slots.py [luxsim] [mints]
 """
@@ -15,7 +17,8 @@ import sys
 import common as cm
 
 tries = int(sys.argv[2]) if len(sys.argv) > 2 else 300
-srv = cm.server("mkdir /tmp/d\necho uname alice 1001 > /adm/users\necho uname bob 1002 > /adm/users\n")
+srv = cm.server("mkdir /tmp/d\necho uname alice 1001 > /adm/users\necho uname bob 1002 > /adm/users\n"
+                "echo uname carol 1003 > /adm/users\n")
 
 
 def minter(uid):
@@ -51,6 +54,38 @@ try:
     out = srv.shell("echo mint > /adm/tokens; cat /adm/tokens")
     print("eve's mint after that:", " | ".join(l[:60] for l in out[-2:]))
     a.close()
+    b.close()
+    # Part 2: the table of minted tokens waiting to be read keeps 16, the
+    # oldest evicted, whoever's it is.  bob mints; before he reads it,
+    # carol mints once on each of 16 connections: bob reads nothing, and
+    # the slot of the token nobody ever saw stays live (no text to revoke
+    # it with), in bob's share.
+    b = minter(1002)
+    lost = 0
+    for r in range(20):
+        try:
+            b.write(2, 0, b"mint")
+        except cm.NinepError as e:
+            print("bob's mint refused at round %d: %s" % (r, e))
+            break
+        conns = [minter(1003) for _ in range(16)]
+        for c in conns:
+            try:
+                c.write(2, 0, b"mint")
+            except cm.NinepError:
+                pass
+        for c in conns:     # carol keeps within her share
+            got = c.read(2, 0, 600).decode().strip()
+            if got.startswith("lux1"):
+                c.write(2, 0, ("revoke " + got).encode())
+            c.close()
+        got = b.read(2, 0, 600).decode().strip()
+        if got.startswith("lux1"):
+            b.write(2, 0, ("revoke " + got).encode())   # bob keeps within his
+        else:
+            lost += 1
+    print("bob's mints lost to carol's eviction: %d of %d; bob's next mint: %s" %
+          (lost, r + 1, mint(b)))
     b.close()
 finally:
     print("luxsim exit", srv.stop()[0])
