@@ -103,7 +103,7 @@ static int put_waiting(int pid, const char *user, struct ct_cap slot, const char
                        size_t len)
 {
 	struct waiting *w;
-	struct ct_cap drop;
+	struct ct_cap drop = { 0, 0 };
 	bool dropit = false;
 
 	spin_lock(&lock);
