@@ -387,6 +387,16 @@ class Authority:
         c.open(fid + 2, ORDWR)
         return n
 
+    def test_none_owns_no_keys(self):
+        # none is every unauthenticated client: a key one of them made was
+        # every other's to read, export, use and delete, from any host
+        # (tests/attacks/l_none_keys.py).  none makes no keys.
+        c = self.conn("none")
+        key = "nk" + self.DIALECT.replace(".", "")
+        self.denied(self.key_ctl, c, 60, "gen aead %s exportable\n" % key)
+        self.missing(self.key_text, self.conn("none"), 61, key)
+        self.assertRegex("\n".join(self.audit()), r"key-new.*%s.*refused: none owns no keys" % key)
+
     def test_another_users_key(self):
         a = self.conn("alice")
         key = "ak" + self.DIALECT.replace(".", "")
