@@ -673,6 +673,28 @@ class Holes(nt.ServerTest):
             c.open(5, OWRITE)
         self.assertEqual(c.walk(2, 6, ["zero"])[0][0], 0)
 
+    def test_status_shows_none_only_itself(self):
+        # /9p/status (0444) listed every connection's address, port and
+        # counters, and every peer: any client, none included, saw who
+        # else was connected and from where.  The host owner still does.
+        self.conn("eve")
+        c = nt.Client(("127.0.0.1", self.srv.port_plain), "9P2000.L")
+        self.addCleanup(c.close)
+        me = "tcp!127.0.0.1!%d" % c.sock.getsockname()[1]
+        c.attach(1)
+        c.walk(1, 2, ["9p", "status"])
+        c.open(2, OREAD)
+        lines = c.read(2, 0, 8000).decode().splitlines()
+        self.assertEqual([l.split()[2] for l in lines if l.startswith("conn ")], [me], lines)
+        self.assertFalse([l for l in lines if l.startswith("peer ")], lines)
+        self.assertRegex(lines[-1], r"^total conns [2-9]")
+        e = self.conn("eve")
+        e.walk(1, 2, ["9p", "status"])
+        e.open(2, OREAD)
+        text = e.read(2, 0, 8000).decode()
+        self.assertIn(" %s " % me, text)
+        self.assertIn("peer tcp!127.0.0.1 ", text)
+
     def test_another_connections_crypto_session(self):
         a = self.conn("alice")
         a.walk(1, 2, ["secure", "crypto", "mac", "clone"])

@@ -1339,6 +1339,11 @@ int ninep_drain(uint32_t ms)
 
 size_t ninep_status(char *buf, size_t size)
 {
+	return ninep_status_of(buf, size, 0);
+}
+
+size_t ninep_status_of(char *buf, size_t size, const struct proc *only)
+{
 	static const int kinds[] = { PB_FIDS, PB_REQS, PB_PAGES, PB_PROCS };
 	uint64_t tot[4] = { 0 }, totbytes = 0;
 	size_t len = 0, nconn = 0;
@@ -1367,7 +1372,7 @@ size_t ninep_status(char *buf, size_t size)
 		totbytes += s->bytes;
 		for (size_t k = 0; k < 4; k++)
 			tot[k] += bi.held.n[kinds[k]];
-		if (nconn > NINEP_STATUS_LINES)
+		if (nconn > NINEP_STATUS_LINES || (only && s->rx.p != only))
 			continue;
 		kstrlcpy(peer, s->peer, sizeof peer);
 		for (char *p = peer; *p; p++)
@@ -1381,10 +1386,11 @@ size_t ninep_status(char *buf, size_t size)
 		PUT(" bytes %llu unread %zu\n", (unsigned long long)s->bytes, s->qcharged);
 	}
 	arch_irq_restore(is);
-	if (nconn > NINEP_STATUS_LINES)
+	if (nconn > NINEP_STATUS_LINES && !only)
 		PUT("(%zu more connections, counted below)\n", nconn - NINEP_STATUS_LINES);
-	len += ninep_peer_status(buf + (len < size ? len : size), len < size ? size - len : 0,
-	                         NINEP_STATUS_LINES);
+	if (!only)
+		len += ninep_peer_status(buf + (len < size ? len : size),
+		                         len < size ? size - len : 0, NINEP_STATUS_LINES);
 	PUT("total conns %zu fids %llu reqs %llu pages %llu procs %llu bytes %llu\n", nconn,
 	    (unsigned long long)tot[0], (unsigned long long)tot[1], (unsigned long long)tot[2],
 	    (unsigned long long)tot[3], (unsigned long long)totbytes);
