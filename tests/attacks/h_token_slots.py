@@ -3,12 +3,12 @@
 per boot and freed only by revoke (CT_SLOTS = 256); any user but none
 may mint tokens for themselves at /adm/tokens (0666).  alice (here a
 trusted attach as alice; the same over her own unix socket uid or an
-authenticated TCP connection) writes "mint" in a loop and never reads
-the tokens back: every slot is hers, and nobody -- bob, eve -- can mint
-a token until luxsim restarts.  Measured: how many mints alice got, and
-whether bob's and eve's next mint works.  Part 2: alice evicts bob's
-minted token before he reads it (the table of tokens waiting to be read
-is 16, shared), and its slot is never freed.
+authenticated TCP connection) mints in a loop (reading each token back;
+before the fix, not reading did the same): every slot is hers, and
+nobody -- bob, eve -- can mint a token until luxsim restarts.  Measured:
+how many mints alice got, and whether bob's and eve's next mint works.
+Part 2: carol evicts bob's minted token before he reads it (the table of
+tokens waiting to be read is 16, shared), and its slot is never freed.
 
 Usage: h_token_slots.py [luxsim] [mints]
 """
@@ -44,6 +44,7 @@ try:
     for i in range(tries):
         try:
             a.write(2, 0, b"mint")
+            a.read(2, 0, 600)   # read: kept (an unread one is revoked at her next mint)
             ok += 1
         except cm.NinepError as e:
             last = str(e)
