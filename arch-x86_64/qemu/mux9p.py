@@ -80,6 +80,7 @@ class Mux:
         self.lst.listen(MUX_CONNS)
         self.lst.setblocking(False)
         sel.register(self.lst, selectors.EVENT_READ, ("mux", self._accept))
+        self.lst_watched = True
         sel.register(self.port, selectors.EVENT_READ, ("mux", self._port_event))
         self.interest = {}
 
@@ -97,7 +98,7 @@ class Mux:
                 try:
                     self.sel.unregister(s)
                 except (KeyError, ValueError):
-                    pass
+                    pass    # the listener while it waited for an id
                 s.close()
         self.lst = self.port = None
 
@@ -312,7 +313,23 @@ class Mux:
         self._flush_port()
         self._set_interest()
 
+    def _closing(self):
+        """Ids whose client left but whose CLOSEs have not both passed."""
+        return [c for c in self.ids if c is not None and (c.close_sent or c.close_recvd)]
+
+    def _watch_listener(self):
+        """A client that finds every id taken is refused, unless some id
+        is only closing: it then waits in the listen backlog a moment."""
+        want = None in self.ids or not self._closing()
+        if want != self.lst_watched:
+            if want:
+                self.sel.register(self.lst, selectors.EVENT_READ, ("mux", self._accept))
+            else:
+                self.sel.unregister(self.lst)
+            self.lst_watched = want
+
     def _set_interest(self):
+        self._watch_listener()
         want = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.port_out else 0)
         self.sel.modify(self.port, want, self.sel.get_key(self.port).data)
         for c in self.clients:
