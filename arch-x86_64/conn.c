@@ -215,25 +215,29 @@ static void ev_bad(void *u, const char *why, unsigned id)
 		           id, mux.bad == BAD_SHOWN ? "; further ones are only counted" : "");
 }
 
+static uint8_t ring_at(uint64_t off)
+{
+	return ring[off & (RING - 1)];
+}
+
 /* Whole records the device has sent leave the ring; DATA uncharges its
- * connection (an earlier connection's bytes on the id first). */
+ * connection (an earlier connection's bytes on the id first).  The
+ * headers are ours, written whole: trusted. */
 static void account(void)
 {
 	while (tail + MUX_HDR <= done) {
-		uint8_t h[MUX_HDR];
-		uint32_t len;
+		uint32_t len = ring_at(tail + 4) | (uint32_t)ring_at(tail + 5) << 8 |
+		               (uint32_t)ring_at(tail + 6) << 16 |
+		               (uint32_t)ring_at(tail + 7) << 24;
+		uint8_t type = ring_at(tail);
+		struct slot *s = &slot[(ring_at(tail + 2) | ring_at(tail + 3) << 8) % MUX_CONNS];
 		size_t d;
-		struct slot *s;
 
-		for (unsigned i = 0; i < MUX_HDR; i++)
-			h[i] = ring[(tail + i) & (RING - 1)];
-		len = h[4] | (uint32_t)h[5] << 8 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 24;
 		if (tail + MUX_HDR + len > done)
 			break;
 		tail += MUX_HDR + len;
-		if (h[0] != MUX_DATA)
+		if (type != MUX_DATA)
 			continue;
-		s = &slot[h[2] | h[3] << 8];
 		d = s->stale < len ? s->stale : len;
 		s->stale -= d;
 		s->queued -= len - d;

@@ -175,7 +175,8 @@ static void header(struct mux *m)
 	}
 	m->hlen = 0;
 	if (h[0] < MUX_OPEN || h[0] > MUX_WIN || h[1] != 0 || len > MUX_MAXDATA) {
-		lose(m, len > MUX_MAXDATA ? "a record longer than the maximum" : "an unknown record type");
+		lose(m, len > MUX_MAXDATA ? "a record longer than the maximum"
+		                          : "an unknown record type");
 		return;
 	}
 	m->id = id, m->left = len, m->keep = 0;	/* skipped unless DATA keeps it */
@@ -246,8 +247,7 @@ uint32_t mux_grant(struct mux *m, unsigned id)
 	struct mux_conn *c = &m->c[id];
 	uint32_t g = c->ungranted;
 
-	if (g == 0 || c->kclosed || c->rclosed ||
-	    (g < MUX_WINDOW / 4 && c->rhead != c->rtail))
+	if (g == 0 || c->kclosed || c->rclosed || (g < MUX_WINDOW / 4 && c->rhead != c->rtail))
 		return 0;
 	c->ungranted = 0;
 	c->credit += g;
