@@ -18,11 +18,13 @@ requests being read past CLIENT_OUT_HIGH and drop it past CLIENT_OUT_MAX;
 what waits for the port is filled only below PORT_OUT_HIGH.
 """
 
+import collections
 import os
 import selectors
 import socket
 import struct
 import sys
+import time
 
 MUX_HDR = 8
 MUX_CONNS = 16
@@ -35,6 +37,10 @@ CLIENT_READ_MAX = 65536
 CLIENT_OUT_HIGH = 1 << 20
 CLIENT_OUT_MAX = 16 << 20
 PORT_OUT_HIGH = 256 << 10
+# A client that finds all ids taken waits this long for one (an id
+# frees once both CLOSEs of a client that just left have passed) before
+# it is refused.
+REFUSE_AFTER_S = 2.0
 
 
 def record(kind, cid, payload=b"", flag=0):
@@ -80,7 +86,7 @@ class Mux:
         self.lst.listen(MUX_CONNS)
         self.lst.setblocking(False)
         sel.register(self.lst, selectors.EVENT_READ, ("mux", self._accept))
-        self.lst_watched = True
+        self.waiting = collections.deque()   # (socket, refuse at) without an id yet
         sel.register(self.port, selectors.EVENT_READ, ("mux", self._port_event))
         self.interest = {}
 
@@ -93,6 +99,8 @@ class Mux:
     def close(self):
         for c in list(self.clients):
             self._hang_up(c)
+        while self.waiting:
+            self.waiting.popleft()[0].close()
         for s in (self.lst, self.port):
             if s is not None:
                 try:
@@ -109,18 +117,30 @@ class Mux:
             sock, _ = self.lst.accept()
         except (BlockingIOError, InterruptedError):
             return
-        free = [i for i in range(MUX_CONNS) if self.ids[i] is None]
-        if not free or self.port is None:
-            self.log("refusing a client: all %d connections are in use" % MUX_CONNS
-                     if free == [] else "refusing a client: the kernel's port is gone")
-            sock.close()
+        if len(self.waiting) >= MUX_CONNS or self.port is None:
+            self._refuse(sock)
             return
         sock.setblocking(False)
-        c = Client(sock, free[0])
-        self.ids[c.cid] = c
-        self.clients.add(c)
-        self._watch(c, selectors.EVENT_READ)
-        self.port_out += record(OPEN, c.cid)
+        self.waiting.append((sock, time.monotonic() + REFUSE_AFTER_S))
+        self._admit()
+
+    def _refuse(self, sock):
+        self.log("refusing a client: all %d connections are in use" % MUX_CONNS
+                 if self.port is not None else "refusing a client: the kernel's port is gone")
+        sock.close()
+
+    def _admit(self):
+        """Waiting clients get the lowest free ids; past their time, refused."""
+        while self.waiting and None in self.ids:
+            sock, _ = self.waiting.popleft()
+            c = Client(sock, self.ids.index(None))
+            self.ids[c.cid] = c
+            self.clients.add(c)
+            self._watch(c, selectors.EVENT_READ)
+            self.port_out += record(OPEN, c.cid)
+        now = time.monotonic()
+        while self.waiting and self.waiting[0][1] <= now:
+            self._refuse(self.waiting.popleft()[0])
 
     def _client_event(self, c, mask):
         if mask & selectors.EVENT_READ and c.sock is not None:
@@ -305,6 +325,7 @@ class Mux:
     def pump(self):
         if self.port is None:
             return
+        self._admit()
         for c in sorted(self.clients, key=lambda c: c.cid):
             self._forward(c)
             self._flush_client(c)
@@ -313,23 +334,7 @@ class Mux:
         self._flush_port()
         self._set_interest()
 
-    def _closing(self):
-        """Ids whose client left but whose CLOSEs have not both passed."""
-        return [c for c in self.ids if c is not None and (c.close_sent or c.close_recvd)]
-
-    def _watch_listener(self):
-        """A client that finds every id taken is refused, unless some id
-        is only closing: it then waits in the listen backlog a moment."""
-        want = None in self.ids or not self._closing()
-        if want != self.lst_watched:
-            if want:
-                self.sel.register(self.lst, selectors.EVENT_READ, ("mux", self._accept))
-            else:
-                self.sel.unregister(self.lst)
-            self.lst_watched = want
-
     def _set_interest(self):
-        self._watch_listener()
         want = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.port_out else 0)
         self.sel.modify(self.port, want, self.sel.get_key(self.port).data)
         for c in self.clients:

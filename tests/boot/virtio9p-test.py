@@ -25,6 +25,8 @@ tell clients apart on:
     stays open while diodls and lux9p list /tmp, then gets its Rversion;
   - clients that send garbage and hang up at once, each followed at once
     by a client whose Tversion must be answered (their bytes are theirs);
+  - a client that sends 3.8 MB of requests and never reads the replies
+    does not hold up diodls;
   - a client that never sends Tversion gets the kernel's hang-up (end of
     file) when the handshake limit (5 s) passes;
   - 16 clients hold connections and are all answered; the 17th is
@@ -156,6 +158,7 @@ def reply(s):
 
 RVERSION = 101
 RERROR = 107
+FLOOD = 200000      # Tversions: more than the runner buffers for a client
 
 
 def mux_checks(lux9p, sock, fails):
@@ -189,6 +192,7 @@ def mux_checks(lux9p, sock, fails):
         c.close()
         if got != RVERSION:
             fails.append("Tversion right after a garbage client hung up (round %d): %s" % (i, got))
+    flooded = flood_checks(sock, fails)
     silent.settimeout(max(0.1, t_silent + STEP_S - time.monotonic()))
     got = [reply(silent)]
     if got == [RERROR]:         # the server says why, then hangs up
@@ -198,7 +202,28 @@ def mux_checks(lux9p, sock, fails):
         fails.append("end of file for a client that never sent Tversion (got %s)" % got)
     hung = time.monotonic() - t_silent
     limit_checks(sock, fails)
-    return hung
+    return hung, flooded
+
+
+def flood_checks(sock, fails):
+    """A client that sends requests and never reads the replies holds up
+    nobody else: the runner stops reading it (or the kernel pauses it)."""
+    flood = connect(sock)
+    flood.setblocking(False)
+    data = memoryview(tversion() * FLOOD)   # 3.8 MB of requests, as many replies
+    sent, stalled = 0, time.monotonic()
+    while sent < len(data) and time.monotonic() - stalled < 1.0:
+        try:
+            sent += flood.send(data[sent:])
+            stalled = time.monotonic()
+        except BlockingIOError:
+            time.sleep(0.02)
+    r = run([DIODLS, "-s", sock, "-a", "/", "/tmp"])
+    if r[0] != 0 or "metal" not in r[1].decode().split():
+        fails.append("diodls /tmp while a client floods without reading (%d bytes sent): %r"
+                     % (sent, r))
+    flood.close()
+    return sent
 
 
 def limit_checks(sock, fails):
@@ -301,7 +326,7 @@ def main(argv):
         digest = clients(a.lux9p, sock, a.luxsim, fails)
         t9p = time.monotonic() - t9p
         tmux = time.monotonic()
-        hung = mux_checks(a.lux9p, sock, fails)
+        hung, flooded = mux_checks(a.lux9p, sock, fails)
         tmux = time.monotonic() - tmux
         # the sequence still works once the others are gone
         check_again = run([a.lux9p, "-a", "unix!" + sock, "read", "/tmp/metal"])
@@ -317,11 +342,14 @@ def main(argv):
         if not fails:
             timing = [l for l in err.split("\n") if "timings:" in l]
             print("virtio9p-test %s: PASS in %.1f s (9P clients %.2f s; clients at once "
-                  "%.2f s, the silent one hung up on after %.2f s; sha256 over 9P %s%s)%s"
-                  % (os.path.basename(a.image), time.monotonic() - t0, t9p, tmux, hung, digest,
+                  "%.2f s, the silent one hung up on after %.2f s, the flood taken %d of %d bytes; "
+                  "sha256 over 9P %s%s)%s"
+                  % (os.path.basename(a.image), time.monotonic() - t0, t9p, tmux, hung, flooded,
+                     len(tversion()) * FLOOD, digest,
                      ", = luxsim's" if a.luxsim else ", = hashlib's",
                      (" (" + timing[0].split("timings: ")[1].strip() + ")") if timing else ""))
             return 0
+        print("  the runner's stderr:\n    " + "\n    ".join(err.strip().split("\n")[-10:]))
         return report(fails, g, log, t0)
     finally:
         g.kill()
