@@ -22,6 +22,7 @@ import collections
 import os
 import selectors
 import socket
+import stat
 import struct
 import sys
 import time
@@ -80,8 +81,11 @@ class Mux:
         self.port = self._connect(port_path)
         self.port.setblocking(False)
         self.lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        if os.path.exists(listen_path):
-            os.remove(listen_path)      # a stale socket of an earlier run
+        try:
+            if stat.S_ISSOCK(os.lstat(listen_path).st_mode):
+                os.remove(listen_path)  # a stale socket of an earlier run
+        except FileNotFoundError:
+            pass                        # anything else there: bind says so
         self.lst.bind(listen_path)
         self.lst.listen(MUX_CONNS)
         self.lst.setblocking(False)

@@ -49,6 +49,7 @@ import re
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,13 @@ def listen_path(addr):
     if not os.path.isdir(parent):
         raise ValueError("no directory %s for the socket" % parent)
     return os.path.abspath(path)
+
+
+def is_socket(path):
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def listen_args(path):
@@ -346,7 +354,7 @@ def main(argv):
         return session(a, vars_copy, log, log_path, log_kept)
     finally:
         os.remove(vars_copy)
-        if a.listen_path and os.path.exists(a.listen_path):
+        if a.listen_path and is_socket(a.listen_path):
             os.remove(a.listen_path)  # the runner's socket: nobody listens now
 
 
@@ -403,6 +411,7 @@ def session(a, vars_copy, log, log_path, log_kept):
     out = sys.stdout.buffer
     status = None
     reason = None
+    port_err = None
     try:
         qemu = subprocess.Popen(qemu_command(a, vars_copy, port_path),
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -412,8 +421,11 @@ def session(a, vars_copy, log, log_path, log_kept):
             sel.register(f, selectors.EVENT_READ, what)
         os.set_blocking(qemu.stdin.fileno(), False)
         if port_path:
-            mux = start_mux(sel, a.listen_path, port_path, qemu)
-        open_streams = 2
+            try:
+                mux = start_mux(sel, a.listen_path, port_path, qemu)
+            except OSError as e:
+                reason, port_err = "port", e
+        open_streams = 0 if reason else 2
         while open_streams > 0:
             left = a.timeout - run.elapsed()
             if left <= 0:
@@ -513,6 +525,10 @@ def session(a, vars_copy, log, log_path, log_kept):
                   "nothing bootable in %s (serial log kept at %s)"
                   % (a.image, keep()), file=sys.stderr)
             return EXIT_TIMEOUT
+        if reason == "port":
+            print("\r\nrun-qemu: --listen %s: cannot serve 9P: %s (serial log kept at %s)"
+                  % (a.listen, port_err, keep()), file=sys.stderr)
+            return EXIT_QEMU
         if reason in ("interrupt", "escape"):
             print("\r\nrun-qemu: stopped (serial log kept at %s)" % keep(),
                   file=sys.stderr)
