@@ -326,7 +326,7 @@ static void host_changes(void)
 	for (unsigned i = 0; i < MUX_CONNS; i++)
 		if (slot[i].conn >= 0)
 			conn_end(i, 0);
-	mux_reset(&mux, 0);
+	mux_reset(&mux);
 }
 
 static void received(void)

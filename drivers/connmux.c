@@ -34,14 +34,13 @@ static void conn_clear(struct mux_conn *c)
 	c->open = c->rclosed = c->kclosed = c->overrun = 0;
 }
 
-void mux_reset(struct mux *m, int asked)
+void mux_reset(struct mux *m)
 {
 	for (unsigned i = 0; i < MUX_CONNS; i++)
 		conn_clear(&m->c[i]);
 	m->hlen = 0;
 	m->left = 0;
 	m->hunting = 1;
-	m->asked = asked;
 }
 
 void mux_init(struct mux *m, uint8_t *const bufs[MUX_CONNS], const struct mux_ev *ev)
@@ -50,7 +49,7 @@ void mux_init(struct mux *m, uint8_t *const bufs[MUX_CONNS], const struct mux_ev
 	m->bad = 0;
 	for (unsigned i = 0; i < MUX_CONNS; i++)
 		m->c[i].buf = bufs[i];
-	mux_reset(m, 0);
+	mux_reset(m);
 }
 
 static void bad(struct mux *m, const char *why, unsigned id)
@@ -64,7 +63,7 @@ static void bad(struct mux *m, const char *why, unsigned id)
 static void lose(struct mux *m, const char *why)
 {
 	bad(m, why, 0);
-	mux_reset(m, 1);
+	mux_reset(m);
 	m->ev->lost(m->ev->u, 0);
 }
 
@@ -84,10 +83,10 @@ static int is_sync(const uint8_t *h)
 static void synced(struct mux *m, uint8_t flag)
 {
 	if (flag == 1) {
-		m->hunting = m->asked = 0;
+		m->hunting = 0;
 		return;
 	}
-	mux_reset(m, 0);
+	mux_reset(m);
 	m->hunting = 0;
 	m->ev->lost(m->ev->u, 1);
 }

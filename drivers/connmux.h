@@ -72,7 +72,6 @@ struct mux {
 	uint8_t hdr[MUX_SYNCLEN];	/* the record being read, or the hunt's window */
 	unsigned hlen;
 	int hunting;		/* lost: only a SYNC is looked for */
-	int asked;		/* we sent SYNC 0: its answer resumes */
 	unsigned id;		/* in a payload: whose */
 	uint32_t left;		/* its bytes still to come */
 	int keep;		/* 1: copy them to c[id], 0: skip them */
@@ -92,8 +91,8 @@ void mux_take(struct mux *m, unsigned id, uint32_t n);
 uint32_t mux_grant(struct mux *m, unsigned id);
 /* We close id (the caller sends CLOSE): what it held is dropped. */
 void mux_kclose(struct mux *m, unsigned id);
-/* Every connection gone; hunt for a SYNC (asked: we sent SYNC 0). */
-void mux_reset(struct mux *m, int asked);
+/* Every connection gone; hunt for a SYNC. */
+void mux_reset(struct mux *m);
 
 /* Encoders: a header; a SYNC record (MUX_SYNCLEN bytes). */
 void mux_header(uint8_t out[MUX_HDR], uint8_t type, unsigned id, uint32_t len);
