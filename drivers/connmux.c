@@ -60,9 +60,9 @@ static void bad(struct mux *m, const char *why, unsigned id)
 
 /* The stream cannot be framed any more: every connection is gone, and
  * only a SYNC can start it again. */
-static void lose(struct mux *m, const char *why)
+static void lose(struct mux *m, const char *why, unsigned id)
 {
-	bad(m, why, 0);
+	bad(m, why, id);
 	mux_reset(m);
 	m->ev->lost(m->ev->u, 0);
 }
@@ -155,10 +155,23 @@ static void on_data(struct mux *m, unsigned id, uint32_t len)
 	}
 }
 
+/* Why a header (not a SYNC's) cannot be trusted to frame the stream. */
+static const char *unframeable(const uint8_t *h, uint32_t len)
+{
+	if (h[0] < MUX_OPEN || h[0] > MUX_WIN)
+		return "an unknown record type";
+	if (h[1] != 0)
+		return "a flag on a record other than SYNC";
+	if (len > MUX_MAXDATA)
+		return "a record longer than the maximum";
+	return 0;
+}
+
 /* A whole header: act on it, or lose the stream if it cannot be framed. */
 static void header(struct mux *m)
 {
 	const uint8_t *h = m->hdr;
+	const char *why;
 	unsigned id = h[2] | (unsigned)h[3] << 8;
 	uint32_t len = get32(h + 4);
 
@@ -169,13 +182,12 @@ static void header(struct mux *m)
 		if (is_sync(h))
 			synced(m, h[1]);
 		else
-			lose(m, "a malformed SYNC");
+			lose(m, "a malformed SYNC", id);
 		return;
 	}
 	m->hlen = 0;
-	if (h[0] < MUX_OPEN || h[0] > MUX_WIN || h[1] != 0 || len > MUX_MAXDATA) {
-		lose(m, len > MUX_MAXDATA ? "a record longer than the maximum"
-		                          : "an unknown record type");
+	if ((why = unframeable(h, len)) != 0) {
+		lose(m, why, id);
 		return;
 	}
 	m->id = id, m->left = len, m->keep = 0;	/* skipped unless DATA keeps it */
