@@ -680,6 +680,8 @@ class Hostile(ServerTest):
         c.attach(0)
         c.close()
 
+    @metal.skip_on_metal("under TCG the last 7 of 40 pipelined 64 KiB writes are answered EDQUOT: "
+                         "open (docs/x86_64.md, 'What still differs')")
     def test_pipelined_writes_flow_control(self):
         # 40 x 64 KiB writes sent without reading a reply: far more than the
         # connection's input buffer, so the server pauses and resumes the
@@ -1082,6 +1084,7 @@ class SelfMount(CountersMixin, ServerTest):
         self.wait_idle()
 
 
+@metal.skip_on_metal("reads its connections in /9p/status by their TCP address")
 class Budgets(CountersMixin, ServerTest):
     """Per-connection pebbles: exhausting one answers that request with the
     budget's sentence; the connection and the others keep working, and
