@@ -9,7 +9,17 @@
  *    queue, SLEEPING on a wait queue, or DEAD);
  *  - a READY proc is on the run queue of its priority exactly once, and
  *    nready counts them;
- *  - a proc never exits or sleeps interruptibly holding a sleeping lock.
+ *  - a proc never exits or sleeps interruptibly holding a sleeping lock;
+ *  - a proc never sleeps or yields holding a spinlock (the lock-order
+ *    checker panics: the next proc to take it would deadlock).
+ *
+ * The scheduler masks upcalls bare (arch_irq_save), not with a spinlock,
+ * and that is the point: the masked state is carried across a switch
+ * (sleep_common masks, switches away, and the proc switched to restores
+ * its own saved state), which no lock can be, and upcalls themselves
+ * (wakeup from an interrupt) enter the run queues.  So the run queues,
+ * the sleepers, the proc list and every proc's state fields are
+ * protected by masking, in this file only (tests/lint/irq_masking.sh).
  */
 #include <lux/borrow.h>
 #include <lux/devcrypto.h>
@@ -17,6 +27,7 @@
 #include <lux/fmt.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lockdep.h>
 #include <lux/ns.h>
 #include <lux/page.h>
 #include <lux/perm.h>
@@ -363,7 +374,10 @@ void proc_principal_free(struct proc *p)
 
 void proc_yield(void)
 {
-	arch_irqstate s = arch_irq_save();
+	arch_irqstate s;
+
+	lockdep_might_sleep("proc_yield", __FILE__, __LINE__, false);
+	s = arch_irq_save();
 
 	make_ready(current);
 	sched();
@@ -402,8 +416,13 @@ int preempt_point(void)
 
 static int sleep_common(struct waitq *q, bool (*cond)(void *), void *arg, bool intr)
 {
-	arch_irqstate s = arch_irq_save();
+	arch_irqstate s;
 	int err = 0;
+
+	/* masked is not checked: qlock sleeps here with upcalls masked, by
+	 * design (the test and the take must be atomic) */
+	lockdep_might_sleep("sleep", __FILE__, __LINE__, false);
+	s = arch_irq_save();
 
 	kassert(current != 0);
 	while (!cond(arg)) {
