@@ -75,8 +75,10 @@ struct pipe {
 	struct pqueue q[2];	/* q[e]: written on end e, read on end 1-e */
 };
 
-static int npipes;		/* live pipes; upcalls off to change */
+static int npipes;		/* live pipes */
 static uint64_t nextid;
+/* npipes and nextid (each pipe's own state is under its qlock) */
+static struct spinlock pipes_lock = SPINLOCK_INIT("pipes");
 
 static const char *const names[] = { [Qdir] = "pipe", [Qdata] = "data", [Qdata1] = "data1" };
 
@@ -153,20 +155,19 @@ static uint64_t now(void)
 static int pipe_attach(struct chan *c, const char *spec)
 {
 	struct pipe *p;
-	arch_irqstate s;
 	bool full;
 
 	USED(spec);
-	s = arch_irq_save();
+	spin_lock(&pipes_lock);
 	if ((full = npipes >= PIPE_MAX) == false)
 		npipes++;
-	arch_irq_restore(s);
+	spin_unlock(&pipes_lock);
 	if (full)
 		return proc_seterr(E_NOSPC, "#pipe: all %d pipes are in use", PIPE_MAX);
 	if ((p = kzalloc(sizeof *p)) == 0) {
-		s = arch_irq_save();
+		spin_lock(&pipes_lock);
 		npipes--;
-		arch_irq_restore(s);
+		spin_unlock(&pipes_lock);
 		return E_NOMEM;
 	}
 	qlock_init(&p->lk, "pipe");
@@ -175,9 +176,9 @@ static int pipe_attach(struct chan *c, const char *spec)
 	kstrlcpy(p->owner, curproc() ? curproc()->cred.user : "eve", sizeof p->owner);
 	for (int e = 0; e < 2; e++)
 		waitq_init(&p->q[e].wq);
-	s = arch_irq_save();
+	spin_lock(&pipes_lock);
 	p->id = ++nextid;
-	arch_irq_restore(s);
+	spin_unlock(&pipes_lock);
 	p->mtime = now();
 	p->ref = 1;
 	c->aux = p;
@@ -354,7 +355,6 @@ static void pipe_close(struct chan *c)
 {
 	struct pipe *p = c->aux;
 	bool last;
-	arch_irqstate s;
 	int e = -1;
 
 	qlock(&p->lk);
@@ -378,9 +378,9 @@ static void pipe_close(struct chan *c)
 	q_drop(&p->q[0]);
 	q_drop(&p->q[1]);
 	kfree(p);
-	s = arch_irq_save();
+	spin_lock(&pipes_lock);
 	npipes--;
-	arch_irq_restore(s);
+	spin_unlock(&pipes_lock);
 }
 
 const struct dev pipe_dev = {

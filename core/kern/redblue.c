@@ -95,6 +95,16 @@ const void *rb_read(struct redblue *o)
 	return v->payload;
 }
 
+bool rb_is_blue(struct redblue *o, const void *payload)
+{
+	bool yes;
+
+	spin_lock(&pins_lock);
+	yes = o->blue == version_of(payload);
+	spin_unlock(&pins_lock);
+	return yes;
+}
+
 void rb_done(struct redblue *o, const void *payload)
 {
 	struct rb_version *v = version_of(payload);

@@ -18,6 +18,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
@@ -33,6 +34,8 @@ struct sess {
 
 static struct sess *tab[DEVCRYPTO_SESSIONS];
 static size_t nsess;
+/* tab[] and nsess; a session's hash state is its proc's */
+static struct spinlock sess_lock = SPINLOCK_INIT("devcrypto-hash");
 
 static struct sess *find_locked(int pid, enum lc_hash_alg alg, size_t *slot)
 {
@@ -48,10 +51,10 @@ static struct sess *find_locked(int pid, enum lc_hash_alg alg, size_t *slot)
 
 static struct sess *find(int pid, enum lc_hash_alg alg)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&sess_lock);
 	struct sess *x = find_locked(pid, alg, 0);
 
-	arch_irq_restore(s);
+	spin_unlock(&sess_lock);
 	return x;
 }
 
@@ -69,7 +72,6 @@ static int sess_new(int pid, enum lc_hash_alg alg, struct sess **out)
 {
 	void *raw = kmalloc(sizeof(struct sess) + _Alignof(struct sess));
 	struct sess *x;
-	arch_irqstate s;
 	size_t i;
 
 	if (raw == 0)
@@ -84,18 +86,18 @@ static int sess_new(int pid, enum lc_hash_alg alg, struct sess **out)
 		sess_free(x);
 		return E_CRYPTO;
 	}
-	s = arch_irq_save();
+	spin_lock(&sess_lock);
 	for (i = 0; i < DEVCRYPTO_SESSIONS && tab[i]; i++)
 		;
 	if (i == DEVCRYPTO_SESSIONS) {
-		arch_irq_restore(s);
+		spin_unlock(&sess_lock);
 		sess_free(x);
 		return proc_seterr(E_NOSPC, "crypto: all %d hash sessions are in use",
 		                   DEVCRYPTO_SESSIONS);
 	}
 	tab[i] = x;
 	nsess++;
-	arch_irq_restore(s);
+	spin_unlock(&sess_lock);
 	*out = x;
 	return 0;
 }
@@ -159,7 +161,7 @@ long devcrypto_hash_read(int pid, enum lc_hash_alg alg, void *buf, size_t n, uin
 
 int devcrypto_hash_reset(int pid, enum lc_hash_alg alg)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&sess_lock);
 	size_t i;
 	struct sess *x = find_locked(pid, alg, &i);
 
@@ -167,7 +169,7 @@ int devcrypto_hash_reset(int pid, enum lc_hash_alg alg)
 		tab[i] = 0;
 		nsess--;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&sess_lock);
 	if (x)
 		sess_free(x);
 	return 0;
