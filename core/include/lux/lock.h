@@ -20,10 +20,10 @@
 
 #include <lux/proc.h>
 
-struct spinlock {
-	int locked;
+struct spinlock {	/* 24 bytes: it sits in size-bounded structures */
 	arch_irqstate saved;	/* upcall state to restore at unlock */
 	const char *name;
+	int locked;
 	unsigned short cls;	/* the checker's class index, 0 until first taken */
 };
 
@@ -42,7 +42,7 @@ struct rwlock {
 	unsigned short cls;
 };
 
-#define SPINLOCK_INIT(n) { 0, 0, n, 0 }
+#define SPINLOCK_INIT(n) { .saved = 0, .name = n, .locked = 0, .cls = 0 }
 #define QLOCK_INIT(l, n) { 0, WAITQ_INIT((l).waiters), n, 0 }
 #define RWLOCK_INIT(l, n) { 0, 0, WAITQ_INIT((l).waiters), n, 0 }
 
