@@ -35,6 +35,8 @@ void lockdep_release(const void *lock, enum lockkind kind);
 void lockdep_might_sleep(const char *what, const char *file, int line, bool masked);
 /* How many spinlocks this CPU holds (the scheduler's sanity check). */
 int lockdep_spin_depth(void);
+/* What it has learned: lock classes and distinct orders seen. */
+void lockdep_stats(size_t *classes, size_t *orders);
 /* Forget everything learned (unit tests). */
 void lockdep_reset(void);
 
