@@ -31,6 +31,7 @@ struct ct_slot {
 	bool retired;		/* gen would wrap: never reused */
 };
 
+/* slots[]: each token generation's live and retired flags (revocation) */
 static struct spinlock ct_lock = SPINLOCK_INIT("captoken");
 static struct ct_slot slots[CT_SLOTS];
 static uint8_t hostkey[LC_MAC_KEY];

@@ -42,6 +42,7 @@ struct waiting {
 
 static struct waiting waiting[TOKENS_WAITING];
 static uint64_t seqno;
+/* waiting[] and seqno: the tokens offered and not yet taken */
 static struct spinlock lock = SPINLOCK_INIT("tokens");
 
 static void put_waiting(int pid, const char *text, size_t len)
