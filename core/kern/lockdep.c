@@ -48,7 +48,8 @@ static struct edge edges[NEDGE];
 static size_t nedges;
 static struct held spin[NSPIN];
 static int nspin;
-static struct held sleeping[NSLEEP];
+static struct held sleeping[NSLEEP];	/* [0, nsleeping): kept dense */
+static size_t nsleeping;
 static bool said_full[4];
 
 void lockdep_enable(bool on) { lockdep_on = on; }
@@ -66,6 +67,7 @@ void lockdep_reset(void)
 	kmemset(order, 0, sizeof order);
 	kmemset(sleeping, 0, sizeof sleeping);
 	kmemset(said_full, 0, sizeof said_full);
+	nsleeping = 0;
 	nedges = 0;
 	nspin = 0;
 }
@@ -196,8 +198,8 @@ static void order_check(unsigned b, struct site at)
 
 	for (int i = 0; i < nspin; i++)
 		edge_add(&spin[i], b, at);
-	for (size_t i = 0; i < NSLEEP; i++)	/* up 0: the boot context (tests) */
-		if (sleeping[i].lock && sleeping[i].owner == up)
+	for (size_t i = 0; i < nsleeping; i++)	/* up 0: the boot context (tests) */
+		if (sleeping[i].owner == up)
 			edge_add(&sleeping[i], b, at);
 }
 
@@ -213,12 +215,10 @@ static void hold(const void *lock, unsigned cls, struct site at, enum lockkind k
 		nspin++;	/* counted even untracked: might_sleep needs it */
 		return;
 	}
-	for (size_t i = 0; i < NSLEEP; i++)
-		if (sleeping[i].lock == 0) {
-			sleeping[i] = h;
-			return;
-		}
-	full(3, "held sleeping lock");
+	if (nsleeping < NSLEEP)
+		sleeping[nsleeping++] = h;
+	else
+		full(3, "held sleeping lock");
 }
 
 void lockdep_acquire(const void *lock, const char *name, unsigned short *cls,
@@ -265,9 +265,9 @@ void lockdep_release(const void *lock, enum lockkind kind)
 		if (!unhold_spin(lock) && nspin > NSPIN)
 			nspin--;	/* one of the untracked ones */
 	} else {
-		for (size_t i = 0; i < NSLEEP; i++)
+		for (size_t i = 0; i < nsleeping; i++)
 			if (sleeping[i].lock == lock && sleeping[i].owner == up) {
-				sleeping[i].lock = 0;
+				sleeping[i] = sleeping[--nsleeping];	/* stays dense */
 				break;
 			}
 		/* not found: taken before the checker was on, or untracked */
