@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include <lux/arch.h>
+#include <lux/error.h>
 #include <lux/upcall.h>
 
 #include "hosted.h"
@@ -33,9 +34,26 @@ _Noreturn void arch_halt(int status)
 	abort();	/* only if a test replaced exit with something that returns */
 }
 
+/* The kernel's memory: one anonymous mapping of --mem bytes. */
+static struct lux_memregion region;
+
+/* /dev/memmap on hosted (contract v16): only the kernel's memory.  The
+ * rest of the address space is the Linux process's (its text, libc,
+ * libuv, the secrets libsodium keeps between guard pages), which the
+ * host lays out and /proc/PID/maps shows. */
+int arch_memrange(int i, struct arch_memrange *r)
+{
+	if (i != 0 || region.len == 0)
+		return E_NOENT;
+	r->base = region.base;
+	r->len = region.len;
+	r->what = "ram (the kernel's, an anonymous mapping of the host's)";
+	r->prot = ARCH_MEM_R | ARCH_MEM_W;
+	return 0;
+}
+
 _Noreturn void hosted_boot(const struct hosted_config *cfg)
 {
-	static struct lux_memregion region;
 	static struct lux_boot boot;
 	static char detail[96];
 	void *mem;

@@ -17,7 +17,7 @@
 
 #include "x86.h"
 
-struct x86_memlist x86_ram, x86_reclaim;
+struct x86_memlist x86_ram, x86_reclaim, x86_ram_boot;
 
 /* Add [base, base + len) to l, keeping it sorted and merging neighbours.
  * A run past X86_MAXREGIONS fragments is dropped (counted): OVMF gives a
@@ -90,6 +90,7 @@ memmap_reclaim(void)
 {
 	size_t i;
 
+	x86_ram_boot = x86_ram;	/* for /dev/memmap: what was free at boot */
 	for (i = 0; i < x86_reclaim.n; i++)
 		memlist_add(&x86_ram, x86_reclaim.r[i].base, x86_reclaim.r[i].len);
 }

@@ -62,6 +62,8 @@ struct x86_memlist {
 	uint64_t dropped;		/* past X86_MAXREGIONS runs */
 };
 extern struct x86_memlist x86_ram, x86_reclaim;
+/* x86_ram as it was before boot services' memory joined it (memranges.c) */
+extern struct x86_memlist x86_ram_boot;
 void memlist_add(struct x86_memlist *l, uint64_t base, uint64_t len);
 void *memmap_take_page(void);
 void memmap_reclaim(void);

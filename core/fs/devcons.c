@@ -11,6 +11,9 @@
  *		whose /proc/N/ns is the namespace it is served
  *   blk	the block devices: name, size, requests done, errors
  *		(core/blk/blkboot.c; docs/store.md)
+ *   pci	the PCI functions the arch found (core/fs/pcilist.c)
+ *   memmap	the address space as the arch laid it out, and W^X
+ *		(core/fs/memmap.c); the host owner's only
  * Console input belongs to the console's owner: only procs that carry
  * CRED_CONSOLE (the boot shell and what it starts) may open cons for
  * reading; a 9P client, even the host owner's, may not (docs/security.md).
@@ -22,13 +25,14 @@
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kern.h>
+#include <lux/memmap.h>
 #include <lux/pci.h>
 #include <lux/perm.h>
 #include <lux/proc.h>
 #include <lux/users.h>
 #include <lux/string.h>
 
-enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Quser, Qhostowner, Qpid, Qblk, Qpci, Qmax };
+enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Quser, Qhostowner, Qpid, Qblk, Qpci, Qmemmap, Qmax };
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "dev", DMDIR | 0555 },
@@ -42,6 +46,8 @@ static const struct dirtab files[Qmax] = {
 	[Qpid] = { "pid", 0444 },
 	[Qblk] = { "blk", 0444 },
 	[Qpci] = { "pci", 0444 },
+	[Qmemmap] = { "memmap", 0400 },	/* the kernel's addresses: the host owner's
+					 * (Linux shows /proc/iomem's to root only) */
 };
 
 static int cons_attach(struct chan *c, const char *spec)
@@ -96,6 +102,7 @@ static long cons_read(struct chan *c, void *buf, size_t n, uint64_t off)
 	case Qtime: return time_read(buf, n, off);
 	case Qblk: return blk_status_read(buf, n, off);
 	case Qpci: return pci_list_read(buf, n, off);
+	case Qmemmap: return memmap_read(buf, n, off);
 	case Qaudit: return audit_read(buf, n, off);
 	case Quser: return str_read(curproc() ? curproc()->cred.user : eve, buf, n, off);
 	case Qhostowner: return str_read(eve, buf, n, off);

@@ -150,3 +150,11 @@ int arch_pci_dev(int i, struct arch_pci_dev *d)
 	(void)d;
 	return E_NOENT;
 }
+
+/* No memory map here (<lux/arch.h> v16): /dev/memmap says "no memory map". */
+int arch_memrange(int i, struct arch_memrange *r)
+{
+	(void)i;
+	(void)r;
+	return E_NOENT;
+}

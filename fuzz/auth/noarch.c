@@ -41,3 +41,4 @@ int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect,
 }
 
 int arch_pci_dev(int i, struct arch_pci_dev *d) { (void)i; (void)d; abort(); }
+int arch_memrange(int i, struct arch_memrange *r) { (void)i; (void)r; abort(); }

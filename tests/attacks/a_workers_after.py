@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Attack A, after: the attacker of a_workers.py hangs up; 30 s later the
-host owner is still not served and the attacker's 16 connections are
-still counted (their end jobs need a worker too).
+host owner was still not served and the attacker's 16 connections were
+still counted (their end jobs needed a worker too).  Fixed: a hang-up
+kills its connection's running requests at once; now "total conns 0"
+and the owner's Tversion is answered at once.
 
 Usage: a_workers_after.py [luxsim]
 """

@@ -5,7 +5,8 @@
                   --console | --fault null|stack|rodata|nx] IMAGE
 
 Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
-"echo hi", "cat /dev/pci" and then "halt 7" at the shell prompt, and checks:
+"echo hi", "cat /dev/pci", "cat /dev/memmap" and then "halt 7" at the
+shell prompt, and checks:
   - the banner: a line starting "Lux9 ",
   - the self-check lines ("self-check: ...") end in "self-check: passed",
     and the digests computed on metal are the known answers (the same
@@ -14,6 +15,9 @@ Default mode boots IMAGE with arch-x86_64/qemu/run-qemu.py, types
   - /dev/pci lists q35's host bridge (00:00.0 8086:29c0) and the
     virtio-rng-pci device this mode adds, with a memory BAR and its
     capabilities (MSI-X, virtio's vendor structures),
+  - /dev/memmap lists page 0 unmapped, the kernel's text read+execute,
+    its rodata read-only, RAM reclaimed from boot services (more than
+    none) and says W^X holds,
   - the guest halted with status 7.
 
 --sched (lux9-test.img: the kernel with the core's test library) runs
@@ -196,6 +200,19 @@ PAGING_LINE = (r"^x86_64: paging: own 4-level tables, W\^X \(checked: [1-9]\d* e
 PCI_BRIDGE = r"^00:00\.0 8086:29c0 06\.00\.00 rev [0-9a-f]{2} irq \S+ host bridge$"
 
 
+# "cat /dev/memmap" (core/fs/memmap.c over arch-x86_64/memranges.c): each
+# line a range, its size, how it is mapped and what it is.
+MEMMAP_LINES = [
+    (r"^0x0{16}-0x0{13}fff +4 KiB ---  null page$", "page 0 unmapped"),
+    (r"^0x[0-9a-f]{16}-0x[0-9a-f]{16} +\d+ KiB r-x  kernel text$", "the kernel's text r-x"),
+    (r"^0x[0-9a-f]{16}-0x[0-9a-f]{16} +\d+ KiB r--  kernel rodata$", "its rodata r--"),
+    (r"^0x[0-9a-f]{16}-0x[0-9a-f]{16} +\d+ KiB rw-  kernel data and bss$", "its data rw-"),
+    (r"^total ram reclaimed from boot services [1-9][0-9.]* (KiB|MiB)$",
+     "RAM reclaimed from boot services"),
+    (r"^w\^x holds: no range listed is writable and executable$", "W^X holds"),
+]
+
+
 # ... and the virtio-rng-pci device the default boot adds (vendor 1af4).
 PCI_VIRTIO = r"^00:[0-9a-f]{2}\.[0-7] 1af4:10[0-9a-f]{2} .* virtio device$"
 
@@ -232,6 +249,9 @@ def check_boot(lines, status, stand_in=False):
             if not any(l.startswith("caps") and " 09" in l and " 11" in l for l in after):
                 missing.append("the virtio device's capabilities: MSI-X (11) and vendor "
                                "structures (09)")
+        for pattern, what in MEMMAP_LINES:
+            if not any(re.match(pattern, l.strip()) for l in lines):
+                missing.append("/dev/memmap: %s (/%s/)" % (what, pattern))
     if status != 7:
         missing.append("exit status 7 from \"halt 7\" (got %d%s)" % (
             status, {124: ": timeout", 125: ": QEMU ended without a guest "
@@ -399,7 +419,7 @@ def main(argv):
              else CONSOLE_TYPED if a.console
              else b"ktest fault-%s\n" % a.fault.encode() if a.fault
              else ("\n".join(script.lines) + "\nhalt 7\n").encode() if a.kat
-             else b"echo hi\ncat /dev/pci\nhalt 7\n")
+             else b"echo hi\ncat /dev/pci\ncat /dev/memmap\nhalt 7\n")
 
     default = not (a.panic or a.sched or a.kat or a.console or a.fault)
     # the default boot also has a virtio device on the bus, for /dev/pci

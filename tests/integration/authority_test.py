@@ -193,6 +193,12 @@ class Authority:
         c.clunk(5)
         self.denied(self.open_path, c, 6, ["tmp", "a_group"], OWRITE)   # r-- for the group
 
+    def test_memmap_is_the_host_owners(self):
+        # the kernel's addresses help an exploit: 0400, eve's (as Linux
+        # shows /proc/iomem's addresses to root only)
+        for who in ("none", "bob"):
+            self.refused_open(who, ["dev", "memmap"], OREAD)
+
     def test_none_reads_world_readable_files_and_nothing_more(self):
         c = self.conn("none")
         self.open_path(c, 5, ["tmp", "a_world"], OREAD)

@@ -117,6 +117,13 @@ class Commands(unittest.TestCase):
         self.assertGreater(int(mono), 0)
         self.assertIn("via-cons", lines(out))
 
+    def test_memmap_is_the_kernels_memory(self):
+        # hosted lists one range: the --mem bytes the kernel runs in
+        rc, out, _ = run(["--mem", "32", "-c", "cat /dev/memmap"])
+        self.assertEqual(rc, 0)
+        self.assertRegex(out, r"(?m)^0x[0-9a-f]{16}-0x[0-9a-f]{16} +32 MiB rw-  ram \(the kernel's")
+        self.assertIn("w^x holds: no range listed is writable and executable", out)
+
     def test_date_and_uptime(self):
         rc, out, _ = run(["-c", "date; uptime"])
         self.assertEqual(rc, 0)

@@ -361,6 +361,56 @@ class Workers(Edge):
         self.held = []
         self.counters_back_to_zero()
 
+    def sleep_in(self, connect, nconns):
+        """nconns connections from connect(), each with 4 reads asleep on
+        the empty pipe."""
+        attach = msg(104, 1, struct.pack("<II", 1, nt.NOFID) + s("") + s("") + struct.pack("<I", nt.NOFID))
+        walk = msg(110, 2, struct.pack("<IIH", 1, 10, 3) + s("n") + s("pipe") + s("data1"))
+        lopen = msg(12, 3, struct.pack("<II", 10, 0))
+        reads = b"".join(msg(TREAD, 100 + i, struct.pack("<IQI", 10, 0, 100)) for i in range(4))
+        got = []
+        for k in range(nconns):
+            c = connect()
+            got.append(c)
+            c.send(attach + walk + lopen + reads)
+        return got
+
+    def test_owner_and_others_asleep_in_every_worker_lock_nobody_out(self):
+        # The host owner's share (3/4) and the other peers' (3/4 together)
+        # add up to more than the pool: 48 reads of the owner's and 16 of
+        # one TCP address's, all asleep, took every worker, so a third
+        # peer's start never ran, and the address's connections, hung up,
+        # waited for a worker to end them.  The last eighth of the workers
+        # now go only to a peer's first request, and a hang-up stops its
+        # connection's requests at once.
+        owner = self.sleep_in(lambda: nt.Client(self.srv.path, "9P2000.L"), 12)
+        self.held = owner
+        time.sleep(1)
+        other = self.sleep_in(lambda: nt.Client(self.srv.tcp, "9P2000.L"), 4)
+        self.held += other
+        time.sleep(1)
+        c = nt.Client.__new__(nt.Client)
+        c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.sock.settimeout(10)
+        c.sock.bind(("127.0.0.2", 0))
+        c.sock.connect(self.srv.tcp)
+        c.dotl, c.tag = True, 0
+        c.version(8192, "9P2000.L")
+        c.attach(1)
+        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+        c.close()
+        for c in other:
+            c.close()
+        deadline = time.monotonic() + 3
+        while any(l.startswith("peer tcp!127.0.0.1 ") for l in self.srv.shell("ninep")):
+            self.assertLess(time.monotonic(), deadline,
+                            "the hung-up address's connections still there after 3 s")
+            time.sleep(0.2)
+        for c in owner:
+            c.close()
+        self.held = []
+        self.counters_back_to_zero()
+
 
 class SpentShare(Edge):
     """A client whose peer's share of the pool is spent by its other

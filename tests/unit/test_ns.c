@@ -146,7 +146,7 @@ NS_TEST(test_table_replays)
 	 * nearest outwards with -b, then the ones behind with -a */
 	assert_non_null(strstr(before, "bind -bc /tmp/c /tmp/b\nbind -b /dev /tmp/b\n"
 	                               "bind -a /tmp/a /tmp/b\nbind -a /tmp/c /tmp/b\n"));
-	assert_string_equal(listing("/tmp/b"), "cons null zero time audit user hostowner pid blk pci x y only_a");
+	assert_string_equal(listing("/tmp/b"), "cons null zero time audit user hostowner pid blk pci memmap x y only_a");
 	for (p = before; (p = strstr(p, "bind ")) != 0; p++) {
 		const char *e = strchr(p, '\n');
 		if (e - p > 7 && memcmp(e - 7, " /tmp/b", 7) == 0)
@@ -226,7 +226,7 @@ NS_TEST(test_command_language)
 	assert_int_equal(cmd("\n  \nbind -a '/tmp/a' /tmp/b\n"), 0);
 	assert_int_equal(cmd("unmount /tmp/b"), 0);
 	assert_int_equal(cmd("mount -a #cons /tmp/b"), 0);
-	assert_string_equal(listing("/tmp/b"), "x y cons null zero time audit user hostowner pid blk pci");
+	assert_string_equal(listing("/tmp/b"), "x y cons null zero time audit user hostowner pid blk pci memmap");
 	assert_non_null(strstr(table(), "\nmount -a #cons /tmp/b\n"));
 	assert_int_equal(cmd("unmount /tmp/b"), 0);
 	assert_int_equal(cmd("bind #cons /tmp/b"), 0);	/* bind of a fresh attach */

@@ -9,6 +9,7 @@
  */
 #include <lux/9p.h>
 
+/* clang-format off */
 #define M(k, mem, nm) { k, offsetof(struct p9_msg, u.mem), 0, nm }
 #define M2(k, mem, mem2, nm) \
 	{ k, offsetof(struct p9_msg, u.mem), offsetof(struct p9_msg, u.mem2), nm }
@@ -199,6 +200,8 @@ static const struct {
 	[P9_TRENAMEAT] = DOTL(trenameat), [P9_RRENAMEAT] = DOTL(none),
 	[P9_TUNLINKAT] = DOTL(tunlinkat), [P9_RUNLINKAT] = DOTL(none),
 };
+
+/* clang-format on */
 
 const struct p9_field *p9_layout(unsigned type, enum p9_dialect d)
 {

@@ -1,6 +1,7 @@
 /* Message-type and dialect names, for traces and error sentences. */
 #include <lux/9p.h>
 
+/* clang-format off */
 static const char *const names[256] = {
 	[P9_RLERROR] = "Rlerror",
 	[P9_TSTATFS] = "Tstatfs", [P9_RSTATFS] = "Rstatfs",
@@ -37,6 +38,7 @@ static const char *const names[256] = {
 	[P9_TSTAT] = "Tstat", [P9_RSTAT] = "Rstat",
 	[P9_TWSTAT] = "Twstat", [P9_RWSTAT] = "Rwstat",
 };
+/* clang-format on */
 
 const char *p9_type_name(unsigned type)
 {

@@ -429,7 +429,7 @@ size_t ninep_peer_status(char *buf, size_t size, size_t max);
  * host owner three quarters of them, any other peer half, all others
  * together three quarters), and count one starting (+1) or ending (-1).
  * Upcalls off. */
-bool ninep_peer_may_run(const struct ninep_conn *s, size_t max);
+bool ninep_peer_may_run(const struct ninep_conn *s, size_t max, size_t free);
 void ninep_peer_ran(struct ninep_conn *s, int d);
 
 /* The most bytes the reply to request msg[0..len) can take: count plus
@@ -657,6 +657,8 @@ struct proc *ninep_who(struct ninep_conn *s);
 /* Drop every request unanswered, kill the workers running the rest,
  * wait for them to end. */
 void ninep_stop_all(struct ninep_conn *s);
+/* Kill s's running requests and mark every one flushed.  Upcalls off. */
+void ninep_kill_runners(struct ninep_conn *s);
 /* The pool, for the listener: start it (its workers are paid by the
  * running proc's budget, up to max of them; wake tend when workers are
  * wanted), whether workers are wanted (upcalls off), and start them (or,

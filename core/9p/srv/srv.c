@@ -926,6 +926,7 @@ static void post_end(struct ninep_conn *s)
 	s->closing = true;
 	if (!s->gone)
 		arch_conn_close(s->conn);
+	ninep_kill_runners(s);	/* their workers now, not when the end job runs */
 	frame_remove(s);
 	ninep_ctl_post(s, NINEP_CTL_END, 0);
 	s->state = NS_ENDING;

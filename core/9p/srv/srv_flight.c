@@ -162,6 +162,7 @@ static struct {
 	struct ninep_conn *head, *tail;	/* the ring */
 	struct ninep_worker w[NINEP_POOL_MAX];
 	size_t max, live, idle;
+	size_t busy;			/* workers running a request or a control job */
 	size_t keep;			/* idle workers kept (ninep_pool_keep) */
 } pool = { .wq = WAITQ_INIT(pool.wq) };
 
@@ -185,25 +186,40 @@ static bool runnable(const struct ninep_conn *s)
 	                          !s->aborting && !s->sendwait && !s->replywait && !s->parked);
 }
 
-/* Connections whose peer runs its share of the workers. */
-static struct ninep_conn *parkedq;
+/* Connections whose peer runs its share of the workers, oldest first. */
+static struct ninep_conn *parkedq, **parkedtail = &parkedq;
 
 static void park(struct ninep_conn *s)
 {
 	s->parked = true;
-	s->pnext = parkedq;
-	parkedq = s;
+	s->pnext = 0;
+	*parkedtail = s;
+	parkedtail = &s->pnext;
+}
+
+static void unlink_parked(struct ninep_conn **pp, struct ninep_conn *s)
+{
+	*pp = s->pnext;
+	if (parkedtail == &s->pnext)
+		parkedtail = pp;
+	s->pnext = 0;
+	s->parked = false;
 }
 
 static void unpark(struct ninep_conn *s)
 {
 	for (struct ninep_conn **pp = &parkedq; *pp; pp = &(*pp)->pnext)
 		if (*pp == s) {
-			*pp = s->pnext;
-			break;
+			unlink_parked(pp, s);
+			return;
 		}
-	s->pnext = 0;
-	s->parked = false;
+}
+
+/* What ninep_peer_may_run counts as free: workers not running a job,
+ * started or not. */
+static size_t pool_free(void)
+{
+	return pool.max > pool.busy ? pool.max - pool.busy : 0;
 }
 
 /* Put s at the back of the ring if it has work to run (a fresh
@@ -234,21 +250,22 @@ void ninep_ring_offer(struct ninep_conn *s)
 	ring_offer(s);
 }
 
-/* A request ended: the parked connections whose peer may run again go
- * back on the ring.  Upcalls off. */
+/* A job ended: parked connections whose peer may run again go back on
+ * the ring, oldest first, as many as there are free workers (each is
+ * asked again when a worker takes it).  Upcalls off. */
 static void unpark_ready(void)
 {
 	struct ninep_conn **pp = &parkedq, *s;
+	size_t room = pool_free();
 
-	while ((s = *pp) != 0) {
-		if (!ninep_peer_may_run(s, pool.max)) {
+	while (room > 0 && (s = *pp) != 0) {
+		if (!ninep_peer_may_run(s, pool.max, pool_free())) {
 			pp = &s->pnext;
 			continue;
 		}
-		*pp = s->pnext;
-		s->pnext = 0;
-		s->parked = false;
+		unlink_parked(pp, s);
 		ring_offer(s);
+		room--;
 	}
 }
 
@@ -334,12 +351,13 @@ static struct ninep_req *take(struct ninep_worker *w, struct ninep_conn **out,
 			continue;	/* its queue went (a flush, the end) */
 		if (ctl_waiting(s)) {
 			s->ctlrun = true;
+			pool.busy++;
 			ring_offer(s);	/* its requests, if any, meanwhile */
 			*out = s;
 			return &ctljob;
 		}
-		if (!ninep_peer_may_run(s, pool.max)) {
-			park(s);	/* off the ring until one of its peer's ends */
+		if (!ninep_peer_may_run(s, pool.max, pool_free())) {
+			park(s);	/* off the ring until a job ends */
 			continue;
 		}
 		r = s->qhead;
@@ -357,6 +375,7 @@ static struct ninep_req *take(struct ninep_worker *w, struct ninep_conn **out,
 			}
 		}
 		s->nrunning++;
+		pool.busy++;
 		ring_offer(s);	/* the back of the ring, if it has more */
 		*out = s;
 		return r;
@@ -512,6 +531,8 @@ static void worker(void *arg)
 		if (r == &ctljob) {
 			run_ctl(w, s);	/* s may be gone after */
 			is = arch_irq_save();
+			pool.busy--;
+			unpark_ready();
 			pool.idle++;
 			idle_from_now(w);
 			leave = too_many(w);
@@ -529,6 +550,7 @@ static void worker(void *arg)
 		slot->p = 0;
 		slot->x = 0;
 		s->nrunning--;
+		pool.busy--;
 		ninep_peer_ran(s, -1);
 		unpark_ready();
 		ring_offer(s);
@@ -683,6 +705,20 @@ static bool all_stopped(void *arg)
 	return s->reqs == 0 && s->nrunning == 0;
 }
 
+/* Stop s's running requests, their replies unwanted: killed here, with
+ * upcalls off, so a kill meant for this connection's request never hits
+ * the next one its worker takes.  Also at a hang-up, before the end job
+ * runs: a request asleep (on an empty pipe) holds its worker until
+ * killed, and the end job itself may be waiting for a worker. */
+void ninep_kill_runners(struct ninep_conn *s)
+{
+	for (size_t i = 0; i < NINEP_RUNNING; i++)
+		if (s->runners[i].p)
+			proc_kill(s->runners[i].p->pid);
+	for (struct ninep_req *r = s->reqs; r; r = r->next)
+		r->flushed = true;
+}
+
 void ninep_stop_all(struct ninep_conn *s)
 {
 	arch_irqstate is = arch_irq_save();
@@ -702,13 +738,7 @@ void ninep_stop_all(struct ninep_conn *s)
 		complete(s, q, 0, 0);
 	}
 	is = arch_irq_save();
-	/* here, with upcalls off, so a kill meant for this connection's
-	 * request never hits the next one its worker takes */
-	for (size_t i = 0; i < NINEP_RUNNING; i++)
-		if (s->runners[i].p)
-			proc_kill(s->runners[i].p->pid);
-	for (struct ninep_req *r = s->reqs; r; r = r->next)
-		r->flushed = true;
+	ninep_kill_runners(s);
 	arch_irq_restore(is);
 	sleep_on_unint(&s->wq, all_stopped, s);
 }

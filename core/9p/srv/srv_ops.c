@@ -606,6 +606,7 @@ static int rstatfs(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 
 static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 {
+	/* clang-format off */
 	switch (t->type) {
 	case P9_TVERSION:	return rversion(s, t, r);
 	case P9_TAUTH:		return ninep_rauth(s, t, r);
@@ -642,6 +643,7 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	default:	/* Tstat is ninep_handle's (its reply points into a lux_dir) */
 		return NINEP_E_NOTSUP;
 	}
+	/* clang-format on */
 }
 
 static const char *detail(int err)

@@ -234,14 +234,21 @@ void ninep_peer_leave(struct ninep_conn *s)
 /* A request that sleeps (a read of an empty pipe) holds its worker, and
  * the pool has at most max: without shares, 16 connections of one
  * client, 4 such reads each, took every worker, and nobody else's
- * request -- nor a new connection's start -- ever ran. */
-bool ninep_peer_may_run(const struct ninep_conn *s, size_t max)
+ * request -- nor a new connection's start -- ever ran.  The shares
+ * overlap (the host owner's 3/4 and the others' 3/4 together are more
+ * than the pool), so they alone still let the owner and one address
+ * fill it between them; the last eighth of the workers (free: those not
+ * running a job) therefore go only to a peer's first request, which is
+ * how a third peer is served however the others sleep. */
+bool ninep_peer_may_run(const struct ninep_conn *s, size_t max, size_t free)
 {
 	const struct ninep_peer *p = s->peerrec;
 	size_t most = max - max / 4, cap;
 
 	if (p == 0)
 		return true;
+	if (p->running > 0 && free <= max / 8)
+		return false;
 	if (ninep_peer_is_owner(p->transport, p->uid))
 		cap = most;
 	else if (others_running >= (most ? most : 1))

@@ -122,6 +122,7 @@ enum {
 };
 
 /* Message types: even T (client to server), odd R (the reply). */
+/* clang-format off */
 enum p9_type {
 	P9_RLERROR = 7,
 	P9_TSTATFS = 8, P9_RSTATFS,
@@ -158,6 +159,7 @@ enum p9_type {
 	P9_TSTAT = 124, P9_RSTAT,
 	P9_TWSTAT = 126, P9_RWSTAT,
 };
+/* clang-format on */
 
 /* Array index as well as a name: keep the values. */
 enum p9_dialect {
@@ -420,6 +422,8 @@ struct p9_iter {
 	int err;		/* sticky: once set, next() keeps returning it */
 };
 
+/* Iterate over the stat entries packed in data[0, len) (a directory's
+ * read); nothing is copied, entries point into data. */
 void p9_iter_init(struct p9_iter *it, const uint8_t *data, size_t len);
 /* 1 with *st filled, 0 at the end, or a P9_E_* code. */
 int p9_stat_next(struct p9_iter *it, struct p9_stat *st);

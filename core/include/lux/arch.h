@@ -67,8 +67,10 @@
  *    stack's owner must then not touch, and enforces W^X), and
  *    lux_stack_owner, so a fault in a guard page names its proc.
  * 15: arch_pci_dev, the PCI functions the arch found at boot (metal;
- *    hosted has none). */
-#define LUX_ARCH_VERSION 15
+ *    hosted has none).
+ * 16: arch_memrange, the address space as the arch laid it out (what each
+ *    range is and how it is mapped), for /dev/memmap. */
+#define LUX_ARCH_VERSION 16
 
 /* ---- Console ---------------------------------------------------------- */
 
@@ -327,5 +329,26 @@ struct arch_pci_dev {
  * order): 0 and *d, or E_NOENT past the last.  An arch without PCI
  * (hosted) answers E_NOENT for every i.  Callable from procs. */
 int arch_pci_dev(int i, struct arch_pci_dev *d);
+
+/* ---- The memory map (v16) ---------------------------------------------- */
+
+#define ARCH_MEM_R 1
+#define ARCH_MEM_W 2
+#define ARCH_MEM_X 4
+
+/* One range of the address space: what it is ("kernel text", "ram
+ * reclaimed from boot services", ...: a static string) and how it is
+ * mapped (ARCH_MEM_* bits; 0: not mapped, a fault).  Ranges whose
+ * mapping differs page by page (a proc's stack and its guard page) are
+ * not listed one by one. */
+struct arch_memrange {
+	uint64_t base, len;
+	const char *what;
+	unsigned prot;
+};
+
+/* The i-th range, in address order: 0 and *r, or E_NOENT past the last.
+ * Callable from procs; the layout is fixed once lux_main runs. */
+int arch_memrange(int i, struct arch_memrange *r);
 
 #endif

@@ -228,6 +228,8 @@ struct auth {
 	char why[AUTH_WHY_MAX];
 };
 
+/* Start a handshake as the client or the server, as cfg says: 0, or an
+ * AUTH_E* code with a->why saying what in cfg is wrong. */
 int auth_client_init(struct auth *a, const struct auth_client_config *cfg);
 int auth_server_init(struct auth *a, const struct auth_server_config *cfg);
 /* One message in (the client's first step takes none), one out.  Returns

@@ -85,6 +85,7 @@ struct borrow_stats {
 	uint64_t refused;	/* violations so far */
 	uint64_t released;	/* objects released so far */
 };
+/* The borrow checker's counters now (the `borrow` console command). */
 void borrow_stats(struct borrow_stats *st);
 
 /* The table's invariants (docs/borrow.md): 0, or what is wrong. */

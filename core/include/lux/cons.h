@@ -13,6 +13,8 @@
 
 #include <lux/types.h>
 
+/* Start the console (raw: the arch passes keys unedited, so the line
+ * editor runs here), and write n bytes of output to it, whole. */
 void cons_init(bool raw);
 void cons_write(const char *buf, size_t n);
 /* Read at most one line (up to n bytes, newline included); sleeps until a

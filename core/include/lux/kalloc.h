@@ -12,6 +12,7 @@
 void *kmalloc(size_t n);		/* uninitialised; 0 when out of memory */
 void *kzalloc(size_t n);		/* zeroed */
 void kfree(void *p);			/* kfree(0) is a no-op */
+/* A kmalloc'd copy of s, or 0 when out of memory. */
 char *kstrdup(const char *s);
 
 struct kalloc_stats {
@@ -20,6 +21,7 @@ struct kalloc_stats {
 	size_t slab_pages;	/* pages held by the size classes */
 	size_t large_pages;	/* pages held by large blocks */
 };
+/* The allocator's counters now (the `mem` console command). */
 void kalloc_stats(struct kalloc_stats *st);
 
 #endif

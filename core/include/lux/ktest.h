@@ -15,6 +15,7 @@ struct ktest {
 	int (*run)(char *msg, size_t size);
 };
 
+/* The built-in kernel tests (the `ktest` console command): *n of them. */
 const struct ktest *ktests(size_t *n);
 int ktest_cryptobench(char *msg, size_t size);	/* core/test/cryptobench.c */
 int ktest_keystore(char *msg, size_t size);	/* core/test/ktest_keystore.c */

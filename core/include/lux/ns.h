@@ -65,6 +65,7 @@ struct ns {
 };
 
 struct ns *ns_new(struct chan *root);	/* takes the reference to root */
+/* Drop a reference; the last one drops its mounts and its root. */
 void ns_put(struct ns *ns);
 /* A namespace of its own with the same mounts as from (rfork(RFNAMEG)):
  * heads are shared and copied on write, so this is one table; 0 when
@@ -133,6 +134,7 @@ int union_create_dir(struct chan *c, struct chan **out);
 /* Walk a fresh clone of c (a union: of each member in turn) to name. */
 int union_walk(struct chan *c, const char *name, struct chan **out);
 
+/* Whether a and b name the same file: same device, instance and qid path. */
 bool chan_same_file(const struct chan *a, const struct chan *b);
 
 #endif

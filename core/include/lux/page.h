@@ -36,6 +36,7 @@ void *page_alloc_top(void);
  * allocator does not own panics: that is memory corruption in waiting. */
 void page_free(void *p, size_t n);
 
+/* Pages free now, and all the allocator manages. */
 size_t page_free_count(void);
 size_t page_total(void);
 

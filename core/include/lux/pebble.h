@@ -48,6 +48,7 @@ struct budget_info {
 	struct pebbles total, held, lent;
 };
 
+/* The name of kind k, as budgets print it ("pages", "procs", ...). */
 const char *pebble_kind_name(enum pebble_kind k);
 /* The kind called name, or -1. */
 int pebble_kind_lookup(const char *name);
@@ -83,6 +84,7 @@ void budget_white(struct budget *b, struct pebbles *out);
  * nothing (else panic), and its pebbles return to its parent. */
 void budget_put(struct budget *b);
 
+/* Copy b's counters into out, consistently (upcalls off while read). */
 void budget_snapshot(struct budget *b, struct budget_info *out);
 /* Render a snapshot as "KIND white W spent S total T lent L" lines;
  * returns the full length, as ksnprintf does. */

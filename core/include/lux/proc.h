@@ -130,6 +130,7 @@ struct proc *proc_principal_new(const char *name, struct budget *payer, const st
  * to a tree, whose close may sleep).  Its budget must hold nothing. */
 void proc_principal_free(struct proc *p);
 
+/* An empty queue to sleep on (WAITQ_INIT for a static one). */
 void waitq_init(struct waitq *q);
 
 /* The running proc, or 0 in the idle loop. */
@@ -169,6 +170,7 @@ int proc_interrupt(int pid);
 bool proc_interrupted(void);
 void proc_clear_interrupt(void);
 
+/* Give the CPU to the next runnable proc; back when our turn comes. */
 void proc_yield(void);
 /* A place where a long-running proc may be preempted (hosted) and where
  * it learns it was killed or interrupted: returns E_INTR then, else 0. */
@@ -215,6 +217,7 @@ int proc_seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* The current proc's error string if it details err, else lux_errstr(err). */
 const char *proc_errstr(int err);
 
+/* Procs alive now (principals included). */
 size_t proc_count(void);
 /* Pages held by proc stacks: for page accounting in simulations. */
 size_t proc_stack_pages(void);

@@ -10,6 +10,8 @@
 
 #include <lux/types.h>
 
+/* Seed the generator (the arch's entropy at boot, or --seed), and the
+ * next 64 bits. */
 void krand_seed(uint64_t seed);
 uint64_t krand(void);
 /* Uniform in [0, n) (n > 0), without modulo bias. */

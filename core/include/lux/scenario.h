@@ -36,6 +36,7 @@ struct scenario {
 	int (*run)(struct sim_ctx *ctx);
 };
 
+/* Every simulation scenario (the `sim` console command): *n of them. */
 const struct scenario *sim_scenarios(size_t *n);
 /* Scenario "pebbles" (core/test/scenario/pebbles.c). */
 int sim_pebbles_run(struct sim_ctx *ctx);

@@ -10,6 +10,8 @@
 
 #include <lux/types.h>
 
+/* As ISO C's memcpy, memmove, memset, memcmp, memchr, strlen, strnlen
+ * (POSIX), strcmp, strncmp, strchr and strrchr. */
 void *kmemcpy(void *dst, const void *src, size_t n);
 void *kmemmove(void *dst, const void *src, size_t n);
 void *kmemset(void *dst, int c, size_t n);

@@ -18,9 +18,14 @@ struct fdtab {
 	struct spinlock lock;	/* fd[]: procs sharing the table race for slots */
 };
 
+/* A proc's descriptor table: a new empty one, and drop a reference (the
+ * last closes every descriptor). */
 struct fdtab *fdtab_new(void);
 void fdtab_put(struct fdtab *t);
 
+/* As Plan 9's open, create, read, write, close, stat and fstat, with
+ * a negative lux_err for an error; sys_seek_end moves fd's offset to
+ * the file's end (appending). */
 int sys_open(const char *path, int omode);
 int sys_create(const char *path, int omode, uint32_t perm);
 long sys_read(int fd, void *buf, size_t n);

@@ -17,6 +17,8 @@ struct ktimer {
 	bool armed;
 };
 
+/* Arm t to call fn(arg) at deadline (arch_time_ns), replacing an earlier
+ * arming; cancel: disarm it if armed (never waits for a running fn). */
 void ktimer_start(struct ktimer *t, uint64_t deadline, void (*fn)(void *), void *arg);
 void ktimer_cancel(struct ktimer *t);
 /* Put the current proc to sleep for at least ns nanoseconds.  0, or

@@ -43,6 +43,7 @@ extern const char none[];	/* "none" */
  * none.  Called once at boot, and by tests to start again. */
 void users_init(int64_t hostuid);
 
+/* Whether the user table has a user called name. */
 bool user_exists(const char *name);
 /* The id of name: 0 and *id, or E_NOENT. */
 int user_id(const char *name, uint32_t *id);
