@@ -54,7 +54,8 @@ void spin_lock_at(struct spinlock *l, const char *file, int line)
 	arch_irqstate s = arch_irq_save();
 
 	if (l->locked)
-		panic("spin_lock %s at %s:%d: already held (one CPU: a deadlock)", l->name, file, line);
+		panic("spin_lock %s at %s:%d: already held (one CPU: a deadlock)", l->name, file,
+		      line);
 	lockdep_acquire(l, l->name, &l->cls, file, line, LD_SPIN);
 	l->locked = 1;
 	l->saved = s;
@@ -100,8 +101,8 @@ void qlock_at(struct qlock *l, const char *file, int line)
 	s = arch_irq_save();
 	kassert(up != 0);
 	if (l->owner == up)
-		panic("qlock %s at %s:%d: taken twice by proc %d (%s)", l->name, file, line, up->pid,
-		      up->name);
+		panic("qlock %s at %s:%d: taken twice by proc %d (%s)", l->name, file, line,
+		      up->pid, up->name);
 	lockdep_acquire(l, l->name, &l->cls, file, line, LD_SLEEP);
 	sleep_on_unint(&l->waiters, qlock_free, l);
 	l->owner = up;

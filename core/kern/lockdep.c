@@ -41,7 +41,8 @@ struct held {
 };
 
 bool lockdep_on;
-static const char *classes[NCLASS] = { "?" };	/* [0]: the class of a lock not classed (table full) */
+/* [0]: the class of a lock not classed (the table was full) */
+static const char *classes[NCLASS] = { "?" };
 static size_t nclasses = 1;
 static uint8_t order[NCLASS][NCLASS / 8];	/* order[a] bit b: a before b */
 static struct edge edges[NEDGE];
@@ -52,8 +53,14 @@ static struct held sleeping[NSLEEP];	/* [0, nsleeping): kept dense */
 static size_t nsleeping;
 static bool said_full[4];
 
-void lockdep_enable(bool on) { lockdep_on = on; }
-int lockdep_spin_depth(void) { return nspin; }
+void lockdep_enable(bool on)
+{
+	lockdep_on = on;
+}
+int lockdep_spin_depth(void)
+{
+	return nspin;
+}
 
 void lockdep_stats(size_t *classes, size_t *orders)
 {
@@ -116,7 +123,10 @@ static unsigned short class_of(const char *name, unsigned short *cache)
 	return *cache;
 }
 
-static bool ordered(unsigned a, unsigned b) { return order[a][b / 8] & (1u << (b % 8)); }
+static bool ordered(unsigned a, unsigned b)
+{
+	return order[a][b / 8] & (1u << (b % 8));
+}
 
 static const struct edge *edge_find(unsigned a, unsigned b)
 {
@@ -173,8 +183,9 @@ static _Noreturn void inversion(const struct held *h, unsigned b, struct site at
 	panic("lock order: taking %s at %s:%d while holding %s (taken at %s:%d), but the "
 	      "opposite order was seen: %s held (taken at %s:%d) while taking %s at %s:%d%s%s%s",
 	      classes[b], shortfile(at.file), at.line, classes[h->cls], shortfile(h->at.file),
-	      h->at.line, classes[b], old ? shortfile(old->held.file) : "?", old ? old->held.line : 0,
-	      classes[path[n - 1]], old ? shortfile(old->taken.file) : "?", old ? old->taken.line : 0,
+	      h->at.line, classes[b], old ? shortfile(old->held.file) : "?",
+	      old ? old->held.line : 0, classes[path[n - 1]],
+	      old ? shortfile(old->taken.file) : "?", old ? old->taken.line : 0,
 	      n > 1 ? " (then " : "", n > 1 ? chain : "", n > 1 ? ")" : "");
 }
 
@@ -221,8 +232,8 @@ static void hold(const void *lock, unsigned cls, struct site at, enum lockkind k
 		full(3, "held sleeping lock");
 }
 
-void lockdep_acquire(const void *lock, const char *name, unsigned short *cls,
-                     const char *file, int line, enum lockkind kind)
+void lockdep_acquire(const void *lock, const char *name, unsigned short *cls, const char *file,
+                     int line, enum lockkind kind)
 {
 	arch_irqstate s;
 	unsigned c;
@@ -284,10 +295,12 @@ void lockdep_might_sleep(const char *what, const char *file, int line, bool mask
 	if (nspin > 0) {	/* first: a spinlock masks upcalls too */
 		h = &spin[(nspin < NSPIN ? nspin : NSPIN) - 1];
 		panic("%s at %s:%d while holding spinlock %s (taken at %s:%d): sleeping under a "
-		      "spinlock", what, shortfile(file), line, classes[h->cls],
-		      shortfile(h->at.file), h->at.line);
+		      "spinlock",
+		      what, shortfile(file), line, classes[h->cls], shortfile(h->at.file),
+		      h->at.line);
 	}
 	if (masked)
 		panic("%s at %s:%d with upcalls masked: a sleep there breaks the caller's atomic "
-		      "section (use a sleeping lock outside it)", what, shortfile(file), line);
+		      "section (use a sleeping lock outside it)",
+		      what, shortfile(file), line);
 }

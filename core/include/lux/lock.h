@@ -52,17 +52,23 @@ struct rwlock {
 #define rlock(l) rlock_at((l), __FILE__, __LINE__)
 #define wlock(l) wlock_at((l), __FILE__, __LINE__)
 
+/* A spinlock named name (its class for the checker), free; take and
+ * release it (upcalls masked in between, restored as they were). */
 void spinlock_init(struct spinlock *l, const char *name);
 void spin_lock_at(struct spinlock *l, const char *file, int line);
 void spin_unlock(struct spinlock *l);
 bool spin_held(const struct spinlock *l);	/* by this CPU (one CPU: by anyone) */
 
+/* A qlock named name, free; take it (sleeping until it is), take it only
+ * if free (true if taken), release it. */
 void qlock_init(struct qlock *l, const char *name);
 void qlock_at(struct qlock *l, const char *file, int line);
 bool canqlock_at(struct qlock *l, const char *file, int line);
 void qunlock(struct qlock *l);
 bool qlock_held(const struct qlock *l);	/* by the current proc */
 
+/* A reader/writer lock named name, free; take and release it to read
+ * (many at once) or to write (alone), sleeping until it may. */
 void rwlock_init(struct rwlock *l, const char *name);
 void rlock_at(struct rwlock *l, const char *file, int line);
 void runlock(struct rwlock *l);

@@ -24,11 +24,12 @@ enum lockkind { LD_SPIN, LD_SLEEP, LD_TRY };
 extern bool lockdep_on;
 extern const bool lockdep_builtin;	/* core/test/lockdep_on.c or notest.c */
 
+/* Check from now on (or stop): lux_main, and the unit tests. */
 void lockdep_enable(bool on);
 /* A lock (identified by its address) of class name is being taken at
  * file:line; *cls caches the class index in the lock (0: not yet known). */
-void lockdep_acquire(const void *lock, const char *name, unsigned short *cls,
-                     const char *file, int line, enum lockkind kind);
+void lockdep_acquire(const void *lock, const char *name, unsigned short *cls, const char *file,
+                     int line, enum lockkind kind);
 void lockdep_release(const void *lock, enum lockkind kind);
 /* The caller is about to sleep (what, at file:line): panics if a spinlock
  * is held, or if masked is set (upcalls were masked by the caller). */
