@@ -53,6 +53,7 @@ arch_idle(void)
 
 	cli();
 	x86_console_resume();	/* the core may have made room for input */
+	x86_virtio_start();	/* the core is up: connections may come */
 	if (x86_upcalls == idle_seen)
 		__asm__ volatile("sti; hlt; cli" : : : "memory");
 	idle_seen = x86_upcalls;

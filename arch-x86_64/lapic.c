@@ -22,9 +22,11 @@
 #include "x86.h"
 
 enum {
+	LAPIC_ID = 0x020,
 	LAPIC_TPR = 0x080,
 	LAPIC_EOI = 0x0B0,
 	LAPIC_SVR = 0x0F0,
+	LAPIC_ICR_LO = 0x300,
 	LAPIC_LVT_TIMER = 0x320,
 	LAPIC_LVT_LINT0 = 0x350,
 	LAPIC_LVT_LINT1 = 0x360,
@@ -37,6 +39,7 @@ enum {
 	APIC_BASE_ENABLE = 1 << 11,
 	SVR_ENABLE = 1 << 8,
 	LVT_MASKED = 1 << 16,
+	ICR_SELF = 1 << 18,		/* destination shorthand: self */
 	LVT_EXTINT = 7 << 8,
 	LVT_NMI = 4 << 8,
 	TIMER_DIV_16 = 0x3,
@@ -69,6 +72,26 @@ void
 lapic_eoi(void)
 {
 	lapic_write(LAPIC_EOI, 0);
+}
+
+/* This CPU's APIC ID, for an MSI's destination. */
+uint32_t
+lapic_id(void)
+{
+	if (x2apic)
+		return (uint32_t)rdmsr(0x802);
+	return lapic_read(LAPIC_ID) >> 24;
+}
+
+/* Interrupt ourselves on vector: a driver's deferred work runs in its
+ * handler, after the caller (maybe an upcall) has returned. */
+void
+lapic_self_ipi(uint8_t vector)
+{
+	if (x2apic)
+		wrmsr(0x83F, vector);	/* the SELF IPI register */
+	else
+		lapic_write(LAPIC_ICR_LO, ICR_SELF | vector);	/* fixed, edge */
 }
 
 uint64_t

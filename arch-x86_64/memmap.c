@@ -18,6 +18,7 @@
 #include "x86.h"
 
 struct x86_memlist x86_ram, x86_reclaim, x86_ram_boot;
+struct x86_memlist x86_drivers, x86_mmio;
 
 /* Add [base, base + len) to l, keeping it sorted and merging neighbours.
  * A run past X86_MAXREGIONS fragments is dropped (counted): OVMF gives a
@@ -79,6 +80,32 @@ memmap_take_page(void)
 		x86_ram.n--;
 	}
 	for (k = 0; k < 512; k++)
+		p[k] = 0;
+	return p;
+}
+
+/* n zeroed, contiguous pages off the top of the largest free run, for a
+ * driver's rings and buffers (devices see physical addresses, and the
+ * identity map makes ours the same).  Only before lux_main; counted apart
+ * from the page tables. */
+void *
+memmap_take_run(size_t n)
+{
+	size_t i, best = 0;
+	uint64_t len = n * X86_PAGE, k;
+	uint8_t *p;
+
+	for (i = 1; i < x86_ram.n; i++)
+		if (x86_ram.r[i].len > x86_ram.r[best].len)
+			best = i;
+	if (x86_ram.n == 0 || x86_ram.r[best].len < len + X86_PAGE)
+		x86_panic("out of memory for a driver's %lu pages", (unsigned long)n);
+	x86_ram.r[best].len -= len;	/* never empties the run: one page is left */
+	x86_ram.bytes -= len;
+	x86_ram.drivers += len;
+	p = (uint8_t *)(x86_ram.r[best].base + x86_ram.r[best].len);
+	memlist_add(&x86_drivers, (uint64_t)(uintptr_t)p, len);	/* for /dev/memmap */
+	for (k = 0; k < len; k++)
 		p[k] = 0;
 	return p;
 }

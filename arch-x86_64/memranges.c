@@ -4,7 +4,9 @@
  * once lux_main runs), from what boot already recorded: the image's
  * section symbols (kernel.lds), the RAM that was free at boot
  * (x86_ram_boot) and what boot services gave back (x86_reclaim), the
- * local APIC's window.  A proc's stack and its guard page are not listed
+ * local APIC's window, and what drivers took after that (x86_drivers:
+ * virtio-serial's rings and buffers, cut out of the RAM lines) and the
+ * device registers they mapped (x86_mmio).  A proc's stack and its guard page are not listed
  * one by one: they come and go with procs, inside "ram".
  *
  * What it says is what paging.c set, not a reading of the page tables;
@@ -17,7 +19,9 @@
 #include "cpu.h"
 #include "x86.h"
 
-#define MAXRANGES (2 * X86_MAXREGIONS + 8)
+/* RAM runs, each maybe cut in two by a driver's run, the drivers' and the
+ * devices' runs, the image's sections, page 0 and the local APIC. */
+#define MAXRANGES (4 * X86_MAXREGIONS + 16)
 #define SZ_2M (2ull << 20)
 
 extern char ImageBase[], _text[], _etext[], _rodata[], _erodata[];
@@ -48,8 +52,36 @@ add(uint64_t base, uint64_t end, const char *what, unsigned prot)
 	nranges++;
 }
 
+/* [base, end) less the drivers' runs (sorted, merged), piece by piece. */
+static void
+add_ram(uint64_t base, uint64_t end, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < x86_drivers.n && base < end; i++) {
+		uint64_t db = x86_drivers.r[i].base, de = db + x86_drivers.r[i].len;
+
+		if (de <= base || db >= end)
+			continue;
+		add(base, db, what, ARCH_MEM_R | ARCH_MEM_W);
+		base = de;
+	}
+	add(base, end, what, ARCH_MEM_R | ARCH_MEM_W);
+}
+
+/* RAM runs, the drivers' pages cut out. */
 static void
 add_list(const struct x86_memlist *l, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		add_ram(l->r[i].base, l->r[i].base + l->r[i].len, what);
+}
+
+/* Runs listed as they are, read/write (drivers' memory, registers). */
+static void
+add_runs(const struct x86_memlist *l, const char *what)
 {
 	size_t i;
 
@@ -67,6 +99,8 @@ build(void)
 	add(0, X86_PAGE, "null page", 0);
 	add_list(&x86_ram_boot, "ram");
 	add_list(&x86_reclaim, "ram reclaimed from boot services");
+	add_runs(&x86_drivers, "driver rings and buffers");
+	add_runs(&x86_mmio, "device registers (uncached)");
 	add(base, (uint64_t)_text, "kernel headers", ARCH_MEM_R);
 	add((uint64_t)_text, page_up((uint64_t)_etext), "kernel text", ARCH_MEM_R | ARCH_MEM_X);
 	add(page_up((uint64_t)_etext), (uint64_t)_data, "kernel rodata", ARCH_MEM_R);

@@ -325,3 +325,21 @@ paging_init(void)
 	reclaimed = x86_reclaim.bytes;
 	memmap_reclaim();
 }
+
+/* A device's registers at [pa, pa + len): read/write, NX, uncached
+ * (PCD+PWT), in 4 KiB pages; tables are made (or a 2 MiB page split) as
+ * needed, so only before lux_main, while memmap_take_page may still take.
+ * OVMF puts 64-bit BARs far above RAM (0xe000000000), where nothing was
+ * mapped. */
+void
+paging_map_mmio(uint64_t pa, uint64_t len)
+{
+	uint64_t va;
+
+	for (va = pa & ~(X86_PAGE - 1); va < pa + len; va += X86_PAGE) {
+		*pte_split(va) = va | PAGE_RW_NX | PTE_PCD | PTE_PWT;
+		__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+	}
+	memlist_add(&x86_mmio, pa & ~(X86_PAGE - 1), round_up(pa + len, X86_PAGE) -
+	    (pa & ~(X86_PAGE - 1)));
+}

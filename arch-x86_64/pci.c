@@ -17,28 +17,17 @@
 
 #include <stdbool.h>
 
-#include "portio.h"
+#include "pcicfg.h"
 #include "x86.h"
 
-#define CONFIG_ADDRESS 0xCF8
-#define CONFIG_DATA 0xCFC
 #define MAXFUNCS 256
 
 static struct arch_pci_dev found[MAXFUNCS];
 static int nfound;
 static int dropped;
 
-static uint32_t config_read(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
-{
-	outl(CONFIG_ADDRESS, 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc));
-	return inl(CONFIG_DATA);
-}
-
-static void config_write(unsigned bus, unsigned dev, unsigned fn, unsigned reg, uint32_t v)
-{
-	outl(CONFIG_ADDRESS, 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc));
-	outl(CONFIG_DATA, v);
-}
+#define config_read pcicfg_read32
+#define config_write pcicfg_write32
 
 /* The size a BAR decodes: write all ones, read back which bits stick,
  * put the firmware's value back.  Decoding is off meanwhile (command

@@ -54,6 +54,7 @@ x86_start(void)
 	pic_init();
 	lapic_init();
 	pci_init();
+	boot.listening = x86_virtio_init();	/* before boot.regions: it takes pages */
 	x86_console_enable_input();
 
 	boot.version = LUX_ARCH_VERSION;
@@ -62,6 +63,8 @@ x86_start(void)
 	boot.entropy_source = x86_entropy_init(&real);
 	if (real)
 		boot.caps |= LUX_CAP_ENTROPY;
+	if (boot.listening)
+		boot.caps |= LUX_CAP_CONN;	/* the 9P server starts */
 	else
 		x86_printf("x86_64: WARNING: no entropy source (no RDSEED, no "
 		    "RDRAND, no EFI_RNG_PROTOCOL): random numbers are NOT "

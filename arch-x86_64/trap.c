@@ -114,6 +114,12 @@ trap_dispatch(struct trapframe *tf)
 		lux_preempt();
 		return;
 	}
+	if (v == VEC_VIRTIO) {
+		x86_virtio_irq();
+		lapic_eoi();	/* an MSI, or our own kick: both are the LAPIC's */
+		lux_preempt();
+		return;
+	}
 	if (v == VEC_LAPIC_SPURIOUS)
 		return;		/* no EOI for a spurious LAPIC interrupt */
 	x86_panic("unexpected interrupt vector %lu at rip 0x%lx", v, tf->rip);

@@ -17,6 +17,7 @@ enum {
 	VEC_PIC_BASE = 32,		/* 8259 IRQ n arrives on 32 + n */
 	VEC_PIC_END = 48,
 	VEC_LAPIC_TIMER = 48,
+	VEC_VIRTIO = 49,		/* virtio-serial's MSI-X (and its self-IPI kick) */
 	VEC_LAPIC_SPURIOUS = 255,
 };
 
@@ -59,13 +60,18 @@ struct x86_memlist {
 	size_t n;
 	uint64_t bytes;			/* in r[] */
 	uint64_t taken;			/* taken for page tables */
+	uint64_t drivers;		/* taken for drivers' rings and buffers */
 	uint64_t dropped;		/* past X86_MAXREGIONS runs */
 };
 extern struct x86_memlist x86_ram, x86_reclaim;
 /* x86_ram as it was before boot services' memory joined it (memranges.c) */
 extern struct x86_memlist x86_ram_boot;
+/* Taken for drivers after that (memmap_take_run), and the devices'
+ * registers paging_map_mmio mapped: both for /dev/memmap. */
+extern struct x86_memlist x86_drivers, x86_mmio;
 void memlist_add(struct x86_memlist *l, uint64_t base, uint64_t len);
 void *memmap_take_page(void);
+void *memmap_take_run(size_t n);
 void memmap_reclaim(void);
 
 /* paging.c */
@@ -76,6 +82,7 @@ int paging_guard(uintptr_t va, int guard);
 uint64_t paging_pte(uintptr_t va);
 uint64_t paging_reclaimed(void);
 uint64_t paging_exec_pages(void);
+void paging_map_mmio(uint64_t pa, uint64_t len);
 #define PTE_P	(1ull << 0)
 #define PTE_W	(1ull << 1)
 #define PTE_PWT	(1ull << 3)
@@ -152,6 +159,27 @@ void lapic_init(void);
 void lapic_timer_irq(void);
 void lapic_eoi(void);
 uint64_t lapic_timer_hz(void);
+uint32_t lapic_id(void);
+void lapic_self_ipi(uint8_t vector);
+
+/* msix.c: MSI-X table entry `entry` of d sends `vector` to this CPU,
+ * masked until msix_unmask.  0, or -1 with *why set. */
+struct arch_pci_dev;
+int msix_route(const struct arch_pci_dev *d, unsigned entry, uint8_t vector,
+    volatile uint32_t **ctl, const char **why);
+void msix_unmask(volatile uint32_t *ctl);
+
+/* virtio.c: virtio-serial's port for 9P.  init: where connections come
+ * from ("virtio-serial!lux9.9p") or 0; start: the core is up (first
+ * arch_idle), interrupts may flow; irq: its vector. */
+const char *x86_virtio_init(void);
+void x86_virtio_start(void);
+void x86_virtio_irq(void);
+
+/* conn.c: connections over that port. */
+struct vcon;
+void x86_conn_attach(struct vcon *vc, void (*kick)(void));
+void x86_conn_service(void);
 
 /* entropy.c */
 const char *x86_entropy_init(int *real);

@@ -29,6 +29,12 @@ shell halts with status 0 as luxsim's does at EOF, and the runner exits 0:
 terminal gets no such marker: its ^D goes through as typed and means the
 same there.
 
+9P: --listen unix!PATH gives the guest a virtio-serial port named lux9.9p
+whose host end is a unix socket QEMU listens on at PATH (removed at exit);
+each client that connects is one 9P connection to the kernel
+(docs/x86_64.md).  luxsim's other options (-c, --seed, --store, tcp
+listeners, ...) cannot be honoured on metal and are refused by name.
+
 Exit status: the kernel's arch_halt(v) writes v to isa-debug-exit, QEMU exits
 with (v << 1) | 1, and this runner exits with v.  Timeout (including a
 firmware that never reaches the kernel, e.g. drops to the UEFI shell): 124.
@@ -64,6 +70,75 @@ PACE_S = 5.0
 
 EXIT_TIMEOUT = 124
 EXIT_QEMU = 125
+
+
+# luxsim's options that the metal kernel cannot honour, and why (so
+# `./lux run --arch x86_64 -- --seed 7` says so instead of "unrecognized").
+LUXSIM_ONLY = {
+    "-c": "the metal shell reads the serial line; pipe the commands in",
+    "--serve": "no service mode on metal yet: the shell is on the serial line",
+    "-m": "use --memory SIZE (QEMU's guest RAM)",
+    "--mem": "use --memory SIZE (QEMU's guest RAM)",
+    "--seed": "no deterministic simulation on metal",
+    "--sim": "simulation scenarios run in luxsim",
+    "--seeds": "simulation scenarios run in luxsim",
+    "--steps": "simulation scenarios run in luxsim",
+    "--break-invariant": "simulation scenarios run in luxsim",
+    "--listen-noauth": "metal has no network: only --listen unix!PATH",
+    "--no-listen": "metal listens only when --listen is given",
+    "--socket-group": "QEMU makes the socket; set its directory's permissions",
+    "--store": "no virtio-blk yet: metal boots without a drive",
+    "--store-size": "no virtio-blk yet: metal boots without a drive",
+    "--state-dir": "metal keeps no host state yet",
+    "--9p-handshake-ms": "the metal kernel takes no command line",
+    "--9p-partial-ms": "the metal kernel takes no command line",
+    "--9p-report-ms": "the metal kernel takes no command line",
+    "--9p-max-conns": "the metal kernel takes no command line",
+    "-q": "the metal kernel takes no command line",
+    "--quiet": "the metal kernel takes no command line",
+    "-v": "the metal kernel takes no command line",
+    "--verbose": "the metal kernel takes no command line",
+    "-V": "the metal kernel takes no command line",
+    "--version": "the metal kernel takes no command line",
+}
+
+# What --listen gives QEMU: the socket chardev and the port the kernel's
+# virtio-serial driver looks for by name (arch-x86_64/virtio.c).
+PORT_NAME = "lux9.9p"
+
+
+def refuse_luxsim_options(argv):
+    """None, or the sentence that refuses a luxsim option."""
+    for i, arg in enumerate(argv):
+        if i > 0 and argv[i - 1] == "--qemu-arg":
+            continue  # QEMU's own option, not luxsim's
+        name = arg.split("=", 1)[0]
+        if name in LUXSIM_ONLY:
+            return "luxsim's %s cannot be honoured on metal: %s" % (
+                name, LUXSIM_ONLY[name])
+    return None
+
+
+def listen_path(addr):
+    """PATH of unix!PATH, or raise ValueError saying what is wrong."""
+    if addr.startswith("tcp!"):
+        raise ValueError("metal has no network driver: only unix!PATH "
+                         "(a virtio-serial port behind QEMU's socket)")
+    if not addr.startswith("unix!") or len(addr) == len("unix!"):
+        raise ValueError("expected unix!PATH, got %r" % addr)
+    path = addr[len("unix!"):]
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError("no directory %s for the socket" % parent)
+    if "," in path:
+        raise ValueError("QEMU cannot take a ',' in the socket's path")
+    return os.path.abspath(path)
+
+
+def listen_args(path):
+    return ["-chardev", "socket,id=lux9p,path=%s,server=on,wait=off" % path,
+            "-device", "virtio-serial-pci",
+            "-device", "virtserialport,chardev=lux9p,name=" + PORT_NAME]
 
 
 def parse_args(argv):
@@ -108,7 +183,22 @@ def parse_args(argv):
                    help="guest RAM (default 256M)")
     p.add_argument("--qemu-arg", action="append", default=[], metavar="ARG",
                    help="extra argument passed to QEMU (repeatable)")
-    return p.parse_args(argv)
+    p.add_argument("--listen", metavar="unix!PATH",
+                   help="serve 9P on a unix socket at PATH: QEMU listens "
+                   "there and hands each client to the kernel's "
+                   "virtio-serial port %s (one client at a time; the "
+                   "socket is removed at exit)" % PORT_NAME)
+    why = refuse_luxsim_options(argv)
+    if why:
+        p.error(why)
+    a = p.parse_args(argv)
+    a.listen_path = None
+    if a.listen:
+        try:
+            a.listen_path = listen_path(a.listen)
+        except ValueError as e:
+            p.error("--listen %s: %s" % (a.listen, e))
+    return a
 
 
 def qemu_command(a, vars_copy):
@@ -129,7 +219,7 @@ def qemu_command(a, vars_copy):
         "-serial", "stdio",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-no-reboot",
-    ] + a.qemu_arg
+    ] + (listen_args(a.listen_path) if a.listen_path else []) + a.qemu_arg
 
 
 class Run:
@@ -253,6 +343,8 @@ def main(argv):
         return session(a, vars_copy, log, log_path, log_kept)
     finally:
         os.remove(vars_copy)
+        if a.listen_path and os.path.exists(a.listen_path):
+            os.remove(a.listen_path)  # QEMU's socket: nobody listens now
 
 
 def session(a, vars_copy, log, log_path, log_kept):

@@ -231,12 +231,14 @@ void lux_conn_opened(int conn, const struct lux_peer *peer);
 size_t lux_conn_room(int conn);
 void lux_conn_received(int conn, const void *buf, size_t n);
 void lux_conn_closed(int conn);
+void lux_conn_sent(int conn, size_t queued);
 void lux_blk_done(void *cookie, int err);
 void lux_conn_opened(int conn, const struct lux_peer *peer) { (void)conn; (void)peer; }
 size_t lux_conn_room(int conn) { (void)conn; return 0; }
 void lux_conn_received(int conn, const void *buf, size_t n)
 { (void)conn; (void)buf; (void)n; }
 void lux_conn_closed(int conn) { (void)conn; }
+void lux_conn_sent(int conn, size_t queued) { (void)conn; (void)queued; }
 void lux_blk_done(void *cookie, int err) { (void)cookie; (void)err; }
 
 /* ---- checks ------------------------------------------------------------ */
