@@ -1,9 +1,10 @@
 /*
  * The lock-order checker (core/kern/lockdep.c): an inverted pair (A then
  * B, later B then A) panics naming the sites of both orders; a longer
- * cycle too; a qlock under a spinlock, or with upcalls masked, panics; a
- * consistent order, two instances of one class, and a try-lock in any
- * order are accepted; a full class table says so once and carries on.
+ * cycle too; a qlock under a spinlock, or with upcalls masked, and a sleep
+ * under a spinlock panic; a consistent order, two instances of one class,
+ * and a try-lock in any order are accepted; a full class table says so
+ * once and carries on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,12 +151,29 @@ static void qlock_masked(void)
 	qlock(&q);
 }
 
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/* A plain sleep (not a lock) under a spinlock: the next proc to take it
+ * would find it held for as long as this one sleeps. */
+static void sleep_under_spin(void)
+{
+	static struct waitq q = WAITQ_INIT(q);
+
+	spin_lock(&b);
+	sleep_on(&q, never, 0);
+}
+
 static void qlock_under_spinlock_panics(void **state)
 {
 	(void)state;
 	EXPECT_PANIC(qlock_under_spin(), "qlock test-q at " __FILE__);
 	EXPECT_PANIC(qlock_under_spin(), "while holding spinlock test-a (taken at " __FILE__);
 	EXPECT_PANIC(qlock_masked(), "with upcalls masked");
+	EXPECT_PANIC(sleep_under_spin(), "while holding spinlock test-b (taken at " __FILE__);
 }
 
 static void qlocks_in_order(void *arg)
