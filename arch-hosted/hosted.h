@@ -34,6 +34,7 @@ struct hosted_config {
 	 * store_create_bytes long when missing (--store-size) */
 	const char *store;
 	unsigned long long store_create_bytes;
+	const char *store_key;	/* --store-key FILE: the store's passphrase, or 0 */
 	const char *socket_group;	/* --socket-group: unix sockets (and their
 					 * directory) open to this Linux group, or 0 */
 };

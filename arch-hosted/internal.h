@@ -78,6 +78,9 @@ extern int hosted_deterministic;
  * it create_bytes long when it does not exist.  0, or -1 after saying why
  * on stderr: the machine then boots without a store. */
 int hosted_blk_open(const char *path, unsigned long long create_bytes);
+/* storekey.c: read --store-key FILE into boot->store_key, or say on
+ * stderr why not (the store is then not opened). */
+void hosted_store_key(const char *path, struct lux_boot *boot);
 void hosted_sim_init(unsigned long long seed);
 uint64_t hosted_sim_now(void);
 void hosted_sim_arm(uint64_t deadline);

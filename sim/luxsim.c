@@ -73,6 +73,8 @@ static void usage(FILE *f, const char *argv0)
 	        "                   status in /dev/blk); made when missing, --store-size long\n"
 	        "  --store-size N   bytes for a new store file: a multiple of 512, with K, M\n"
 	        "                   or G (default 64M); an existing file keeps its size\n"
+	        "  --store-key FILE open the drive as the encrypted store with the passphrase\n"
+	        "                   in FILE (mode 0600); a blank drive gets a new store\n"
 	        "  --state-dir DIR  where the host key and the users file live (default\n"
 	        "                   $XDG_STATE_HOME/lux9 or ~/.local/state/lux9)\n"
 	        "  --9p-handshake-ms MS, --9p-partial-ms MS, --9p-report-ms MS\n"
@@ -120,6 +122,7 @@ static const struct option opts[] = {
 	{ "serve", no_argument, 0, 's' },
 	{ "store", required_argument, 0, 'Z' },
 	{ "store-size", required_argument, 0, 'z' },
+	{ "store-key", required_argument, 0, 'Y' },
 	{ 0, 0, 0, 0 },
 };
 
@@ -423,6 +426,9 @@ int main(int argc, char **argv)
 		case 'Z':
 			cfg.store = optarg;
 			break;
+		case 'Y':
+			cfg.store_key = optarg;
+			break;
 		case 'z':
 			if (parse_size(optarg, &cfg.store_create_bytes) < 0) {
 				fprintf(stderr, "luxsim: --store-size wants bytes, a multiple of 512 from 512 "
@@ -447,6 +453,10 @@ int main(int argc, char **argv)
 	if (cfg.store && (cfg.deterministic || sweeping)) {
 		fprintf(stderr, "luxsim: --store: a deterministic run has no host devices (its "
 		        "disk is simulated: --sim blk)\n");
+		return 64;
+	}
+	if (cfg.store_key && !cfg.store) {
+		fprintf(stderr, "luxsim: --store-key opens the --store drive: add --store PATH\n");
 		return 64;
 	}
 	if (cfg.store_create_bytes && !cfg.store) {

@@ -536,6 +536,17 @@ static struct qlock lock = QLOCK_INIT(lock, "ramfs");
 
 #define LOCKED(expr) do { qlock(&lock); r = (expr); qunlock(&lock); } while (0)
 
+/* For ramfs_store.c, which walks and builds trees under the same lock. */
+void ramfs_qlock(void)
+{
+	qlock(&lock);
+}
+
+void ramfs_qunlock(void)
+{
+	qunlock(&lock);
+}
+
 static int ramfs_attach(struct chan *c, const char *spec)
 { int r; LOCKED(do_attach(c, spec)); return r; }
 static void ramfs_clone(struct chan *from, struct chan *to)

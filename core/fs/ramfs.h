@@ -103,6 +103,8 @@ struct rnode {
 
 /* ramfs.c */
 uint64_t ramfs_now(void);
+void ramfs_qlock(void);		/* the one ramfs lock (ramfs.c says why) */
+void ramfs_qunlock(void);
 struct rnode *ramfs_lookup(struct rnode *dir, const char *name);
 /* A new name with a new inode of its own (ref 0: the caller counts). */
 struct rnode *ramfs_node_new(const char *name, uint32_t mode);

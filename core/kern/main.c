@@ -7,6 +7,8 @@
  */
 #include <lux/auth.h>
 #include <lux/blk.h>
+#include <lux/store.h>
+#include <lux/storesync.h>
 #include <lux/captoken.h>
 #include <lux/cons.h>
 #include <lux/crypto.h>
@@ -85,6 +87,8 @@ static void init(void *arg)
 	if ((err = build_namespace(curproc())) < 0)
 		panic("init: cannot build the namespace: %s", lux_errstr(err));
 	blk_boot(b->quiet);	/* the arch's drive, if it has one */
+	store_boot(b);		/* opened as the store, when the arch has its key */
+	storesync_boot();	/* and the root tree loaded from it */
 	ninep_start();	/* 9P on the arch's connections, if it has any */
 	ninep_mount_ctl();	/* its own files at /9p, when it serves */
 	if (b->serve)

@@ -12,6 +12,7 @@
  */
 #include <lux/cons.h>
 #include <lux/kern.h>
+#include <lux/storesync.h>
 #include <lux/ninep.h>
 #include <lux/proc.h>
 #include <lux/upcall.h>
@@ -52,6 +53,7 @@ _Noreturn void serve_until_halt(void)
 	if (busy > 0)
 		kprintf("halt: %d connection%s still busy after %d ms; halting without them\n",
 		        busy, busy == 1 ? "" : "s", SERVE_DRAIN_MS);
+	storesync_halt();	/* the root tree to the store, if there is one */
 	kprintf("halt: done\n");
 	lux_halt(0);
 }

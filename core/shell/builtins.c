@@ -6,6 +6,7 @@
 #include <lux/page.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>
+#include <lux/storesync.h>
 #include <lux/string.h>
 #include <lux/sysfile.h>
 
@@ -255,7 +256,25 @@ static int b_halt(struct sh *sh, int argc, char **argv)
 	USED(sh);
 	if (argc > 2 || (argc == 2 && (kstrtoll(argv[1], &status) < 0 || status < 0 || status > 127)))
 		return usage(argv[0]);
+	storesync_halt();	/* the root tree to the store, if there is one */
 	lux_halt((int)status);
+}
+
+static int b_sync(struct sh *sh, int argc, char **argv)
+{
+	struct storesync_result r;
+	int err;
+
+	if (argc != 1)
+		return usage(argv[0]);
+	if ((err = storesync_now(&r)) < 0) {
+		sh_errorf("%s\n", proc_errstr(err));
+		return 1;
+	}
+	sh_printf(sh, "sync: commit %llu: %llu names written, %llu deleted%s\n",
+	          (unsigned long long)r.seq, (unsigned long long)r.written,
+	          (unsigned long long)r.deleted, r.skipped ? " (some too large to keep)" : "");
+	return 0;
 }
 
 /* Parse a count of milliseconds: 0 .. 1 day. */
@@ -557,6 +576,7 @@ static const struct sh_builtin builtins[] = {
 	{ "unmount", "[new] old", "undo the mounts on old (or only new)", sh_nscmd },
 	{ "ktest", "name", "run an in-kernel test (stress, wakeup, kill, latency, exchange,\n"
 	  "                           cryptobench, keystore)", b_ktest },
+	{ "sync", "", "write the root file tree to the store now (a commit)", b_sync },
 	{ "halt", "[status]", "stop the machine with status 0-127", b_halt },
 };
 

@@ -8,6 +8,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/storesync.h>
 #include <lux/string.h>
 #include <lux/proc.h>
 #include <lux/sysfile.h>
@@ -217,6 +218,7 @@ void sh_main(const char *commands, bool prompt)
 	cons_set_foreground(curproc()->pid);
 	if (commands) {
 		sh_run_line(&sh, commands);
+		storesync_halt();
 		lux_halt(sh.status);
 	}
 	if (prompt)
@@ -234,5 +236,6 @@ void sh_main(const char *commands, bool prompt)
 	}
 	if (prompt)
 		cons_write("\n", 1);
+	storesync_halt();
 	lux_halt(0);	/* end of input: like a shell, stop */
 }

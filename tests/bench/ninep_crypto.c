@@ -18,6 +18,14 @@
  *     back; in-process, crypto_aead_xchacha20poly1305_ietf_encrypt per
  *     message with the same key and nonces.  Every ciphertext must agree.
  *
+ * The floor: the AEAD rows' requests and bytes with no crypto, against
+ *   /dev/null and /dev/zero: per message a Twrite of the nonce line's
+ *   length and the message's Twrites to /dev/null, and Treads of the
+ *   ciphertext and tag's length from /dev/zero, in the same pieces.  What
+ *   luxsim spends on it is what moving the bytes through the socket and
+ *   the server costs; the last table sets it beside the cipher's own CPU
+ *   (the in-process column) and says what ratio that leaves possible.
+ *
  * The two sides alternate run by run (9P, then in-process), ROUNDS times
  * after a warm-up; medians.  Ratio = in-process time / 9P time (1.00x:
  * the files over 9P cost nothing).  Wall time over 9P includes two
@@ -25,7 +33,12 @@
  * each side apart from that: luxsim's threads (-p PID, from
  * /proc/PID/task/N/schedstat) against this thread's.
  *
- * usage: bench-9pcrypto -s unix!PATH -p LUXSIM_PID [-t TOTAL_MIB] [-r ROUNDS]
+ * -F: the floor alone, against any 9P2000.L server at -s (PID its pid):
+ *   against bench-9pceiling (tests/bench/ninep_ceiling.c), a responder that
+ *   keeps nothing and sends reads from one zero buffer, it is what the
+ *   socket crossings cost with no file service at all.
+ *
+ * usage: bench-9pcrypto -s unix!PATH -p LUXSIM_PID [-t TOTAL_MIB] [-r ROUNDS] [-F]
  * exit 1 on any failure or disagreement.
  */
 #include <dirent.h>
@@ -204,6 +217,35 @@ static void aead_9p(const uint8_t *data, size_t total, size_t chunk, uint64_t fi
 	p9c_clunk(&c, cl);
 }
 
+/* The floor: aead_9p's requests, to /dev/null and from /dev/zero. */
+static void floor_9p(const uint8_t *data, size_t total, size_t chunk, uint8_t *scratch)
+{
+	uint32_t nf = open_path("dev/null", OWRITE), df = open_path("dev/null", OWRITE);
+	uint32_t zf = open_path("dev/zero", OREAD);
+	char line[96];
+	ssize_t n;
+
+	memset(line, 'n', 6 + 48);	/* "nonce " and 48 hex digits */
+	line[6 + 48] = '\n';
+	for (size_t off = 0; off < total; off += chunk) {
+		size_t got = 0;
+
+		if (p9c_write(&c, nf, 0, line, 6 + 48 + 1) != 6 + 48 + 1)
+			die("/dev/null", c.err);
+		write_all(df, 0, data + off, chunk, chunk);
+		while (got < chunk + 16) {
+			uint32_t want = chunk + 16 - got > IOUNIT ? IOUNIT : (uint32_t)(chunk + 16 - got);
+
+			if ((n = p9c_read(&c, zf, chunk + got, scratch, want)) <= 0)
+				die("/dev/zero", n < 0 ? c.err : "short read");
+			got += (size_t)n;
+		}
+	}
+	p9c_clunk(&c, nf);
+	p9c_clunk(&c, df);
+	p9c_clunk(&c, zf);
+}
+
 static void aead_local(const uint8_t *data, size_t total, size_t chunk, uint64_t first,
 	uint8_t *out)
 {
@@ -248,11 +290,16 @@ int main(int argc, char **argv)
 	size_t total = 8u << 20;
 	static const size_t chunks[] = {4096, 65536, 1 << 20};
 	char err[512], line[128], h9[65], hl[65];
-	uint8_t *data, *o9, *ol;
+	uint8_t *data, *o9, *ol, *scratch;
 	uint32_t kf;
+	/* per chunk: the floor's medians and the AEAD rows' (ms) */
+	double fwall[3], fcpu[3], acpu9[3], acpu[3];
 
-	while ((opt = getopt(argc, argv, "s:p:t:r:")) != -1) {
+	bool flooronly = false;
+
+	while ((opt = getopt(argc, argv, "s:p:t:r:F")) != -1) {
 		switch (opt) {
+		case 'F': flooronly = true; break;
 		case 's': addr = optarg; break;
 		case 'p': luxpid = atoi(optarg); break;
 		case 't': total = (size_t)atoi(optarg) << 20; break;
@@ -263,7 +310,7 @@ int main(int argc, char **argv)
 	if (!addr || luxpid <= 0 || total < (1u << 20) || total > (256u << 20) || rounds < 1 ||
 	    rounds > MAXROUNDS) {
 		fprintf(stderr, "usage: bench-9pcrypto -s unix!PATH -p LUXSIM_PID [-t TOTAL_MIB 1..256]"
-		        " [-r ROUNDS 1..%d]\n", MAXROUNDS);
+		        " [-r ROUNDS 1..%d] [-F]\n", MAXROUNDS);
 		return 64;
 	}
 	if (sodium_init() < 0)
@@ -272,20 +319,44 @@ int main(int argc, char **argv)
 	data = malloc(total);
 	o9 = malloc(total + 16 * (total / 4096));
 	ol = malloc(total + 16 * (total / 4096));
-	if (!data || !o9 || !ol)
+	scratch = malloc(IOUNIT);	/* the floor's reads */
+	if (!data || !o9 || !ol || !scratch)
 		die("malloc", "out of memory");
 	randombytes_buf(data, total);
 	randombytes_buf(key, sizeof key);
 	randombytes_buf(prefix, sizeof prefix);
 	if ((fd = dial(addr, err, sizeof err)) < 0)
 		die("dial", err);
-	if (p9c_start(&c, fd, P9_2000, IOUNIT + P9_IOHDRSZ) < 0)
+	if (p9c_start(&c, fd, flooronly ? P9_2000L : P9_2000, IOUNIT + P9_IOHDRSZ) < 0)
 		die("version", c.err);
 	if (c.msize < IOUNIT + P9_IOHDRSZ)
 		die("version", "msize below 64 KiB + 24");
 	/* uname "": as whoever the connection is (docs/security.md) */
 	if (p9c_attach(&c, "", P9_NONUNAME, "", &root) < 0)
 		die("attach", c.err);
+	if (flooronly) {
+		printf("the floor alone (9P2000.L), %zu MiB per run, median of %d runs after a "
+		       "warm-up\n%-9s  %13s  %13s\n", total >> 20, rounds, "chunk KiB",
+		       "floor wall ms", "server CPU ms");
+		for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+			struct times tf;
+
+			for (int r = -1; r < rounds; r++) {
+				uint64_t s0 = server_cpu_ns(), w0 = now_ns(), w1;
+
+				floor_9p(data, total, chunks[k], scratch);
+				w1 = now_ns();
+				if (r >= 0) {
+					tf.wall9[r] = (double)(w1 - w0) / 1e6;
+					tf.cpu9[r] = (double)(server_cpu_ns() - s0) / 1e6;
+				}
+			}
+			printf("%-9zu  %13.1f  %13.1f\n", chunks[k] >> 10, median(tf.wall9, rounds),
+			       median(tf.cpu9, rounds));
+		}
+		p9c_close(&c);
+		return 0;
+	}
 	kf = open_path("secure/crypto/keys/ctl", OWRITE);
 	strcpy(line, "import benchaead aead ");
 	sodium_bin2hex(line + strlen(line), 65, key, 32);
@@ -303,7 +374,7 @@ int main(int argc, char **argv)
 	for (int op = 0; op < 2; op++) {
 		for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
 			size_t chunk = chunks[k];
-			struct times t;
+			struct times t, tf;
 
 			for (int r = -1; r < rounds; r++) {	/* r = -1: the warm-up */
 				uint64_t s0 = server_cpu_ns(), w0 = now_ns(), w1, c0, c1;
@@ -328,6 +399,15 @@ int main(int argc, char **argv)
 					t.wall[r] = (double)(w1 - w0) / 1e6;
 					t.cpu[r] = (double)(c1 - c0) / 1e6;
 				}
+				if (op == 1) {	/* the floor, in the same round */
+					s0 = server_cpu_ns(), w0 = now_ns();
+					floor_9p(data, total, chunk, scratch);
+					w1 = now_ns();
+					if (r >= 0) {
+						tf.wall9[r] = (double)(w1 - w0) / 1e6;
+						tf.cpu9[r] = (double)(server_cpu_ns() - s0) / 1e6;
+					}
+				}
 				nonces_used += nmsg;	/* given nonces must rise */
 				if (op == 0 ? strcmp(h9, hl) != 0 :
 				    memcmp(o9, ol, total + 16 * nmsg) != 0)
@@ -335,9 +415,27 @@ int main(int argc, char **argv)
 					    "the 9P answer differs from libsodium's in-process");
 			}
 			row(op == 0 ? "SHA-256" : "XChaCha20-Poly1305 seal", chunk, total, &t, rounds);
+			if (op == 1) {
+				fwall[k] = median(tf.wall9, rounds), fcpu[k] = median(tf.cpu9, rounds);
+				acpu9[k] = median(t.cpu9, rounds), acpu[k] = median(t.cpu, rounds);
+			}
 		}
 	}
+	/* What the bytes' trip costs beside the cipher: luxsim must at least
+	 * move them (the floor) and seal them (at best what libsodium takes
+	 * in-process), so in-process / (floor + cipher) is the most CPU ratio
+	 * any AEAD file server behind this socket could reach. */
+	printf("\nthe floor: the AEAD rows' requests and bytes to /dev/null and from /dev/zero (no "
+	       "crypto), same rounds;\nmost = in-process / (floor + in-process): the best CPU ratio "
+	       "with the bytes crossing the socket twice\n");
+	printf("%-9s  %13s  %12s  %14s  %14s  %12s  %10s  %10s\n", "chunk KiB", "floor wall ms",
+	       "floor CPU ms", "AEAD 9P CPU ms", "in-proc CPU ms", "floor / AEAD", "most ratio",
+	       "AEAD ratio");
+	for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++)
+		printf("%-9zu  %13.1f  %12.1f  %14.1f  %14.1f  %11.0f%%  %9.2fx  %9.2fx\n", chunks[k] >> 10,
+		       fwall[k], fcpu[k], acpu9[k], acpu[k], 100 * fcpu[k] / acpu9[k],
+		       acpu[k] / (fcpu[k] + acpu[k]), acpu[k] / acpu9[k]);
 	p9c_close(&c);
-	free(data), free(o9), free(ol);
+	free(data), free(o9), free(ol), free(scratch);
 	return 0;
 }

@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "kat"))
 import kat  # noqa: E402
+import metal  # noqa: E402  (LUX_TARGET=x86_64: the same tests on the metal kernel)
 import ninep_test as nt  # noqa: E402
 
 LUXSIM = None
@@ -37,8 +38,12 @@ NEEDS = {"hash": ["hash"], "ed25519": ["keys", "sign", "verify"], "aead": ["keys
          "hmac": ["keys", "mac"], "x25519": ["keys", "kx"]}
 
 
-def run_script(lines):
-    """Pipe shell lines into a fresh luxsim; (status, output text)."""
+def run_script(lines, fresh=False):
+    """Pipe shell lines into a fresh luxsim; (status, output text).  On
+    the x86_64 target (metal.py), typed into the booted kernel (a fresh
+    boot if fresh: a boot costs seconds under TCG)."""
+    if metal.on_metal():
+        return metal.run_script(lines, fresh)
     p = subprocess.run([LUXSIM, "-q", "--no-listen"], input=("\n".join(lines) + "\nhalt\n").encode(),
                        capture_output=True, timeout=TIMEOUT)
     return p.returncode, p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
@@ -110,6 +115,9 @@ class ThroughTheShell(unittest.TestCase):
     """One fresh kernel per kind: its vectors, piped as typed."""
 
     def run_kind(self, kind):
+        if metal.on_metal():
+            self.skipTest("x86_64 target: a kind's script assumes a fresh kernel (its session "
+                          "numbers); test_all_in_one_boot runs every kind in a fresh boot")
         need(kind)
         s = kat.script(VECTORS, (kind,))
         self.assertTrue(s.expected, "no %s vectors" % kind)
@@ -138,7 +146,7 @@ class ThroughTheShell(unittest.TestCase):
         that has landed, one after the other."""
         kinds = [k for k in kat.KINDS if all(d in landed() for d in NEEDS[k])]
         s = kat.script(VECTORS, kinds)
-        rc, out = run_script(s.lines)
+        rc, out = run_script(s.lines, fresh=True)
         self.assertEqual(rc, 0, out[-2000:])
         self.assertEqual(kat.compare(s, out), [])
 

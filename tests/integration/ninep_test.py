@@ -23,6 +23,7 @@ import time
 import unittest
 
 import authsim  # noqa: E402  (halting luxsim, shared with the auth suites)
+import metal  # noqa: E402  (LUX_TARGET=x86_64: the same tests on the metal kernel)
 
 LUXSIM = None
 TIMEOUT = 60
@@ -271,8 +272,10 @@ def free_port():
         return so.getsockname()[1]
 
 
-class Server:
+class LuxsimServer:
     """A luxsim with a shell on stdin, serving 9P."""
+
+    concurrent = True   # clients at once (metal.py's serves one at a time)
 
     def shell(self, cmd):
         """Run a shell command; its output lines (the shell's stdout)."""
@@ -327,6 +330,14 @@ class Server:
         return got
 
 
+def Server(script, args=(), nofile=None):
+    """The target's server (metal.py): luxsim, or with LUX_TARGET=x86_64
+    the metal kernel under QEMU, with script typed into its shell."""
+    if metal.on_metal():
+        return metal.Server(script, args, nofile)
+    return LuxsimServer(script, args, nofile)
+
+
 class ServerTest(unittest.TestCase):
     SCRIPT = "mkdir /tmp/d\necho hello > /tmp/d/f\n"
 
@@ -340,7 +351,7 @@ class ServerTest(unittest.TestCase):
     def tearDownClass(cls):
         rc, out, err = cls.srv.stop()
         assert rc == 0, "luxsim exited %s: %s %s" % (rc, out, err)
-        assert not os.path.exists(cls.srv.path)
+        assert metal.on_metal() or not os.path.exists(cls.srv.path)
 
 
 @unittest.skipUnless(os.access(DIODLS, os.X_OK) and os.access(DIODCAT, os.X_OK), "diod not installed")
@@ -1233,6 +1244,7 @@ class CtlAname(CountersMixin, ServerTest):
         self.wait_idle()
 
 
+@metal.luxsim_only
 class CommandLine(unittest.TestCase):
     def run_luxsim(self, args, stdin=b""):
         p = subprocess.run([LUXSIM, *args], input=stdin, capture_output=True, timeout=TIMEOUT)

@@ -316,6 +316,111 @@ PROC_TEST(test_aead_roundtrip)
 	delete("ak");
 }
 
+/* The answer is sealed where the message was written (devcrypto_aead.c):
+ * a ctl change after a read still answers again from the message as
+ * written, under the new settings; so does a key change (unsealed with
+ * the old key first), and a failed key line keeps the answer.  Small
+ * messages and ones large enough to go through koffload (AEAD_OFFLOAD_MIN). */
+PROC_TEST(test_aead_sealed_in_place_answers_again)
+{
+	static const uint8_t key2[32] = { 7, 6, 5, 4, 3, 2, 1 };
+	static uint8_t big[300000], ct[sizeof big + 64], pt[sizeof big + 64], again[sizeof big + 64];
+	const size_t sizes[] = { sizeof msg, sizeof big };
+	uint8_t nonce[24], ad[2] = { 1, 2 };
+	char text[1024];
+
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (uint8_t)(i * 7 + 3);
+	import("sk", "aead", key32, 32, false);
+	import("sk2", "aead", key2, 32, false);
+	for (size_t k = 0; k < 2; k++) {
+		const uint8_t *m = k ? big : (const uint8_t *)msg;
+		size_t len = sizes[k];
+		int n = clone_of("aead");
+
+		ctl_ok("aead", n, "key sk");
+		/* read, then read again: the same bytes (no second seal) */
+		assert_int_equal(exchange("aead", n, m, len, ct, sizeof ct), len + LC_AEAD_TAG);
+		assert_int_equal(exchange("aead", n, 0, 0, again, sizeof again), len + LC_AEAD_TAG);
+		assert_memory_equal(ct, again, len + LC_AEAD_TAG);
+		state("aead", n, text, sizeof text);
+		assert_int_equal(field(text, "nonce", nonce, 24), 0);
+		assert_int_equal(lc_aead_decrypt(LC_XCHACHA20POLY1305, pt, ct, len + LC_AEAD_TAG, 0, 0,
+		                                 nonce, key32), 0);
+		assert_memory_equal(pt, m, len);
+		/* a failed key line changes nothing: the same answer */
+		assert_int_equal(ctl("aead", n, "key nosuch"), E_NOENT);
+		assert_int_equal(exchange("aead", n, 0, 0, again, sizeof again), len + LC_AEAD_TAG);
+		assert_memory_equal(ct, again, len + LC_AEAD_TAG);
+		/* new ad: sealed again from the plaintext, with a new random nonce */
+		ctl_ok("aead", n, "ad 0102");
+		assert_int_equal(exchange("aead", n, 0, 0, ct, sizeof ct), len + LC_AEAD_TAG);
+		state("aead", n, text, sizeof text);
+		assert_int_equal(field(text, "nonce", nonce, 24), 0);
+		assert_int_equal(lc_aead_decrypt(LC_XCHACHA20POLY1305, pt, ct, len + LC_AEAD_TAG, ad,
+		                                 sizeof ad, nonce, key32), 0);
+		assert_memory_equal(pt, m, len);
+		/* another key: unsealed with the old one, sealed with the new */
+		ctl_ok("aead", n, "key sk2");
+		assert_int_equal(exchange("aead", n, 0, 0, ct, sizeof ct), len + LC_AEAD_TAG);
+		state("aead", n, text, sizeof text);
+		assert_int_equal(field(text, "nonce", nonce, 24), 0);
+		assert_int_equal(lc_aead_decrypt(LC_XCHACHA20POLY1305, pt, ct, len + LC_AEAD_TAG, ad,
+		                                 sizeof ad, nonce, key2), 0);
+		assert_memory_equal(pt, m, len);
+		/* decrypt now: the message as written is not a ciphertext */
+		ctl_ok("aead", n, "decrypt");
+		ctl_ok("aead", n, "nonce 000102030405060708090a0b0c0d0e0f1011121314151617");
+		assert_int_equal(exchange("aead", n, 0, 0, pt, sizeof pt), E_CRYPTO);
+		/* and back: it still encrypts (the failed open did not touch it) */
+		ctl_ok("aead", n, "encrypt");
+		ctl_ok("aead", n, "nonce random");
+		assert_int_equal(exchange("aead", n, 0, 0, ct, sizeof ct), len + LC_AEAD_TAG);
+		state("aead", n, text, sizeof text);
+		assert_int_equal(field(text, "nonce", nonce, 24), 0);
+		assert_int_equal(lc_aead_decrypt(LC_XCHACHA20POLY1305, pt, ct, len + LC_AEAD_TAG, ad,
+		                                 sizeof ad, nonce, key2), 0);
+		assert_memory_equal(pt, m, len);
+		/* a new message after the sealed one */
+		assert_int_equal(exchange("aead", n, "abc", 3, ct, sizeof ct), 3 + LC_AEAD_TAG);
+		state("aead", n, text, sizeof text);
+		assert_int_equal(field(text, "nonce", nonce, 24), 0);
+		assert_int_equal(lc_aead_decrypt(LC_XCHACHA20POLY1305, pt, ct, 3 + LC_AEAD_TAG, ad,
+		                                 sizeof ad, nonce, key2), 0);
+		assert_memory_equal(pt, "abc", 3);
+		ctl_ok("aead", n, "close");
+	}
+	/* every alg seals in place and opens in place (unseal) what libsodium
+	 * seals apart, over the 8-block loops too */
+	for (int alg = 0; alg < LC_AEAD_NALGS; alg++) {
+		static uint8_t want[sizeof big + LC_AEAD_TAG];
+		size_t nl = lc_aead_nonce_len((enum lc_aead_alg)alg);
+		char line[64];
+		int n;
+
+		if (!lc_aead_available((enum lc_aead_alg)alg))
+			continue;
+		n = clone_of("aead");
+		ctl_ok("aead", n, "key sk");
+		snprintf(line, sizeof line, "alg %s", lc_aead_name((enum lc_aead_alg)alg));
+		ctl_ok("aead", n, line);
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass)	/* after a read: unsealed, then sealed with the ad */
+				ctl_ok("aead", n, "ad 0102");
+			assert_int_equal(exchange("aead", n, pass ? 0 : big, pass ? 0 : sizeof big, ct,
+			                          sizeof ct), sizeof big + LC_AEAD_TAG);
+			state("aead", n, text, sizeof text);
+			assert_int_equal(field(text, "nonce", nonce, nl), 0);
+			assert_int_equal(lc_aead_encrypt((enum lc_aead_alg)alg, want, big, sizeof big,
+			                                 pass ? ad : 0, pass ? sizeof ad : 0, nonce, key32), 0);
+			assert_memory_equal(ct, want, sizeof want);
+		}
+		ctl_ok("aead", n, "close");
+	}
+	delete("sk");
+	delete("sk2");
+}
+
 /* "nonce HEX" of a counter: len bytes, big-endian v. */
 static void nonce_line(char *line, size_t size, size_t len, uint64_t v)
 {
@@ -1158,6 +1263,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aead_roundtrip),
+		cmocka_unit_test(test_aead_sealed_in_place_answers_again),
 		cmocka_unit_test(test_aead_random_nonce_algs_and_keys),
 		cmocka_unit_test(test_aead_given_nonces_increase_per_key_version),
 		cmocka_unit_test(test_aead_message_bound_is_exact),

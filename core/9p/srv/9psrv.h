@@ -673,4 +673,7 @@ void ninep_pool_keep(size_t nconns);
 /* Workers in the pool, and of them idle (for the counters). */
 void ninep_pool_counts(size_t *live, size_t *idle);
 
+/* srv_ops.c: Tfsync and the empty wstat: sync the machine's store. */
+int ninep_sync(void);
+
 #endif

@@ -215,7 +215,7 @@ int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t)
 	if (st->atime != ~0u && st->atime != cur.atime)
 		w.atime = st->atime;
 	if (wstat_empty(&w))
-		return 0;
+		return ninep_sync();	/* wstat(5): a wstat that changes nothing asks for a sync */
 	if (newpath == 0)	/* 2. one device call: all of it or none */
 		return dev_wstat(f, &w);
 	/* a rename: the fids under the old name are taken first and follow

@@ -19,6 +19,7 @@
 #include <lux/perm.h>
 #include <lux/users.h>
 #include <lux/proc.h>
+#include <lux/storesync.h>
 #include <lux/string.h>
 
 /* Linux open flags for Tlopen/Tlcreate, and the statfs magic v9fs reports. */
@@ -639,11 +640,21 @@ static int dispatch(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg 
 	case P9_TUNLINKAT:	return runlinkat(s, t);
 	case P9_TSTATFS:	return rstatfs(s, t, r);
 	case P9_TFSYNC:
-		return ninep_fid_get(s, t->u.tfsync.fid) ? 0 : NINEP_E_NOFID;
+		return ninep_fid_get(s, t->u.tfsync.fid) ? ninep_sync() : NINEP_E_NOFID;
 	default:	/* Tstat is ninep_handle's (its reply points into a lux_dir) */
 		return NINEP_E_NOTSUP;
 	}
 	/* clang-format on */
+}
+
+/* Tfsync, and 9P2000's wstat that changes nothing: the root tree written
+ * back to the machine's store.  Without a store there is nothing more
+ * durable than RAM, and the answer is what it always was: done. */
+int ninep_sync(void)
+{
+	int err = storesync_now(0);
+
+	return err == E_NOENT ? 0 : err;
 }
 
 static const char *detail(int err)

@@ -45,6 +45,15 @@ struct aead {
 	uint8_t nonce[LC_AEAD_NONCE_MAX];
 	size_t adlen;
 	uint8_t ad[AEAD_ADMAX];
+	/* what the message sealed in place was sealed with (valid while
+	 * s->sealed): ctl may change the settings above before unseal needs
+	 * them.  Never a secret (the nonce and ad are in ctl's state). */
+	struct {
+		enum lc_aead_alg alg;
+		size_t noncelen, adlen;
+		uint8_t nonce[LC_AEAD_NONCE_MAX];
+		uint8_t ad[AEAD_ADMAX];
+	} was;
 };
 
 /* Take the given nonce for one encryption (ks_nonce_next): 0, or E_INVAL
@@ -138,9 +147,13 @@ static int bound(const struct aead *a, size_t total)
 /* Messages from this size on are sealed or opened through koffload: a
  * megabyte is milliseconds of one libsodium call that no preemption cuts,
  * so a client looping them would hold the kernel's CPU from everyone
- * else; smaller ones run in place (a hop to another thread costs more
- * than they do).  docs/crypto.md, "Fair shares". */
-#define AEAD_OFFLOAD_MIN (64u << 10)
+ * else; smaller ones run in place.  The hop to another thread costs about
+ * 60 us of CPU per message on hosted (a 64 KiB message's seal is ~45 us:
+ * over 9P the hop took luxsim from 11 to 19 ms of CPU per 8 MiB), and
+ * below 256 KiB a seal holds the CPU (~180 us) no longer than hashing one
+ * 64 KiB write to hash/sha256 does, which runs in place.
+ * docs/crypto.md, "Fair shares". */
+#define AEAD_OFFLOAD_MIN (256u << 10)
 
 /* One seal or open, as a pure computation: everything it reads and
  * writes is here (the key stays pinned by the session, its buffers are
@@ -182,11 +195,16 @@ static int aead_admit(struct dc_sess *s, size_t total)
 	return bound(s->priv, total);
 }
 
+/* Sealed in place: the ciphertext overwrites the plaintext where it was
+ * written and the tag goes after it (the room for it was made as the
+ * message grew, dc_kind.inroom), and reads answer from there.  So there
+ * is no output buffer to fill, copy from and wipe, and no plaintext is
+ * left behind to wipe either: the seal itself overwrote it. */
 static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 {
 	size_t want = lc_aead_nonce_len(a->alg);
 	struct aead_job job;
-	uint8_t *out;
+	uint8_t *buf;
 	int err = E_NOMEM;
 
 	/* written while decrypting, then "encrypt" on ctl: the writes were
@@ -199,7 +217,7 @@ static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 			return proc_seterr(E_INVAL, "aead: the nonce is %zu bytes, %s wants %zu",
 			                   a->noncelen, lc_aead_name(a->alg), want);
 	}
-	if ((out = dc_output(s, s->inlen + LC_AEAD_TAG, &err)) == 0)
+	if ((buf = dc_inroom(s, s->inlen + LC_AEAD_TAG, &err)) == 0)
 		return err;
 	/* claimed before the budget check: a refused budget burns the nonce
 	 * (the client gives a greater one), never the other way round */
@@ -212,11 +230,50 @@ static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 		a->noncelen = want;
 		a->hasnonce = true;
 	}
-	job = (struct aead_job){ false, a->alg, out, s->in, s->inlen, a->ad, a->adlen, a->nonce, key, -1 };
+	/* libsodium's AEADs seal with c == m (one pass: each block is read
+	 * before its ciphertext is stored) */
+	job = (struct aead_job){ false, a->alg, buf, buf, s->inlen, a->ad, a->adlen, a->nonce, key, -1 };
 	if ((err = aead_do(&job)) < 0)
-		return err;
-	if (job.r < 0)
+		return err;	/* a kill before it ran: the message is as written */
+	if (job.r < 0)	/* an unknown alg, refused before touching buf */
 		return proc_seterr(E_CRYPTO, "aead: %s failed", lc_aead_name(a->alg));
+	a->was.alg = a->alg;
+	a->was.noncelen = a->noncelen;
+	kmemcpy(a->was.nonce, a->nonce, a->noncelen);
+	a->was.adlen = a->adlen;
+	kmemcpy(a->was.ad, a->ad, a->adlen);
+	dc_output_sealed(s, s->inlen + LC_AEAD_TAG);
+	return 0;
+}
+
+/* The framework's unseal: the sealed message back to the plaintext as
+ * written, opened in place with what sealed it (the key is still the
+ * pinned one: a "key" line unseals before it changes the pin).  Only a
+ * ctl change between a read and another read of the same message (or a
+ * key change) comes here; a new message just drops the ciphertext. */
+static int aead_unseal(struct dc_sess *s)
+{
+	struct aead *a = s->priv;
+	struct aead_job job;
+	const uint8_t *key;
+	size_t keylen;
+	int err;
+
+	key = ks_secret(s->key, &keylen);
+	if (key == 0 || keylen != LC_AEAD_KEY)
+		return proc_seterr(E_INVAL, "aead: the key is not a %d-byte aead key", LC_AEAD_KEY);
+	job = (struct aead_job){ true, a->was.alg, s->in, s->in, s->inlen + LC_AEAD_TAG, a->was.ad,
+	                         a->was.adlen, a->was.nonce, key, -1 };
+	if ((err = aead_do(&job)) < 0)
+		return err;	/* a kill before it ran: still sealed */
+	if (job.r < 0) {
+		/* cannot happen (we sealed it with these); the open zeroed the
+		 * buffer, so the message is gone */
+		s->sealed = false;
+		s->inlen = 0;
+		return proc_seterr(E_CRYPTO, "aead: the sealed message did not open again: write it again");
+	}
+	s->sealed = false;
 	return 0;
 }
 
@@ -278,6 +335,7 @@ const struct dc_kind dc_aead = {
 	.keyalg = KS_AEAD,
 	.needkey = true,
 	.maxmsg = DEVCRYPTO_MSGMAX + LC_AEAD_TAG,	/* a whole message's ciphertext and tag */
+	.inroom = LC_AEAD_TAG,				/* the tag, sealed in place */
 	.admit = aead_admit,				/* ... plaintext only when encrypting */
 	.privsize = sizeof(struct aead),
 	.usage = "key NAME, alg xchacha20poly1305|chacha20poly1305|aes256gcm, nonce HEX|random, "
@@ -285,4 +343,5 @@ const struct dc_kind dc_aead = {
 	.ctl = aead_ctl,
 	.run = aead_run,
 	.state = aead_state,
+	.unseal = aead_unseal,
 };

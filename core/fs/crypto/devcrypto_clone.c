@@ -263,6 +263,23 @@ size_t devcrypto_signs(void)
 
 /* ---- helpers for the kinds ---- */
 
+uint8_t *dc_inroom(struct dc_sess *s, size_t n, int *err)
+{
+	int e = grow(s, &s->in, s->inlen, &s->incap, MAX(n, 1), s->k->maxmsg);
+
+	if (e < 0) {
+		*err = e;
+		return 0;
+	}
+	return s->in;
+}
+
+void dc_output_sealed(struct dc_sess *s, size_t n)
+{
+	s->sealed = true;
+	s->outlen = n;
+}
+
 uint8_t *dc_output(struct dc_sess *s, size_t n, int *err)
 {
 	/* at least a byte: an empty output still has a buffer to point at */
@@ -320,6 +337,12 @@ int dc_setkey(struct dc_sess *s, const char *name, enum ks_alg alg)
 	 * change what this session uses */
 	if ((err = ks_take(name, alg, &r)) < 0)
 		return err;
+	/* a message sealed in place opens only with the key that sealed
+	 * it: undo that while the session still pins it */
+	if (s->sealed && s->k->unseal && (err = s->k->unseal(s)) < 0) {
+		ks_drop(r);
+		return err;
+	}
 	ks_drop(s->key);
 	s->key = r;
 	return 0;
@@ -497,14 +520,17 @@ long devcrypto_clone_state(int pid, int kind, uint32_t id, void *buf, size_t n, 
 
 /* ---- data ---- */
 
-/* Forget the message and the output: the next write starts a new one. */
+/* Forget the message and the output: the next write starts a new one.
+ * A message sealed in place is ciphertext: nothing in it to wipe (and
+ * the answer, outlen, was in it). */
 static void newmessage(struct dc_sess *s)
 {
-	if (s->in)
+	if (s->in && !s->sealed)
 		lc_wipe(s->in, s->inlen);
-	if (s->out)
+	if (s->out && !s->sealed)
 		lc_wipe(s->out, s->outlen);
 	s->inlen = s->outlen = 0;
+	s->sealed = false;
 	s->done = s->asked = false;
 	s->err = 0;
 }
@@ -513,7 +539,9 @@ static void newmessage(struct dc_sess *s)
  * made again at the next read (from the same message). */
 static void newanswer(struct dc_sess *s)
 {
-	if (s->out)
+	/* sealed: the answer is the message itself, which the kind's
+	 * unseal gives back before the next run */
+	if (s->out && !s->sealed)
 		lc_wipe(s->out, s->outlen);
 	s->outlen = 0;
 	s->done = false;
@@ -547,7 +575,9 @@ long devcrypto_clone_write(int pid, int kind, uint32_t id, const void *buf, size
 	if (total > s->k->maxmsg)
 		return proc_seterr(E_TOOBIG, "%s: a message is at most %zu bytes", s->k->name,
 		                   s->k->maxmsg);
-	if ((err = grow(s, &s->in, s->inlen, &s->incap, s->inlen + n, s->k->maxmsg)) < 0)
+	/* with the kind's room after it (no second copy to make room later) */
+	if ((err = grow(s, &s->in, s->inlen, &s->incap, MIN(total + s->k->inroom, s->k->maxmsg),
+	                s->k->maxmsg)) < 0)
 		return err;
 	kmemcpy(s->in + s->inlen, buf, n);
 	s->inlen += n;
@@ -565,6 +595,8 @@ long devcrypto_clone_read(int pid, int kind, uint32_t id, void *buf, size_t n, u
 	if (!s->done) {
 		if (s->k->needkey && s->key == 0)
 			return proc_seterr(E_INVAL, "%s: no key (write \"key NAME\" to ctl)", s->k->name);
+		if (s->sealed && (err = s->k->unseal(s)) < 0)
+			return err;	/* still sealed: the next read tries again */
 		s->outlen = 0;
 		if ((err = s->k->run(s)) < 0) {
 			if (s->out)	/* no partial output survives a failure */
@@ -577,5 +609,5 @@ long devcrypto_clone_read(int pid, int kind, uint32_t id, void *buf, size_t n, u
 	}
 	if (s->err < 0)
 		return proc_seterr(s->err, "%s", s->errmsg);
-	return dev_readstr(off, buf, n, (const char *)s->out, s->outlen);
+	return dev_readstr(off, buf, n, (const char *)(s->sealed ? s->in : s->out), s->outlen);
 }

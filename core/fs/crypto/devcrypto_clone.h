@@ -28,6 +28,8 @@ struct dc_kind {
 	int keyalg;		/* what "key NAME" pins (enum ks_alg); -1: the kind's ctl parses key */
 	bool needkey;		/* run refuses without a key */
 	size_t maxmsg;		/* input bytes per message, most in any state */
+	size_t inroom;		/* room the kind wants after the message, within
+				 * maxmsg (aead: the tag, sealed in place) */
 	/* optional: the bound in s's present state when it is tighter than
 	 * maxmsg (aead: plaintext to encrypt, plaintext + tag to decrypt):
 	 * 0 if the message may grow to total bytes, else E_TOOBIG and errstr */
@@ -45,6 +47,13 @@ struct dc_kind {
 	/* The kind's state lines into buf (never a secret): ksnprintf-style length */
 	size_t (*state)(struct dc_sess *s, char *buf, size_t size);
 	void (*fini)(struct dc_sess *s);	/* optional: wipe/free what priv holds */
+	/* Needed by a kind that answers with dc_output_sealed: turn the
+	 * sealed message back into the message as written (with the key and
+	 * settings it was sealed with) and clear s->sealed.  The framework
+	 * calls it before it runs the operation again on the same message
+	 * and before the pinned key changes.  0, or an error (the message
+	 * stays sealed, the key is not changed). */
+	int (*unseal)(struct dc_sess *s);
 };
 
 struct dc_sess {
@@ -60,6 +69,10 @@ struct dc_sess {
 	size_t inlen, incap;
 	uint8_t *out;		/* the last run's output */
 	size_t outlen, outcap;
+	bool sealed;		/* the kind sealed the message where it was written
+				 * (dc_output_sealed): in holds no secret, the kind's
+				 * unseal undoes it, and while done the answer is
+				 * in[0..outlen) */
 	bool done;		/* ran: out (or err) is the answer until a new message or ctl change */
 	bool asked;		/* read since the last write: the next write starts a new message */
 	int err;		/* done with a failure: its code and text */
@@ -75,6 +88,15 @@ extern const struct dc_kind dc_aead, dc_mac, dc_sign, dc_verify, dc_kx, dc_kdf, 
 /* Output of n bytes (room charged to the owner): the buffer, or 0 with
  * *err set (E_BUDGET, E_NOMEM). */
 uint8_t *dc_output(struct dc_sess *s, size_t n, int *err);
+/* Room for n bytes in the message buffer (room charged to the owner, the
+ * message kept): the buffer, or 0 with *err set (E_BUDGET, E_NOMEM).
+ * n is at most the kind's maxmsg. */
+uint8_t *dc_inroom(struct dc_sess *s, size_t n, int *err);
+/* The answer is in[0..n): the kind overwrote the message with it in
+ * place (aead: sealed), so the message buffer now holds no secret and is
+ * not wiped when the message goes; the kind's unseal undoes it.
+ * n is at most the room dc_inroom made. */
+void dc_output_sealed(struct dc_sess *s, size_t n);
 /* Output: the lower-case hex of p[0..n) and a newline.  0 or an error. */
 int dc_output_hex(struct dc_sess *s, const uint8_t *p, size_t n);
 /* Output: text (kernel strings, already formatted).  0 or an error. */

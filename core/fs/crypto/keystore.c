@@ -326,8 +326,11 @@ static void entry_free(struct kentry *e)
 	kfree(e);
 }
 
-int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t len,
-            bool exportable)
+static int find_owned(const char *owner, const char *name);
+
+/* A new key NAME of owner's at version (ks_make: the caller's, 1). */
+static int make(const char *owner, const char *name, enum ks_alg alg, const uint8_t *material,
+                size_t len, bool exportable, uint32_t version)
 {
 	struct kentry *e;
 	struct kver init;
@@ -342,11 +345,11 @@ int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t l
 	if ((e = kzalloc(sizeof *e)) == 0)
 		return E_NOMEM;
 	kstrlcpy(e->name, name, sizeof e->name);
-	kstrlcpy(e->owner, caller(), sizeof e->owner);
+	kstrlcpy(e->owner, owner, sizeof e->owner);
 	e->alg = alg;
 	e->exportable = exportable;
 	kmemset(&init, 0, sizeof init);
-	init.version = 1;
+	init.version = version;
 	init.alg = alg;
 	init.slen = secret_len(alg, len);
 	if ((init.secret = lc_secure_alloc(init.slen)) == 0) {
@@ -364,7 +367,7 @@ int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t l
 		return err;
 	}
 	spin_lock(&ks_lock);
-	if (find(name) >= 0) {
+	if (find_owned(owner, name) >= 0) {
 		err = E_EXIST;
 	} else if (owned(e->owner) >= KS_USERKEYS) {
 		err = E_BUDGET;
@@ -383,12 +386,56 @@ int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t l
 			return proc_seterr(E_EXIST, "key %s already exists", name);
 		if (err == E_BUDGET)
 			return proc_seterr(E_BUDGET, "budget exhausted: keys %d/%d (%s's)", KS_USERKEYS,
-			                   KS_USERKEYS, caller());
+			                   KS_USERKEYS, owner);
 		return proc_seterr(E_NOSPC, "keys: all %d key slots are in use", KS_KEYS);
 	}
-	audit_log(curproc(), "key-new", (uint32_t)slot, name, "%s key, version 1%s",
-	          ks_alg_name(alg), exportable ? ", exportable" : "");
+	audit_log(curproc(), "key-new", (uint32_t)slot, name, "%s key, version %u%s",
+	          ks_alg_name(alg), version, exportable ? ", exportable" : "");
 	return 0;
+}
+
+int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t len,
+            bool exportable)
+{
+	return make(caller(), name, alg, material, len, exportable, 1);
+}
+
+size_t ks_save_all(struct ks_saved *out, size_t max)
+{
+	size_t n = 0;
+
+	/* as ks_info: the table under ks_lock, each version pinned for its
+	 * copy (keystore -> redblue-pins) */
+	spin_lock(&ks_lock);
+	for (int i = 0; i < KS_KEYS && n < max; i++) {
+		struct kentry *e = tab[i];
+		const struct kver *v;
+
+		if (e == 0 || e->alg == KS_AEAD)
+			continue;	/* see <lux/keystore.h>: given nonces */
+		v = rb_read(&e->rb);
+		kstrlcpy(out[n].name, e->name, sizeof out[n].name);
+		kstrlcpy(out[n].owner, e->owner, sizeof out[n].owner);
+		out[n].alg = e->alg;
+		out[n].exportable = e->exportable;
+		out[n].version = v->version;
+		/* what ks_make takes: an ed25519 key's seed is the first half
+		 * of libsodium's secret key (seed || public) */
+		out[n].mlen = e->alg == KS_ED25519 ? LC_ED25519_SEED : v->slen;
+		kmemcpy(out[n].material, v->secret, out[n].mlen);
+		rb_done(&e->rb, v);
+		n++;
+	}
+	spin_unlock(&ks_lock);
+	return n;
+}
+
+int ks_restore(const struct ks_saved *k)
+{
+	if (!ks_goodname(k->name, kstrnlen(k->name, KS_NAMELEN)) || k->alg == KS_AEAD ||
+	    kstrcmp(ks_alg_name(k->alg), "?") == 0 || k->version == 0 || k->mlen > KS_MACMAX)
+		return proc_seterr(E_INVAL, "keys: a saved key that is not one");
+	return make(k->owner, k->name, k->alg, k->material, k->mlen, k->exportable, k->version);
 }
 
 int ks_store(const char *name, enum ks_alg alg, const uint8_t *secret, size_t len, bool exportable)

@@ -69,8 +69,10 @@
  * 15: arch_pci_dev, the PCI functions the arch found at boot (metal;
  *    hosted has none).
  * 16: arch_memrange, the address space as the arch laid it out (what each
- *    range is and how it is mapped), for /dev/memmap. */
-#define LUX_ARCH_VERSION 16
+ *    range is and how it is mapped), for /dev/memmap.
+ * 17: lux_boot.store_key and store_keylen: the store's passphrase, which
+ *    the core wipes once it has copied it. */
+#define LUX_ARCH_VERSION 17
 
 /* ---- Console ---------------------------------------------------------- */
 

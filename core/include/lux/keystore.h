@@ -119,6 +119,25 @@ struct ks_info {
  * into secret when secret is not 0 and size is enough.  0 or E_NOENT. */
 int ks_info(int slot, struct ks_info *out, uint8_t *secret, size_t size);
 
+/* Keys kept in the machine's store (core/fs/storesync_keys.c): every
+ * key, whoever's, as its current version's material in the form ks_make
+ * takes.  AEAD keys are not kept: the given-nonce marks that stop a nonce
+ * being used twice change with every use and are not committed with it,
+ * so a key restored after a crash could take a nonce again. */
+struct ks_saved {
+	char name[KS_NAMELEN];
+	char owner[28];
+	enum ks_alg alg;
+	bool exportable;
+	uint32_t version;
+	size_t mlen;
+	uint8_t material[KS_MACMAX];
+};
+/* Copy up to max keys into out (lc_secure memory: secrets); how many. */
+size_t ks_save_all(struct ks_saved *out, size_t max);
+/* Make k again, owner and version as saved: 0, or ks_make's errors. */
+int ks_restore(const struct ks_saved *k);
+
 size_t ks_keys(void);		/* keys now */
 size_t ks_versions(void);	/* versions (secrets) alive now */
 /* Test hook: called with each secret just wiped, before it is freed. */

@@ -48,6 +48,8 @@ int sim_net_run(struct sim_ctx *ctx);
 int sim_hostile_run(struct sim_ctx *ctx);
 /* Scenario "blk" (core/test/scenario/blk.c, blkdev.c). */
 int sim_blk_run(struct sim_ctx *ctx);
+/* Scenario "store" (core/test/scenario/store.c, blkdev.c). */
+int sim_store_run(struct sim_ctx *ctx);
 /* Run scenario `name` and halt with its status; never returns. */
 _Noreturn void sim_main(const char *name, uint64_t steps, uint32_t breakflags, uint64_t seed);
 

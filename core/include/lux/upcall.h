@@ -92,6 +92,11 @@ struct lux_boot {
 	 * the host terminal's own interrupt character when the person set
 	 * one (`stty intr ^?`, Plan 9's DEL), or 0 */
 	uint8_t console_intr;
+	/* v17: the store's passphrase (hosted: luxsim --store-key FILE), or 0.
+	 * With it the core opens device 0 as its store (making one on a blank
+	 * drive); the core copies the bytes and then wipes them here. */
+	uint8_t *store_key;
+	size_t store_keylen;
 };
 
 /* Boot the core.  Never returns: the machine ends in arch_halt(). */

@@ -327,6 +327,12 @@ size_t simblk_crash(struct simblk *s, struct simblk_fault *log)
 	return nlog;
 }
 
+void simblk_flip(struct simblk *s, uint64_t sector, uint32_t bit)
+{
+	medium(s, sector)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	s->n.flipped++;
+}
+
 void simblk_reboot(struct simblk *s)
 {
 	s->dead = false;

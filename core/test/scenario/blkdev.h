@@ -55,6 +55,9 @@ size_t simblk_pending(const struct simblk *s);
  * injected are in *log (at most SIMBLK_MAXFAULTS); returns their count. */
 size_t simblk_crash(struct simblk *s, struct simblk_fault *log);
 void simblk_reboot(struct simblk *s);
+/* Flip bit `bit` of sector on the medium, now: a fault a scenario aims
+ * (at the sector it most fears for) and logs itself. */
+void simblk_flip(struct simblk *s, uint64_t sector, uint32_t bit);
 /* Test-only (--break-invariant lose-flushed): the next flush forgets one
  * write it should have made durable, and logs nothing. */
 void simblk_break_flush(struct simblk *s);

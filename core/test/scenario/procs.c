@@ -272,6 +272,9 @@ static const struct scenario scenarios[] = {
 	  sim_hostile_run },
 	{ "blk", "workers write, read and flush a simulated disk that reorders, caches, crashes, "
 	  "tears and flips bits; every crash checked against what was flushed", 400, sim_blk_run },
+	{ "store", "the encrypted store written, committed and crashed on the simulated disk; "
+	  "every reopen checked against the last commit and the faults injected", 400,
+	  sim_store_run },
 };
 
 const struct scenario *sim_scenarios(size_t *n)
