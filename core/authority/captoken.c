@@ -29,6 +29,7 @@ struct ct_slot {
 	uint32_t gen;		/* bumped by revoke; tokens carry it */
 	bool live;		/* minted and not revoked since */
 	bool retired;		/* gen would wrap: never reused */
+	uint64_t object;	/* a root slot's object (0: a derived one's) */
 };
 
 /* slots[]: each token generation's live and retired flags (revocation) */
@@ -76,7 +77,7 @@ void captoken_init_key(const uint8_t key[32])
 
 /* ---- Slots ------------------------------------------------------------ */
 
-static int slot_alloc(struct ct_cap *cap)
+static int slot_alloc(struct ct_cap *cap, uint64_t object)
 {
 	int r = CT_ENOSLOT;
 
@@ -84,6 +85,7 @@ static int slot_alloc(struct ct_cap *cap)
 	for (unsigned i = 0; i < CT_SLOTS; i++) {
 		if (!slots[i].live && !slots[i].retired) {
 			slots[i].live = true;
+			slots[i].object = object;
 			cap->slot = (uint16_t)i;
 			cap->gen = slots[i].gen;
 			r = CT_OK;
@@ -129,6 +131,17 @@ int captoken_revoke(struct ct_cap cap)
 	return r;
 }
 
+size_t captoken_slots_live(uint64_t object)
+{
+	size_t n = 0;
+
+	spin_lock(&ct_lock);
+	for (unsigned i = 0; i < CT_SLOTS; i++)
+		n += slots[i].live && slots[i].object == object;
+	spin_unlock(&ct_lock);
+	return n;
+}
+
 size_t captoken_slots_free(void)
 {
 	size_t n = 0;
@@ -154,7 +167,7 @@ int captoken_mint(uint64_t object, uint32_t rights, struct ct_cap *cap,
 		return CT_EINVAL;
 	if (cap_bytes < n)
 		return CT_ESPACE;
-	if ((r = slot_alloc(cap)) != CT_OK)
+	if ((r = slot_alloc(cap, object)) != CT_OK)
 		return r;
 	out[0] = CT_VERSION;
 	put_le(out + 1, cap->slot, 2);
@@ -363,7 +376,7 @@ int captoken_derive_revocable(const uint8_t *in, size_t n, struct ct_cap *child,
 		return CT_ETOOMANY;
 	if (cap_bytes < n + 2 + sizeof val)
 		return CT_ESPACE;
-	if ((r = slot_alloc(child)) != CT_OK)
+	if ((r = slot_alloc(child, 0)) != CT_OK)
 		return r;
 	put_le(val, child->slot, 2);
 	put_le(val + 2, child->gen, 4);

@@ -30,12 +30,27 @@
 #include <lux/users.h>
 
 #define TOKENS_WAITING 16	/* minted tokens waiting to be read, one per proc */
+/* ... of one user's procs: eviction takes the user's own oldest, never
+ * another user's.  When any user's mint evicted the oldest entry, carol
+ * minting on 16 connections evicted bob's token before he read it, and its
+ * slot, which nobody held the text to revoke, stayed live in bob's share:
+ * after 16 such, bob could not mint until a restart
+ * (tests/attacks/h_token_slots.py, part 2). */
+#define TOKENS_WAITING_PER_USER (TOKENS_WAITING / 4)
 #define TOKEN_TEXT 512		/* a minted token's text: id, path, expiry, tag */
 #define TOKEN_EXPIRY_MAX (10ull * 366 * 24 * 3600)	/* seconds: ten years */
+/* Live tokens a user may hold, eve's minting aside: slots are per boot and
+ * freed only by revoke, so without it one user minting in a loop took all
+ * CT_SLOTS and nobody could mint until a restart
+ * (tests/attacks/h_token_slots.py). */
+#define TOKENS_PER_USER (CT_SLOTS / 16)
 
 struct waiting {
 	int pid;		/* 0: free */
 	uint64_t seq;		/* age, for eviction */
+	char user[USER_NAMEMAX];	/* whose mint */
+	struct ct_cap slot;	/* its slot: revoked if it goes unread */
+	bool read;		/* read back at least once */
 	size_t len;
 	char text[TOKEN_TEXT];
 };
@@ -45,29 +60,67 @@ static uint64_t seqno;
 /* waiting[] and seqno: the tokens offered and not yet taken */
 static struct spinlock lock = SPINLOCK_INIT("tokens");
 
-static void put_waiting(int pid, const char *text, size_t len)
+/* w goes: wiped; its slot in *drop if it was never read (nobody holds the
+ * token, so nobody could revoke it).  Lock held. */
+static void let_go(struct waiting *w, struct ct_cap *drop, bool *dropit)
 {
-	struct waiting *w = 0;
+	*dropit = w->pid != 0 && !w->read;
+	*drop = w->slot;
+	lc_wipe(w, sizeof *w);
+	w->pid = 0;
+}
+
+/* The entry for pid's new token (user's): pid's own, else a free one
+ * within the user's share, else the user's own oldest; 0 when the table is
+ * full of other users' tokens (eve then takes the oldest of all: four
+ * users must not keep her from minting).  Lock held. */
+static struct waiting *entry_for(int pid, const char *user)
+{
+	struct waiting *fr = 0, *oldest = 0, *any = &waiting[0];
+	size_t mine = 0;
+
+	for (size_t i = 0; i < TOKENS_WAITING; i++) {
+		struct waiting *w = &waiting[i];
+		if (w->pid == pid)
+			return w;
+		if (w->seq < any->seq)
+			any = w;
+		if (w->pid == 0) {
+			fr = fr ? fr : w;
+		} else if (kstrcmp(w->user, user) == 0) {
+			mine++;
+			if (oldest == 0 || w->seq < oldest->seq)
+				oldest = w;
+		}
+	}
+	if (mine < TOKENS_WAITING_PER_USER && fr)
+		return fr;
+	return oldest ? oldest : kstrcmp(user, eve) == 0 ? any : 0;
+}
+
+/* Keep text (the token on slot, user's) for pid to read: 0, or E_NOSPC
+ * when other users' tokens fill the table. */
+static int put_waiting(int pid, const char *user, struct ct_cap slot, const char *text,
+                       size_t len)
+{
+	struct waiting *w;
+	struct ct_cap drop = { 0, 0 };
+	bool dropit = false;
 
 	spin_lock(&lock);
-	for (size_t i = 0; i < TOKENS_WAITING && !w; i++)
-		if (waiting[i].pid == pid)
-			w = &waiting[i];
-	for (size_t i = 0; i < TOKENS_WAITING && !w; i++)
-		if (waiting[i].pid == 0)
-			w = &waiting[i];
-	if (w == 0) {	/* full: the oldest goes */
-		w = &waiting[0];
-		for (size_t i = 1; i < TOKENS_WAITING; i++)
-			if (waiting[i].seq < w->seq)
-				w = &waiting[i];
+	if ((w = entry_for(pid, user)) != 0) {
+		let_go(w, &drop, &dropit);
+		w->pid = pid;
+		w->seq = ++seqno;
+		kstrlcpy(w->user, user, sizeof w->user);
+		w->slot = slot;
+		w->len = len;
+		kmemcpy(w->text, text, len);
 	}
-	lc_wipe(w->text, sizeof w->text);
-	w->pid = pid;
-	w->seq = ++seqno;
-	w->len = len;
-	kmemcpy(w->text, text, len);
 	spin_unlock(&lock);
+	if (dropit)
+		captoken_revoke(drop);
+	return w ? 0 : E_NOSPC;
 }
 
 size_t tokens_read(int pid, char *buf, size_t cap)
@@ -79,6 +132,7 @@ size_t tokens_read(int pid, char *buf, size_t cap)
 		if (waiting[i].pid == pid) {
 			n = waiting[i].len < cap ? waiting[i].len : cap;
 			kmemcpy(buf, waiting[i].text, n);
+			waiting[i].read = true;
 			break;
 		}
 	}
@@ -88,14 +142,16 @@ size_t tokens_read(int pid, char *buf, size_t cap)
 
 void tokens_procexit(int pid)
 {
+	struct ct_cap drop = { 0, 0 };
+	bool dropit = false;
+
 	spin_lock(&lock);
-	for (size_t i = 0; i < TOKENS_WAITING; i++) {
-		if (waiting[i].pid == pid) {
-			lc_wipe(&waiting[i], sizeof waiting[i]);
-			waiting[i].pid = 0;
-		}
-	}
+	for (size_t i = 0; i < TOKENS_WAITING; i++)
+		if (waiting[i].pid == pid)
+			let_go(&waiting[i], &drop, &dropit);
 	spin_unlock(&lock);
+	if (dropit)
+		captoken_revoke(drop);
 }
 
 static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
@@ -133,6 +189,22 @@ static int clean_path(char *p, size_t *len, char *why, size_t whylen)
 			return fail(why, whylen, E_BADPATH, "path %s: no empty, . or .. elements", p);
 	*len = n == 1 ? 0 : n;
 	return 0;
+}
+
+/* May caller mint one more token for user (id)?  eve always may: she
+ * administers, and her mints for a user count in that user's share. */
+static int user_share(const char *user, uint32_t id, const char *caller, char *why,
+                      size_t whylen)
+{
+	size_t live;
+
+	if (kstrcmp(caller, eve) == 0)
+		return 0;
+	live = captoken_slots_live(USER_TOKEN_OBJECT(id));
+	if (live < TOKENS_PER_USER)
+		return 0;
+	return fail(why, whylen, E_BUDGET, "budget exhausted: tokens %zu/%u (%s's; revoke one)",
+	            live, TOKENS_PER_USER, user);
 }
 
 int tokens_mint(char *line, const char *caller, bool via_token, uint64_t now_ns, char *text,
@@ -176,6 +248,8 @@ int tokens_mint(char *line, const char *caller, bool via_token, uint64_t now_ns,
 	if (kstrcmp(user, none) == 0)
 		return fail(why, whylen, E_PERM, "no tokens for none");
 	if (path && (err = clean_path(path, &plen, why, whylen)) < 0)
+		return err;
+	if ((err = user_share(user, id, caller, why, whylen)) < 0)
 		return err;
 	if (secs > 0)
 		expiry = now_ns + (uint64_t)secs * 1000000000ull;
@@ -235,6 +309,30 @@ int tokens_revoke(const char *arg, const char *caller, char *why, size_t whylen)
 	return 0;
 }
 
+/* Keep a minted token's text for its maker's principal to read; when the
+ * table is full of other users' tokens, revoke it (nobody ever saw it). */
+static int keep_for_reading(int pid, const char *user, const char *text, size_t len,
+                            char *why, size_t whylen)
+{
+	uint8_t tok[CT_WIRE_MAX];
+	struct ct_view v;
+	struct ct_cap slot;
+	size_t tlen;
+	int r = captoken_from_text(text, len - 1, tok, sizeof tok, &tlen);
+
+	if (r == CT_OK)
+		r = captoken_decode(tok, tlen, &v);
+	lc_wipe(tok, sizeof tok);
+	if (r != CT_OK)	/* we made it: cannot happen */
+		return fail(why, whylen, E_INVAL, "minted token: %s", captoken_errstr(r));
+	slot = (struct ct_cap){ v.slot, v.gen };
+	if (put_waiting(pid, user, slot, text, len) == 0)
+		return 0;
+	captoken_revoke(slot);
+	return fail(why, whylen, E_NOSPC, "%d minted tokens wait to be read; read yours, try again",
+	            TOKENS_WAITING);
+}
+
 int tokens_ctl(const char *buf, size_t n, char *why, size_t whylen)
 {
 	struct proc *p = curproc();
@@ -263,7 +361,7 @@ int tokens_ctl(const char *buf, size_t n, char *why, size_t whylen)
 	}
 	len = kstrlen(text);
 	text[len++] = '\n';
-	put_waiting(proc_principal(p)->pid, text, len);
+	err = keep_for_reading(proc_principal(p)->pid, p->cred.user, text, len, why, whylen);
 	lc_wipe(text, sizeof text);
-	return 0;
+	return err;
 }

@@ -19,7 +19,8 @@
  *
  * Bounds: PIPE_QMAX bytes wait in each direction, in 2 KiB blocks taken
  * as bytes arrive and freed as they are read, so an idle pipe holds only
- * its struct; at most PIPE_MAX pipes live at once, so pipes hold at most
+ * its struct; at most PIPE_MAX pipes live at once (PIPE_PER_USER of one
+ * user's making), so pipes hold at most
  * PIPE_MAX * 2 * PIPE_QMAX bytes of buffers (4 MiB).  They are bounded
  * machine-wide rather than charged to a budget because a pipe outlives
  * the proc that made it (it lives in a namespace), and a budget must
@@ -71,13 +72,15 @@ struct pipe {
 	uint64_t mtime;		/* the attach, seconds since the epoch */
 	char owner[LUX_UIDMAX];	/* who attached: the files are theirs, 0660 */
 	int ref;		/* chans on the pipe */
+	int slot;		/* its entry in live[] */
 	int opens[2];		/* opens of data, data1 */
 	struct pqueue q[2];	/* q[e]: written on end e, read on end 1-e */
 };
 
 static int npipes;		/* live pipes */
+static struct pipe *live[PIPE_MAX];	/* them, for each owner's share; the same */
 static uint64_t nextid;
-/* npipes and nextid (each pipe's own state is under its qlock) */
+/* npipes, live[] and nextid (each pipe's own state is under its qlock) */
 static struct spinlock pipes_lock = SPINLOCK_INIT("pipes");
 
 static const char *const names[] = { [Qdir] = "pipe", [Qdata] = "data", [Qdata1] = "data1" };
@@ -152,28 +155,53 @@ static uint64_t now(void)
 	return ns > 0 ? (uint64_t)ns / 1000000000u : 0;
 }
 
+/* A slot of live[] for p, within its owner's share: 0, E_BUDGET or
+ * E_NOSPC.  PIPE_MAX alone let one user -- none, every unauthenticated
+ * 9P client, binding '#pipe' in 32 connections' namespaces -- take every
+ * pipe, and nobody else could make one until they hung up
+ * (tests/attacks/j_pipes.py). */
+static int take_slot(struct pipe *p)
+{
+	spin_lock(&pipes_lock);
+	int mine = 0, fr = -1;
+
+	for (int i = 0; i < PIPE_MAX; i++) {
+		if (live[i] == 0 && fr < 0)
+			fr = i;
+		else if (live[i] && kstrcmp(live[i]->owner, p->owner) == 0)
+			mine++;
+	}
+	if (mine < PIPE_PER_USER && fr >= 0) {
+		live[fr] = p;
+		p->slot = fr;
+		npipes++;
+	}
+	spin_unlock(&pipes_lock);
+	if (mine >= PIPE_PER_USER)
+		return E_BUDGET;
+	return fr < 0 ? E_NOSPC : 0;
+}
+
 static int pipe_attach(struct chan *c, const char *spec)
 {
 	struct pipe *p;
-	bool full;
+	int err;
 
 	USED(spec);
-	spin_lock(&pipes_lock);
-	if ((full = npipes >= PIPE_MAX) == false)
-		npipes++;
-	spin_unlock(&pipes_lock);
-	if (full)
-		return proc_seterr(E_NOSPC, "#pipe: all %d pipes are in use", PIPE_MAX);
-	if ((p = kzalloc(sizeof *p)) == 0) {
-		spin_lock(&pipes_lock);
-		npipes--;
-		spin_unlock(&pipes_lock);
+	if ((p = kzalloc(sizeof *p)) == 0)
 		return E_NOMEM;
-	}
-	qlock_init(&p->lk, "pipe");
 	/* a pipe is its maker's: others (a 9P client whose namespace copy
 	 * has it bound) are refused by the one permission check */
 	kstrlcpy(p->owner, curproc() ? curproc()->cred.user : "eve", sizeof p->owner);
+	if ((err = take_slot(p)) < 0) {
+		kfree(p);
+		if (err == E_BUDGET)
+			return proc_seterr(E_BUDGET, "#pipe: budget exhausted: pipes %d/%d (%s's)",
+			                   PIPE_PER_USER, PIPE_PER_USER,
+			                   curproc() ? curproc()->cred.user : "eve");
+		return proc_seterr(E_NOSPC, "#pipe: all %d pipes are in use", PIPE_MAX);
+	}
+	qlock_init(&p->lk, "pipe");
 	for (int e = 0; e < 2; e++)
 		waitq_init(&p->q[e].wq);
 	spin_lock(&pipes_lock);
@@ -377,10 +405,11 @@ static void pipe_close(struct chan *c)
 	/* No chan is left, so no proc can be asleep on the pipe. */
 	q_drop(&p->q[0]);
 	q_drop(&p->q[1]);
-	kfree(p);
 	spin_lock(&pipes_lock);
+	live[p->slot] = 0;
 	npipes--;
 	spin_unlock(&pipes_lock);
+	kfree(p);
 }
 
 const struct dev pipe_dev = {

@@ -393,6 +393,16 @@ class Authority:
         c.open(fid + 2, ORDWR)
         return n
 
+    def test_none_owns_no_keys(self):
+        # none is every unauthenticated client: a key one of them made was
+        # every other's to read, export, use and delete, from any host
+        # (tests/attacks/l_none_keys.py).  none makes no keys.
+        c = self.conn("none")
+        key = "nk" + self.DIALECT.replace(".", "")
+        self.denied(self.key_ctl, c, 60, "gen aead %s exportable\n" % key)
+        self.missing(self.key_text, self.conn("none"), 61, key)
+        self.assertRegex("\n".join(self.audit()), r"key-new.*%s.*refused: none owns no keys" % key)
+
     def test_another_users_key(self):
         a = self.conn("alice")
         key = "ak" + self.DIALECT.replace(".", "")
@@ -668,6 +678,28 @@ class Holes(nt.ServerTest):
         with self.assertRaisesRegex(NinepError, "permission denied"):
             c.open(5, OWRITE)
         self.assertEqual(c.walk(2, 6, ["zero"])[0][0], 0)
+
+    def test_status_shows_none_only_itself(self):
+        # /9p/status (0444) listed every connection's address, port and
+        # counters, and every peer: any client, none included, saw who
+        # else was connected and from where.  The host owner still does.
+        self.conn("eve")
+        c = nt.Client(("127.0.0.1", self.srv.port_plain), "9P2000.L")
+        self.addCleanup(c.close)
+        me = "tcp!127.0.0.1!%d" % c.sock.getsockname()[1]
+        c.attach(1)
+        c.walk(1, 2, ["9p", "status"])
+        c.open(2, OREAD)
+        lines = c.read(2, 0, 8000).decode().splitlines()
+        self.assertEqual([l.split()[2] for l in lines if l.startswith("conn ")], [me], lines)
+        self.assertFalse([l for l in lines if l.startswith("peer ")], lines)
+        self.assertRegex(lines[-1], r"^total conns [2-9]")
+        e = self.conn("eve")
+        e.walk(1, 2, ["9p", "status"])
+        e.open(2, OREAD)
+        text = e.read(2, 0, 8000).decode()
+        self.assertIn(" %s " % me, text)
+        self.assertIn("peer tcp!127.0.0.1 ", text)
 
     def test_another_connections_crypto_session(self):
         a = self.conn("alice")

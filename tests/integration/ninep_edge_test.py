@@ -411,6 +411,37 @@ class Workers(Edge):
         self.held = []
         self.counters_back_to_zero()
 
+    def from_addr(self, src):
+        c = nt.Client.__new__(nt.Client)
+        c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.sock.settimeout(10)
+        c.sock.bind((src, 0))
+        c.sock.connect(self.srv.tcp)
+        c.dotl, c.tag = True, 0
+        c.version(8192, "9P2000.L")
+        return c
+
+    def test_two_addresses_asleep_leave_a_third_peer_served(self):
+        # Peers other than the host owner run in 3/4 of the workers
+        # together, 1/2 each: 127.0.0.2's 32 reads and 127.0.0.3's 16, all
+        # asleep, took the others' 48, and a third such peer (another
+        # host, another local uid, an authenticated user) was parked with
+        # 16 workers free (tests/attacks/g_two_peers.py).  The others'
+        # last eighth now goes only to a peer's first request.
+        self.held = self.sleep_in(lambda: self.from_addr("127.0.0.2"), 8)
+        self.held += self.sleep_in(lambda: self.from_addr("127.0.0.3"), 4)
+        time.sleep(1)
+        c = self.from_addr("127.0.0.4")
+        c.attach(1)
+        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+        c.close()
+        procs = [l for l in self.srv.shell("ninep") if l.startswith("total ")]
+        self.assertIn(" procs 40 ", procs[0], "the two addresses past the others' 7/8")
+        for c in self.held:
+            c.close()
+        self.held = []
+        self.counters_back_to_zero()
+
 
 class SpentShare(Edge):
     """A client whose peer's share of the pool is spent by its other
@@ -633,6 +664,28 @@ class Summary(Edge):
         self.assertLess(len(lines), 20, "a line per refusal: %r" % lines[:10])
         self.assertTrue(any("last: budget exhausted: connections 16/16" in l or
                             "last: too many connections from tcp!127.0.0.1" in l for l in lines), lines)
+
+    def test_framing_errors_are_summed_not_a_line_each(self):
+        # A size field under the header closes that connection; it printed
+        # a console line each, so a client reconnecting in a loop flooded
+        # the operator's console (tests/attacks/k_console.py).
+        floods = 200
+        for i in range(floods):
+            so = socket.socket()
+            so.settimeout(5)
+            so.connect(self.srv.tcp)
+            so.sendall(struct.pack("<I", 3) if i % 2 else struct.pack("<I", 1 << 20))
+            read_reply(so)
+            so.close()
+        time.sleep(1.5)                # past one interval after the last
+        lines = self.srv.shell("echo marker")
+        summed = [int(m.group(1)) for l in lines
+                  for m in [re.match(r"9p: closed (\d+) connections? in the last 1 s for what "
+                                     r"they sent; last: connection \d+ "
+                                     r"\(tcp!127\.0\.0\.1!\d+\): message of ", l)] if m]
+        self.assertEqual(sum(summed), floods, lines)
+        self.assertLess(len(lines), 20, "a line per framing error: %r" % lines[:10])
+        self.honest_works(self.srv.tcp)
 
 
 if __name__ == "__main__":

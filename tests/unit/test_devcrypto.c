@@ -230,11 +230,15 @@ PROC_TEST(test_isolation_between_procs)
 	assert_int_equal(devcrypto_sessions(), 1);
 }
 
+/* Holders per user: holder i is user "h<i / per_user>". */
+static int per_user = 1;
+
 /* A child that holds one session per algorithm until released. */
 static void holder(void *arg)
 {
 	int i = (int)(intptr_t)arg;
 
+	snprintf(curproc()->cred.user, sizeof curproc()->cred.user, "h%d", i / per_user);
 	child_err[i] = 0;
 	for (int a = 0; a < 3; a++) {
 		int fd = sys_open(paths[a], OWRITE);
@@ -260,6 +264,7 @@ PROC_TEST(test_bound_and_exit_cleanup)
 	kalloc_stats(&base);
 	release = false;
 	written = 0;
+	per_user = 5;	/* 15 sessions a user: within DEVCRYPTO_SESSIONS_PER_USER */
 	for (int i = 0; i < N; i++) {
 		/* an empty grant, as the 9P server gives its procs */
 		static const struct pebbles none;
@@ -285,6 +290,37 @@ PROC_TEST(test_bound_and_exit_cleanup)
 	/* and the table works again */
 	put(SHA256, OWRITE, "abc", 3);
 	expect(SHA256, kat_abc[0]);
+}
+
+/* One user's procs hold at most a quarter of the table: 22 connections
+ * of none (every unauthenticated 9P client) took all 64 hash sessions, and
+ * nobody else could hash (tests/attacks/i_hash_sessions.py). */
+PROC_TEST(test_share_per_user)
+{
+	enum { N = 6 };	/* 18 sessions wanted by one user */
+	static const struct pebbles none;
+	struct proc *p[N];
+	int refused = 0, err;
+
+	release = false;
+	written = 0;
+	per_user = N;
+	for (int i = 0; i < N; i++)
+		if ((p[i] = proc_spawn("holder", PRIO_NORMAL, holder, (void *)(intptr_t)i, 0, &none,
+		                       &err)) == 0)
+			fail_msg("holder %d: %s", i, lux_errstr(err));
+	while (written < N)
+		proc_yield();
+	assert_int_equal(devcrypto_sessions(), DEVCRYPTO_SESSIONS_PER_USER);
+	for (int i = 0; i < N; i++)
+		if (child_err[i])
+			assert_int_equal(child_err[i], E_BUDGET), refused++;
+	assert_int_equal(refused, 1);	/* the last holder got 1 of its 3 */
+	put(SHA256, OWRITE, "abc", 3);	/* another user still hashes */
+	expect(SHA256, kat_abc[0]);
+	release = true;
+	for (int i = 0; i < N; i++)
+		proc_join(p[i]);
 }
 
 /* random is a stream: every read is filled, however large and however
@@ -596,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_ordwr_write_then_read),
 		cmocka_unit_test(test_isolation_between_procs),
 		cmocka_unit_test(test_bound_and_exit_cleanup),
+		cmocka_unit_test(test_share_per_user),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_keys),

@@ -179,12 +179,38 @@ static void test_mint_rules(void **state)
 	assert_non_null(strstr(why, "revoked"));
 }
 
+/* Slots are per boot and freed only by revoke: one user minting in a loop
+ * took all 256 and nobody could mint (tests/attacks/h_token_slots.py).  A
+ * user holds at most CT_SLOTS / 16 live tokens; eve is not counted. */
+static void test_mint_share_per_user(void **state)
+{
+	char text[CT_TEXT_MAX], first[CT_TEXT_MAX], why[160];
+	size_t free0 = captoken_slots_free();
+
+	(void)state;
+	for (int i = 0; i < CT_SLOTS / 16; i++) {
+		assert_int_equal(mint("mint", "alice", false, text, why), 0);
+		if (i == 0)
+			strcpy(first, text);
+	}
+	assert_int_equal(mint("mint ro", "alice", false, text, why), E_BUDGET);
+	assert_non_null(strstr(why, "budget exhausted: tokens 16/16 (alice's; revoke one)"));
+	assert_int_equal(captoken_slots_free(), free0 - CT_SLOTS / 16);
+	assert_int_equal(mint("mint", "bob", false, text, why), 0);	/* bob is not alice */
+	assert_int_equal(mint("mint alice", "eve", false, text, why), 0);	/* eve administers */
+	assert_int_equal(tokens_revoke(text, "eve", why, 160), 0);
+	assert_int_equal(tokens_revoke(first, "alice", why, 160), 0);	/* a revoke frees one */
+	assert_int_equal(mint("mint", "alice", false, text, why), 0);
+	assert_int_equal(mint("mint", "alice", false, text, why), E_BUDGET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_fold_and_within, setup),
 		cmocka_unit_test_setup(test_rights_per_message, setup),
 		cmocka_unit_test_setup(test_mint_rules, setup),
+		cmocka_unit_test_setup(test_mint_share_per_user, setup),
 	};
 
 	if (lc_init(entropy) < 0)

@@ -407,14 +407,43 @@ NS_TEST(test_pipe_table_is_bounded)
 {
 	static struct chan *c[PIPE_MAX];
 	struct chan *extra;
+	char me[sizeof curproc()->cred.user];
 
-	for (int i = 0; i < PIPE_MAX; i++)
+	strcpy(me, curproc()->cred.user);
+	for (int i = 0; i < PIPE_MAX; i++) {	/* users' shares, 8 each */
+		snprintf(curproc()->cred.user, sizeof me, "p%d", i / PIPE_PER_USER);
 		assert_int_equal(dev_attach(&pipe_dev, "", &c[i]), 0);
+	}
+	strcpy(curproc()->cred.user, me);
 	assert_int_equal(dev_attach(&pipe_dev, "", &extra), E_NOSPC);
 	assert_string_equal(proc_errstr(E_NOSPC), "#pipe: all 32 pipes are in use");
 	chan_put(c[0]);
 	assert_int_equal(dev_attach(&pipe_dev, "", &c[0]), 0);	/* a slot came back */
 	for (int i = 0; i < PIPE_MAX; i++)
+		chan_put(c[i]);
+}
+
+/* One user's pipes are at most a quarter of the table: none (every
+ * unauthenticated 9P client) took all 32 and nobody else could make one
+ * (tests/attacks/j_pipes.py). */
+NS_TEST(test_pipe_share_per_user)
+{
+	static struct chan *c[PIPE_PER_USER];
+	struct chan *extra;
+	char me[sizeof curproc()->cred.user];
+
+	for (int i = 0; i < PIPE_PER_USER; i++)
+		assert_int_equal(dev_attach(&pipe_dev, "", &c[i]), 0);
+	assert_int_equal(dev_attach(&pipe_dev, "", &extra), E_BUDGET);
+	assert_non_null(strstr(proc_errstr(E_BUDGET), "budget exhausted: pipes 8/8"));
+	strcpy(me, curproc()->cred.user);
+	strcpy(curproc()->cred.user, "bob");
+	assert_int_equal(dev_attach(&pipe_dev, "", &extra), 0);	/* another user's own */
+	strcpy(curproc()->cred.user, me);
+	chan_put(extra);
+	chan_put(c[0]);
+	assert_int_equal(dev_attach(&pipe_dev, "", &c[0]), 0);	/* one came back */
+	for (int i = 0; i < PIPE_PER_USER; i++)
 		chan_put(c[i]);
 }
 
@@ -462,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_blocked_write_interrupted_by_a_kill),
 		cmocka_unit_test(test_last_chan_frees_everything),
 		cmocka_unit_test(test_pipe_table_is_bounded),
+		cmocka_unit_test(test_pipe_share_per_user),
 		cmocka_unit_test(test_mount_through_proc_ns),
 	};
 

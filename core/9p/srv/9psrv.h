@@ -625,6 +625,13 @@ void ninep_admit_tend(void);
 /* A served connection closed for a timeout: counted in the summary. */
 enum ninep_timeout { NINEP_TIMEOUT_HANDSHAKE, NINEP_TIMEOUT_PARTIAL };
 void ninep_note_timeout(enum ninep_timeout what);
+/* A connection closed for what its client sent (why: the console line
+ * that would say so): counted into the summary.  Never a line each. */
+void ninep_note_closed(const char *why);
+/* ninep_status, with only the line of the connection whose principal is
+ * only (0: every line, and the peers'): what /9p/status shows a reader
+ * who is not the host owner. */
+size_t ninep_status_of(char *buf, size_t size, const struct proc *only);
 /* The timeouts in force, in ns (lux_boot's, else the defaults). */
 uint64_t ninep_handshake_ns(void);
 uint64_t ninep_partial_ns(void);

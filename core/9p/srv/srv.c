@@ -26,6 +26,7 @@
 #include <lux/audit.h>
 #include <lux/dev.h>
 #include <lux/error.h>
+#include <lux/fmt.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/ns.h>
@@ -404,6 +405,23 @@ static void queue_charged(struct ninep_conn *s, size_t reserved)
 		ninep_uncharge(s, reserved - held);
 }
 
+/* The console hears of it in the edge's summary (ninep_note_closed), not
+ * a line each: any client may repeat it by reconnecting. */
+static void note_closed(struct ninep_conn *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note_closed(struct ninep_conn *s, const char *fmt, ...)
+{
+	char line[160], what[120];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	ksnprintf(line, sizeof line, "connection %d (%s): %s", s->id, s->peer, what);
+	ninep_note_closed(line);
+}
+
 void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, size_t reserved)
 {
 	arch_irqstate is;
@@ -436,8 +454,8 @@ void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, siz
 	}
 	arch_irq_restore(is);
 	if (q < 0)
-		kprintf("9p: connection %d (%s): cannot queue a reply (over %u bytes waiting?); "
-		        "closing\n", s->id, s->peer, LUX_CONN_SENDMAX);
+		note_closed(s, "cannot queue a reply (over %u bytes waiting?); closing",
+		            LUX_CONN_SENDMAX);
 }
 
 void ninep_send_rflush(struct ninep_conn *s, uint16_t tag)
@@ -612,9 +630,9 @@ static void admit_flush(struct ninep_conn *s, uint16_t tag)
 			ninep_uncharge(s, sizeof *r + size);
 			budget_release(s->budget, PB_REQS, 1);
 		}
-		kprintf("9p: connection %d (%s): a Tflush cannot be held (%s); closing\n", s->id,
-		        s->peer, charged || s->flushreserve < NINEP_MAXREQ ? "out of memory"
-		        : "too many waiting beyond its budget");
+		note_closed(s, "a Tflush cannot be held (%s); closing",
+		            charged || s->flushreserve < NINEP_MAXREQ ? "out of memory"
+		            : "too many waiting beyond its budget");
 		is = arch_irq_save();
 		s->fatal = true;
 		arch_irq_restore(is);
@@ -764,7 +782,7 @@ static void bad_frame(struct ninep_conn *s, int err, uint32_t size)
 	else
 		ksnprintf(why, sizeof why, "9p: message of %u bytes is shorter than the "
 		          "%u-byte header; closing the connection", size, P9_HDRSZ);
-	kprintf("9p: connection %d (%s): %s\n", s->id, s->peer, why + 4);	/* no "9p: " twice */
+	note_closed(s, "%s", why + 4);	/* no "9p: " twice */
 	say_goodbye(s, why, 90);	/* EMSGSIZE */
 }
 
@@ -775,7 +793,7 @@ static void no_room(struct ninep_conn *s, int err)
 
 	ksnprintf(why, sizeof why, "9p: no room for a message of up to %u bytes (%s); "
 	          "closing the connection", s->msize, proc_errstr(err));
-	kprintf("9p: connection %d (%s): %s\n", s->id, s->peer, why + 4);
+	note_closed(s, "%s", why + 4);
 	say_goodbye(s, why, err == E_NOMEM ? 12 : 122);	/* ENOMEM, EDQUOT */
 }
 
@@ -1321,6 +1339,11 @@ int ninep_drain(uint32_t ms)
 
 size_t ninep_status(char *buf, size_t size)
 {
+	return ninep_status_of(buf, size, 0);
+}
+
+size_t ninep_status_of(char *buf, size_t size, const struct proc *only)
+{
 	static const int kinds[] = { PB_FIDS, PB_REQS, PB_PAGES, PB_PROCS };
 	uint64_t tot[4] = { 0 }, totbytes = 0;
 	size_t len = 0, nconn = 0;
@@ -1349,7 +1372,7 @@ size_t ninep_status(char *buf, size_t size)
 		totbytes += s->bytes;
 		for (size_t k = 0; k < 4; k++)
 			tot[k] += bi.held.n[kinds[k]];
-		if (nconn > NINEP_STATUS_LINES)
+		if (nconn > NINEP_STATUS_LINES || (only && s->rx.p != only))
 			continue;
 		kstrlcpy(peer, s->peer, sizeof peer);
 		for (char *p = peer; *p; p++)
@@ -1363,10 +1386,11 @@ size_t ninep_status(char *buf, size_t size)
 		PUT(" bytes %llu unread %zu\n", (unsigned long long)s->bytes, s->qcharged);
 	}
 	arch_irq_restore(is);
-	if (nconn > NINEP_STATUS_LINES)
+	if (nconn > NINEP_STATUS_LINES && !only)
 		PUT("(%zu more connections, counted below)\n", nconn - NINEP_STATUS_LINES);
-	len += ninep_peer_status(buf + (len < size ? len : size), len < size ? size - len : 0,
-	                         NINEP_STATUS_LINES);
+	if (!only)
+		len += ninep_peer_status(buf + (len < size ? len : size),
+		                         len < size ? size - len : 0, NINEP_STATUS_LINES);
 	PUT("total conns %zu fids %llu reqs %llu pages %llu procs %llu bytes %llu\n", nconn,
 	    (unsigned long long)tot[0], (unsigned long long)tot[1], (unsigned long long)tot[2],
 	    (unsigned long long)tot[3], (unsigned long long)totbytes);

@@ -160,12 +160,20 @@ static uint64_t report_at;	/* when the summary is due; 0: nothing to say */
 static struct spinlock admit_lock = SPINLOCK_INIT("ninep-admit");
 
 /* What the summary will say (under admit_lock). */
-static struct {
+struct tally {
 	size_t refused;		/* every refusal ... */
 	size_t silent;		/* ... of which closed without a word (no room) */
 	size_t handshake, partial;	/* served connections closed by a clock */
+	size_t framing;		/* ... or for what they sent (ninep_note_closed) */
 	char last[96];		/* the last refusal's reason */
-} tally;
+	char lastframe[160];	/* the last such closing, with its connection */
+};
+static struct tally tally;
+
+static bool tally_any(void)
+{
+	return tally.refused || tally.handshake || tally.partial || tally.framing;
+}
 
 void ninep_admit_init(struct waitq *q)
 {
@@ -299,7 +307,7 @@ static bool due_locked(void)
 {
 	if (tick)
 		return true;
-	if ((tally.refused || tally.handshake || tally.partial) && report_at == 0)
+	if (tally_any() && report_at == 0)
 		return true;	/* the summary's clock is to be started */
 	for (size_t i = 0; i < NINEP_MAXREFUSING; i++)
 		if (refusals[i].state == R_WAIT && whole(&refusals[i]))
@@ -329,9 +337,25 @@ void ninep_note_timeout(enum ninep_timeout what)
 	spin_unlock(&admit_lock);
 }
 
-static void print_summary(size_t refused, size_t silent, size_t handshake, size_t partial,
-                          const char *last)
+/* A connection closed for what its client sent (a message it could not
+ * frame, more Tflushes than can be held, no room for its message or its
+ * replies): into the summary, not a console line each, which any client
+ * could repeat by reconnecting to flood the operator's console
+ * (tests/attacks/k_console.py: 300 lines for 300 connections). */
+void ninep_note_closed(const char *why)
 {
+	spin_lock(&admit_lock);
+	tally.framing++;
+	kstrlcpy(tally.lastframe, why, sizeof tally.lastframe);
+	wake_listener();
+	spin_unlock(&admit_lock);
+}
+
+static void print_summary(const struct tally *t)
+{
+	size_t refused = t->refused, silent = t->silent, handshake = t->handshake;
+	size_t partial = t->partial;
+	const char *last = t->last;
 	uint64_t ms = report_ns() / 1000000u;
 	char span[32];
 
@@ -350,14 +374,16 @@ static void print_summary(size_t refused, size_t silent, size_t handshake, size_
 		kprintf("9p: closed %zu connection%s in the last %s that held a partial message "
 		        "over %llu ms\n", partial, partial == 1 ? "" : "s", span,
 		        (unsigned long long)(ninep_partial_ns() / 1000000u));
+	if (t->framing)
+		kprintf("9p: closed %zu connection%s in the last %s for what they sent; last: %s\n",
+		        t->framing, t->framing == 1 ? "" : "s", span, t->lastframe);
 }
 
 void ninep_admit_tend(void)
 {
 	spin_lock(&admit_lock);
 	uint64_t now = arch_time_ns(), next = 0;
-	size_t refused = 0, silent = 0, handshake = 0, partial = 0;
-	char last[sizeof tally.last];
+	struct tally said;
 	bool report = false;
 
 	tick = false;
@@ -370,14 +396,10 @@ void ninep_admit_tend(void)
 		else if (next == 0 || r->deadline < next)
 			next = r->deadline;
 	}
-	if ((tally.refused || tally.handshake || tally.partial) && report_at == 0)
+	if (tally_any() && report_at == 0)
 		report_at = now + report_ns();
 	if (report_at && now >= report_at) {
-		refused = tally.refused;
-		silent = tally.silent;
-		handshake = tally.handshake;
-		partial = tally.partial;
-		kstrlcpy(last, tally.last, sizeof last);
+		said = tally;
 		kmemset(&tally, 0, sizeof tally);
 		report_at = 0;
 		report = true;
@@ -390,5 +412,5 @@ void ninep_admit_tend(void)
 		ktimer_cancel(&timer);
 	spin_unlock(&admit_lock);
 	if (report)
-		print_summary(refused, silent, handshake, partial, last);
+		print_summary(&said);
 }

@@ -2,7 +2,8 @@
  * The 9P server's own files, mounted at NINEP_CTL_PATH (/9p) and served
  * to clients that attach aname "ctl" (diod's name for its synthetic tree;
  * diodload copies ctl:zero to ctl:null):
- *   status	the counters: docs/9p.md, "Counters" (ninep_status)
+ *   status	the counters: docs/9p.md, "Counters" (ninep_status); a reader
+ *		who is not the host owner sees the totals and its own line
  *   zero	reads as zeros, as many as asked
  *   null	reads as empty, swallows writes
  * A fixed table, so qid.path is the index (0 is the directory).
@@ -11,6 +12,8 @@
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
+#include <lux/perm.h>
+#include <lux/proc.h>
 #include <lux/string.h>
 
 enum { Qdir, Qstatus, Qzero, Qnull, Qmax };
@@ -56,7 +59,11 @@ static long status_read(void *buf, size_t n, uint64_t off)
 
 	if (text == 0)
 		return E_NOMEM;
-	len = ninep_status(text, STATUS_MAX);
+	/* the host owner sees every connection and peer; anyone else the
+	 * totals and their own connection: any client, none included, read
+	 * every other's address, port and counters (who is connected, from
+	 * where, doing how much) */
+	len = ninep_status_of(text, STATUS_MAX, perm_is_eve() ? 0 : proc_principal(curproc()));
 	if (len >= STATUS_MAX)
 		len = STATUS_MAX - 1;
 	r = dev_readstr(off, buf, n, text, len);

@@ -239,19 +239,33 @@ void ninep_peer_leave(struct ninep_conn *s)
  * than the pool), so they alone still let the owner and one address
  * fill it between them; the last eighth of the workers (free: those not
  * running a job) therefore go only to a peer's first request, which is
- * how a third peer is served however the others sleep. */
+ * how a third peer is served however the others sleep.  The others'
+ * share keeps a last eighth of its own the same way (others_full): two
+ * addresses, one with its 32 and one with 16, filled the others' 48, and
+ * a third peer that is not the host owner -- another host, another local
+ * uid, an authenticated user -- was parked for as long as they slept,
+ * with 16 workers free (tests/attacks/g_two_peers.py). */
+static bool others_full(const struct ninep_peer *p, size_t max)
+{
+	size_t most = max - max / 4;
+
+	if (others_running >= (most ? most : 1))
+		return true;
+	return p->running > 0 && others_running >= most - max / 8;
+}
+
 bool ninep_peer_may_run(const struct ninep_conn *s, size_t max, size_t free)
 {
 	const struct ninep_peer *p = s->peerrec;
-	size_t most = max - max / 4, cap;
+	size_t cap;
 
 	if (p == 0)
 		return true;
 	if (p->running > 0 && free <= max / 8)
 		return false;
 	if (ninep_peer_is_owner(p->transport, p->uid))
-		cap = most;
-	else if (others_running >= (most ? most : 1))
+		cap = max - max / 4;
+	else if (others_full(p, max))
 		return false;
 	else
 		cap = max / 2;

@@ -317,6 +317,17 @@ void ninep_attach_inline(struct ninep_conn *s, struct ninep_req *r)
 	}
 }
 
+/* Into the console's summary, not a line each: an authenticated client
+ * may reconnect and send a bad record again and again (docs/9p.md, "The
+ * console").  The audit record names it. */
+static void closed_for(struct ninep_conn *s, const char *why)
+{
+	char line[160];
+
+	ksnprintf(line, sizeof line, "connection %d (%s): %s; closing", s->id, s->peer, why);
+	ninep_note_closed(line);
+}
+
 /* A whole record waits in raw (upcalls off). */
 bool ninep_sealed_ready(struct ninep_conn *s)
 {
@@ -368,8 +379,7 @@ int ninep_sealed_open(struct ninep_conn *s)
 	if (err < 0 && err != AUTH_ESPACE) {
 		audit_log(ninep_who(s), "9p-record", (uint32_t)s->id, s->peer, "closed: %s",
 		          auth_rec_why(&s->recs->rx));
-		kprintf("9p: connection %d (%s): %s; closing\n", s->id, s->peer,
-		        auth_rec_why(&s->recs->rx));
+		closed_for(s, auth_rec_why(&s->recs->rx));
 		return E_IO;
 	}
 	return s->gone_sealed ? E_IO : 0;

@@ -26,6 +26,7 @@ struct sess {
 	lc_hash_state st;	/* first: its 64-byte alignment */
 	void *raw;		/* what kmalloc returned (st is aligned in it) */
 	int pid;
+	char user[sizeof ((struct cred *)0)->user];	/* whose write made it */
 	enum lc_hash_alg alg;
 	bool done;		/* read: hex holds the digest */
 	size_t hexlen;
@@ -66,6 +67,19 @@ static void sess_free(struct sess *x)
 	kfree(raw);
 }
 
+/* Sessions user's procs hold.  Upcalls off.  A user's share
+ * (DEVCRYPTO_SESSIONS_PER_USER): without it 22 connections of none, every
+ * unauthenticated client, took all 64 and nobody else could hash until
+ * they hung up (tests/attacks/i_hash_sessions.py). */
+static size_t users_sessions(const char *user)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < DEVCRYPTO_SESSIONS; i++)
+		n += tab[i] && kstrcmp(tab[i]->user, user) == 0;
+	return n;
+}
+
 /* A new session for (pid, alg) in the table, hashing an empty message:
  * 0 and *out, or E_NOMEM / E_NOSPC. */
 static int sess_new(int pid, enum lc_hash_alg alg, struct sess **out)
@@ -73,6 +87,7 @@ static int sess_new(int pid, enum lc_hash_alg alg, struct sess **out)
 	void *raw = kmalloc(sizeof(struct sess) + _Alignof(struct sess));
 	struct sess *x;
 	size_t i;
+	int err;
 
 	if (raw == 0)
 		return E_NOMEM;
@@ -86,7 +101,15 @@ static int sess_new(int pid, enum lc_hash_alg alg, struct sess **out)
 		sess_free(x);
 		return E_CRYPTO;
 	}
+	kstrlcpy(x->user, curproc() ? curproc()->cred.user : "eve", sizeof x->user);
 	spin_lock(&sess_lock);
+	if (users_sessions(x->user) >= DEVCRYPTO_SESSIONS_PER_USER) {
+		spin_unlock(&sess_lock);
+		err = proc_seterr(E_BUDGET, "budget exhausted: hash sessions %d/%d (%s's)",
+		                  DEVCRYPTO_SESSIONS_PER_USER, DEVCRYPTO_SESSIONS_PER_USER, x->user);
+		sess_free(x);
+		return err;
+	}
 	for (i = 0; i < DEVCRYPTO_SESSIONS && tab[i]; i++)
 		;
 	if (i == DEVCRYPTO_SESSIONS) {

@@ -326,6 +326,18 @@ static void entry_free(struct kentry *e)
 	kfree(e);
 }
 
+/* none is every unauthenticated client at once: a key of none's was every
+ * anonymous client's, from any host, to read, export, use and delete
+ * (tests/attacks/l_none_keys.py), and 16 of them filled its share for all
+ * who came after.  none owns nothing (as it mints no tokens and kills no
+ * proc): it makes no keys.  What needs no key (hashes, random, pwhash,
+ * verify) stays open to it. */
+static int none_owns_no_keys(const char *name)
+{
+	audit_log(curproc(), "key-new", 0, name, "refused: none owns no keys");
+	return proc_seterr(E_PERM, "permission denied: none owns no keys (authenticate first)");
+}
+
 static int find_owned(const char *owner, const char *name);
 
 /* A new key NAME of owner's at version (ks_make: the caller's, 1). */
@@ -397,6 +409,8 @@ static int make(const char *owner, const char *name, enum ks_alg alg, const uint
 int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t len,
             bool exportable)
 {
+	if (kstrcmp(caller(), none) == 0)
+		return none_owns_no_keys(name);
 	return make(caller(), name, alg, material, len, exportable, 1);
 }
 

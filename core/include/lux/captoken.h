@@ -145,6 +145,9 @@ int captoken_revoke(struct ct_cap cap);
  * holder of a grant who keeps using it after the token was verified. */
 bool captoken_live(struct ct_cap cap);
 size_t captoken_slots_free(void);
+/* Root slots minted for object and still live (not revoked): what a
+ * caller that mints for others counts to give each object a share. */
+size_t captoken_slots_live(uint64_t object);
 
 /* ---- The codec (no key; shared with tools and the fuzzer) ------------- */
 

@@ -205,5 +205,6 @@ extern const struct dev pipe_dev;	/* #pipe: docs/namespaces.md */
 
 #define PIPE_QMAX (64u * 1024)	/* #pipe: bytes waiting in one direction */
 #define PIPE_MAX 32		/* #pipe: pipes alive at once, machine-wide */
+#define PIPE_PER_USER (PIPE_MAX / 4)	/* ... of one user's making */
 
 #endif

@@ -4,7 +4,8 @@
  *
  * A session is one proc's message for one algorithm, keyed by pid: at
  * most one per (pid, algorithm), so a proc holds at most 3, and at most
- * DEVCRYPTO_SESSIONS exist in the whole kernel.  proc_free drops a dead
+ * DEVCRYPTO_SESSIONS exist in the whole kernel, at most
+ * DEVCRYPTO_SESSIONS_PER_USER of one user's procs.  proc_free drops a dead
  * proc's sessions (devcrypto_procexit).
  */
 #ifndef LUX_DEVCRYPTO_H
@@ -14,10 +15,13 @@
 #include <lux/types.h>
 
 #define DEVCRYPTO_SESSIONS 64		/* hash sessions, kernel-wide */
+#define DEVCRYPTO_SESSIONS_PER_USER 16	/* ... and one user's procs together: a
+					 * quarter, so no user fills the table */
 
 /* Append n bytes to pid's message for alg, starting a new one if none is
  * pending (none yet, or the last was read).  Returns n or an error:
- * E_NOSPC (with errstr) when the table is full. */
+ * E_NOSPC (with errstr) when the table is full, E_BUDGET when the
+ * caller's user holds its share. */
 long devcrypto_hash_write(int pid, enum lc_hash_alg alg, const void *buf, size_t n);
 /* Finalise pid's pending message for alg if any, then copy the digest's
  * hex text (plus a newline) from offset off.  No message at all reads as
