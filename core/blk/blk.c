@@ -133,7 +133,6 @@ int blk_attach_driver(const struct arch_blk_info *info, const struct blk_driver 
 void blk_detach(struct blkdev *d)
 {
 	spin_lock(&blk_lock);
-
 	if (d->inflight != 0)
 		panic("blk %s: detached with %u requests in flight", d->name, d->inflight);
 	devs[d->slot] = 0;

@@ -60,7 +60,6 @@ uint64_t audit_lost(void) { return ring.total > AUDIT_RING ? ring.total - AUDIT_
 void audit_reset(void)
 {
 	spin_lock(&audit_lock);
-
 	kmemset(&ring, 0, sizeof ring);
 	spin_unlock(&audit_lock);
 }

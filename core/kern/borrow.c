@@ -490,7 +490,6 @@ struct proc *borrow_owner(bhandle h)
 void borrow_stats(struct borrow_stats *st)
 {
 	spin_lock(&borrow_lock);
-
 	st->objects = bt.nobj;
 	st->dying = bt.ndying;
 	st->borrows = bt.nrec;

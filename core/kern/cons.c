@@ -67,7 +67,6 @@ void cons_write(const char *buf, size_t n)
 void cons_prompt(const char *prompt)
 {
 	spin_lock(&cons_lock);
-
 	ledit_set_prompt(&cons.ed, prompt);
 	arch_console_write(prompt, kstrlen(prompt));
 	spin_unlock(&cons_lock);
@@ -171,7 +170,6 @@ void lux_console_input(const char *buf, size_t n)
 void cons_hangup(void)
 {
 	spin_lock(&cons_lock);
-
 	cons.eof = true;
 	if (cons.raw) {
 		ledit_reset(&cons.ed);

@@ -18,7 +18,6 @@ static struct spinlock exchange_lock = SPINLOCK_INIT("exchange");
 static void release(void *obj, size_t npages)
 {
 	spin_lock(&exchange_lock);
-
 	held -= npages;
 	spin_unlock(&exchange_lock);
 	page_free(obj, npages);

@@ -68,7 +68,6 @@ static void root_sync(void)
 struct budget *pebble_root(void)
 {
 	spin_lock(&pebble_lock);
-
 	root_sync();
 	spin_unlock(&pebble_lock);
 	return &root;
@@ -140,7 +139,6 @@ int budget_charge(struct budget *b, enum pebble_kind k, uint64_t n)
 
 void budget_release(struct budget *b, enum pebble_kind k, uint64_t n)
 {
-
 	/*
 	 * Releasing more than is held means something was released twice or
 	 * against the wrong budget: the counters would wrap and mint pebbles.
@@ -159,7 +157,6 @@ void budget_release(struct budget *b, enum pebble_kind k, uint64_t n)
 void budget_white(struct budget *b, struct pebbles *out)
 {
 	spin_lock(&pebble_lock);
-
 	if (b == &root)
 		root_sync();
 	for (int k = 0; k < PB_NKINDS; k++)
@@ -245,7 +242,6 @@ struct budget *budget_cap(struct budget *parent, const struct pebbles *cap, int 
 void budget_put(struct budget *b)
 {
 	spin_lock(&pebble_lock);
-
 	while (b != 0 && b != &root) {
 		struct budget *parent = b->parent;
 		/*
@@ -279,7 +275,6 @@ void budget_put(struct budget *b)
 void budget_snapshot(struct budget *b, struct budget_info *out)
 {
 	spin_lock(&pebble_lock);
-
 	if (b == &root)
 		root_sync();
 	for (int k = 0; k < PB_NKINDS; k++) {

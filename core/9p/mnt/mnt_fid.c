@@ -22,7 +22,6 @@
 int mnt_fid_number(struct mnt_sess *s, struct mnt_fid *f)
 {
 	spin_lock(&mnt_lock);
-
 	for (uint32_t i = 1; i < MNT_MAXFID; i++)
 		if (s->fids[i] == 0) {
 			s->fids[i] = f;

@@ -57,7 +57,6 @@ static void break_locked(struct mnt_sess *s, const char *why)
 void mnt_break(struct mnt_sess *s, uint32_t gen, const char *why)
 {
 	spin_lock(&mnt_lock);
-
 	if (s->gen == gen && s->state != MS_DOWN) {
 		kprintf("9p: mount %s: %s; will reconnect\n", s->addr, why);
 		break_locked(s, why);
@@ -306,7 +305,6 @@ static void bound_start(struct bound *b, struct mnt_sess *s, uint32_t gen, uint6
 static int try_tag(struct mnt_sess *s, struct mnt_rpc *rpc, bool setup, uint32_t *gen)
 {
 	spin_lock(&mnt_lock);
-
 	if (s->state == MS_DOWN || (s->state == MS_SETUP && !setup)) {
 		spin_unlock(&mnt_lock);
 		return MNT_E_BROKEN;
@@ -340,7 +338,6 @@ static int take_tag(struct mnt_sess *s, struct mnt_rpc *rpc, bool setup, uint32_
 static void drop_tag(struct mnt_sess *s, struct mnt_rpc *rpc)
 {
 	spin_lock(&mnt_lock);
-
 	if (s->tags[rpc->tag] == rpc)
 		s->tags[rpc->tag] = 0;
 	spin_unlock(&mnt_lock);

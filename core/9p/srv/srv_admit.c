@@ -328,7 +328,6 @@ bool ninep_admit_due(void)
 void ninep_note_timeout(enum ninep_timeout what)
 {
 	spin_lock(&admit_lock);
-
 	if (what == NINEP_TIMEOUT_HANDSHAKE)
 		tally.handshake++;
 	else

@@ -147,7 +147,6 @@ static void sfree(struct dc_sess *s)
 static void sdrop(struct dc_sess *s)
 {
 	spin_lock(&clones_lock);
-
 	for (size_t i = 0; i < DEVCRYPTO_CLONES; i++)
 		if (tab[i] == s)
 			tab[i] = 0;

@@ -708,7 +708,6 @@ int ks_use(struct ks_ref *r, const char *what, size_t n)
 
 void ks_drop(struct ks_ref *r)
 {
-
 	if (r == 0)
 		return;
 	if (r->budget && r->charged)
