@@ -30,9 +30,11 @@ terminal gets no such marker: its ^D goes through as typed and means the
 same there.
 
 9P: --listen unix!PATH gives the guest a virtio-serial port named lux9.9p
-whose host end is a unix socket QEMU listens on at PATH (removed at exit);
-each client that connects is one 9P connection to the kernel
-(docs/x86_64.md).  luxsim's other options (-c, --seed, --store, tcp
+whose host end is a socket of QEMU's in a private temporary directory;
+this runner is its only client, listens itself at PATH (removed at exit)
+and carries every client that connects there, up to 16 at once, as one
+connection to the kernel in the framed records of mux9p.py
+(docs/x86_64.md, "The mux protocol").  luxsim's other options (-c, --seed, --store, tcp
 listeners, ...) cannot be honoured on metal and are refused by name.
 
 Exit status: the kernel's arch_halt(v) writes v to isa-debug-exit, QEMU exits
@@ -47,12 +49,15 @@ import re
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import termios
 import time
 import tty
+
+import mux9p
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
@@ -86,7 +91,7 @@ LUXSIM_ONLY = {
     "--break-invariant": "simulation scenarios run in luxsim",
     "--listen-noauth": "metal has no network: only --listen unix!PATH",
     "--no-listen": "metal listens only when --listen is given",
-    "--socket-group": "QEMU makes the socket; set its directory's permissions",
+    "--socket-group": "the runner makes the socket; set its directory's permissions",
     "--store": "no virtio-blk yet: metal boots without a drive",
     "--store-size": "no virtio-blk yet: metal boots without a drive",
     "--state-dir": "metal keeps no host state yet",
@@ -105,6 +110,7 @@ LUXSIM_ONLY = {
 # What --listen gives QEMU: the socket chardev and the port the kernel's
 # virtio-serial driver looks for by name (arch-x86_64/virtio.c).
 PORT_NAME = "lux9.9p"
+PORT_CONNECT_S = 10.0   # QEMU makes its socket at start-up, before the guest runs
 
 
 def refuse_luxsim_options(argv):
@@ -130,9 +136,14 @@ def listen_path(addr):
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise ValueError("no directory %s for the socket" % parent)
-    if "," in path:
-        raise ValueError("QEMU cannot take a ',' in the socket's path")
     return os.path.abspath(path)
+
+
+def is_socket(path):
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def listen_args(path):
@@ -184,10 +195,10 @@ def parse_args(argv):
     p.add_argument("--qemu-arg", action="append", default=[], metavar="ARG",
                    help="extra argument passed to QEMU (repeatable)")
     p.add_argument("--listen", metavar="unix!PATH",
-                   help="serve 9P on a unix socket at PATH: QEMU listens "
-                   "there and hands each client to the kernel's "
-                   "virtio-serial port %s (one client at a time; the "
-                   "socket is removed at exit)" % PORT_NAME)
+                   help="serve 9P on a unix socket at PATH: the runner "
+                   "listens there and carries each client to the kernel "
+                   "over its virtio-serial port %s (up to %d at once; the "
+                   "socket is removed at exit)" % (PORT_NAME, mux9p.MUX_CONNS))
     why = refuse_luxsim_options(argv)
     if why:
         p.error(why)
@@ -201,7 +212,7 @@ def parse_args(argv):
     return a
 
 
-def qemu_command(a, vars_copy):
+def qemu_command(a, vars_copy, port_path):
     return [
         a.qemu,
         "-machine", "q35",
@@ -219,7 +230,7 @@ def qemu_command(a, vars_copy):
         "-serial", "stdio",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-no-reboot",
-    ] + (listen_args(a.listen_path) if a.listen_path else []) + a.qemu_arg
+    ] + (listen_args(port_path) if port_path else []) + a.qemu_arg
 
 
 class Run:
@@ -343,8 +354,21 @@ def main(argv):
         return session(a, vars_copy, log, log_path, log_kept)
     finally:
         os.remove(vars_copy)
-        if a.listen_path and os.path.exists(a.listen_path):
-            os.remove(a.listen_path)  # QEMU's socket: nobody listens now
+        if a.listen_path and is_socket(a.listen_path):
+            os.remove(a.listen_path)  # the runner's socket: nobody listens now
+
+
+def start_mux(sel, listen_path, port_path, qemu):
+    """Connect to QEMU's socket once it exists (QEMU makes it at start-up)
+    and listen at listen_path: the 9P mux (mux9p.py)."""
+    until = time.monotonic() + PORT_CONNECT_S
+    while True:
+        try:
+            return mux9p.Mux(sel, listen_path, port_path)
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > until or qemu.poll() is not None:
+                raise
+            time.sleep(0.02)
 
 
 def session(a, vars_copy, log, log_path, log_kept):
@@ -380,19 +404,28 @@ def session(a, vars_copy, log, log_path, log_kept):
     signal.signal(signal.SIGHUP, stop)
 
     qemu = None
+    mux = None
+    port_dir = tempfile.mkdtemp(prefix="run-qemu-9p-") if a.listen_path else None
+    port_path = os.path.join(port_dir, "port.sock") if port_dir else None
     qemu_err = b""
     out = sys.stdout.buffer
     status = None
     reason = None
+    port_err = None
     try:
-        qemu = subprocess.Popen(qemu_command(a, vars_copy),
+        qemu = subprocess.Popen(qemu_command(a, vars_copy, port_path),
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
         for f, what in ((qemu.stdout, "out"), (qemu.stderr, "err")):
             os.set_blocking(f.fileno(), False)
             sel.register(f, selectors.EVENT_READ, what)
         os.set_blocking(qemu.stdin.fileno(), False)
-        open_streams = 2
+        if port_path:
+            try:
+                mux = start_mux(sel, a.listen_path, port_path, qemu)
+            except OSError as e:
+                reason, port_err = "port", e
+        open_streams = 0 if reason else 2
         while open_streams > 0:
             left = a.timeout - run.elapsed()
             if left <= 0:
@@ -403,7 +436,10 @@ def session(a, vars_copy, log, log_path, log_kept):
                 break
             wait = 0.05 if run.held_in and run.t_prompt else 0.5
             wait = min(wait, left)
-            for key, _ in sel.select(timeout=wait):
+            for key, mask in sel.select(timeout=wait):
+                if isinstance(key.data, tuple):   # the 9P mux's sockets
+                    key.data[1](mask)
+                    continue
                 if key.data == "in":
                     data = os.read(stdin_fd, 4096)
                     if not data:
@@ -431,6 +467,8 @@ def session(a, vars_copy, log, log_path, log_kept):
                 run.on_output(data, out)
             if reason:
                 break
+            if mux:
+                mux.pump()
             chunk = run.to_send(paced)
             if chunk:
                 # Non-blocking: QEMU takes input only as fast as the
@@ -449,9 +487,13 @@ def session(a, vars_copy, log, log_path, log_kept):
     finally:
         if tty_saved is not None:
             termios.tcsetattr(stdin_fd, termios.TCSADRAIN, tty_saved)
+        if mux is not None:
+            mux.close()
         if qemu is not None and qemu.poll() is None:
             qemu.kill()
             qemu.wait()
+        if port_dir:
+            shutil.rmtree(port_dir, ignore_errors=True)
         log.close()
         if run.held_cr:  # a lone CR at the very end is still output
             out.write(run.held_cr)
@@ -483,6 +525,10 @@ def session(a, vars_copy, log, log_path, log_kept):
                   "nothing bootable in %s (serial log kept at %s)"
                   % (a.image, keep()), file=sys.stderr)
             return EXIT_TIMEOUT
+        if reason == "port":
+            print("\r\nrun-qemu: --listen %s: cannot serve 9P: %s (serial log kept at %s)"
+                  % (a.listen, port_err, keep()), file=sys.stderr)
+            return EXIT_QEMU
         if reason in ("interrupt", "escape"):
             print("\r\nrun-qemu: stopped (serial log kept at %s)" % keep(),
                   file=sys.stderr)

@@ -6,8 +6,10 @@
 Boots IMAGE with arch-x86_64/qemu/run-qemu.py --listen unix!SOCK (a
 socket in a fresh temporary directory, removed at the end), types into
 the metal shell a command that writes /tmp/metal, and, once the shell
-has answered, talks 9P to the kernel through QEMU's socket, one client
-after another (each one a connection the kernel opens and closes):
+has answered, talks 9P to the kernel through the runner's socket (the
+runner multiplexes its clients over the one virtio-serial port), first
+one client after another (each one a connection the kernel opens and
+closes):
   - diod's diodls lists /tmp (9P2000.L) and finds "metal",
   - diodcat reads it back,
   - lux9p (9P2000) lists /tmp and reads it,
@@ -17,6 +19,18 @@ after another (each one a connection the kernel opens and closes):
     /secure/crypto/hash/sha256 writes the line "data" (without its newline)
     and reads the digest, which must equal hashlib.sha256(b"data") (and
     luxsim's `echo -n data` into the same file, with --luxsim),
+then several at once, against the defects of a socket the guest cannot
+tell clients apart on:
+  - a client that has done its Tversion and sent half of a second one
+    stays open while diodls and lux9p list /tmp, then gets its Rversion;
+  - clients that send garbage and hang up at once, each followed at once
+    by a client whose Tversion must be answered (their bytes are theirs);
+  - a client that sends 3.8 MB of requests and never reads the replies
+    does not hold up diodls;
+  - a client that never sends Tversion gets the kernel's hang-up (end of
+    file) when the handshake limit (5 s) passes;
+  - 16 clients hold connections and are all answered; the 17th is
+    refused by the runner (end of file, and a line on its stderr);
 then closes the runner's input: the shell halts with 0 and the socket
 is gone.  Every step has a time limit; the whole run, --timeout (default
 90 s).  Exit 0 on success, 1 on failure (the serial log is named).
@@ -29,6 +43,8 @@ import pwd
 import re
 import selectors
 import shutil
+import socket
+import struct
 import signal
 import subprocess
 import sys
@@ -101,6 +117,133 @@ def run(args, stdin=b""):
     except subprocess.TimeoutExpired:
         return None, b"", b"no answer in %g s" % STEP_S
     return r.returncode, r.stdout, r.stderr
+
+
+def tversion(msize=8192, version=b"9P2000"):
+    body = struct.pack("<BHIH", 100, 0xffff, msize, len(version)) + version
+    return struct.pack("<I", 4 + len(body)) + body
+
+
+def connect(sock):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(STEP_S)
+    s.connect(sock)
+    return s
+
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        got = s.recv(n - len(b))
+        if not got:
+            return None
+        b += got
+    return b
+
+
+def reply(s):
+    """The type of the next 9P message on s, "eof", or "timeout"."""
+    try:
+        head = recv_exact(s, 4)
+        if head is None:
+            return "eof"
+        size = struct.unpack("<I", head)[0]
+        body = recv_exact(s, size - 4) if 4 < size <= 1 << 20 else None
+        return "eof" if body is None else body[0]
+    except socket.timeout:
+        return "timeout"
+    except ConnectionResetError:
+        return "eof"    # hung up with our bytes unread: a reset, as refused
+
+
+RVERSION = 101
+RERROR = 107
+FLOOD = 200000      # Tversions: more than the runner buffers for a client
+
+
+def mux_checks(lux9p, sock, fails):
+    """Several clients at once; failures appended."""
+    addr = "unix!" + sock
+    silent = connect(sock)      # never speaks: the kernel must hang up
+    t_silent = time.monotonic()
+    a = connect(sock)
+    a.sendall(tversion())
+    if reply(a) != RVERSION:
+        fails.append("the held client's first Rversion")
+    second = tversion()
+    a.sendall(second[:7])       # a request begun, left pending
+    r = run([DIODLS, "-s", sock, "-a", "/", "/tmp"])
+    if r[0] != 0 or "metal" not in r[1].decode().split():
+        fails.append("diodls /tmp while another client holds a pending request: %r" % (r,))
+    r = run([lux9p, "-a", addr, "ls", "/tmp"])
+    if r[0] != 0 or "metal" not in r[1].decode().split():
+        fails.append("lux9p ls /tmp while another client holds a pending request: %r" % (r,))
+    a.sendall(second[7:])
+    if reply(a) != RVERSION:
+        fails.append("the held client's Rversion after the others were served")
+    a.close()
+    for i in range(3):
+        g = connect(sock)
+        g.sendall(b"x" * 4096)  # 0x78787878 as a size, if it reached the next one
+        g.close()
+        c = connect(sock)
+        c.sendall(tversion())
+        got = reply(c)
+        c.close()
+        if got != RVERSION:
+            fails.append("Tversion right after a garbage client hung up (round %d): %s" % (i, got))
+    flooded = flood_checks(sock, fails)
+    silent.settimeout(max(0.1, t_silent + STEP_S - time.monotonic()))
+    got = [reply(silent)]
+    if got == [RERROR]:         # the server says why, then hangs up
+        got.append(reply(silent))
+    silent.close()
+    if got[-1] != "eof":
+        fails.append("end of file for a client that never sent Tversion (got %s)" % got)
+    hung = time.monotonic() - t_silent
+    limit_checks(sock, fails)
+    return hung, flooded
+
+
+def flood_checks(sock, fails):
+    """A client that sends requests and never reads the replies holds up
+    nobody else: the runner stops reading it (or the kernel pauses it)."""
+    flood = connect(sock)
+    flood.setblocking(False)
+    data = memoryview(tversion() * FLOOD)   # 3.8 MB of requests, as many replies
+    sent, stalled = 0, time.monotonic()
+    while sent < len(data) and time.monotonic() - stalled < 1.0:
+        try:
+            sent += flood.send(data[sent:])
+            stalled = time.monotonic()
+        except BlockingIOError:
+            time.sleep(0.02)
+    r = run([DIODLS, "-s", sock, "-a", "/", "/tmp"])
+    if r[0] != 0 or "metal" not in r[1].decode().split():
+        fails.append("diodls /tmp while a client floods without reading (%d bytes sent): %r"
+                     % (sent, r))
+    flood.close()
+    return sent
+
+
+def limit_checks(sock, fails):
+    """16 connections at once, all answered; the 17th refused."""
+    held = [connect(sock) for _ in range(16)]
+    for s in held:
+        s.sendall(tversion())
+    answers = [reply(s) for s in held]
+    if answers != [RVERSION] * 16:
+        fails.append("16 clients at once all answered (got %s)" % answers)
+    extra = connect(sock)
+    try:
+        extra.sendall(tversion())
+    except (BrokenPipeError, ConnectionResetError):
+        pass            # already refused
+    got = reply(extra)
+    if got != "eof":
+        fails.append("the 17th client refused with end of file (got %s)" % got)
+    for s in held + [extra]:
+        s.close()
 
 
 def luxsim_digest(luxsim):
@@ -182,18 +325,31 @@ def main(argv):
         t9p = time.monotonic()
         digest = clients(a.lux9p, sock, a.luxsim, fails)
         t9p = time.monotonic() - t9p
+        tmux = time.monotonic()
+        hung, flooded = mux_checks(a.lux9p, sock, fails)
+        tmux = time.monotonic() - tmux
+        # the sequence still works once the others are gone
+        check_again = run([a.lux9p, "-a", "unix!" + sock, "read", "/tmp/metal"])
+        if check_again[0] != 0 or check_again[1].decode() != TEXT + "\n":
+            fails.append("lux9p read /tmp/metal after the mux checks: %r" % (check_again,))
         status, err = g.end(STEP_S)
         if status != 0:
             fails.append("exit status 0 when input ends (got %s)" % status)
         if os.path.exists(sock):
             fails.append("the socket %s removed at the end" % sock)
+        if "refusing a client" not in err:
+            fails.append("the runner's line on the 17th client (stderr: %r)" % err[-300:])
         if not fails:
             timing = [l for l in err.split("\n") if "timings:" in l]
-            print("virtio9p-test %s: PASS in %.1f s (9P clients %.2f s; sha256 over 9P %s%s)%s"
-                  % (os.path.basename(a.image), time.monotonic() - t0, t9p, digest,
+            print("virtio9p-test %s: PASS in %.1f s (9P clients %.2f s; clients at once "
+                  "%.2f s, the silent one hung up on after %.2f s, the flood taken %d of %d bytes; "
+                  "sha256 over 9P %s%s)%s"
+                  % (os.path.basename(a.image), time.monotonic() - t0, t9p, tmux, hung, flooded,
+                     len(tversion()) * FLOOD, digest,
                      ", = luxsim's" if a.luxsim else ", = hashlib's",
                      (" (" + timing[0].split("timings: ")[1].strip() + ")") if timing else ""))
             return 0
+        print("  the runner's stderr:\n    " + "\n    ".join(err.strip().split("\n")[-10:]))
         return report(fails, g, log, t0)
     finally:
         g.kill()
