@@ -32,6 +32,7 @@ struct ct_slot {
 	uint64_t object;	/* a root slot's object (0: a derived one's) */
 };
 
+/* slots[]: each token generation's live and retired flags (revocation) */
 static struct spinlock ct_lock = SPINLOCK_INIT("captoken");
 static struct ct_slot slots[CT_SLOTS];
 static uint8_t hostkey[LC_MAC_KEY];

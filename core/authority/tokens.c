@@ -57,6 +57,7 @@ struct waiting {
 
 static struct waiting waiting[TOKENS_WAITING];
 static uint64_t seqno;
+/* waiting[] and seqno: the tokens offered and not yet taken */
 static struct spinlock lock = SPINLOCK_INIT("tokens");
 
 /* w goes: wiped; its slot in *drop if it was never read (nobody holds the

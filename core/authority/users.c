@@ -40,6 +40,7 @@ struct knownhost {
 	uint8_t pk[32];
 };
 static struct knownhost hosts[KNOWNHOSTS_MAX];
+/* the user table and hosts[]: /adm writes and every permission check */
 static struct spinlock lock = SPINLOCK_INIT("users");
 
 static void defaults_locked(int64_t hostuid);

@@ -11,7 +11,7 @@
  * for a turn at the device comes first and is interruptible: nothing has
  * been sent then.
  *
- * Invariants (upcalls off), checked as panics:
+ * Invariants (under blk_lock), checked as panics:
  *  - 0 <= inflight <= maxinflight: the slot is taken before submit and
  *    given back in lux_blk_done or when submit refused, once each;
  *  - a device is detached only with nothing in flight.
@@ -22,11 +22,15 @@
 #include <lux/fmt.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/pebble.h>
 #include <lux/string.h>
 #include <lux/upcall.h>
 
 static struct blkdev *devs[BLK_MAXDEV];
+/* devs[] and every device's inflight and counters: the completion
+ * upcall moves them, procs take turns and read them */
+static struct spinlock blk_lock = SPINLOCK_INIT("blk");
 
 /* One request in flight; on its caller's stack (see the top). */
 struct blkreq {
@@ -49,6 +53,7 @@ void lux_blk_done(void *cookie, int err)
 	struct blkdev *d = r->d;
 	uint64_t bytes = (uint64_t)r->nsect * d->sector_size;
 
+	spin_lock(&blk_lock);
 	if (d->inflight == 0)
 		panic("blk %s: a request ended with none in flight", d->name);
 	d->inflight--;
@@ -64,6 +69,7 @@ void lux_blk_done(void *cookie, int err)
 	r->done = true;
 	wakeup(&r->wq);
 	wakeup(&d->slotq);
+	spin_unlock(&blk_lock);
 }
 
 static int arch_submit(void *arg, int op, uint64_t sector, void *buf, uint32_t nsect, void *cookie)
@@ -126,12 +132,11 @@ int blk_attach_driver(const struct arch_blk_info *info, const struct blk_driver 
 
 void blk_detach(struct blkdev *d)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&blk_lock);
 	if (d->inflight != 0)
 		panic("blk %s: detached with %u requests in flight", d->name, d->inflight);
 	devs[d->slot] = 0;
-	arch_irq_restore(is);
+	spin_unlock(&blk_lock);
 	kfree(d);
 }
 
@@ -140,18 +145,21 @@ struct blkdev *blk_get(int i)
 	return i >= 0 && i < BLK_MAXDEV ? devs[i] : 0;
 }
 
-/* The cond of the turn's sleep: runs with upcalls off, so taking the
- * slot here cannot race lux_blk_done giving one back. */
+/* The cond of the turn's sleep: under blk_lock, so taking the slot here
+ * cannot race lux_blk_done giving one back. */
 static bool take_slot(void *arg)
 {
 	struct blkdev *d = arg;
+	bool got;
 
+	spin_lock(&blk_lock);
 	if (d->inflight > d->maxinflight)
 		panic("blk %s: %u in flight, bound %u", d->name, d->inflight, d->maxinflight);
-	if (d->inflight == d->maxinflight)
-		return false;
-	d->inflight++;
-	return true;
+	got = d->inflight < d->maxinflight;
+	if (got)
+		d->inflight++;
+	spin_unlock(&blk_lock);
+	return got;
 }
 
 static bool req_done(void *arg)
@@ -163,7 +171,6 @@ static int request(struct blkdev *d, int op, uint64_t sector, void *buf, uint32_
 {
 	struct blkreq r = { d, op, nsect, false, 0, WAITQ_INIT(r.wq) };
 	struct budget *b = proc_principal(curproc())->budget;
-	arch_irqstate is;
 	int err;
 
 	if (op != ARCH_BLK_FLUSH &&
@@ -184,9 +191,9 @@ static int request(struct blkdev *d, int op, uint64_t sector, void *buf, uint32_
 		return proc_seterr(err, "%s: killed while waiting to %s", d->name, opname(op));
 	}
 	if ((err = d->drv.submit(d->drv.arg, op, sector, buf, nsect, &r)) < 0) {
-		is = arch_irq_save();
+		spin_lock(&blk_lock);
 		d->inflight--;
-		arch_irq_restore(is);
+		spin_unlock(&blk_lock);
 		wakeup(&d->slotq);
 		r.err = err;
 	} else {
@@ -224,10 +231,10 @@ int blk_flush(struct blkdev *d)
 size_t blk_format(const struct blkdev *d, char *buf, size_t size)
 {
 	struct blkdev c;
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&blk_lock);
 
 	c = *d;		/* a consistent copy: lux_blk_done moves the counters */
-	arch_irq_restore(is);
+	spin_unlock(&blk_lock);
 	return (size_t)ksnprintf(buf, size,
 	                         "name %s\nsize %llu\nsectors %llu\nsector_size %u\n"
 	                         "inflight %u of %u\nreads %llu\nwrites %llu\nflushes %llu\n"

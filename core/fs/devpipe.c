@@ -77,9 +77,11 @@ struct pipe {
 	struct pqueue q[2];	/* q[e]: written on end e, read on end 1-e */
 };
 
-static int npipes;		/* live pipes; upcalls off to change */
+static int npipes;		/* live pipes */
 static struct pipe *live[PIPE_MAX];	/* them, for each owner's share; the same */
 static uint64_t nextid;
+/* npipes, live[] and nextid (each pipe's own state is under its qlock) */
+static struct spinlock pipes_lock = SPINLOCK_INIT("pipes");
 
 static const char *const names[] = { [Qdir] = "pipe", [Qdata] = "data", [Qdata1] = "data1" };
 
@@ -160,7 +162,7 @@ static uint64_t now(void)
  * (tests/attacks/j_pipes.py). */
 static int take_slot(struct pipe *p)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&pipes_lock);
 	int mine = 0, fr = -1;
 
 	for (int i = 0; i < PIPE_MAX; i++) {
@@ -174,7 +176,7 @@ static int take_slot(struct pipe *p)
 		p->slot = fr;
 		npipes++;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&pipes_lock);
 	if (mine >= PIPE_PER_USER)
 		return E_BUDGET;
 	return fr < 0 ? E_NOSPC : 0;
@@ -183,7 +185,6 @@ static int take_slot(struct pipe *p)
 static int pipe_attach(struct chan *c, const char *spec)
 {
 	struct pipe *p;
-	arch_irqstate s;
 	int err;
 
 	USED(spec);
@@ -203,9 +204,9 @@ static int pipe_attach(struct chan *c, const char *spec)
 	qlock_init(&p->lk, "pipe");
 	for (int e = 0; e < 2; e++)
 		waitq_init(&p->q[e].wq);
-	s = arch_irq_save();
+	spin_lock(&pipes_lock);
 	p->id = ++nextid;
-	arch_irq_restore(s);
+	spin_unlock(&pipes_lock);
 	p->mtime = now();
 	p->ref = 1;
 	c->aux = p;
@@ -382,7 +383,6 @@ static void pipe_close(struct chan *c)
 {
 	struct pipe *p = c->aux;
 	bool last;
-	arch_irqstate s;
 	int e = -1;
 
 	qlock(&p->lk);
@@ -405,10 +405,10 @@ static void pipe_close(struct chan *c)
 	/* No chan is left, so no proc can be asleep on the pipe. */
 	q_drop(&p->q[0]);
 	q_drop(&p->q[1]);
-	s = arch_irq_save();
+	spin_lock(&pipes_lock);
 	live[p->slot] = 0;
 	npipes--;
-	arch_irq_restore(s);
+	spin_unlock(&pipes_lock);
 	kfree(p);
 }
 

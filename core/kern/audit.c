@@ -10,6 +10,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
@@ -27,12 +28,13 @@ static struct {
 	struct record r[AUDIT_RING];
 	uint64_t total;		/* appended ever; the next goes to r[total % AUDIT_RING] */
 } ring;
+/* the ring; formatting happens outside it, on a copy */
+static struct spinlock audit_lock = SPINLOCK_INIT("audit");
 
 void audit_log(const struct proc *who, const char *op, uint32_t obj, const char *objdesc,
                const char *fmt, ...)
 {
 	struct record rec;
-	arch_irqstate s;
 	va_list ap;
 
 	/* fill a local copy first: formatting is the slow part and needs no lock */
@@ -46,10 +48,10 @@ void audit_log(const struct proc *who, const char *op, uint32_t obj, const char 
 	va_start(ap, fmt);
 	kvsnprintf(rec.rule, sizeof rec.rule, fmt, ap);
 	va_end(ap);
-	s = arch_irq_save();
+	spin_lock(&audit_lock);
 	ring.r[ring.total % AUDIT_RING] = rec;
 	ring.total++;
-	arch_irq_restore(s);
+	spin_unlock(&audit_lock);
 }
 
 uint64_t audit_total(void) { return ring.total; }
@@ -57,10 +59,9 @@ uint64_t audit_lost(void) { return ring.total > AUDIT_RING ? ring.total - AUDIT_
 
 void audit_reset(void)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&audit_lock);
 	kmemset(&ring, 0, sizeof ring);
-	arch_irq_restore(s);
+	spin_unlock(&audit_lock);
 }
 
 size_t audit_format(char *buf, size_t size)
@@ -69,12 +70,12 @@ size_t audit_format(char *buf, size_t size)
 	static int busy;
 	size_t len = 0, n;
 	uint64_t first, total;
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&audit_lock);
 
 	/* one reader formats at a time; a second one simply sees nothing yet
 	 * (returns 0 and the caller retries) rather than blocking in here */
 	if (busy) {
-		arch_irq_restore(s);
+		spin_unlock(&audit_lock);
 		return 0;
 	}
 	busy = 1;
@@ -82,7 +83,7 @@ size_t audit_format(char *buf, size_t size)
 	first = total > AUDIT_RING ? total - AUDIT_RING : 0;
 	for (uint64_t i = first; i < total; i++)
 		snap[i - first] = ring.r[i % AUDIT_RING];
-	arch_irq_restore(s);
+	spin_unlock(&audit_lock);
 	n = (size_t)(total - first);
 	if (first)
 		len += (size_t)ksnprintf(buf + MIN(len, size), size - MIN(len, size),

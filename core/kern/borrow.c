@@ -4,7 +4,7 @@
  * One table of objects and one pool of borrow records, both fixed-size;
  * each object chains its own records, so borrow and return touch one
  * object and its few borrowers, never the whole table.  Free slots and
- * free records are on free lists.  Everything is done with upcalls off:
+ * free records are on free lists.  Everything is done under borrow_lock:
  * the sections are a handful of stores, and on metal a proc can be
  * preempted anywhere, so a half-updated object must never be visible.
  *
@@ -23,6 +23,7 @@
 #include <lux/borrow.h>
 #include <lux/error.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
@@ -61,6 +62,9 @@ static struct {
 	uint64_t moveseq, refused, released;
 	size_t nobj, nrec, ndying;
 } bt;
+/* bt, all of it; a class's release runs under it (borrow -> exchange ->
+ * page), as do audit records of refusals (borrow -> audit) */
+static struct spinlock borrow_lock = SPINLOCK_INIT("borrow");
 
 static void init_locked(void)
 {
@@ -83,7 +87,7 @@ static void init_locked(void)
 
 void borrow_reset(void)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	uint32_t gens[BORROW_MAXOBJ];
 
 	/* keep the generations: a handle from before the reset stays stale */
@@ -93,7 +97,7 @@ void borrow_reset(void)
 	for (uint32_t i = 0; i < BORROW_MAXOBJ; i++)
 		bt.o[i].gen = gens[i];
 	init_locked();
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 }
 
 void borrow_set_strict(bool on) { bt.strict = on; }
@@ -194,7 +198,6 @@ static void release_locked(struct bobj *o)
 int borrow_new_at(const struct bclass *cls, void *obj, size_t size, bhandle *out,
                   const char *file, int line)
 {
-	arch_irqstate s;
 	struct bobj *o;
 	uint32_t i;
 
@@ -203,10 +206,10 @@ int borrow_new_at(const struct bclass *cls, void *obj, size_t size, bhandle *out
 	*out = 0;
 	if (curproc() == 0)
 		return E_NOPROC;	/* an owner must be a proc: exit is how objects die */
-	s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	init_locked();
 	if ((i = bt.freeobj) == NIL) {
-		arch_irq_restore(s);
+		spin_unlock(&borrow_lock);
 		return E_NOMEM;
 	}
 	o = &bt.o[i];
@@ -220,14 +223,14 @@ int borrow_new_at(const struct bclass *cls, void *obj, size_t size, bhandle *out
 	o->dying = o->pending = false;
 	bt.nobj++;
 	*out = mkhandle(i);
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return 0;
 }
 
 static int borrow_common(bhandle h, void **obj, bool excl, const char *file, int line)
 {
 	const char *op = excl ? "borrow-exclusive" : "borrow-shared";
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	struct bobj *o = lookup(h);
 	const struct brec *c;
 	uint32_t r;
@@ -238,7 +241,7 @@ static int borrow_common(bhandle h, void **obj, bool excl, const char *file, int
 	if (o == 0 || o->dying) {
 		err = refuse(E_STALE, op, h, o, file, line, 0,
 		             o ? "being dropped: its owner exited" : "stale handle: moved or dropped");
-		arch_irq_restore(s);
+		spin_unlock(&borrow_lock);
 		return err;
 	}
 	if (o->excl || (excl && o->nshared)) {
@@ -246,12 +249,12 @@ static int borrow_common(bhandle h, void **obj, bool excl, const char *file, int
 		kassert(c != 0);
 		err = refuse(E_BORROWED, op, h, o, file, line, c,
 		             o->excl ? "already borrowed exclusively by" : "already borrowed shared by");
-		arch_irq_restore(s);
+		spin_unlock(&borrow_lock);
 		return err;
 	}
 	if ((r = bt.freerec) == NIL) {
 		err = refuse(E_NOMEM, op, h, o, file, line, 0, "too many borrows outstanding");
-		arch_irq_restore(s);
+		spin_unlock(&borrow_lock);
 		return err;
 	}
 	bt.freerec = bt.r[r].next;
@@ -264,7 +267,7 @@ static int borrow_common(bhandle h, void **obj, bool excl, const char *file, int
 	bt.nrec++;
 	if (obj)
 		*obj = o->obj;
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return 0;
 }
 
@@ -300,14 +303,14 @@ static void unrecord(struct bobj *o, uint32_t *link)
 
 int borrow_return_at(bhandle h, const char *file, int line)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	struct bobj *o = lookup(h);
 	uint32_t *link, *found = 0;
 	int err;
 
 	if (o == 0) {
 		err = refuse(E_STALE, "return", h, o, file, line, 0, "stale handle: moved or dropped");
-		arch_irq_restore(s);
+		spin_unlock(&borrow_lock);
 		return err;
 	}
 	for (link = &o->recs; *link != NIL; link = &bt.r[*link].next) {
@@ -319,11 +322,11 @@ int borrow_return_at(bhandle h, const char *file, int line)
 	if (found == 0) {
 		err = refuse(E_NOTBORROWED, "return", h, o, file, line, 0,
 		             "this proc holds no borrow of it");
-		arch_irq_restore(s);
+		spin_unlock(&borrow_lock);
 		return err;
 	}
 	unrecord(o, found);
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return 0;
 }
 
@@ -348,7 +351,7 @@ static int owner_check(const char *op, bhandle h, struct bobj *o, const char *fi
 
 int borrow_move_at(bhandle h, struct proc *to, const char *file, int line)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	struct bobj *o = lookup(h);
 	char why[64];
 	int err = owner_check("move", h, o, file, line);
@@ -363,19 +366,19 @@ int borrow_move_at(bhandle h, struct proc *to, const char *file, int line)
 		o->pending = true;
 		o->moveseq = ++bt.moveseq;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return err;
 }
 
 int borrow_drop_at(bhandle h, const char *file, int line)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	struct bobj *o = lookup(h);
 	int err = owner_check("drop", h, o, file, line);
 
 	if (err == 0)
 		release_locked(o);
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return err;
 }
 
@@ -395,7 +398,7 @@ static struct bobj *oldest_pending(const struct proc *p, const struct bclass *cl
 
 int borrow_receive(const struct bclass *cls, bhandle *out)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	struct bobj *o = curproc() ? oldest_pending(curproc(), cls) : 0;
 
 	*out = 0;
@@ -403,22 +406,22 @@ int borrow_receive(const struct bclass *cls, bhandle *out)
 		o->pending = false;
 		*out = mkhandle((uint32_t)(o - bt.o));
 	}
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return o ? 0 : E_NOENT;
 }
 
 bool borrow_pending(const struct proc *p, const struct bclass *cls)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	bool yes = oldest_pending(p, cls) != 0;
 
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return yes;
 }
 
 void borrow_proc_exit(struct proc *p)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	char desc[32];
 
 	init_locked();
@@ -461,39 +464,38 @@ void borrow_proc_exit(struct proc *p)
 			release_locked(o);
 		}
 	}
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 }
 
 bool borrow_live(bhandle h)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	struct bobj *o = lookup(h);
 	bool live = o && !o->dying;
 
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return live;
 }
 
 struct proc *borrow_owner(bhandle h)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	struct bobj *o = lookup(h);
 	struct proc *p = o ? o->owner : 0;
 
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return p;
 }
 
 void borrow_stats(struct borrow_stats *st)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&borrow_lock);
 	st->objects = bt.nobj;
 	st->dying = bt.ndying;
 	st->borrows = bt.nrec;
 	st->refused = bt.refused;
 	st->released = bt.released;
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 }
 
 static const char *check_locked(void)
@@ -541,9 +543,9 @@ static const char *check_locked(void)
 
 const char *borrow_check(void)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&borrow_lock);
 	const char *err = check_locked();
 
-	arch_irq_restore(s);
+	spin_unlock(&borrow_lock);
 	return err;
 }

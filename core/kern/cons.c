@@ -12,6 +12,7 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/ledit.h>
+#include <lux/lock.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
@@ -39,6 +40,9 @@ static struct {
 	size_t nheld;
 	cons_completer completer;
 } cons;
+/* all of cons: the input upcall edits it, readers drain it; never held
+ * across the completer (it walks the namespace and sleeps) */
+static struct spinlock cons_lock = SPINLOCK_INIT("cons");
 
 static void echo(void *arg, const char *buf, size_t n)
 {
@@ -62,11 +66,10 @@ void cons_write(const char *buf, size_t n)
 
 void cons_prompt(const char *prompt)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&cons_lock);
 	ledit_set_prompt(&cons.ed, prompt);
 	arch_console_write(prompt, kstrlen(prompt));
-	arch_irq_restore(s);
+	spin_unlock(&cons_lock);
 }
 
 void cons_set_foreground(int pid)
@@ -152,6 +155,7 @@ static void raw_input(unsigned char c)
 
 void lux_console_input(const char *buf, size_t n)
 {
+	spin_lock(&cons_lock);
 	if (n == 0)
 		cons.eof = true;
 	else if (!cons.raw)
@@ -160,12 +164,12 @@ void lux_console_input(const char *buf, size_t n)
 		for (size_t i = 0; i < n; i++)
 			raw_input((unsigned char)buf[i]);
 	wakeup(&cons.readers);
+	spin_unlock(&cons_lock);
 }
 
 void cons_hangup(void)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&cons_lock);
 	cons.eof = true;
 	if (cons.raw) {
 		ledit_reset(&cons.ed);
@@ -174,7 +178,7 @@ void cons_hangup(void)
 		proc_interrupt(cons.fg);
 	}
 	wakeup(&cons.readers);
-	arch_irq_restore(s);
+	spin_unlock(&cons_lock);
 }
 
 static bool readable(void *arg)
@@ -184,7 +188,7 @@ static bool readable(void *arg)
 }
 
 /* After a completion: what was typed meanwhile, in order, up to the next
- * Tab (which holds the rest again).  Upcalls off. */
+ * Tab (which holds the rest again).  cons_lock held. */
 static void replay_held(void)
 {
 	size_t i = 0;
@@ -203,22 +207,24 @@ static void replay_held(void)
 static void complete(void)
 {
 	struct cons_completion *c = kmalloc(sizeof *c);
-	arch_irqstate s = arch_irq_save();
-	uint64_t gen = cons.ed.gen;
-	cons_completer fn = cons.completer;
+	uint64_t gen;
+	cons_completer fn;
 
+	spin_lock(&cons_lock);
+	gen = cons.ed.gen;
+	fn = cons.completer;
 	if (c == 0 || fn == 0) {
 		replay_held();	/* no memory for it: the tab does nothing */
-		arch_irq_restore(s);
+		spin_unlock(&cons_lock);
 		kfree(c);
 		return;
 	}
 	kmemset(c, 0, sizeof *c);
 	kmemcpy(c->line, cons.ed.buf, cons.ed.cur);
 	c->len = cons.ed.cur;
-	arch_irq_restore(s);
+	spin_unlock(&cons_lock);
 	fn(c);
-	s = arch_irq_save();
+	spin_lock(&cons_lock);
 	if (gen == cons.ed.gen) {
 		if (c->ninsert)
 			ledit_insert(&cons.ed, c->insert, c->ninsert);
@@ -229,25 +235,24 @@ static void complete(void)
 		}
 	}
 	replay_held();
-	arch_irq_restore(s);
+	spin_unlock(&cons_lock);
 	kfree(c);
 }
 
 long cons_read_line(char *buf, size_t n)
 {
-	arch_irqstate s;
 	size_t got = 0;
 	int err;
 
 	for (;;) {
 		if ((err = sleep_on(&cons.readers, readable, 0)) < 0)
 			return err;
-		s = arch_irq_save();
+		spin_lock(&cons_lock);
 		if (cons.count > 0 || cons.eof)
 			break;
 		/* a Tab, or an upcall (^C's flush) emptied the ring after the
 		 * wakeup: returning 0 now would read as end of input */
-		arch_irq_restore(s);
+		spin_unlock(&cons_lock);
 		if (cons.tab)
 			complete();
 	}
@@ -264,7 +269,7 @@ long cons_read_line(char *buf, size_t n)
 		        cons_dropped() - cons.dropped_reported);
 		cons.dropped_reported = cons_dropped();
 	}
-	arch_irq_restore(s);
+	spin_unlock(&cons_lock);
 	return (long)got;
 }
 

@@ -6,18 +6,20 @@
 #include <lux/error.h>
 #include <lux/exchange.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/page.h>
 #include <lux/proc.h>
 
 static struct waitq arrivals = WAITQ_INIT(arrivals);
 static size_t held;	/* pages in live buffers */
+/* held: buffers are made and released by procs and by borrow's drop */
+static struct spinlock exchange_lock = SPINLOCK_INIT("exchange");
 
 static void release(void *obj, size_t npages)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&exchange_lock);
 	held -= npages;
-	arch_irq_restore(s);
+	spin_unlock(&exchange_lock);
 	page_free(obj, npages);
 }
 
@@ -28,7 +30,6 @@ size_t exchange_pages(void) { return held; }
 int exchange_alloc_at(size_t npages, bhandle *out, const char *file, int line)
 {
 	void *p;
-	arch_irqstate s;
 	int err;
 
 	*out = 0;
@@ -36,9 +37,9 @@ int exchange_alloc_at(size_t npages, bhandle *out, const char *file, int line)
 		return E_INVAL;
 	if ((p = page_alloc(npages)) == 0)
 		return E_NOMEM;
-	s = arch_irq_save();
+	spin_lock(&exchange_lock);
 	held += npages;
-	arch_irq_restore(s);
+	spin_unlock(&exchange_lock);
 	if ((err = borrow_new_at(&exchange_class, p, npages, out, file, line)) < 0)
 		release(p, npages);
 	return err;

@@ -15,6 +15,7 @@
 #include <lux/error.h>
 #include <lux/hostkey.h>
 #include <lux/kern.h>
+#include <lux/lockdep.h>
 #include <lux/ninep.h>
 #include <lux/ns.h>
 #include <lux/page.h>
@@ -124,6 +125,7 @@ _Noreturn void lux_main(const struct lux_boot *b)
 	size_t pages;
 
 	lux_bootinfo = b;
+	lockdep_enable(lockdep_builtin);	/* before the first lock is taken */
 	if (b->version != LUX_ARCH_VERSION)
 		panic("arch contract version %u, core wants %u", b->version, (unsigned)LUX_ARCH_VERSION);
 	cons_init(b->caps & LUX_CAP_CONSOLE_RAW);

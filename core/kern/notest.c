@@ -8,6 +8,7 @@
  */
 #include <lux/fmt.h>
 #include <lux/ktest.h>
+#include <lux/lockdep.h>
 #include <lux/proc.h>
 #include <lux/scenario.h>
 
@@ -29,3 +30,7 @@ _Noreturn void sim_main(const char *name, uint64_t steps, uint32_t breakflags, u
 	        name);
 	lux_halt(64);
 }
+
+/* The lock-order checker stays off in a production image: it costs a
+ * table walk per lock taken (core/test/lockdep_on.c turns it on). */
+const bool lockdep_builtin = false;

@@ -12,6 +12,7 @@
 #include <lux/arch.h>
 #include <lux/error.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/offload.h>
 #include <lux/proc.h>
 #include <lux/string.h>
@@ -23,6 +24,8 @@ struct turn {
 };
 
 static struct turn turns[OFFLOAD_USERS];
+/* turns[]: taken in turnq's sleep condition, so a spinlock */
+static struct spinlock turn_lock = SPINLOCK_INIT("offload-turns");
 static struct waitq turnq = WAITQ_INIT(turnq);
 static uint64_t naway, ninplace;
 
@@ -40,8 +43,8 @@ void lux_offload_done(void *cookie)
 	wakeup(&w->wq);
 }
 
-/* The user's entry with room for one more, taken; 0 if none yet.  Upcalls
- * off. */
+/* The user's entry with room for one more, taken; 0 if none yet.
+ * turn_lock held. */
 static struct turn *take_turn(const char *user)
 {
 	struct turn *free = 0;
@@ -73,7 +76,10 @@ static bool my_turn(void *arg)
 {
 	struct want *w = arg;
 
-	return (w->got = take_turn(w->user)) != 0;
+	spin_lock(&turn_lock);
+	w->got = take_turn(w->user);
+	spin_unlock(&turn_lock);
+	return w->got != 0;
 }
 
 static bool is_done(void *arg)
@@ -83,10 +89,9 @@ static bool is_done(void *arg)
 
 static void give_turn(struct turn *t)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&turn_lock);
 	t->running--;
-	arch_irq_restore(is);
+	spin_unlock(&turn_lock);
 	wakeup(&turnq);
 }
 

@@ -9,12 +9,13 @@
  *    a parent and its children and are conserved;
  *  - ref counts the owner and each child; a budget closes once, at 0,
  *    holding nothing, and only then returns its total to its parent;
- *  - every counter is touched with upcalls off: a proc can be preempted
+ *  - every counter is touched under pebble_lock: a proc can be preempted
  *    anywhere on metal, and a torn read-modify-write would mint pebbles.
  */
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/page.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>
@@ -38,6 +39,10 @@ static struct budget root = {
 	.total = { 0, 4096, 1u << 20, 1u << 16, 1u << 14, 1ull << 32, 1ull << 40 },
 };
 static size_t nbudgets;
+/* the whole budget tree (totals, held, lent, refs, children lists, nbudgets):
+ * one lock, since a charge walks up the parents; kfree is called under it
+ * (pebble -> kalloc) */
+static struct spinlock pebble_lock = SPINLOCK_INIT("pebble");
 
 const char *pebble_kind_name(enum pebble_kind k)
 {
@@ -52,7 +57,7 @@ int pebble_kind_lookup(const char *name)
 	return -1;
 }
 
-/* Upcalls off.  Pages join the allocator after boot in tests (page_init
+/* pebble_lock held.  Pages join the allocator after boot in tests (page_init
  * more than once), so the root's page total is refreshed, never lowered. */
 static void root_sync(void)
 {
@@ -62,10 +67,9 @@ static void root_sync(void)
 
 struct budget *pebble_root(void)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&pebble_lock);
 	root_sync();
-	arch_irq_restore(s);
+	spin_unlock(&pebble_lock);
 	return &root;
 }
 
@@ -87,7 +91,7 @@ static int exhausted(const struct budget *b, int k, uint64_t n)
 
 /* Can n of kind k be spent in b: its white, and for a capped budget its
  * parent's, which pays as it is spent (and so on up).  0, or E_BUDGET
- * naming the first budget short.  Upcalls off. */
+ * naming the first budget short.  pebble_lock held. */
 static int fits(const struct budget *b, int k, uint64_t n)
 {
 	for (; b != 0; b = b->parent) {
@@ -101,7 +105,7 @@ static int fits(const struct budget *b, int k, uint64_t n)
 
 /* n of kind k spent (add) or given back (!add) in b's parents that paid
  * for it: the chain of capped budgets above b, and the one they draw
- * from.  Upcalls off. */
+ * from.  pebble_lock held. */
 static void drawn(struct budget *b, int k, uint64_t n, bool add)
 {
 	for (; b->draws; b = b->parent) {
@@ -114,7 +118,6 @@ static void drawn(struct budget *b, int k, uint64_t n, bool add)
 
 int budget_charge(struct budget *b, enum pebble_kind k, uint64_t n)
 {
-	arch_irqstate s;
 	int err;
 
 	/*
@@ -123,45 +126,42 @@ int budget_charge(struct budget *b, enum pebble_kind k, uint64_t n)
 	 */
 	if (b == 0 || (unsigned)k >= PB_NKINDS)
 		panic("budget_charge: budget %p, kind %d", (void *)b, (int)k);
-	s = arch_irq_save();
+	spin_lock(&pebble_lock);
 	if ((err = fits(b, k, n)) < 0) {
-		arch_irq_restore(s);
+		spin_unlock(&pebble_lock);
 		return err;
 	}
 	b->held[k] += n;
 	drawn(b, k, n, true);
-	arch_irq_restore(s);
+	spin_unlock(&pebble_lock);
 	return 0;
 }
 
 void budget_release(struct budget *b, enum pebble_kind k, uint64_t n)
 {
-	arch_irqstate s;
-
 	/*
 	 * Releasing more than is held means something was released twice or
 	 * against the wrong budget: the counters would wrap and mint pebbles.
 	 */
 	if (b == 0 || (unsigned)k >= PB_NKINDS)
 		panic("budget_release: budget %p, kind %d", (void *)b, (int)k);
-	s = arch_irq_save();
+	spin_lock(&pebble_lock);
 	if (b->held[k] < n)
 		panic("budget_release: %llu %s released, %llu held: a double release",
 		      (unsigned long long)n, kindnames[k], (unsigned long long)b->held[k]);
 	b->held[k] -= n;
 	drawn(b, k, n, false);
-	arch_irq_restore(s);
+	spin_unlock(&pebble_lock);
 }
 
 void budget_white(struct budget *b, struct pebbles *out)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&pebble_lock);
 	if (b == &root)
 		root_sync();
 	for (int k = 0; k < PB_NKINDS; k++)
 		out->n[k] = white(b, k);
-	arch_irq_restore(s);
+	spin_unlock(&pebble_lock);
 }
 
 void budget_default_grant(struct budget *b, struct pebbles *out)
@@ -175,7 +175,6 @@ struct budget *budget_grant(struct budget *parent, const struct pebbles *g, int 
 {
 	struct budget *c = kzalloc(sizeof *c);
 	struct pebbles def;
-	arch_irqstate s;
 
 	/* A grant out of nothing would mint pebbles outside the root. */
 	if (parent == 0)
@@ -184,7 +183,7 @@ struct budget *budget_grant(struct budget *parent, const struct pebbles *g, int 
 		*err = E_NOMEM;
 		return 0;
 	}
-	s = arch_irq_save();
+	spin_lock(&pebble_lock);
 	if (parent == &root)
 		root_sync();
 	if (g == 0) {	/* computed here, so nothing is spent in between */
@@ -194,7 +193,7 @@ struct budget *budget_grant(struct budget *parent, const struct pebbles *g, int 
 	}
 	for (int k = 0; k < PB_NKINDS; k++) {
 		if ((*err = fits(parent, k, g->n[k])) < 0) {	/* all or nothing */
-			arch_irq_restore(s);
+			spin_unlock(&pebble_lock);
 			kfree(c);
 			return 0;
 		}
@@ -210,7 +209,7 @@ struct budget *budget_grant(struct budget *parent, const struct pebbles *g, int 
 	list_init(&c->children);
 	list_push_back(&parent->children, &c->sibling);
 	nbudgets++;
-	arch_irq_restore(s);
+	spin_unlock(&pebble_lock);
 	*err = 0;
 	return c;
 }
@@ -218,7 +217,6 @@ struct budget *budget_grant(struct budget *parent, const struct pebbles *g, int 
 struct budget *budget_cap(struct budget *parent, const struct pebbles *cap, int *err)
 {
 	struct budget *c = kzalloc(sizeof *c);
-	arch_irqstate s;
 
 	if (parent == 0)
 		panic("budget_cap: no parent budget");
@@ -231,20 +229,19 @@ struct budget *budget_cap(struct budget *parent, const struct pebbles *cap, int 
 	c->draws = true;
 	c->ref = 1;
 	list_init(&c->children);
-	s = arch_irq_save();
+	spin_lock(&pebble_lock);
 	c->parent = parent;
 	parent->ref++;
 	list_push_back(&parent->children, &c->sibling);
 	nbudgets++;
-	arch_irq_restore(s);
+	spin_unlock(&pebble_lock);
 	*err = 0;
 	return c;
 }
 
 void budget_put(struct budget *b)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&pebble_lock);
 	while (b != 0 && b != &root) {
 		struct budget *parent = b->parent;
 		/*
@@ -272,13 +269,12 @@ void budget_put(struct budget *b)
 		kfree(b);
 		b = parent;	/* drop the reference the child held */
 	}
-	arch_irq_restore(s);
+	spin_unlock(&pebble_lock);
 }
 
 void budget_snapshot(struct budget *b, struct budget_info *out)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&pebble_lock);
 	if (b == &root)
 		root_sync();
 	for (int k = 0; k < PB_NKINDS; k++) {
@@ -286,7 +282,7 @@ void budget_snapshot(struct budget *b, struct budget_info *out)
 		out->held.n[k] = b->held[k];
 		out->lent.n[k] = b->lent[k];
 	}
-	arch_irq_restore(s);
+	spin_unlock(&pebble_lock);
 }
 
 size_t budget_format(const struct budget_info *bi, char *buf, size_t size)
@@ -368,13 +364,13 @@ static const char *check_one(struct budget *b, int depth)
 
 const char *budget_check(struct budget *b)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&pebble_lock);
 	const char *err;
 
 	if (b == &root)
 		root_sync();
 	err = check_one(b, 0);
-	arch_irq_restore(s);
+	spin_unlock(&pebble_lock);
 	return err;
 }
 

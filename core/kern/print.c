@@ -33,7 +33,9 @@ _Noreturn void lux_panic(const char *fmt, ...)
 	static int nested;
 	va_list ap;
 
-	arch_irq_save();	/* never restored: we do not come back */
+	/* never restored: we do not come back.  Bare, not a lock: a panic
+	 * may come from inside any lock, and must take none (irq_masking.sh) */
+	arch_irq_save();
 	if (nested++) {
 		arch_console_write("\npanic while panicking\n", 23);
 		arch_halt(LUX_PANIC_STATUS);

@@ -9,7 +9,19 @@
  *    queue, SLEEPING on a wait queue, or DEAD);
  *  - a READY proc is on the run queue of its priority exactly once, and
  *    nready counts them;
- *  - a proc never exits or sleeps interruptibly holding a sleeping lock.
+ *  - a proc never exits or sleeps interruptibly holding a sleeping lock;
+ *  - a proc never sleeps or yields holding a spinlock (the lock-order
+ *    checker panics: the next proc to take it would deadlock).
+ *
+ * The scheduler masks upcalls bare (arch_irq_save), not with a spinlock,
+ * and that is the point: the masked state is carried across a switch
+ * (sleep_common masks, switches away, and the proc switched to restores
+ * its own saved state), which no lock can be, and upcalls themselves
+ * (wakeup from an interrupt) enter the run queues.  So the run queues,
+ * the sleepers, the parent/child links and every proc's state fields are
+ * protected by masking, in this file only (tests/lint/irq_masking.sh).
+ * The proc table (allprocs, the pids and counts) has a lock of its own,
+ * procs_lock, for the calls that only read or change the table.
  */
 #include <lux/borrow.h>
 #include <lux/devcrypto.h>
@@ -17,6 +29,8 @@
 #include <lux/fmt.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
+#include <lux/lockdep.h>
 #include <lux/ns.h>
 #include <lux/page.h>
 #include <lux/perm.h>
@@ -33,6 +47,11 @@
 static struct list runq[NPRIO];
 static size_t nready;
 static struct list allprocs = LIST_INIT(allprocs);
+/* allprocs, nextpid, nprocs, nprincipals: the table.  Taken inside the
+ * scheduler's masked sections when they change it, alone by the calls
+ * that only look (ps, /proc); before pebble.  lux_stack_owner reads the
+ * list without it: a fault's panic may come from anywhere. */
+static struct spinlock procs_lock = SPINLOCK_INIT("procs");
 static struct list dead = LIST_INIT(dead);	/* detached, waiting to be freed */
 static struct proc *current;
 static arch_ctx idlectx;
@@ -184,7 +203,10 @@ static void sched(void)
 
 static void proc_free(struct proc *p)
 {
+	spin_lock(&procs_lock);
 	list_remove(&p->all);
+	nprocs--;
+	spin_unlock(&procs_lock);
 	devcrypto_procexit(p->pid);	/* its /secure/crypto sessions */
 	tokens_procexit(p->pid);	/* a minted token it did not read */
 	ns_put(p->ns);
@@ -196,7 +218,6 @@ static void proc_free(struct proc *p)
 	budget_release(p->budget->parent, PB_PROCS, 1);
 	budget_put(p->budget);
 	kfree(p);
-	nprocs--;
 }
 
 /* First code every proc runs: its entry, then exit with status 0. */
@@ -293,9 +314,11 @@ struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void 
 			list_push_back(&current->children, &p->sibling);
 		}
 	}
+	spin_lock(&procs_lock);
 	p->pid = nextpid++;
 	list_push_back(&allprocs, &p->all);
 	nprocs++;
+	spin_unlock(&procs_lock);
 	make_ready(p);
 	arch_irq_restore(s);
 	return p;
@@ -305,7 +328,6 @@ struct proc *proc_principal_new(const char *name, struct budget *payer, const st
                                 void (*onkill)(void *), void *arg, int *err)
 {
 	struct proc *p = kzalloc(sizeof *p);
-	arch_irqstate s;
 
 	*err = E_NOMEM;
 	if (p == 0)
@@ -324,38 +346,37 @@ struct proc *proc_principal_new(const char *name, struct budget *payer, const st
 	list_init(&p->children);
 	list_init(&p->sibling);
 	waitq_init(&p->childexit);
-	s = arch_irq_save();
-	if (current) {
+	if (current) {	/* current's own fields: nobody else changes them */
 		p->ns = current->ns;
 		if (p->ns)
 			__atomic_add_fetch(&p->ns->ref, 1, __ATOMIC_ACQ_REL);
 		p->cred = current->cred;
 	}
+	spin_lock(&procs_lock);	/* it never runs: only the table knows it */
 	p->pid = nextpid++;
 	list_push_back(&allprocs, &p->all);
 	nprocs++;
 	nprincipals++;
-	arch_irq_restore(s);
+	spin_unlock(&procs_lock);
 	*err = 0;
 	return p;
 }
 
 void proc_principal_free(struct proc *p)
 {
-	arch_irqstate s;
 	struct ns *ns;
 
 	kassert(p->state == PROC_SERVED && p != current);
 	borrow_proc_exit(p);	/* what its workers borrowed in its name */
 	devcrypto_procexit(p->pid);
 	tokens_procexit(p->pid);
-	s = arch_irq_save();
+	spin_lock(&procs_lock);
 	list_remove(&p->all);
 	nprocs--;
 	nprincipals--;
 	ns = p->ns;
 	p->ns = 0;
-	arch_irq_restore(s);
+	spin_unlock(&procs_lock);
 	ns_put(ns);
 	budget_put(p->budget);
 	kfree(p);
@@ -363,7 +384,10 @@ void proc_principal_free(struct proc *p)
 
 void proc_yield(void)
 {
-	arch_irqstate s = arch_irq_save();
+	arch_irqstate s;
+
+	lockdep_might_sleep("proc_yield", __FILE__, __LINE__, false);
+	s = arch_irq_save();
 
 	make_ready(current);
 	sched();
@@ -402,8 +426,13 @@ int preempt_point(void)
 
 static int sleep_common(struct waitq *q, bool (*cond)(void *), void *arg, bool intr)
 {
-	arch_irqstate s = arch_irq_save();
+	arch_irqstate s;
 	int err = 0;
+
+	/* masked is not checked: qlock sleeps here with upcalls masked, by
+	 * design (the test and the take must be atomic) */
+	lockdep_might_sleep("sleep", __FILE__, __LINE__, false);
+	s = arch_irq_save();
 
 	kassert(current != 0);
 	while (!cond(arg)) {
@@ -460,6 +489,8 @@ void wakeup(struct waitq *q)
 	arch_irq_restore(s);
 }
 
+/* procs_lock held (or, from the scheduler's masked sections,
+ * lookup_locked takes it). */
 static struct proc *lookup(int pid)
 {
 	struct list *l;
@@ -472,10 +503,20 @@ static struct proc *lookup(int pid)
 	return 0;
 }
 
+static struct proc *lookup_locked(int pid)
+{
+	struct proc *p;
+
+	spin_lock(&procs_lock);
+	p = lookup(pid);
+	spin_unlock(&procs_lock);
+	return p;
+}
+
 int proc_kill(int pid)
 {
-	arch_irqstate s = arch_irq_save();
-	struct proc *p = lookup(pid);
+	arch_irqstate s = arch_irq_save();	/* the scheduler's: p's state, its sleep */
+	struct proc *p = lookup_locked(pid);
 
 	if (p == 0 || p->state == PROC_DEAD) {
 		arch_irq_restore(s);
@@ -493,8 +534,8 @@ int proc_kill(int pid)
 
 int proc_interrupt(int pid)
 {
-	arch_irqstate s = arch_irq_save();
-	struct proc *p = lookup(pid);
+	arch_irqstate s = arch_irq_save();	/* the scheduler's: p's state, its sleep */
+	struct proc *p = lookup_locked(pid);
 
 	if (p == 0 || p->state == PROC_DEAD || p->state == PROC_SERVED) {
 		arch_irq_restore(s);
@@ -615,24 +656,27 @@ _Noreturn void lux_halt(int status)
 
 struct ns *proc_ns(int pid)
 {
-	arch_irqstate s = arch_irq_save();
-	struct proc *p = lookup(pid);
-	struct ns *ns = p && p->state != PROC_DEAD ? p->ns : 0;
+	struct proc *p;
+	struct ns *ns;
 
+	spin_lock(&procs_lock);	/* a proc in the table still has its ns */
+	p = lookup(pid);
+	ns = p && p->state != PROC_DEAD ? p->ns : 0;
 	if (ns)
 		__atomic_add_fetch(&ns->ref, 1, __ATOMIC_ACQ_REL);
-	arch_irq_restore(s);
+	spin_unlock(&procs_lock);
 	return ns;
 }
 
 int proc_pebbles(int pid, struct budget_info *out)
 {
-	arch_irqstate s = arch_irq_save();
-	struct proc *p = lookup(pid);
+	struct proc *p;
 
+	spin_lock(&procs_lock);	/* procs -> pebble */
+	p = lookup(pid);
 	if (p)
 		budget_snapshot(p->budget, out);
-	arch_irq_restore(s);
+	spin_unlock(&procs_lock);
 	return p ? 0 : E_NOPROC;
 }
 
@@ -689,27 +733,28 @@ static void fill_info(const struct proc *p, struct procinfo *out)
 
 size_t proc_list(struct procinfo *out, size_t max)
 {
-	arch_irqstate s = arch_irq_save();
 	struct list *l;
 	size_t n = 0;
 
+	spin_lock(&procs_lock);
 	list_for_each(l, &allprocs) {	/* pids only grow: the list is in pid order */
 		if (n == max)
 			break;
 		fill_info(list_entry(l, struct proc, all), &out[n++]);
 	}
-	arch_irq_restore(s);
+	spin_unlock(&procs_lock);
 	return n;
 }
 
 int proc_info(int pid, struct procinfo *out)
 {
-	arch_irqstate s = arch_irq_save();
-	struct proc *p = lookup(pid);
+	struct proc *p;
 
+	spin_lock(&procs_lock);
+	p = lookup(pid);
 	if (p)
 		fill_info(p, out);
-	arch_irq_restore(s);
+	spin_unlock(&procs_lock);
 	return p ? 0 : E_NOPROC;
 }
 

@@ -38,6 +38,7 @@ struct account {
 };
 
 static struct account accounts[QUOTA_ACCOUNTS];
+/* accounts[]: every user's usage and limit */
 static struct spinlock lock = SPINLOCK_INIT("quota");
 /* quota_format's snapshot of the user table: too big for a proc's stack */
 static char names[USERS_MAX][USER_NAMEMAX];

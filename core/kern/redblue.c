@@ -11,6 +11,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/redblue.h>
 #include <lux/string.h>
 
@@ -21,6 +22,10 @@ struct rb_version {
 };
 
 static uint64_t fail_at, fault_count;
+/* every object's blue pointer and its versions' pins and current flags:
+ * readers pin, the commit flips (one lock for all: each hold is a few
+ * stores, and a lock per object would grow every ramfs inode) */
+static struct spinlock pins_lock = SPINLOCK_INIT("redblue-pins");
 
 void rb_fail_at(uint64_t n)
 {
@@ -82,23 +87,33 @@ void rb_destroy(struct redblue *o)
 
 const void *rb_read(struct redblue *o)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&pins_lock);
 	struct rb_version *v = o->blue;
 
 	v->pins++;
-	arch_irq_restore(s);
+	spin_unlock(&pins_lock);
 	return v->payload;
+}
+
+bool rb_is_blue(struct redblue *o, const void *payload)
+{
+	bool yes;
+
+	spin_lock(&pins_lock);
+	yes = o->blue == version_of(payload);
+	spin_unlock(&pins_lock);
+	return yes;
 }
 
 void rb_done(struct redblue *o, const void *payload)
 {
 	struct rb_version *v = version_of(payload);
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&pins_lock);
 	bool gone;
 
 	kassert(v->pins > 0);
 	gone = --v->pins == 0 && !v->current;
-	arch_irq_restore(s);
+	spin_unlock(&pins_lock);
 	if (gone)
 		free_version(o->ops, v);
 }
@@ -128,11 +143,10 @@ void *rb_begin(struct redblue *o, int *err)
 void rb_commit(struct redblue *o)
 {
 	struct rb_version *old;
-	arch_irqstate s;
 	bool gone;
 
 	kassert(o->red != 0 && qlock_held(&o->update));
-	s = arch_irq_save();	/* the flip: readers see old or new */
+	spin_lock(&pins_lock);	/* the flip: readers see old or new */
 	old = o->blue;
 	o->red->current = true;
 	o->blue = o->red;
@@ -140,7 +154,7 @@ void rb_commit(struct redblue *o)
 	old->current = false;
 	gone = old->pins == 0;
 	o->commits++;
-	arch_irq_restore(s);
+	spin_unlock(&pins_lock);
 	if (gone)
 		free_version(o->ops, old);
 	qunlock(&o->update);

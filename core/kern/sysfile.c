@@ -11,8 +11,10 @@ struct fdtab *fdtab_new(void)
 {
 	struct fdtab *t = kzalloc(sizeof *t);
 
-	if (t)
+	if (t) {
 		t->ref = 1;
+		spinlock_init(&t->lock, "fdtab");
+	}
 	return t;
 }
 
@@ -35,20 +37,20 @@ static struct chan *fd_chan(int fd)
 }
 
 /* The table is shared by procs that may preempt each other, so slots are
- * taken and given back with upcalls off. */
+ * taken and given back under its lock. */
 static int fd_install(struct chan *c)
 {
 	struct fdtab *t = curproc()->fds;
-	arch_irqstate s = arch_irq_save();
 
+	spin_lock(&t->lock);
 	for (int i = 0; i < NFD; i++) {
 		if (t->fd[i] == 0) {
 			t->fd[i] = c;
-			arch_irq_restore(s);
+			spin_unlock(&t->lock);
 			return i;
 		}
 	}
-	arch_irq_restore(s);
+	spin_unlock(&t->lock);
 	chan_put(c);
 	return E_MFILE;
 }
@@ -92,12 +94,14 @@ int sys_create(const char *path, int omode, uint32_t perm)
  * device counts as open, must last until the call is done. */
 static struct chan *fd_get(int fd)
 {
-	arch_irqstate s = arch_irq_save();
-	struct chan *c = fd_chan(fd);
+	struct fdtab *t = curproc()->fds;
+	struct chan *c;
 
+	spin_lock(&t->lock);
+	c = fd_chan(fd);
 	if (c)
 		__atomic_add_fetch(&c->ref, 1, __ATOMIC_ACQ_REL);
-	arch_irq_restore(s);
+	spin_unlock(&t->lock);
 	return c;
 }
 
@@ -149,12 +153,14 @@ int sys_seek_end(int fd)
 
 int sys_close(int fd)
 {
-	arch_irqstate s = arch_irq_save();
-	struct chan *c = fd_chan(fd);
+	struct fdtab *t = curproc()->fds;
+	struct chan *c;
 
+	spin_lock(&t->lock);
+	c = fd_chan(fd);
 	if (c)
-		curproc()->fds->fd[fd] = 0;
-	arch_irq_restore(s);
+		t->fd[fd] = 0;
+	spin_unlock(&t->lock);
 	if (c == 0)
 		return E_BADFD;
 	chan_put(c);

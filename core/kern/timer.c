@@ -1,9 +1,13 @@
 /* Kernel timers (see <lux/timer.h>). */
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/proc.h>
 #include <lux/timer.h>
 
 static struct list timers = LIST_INIT(timers);	/* sorted by deadline */
+/* timers, every ktimer's link and armed, and the arch's one-shot; never
+ * held while a timer's function runs (it may start a timer) */
+static struct spinlock timer_lock = SPINLOCK_INIT("timer");
 
 static void rearm(void)
 {
@@ -15,9 +19,9 @@ static void rearm(void)
 
 void ktimer_start(struct ktimer *t, uint64_t deadline, void (*fn)(void *), void *arg)
 {
-	arch_irqstate s = arch_irq_save();
 	struct list *pos;
 
+	spin_lock(&timer_lock);
 	if (t->armed)
 		list_remove(&t->link);
 	t->deadline = deadline ? deadline : 1;
@@ -30,35 +34,43 @@ void ktimer_start(struct ktimer *t, uint64_t deadline, void (*fn)(void *), void 
 			break;
 	list_insert_after(pos, &t->link);
 	rearm();
-	arch_irq_restore(s);
+	spin_unlock(&timer_lock);
 }
 
 void ktimer_cancel(struct ktimer *t)
 {
-	arch_irqstate s = arch_irq_save();
-
+	spin_lock(&timer_lock);
 	if (t->armed) {
 		list_remove(&t->link);
 		t->armed = false;
 		rearm();
 	}
-	arch_irq_restore(s);
+	spin_unlock(&timer_lock);
 }
 
+/* An upcall.  Each due timer leaves the list under the lock and runs
+ * without it, since its function may start or cancel timers. */
 void lux_timer_expired(void)
 {
 	uint64_t now = arch_time_ns();
 
+	spin_lock(&timer_lock);
 	while (!list_empty(&timers)) {
 		struct ktimer *t = list_entry(timers.next, struct ktimer, link);
+		void (*fn)(void *) = t->fn;
+		void *arg = t->arg;
+
 		if (t->deadline > now)
 			break;
 		list_remove(&t->link);
 		t->armed = false;
 		sched_trace(t->deadline);
-		t->fn(t->arg);
+		spin_unlock(&timer_lock);
+		fn(arg);
+		spin_lock(&timer_lock);
 	}
 	rearm();
+	spin_unlock(&timer_lock);
 }
 
 struct sleeper {

@@ -9,6 +9,7 @@
  */
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/list.h>
 #include <lux/page.h>
 #include <lux/string.h>
@@ -37,6 +38,9 @@ static struct list partial[NCLASS];	/* slabs with at least one free block */
 static bool ready;
 static struct kalloc_stats stats;
 static uint32_t blocksize[NCLASS];	/* per-block size in bytes */
+/* the slabs (partial lists, free lists, headers), stats and ready; taken
+ * before page_lock when a slab comes or goes (kalloc -> page) */
+static struct spinlock kalloc_lock = SPINLOCK_INIT("kalloc");
 
 _Static_assert(sizeof(struct hdr) <= HDRSIZE, "kalloc header too big");
 
@@ -99,7 +103,6 @@ static void *alloc_large(size_t n)
 
 void *kmalloc(size_t n)
 {
-	arch_irqstate s;
 	struct hdr *h;
 	struct freeblk *b;
 	void *p;
@@ -107,7 +110,7 @@ void *kmalloc(size_t n)
 
 	if (n == 0)
 		n = 1;
-	s = arch_irq_save();
+	spin_lock(&kalloc_lock);
 	if (!ready)
 		init();
 	if (n > (1u << MAXSHIFT)) {
@@ -131,7 +134,7 @@ out:
 		stats.live_objects++;
 		stats.live_bytes += n;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&kalloc_lock);
 	return p;
 }
 
@@ -153,18 +156,17 @@ static size_t slab_capacity(int c)
 void kfree(void *p)
 {
 	struct hdr *h = (struct hdr *)((uintptr_t)p & ~(uintptr_t)(PAGE_SIZE - 1));
-	arch_irqstate s;
 
 	if (p == 0)
 		return;
-	s = arch_irq_save();
+	spin_lock(&kalloc_lock);
 	if (h->magic == MAGIC_LARGE && (char *)p == (char *)h + HDRSIZE) {
 		size_t pages = h->cls;
 		stats.live_objects--;
 		stats.live_bytes -= h->reqsize;
 		stats.large_pages -= pages;
 		h->magic = 0;
-		arch_irq_restore(s);
+		spin_unlock(&kalloc_lock);
 		page_free(h, pages);
 		return;
 	}
@@ -188,12 +190,12 @@ void kfree(void *p)
 			list_remove(&h->link);
 			h->magic = 0;
 			stats.slab_pages--;
-			arch_irq_restore(s);
+			spin_unlock(&kalloc_lock);
 			page_free(h, 1);
 			return;
 		}
 	}
-	arch_irq_restore(s);
+	spin_unlock(&kalloc_lock);
 }
 
 char *kstrdup(const char *s)
@@ -208,7 +210,7 @@ char *kstrdup(const char *s)
 
 void kalloc_stats(struct kalloc_stats *st)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&kalloc_lock);
 	*st = stats;
-	arch_irq_restore(s);
+	spin_unlock(&kalloc_lock);
 }

@@ -8,6 +8,7 @@
  *    freed.
  */
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/page.h>
 #include <lux/string.h>
 
@@ -26,6 +27,9 @@ static struct region regions[MAXREGIONS];
 static size_t nregions;
 static size_t nfree, ntotal;
 static size_t failnext;
+/* the regions' bitmaps and hints, nfree and failnext: taken from procs and
+ * upcalls alike, never while calling out */
+static struct spinlock page_lock = SPINLOCK_INIT("page");
 
 static bool bit_get(const struct region *r, size_t i)
 {
@@ -97,12 +101,11 @@ static void *region_alloc(struct region *r, size_t n)
 
 void *page_alloc(size_t n)
 {
-	arch_irqstate s;
 	void *p = 0;
 
 	if (n == 0)
 		return 0;
-	s = arch_irq_save();
+	spin_lock(&page_lock);
 	if (failnext) {
 		failnext--;
 	} else if (n <= nfree) {
@@ -111,7 +114,7 @@ void *page_alloc(size_t n)
 		if (p)
 			nfree -= n;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&page_lock);
 	if (p)
 		kmemset(p, 0, n * PAGE_SIZE);
 	return p;
@@ -120,13 +123,12 @@ void *page_alloc(size_t n)
 void page_free(void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
-	arch_irqstate s;
 
 	if (p == 0)
 		return;
 	if (a % PAGE_SIZE)
 		panic("page_free: %p is not page aligned", p);
-	s = arch_irq_save();
+	spin_lock(&page_lock);
 	for (size_t i = 0; i < nregions; i++) {
 		struct region *r = &regions[i];
 		size_t first;
@@ -146,7 +148,7 @@ void page_free(void *p, size_t n)
 			r->tophint = first + n - 1;	/* refill from the top first */
 		if (first < r->hint)
 			r->hint = first;	/* reuse what was just freed */
-		arch_irq_restore(s);
+		spin_unlock(&page_lock);
 		return;
 	}
 	panic("page_free: %p is not in any region", p);
@@ -175,7 +177,7 @@ static void *region_alloc_top(struct region *r)
 
 void *page_alloc_top(void)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&page_lock);
 	void *p = 0;
 
 	if (failnext) {
@@ -186,7 +188,7 @@ void *page_alloc_top(void)
 		if (p)
 			nfree--;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&page_lock);
 	if (p)
 		kmemset(p, 0, PAGE_SIZE);
 	return p;

@@ -345,11 +345,14 @@ static const struct ktest tests[] = {
 	{ "exchange", "1 MiB moves between two procs: same pages, sender's handle refused", exchange_test },
 	{ "cryptobench", "/secure/crypto against the same lc_* calls in-process (ratios)", ktest_cryptobench },
 	{ "keystore", "key pins over a rotate, delete in use, a crypto budget run out", ktest_keystore },
+	{ "lockdep", "the lock-order checker is on and accepts a consistent order", ktest_lockdep },
 	/* these end the kernel on purpose (ktest_fault.c) */
 	{ "fault-null", "read through a null pointer: the arch's panic names it", ktest_fault_null },
 	{ "fault-stack", "a proc overflows its stack: the panic names the proc", ktest_fault_stack },
 	{ "fault-rodata", "write to read-only data: the panic names it", ktest_fault_rodata },
 	{ "fault-nx", "call into writable data: the panic names it", ktest_fault_nx },
+	{ "lockdep-inversion", "two locks in both orders: the checker's panic names both",
+	  ktest_lockdep_inversion },
 };
 
 const struct ktest *ktests(size_t *n)

@@ -34,8 +34,10 @@
 
 /* ---- What captoken.c needs from the rest of the core ------------------ */
 
-void spin_lock(struct spinlock *l)
+void spin_lock_at(struct spinlock *l, const char *file, int line)
 {
+	(void)file;
+	(void)line;
 	l->locked = 1;
 }
 

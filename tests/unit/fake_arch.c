@@ -18,6 +18,7 @@
 #include <lux/arch.h>
 #include <lux/cons.h>
 #include <lux/error.h>
+#include <lux/lockdep.h>
 #include <lux/dev.h>
 #include <lux/ns.h>
 #include <lux/page.h>
@@ -120,6 +121,8 @@ size_t fake_boot(size_t pages, bool raw)
 {
 	struct lux_memregion r = { (uintptr_t)fake_mem(pages * PAGE_SIZE), pages * PAGE_SIZE };
 
+	/* unit tests are sanitizer builds: they check lock order as luxsim does */
+	lockdep_enable(true);
 	cons_init(raw);
 	return page_init(&r, 1);
 }

@@ -123,19 +123,18 @@ int mnt_authenticate(struct mnt_sess *s, uint32_t afid)
 	} else if (err < 0) {
 		err = proc_seterr(auth_lux_err(err), "9p: mount %s: %s", s->addr, auth_why(a));
 	} else {
-		arch_irqstate is;
 		uint8_t *raw = kmalloc(MNT_INBUF);
 		if (raw == 0) {
 			err = E_NOMEM;
 		} else {
 			/* the attach through the afid is the last message in the
 			 * clear; records start after its reply (mnt_fid.c) */
-			is = arch_irq_save();
+			spin_lock(&mnt_lock);
 			kfree(s->raw);
 			s->raw = raw;
 			s->rawlen = 0;
 			auth_take_records(a, &s->tx, &s->rx);
-			arch_irq_restore(is);
+			spin_unlock(&mnt_lock);
 			err = 0;
 		}
 	}

@@ -22,14 +22,13 @@ struct mnt_fid *mnt_fid_of(const struct chan *c)
 {
 	struct mnt_sess *s = c->aux;
 	struct mnt_fid *f = 0;
-	arch_irqstate is;
 
 	if (s == 0)
 		return 0;
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	for (f = s->bychan[chash(c)]; f && f->c != c; f = f->cnext)
 		;
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	return f;
 }
 
@@ -37,7 +36,6 @@ struct mnt_fid *mnt_fid_of(const struct chan *c)
 static struct mnt_fid *fid_new(struct mnt_sess *s, const char *path, struct chan *c)
 {
 	struct mnt_fid *f = kzalloc(sizeof *f);
-	arch_irqstate is;
 
 	c->aux = 0;
 	if (f == 0 || (f->path = kstrdup(path)) == 0) {
@@ -49,10 +47,10 @@ static struct mnt_fid *fid_new(struct mnt_sess *s, const char *path, struct chan
 	f->fid = P9_NOFID;
 	f->omode = -1;
 	__atomic_add_fetch(&s->ref, 1, __ATOMIC_ACQ_REL);
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	f->cnext = s->bychan[chash(c)];
 	s->bychan[chash(c)] = f;
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	c->aux = s;
 	return f;
 }
@@ -60,14 +58,14 @@ static struct mnt_fid *fid_new(struct mnt_sess *s, const char *path, struct chan
 static void fid_free(struct mnt_fid *f)
 {
 	struct mnt_sess *s = f->s;
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&mnt_lock);
 
 	for (struct mnt_fid **pp = &s->bychan[chash(f->c)]; *pp; pp = &(*pp)->cnext)
 		if (*pp == f) {
 			*pp = f->cnext;
 			break;
 		}
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	kfree(f->dents);
 	kfree(f->path);
 	kfree(f);
@@ -90,17 +88,17 @@ int mnt_reserve(struct mnt_sess *s)
  * broke since gen (then the server has forgotten it: try again). */
 static int adopt(struct mnt_fid *f, uint32_t n, uint32_t gen)
 {
-	arch_irqstate is = arch_irq_save();
 	int err = 0;
 
+	spin_lock(&mnt_lock);
 	if (f->s->gen == gen && f->s->state == MS_UP) {
 		f->s->fids[n] = f;
 		f->fid = n;
 	} else {
-		mnt_fid_release(f->s, n);
+		mnt_fid_release_locked(f->s, n);
 		err = MNT_E_BROKEN;
 	}
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	return err;
 }
 
@@ -417,15 +415,14 @@ static void forget_fid(struct mnt_fid *f, bool clunk)
 	struct mnt_sess *s = f->s;
 	uint8_t rbuf[MNT_SMALL];
 	struct p9_msg t = { .type = P9_TCLUNK, .u.tfid.fid = f->fid }, r;
-	arch_irqstate is;
 	bool up;
 
 	if (f->fid == P9_NOFID)
 		return;
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	up = s->state == MS_UP && !s->redialing;
 	s->fids[f->fid] = up ? MNT_TEMP : MNT_ZOMBIE;
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	if (up) {
 		if (clunk)
 			mnt_rpc(s, &t, rbuf, sizeof rbuf, &r, false);

@@ -17,30 +17,33 @@
 #include <lux/string.h>
 #include <lux/timer.h>
 
-/* The table is changed with upcalls off: on metal a proc can be
+/* The table is changed under mnt_lock: on metal a proc can be
  * preempted anywhere, and two must never take the same number. */
 int mnt_fid_number(struct mnt_sess *s, struct mnt_fid *f)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&mnt_lock);
 	for (uint32_t i = 1; i < MNT_MAXFID; i++)
 		if (s->fids[i] == 0) {
 			s->fids[i] = f;
-			arch_irq_restore(is);
+			spin_unlock(&mnt_lock);
 			return (int)i;
 		}
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	return proc_seterr(E_MFILE, "9p: %s: too many fids: %d/%d on this mount", s->addr,
 	                   MNT_MAXFID - 1, MNT_MAXFID - 1);
 }
 
-void mnt_fid_release(struct mnt_sess *s, uint32_t fid)
+void mnt_fid_release_locked(struct mnt_sess *s, uint32_t fid)
 {
-	arch_irqstate is = arch_irq_save();
-
 	if (fid > 0 && fid < MNT_MAXFID)
 		s->fids[fid] = 0;
-	arch_irq_restore(is);
+}
+
+void mnt_fid_release(struct mnt_sess *s, uint32_t fid)
+{
+	spin_lock(&mnt_lock);
+	mnt_fid_release_locked(s, fid);
+	spin_unlock(&mnt_lock);
 }
 
 uint32_t mnt_lflags(int omode)
@@ -124,7 +127,6 @@ static int attach(struct mnt_sess *s)
 	uint8_t rbuf[MNT_SMALL];
 	struct p9_msg t = { .type = P9_TATTACH, .u.tattach = { 0, P9_NOFID, p9_str_c(s->uname),
 	                    p9_str_c(s->aname), s->n_uname } }, r;
-	arch_irqstate is;
 	int err;
 
 	if (s->key[0]) {	/* mount -k: prove who we are first (mnt_auth.c) */
@@ -137,9 +139,9 @@ static int attach(struct mnt_sess *s)
 	if (err == 0 && s->key[0]) {
 		/* the Rattach was the last message in the clear: from here on
 		 * records, both ways (nothing else is in flight during setup) */
-		is = arch_irq_save();
+		spin_lock(&mnt_lock);
 		s->secure = true;
-		arch_irq_restore(is);
+		spin_unlock(&mnt_lock);
 	}
 	if (err == 0)
 		s->rootqid = r.u.rqid.qid;
@@ -228,7 +230,6 @@ static int restore_all(struct mnt_sess *s)
 static int redial_once(struct mnt_sess *s)
 {
 	struct ktimer timer = { 0 };	/* ktimer_start reads armed */
-	arch_irqstate is;
 	int err;
 
 	s->timedout = false;
@@ -250,12 +251,12 @@ static int redial_once(struct mnt_sess *s)
 	if (err == 0)
 		err = restore_all(s);
 	ktimer_cancel(&timer);
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	if (err == 0 && s->state == MS_SETUP)
 		s->state = MS_UP;
 	else if (err == 0)
 		err = MNT_E_BROKEN;	/* it broke under us */
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	if (err < 0) {
 		mnt_break(s, s->gen, "setting up failed");
 		if (s->timedout && err != E_INTR)
@@ -276,16 +277,15 @@ static bool redial_over(void *arg)
 int mnt_ensure_up(struct mnt_sess *s, int tries)
 {
 	uint64_t backoff = MNT_BACKOFF_MIN_NS;
-	arch_irqstate is;
 	bool other;
 	int err = 0;
 
 	if (s->state == MS_UP)
 		return 0;
-	is = arch_irq_save();	/* test and take, with no preemption between */
+	spin_lock(&mnt_lock);	/* test and take, with no preemption between */
 	other = s->redialing;
 	s->redialing = true;
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	if (other) {
 		if ((err = sleep_on(&s->wq, redial_over, s)) < 0)
 			return err;

@@ -17,6 +17,7 @@
 #include <lux/users.h>
 
 static struct mnt_sess *sessions[MNT_MAXMOUNT];
+struct spinlock mnt_lock = SPINLOCK_INIT("mnt");	/* mntsess.h says what it covers */
 
 static struct mnt_sess *sess_of(int conn)
 {
@@ -30,7 +31,7 @@ static struct mnt_sess *sess_of(int conn)
 
 /* ---- Breaking ---------------------------------------------------------- */
 
-/* With upcalls disabled.  Ends every RPC in flight and closes. */
+/* mnt_lock held.  Ends every RPC in flight and closes. */
 static void break_locked(struct mnt_sess *s, const char *why)
 {
 	if (s->state == MS_DOWN)
@@ -55,39 +56,50 @@ static void break_locked(struct mnt_sess *s, const char *why)
 
 void mnt_break(struct mnt_sess *s, uint32_t gen, const char *why)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&mnt_lock);
 	if (s->gen == gen && s->state != MS_DOWN) {
 		kprintf("9p: mount %s: %s; will reconnect\n", s->addr, why);
 		break_locked(s, why);
 	}
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 }
 
 /* ---- Upcalls: copy, match by tag, wake; never allocate or block ------- */
 
 void lux_dial_connected(int conn, int err)
 {
-	struct mnt_sess *s = sess_of(conn);
+	struct mnt_sess *s;
 
-	if (s == 0)
-		return;
-	s->dialed = true;
-	s->dial_err = err;
-	if (err < 0)
-		s->conn = -1;	/* the id is free already */
-	wakeup(&s->wq);
+	spin_lock(&mnt_lock);
+	if ((s = sess_of(conn)) != 0) {
+		s->dialed = true;
+		s->dial_err = err;
+		if (err < 0)
+			s->conn = -1;	/* the id is free already */
+		wakeup(&s->wq);
+	}
+	spin_unlock(&mnt_lock);
 }
+
+static void received_locked(struct mnt_sess *s, const void *buf, size_t n);
 
 void lux_dial_received(int conn, const void *buf, size_t n)
 {
-	struct mnt_sess *s = sess_of(conn);
+	struct mnt_sess *s;
+
+	spin_lock(&mnt_lock);
+	s = sess_of(conn);
+	if (s && s->state != MS_DOWN && s->in != 0)
+		received_locked(s, buf, n);
+	spin_unlock(&mnt_lock);
+}
+
+static void received_locked(struct mnt_sess *s, const void *buf, size_t n)
+{
 	struct mnt_bad bad;
 	char why[96];
 	int r;
 
-	if (s == 0 || s->state == MS_DOWN || s->in == 0)
-		return;
 	if (s->secure) {	/* records: open what is whole into in (mnt_auth.c) */
 		const char *dead = mnt_sealed_received(s, buf, n);
 		if (dead) {
@@ -121,24 +133,28 @@ void lux_dial_received(int conn, const void *buf, size_t n)
 
 void lux_dial_closed(int conn)
 {
-	struct mnt_sess *s = sess_of(conn);
+	struct mnt_sess *s;
 
-	if (s == 0)
-		return;
-	s->conn = -1;
-	break_locked(s, "the server hung up");
-	wakeup(&s->wq);
+	spin_lock(&mnt_lock);
+	if ((s = sess_of(conn)) != 0) {
+		s->conn = -1;
+		break_locked(s, "the server hung up");
+		wakeup(&s->wq);
+	}
+	spin_unlock(&mnt_lock);
 }
 
 void lux_dial_sent(int conn, size_t queued)
 {
-	struct mnt_sess *s = sess_of(conn);
+	struct mnt_sess *s;
 
-	if (s == 0)
-		return;
-	s->queued = queued;
-	if (queued <= MNT_SENDLOW)
-		wakeup(&s->wq);
+	spin_lock(&mnt_lock);
+	if ((s = sess_of(conn)) != 0) {
+		s->queued = queued;
+		if (queued <= MNT_SENDLOW)
+			wakeup(&s->wq);
+	}
+	spin_unlock(&mnt_lock);
 }
 
 /* ---- The table ---------------------------------------------------------- */
@@ -146,7 +162,6 @@ void lux_dial_sent(int conn, size_t queued)
 struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, const char *key, int *err)
 {
 	struct mnt_sess *s;
-	arch_irqstate is;
 	int slot = -1;
 
 	if (kstrnlen(addr, MNT_ADDRMAX + 1) > MNT_ADDRMAX ||
@@ -171,7 +186,7 @@ struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, const char *k
 	kstrlcpy(s->uname, curproc()->cred.user, sizeof s->uname);
 	if (user_id(s->uname, &s->n_uname) < 0)
 		s->n_uname = P9_NONUNAME;
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	for (int i = 0; i < MNT_MAXMOUNT && slot < 0; i++)
 		if (sessions[i] == 0)
 			slot = i;
@@ -179,7 +194,7 @@ struct mnt_sess *mnt_sess_new(const char *addr, const char *aname, const char *k
 		s->slot = slot;
 		sessions[slot] = s;
 	}
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	if (slot < 0) {
 		kfree(s->in);
 		kfree(s);
@@ -197,25 +212,24 @@ static bool conn_gone(void *arg)
 
 void mnt_sess_put(struct mnt_sess *s)
 {
-	arch_irqstate is;
 	uint8_t *in;
 
 	if (s == 0 || __atomic_sub_fetch(&s->ref, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	if (s->conn >= 0) {
 		s->state = MS_UP;	/* so break_locked closes it */
 		break_locked(s, "unmounted");
 	}
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	/* the upcalls write into s until the arch says the id is free */
 	sleep_on_unint(&s->wq, conn_gone, s);
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	sessions[s->slot] = 0;
 	in = s->in;
 	s->in = 0;
 	mnt_sealed_reset(s);
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	kfree(in);
 	kfree(s->raw);
 	kfree(s);
@@ -290,10 +304,9 @@ static void bound_start(struct bound *b, struct mnt_sess *s, uint32_t gen, uint6
  * all are in flight. */
 static int try_tag(struct mnt_sess *s, struct mnt_rpc *rpc, bool setup, uint32_t *gen)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&mnt_lock);
 	if (s->state == MS_DOWN || (s->state == MS_SETUP && !setup)) {
-		arch_irq_restore(is);
+		spin_unlock(&mnt_lock);
 		return MNT_E_BROKEN;
 	}
 	for (uint16_t i = 0; i < MNT_MAXTAG; i++)
@@ -303,10 +316,10 @@ static int try_tag(struct mnt_sess *s, struct mnt_rpc *rpc, bool setup, uint32_t
 			rpc->err = 0;
 			s->tags[i] = rpc;
 			*gen = s->gen;
-			arch_irq_restore(is);
+			spin_unlock(&mnt_lock);
 			return 0;
 		}
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	return 1;
 }
 
@@ -324,11 +337,10 @@ static int take_tag(struct mnt_sess *s, struct mnt_rpc *rpc, bool setup, uint32_
 
 static void drop_tag(struct mnt_sess *s, struct mnt_rpc *rpc)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&mnt_lock);
 	if (s->tags[rpc->tag] == rpc)
 		s->tags[rpc->tag] = 0;
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	wakeup(&s->wq);	/* a tag is free */
 }
 
@@ -338,7 +350,6 @@ static void drop_tag(struct mnt_sess *s, struct mnt_rpc *rpc)
 static int send(struct mnt_sess *s, const uint8_t *buf, size_t n, uint32_t gen, bool intr)
 {
 	struct sendwait w = { s, gen };
-	arch_irqstate is;
 	long q;
 	int err;
 
@@ -348,21 +359,21 @@ static int send(struct mnt_sess *s, const uint8_t *buf, size_t n, uint32_t gen, 
 		else if ((err = sleep_on(&s->wq, send_room, &w)) < 0)
 			return err;
 	}
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	if (s->gen != gen || s->state == MS_DOWN) {
-		arch_irq_restore(is);
+		spin_unlock(&mnt_lock);
 		return MNT_E_BROKEN;
 	}
 	/* sealed: sequence numbers follow the order of sends, so seal and
 	 * queue with upcalls off, as one */
 	q = s->secure ? mnt_sealed_send(s, buf, n) : arch_conn_send(s->conn, buf, n);
 	if (q < 0) {
-		arch_irq_restore(is);
+		spin_unlock(&mnt_lock);
 		mnt_break(s, gen, "cannot queue a request");
 		return MNT_E_BROKEN;
 	}
 	s->queued = (size_t)q;
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	return 0;
 }
 
@@ -530,6 +541,7 @@ void mnt_setup_expired(void *arg)
 {
 	struct mnt_sess *s = arg;
 
+	spin_lock(&mnt_lock);
 	s->timedout = true;
 	kprintf("9p: mount %s: no answer within %llu s while setting up; giving up\n", s->addr,
 	        MNT_SETUP_NS / 1000000000ull);
@@ -537,6 +549,7 @@ void mnt_setup_expired(void *arg)
 		arch_conn_close(s->conn);	/* abandon the dial: E_INTR follows */
 	else if (s->state == MS_SETUP)
 		break_locked(s, "no answer while setting up");
+	spin_unlock(&mnt_lock);
 }
 
 static bool dial_done(void *arg)
@@ -559,20 +572,19 @@ static int version(struct mnt_sess *s)
 	                       .rcap = sizeof rbuf };
 	struct p9_msg t = { .type = P9_TVERSION, .tag = P9_NOTAG,
 	                    .u.version = { MNT_MSIZE, p9_str_c("9P2000.L") } }, r;
-	arch_irqstate is;
 	uint32_t gen;
 	int n = p9_encode(&t, tbuf, sizeof tbuf, P9_NONE), err;
 
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	s->vrpc = &rpc;
 	gen = s->gen;
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	err = n < 0 ? E_INVAL : send(s, tbuf, (size_t)n, gen, true);
 	if (err == 0)
 		err = sleep_on(&s->wq, vdone, s);
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	s->vrpc = 0;
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	if (err == 0)
 		err = rpc.err;
 	if (err < 0)
@@ -599,11 +611,10 @@ static int version(struct mnt_sess *s)
 
 int mnt_connect(struct mnt_sess *s)
 {
-	arch_irqstate is;
 	int conn, err;
 
 	sleep_on_unint(&s->wq, conn_gone, s);	/* the last connection is closed */
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	mnt_sealed_reset(s);	/* a new connection starts in the clear */
 	s->dialed = false;
 	s->inlen = 0;
@@ -612,7 +623,7 @@ int mnt_connect(struct mnt_sess *s)
 	conn = arch_conn_dial(s->addr);
 	if (conn >= 0)
 		s->conn = conn;
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	if (conn < 0) {
 		if (conn == E_INVAL)
 			return proc_seterr(E_INVAL, "9p: %s: want unix!PATH or tcp!HOST!PORT", s->addr);
@@ -624,12 +635,12 @@ int mnt_connect(struct mnt_sess *s)
 		                   MNT_SETUP_NS / 1000000000ull);
 	if (s->dial_err < 0)
 		return proc_seterr(s->dial_err, "9p: %s: %s", s->addr, lux_errstr(s->dial_err));
-	is = arch_irq_save();
+	spin_lock(&mnt_lock);
 	if (s->conn >= 0) {
 		s->state = MS_SETUP;
 		kstrlcpy(s->why, "", sizeof s->why);
 	}
-	arch_irq_restore(is);
+	spin_unlock(&mnt_lock);
 	if (s->state != MS_SETUP)
 		return proc_seterr(E_IO, "9p: %s: hung up at once", s->addr);
 	err = version(s);

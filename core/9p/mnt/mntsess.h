@@ -21,14 +21,19 @@
  *    only copies the reply into the caller's buffer and wakes; the caller
  *    decodes and checks it (mnt_reply_check), in its own proc.
  *
- * Fields marked (u) are touched by upcalls: procs change them with upcalls
- * disabled.
+ * Fields marked (u) are touched by upcalls: procs change them under
+ * mnt_lock, which the upcalls take too.  It is one lock for the client
+ * (the mount table, and every session's (u) fields, fid table, bychan
+ * chains and redialing flag), since an upcall finds its session through
+ * the table by connection id; it is never held across a sleep, an RPC
+ * or a kmalloc, only across arch_conn_* calls (which never call back).
  */
 #ifndef LUX_MNTSESS_H
 #define LUX_MNTSESS_H
 
 #include <lux/9p.h>
 #include <lux/auth.h>
+#include <lux/lock.h>
 #include <lux/arch.h>
 #include <lux/proc.h>
 
@@ -111,6 +116,8 @@ struct mnt_fid {
 #define MNT_ZOMBIE ((struct mnt_fid *)1)
 /* ... and while it is borrowed for one step (a listing's getattr). */
 #define MNT_TEMP ((struct mnt_fid *)2)
+
+extern struct spinlock mnt_lock;	/* see the top */
 
 struct mnt_sess {
 	int ref;		/* fids, plus the mount table's while attaching */
@@ -231,6 +238,7 @@ struct mnt_fid *mnt_fid_of(const struct chan *c);
 /* A fid number for f (P9_NOFID in f->fid before), or E_MFILE. */
 int mnt_fid_number(struct mnt_sess *s, struct mnt_fid *f);
 void mnt_fid_release(struct mnt_sess *s, uint32_t fid);
+void mnt_fid_release_locked(struct mnt_sess *s, uint32_t fid);	/* mnt_lock held */
 /* The session is up (redialing, with backoff, if it is not): 0 or an
  * error with the errstr set.  tries: dial attempts if a redial is needed. */
 int mnt_ensure_up(struct mnt_sess *s, int tries);

@@ -284,7 +284,8 @@ enum ninep_ctl { NINEP_CTL_NONE, NINEP_CTL_START, NINEP_CTL_VERSION, NINEP_CTL_A
                  NINEP_CTL_END };
 
 /* One connection.  Fields marked (u) are touched by upcalls: procs read
- * and write them with upcalls disabled. */
+ * and write them under ninep_lock (srv.c), which the upcalls take too. */
+extern struct spinlock ninep_lock;
 /* A sealed connection's record state, both ways. */
 struct ninep_recs {
 	struct auth_rec tx, rx;
@@ -333,7 +334,7 @@ struct ninep_conn {
 				 * O(1) times however small the messages */
 	struct waitq wq;	/* the end job waits here for the arch's close and for its
 				 * requests to end */
-	/* The framer, control jobs and workers share the rest, with upcalls off. */
+	/* The framer, control jobs and workers share the rest, under ninep_lock. */
 	struct ninep_req *reqs;	/* the tag table: requests in flight */
 	struct ninep_req *qhead, *qtail;	/* waiting for a worker */
 	struct ninep_runner runners[NINEP_RUNNING];	/* running now */
@@ -521,6 +522,7 @@ struct ninep_req;
 void ninep_attach_inline(struct ninep_conn *s, struct ninep_req *r);
 bool ninep_sealed_ready(struct ninep_conn *s);	/* upcalls off */
 int ninep_sealed_open(struct ninep_conn *s);	/* raw -> in; E_IO ends it */
+/* ninep_lock held */
 long ninep_sealed_send(struct ninep_conn *s, const uint8_t *buf, size_t n);
 void ninep_sealed_end(struct ninep_conn *s);	/* our close record */
 void ninep_sealed_free(struct ninep_conn *s);

@@ -49,6 +49,17 @@ _Static_assert(sizeof(struct ninep_conn) <= 1024, "a connection's state outgrew 
 _Static_assert(sizeof(struct proc) <= 512, "a principal outgrew its 512-byte block");
 _Static_assert(2646 + NINEP_CONN_SPARE <= 4096 * NINEP_CONN_IDLE_PAGES, "the idle page overflows");
 
+/* The server's lock: the connection table and list, the counts, the
+ * framer's ring, serving/refusing/draining, every connection's fields
+ * marked (u) and those "the framer, control jobs and workers share"
+ * (9psrv.h), and the pool and its ring (srv_flight.c).  The connection
+ * upcalls, the edge timer and a principal's kill take it too.  Never held
+ * across a sleep or a handler; taken before ninep-bytes, ninep-peers,
+ * ninep-admit, pebble, timer and kalloc. */
+struct spinlock ninep_lock = SPINLOCK_INIT("ninep");
+/* every connection's bytes (what ninep_charge counts): a leaf but for the
+ * budgets (ninep-bytes -> pebble), taken under ninep_lock or not */
+static struct spinlock bytes_lock = SPINLOCK_INIT("ninep-bytes");
 /* Every connection, and by the arch's id while the arch has it. */
 static struct list allconns = LIST_INIT(allconns);
 static struct ninep_conn *byid[NINEP_IDHASH];
@@ -75,7 +86,7 @@ static size_t nslots = NINEP_MAXCONN;
 static struct budget *connpool;
 
 /* Charge s's idle state to its peer's share of the pool (srv_peer.c):
- * 0, or E_BUDGET / E_NOMEM, with nothing held.  Upcalls off; never
+ * 0, or E_BUDGET / E_NOMEM, with nothing held.  ninep_lock held; never
  * sleeps (the allocator does not). */
 static int charge_idle(struct ninep_conn *s)
 {
@@ -117,7 +128,7 @@ static struct ninep_conn *slot_of(int conn)
 }
 
 /* The arch is done with s's id (it may give it to another): out of the
- * table.  Upcalls off. */
+ * table.  ninep_lock held. */
 static void unhash(struct ninep_conn *s)
 {
 	for (struct ninep_conn **p = &byid[idhash(s->conn)]; *p; p = &(*p)->hnext) {
@@ -135,6 +146,7 @@ static void unhash(struct ninep_conn *s)
  * a round of every busy client's batch. */
 void ninep_frame_offer(struct ninep_conn *s)
 {
+	kassert(spin_held(&ninep_lock));
 	if (s->onframe || s->hold || s->state == NS_ENDING)
 		return;
 	s->onframe = true;
@@ -188,7 +200,7 @@ static void frame_remove(struct ninep_conn *s)
 
 /* ---- Upcalls: record, pause, wake; never allocate or block ------------ */
 
-void lux_conn_opened(int conn, const struct lux_peer *peer)
+static void conn_opened_locked(int conn, const struct lux_peer *peer)
 {
 	static const struct lux_peer nobody = { "?", LUX_PEER_NET, -1 };
 	enum ninep_refusal no;
@@ -239,6 +251,14 @@ void lux_conn_opened(int conn, const struct lux_peer *peer)
 	wakeup(&listenq);	/* workers may be wanted */
 }
 
+/* The upcall: all of it under ninep_lock. */
+void lux_conn_opened(int conn, const struct lux_peer *peer)
+{
+	spin_lock(&ninep_lock);
+	conn_opened_locked(conn, peer);
+	spin_unlock(&ninep_lock);
+}
+
 /* Where the arch's bytes land: ciphertext in raw once sealed (the framer
  * opens it, srv_secure.c), else in. */
 static uint8_t *landing(struct ninep_conn *s, size_t **off, size_t **len, size_t *cap)
@@ -254,7 +274,7 @@ static uint8_t *landing(struct ninep_conn *s, size_t **off, size_t **len, size_t
 /* How much the arch may deliver now.  0 pauses the connection (the
  * contract says so) and offers it to the framer, which frames, or gives the
  * connection a larger buffer, and then resumes it. */
-size_t lux_conn_room(int conn)
+static size_t conn_room_locked(int conn)
 {
 	struct ninep_conn *s = slot_of(conn);
 	size_t *off, *len, cap, room;
@@ -274,10 +294,21 @@ size_t lux_conn_room(int conn)
 	return room < LUX_CONN_CHUNK ? room : LUX_CONN_CHUNK;
 }
 
+/* The upcall: all of it under ninep_lock. */
+size_t lux_conn_room(int conn)
+{
+	size_t r;
+
+	spin_lock(&ninep_lock);
+	r = conn_room_locked(conn);
+	spin_unlock(&ninep_lock);
+	return r;
+}
+
 /* Append n bytes to what is unread, moving the unread bytes to the front
  * only when the room after them is short, so each byte moves O(1) times.
- * Upcalls off. */
-void lux_conn_received(int conn, const void *buf, size_t n)
+ * ninep_lock held. */
+static void conn_received_locked(int conn, const void *buf, size_t n)
 {
 	struct ninep_conn *s = slot_of(conn);
 	size_t *off, *len, cap;
@@ -305,7 +336,15 @@ void lux_conn_received(int conn, const void *buf, size_t n)
 		ninep_frame_offer(s);
 }
 
-void lux_conn_closed(int conn)
+/* The upcall: all of it under ninep_lock. */
+void lux_conn_received(int conn, const void *buf, size_t n)
+{
+	spin_lock(&ninep_lock);
+	conn_received_locked(conn, buf, n);
+	spin_unlock(&ninep_lock);
+}
+
+static void conn_closed_locked(int conn)
 {
 	struct ninep_conn *s = slot_of(conn);
 
@@ -319,7 +358,15 @@ void lux_conn_closed(int conn)
 	wakeup(&s->wq);	/* the end job waits for this */
 }
 
-void lux_conn_sent(int conn, size_t queued)
+/* The upcall: all of it under ninep_lock. */
+void lux_conn_closed(int conn)
+{
+	spin_lock(&ninep_lock);
+	conn_closed_locked(conn);
+	spin_unlock(&ninep_lock);
+}
+
+static void conn_sent_locked(int conn, size_t queued)
 {
 	struct ninep_conn *s = slot_of(conn);
 
@@ -338,30 +385,38 @@ void lux_conn_sent(int conn, size_t queued)
 		ninep_frame_offer(s);
 }
 
+/* The upcall: all of it under ninep_lock. */
+void lux_conn_sent(int conn, size_t queued)
+{
+	spin_lock(&ninep_lock);
+	conn_sent_locked(conn, queued);
+	spin_unlock(&ninep_lock);
+}
+
 /* ---- Pebbles: bytes are charged as the pages they round up to --------- */
 
 int ninep_charge(struct ninep_conn *s, size_t n)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&bytes_lock);
 	size_t more = BYTES_PAGES(s->bytes + n) - BYTES_PAGES(s->bytes);
 	int err = more ? budget_charge(s->budget, PB_PAGES, more) : 0;
 
 	if (err == 0)
 		s->bytes += n;
-	arch_irq_restore(is);
+	spin_unlock(&bytes_lock);
 	return err;
 }
 
 void ninep_uncharge(struct ninep_conn *s, size_t n)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&bytes_lock);
 	size_t less = BYTES_PAGES(s->bytes) - BYTES_PAGES(s->bytes - n);
 
 	kassert(n <= s->bytes);
 	s->bytes -= n;
 	if (less)
 		budget_release(s->budget, PB_PAGES, less);
-	arch_irq_restore(is);
+	spin_unlock(&bytes_lock);
 }
 
 /* ---- Replies ---------------------------------------------------------- */
@@ -393,7 +448,7 @@ size_t ninep_reply_bound(const struct ninep_conn *s, const uint8_t *msg, size_t 
 /* A reply is queued; what the arch holds of it beyond what is charged
  * already comes out of its reservation (what a sealed record adds past
  * that is not charged: a few bytes per record), the rest of which is
- * given back.  Upcalls off. */
+ * given back.  ninep_lock held. */
 static void queue_charged(struct ninep_conn *s, size_t reserved)
 {
 	size_t held = s->queued > s->qcharged ? s->queued - s->qcharged : 0;
@@ -424,7 +479,6 @@ static void note_closed(struct ninep_conn *s, const char *fmt, ...)
 
 void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, size_t reserved)
 {
-	arch_irqstate is;
 	long q;
 
 	if (s->gone || s->closing || s->fatal) {
@@ -432,10 +486,10 @@ void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, siz
 			ninep_uncharge(s, reserved);
 		return;
 	}
-	/* queued and recorded as one, with upcalls off: a drain reported in
+	/* queued and recorded as one, under ninep_lock: a drain reported in
 	 * between (lux_conn_sent(0)) would be overwritten by this q, and
 	 * sendwait and replywait would wait for a drain that already came */
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	q = s->secure ? ninep_sealed_send(s, buf, n) : arch_conn_send(s->conn, buf, n);
 	if (q < 0) {
 		s->fatal = true;
@@ -452,7 +506,7 @@ void ninep_send_reserved(struct ninep_conn *s, const uint8_t *buf, size_t n, siz
 		s->replywait = false;
 		ninep_ring_offer(s);
 	}
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (q < 0)
 		note_closed(s, "cannot queue a reply (over %u bytes waiting?); closing",
 		            LUX_CONN_SENDMAX);
@@ -478,9 +532,10 @@ void ninep_send_error(struct ninep_conn *s, uint16_t tag, int err, const char *w
 
 /* Resume a paused connection once its buffer (cap bytes, unread of them
  * waiting) is empty or half free: not at every byte, so a fast sender is
- * read in large pieces.  Upcalls off. */
+ * read in large pieces.  ninep_lock held. */
 void ninep_resume(struct ninep_conn *s, size_t cap, size_t unread)
 {
+	kassert(spin_held(&ninep_lock));
 	if (s->paused && !s->gone && !draining && (unread == 0 || cap - unread >= cap / 2)) {
 		s->paused = false;
 		arch_conn_pause(s->conn, 0);
@@ -488,7 +543,7 @@ void ninep_resume(struct ninep_conn *s, size_t cap, size_t unread)
 }
 
 /* Take size bytes of input (one message) off the buffer; resume reading
- * when there is room again.  Upcalls off. */
+ * when there is room again.  ninep_lock held. */
 static void consume(struct ninep_conn *s, size_t size)
 {
 	s->inoff += size;
@@ -506,7 +561,7 @@ static void consume(struct ninep_conn *s, size_t size)
  * the buffer is full of smaller ones (a pipelining client), twice what it
  * has; in KiB steps, at most NINEP_INBUF.  Sized to the message, not to
  * the largest one: a thousand clients writing 8 KiB each then hold 8 MiB,
- * not 128.  Upcalls off. */
+ * not 128.  ninep_lock held. */
 static size_t input_wanted(struct ninep_conn *s)
 {
 	size_t avail = s->inlen - s->inoff, want = 0;
@@ -554,19 +609,18 @@ void ninep_inbuf_free(struct ninep_conn *s, uint8_t *b, size_t size)
 int ninep_input_grow(struct ninep_conn *s, size_t want)
 {
 	uint8_t *big, *old;
-	arch_irqstate is;
 	size_t oldcap;
 	int err;
 
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	if (want == 0)
 		want = input_wanted(s);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (want <= s->incap)
 		return 0;
 	if ((big = ninep_inbuf_alloc(s, want, &err)) == 0)
 		return err;
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	old = s->in;
 	oldcap = s->incap;
 	kmemcpy(big, s->in + s->inoff, s->inlen - s->inoff);
@@ -575,7 +629,7 @@ int ninep_input_grow(struct ninep_conn *s, size_t want)
 	s->in = big;
 	s->incap = want;
 	ninep_resume(s, s->incap, s->inlen);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	ninep_inbuf_free(s, old, oldcap);
 	return 0;
 }
@@ -583,27 +637,26 @@ int ninep_input_grow(struct ninep_conn *s, size_t want)
 /* Read to the end, and not sealed: back to the small buffer. */
 static void input_shrink(struct ninep_conn *s)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	uint8_t *big = s->in;
 	size_t cap = s->incap;
 
 	if (big == s->small || big == 0 || s->secure || s->inlen != s->inoff) {
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		return;
 	}
 	s->in = s->small;
 	s->incap = sizeof s->small;
 	s->inoff = s->inlen = 0;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	ninep_inbuf_free(s, big, cap);
 }
 
 static void drop_input(struct ninep_conn *s, size_t size)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&ninep_lock);
 	consume(s, size);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 }
 
 /* flush(5): a Tflush is never answered with an error, so it is admitted
@@ -614,7 +667,6 @@ static void admit_flush(struct ninep_conn *s, uint16_t tag)
 {
 	size_t size = P9_HDRSZ + 2;
 	struct ninep_req *r = 0;
-	arch_irqstate is;
 	bool charged = false;
 
 	if (budget_charge(s->budget, PB_REQS, 1) == 0) {
@@ -633,12 +685,12 @@ static void admit_flush(struct ninep_conn *s, uint16_t tag)
 		note_closed(s, "a Tflush cannot be held (%s); closing",
 		            charged || s->flushreserve < NINEP_MAXREQ ? "out of memory"
 		            : "too many waiting beyond its budget");
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		s->fatal = true;
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		return;
 	}
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	if (!charged) {
 		r->reserve = true;
 		s->flushreserve++;
@@ -649,7 +701,7 @@ static void admit_flush(struct ninep_conn *s, uint16_t tag)
 	r->charged = charged ? sizeof *r + size : 0;
 	kmemcpy(r->msg, s->in + s->inoff, size);
 	consume(s, size);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	ninep_flush(s, r);
 }
 
@@ -657,7 +709,7 @@ static void admit_flush(struct ninep_conn *s, uint16_t tag)
  * (tag table, budget) and hand it on. */
 static void admit(struct ninep_conn *s, size_t size)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	uint8_t type = s->in[s->inoff + 4];
 	uint16_t tag = (uint16_t)(s->in[s->inoff + 5] | s->in[s->inoff + 6] << 8);
 	bool dup = type != P9_TVERSION && ninep_req_find(s, tag) != 0;
@@ -665,7 +717,7 @@ static void admit(struct ninep_conn *s, size_t size)
 	char why[64];
 	int err;
 
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (dup) {
 		drop_input(s, size);
 		ksnprintf(why, sizeof why, "9p: tag %u is already in flight", tag);
@@ -698,15 +750,15 @@ static void admit(struct ninep_conn *s, size_t size)
 	r->type = type;
 	r->len = size;
 	r->charged = sizeof *r + size;
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	kmemcpy(r->msg, s->in + s->inoff, size);
 	consume(s, size);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	/* a Tversion aborts what is in flight, and an attach with an afid
 	 * ends in sealing the stream (srv_secure.c): both may sleep, so a
 	 * worker runs them, and nothing after them is framed until they are
 	 * done (the bytes after a sealing attach are records) */
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	if (type == P9_TAUTH)
 		s->sentences = true;	/* a Plan 9 client: docs/9p.md, "Errors" */
 	if (type == P9_TVERSION)
@@ -714,7 +766,7 @@ static void admit(struct ninep_conn *s, size_t size)
 	else if (type == P9_TATTACH && size >= P9_HDRSZ + 8 &&
 	         le32(r->msg + P9_HDRSZ + 4) != P9_NOFID && !s->secure)
 		ninep_ctl_post(s, NINEP_CTL_ATTACH, r);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (s->hold)
 		return;
 	ninep_enqueue(s, r);	/* a malformed Tflush too: the codec's error */
@@ -722,7 +774,7 @@ static void admit(struct ninep_conn *s, size_t size)
 
 /* Is there framing to do: the end, a clock, a buffer to grow or a record
  * to open, or (while replies are not piling up) a whole message, or an
- * incomplete one whose clock has not started.  Upcalls off. */
+ * incomplete one whose clock has not started.  ninep_lock held. */
 static bool frame_due(struct ninep_conn *s)
 {
 	uint32_t size;
@@ -801,8 +853,10 @@ static void on_edge_timer(void *arg)
 {
 	struct ninep_conn *s = arg;
 
+	spin_lock(&ninep_lock);
 	s->tick = true;
 	ninep_frame_offer(s);
+	spin_unlock(&ninep_lock);
 }
 
 /* The edge clocks, after each round: a connection that has not finished
@@ -812,7 +866,7 @@ static void on_edge_timer(void *arg)
  * timer is armed for the nearer deadline.  0, or E_IO: closed. */
 static int edge_clocks(struct ninep_conn *s)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	uint64_t now = arch_time_ns(), hs = 0, part = 0, next;
 	size_t avail = s->inlen - s->inoff;
 	bool partial = false;
@@ -837,7 +891,7 @@ static int edge_clocks(struct ninep_conn *s)
 		s->partial_since = 0;
 	else if (s->partial_since == 0)
 		s->partial_since = now ? now : 1;	/* 0 means none */
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (!s->versioned)
 		hs = s->started + ninep_handshake_ns();
 	if (s->partial_since)
@@ -876,7 +930,6 @@ static int edge_clocks(struct ninep_conn *s)
 
 static int frame_one(struct ninep_conn *s, bool *more)
 {
-	arch_irqstate is;
 	uint32_t size = 0;
 	bool whole = false, grow;
 	int err;
@@ -884,29 +937,29 @@ static int frame_one(struct ninep_conn *s, bool *more)
 	*more = false;
 	if (s->secure && ninep_sealed_open(s) < 0)
 		return E_IO;
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	grow = !s->secure && !s->sendwait && input_wanted(s);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (grow && (err = ninep_input_grow(s, 0)) < 0) {
 		/* only a head message longer than the buffer needs the room; a
 		 * pipelining client's buffer full of whole small ones is framed
 		 * as it is (closing it for the pages its peer's other
 		 * connections hold would let them end it) */
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		grow = s->inlen - s->inoff < 4 || le32(s->in + s->inoff) > s->incap;
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (grow) {
 			no_room(s, err);
 			return err;
 		}
 	}
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	if (s->gone || s->fatal || s->killed) {
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		return E_IO;
 	}
 	if (s->overflow) {
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		kprintf("9p: connection %d (%s): the arch delivered more than LUX_CONN_CHUNK; closing\n",
 		        s->id, s->peer);
 		return E_IO;
@@ -915,17 +968,17 @@ static int frame_one(struct ninep_conn *s, bool *more)
 		size = le32(s->in + s->inoff);
 		whole = size >= P9_HDRSZ && size <= s->msize && s->inlen - s->inoff >= size;
 		if (!whole && (size < P9_HDRSZ || size > s->msize)) {
-			arch_irq_restore(is);
+			spin_unlock(&ninep_lock);
 			bad_frame(s, size < P9_HDRSZ ? P9_E_SHORT : P9_E_MSIZE, size);
 			return E_INVAL;
 		}
 	}
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (whole) {
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		if (s->fresh > 0)
 			s->fresh--;
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		admit(s, size);
 		*more = !s->hold;
 	}
@@ -937,10 +990,8 @@ static int frame_one(struct ninep_conn *s, bool *more)
  * job does the rest.  The framer's. */
 static void post_end(struct ninep_conn *s)
 {
-	arch_irqstate is;
-
 	ninep_sealed_end(s);	/* our close record, so the peer sees no truncation */
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	s->closing = true;
 	if (!s->gone)
 		arch_conn_close(s->conn);
@@ -948,19 +999,18 @@ static void post_end(struct ninep_conn *s)
 	frame_remove(s);
 	ninep_ctl_post(s, NINEP_CTL_END, 0);
 	s->state = NS_ENDING;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 }
 
 static void frame(struct ninep_conn *s)
 {
-	arch_irqstate is;
 	bool more = true, due;
 	int err = 0;
 
 	for (int n = 0; n < FRAME_BATCH && more && err == 0; n++) {
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		due = frame_due(s) && !s->hold;
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (!due)
 			return;
 		err = frame_one(s, &more);
@@ -973,10 +1023,10 @@ static void frame(struct ninep_conn *s)
 		post_end(s);
 		return;
 	}
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	if (!s->hold && frame_due(s))
 		ninep_frame_offer(s);	/* the rest, after the others */
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 }
 
 /* ---- Control jobs (a worker's) ---------------------------------------- */
@@ -985,8 +1035,10 @@ static void on_kill(void *arg)
 {
 	struct ninep_conn *s = arg;
 
+	spin_lock(&ninep_lock);	/* proc_kill's: the scheduler masks, holds no lock */
 	s->killed = true;
 	ninep_frame_offer(s);
+	spin_unlock(&ninep_lock);
 }
 
 static const struct pebbles conn_cap = { .n = {
@@ -998,7 +1050,6 @@ static const struct pebbles conn_cap = { .n = {
  * change nobody else's view), then let the arch read.  0, or why not. */
 static int conn_start(struct ninep_conn *s)
 {
-	arch_irqstate is;
 	struct proc *p;
 	struct ns *mine;
 	int err;
@@ -1031,7 +1082,7 @@ static int conn_start(struct ninep_conn *s)
 	p->ns = mine;
 	qlock_init(&s->actlock, "9pact");
 	s->started = arch_time_ns();
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	s->in = s->small;
 	s->incap = sizeof s->small;
 	s->state = NS_SERVED;
@@ -1040,7 +1091,7 @@ static int conn_start(struct ninep_conn *s)
 		s->paused = false;
 		arch_conn_pause(s->conn, 0);
 	}
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	ninep_pool_keep(nserved);
 	return edge_clocks(s);	/* the handshake clock starts now */
 }
@@ -1054,7 +1105,6 @@ static bool is_gone(void *arg)
  * let go of its fids, buffers and keys. */
 static void conn_end(struct ninep_conn *s)
 {
-	arch_irqstate is;
 	uint8_t *in;
 	size_t cap;
 
@@ -1063,19 +1113,19 @@ static void conn_end(struct ninep_conn *s)
 	sleep_on_unint(&s->wq, is_gone, s);
 	/* the arch is done with the id: whatever the client left unread is
 	 * gone with it */
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	if (s->qcharged)
 		ninep_uncharge(s, s->qcharged);
 	s->qcharged = 0;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	ninep_fid_clunk_all(s);
 	ninep_fid_table_free(s);
 	ninep_sealed_free(s);
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	in = s->in;
 	cap = s->incap;
 	s->in = 0;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	ninep_inbuf_free(s, in, cap);
 	kassert(s->bytes == 0);	/* every charge given back: the budget closes clean */
 }
@@ -1083,7 +1133,6 @@ static void conn_end(struct ninep_conn *s)
 bool ninep_control(struct ninep_conn *s)
 {
 	struct ninep_req *r = s->ctlreq;
-	arch_irqstate is;
 	int err = 0;
 
 	switch (s->ctl) {
@@ -1103,7 +1152,7 @@ bool ninep_control(struct ninep_conn *s)
 	case NINEP_CTL_NONE:
 		break;
 	}
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	if (err < 0)
 		s->fatal = true;
 	s->ctl = NINEP_CTL_NONE;
@@ -1111,14 +1160,14 @@ bool ninep_control(struct ninep_conn *s)
 	s->ctlrun = false;
 	s->hold = false;
 	ninep_frame_offer(s);	/* what came meanwhile, or the end */
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	return false;
 }
 
 void ninep_conn_free(struct ninep_conn *s)
 {
 	struct proc *p = s->rx.p;
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	bool served = s->rx.p != 0;
 
 	kassert(s->gone && s->conn < 0 && !s->onring);
@@ -1127,7 +1176,7 @@ void ninep_conn_free(struct ninep_conn *s)
 	nconns--;
 	if (served)
 		nserved--;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (served)
 		ninep_pool_keep(nserved);
 	s->budget = 0;
@@ -1154,7 +1203,7 @@ static bool any_pending(void *arg)
 /* No listener: close the connections waiting for one, and any to come. */
 static void refuse_pending(void)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	struct list *l;
 
 	serving = false;
@@ -1164,7 +1213,7 @@ static void refuse_pending(void)
 		if (s->state == NS_PENDING && !s->gone)
 			arch_conn_close(s->conn);
 	}
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 }
 
 /* The pool's bound: NINEP_POOL_PER_CONN per connection at most (busy
@@ -1175,7 +1224,6 @@ static void listener(void *arg)
 	ninep_pool_init(&listenq, (size_t)(uintptr_t)arg);
 	for (;;) {
 		struct ninep_conn *s;
-		arch_irqstate is;
 		if (sleep_on(&listenq, any_pending, 0) < 0)
 			break;
 		ninep_admit_tend();
@@ -1183,9 +1231,9 @@ static void listener(void *arg)
 		/* a round of the ring as it is now: what is offered meanwhile
 		 * waits for the next, after the pool and the edge */
 		for (size_t n = nconns + 1; n > 0; n--) {
-			is = arch_irq_save();
+			spin_lock(&ninep_lock);
 			s = frame_pop();
-			arch_irq_restore(is);
+			spin_unlock(&ninep_lock);
 			if (s == 0)
 				break;
 			frame(s);
@@ -1235,14 +1283,14 @@ void ninep_start(void)
 		return;
 	}
 	{	/* those that came before the pool: charged now, or refused */
-		arch_irqstate is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		struct list *l;
 		list_for_each(l, &allconns) {
 			struct ninep_conn *s = list_entry(l, struct ninep_conn, all);
 			if (!s->charged && charge_idle(s) < 0)
 				s->fatal = true;	/* its start ends it */
 		}
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 	}
 	/* as many connections as the pool's memory holds idle, at most
 	 * NINEP_MAXCONN (each beyond its idle page draws what it uses as it
@@ -1283,7 +1331,7 @@ void ninep_start(void)
 /* Does s still owe its peer an answer: a request in flight, a reply the
  * arch has not handed to the host, or a whole message read but not yet
  * admitted?  (A message only partly arrived is the peer's to finish; it
- * is not waited for.)  Upcalls off. */
+ * is not waited for.)  ninep_lock held. */
 static bool owes(struct ninep_conn *s)
 {
 	uint32_t size;
@@ -1301,7 +1349,7 @@ static bool owes(struct ninep_conn *s)
 int ninep_drain(uint32_t ms)
 {
 	uint64_t deadline = arch_time_ns() + (uint64_t)ms * 1000000;
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	struct list *l;
 	int busy;
 
@@ -1318,13 +1366,13 @@ int ninep_drain(uint32_t ms)
 			arch_conn_close(s->conn);
 		}
 	}
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	for (;;) {
 		busy = 0;
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		list_for_each(l, &allconns)
 			busy += owes(list_entry(l, struct ninep_conn, all));
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (busy == 0 || arch_time_ns() >= deadline)
 			return busy;
 		tsleep_ns(DRAIN_POLL_NS);
@@ -1347,7 +1395,6 @@ size_t ninep_status_of(char *buf, size_t size, const struct proc *only)
 	static const int kinds[] = { PB_FIDS, PB_REQS, PB_PAGES, PB_PROCS };
 	uint64_t tot[4] = { 0 }, totbytes = 0;
 	size_t len = 0, nconn = 0;
-	arch_irqstate is;
 	struct list *l;
 
 #define PUT(...) (len += ksnprintf(buf + (len < size ? len : size), \
@@ -1356,8 +1403,8 @@ size_t ninep_status_of(char *buf, size_t size, const struct proc *only)
 		PUT("9p: not serving\n");
 		return len;
 	}
-	/* one section with upcalls off: a connection cannot end under us */
-	is = arch_irq_save();
+	/* one section under ninep_lock: a connection cannot end under us */
+	spin_lock(&ninep_lock);
 	list_for_each(l, &allconns) {
 		struct ninep_conn *s = list_entry(l, struct ninep_conn, all);
 		struct budget_info bi;
@@ -1385,7 +1432,7 @@ size_t ninep_status_of(char *buf, size_t size, const struct proc *only)
 			    (unsigned long long)bi.total.n[kinds[k]]);
 		PUT(" bytes %llu unread %zu\n", (unsigned long long)s->bytes, s->qcharged);
 	}
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (nconn > NINEP_STATUS_LINES && !only)
 		PUT("(%zu more connections, counted below)\n", nconn - NINEP_STATUS_LINES);
 	if (!only)

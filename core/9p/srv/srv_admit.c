@@ -26,6 +26,7 @@
 #include "9psrv.h"
 #include <lux/fmt.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/string.h>
 
 #define MS(x) ((uint64_t)(x) * 1000000u)
@@ -153,8 +154,12 @@ static struct waitq *listenq;
 static struct ktimer timer;	/* the earliest refusal deadline or the report */
 static bool tick;
 static uint64_t report_at;	/* when the summary is due; 0: nothing to say */
+/* refusals[], tally, tick, report_at: the connection upcalls refuse and
+ * feed refusals, the listener tends them.  A leaf but for the arch's
+ * connection calls and the timer's lock (taken after: admit -> timer). */
+static struct spinlock admit_lock = SPINLOCK_INIT("ninep-admit");
 
-/* What the summary will say (all under upcalls off). */
+/* What the summary will say (under admit_lock). */
 struct tally {
 	size_t refused;		/* every refusal ... */
 	size_t silent;		/* ... of which closed without a word (no room) */
@@ -184,8 +189,10 @@ static void wake_listener(void)
 static void on_timer(void *arg)
 {
 	USED(arg);
+	spin_lock(&admit_lock);
 	tick = true;
 	wake_listener();
+	spin_unlock(&admit_lock);
 }
 
 static struct refusal *refusal_of(int conn)
@@ -214,6 +221,7 @@ void ninep_refuse(int conn, enum ninep_refusal kind, const char *why)
 {
 	struct refusal *r = 0;
 
+	spin_lock(&admit_lock);
 	tally.refused++;
 	kstrlcpy(tally.last, why, sizeof tally.last);
 	for (size_t i = 0; i < NINEP_MAXREFUSING && r == 0; i++)
@@ -231,37 +239,39 @@ void ninep_refuse(int conn, enum ninep_refusal kind, const char *why)
 		kstrlcpy(r->why, why, sizeof r->why);
 	}
 	wake_listener();	/* arm its clocks */
+	spin_unlock(&admit_lock);
 }
 
 bool ninep_refusal_received(int conn, const void *buf, size_t n)
 {
-	struct refusal *r = refusal_of(conn);
+	struct refusal *r;
 	size_t room;
 
-	if (r == 0)
-		return false;
-	if (r->state == R_WAIT) {
+	spin_lock(&admit_lock);
+	if ((r = refusal_of(conn)) != 0 && r->state == R_WAIT) {
 		room = sizeof r->peek - r->have;
 		kmemcpy(r->peek + r->have, buf, n < room ? n : room);
 		r->have += n < room ? n : room;
 		if (whole(r))
 			wake_listener();
 	}
-	return true;
+	spin_unlock(&admit_lock);
+	return r != 0;
 }
 
 bool ninep_refusal_closed(int conn)
 {
-	struct refusal *r = refusal_of(conn);
+	struct refusal *r;
 
-	if (r == 0)
-		return false;
-	r->state = R_FREE;	/* the id is free: so is the slot */
-	return true;
+	spin_lock(&admit_lock);
+	if ((r = refusal_of(conn)) != 0)
+		r->state = R_FREE;	/* the id is free: so is the slot */
+	spin_unlock(&admit_lock);
+	return r != 0;
 }
 
-/* Tell r why and close it.  Upcalls off, so its id cannot be freed and
- * reused under us. */
+/* Tell r why and close it.  admit_lock held, so its id cannot be freed
+ * and reused under us (the closed upcall takes it too). */
 static void answer(struct refusal *r)
 {
 	struct p9_msg m = { .tag = P9_NOTAG };
@@ -293,7 +303,7 @@ static void answer(struct refusal *r)
 	r->state = R_DONE;
 }
 
-bool ninep_admit_due(void)
+static bool due_locked(void)
 {
 	if (tick)
 		return true;
@@ -305,16 +315,25 @@ bool ninep_admit_due(void)
 	return false;
 }
 
+bool ninep_admit_due(void)
+{
+	bool due;
+
+	spin_lock(&admit_lock);
+	due = due_locked();
+	spin_unlock(&admit_lock);
+	return due;
+}
+
 void ninep_note_timeout(enum ninep_timeout what)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&admit_lock);
 	if (what == NINEP_TIMEOUT_HANDSHAKE)
 		tally.handshake++;
 	else
 		tally.partial++;
 	wake_listener();
-	arch_irq_restore(is);
+	spin_unlock(&admit_lock);
 }
 
 /* A connection closed for what its client sent (a message it could not
@@ -324,12 +343,11 @@ void ninep_note_timeout(enum ninep_timeout what)
  * (tests/attacks/k_console.py: 300 lines for 300 connections). */
 void ninep_note_closed(const char *why)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&admit_lock);
 	tally.framing++;
 	kstrlcpy(tally.lastframe, why, sizeof tally.lastframe);
 	wake_listener();
-	arch_irq_restore(is);
+	spin_unlock(&admit_lock);
 }
 
 static void print_summary(const struct tally *t)
@@ -362,7 +380,7 @@ static void print_summary(const struct tally *t)
 
 void ninep_admit_tend(void)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&admit_lock);
 	uint64_t now = arch_time_ns(), next = 0;
 	struct tally said;
 	bool report = false;
@@ -391,7 +409,7 @@ void ninep_admit_tend(void)
 		ktimer_start(&timer, next, on_timer, 0);
 	else
 		ktimer_cancel(&timer);
-	arch_irq_restore(is);
+	spin_unlock(&admit_lock);
 	if (report)
 		print_summary(&said);
 }

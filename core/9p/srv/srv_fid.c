@@ -1,19 +1,27 @@
 /* The per-connection fid table (see 9psrv.h): a small hash of
  * chains, its entries charged to the connection's budget (PB_FIDS, and
  * their bytes as pages).  The framer, the control jobs and the workers share it: every
- * change is made with upcalls off (which is what stops preemption), and
- * frees happen outside, once the last request using a fid lets go. */
+ * change is made under fids_lock (a leaf: nothing is called under it but
+ * the table's own helpers), and frees happen outside, once the last
+ * request using a fid lets go.  One lock for every connection's table:
+ * each hold is a few pointer moves, and a lock in each connection would
+ * not fit its 1 KiB block. */
 #include "9psrv.h"
 #include <lux/dev.h>
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/pebble.h>
 #include <lux/string.h>
 
+/* every connection's fid table, nfids, and every fid's users, excl,
+ * clunked and moving */
+static struct spinlock fids_lock = SPINLOCK_INIT("ninep-fids");
+
 /* The fid table starts with NINEP_FIDSMALL buckets inside the connection
  * (most connections hold a few fids) and grows once to NINEP_FIDHASH,
- * charged to it, when it holds more (ninep_fid_insert).  Upcalls off. */
+ * charged to it, when it holds more (ninep_fid_insert).  fids_lock held. */
 static struct ninep_fid **bucket(struct ninep_conn *s, uint32_t fid)
 {
 	if (s->nbuckets == 0) {
@@ -29,7 +37,6 @@ static struct ninep_fid **bucket(struct ninep_conn *s, uint32_t fid)
 static void table_grow(struct ninep_conn *s)
 {
 	struct ninep_fid **big, **old;
-	arch_irqstate is;
 	size_t n;
 
 	if (s->nbuckets > NINEP_FIDSMALL || s->nfids < 4 * NINEP_FIDSMALL)
@@ -40,9 +47,9 @@ static void table_grow(struct ninep_conn *s)
 		ninep_uncharge(s, NINEP_FIDHASH * sizeof *big);
 		return;
 	}
-	is = arch_irq_save();
+	spin_lock(&fids_lock);
 	if (s->nbuckets > NINEP_FIDSMALL) {	/* another request grew it */
-		arch_irq_restore(is);
+		spin_unlock(&fids_lock);
 		kfree(big);
 		ninep_uncharge(s, NINEP_FIDHASH * sizeof *big);
 		return;
@@ -60,7 +67,7 @@ static void table_grow(struct ninep_conn *s)
 			*b = f;
 		}
 	}
-	arch_irq_restore(is);
+	spin_unlock(&fids_lock);
 }
 
 void ninep_fid_table_free(struct ninep_conn *s)
@@ -98,7 +105,7 @@ static bool hold(struct ninep_ctx *x, struct ninep_fid *f)
 static struct ninep_fid *get(struct ninep_conn *s, uint32_t fid, bool afid)
 {
 	struct ninep_ctx *x = ninep_ctx_of(s);
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&fids_lock);
 	struct ninep_fid *f;
 
 	for (f = *bucket(s, fid); f; f = f->next)
@@ -118,7 +125,7 @@ static struct ninep_fid *get(struct ninep_conn *s, uint32_t fid, bool afid)
 		}
 	}
 out:
-	arch_irq_restore(is);
+	spin_unlock(&fids_lock);
 	return f;
 }
 
@@ -135,7 +142,7 @@ struct ninep_fid *ninep_afid_get(struct ninep_conn *s, uint32_t fid)
 bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX],
                     const struct ninep_caveats **cav)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&fids_lock);
 	struct ninep_fid *f;
 
 	for (f = *bucket(s, fid); f; f = f->next)
@@ -146,13 +153,13 @@ bool ninep_fid_user(struct ninep_conn *s, uint32_t fid, char out[LUX_UIDMAX],
 		if (cav)
 			*cav = f->cav;
 	}
-	arch_irq_restore(is);
+	spin_unlock(&fids_lock);
 	return f != 0;
 }
 
 int ninep_fid_excl(struct ninep_conn *s, struct ninep_fid *f)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&fids_lock);
 	int err = 0;
 
 	USED(s);
@@ -160,7 +167,7 @@ int ninep_fid_excl(struct ninep_conn *s, struct ninep_fid *f)
 		err = NINEP_E_FIDBUSY;
 	else
 		f->excl = true;	/* cleared when this request lets go */
-	arch_irq_restore(is);
+	spin_unlock(&fids_lock);
 	return err;
 }
 
@@ -218,12 +225,11 @@ int ninep_fid_setpath(struct ninep_conn *s, struct ninep_fid *f, char *p)
 int ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f)
 {
 	struct ninep_ctx *x = ninep_ctx_of(s);
-	arch_irqstate is;
 	struct ninep_fid **b;
 	int err = 0;
 
 	table_grow(s);
-	is = arch_irq_save();
+	spin_lock(&fids_lock);
 	b = bucket(s, f->fid);
 	for (struct ninep_fid *o = *b; o; o = o->next)
 		if (o->fid == f->fid)
@@ -236,11 +242,11 @@ int ninep_fid_insert(struct ninep_conn *s, struct ninep_fid *f)
 		s->nfids++;
 		x->newfid = f;
 	}
-	arch_irq_restore(is);
+	spin_unlock(&fids_lock);
 	return err;
 }
 
-/* Out of the table, with upcalls off: 1 when nobody uses it any more (the
+/* Out of the table, fids_lock held: 1 when nobody uses it any more (the
  * caller frees it). */
 static bool unlink_fid(struct ninep_conn *s, struct ninep_fid *f)
 {
@@ -259,10 +265,10 @@ static bool unlink_fid(struct ninep_conn *s, struct ninep_fid *f)
 
 void ninep_fid_clunk(struct ninep_conn *s, struct ninep_fid *f)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&fids_lock);
 	bool last = unlink_fid(s, f);
 
-	arch_irq_restore(is);
+	spin_unlock(&fids_lock);
 	if (last)
 		ninep_fid_free(s, f);
 }
@@ -283,17 +289,17 @@ static bool held_by(const struct ninep_ctx *x, const struct ninep_fid *f)
 	return false;
 }
 
-/* Let go of a fid taken by ninep_fid_move_begin (upcalls on). */
+/* Let go of a fid taken by ninep_fid_move_begin (fids_lock not held). */
 static void move_put(struct ninep_conn *s, struct ninep_fid *f)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&fids_lock);
 	bool last;
 
 	f->users--;
 	if (f->users == 0)
 		f->excl = false;	/* a request of ours keeps it until its end */
 	last = f->clunked && f->users == 0;
-	arch_irq_restore(is);
+	spin_unlock(&fids_lock);
 	if (last)
 		ninep_fid_free(s, f);
 }
@@ -306,8 +312,8 @@ static bool moves(const struct ninep_fid *f, const char *from, size_t fl)
 	return under(f->path, from, fl) && f->rootlen <= fl;
 }
 
-/* Fids name paths, so a rename must carry the fids under it along.  With
- * upcalls off, one pass checks that each fid it moves is used by no other
+/* Fids name paths, so a rename must carry the fids under it along.  Under
+ * fids_lock, one pass checks that each fid it moves is used by no other
  * request (the renaming one may hold one or two of them) and a second
  * takes them all, so no request reads a path while it changes, and none
  * is clunked or changed meanwhile; either all are taken or none is. */
@@ -316,13 +322,13 @@ int ninep_fid_move_begin(struct ninep_conn *s, const char *from, struct ninep_fi
 	struct ninep_ctx *x = ninep_ctx_of(s);
 	size_t fl = kstrlen(from);
 	struct ninep_fid *list = 0;
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&fids_lock);
 
 	for (size_t i = 0; i < s->nbuckets; i++) {
 		for (struct ninep_fid *f = s->fids[i]; f; f = f->next) {
 			int mine = held_by(x, f) ? 1 : 0;
 			if (moves(f, from, fl) && (f->users > mine || (f->excl && !mine))) {
-				arch_irq_restore(is);
+				spin_unlock(&fids_lock);
 				*moving = 0;
 				return NINEP_E_FIDBUSY;
 			}
@@ -338,7 +344,7 @@ int ninep_fid_move_begin(struct ninep_conn *s, const char *from, struct ninep_fi
 			list = f;
 		}
 	}
-	arch_irq_restore(is);
+	spin_unlock(&fids_lock);
 	*moving = list;
 	return 0;
 }
@@ -370,10 +376,10 @@ void ninep_fid_clunk_all(struct ninep_conn *s)
 	ninep_locks_drop(s);	/* a new session, or the end: its locks go */
 	for (size_t i = 0; i < s->nbuckets; i++) {
 		for (;;) {
-			arch_irqstate is = arch_irq_save();
+			spin_lock(&fids_lock);
 			struct ninep_fid *f = s->fids[i];
 			bool last = f && unlink_fid(s, f);
-			arch_irq_restore(is);
+			spin_unlock(&fids_lock);
 			if (f == 0)
 				break;
 			if (last)
@@ -386,13 +392,13 @@ void ninep_fid_release_all(struct ninep_conn *s, struct ninep_ctx *x)
 {
 	for (size_t i = 0; i < x->nheld; i++) {
 		struct ninep_fid *f = x->held[i];
-		arch_irqstate is = arch_irq_save();
+		spin_lock(&fids_lock);
 		bool last;
 		f->users--;
 		if (f->users == 0)
 			f->excl = false;	/* only a sole user sets it */
 		last = f->clunked && f->users == 0;
-		arch_irq_restore(is);
+		spin_unlock(&fids_lock);
 		if (last)
 			ninep_fid_free(s, f);
 	}

@@ -5,7 +5,7 @@
  * for it, its pebbles given back), Tflush and Tversion.
  *
  * The framer, the workers and complete() share the tag table, the queue,
- * the runners and the pool's ring: all of it changes with upcalls off,
+ * the runners and the pool's ring: all of it changes with ninep_lock held,
  * which is what keeps a preempting timer out.  A worker's pid is read and
  * killed in the same such section, so a kill meant for one request never
  * hits the next one that worker takes.
@@ -58,12 +58,10 @@ static void queue_remove(struct ninep_conn *s, struct ninep_req *r)
 
 static void req_free(struct ninep_conn *s, struct ninep_req *r)
 {
-	arch_irqstate is;
-
 	if (r->reserve) {
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		s->flushreserve--;
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 	} else {
 		ninep_uncharge(s, r->charged);
 		budget_release(s->budget, PB_REQS, 1);
@@ -95,7 +93,6 @@ static bool irrevocable(const struct ninep_req *r)
  * done all the same and answered. */
 static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx *x, int rlen)
 {
-	arch_irqstate is;
 	struct ninep_req *fl;
 	bool answer, undo = false;
 
@@ -105,15 +102,15 @@ static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx
 		/* finished before the flush reached it: a walk's or attach's
 		 * new fid we can take back, and do, so the client may forget
 		 * the request; decided while we still hold the fid */
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		undo = r->flushed && x->err == 0 && x->newfid != 0;
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (undo)
 			ninep_fid_clunk(s, x->newfid);
 		/* before the answer too: the client may use the fid at once */
 		ninep_fid_release_all(s, x);
 	}
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	answer = x && rlen > 0 && !s->aborting;
 	if (r->flushed && answer)	/* answer only what changed something */
 		answer = !undo && (x->err == 0 || irrevocable(r));
@@ -121,7 +118,7 @@ static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx
 	fl = r->flushes;
 	for (struct ninep_req *f = fl; f; f = f->flushes)
 		req_unlink(s, f);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (answer)
 		ninep_send_reserved(s, x->out, (size_t)rlen, x->reserved);
 	else if (x && x->reserved)
@@ -129,13 +126,13 @@ static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx
 	if (x)
 		x->reserved = 0;
 	if (x && r->room == NINEP_ROOM_FREE) {	/* the next may take its turn */
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		s->freerun = false;
 		if (s->replywait && s->queued == 0) {
 			s->replywait = false;
 			ninep_ring_offer(s);
 		}
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 	}
 	while (fl) {
 		struct ninep_req *f = fl;
@@ -154,7 +151,7 @@ static void complete(struct ninep_conn *s, struct ninep_req *r, struct ninep_ctx
  * room to run one (fewer than NINEP_RUNNING running) wait in the ring;
  * a worker takes one request of the head connection, which goes to the
  * back if it has more: round robin, so a client with a deep queue takes
- * its turn like the others.  All of it changes with upcalls off. */
+ * its turn like the others.  All of it changes with ninep_lock held. */
 static struct {
 	struct waitq wq;		/* idle workers wait here */
 	struct waitq *tend;		/* the listener's: workers wanted */
@@ -247,12 +244,13 @@ static void ring_offer(struct ninep_conn *s)
 
 void ninep_ring_offer(struct ninep_conn *s)
 {
+	kassert(spin_held(&ninep_lock));
 	ring_offer(s);
 }
 
 /* A job ended: parked connections whose peer may run again go back on
  * the ring, oldest first, as many as there are free workers (each is
- * asked again when a worker takes it).  Upcalls off. */
+ * asked again when a worker takes it).  ninep_lock held. */
 static void unpark_ready(void)
 {
 	struct ninep_conn **pp = &parkedq, *s;
@@ -310,7 +308,7 @@ static void ring_remove(struct ninep_conn *s)
  * client that reads what it is sent (nothing of its waits) still gets
  * one small reply at a time uncharged, and a large one is refused; one
  * whose replies wait unread waits with them.  false: s waits (replywait).
- * Upcalls off. */
+ * ninep_lock held. */
 static bool reply_room(struct ninep_conn *s, struct ninep_req *r)
 {
 	size_t need = ninep_reply_bound(s, r->msg, r->len);
@@ -339,7 +337,7 @@ static struct ninep_req ctljob;
 
 /* Take the next request to run, for worker w: its connection is *out and
  * the runner entry naming us is taken; or &ctljob, a control job of
- * *out's (first: it may be what lets the requests run).  Upcalls off. */
+ * *out's (first: it may be what lets the requests run).  ninep_lock held. */
 static struct ninep_req *take(struct ninep_worker *w, struct ninep_conn **out,
                               struct ninep_runner **slot)
 {
@@ -397,7 +395,7 @@ static bool pool_work(void *arg)
 	return pool.head != 0 || may_leave(arg);
 }
 
-/* An idle worker is leaving: no longer counted.  Upcalls off. */
+/* An idle worker is leaving: no longer counted.  ninep_lock held. */
 static void count_out(void)
 {
 	pool.idle--;
@@ -406,7 +404,7 @@ static void count_out(void)
 
 /* Leave, if w may: decided and counted out in one section with upcalls
  * off, so two leaving at once cannot both take the last one too many.
- * Upcalls off. */
+ * ninep_lock held. */
 static bool too_many(const struct ninep_worker *w)
 {
 	if (!may_leave(w))
@@ -423,7 +421,7 @@ static void lingered(void *arg)
 	wakeup(&pool.wq);
 }
 
-/* w is idle from now: its linger clock starts.  Upcalls off. */
+/* w is idle from now: its linger clock starts.  ninep_lock held. */
 static void idle_from_now(struct ninep_worker *w)
 {
 	w->expired = false;
@@ -489,6 +487,7 @@ static void run_ctl(struct ninep_worker *w, struct ninep_conn *s)
 
 void ninep_ctl_post(struct ninep_conn *s, enum ninep_ctl c, struct ninep_req *r)
 {
+	kassert(spin_held(&ninep_lock));
 	kassert(s->ctl == NINEP_CTL_NONE);
 	s->ctl = c;
 	s->ctlreq = r;
@@ -500,37 +499,36 @@ void ninep_ctl_post(struct ninep_conn *s, enum ninep_ctl c, struct ninep_req *r)
 static void worker(void *arg)
 {
 	struct ninep_worker *w = arg;
-	arch_irqstate is;
 
 	/* never the console's, whoever started the pool: each request then
 	 * acts for its fid's user (ninep_act_for) */
 	curproc()->cred.flags &= ~CRED_CONSOLE;
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	idle_from_now(w);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	for (;;) {
 		struct ninep_runner *slot = 0;
 		struct ninep_conn *s = 0;
 		struct ninep_req *r;
 		bool leave;
 		if (sleep_on(&pool.wq, pool_work, w) < 0) {
-			is = arch_irq_save();
+			spin_lock(&ninep_lock);
 			count_out();	/* killed while idle */
-			arch_irq_restore(is);
+			spin_unlock(&ninep_lock);
 			break;
 		}
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		if ((r = take(w, &s, &slot)) != 0 && --pool.idle == 0 && pool.head && pool.tend)
 			wakeup(pool.tend);	/* the last idle one: more work waits */
 		leave = r == 0 && too_many(w);
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (leave)
 			break;
 		if (r == 0)
 			continue;	/* another worker took it */
 		if (r == &ctljob) {
 			run_ctl(w, s);	/* s may be gone after */
-			is = arch_irq_save();
+			spin_lock(&ninep_lock);
 			pool.busy--;
 			unpark_ready();
 			pool.idle++;
@@ -540,13 +538,13 @@ static void worker(void *arg)
 				count_out();
 				leave = true;
 			}
-			arch_irq_restore(is);
+			spin_unlock(&ninep_lock);
 			if (leave)
 				break;
 			continue;
 		}
 		run(w, s, r);
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		slot->p = 0;
 		slot->x = 0;
 		s->nrunning--;
@@ -562,19 +560,19 @@ static void worker(void *arg)
 			count_out();
 			leave = true;
 		}
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (leave)
 			break;	/* a flush killed us (kill is for good), or idle enough */
 	}
 	ktimer_cancel(&w->linger);
 	kfree(w->x.out);
 	budget_release(pool.budget, PB_PAGES, REPLY_PAGES);
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	w->x.out = 0;
 	w->used = false;
 	if (pool.head && pool.idle == 0 && pool.tend)
 		wakeup(pool.tend);	/* work waits: another in our place */
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	proc_exit(0);
 }
 
@@ -587,10 +585,9 @@ void ninep_pool_init(struct waitq *tend, size_t max)
 
 void ninep_pool_keep(size_t nconns)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&ninep_lock);
 	pool.keep = nconns < NINEP_POOL_IDLE ? nconns : NINEP_POOL_IDLE;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	wakeup(&pool.wq);	/* the idle ones too many leave */
 }
 
@@ -601,11 +598,10 @@ bool ninep_pool_wanted(void)
 
 void ninep_pool_counts(size_t *live, size_t *idle)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&ninep_lock);
 	*live = pool.live;
 	*idle = pool.idle;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 }
 
 /* No worker runs and none can be started: answer what waits with why, so
@@ -615,12 +611,12 @@ static void starve(int err)
 	uint8_t buf[256];
 
 	for (;;) {
-		arch_irqstate is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		struct ninep_conn *s = ring_pop();
 		struct ninep_req *r = s ? s->qhead : 0;
 		if (r)
 			queue_remove(s, r);
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (s == 0)
 			break;
 		if (r == 0)
@@ -630,9 +626,9 @@ static void starve(int err)
 			ninep_send(s, buf, (size_t)n);
 		r->flushed = true;
 		complete(s, r, 0, 0);
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		ring_offer(s);	/* its next request, if any, the same way */
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 	}
 }
 
@@ -661,7 +657,7 @@ static int spawn(struct ninep_worker *w)
 void ninep_pool_tend(void)
 {
 	for (;;) {
-		arch_irqstate is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		struct ninep_worker *w = 0;
 		bool none;
 		int err;
@@ -675,17 +671,17 @@ void ninep_pool_tend(void)
 			pool.live++;
 			pool.idle++;
 		}
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (w == 0)
 			return;
 		if ((err = spawn(w)) == 0)
 			continue;
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		w->used = false;
 		pool.live--;
 		pool.idle--;
 		none = pool.live == 0;
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (none) {
 			kprintf("9p: no worker can be started (%s); answering what waits\n",
 			        proc_errstr(err));
@@ -697,7 +693,7 @@ void ninep_pool_tend(void)
 
 /* Drop every request in flight unanswered (a Tversion, or the end): the
  * queued at once, the running by killing their workers; wait for them.
- * With upcalls off, then on. */
+ * Under ninep_lock, then (waiting) without it. */
 static bool all_stopped(void *arg)
 {
 	struct ninep_conn *s = arg;
@@ -706,7 +702,7 @@ static bool all_stopped(void *arg)
 }
 
 /* Stop s's running requests, their replies unwanted: killed here, with
- * upcalls off, so a kill meant for this connection's request never hits
+ * ninep_lock held, so a kill meant for this connection's request never hits
  * the next one its worker takes.  Also at a hang-up, before the end job
  * runs: a request asleep (on an empty pipe) holds its worker until
  * killed, and the end job itself may be waiting for a worker. */
@@ -721,25 +717,24 @@ void ninep_kill_runners(struct ninep_conn *s)
 
 void ninep_stop_all(struct ninep_conn *s)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&ninep_lock);
 	ring_remove(s);
 	unpark(s);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	for (;;) {
-		is = arch_irq_save();
+		spin_lock(&ninep_lock);
 		struct ninep_req *q = s->qhead;
 		if (q)
 			queue_remove(s, q);
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		if (q == 0)
 			break;
 		q->flushed = true;
 		complete(s, q, 0, 0);
 	}
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	ninep_kill_runners(s);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	sleep_on_unint(&s->wq, all_stopped, s);
 }
 
@@ -763,7 +758,7 @@ void ninep_version(struct ninep_conn *s, struct ninep_req *r)
 void ninep_flush(struct ninep_conn *s, struct ninep_req *r)
 {
 	uint16_t old = (uint16_t)(r->msg[7] | r->msg[8] << 8);
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	struct ninep_req *t = ninep_req_find(s, old), **tail;
 	bool unrun = false;
 
@@ -772,7 +767,7 @@ void ninep_flush(struct ninep_conn *s, struct ninep_req *r)
 	while (t && t->type == P9_TFLUSH && t->target)
 		t = t->target;
 	if (t == 0) {
-		arch_irq_restore(is);
+		spin_unlock(&ninep_lock);
 		ninep_send_rflush(s, r->tag);	/* unknown or finished: nothing to wait for */
 		req_free(s, r);
 		return;
@@ -790,7 +785,7 @@ void ninep_flush(struct ninep_conn *s, struct ninep_req *r)
 		proc_kill(t->pid);	/* here, so the pid cannot move on to another request */
 	}
 	t->flushed = true;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (unrun)
 		complete(s, t, 0, 0);
 }
@@ -798,8 +793,7 @@ void ninep_flush(struct ninep_conn *s, struct ninep_req *r)
 /* Into the tag table and the queue; an idle worker takes it. */
 void ninep_enqueue(struct ninep_conn *s, struct ninep_req *r)
 {
-	arch_irqstate is = arch_irq_save();
-
+	spin_lock(&ninep_lock);
 	r->next = s->reqs;
 	s->reqs = r;
 	r->queued = true;
@@ -809,5 +803,5 @@ void ninep_enqueue(struct ninep_conn *s, struct ninep_req *r)
 		s->qhead = r;
 	s->qtail = r;
 	ring_offer(s);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 }

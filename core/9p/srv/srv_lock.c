@@ -36,6 +36,8 @@ struct lk {
 };
 
 static struct lk locks[NINEP_MAXLOCKS];
+/* locks[]: every connection's byte-range locks (a qlock: only workers
+ * and the end job touch them) */
 static struct qlock lklock = QLOCK_INIT(lklock, "9plocks");
 
 static bool same_file(const struct lk *l, const struct chan *c)

@@ -133,7 +133,6 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	struct ninep_fid *f;
 	struct chan *c;
 	char *path;
-	arch_irqstate is;
 	int err;
 
 	/* attach(5): NOFID is what afid says when there is none; a fid that
@@ -204,9 +203,9 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 		return err;
 	}
 	r->u.rqid.qid = c->qid;
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	s->fresh = 0;	/* in: from now on it takes its turn like the others */
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	return 0;
 }
 

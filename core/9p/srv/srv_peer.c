@@ -35,6 +35,11 @@ struct ninep_peer {
 };
 
 static struct ninep_peer *peers[PEERHASH];
+/* peers[], every peer's conns, others and nothers: joins and leaves.  A
+ * peer's running count and others_running are the pool's, under
+ * ninep_lock (ninep_peer_may_run, ninep_peer_ran).  Taken after
+ * ninep_lock, before pebble and kalloc. */
+static struct spinlock peers_lock = SPINLOCK_INIT("ninep-peers");
 /* Every peer but the host owner draws its share from this one, capped at
  * the pool less the owner's quarter (as the slots keep a quarter for it):
  * half the pool for each peer alone is not enough, since two addresses
@@ -85,7 +90,7 @@ static bool same(const struct ninep_peer *a, const struct ninep_peer *b)
 	return a->transport == b->transport && a->uid == b->uid && !kstrcmp(a->host, b->host);
 }
 
-/* Upcalls off. */
+/* peers_lock held. */
 static struct ninep_peer *find(const struct ninep_peer *key)
 {
 	struct ninep_peer *p = peers[hash(key)];
@@ -117,7 +122,7 @@ static void share_of(const struct ninep_peer *k, struct budget *pool, struct peb
 }
 
 /* The budget every peer but the host owner draws from (others), made if
- * need be: 0, with *err, when it cannot be.  Upcalls off. */
+ * need be: 0, with *err, when it cannot be.  peers_lock held. */
 static struct budget *others_of(struct budget *pool, int *err)
 {
 	struct pebbles cap;
@@ -131,7 +136,7 @@ static struct budget *others_of(struct budget *pool, int *err)
 	return others = budget_cap(pool, &cap, err);
 }
 
-/* No peer draws from others any more: put it.  Upcalls off. */
+/* No peer draws from others any more: put it.  peers_lock held. */
 static struct budget *others_unused(void)
 {
 	struct budget *b = others;
@@ -147,20 +152,19 @@ struct budget *ninep_peer_join(struct ninep_conn *s, struct budget *pool, int *e
 	struct ninep_peer key, *p, *fresh = 0;
 	struct budget *from, *unused;
 	struct pebbles cap;
-	arch_irqstate is;
 	bool owner;
 
 	key_of(s, &key);
 	owner = ninep_peer_is_owner(key.transport, key.uid);
 	for (;;) {
-		is = arch_irq_save();
+		spin_lock(&peers_lock);
 		if ((p = find(&key)) != 0 || fresh != 0)
 			break;
 		from = owner ? pool : others_of(pool, err);
-		arch_irq_restore(is);
+		spin_unlock(&peers_lock);
 		if (from == 0)
 			return 0;
-		/* a new peer: made with upcalls on (it allocates), then
+		/* a new peer: made without the lock (it allocates), then
 		 * looked for again, since another start may have made it */
 		share_of(&key, pool, &cap);
 		if ((fresh = kzalloc(sizeof *fresh)) == 0) {
@@ -171,9 +175,9 @@ struct budget *ninep_peer_join(struct ninep_conn *s, struct budget *pool, int *e
 			fresh = 0;
 		}
 		if (fresh == 0) {
-			is = arch_irq_save();
+			spin_lock(&peers_lock);
 			unused = owner ? 0 : others_unused();
-			arch_irq_restore(is);
+			spin_unlock(&peers_lock);
 			budget_put(unused);
 			return 0;
 		}
@@ -192,7 +196,7 @@ struct budget *ninep_peer_join(struct ninep_conn *s, struct budget *pool, int *e
 	p->conns++;
 	s->peerrec = p;
 	unused = fresh && !owner ? others_unused() : 0;
-	arch_irq_restore(is);
+	spin_unlock(&peers_lock);
 	if (fresh) {	/* lost the race: another start made it first */
 		budget_put(fresh->budget);
 		kfree(fresh);
@@ -205,13 +209,12 @@ void ninep_peer_leave(struct ninep_conn *s)
 {
 	struct ninep_peer *p = s->peerrec, **pp;
 	struct budget *unused = 0;
-	arch_irqstate is;
 	bool last;
 
 	if (p == 0)
 		return;
 	s->peerrec = 0;
-	is = arch_irq_save();
+	spin_lock(&peers_lock);
 	last = --p->conns == 0;
 	if (last)
 		for (pp = &peers[hash(p)]; *pp; pp = &(*pp)->next)
@@ -223,7 +226,7 @@ void ninep_peer_leave(struct ninep_conn *s)
 		nothers--;
 		unused = others_unused();
 	}
-	arch_irq_restore(is);
+	spin_unlock(&peers_lock);
 	if (last) {
 		budget_put(p->budget);	/* its connections' budgets are gone */
 		kfree(p);
@@ -289,7 +292,7 @@ void ninep_peer_ran(struct ninep_conn *s, int d)
 size_t ninep_peer_status(char *buf, size_t size, size_t max)
 {
 	size_t len = 0, shown = 0;
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&peers_lock);
 
 	for (size_t h = 0; h < PEERHASH; h++)
 		for (struct ninep_peer *p = peers[h]; p && shown < max; p = p->next, shown++) {
@@ -307,6 +310,6 @@ size_t ninep_peer_status(char *buf, size_t size, size_t max)
 			              (unsigned long long)p->budget->total[PB_PAGES]);
 			len += n;
 		}
-	arch_irq_restore(is);
+	spin_unlock(&peers_lock);
 	return len;
 }

@@ -283,7 +283,6 @@ int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
 static int seal_now(struct ninep_conn *s)
 {
 	uint8_t *raw;
-	arch_irqstate is;
 	int err;
 
 	/* records open into in at up to a whole message at a time: it stays
@@ -292,14 +291,14 @@ static int seal_now(struct ninep_conn *s)
 		return err;
 	if ((raw = ninep_inbuf_alloc(s, NINEP_INBUF, &err)) == 0)
 		return err;
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	kmemcpy(raw, s->in + s->inoff, s->inlen - s->inoff);
 	s->rawlen = s->inlen - s->inoff;
 	s->rawoff = 0;
 	s->inoff = s->inlen = 0;
 	s->raw = raw;
 	s->secure = true;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	return 0;
 }
 
@@ -328,7 +327,7 @@ static void closed_for(struct ninep_conn *s, const char *why)
 	ninep_note_closed(line);
 }
 
-/* A whole record waits in raw (upcalls off). */
+/* A whole record waits in raw (ninep_lock held). */
 bool ninep_sealed_ready(struct ninep_conn *s)
 {
 	size_t have = s->rawlen - s->rawoff;
@@ -347,7 +346,7 @@ bool ninep_sealed_ready(struct ninep_conn *s)
 
 int ninep_sealed_open(struct ninep_conn *s)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	size_t consumed, outlen;
 	int err = 0;
 
@@ -375,7 +374,7 @@ int ninep_sealed_open(struct ninep_conn *s)
 			break;
 	}
 	ninep_resume(s, NINEP_INBUF, s->rawlen - s->rawoff);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (err < 0 && err != AUTH_ESPACE) {
 		audit_log(ninep_who(s), "9p-record", (uint32_t)s->id, s->peer, "closed: %s",
 		          auth_rec_why(&s->recs->rx));
@@ -389,16 +388,15 @@ long ninep_sealed_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 {
 	size_t cap = AUTH_REC_SEALED(n);
 	uint8_t *out = kmalloc(cap);
-	arch_irqstate is;
 	long r, q;
 
+	kassert(spin_held(&ninep_lock));
 	if (out == 0)
 		return E_NOMEM;
-	/* sequence numbers follow the order of sends: seal and queue as one */
-	is = arch_irq_save();
+	/* sequence numbers follow the order of sends: seal and queue as one,
+	 * under the caller's ninep_lock (ninep_send_reserved) */
 	r = auth_seal(&s->recs->tx, buf, n, out, cap);
 	q = r < 0 ? r : arch_conn_send(s->conn, out, (size_t)r);
-	arch_irq_restore(is);
 	kfree(out);
 	return q;
 }
@@ -406,15 +404,14 @@ long ninep_sealed_send(struct ninep_conn *s, const uint8_t *buf, size_t n)
 void ninep_sealed_end(struct ninep_conn *s)
 {
 	uint8_t close[AUTH_REC_SEALED(0)];
-	arch_irqstate is;
 	long n;
 
 	if (!s->secure)
 		return;
-	is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	if (!s->gone && (n = auth_seal_close(&s->recs->tx, close, sizeof close)) > 0)
 		arch_conn_send(s->conn, close, (size_t)n);
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	if (!s->peer_sealed_close && auth_open_eof(&s->recs->rx) < 0)
 		audit_log(ninep_who(s), "9p-record", (uint32_t)s->id, s->peer, "ended: %s",
 		          auth_rec_why(&s->recs->rx));
@@ -422,12 +419,12 @@ void ninep_sealed_end(struct ninep_conn *s)
 
 void ninep_sealed_free(struct ninep_conn *s)
 {
-	arch_irqstate is = arch_irq_save();
+	spin_lock(&ninep_lock);
 	uint8_t *raw = s->raw;
 
 	s->raw = 0;
 	s->secure = false;
-	arch_irq_restore(is);
+	spin_unlock(&ninep_lock);
 	ninep_inbuf_free(s, raw, NINEP_INBUF);
 	if (s->tok) {	/* no fid is left to point at it */
 		kfree((void *)s->tok);

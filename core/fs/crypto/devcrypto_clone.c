@@ -36,6 +36,7 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/keystore.h>
+#include <lux/lock.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>
 #include <lux/string.h>
@@ -54,6 +55,9 @@ static const struct dc_kind *const kinds[DC_NKINDS] = {
 
 static struct dc_sess *tab[DEVCRYPTO_CLONES];
 static uint32_t nextid = 1;
+/* tab[] and nextid; a session's own state is its proc's (the device's
+ * turn qlock), freed outside the lock */
+static struct spinlock clones_lock = SPINLOCK_INIT("devcrypto-clones");
 
 const char *devcrypto_kind_name(int kind)
 {
@@ -62,7 +66,7 @@ const char *devcrypto_kind_name(int kind)
 
 static struct dc_sess *find(int pid, int kind, uint32_t id, size_t *slot)
 {
-	arch_irqstate st = arch_irq_save();
+	spin_lock(&clones_lock);
 	struct dc_sess *x = 0;
 
 	for (size_t i = 0; i < DEVCRYPTO_CLONES && x == 0; i++) {
@@ -73,7 +77,7 @@ static struct dc_sess *find(int pid, int kind, uint32_t id, size_t *slot)
 				*slot = i;
 		}
 	}
-	arch_irq_restore(st);
+	spin_unlock(&clones_lock);
 	return x;
 }
 
@@ -142,12 +146,11 @@ static void sfree(struct dc_sess *s)
 
 static void sdrop(struct dc_sess *s)
 {
-	arch_irqstate st = arch_irq_save();
-
+	spin_lock(&clones_lock);
 	for (size_t i = 0; i < DEVCRYPTO_CLONES; i++)
 		if (tab[i] == s)
 			tab[i] = 0;
-	arch_irq_restore(st);
+	spin_unlock(&clones_lock);
 	sfree(s);
 }
 
@@ -158,7 +161,6 @@ long devcrypto_clone_new(int pid, int kind)
 	const struct dc_kind *k;
 	struct proc *p = proc_principal(curproc());	/* a 9P worker's: its reader */
 	struct dc_sess *s;
-	arch_irqstate st;
 	size_t i, fr = DEVCRYPTO_CLONES, mine = 0, users = 0;
 	char who[28];
 	long r;
@@ -178,7 +180,7 @@ long devcrypto_clone_new(int pid, int kind)
 	s->kind = kind;
 	s->k = k;
 	s->budget = p && p->pid == pid ? p->budget : 0;
-	st = arch_irq_save();
+	spin_lock(&clones_lock);
 	for (i = 0; i < DEVCRYPTO_CLONES; i++) {
 		if (tab[i] && tab[i]->pid == pid)
 			mine++;
@@ -189,7 +191,7 @@ long devcrypto_clone_new(int pid, int kind)
 	}
 	if (mine >= DEVCRYPTO_CLONES_PER_PROC || users >= DEVCRYPTO_CLONES_PER_USER ||
 	    fr == DEVCRYPTO_CLONES) {
-		arch_irq_restore(st);
+		spin_unlock(&clones_lock);
 		kfree(s->priv);
 		kfree(s);
 		if (users >= DEVCRYPTO_CLONES_PER_USER && mine < DEVCRYPTO_CLONES_PER_PROC)
@@ -204,7 +206,7 @@ long devcrypto_clone_new(int pid, int kind)
 	s->id = nextid++;
 	tab[fr] = s;
 	r = (long)s->id;
-	arch_irq_restore(st);
+	spin_unlock(&clones_lock);
 	return r;
 }
 
@@ -221,7 +223,7 @@ int devcrypto_clone_owned(int pid, int kind, uint32_t id)
 void devcrypto_clone_procexit(int pid)
 {
 	for (;;) {
-		arch_irqstate st = arch_irq_save();
+		spin_lock(&clones_lock);
 		struct dc_sess *s = 0;
 
 		for (size_t i = 0; i < DEVCRYPTO_CLONES && s == 0; i++) {
@@ -230,7 +232,7 @@ void devcrypto_clone_procexit(int pid)
 				tab[i] = 0;
 			}
 		}
-		arch_irq_restore(st);
+		spin_unlock(&clones_lock);
 		if (s == 0)
 			return;
 		sfree(s);
@@ -240,11 +242,11 @@ void devcrypto_clone_procexit(int pid)
 size_t devcrypto_clones_of(int kind)
 {
 	size_t n = 0;
-	arch_irqstate st = arch_irq_save();
+	spin_lock(&clones_lock);
 
 	for (size_t i = 0; i < DEVCRYPTO_CLONES; i++)
 		n += tab[i] != 0 && (kind < 0 || tab[i]->kind == kind);
-	arch_irq_restore(st);
+	spin_unlock(&clones_lock);
 	return n;
 }
 

@@ -18,6 +18,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/proc.h>
 #include <lux/string.h>
 
@@ -34,6 +35,8 @@ struct sess {
 
 static struct sess *tab[DEVCRYPTO_SESSIONS];
 static size_t nsess;
+/* tab[] and nsess; a session's hash state is its proc's */
+static struct spinlock sess_lock = SPINLOCK_INIT("devcrypto-hash");
 
 static struct sess *find_locked(int pid, enum lc_hash_alg alg, size_t *slot)
 {
@@ -49,10 +52,10 @@ static struct sess *find_locked(int pid, enum lc_hash_alg alg, size_t *slot)
 
 static struct sess *find(int pid, enum lc_hash_alg alg)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&sess_lock);
 	struct sess *x = find_locked(pid, alg, 0);
 
-	arch_irq_restore(s);
+	spin_unlock(&sess_lock);
 	return x;
 }
 
@@ -83,7 +86,6 @@ static int sess_new(int pid, enum lc_hash_alg alg, struct sess **out)
 {
 	void *raw = kmalloc(sizeof(struct sess) + _Alignof(struct sess));
 	struct sess *x;
-	arch_irqstate s;
 	size_t i;
 	int err;
 
@@ -100,9 +102,9 @@ static int sess_new(int pid, enum lc_hash_alg alg, struct sess **out)
 		return E_CRYPTO;
 	}
 	kstrlcpy(x->user, curproc() ? curproc()->cred.user : "eve", sizeof x->user);
-	s = arch_irq_save();
+	spin_lock(&sess_lock);
 	if (users_sessions(x->user) >= DEVCRYPTO_SESSIONS_PER_USER) {
-		arch_irq_restore(s);
+		spin_unlock(&sess_lock);
 		err = proc_seterr(E_BUDGET, "budget exhausted: hash sessions %d/%d (%s's)",
 		                  DEVCRYPTO_SESSIONS_PER_USER, DEVCRYPTO_SESSIONS_PER_USER, x->user);
 		sess_free(x);
@@ -111,14 +113,14 @@ static int sess_new(int pid, enum lc_hash_alg alg, struct sess **out)
 	for (i = 0; i < DEVCRYPTO_SESSIONS && tab[i]; i++)
 		;
 	if (i == DEVCRYPTO_SESSIONS) {
-		arch_irq_restore(s);
+		spin_unlock(&sess_lock);
 		sess_free(x);
 		return proc_seterr(E_NOSPC, "crypto: all %d hash sessions are in use",
 		                   DEVCRYPTO_SESSIONS);
 	}
 	tab[i] = x;
 	nsess++;
-	arch_irq_restore(s);
+	spin_unlock(&sess_lock);
 	*out = x;
 	return 0;
 }
@@ -182,7 +184,7 @@ long devcrypto_hash_read(int pid, enum lc_hash_alg alg, void *buf, size_t n, uin
 
 int devcrypto_hash_reset(int pid, enum lc_hash_alg alg)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&sess_lock);
 	size_t i;
 	struct sess *x = find_locked(pid, alg, &i);
 
@@ -190,7 +192,7 @@ int devcrypto_hash_reset(int pid, enum lc_hash_alg alg)
 		tab[i] = 0;
 		nsess--;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&sess_lock);
 	if (x)
 		sess_free(x);
 	return 0;

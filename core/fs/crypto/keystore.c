@@ -34,6 +34,7 @@
 #include <lux/kalloc.h>
 #include <lux/kern.h>
 #include <lux/keystore.h>
+#include <lux/lock.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>
 #include <lux/redblue.h>
@@ -84,19 +85,18 @@ static struct kentry *tab[KS_KEYS];
 static uint32_t gens[KS_KEYS];	/* bumped when a slot is emptied: qids */
 static size_t nversions;	/* live versions (secrets held) */
 static void (*wipe_hook)(const uint8_t *p, size_t n);
+/* nversions: changed as versions come and go, from inside redblue's calls,
+ * which may run under ks_lock: a leaf of its own */
+static struct spinlock versions_lock = SPINLOCK_INIT("keystore-versions");
+/* tab[], gens[], and each entry's excl, pins and uses, and its versions'
+ * nonce marks.  Taken before redblue-pins (a pin under it); never across
+ * a redblue update (rb_begin sleeps) or an audit record. */
+static struct spinlock ks_lock = SPINLOCK_INIT("keystore");
 
-/* Is v key e's current (blue) version?  redblue.h has no peek, so pin
- * blue for the look; with upcalls off no commit can come between, so
- * blue stays current and rb_done never frees it here. */
+/* Is v key e's current (blue) version? */
 static bool is_blue(struct kentry *e, const struct kver *v)
 {
-	arch_irqstate s = arch_irq_save();
-	const void *b = rb_read(&e->rb);
-	bool yes = b == v;
-
-	rb_done(&e->rb, b);
-	arch_irq_restore(s);
-	return yes;
+	return rb_is_blue(&e->rb, v);
 }
 
 bool ks_goodname(const char *s, size_t n)
@@ -139,7 +139,6 @@ void ks_test_wipe_hook(void (*fn)(const uint8_t *p, size_t n))
 static void kver_release(void *payload)
 {
 	struct kver *v = payload;
-	arch_irqstate s;
 
 	kfree(v->nonces);	/* a version's marks go with it: a new version starts fresh */
 	v->nonces = 0;
@@ -150,9 +149,9 @@ static void kver_release(void *payload)
 		wipe_hook(v->secret, v->slen);
 	lc_secure_free(v->secret, v->slen);
 	v->secret = 0;
-	s = arch_irq_save();
+	spin_lock(&versions_lock);
 	nversions--;
-	arch_irq_restore(s);
+	spin_unlock(&versions_lock);
 }
 
 /* A deep copy: versions never share a secret, so releasing one never
@@ -161,7 +160,6 @@ static int kver_copy(void *dst, const void *src)
 {
 	struct kver *d = dst;
 	const struct kver *v = src;
-	arch_irqstate s;
 
 	*d = *v;
 	d->secret = 0;
@@ -172,9 +170,9 @@ static int kver_copy(void *dst, const void *src)
 	if (rb_fault() || (d->secret = lc_secure_alloc(v->slen)) == 0)
 		return E_NOMEM;
 	kmemcpy(d->secret, v->secret, v->slen);
-	s = arch_irq_save();
+	spin_lock(&versions_lock);
 	nversions++;
-	arch_irq_restore(s);
+	spin_unlock(&versions_lock);
 	return 0;
 }
 
@@ -253,13 +251,13 @@ static int find(const char *name)
  * probe of it is a refusal like any other, so it is audited. */
 static void audit_probe(const char *name, const char *op)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&ks_lock);
 	int slot = -1;
 
 	for (int i = 0; i < KS_KEYS && slot < 0; i++)
 		if (tab[i] && kstrcmp(tab[i]->name, name) == 0 && !mine(tab[i]))
 			slot = i;
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	if (slot >= 0)
 		audit_log(curproc(), op, (uint32_t)slot, name, "refused: %s is not its owner",
 		          caller());
@@ -276,10 +274,10 @@ static size_t owned(const char *user)
 
 int ks_lookup(const char *name)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&ks_lock);
 	int r = find(name);
 
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	if (r < 0)
 		audit_probe(name, "key-walk");
 	return r;
@@ -287,15 +285,14 @@ int ks_lookup(const char *name)
 
 int ks_slot_id(int slot)
 {
-	arch_irqstate s;
 	int r = E_NOENT;
 
 	if (slot < 0 || slot >= KS_KEYS)
 		return E_NOENT;
-	s = arch_irq_save();
+	spin_lock(&ks_lock);
 	if (mine(tab[slot]))	/* another user's key is not there for us */
 		r = (int)(slot + KS_KEYS * (gens[slot] & 0xffffff));
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	return r;
 }
 
@@ -309,11 +306,11 @@ int ks_id_slot(int id)
 size_t ks_keys(void)
 {
 	size_t n = 0;
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&ks_lock);
 
 	for (int i = 0; i < KS_KEYS; i++)
 		n += tab[i] != 0;
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	return n;
 }
 
@@ -349,7 +346,6 @@ static int make(const char *owner, const char *name, enum ks_alg alg, const uint
 {
 	struct kentry *e;
 	struct kver init;
-	arch_irqstate s;
 	int err, slot = KS_KEYS;
 
 	if (!ks_material_ok(alg, len))
@@ -372,9 +368,9 @@ static int make(const char *owner, const char *name, enum ks_alg alg, const uint
 		kfree(e);
 		return E_NOMEM;
 	}
-	s = arch_irq_save();
+	spin_lock(&versions_lock);
 	nversions++;	/* init's; kver_release undoes it */
-	arch_irq_restore(s);
+	spin_unlock(&versions_lock);
 	if ((err = derive(&init, material, len)) == 0)
 		err = rb_init(&e->rb, &kver_ops, &init);	/* a deep copy */
 	kver_release(&init);
@@ -382,7 +378,7 @@ static int make(const char *owner, const char *name, enum ks_alg alg, const uint
 		kfree(e);
 		return err;
 	}
-	s = arch_irq_save();
+	spin_lock(&ks_lock);
 	if (find_owned(owner, name) >= 0) {
 		err = E_EXIST;
 	} else if (owned(e->owner) >= KS_USERKEYS) {
@@ -395,7 +391,7 @@ static int make(const char *owner, const char *name, enum ks_alg alg, const uint
 		else
 			tab[slot] = e;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	if (err < 0) {
 		entry_free(e);
 		if (err == E_EXIST)
@@ -420,9 +416,11 @@ int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t l
 
 size_t ks_save_all(struct ks_saved *out, size_t max)
 {
-	arch_irqstate s = arch_irq_save();
 	size_t n = 0;
 
+	/* as ks_info: the table under ks_lock, each version pinned for its
+	 * copy (keystore -> redblue-pins) */
+	spin_lock(&ks_lock);
 	for (int i = 0; i < KS_KEYS && n < max; i++) {
 		struct kentry *e = tab[i];
 		const struct kver *v;
@@ -442,7 +440,7 @@ size_t ks_save_all(struct ks_saved *out, size_t max)
 		rb_done(&e->rb, v);
 		n++;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	return n;
 }
 
@@ -465,7 +463,7 @@ int ks_store(const char *name, enum ks_alg alg, const uint8_t *secret, size_t le
  * with the error set. */
 static struct kentry *take_excl(const char *name, const char *op, int *slot, int *err)
 {
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&ks_lock);
 	struct kentry *e = 0;
 	int i = find(name);
 
@@ -478,7 +476,7 @@ static struct kentry *take_excl(const char *name, const char *op, int *slot, int
 		e->excl = true;
 		*slot = i;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	if (*err == E_NOENT) {
 		audit_probe(name, op);
 		proc_seterr(E_NOENT, "no such key %s", name);
@@ -493,12 +491,11 @@ static struct kentry *take_excl(const char *name, const char *op, int *slot, int
 int ks_delete(const char *name)
 {
 	struct kentry *e;
-	arch_irqstate s;
 	int err = 0, slot = 0, pins;
 
 	if ((e = take_excl(name, "key-delete", &slot, &err)) == 0)
 		return err;
-	s = arch_irq_save();
+	spin_lock(&ks_lock);
 	pins = e->pins;
 	if (pins == 0) {
 		tab[slot] = 0;
@@ -506,7 +503,7 @@ int ks_delete(const char *name)
 	} else {
 		e->excl = false;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	if (pins) {
 		audit_log(curproc(), "key-delete", (uint32_t)slot, name,
 		          "refused: %d session%s hold%s it", pins, pins == 1 ? "" : "s",
@@ -523,7 +520,6 @@ int ks_rotate(const char *name, uint32_t *version)
 	uint8_t material[KS_MACMAX];
 	struct kentry *e;
 	struct kver *red;
-	arch_irqstate s;
 	size_t len;
 	int err = 0, slot = 0;
 
@@ -545,9 +541,9 @@ int ks_rotate(const char *name, uint32_t *version)
 		}
 		lc_wipe(material, sizeof material);
 	}
-	s = arch_irq_save();
+	spin_lock(&ks_lock);
 	e->excl = false;
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	if (err < 0)
 		return err;
 	audit_log(curproc(), "key-rotate", (uint32_t)slot, name, "version %u", *version);
@@ -589,7 +585,6 @@ static int take(const char *owner, const char *name, enum ks_alg alg, struct ks_
 {
 	struct ks_ref *r;
 	struct kentry *e = 0;
-	arch_irqstate s;
 	int i, err = 0;
 
 	*out = 0;
@@ -601,7 +596,7 @@ static int take(const char *owner, const char *name, enum ks_alg alg, struct ks_
 		return err;
 	}
 	r->charged = r->budget ? sizeof *r : 0;
-	s = arch_irq_save();
+	spin_lock(&ks_lock);
 	if ((i = find_owned(owner, name)) < 0) {
 		err = E_NOENT;
 	} else if (tab[i]->alg != alg) {
@@ -613,7 +608,7 @@ static int take(const char *owner, const char *name, enum ks_alg alg, struct ks_
 		r->slot = i;
 		r->v = rb_read(&e->rb);
 	}
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	if (err < 0) {
 		const char *want = ks_alg_name(alg);
 		if (r->budget)
@@ -665,14 +660,13 @@ int ks_nonce_next(struct ks_ref *r, const uint8_t *nonce, size_t len)
 {
 	struct knonces *k = r->v->nonces;
 	int lane = len == 12 ? 0 : len == 24 ? 1 : -1, cmp, why = KS_NONCE_OK;
-	arch_irqstate s;
 	size_t i;
 
 	if (lane < 0 || k == 0)	/* the callers' contract: 12- or 24-byte nonces, a key with lanes */
 		panic("ks_nonce_next: a %zu-byte nonce, lanes %p", len, (void *)k);
 	/* compare and move in one section: two sessions giving the same
 	 * nonce at once cannot both pass */
-	s = arch_irq_save();
+	spin_lock(&ks_lock);
 	if (k->set[lane]) {
 		for (i = 0; i < len && k->mark[lane][i] == 0xff; i++)
 			;
@@ -688,14 +682,13 @@ int ks_nonce_next(struct ks_ref *r, const uint8_t *nonce, size_t len)
 		kmemcpy(k->mark[lane], nonce, len);
 		k->set[lane] = true;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	return why;
 }
 
 int ks_use(struct ks_ref *r, const char *what, size_t n)
 {
 	char desc[KS_NAMELEN + 16];
-	arch_irqstate s;
 	int err;
 
 	ksnprintf(desc, sizeof desc, "%s v%u", r->e->name, r->v->version);
@@ -706,24 +699,22 @@ int ks_use(struct ks_ref *r, const char *what, size_t n)
 	}
 	if (r->budget)
 		r->charged += n;
-	s = arch_irq_save();
+	spin_lock(&ks_lock);
 	r->e->uses++;
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	audit_log(curproc(), "key-use", (uint32_t)r->slot, desc, "%s %zu bytes", what, n);
 	return 0;
 }
 
 void ks_drop(struct ks_ref *r)
 {
-	arch_irqstate s;
-
 	if (r == 0)
 		return;
 	if (r->budget && r->charged)
 		budget_release(r->budget, PB_CRYPTO, r->charged);
-	s = arch_irq_save();
+	spin_lock(&ks_lock);
 	r->e->pins--;
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	rb_done(&r->e->rb, r->v);	/* an old version goes with its last pin */
 	lc_wipe(r, sizeof *r);
 	kfree(r);
@@ -733,18 +724,18 @@ int ks_info(int slot, struct ks_info *out, uint8_t *secret, size_t size)
 {
 	struct kentry *e;
 	const struct kver *v;
-	arch_irqstate s;
 
 	if (slot < 0 || slot >= KS_KEYS)
 		return E_NOENT;
-	/* A copy of at most ~200 bytes, all with upcalls off: nothing can
-	 * rotate or delete under it, and it takes no pin, so a reader of
-	 * keys/NAME never makes a delete fail as "in use".  blue is current,
-	 * so rb_done cannot free it here. */
-	s = arch_irq_save();
+	/* A copy of at most ~200 bytes, all under ks_lock: nothing can
+	 * delete under it, and it takes no pin of the entry, so a reader of
+	 * keys/NAME never makes a delete fail as "in use".  The version is
+	 * pinned for the copy: a rotation meanwhile only makes rb_done free
+	 * it after (keystore -> redblue-pins -> keystore-versions, kalloc). */
+	spin_lock(&ks_lock);
 	e = tab[slot];
 	if (!mine(e)) {
-		arch_irq_restore(s);
+		spin_unlock(&ks_lock);
 		return E_NOENT;
 	}
 	v = rb_read(&e->rb);
@@ -768,6 +759,6 @@ int ks_info(int slot, struct ks_info *out, uint8_t *secret, size_t size)
 		}
 	}
 	rb_done(&e->rb, v);
-	arch_irq_restore(s);
+	spin_unlock(&ks_lock);
 	return 0;
 }

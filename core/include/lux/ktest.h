@@ -24,5 +24,7 @@ int ktest_fault_null(char *msg, size_t size);
 int ktest_fault_stack(char *msg, size_t size);
 int ktest_fault_rodata(char *msg, size_t size);
 int ktest_fault_nx(char *msg, size_t size);
+int ktest_lockdep(char *msg, size_t size);	/* core/test/ktest_lockdep.c */
+int ktest_lockdep_inversion(char *msg, size_t size);
 
 #endif

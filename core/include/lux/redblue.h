@@ -46,6 +46,8 @@ void rb_destroy(struct redblue *o);
 /* Pin and return the blue payload; pair with rb_done. */
 const void *rb_read(struct redblue *o);
 void rb_done(struct redblue *o, const void *payload);
+/* Is payload (a version of o) the blue one now?  No pin needed. */
+bool rb_is_blue(struct redblue *o, const void *payload);
 
 /* Open an update: returns the red payload, a copy of blue, or 0 with *err
  * set (nothing changed).  Holds the update lock until commit or abort. */

@@ -7,13 +7,15 @@
 #ifndef LUX_SYSFILE_H
 #define LUX_SYSFILE_H
 
+#include <lux/lock.h>
 #include <lux/dev.h>
 
 #define NFD 32
 
 struct fdtab {
 	struct chan *fd[NFD];
-	int ref;
+	int ref;		/* atomic */
+	struct spinlock lock;	/* fd[]: procs sharing the table race for slots */
 };
 
 /* A proc's descriptor table: a new empty one, and drop a reference (the

@@ -231,6 +231,8 @@ size_t simblk_step(struct simblk *s, size_t n)
 		else
 			flush(s, p.mark);
 		s->n.done++;
+		/* bare masking kept: the simulated device plays the arch, which
+		 * delivers lux_blk_done with upcalls masked (irq_masking.sh) */
 		is = arch_irq_save();
 		lux_blk_done(p.cookie, 0);
 		arch_irq_restore(is);
@@ -282,6 +284,7 @@ size_t simblk_crash(struct simblk *s, struct simblk_fault *log)
 	for (size_t i = 0; i < s->npend; i++)
 		if (s->pend[i].op == ARCH_BLK_WRITE && chance(s->odds.persist))
 			cache_write(s, &s->pend[i], ++s->ackseq);
+	/* bare masking kept: the arch's side, delivering upcalls (above) */
 	is = arch_irq_save();
 	for (size_t i = 0; i < s->npend; i++)
 		lux_blk_done(s->pend[i].cookie, E_IO);

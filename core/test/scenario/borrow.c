@@ -20,6 +20,7 @@
 #include <lux/fmt.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/page.h>
 #include <lux/proc.h>
 #include <lux/rand.h>
@@ -58,6 +59,11 @@ static struct {
 	size_t obj_pages;	/* pages the live objects hold */
 	uint64_t created, moved, dropped, refused_ok, kills, bad_release, failed_return;
 } sb;
+/* sb's workers' handles and the counts, changed with the borrow each
+ * shadows (sim-borrow -> borrow); release() changes its fields under
+ * borrow's own lock, with this one held by the caller or (at exit) not
+ * at all, which one CPU makes safe and the step's checks verify */
+static struct spinlock sb_lock = SPINLOCK_INIT("sim-borrow");
 
 static size_t accounted_pages(void)
 {
@@ -105,18 +111,18 @@ static void create(struct worker *w)
 	}
 	o->magic = MAGIC;
 	o->npages = n;
-	arch_irqstate s = arch_irq_save();
+	spin_lock(&sb_lock);
 	sb.obj_pages += n;
 	if (borrow_new(&simclass, o, n, &h) == 0) {
 		sb.live++;
 		sb.created++;
 		w->own[w->nown++] = h;
 		sb.board[krand_below(BOARD)] = h;
-		arch_irq_restore(s);
+		spin_unlock(&sb_lock);
 		return;
 	}
 	sb.obj_pages -= n;
-	arch_irq_restore(s);
+	spin_unlock(&sb_lock);
 	page_free(o->pages, n);
 	kfree(o);
 }
@@ -125,67 +131,63 @@ static void take(struct worker *w, bool excl)
 {
 	bhandle h = sb.board[krand_below(BOARD)];
 	void *o;
-	arch_irqstate s;
 
 	if (w->nbor == MAXBOR)
 		return;
-	s = arch_irq_save();	/* the borrow and its shadow change together */
+	spin_lock(&sb_lock);	/* the borrow and its shadow change together */
 	if ((excl ? borrow_exclusive(h, &o) : borrow_shared(h, &o)) == 0)
 		w->bor[w->nbor++] = (struct bor){ h, o };
 	else
 		sb.refused_ok++;
-	arch_irq_restore(s);
+	spin_unlock(&sb_lock);
 }
 
 static void give_back(struct worker *w)
 {
 	bhandle h;
 	int k;
-	arch_irqstate s;
 
 	if (w->nbor == 0)
 		return;
 	k = (int)krand_below((uint64_t)w->nbor);
-	s = arch_irq_save();
+	spin_lock(&sb_lock);
 	h = w->bor[k].h;
 	w->bor[k] = w->bor[--w->nbor];	/* first: the return may release it */
 	if (borrow_return(h) < 0)
 		sb.failed_return++;	/* a borrow we hold must come back */
-	arch_irq_restore(s);
+	spin_unlock(&sb_lock);
 }
 
 static void move_or_drop(struct worker *w, bool drop)
 {
 	struct worker *to = &sb.w[krand_below(MAXW)];
 	int k;
-	arch_irqstate s;
 
 	if (w->nown == 0 || (!drop && (to->p == 0 || to == w)))
 		return;
 	k = (int)krand_below((uint64_t)w->nown);
-	s = arch_irq_save();
+	spin_lock(&sb_lock);
 	if ((drop ? borrow_drop(w->own[k]) : borrow_move(w->own[k], to->p)) == 0) {
 		drop ? sb.dropped++ : sb.moved++;
 		w->own[k] = w->own[--w->nown];
 	} else {
 		sb.refused_ok++;	/* borrowed by someone, or the receiver is dying */
 	}
-	arch_irq_restore(s);
+	spin_unlock(&sb_lock);
 }
 
 static void receive(struct worker *w)
 {
 	bhandle h;
-	arch_irqstate s;
 
 	if (w->nown == MAXOWN)
 		return;
-	s = arch_irq_save();
+	spin_lock(&sb_lock);
 	if (borrow_receive(&simclass, &h) == 0) {
 		w->own[w->nown++] = h;
 		sb.board[krand_below(BOARD)] = h;
 	}
-	arch_irq_restore(s);
+	spin_unlock(&sb_lock);
 }
 
 static void worker_main(void *arg)

@@ -158,7 +158,9 @@ static const struct arch_conn_sim simops = { sim_send, sim_close, sim_pause, 0 }
 /* "hostile" also plays dials of the served address (net_bridge.c) */
 static const struct arch_conn_sim hostileops = { sim_send, sim_close, sim_pause, netb_dial };
 
-/* Upcalls run with upcalls disabled, as the arch calls them. */
+/* Upcalls run with upcalls disabled, as the arch calls them: the bare
+ * masking in these four is the simulated arch's interrupt entry, kept on
+ * purpose (tests/lint/irq_masking.sh allows this file). */
 static void up_opened(int conn, const char *addr)
 {
 	/* simulated clients are local peers of the host owner, as the test

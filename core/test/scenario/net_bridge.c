@@ -84,6 +84,8 @@ int netb_dial(const char *addr)
 		struct bridge *b = &br[i];
 		if (b->used)
 			continue;
+		/* bare masking kept: the bridge is the simulated arch, and its
+		 * state is what netb_pump reads while delivering upcalls */
 		arch_irqstate is = arch_irq_save();
 		b->used = true;
 		b->d = nextid++;
@@ -208,6 +210,8 @@ void netb_pump(void)
 	for (int i = 0; i < NBRIDGE; i++) {
 		if (!br[i].used)
 			continue;
+		/* bare masking kept: the arch's interrupt entry (upcalls are
+		 * delivered with upcalls masked) */
 		arch_irqstate is = arch_irq_save();
 		pump1(&br[i]);
 		arch_irq_restore(is);

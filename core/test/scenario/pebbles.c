@@ -20,6 +20,7 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/lock.h>
 #include <lux/page.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>
@@ -50,6 +51,10 @@ static struct {
 	struct sw w[MAXW];
 	size_t grants, refused, exhausts, closes, spawned, killed, faults;
 } ps;
+/* each worker's held count with the page it shadows (sim-pebbles ->
+ * page, pebble), and check()'s view: on one CPU holding it also stops
+ * the workers, which is what makes that view consistent */
+static struct spinlock ps_lock = SPINLOCK_INIT("sim-pebbles");
 
 static uint64_t rnd(uint64_t n) { return n ? krand_below(n) : 0; }
 
@@ -78,26 +83,26 @@ static void worker_main(void *arg)
 		if (n < WHELD && rnd(3)) {
 			void *p = pebble_page_alloc(1, &err);	/* refused: full or a fault */
 			if (p) {
-				arch_irqstate s = arch_irq_save();
+				spin_lock(&ps_lock);
 				pages[n++] = p;
 				w->held++;
-				arch_irq_restore(s);
+				spin_unlock(&ps_lock);
 			}
 		} else if (n > 0) {
-			arch_irqstate s = arch_irq_save();
+			spin_lock(&ps_lock);
 			void *p = pages[--n];
 			w->held--;
 			pebble_page_free(p, 1);	/* page and pebble go together */
-			arch_irq_restore(s);
+			spin_unlock(&ps_lock);
 		}
 		if (tsleep_ns(rnd(1000000)) < 0 || preempt_point() < 0)
 			break;
 	}
 	while (n > 0) {
-		arch_irqstate s = arch_irq_save();
+		spin_lock(&ps_lock);
 		w->held--;
 		pebble_page_free(pages[--n], 1);
-		arch_irq_restore(s);
+		spin_unlock(&ps_lock);
 	}
 }
 
@@ -296,21 +301,20 @@ static int check(struct sim_ctx *ctx)
 	struct budget *root = pebble_root();
 	uint64_t sum[PB_NKINDS] = { 0 };
 	const char *err;
-	arch_irqstate s;
 	int bad = -1, worker = -1;
 
 	if ((err = budget_check(root)) != 0) {
 		ksnprintf(ctx->why, sizeof ctx->why, "budget tree: %s", err);
 		return -1;
 	}
-	s = arch_irq_save();	/* one consistent view: workers run otherwise */
+	spin_lock(&ps_lock);	/* one consistent view: workers run otherwise */
 	for (int k = 0; k < PB_NKINDS && bad < 0; k++)
 		if ((sum[k] = unlent(root, k, 0)) != root->total[k])
 			bad = k;
 	for (int i = 0; i < MAXW && bad < 0 && worker < 0; i++)
 		if (ps.w[i].p && ps.w[i].p->budget->held[PB_PAGES] != ps.w[i].held)
 			worker = i;
-	arch_irq_restore(s);
+	spin_unlock(&ps_lock);
 	if (worker >= 0) {
 		ksnprintf(ctx->why, sizeof ctx->why, "worker %d holds pages its budget does not count",
 		          worker);

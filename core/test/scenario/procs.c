@@ -43,6 +43,8 @@ static struct {
 	size_t spawned, killed, failed_spawns;
 	uint32_t breakflags;
 } sc;
+/* the workers' held counts and held_pages, with the page they shadow */
+static struct spinlock sc_lock = SPINLOCK_INIT("sim-procs");
 
 static size_t accounted_pages(void)
 {
@@ -67,19 +69,19 @@ static void worker_main(void *arg)
 			size_t k = 1 + krand_below(3);
 			void *p = page_alloc(k);	/* may fail: a fault injected */
 			if (p) {
-				arch_irqstate s = arch_irq_save();
+				spin_lock(&sc_lock);
 				pages[n] = p;
 				npages[n++] = k;
 				w->held += k;
 				sc.held_pages += k;
-				arch_irq_restore(s);
+				spin_unlock(&sc_lock);
 			}
 		} else if (action == 1 && n > 0) {
-			arch_irqstate s = arch_irq_save();
+			spin_lock(&sc_lock);
 			n--;
 			w->held -= npages[n];
 			sc.held_pages -= npages[n];
-			arch_irq_restore(s);
+			spin_unlock(&sc_lock);
 			page_free(pages[n], npages[n]);
 		} else if (action == 2) {
 			i = (int)krand_below(NQLOCKS);
@@ -102,11 +104,11 @@ static void worker_main(void *arg)
 	}
 	/* killed: give everything back, as a well-behaved proc does */
 	while (n > 0) {
-		arch_irqstate s = arch_irq_save();
+		spin_lock(&sc_lock);
 		n--;
 		w->held -= npages[n];
 		sc.held_pages -= npages[n];
-		arch_irq_restore(s);
+		spin_unlock(&sc_lock);
 		page_free(pages[n], npages[n]);
 	}
 }
