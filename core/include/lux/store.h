@@ -71,6 +71,7 @@ struct store_stat {
 	uint64_t badblock;	/* the last one that did */
 	bool broken;		/* a change failed: closed to changes (see the top) */
 };
+/* The store's counters and health now (the boot line, sync's answer). */
 void store_stat(struct store *st, struct store_stat *out);
 
 struct lux_boot;
