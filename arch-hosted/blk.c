@@ -62,8 +62,9 @@ int hosted_blk_open(const char *path, unsigned long long create_bytes)
 		if (fd >= 0) {
 			created = 1;
 			if (hostcalls.ftruncate(fd, (off_t)create_bytes) < 0) {
-				hosted_warn("luxsim: --store %s: cannot size it to %llu bytes: %s\n",
-				            path, create_bytes, strerror(errno));
+				hosted_warn(
+				    "luxsim: --store %s: cannot size it to %llu bytes: %s\n", path,
+				    create_bytes, strerror(errno));
 				hostcalls.close(fd);
 				hostcalls.unlink(path);	/* ours: made a moment ago */
 				return -1;
@@ -77,20 +78,24 @@ int hosted_blk_open(const char *path, unsigned long long create_bytes)
 	/* two machines writing one drive would each believe its own copy:
 	 * the lock goes when the process does, however it ends */
 	if (hostcalls.flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		hosted_warn("luxsim: --store %s: %s\n", path, errno == EWOULDBLOCK
-		            ? "in use by another process (it holds the file's lock)" : strerror(errno));
+		hosted_warn("luxsim: --store %s: %s\n", path,
+		            errno == EWOULDBLOCK
+		                ? "in use by another process (it holds the file's lock)"
+		                : strerror(errno));
 		hostcalls.close(fd);
 		return -1;
 	}
 	if (hostcalls.fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)SECTOR ||
 	    st.st_size % SECTOR != 0) {
 		hosted_warn("luxsim: --store %s: not a regular file whose size is a positive "
-		            "multiple of %u bytes\n", path, SECTOR);
+		            "multiple of %u bytes\n",
+		            path, SECTOR);
 		hostcalls.close(fd);
 		return -1;
 	}
 	if (created)	/* said even under -c: a new file appeared on the host */
-		hosted_warn("luxsim: --store %s: made a new file of %llu bytes\n", path, create_bytes);
+		hosted_warn("luxsim: --store %s: made a new file of %llu bytes\n", path,
+		            create_bytes);
 	dev0.fd = fd;
 	dev0.sectors = (uint64_t)st.st_size / SECTOR;
 	dev0.created = created;
@@ -153,8 +158,9 @@ int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect,
 	if (dev != 0 || dev0.fd < 0)
 		return E_NOENT;
 	if (op == ARCH_BLK_FLUSH ? (sector != 0 || nsect != 0)
-	    : (op != ARCH_BLK_READ && op != ARCH_BLK_WRITE) || nsect == 0 ||
-	      nsect > ARCH_BLK_MAXSECT || sector > dev0.sectors || nsect > dev0.sectors - sector)
+	                         : (op != ARCH_BLK_READ && op != ARCH_BLK_WRITE) || nsect == 0 ||
+	                               nsect > ARCH_BLK_MAXSECT || sector > dev0.sectors ||
+	                               nsect > dev0.sectors - sector)
 		return E_INVAL;
 	for (unsigned i = 0; i < INFLIGHT && r == 0; i++)
 		if (!dev0.reqs[i].busy)
@@ -169,9 +175,11 @@ int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect,
 	r->fs.data = r;
 	b = uv_buf_init(buf, nsect * SECTOR);
 	if (op == ARCH_BLK_READ)
-		rc = uv_fs_read(hosted_loop(), &r->fs, dev0.fd, &b, 1, (int64_t)(sector * SECTOR), finished);
+		rc = uv_fs_read(hosted_loop(), &r->fs, dev0.fd, &b, 1, (int64_t)(sector * SECTOR),
+		                finished);
 	else if (op == ARCH_BLK_WRITE)
-		rc = uv_fs_write(hosted_loop(), &r->fs, dev0.fd, &b, 1, (int64_t)(sector * SECTOR), finished);
+		rc = uv_fs_write(hosted_loop(), &r->fs, dev0.fd, &b, 1, (int64_t)(sector * SECTOR),
+		                 finished);
 	else
 		rc = uv_fs_fdatasync(hosted_loop(), &r->fs, dev0.fd, finished);
 	if (rc != 0) {

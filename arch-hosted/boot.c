@@ -113,8 +113,8 @@ _Noreturn void hosted_boot(const struct hosted_config *cfg)
 	hosted_state_load(cfg, &boot);	/* the host key, the users file */
 	/* a store that cannot be opened is said on stderr and left alone:
 	 * the machine boots without it, never refuses to */
-	if (cfg->store && !cfg->deterministic && hosted_blk_open(cfg->store, cfg->store_create_bytes) == 0 &&
-	    cfg->store_key)
+	if (cfg->store && !cfg->deterministic &&
+	    hosted_blk_open(cfg->store, cfg->store_create_bytes) == 0 && cfg->store_key)
 		hosted_store_key(cfg->store_key, &boot);
 	if (!cfg->deterministic && !cfg->no_listen && (boot.listening = hosted_conn_listen(cfg)))
 		boot.caps |= LUX_CAP_CONN;

@@ -376,10 +376,12 @@ static void peer_name(struct listener *l, struct conn *c, char *out, size_t cap)
 	if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET6) {
 			uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
-			snprintf(out, cap, "tcp!%s!%u", host, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+			snprintf(out, cap, "tcp!%s!%u", host,
+			         ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 		} else {
 			uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
-			snprintf(out, cap, "tcp!%s!%u", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+			snprintf(out, cap, "tcp!%s!%u", host,
+			         ntohs(((struct sockaddr_in *)&ss)->sin_port));
 		}
 		return;
 	}
@@ -528,7 +530,9 @@ static void on_connection(uv_stream_t *server, int status)
 		uv_tcp_nodelay(&c->h.tcp, 1);	/* 9P is request/response */
 	peer_name(l, c, peer, sizeof peer);
 	who.addr = peer;
-	who.transport = l->is_unix ? LUX_PEER_LOCAL : l->noauth ? LUX_PEER_NET_NOAUTH : LUX_PEER_NET;
+	who.transport = l->is_unix  ? LUX_PEER_LOCAL
+	                : l->noauth ? LUX_PEER_NET_NOAUTH
+	                            : LUX_PEER_NET;
 	who.uid = l->is_unix ? peer_uid(c) : -1;
 	hosted_upcall_begin();
 	lux_conn_opened(id, &who);	/* may pause or close it at once */
@@ -546,7 +550,8 @@ static int parse(const char *addr, int *is_unix, char *path, size_t pathcap,
 	if (strncmp(addr, "unix!", 5) == 0) {
 		const char *p = addr + 5;
 		if (*p == 0 || strlen(p) >= pathcap) {
-			snprintf(err, errcap, "%s: the path must be 1 to %zu bytes", addr, pathcap - 1);
+			snprintf(err, errcap, "%s: the path must be 1 to %zu bytes", addr,
+			         pathcap - 1);
 			return -1;
 		}
 		*is_unix = 1;
@@ -566,7 +571,8 @@ static int parse(const char *addr, int *is_unix, char *path, size_t pathcap,
 		errno = 0;
 		port = strtoul(bang + 1, &end, 10);
 		if (bang[1] == 0 || *end || errno || port > 65535) {
-			snprintf(err, errcap, "%s: the port must be a number from 0 to 65535", addr);
+			snprintf(err, errcap, "%s: the port must be a number from 0 to 65535",
+			         addr);
 			return -1;
 		}
 		if (strcmp(host, "localhost") == 0)
@@ -575,7 +581,8 @@ static int parse(const char *addr, int *is_unix, char *path, size_t pathcap,
 			strcpy(host, "0.0.0.0");
 		if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)sa) != 0 &&
 		    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)sa) != 0) {
-			snprintf(err, errcap, "%s: '%s' is not a numeric IPv4 or IPv6 address", addr, host);
+			snprintf(err, errcap, "%s: '%s' is not a numeric IPv4 or IPv6 address",
+			         addr, host);
 			return -1;
 		}
 		*is_unix = 0;
@@ -611,7 +618,8 @@ static void clear_stale(const char *path)
 	if ((fd = hostcalls.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return;
 	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	if (hostcalls.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 && errno == ECONNREFUSED)
+	if (hostcalls.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 &&
+	    errno == ECONNREFUSED)
 		hostcalls.unlink(path);
 	hostcalls.close(fd);
 }
@@ -628,7 +636,8 @@ static void open_to_group(const char *path, const char *group)
 
 	if (g == NULL) {
 		hosted_warn("luxsim: warning: --socket-group %s: no such group; %s stays "
-		            "the owner's only\n", group, path);
+		            "the owner's only\n",
+		            group, path);
 		return;
 	}
 	if (hostcalls.chown(path, (uid_t)-1, g->gr_gid) != 0 || hostcalls.chmod(path, 0660) != 0)
@@ -717,7 +726,8 @@ static int listen_one(const char *addr, int noauth)
 		open_to_group(l->path, socket_group);
 	if (noauth)	/* loudly: this gives the machine away to the network */
 		hosted_warn("luxsim: WARNING: %s serves 9P WITHOUT AUTHENTICATION: anyone who "
-		            "can connect acts as any user, eve included\n", addr);
+		            "can connect acts as any user, eve included\n",
+		            addr);
 	return 0;
 }
 

@@ -71,7 +71,8 @@ static void stamp(void)
 	char s[40];
 	size_t n;
 
-	if (hostcalls.clock_gettime(CLOCK_REALTIME, &ts) != 0 || gmtime_r(&ts.tv_sec, &tm) == NULL) {
+	if (hostcalls.clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL) {
 		put(2, "-- ", 3);	/* no clock: the line still goes out */
 		return;
 	}
@@ -127,7 +128,8 @@ static void deliver(ssize_t n)
 {
 	if (n < 0) {
 		char msg[160];
-		int len = snprintf(msg, sizeof msg, "luxsim: reading stdin: %s; treating it as end of input\n",
+		int len = snprintf(msg, sizeof msg,
+		                   "luxsim: reading stdin: %s; treating it as end of input\n",
 		                   uv_strerror((int)n));
 		arch_console_write(msg, (size_t)len);
 		n = 0;

@@ -80,7 +80,8 @@ void hosted_sim_idle(void)
 	if (lux_console_room() == 0)
 		lux_panic("idle with a full console buffer nobody reads");
 	do
-		n = read(0, sim.buf, lux_console_room() < sizeof sim.buf ? lux_console_room() : sizeof sim.buf);
+		n = read(0, sim.buf,
+		         lux_console_room() < sizeof sim.buf ? lux_console_room() : sizeof sim.buf);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0) {
 		n = 0;

@@ -43,8 +43,8 @@ struct hostcalls {
 	/* the process's settings at start (procsetup.c) */
 	int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
 	/* sd_notify's datagrams to the service manager (serve.c) */
-	ssize_t (*sendto)(int fd, const void *buf, size_t n, int flags,
-	                  const struct sockaddr *to, socklen_t tolen);
+	ssize_t (*sendto)(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+	                  socklen_t tolen);
 	int (*getrlimit)(int res, struct rlimit *rl);
 	int (*setrlimit)(int res, const struct rlimit *rl);
 	/* the store's file (blk.c): its size, and a new one's */

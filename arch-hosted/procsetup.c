@@ -43,7 +43,8 @@ void hosted_process_setup(int quiet)
 	sigemptyset(&sa.sa_mask);
 	if (hostcalls.sigaction(SIGPIPE, &sa, NULL) != 0)
 		hosted_warn("luxsim: warning: cannot ignore SIGPIPE (%s): a client that hangs "
-		            "up mid-reply may end luxsim\n", strerror(errno));
+		            "up mid-reply may end luxsim\n",
+		            strerror(errno));
 	if (hostcalls.getrlimit(RLIMIT_NOFILE, &rl) != 0) {
 		hosted_warn("luxsim: warning: cannot read the open files limit (%s)\n",
 		            strerror(errno));

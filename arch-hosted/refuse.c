@@ -78,10 +78,11 @@ static void on_report(uv_timer_t *t)
 		tally.timer_on = 0;
 		return;
 	}
-	hosted_warn("luxsim: refused %lu connections in the last %d s for lack of file "
-	            "descriptors (%lu without a 9P answer); %d/%d connections open, ulimit -n %llu\n",
-	            tally.refused, REPORT_MS / 1000, tally.silent, conntab_count(), conntab_bound(),
-	            nofile());
+	hosted_warn(
+	    "luxsim: refused %lu connections in the last %d s for lack of file "
+	    "descriptors (%lu without a 9P answer); %d/%d connections open, ulimit -n %llu\n",
+	    tally.refused, REPORT_MS / 1000, tally.silent, conntab_count(), conntab_bound(),
+	    nofile());
 	tally.refused = tally.silent = 0;
 	uv_timer_start(t, on_report, REPORT_MS, 0);
 }
@@ -91,9 +92,10 @@ static void count(int silent)
 	tally.refused++;
 	tally.silent += silent != 0;
 	if (!tally.timer_on) {
-		hosted_warn("luxsim: refusing connections: out of file descriptors: %d/%d "
-		            "connections open (ulimit -n %llu; raise it with 'ulimit -Hn' as root)\n",
-		            conntab_count(), conntab_bound(), nofile());
+		hosted_warn(
+		    "luxsim: refusing connections: out of file descriptors: %d/%d "
+		    "connections open (ulimit -n %llu; raise it with 'ulimit -Hn' as root)\n",
+		    conntab_count(), conntab_bound(), nofile());
 		uv_timer_init(hosted_loop(), &tally.timer);
 		uv_unref((uv_handle_t *)&tally.timer);	/* never keeps the loop alive */
 		uv_timer_start(&tally.timer, on_report, REPORT_MS, 0);
@@ -150,12 +152,15 @@ static size_t answer(const struct refused *r, uint8_t *out, size_t cap)
 		put32(out, 11), out[4] = R_LERROR, put16(out + 5, tag), put32(out + 7, L_ENFILE);
 		return 11;
 	}
-	snprintf(ename, sizeof ename, "no file descriptors: connections %d/%d (luxsim's "
-	         "ulimit -n is %llu)", conntab_count(), conntab_bound(), nofile());
+	snprintf(ename, sizeof ename,
+	         "no file descriptors: connections %d/%d (luxsim's "
+	         "ulimit -n is %llu)",
+	         conntab_count(), conntab_bound(), nofile());
 	n = strlen(ename);
 	if (9 + n > cap)
 		n = cap - 9;
-	put32(out, (uint32_t)(9 + n)), out[4] = R_ERROR, put16(out + 5, tag), put16(out + 7, (unsigned)n);
+	put32(out, (uint32_t)(9 + n)), out[4] = R_ERROR, put16(out + 5, tag),
+				       put16(out + 7, (unsigned)n);
 	memcpy(out + 9, ename, n);
 	return 9 + n;
 }
@@ -228,7 +233,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	r->have += (size_t)n;
 	size = r->have >= 4 ? (uint32_t)(r->peek[0] | r->peek[1] << 8 | r->peek[2] << 16 |
-	                                 (uint32_t)r->peek[3] << 24) : 0;
+	                                 (uint32_t)r->peek[3] << 24)
+	                    : 0;
 	/* the first message is here, or as much of it as decides the dialect */
 	if (r->have == PEEK || (r->have >= 7 && size <= r->have))
 		reply(r);

@@ -60,9 +60,10 @@ static void notify(const char *state)
 		return;	/* no service manager asked */
 	len = strlen(where);
 	if ((where[0] != '/' && where[0] != '@') || len >= sizeof sun.sun_path) {
-		snprintf(msg, sizeof msg, "luxsim: NOTIFY_SOCKET '%.200s' is not a socket path or "
-		         "@name (of fewer than %zu bytes): %s not sent\n", where, sizeof sun.sun_path,
-		         state);
+		snprintf(msg, sizeof msg,
+		         "luxsim: NOTIFY_SOCKET '%.200s' is not a socket path or "
+		         "@name (of fewer than %zu bytes): %s not sent\n",
+		         where, sizeof sun.sun_path, state);
 		say(msg);
 		return;
 	}
@@ -70,11 +71,12 @@ static void notify(const char *state)
 	if (where[0] == '@')
 		sun.sun_path[0] = 0;	/* abstract: the name is the bytes after the NUL */
 	fd = hostcalls.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || hostcalls.sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-	                               (struct sockaddr *)&sun,
-	                               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0) {
-		snprintf(msg, sizeof msg, "luxsim: cannot tell the service manager %s at %.200s: %s\n",
-		         state, where, strerror(errno));
+	if (fd < 0 ||
+	    hostcalls.sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun,
+	                     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0) {
+		snprintf(msg, sizeof msg,
+		         "luxsim: cannot tell the service manager %s at %.200s: %s\n", state, where,
+		         strerror(errno));
 		say(msg);
 	}
 	if (fd >= 0)
@@ -86,7 +88,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	char msg[80];
 
 	(void)h;
-	snprintf(msg, sizeof msg, "luxsim: %s: halting\n", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	snprintf(msg, sizeof msg, "luxsim: %s: halting\n",
+	         signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	say(msg);
 	if (!serve.stopping) {
 		serve.stopping = 1;

@@ -125,7 +125,8 @@ static int host_key(const char *dir, struct lux_boot *boot)
 			snprintf(text + 2 * i, 3, "%02x", seed[i]);
 		strcat(text, "\n");
 		if (write_file(path, text, 0600) != 0 && errno != EEXIST) {
-			hosted_warn("luxsim: warning: cannot write %s: %s\n", path, strerror(errno));
+			hosted_warn("luxsim: warning: cannot write %s: %s\n", path,
+			            strerror(errno));
 			return -1;
 		}
 		/* another luxsim may have made it first: read whichever won */
@@ -137,7 +138,8 @@ static int host_key(const char *dir, struct lux_boot *boot)
 	}
 	if (st.st_mode & 077) {
 		hosted_warn("luxsim: warning: %s is readable by others (mode %03o): not using "
-		            "it; chmod 600 it\n", path, (unsigned)(st.st_mode & 0777));
+		            "it; chmod 600 it\n",
+		            path, (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
 	if (n < 64 || unhex(text, seed, 32) < 0) {
@@ -189,7 +191,8 @@ void hosted_state_load(const struct hosted_config *cfg, struct lux_boot *boot)
 	state_dir(cfg, dir, sizeof dir);
 	if (make_dir(dir) != 0) {
 		hosted_warn("luxsim: warning: cannot make the state directory %s: %s; the host "
-		            "key is ephemeral\n", dir, strerror(errno));
+		            "key is ephemeral\n",
+		            dir, strerror(errno));
 		return;
 	}
 	host_key(dir, boot);

@@ -9,17 +9,14 @@
 #include "cpu.h"
 #include "x86.h"
 
-uint64_t
-arch_time_ns(void)
+uint64_t arch_time_ns(void)
 {
 	return tsc_to_ns(rdtsc() - x86_bootinfo.tsc_boot);
 }
 
-int64_t
-arch_wallclock_ns(void)
+int64_t arch_wallclock_ns(void)
 {
 	if (!x86_bootinfo.have_time)
 		return -1;
-	return x86_bootinfo.time_unix_ns +
-	    (int64_t)tsc_to_ns(rdtsc() - x86_bootinfo.time_tsc);
+	return x86_bootinfo.time_unix_ns + (int64_t)tsc_to_ns(rdtsc() - x86_bootinfo.time_tsc);
 }

@@ -23,22 +23,19 @@ static struct uart16550 com1;
 static int last_was_cr;
 static int rx_paused;		/* receive interrupt off: the core was full */
 
-void
-x86_console_init(void)
+void x86_console_init(void)
 {
 	/* A missing COM1 is noticed at the first write (below). */
 	(void)uart16550_init(&com1, UART_COM1, 115200);
 }
 
-void
-x86_console_enable_input(void)
+void x86_console_enable_input(void)
 {
 	uart16550_rx_irq(&com1, 1);
 	pic_unmask(UART_COM1_IRQ);
 }
 
-void
-arch_console_write(const char *buf, size_t n)
+void arch_console_write(const char *buf, size_t n)
 {
 	size_t i;
 
@@ -53,16 +50,14 @@ arch_console_write(const char *buf, size_t n)
 	}
 }
 
-void
-x86_console_flush(void)
+void x86_console_flush(void)
 {
 	uart16550_drain(&com1);
 }
 
 /* IRQ 4, interrupts disabled.  Drain the FIFO in chunks so one interrupt
  * delivers a whole pasted line in one upcall when it can. */
-void
-x86_console_irq(void)
+void x86_console_irq(void)
 {
 	uint8_t raw[64];
 	char out[64];
@@ -97,8 +92,7 @@ x86_console_irq(void)
 }
 
 /* From arch_idle, interrupts disabled. */
-void
-x86_console_resume(void)
+void x86_console_resume(void)
 {
 	if (rx_paused && lux_console_room() > 0) {
 		rx_paused = 0;

@@ -9,8 +9,7 @@
 #include "cpu.h"
 #include "x86.h"
 
-void
-x86_fpu_init(void)
+void x86_fpu_init(void)
 {
 	uint64_t cr0, cr4;
 	uint16_t fcw = 0x037F;		/* x87 default: all masked, 64-bit */
@@ -24,6 +23,5 @@ x86_fpu_init(void)
 	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
 	cr4 &= ~CR4_OSXSAVE;
 	write_cr4(cr4);
-	__asm__ volatile("fninit; fldcw %0; ldmxcsr %1"
-	    : : "m"(fcw), "m"(mxcsr));
+	__asm__ volatile("fninit; fldcw %0; ldmxcsr %1" : : "m"(fcw), "m"(mxcsr));
 }

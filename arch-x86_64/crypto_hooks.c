@@ -12,20 +12,17 @@
 #include "sodium_shim.h"
 #include "x86.h"
 
-void
-lux_crypto_panic(const char *why)
+void lux_crypto_panic(const char *why)
 {
 	lux_panic("crypto: %s", why);
 }
 
-void *
-lux_crypto_alloc(size_t n)
+void *lux_crypto_alloc(size_t n)
 {
 	return kmalloc(n);
 }
 
-void
-lux_crypto_free(void *p)
+void lux_crypto_free(void *p)
 {
 	kfree(p);
 }
@@ -37,8 +34,7 @@ lux_crypto_free(void *p)
  * pages (paging.c), so guarding never allocates.  Not charged to a budget
  * here: the keystore charges the proc that made the key (the two guard
  * pages are the kernel's overhead). */
-void *
-lux_crypto_pages_alloc(size_t npages)
+void *lux_crypto_pages_alloc(size_t npages)
 {
 	uint8_t *run = page_alloc(npages + 2), *secret;
 
@@ -51,8 +47,7 @@ lux_crypto_pages_alloc(size_t npages)
 	return secret;
 }
 
-void
-lux_crypto_pages_free(void *p, size_t npages)
+void lux_crypto_pages_free(void *p, size_t npages)
 {
 	uint8_t *run = (uint8_t *)p - X86_PAGE;
 

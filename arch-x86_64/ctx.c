@@ -27,15 +27,12 @@ struct initframe {
 
 _Static_assert(sizeof(struct initframe) == 64, "frame layout of switch.S");
 
-static int
-guardable(void *stack, size_t size)
+static int guardable(void *stack, size_t size)
 {
 	return ((uintptr_t)stack & (X86_PAGE - 1)) == 0 && size >= 2 * X86_PAGE;
 }
 
-void
-arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size,
-              void (*entry)(void *), void *arg)
+void arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size, void (*entry)(void *), void *arg)
 {
 	uintptr_t top = ((uintptr_t)stack + stack_size) & ~(uintptr_t)15;
 	struct initframe *f = (struct initframe *)(top - sizeof *f);
@@ -43,8 +40,10 @@ arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size,
 	if (stack_size < 256) {
 		char why[64];
 
-		x86_snprintf(why, sizeof why, "arch_ctx_init: stack of %lu "
-		    "bytes is too small", (unsigned long)stack_size);
+		x86_snprintf(why, sizeof why,
+		             "arch_ctx_init: stack of %lu "
+		             "bytes is too small",
+		             (unsigned long)stack_size);
 		lux_panic("%s", why);
 	}
 	f->fcw = 0x037F;
@@ -62,8 +61,7 @@ arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size,
 		paging_guard((uintptr_t)stack, 1);
 }
 
-void
-arch_ctx_destroy(arch_ctx *ctx)
+void arch_ctx_destroy(arch_ctx *ctx)
 {
 	/* The page goes back to the core's allocator mapped, as it came. */
 	if (ctx->stack && guardable(ctx->stack, ctx->stack_size))
@@ -73,8 +71,7 @@ arch_ctx_destroy(arch_ctx *ctx)
 	ctx->stack_size = 0;
 }
 
-void
-x86_ctx_returned(void (*entry)(void *))
+void x86_ctx_returned(void (*entry)(void *))
 {
 	char why[64];
 

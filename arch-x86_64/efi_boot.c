@@ -27,22 +27,20 @@
 #include "cpu.h"
 #include "x86.h"
 
-#define PAGE		X86_PAGE
-#define LOW_LIMIT	0x100000ull		/* below 1 MiB: never ours */
-#define EXIT_TRIES	8
+#define PAGE X86_PAGE
+#define LOW_LIMIT 0x100000ull /* below 1 MiB: never ours */
+#define EXIT_TRIES 8
 
 struct x86_bootinfo x86_bootinfo;
 
 /* Where a failure before the console exists can still be seen: the
  * firmware's console while boot services last, then our own UART. */
-static void
-efi_fail(EFI_SYSTEM_TABLE *st, CHAR16 *msg)
+static void efi_fail(EFI_SYSTEM_TABLE *st, CHAR16 *msg)
 {
 	st->ConOut->OutputString(st->ConOut, msg);
 }
 
-static void
-copy_vendor(EFI_SYSTEM_TABLE *st)
+static void copy_vendor(EFI_SYSTEM_TABLE *st)
 {
 	size_t i;
 	CHAR16 *v = st->FirmwareVendor;
@@ -54,8 +52,7 @@ copy_vendor(EFI_SYSTEM_TABLE *st)
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -70,18 +67,17 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 /* The firmware's RTC reading as Unix ns.  An unspecified time zone (what
  * OVMF reports; QEMU's RTC runs in UTC) is taken as UTC; otherwise UEFI
  * 2.7+ defines Localtime = UTC + TimeZone (minutes). */
-static void
-capture_time(EFI_SYSTEM_TABLE *st)
+static void capture_time(EFI_SYSTEM_TABLE *st)
 {
 	EFI_TIME t;
 	int64_t s;
 
-	if (st->RuntimeServices->GetTime(&t, 0) != EFI_SUCCESS ||
-	    t.Month < 1 || t.Month > 12 || t.Day < 1 || t.Day > 31)
+	if (st->RuntimeServices->GetTime(&t, 0) != EFI_SUCCESS || t.Month < 1 || t.Month > 12 ||
+	    t.Day < 1 || t.Day > 31)
 		return;
 	x86_bootinfo.time_tsc = rdtsc();
-	s = days_from_civil(t.Year, t.Month, t.Day) * 86400 +
-	    t.Hour * 3600 + t.Minute * 60 + t.Second;
+	s = days_from_civil(t.Year, t.Month, t.Day) * 86400 + t.Hour * 3600 + t.Minute * 60 +
+	    t.Second;
 	if (t.TimeZone != EFI_UNSPECIFIED_TIMEZONE)
 		s -= (int64_t)t.TimeZone * 60;
 	x86_bootinfo.time_unix_ns = s * 1000000000 + t.Nanosecond;
@@ -90,32 +86,27 @@ capture_time(EFI_SYSTEM_TABLE *st)
 
 /* EFI_RNG_PROTOCOL is the fallback entropy source (entropy.c); read its
  * pool now because the protocol is gone after ExitBootServices. */
-static void
-capture_rng(EFI_SYSTEM_TABLE *st)
+static void capture_rng(EFI_SYSTEM_TABLE *st)
 {
 	EFI_GUID guid = EFI_RNG_PROTOCOL_GUID;
 	EFI_RNG_PROTOCOL *rng;
 
-	if (st->BootServices->LocateProtocol(&guid, 0, (void **)&rng) !=
-	    EFI_SUCCESS)
+	if (st->BootServices->LocateProtocol(&guid, 0, (void **)&rng) != EFI_SUCCESS)
 		return;
 	x86_bootinfo.rng_protocol = 1;
-	if (rng->GetRNG(rng, 0, sizeof x86_bootinfo.rng_pool, x86_bootinfo.rng_pool) ==
-	    EFI_SUCCESS)
+	if (rng->GetRNG(rng, 0, sizeof x86_bootinfo.rng_pool, x86_bootinfo.rng_pool) == EFI_SUCCESS)
 		x86_bootinfo.rng_len = sizeof x86_bootinfo.rng_pool;
 }
 
 /* The loaded image's size, from the loader itself: the PE holds fewer
  * sections than the ELF it came from (.dynstr stays behind), so no link
  * symbol marks its end, and the pages past it are someone else's. */
-static void
-capture_image(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+static void capture_image(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	EFI_GUID guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
 	EFI_LOADED_IMAGE *li;
 
-	if (st->BootServices->HandleProtocol(image, &guid, (void **)&li) ==
-	    EFI_SUCCESS) {
+	if (st->BootServices->HandleProtocol(image, &guid, (void **)&li) == EFI_SUCCESS) {
 		x86_bootinfo.image_base = (uintptr_t)li->ImageBase;
 		x86_bootinfo.image_size = li->ImageSize;
 	}
@@ -123,13 +114,12 @@ capture_image(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 
 /* A stack of `pages` with one more page below it, which paging.c unmaps
  * (the guard): returns the top. */
-static uintptr_t
-alloc_stack(EFI_SYSTEM_TABLE *st, UINTN pages)
+static uintptr_t alloc_stack(EFI_SYSTEM_TABLE *st, UINTN pages)
 {
 	EFI_PHYSICAL_ADDRESS a = 0;
 
-	if (st->BootServices->AllocatePages(AllocateAnyPages, EfiLoaderData,
-	    pages + 1, &a) != EFI_SUCCESS)
+	if (st->BootServices->AllocatePages(AllocateAnyPages, EfiLoaderData, pages + 1, &a) !=
+	    EFI_SUCCESS)
 		return 0;
 	return (uintptr_t)(a + (pages + 1) * PAGE);
 }
@@ -137,8 +127,7 @@ alloc_stack(EFI_SYSTEM_TABLE *st, UINTN pages)
 /* Sort the final memory map into memmap.c's lists: conventional memory
  * (free now) and boot-services memory (free once our page tables are
  * loaded), both above 1 MiB and page-aligned. */
-static void
-build_regions(uint8_t *map, UINTN size, UINTN descsize)
+static void build_regions(uint8_t *map, UINTN size, UINTN descsize)
 {
 	UINTN off;
 
@@ -153,8 +142,7 @@ build_regions(uint8_t *map, UINTN size, UINTN descsize)
 			x86_bootinfo.phys_top = end;
 		if (d->Type == EfiConventionalMemory)
 			l = &x86_ram;
-		else if (d->Type == EfiBootServicesCode ||
-		    d->Type == EfiBootServicesData)
+		else if (d->Type == EfiBootServicesCode || d->Type == EfiBootServicesData)
 			l = &x86_reclaim;
 		else
 			continue;
@@ -169,8 +157,7 @@ build_regions(uint8_t *map, UINTN size, UINTN descsize)
 
 /* Fetch the map and exit boot services, retrying on a stale key.
  * Returns 0 with boot services gone, or an EFI status with *why set. */
-static EFI_STATUS
-exit_boot_services(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, const char **why)
+static EFI_STATUS exit_boot_services(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, const char **why)
 {
 	EFI_BOOT_SERVICES *bs = st->BootServices;
 	uint8_t *map = 0;
@@ -181,8 +168,8 @@ exit_boot_services(EFI_HANDLE image, EFI_SYSTEM_TABLE *st, const char **why)
 
 	for (i = 0; i < EXIT_TRIES; i++) {
 		size = cap;
-		s = bs->GetMemoryMap(&size, (EFI_MEMORY_DESCRIPTOR *)map, &key,
-		    &descsize, &descver);
+		s = bs->GetMemoryMap(&size, (EFI_MEMORY_DESCRIPTOR *)map, &key, &descsize,
+		                     &descver);
 		if (s == EFI_BUFFER_TOO_SMALL) {
 			/* Allocating changes the map itself: leave room for
 			 * a few more descriptors than asked for. */
@@ -243,8 +230,8 @@ efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		cli();
 		x86_console_init();
 		x86_panic("cannot exit boot services: %s (EFI status 0x%lx, "
-		    "%u ExitBootServices calls)", why, (uint64_t)s,
-		    x86_bootinfo.exit_tries);
+		          "%u ExitBootServices calls)",
+		          why, (uint64_t)s, x86_bootinfo.exit_tries);
 	}
 	cli();
 	x86_call_on_stack(x86_bootinfo.boot_stack_top, x86_start);

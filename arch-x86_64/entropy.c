@@ -26,8 +26,7 @@ static int source;
 static int have_rdrand;
 static size_t efi_used;
 
-static int
-rdseed64(uint64_t *v)
+static int rdseed64(uint64_t *v)
 {
 	unsigned char ok;
 	int i;
@@ -41,8 +40,7 @@ rdseed64(uint64_t *v)
 	return -1;
 }
 
-static int
-rdrand64(uint64_t *v)
+static int rdrand64(uint64_t *v)
 {
 	unsigned char ok;
 	int i;
@@ -55,8 +53,7 @@ rdrand64(uint64_t *v)
 	return -1;
 }
 
-static int
-word(uint64_t *v)
+static int word(uint64_t *v)
 {
 	if (source == SRC_RDSEED && rdseed64(v) == 0)
 		return 0;
@@ -65,8 +62,7 @@ word(uint64_t *v)
 	return -1;
 }
 
-const char *
-x86_entropy_init(int *real)
+const char *x86_entropy_init(int *real)
 {
 	uint32_t r[4];
 	uint64_t probe;
@@ -94,19 +90,14 @@ x86_entropy_init(int *real)
 		source = SRC_EFI;
 	*real = source != SRC_NONE;
 	switch (source) {
-	case SRC_RDSEED:
-		return "RDSEED";
-	case SRC_RDRAND:
-		return "RDRAND";
-	case SRC_EFI:
-		return "EFI_RNG_PROTOCOL";
-	default:
-		return "none";
+	case SRC_RDSEED: return "RDSEED";
+	case SRC_RDRAND: return "RDRAND";
+	case SRC_EFI: return "EFI_RNG_PROTOCOL";
+	default: return "none";
 	}
 }
 
-int
-arch_entropy(void *buf, size_t n)
+int arch_entropy(void *buf, size_t n)
 {
 	uint8_t *p = buf;
 	uint64_t v;

@@ -16,23 +16,21 @@
 
 #include "x86.h"
 
-#define PF_P	(1u << 0)	/* protection violation (else not present) */
-#define PF_W	(1u << 1)
-#define PF_RSVD	(1u << 3)
-#define PF_I	(1u << 4)	/* instruction fetch */
+#define PF_P (1u << 0) /* protection violation (else not present) */
+#define PF_W (1u << 1)
+#define PF_RSVD (1u << 3)
+#define PF_I (1u << 4) /* instruction fetch */
 
 extern char ImageBase[], _text[], _etext[], _rodata[], _erodata[];
 extern char _data[], _edata[];
 
-static int
-within(uint64_t a, const char *lo, const char *hi)
+static int within(uint64_t a, const char *lo, const char *hi)
 {
 	return a >= (uint64_t)lo && a < (uint64_t)hi;
 }
 
 /* What lives at a, as far as the arch knows. */
-static const char *
-where(uint64_t a)
+static const char *where(uint64_t a)
 {
 	size_t i;
 
@@ -50,8 +48,7 @@ where(uint64_t a)
 	return "memory outside the image and the core's RAM";
 }
 
-void
-fault_explain(const struct trapframe *tf, uint64_t cr2)
+void fault_explain(const struct trapframe *tf, uint64_t cr2)
 {
 	uint64_t e = tf->error;
 	const char *how = e & PF_I ? "execute" : e & PF_W ? "write" : "read";
@@ -61,27 +58,32 @@ fault_explain(const struct trapframe *tf, uint64_t cr2)
 
 	if (e & PF_RSVD) {
 		x86_printf("\nx86_64: PANIC: reserved bit set in the page tables "
-		    "(a paging bug): %s of 0x%lx at rip 0x%lx\n", how, cr2, tf->rip);
+		           "(a paging bug): %s of 0x%lx at rip 0x%lx\n",
+		           how, cr2, tf->rip);
 	} else if (cr2 < X86_PAGE) {
 		x86_printf("\nx86_64: PANIC: null dereference: %s of 0x%lx at rip "
-		    "0x%lx\n", how, cr2, tf->rip);
+		           "0x%lx\n",
+		           how, cr2, tf->rip);
 	} else if (!(e & PF_P) && (stack = paging_guard_name(cr2)) != 0) {
 		x86_printf("\nx86_64: PANIC: stack overflow on %s: %s of 0x%lx in "
-		    "its guard page, at rip 0x%lx\n", stack, how, cr2, tf->rip);
+		           "its guard page, at rip 0x%lx\n",
+		           stack, how, cr2, tf->rip);
 	} else if (!(e & PF_P) && (pid = lux_stack_owner(cr2, &name, &base)) >= 0 &&
-	    cr2 - base < X86_PAGE) {
+	           cr2 - base < X86_PAGE) {
 		x86_printf("\nx86_64: PANIC: stack overflow in proc %d (%s): %s of "
-		    "0x%lx in the guard page below its stack, at rip 0x%lx\n",
-		    pid, name, how, cr2, tf->rip);
+		           "0x%lx in the guard page below its stack, at rip 0x%lx\n",
+		           pid, name, how, cr2, tf->rip);
 	} else if ((e & PF_P) && (e & PF_I)) {
 		x86_printf("\nx86_64: PANIC: execute of non-executable memory (%s): "
-		    "0x%lx, at rip 0x%lx\n", where(cr2), cr2, tf->rip);
+		           "0x%lx, at rip 0x%lx\n",
+		           where(cr2), cr2, tf->rip);
 	} else if ((e & PF_P) && (e & PF_W)) {
 		x86_printf("\nx86_64: PANIC: write to read-only memory (%s): 0x%lx, "
-		    "at rip 0x%lx\n", where(cr2), cr2, tf->rip);
+		           "at rip 0x%lx\n",
+		           where(cr2), cr2, tf->rip);
 	} else {
 		x86_printf("\nx86_64: PANIC: %s of %s memory (%s): 0x%lx, at "
-		    "rip 0x%lx\n", how, e & PF_P ? "protected" : "unmapped",
-		    where(cr2), cr2, tf->rip);
+		           "rip 0x%lx\n",
+		           how, e & PF_P ? "protected" : "unmapped", where(cr2), cr2, tf->rip);
 	}
 }

@@ -28,8 +28,7 @@ struct gdtr {
 static struct tss tss __attribute__((aligned(16)));
 static uint64_t gdt[5] __attribute__((aligned(16)));
 
-void
-gdt_init(void)
+void gdt_init(void)
 {
 	uint64_t base = (uint64_t)&tss;
 	uint64_t limit = sizeof tss - 1;
@@ -44,28 +43,27 @@ gdt_init(void)
 	gdt[1] = 0x00AF9A000000FFFFull;	/* code: P, DPL0, L, exec/read */
 	gdt[2] = 0x00CF92000000FFFFull;	/* data: P, DPL0, read/write */
 	/* 64-bit available TSS (type 9), present, 16 bytes. */
-	gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) |
-	    (0x89ull << 40) | (((limit >> 16) & 0xF) << 48) |
-	    (((base >> 24) & 0xFF) << 56);
+	gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
+	         (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
 	gdt[4] = base >> 32;
 
 	gdtr.limit = sizeof gdt - 1;
 	gdtr.base = (uint64_t)gdt;
-	__asm__ volatile(
-	    "lgdt %0\n\t"
-	    "pushq %1\n\t"
-	    "leaq 1f(%%rip), %%rax\n\t"
-	    "pushq %%rax\n\t"
-	    "lretq\n"
-	    "1:\n\t"
-	    "movw %w2, %%ax\n\t"
-	    "movw %%ax, %%ds\n\t"
-	    "movw %%ax, %%es\n\t"
-	    "movw %%ax, %%ss\n\t"
-	    "xorl %%eax, %%eax\n\t"
-	    "movw %%ax, %%fs\n\t"
-	    "movw %%ax, %%gs\n\t"
-	    "ltr %w3"
-	    : : "m"(gdtr), "i"(SEL_KCODE), "r"(SEL_KDATA), "r"(SEL_TSS)
-	    : "rax", "memory");
+	__asm__ volatile("lgdt %0\n\t"
+	                 "pushq %1\n\t"
+	                 "leaq 1f(%%rip), %%rax\n\t"
+	                 "pushq %%rax\n\t"
+	                 "lretq\n"
+	                 "1:\n\t"
+	                 "movw %w2, %%ax\n\t"
+	                 "movw %%ax, %%ds\n\t"
+	                 "movw %%ax, %%es\n\t"
+	                 "movw %%ax, %%ss\n\t"
+	                 "xorl %%eax, %%eax\n\t"
+	                 "movw %%ax, %%fs\n\t"
+	                 "movw %%ax, %%gs\n\t"
+	                 "ltr %w3"
+	                 :
+	                 : "m"(gdtr), "i"(SEL_KCODE), "r"(SEL_KDATA), "r"(SEL_TSS)
+	                 : "rax", "memory");
 }

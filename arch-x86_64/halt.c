@@ -11,8 +11,7 @@
 
 #define DEBUG_EXIT_PORT 0xF4
 
-void
-arch_halt(int status)
+void arch_halt(int status)
 {
 	__asm__ volatile("cli");
 	x86_console_flush();

@@ -33,8 +33,7 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 
 _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate is 16 bytes");
 
-void
-idt_init(void)
+void idt_init(void)
 {
 	struct idtr idtr;
 	int v;
@@ -47,8 +46,7 @@ idt_init(void)
 
 		idt[v].off_lo = (uint16_t)off;
 		idt[v].sel = 0x08;
-		idt[v].ist = v == 8 ? 1 : v == 2 ? 2 : v == 18 ? 3 :
-		    v == 14 ? 4 : 0;
+		idt[v].ist = v == 8 ? 1 : v == 2 ? 2 : v == 18 ? 3 : v == 14 ? 4 : 0;
 		idt[v].type = 0x8E;
 		idt[v].off_mid = (uint16_t)(off >> 16);
 		idt[v].off_hi = (uint32_t)(off >> 32);

@@ -7,8 +7,7 @@
 #include "cpu.h"
 #include "x86.h"
 
-arch_irqstate
-arch_irq_save(void)
+arch_irqstate arch_irq_save(void)
 {
 	uint64_t f;
 
@@ -16,8 +15,7 @@ arch_irq_save(void)
 	return f & RFLAGS_IF;
 }
 
-void
-arch_irq_restore(arch_irqstate s)
+void arch_irq_restore(arch_irqstate s)
 {
 	if (s & RFLAGS_IF)
 		sti();
@@ -46,8 +44,7 @@ arch_irq_restore(arch_irqstate s)
 volatile unsigned long x86_upcalls;
 static unsigned long idle_seen;
 
-void
-arch_idle(void)
+void arch_idle(void)
 {
 	uint64_t f = read_rflags();
 
@@ -62,7 +59,6 @@ arch_idle(void)
 }
 
 /* Interrupts arrive by themselves here: nothing to poll. */
-void
-arch_poll(void)
+void arch_poll(void)
 {
 }

@@ -18,17 +18,15 @@ struct sink {
 	size_t n;	/* bytes produced so far (may exceed size) */
 };
 
-static void
-put(struct sink *s, char c)
+static void put(struct sink *s, char c)
 {
 	if (s->n + 1 < s->size)
 		s->buf[s->n] = c;
 	s->n++;
 }
 
-static void
-putnum(struct sink *s, uint64_t v, unsigned base, int upper, int neg,
-       int width, char pad)
+static void putnum(struct sink *s, uint64_t v, unsigned base, int upper, int neg, int width,
+                   char pad)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -50,8 +48,7 @@ putnum(struct sink *s, uint64_t v, unsigned base, int upper, int neg,
 		put(s, tmp[--i]);
 }
 
-int
-x86_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+int x86_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct sink s = { buf, size, 0 };
 
@@ -78,9 +75,7 @@ x86_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			fmt++;
 		}
 		switch (*fmt) {
-		case 'c':
-			put(&s, (char)va_arg(ap, int));
-			break;
+		case 'c': put(&s, (char)va_arg(ap, int)); break;
 		case 's':
 			str = va_arg(ap, const char *);
 			if (str == 0)
@@ -100,21 +95,15 @@ x86_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'x':
 		case 'X':
 			u = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
-			putnum(&s, u, *fmt == 'u' ? 10 : 16, *fmt == 'X', 0,
-			    width, pad);
+			putnum(&s, u, *fmt == 'u' ? 10 : 16, *fmt == 'X', 0, width, pad);
 			break;
 		case 'p':
 			put(&s, '0');
 			put(&s, 'x');
-			putnum(&s, (uintptr_t)va_arg(ap, void *), 16, 0, 0,
-			    width, pad);
+			putnum(&s, (uintptr_t)va_arg(ap, void *), 16, 0, 0, width, pad);
 			break;
-		case '%':
-			put(&s, '%');
-			break;
-		case '\0':
-			fmt--;
-			break;
+		case '%': put(&s, '%'); break;
+		case '\0': fmt--; break;
 		default:
 			put(&s, '%');
 			put(&s, *fmt);
@@ -126,8 +115,7 @@ x86_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	return (int)s.n;
 }
 
-int
-x86_snprintf(char *buf, size_t size, const char *fmt, ...)
+int x86_snprintf(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -138,8 +126,7 @@ x86_snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-void
-x86_printf(const char *fmt, ...)
+void x86_printf(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -156,8 +143,7 @@ x86_printf(const char *fmt, ...)
 /* A fatal condition the arch found by itself (no memory map, no
  * ExitBootServices, an unexpected interrupt).  CPU exceptions have their
  * own, longer report in trap.c. */
-void
-x86_panic(const char *fmt, ...)
+void x86_panic(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;

@@ -51,16 +51,14 @@ static uint64_t timer_hz;
 static uint64_t timer_ticks_per_ns_32;	/* timer_hz / 1e9, 32.32 */
 static uint64_t deadline;		/* armed deadline, 0: none */
 
-static uint32_t
-lapic_read(uint32_t reg)
+static uint32_t lapic_read(uint32_t reg)
 {
 	if (x2apic)
 		return (uint32_t)rdmsr(0x800 + (reg >> 4));
 	return mmio[reg / 4];
 }
 
-static void
-lapic_write(uint32_t reg, uint32_t v)
+static void lapic_write(uint32_t reg, uint32_t v)
 {
 	if (x2apic)
 		wrmsr(0x800 + (reg >> 4), v);
@@ -68,15 +66,13 @@ lapic_write(uint32_t reg, uint32_t v)
 		mmio[reg / 4] = v;
 }
 
-void
-lapic_eoi(void)
+void lapic_eoi(void)
 {
 	lapic_write(LAPIC_EOI, 0);
 }
 
 /* This CPU's APIC ID, for an MSI's destination. */
-uint32_t
-lapic_id(void)
+uint32_t lapic_id(void)
 {
 	if (x2apic)
 		return (uint32_t)rdmsr(0x802);
@@ -85,8 +81,7 @@ lapic_id(void)
 
 /* Interrupt ourselves on vector: a driver's deferred work runs in its
  * handler, after the caller (maybe an upcall) has returned. */
-void
-lapic_self_ipi(uint8_t vector)
+void lapic_self_ipi(uint8_t vector)
 {
 	if (x2apic)
 		wrmsr(0x83F, vector);	/* the SELF IPI register */
@@ -94,8 +89,7 @@ lapic_self_ipi(uint8_t vector)
 		lapic_write(LAPIC_ICR_LO, ICR_SELF | vector);	/* fixed, edge */
 }
 
-uint64_t
-lapic_timer_hz(void)
+uint64_t lapic_timer_hz(void)
 {
 	return timer_hz;
 }
@@ -103,8 +97,7 @@ lapic_timer_hz(void)
 /* Measure the timer's rate against the TSC over 5 ms.  Both endpoints are
  * taken between two TSC reads close together (a preempted vCPU shows as a
  * wide pair and is retried), so only the TSC's own accuracy counts. */
-static void
-timer_calibrate(void)
+static void timer_calibrate(void)
 {
 	uint64_t a, b, t0 = 0, t1 = 0, best = ~0ull, ns;
 	uint64_t tight = ns_to_tsc(20000);	/* 20 us */
@@ -137,14 +130,12 @@ timer_calibrate(void)
 	ns = tsc_to_ns(t1 - t0);
 	timer_hz = (uint64_t)(0xFFFFFFFFu - left) * 1000000000ull / ns;
 	if (timer_hz < 1000)
-		x86_panic("local APIC timer does not count (%lu Hz)",
-		    timer_hz);
+		x86_panic("local APIC timer does not count (%lu Hz)", timer_hz);
 	timer_ticks_per_ns_32 = ((timer_hz / 1000000000ull) << 32) +
-	    ((timer_hz % 1000000000ull) << 32) / 1000000000ull;
+	                        ((timer_hz % 1000000000ull) << 32) / 1000000000ull;
 }
 
-void
-lapic_init(void)
+void lapic_init(void)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 
@@ -166,22 +157,21 @@ lapic_init(void)
 
 /* Start one countdown towards deadline (nonzero), at least one tick long
  * so a deadline already past interrupts at once. */
-static void
-timer_program(uint64_t dl)
+static void timer_program(uint64_t dl)
 {
 	uint64_t now = arch_time_ns();
 	uint64_t ticks = 1;
 
 	if (dl > now) {
-		unsigned __int128 t =
-		    ((unsigned __int128)(dl - now) * timer_ticks_per_ns_32 >> 32) + 1;
+		unsigned __int128 t = ((unsigned __int128)(dl - now) * timer_ticks_per_ns_32 >>
+		                       32) +
+		                      1;
 		ticks = t > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint64_t)t;
 	}
 	lapic_write(LAPIC_TIMER_INIT, (uint32_t)ticks);
 }
 
-void
-arch_timer_arm(uint64_t deadline_ns)
+void arch_timer_arm(uint64_t deadline_ns)
 {
 	arch_irqstate s = arch_irq_save();
 
@@ -196,8 +186,7 @@ arch_timer_arm(uint64_t deadline_ns)
 /* Vector VEC_LAPIC_TIMER, interrupts off.  The deadline check makes the
  * upcall exactly-once: a countdown that was replaced or disarmed after it
  * had already fired finds no deadline, or one still in the future. */
-void
-lapic_timer_irq(void)
+void lapic_timer_irq(void)
 {
 	lapic_eoi();
 	if (deadline == 0)

@@ -23,8 +23,7 @@ struct x86_memlist x86_drivers, x86_mmio;
 /* Add [base, base + len) to l, keeping it sorted and merging neighbours.
  * A run past X86_MAXREGIONS fragments is dropped (counted): OVMF gives a
  * handful. */
-void
-memlist_add(struct x86_memlist *l, uint64_t base, uint64_t len)
+void memlist_add(struct x86_memlist *l, uint64_t base, uint64_t len)
 {
 	size_t i, j;
 
@@ -58,8 +57,7 @@ memlist_add(struct x86_memlist *l, uint64_t base, uint64_t len)
 
 /* One zeroed page off the top of the largest free run, for a page table.
  * Only before lux_main: after that every free page is the core's. */
-void *
-memmap_take_page(void)
+void *memmap_take_page(void)
 {
 	size_t i, best = 0;
 	uint64_t *p;
@@ -88,8 +86,7 @@ memmap_take_page(void)
  * driver's rings and buffers (devices see physical addresses, and the
  * identity map makes ours the same).  Only before lux_main; counted apart
  * from the page tables. */
-void *
-memmap_take_run(size_t n)
+void *memmap_take_run(size_t n)
 {
 	size_t i, best = 0;
 	uint64_t len = n * X86_PAGE, k;
@@ -112,8 +109,7 @@ memmap_take_run(size_t n)
 
 /* Boot services' memory becomes the core's: called once our page tables
  * are loaded and nothing of the firmware's is in use any more. */
-void
-memmap_reclaim(void)
+void memmap_reclaim(void)
 {
 	size_t i;
 

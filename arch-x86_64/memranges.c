@@ -30,14 +30,12 @@ extern char _data[], _edata[];
 static struct arch_memrange ranges[MAXRANGES];
 static int nranges = -1;	/* -1: not built yet */
 
-static uint64_t
-page_up(uint64_t a)
+static uint64_t page_up(uint64_t a)
 {
 	return (a + X86_PAGE - 1) & ~(X86_PAGE - 1);
 }
 
-static void
-add(uint64_t base, uint64_t end, const char *what, unsigned prot)
+static void add(uint64_t base, uint64_t end, const char *what, unsigned prot)
 {
 	int i;
 
@@ -53,8 +51,7 @@ add(uint64_t base, uint64_t end, const char *what, unsigned prot)
 }
 
 /* [base, end) less the drivers' runs (sorted, merged), piece by piece. */
-static void
-add_ram(uint64_t base, uint64_t end, const char *what)
+static void add_ram(uint64_t base, uint64_t end, const char *what)
 {
 	size_t i;
 
@@ -70,8 +67,7 @@ add_ram(uint64_t base, uint64_t end, const char *what)
 }
 
 /* RAM runs, the drivers' pages cut out. */
-static void
-add_list(const struct x86_memlist *l, const char *what)
+static void add_list(const struct x86_memlist *l, const char *what)
 {
 	size_t i;
 
@@ -80,8 +76,7 @@ add_list(const struct x86_memlist *l, const char *what)
 }
 
 /* Runs listed as they are, read/write (drivers' memory, registers). */
-static void
-add_runs(const struct x86_memlist *l, const char *what)
+static void add_runs(const struct x86_memlist *l, const char *what)
 {
 	size_t i;
 
@@ -89,8 +84,7 @@ add_runs(const struct x86_memlist *l, const char *what)
 		add(l->r[i].base, l->r[i].base + l->r[i].len, what, ARCH_MEM_R | ARCH_MEM_W);
 }
 
-static void
-build(void)
+static void build(void)
 {
 	uint64_t base = (uint64_t)ImageBase, end = base + page_up(x86_bootinfo.image_size);
 	uint64_t apic = rdmsr(MSR_APIC_BASE) & 0x000FFFFFFFFFF000ull & ~(SZ_2M - 1);
@@ -110,8 +104,7 @@ build(void)
 	add(apic, apic + SZ_2M, "local apic (uncached)", ARCH_MEM_R | ARCH_MEM_W);
 }
 
-int
-arch_memrange(int i, struct arch_memrange *r)
+int arch_memrange(int i, struct arch_memrange *r)
 {
 	if (nranges < 0)
 		build();

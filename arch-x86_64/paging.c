@@ -33,16 +33,16 @@
 #include "cpu.h"
 #include "x86.h"
 
-#define MSR_EFER	0xC0000080u
-#define EFER_NXE	(1ull << 11)
-#define CR0_WP		(1ul << 16)
-#define ADDR_MASK	0x000FFFFFFFFFF000ull
-#define SZ_2M		(2ull << 20)
-#define SZ_4G		(4ull << 30)
+#define MSR_EFER 0xC0000080u
+#define EFER_NXE (1ull << 11)
+#define CR0_WP (1ul << 16)
+#define ADDR_MASK 0x000FFFFFFFFFF000ull
+#define SZ_2M (2ull << 20)
+#define SZ_4G (4ull << 30)
 
-#define PAGE_RW_NX	(PTE_P | PTE_W | PTE_NX)
-#define PAGE_RO_NX	(PTE_P | PTE_NX)
-#define PAGE_RX		(PTE_P)
+#define PAGE_RW_NX (PTE_P | PTE_W | PTE_NX)
+#define PAGE_RO_NX (PTE_P | PTE_NX)
+#define PAGE_RX (PTE_P)
 
 /* Linker symbols (kernel.lds): run-time addresses, the image relocated. */
 extern char ImageBase[], _text[], _etext[], _rodata[], _erodata[];
@@ -58,20 +58,18 @@ static struct {
 	const char *name;
 } guards[1 + X86_NIST];
 static const char *const guard_names[1 + X86_NIST] = {
-	"the boot stack", "the #DF stack (IST1)", "the NMI stack (IST2)",
+	"the boot stack",       "the #DF stack (IST1)", "the NMI stack (IST2)",
 	"the #MC stack (IST3)", "the #PF stack (IST4)",
 };
 
-static uint64_t
-round_up(uint64_t a, uint64_t to)
+static uint64_t round_up(uint64_t a, uint64_t to)
 {
 	return (a + to - 1) & ~(to - 1);
 }
 
 /* The table below entry e, made (empty) if absent.  Intermediate entries
  * are present+writable and never NX: the leaf decides. */
-static uint64_t *
-below(uint64_t *e)
+static uint64_t *below(uint64_t *e)
 {
 	if (!(*e & PTE_P))
 		*e = (uint64_t)memmap_take_page() | PTE_P | PTE_W;
@@ -80,8 +78,7 @@ below(uint64_t *e)
 	return (uint64_t *)(*e & ADDR_MASK);
 }
 
-static uint64_t *
-pd_entry(uint64_t va)
+static uint64_t *pd_entry(uint64_t va)
 {
 	uint64_t *pdpt = below(&pml4[(va >> 39) & 511]);
 	uint64_t *pd = below(&pdpt[(va >> 30) & 511]);
@@ -91,8 +88,7 @@ pd_entry(uint64_t va)
 
 /* The 4 KiB entry for va, splitting its 2 MiB page (same permissions in
  * 512 small ones) the first time.  Only while building the tables. */
-static uint64_t *
-pte_split(uint64_t va)
+static uint64_t *pte_split(uint64_t va)
 {
 	uint64_t *pde = pd_entry(va), *pt;
 	int i;
@@ -111,8 +107,7 @@ pte_split(uint64_t va)
 
 /* The 4 KiB entry for va in the live tables, or 0 where va is mapped by a
  * large page or not at all.  Never allocates. */
-static uint64_t *
-pte_find(uint64_t va)
+static uint64_t *pte_find(uint64_t va)
 {
 	uint64_t *t = pml4, e;
 	int shift;
@@ -126,16 +121,14 @@ pte_find(uint64_t va)
 	return &t[(va >> 12) & 511];
 }
 
-uint64_t
-paging_pte(uintptr_t va)
+uint64_t paging_pte(uintptr_t va)
 {
 	uint64_t *pte = pml4 ? pte_find(va) : 0;
 
 	return pte ? *pte : 0;
 }
 
-static void
-set_range(uint64_t start, uint64_t end, uint64_t flags)
+static void set_range(uint64_t start, uint64_t end, uint64_t flags)
 {
 	uint64_t va;
 
@@ -144,20 +137,17 @@ set_range(uint64_t start, uint64_t end, uint64_t flags)
 }
 
 /* Every 2 MiB page overlapping the list becomes 512 small ones. */
-static void
-split_list(const struct x86_memlist *l)
+static void split_list(const struct x86_memlist *l)
 {
 	size_t i;
 	uint64_t va;
 
 	for (i = 0; i < l->n; i++)
-		for (va = l->r[i].base & ~(SZ_2M - 1);
-		    va < l->r[i].base + l->r[i].len; va += SZ_2M)
+		for (va = l->r[i].base & ~(SZ_2M - 1); va < l->r[i].base + l->r[i].len; va += SZ_2M)
 			pte_split(va);
 }
 
-static void
-map_image(void)
+static void map_image(void)
 {
 	uint64_t base = (uint64_t)ImageBase;
 	uint64_t end = base + round_up(x86_bootinfo.image_size, X86_PAGE);
@@ -167,19 +157,18 @@ map_image(void)
 	/* kernel.lds aligns every section to a page: check, do not assume */
 	if ((base | text | data | (uint64_t)_rodata) & (X86_PAGE - 1))
 		x86_panic("paging: image sections are not page-aligned "
-		    "(kernel.lds not used?)");
+		          "(kernel.lds not used?)");
 	if (x86_bootinfo.image_base != base || end < edata)
 		x86_panic("paging: the loader's image (0x%lx, %lu bytes) is not "
-		    "the linked one (0x%lx to 0x%lx)", x86_bootinfo.image_base,
-		    x86_bootinfo.image_size, base, edata);
+		          "the linked one (0x%lx to 0x%lx)",
+		          x86_bootinfo.image_base, x86_bootinfo.image_size, base, edata);
 	set_range(base, end, PAGE_RO_NX);
 	set_range(text, etext, PAGE_RX);
 	set_range(data, edata, PAGE_RW_NX);
 }
 
 /* Unmap the page below each arch stack, and remember whose it is. */
-static void
-guard_arch_stacks(void)
+static void guard_arch_stacks(void)
 {
 	uintptr_t top[1 + X86_NIST];
 	uint64_t pages;
@@ -196,8 +185,7 @@ guard_arch_stacks(void)
 	}
 }
 
-const char *
-paging_guard_name(uintptr_t va)
+const char *paging_guard_name(uintptr_t va)
 {
 	size_t i;
 
@@ -210,8 +198,7 @@ paging_guard_name(uintptr_t va)
 /* Make the page at va a guard (unmapped) or ordinary RAM again.  0, or -1
  * when va is not a 4 KiB page of the tables (it was never the core's
  * RAM): then nothing changed. */
-int
-paging_guard(uintptr_t va, int guard)
+int paging_guard(uintptr_t va, int guard)
 {
 	uint64_t *pte = pml4 ? pte_find(va) : 0;
 
@@ -226,8 +213,7 @@ paging_guard(uintptr_t va, int guard)
  * loaded, and W^X is checked, not assumed: no leaf may be both writable
  * and executable, and the only executable pages are the image's text.
  * Returns the executable pages found. */
-static uint64_t
-check_wx(void)
+static uint64_t check_wx(void)
 {
 	uint64_t text = (uint64_t)_text, etext = round_up((uint64_t)_etext, X86_PAGE);
 	uint64_t *pdpt, *pd, *pt, e, va, pva, n = 0;
@@ -248,11 +234,12 @@ check_wx(void)
 				if (!(e & PTE_P))
 					continue;
 				va = ((uint64_t)i << 39) | ((uint64_t)j << 30) |
-				    ((uint64_t)k << 21);
+				     ((uint64_t)k << 21);
 				if (e & PTE_PS) {
 					if (!(e & PTE_NX))
 						x86_panic("paging: executable 2 MiB "
-						    "page at 0x%lx", va);
+						          "page at 0x%lx",
+						          va);
 					continue;
 				}
 				pt = (uint64_t *)(e & ADDR_MASK);
@@ -263,7 +250,8 @@ check_wx(void)
 					pva = va | (uint64_t)l << 12;
 					if ((e & PTE_W) || pva < text || pva >= etext)
 						x86_panic("paging: W^X broken at "
-						    "0x%lx (entry 0x%lx)", pva, e);
+						          "0x%lx (entry 0x%lx)",
+						          pva, e);
 					n++;
 				}
 			}
@@ -271,24 +259,21 @@ check_wx(void)
 	}
 	if (n != (etext - text) / X86_PAGE)
 		x86_panic("paging: %lu executable pages, text has %lu", n,
-		    (unsigned long)((etext - text) / X86_PAGE));
+		          (unsigned long)((etext - text) / X86_PAGE));
 	return n;
 }
 
-uint64_t
-paging_exec_pages(void)
+uint64_t paging_exec_pages(void)
 {
 	return exec_pages;
 }
 
-uint64_t
-paging_reclaimed(void)
+uint64_t paging_reclaimed(void)
 {
 	return reclaimed;
 }
 
-void
-paging_init(void)
+void paging_init(void)
 {
 	uint64_t top = x86_bootinfo.phys_top, va, apic, cr4;
 
@@ -299,8 +284,7 @@ paging_init(void)
 	top = round_up(top, SZ_2M);
 	apic = rdmsr(MSR_APIC_BASE) & ADDR_MASK & ~(SZ_2M - 1);
 	for (va = 0; va < top; va += SZ_2M)
-		*pd_entry(va) = va | PAGE_RW_NX | PTE_PS |
-		    (va == apic ? PTE_PCD | PTE_PWT : 0);
+		*pd_entry(va) = va | PAGE_RW_NX | PTE_PS | (va == apic ? PTE_PCD | PTE_PWT : 0);
 
 	*pte_split(0) = 0;		/* page 0: null dereferences fault */
 	split_list(&x86_ram);
@@ -311,7 +295,7 @@ paging_init(void)
 
 	if (read_cr4() & CR4_LA57)
 		x86_panic("paging: the firmware runs 5-level paging; the kernel "
-		    "builds 4-level tables only");
+		          "builds 4-level tables only");
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);	/* before NX bits count */
 	/* Clearing CR4.PGE flushes global entries too, should the firmware
 	 * have made any; a CR3 load alone would keep them. */
@@ -331,8 +315,7 @@ paging_init(void)
  * needed, so only before lux_main, while memmap_take_page may still take.
  * OVMF puts 64-bit BARs far above RAM (0xe000000000), where nothing was
  * mapped. */
-void
-paging_map_mmio(uint64_t pa, uint64_t len)
+void paging_map_mmio(uint64_t pa, uint64_t len)
 {
 	uint64_t va;
 
@@ -340,6 +323,6 @@ paging_map_mmio(uint64_t pa, uint64_t len)
 		*pte_split(va) = va | PAGE_RW_NX | PTE_PCD | PTE_PWT;
 		__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 	}
-	memlist_add(&x86_mmio, pa & ~(X86_PAGE - 1), round_up(pa + len, X86_PAGE) -
-	    (pa & ~(X86_PAGE - 1)));
+	memlist_add(&x86_mmio, pa & ~(X86_PAGE - 1),
+	            round_up(pa + len, X86_PAGE) - (pa & ~(X86_PAGE - 1)));
 }

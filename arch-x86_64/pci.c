@@ -104,7 +104,7 @@ static void record(unsigned bus, unsigned dev, unsigned fn, uint32_t id)
 	d->fn = (uint8_t)fn;
 	d->vendor = (uint16_t)id;
 	d->device = (uint16_t)(id >> 16);
-	d->revision = (uint8_t)class;
+	d->revision = (uint8_t) class;
 	d->progif = (uint8_t)(class >> 8);
 	d->subclass = (uint8_t)(class >> 16);
 	d->class = (uint8_t)(class >> 24);
@@ -127,13 +127,14 @@ void pci_init(void)
 			if (config_read(bus, dev, 0, 0x0c) & 0x00800000u)
 				nfn = 8;	/* multi-function */
 			for (unsigned fn = 0; fn < nfn; fn++) {
-				if (fn > 0 && ((id = config_read(bus, dev, fn, 0)) & 0xffff) == 0xffff)
+				if (fn > 0 &&
+				    ((id = config_read(bus, dev, fn, 0)) & 0xffff) == 0xffff)
 					continue;
 				record(bus, dev, fn, id);
 			}
 		}
 	x86_printf("x86_64: pci: %d functions (configuration ports 0xCF8/0xCFC)%s\n", nfound,
-	    dropped ? ", more than the table holds: some not listed" : "");
+	           dropped ? ", more than the table holds: some not listed" : "");
 }
 
 int arch_pci_dev(int i, struct arch_pci_dev *d)

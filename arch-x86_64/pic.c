@@ -12,8 +12,10 @@
 #include "x86.h"
 
 enum {
-	PIC1_CMD = 0x20, PIC1_DATA = 0x21,
-	PIC2_CMD = 0xA0, PIC2_DATA = 0xA1,
+	PIC1_CMD = 0x20,
+	PIC1_DATA = 0x21,
+	PIC2_CMD = 0xA0,
+	PIC2_DATA = 0xA1,
 	ICW1_INIT_ICW4 = 0x11,
 	ICW4_8086 = 0x01,
 	OCW2_EOI = 0x20,
@@ -22,15 +24,13 @@ enum {
 
 static uint16_t mask = 0xFFFF;		/* bit n set: IRQ n masked */
 
-static void
-pic_write_mask(void)
+static void pic_write_mask(void)
 {
 	outb(PIC1_DATA, (uint8_t)mask);
 	outb(PIC2_DATA, (uint8_t)(mask >> 8));
 }
 
-void
-pic_init(void)
+void pic_init(void)
 {
 	outb(PIC1_DATA, 0xFF);
 	outb(PIC2_DATA, 0xFF);
@@ -54,25 +54,22 @@ pic_init(void)
 	pic_write_mask();
 }
 
-void
-pic_unmask(int irq)
+void pic_unmask(int irq)
 {
-	mask &= (uint16_t)~(1u << irq);
+	mask &= (uint16_t) ~(1u << irq);
 	if (irq >= 8)
-		mask &= (uint16_t)~(1u << 2);	/* the cascade line */
+		mask &= (uint16_t) ~(1u << 2); /* the cascade line */
 	pic_write_mask();
 }
 
-void
-pic_eoi(int irq)
+void pic_eoi(int irq)
 {
 	if (irq >= 8)
 		outb(PIC2_CMD, OCW2_EOI);
 	outb(PIC1_CMD, OCW2_EOI);
 }
 
-static uint8_t
-isr(uint16_t cmd)
+static uint8_t isr(uint16_t cmd)
 {
 	outb(cmd, OCW3_READ_ISR);
 	return inb(cmd);
@@ -81,8 +78,7 @@ isr(uint16_t cmd)
 /* IRQ 7 and 15 arrive spuriously when a request goes away before the
  * CPU acknowledges it; the in-service bit tells.  A spurious IRQ 15 still
  * owes the master its EOI for the cascade. */
-int
-pic_spurious(int irq)
+int pic_spurious(int irq)
 {
 	if (irq == 7 && !(isr(PIC1_CMD) & 0x80))
 		return 1;

@@ -26,18 +26,17 @@
 #include "portio.h"
 #include "x86.h"
 
-#define PIT_HZ		1193182ull
-#define WINDOW		5966u		/* PIT ticks per measurement: 5 ms */
-#define SAMPLE_TRIES	8
-#define MEASUREMENTS	3
-#define MAX_TRIES	12
+#define PIT_HZ 1193182ull
+#define WINDOW 5966u /* PIT ticks per measurement: 5 ms */
+#define SAMPLE_TRIES 8
+#define MEASUREMENTS 3
+#define MAX_TRIES 12
 
 static uint64_t hz;
 static uint64_t ns_per_tick_32;		/* 1e9 / hz, 32.32 */
 static uint64_t ticks_per_ns_32;	/* hz / 1e9, 32.32 */
 
-static uint16_t
-pit2_count(void)
+static uint16_t pit2_count(void)
 {
 	uint8_t lo, hi;
 
@@ -47,16 +46,14 @@ pit2_count(void)
 	return (uint16_t)(lo | hi << 8);
 }
 
-static int
-pit2_done(void)
+static int pit2_done(void)
 {
 	return (inb(0x61) & 0x20) != 0;	/* OUT2: the count reached zero */
 }
 
 /* The tightest of SAMPLE_TRIES (TSC, PIT count) pairs; the TSC value is
  * the midpoint of the two reads around the PIT read. */
-static void
-sample(uint64_t *tsc, uint16_t *count)
+static void sample(uint64_t *tsc, uint16_t *count)
 {
 	uint64_t a, b, best = ~0ull;
 	uint16_t c;
@@ -75,8 +72,7 @@ sample(uint64_t *tsc, uint16_t *count)
 }
 
 /* One measurement of the TSC rate in Hz, or 0 when it must be retried. */
-static uint64_t
-measure(void)
+static uint64_t measure(void)
 {
 	uint64_t t0, t1;
 	uint16_t c0, c1;
@@ -92,15 +88,14 @@ measure(void)
 	while ((uint16_t)(c0 - pit2_count()) < WINDOW && !pit2_done())
 		if (++spins > 10000000u)
 			x86_panic("the PIT does not count: cannot calibrate "
-			    "the TSC");
+			          "the TSC");
 	sample(&t1, &c1);
 	if (pit2_done() || (uint16_t)(c0 - c1) < WINDOW || t1 <= t0)
 		return 0;
 	return (t1 - t0) * PIT_HZ / (uint16_t)(c0 - c1);
 }
 
-void
-tsc_calibrate(void)
+void tsc_calibrate(void)
 {
 	uint64_t m[MEASUREMENTS], t;
 	int n = 0, tries, i, j;
@@ -109,8 +104,7 @@ tsc_calibrate(void)
 		if ((t = measure()) != 0)
 			m[n++] = t;
 	if (n < MEASUREMENTS)
-		x86_panic("TSC calibration against the PIT failed %d times",
-		    MAX_TRIES);
+		x86_panic("TSC calibration against the PIT failed %d times", MAX_TRIES);
 	for (i = 1; i < n; i++)		/* sort three */
 		for (j = i; j > 0 && m[j - 1] > m[j]; j--) {
 			t = m[j];
@@ -122,31 +116,27 @@ tsc_calibrate(void)
 		x86_panic("TSC runs at %lu Hz: too slow to be a clock", hz);
 	ns_per_tick_32 = (1000000000ull << 32) / hz;
 	ticks_per_ns_32 = ((hz / 1000000000ull) << 32) +
-	    ((hz % 1000000000ull) << 32) / 1000000000ull;
+	                  ((hz % 1000000000ull) << 32) / 1000000000ull;
 }
 
-uint64_t
-tsc_hz(void)
+uint64_t tsc_hz(void)
 {
 	return hz;
 }
 
-uint64_t
-tsc_to_ns(uint64_t ticks)
+uint64_t tsc_to_ns(uint64_t ticks)
 {
 	return (uint64_t)(((unsigned __int128)ticks * ns_per_tick_32) >> 32);
 }
 
-uint64_t
-ns_to_tsc(uint64_t ns)
+uint64_t ns_to_tsc(uint64_t ns)
 {
 	return (uint64_t)(((unsigned __int128)ns * ticks_per_ns_32) >> 32);
 }
 
 /* CPUID 0x80000007 EDX bit 8: the TSC ticks at a constant rate through
  * P- and C-states, so it is a clock and not a cycle counter. */
-int
-tsc_invariant(void)
+int tsc_invariant(void)
 {
 	uint32_t r[4];
 

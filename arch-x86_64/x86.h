@@ -49,7 +49,7 @@ struct x86_bootinfo {
 	uintptr_t ist_stack_top[X86_NIST];	/* IST1 #DF, IST2 NMI, IST3 #MC, IST4 #PF */
 };
 
-#define X86_PAGE	4096ull
+#define X86_PAGE 4096ull
 #define X86_BOOT_STACK_PAGES 16		/* 64 KiB */
 #define X86_IST_STACK_PAGES 4		/* 16 KiB each */
 
@@ -83,12 +83,12 @@ uint64_t paging_pte(uintptr_t va);
 uint64_t paging_reclaimed(void);
 uint64_t paging_exec_pages(void);
 void paging_map_mmio(uint64_t pa, uint64_t len);
-#define PTE_P	(1ull << 0)
-#define PTE_W	(1ull << 1)
-#define PTE_PWT	(1ull << 3)
-#define PTE_PCD	(1ull << 4)
-#define PTE_PS	(1ull << 7)
-#define PTE_NX	(1ull << 63)
+#define PTE_P (1ull << 0)
+#define PTE_W (1ull << 1)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_PS (1ull << 7)
+#define PTE_NX (1ull << 63)
 
 struct trapframe;
 /* fault.c: the one-line verdict on a page fault, before the dump. */
@@ -119,8 +119,7 @@ int x86_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int x86_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void x86_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn void x86_panic(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+_Noreturn void x86_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* console.c */
 void x86_console_init(void);
@@ -166,7 +165,7 @@ void lapic_self_ipi(uint8_t vector);
  * masked until msix_unmask.  0, or -1 with *why set. */
 struct arch_pci_dev;
 int msix_route(const struct arch_pci_dev *d, unsigned entry, uint8_t vector,
-    volatile uint32_t **ctl, const char **why);
+               volatile uint32_t **ctl, const char **why);
 void msix_unmask(volatile uint32_t *ctl);
 
 /* virtio.c: virtio-serial's port for 9P.  init: where connections come

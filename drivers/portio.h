@@ -9,14 +9,12 @@
 
 #include <stdint.h>
 
-static inline void
-outb(uint16_t port, uint8_t v)
+static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
-static inline uint8_t
-inb(uint16_t port)
+static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
 
@@ -24,14 +22,12 @@ inb(uint16_t port)
 	return v;
 }
 
-static inline void
-outl(uint16_t port, uint32_t v)
+static inline void outl(uint16_t port, uint32_t v)
 {
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
-static inline uint32_t
-inl(uint16_t port)
+static inline uint32_t inl(uint16_t port)
 {
 	uint32_t v;
 
@@ -41,8 +37,7 @@ inl(uint16_t port)
 
 /* A write to an unused port: about 1 us on real ISA buses, for chips
  * (the 8259) that want a pause between initialisation words. */
-static inline void
-io_wait(void)
+static inline void io_wait(void)
 {
 	outb(0x80, 0);
 }

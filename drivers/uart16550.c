@@ -9,19 +9,30 @@
 #include "portio.h"
 
 enum {
-	RBR = 0, THR = 0, DLL = 0,
-	IER = 1, DLM = 1,
-	IIR = 2, FCR = 2,
-	LCR = 3, MCR = 4, LSR = 5, SCR = 7,
+	RBR = 0,
+	THR = 0,
+	DLL = 0,
+	IER = 1,
+	DLM = 1,
+	IIR = 2,
+	FCR = 2,
+	LCR = 3,
+	MCR = 4,
+	LSR = 5,
+	SCR = 7,
 };
 
 enum {
 	IER_RDA = 0x01,		/* received data available (+ FIFO timeout) */
 	LCR_8N1 = 0x03,
 	LCR_DLAB = 0x80,
-	FCR_ENABLE = 0x01, FCR_CLR_RX = 0x02, FCR_CLR_TX = 0x04,
+	FCR_ENABLE = 0x01,
+	FCR_CLR_RX = 0x02,
+	FCR_CLR_TX = 0x04,
 	FCR_TRIG1 = 0x00,	/* receive interrupt after 1 byte */
-	MCR_DTR = 0x01, MCR_RTS = 0x02, MCR_OUT2 = 0x08,
+	MCR_DTR = 0x01,
+	MCR_RTS = 0x02,
+	MCR_OUT2 = 0x08,
 	LSR_DR = 0x01,		/* data ready */
 	LSR_THRE = 0x20,	/* transmit holding register empty */
 	LSR_TEMT = 0x40,	/* transmitter completely idle */
@@ -31,20 +42,17 @@ enum {
  * a wedged UART must not keep the machine from stopping. */
 #define DRAIN_SPIN_MAX 10000000
 
-static inline void
-wr(struct uart16550 *u, int reg, uint8_t v)
+static inline void wr(struct uart16550 *u, int reg, uint8_t v)
 {
 	outb((uint16_t)(u->base + reg), v);
 }
 
-static inline uint8_t
-rd(struct uart16550 *u, int reg)
+static inline uint8_t rd(struct uart16550 *u, int reg)
 {
 	return inb((uint16_t)(u->base + reg));
 }
 
-int
-uart16550_init(struct uart16550 *u, uint16_t base, uint32_t baud)
+int uart16550_init(struct uart16550 *u, uint16_t base, uint32_t baud)
 {
 	uint32_t div;
 
@@ -74,8 +82,7 @@ uart16550_init(struct uart16550 *u, uint16_t base, uint32_t baud)
 	return 0;
 }
 
-void
-uart16550_rx_irq(struct uart16550 *u, int on)
+void uart16550_rx_irq(struct uart16550 *u, int on)
 {
 	wr(u, IER, on ? IER_RDA : 0);
 }
@@ -83,8 +90,7 @@ uart16550_rx_irq(struct uart16550 *u, int on)
 /* Unbounded wait: a slow reader on the other end (a paused terminal,
  * QEMU's full stdout pipe) holds THRE busy for as long as it likes, and
  * dropping bytes would be a silent failure. */
-void
-uart16550_putc(struct uart16550 *u, uint8_t c)
+void uart16550_putc(struct uart16550 *u, uint8_t c)
 {
 	if (!u->present)
 		return;
@@ -93,8 +99,7 @@ uart16550_putc(struct uart16550 *u, uint8_t c)
 	wr(u, THR, c);
 }
 
-void
-uart16550_drain(struct uart16550 *u)
+void uart16550_drain(struct uart16550 *u)
 {
 	long i;
 
@@ -104,8 +109,7 @@ uart16550_drain(struct uart16550 *u)
 		__asm__ volatile("pause");
 }
 
-size_t
-uart16550_read(struct uart16550 *u, uint8_t *buf, size_t max)
+size_t uart16550_read(struct uart16550 *u, uint8_t *buf, size_t max)
 {
 	size_t n;
 

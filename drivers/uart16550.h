@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UART_COM1	0x3F8	/* legacy ISA port base of COM1, IRQ 4 */
-#define UART_COM1_IRQ	4
+#define UART_COM1 0x3F8 /* legacy ISA port base of COM1, IRQ 4 */
+#define UART_COM1_IRQ 4
 
 struct uart16550 {
 	uint16_t base;		/* I/O port base */

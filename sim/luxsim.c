@@ -166,7 +166,8 @@ static int bad_option(int c, const char *arg)
 	else if (is_long && optopt && strchr(arg, '='))
 		fprintf(stderr, "luxsim: option %s takes no value (try --help)\n", name);
 	else if (is_long && long_val(arg) < 0)
-		fprintf(stderr, "luxsim: option %s is short for more than one (try --help)\n", name);
+		fprintf(stderr, "luxsim: option %s is short for more than one (try --help)\n",
+		        name);
 	else
 		fprintf(stderr, "luxsim: unknown option %s (try --help)\n", name);
 	return 64;
@@ -212,11 +213,8 @@ static const struct {
 	const char *name;
 	unsigned flag;
 } breaks[] = {
-	{ "leak-page", 1 },
-	{ "leak-proc", 2 },
-	{ "skip-unlock", 4 },
-	{ "leak-conn", 8 },
-	{ "lose-flushed", 16 },
+	{ "leak-page", 1 }, { "leak-proc", 2 },     { "skip-unlock", 4 },
+	{ "leak-conn", 8 }, { "lose-flushed", 16 },
 };
 
 /* --seeds A..B: run this program once per seed, each in its own process
@@ -291,7 +289,8 @@ static int sweep(int argc, char **argv, unsigned long long a, unsigned long long
 	free(args);
 	printf("sweep: %llu seeds (%llu..%llu), %llu failed\n", b - a + 1, a, b, failed);
 	if (failed)
-		printf("replay the first failure: add --seed %llu instead of --seeds\n", first_fail);
+		printf("replay the first failure: add --seed %llu instead of --seeds\n",
+		       first_fail);
 	return failed ? 3 : 0;
 }
 
@@ -306,43 +305,38 @@ int main(int argc, char **argv)
 	opterr = 0;	/* bad_option says it in one line */
 	while ((c = getopt_long(argc, argv, ":c:m:qvVh", opts, 0)) != -1) {
 		switch (c) {
-		case 'c':
-			cfg.commands = optarg;
-			break;
+		case 'c': cfg.commands = optarg; break;
 		case 'm':
 			mib = strtol(optarg, &end, 10);
 			if (*optarg == 0 || *end || mib < MIN_MEM_MIB || mib > MAX_MEM_MIB) {
-				fprintf(stderr, "luxsim: --mem wants a whole number of MiB from %d to %d, not '%s'\n",
+				fprintf(stderr,
+				        "luxsim: --mem wants a whole number of MiB from %d to %d, "
+				        "not '%s'\n",
 				        MIN_MEM_MIB, MAX_MEM_MIB, optarg);
 				return 64;
 			}
 			cfg.mem_bytes = (size_t)mib << 20;
 			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'V':
-			printf("luxsim (Lux9) " LUX9_VERSION "\n");
-			return 0;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
+		case 'q': quiet = 1; break;
+		case 'v': verbose = 1; break;
+		case 'V': printf("luxsim (Lux9) " LUX9_VERSION "\n"); return 0;
+		case 'h': usage(stdout, argv[0]); return 0;
 		case 'S':
 			if (parse_u64(optarg, &cfg.seed) < 0) {
-				fprintf(stderr, "luxsim: --seed wants a non-negative whole number, not '%s'\n", optarg);
+				fprintf(
+				    stderr,
+				    "luxsim: --seed wants a non-negative whole number, not '%s'\n",
+				    optarg);
 				return 64;
 			}
 			cfg.deterministic = 1;
 			break;
-		case 'N':
-			cfg.scenario = optarg;
-			break;
+		case 'N': cfg.scenario = optarg; break;
 		case 'K':
 			if (parse_u64(optarg, &cfg.steps) < 0 || cfg.steps == 0) {
-				fprintf(stderr, "luxsim: --steps wants a positive whole number, not '%s'\n", optarg);
+				fprintf(stderr,
+				        "luxsim: --steps wants a positive whole number, not '%s'\n",
+				        optarg);
 				return 64;
 			}
 			break;
@@ -351,13 +345,18 @@ int main(int argc, char **argv)
 			char first[32];
 			size_t len = dots ? (size_t)(dots - optarg) : 0;
 			if (dots == NULL || len == 0 || len >= sizeof first) {
-				fprintf(stderr, "luxsim: --seeds wants a range A..B, not '%s'\n", optarg);
+				fprintf(stderr, "luxsim: --seeds wants a range A..B, not '%s'\n",
+				        optarg);
 				return 64;
 			}
 			memcpy(first, optarg, len);
 			first[len] = 0;
-			if (parse_u64(first, &sweep_a) < 0 || parse_u64(dots + 2, &sweep_b) < 0 || sweep_b < sweep_a) {
-				fprintf(stderr, "luxsim: --seeds wants a range A..B of whole numbers with A <= B, not '%s'\n", optarg);
+			if (parse_u64(first, &sweep_a) < 0 || parse_u64(dots + 2, &sweep_b) < 0 ||
+			    sweep_b < sweep_a) {
+				fprintf(stderr,
+				        "luxsim: --seeds wants a range A..B of whole numbers with "
+				        "A <= B, not '%s'\n",
+				        optarg);
 				return 64;
 			}
 			sweeping = 1;
@@ -369,20 +368,22 @@ int main(int argc, char **argv)
 				if (strcmp(breaks[i].name, optarg) == 0)
 					break;
 			if (i == n) {
-				fprintf(stderr, "luxsim: --break-invariant: '%s' is not one of leak-page, leak-proc, skip-unlock, leak-conn, lose-flushed\n", optarg);
+				fprintf(stderr,
+				        "luxsim: --break-invariant: '%s' is not one of leak-page, "
+				        "leak-proc, skip-unlock, leak-conn, lose-flushed\n",
+				        optarg);
 				return 64;
 			}
 			cfg.breakflags |= breaks[i].flag;
 			break;
 		}
-		case 'C':
-			child = 1;
-			break;
+		case 'C': child = 1; break;
 		case 'L':
 		case 'A': {
 			char why[300];
 			if (cfg.nlisten == HOSTED_MAXLISTEN) {
-				fprintf(stderr, "luxsim: at most %d --listen addresses\n", HOSTED_MAXLISTEN);
+				fprintf(stderr, "luxsim: at most %d --listen addresses\n",
+				        HOSTED_MAXLISTEN);
 				return 64;
 			}
 			if (hosted_listen_check(optarg, why, sizeof why) < 0) {
@@ -390,69 +391,69 @@ int main(int argc, char **argv)
 				return 64;
 			}
 			if (c == 'A' && strncmp(optarg, "tcp!", 4) != 0) {
-				fprintf(stderr, "luxsim: --listen-noauth %s: TCP only (a unix socket "
-				        "knows its peer's uid; use --listen)\n", optarg);
+				fprintf(stderr,
+				        "luxsim: --listen-noauth %s: TCP only (a unix socket "
+				        "knows its peer's uid; use --listen)\n",
+				        optarg);
 				return 64;
 			}
 			cfg.listen_noauth[cfg.nlisten] = c == 'A';
 			cfg.listen[cfg.nlisten++] = optarg;
 			break;
 		}
-		case 'n':
-			cfg.no_listen = 1;
-			break;
-		case 's':
-			cfg.serve = 1;
-			break;
-		case 'D':
-			cfg.state_dir = optarg;
-			break;
-		case 'G':
-			cfg.socket_group = optarg;
-			break;
+		case 'n': cfg.no_listen = 1; break;
+		case 's': cfg.serve = 1; break;
+		case 'D': cfg.state_dir = optarg; break;
+		case 'G': cfg.socket_group = optarg; break;
 		case 'H':
 		case 'P':
 		case 'T': {
 			unsigned long long ms;
 			if (parse_u64(optarg, &ms) < 0 || ms == 0 || ms > 3600000) {
-				fprintf(stderr, "luxsim: --9p-%s-ms wants milliseconds from 1 to 3600000, not '%s'\n",
-				        c == 'H' ? "handshake" : c == 'P' ? "partial" : "report", optarg);
+				fprintf(stderr,
+				        "luxsim: --9p-%s-ms wants milliseconds from 1 to 3600000, "
+				        "not '%s'\n",
+				        c == 'H'   ? "handshake"
+				        : c == 'P' ? "partial"
+				                   : "report",
+				        optarg);
 				return 64;
 			}
-			*(c == 'H' ? &cfg.ninep_handshake_ms : c == 'P' ? &cfg.ninep_partial_ms
-			           : &cfg.ninep_report_ms) = (unsigned)ms;
+			*(c == 'H'   ? &cfg.ninep_handshake_ms
+			  : c == 'P' ? &cfg.ninep_partial_ms
+			             : &cfg.ninep_report_ms) = (unsigned)ms;
 			break;
 		}
-		case 'Z':
-			cfg.store = optarg;
-			break;
-		case 'Y':
-			cfg.store_key = optarg;
-			break;
+		case 'Z': cfg.store = optarg; break;
+		case 'Y': cfg.store_key = optarg; break;
 		case 'z':
 			if (parse_size(optarg, &cfg.store_create_bytes) < 0) {
-				fprintf(stderr, "luxsim: --store-size wants bytes, a multiple of 512 from 512 "
-				        "to 1T, with an optional K, M or G, not '%s'\n", optarg);
+				fprintf(
+				    stderr,
+				    "luxsim: --store-size wants bytes, a multiple of 512 from 512 "
+				    "to 1T, with an optional K, M or G, not '%s'\n",
+				    optarg);
 				return 64;
 			}
 			break;
 		case 'X': {
 			unsigned long long n;
 			if (parse_u64(optarg, &n) < 0 || n == 0 || n > 1000000) {
-				fprintf(stderr, "luxsim: --9p-max-conns wants a count from 1 to 1000000, not '%s'\n",
+				fprintf(stderr,
+				        "luxsim: --9p-max-conns wants a count from 1 to 1000000, "
+				        "not '%s'\n",
 				        optarg);
 				return 64;
 			}
 			cfg.ninep_maxconn = (unsigned)n;
 			break;
 		}
-		default:
-			return bad_option(c, argv[optind - 1]);
+		default: return bad_option(c, argv[optind - 1]);
 		}
 	}
 	if (cfg.store && (cfg.deterministic || sweeping)) {
 		fprintf(stderr, "luxsim: --store: a deterministic run has no host devices (its "
-		        "disk is simulated: --sim blk)\n");
+		                "disk is simulated: --sim blk)\n");
 		return 64;
 	}
 	if (cfg.store_key && !cfg.store) {
@@ -460,13 +461,15 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	if (cfg.store_create_bytes && !cfg.store) {
-		fprintf(stderr, "luxsim: --store-size sizes a new --store file: add --store PATH\n");
+		fprintf(stderr,
+		        "luxsim: --store-size sizes a new --store file: add --store PATH\n");
 		return 64;
 	}
 	if (cfg.store && !cfg.store_create_bytes)
 		cfg.store_create_bytes = 64ull << 20;
 	if (optind < argc) {
-		fprintf(stderr, "luxsim: unexpected argument '%s' (commands go in -c '...')\n", argv[optind]);
+		fprintf(stderr, "luxsim: unexpected argument '%s' (commands go in -c '...')\n",
+		        argv[optind]);
 		return 64;
 	}
 	if (sweeping) {
@@ -477,7 +480,8 @@ int main(int argc, char **argv)
 		return sweep(argc, argv, sweep_a, sweep_b);
 	}
 	if (cfg.scenario && !cfg.deterministic && strcmp(cfg.scenario, "list") != 0) {
-		fprintf(stderr, "luxsim: --sim needs --seed N (or --seeds A..B) so a failure can be replayed\n");
+		fprintf(stderr, "luxsim: --sim needs --seed N (or --seeds A..B) so a failure can "
+		                "be replayed\n");
 		return 64;
 	}
 	if (cfg.scenario && cfg.commands) {
@@ -486,10 +490,10 @@ int main(int argc, char **argv)
 	}
 	if (cfg.serve && (cfg.commands || cfg.scenario || cfg.deterministic || cfg.no_listen)) {
 		fprintf(stderr, "luxsim: --serve does not mix with %s\n",
-		        cfg.commands ? "-c: a service runs no shell" :
-		        cfg.scenario ? "--sim: a scenario replaces the server" :
-		        cfg.deterministic ? "--seed: a deterministic run never listens" :
-		        "--no-listen: it would serve nothing");
+		        cfg.commands        ? "-c: a service runs no shell"
+		        : cfg.scenario      ? "--sim: a scenario replaces the server"
+		        : cfg.deterministic ? "--seed: a deterministic run never listens"
+		                            : "--no-listen: it would serve nothing");
 		return 64;
 	}
 	if (cfg.nlisten == 0 && (cfg.commands || cfg.scenario))

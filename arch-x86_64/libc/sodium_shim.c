@@ -66,8 +66,8 @@ void *malloc(size_t n);
 void *calloc(size_t count, size_t size);
 void free(void *p);
 _Noreturn void abort(void);
-_Noreturn void __assert_fail(const char *expr, const char *file,
-    unsigned int line, const char *func);
+_Noreturn void __assert_fail(const char *expr, const char *file, unsigned int line,
+                             const char *func);
 int *__errno_location(void);
 
 /*
@@ -76,18 +76,15 @@ int *__errno_location(void);
  * distribution recognises copy and fill loops even with -ffreestanding).
  * The ABI guarantees DF clear on entry.
  */
-void *
-memcpy(void *restrict dst, const void *restrict src, size_t n)
+void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *d = dst;
 
-	__asm__ volatile("rep movsb"
-	    : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }
 
-void *
-memmove(void *dst, const void *src, size_t n)
+void *memmove(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
@@ -96,30 +93,28 @@ memmove(void *dst, const void *src, size_t n)
 		return dst;
 	if ((uintptr_t)d - (uintptr_t)s >= n) {
 		/* d below s, or no overlap: forward copy is safe */
-		__asm__ volatile("rep movsb"
-		    : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+		__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
 	} else {
 		/* d overlaps the tail of s: copy backwards */
 		d += n - 1;
 		s += n - 1;
 		__asm__ volatile("std; rep movsb; cld"
-		    : "+D"(d), "+S"(s), "+c"(n) : : "memory", "cc");
+		                 : "+D"(d), "+S"(s), "+c"(n)
+		                 :
+		                 : "memory", "cc");
 	}
 	return dst;
 }
 
-void *
-memset(void *dst, int c, size_t n)
+void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
 
-	__asm__ volatile("rep stosb"
-	    : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
 
-int
-memcmp(const void *a, const void *b, size_t n)
+int memcmp(const void *a, const void *b, size_t n)
 {
 	const unsigned char *p = a, *q = b;
 
@@ -129,8 +124,7 @@ memcmp(const void *a, const void *b, size_t n)
 	return 0;
 }
 
-size_t
-strlen(const char *s)
+size_t strlen(const char *s)
 {
 	const char *p = s;
 
@@ -139,8 +133,7 @@ strlen(const char *s)
 	return (size_t)(p - s);
 }
 
-int
-strncmp(const char *a, const char *b, size_t n)
+int strncmp(const char *a, const char *b, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)a;
 	const unsigned char *q = (const unsigned char *)b;
@@ -154,8 +147,7 @@ strncmp(const char *a, const char *b, size_t n)
 	return 0;
 }
 
-char *
-strchr(const char *s, int c)
+char *strchr(const char *s, int c)
 {
 	for (;; s++) {
 		if (*s == (char)c)
@@ -165,8 +157,7 @@ strchr(const char *s, int c)
 	}
 }
 
-char *
-strrchr(const char *s, int c)
+char *strrchr(const char *s, int c)
 {
 	const char *last = NULL;
 
@@ -180,14 +171,12 @@ strrchr(const char *s, int c)
 
 /* ---- allocation: forwards to the kernel -------------------------------- */
 
-void *
-malloc(size_t n)
+void *malloc(size_t n)
 {
 	return lux_crypto_alloc(n != 0 ? n : 1);
 }
 
-void *
-calloc(size_t count, size_t size)
+void *calloc(size_t count, size_t size)
 {
 	void *p;
 
@@ -198,8 +187,7 @@ calloc(size_t count, size_t size)
 	return p;
 }
 
-void
-free(void *p)
+void free(void *p)
 {
 	if (p != NULL)
 		lux_crypto_free(p);
@@ -209,14 +197,12 @@ free(void *p)
 
 static int lux_sodium_errno;
 
-int *
-__errno_location(void)
+int *__errno_location(void)
 {
 	return &lux_sodium_errno;
 }
 
-_Noreturn void
-abort(void)
+_Noreturn void abort(void)
 {
 	lux_crypto_panic("libsodium: abort() (sodium_misuse or an internal check)");
 	__builtin_trap();
@@ -225,16 +211,14 @@ abort(void)
 static char assert_msg[256];
 static size_t assert_len;
 
-static void
-assert_put(const char *s)
+static void assert_put(const char *s)
 {
 	while (s != NULL && *s != '\0' && assert_len < sizeof assert_msg - 1)
 		assert_msg[assert_len++] = *s++;
 }
 
-_Noreturn void
-__assert_fail(const char *expr, const char *file, unsigned int line,
-    const char *func)
+_Noreturn void __assert_fail(const char *expr, const char *file, unsigned int line,
+                             const char *func)
 {
 	char num[11];
 	size_t i = sizeof num;

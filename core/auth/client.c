@@ -20,7 +20,8 @@ static int hello(struct auth *a, const uint8_t *in, size_t inlen, struct wr *w)
 
 	USED(in);
 	if (inlen != 0)
-		return fail(a, AUTH_ESTATE, "auth: the client speaks first; nothing may come before its hello");
+		return fail(a, AUTH_ESTATE,
+		            "auth: the client speaks first; nothing may come before its hello");
 	h = wr_msg(w, MSG_HELLO);
 	wr_str(w, AUTH_PROTOCOL, kstrlen(AUTH_PROTOCOL));
 	wr_str(w, m, kstrlen(m));
@@ -105,8 +106,8 @@ static int send_token(struct auth *a, struct wr *w)
 	if ((size_t)(w->end - w->p) < clen)
 		w->bad = true;
 	if (!w->bad) {
-		r = lc_aead_encrypt(LC_CHACHA20POLY1305, w->p, a->cc.token, a->cc.token_len,
-		                    0, 0, nonce, k);
+		r = lc_aead_encrypt(LC_CHACHA20POLY1305, w->p, a->cc.token, a->cc.token_len, 0, 0,
+		                    nonce, k);
 		w->p += clen;
 		if (r < 0) {
 			lc_wipe(k, sizeof k);
@@ -157,9 +158,12 @@ static int server_proof(struct auth *a, const uint8_t *in, size_t inlen, struct 
 	k = a->cc.known_host(a->cc.arg, a->host_pk);
 	if (k == AUTH_HOST_MISMATCH)
 		return fail(a, AUTH_EHOSTMISMATCH,
-		            "auth: host key %s does not match known hosts (another machine answers for this host)", fp);
+		            "auth: host key %s does not match known hosts (another machine answers "
+		            "for this host)",
+		            fp);
 	if (k != AUTH_HOST_KNOWN)
-		return fail(a, AUTH_EHOSTUNKNOWN, "auth: unknown host key %s (not in known hosts)", fp);
+		return fail(a, AUTH_EHOSTUNKNOWN, "auth: unknown host key %s (not in known hosts)",
+		            fp);
 
 	/* The pick is signed, so it is the server's own: one of ours, or
 	 * a server that does not follow the protocol. */
@@ -194,7 +198,8 @@ static int confirm(struct auth *a, const uint8_t *in, size_t inlen)
 		return a->err;
 	if (!lc_equal(mac, a->confirm, 32))
 		return fail(a, AUTH_ECONFIRM,
-		            "auth: the server's key confirmation does not match (the exchange was altered)");
+		            "auth: the server's key confirmation does not match (the exchange was "
+		            "altered)");
 	lc_wipe(a->confirm, sizeof a->confirm);
 	a->phase = PH_DONE;
 	return AUTH_DONE;

@@ -11,7 +11,7 @@
 int auth_fingerprint(const uint8_t pk[AUTH_KEY], char *out, size_t cap)
 {
 	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	uint8_t h[32];
 	size_t o = 7;
 

@@ -36,8 +36,8 @@ int msg_open(struct auth *a, struct rd *r, const uint8_t *in, size_t n, unsigned
 	if (in == 0 || n < MSG_HDR)
 		return fail(a, AUTH_EMALFORMED, "auth: %s message truncated: %zu bytes", what, n);
 	if (in[0] != t)
-		return fail(a, AUTH_EMALFORMED, "auth: expected the %s message, got type %u",
-		            what, in[0]);
+		return fail(a, AUTH_EMALFORMED, "auth: expected the %s message, got type %u", what,
+		            in[0]);
 	body = (size_t)in[1] | (size_t)in[2] << 8;
 	if (body != n - MSG_HDR)
 		return fail(a, AUTH_EMALFORMED, "auth: %s message says %zu bytes but %zu came",
@@ -49,11 +49,13 @@ int msg_open(struct auth *a, struct rd *r, const uint8_t *in, size_t n, unsigned
 int msg_close(struct auth *a, struct rd *r, const char *what)
 {
 	if (r->bad)
-		return fail(a, AUTH_EMALFORMED, "auth: malformed %s message: %s truncated or out of range",
-		            what, r->bad);
+		return fail(a, AUTH_EMALFORMED,
+		            "auth: malformed %s message: %s truncated or out of range", what,
+		            r->bad);
 	if (r->p != r->end)
-		return fail(a, AUTH_EMALFORMED, "auth: malformed %s message: %zu bytes after the last field",
-		            what, (size_t)(r->end - r->p));
+		return fail(a, AUTH_EMALFORMED,
+		            "auth: malformed %s message: %zu bytes after the last field", what,
+		            (size_t)(r->end - r->p));
 	return 0;
 }
 
@@ -84,7 +86,9 @@ size_t signed_blob(uint8_t out[96], const char *label, const uint8_t h[64])
 int dh(struct auth *a, const uint8_t peer[AUTH_KEY])
 {
 	if (lc_x25519(a->shared, a->esk, peer) < 0)
-		return fail(a, AUTH_ECRYPTO, "auth: the peer's ephemeral key is a low-order point (no shared secret)");
+		return fail(
+		    a, AUTH_ECRYPTO,
+		    "auth: the peer's ephemeral key is a low-order point (no shared secret)");
 	lc_wipe(a->esk, sizeof a->esk);	/* forward secrecy: only shared is needed now */
 	return 0;
 }
@@ -163,8 +167,9 @@ int ciphers_of(struct auth *a, unsigned asked)
 	if (asked == 0)
 		asked = AUTH_C_ALL;
 	if ((asked & have) == 0)
-		return fail(a, AUTH_ECIPHER, "auth: config asks for ciphers %#x; this CPU runs only %#x",
-		            asked, have);
+		return fail(a, AUTH_ECIPHER,
+		            "auth: config asks for ciphers %#x; this CPU runs only %#x", asked,
+		            have);
 	a->ciphers = asked & have;
 	return 0;
 }
@@ -188,13 +193,15 @@ int auth_client_init(struct auth *a, const struct auth_client_config *c)
 
 	kmemset(a, 0, sizeof *a);
 	if (c == 0 || c->user == 0 || c->known_host == 0)
-		return fail(a, AUTH_EINVAL, "auth: client config lacks a user or a known-hosts callback");
+		return fail(a, AUTH_EINVAL,
+		            "auth: client config lacks a user or a known-hosts callback");
 	ul = kstrnlen(c->user, AUTH_USER_MAX);
 	if (!user_name_ok((const uint8_t *)c->user, ul))
 		return fail(a, AUTH_EUSERNAME, "auth: bad user name (1..31 of A-Z a-z 0-9 . _ -)");
-	if (c->method == AUTH_M_ED25519 ? c->user_pk == 0 || c->user_sk == 0 :
-	    c->method == AUTH_M_TOKEN ? c->token == 0 || c->token_len == 0 ||
-	                                c->token_len > CT_WIRE_MAX : true)
+	if (c->method == AUTH_M_ED25519 ? c->user_pk == 0 || c->user_sk == 0
+	    : c->method == AUTH_M_TOKEN
+	        ? c->token == 0 || c->token_len == 0 || c->token_len > CT_WIRE_MAX
+	        : true)
 		return fail(a, AUTH_EINVAL, "auth: client config: method needs its key or token");
 	if (ciphers_of(a, c->ciphers) < 0)
 		return a->err;
@@ -211,7 +218,8 @@ int auth_server_init(struct auth *a, const struct auth_server_config *c)
 	    (c->methods & ~(unsigned)(AUTH_M_ED25519 | AUTH_M_TOKEN)) ||
 	    ((c->methods & AUTH_M_ED25519) && c->user_key == 0) ||
 	    ((c->methods & AUTH_M_TOKEN) && c->token_ok == 0))
-		return fail(a, AUTH_EINVAL, "auth: server config lacks a host key, methods or a callback");
+		return fail(a, AUTH_EINVAL,
+		            "auth: server config lacks a host key, methods or a callback");
 	if (ciphers_of(a, c->ciphers) < 0)
 		return a->err;
 	a->sc = *c;
@@ -224,7 +232,8 @@ int auth_server_init(struct auth *a, const struct auth_server_config *c)
 static const char *reason(int err)
 {
 	switch (err) {
-	case AUTH_EVERSION: return "protocol version not supported (this server speaks " AUTH_PROTOCOL ")";
+	case AUTH_EVERSION:
+		return "protocol version not supported (this server speaks " AUTH_PROTOCOL ")";
 	case AUTH_EMETHOD: return "authentication method not allowed";
 	case AUTH_EUSERNAME: return "bad user name";
 	case AUTH_EMALFORMED: return "malformed message";
@@ -248,7 +257,8 @@ int auth_step(struct auth *a, const uint8_t *in, size_t inlen, uint8_t *out, siz
 	wr_init(&w, out, cap);
 	r = a->role == 'c' ? client_step(a, in, inlen, &w) : server_step(a, in, inlen, &w);
 	if (r >= 0 && w.bad)
-		r = fail(a, AUTH_ESPACE, "auth: output buffer of %zu bytes is too small (give AUTH_MSG_MAX)", cap);
+		r = fail(a, AUTH_ESPACE,
+		         "auth: output buffer of %zu bytes is too small (give AUTH_MSG_MAX)", cap);
 	if (r < 0)
 		wr_init(&w, out, cap);	/* nothing half-written goes out */
 	if (r < 0 && a->role == 's' && r != AUTH_ESPACE && r != AUTH_ESTATE) {
@@ -366,13 +376,22 @@ int auth_lux_err(int err)
 {
 	switch (err) {
 	case 0: return LUX_OK;
-	case AUTH_EHOSTSIG: case AUTH_EHOSTUNKNOWN: case AUTH_EHOSTMISMATCH:
-	case AUTH_EUSERSIG: case AUTH_EUNKNOWNUSER: case AUTH_EUSERKEY:
-	case AUTH_ETOKEN: case AUTH_EREFUSED: case AUTH_ECONFIRM:
-		return E_PERM;
-	case AUTH_ECRYPTO: case AUTH_ERECORD: case AUTH_ESEQ: case AUTH_ECIPHER: return E_CRYPTO;
+	case AUTH_EHOSTSIG:
+	case AUTH_EHOSTUNKNOWN:
+	case AUTH_EHOSTMISMATCH:
+	case AUTH_EUSERSIG:
+	case AUTH_EUNKNOWNUSER:
+	case AUTH_EUSERKEY:
+	case AUTH_ETOKEN:
+	case AUTH_EREFUSED:
+	case AUTH_ECONFIRM: return E_PERM;
+	case AUTH_ECRYPTO:
+	case AUTH_ERECORD:
+	case AUTH_ESEQ:
+	case AUTH_ECIPHER: return E_CRYPTO;
 	case AUTH_ESPACE: return E_NOSPC;
-	case AUTH_ECLOSED: case AUTH_ETRUNCATED: return E_IO;
+	case AUTH_ECLOSED:
+	case AUTH_ETRUNCATED: return E_IO;
 	default: return E_INVAL;
 	}
 }

@@ -18,7 +18,7 @@ _Static_assert(AUTH_REC_PAYLOAD_MAX >= 65536 + 64, "one 9P message of msize 64 K
 _Static_assert(REC_BODY_MAX < 0xffffffffu, "length fits the 4-byte header");
 
 static int rfail(struct auth_rec *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int rfail(struct auth_rec *r, int err, const char *fmt, ...)
 {
@@ -93,8 +93,7 @@ long auth_seal_close(struct auth_rec *tx, uint8_t *out, size_t cap)
 }
 
 /* One whole record at in (len bytes of body after the header) into out. */
-static int open_one(struct auth_rec *rx, const uint8_t *in, size_t body, uint8_t *out,
-                    size_t *plen)
+static int open_one(struct auth_rec *rx, const uint8_t *in, size_t body, uint8_t *out, size_t *plen)
 {
 	uint8_t nonce[12];
 	unsigned long long seq = rx->seq;
@@ -107,7 +106,8 @@ static int open_one(struct auth_rec *rx, const uint8_t *in, size_t body, uint8_t
 	                    nonce, rx->key) < 0) {
 		lc_wipe(out, body - LC_AEAD_TAG);
 		return rfail(rx, AUTH_ERECORD,
-		             "auth: record %llu failed authentication (tampered, replayed, reordered or forged)",
+		             "auth: record %llu failed authentication (tampered, replayed, "
+		             "reordered or forged)",
 		             seq);
 	}
 	rx->seq++;
@@ -120,8 +120,9 @@ static int open_one(struct auth_rec *rx, const uint8_t *in, size_t body, uint8_t
 		return 0;
 	}
 	lc_wipe(out, body - LC_AEAD_TAG);
-	return rfail(rx, AUTH_EMALFORMED, "auth: record %llu has type %u and %zu bytes: not data, not close",
-	             seq, type, *plen);
+	return rfail(rx, AUTH_EMALFORMED,
+	             "auth: record %llu has type %u and %zu bytes: not data, not close", seq, type,
+	             *plen);
 }
 
 int auth_open(struct auth_rec *rx, const uint8_t *in, size_t inlen, uint8_t *out, size_t cap,
@@ -138,7 +139,8 @@ int auth_open(struct auth_rec *rx, const uint8_t *in, size_t inlen, uint8_t *out
 
 		if (rx->closed) {
 			if (left > 0)
-				rfail(rx, AUTH_ECLOSED, "auth: %zu bytes came after the peer's close record", left);
+				rfail(rx, AUTH_ECLOSED,
+				      "auth: %zu bytes came after the peer's close record", left);
 			break;
 		}
 		if (left < AUTH_REC_HDR)
@@ -148,12 +150,15 @@ int auth_open(struct auth_rec *rx, const uint8_t *in, size_t inlen, uint8_t *out
 		/* Judged on the header alone: a bad length never makes us wait
 		 * for (or buffer) bytes that cannot be a record. */
 		if (body < REC_MIN) {
-			rfail(rx, AUTH_EMALFORMED, "auth: record %llu is %zu bytes, shorter than type and tag",
+			rfail(rx, AUTH_EMALFORMED,
+			      "auth: record %llu is %zu bytes, shorter than type and tag",
 			      (unsigned long long)rx->seq, body);
 			break;
 		}
 		if (body > REC_BODY_MAX) {
-			rfail(rx, AUTH_ETOOBIG, "auth: record %llu claims %zu bytes, more than the %u a record may have",
+			rfail(rx, AUTH_ETOOBIG,
+			      "auth: record %llu claims %zu bytes, more than the %u a record may "
+			      "have",
 			      (unsigned long long)rx->seq, body, (unsigned)REC_BODY_MAX);
 			break;
 		}
@@ -183,9 +188,10 @@ int auth_open_eof(struct auth_rec *rx)
 	if (rx->err)
 		return rx->err;
 	if (!rx->closed)
-		return rfail(rx, AUTH_ETRUNCATED,
-		             "auth: the stream ended after %llu records without a close record (truncated)",
-		             (unsigned long long)rx->seq);
+		return rfail(
+		    rx, AUTH_ETRUNCATED,
+		    "auth: the stream ended after %llu records without a close record (truncated)",
+		    (unsigned long long)rx->seq);
 	return 0;
 }
 

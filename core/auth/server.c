@@ -31,7 +31,8 @@ static int hello(struct auth *a, const uint8_t *in, size_t inlen, struct wr *w)
 	ver = rd_str(&r, 255, &vl, "version");
 	if (ver && !str_is(ver, vl, AUTH_PROTOCOL)) {
 		printable(text, sizeof text, ver, vl);
-		return fail(a, AUTH_EVERSION, "auth: client speaks '%s', this server speaks " AUTH_PROTOCOL, text);
+		return fail(a, AUTH_EVERSION,
+		            "auth: client speaks '%s', this server speaks " AUTH_PROTOCOL, text);
 	}
 	meth = rd_str(&r, 255, &ml, "method");
 	user = rd_str(&r, 255, &ul, "user name");
@@ -51,14 +52,17 @@ static int hello(struct auth *a, const uint8_t *in, size_t inlen, struct wr *w)
 		return fail(a, AUTH_EMETHOD, "auth: method %s is not allowed on this server", text);
 	if (!user_name_ok(user, ul)) {
 		printable(text, sizeof text, user, ul);
-		return fail(a, AUTH_EUSERNAME, "auth: bad user name '%s' (%zu bytes; 1..31 of A-Z a-z 0-9 . _ -)",
+		return fail(a, AUTH_EUSERNAME,
+		            "auth: bad user name '%s' (%zu bytes; 1..31 of A-Z a-z 0-9 . _ -)",
 		            text, ul);
 	}
 	/* Bits we do not know are ciphers of a later version: ignored. */
 	common = offer & a->ciphers;
 	if (common == 0)
-		return fail(a, AUTH_ECIPHER, "auth: no record cipher in common (client offers %#x, this server runs %#x)",
-		            offer, a->ciphers);
+		return fail(
+		    a, AUTH_ECIPHER,
+		    "auth: no record cipher in common (client offers %#x, this server runs %#x)",
+		    offer, a->ciphers);
 	a->cipher = common & AUTH_C_AES256GCM ? AUTH_C_AES256GCM : AUTH_C_CHACHA20POLY1305;
 	kmemcpy(a->user, user, ul);
 	kmemcpy(a->nonce_c, nc, AUTH_NONCE);
@@ -107,13 +111,15 @@ static int user_proof(struct auth *a, const uint8_t *in, size_t inlen)
 	th_add(a, in, inlen - LC_ED25519_SIG);
 	th_peek(a, th);
 	if (lc_ed25519_verify(sig, blob, signed_blob(blob, LABEL_CLIENT, th), a->user_pk) != 0)
-		return fail(a, AUTH_EUSERSIG, "auth: bad signature from user %s (key %s)", a->user, fp);
+		return fail(a, AUTH_EUSERSIG, "auth: bad signature from user %s (key %s)", a->user,
+		            fp);
 	th_add(a, sig, LC_ED25519_SIG);
 	k = a->sc.user_key(a->sc.arg, a->user, a->user_pk);
 	if (k == AUTH_USER_UNKNOWN)
 		return fail(a, AUTH_EUNKNOWNUSER, "auth: unknown user %s (key %s)", a->user, fp);
 	if (k != AUTH_USER_OK)
-		return fail(a, AUTH_EUSERKEY, "auth: key %s is not authorized for user %s", fp, a->user);
+		return fail(a, AUTH_EUSERKEY, "auth: key %s is not authorized for user %s", fp,
+		            a->user);
 	return 0;
 }
 
@@ -141,7 +147,8 @@ static int token(struct auth *a, const uint8_t *in, size_t inlen)
 	lc_wipe(k, sizeof k);
 	if (!ok) {
 		lc_wipe(a->token, sizeof a->token);
-		return fail(a, AUTH_ETOKEN, "auth: token from user %s does not unseal (altered in transit)",
+		return fail(a, AUTH_ETOKEN,
+		            "auth: token from user %s does not unseal (altered in transit)",
 		            a->user);
 	}
 	a->token_len = clen - LC_AEAD_TAG;

@@ -155,8 +155,8 @@ size_t captoken_slots_free(void)
 
 /* ---- Mint and attenuate ----------------------------------------------- */
 
-int captoken_mint(uint64_t object, uint32_t rights, struct ct_cap *cap,
-                  uint8_t *out, size_t cap_bytes, size_t *len)
+int captoken_mint(uint64_t object, uint32_t rights, struct ct_cap *cap, uint8_t *out,
+                  size_t cap_bytes, size_t *len)
 {
 	size_t n = CT_ID_BYTES + 1 + CT_TAG;
 	int r;
@@ -183,9 +183,8 @@ int captoken_mint(uint64_t object, uint32_t rights, struct ct_cap *cap,
 	return CT_OK;
 }
 
-int captoken_attenuate(const uint8_t *in, size_t n, enum ct_caveat_kind kind,
-                       const void *val, size_t vlen,
-                       uint8_t *out, size_t cap_bytes, size_t *len)
+int captoken_attenuate(const uint8_t *in, size_t n, enum ct_caveat_kind kind, const void *val,
+                       size_t vlen, uint8_t *out, size_t cap_bytes, size_t *len)
 {
 	struct ct_view v;
 	uint8_t cav[2 + CT_PATH_MAX], tag[CT_TAG];
@@ -217,8 +216,8 @@ int captoken_attenuate(const uint8_t *in, size_t n, enum ct_caveat_kind kind,
 	return CT_OK;
 }
 
-int captoken_restrict_rights(const uint8_t *in, size_t n, uint32_t rights,
-                             uint8_t *out, size_t cap_bytes, size_t *len)
+int captoken_restrict_rights(const uint8_t *in, size_t n, uint32_t rights, uint8_t *out,
+                             size_t cap_bytes, size_t *len)
 {
 	uint8_t v[4];
 
@@ -226,8 +225,8 @@ int captoken_restrict_rights(const uint8_t *in, size_t n, uint32_t rights,
 	return captoken_attenuate(in, n, CT_CAV_RIGHTS, v, 4, out, cap_bytes, len);
 }
 
-int captoken_restrict_u64(const uint8_t *in, size_t n, enum ct_caveat_kind kind,
-                          uint64_t x, uint8_t *out, size_t cap_bytes, size_t *len)
+int captoken_restrict_u64(const uint8_t *in, size_t n, enum ct_caveat_kind kind, uint64_t x,
+                          uint8_t *out, size_t cap_bytes, size_t *len)
 {
 	uint8_t v[8];
 
@@ -360,8 +359,8 @@ int captoken_verify(const uint8_t *tok, size_t n, const struct ct_request *req,
 	return CT_OK;
 }
 
-int captoken_derive_revocable(const uint8_t *in, size_t n, struct ct_cap *child,
-                              uint8_t *out, size_t cap_bytes, size_t *len)
+int captoken_derive_revocable(const uint8_t *in, size_t n, struct ct_cap *child, uint8_t *out,
+                              size_t cap_bytes, size_t *len)
 {
 	struct ct_view v;
 	struct ct_grant g;
@@ -418,10 +417,14 @@ int captoken_lux_err(int r)
 {
 	switch (r) {
 	case CT_OK: return LUX_OK;
-	case CT_EMALFORMED: case CT_EVERSION: case CT_ETOOMANY: case CT_EINVAL:
-		return E_INVAL;
-	case CT_ENOSLOT: case CT_ESPACE: return E_NOSPC;
-	case CT_ECRYPTO: case CT_ENOKEY: return E_CRYPTO;
+	case CT_EMALFORMED:
+	case CT_EVERSION:
+	case CT_ETOOMANY:
+	case CT_EINVAL: return E_INVAL;
+	case CT_ENOSLOT:
+	case CT_ESPACE: return E_NOSPC;
+	case CT_ECRYPTO:
+	case CT_ENOKEY: return E_CRYPTO;
 	}
 	return E_PERM;
 }

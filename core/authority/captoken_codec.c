@@ -72,17 +72,15 @@ int captoken_caveat_ok(unsigned kind, const uint8_t *val, size_t len)
 			return CT_EINVAL;
 		return CT_OK;
 	case CT_CAV_EXPIRY:
-	case CT_CAV_BUDGET:
-		return len == 8 ? CT_OK : CT_EINVAL;
-	case CT_CAV_REVOKER:
-		return len == 6 && le_val(val, 2) < CT_SLOTS ? CT_OK : CT_EINVAL;
+	case CT_CAV_BUDGET: return len == 8 ? CT_OK : CT_EINVAL;
+	case CT_CAV_REVOKER: return len == 6 && le_val(val, 2) < CT_SLOTS ? CT_OK : CT_EINVAL;
 	}
 	return CT_EINVAL;
 }
 
 int captoken_decode(const uint8_t *p, size_t n, struct ct_view *v)
 {
-	struct cur c = {p, p + n, false};
+	struct cur c = { p, p + n, false };
 	unsigned ncav;
 
 	if (n < 1)
@@ -165,8 +163,7 @@ int captoken_to_text(const uint8_t *tok, size_t n, char *out, size_t cap_bytes)
 	return CT_OK;
 }
 
-int captoken_from_text(const char *s, size_t slen, uint8_t *out, size_t cap_bytes,
-                       size_t *len)
+int captoken_from_text(const char *s, size_t slen, uint8_t *out, size_t cap_bytes, size_t *len)
 {
 	size_t pre = sizeof CT_TEXT_PREFIX - 1, m, n, o = 0;
 	uint32_t acc = 0;

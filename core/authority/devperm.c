@@ -68,7 +68,8 @@ int chan_remove(struct chan *dir, struct chan *c)
 			return err;
 		if (d.mode & DMSTICKY) {
 			struct lux_dir fd;
-			if ((err = stat_of(c, &fd)) < 0 || (err = perm_sticky(&d, &fd, "remove")) < 0)
+			if ((err = stat_of(c, &fd)) < 0 ||
+			    (err = perm_sticky(&d, &fd, "remove")) < 0)
 				return err;
 		}
 	}

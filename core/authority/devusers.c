@@ -28,12 +28,9 @@
 enum { Qdir, Qusers, Qquota, Qkeys, Qhostkey, Qknownhosts, Qtokens, Qmax };
 
 static const struct dirtab files[Qmax] = {
-	[Qdir] = { "adm", DMDIR | 0555 },
-	[Qusers] = { "users", 0644 },
-	[Qquota] = { "quota", 0444 },
-	[Qkeys] = { "keys", 0444 },
-	[Qhostkey] = { "hostkey", 0444 },
-	[Qknownhosts] = { "knownhosts", 0444 },
+	[Qdir] = { "adm", DMDIR | 0555 }, [Qusers] = { "users", 0644 },
+	[Qquota] = { "quota", 0444 },     [Qkeys] = { "keys", 0444 },
+	[Qhostkey] = { "hostkey", 0444 }, [Qknownhosts] = { "knownhosts", 0444 },
 	[Qtokens] = { "tokens", 0666 },
 };
 
@@ -74,9 +71,10 @@ static long hostkey_read(void *buf, size_t n, uint64_t off)
 
 static size_t format(uint64_t q, char *buf, size_t size)
 {
-	return q == Qkeys ? users_keys_format(buf, size) :
-	       q == Qquota ? quota_format(buf, size) :
-	       q == Qknownhosts ? knownhosts_format(buf, size) : users_format(buf, size);
+	return q == Qkeys         ? users_keys_format(buf, size)
+	       : q == Qquota      ? quota_format(buf, size)
+	       : q == Qknownhosts ? knownhosts_format(buf, size)
+	                          : users_format(buf, size);
 }
 
 static long users_read(struct chan *c, void *buf, size_t n, uint64_t off)

@@ -32,8 +32,7 @@ static const char *orv(const char *s)
 	return s && *s ? s : eve;
 }
 
-bool perm_allows(const struct cred *cr, const char *uid, const char *gid, uint32_t mode,
-                 int access)
+bool perm_allows(const struct cred *cr, const char *uid, const char *gid, uint32_t mode, int access)
 {
 	uint32_t bits;
 

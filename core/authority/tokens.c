@@ -100,8 +100,7 @@ static struct waiting *entry_for(int pid, const char *user)
 
 /* Keep text (the token on slot, user's) for pid to read: 0, or E_NOSPC
  * when other users' tokens fill the table. */
-static int put_waiting(int pid, const char *user, struct ct_cap slot, const char *text,
-                       size_t len)
+static int put_waiting(int pid, const char *user, struct ct_cap slot, const char *text, size_t len)
 {
 	struct waiting *w;
 	struct ct_cap drop = { 0, 0 };
@@ -155,7 +154,7 @@ void tokens_procexit(int pid)
 }
 
 static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
 {
@@ -168,7 +167,6 @@ static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
 	ksnprintf(why, whylen, "tokens: %s", msg);
 	return err;
 }
-
 
 /* A PATH prefix: "/" and elements, no "." or "..", no empty element; a
  * trailing '/' dropped.  "/" itself: no caveat (returns 0 in *len). */
@@ -183,18 +181,19 @@ static int clean_path(char *p, size_t *len, char *why, size_t whylen)
 	if (n > CT_PATH_MAX)
 		return fail(why, whylen, E_NAMETOOLONG, "path longer than 255 bytes");
 	for (size_t i = 0; i + 1 < n; i++)
-		if (p[i] == '/' && (p[i + 1] == '/' ||
-		    (p[i + 1] == '.' && (i + 2 == n || p[i + 2] == '/' ||
-		     (p[i + 2] == '.' && (i + 3 == n || p[i + 3] == '/'))))))
-			return fail(why, whylen, E_BADPATH, "path %s: no empty, . or .. elements", p);
+		if (p[i] == '/' &&
+		    (p[i + 1] == '/' ||
+		     (p[i + 1] == '.' && (i + 2 == n || p[i + 2] == '/' ||
+		                          (p[i + 2] == '.' && (i + 3 == n || p[i + 3] == '/'))))))
+			return fail(why, whylen, E_BADPATH, "path %s: no empty, . or .. elements",
+			            p);
 	*len = n == 1 ? 0 : n;
 	return 0;
 }
 
 /* May caller mint one more token for user (id)?  eve always may: she
  * administers, and her mints for a user count in that user's share. */
-static int user_share(const char *user, uint32_t id, const char *caller, char *why,
-                      size_t whylen)
+static int user_share(const char *user, uint32_t id, const char *caller, char *why, size_t whylen)
 {
 	size_t live;
 
@@ -221,20 +220,25 @@ int tokens_mint(char *line, const char *caller, bool via_token, uint64_t now_ns,
 	int n = kwords(line, w, 8), err, r;
 
 	if (n < 1 || kstrcmp(w[0], "mint") != 0)
-		return fail(why, whylen, E_SYNTAX, "want mint [USER] [ro] [path /PREFIX] [expiry SECONDS]");
+		return fail(why, whylen, E_SYNTAX,
+		            "want mint [USER] [ro] [path /PREFIX] [expiry SECONDS]");
 	for (int i = 1; i < n; i++) {
 		if (kstrcmp(w[i], "ro") == 0) {
 			ro = true;
 		} else if (kstrcmp(w[i], "path") == 0 && i + 1 < n && !path) {
 			path = w[++i];
 		} else if (kstrcmp(w[i], "expiry") == 0 && i + 1 < n && secs < 0) {
-			if (kstrtoll(w[++i], &secs) < 0 || secs <= 0 || (uint64_t)secs > TOKEN_EXPIRY_MAX)
-				return fail(why, whylen, E_INVAL, "expiry %s: want 1 to 316224000 seconds", w[i]);
+			if (kstrtoll(w[++i], &secs) < 0 || secs <= 0 ||
+			    (uint64_t)secs > TOKEN_EXPIRY_MAX)
+				return fail(why, whylen, E_INVAL,
+				            "expiry %s: want 1 to 316224000 seconds", w[i]);
 		} else if (i == 1 && user_valid_name(w[i], kstrlen(w[i]))) {
 			user = w[i];
 		} else {
-			return fail(why, whylen, E_SYNTAX, "%s: want mint [USER] [ro] [path /PREFIX] "
-			            "[expiry SECONDS]", w[i]);
+			return fail(why, whylen, E_SYNTAX,
+			            "%s: want mint [USER] [ro] [path /PREFIX] "
+			            "[expiry SECONDS]",
+			            w[i]);
 		}
 	}
 	if (user == 0)
@@ -244,7 +248,8 @@ int tokens_mint(char *line, const char *caller, bool via_token, uint64_t now_ns,
 	if (user_id(user, &id) < 0)
 		return fail(why, whylen, E_NOENT, "no such user: %s", user);
 	if (kstrcmp(user, caller) != 0 && kstrcmp(caller, eve) != 0)
-		return fail(why, whylen, E_PERM, "only eve mints tokens for another user (%s)", user);
+		return fail(why, whylen, E_PERM, "only eve mints tokens for another user (%s)",
+		            user);
 	if (kstrcmp(user, none) == 0)
 		return fail(why, whylen, E_PERM, "no tokens for none");
 	if (path && (err = clean_path(path, &plen, why, whylen)) < 0)
@@ -269,7 +274,8 @@ int tokens_mint(char *line, const char *caller, bool via_token, uint64_t now_ns,
 	}
 	audit_log(curproc(), "token-mint", slot.slot, "/adm/tokens",
 	          "%s minted slot %u gen %u for %s: %s, path %s, expiry %llds", caller, slot.slot,
-	          slot.gen, user, ro ? "read-only" : "read-write", plen ? path : "/", secs > 0 ? secs : 0);
+	          slot.gen, user, ro ? "read-only" : "read-write", plen ? path : "/",
+	          secs > 0 ? secs : 0);
 	return 0;
 }
 
@@ -311,8 +317,8 @@ int tokens_revoke(const char *arg, const char *caller, char *why, size_t whylen)
 
 /* Keep a minted token's text for its maker's principal to read; when the
  * table is full of other users' tokens, revoke it (nobody ever saw it). */
-static int keep_for_reading(int pid, const char *user, const char *text, size_t len,
-                            char *why, size_t whylen)
+static int keep_for_reading(int pid, const char *user, const char *text, size_t len, char *why,
+                            size_t whylen)
 {
 	uint8_t tok[CT_WIRE_MAX];
 	struct ct_view v;
@@ -353,8 +359,8 @@ int tokens_ctl(const char *buf, size_t n, char *why, size_t whylen)
 			a++;
 		return tokens_revoke(a, p->cred.user, why, whylen);
 	}
-	err = tokens_mint(line, p->cred.user, (p->cred.flags & CRED_TOKEN) != 0, arch_time_ns(), text,
-	                  sizeof text - 1, why, whylen);
+	err = tokens_mint(line, p->cred.user, (p->cred.flags & CRED_TOKEN) != 0, arch_time_ns(),
+	                  text, sizeof text - 1, why, whylen);
 	if (err < 0) {
 		audit_log(p, "token-mint", 0, "/adm/tokens", "refused: %s: %s", p->cred.user, why);
 		return err;

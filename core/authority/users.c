@@ -56,7 +56,7 @@ static void ensure_locked(void)
 /* Append to buf[n, size) as ksnprintf would, counting what did not fit
  * too (the formatters return the whole length, like ksnprintf). */
 static size_t appendf(char *buf, size_t size, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static size_t appendf(char *buf, size_t size, size_t n, const char *fmt, ...)
 {
@@ -322,7 +322,6 @@ static int fail(char *why, size_t whylen, int err, const char *what, const char 
 	return err;
 }
 
-
 static bool protected_user(const char *name)
 {
 	return kstrcmp(name, eve) == 0 || kstrcmp(name, none) == 0;
@@ -366,7 +365,8 @@ static int uname_locked(char **w, char *why, size_t whylen)
 	}
 	for (size_t i = 0; i < u->nmember; i++) {
 		if (kstrcmp(u->member[i], m->name) == 0) {
-			kmemmove(u->member[i], u->member[i + 1], (u->nmember - i - 1) * USER_NAMEMAX);
+			kmemmove(u->member[i], u->member[i + 1],
+			         (u->nmember - i - 1) * USER_NAMEMAX);
 			u->nmember--;
 			return 0;
 		}
@@ -388,7 +388,8 @@ static int authkey_locked(const char *name, const char *arg, char *why, size_t w
 	if (u == 0)
 		return fail(why, whylen, E_NOENT, "no such user", name);
 	if ((arg[0] != '+' && arg[0] != '-') || unhex32(arg + 1, pk) < 0)
-		return fail(why, whylen, E_INVAL, "want authkey NAME +HEX or -HEX (64 hex digits)", 0);
+		return fail(why, whylen, E_INVAL, "want authkey NAME +HEX or -HEX (64 hex digits)",
+		            0);
 	for (size_t i = 0; i < u->nkey; i++) {
 		if (kmemcmp(u->key[i], pk, 32) == 0) {
 			if (arg[0] == '-') {
@@ -415,7 +416,8 @@ static int knownhost_locked(const char *addr, const char *arg, char *why, size_t
 	if (kstrlen(addr) >= sizeof hosts[0].addr || kstrchr(addr, '!') == 0)
 		return fail(why, whylen, E_INVAL, "want an address like tcp!HOST!PORT", addr);
 	if ((arg[0] != '+' && arg[0] != '-') || unhex32(arg + 1, pk) < 0)
-		return fail(why, whylen, E_INVAL, "want knownhost ADDR +HEX or -HEX (64 hex digits)", 0);
+		return fail(why, whylen, E_INVAL,
+		            "want knownhost ADDR +HEX or -HEX (64 hex digits)", 0);
 	for (size_t i = 0; i < KNOWNHOSTS_MAX; i++) {
 		struct knownhost *h = &hosts[i];
 		if (!h->used) {
@@ -451,7 +453,8 @@ static int deluser_locked(const char *name, char *why, size_t whylen)
 		struct user *g = &table[i];
 		for (size_t m = 0; g->used && m < g->nmember; m++) {
 			if (kstrcmp(g->member[m], name) == 0) {
-				kmemmove(g->member[m], g->member[m + 1], (g->nmember - m - 1) * USER_NAMEMAX);
+				kmemmove(g->member[m], g->member[m + 1],
+				         (g->nmember - m - 1) * USER_NAMEMAX);
 				g->nmember--;
 				break;
 			}
@@ -475,9 +478,12 @@ static int64_t parse_bytes(const char *s)
 		return -1;
 	kstrlcpy(num, s, sizeof num);
 	switch (num[len - 1]) {
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
+	case 'k':
+	case 'K': shift = 10; break;
+	case 'm':
+	case 'M': shift = 20; break;
+	case 'g':
+	case 'G': shift = 30; break;
 	}
 	if (shift)
 		num[len - 1] = 0;
@@ -495,8 +501,10 @@ static int quota_locked(const char *name, const char *arg, char *why, size_t why
 	if (find(name) == 0)
 		return fail(why, whylen, E_NOENT, "no such user", name);
 	if (limit < 0 && kstrcmp(arg, "default") != 0)
-		return fail(why, whylen, E_INVAL, "want quota NAME BYTES (K, M, G: binary) or "
-		            "quota NAME default", arg);
+		return fail(why, whylen, E_INVAL,
+		            "want quota NAME BYTES (K, M, G: binary) or "
+		            "quota NAME default",
+		            arg);
 	quota_set(name, limit);
 	return 0;
 }
@@ -525,8 +533,9 @@ static int command(char *line, char *why, size_t whylen)
 		return err;
 	}
 	for (int i = 1; i < n; i++) {
-		const char *name = w[i][0] == ':' || w[i][0] == '+' || (i == 2 && w[i][0] == '-') ?
-		                   w[i] + 1 : w[i];
+		const char *name = w[i][0] == ':' || w[i][0] == '+' || (i == 2 && w[i][0] == '-')
+		                       ? w[i] + 1
+		                       : w[i];
 		bool numeric = i == 2 && w[i][0] >= '0' && w[i][0] <= '9';
 		if (!numeric && !(w[i][0] == ':' && name[0] == 0) &&
 		    !user_valid_name(name, kstrlen(name)))
@@ -543,7 +552,8 @@ static int command(char *line, char *why, size_t whylen)
 		err = fail(why, whylen, E_SYNTAX,
 		           "want uname NAME ID|:LEADER|+MEMBER|-MEMBER, deluser NAME, "
 		           "quota NAME BYTES|default, authkey NAME +HEX|-HEX or "
-		           "knownhost ADDR +HEX|-HEX", 0);
+		           "knownhost ADDR +HEX|-HEX",
+		           0);
 	spin_unlock(&lock);
 	return err;
 }

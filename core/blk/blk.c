@@ -86,9 +86,11 @@ static int attach(int archdev, const struct arch_blk_info *info, const struct bl
 
 	if (info->sectors == 0 || info->inflight == 0 || info->sector_size < 512 ||
 	    info->sector_size > 4096 || (info->sector_size & (info->sector_size - 1)) != 0)
-		return proc_seterr(E_INVAL, "block device %s: %llu sectors of %u bytes, %u in flight: "
-		                   "not a device the kernel can use", name,
-		                   (unsigned long long)info->sectors, info->sector_size, info->inflight);
+		return proc_seterr(E_INVAL,
+		                   "block device %s: %llu sectors of %u bytes, %u in flight: "
+		                   "not a device the kernel can use",
+		                   name, (unsigned long long)info->sectors, info->sector_size,
+		                   info->inflight);
 	for (int i = 0; i < BLK_MAXDEV && slot < 0; i++)
 		if (devs[i] == 0)
 			slot = i;
@@ -118,7 +120,8 @@ int blk_attach(int archdev, struct blkdev **out)
 	int err = arch_blk_info(archdev, &info);
 
 	if (err == E_NOTSUP)
-		return proc_seterr(err, "block device %d: this machine has no block devices", archdev);
+		return proc_seterr(err, "block device %d: this machine has no block devices",
+		                   archdev);
 	if (err < 0)
 		return proc_seterr(err, "block device %d: %s", archdev, lux_errstr(err));
 	return attach(archdev, &info, &drv, out);
@@ -173,12 +176,13 @@ static int request(struct blkdev *d, int op, uint64_t sector, void *buf, uint32_
 	struct budget *b = proc_principal(curproc())->budget;
 	int err;
 
-	if (op != ARCH_BLK_FLUSH &&
-	    (nsect == 0 || nsect > ARCH_BLK_MAXSECT || sector > d->sectors || nsect > d->sectors - sector))
-		return proc_seterr(E_INVAL, "%s: %s of %u sectors at %llu: the device has %llu, "
-		                   "and a request moves 1 to %u", d->name, opname(op), nsect,
-		                   (unsigned long long)sector, (unsigned long long)d->sectors,
-		                   ARCH_BLK_MAXSECT);
+	if (op != ARCH_BLK_FLUSH && (nsect == 0 || nsect > ARCH_BLK_MAXSECT ||
+	                             sector > d->sectors || nsect > d->sectors - sector))
+		return proc_seterr(E_INVAL,
+		                   "%s: %s of %u sectors at %llu: the device has %llu, "
+		                   "and a request moves 1 to %u",
+		                   d->name, opname(op), nsect, (unsigned long long)sector,
+		                   (unsigned long long)d->sectors, ARCH_BLK_MAXSECT);
 	if (b && (err = budget_charge(b, PB_REQS, 1)) < 0)
 		return err;	/* the error string names the budget */
 	/* a caller holding a sleeping lock may not sleep interruptibly
@@ -203,7 +207,8 @@ static int request(struct blkdev *d, int op, uint64_t sector, void *buf, uint32_
 		budget_release(b, PB_REQS, 1);
 	if (r.err < 0) {
 		if (op == ARCH_BLK_FLUSH)
-			return proc_seterr(r.err, "%s: flush failed: %s", d->name, lux_errstr(r.err));
+			return proc_seterr(r.err, "%s: flush failed: %s", d->name,
+			                   lux_errstr(r.err));
 		return proc_seterr(r.err, "%s: %s of sectors %llu..%llu failed: %s", d->name,
 		                   opname(op), (unsigned long long)sector,
 		                   (unsigned long long)(sector + nsect - 1), lux_errstr(r.err));

@@ -32,7 +32,21 @@
 #include <lux/users.h>
 #include <lux/string.h>
 
-enum { Qdir, Qcons, Qnull, Qzero, Qtime, Qaudit, Quser, Qhostowner, Qpid, Qblk, Qpci, Qmemmap, Qmax };
+enum {
+	Qdir,
+	Qcons,
+	Qnull,
+	Qzero,
+	Qtime,
+	Qaudit,
+	Quser,
+	Qhostowner,
+	Qpid,
+	Qblk,
+	Qpci,
+	Qmemmap,
+	Qmax
+};
 
 static const struct dirtab files[Qmax] = {
 	[Qdir] = { "dev", DMDIR | 0555 },
@@ -85,8 +99,7 @@ static long str_read(const char *s, void *buf, size_t n, uint64_t off)
 static long time_read(void *buf, size_t n, uint64_t off)
 {
 	char tmp[64];
-	int len = ksnprintf(tmp, sizeof tmp, "%lld %llu\n",
-	                    (long long)arch_wallclock_ns(),
+	int len = ksnprintf(tmp, sizeof tmp, "%lld %llu\n", (long long)arch_wallclock_ns(),
 	                    (unsigned long long)arch_time_ns());
 
 	return dev_readstr(off, buf, n, tmp, (size_t)len);

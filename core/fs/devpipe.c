@@ -44,7 +44,7 @@ enum { Qdir, Qdata, Qdata1 };
 /* qid.path: the pipe's number and the file, so every file of every pipe
  * has its own path (9P clients key their caches on it). */
 #define QID(id, f) (((id) << 2) | (f))
-#define QFILE(path) ((int)((path) & 3))
+#define QFILE(path) ((int)((path)&3))
 #define END(c) (QFILE((c)->qid.path) - Qdata)	/* 0: data, 1: data1 */
 
 /* 16 bytes of header make a block exactly one 2 KiB allocation. */
@@ -353,7 +353,8 @@ static long pipe_write(struct chan *c, const void *buf, size_t n, uint64_t off)
 			break;
 		}
 		if (q->len < PIPE_QMAX) {
-			r = q_put(q, (const uint8_t *)buf + done, MIN(n - done, PIPE_QMAX - q->len));
+			r = q_put(q, (const uint8_t *)buf + done,
+			          MIN(n - done, PIPE_QMAX - q->len));
 			qunlock(&p->lk);
 			if (r < 0) {
 				err = (int)r;

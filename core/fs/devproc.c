@@ -30,7 +30,7 @@ static const char *const names[Qmax] = { "proc", 0, "status", "ns", "pebbles", "
 
 #define QID(pid, f) (((uint64_t)(pid) << 8) | (f))
 #define QPID(q) ((int)((q) >> 8))
-#define QFILE(q) ((int)((q) & 0xff))
+#define QFILE(q) ((int)((q)&0xff))
 
 static int proc_attach(struct chan *c, const char *spec)
 {
@@ -80,7 +80,10 @@ static void fill(int pid, int f, const char *owner, struct lux_dir *d)
 	kmemset(d, 0, sizeof *d);
 	d->qid.path = QID(pid, f);
 	d->qid.type = f == Qroot || f == Qpid ? QTDIR : QTFILE;
-	d->mode = f == Qroot || f == Qpid ? DMDIR | 0555 : f == Qns ? 0644 : f == Qctl ? 0200 : 0444;
+	d->mode = f == Qroot || f == Qpid ? DMDIR | 0555
+	          : f == Qns              ? 0644
+	          : f == Qctl             ? 0200
+	                                  : 0444;
 	kstrlcpy(d->uid, owner, sizeof d->uid);
 	kstrlcpy(d->gid, owner, sizeof d->gid);
 	if (f == Qpid)

@@ -28,13 +28,20 @@ static const struct {
 	uint8_t class, subclass;
 	const char *name;
 } names[] = {
-	{ 0x01, 0x01, "ide controller" },	{ 0x01, 0x06, "sata controller" },
-	{ 0x01, 0x08, "nvme controller" },	{ 0x01, 0x00, "scsi controller" },
-	{ 0x02, 0x00, "ethernet controller" },	{ 0x03, 0x00, "vga display" },
-	{ 0x03, 0x80, "display" },		{ 0x06, 0x00, "host bridge" },
-	{ 0x06, 0x01, "isa bridge" },		{ 0x06, 0x04, "pci bridge" },
-	{ 0x07, 0x80, "communication" },	{ 0x0c, 0x03, "usb controller" },
-	{ 0x0c, 0x05, "smbus" },		{ 0x08, 0x80, "system peripheral" },
+	{ 0x01, 0x01, "ide controller" },
+	{ 0x01, 0x06, "sata controller" },
+	{ 0x01, 0x08, "nvme controller" },
+	{ 0x01, 0x00, "scsi controller" },
+	{ 0x02, 0x00, "ethernet controller" },
+	{ 0x03, 0x00, "vga display" },
+	{ 0x03, 0x80, "display" },
+	{ 0x06, 0x00, "host bridge" },
+	{ 0x06, 0x01, "isa bridge" },
+	{ 0x06, 0x04, "pci bridge" },
+	{ 0x07, 0x80, "communication" },
+	{ 0x0c, 0x03, "usb controller" },
+	{ 0x0c, 0x05, "smbus" },
+	{ 0x08, 0x80, "system peripheral" },
 };
 
 static const char *name_of(const struct arch_pci_dev *d)
@@ -56,19 +63,20 @@ size_t pci_format(const struct arch_pci_dev *d, char *out, size_t cap)
 		ksnprintf(irq, sizeof irq, "-");
 	else
 		ksnprintf(irq, sizeof irq, "%u", d->irq_line);
-	len = (size_t)ksnprintf(out, cap, "%02x:%02x.%x %04x:%04x %02x.%02x.%02x rev %02x irq %s %s\n",
+	len = (size_t)ksnprintf(out, cap,
+	                        "%02x:%02x.%x %04x:%04x %02x.%02x.%02x rev %02x irq %s %s\n",
 	                        d->bus, d->dev, d->fn, d->vendor, d->device, d->class, d->subclass,
 	                        d->progif, d->revision, irq, name_of(d));
 	for (int i = 0; i < 6; i++) {
 		const struct arch_pci_bar *b = &d->bar[i];
 		if (b->size == 0)
 			continue;
-		len += (size_t)ksnprintf(out + (len < cap ? len : cap), len < cap ? cap - len : 0,
-		                         "\tbar%d %s 0x%llx %llu%s%s\n", i, b->io ? "io" : "mem",
-		                         (unsigned long long)b->addr,
-		                         (unsigned long long)(b->size >= 1024 ? b->size / 1024 : b->size),
-		                         b->size >= 1024 ? " KiB" : " bytes",
-		                         b->prefetch ? " prefetchable" : "");
+		len += (size_t)ksnprintf(
+		    out + (len < cap ? len : cap), len < cap ? cap - len : 0,
+		    "\tbar%d %s 0x%llx %llu%s%s\n", i, b->io ? "io" : "mem",
+		    (unsigned long long)b->addr,
+		    (unsigned long long)(b->size >= 1024 ? b->size / 1024 : b->size),
+		    b->size >= 1024 ? " KiB" : " bytes", b->prefetch ? " prefetchable" : "");
 	}
 	if (d->ncaps > 0) {
 		len += (size_t)ksnprintf(out + (len < cap ? len : cap), len < cap ? cap - len : 0,

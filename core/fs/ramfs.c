@@ -54,7 +54,7 @@
  * class each), a link's its own name. */
 _Static_assert(sizeof(struct rnode) <= RAMFS_LINK_COST, "a name costs its allocation");
 _Static_assert(sizeof(struct rnode) + sizeof(struct rinode) <= RAMFS_ENTRY_COST &&
-               sizeof(struct rinode) <= RAMFS_ENTRY_COST - RAMFS_LINK_COST,
+                   sizeof(struct rinode) <= RAMFS_ENTRY_COST - RAMFS_LINK_COST,
                "an entry costs its name and its inode");
 
 static uint64_t nextpath = 1;
@@ -268,10 +268,9 @@ bool ramfs_may(const struct rnode *n, uint32_t need)
 {
 	struct proc *p = curproc();
 
-	return p == 0 || perm_allows(&p->cred, n->ino->uid, n->ino->gid, n->ino->mode,
-	                             (int)(need >> 6));
+	return p == 0 ||
+	       perm_allows(&p->cred, n->ino->uid, n->ino->gid, n->ino->mode, (int)(need >> 6));
 }
-
 
 void ramfs_own(struct rnode *n, const struct rnode *dir)
 {
@@ -534,7 +533,12 @@ static int do_remove(struct chan *c)
  */
 static struct qlock lock = QLOCK_INIT(lock, "ramfs");
 
-#define LOCKED(expr) do { qlock(&lock); r = (expr); qunlock(&lock); } while (0)
+#define LOCKED(expr) \
+	do { \
+		qlock(&lock); \
+		r = (expr); \
+		qunlock(&lock); \
+	} while (0)
 
 /* For ramfs_store.c, which walks and builds trees under the same lock. */
 void ramfs_qlock(void)
@@ -548,42 +552,114 @@ void ramfs_qunlock(void)
 }
 
 static int ramfs_attach(struct chan *c, const char *spec)
-{ int r; LOCKED(do_attach(c, spec)); return r; }
+{
+	int r;
+	LOCKED(do_attach(c, spec));
+	return r;
+}
 static void ramfs_clone(struct chan *from, struct chan *to)
-{ qlock(&lock); do_clone(from, to); qunlock(&lock); }
+{
+	qlock(&lock);
+	do_clone(from, to);
+	qunlock(&lock);
+}
 static int ramfs_walk(struct chan *c, const char *name)
-{ int r; LOCKED(do_walk(c, name)); return r; }
+{
+	int r;
+	LOCKED(do_walk(c, name));
+	return r;
+}
 static int ramfs_stat(struct chan *c, struct lux_dir *d)
-{ int r; LOCKED(do_stat(c, d)); return r; }
+{
+	int r;
+	LOCKED(do_stat(c, d));
+	return r;
+}
 static int ramfs_open(struct chan *c, int mode)
-{ int r; LOCKED(do_open(c, mode)); return r; }
+{
+	int r;
+	LOCKED(do_open(c, mode));
+	return r;
+}
 static int ramfs_create(struct chan *c, const char *name, int mode, uint32_t perm)
-{ int r; LOCKED(do_create(c, name, mode, perm)); return r; }
+{
+	int r;
+	LOCKED(do_create(c, name, mode, perm));
+	return r;
+}
 static long ramfs_read(struct chan *c, void *buf, size_t n, uint64_t off)
-{ long r; LOCKED(do_read(c, buf, n, off)); return r; }
+{
+	long r;
+	LOCKED(do_read(c, buf, n, off));
+	return r;
+}
 static long ramfs_write(struct chan *c, const void *buf, size_t n, uint64_t off)
-{ long r; LOCKED(do_write(c, buf, n, off)); return r; }
+{
+	long r;
+	LOCKED(do_write(c, buf, n, off));
+	return r;
+}
 static int ramfs_dirent(struct chan *c, size_t i, struct lux_dir *d)
-{ int r; LOCKED(do_dirent(c, i, d)); return r; }
+{
+	int r;
+	LOCKED(do_dirent(c, i, d));
+	return r;
+}
 static void ramfs_close(struct chan *c)
-{ qlock(&lock); do_close(c); qunlock(&lock); }
+{
+	qlock(&lock);
+	do_close(c);
+	qunlock(&lock);
+}
 static int ramfs_remove(struct chan *c)
-{ int r; LOCKED(do_remove(c)); return r; }
+{
+	int r;
+	LOCKED(do_remove(c));
+	return r;
+}
 static int ramfs_wstat(struct chan *c, const struct lux_wstat *w)
-{ int r; LOCKED(ramfs_do_wstat(c, w)); return r; }
+{
+	int r;
+	LOCKED(ramfs_do_wstat(c, w));
+	return r;
+}
 static int ramfs_rename(struct chan *c, struct chan *newdir, const char *name)
-{ int r; LOCKED(ramfs_do_rename(c, newdir, name)); return r; }
+{
+	int r;
+	LOCKED(ramfs_do_rename(c, newdir, name));
+	return r;
+}
 static int ramfs_symlink(struct chan *c, const char *name, const char *target)
-{ int r; LOCKED(ramfs_do_symlink(c, name, target)); return r; }
+{
+	int r;
+	LOCKED(ramfs_do_symlink(c, name, target));
+	return r;
+}
 static int ramfs_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major,
                        uint32_t minor)
-{ int r; LOCKED(ramfs_do_mknod(c, name, mode, major, minor)); return r; }
+{
+	int r;
+	LOCKED(ramfs_do_mknod(c, name, mode, major, minor));
+	return r;
+}
 static int ramfs_hardlink(struct chan *c, struct chan *dir, const char *name)
-{ int r; LOCKED(ramfs_do_link(c, dir, name)); return r; }
+{
+	int r;
+	LOCKED(ramfs_do_link(c, dir, name));
+	return r;
+}
 static long ramfs_readlink(struct chan *c, char *buf, size_t n)
-{ long r; LOCKED(ramfs_do_readlink(c, buf, n)); return r; }
+{
+	long r;
+	LOCKED(ramfs_do_readlink(c, buf, n));
+	return r;
+}
 static int ramfs_dirnext(struct chan *c, uint64_t *cookie, struct lux_dir *d)
-{ int r; LOCKED(do_dirnext(c, cookie, d)); return r; }
+{
+	int r;
+	LOCKED(do_dirnext(c, cookie, d));
+	return r;
+}
 
 const struct dev ramfs_dev = {
 	.name = "ramfs",

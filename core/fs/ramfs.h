@@ -150,8 +150,7 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w);
 int ramfs_do_rename(struct chan *c, struct chan *newdir, const char *name);
 int ramfs_do_symlink(struct chan *c, const char *name, const char *target);
 long ramfs_do_readlink(struct chan *c, char *buf, size_t n);
-int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major,
-                   uint32_t minor);
+int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major, uint32_t minor);
 int ramfs_do_link(struct chan *c, struct chan *dir, const char *name);
 
 #endif

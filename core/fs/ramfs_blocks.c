@@ -302,7 +302,8 @@ size_t ramfs_blk_read(const struct content *v, void *buf, size_t count, uint64_t
 		count = (size_t)(v->len - off);
 	while (done < count) {
 		uint64_t bi = (off + done) / RAMFS_BLK;
-		size_t at = (size_t)((off + done) % RAMFS_BLK), k = MIN(count - done, RAMFS_BLK - at);
+		size_t at = (size_t)((off + done) % RAMFS_BLK),
+		       k = MIN(count - done, RAMFS_BLK - at);
 		const struct rblock *b = find(v, bi);
 		if (b)
 			kmemcpy(out + done, b->data + at, k);
@@ -313,8 +314,7 @@ size_t ramfs_blk_read(const struct content *v, void *buf, size_t count, uint64_t
 	return done;
 }
 
-int ramfs_blk_write(struct content *r, const void *buf, size_t count, uint64_t off,
-                    struct rwctx *w)
+int ramfs_blk_write(struct content *r, const void *buf, size_t count, uint64_t off, struct rwctx *w)
 {
 	const uint8_t *in = buf;
 	size_t done = 0;
@@ -322,7 +322,8 @@ int ramfs_blk_write(struct content *r, const void *buf, size_t count, uint64_t o
 
 	while (done < count) {
 		uint64_t bi = (off + done) / RAMFS_BLK;
-		size_t at = (size_t)((off + done) % RAMFS_BLK), k = MIN(count - done, RAMFS_BLK - at);
+		size_t at = (size_t)((off + done) % RAMFS_BLK),
+		       k = MIN(count - done, RAMFS_BLK - at);
 		struct rblock *b;
 		if ((err = own_path(r, bi, w, &b)) < 0)
 			return err;

@@ -57,8 +57,7 @@ static int check_wstat(const struct rnode *n, const struct lux_wstat *w)
 		if (ramfs_lookup(n->parent, w->name))
 			return E_EXIST;	/* wstat(5): never replaces */
 	}
-	if (w->mode != LUX_KEEP32 &&
-	    (w->mode & ~(DMCHMOD | DMDIR | DMSYMLINK | DMSPECIAL)) != 0)
+	if (w->mode != LUX_KEEP32 && (w->mode & ~(DMCHMOD | DMDIR | DMSYMLINK | DMSPECIAL)) != 0)
 		return E_INVAL;	/* append-only, exclusive, set-id...: not here */
 	if (w->mode != LUX_KEEP32 &&
 	    (w->mode & (DMDIR | DMSYMLINK | DMSPECIAL)) != (mode & (DMDIR | DMSYMLINK | DMSPECIAL)))
@@ -79,8 +78,8 @@ int ramfs_do_wstat(struct chan *c, const struct lux_wstat *w)
 	struct rnode *e = c->aux;
 	struct rinode *n = e->ino;
 	bool rename = w->name && kstrcmp(w->name, e->name) != 0;
-	bool content = !is_dir(e) &&
-	               (w->length != LUX_KEEP64 || w->mtime != LUX_KEEP64 || w->atime != LUX_KEEP64);
+	bool content = !is_dir(e) && (w->length != LUX_KEEP64 || w->mtime != LUX_KEEP64 ||
+	                              w->atime != LUX_KEEP64);
 	bool chown = w->uid && kstrcmp(w->uid, n->uid) != 0 && n->charged;
 	struct rwctx ctx = { n->uid, 0, false };
 	struct content *r = 0;
@@ -237,8 +236,7 @@ int ramfs_do_symlink(struct chan *c, const char *name, const char *target)
 
 /* A special file: a name, a kind, a mode and a device's numbers; nothing
  * to read or write (the client's kernel gives it its meaning). */
-int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major,
-                   uint32_t minor)
+int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t major, uint32_t minor)
 {
 	struct rnode *dir = c->aux, *n;
 	uint32_t kind = mode & DMSPECIAL;
@@ -249,7 +247,8 @@ int ramfs_do_mknod(struct chan *c, const char *name, uint32_t mode, uint32_t maj
 	if ((err = check_name(name)) < 0)
 		return err;
 	if ((kind != DMNAMEDPIPE && kind != DMSOCKET && kind != DMDEVICE &&
-	     kind != (DMDEVICE | DMBLOCK)) || (mode & ~(DMSPECIAL | DMCHMOD)))
+	     kind != (DMDEVICE | DMBLOCK)) ||
+	    (mode & ~(DMSPECIAL | DMCHMOD)))
 		return E_INVAL;
 	if (ramfs_lookup(dir, name))
 		return E_EXIST;

@@ -54,8 +54,14 @@ void audit_log(const struct proc *who, const char *op, uint32_t obj, const char 
 	spin_unlock(&audit_lock);
 }
 
-uint64_t audit_total(void) { return ring.total; }
-uint64_t audit_lost(void) { return ring.total > AUDIT_RING ? ring.total - AUDIT_RING : 0; }
+uint64_t audit_total(void)
+{
+	return ring.total;
+}
+uint64_t audit_lost(void)
+{
+	return ring.total > AUDIT_RING ? ring.total - AUDIT_RING : 0;
+}
 
 void audit_reset(void)
 {
@@ -87,13 +93,14 @@ size_t audit_format(char *buf, size_t size)
 	n = (size_t)(total - first);
 	if (first)
 		len += (size_t)ksnprintf(buf + MIN(len, size), size - MIN(len, size),
-		                         "(%llu older records overwritten)\n", (unsigned long long)first);
+		                         "(%llu older records overwritten)\n",
+		                         (unsigned long long)first);
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &snap[i];
 		len += (size_t)ksnprintf(buf + MIN(len, size), size - MIN(len, size),
 		                         "%llu proc %d (%s) %s obj %u (%s): %s\n",
-		                         (unsigned long long)r->time, r->pid, r->name, r->op, r->obj,
-		                         r->objdesc, r->rule);
+		                         (unsigned long long)r->time, r->pid, r->name, r->op,
+		                         r->obj, r->objdesc, r->rule);
 	}
 	busy = 0;
 	return len;

@@ -100,10 +100,19 @@ void borrow_reset(void)
 	spin_unlock(&borrow_lock);
 }
 
-void borrow_set_strict(bool on) { bt.strict = on; }
-bool borrow_strict(void) { return bt.strict; }
+void borrow_set_strict(bool on)
+{
+	bt.strict = on;
+}
+bool borrow_strict(void)
+{
+	return bt.strict;
+}
 
-static bhandle mkhandle(uint32_t i) { return (uint64_t)bt.o[i].gen << 32 | i; }
+static bhandle mkhandle(uint32_t i)
+{
+	return (uint64_t)bt.o[i].gen << 32 | i;
+}
 
 /* The slot h names, or 0 when h is stale (freed, moved, or never was). */
 static struct bobj *lookup(bhandle h)
@@ -150,7 +159,8 @@ static int refuse(int err, const char *op, bhandle h, const struct bobj *o, cons
 	if (bt.strict) {
 		if (conflict)
 			ksnprintf(site, sizeof site, " proc %d; conflicting borrow taken at %s:%d",
-			          conflict->who ? conflict->who->pid : 0, conflict->file, conflict->line);
+			          conflict->who ? conflict->who->pid : 0, conflict->file,
+			          conflict->line);
 		panic("borrow: %s of obj %u (%s) at %s:%d refused: %s%s", op, (uint32_t)h, desc,
 		      file, line, why, site);
 	}
@@ -166,7 +176,10 @@ static const struct brec *first_rec(const struct bobj *o, bool excl)
 	return 0;
 }
 
-static const char *mode_name(bool excl) { return excl ? "exclusively" : "shared"; }
+static const char *mode_name(bool excl)
+{
+	return excl ? "exclusively" : "shared";
+}
 
 /* Empty slot o and release the object: nothing may be borrowed. */
 static void release_locked(struct bobj *o)
@@ -195,8 +208,8 @@ static void release_locked(struct bobj *o)
 	cls->release(obj, size);
 }
 
-int borrow_new_at(const struct bclass *cls, void *obj, size_t size, bhandle *out,
-                  const char *file, int line)
+int borrow_new_at(const struct bclass *cls, void *obj, size_t size, bhandle *out, const char *file,
+                  int line)
 {
 	struct bobj *o;
 	uint32_t i;
@@ -240,7 +253,8 @@ static int borrow_common(bhandle h, void **obj, bool excl, const char *file, int
 		*obj = 0;
 	if (o == 0 || o->dying) {
 		err = refuse(E_STALE, op, h, o, file, line, 0,
-		             o ? "being dropped: its owner exited" : "stale handle: moved or dropped");
+		             o ? "being dropped: its owner exited"
+		               : "stale handle: moved or dropped");
 		spin_unlock(&borrow_lock);
 		return err;
 	}
@@ -248,7 +262,8 @@ static int borrow_common(bhandle h, void **obj, bool excl, const char *file, int
 		c = first_rec(o, o->excl != 0);
 		kassert(c != 0);
 		err = refuse(E_BORROWED, op, h, o, file, line, c,
-		             o->excl ? "already borrowed exclusively by" : "already borrowed shared by");
+		             o->excl ? "already borrowed exclusively by"
+		                     : "already borrowed shared by");
 		spin_unlock(&borrow_lock);
 		return err;
 	}
@@ -309,7 +324,8 @@ int borrow_return_at(bhandle h, const char *file, int line)
 	int err;
 
 	if (o == 0) {
-		err = refuse(E_STALE, "return", h, o, file, line, 0, "stale handle: moved or dropped");
+		err = refuse(E_STALE, "return", h, o, file, line, 0,
+		             "stale handle: moved or dropped");
 		spin_unlock(&borrow_lock);
 		return err;
 	}
@@ -438,7 +454,8 @@ void borrow_proc_exit(struct proc *p)
 				link = &r->next;
 				continue;
 			}
-			audit_log(p, "exit-return", i, desc, "returned at exit: %s borrow taken at %s:%d",
+			audit_log(p, "exit-return", i, desc,
+			          "returned at exit: %s borrow taken at %s:%d",
 			          r->excl ? "exclusive" : "shared", r->file, r->line);
 			unrecord(o, link);	/* may release o: the loop test sees cls 0 */
 		}
@@ -452,7 +469,8 @@ void borrow_proc_exit(struct proc *p)
 		if (o->recs != NIL) {
 			const struct brec *c = &bt.r[o->recs];
 			audit_log(p, "exit-orphan", i, desc,
-			          "owner exited while borrowed %s by proc %d (at %s:%d): freed at the last return",
+			          "owner exited while borrowed %s by proc %d (at %s:%d): freed at "
+			          "the last return",
 			          mode_name(c->excl), c->who->pid, c->file, c->line);
 			o->owner = 0;
 			o->dying = true;
@@ -460,7 +478,8 @@ void borrow_proc_exit(struct proc *p)
 			bt.ndying++;
 		} else {
 			if (o->pending)
-				audit_log(p, "exit-drop", i, desc, "moved to it and never received: dropped");
+				audit_log(p, "exit-drop", i, desc,
+				          "moved to it and never received: dropped");
 			release_locked(o);
 		}
 	}
@@ -514,17 +533,20 @@ static const char *check_locked(void)
 		for (uint32_t r = o->recs; r != NIL; r = bt.r[r].next) {
 			const struct brec *b = &bt.r[r];
 			if (b->who == 0 || b->obj != i)
-				return "a borrow record on an object's chain is free or names another object";
+				return "a borrow record on an object's chain is free or names "
+				       "another object";
 			if (b->who->state == PROC_DEAD) {
-				ksnprintf(why, sizeof why, "obj %u is borrowed by dead proc %d", i, b->who->pid);
+				ksnprintf(why, sizeof why, "obj %u is borrowed by dead proc %d", i,
+				          b->who->pid);
 				return why;
 			}
 			b->excl ? ex++ : sh++;
 			nrec++;
 		}
 		if (sh != o->nshared || ex != o->excl) {
-			ksnprintf(why, sizeof why, "obj %u counts %d shared/%d exclusive, records say %d/%d",
-			          i, o->nshared, o->excl, sh, ex);
+			ksnprintf(why, sizeof why,
+			          "obj %u counts %d shared/%d exclusive, records say %d/%d", i,
+			          o->nshared, o->excl, sh, ex);
 			return why;
 		}
 		if (ex > 1 || (ex && sh))
@@ -532,7 +554,8 @@ static const char *check_locked(void)
 		if (o->dying ? o->owner != 0 || o->recs == NIL : o->owner == 0)
 			return "an object has no owner and is not dying with borrows outstanding";
 		if (o->owner && o->owner->state == PROC_DEAD) {
-			ksnprintf(why, sizeof why, "obj %u is owned by dead proc %d", i, o->owner->pid);
+			ksnprintf(why, sizeof why, "obj %u is owned by dead proc %d", i,
+			          o->owner->pid);
 			return why;
 		}
 	}

@@ -19,7 +19,7 @@
 #define READY_SIZE 65536
 #define HELD_SIZE 4096
 
-_Static_assert(sizeof ((struct cons_completion *)0)->line >= LEDIT_MAX,
+_Static_assert(sizeof((struct cons_completion *)0)->line >= LEDIT_MAX,
                "a completion must hold any line the editor has");
 
 static struct {
@@ -134,22 +134,15 @@ static void raw_input(unsigned char c)
 		return;
 	}
 	switch (ledit_byte(&cons.ed, c)) {
-	case LEDIT_NONE:
-		return;
+	case LEDIT_NONE: return;
 	case LEDIT_LINE:
 	case LEDIT_HANDOVER:	/* ^D after text: as it is, no newline */
 		line = ledit_take(&cons.ed, &n);
 		ready_put(line, n);
 		return;
-	case LEDIT_EOF:
-		cons.eof = true;
-		return;
-	case LEDIT_INTR:
-		interrupt();
-		return;
-	case LEDIT_TAB:
-		cons.tab = cons.completer != 0;
-		return;
+	case LEDIT_EOF: cons.eof = true; return;
+	case LEDIT_INTR: interrupt(); return;
+	case LEDIT_TAB: cons.tab = cons.completer != 0; return;
 	}
 }
 
@@ -273,4 +266,7 @@ long cons_read_line(char *buf, size_t n)
 	return (long)got;
 }
 
-size_t cons_dropped(void) { return cons.dropped + cons.ed.dropped; }
+size_t cons_dropped(void)
+{
+	return cons.dropped + cons.ed.dropped;
+}

@@ -25,7 +25,10 @@ static void release(void *obj, size_t npages)
 
 const struct bclass exchange_class = { "exchange", "pages", release };
 
-size_t exchange_pages(void) { return held; }
+size_t exchange_pages(void)
+{
+	return held;
+}
 
 int exchange_alloc_at(size_t npages, bhandle *out, const char *file, int line)
 {

@@ -12,7 +12,7 @@
 #include <lux/ledit.h>
 #include <lux/string.h>
 
-#define CTRL(c) ((c) & 0x1f)
+#define CTRL(c) ((c)&0x1f)
 #define ESC 0x1b
 #define DEL 0x7f
 #define PARAM_MAX 1000u		/* larger CSI parameters mean nothing to us */
@@ -172,8 +172,14 @@ static void escape_final(struct ledit *e, unsigned char c, unsigned param)
 	switch (c) {
 	case 'A': history(e, 1); return;
 	case 'B': history(e, -1); return;
-	case 'C': if (e->cur < e->len) move_to(e, e->cur + 1); return;
-	case 'D': if (e->cur > 0) move_to(e, e->cur - 1); return;
+	case 'C':
+		if (e->cur < e->len)
+			move_to(e, e->cur + 1);
+		return;
+	case 'D':
+		if (e->cur > 0)
+			move_to(e, e->cur - 1);
+		return;
 	case 'H': move_to(e, 0); return;
 	case 'F': move_to(e, e->len); return;
 	case '~':	/* vt220 keys: ESC [ n ~ */
@@ -192,8 +198,7 @@ static void escape_final(struct ledit *e, unsigned char c, unsigned param)
 static bool escape_byte(struct ledit *e, unsigned char c)
 {
 	switch (e->esc) {
-	case ESC_NONE:
-		return false;
+	case ESC_NONE: return false;
 	case ESC_GOT:
 		e->esc = ESC_NONE;
 		if (c == '[' || c == 'O') {
@@ -245,13 +250,9 @@ enum ledit_event ledit_byte(struct ledit *e, unsigned char c)
 		e->buf[e->len++] = '\n';
 		out(e, "\n", 1);
 		return LEDIT_LINE;
-	case CTRL('d'):
-		return e->len == 0 ? LEDIT_EOF : LEDIT_HANDOVER;
-	case '\t':
-		return LEDIT_TAB;
-	case ESC:
-		e->esc = ESC_GOT;
-		return LEDIT_NONE;
+	case CTRL('d'): return e->len == 0 ? LEDIT_EOF : LEDIT_HANDOVER;
+	case '\t': return LEDIT_TAB;
+	case ESC: e->esc = ESC_GOT; return LEDIT_NONE;
 	case '\b':
 	case DEL:
 		if (e->cur > 0)
@@ -259,8 +260,14 @@ enum ledit_event ledit_byte(struct ledit *e, unsigned char c)
 		return LEDIT_NONE;
 	case CTRL('a'): move_to(e, 0); return LEDIT_NONE;
 	case CTRL('e'): move_to(e, e->len); return LEDIT_NONE;
-	case CTRL('b'): if (e->cur > 0) move_to(e, e->cur - 1); return LEDIT_NONE;
-	case CTRL('f'): if (e->cur < e->len) move_to(e, e->cur + 1); return LEDIT_NONE;
+	case CTRL('b'):
+		if (e->cur > 0)
+			move_to(e, e->cur - 1);
+		return LEDIT_NONE;
+	case CTRL('f'):
+		if (e->cur < e->len)
+			move_to(e, e->cur + 1);
+		return LEDIT_NONE;
 	case CTRL('p'): history(e, 1); return LEDIT_NONE;
 	case CTRL('n'): history(e, -1); return LEDIT_NONE;
 	case CTRL('u'): erase(e, 0, e->cur); return LEDIT_NONE;

@@ -56,7 +56,8 @@ static int build_namespace(struct proc *p)
 		return err;
 	if ((p->ns = ns_new(root)) == 0 || (p->fds = fdtab_new()) == 0)
 		return E_NOMEM;
-	for (const char *const *d = (const char *const[]){ "/dev", "/proc", "/tmp", "/secure", "/adm", 0 };
+	for (const char *const *d =
+	         (const char *const[]){ "/dev", "/proc", "/tmp", "/secure", "/adm", 0 };
 	     *d; d++) {
 		/* /tmp is everyone's, sticky: only a file's owner removes it */
 		uint32_t mode = kstrcmp(*d, "/tmp") == 0 ? DMSTICKY | 0777 : 0755;
@@ -127,7 +128,8 @@ _Noreturn void lux_main(const struct lux_boot *b)
 	lux_bootinfo = b;
 	lockdep_enable(lockdep_builtin);	/* before the first lock is taken */
 	if (b->version != LUX_ARCH_VERSION)
-		panic("arch contract version %u, core wants %u", b->version, (unsigned)LUX_ARCH_VERSION);
+		panic("arch contract version %u, core wants %u", b->version,
+		      (unsigned)LUX_ARCH_VERSION);
 	cons_init(b->caps & LUX_CAP_CONSOLE_RAW);
 	cons_set_intr2(b->console_intr);
 	pages = page_init(b->regions, b->nregions);
@@ -138,10 +140,12 @@ _Noreturn void lux_main(const struct lux_boot *b)
 	}
 	if (b->caps & LUX_CAP_DETERMINISTIC) {
 		if (!b->quiet)
-			kprintf("entropy: %s (deterministic run: not for secrets)\n", b->entropy_source);
+			kprintf("entropy: %s (deterministic run: not for secrets)\n",
+			        b->entropy_source);
 	} else if (!(b->caps & LUX_CAP_ENTROPY))
 		kprintf("WARNING: no real entropy source (%s): keys and nonces made on this "
-		        "boot are predictable. Do not trust them.\n", b->entropy_source);
+		        "boot are predictable. Do not trust them.\n",
+		        b->entropy_source);
 	else if (!b->quiet)
 		kprintf("entropy: %s\n", b->entropy_source);
 	if (lc_init(entropy) < 0)
@@ -163,10 +167,12 @@ _Noreturn void lux_main(const struct lux_boot *b)
 		char fp[AUTH_FP_MAX];
 		hostkey_fingerprint(fp, sizeof fp);
 		if (b->hostkey_seed)
-			kprintf("host key: %s (%s)\n", fp, b->hostkey_where ? b->hostkey_where : "kept");
+			kprintf("host key: %s (%s)\n", fp,
+			        b->hostkey_where ? b->hostkey_where : "kept");
 		else
 			kprintf("host key: %s (ephemeral: made at this boot, gone at halt; clients "
-			        "will not recognise it next time)\n", fp);
+			        "will not recognise it next time)\n",
+			        fp);
 	}
 	if (proc_create("init", PRIO_NORMAL, init, (void *)b, PROC_DETACHED) == 0)
 		panic("cannot create the first proc: out of memory");

@@ -26,8 +26,9 @@ _Noreturn void sim_main(const char *name, uint64_t steps, uint32_t breakflags, u
 	(void)steps;
 	(void)breakflags;
 	(void)seed;
-	kprintf("sim: no scenario '%s': this image was built without the test library (core/test)\n",
-	        name);
+	kprintf(
+	    "sim: no scenario '%s': this image was built without the test library (core/test)\n",
+	    name);
 	lux_halt(64);
 }
 

@@ -19,7 +19,7 @@
 #include <lux/upcall.h>
 
 struct turn {
-	char user[sizeof ((struct cred *)0)->user];
+	char user[sizeof((struct cred *)0)->user];
 	int running;		/* 0: a free entry */
 };
 

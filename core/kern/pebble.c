@@ -255,7 +255,8 @@ void budget_put(struct budget *b)
 			break;
 		for (int k = 0; k < PB_NKINDS; k++) {
 			if (b->held[k] || b->lent[k])
-				panic("budget closed holding %llu %s (%llu lent): a resource was never released",
+				panic("budget closed holding %llu %s (%llu lent): a resource was "
+				      "never released",
 				      (unsigned long long)b->held[k], kindnames[k],
 				      (unsigned long long)b->lent[k]);
 			if (b->draws)
@@ -374,4 +375,7 @@ const char *budget_check(struct budget *b)
 	return err;
 }
 
-size_t budget_count(void) { return nbudgets; }
+size_t budget_count(void)
+{
+	return nbudgets;
+}

@@ -63,11 +63,26 @@ static bool need_resched;
 static struct ktimer slicetimer;
 static uint64_t trace = 0xcbf29ce484222325ull;	/* FNV-1a offset basis */
 
-void waitq_init(struct waitq *q) { list_init(&q->sleepers); }
-struct proc *curproc(void) { return current; }
-size_t proc_count(void) { return nprocs; }
-size_t proc_stack_pages(void) { return (nprocs - nprincipals) * STACK_PAGES; }
-uint64_t sched_switches(void) { return nswitches; }
+void waitq_init(struct waitq *q)
+{
+	list_init(&q->sleepers);
+}
+struct proc *curproc(void)
+{
+	return current;
+}
+size_t proc_count(void)
+{
+	return nprocs;
+}
+size_t proc_stack_pages(void)
+{
+	return (nprocs - nprincipals) * STACK_PAGES;
+}
+uint64_t sched_switches(void)
+{
+	return nswitches;
+}
 
 int lux_stack_owner(uintptr_t addr, const char **name, uintptr_t *stack)
 {
@@ -85,7 +100,10 @@ int lux_stack_owner(uintptr_t addr, const char **name, uintptr_t *stack)
 	}
 	return -1;
 }
-uint64_t sched_trace_hash(void) { return trace; }
+uint64_t sched_trace_hash(void)
+{
+	return trace;
+}
 
 void sched_trace(uint64_t v)
 {
@@ -255,16 +273,15 @@ static int proc_budget(struct proc *p, const struct pebbles *grant)
 	return err;
 }
 
-struct proc *proc_create(const char *name, int prio, void (*entry)(void *),
-                         void *arg, int flags)
+struct proc *proc_create(const char *name, int prio, void (*entry)(void *), void *arg, int flags)
 {
 	int err;
 
 	return proc_spawn(name, prio, entry, arg, flags, 0, &err);
 }
 
-struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void *arg,
-                        int flags, const struct pebbles *grant, int *err)
+struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void *arg, int flags,
+                        const struct pebbles *grant, int *err)
 {
 	struct proc *p = kzalloc(sizeof *p);
 	arch_irqstate s;
@@ -441,8 +458,8 @@ static int sleep_common(struct waitq *q, bool (*cond)(void *), void *arg, bool i
 			break;
 		}
 		if (intr && current->nlocks)
-			panic("proc %d (%s): interruptible sleep holding %d lock(s)",
-			      current->pid, current->name, current->nlocks);
+			panic("proc %d (%s): interruptible sleep holding %d lock(s)", current->pid,
+			      current->name, current->nlocks);
 		current->state = PROC_SLEEPING;
 		current->waiting = q;
 		current->interruptible = intr;
@@ -802,8 +819,8 @@ int proc_kill_checked(int pid)
 		return E_NOPROC;
 	/* none is everyone unproven: it owns nothing, not even another none's
 	 * connection */
-	if (!perm_is_eve() && (kstrcmp(curproc()->cred.user, pi.user) != 0 ||
-	                       kstrcmp(pi.user, none) == 0)) {
+	if (!perm_is_eve() &&
+	    (kstrcmp(curproc()->cred.user, pi.user) != 0 || kstrcmp(pi.user, none) == 0)) {
 		ksnprintf(what, sizeof what, "proc %d (%s's)", pid, pi.user);
 		return perm_deny("kill", what);
 	}

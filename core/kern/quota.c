@@ -121,8 +121,8 @@ static int exceeded(const char *user, uint64_t held, uint64_t limit, uint64_t wa
 	tenths(l, sizeof l, limit, unit);
 	tenths(w, sizeof w, want, unit);
 	if (want >= unit / 10 * 5)
-		return proc_seterr(E_QUOTA, "quota exceeded: %s %s/%s %s, %s %s more wanted",
-		                   user, h, l, u, w, u);
+		return proc_seterr(E_QUOTA, "quota exceeded: %s %s/%s %s, %s %s more wanted", user,
+		                   h, l, u, w, u);
 	return proc_seterr(E_QUOTA, "quota exceeded: %s %s/%s %s", user, h, l, u);
 }
 
@@ -239,8 +239,10 @@ int quota_room(size_t pages)
 	if (free >= pages && free - pages >= reserve)
 		return 0;
 	tenths(r, sizeof r, (uint64_t)reserve * PAGE_SIZE, MIB);
-	return proc_seterr(E_NOSPC, "no space: the machine's memory is full "
-	                   "(%s MiB kept for the kernel)", r);
+	return proc_seterr(E_NOSPC,
+	                   "no space: the machine's memory is full "
+	                   "(%s MiB kept for the kernel)",
+	                   r);
 }
 
 size_t quota_format(char *buf, size_t size)

@@ -16,7 +16,7 @@ static bool quiet;
 static int failures, checks;
 
 static void result(bool ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void result(bool ok, const char *name, const char *fmt, ...)
 {
@@ -45,8 +45,8 @@ static void check_pages(void)
 {
 	size_t before = page_free_count();
 	uint8_t *a = page_alloc(1), *b = page_alloc(16), *c = page_alloc(3);
-	bool ok = a && b && c && a != b && b != c &&
-	          all_bytes(a, PAGE_SIZE, 0) && all_bytes(b, 16 * PAGE_SIZE, 0);
+	bool ok = a && b && c && a != b && b != c && all_bytes(a, PAGE_SIZE, 0) &&
+	          all_bytes(b, 16 * PAGE_SIZE, 0);
 
 	if (ok) {
 		kmemset(b, 0xa5, 16 * PAGE_SIZE);
@@ -56,7 +56,8 @@ static void check_pages(void)
 	page_free(b, 16);
 	page_free(c, 3);
 	ok = ok && page_free_count() == before;
-	result(ok, "pages", "%zu of %zu free, alloc/free balanced", page_free_count(), page_total());
+	result(ok, "pages", "%zu of %zu free, alloc/free balanced", page_free_count(),
+	       page_total());
 }
 
 static void check_kalloc(void)
@@ -148,7 +149,8 @@ static void check_timer(void)
 	tsleep_ns(want);
 	got = arch_time_ns() - t0;
 	result(got >= want, "timer", "one-shot %llu us, woke after >= %llu us",
-	       (unsigned long long)(want / 1000), (unsigned long long)(got >= want ? want / 1000 : got / 1000));
+	       (unsigned long long)(want / 1000),
+	       (unsigned long long)(got >= want ? want / 1000 : got / 1000));
 }
 
 static void check_random(void)
@@ -168,9 +170,12 @@ static int unhex(const char *hex, uint8_t *out, size_t n)
 		for (int k = 0; k < 2; k++) {
 			char c = hex[2 * i + k];
 			v <<= 4;
-			if (c >= '0' && c <= '9') v |= c - '0';
-			else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-			else return -1;
+			if (c >= '0' && c <= '9')
+				v |= c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v |= c - 'a' + 10;
+			else
+				return -1;
 		}
 		out[i] = (uint8_t)v;
 	}
@@ -193,11 +198,13 @@ static void check_hash(enum lc_hash_alg alg, const char *name, const char *expec
 
 static void check_ed25519(void)
 {
-	static const char *seedhex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
-	static const char *pkhex = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+	static const char *seedhex =
+	    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+	static const char *pkhex =
+	    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 	static const char *sighex =
-		"e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555"
-		"fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+	    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555"
+	    "fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
 	uint8_t seed[32], pk[32], sk[64], sig[64], want[64];
 	char hex[129];
 	bool ok;

@@ -31,8 +31,8 @@ struct spec {
 };
 
 /* Emit a converted number: sign/prefix, zero or space padding, digits. */
-static void emit_number(struct sink *s, const struct spec *sp, const char *digits,
-                        int ndigits, const char *prefix)
+static void emit_number(struct sink *s, const struct spec *sp, const char *digits, int ndigits,
+                        const char *prefix)
 {
 	int plen = (int)kstrlen(prefix);
 	int zeros = sp->prec > ndigits ? sp->prec - ndigits : 0;
@@ -53,8 +53,8 @@ static void emit_number(struct sink *s, const struct spec *sp, const char *digit
 		pad(s, ' ', sp->width - total);
 }
 
-static void fmt_unsigned(struct sink *s, const struct spec *sp, unsigned long long v,
-                         unsigned base, int upper, const char *prefix)
+static void fmt_unsigned(struct sink *s, const struct spec *sp, unsigned long long v, unsigned base,
+                         int upper, const char *prefix)
 {
 	const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -96,12 +96,8 @@ static const char *parse_length(const char *f, int *len)
 {
 	*len = LEN_INT;
 	switch (*f) {
-	case 'h':
-		*len = f[1] == 'h' ? LEN_CHAR : LEN_SHORT;
-		return f + (f[1] == 'h' ? 2 : 1);
-	case 'l':
-		*len = f[1] == 'l' ? LEN_LLONG : LEN_LONG;
-		return f + (f[1] == 'l' ? 2 : 1);
+	case 'h': *len = f[1] == 'h' ? LEN_CHAR : LEN_SHORT; return f + (f[1] == 'h' ? 2 : 1);
+	case 'l': *len = f[1] == 'l' ? LEN_LLONG : LEN_LONG; return f + (f[1] == 'l' ? 2 : 1);
 	case 'z': *len = LEN_SIZE; return f + 1;
 	case 't': *len = LEN_PTRDIFF; return f + 1;
 	case 'j': *len = LEN_MAX; return f + 1;
@@ -142,12 +138,18 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 	kmemset(sp, 0, sizeof *sp);
 	sp->prec = -1;
 	for (;; f++) {
-		if (*f == '-') sp->left = 1;
-		else if (*f == '0') sp->zero = 1;
-		else if (*f == '+') sp->plus = 1;
-		else if (*f == ' ') sp->space = 1;
-		else if (*f == '#') sp->alt = 1;
-		else break;
+		if (*f == '-')
+			sp->left = 1;
+		else if (*f == '0')
+			sp->zero = 1;
+		else if (*f == '+')
+			sp->plus = 1;
+		else if (*f == ' ')
+			sp->space = 1;
+		else if (*f == '#')
+			sp->alt = 1;
+		else
+			break;
 	}
 	if (*f == '*') {
 		sp->width = va_arg(*ap, int);
@@ -184,7 +186,8 @@ static void convert(struct sink *s, char conv, const struct spec *sp, int len, v
 	case 'd':
 	case 'i': {
 		long long v = arg_signed(ap, len);
-		unsigned long long mag = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+		unsigned long long mag = v < 0 ? 0ULL - (unsigned long long)v
+		                               : (unsigned long long)v;
 		const char *sign = v < 0 ? "-" : sp->plus ? "+" : sp->space ? " " : "";
 		fmt_unsigned(s, sp, mag, 10, 0, sign);
 		break;
@@ -210,9 +213,7 @@ static void convert(struct sink *s, char conv, const struct spec *sp, int len, v
 			pad(s, ' ', sp->width - 1);
 		break;
 	case '%': put(s, '%'); break;
-	default:	/* unknown conversion: show it rather than guess */
-		put(s, '%');
-		put(s, conv);
+	default: /* unknown conversion: show it rather than guess */ put(s, '%'); put(s, conv);
 	}
 }
 

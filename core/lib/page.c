@@ -141,7 +141,8 @@ void page_free(void *p, size_t n)
 			panic("page_free: %zu pages at %p run past their region", n, p);
 		for (size_t k = 0; k < n; k++)
 			if (!bit_get(r, first + k))
-				panic("page_free: page %p freed twice", (void *)(a + k * PAGE_SIZE));
+				panic("page_free: page %p freed twice",
+				      (void *)(a + k * PAGE_SIZE));
 		bits_set(r, first, n, false);
 		nfree += n;
 		if (first + n - 1 > r->tophint)
@@ -194,6 +195,15 @@ void *page_alloc_top(void)
 	return p;
 }
 
-size_t page_free_count(void) { return nfree; }
-size_t page_total(void) { return ntotal; }
-void page_fail_next(size_t count) { failnext = count; }
+size_t page_free_count(void)
+{
+	return nfree;
+}
+size_t page_total(void)
+{
+	return ntotal;
+}
+void page_fail_next(size_t count)
+{
+	failnext = count;
+}

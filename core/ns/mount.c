@@ -185,8 +185,7 @@ static int check_kinds(const struct chan *from, const struct chan *to, int flags
 	return 0;
 }
 
-int ns_bind(struct ns *ns, struct chan *to, const char *path, int flags,
-            const struct ns_src *src)
+int ns_bind(struct ns *ns, struct chan *to, const char *path, int flags, const struct ns_src *src)
 {
 	struct mhead *old, *m, *drop = 0;
 	struct chan *at, *from;
@@ -313,8 +312,8 @@ int ns_unmount(struct ns *ns, const char *old, const char *path)
 }
 
 /* One line: "bind -bc /a /b" or "mount #cons /dev" (+ " aname"). */
-static size_t format_member(const struct mmember *mm, const char *path, int order,
-                            char *buf, size_t size)
+static size_t format_member(const struct mmember *mm, const char *path, int order, char *buf,
+                            size_t size)
 {
 	char flags[5] = "", *f = flags;
 
@@ -329,9 +328,9 @@ static size_t format_member(const struct mmember *mm, const char *path, int orde
 		*f++ = ' ';
 		*f = 0;
 	}
-	return (size_t)ksnprintf(buf, size, "%s %s%s%s%s%s %s%s%s\n", mm->mounted ? "mount" : "bind",
-	                         flags, mm->key[0] ? "-k " : "", mm->key, mm->key[0] ? " " : "",
-	                         mm->src[0] ? mm->src : "?", path,
+	return (size_t)ksnprintf(buf, size, "%s %s%s%s%s%s %s%s%s\n",
+	                         mm->mounted ? "mount" : "bind", flags, mm->key[0] ? "-k " : "",
+	                         mm->key, mm->key[0] ? " " : "", mm->src[0] ? mm->src : "?", path,
 	                         mm->aname[0] ? " " : "", mm->aname);
 }
 
@@ -347,7 +346,8 @@ static size_t format_head(const struct mhead *h, char *buf, size_t size)
 	int first = 1;
 
 #define OUT(k, order) \
-	(n += format_member(&h->m[k], h->path, order, n < size ? buf + n : 0, n < size ? size - n : 0))
+	(n += format_member(&h->m[k], h->path, order, n < size ? buf + n : 0, \
+	                    n < size ? size - n : 0))
 	for (size_t k = 0; k < h->n; k++)
 		if (h->m[k].covered)
 			c = k;

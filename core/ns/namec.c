@@ -236,8 +236,7 @@ static int create_last(struct chan *dir, const char *elem, int omode, uint32_t p
 	return 0;
 }
 
-int namec(struct ns *ns, const char *path, int what, int omode, uint32_t perm,
-          struct chan **out)
+int namec(struct ns *ns, const char *path, int what, int omode, uint32_t perm, struct chan **out)
 {
 	struct walkstack st = { .depth = 0, .held = 0 };
 	char elem[LUX_NAMEMAX];

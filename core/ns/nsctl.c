@@ -22,8 +22,8 @@
 
 #define NSCTL_MAXARGS 8
 
-static const struct dev *const devices[] = { &ramfs_dev, &cons_dev, &proc_dev, &crypto_dev,
-                                             &users_dev, &pipe_dev };
+static const struct dev *const devices[] = { &ramfs_dev,  &cons_dev,  &proc_dev,
+	                                     &crypto_dev, &users_dev, &pipe_dev };
 
 const struct dev *dev_lookup(const char *name)
 {
@@ -57,8 +57,8 @@ static int parse_flags(const char *arg, int *flags)
 
 /* What "new" or "spec" names: #dev (an attach), an address (mount only),
  * or a path in ns (bind only). */
-static int source(struct ns *ns, const char *src, const char *aname, const char *key,
-                  bool mount, struct chan **out)
+static int source(struct ns *ns, const char *src, const char *aname, const char *key, bool mount,
+                  struct chan **out)
 {
 	const struct dev *d;
 
@@ -90,7 +90,8 @@ static int bind_or_mount(struct ns *ns, int argc, char **argv, char *why, size_t
 		if (mount && kstrcmp(argv[i], "-k") == 0 && i + 1 < argc) {
 			src.key = argv[++i];	/* authenticate with this key */
 			if (kstrnlen(src.key, 32) == 32)
-				return fail(why, whylen, E_NAMETOOLONG, "%s: %s: %s", argv[0], src.key);
+				return fail(why, whylen, E_NAMETOOLONG, "%s: %s: %s", argv[0],
+				            src.key);
 			continue;
 		}
 		if (parse_flags(argv[i], &flags) < 0)

@@ -71,7 +71,8 @@ int sh_blk(struct sh *sh, int argc, char **argv)
 		if (sector_arg(argv[2], d, &sector) < 0)
 			return 2;
 		if (len > d->sector_size) {
-			sh_errorf("blk: %zu bytes do not fit in a sector of %u\n", len, d->sector_size);
+			sh_errorf("blk: %zu bytes do not fit in a sector of %u\n", len,
+			          d->sector_size);
 			return 2;
 		}
 		if ((buf = kzalloc(d->sector_size + 1)) == 0) {

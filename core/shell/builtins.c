@@ -32,7 +32,8 @@ static int b_help(struct sh *sh, int argc, char **argv)
 	const struct sh_builtin *b = sh_builtins(&n);
 
 	USED(argc), USED(argv);
-	sh_printf(sh, "Lux9 shell built-ins (separate commands with ';', redirect with > or >>):\n");
+	sh_printf(sh,
+	          "Lux9 shell built-ins (separate commands with ';', redirect with > or >>):\n");
 	for (size_t i = 0; i < n; i++) {
 		char head[48];
 		ksnprintf(head, sizeof head, "%s %s", b[i].name, b[i].usage);
@@ -244,8 +245,8 @@ static int b_uptime(struct sh *sh, int argc, char **argv)
 	USED(argc), USED(argv);
 	sh_printf(sh, "up %llu.%03llu s, %zu procs, %zu of %zu pages free\n",
 	          (unsigned long long)(ns / 1000000000u),
-	          (unsigned long long)(ns / 1000000u % 1000u), proc_count(),
-	          page_free_count(), page_total());
+	          (unsigned long long)(ns / 1000000u % 1000u), proc_count(), page_free_count(),
+	          page_total());
 	return 0;
 }
 
@@ -254,7 +255,8 @@ static int b_halt(struct sh *sh, int argc, char **argv)
 	long long status = 0;
 
 	USED(sh);
-	if (argc > 2 || (argc == 2 && (kstrtoll(argv[1], &status) < 0 || status < 0 || status > 127)))
+	if (argc > 2 ||
+	    (argc == 2 && (kstrtoll(argv[1], &status) < 0 || status < 0 || status > 127)))
 		return usage(argv[0]);
 	storesync_halt();	/* the root tree to the store, if there is one */
 	lux_halt((int)status);
@@ -370,7 +372,8 @@ static int b_pebbles(struct sh *sh, int argc, char **argv)
 	long long pid = curproc()->pid;
 	int err;
 
-	if (argc > 2 || (argc == 2 && (kstrtoll(argv[1], &pid) < 0 || pid <= 0 || pid > 0x7fffffff)))
+	if (argc > 2 ||
+	    (argc == 2 && (kstrtoll(argv[1], &pid) < 0 || pid <= 0 || pid > 0x7fffffff)))
 		return usage(argv[0]);
 	if ((err = proc_pebbles((int)pid, &bi)) < 0) {
 		sh_errorf("pebbles: %lld: %s\n", pid, lux_errstr(err));
@@ -428,8 +431,14 @@ static void hog_put(struct hog *h)
 		kfree(h);
 }
 
-static bool hog_stopped(void *arg) { return ((struct hog *)arg)->stop; }
-static bool hog_done(void *arg) { return ((struct hog *)arg)->done; }
+static bool hog_stopped(void *arg)
+{
+	return ((struct hog *)arg)->stop;
+}
+static bool hog_done(void *arg)
+{
+	return ((struct hog *)arg)->done;
+}
 
 static void hog_sleeper(void *arg)
 {
@@ -458,7 +467,8 @@ static void hog_main(void *arg)
 			if (h->taken == HOG_MAXPROCS)
 				break;
 			__atomic_add_fetch(&h->ref, 1, __ATOMIC_ACQ_REL);
-			procs[h->taken] = proc_spawn("hogged", PRIO_LOW, hog_sleeper, h, 0, &none, &err);
+			procs[h->taken] = proc_spawn("hogged", PRIO_LOW, hog_sleeper, h, 0, &none,
+			                             &err);
 			if (err)
 				hog_put(h);
 		} else {
@@ -567,15 +577,20 @@ static const struct sh_builtin builtins[] = {
 	{ "burn", "ms", "use the CPU for ms milliseconds (try 'burn 3000 &')", b_burn },
 	{ "pebbles", "[pid]", "print a proc's budget (default: the shell's)", b_pebbles },
 	{ "ninep", "", "the 9P server's connections and their pebbles", b_ninep },
-	{ "blk", "[read S | write S text | flush]", "block device 0: status, a sector as text, "
-	  "write one, flush", sh_blk },
+	{ "blk", "[read S | write S text | flush]",
+	  "block device 0: status, a sector as text, "
+	  "write one, flush",
+	  sh_blk },
 	{ "hog", "kind", "a child takes pebbles of a kind until refused, then gives them back",
 	  b_hog },
 	{ "bind", "[-abc] new old", "bind a path or '#dev' over old (-b/-a: union)", sh_nscmd },
-	{ "mount", "[-abc] [-k key] spec old [aname]", "mount '#dev' or a 9P address on old (-k: authenticated)", sh_nscmd },
+	{ "mount", "[-abc] [-k key] spec old [aname]",
+	  "mount '#dev' or a 9P address on old (-k: authenticated)", sh_nscmd },
 	{ "unmount", "[new] old", "undo the mounts on old (or only new)", sh_nscmd },
-	{ "ktest", "name", "run an in-kernel test (stress, wakeup, kill, latency, exchange,\n"
-	  "                           cryptobench, keystore)", b_ktest },
+	{ "ktest", "name",
+	  "run an in-kernel test (stress, wakeup, kill, latency, exchange,\n"
+	  "                           cryptobench, keystore)",
+	  b_ktest },
 	{ "sync", "", "write the root file tree to the store now (a commit)", b_sync },
 	{ "halt", "[status]", "stop the machine with status 0-127", b_halt },
 };

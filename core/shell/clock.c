@@ -24,15 +24,14 @@ void clock_format(int64_t secs, char *buf, size_t size)
 {
 	static const char *const wday[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+		                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	/* floored division, written so that INT64_MIN does not overflow */
 	int64_t days = secs / 86400 - (secs % 86400 < 0);
 	int64_t rem = secs % 86400 + (secs % 86400 < 0 ? 86400 : 0), y;
 	unsigned m, d;
 
 	civil(days, &y, &m, &d);
-	ksnprintf(buf, size, "%s %s %2u %02u:%02u:%02u UTC %lld",
-	          wday[((days % 7) + 7) % 7], mon[m - 1], d,
-	          (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
-	          (long long)y);
+	ksnprintf(buf, size, "%s %s %2u %02u:%02u:%02u UTC %lld", wday[((days % 7) + 7) % 7],
+	          mon[m - 1], d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+	          (unsigned)(rem % 60), (long long)y);
 }

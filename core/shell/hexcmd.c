@@ -68,7 +68,8 @@ static int out(struct sh *sh, const char *name, const uint8_t *p, size_t n)
 	while (n > 0) {
 		r = sys_write(sh->outfd, p, n);
 		if (r <= 0) {
-			sh_errorf("%s: write: %s\n", name, r < 0 ? proc_errstr((int)r) : "wrote nothing");
+			sh_errorf("%s: write: %s\n", name,
+			          r < 0 ? proc_errstr((int)r) : "wrote nothing");
 			return 1;
 		}
 		p += r;

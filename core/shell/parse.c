@@ -64,8 +64,7 @@ static int command(struct lexer *lx, struct sh_cmd *c)
 		case 0:
 		case ';':
 		case '#':
-		case '&':
-			goto done;
+		case '&': goto done;
 		case '>':
 			if (c->redir) {
 				lx->err = "more than one redirection";

@@ -126,7 +126,8 @@ static int bench_sha256(const uint8_t *chunk, char *msg, size_t size)
 	for (int r = 0; r < REPS && err == 0; r++)
 		err = sha256_run(chunk, &files[r], &direct[r]);
 	if (err) {
-		ksnprintf(msg, size, "sha256 64 MiB: %s", err == E_IO ? "digests differ" : proc_errstr(err));
+		ksnprintf(msg, size, "sha256 64 MiB: %s",
+		          err == E_IO ? "digests differ" : proc_errstr(err));
 		return -1;
 	}
 	report(msg, size, "sha256 64 MiB", files, direct);
@@ -185,7 +186,8 @@ static int aead_files(const char *dir, const uint8_t *chunk, int run, int first,
 			return fd;
 		for (size_t off = 0; off < MSG && n >= 0; off += CHUNK)
 			n = sys_write(fd, chunk, CHUNK);
-		while (n >= 0 && got < MSG + 16 && (n = sys_read(fd, out + got, MSG + 16 - got)) > 0)
+		while (n >= 0 && got < MSG + 16 &&
+		       (n = sys_read(fd, out + got, MSG + 16 - got)) > 0)
 			got += n;
 		sys_close(fd);
 		if (n < 0)

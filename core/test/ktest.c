@@ -116,18 +116,22 @@ static int stress(char *msg, size_t size)
 	rwlock_init(&st.pairlock, "ktest pair");
 	snap(&before);
 	for (; n < NSTRESS; n++)
-		if ((p[n] = proc_create("stress", (int)krand_below(NPRIO - 2) + 1, stress_worker, 0, 0)) == 0)
+		if ((p[n] = proc_create("stress", (int)krand_below(NPRIO - 2) + 1, stress_worker, 0,
+		                        0)) == 0)
 			break;
 	for (int i = 0; i < n; i++)
 		proc_join(p[i]);
 	for (int i = 0; i < NLOCKS; i++)
 		sum += st.counters[i];
 	leak = compare(&before);
-	ksnprintf(msg, size, "%d procs x %d rounds: %llu lock rounds, %llu counted, %d torn reads%s%s",
-	          n, ROUNDS, (unsigned long long)st.ops, (unsigned long long)sum, st.torn,
+	ksnprintf(msg, size,
+	          "%d procs x %d rounds: %llu lock rounds, %llu counted, %d torn reads%s%s", n,
+	          ROUNDS, (unsigned long long)st.ops, (unsigned long long)sum, st.torn,
 	          leak ? ", " : "", leak ? leak : "");
-	return n == NSTRESS && sum == (uint64_t)NSTRESS * ROUNDS && st.ops == sum &&
-	       st.torn == 0 && st.a == st.b && (!leak || *leak == '(') ? 0 : -1;
+	return n == NSTRESS && sum == (uint64_t)NSTRESS * ROUNDS && st.ops == sum && st.torn == 0 &&
+	               st.a == st.b && (!leak || *leak == '(')
+	           ? 0
+	           : -1;
 }
 
 /* ---- wakeup ------------------------------------------------------------ */
@@ -163,7 +167,8 @@ static int wakeup_test(char *msg, size_t size)
 	/* created in reverse so wake order cannot come from creation order */
 	for (int i = NWAKE - 1; i >= 0; i--) {
 		wk.want[i] = (uint64_t)(i + 1) * 3000000u;
-		if ((p[i] = proc_create("sleeper", PRIO_NORMAL, sleeper, (void *)(uintptr_t)i, 0)) == 0)
+		if ((p[i] = proc_create("sleeper", PRIO_NORMAL, sleeper, (void *)(uintptr_t)i,
+		                        0)) == 0)
 			break;
 		n++;
 	}
@@ -224,9 +229,10 @@ static int kill_test(char *msg, size_t size)
 	sbusy = proc_join(busy);
 	sasleep = proc_join(asleep);
 	leak = compare(&before);
-	ksnprintf(msg, size, "busy proc exit %d, sleeping proc exit %d, gone %llu ms after kill%s%s",
-	          sbusy, sasleep, (unsigned long long)((arch_time_ns() - t0) / 1000000u),
-	          leak ? ", " : "", leak ? leak : "");
+	ksnprintf(msg, size,
+	          "busy proc exit %d, sleeping proc exit %d, gone %llu ms after kill%s%s", sbusy,
+	          sasleep, (unsigned long long)((arch_time_ns() - t0) / 1000000u), leak ? ", " : "",
+	          leak ? leak : "");
 	return sbusy == PROC_KILLED && sasleep == PROC_KILLED && (!leak || *leak == '(') ? 0 : -1;
 }
 
@@ -258,8 +264,10 @@ static int latency_test(char *msg, size_t size)
 			late[j] = late[j - 1];
 			late[j - 1] = t;
 		}
-	ksnprintf(msg, size, "%d one-shot sleeps of 1..3 ms: late by median %llu us, max %llu us, %d early",
-	          N, (unsigned long long)(late[N / 2] / 1000), (unsigned long long)(late[N - 1] / 1000), early);
+	ksnprintf(msg, size,
+	          "%d one-shot sleeps of 1..3 ms: late by median %llu us, max %llu us, %d early", N,
+	          (unsigned long long)(late[N / 2] / 1000),
+	          (unsigned long long)(late[N - 1] / 1000), early);
 	return early ? -1 : 0;
 }
 
@@ -334,7 +342,9 @@ static int exchange_test(char *msg, size_t size)
 	          xk.bad, xk.stale == E_STALE ? "refused" : "NOT refused", leak ? ", " : "",
 	          leak ? leak : "");
 	return xk.recv == 0 && xk.wrote && xk.wrote == xk.read && xk.bad == 0 &&
-	       xk.stale == E_STALE && (!leak || *leak == '(') ? 0 : -1;
+	               xk.stale == E_STALE && (!leak || *leak == '(')
+	           ? 0
+	           : -1;
 }
 
 static const struct ktest tests[] = {
@@ -342,13 +352,18 @@ static const struct ktest tests[] = {
 	{ "wakeup", "sleepers wake on time and in deadline order", wakeup_test },
 	{ "kill", "killed busy and sleeping procs exit and give back everything", kill_test },
 	{ "latency", "how late one-shot sleeps wake (never early)", latency_test },
-	{ "exchange", "1 MiB moves between two procs: same pages, sender's handle refused", exchange_test },
-	{ "cryptobench", "/secure/crypto against the same lc_* calls in-process (ratios)", ktest_cryptobench },
-	{ "keystore", "key pins over a rotate, delete in use, a crypto budget run out", ktest_keystore },
+	{ "exchange", "1 MiB moves between two procs: same pages, sender's handle refused",
+	  exchange_test },
+	{ "cryptobench", "/secure/crypto against the same lc_* calls in-process (ratios)",
+	  ktest_cryptobench },
+	{ "keystore", "key pins over a rotate, delete in use, a crypto budget run out",
+	  ktest_keystore },
 	{ "lockdep", "the lock-order checker is on and accepts a consistent order", ktest_lockdep },
 	/* these end the kernel on purpose (ktest_fault.c) */
-	{ "fault-null", "read through a null pointer: the arch's panic names it", ktest_fault_null },
-	{ "fault-stack", "a proc overflows its stack: the panic names the proc", ktest_fault_stack },
+	{ "fault-null", "read through a null pointer: the arch's panic names it",
+	  ktest_fault_null },
+	{ "fault-stack", "a proc overflows its stack: the panic names the proc",
+	  ktest_fault_stack },
 	{ "fault-rodata", "write to read-only data: the panic names it", ktest_fault_rodata },
 	{ "fault-nx", "call into writable data: the panic names it", ktest_fault_nx },
 	{ "lockdep-inversion", "two locks in both orders: the checker's panic names both",

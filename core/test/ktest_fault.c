@@ -26,7 +26,8 @@ static bool guarded(char *msg, size_t size)
 {
 	if (lux_bootinfo && (lux_bootinfo->caps & LUX_CAP_GUARDED))
 		return true;
-	ksnprintf(msg, size, "refused: this arch does not catch faults (no guard "
+	ksnprintf(msg, size,
+	          "refused: this arch does not catch faults (no guard "
 	          "pages, no W^X), the access would corrupt or kill the kernel");
 	return false;
 }
@@ -40,8 +41,10 @@ int ktest_fault_null(char *msg, size_t size)
 	if (!guarded(msg, size))
 		return -1;
 	v = *p;
-	ksnprintf(msg, size, "read 0x%llx at address 8: a null dereference went "
-	          "unnoticed", (unsigned long long)v);
+	ksnprintf(msg, size,
+	          "read 0x%llx at address 8: a null dereference went "
+	          "unnoticed",
+	          (unsigned long long)v);
 	return -1;
 }
 
@@ -111,7 +114,9 @@ int ktest_fault_stack(char *msg, size_t size)
 		return -1;
 	}
 	proc_join(p);
-	ksnprintf(msg, size, "recursed %u frames of 512 bytes and came back: "
-	          "no guard page", depth_reached);
+	ksnprintf(msg, size,
+	          "recursed %u frames of 512 bytes and came back: "
+	          "no guard page",
+	          depth_reached);
 	return -1;
 }

@@ -114,7 +114,9 @@ int ktest_keystore(char *msg, size_t size)
 	ok = kb.err == E_BUDGET && kb.uses == KBUDGET / KUSE - 1 && kb.held == 0 &&
 	     kstrncmp(kb.why, "budget exhausted: crypto", 24) == 0 && err == 0 &&
 	     ks_keys() == keys && ks_versions() == versions;
-	ksnprintf(msg, size, "pin kept v1 over a rotate, delete in use refused; %d KiB budget: "
-	          "%d uses, then \"%s\"", KBUDGET / 1024, kb.uses, kb.why);
+	ksnprintf(msg, size,
+	          "pin kept v1 over a rotate, delete in use refused; %d KiB budget: "
+	          "%d uses, then \"%s\"",
+	          KBUDGET / 1024, kb.uses, kb.why);
 	return ok ? 0 : -1;
 }

@@ -28,35 +28,30 @@ void lux_crypto_panic(const char *why);	/* the kernel's, never returns */
 #define LUX_RANDOMBYTES_UNSET_MSG \
 	"libsodium: randombytes used before randombytes_set_implementation()"
 
-static const char *
-lux_randombytes_unset_name(void)
+static const char *lux_randombytes_unset_name(void)
 {
 	return "unset";
 }
 
-static uint32_t
-lux_randombytes_unset_random(void)
+static uint32_t lux_randombytes_unset_random(void)
 {
 	lux_crypto_panic(LUX_RANDOMBYTES_UNSET_MSG);
 	return 0;
 }
 
-static void
-lux_randombytes_unset_stir(void)
+static void lux_randombytes_unset_stir(void)
 {
 	lux_crypto_panic(LUX_RANDOMBYTES_UNSET_MSG);
 }
 
-static uint32_t
-lux_randombytes_unset_uniform(const uint32_t upper_bound)
+static uint32_t lux_randombytes_unset_uniform(const uint32_t upper_bound)
 {
 	(void)upper_bound;
 	lux_crypto_panic(LUX_RANDOMBYTES_UNSET_MSG);
 	return 0;
 }
 
-static void
-lux_randombytes_unset_buf(void *const buf, const size_t size)
+static void lux_randombytes_unset_buf(void *const buf, const size_t size)
 {
 	(void)buf;
 	(void)size;
@@ -64,12 +59,8 @@ lux_randombytes_unset_buf(void *const buf, const size_t size)
 }
 
 static randombytes_implementation lux_randombytes_unset = {
-	lux_randombytes_unset_name,
-	lux_randombytes_unset_random,
-	lux_randombytes_unset_stir,
-	lux_randombytes_unset_uniform,
-	lux_randombytes_unset_buf,
-	NULL,
+	lux_randombytes_unset_name,    lux_randombytes_unset_random, lux_randombytes_unset_stir,
+	lux_randombytes_unset_uniform, lux_randombytes_unset_buf,    NULL,
 };
 
 /* randombytes.c: `implementation = RANDOMBYTES_DEFAULT_IMPLEMENTATION;` */

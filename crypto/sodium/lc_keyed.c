@@ -11,22 +11,26 @@
 #include <lux/crypto.h>
 
 _Static_assert(LC_AEAD_KEY == crypto_aead_xchacha20poly1305_ietf_KEYBYTES &&
-               LC_AEAD_KEY == crypto_aead_chacha20poly1305_ietf_KEYBYTES &&
-               LC_AEAD_KEY == crypto_aead_aes256gcm_KEYBYTES, "AEAD key size");
+                   LC_AEAD_KEY == crypto_aead_chacha20poly1305_ietf_KEYBYTES &&
+                   LC_AEAD_KEY == crypto_aead_aes256gcm_KEYBYTES,
+               "AEAD key size");
 _Static_assert(LC_AEAD_TAG == crypto_aead_xchacha20poly1305_ietf_ABYTES &&
-               LC_AEAD_TAG == crypto_aead_chacha20poly1305_ietf_ABYTES &&
-               LC_AEAD_TAG == crypto_aead_aes256gcm_ABYTES, "AEAD tag size");
+                   LC_AEAD_TAG == crypto_aead_chacha20poly1305_ietf_ABYTES &&
+                   LC_AEAD_TAG == crypto_aead_aes256gcm_ABYTES,
+               "AEAD tag size");
 _Static_assert(LC_AEAD_NONCE_MAX == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
                "AEAD nonce size");
 _Static_assert(LC_AUTH_MAX == crypto_auth_hmacsha512_BYTES &&
-               LC_AUTH_MAX == crypto_generichash_BYTES_MAX, "MAC tag size");
+                   LC_AUTH_MAX == crypto_generichash_BYTES_MAX,
+               "MAC tag size");
 _Static_assert(LC_KDF_KEY == crypto_kdf_KEYBYTES && LC_KDF_CONTEXT == crypto_kdf_CONTEXTBYTES &&
-               LC_KDF_MIN == crypto_kdf_BYTES_MIN && LC_KDF_MAX == crypto_kdf_BYTES_MAX,
+                   LC_KDF_MIN == crypto_kdf_BYTES_MIN && LC_KDF_MAX == crypto_kdf_BYTES_MAX,
                "KDF sizes");
 _Static_assert(LC_PWHASH_SALT == crypto_pwhash_argon2id_SALTBYTES &&
-               LC_PWHASH_MIN == crypto_pwhash_argon2id_BYTES_MIN &&
-               LC_PWHASH_MEMMIN == crypto_pwhash_argon2id_MEMLIMIT_MIN &&
-               LC_PWHASH_OPSMIN == crypto_pwhash_argon2id_OPSLIMIT_MIN, "Argon2id limits");
+                   LC_PWHASH_MIN == crypto_pwhash_argon2id_BYTES_MIN &&
+                   LC_PWHASH_MEMMIN == crypto_pwhash_argon2id_MEMLIMIT_MIN &&
+                   LC_PWHASH_OPSMIN == crypto_pwhash_argon2id_OPSLIMIT_MIN,
+               "Argon2id limits");
 
 /* ---- AEAD ---- */
 
@@ -54,24 +58,22 @@ int lc_aead_available(enum lc_aead_alg alg)
 {
 	switch (alg) {
 	case LC_XCHACHA20POLY1305:
-	case LC_CHACHA20POLY1305:
-		return 1;
+	case LC_CHACHA20POLY1305: return 1;
 	case LC_AES256GCM:	/* AES-NI and PCLMUL, probed by sodium_init */
 		return crypto_aead_aes256gcm_is_available();
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
-int lc_aead_encrypt(enum lc_aead_alg alg, uint8_t *c, const void *m, size_t n,
-                    const void *ad, size_t adlen, const uint8_t *nonce,
-                    const uint8_t key[LC_AEAD_KEY])
+int lc_aead_encrypt(enum lc_aead_alg alg, uint8_t *c, const void *m, size_t n, const void *ad,
+                    size_t adlen, const uint8_t *nonce, const uint8_t key[LC_AEAD_KEY])
 {
 	int r;
 
 	switch (alg) {
 	case LC_XCHACHA20POLY1305:
-		r = crypto_aead_xchacha20poly1305_ietf_encrypt(c, 0, m, n, ad, adlen, 0, nonce, key);
+		r = crypto_aead_xchacha20poly1305_ietf_encrypt(c, 0, m, n, ad, adlen, 0, nonce,
+		                                               key);
 		break;
 	case LC_CHACHA20POLY1305:
 		r = crypto_aead_chacha20poly1305_ietf_encrypt(c, 0, m, n, ad, adlen, 0, nonce, key);
@@ -81,15 +83,13 @@ int lc_aead_encrypt(enum lc_aead_alg alg, uint8_t *c, const void *m, size_t n,
 			return -1;
 		r = crypto_aead_aes256gcm_encrypt(c, 0, m, n, ad, adlen, 0, nonce, key);
 		break;
-	default:
-		return -1;
+	default: return -1;
 	}
 	return r == 0 ? 0 : -1;
 }
 
-int lc_aead_decrypt(enum lc_aead_alg alg, uint8_t *m, const void *c, size_t clen,
-                    const void *ad, size_t adlen, const uint8_t *nonce,
-                    const uint8_t key[LC_AEAD_KEY])
+int lc_aead_decrypt(enum lc_aead_alg alg, uint8_t *m, const void *c, size_t clen, const void *ad,
+                    size_t adlen, const uint8_t *nonce, const uint8_t key[LC_AEAD_KEY])
 {
 	int r;
 
@@ -97,18 +97,19 @@ int lc_aead_decrypt(enum lc_aead_alg alg, uint8_t *m, const void *c, size_t clen
 		return -1;
 	switch (alg) {
 	case LC_XCHACHA20POLY1305:
-		r = crypto_aead_xchacha20poly1305_ietf_decrypt(m, 0, 0, c, clen, ad, adlen, nonce, key);
+		r = crypto_aead_xchacha20poly1305_ietf_decrypt(m, 0, 0, c, clen, ad, adlen, nonce,
+		                                               key);
 		break;
 	case LC_CHACHA20POLY1305:
-		r = crypto_aead_chacha20poly1305_ietf_decrypt(m, 0, 0, c, clen, ad, adlen, nonce, key);
+		r = crypto_aead_chacha20poly1305_ietf_decrypt(m, 0, 0, c, clen, ad, adlen, nonce,
+		                                              key);
 		break;
 	case LC_AES256GCM:
 		if (!crypto_aead_aes256gcm_is_available())
 			return -1;
 		r = crypto_aead_aes256gcm_decrypt(m, 0, 0, c, clen, ad, adlen, nonce, key);
 		break;
-	default:
-		return -1;
+	default: return -1;
 	}
 	return r == 0 ? 0 : -1;
 }
@@ -135,8 +136,8 @@ size_t lc_auth_len(enum lc_auth_alg alg)
 	}
 }
 
-int lc_auth(enum lc_auth_alg alg, uint8_t *out, size_t outlen, const uint8_t *key,
-            size_t keylen, const void *m, size_t n)
+int lc_auth(enum lc_auth_alg alg, uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen,
+            const void *m, size_t n)
 {
 	/* HMAC takes keys of any length (longer than a block: hashed first,
 	 * as RFC 2104 says); the _init/_update/_final form is the one of
@@ -163,12 +164,12 @@ int lc_auth(enum lc_auth_alg alg, uint8_t *out, size_t outlen, const uint8_t *ke
 		sodium_memzero(&s512, sizeof s512);
 		return r == 0 ? 0 : -1;
 	case LC_BLAKE2B_KEYED:
-		if (outlen < crypto_generichash_BYTES_MIN || outlen > crypto_generichash_BYTES_MAX ||
-		    keylen < 1 || keylen > crypto_generichash_KEYBYTES_MAX)
+		if (outlen < crypto_generichash_BYTES_MIN ||
+		    outlen > crypto_generichash_BYTES_MAX || keylen < 1 ||
+		    keylen > crypto_generichash_KEYBYTES_MAX)
 			return -1;
 		return crypto_generichash(out, outlen, m, n, key, keylen) == 0 ? 0 : -1;
-	default:
-		return -1;
+	default: return -1;
 	}
 }
 
@@ -204,8 +205,7 @@ int lc_kx_shared(uint8_t key[32], const uint8_t sk[LC_X25519_KEY],
 			break;
 		}
 	}
-	r = crypto_generichash_init(&st, 0, 0, 32) |
-	    crypto_generichash_update(&st, q, sizeof q) |
+	r = crypto_generichash_init(&st, 0, 0, 32) | crypto_generichash_update(&st, q, sizeof q) |
 	    crypto_generichash_update(&st, a, LC_X25519_KEY) |
 	    crypto_generichash_update(&st, b, LC_X25519_KEY) |
 	    crypto_generichash_final(&st, key, 32);
@@ -226,9 +226,10 @@ int lc_pwhash(uint8_t *out, size_t len, const void *pw, size_t pwlen,
               const uint8_t salt[LC_PWHASH_SALT], uint64_t ops, size_t mem)
 {
 	if (len < crypto_pwhash_argon2id_BYTES_MIN || pwlen > crypto_pwhash_argon2id_PASSWD_MAX ||
-	    ops < crypto_pwhash_argon2id_OPSLIMIT_MIN || ops > crypto_pwhash_argon2id_OPSLIMIT_MAX ||
-	    mem < crypto_pwhash_argon2id_MEMLIMIT_MIN)
+	    ops < crypto_pwhash_argon2id_OPSLIMIT_MIN ||
+	    ops > crypto_pwhash_argon2id_OPSLIMIT_MAX || mem < crypto_pwhash_argon2id_MEMLIMIT_MIN)
 		return -1;
-	return crypto_pwhash(out, len, pw, pwlen, salt, ops, mem,
-	                     crypto_pwhash_ALG_ARGON2ID13) == 0 ? 0 : -1;
+	return crypto_pwhash(out, len, pw, pwlen, salt, ops, mem, crypto_pwhash_ALG_ARGON2ID13) == 0
+	           ? 0
+	           : -1;
 }

@@ -24,11 +24,14 @@ _Static_assert(LC_ED25519_SK == crypto_sign_SECRETKEYBYTES, "Ed25519 secret key 
 _Static_assert(LC_ED25519_PK == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key size");
 _Static_assert(LC_ED25519_SEED == crypto_sign_SEEDBYTES, "Ed25519 seed size");
 _Static_assert(LC_X25519_KEY == crypto_scalarmult_curve25519_BYTES &&
-               LC_X25519_KEY == crypto_scalarmult_curve25519_SCALARBYTES, "X25519 key size");
+                   LC_X25519_KEY == crypto_scalarmult_curve25519_SCALARBYTES,
+               "X25519 key size");
 _Static_assert(LC_MAC_KEY >= crypto_generichash_KEYBYTES_MIN &&
-               LC_MAC_KEY <= crypto_generichash_KEYBYTES_MAX, "MAC key size");
+                   LC_MAC_KEY <= crypto_generichash_KEYBYTES_MAX,
+               "MAC key size");
 _Static_assert(LC_MAC_BYTES >= crypto_generichash_BYTES_MIN &&
-               LC_MAC_BYTES <= crypto_generichash_BYTES_MAX, "MAC tag size");
+                   LC_MAC_BYTES <= crypto_generichash_BYTES_MAX,
+               "MAC tag size");
 
 int lc_init(int (*entropy)(void *buf, size_t n))
 {

@@ -49,7 +49,8 @@ bool auth9p_user_ok(const char *user)
 
 	if (n == 0 || n >= AUTH_USER_MAX)
 		return false;
-	return strspn(user, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+	return strspn(user, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+	       n;
 }
 
 int auth9p_mkparents(const char *path)
@@ -101,8 +102,9 @@ static int read_known(struct khctx *k, char **text, size_t *n)
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KNOWN_HOSTS_MAX) {
-		snprintf(k->err, sizeof k->err, "known hosts %s: not a regular file of at most %u bytes",
-		         path, KNOWN_HOSTS_MAX);
+		snprintf(k->err, sizeof k->err,
+		         "known hosts %s: not a regular file of at most %u bytes", path,
+		         KNOWN_HOSTS_MAX);
 		close(fd);
 		return -1;
 	}
@@ -117,7 +119,8 @@ static int read_known(struct khctx *k, char **text, size_t *n)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			snprintf(k->err, sizeof k->err, "known hosts %s: %s", path, strerror(errno));
+			snprintf(k->err, sizeof k->err, "known hosts %s: %s", path,
+			         strerror(errno));
 			break;
 		}
 		if (r == 0)
@@ -152,7 +155,8 @@ static int add_known(struct khctx *k, bool need_nl)
 	}
 	if (auth9p_mkparents(path) < 0 ||
 	    (fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644)) < 0) {
-		snprintf(k->err, sizeof k->err, "cannot add the host to %s: %s", path, strerror(errno));
+		snprintf(k->err, sizeof k->err, "cannot add the host to %s: %s", path,
+		         strerror(errno));
 		return -1;
 	}
 	if (need_nl && write(fd, "\n", 1) != 1)
@@ -160,7 +164,8 @@ static int add_known(struct khctx *k, bool need_nl)
 	if (n >= 0 && (w = write(fd, line, (size_t)n)) != n)
 		n = -1;
 	if (close(fd) < 0 || n < 0) {
-		snprintf(k->err, sizeof k->err, "cannot add the host to %s: %s", path, strerror(errno));
+		snprintf(k->err, sizeof k->err, "cannot add the host to %s: %s", path,
+		         strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -206,12 +211,13 @@ static void say_host_refused(const struct khctx *k, int r)
 	}
 	if (r == AUTH_EHOSTMISMATCH) {
 		auth_fingerprint(k->res.expected, want, sizeof want);
-		fprintf(stderr,
-		        "lux9p: WARNING: host key for %s changed: expected %s, got %s; "
-		        "if this is expected, remove the line %u of %s\n"
-		        "lux9p: (otherwise another machine may be answering for %s; your key signed "
-		        "nothing for it)\n",
-		        o->addr, want, got, k->res.line, o->known_hosts, o->addr);
+		fprintf(
+		    stderr,
+		    "lux9p: WARNING: host key for %s changed: expected %s, got %s; "
+		    "if this is expected, remove the line %u of %s\n"
+		    "lux9p: (otherwise another machine may be answering for %s; your key signed "
+		    "nothing for it)\n",
+		    o->addr, want, got, k->res.line, o->known_hosts, o->addr);
 		return;
 	}
 	fprintf(stderr,
@@ -231,15 +237,17 @@ static int send_msg(struct p9c *c, uint32_t afid, const uint8_t *m, size_t n)
 	ssize_t w;
 
 	if (n > c->msize - P9_IOHDRSZ) {
-		snprintf(c->err, sizeof c->err, "a %zu-byte handshake message does not fit msize %u", n,
-		         c->msize);
+		snprintf(c->err, sizeof c->err,
+		         "a %zu-byte handshake message does not fit msize %u", n, c->msize);
 		return -1;
 	}
 	if ((w = p9c_write(c, afid, 0, m, (uint32_t)n)) < 0)
 		return -1;
 	if ((size_t)w != n) {
-		snprintf(c->err, sizeof c->err, "protocol error: the server took %zd of the %zu bytes "
-		         "of a handshake message", w, n);
+		snprintf(c->err, sizeof c->err,
+		         "protocol error: the server took %zd of the %zu bytes "
+		         "of a handshake message",
+		         w, n);
 		return -1;
 	}
 	return 0;
@@ -251,10 +259,12 @@ static void say_refused(const struct auth9p *o, const struct auth *a)
 	const char *why = auth_why(a), *p = strstr(why, "server refused: ");
 
 	if (o->token) {
-		fprintf(stderr, "lux9p: %s: the server refused the token for %s: %s\n"
-		        "lux9p: (a token lives until it expires, is revoked or the server restarts;\n"
-		        "it speaks only for the user it was minted for: -u)\n",
-		        o->addr, o->user, p ? p + strlen("server refused: ") : why);
+		fprintf(
+		    stderr,
+		    "lux9p: %s: the server refused the token for %s: %s\n"
+		    "lux9p: (a token lives until it expires, is revoked or the server restarts;\n"
+		    "it speaks only for the user it was minted for: -u)\n",
+		    o->addr, o->user, p ? p + strlen("server refused: ") : why);
 		return;
 	}
 	auth_fingerprint(o->pk, fp, sizeof fp);
@@ -273,7 +283,8 @@ static int handshake(struct p9c *c, struct auth9p *o, struct auth *a, uint32_t a
                      struct khctx *k)
 {
 	static uint8_t out[AUTH_MSG_MAX], in[AUTH_MSG_MAX];
-	uint32_t count = c->msize - P9_IOHDRSZ < AUTH_MSG_MAX ? c->msize - P9_IOHDRSZ : AUTH_MSG_MAX;
+	uint32_t count = c->msize - P9_IOHDRSZ < AUTH_MSG_MAX ? c->msize - P9_IOHDRSZ
+	                                                      : AUTH_MSG_MAX;
 	size_t outlen = 0;
 	ssize_t got;
 	int r = auth_step(a, NULL, 0, out, sizeof out, &outlen);
@@ -289,20 +300,25 @@ static int handshake(struct p9c *c, struct auth9p *o, struct auth *a, uint32_t a
 			return -1;
 		}
 		if (outlen > 0 && send_msg(c, afid, out, outlen) < 0) {
-			fprintf(stderr, "lux9p: %s: authentication: the server refused a handshake "
-			        "message: %s\n", o->addr, c->err);
+			fprintf(stderr,
+			        "lux9p: %s: authentication: the server refused a handshake "
+			        "message: %s\n",
+			        o->addr, c->err);
 			return -1;
 		}
 		if (r == AUTH_DONE)
 			return 0;
 		if ((got = p9c_read(c, afid, 0, in, count)) < 0) {
-			fprintf(stderr, "lux9p: %s: authentication: reading the server's answer: %s\n",
+			fprintf(stderr,
+			        "lux9p: %s: authentication: reading the server's answer: %s\n",
 			        o->addr, c->err);
 			return -1;
 		}
 		if (got == 0) {
-			fprintf(stderr, "lux9p: %s: authentication: the server had no answer to our "
-			        "handshake message\n", o->addr);
+			fprintf(stderr,
+			        "lux9p: %s: authentication: the server had no answer to our "
+			        "handshake message\n",
+			        o->addr);
 			return -1;
 		}
 		outlen = 0;
@@ -315,9 +331,15 @@ int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 	struct auth *a = malloc(sizeof *a);	/* ~10 KiB; callers may be threads */
 	struct khctx k = { .o = o };
 	struct auth_client_config cfg = {
-		.method = o->token ? AUTH_M_TOKEN : AUTH_M_ED25519, .user = o->user,
-		.user_pk = o->pk, .user_sk = o->sk, .token = o->token, .token_len = o->token_len,
-		.known_host = known_host, .arg = &k, .ciphers = o->ciphers,
+		.method = o->token ? AUTH_M_TOKEN : AUTH_M_ED25519,
+		.user = o->user,
+		.user_pk = o->pk,
+		.user_sk = o->sk,
+		.token = o->token,
+		.token_len = o->token_len,
+		.known_host = known_host,
+		.arg = &k,
+		.ciphers = o->ciphers,
 	};
 	struct auth_rec tx, rx;
 	uint32_t afid;
@@ -332,13 +354,17 @@ int auth9p_attach(struct p9c *c, struct auth9p *o, uint32_t *root)
 		goto out;
 	}
 	if (p9c_auth(c, o->user, P9_NONUNAME, o->aname, &afid) < 0) {
-		fprintf(stderr, "lux9p: %s: the server does not authenticate (Tauth: %s); "
-		        "--no-auth connects without authentication\n", o->addr, c->err);
+		fprintf(stderr,
+		        "lux9p: %s: the server does not authenticate (Tauth: %s); "
+		        "--no-auth connects without authentication\n",
+		        o->addr, c->err);
 		goto out;
 	}
 	if (!(c->r.u.rqid.qid.type & QTAUTH)) {
-		fprintf(stderr, "lux9p: %s: protocol error: Rauth's qid (type %#x) is not an "
-		        "authentication file\n", o->addr, c->r.u.rqid.qid.type);
+		fprintf(stderr,
+		        "lux9p: %s: protocol error: Rauth's qid (type %#x) is not an "
+		        "authentication file\n",
+		        o->addr, c->r.u.rqid.qid.type);
 		goto out;
 	}
 	if (handshake(c, o, a, afid, &k) < 0)

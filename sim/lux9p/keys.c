@@ -57,8 +57,8 @@ int key_parse(const char *text, size_t n, uint8_t seed[KEY_BYTES], char *why, si
 		return -1;
 	}
 	if (len != KEY_HEX) {
-		snprintf(why, cap, "expected one line of %d hex digits, found %zu characters", KEY_HEX,
-		         len);
+		snprintf(why, cap, "expected one line of %d hex digits, found %zu characters",
+		         KEY_HEX, len);
 		return -1;
 	}
 	if (hex_decode32(text, len, seed) < 0) {
@@ -111,8 +111,10 @@ int key_load(const char *path, uint8_t seed[KEY_BYTES], char *err, size_t cap)
 	}
 	close(fd);
 	if (n > KEY_FILE_MAX) {
-		snprintf(err, cap, "key %s: not a key file (longer than %d bytes; expected one line "
-		         "of %d hex digits)", path, KEY_FILE_MAX, KEY_HEX);
+		snprintf(err, cap,
+		         "key %s: not a key file (longer than %d bytes; expected one line "
+		         "of %d hex digits)",
+		         path, KEY_FILE_MAX, KEY_HEX);
 		memset(text, 0, sizeof text);
 		return -1;
 	}
@@ -130,8 +132,7 @@ static bool is_space(char c)
 
 /* One line (without its newline): 1 with the address and key fields,
  * 0 for a blank or comment line, -1 when malformed. */
-static int kh_line(const char *p, size_t n, const char **addr, size_t *alen,
-                   uint8_t key[KEY_BYTES])
+static int kh_line(const char *p, size_t n, const char **addr, size_t *alen, uint8_t key[KEY_BYTES])
 {
 	const char *end = p + n, *hex;
 

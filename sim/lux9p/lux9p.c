@@ -48,47 +48,48 @@ static void usage(FILE *f)
 	dial_default(def, sizeof def);
 	if (config_dir(cfg, sizeof cfg) < 0)
 		snprintf(cfg, sizeof cfg, "~/.config/lux9");
-	fprintf(f,
-	        "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY | -t FILE | -T TOKEN]\n"
-	        "             [-v] [--no-auth] [--accept-new-host] CMD PATH\n"
-	        "       lux9p [-u USER] keygen [FILE]\n"
-	        "\n"
-	        "  ls [-l] PATH   list a directory (a file: its name); -l: mode, owner, size, time\n"
-	        "  read PATH      copy the file to stdout\n"
-	        "  write PATH     copy stdin to the file (opened with truncation)\n"
-	        "  create PATH    make a new, empty file (fails if it exists)\n"
-	        "  rm PATH        remove a file or an empty directory\n"
-	        "  stat PATH      print the file's attributes\n"
-	        "  rdwr PATH      open read-write; repeat: read at offset 0 and print it,\n"
-	        "                 then write one line of stdin at offset 0 (until end of input)\n"
-	        "  keygen [FILE]  make a user key (default %s/id_ed25519; never\n"
-	        "                 overwritten) and print the line that authorizes it\n"
-	        "\n"
-	        "  -a ADDR    unix!PATH, tcp!HOST!PORT or /path/to/socket\n"
-	        "             (default %s, where luxsim listens)\n"
-	        "  -A ANAME   the tree to attach (default \"\", the server's root)\n"
-	        "  -L         speak 9P2000.L (Linux, diod) instead of 9P2000\n"
-	        "  -u UNAME   attach as UNAME (default: none named, so a Lux9 server\n"
-	        "             takes who the connection is; with -L the uid is sent too);\n"
-	        "             authenticating, the user to prove (default $USER)\n"
-	        "  -k KEY     authenticate with this Ed25519 user key (tcp! addresses);\n"
-	        "             without -k, %s/id_ed25519 is used when it exists\n"
-	        "  -t FILE    authenticate with the capability token in FILE (its lux1. text,\n"
-	        "             as read from the server's /adm/tokens; mode 0600) instead of a key\n"
-	        "  -T TOKEN   ... the token itself (visible to ps: prefer -t)\n"
-	        "  -v         authenticating, say the server's host key and the record\n"
-	        "             cipher the handshake picked (aes256gcm, chacha20poly1305)\n"
-	        "  --no-auth  do not authenticate, even with a key\n"
-	        "  --accept-new-host\n"
-	        "             trust a server not yet in %s/known_hosts and add\n"
-	        "             its key there (a changed key is always refused)\n"
-	        "\n"
-	        "Over tcp! with a key the server must prove its host key (known_hosts: lines\n"
-	        "'ADDR HEX', ADDR as given to -a) and the connection is encrypted.\n"
-	        "\n"
-	        "Exit status: 0 done, 1 an error (the server's words on stderr), 64 usage\n"
-	        "(a malformed ADDR included).\n",
-	        cfg, def, cfg, cfg);
+	fprintf(
+	    f,
+	    "usage: lux9p [-a ADDR] [-A ANAME] [-L] [-u UNAME] [-k KEY | -t FILE | -T TOKEN]\n"
+	    "             [-v] [--no-auth] [--accept-new-host] CMD PATH\n"
+	    "       lux9p [-u USER] keygen [FILE]\n"
+	    "\n"
+	    "  ls [-l] PATH   list a directory (a file: its name); -l: mode, owner, size, time\n"
+	    "  read PATH      copy the file to stdout\n"
+	    "  write PATH     copy stdin to the file (opened with truncation)\n"
+	    "  create PATH    make a new, empty file (fails if it exists)\n"
+	    "  rm PATH        remove a file or an empty directory\n"
+	    "  stat PATH      print the file's attributes\n"
+	    "  rdwr PATH      open read-write; repeat: read at offset 0 and print it,\n"
+	    "                 then write one line of stdin at offset 0 (until end of input)\n"
+	    "  keygen [FILE]  make a user key (default %s/id_ed25519; never\n"
+	    "                 overwritten) and print the line that authorizes it\n"
+	    "\n"
+	    "  -a ADDR    unix!PATH, tcp!HOST!PORT or /path/to/socket\n"
+	    "             (default %s, where luxsim listens)\n"
+	    "  -A ANAME   the tree to attach (default \"\", the server's root)\n"
+	    "  -L         speak 9P2000.L (Linux, diod) instead of 9P2000\n"
+	    "  -u UNAME   attach as UNAME (default: none named, so a Lux9 server\n"
+	    "             takes who the connection is; with -L the uid is sent too);\n"
+	    "             authenticating, the user to prove (default $USER)\n"
+	    "  -k KEY     authenticate with this Ed25519 user key (tcp! addresses);\n"
+	    "             without -k, %s/id_ed25519 is used when it exists\n"
+	    "  -t FILE    authenticate with the capability token in FILE (its lux1. text,\n"
+	    "             as read from the server's /adm/tokens; mode 0600) instead of a key\n"
+	    "  -T TOKEN   ... the token itself (visible to ps: prefer -t)\n"
+	    "  -v         authenticating, say the server's host key and the record\n"
+	    "             cipher the handshake picked (aes256gcm, chacha20poly1305)\n"
+	    "  --no-auth  do not authenticate, even with a key\n"
+	    "  --accept-new-host\n"
+	    "             trust a server not yet in %s/known_hosts and add\n"
+	    "             its key there (a changed key is always refused)\n"
+	    "\n"
+	    "Over tcp! with a key the server must prove its host key (known_hosts: lines\n"
+	    "'ADDR HEX', ADDR as given to -a) and the connection is encrypted.\n"
+	    "\n"
+	    "Exit status: 0 done, 1 an error (the server's words on stderr), 64 usage\n"
+	    "(a malformed ADDR included).\n",
+	    cfg, def, cfg, cfg);
 }
 
 static int die(struct p9c *c, const char *cmd, const char *path)
@@ -342,8 +343,8 @@ static int cmd_stat(struct p9c *c, uint32_t root, const char *path)
 	qidtype(st.qid.type, qt);
 	/* plan9port 9p's line (Plan 9's dirfmt) */
 	printf("'%s' '%s' '%s' '%s' q (%016llx %u %s) m %#o at %llu mt %llu l %llu\n", st.name,
-	       st.uid, st.gid, st.muid, (unsigned long long)st.qid.path, st.qid.vers, qt,
-	       st.mode, (unsigned long long)st.atime, (unsigned long long)st.mtime,
+	       st.uid, st.gid, st.muid, (unsigned long long)st.qid.path, st.qid.vers, qt, st.mode,
+	       (unsigned long long)st.atime, (unsigned long long)st.mtime,
 	       (unsigned long long)st.length);
 	return 0;
 }
@@ -446,8 +447,10 @@ static int check_user(const char *user)
 {
 	if (auth9p_user_ok(user))
 		return 0;
-	fprintf(stderr, "%s: user name '%s' cannot authenticate (1 to %d of A-Z a-z 0-9 . _ -): "
-	        "give one with -u\n", argv0, user, AUTH_USER_MAX - 1);
+	fprintf(stderr,
+	        "%s: user name '%s' cannot authenticate (1 to %d of A-Z a-z 0-9 . _ -): "
+	        "give one with -u\n",
+	        argv0, user, AUTH_USER_MAX - 1);
 	return -1;
 }
 
@@ -490,8 +493,8 @@ static int cmd_keygen(const char *path, const char *user)
 		return 1;
 	}
 	if (access(pubpath, F_OK) == 0) {
-		fprintf(stderr, "%s: keygen: %s exists; not overwriting it (remove it first)\n", argv0,
-		        pubpath);
+		fprintf(stderr, "%s: keygen: %s exists; not overwriting it (remove it first)\n",
+		        argv0, pubpath);
 		return 1;
 	}
 	if (auth9p_crypto_init(err, sizeof err) < 0) {
@@ -536,8 +539,7 @@ static const char *find_key(const char *kflag, char *buf, size_t cap)
 
 	if (kflag)
 		return kflag;
-	if (config_dir(dir, sizeof dir) < 0 ||
-	    snprintf(buf, cap, "%s/id_ed25519", dir) >= (int)cap)
+	if (config_dir(dir, sizeof dir) < 0 || snprintf(buf, cap, "%s/id_ed25519", dir) >= (int)cap)
 		return NULL;
 	return access(buf, F_OK) == 0 ? buf : NULL;
 }
@@ -559,8 +561,10 @@ static int load_token(const char *file, const char *text, uint8_t *wire, size_t 
 			return -1;
 		}
 		if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
-			fprintf(stderr, "%s: -t %s: permissions %04o are too open: a token is a "
-			        "password (chmod 600)\n", argv0, file, (unsigned)(st.st_mode & 07777));
+			fprintf(stderr,
+			        "%s: -t %s: permissions %04o are too open: a token is a "
+			        "password (chmod 600)\n",
+			        argv0, file, (unsigned)(st.st_mode & 07777));
 			fclose(f);
 			return -1;
 		}
@@ -573,8 +577,8 @@ static int load_token(const char *file, const char *text, uint8_t *wire, size_t 
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
 		n--;
 	if ((r = captoken_from_text(text, n, wire, CT_WIRE_MAX, len)) != CT_OK) {
-		fprintf(stderr, "%s: %s%s: not a Lux9 token (%s...): %s\n", argv0, file ? "-t " : "-T",
-		        file ? file : "", CT_TEXT_PREFIX, captoken_errstr(r));
+		fprintf(stderr, "%s: %s%s: not a Lux9 token (%s...): %s\n", argv0,
+		        file ? "-t " : "-T", file ? file : "", CT_TEXT_PREFIX, captoken_errstr(r));
 		return -1;
 	}
 	return 0;
@@ -584,12 +588,11 @@ enum { OPT_NOAUTH = 256, OPT_ACCEPT };
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "no-auth", no_argument, NULL, OPT_NOAUTH },
-		{ "accept-new-host", no_argument, NULL, OPT_ACCEPT },
-		{ 0 }
-	};
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' },
+		                                  { "no-auth", no_argument, NULL, OPT_NOAUTH },
+		                                  { "accept-new-host", no_argument, NULL,
+		                                    OPT_ACCEPT },
+		                                  { 0 } };
 	char addr[512], err[512], keybuf[4200], khbuf[4200], dir[4096];
 	const char *aname = "", *uname = "", *kflag = NULL, *keypath, *tfile = NULL, *ttext = NULL;
 	static uint8_t token[CT_WIRE_MAX];
@@ -632,8 +635,10 @@ int main(int argc, char **argv)
 		}
 		if (!path) {
 			if (config_dir(dir, sizeof dir) < 0 ||
-			    snprintf(keybuf, sizeof keybuf, "%s/id_ed25519", dir) >= (int)sizeof keybuf) {
-				fprintf(stderr, "%s: keygen: no home directory: give a FILE\n", argv0);
+			    snprintf(keybuf, sizeof keybuf, "%s/id_ed25519", dir) >=
+			        (int)sizeof keybuf) {
+				fprintf(stderr, "%s: keygen: no home directory: give a FILE\n",
+				        argv0);
 				return 1;
 			}
 			path = keybuf;
@@ -648,8 +653,10 @@ int main(int argc, char **argv)
 	/* Authentication: over TCP, with a key given or found, unless
 	 * --no-auth.  A unix socket's peer is known to the server already. */
 	if ((tfile || ttext) && (kflag || noauth || (tfile && ttext))) {
-		fprintf(stderr, "%s: -t/-T: a token is one way to authenticate: not with -k, "
-		        "--no-auth or each other\n", argv0);
+		fprintf(stderr,
+		        "%s: -t/-T: a token is one way to authenticate: not with -k, "
+		        "--no-auth or each other\n",
+		        argv0);
 		return EX_USAGE;
 	}
 	if ((tfile || ttext) && strncmp(addr, "tcp!", 4) != 0) {
@@ -659,8 +666,10 @@ int main(int argc, char **argv)
 	keypath = noauth || tfile || ttext ? NULL : find_key(kflag, keybuf, sizeof keybuf);
 	if (keypath && strncmp(addr, "tcp!", 4) != 0) {
 		if (kflag) {
-			fprintf(stderr, "%s: -k: authentication is for tcp! addresses (the server "
-			        "knows a unix socket's peer); --no-auth or drop -k\n", argv0);
+			fprintf(stderr,
+			        "%s: -k: authentication is for tcp! addresses (the server "
+			        "knows a unix socket's peer); --no-auth or drop -k\n",
+			        argv0);
 			return EX_USAGE;
 		}
 		keypath = NULL;	/* the default key: only where it is needed */
@@ -677,7 +686,8 @@ int main(int argc, char **argv)
 			return EX_USAGE;
 		if (config_dir(dir, sizeof dir) < 0 ||
 		    snprintf(khbuf, sizeof khbuf, "%s/known_hosts", dir) >= (int)sizeof khbuf) {
-			fprintf(stderr, "%s: no home directory for known_hosts (set HOME)\n", argv0);
+			fprintf(stderr, "%s: no home directory for known_hosts (set HOME)\n",
+			        argv0);
 			return 1;
 		}
 		au.known_hosts = khbuf;
@@ -720,8 +730,8 @@ int main(int argc, char **argv)
 			p9c_close(&c);
 			return 1;
 		}
-	} else if (p9c_attach(&c, uname, *uname ? P9_NONUNAME : (uint32_t)geteuid(), aname,
-	                      &root) < 0) {
+	} else if (p9c_attach(&c, uname, *uname ? P9_NONUNAME : (uint32_t)geteuid(), aname, &root) <
+	           0) {
 		/* diod finds the user by number under .L: send ours, as its
 		 * tools do (luxsim ignores it).  n_uname: our uid, unless a
 		 * name was asked for (then the name decides). */

@@ -116,7 +116,8 @@ static int sec_fill(struct p9c *c)
 			continue;
 		if (sec->rawlen >= AUTH_REC_MAX) {
 			c->dead = true;
-			return fail(c, "protocol error: a whole record is buffered but does not open");
+			return fail(c,
+			            "protocol error: a whole record is buffered but does not open");
 		}
 		rd = read(c->fd, sec->raw + sec->rawlen, AUTH_REC_MAX - sec->rawlen);
 		if (rd < 0 && errno == EINTR)
@@ -129,7 +130,8 @@ static int sec_fill(struct p9c *c)
 			c->dead = true;
 			if (auth_open_eof(&sec->rx) == 0)
 				return fail(c, "the server closed the connection");
-			return fail(c, "the server closed the connection: %s", auth_rec_why(&sec->rx));
+			return fail(c, "the server closed the connection: %s",
+			            auth_rec_why(&sec->rx));
 		}
 		sec->rawlen += (size_t)rd;
 	}
@@ -233,8 +235,8 @@ int p9c_rpc(struct p9c *c, struct p9_msg *t)
 	       (uint32_t)hdr[3] << 24;
 	if (size < P9_HDRSZ || size > c->msize) {
 		c->dead = true;	/* framing is lost */
-		return fail(c, "protocol error: the server sent a %u-byte message (msize %u)",
-		            size, c->msize);
+		return fail(c, "protocol error: the server sent a %u-byte message (msize %u)", size,
+		            c->msize);
 	}
 	memcpy(c->rx, hdr, 4);
 	if (msg_recv(c, c->rx + 4, size - 4) < 0)
@@ -306,8 +308,7 @@ void p9c_close(struct p9c *c)
 	c->tx = c->rx = NULL;
 }
 
-int p9c_auth(struct p9c *c, const char *uname, uint32_t n_uname, const char *aname,
-	uint32_t *afid)
+int p9c_auth(struct p9c *c, const char *uname, uint32_t n_uname, const char *aname, uint32_t *afid)
 {
 	struct p9_msg t = { .type = P9_TAUTH };
 
@@ -321,14 +322,13 @@ int p9c_auth(struct p9c *c, const char *uname, uint32_t n_uname, const char *ana
 	return 0;
 }
 
-int p9c_attach(struct p9c *c, const char *uname, uint32_t n_uname, const char *aname,
-	uint32_t *fid)
+int p9c_attach(struct p9c *c, const char *uname, uint32_t n_uname, const char *aname, uint32_t *fid)
 {
 	return p9c_attach_afid(c, P9_NOFID, uname, n_uname, aname, fid);
 }
 
 int p9c_attach_afid(struct p9c *c, uint32_t afid, const char *uname, uint32_t n_uname,
-	const char *aname, uint32_t *fid)
+                    const char *aname, uint32_t *fid)
 {
 	struct p9_msg t = { .type = P9_TATTACH };
 
@@ -391,8 +391,8 @@ int p9c_walk(struct p9c *c, uint32_t from, const char *path, uint32_t *newfid)
 			/* The server answers a walk that stops after the first
 			 * name with the qids so far, not an error: say it in the
 			 * dialect's words, naming the name. */
-			return fail(c, "'%s': %s", missing, c->d == P9_2000L ?
-			            strerror(ENOENT) : "file does not exist");
+			return fail(c, "'%s': %s", missing,
+			            c->d == P9_2000L ? strerror(ENOENT) : "file does not exist");
 		}
 		done += k;
 	} while (done < n);
@@ -431,7 +431,7 @@ int p9c_open(struct p9c *c, uint32_t fid, int mode, uint32_t *iounit)
 }
 
 int p9c_create(struct p9c *c, uint32_t fid, const char *name, uint32_t perm, int mode,
-	uint32_t *iounit)
+               uint32_t *iounit)
 {
 	struct p9_msg t;
 
@@ -457,7 +457,7 @@ int p9c_create(struct p9c *c, uint32_t fid, const char *name, uint32_t perm, int
 }
 
 static ssize_t do_read(struct p9c *c, uint8_t type, uint32_t fid, uint64_t off, void *buf,
-	uint32_t n)
+                       uint32_t n)
 {
 	struct p9_msg t = { .type = type };
 
@@ -566,15 +566,15 @@ int p9c_stat(struct p9c *c, uint32_t fid, struct p9c_stat *st)
 	return 0;
 }
 
-static int readdir_chunks(struct p9c *c, uint32_t fid, p9c_dirfn fn, void *arg,
-	uint8_t *chunk, uint32_t count, uint64_t off)
+static int readdir_chunks(struct p9c *c, uint32_t fid, p9c_dirfn fn, void *arg, uint8_t *chunk,
+                          uint32_t count, uint64_t off)
 {
 	for (;;) {
 		struct p9_iter it;
 		struct p9c_stat st;
 		uint64_t start = off;
-		ssize_t n = do_read(c, c->d == P9_2000L ? P9_TREADDIR : P9_TREAD, fid, off,
-		                    chunk, count);
+		ssize_t n = do_read(c, c->d == P9_2000L ? P9_TREADDIR : P9_TREAD, fid, off, chunk,
+		                    count);
 		int r;
 
 		if (n <= 0)

@@ -66,13 +66,12 @@ int p9c_rpc(struct p9c *c, struct p9_msg *t);
 /* A new fid for the root of aname.  n_uname (.L only): the numeric user,
  * or P9_NONUNAME to go by uname. */
 int p9c_attach(struct p9c *c, const char *uname, uint32_t n_uname, const char *aname,
-	uint32_t *fid);
+               uint32_t *fid);
 /* The same with an authentication fid (P9_NOFID: none). */
 int p9c_attach_afid(struct p9c *c, uint32_t afid, const char *uname, uint32_t n_uname,
-	const char *aname, uint32_t *fid);
+                    const char *aname, uint32_t *fid);
 /* Tauth: a new afid (its aqid in c->r.u.rqid.qid). */
-int p9c_auth(struct p9c *c, const char *uname, uint32_t n_uname, const char *aname,
-	uint32_t *afid);
+int p9c_auth(struct p9c *c, const char *uname, uint32_t n_uname, const char *aname, uint32_t *afid);
 /* From the next byte on, both directions are records under tx and rx
  * (moved in, and wiped from the caller's copies).  p9c_close then ends
  * our direction with a close record. */
@@ -87,7 +86,7 @@ int p9c_open(struct p9c *c, uint32_t fid, int mode, uint32_t *iounit);
 /* Create name in the directory fid (which then names the new file, open
  * with mode).  perm: permission bits, DMDIR for a directory. */
 int p9c_create(struct p9c *c, uint32_t fid, const char *name, uint32_t perm, int mode,
-	uint32_t *iounit);
+               uint32_t *iounit);
 /* At most n bytes: the count read (0 at the end of the file), or -1. */
 ssize_t p9c_read(struct p9c *c, uint32_t fid, uint64_t off, void *buf, uint32_t n);
 ssize_t p9c_write(struct p9c *c, uint32_t fid, uint64_t off, const void *buf, uint32_t n);

@@ -185,24 +185,12 @@ static void get_fields(struct cur *c, const struct p9_field *f, void *base)
 		unsigned i, n;
 
 		switch (f->kind) {
-		case P9F_U8:
-			*(uint8_t *)p = (uint8_t)getle(c, 1);
-			break;
-		case P9F_U16:
-			*(uint16_t *)p = (uint16_t)getle(c, 2);
-			break;
-		case P9F_U32:
-			*(uint32_t *)p = (uint32_t)getle(c, 4);
-			break;
-		case P9F_U64:
-			*(uint64_t *)p = getle(c, 8);
-			break;
-		case P9F_STR:
-			getstr(c, (struct p9_str *)p);
-			break;
-		case P9F_QID:
-			getqid(c, (struct qid *)p);
-			break;
+		case P9F_U8: *(uint8_t *)p = (uint8_t)getle(c, 1); break;
+		case P9F_U16: *(uint16_t *)p = (uint16_t)getle(c, 2); break;
+		case P9F_U32: *(uint32_t *)p = (uint32_t)getle(c, 4); break;
+		case P9F_U64: *(uint64_t *)p = getle(c, 8); break;
+		case P9F_STR: getstr(c, (struct p9_str *)p); break;
+		case P9F_QID: getqid(c, (struct qid *)p); break;
 		case P9F_WNAMES:
 			n = getnelem(c, P9_E_NWNAME);
 			*(uint16_t *)p = (uint16_t)n;
@@ -215,12 +203,8 @@ static void get_fields(struct cur *c, const struct p9_field *f, void *base)
 			for (i = 0; i < n; i++)
 				getqid(c, (struct qid *)p2 + i);
 			break;
-		case P9F_DATA:
-			getdata(c, (uint32_t *)p, (const uint8_t **)p2);
-			break;
-		case P9F_STAT:
-			getmsgstat(c, (struct p9_stat *)p);
-			break;
+		case P9F_DATA: getdata(c, (uint32_t *)p, (const uint8_t **)p2); break;
+		case P9F_STAT: getmsgstat(c, (struct p9_stat *)p); break;
 		}
 	}
 }
@@ -279,8 +263,8 @@ static int refuse(struct p9_msg *m, int err, uint32_t off, uint64_t got, uint64_
 	return err;
 }
 
-int p9_decode(const uint8_t *buf, size_t len, uint32_t msize, enum p9_dialect d,
-	enum p9_side side, struct p9_msg *out)
+int p9_decode(const uint8_t *buf, size_t len, uint32_t msize, enum p9_dialect d, enum p9_side side,
+              struct p9_msg *out)
 {
 	struct cur c;
 	uint32_t size;
@@ -420,24 +404,12 @@ static void put_fields(struct bld *b, const struct p9_field *f, const void *base
 		size_t len;
 
 		switch (f->kind) {
-		case P9F_U8:
-			putle(b, *(const uint8_t *)p, 1);
-			break;
-		case P9F_U16:
-			putle(b, *(const uint16_t *)p, 2);
-			break;
-		case P9F_U32:
-			putle(b, *(const uint32_t *)p, 4);
-			break;
-		case P9F_U64:
-			putle(b, *(const uint64_t *)p, 8);
-			break;
-		case P9F_STR:
-			putstr(b, (const struct p9_str *)p);
-			break;
-		case P9F_QID:
-			putqid(b, (const struct qid *)p);
-			break;
+		case P9F_U8: putle(b, *(const uint8_t *)p, 1); break;
+		case P9F_U16: putle(b, *(const uint16_t *)p, 2); break;
+		case P9F_U32: putle(b, *(const uint32_t *)p, 4); break;
+		case P9F_U64: putle(b, *(const uint64_t *)p, 8); break;
+		case P9F_STR: putstr(b, (const struct p9_str *)p); break;
+		case P9F_QID: putqid(b, (const struct qid *)p); break;
 		case P9F_WNAMES:
 		case P9F_WQIDS:
 			n = *(const uint16_t *)p;

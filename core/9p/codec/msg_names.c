@@ -50,11 +50,8 @@ const char *p9_type_name(unsigned type)
 const char *p9_dialect_name(enum p9_dialect d)
 {
 	switch (d) {
-	case P9_2000:
-		return "9P2000";
-	case P9_2000L:
-		return "9P2000.L";
-	default:
-		return "unknown";
+	case P9_2000: return "9P2000";
+	case P9_2000L: return "9P2000.L";
+	default: return "unknown";
 	}
 }

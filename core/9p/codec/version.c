@@ -34,7 +34,7 @@ static bool base_9p2000(const char *v, size_t n)
 }
 
 int p9_version_pick(const char *client_version, size_t n, uint32_t client_msize,
-	uint32_t server_max, unsigned speak, struct p9_version *out)
+                    uint32_t server_max, unsigned speak, struct p9_version *out)
 {
 	enum p9_dialect d = P9_NONE;
 	uint32_t msize = client_msize;

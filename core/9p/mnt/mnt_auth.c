@@ -34,8 +34,8 @@ static int known_host(void *arg, const uint8_t pk[AUTH_KEY])
 
 /* One handshake message out on the afid, and the server's answer back
  * (0 bytes when it has none).  0 or an mnt_rpc error. */
-static int exchange(struct mnt_sess *s, uint32_t afid, const uint8_t *m, size_t n,
-                    uint8_t *rbuf, size_t rcap, const uint8_t **ans, size_t *anslen)
+static int exchange(struct mnt_sess *s, uint32_t afid, const uint8_t *m, size_t n, uint8_t *rbuf,
+                    size_t rcap, const uint8_t **ans, size_t *anslen)
 {
 	struct p9_msg t = { .type = P9_TWRITE, .u.twrite = { afid, 0, (uint32_t)n, m } }, r;
 	int err;
@@ -82,8 +82,10 @@ int mnt_authenticate(struct mnt_sess *s, uint32_t afid)
 	struct auth_client_config cfg = { 0 };
 	struct hostarg h = { s, AUTH_HOST_KNOWN, { 0 } };
 	uint8_t rbuf[MNT_SMALL];
-	struct p9_msg t = { .type = P9_TAUTH, .u.tauth = { afid, p9_str_c(s->uname),
-	                    p9_str_c(s->aname), P9_NONUNAME } }, r;
+	struct p9_msg t = { .type = P9_TAUTH,
+		            .u.tauth = { afid, p9_str_c(s->uname), p9_str_c(s->aname),
+		                         P9_NONUNAME } },
+		      r;
 	struct ks_ref *key;
 	struct auth *a;
 	char fp[AUTH_FP_MAX], hex[65];
@@ -107,7 +109,8 @@ int mnt_authenticate(struct mnt_sess *s, uint32_t afid)
 		err = proc_seterr(E_INVAL, "9p: mount %s: %s", s->addr, auth_why(a));
 	} else if ((err = mnt_rpc(s, &t, rbuf, sizeof rbuf, &r, true)) < 0) {
 		if (err != MNT_E_BROKEN)
-			err = proc_seterr(err, "9p: mount %s: Tauth refused: %s", s->addr, lux_errstr(err));
+			err = proc_seterr(err, "9p: mount %s: Tauth refused: %s", s->addr,
+			                  lux_errstr(err));
 	} else if ((err = handshake(s, afid, a)) == MNT_E_BROKEN) {
 		;
 	} else if (err < 0 && (err == AUTH_EHOSTUNKNOWN || err == AUTH_EHOSTMISMATCH)) {
@@ -116,10 +119,11 @@ int mnt_authenticate(struct mnt_sess *s, uint32_t afid)
 		/* the line that accepts it is longer than an error string: say it
 		 * on the console, where the host owner is */
 		kprintf("9p: mount %s: %s host key %s; if it is right:\n"
-		        "  echo knownhost %s +%s > /adm/users\n", s->addr,
-		        err == AUTH_EHOSTUNKNOWN ? "unknown" : "CHANGED", fp, s->addr, hex);
-		err = proc_seterr(E_PERM, "%s host key %s", err == AUTH_EHOSTUNKNOWN ? "unknown" :
-		                  "CHANGED", fp);
+		        "  echo knownhost %s +%s > /adm/users\n",
+		        s->addr, err == AUTH_EHOSTUNKNOWN ? "unknown" : "CHANGED", fp, s->addr,
+		        hex);
+		err = proc_seterr(E_PERM, "%s host key %s",
+		                  err == AUTH_EHOSTUNKNOWN ? "unknown" : "CHANGED", fp);
 	} else if (err < 0) {
 		err = proc_seterr(auth_lux_err(err), "9p: mount %s: %s", s->addr, auth_why(a));
 	} else {

@@ -44,7 +44,8 @@ static int write_op(struct mnt_fid *f, void *arg)
 	struct ioarg *io = arg;
 	uint8_t rbuf[MNT_SMALL];
 	struct p9_msg t = { .type = P9_TWRITE,
-	                    .u.twrite = { f->fid, io->off, io->count, io->buf } }, r;
+		            .u.twrite = { f->fid, io->off, io->count, io->buf } },
+		      r;
 	int err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false);
 
 	io->doubt = err == MNT_E_INDOUBT;
@@ -120,7 +121,8 @@ static int entry_attr(struct mnt_fid *f, struct lux_dir *d)
 	if (err == 0 && r.u.rwalk.nwqid == 1) {
 		char name[LUX_NAMEMAX];
 		kstrlcpy(name, d->name, sizeof name);
-		t = (struct p9_msg){ .type = P9_TGETATTR, .u.tgetattr = { (uint32_t)n, P9_GETATTR_BASIC } };
+		t = (struct p9_msg){ .type = P9_TGETATTR,
+			             .u.tgetattr = { (uint32_t)n, P9_GETATTR_BASIC } };
 		err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false);
 		if (err == 0)
 			mnt_dir_of_attr(&r, name, d);
@@ -167,13 +169,15 @@ static int list_op(struct mnt_fid *f, void *arg)
 			if (p9_str_eq(de.name, ".") || p9_str_eq(de.name, ".."))
 				continue;
 			if (n == MNT_MAXDENTS) {
-				err = proc_seterr(E_TOOBIG, "9p: %s: /%s has more than %d entries; "
-				                  "listing it is not supported", f->s->addr, f->path,
-				                  MNT_MAXDENTS);
+				err = proc_seterr(E_TOOBIG,
+				                  "9p: %s: /%s has more than %d entries; "
+				                  "listing it is not supported",
+				                  f->s->addr, f->path, MNT_MAXDENTS);
 				goto fail;
 			}
 			if (n == cap) {
-				struct lux_dir *bigger = kmalloc(sizeof *bigger * (cap ? cap * 2 : 32));
+				struct lux_dir *bigger = kmalloc(sizeof *bigger *
+				                                 (cap ? cap * 2 : 32));
 				if (bigger == 0) {
 					err = E_NOMEM;
 					goto fail;
@@ -185,7 +189,8 @@ static int list_op(struct mnt_fid *f, void *arg)
 				cap = cap ? cap * 2 : 32;
 			}
 			if (mnt_dir_of_dirent(&de, &dents[n]) < 0) {
-				err = mnt_bad_reply(f, "a directory entry named \"\", or with a '/'");
+				err = mnt_bad_reply(f,
+				                    "a directory entry named \"\", or with a '/'");
 				goto fail;
 			}
 			n++;

@@ -74,8 +74,10 @@ static void fid_free(struct mnt_fid *f)
 
 static int stale(struct mnt_fid *f)
 {
-	return proc_seterr(E_STALE, "stale handle: /%s on %s could not be restored after a "
-	                   "reconnect", f->path, f->s->addr);
+	return proc_seterr(E_STALE,
+	                   "stale handle: /%s on %s could not be restored after a "
+	                   "reconnect",
+	                   f->path, f->s->addr);
 }
 
 /* Reserve a fid number while a walk makes it (the redialer skips it). */
@@ -120,8 +122,7 @@ static int fid_ready(struct mnt_fid *f)
 }
 
 /* Run op on f with its server fid ready, redialing a broken connection. */
-int mnt_retry(struct mnt_fid *f, int (*op)(struct mnt_fid *, void *), void *arg,
-	bool needfid)
+int mnt_retry(struct mnt_fid *f, int (*op)(struct mnt_fid *, void *), void *arg, bool needfid)
 {
 	int err = MNT_E_BROKEN;
 
@@ -299,8 +300,7 @@ static int mnt_walk(struct chan *c, const char *name)
 static int stat_op(struct mnt_fid *f, void *arg)
 {
 	uint8_t rbuf[MNT_SMALL];
-	struct p9_msg t = { .type = P9_TGETATTR,
-	                    .u.tgetattr = { f->fid, P9_GETATTR_BASIC } }, r;
+	struct p9_msg t = { .type = P9_TGETATTR, .u.tgetattr = { f->fid, P9_GETATTR_BASIC } }, r;
 	int err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false);
 
 	if (err == 0)
@@ -366,21 +366,23 @@ static int create_op(struct mnt_fid *f, void *arg)
 
 	if (a->perm & DMDIR) {	/* .L: mkdir in the directory, then walk in and open */
 		t = (struct p9_msg){ .type = P9_TMKDIR,
-		                     .u.tmkdir = { f->fid, p9_str_c(a->name), a->perm & 0777, 0 } };
+			             .u.tmkdir = { f->fid, p9_str_c(a->name), a->perm & 0777, 0 } };
 		if ((err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false)) < 0)
 			return err;
-		t = (struct p9_msg){ .type = P9_TWALK, .u.twalk = { f->fid, f->fid, 1, { { 0 } } } };
+		t = (struct p9_msg){ .type = P9_TWALK,
+			             .u.twalk = { f->fid, f->fid, 1, { { 0 } } } };
 		t.u.twalk.wname[0] = p9_str_c(a->name);
 		if ((err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false)) < 0)
 			return err;
 		if (r.u.rwalk.nwqid != 1)
 			return E_NOENT;	/* removed at once by someone else */
-		t = (struct p9_msg){ .type = P9_TLOPEN, .u.tlopen = { f->fid, mnt_lflags(a->mode) } };
+		t = (struct p9_msg){ .type = P9_TLOPEN,
+			             .u.tlopen = { f->fid, mnt_lflags(a->mode) } };
 	} else {
 		t = (struct p9_msg){ .type = P9_TLCREATE,
-		                     .u.tlcreate = { f->fid, p9_str_c(a->name),
-		                                     mnt_lflags(a->mode) | 0100 /* O_CREAT */,
-		                                     a->perm & 0777, 0 } };
+			             .u.tlcreate = { f->fid, p9_str_c(a->name),
+			                             mnt_lflags(a->mode) | 0100 /* O_CREAT */,
+			                             a->perm & 0777, 0 } };
 	}
 	if ((err = mnt_rpc(f->s, &t, rbuf, sizeof rbuf, &r, false)) < 0)
 		return err;

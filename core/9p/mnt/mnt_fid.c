@@ -57,7 +57,7 @@ uint32_t mnt_lflags(int omode)
 }
 
 int mnt_walk_path(struct mnt_sess *s, uint32_t newfid, const char *path, struct qid *qid,
-	bool setup)
+                  bool setup)
 {
 	static const int maxnames = LUX_PATHMAX / 2;
 	char *copy = kmalloc(LUX_PATHMAX);
@@ -125,8 +125,10 @@ out:
 static int attach(struct mnt_sess *s)
 {
 	uint8_t rbuf[MNT_SMALL];
-	struct p9_msg t = { .type = P9_TATTACH, .u.tattach = { 0, P9_NOFID, p9_str_c(s->uname),
-	                    p9_str_c(s->aname), s->n_uname } }, r;
+	struct p9_msg t = { .type = P9_TATTACH,
+		            .u.tattach = { 0, P9_NOFID, p9_str_c(s->uname), p9_str_c(s->aname),
+		                           s->n_uname } },
+		      r;
 	int err;
 
 	if (s->key[0]) {	/* mount -k: prove who we are first (mnt_auth.c) */
@@ -263,7 +265,8 @@ static int redial_once(struct mnt_sess *s)
 			err = proc_seterr(E_IO, "9p: %s: no answer within %llu s while setting up",
 			                  s->addr, MNT_SETUP_NS / 1000000000ull);
 		else if (err == MNT_E_BROKEN)
-			err = proc_seterr(E_IO, "9p: %s: the connection broke while setting up (%s)",
+			err = proc_seterr(E_IO,
+			                  "9p: %s: the connection broke while setting up (%s)",
 			                  s->addr, s->why);
 	}
 	return err;
@@ -298,7 +301,8 @@ int mnt_ensure_up(struct mnt_sess *s, int tries)
 		if (i > 0) {
 			if ((err = tsleep_ns(backoff)) < 0)
 				break;
-			backoff = backoff * 2 > MNT_BACKOFF_MAX_NS ? MNT_BACKOFF_MAX_NS : backoff * 2;
+			backoff = backoff * 2 > MNT_BACKOFF_MAX_NS ? MNT_BACKOFF_MAX_NS
+			                                           : backoff * 2;
 		}
 		if ((err = redial_once(s)) == 0 || err == E_INTR)
 			break;

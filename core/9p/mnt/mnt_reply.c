@@ -37,8 +37,8 @@ static uint16_t le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-int mnt_take(uint8_t *in, size_t *inlen, uint32_t msize, struct mnt_rpc *const *tags,
-	size_t ntags, struct mnt_rpc *vrpc, struct mnt_bad *bad)
+int mnt_take(uint8_t *in, size_t *inlen, uint32_t msize, struct mnt_rpc *const *tags, size_t ntags,
+             struct mnt_rpc *vrpc, struct mnt_bad *bad)
 {
 	size_t off = 0;
 	uint32_t size;
@@ -73,8 +73,8 @@ int mnt_take(uint8_t *in, size_t *inlen, uint32_t msize, struct mnt_rpc *const *
 	return 0;
 }
 
-int mnt_reply_check(const uint8_t *buf, size_t len, uint32_t msize, uint8_t ttype,
-	uint16_t tag, uint16_t nwname, struct p9_msg *r)
+int mnt_reply_check(const uint8_t *buf, size_t len, uint32_t msize, uint8_t ttype, uint16_t tag,
+                    uint16_t nwname, struct p9_msg *r)
 {
 	enum p9_dialect d = ttype == P9_TVERSION ? P9_NONE : P9_2000L;
 	int err = p9_decode(buf, len, msize, d, P9_RMSG, r);
@@ -101,11 +101,11 @@ static const struct {
 	uint16_t lerrno;
 	int8_t err;
 } errnos[] = {
-	{ 1, E_PERM }, { 2, E_NOENT }, { 4, E_INTR }, { 5, E_IO }, { 9, E_BADFD },
-	{ 12, E_NOMEM }, { 13, E_PERM }, { 16, E_INUSE }, { 17, E_EXIST },
-	{ 20, E_NOTDIR }, { 21, E_ISDIR }, { 22, E_INVAL }, { 24, E_MFILE },
-	{ 27, E_TOOBIG }, { 28, E_NOSPC }, { 30, E_PERM }, { 36, E_NAMETOOLONG },
-	{ 39, E_NOTEMPTY }, { 116, E_STALE }, { 122, E_NOSPC },
+	{ 1, E_PERM },         { 2, E_NOENT },     { 4, E_INTR },    { 5, E_IO },
+	{ 9, E_BADFD },        { 12, E_NOMEM },    { 13, E_PERM },   { 16, E_INUSE },
+	{ 17, E_EXIST },       { 20, E_NOTDIR },   { 21, E_ISDIR },  { 22, E_INVAL },
+	{ 24, E_MFILE },       { 27, E_TOOBIG },   { 28, E_NOSPC },  { 30, E_PERM },
+	{ 36, E_NAMETOOLONG }, { 39, E_NOTEMPTY }, { 116, E_STALE }, { 122, E_NOSPC },
 };
 
 int mnt_errno(uint32_t ecode)

@@ -119,8 +119,8 @@ static void received_locked(struct mnt_sess *s, const void *buf, size_t n)
 		ksnprintf(why, sizeof why, "a reply (%s) with tag %u, which no request has",
 		          p9_type_name(bad.type), bad.tag);
 	else if (r == P9_E_COUNT)
-		ksnprintf(why, sizeof why, "a %u-byte %s, more than the request allows",
-		          bad.size, p9_type_name(bad.type));
+		ksnprintf(why, sizeof why, "a %u-byte %s, more than the request allows", bad.size,
+		          p9_type_name(bad.type));
 	else if (r < 0)
 		ksnprintf(why, sizeof why, "a reply whose size field says %u bytes (msize %u)",
 		          bad.size, s->msize);
@@ -291,7 +291,7 @@ static void bound_expired(void *arg)
 }
 
 static void bound_start(struct bound *b, struct mnt_sess *s, uint32_t gen, uint64_t ns,
-	const char *why)
+                        const char *why)
 {
 	b->s = s;
 	b->gen = gen;
@@ -419,7 +419,7 @@ static void flush(struct mnt_sess *s, struct mnt_rpc *old, uint32_t gen)
 }
 
 static int protocol_error(struct mnt_sess *s, uint32_t gen, int err, const struct p9_msg *r,
-	uint8_t ttype)
+                          uint8_t ttype)
 {
 	char why[96], detail[80];
 
@@ -448,14 +448,10 @@ bool mnt_once_only(const struct p9_msg *t)
 	case P9_TREMOVE:
 	case P9_TCREATE:
 	case P9_TWSTAT:
-	case P9_TXATTRCREATE:
-		return true;
-	case P9_TLOPEN:
-		return (t->u.tlopen.flags & 01000) != 0;	/* Linux O_TRUNC */
-	case P9_TSETATTR:
-		return (t->u.tsetattr.valid & P9_SETATTR_SIZE) != 0;
-	default:
-		return false;
+	case P9_TXATTRCREATE: return true;
+	case P9_TLOPEN: return (t->u.tlopen.flags & 01000) != 0; /* Linux O_TRUNC */
+	case P9_TSETATTR: return (t->u.tsetattr.valid & P9_SETATTR_SIZE) != 0;
+	default: return false;
 	}
 }
 
@@ -463,13 +459,15 @@ bool mnt_once_only(const struct p9_msg *t)
  * on the console already, from mnt_break). */
 static int in_doubt(struct mnt_sess *s, const struct p9_msg *t)
 {
-	proc_seterr(E_IO, "9p: %s: %s in flight at a disconnect: may have been applied, "
-	            "not resent", s->addr, p9_type_name(t->type));
+	proc_seterr(E_IO,
+	            "9p: %s: %s in flight at a disconnect: may have been applied, "
+	            "not resent",
+	            s->addr, p9_type_name(t->type));
 	return MNT_E_INDOUBT;
 }
 
-int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
-	struct p9_msg *r, bool setup)
+int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap, struct p9_msg *r,
+            bool setup)
 {
 	uint8_t small[MNT_TBUF], *tbuf = small;
 	size_t tcap = sizeof small;
@@ -568,10 +566,13 @@ static bool vdone(void *arg)
 static int version(struct mnt_sess *s)
 {
 	uint8_t tbuf[64], rbuf[MNT_SMALL];
-	struct mnt_rpc rpc = { .tag = P9_NOTAG, .ttype = P9_TVERSION, .rbuf = rbuf,
-	                       .rcap = sizeof rbuf };
-	struct p9_msg t = { .type = P9_TVERSION, .tag = P9_NOTAG,
-	                    .u.version = { MNT_MSIZE, p9_str_c("9P2000.L") } }, r;
+	struct mnt_rpc rpc = {
+		.tag = P9_NOTAG, .ttype = P9_TVERSION, .rbuf = rbuf, .rcap = sizeof rbuf
+	};
+	struct p9_msg t = { .type = P9_TVERSION,
+		            .tag = P9_NOTAG,
+		            .u.version = { MNT_MSIZE, p9_str_c("9P2000.L") } },
+		      r;
 	uint32_t gen;
 	int n = p9_encode(&t, tbuf, sizeof tbuf, P9_NONE), err;
 
@@ -588,8 +589,9 @@ static int version(struct mnt_sess *s)
 	if (err == 0)
 		err = rpc.err;
 	if (err < 0)
-		return err == MNT_E_BROKEN ? proc_seterr(E_IO, "9p: %s: %s during Tversion",
-		                                         s->addr, s->why) : err;
+		return err == MNT_E_BROKEN
+		           ? proc_seterr(E_IO, "9p: %s: %s during Tversion", s->addr, s->why)
+		           : err;
 	err = mnt_reply_check(rbuf, rpc.rlen, MNT_MSIZE, P9_TVERSION, P9_NOTAG, 0, &r);
 	if (err == 1) {
 		mnt_break(s, gen, "Tversion refused");
@@ -600,10 +602,12 @@ static int version(struct mnt_sess *s)
 	if (p9_dialect_of(r.u.version.version.s, r.u.version.version.len) != P9_2000L ||
 	    r.u.version.msize < P9_MSIZE_MIN || r.u.version.msize > MNT_MSIZE) {
 		mnt_break(s, gen, "no 9P2000.L");
-		return proc_seterr(E_IO, "9p: %s: the server answered Tversion with %.*s, msize %u "
-		                   "(want 9P2000.L, msize %u..%u)", s->addr,
-		                   (int)(r.u.version.version.len > 20 ? 20 : r.u.version.version.len),
-		                   r.u.version.version.s, r.u.version.msize, P9_MSIZE_MIN, MNT_MSIZE);
+		return proc_seterr(
+		    E_IO,
+		    "9p: %s: the server answered Tversion with %.*s, msize %u "
+		    "(want 9P2000.L, msize %u..%u)",
+		    s->addr, (int)(r.u.version.version.len > 20 ? 20 : r.u.version.version.len),
+		    r.u.version.version.s, r.u.version.msize, P9_MSIZE_MIN, MNT_MSIZE);
 	}
 	s->msize = r.u.version.msize;
 	return 0;
@@ -626,7 +630,8 @@ int mnt_connect(struct mnt_sess *s)
 	spin_unlock(&mnt_lock);
 	if (conn < 0) {
 		if (conn == E_INVAL)
-			return proc_seterr(E_INVAL, "9p: %s: want unix!PATH or tcp!HOST!PORT", s->addr);
+			return proc_seterr(E_INVAL, "9p: %s: want unix!PATH or tcp!HOST!PORT",
+			                   s->addr);
 		return proc_seterr(conn, "9p: %s: %s", s->addr, lux_errstr(conn));
 	}
 	sleep_on_unint(&s->wq, dial_done, s);	/* the arch always answers */

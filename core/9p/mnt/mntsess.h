@@ -176,15 +176,15 @@ struct mnt_bad {
  * field below 7 or past msize), P9_E_TAG (no request waits for that
  * tag), P9_E_COUNT (bigger than its request allows: that request gets
  * err E_IO and done).  *bad says which message. */
-int mnt_take(uint8_t *in, size_t *inlen, uint32_t msize, struct mnt_rpc *const *tags,
-	size_t ntags, struct mnt_rpc *vrpc, struct mnt_bad *bad);
+int mnt_take(uint8_t *in, size_t *inlen, uint32_t msize, struct mnt_rpc *const *tags, size_t ntags,
+             struct mnt_rpc *vrpc, struct mnt_bad *bad);
 /* Decode the reply to a request of type ttype with tag `tag`: 0 and *r,
  * 1 for an Rlerror (*r holds the errno), or a P9_E_* code (the codec's,
  * or P9_E_TYPE when it answers another request, P9_E_TAG for another
  * tag).  Replies to Twalk must have nwqid <= nwname: pass nwname (0 for
  * other types). */
-int mnt_reply_check(const uint8_t *buf, size_t len, uint32_t msize, uint8_t ttype,
-	uint16_t tag, uint16_t nwname, struct p9_msg *r);
+int mnt_reply_check(const uint8_t *buf, size_t len, uint32_t msize, uint8_t ttype, uint16_t tag,
+                    uint16_t nwname, struct p9_msg *r);
 /* A Linux errno from Rlerror as a lux error (E_IO for unknown ones). */
 int mnt_errno(uint32_t ecode);
 /* struct lux_dir from an Rgetattr and a name. */
@@ -218,8 +218,8 @@ bool mnt_once_only(const struct p9_msg *t);
 /* Send t and wait for its reply in rbuf[0..rcap): 0 with *r decoded, a
  * lux error (Rlerror, E_INTR, a hostile reply: E_IO and a break), or
  * MNT_E_BROKEN.  setup: the redialer's own requests, allowed in MS_SETUP. */
-int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap,
-	struct p9_msg *r, bool setup);
+int mnt_rpc(struct mnt_sess *s, struct p9_msg *t, uint8_t *rbuf, size_t rcap, struct p9_msg *r,
+            bool setup);
 /* Mark the connection broken (with a reason for messages) and close it;
  * every RPC in flight ends with MNT_E_BROKEN.  gen: only if still the
  * connection of that generation. */
@@ -244,7 +244,7 @@ void mnt_fid_release_locked(struct mnt_sess *s, uint32_t fid);	/* mnt_lock held 
 int mnt_ensure_up(struct mnt_sess *s, int tries);
 /* Twalk from the attach fid to `path` as fid `newfid`. */
 int mnt_walk_path(struct mnt_sess *s, uint32_t newfid, const char *path, struct qid *qid,
-	bool setup);
+                  bool setup);
 /* Linux open flags for a lux open mode. */
 uint32_t mnt_lflags(int omode);
 
@@ -253,8 +253,7 @@ uint32_t mnt_lflags(int omode);
 /* Run op(f, arg) with f's server fid made first (needfid), redialing a
  * broken connection and trying again, MNT_OP_TRIES times; E_STALE for a
  * stale fid, E_NOMEM for f == 0. */
-int mnt_retry(struct mnt_fid *f, int (*op)(struct mnt_fid *, void *), void *arg,
-	bool needfid);
+int mnt_retry(struct mnt_fid *f, int (*op)(struct mnt_fid *, void *), void *arg, bool needfid);
 /* A reply that cannot be right for its request: break, E_IO saying what. */
 int mnt_bad_reply(struct mnt_fid *f, const char *what);
 /* A fid number held while a walk makes it (MNT_TEMP), or E_MFILE. */

@@ -280,8 +280,13 @@ struct ninep_runner {
  * ENDING: its end job is posted. */
 enum ninep_slotstate { NS_PENDING, NS_SERVED, NS_ENDING };
 /* The control jobs (a worker's, one at a time per connection). */
-enum ninep_ctl { NINEP_CTL_NONE, NINEP_CTL_START, NINEP_CTL_VERSION, NINEP_CTL_ATTACH,
-                 NINEP_CTL_END };
+enum ninep_ctl {
+	NINEP_CTL_NONE,
+	NINEP_CTL_START,
+	NINEP_CTL_VERSION,
+	NINEP_CTL_ATTACH,
+	NINEP_CTL_END
+};
 
 /* One connection.  Fields marked (u) are touched by upcalls: procs read
  * and write them under ninep_lock (srv.c), which the upcalls take too. */
@@ -453,8 +458,7 @@ long ninep_read_dir_stat(struct ninep_fid *f, uint64_t off, uint8_t *buf, size_t
 int ninep_rreaddir(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
 
 /* core/9p/srv/srv_meta.c: attributes, rename, links, xattrs */
-int ninep_rstat(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r,
-                struct lux_dir *d);
+int ninep_rstat(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r, struct lux_dir *d);
 int ninep_rwstat(struct ninep_conn *s, const struct p9_msg *t);
 int ninep_rgetattr(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
 int ninep_rsetattr(struct ninep_conn *s, const struct p9_msg *t);
@@ -509,13 +513,12 @@ int ninep_token_outside(struct ninep_conn *s, const struct ninep_caveats *c, con
 /* core/9p/srv/srv_secure.c: the afid and the sealed stream. */
 struct ninep_afid;
 int ninep_rauth(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r);
-int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *data,
-                     uint32_t n);
+int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *data, uint32_t n);
 long ninep_afid_read(struct ninep_conn *s, struct ninep_fid *f, uint8_t *buf, uint32_t count);
 /* The user a finished afid proved (uname must be it or ""): 0, and the
  * connection will be sealed after this attach's reply. */
-int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
-                      const char *aname, char user[LUX_UIDMAX]);
+int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname, const char *aname,
+                      char user[LUX_UIDMAX]);
 void ninep_afid_free(struct ninep_afid *af);
 /* A control job runs a Tattach with an afid, then seals. */
 struct ninep_req;

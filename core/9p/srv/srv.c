@@ -38,7 +38,7 @@
 /* Bytes a connection holds are charged as the pages they round up to,
  * beyond the first NINEP_CONN_SPARE, which ride in its idle page with its
  * state (an attached idle connection: one page in all). */
-#define BYTES_PAGES(n) ((n) <= NINEP_CONN_SPARE ? 0 : ((n) - NINEP_CONN_SPARE + 4095) / 4096)
+#define BYTES_PAGES(n) ((n) <= NINEP_CONN_SPARE ? 0 : ((n)-NINEP_CONN_SPARE + 4095) / 4096)
 /* What the idle page holds: the connection (a 1 KiB block of the
  * allocator, three to a page: 1,366 bytes), its principal (512), their
  * budget (256), a namespace (512): 2,646 bytes, and the spare.  The
@@ -230,7 +230,8 @@ static void conn_opened_locked(int conn, const struct lux_peer *peer)
 	s->transport = peer->transport;
 	s->peer_uid = peer->transport == LUX_PEER_LOCAL ? peer->uid : -1;
 	if (connpool && charge_idle(s) < 0) {
-		ksnprintf(why, sizeof why, "budget exhausted: no room for another connection in "
+		ksnprintf(why, sizeof why,
+		          "budget exhausted: no room for another connection in "
 		          "its peer's share of the pool");
 		kfree(s);
 		ninep_refuse(conn, NINEP_REFUSE_FULL, why);
@@ -463,7 +464,7 @@ static void queue_charged(struct ninep_conn *s, size_t reserved)
 /* The console hears of it in the edge's summary (ninep_note_closed), not
  * a line each: any client may repeat it by reconnecting. */
 static void note_closed(struct ninep_conn *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void note_closed(struct ninep_conn *s, const char *fmt, ...)
 {
@@ -683,8 +684,9 @@ static void admit_flush(struct ninep_conn *s, uint16_t tag)
 			budget_release(s->budget, PB_REQS, 1);
 		}
 		note_closed(s, "a Tflush cannot be held (%s); closing",
-		            charged || s->flushreserve < NINEP_MAXREQ ? "out of memory"
-		            : "too many waiting beyond its budget");
+		            charged || s->flushreserve < NINEP_MAXREQ
+		                ? "out of memory"
+		                : "too many waiting beyond its budget");
 		spin_lock(&ninep_lock);
 		s->fatal = true;
 		spin_unlock(&ninep_lock);
@@ -736,7 +738,8 @@ static void admit(struct ninep_conn *s, size_t size)
 		ninep_send_error(s, tag, NINEP_E_NREQS, 0);	/* "budget exhausted: requests 64/64" */
 		return;
 	}
-	if ((err = ninep_charge(s, sizeof *r + size)) == 0 && (r = kzalloc(sizeof *r + size)) == 0) {
+	if ((err = ninep_charge(s, sizeof *r + size)) == 0 &&
+	    (r = kzalloc(sizeof *r + size)) == 0) {
 		ninep_uncharge(s, sizeof *r + size);
 		err = E_NOMEM;
 	}
@@ -829,11 +832,15 @@ static void bad_frame(struct ninep_conn *s, int err, uint32_t size)
 	char why[160];
 
 	if (err == P9_E_MSIZE)
-		ksnprintf(why, sizeof why, "9p: message of %u bytes exceeds msize %u; "
-		          "closing the connection", size, s->msize);
+		ksnprintf(why, sizeof why,
+		          "9p: message of %u bytes exceeds msize %u; "
+		          "closing the connection",
+		          size, s->msize);
 	else
-		ksnprintf(why, sizeof why, "9p: message of %u bytes is shorter than the "
-		          "%u-byte header; closing the connection", size, P9_HDRSZ);
+		ksnprintf(why, sizeof why,
+		          "9p: message of %u bytes is shorter than the "
+		          "%u-byte header; closing the connection",
+		          size, P9_HDRSZ);
 	note_closed(s, "%s", why + 4);	/* no "9p: " twice */
 	say_goodbye(s, why, 90);	/* EMSGSIZE */
 }
@@ -843,8 +850,10 @@ static void no_room(struct ninep_conn *s, int err)
 {
 	char why[160];
 
-	ksnprintf(why, sizeof why, "9p: no room for a message of up to %u bytes (%s); "
-	          "closing the connection", s->msize, proc_errstr(err));
+	ksnprintf(why, sizeof why,
+	          "9p: no room for a message of up to %u bytes (%s); "
+	          "closing the connection",
+	          s->msize, proc_errstr(err));
 	note_closed(s, "%s", why + 4);
 	say_goodbye(s, why, err == E_NOMEM ? 12 : 122);	/* ENOMEM, EDQUOT */
 }
@@ -905,8 +914,10 @@ static int edge_clocks(struct ninep_conn *s)
 		return E_IO;
 	}
 	if (part && now >= part) {
-		ksnprintf(why, sizeof why, "9p: a message begun %llu ms ago is still incomplete; "
-		          "closing the connection", (unsigned long long)(ninep_partial_ns() / 1000000u));
+		ksnprintf(why, sizeof why,
+		          "9p: a message begun %llu ms ago is still incomplete; "
+		          "closing the connection",
+		          (unsigned long long)(ninep_partial_ns() / 1000000u));
 		audit_log(curproc(), "9p-timeout", (uint32_t)s->id, s->peer, "%s", why + 4);
 		say_goodbye(s, why, 110);
 		ninep_note_timeout(NINEP_TIMEOUT_PARTIAL);
@@ -960,7 +971,8 @@ static int frame_one(struct ninep_conn *s, bool *more)
 	}
 	if (s->overflow) {
 		spin_unlock(&ninep_lock);
-		kprintf("9p: connection %d (%s): the arch delivered more than LUX_CONN_CHUNK; closing\n",
+		kprintf("9p: connection %d (%s): the arch delivered more than LUX_CONN_CHUNK; "
+		        "closing\n",
 		        s->id, s->peer);
 		return E_IO;
 	}
@@ -1041,9 +1053,10 @@ static void on_kill(void *arg)
 	spin_unlock(&ninep_lock);
 }
 
-static const struct pebbles conn_cap = { .n = {
-	[PB_PAGES] = NINEP_CONN_PAGES, [PB_FIDS] = NINEP_MAXFID, [PB_REQS] = NINEP_MAXREQ,
-	[PB_CRYPTO] = NINEP_CONN_CRYPTO } };
+static const struct pebbles conn_cap = { .n = { [PB_PAGES] = NINEP_CONN_PAGES,
+	                                        [PB_FIDS] = NINEP_MAXFID,
+	                                        [PB_REQS] = NINEP_MAXREQ,
+	                                        [PB_CRYPTO] = NINEP_CONN_CRYPTO } };
 
 /* The start: its principal (whom it acts for, never the console's; a
  * namespace of its own, as rfork(RFNAMEG) makes: its binds and mounts
@@ -1060,7 +1073,8 @@ static int conn_start(struct ninep_conn *s)
 		return E_IO;	/* the machine halts (ninep_drain) */
 	if (!s->charged) {	/* came before the server, which had no room for it */
 		kprintf("9p: connection %d (%s): no room for it in the connections' budget; "
-		        "closing\n", s->id, s->peer);
+		        "closing\n",
+		        s->id, s->peer);
 		return E_BUDGET;
 	}
 	if ((p = proc_principal_new("9pconn", s->share, &conn_cap, on_kill, s, &err)) == 0) {
@@ -1136,21 +1150,14 @@ bool ninep_control(struct ninep_conn *s)
 	int err = 0;
 
 	switch (s->ctl) {
-	case NINEP_CTL_START:
-		err = conn_start(s);
-		break;
-	case NINEP_CTL_VERSION:
-		ninep_version(s, r);
-		break;
+	case NINEP_CTL_START: err = conn_start(s); break;
+	case NINEP_CTL_VERSION: ninep_version(s, r); break;
 	case NINEP_CTL_ATTACH:
 		ninep_attach_inline(s, r);
 		ninep_req_free(s, r);
 		break;
-	case NINEP_CTL_END:
-		conn_end(s);
-		return true;
-	case NINEP_CTL_NONE:
-		break;
+	case NINEP_CTL_END: conn_end(s); return true;
+	case NINEP_CTL_NONE: break;
 	}
 	spin_lock(&ninep_lock);
 	if (err < 0)
@@ -1307,8 +1314,8 @@ void ninep_start(void)
 		kmemset(&grant, 0, sizeof grant);
 		grant.n[PB_PROCS] = n;
 		grant.n[PB_PAGES] = n * NINEP_WORKER_PAGES;
-		if (proc_spawn("9plisten", PRIO_NORMAL, listener, (void *)(uintptr_t)n, PROC_DETACHED,
-		               &grant, &err))
+		if (proc_spawn("9plisten", PRIO_NORMAL, listener, (void *)(uintptr_t)n,
+		               PROC_DETACHED, &grant, &err))
 			break;
 	}
 	if (n == 0) {
@@ -1384,7 +1391,6 @@ int ninep_drain(uint32_t ms)
 /* Connections listed one per line; beyond, only counted (the totals
  * cover them all). */
 
-
 size_t ninep_status(char *buf, size_t size)
 {
 	return ninep_status_of(buf, size, 0);
@@ -1397,8 +1403,9 @@ size_t ninep_status_of(char *buf, size_t size, const struct proc *only)
 	size_t len = 0, nconn = 0;
 	struct list *l;
 
-#define PUT(...) (len += ksnprintf(buf + (len < size ? len : size), \
-                                   len < size ? size - len : 0, __VA_ARGS__))
+#define PUT(...) \
+	(len += ksnprintf(buf + (len < size ? len : size), len < size ? size - len : 0, \
+	                  __VA_ARGS__))
 	if (!serving) {
 		PUT("9p: not serving\n");
 		return len;
@@ -1427,7 +1434,8 @@ size_t ninep_status_of(char *buf, size_t size, const struct proc *only)
 				*p = '_';
 		PUT("conn %d %s", s->id, peer);
 		for (size_t k = 0; k < 4; k++)
-			PUT(" %s %llu/%llu", kinds[k] == PB_REQS ? "reqs" : pebble_kind_name(kinds[k]),
+			PUT(" %s %llu/%llu",
+			    kinds[k] == PB_REQS ? "reqs" : pebble_kind_name(kinds[k]),
 			    (unsigned long long)bi.held.n[kinds[k]],
 			    (unsigned long long)bi.total.n[kinds[k]]);
 		PUT(" bytes %llu unread %zu\n", (unsigned long long)s->bytes, s->qcharged);

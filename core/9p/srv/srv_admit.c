@@ -29,7 +29,7 @@
 #include <lux/lock.h>
 #include <lux/string.h>
 
-#define MS(x) ((uint64_t)(x) * 1000000u)
+#define MS(x) ((uint64_t)(x)*1000000u)
 
 /* ---- Timeouts --------------------------------------------------------- */
 
@@ -62,7 +62,6 @@ static uint64_t refuse_wait_ns(void)
 }
 
 /* ---- Who may take a slot ---------------------------------------------- */
-
 
 /* The length of addr's host part: "tcp!1.2.3.4!5678" without "!5678". */
 static size_t host_len(const char *addr)
@@ -126,8 +125,10 @@ enum ninep_refusal ninep_admit(struct list *conns, size_t nslots, const struct l
 		return NINEP_REFUSE_PEER;
 	}
 	if (!owner && others >= nslots - kept) {
-		ksnprintf(why, cap, "budget exhausted: connections %zu/%zu for peers other than "
-		          "the host owner (%zu of %zu kept for it)", others, nslots - kept, kept, nslots);
+		ksnprintf(why, cap,
+		          "budget exhausted: connections %zu/%zu for peers other than "
+		          "the host owner (%zu of %zu kept for it)",
+		          others, nslots - kept, kept, nslots);
 		return NINEP_REFUSE_OTHERS;
 	}
 	return NINEP_ADMIT;
@@ -364,14 +365,17 @@ static void print_summary(const struct tally *t)
 		ksnprintf(span, sizeof span, "%llu ms", (unsigned long long)ms);
 	if (refused)
 		kprintf("9p: refused %zu connection%s in the last %s (%zu without a 9P answer); "
-		        "last: %s\n", refused, refused == 1 ? "" : "s", span, silent, last);
+		        "last: %s\n",
+		        refused, refused == 1 ? "" : "s", span, silent, last);
 	if (handshake)
 		kprintf("9p: closed %zu connection%s in the last %s that had not finished Tversion "
-		        "within %llu ms\n", handshake, handshake == 1 ? "" : "s", span,
+		        "within %llu ms\n",
+		        handshake, handshake == 1 ? "" : "s", span,
 		        (unsigned long long)(ninep_handshake_ns() / 1000000u));
 	if (partial)
 		kprintf("9p: closed %zu connection%s in the last %s that held a partial message "
-		        "over %llu ms\n", partial, partial == 1 ? "" : "s", span,
+		        "over %llu ms\n",
+		        partial, partial == 1 ? "" : "s", span,
 		        (unsigned long long)(ninep_partial_ns() / 1000000u));
 	if (t->framing)
 		kprintf("9p: closed %zu connection%s in the last %s for what they sent; last: %s\n",

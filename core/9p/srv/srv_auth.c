@@ -38,13 +38,11 @@ void ninep_identify(struct ninep_conn *s)
 		how = "listener without authentication";
 		kstrlcpy(s->user, eve, sizeof s->user);
 		break;
-	default:
-		how = "network, not authenticated";
-		break;
+	default: how = "network, not authenticated"; break;
 	}
 	s->trusted = kstrcmp(s->user, eve) == 0;
-	audit_log(ninep_who(s), "9p-connect", (uint32_t)s->id, s->peer, "acts for %s (%s, uid %lld)",
-	          s->user, how, (long long)s->peer_uid);
+	audit_log(ninep_who(s), "9p-connect", (uint32_t)s->id, s->peer,
+	          "acts for %s (%s, uid %lld)", s->user, how, (long long)s->peer_uid);
 }
 
 static int refuse(struct ninep_conn *s, const char *asked, const char *why)
@@ -77,9 +75,10 @@ int ninep_attach_user(struct ninep_conn *s, struct p9_str uname, uint32_t n_unam
 		kstrlcpy(asked, s->user, sizeof asked);	/* "": whoever I am */
 	}
 	if (!s->trusted && kstrcmp(asked, s->user) != 0 && kstrcmp(asked, none) != 0)
-		return refuse(s, asked, s->transport == LUX_PEER_LOCAL ?
-		              "only the host owner's connections speak for others" :
-		              "authenticate first");
+		return refuse(s, asked,
+		              s->transport == LUX_PEER_LOCAL
+		                  ? "only the host owner's connections speak for others"
+		                  : "authenticate first");
 	kstrlcpy(out, asked, LUX_UIDMAX);
 	return 0;
 }

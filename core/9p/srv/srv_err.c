@@ -13,13 +13,33 @@
 /* Linux errno values (asm-generic/errno-base.h, errno.h): the .L wire
  * format, not this machine's. */
 enum {
-	L_EPERM = 1, L_ENOENT = 2, L_ESRCH = 3, L_EINTR = 4, L_EIO = 5,
-	L_EBADF = 9, L_ENOMEM = 12, L_EACCES = 13, L_EBUSY = 16, L_EEXIST = 17,
-	L_ENOTDIR = 20, L_EISDIR = 21, L_EINVAL = 22, L_EMFILE = 24,
-	L_EFBIG = 27, L_ENOSPC = 28, L_EPIPE = 32, L_ENAMETOOLONG = 36,
-	L_ENOTEMPTY = 39, L_EPROTO = 71, L_EOPNOTSUPP = 95, L_ECONNREFUSED = 111,
-	L_EXDEV = 18, L_ENOLCK = 37, L_EAGAIN = 11,
-	L_ESTALE = 116, L_EDQUOT = 122,
+	L_EPERM = 1,
+	L_ENOENT = 2,
+	L_ESRCH = 3,
+	L_EINTR = 4,
+	L_EIO = 5,
+	L_EBADF = 9,
+	L_ENOMEM = 12,
+	L_EACCES = 13,
+	L_EBUSY = 16,
+	L_EEXIST = 17,
+	L_ENOTDIR = 20,
+	L_EISDIR = 21,
+	L_EINVAL = 22,
+	L_EMFILE = 24,
+	L_EFBIG = 27,
+	L_ENOSPC = 28,
+	L_EPIPE = 32,
+	L_ENAMETOOLONG = 36,
+	L_ENOTEMPTY = 39,
+	L_EPROTO = 71,
+	L_EOPNOTSUPP = 95,
+	L_ECONNREFUSED = 111,
+	L_EXDEV = 18,
+	L_ENOLCK = 37,
+	L_EAGAIN = 11,
+	L_ESTALE = 116,
+	L_EDQUOT = 122,
 };
 
 static const uint8_t lux_errnos[] = {
@@ -105,16 +125,16 @@ static const struct {
 	/* the words every 9P2000 client knows (Plan 9's srv, u9fs): Linux
 	 * never sends Tauth, so its table's lack of them costs nothing */
 	[-NINEP_E_NOAUTH - 200] = { "authentication not required", L_ENOENT,
-		"authentication not required" },
+	                            "authentication not required" },
 	[-NINEP_E_AFID - 200] = { "authentication not required: afid must be NOFID", L_EINVAL, 0 },
 	[-NINEP_E_NAME - 200] = { "bad file name", L_EINVAL, 0 },
 	[-NINEP_E_DIRFIT - 200] = { "directory entry does not fit the read count", L_EINVAL, 0 },
-	[-NINEP_E_WSTAT - 200] = { "wstat: qid, type and dev cannot change",
-		L_EPERM, 0 },
-	[-NINEP_E_NOLINK - 200] = { "hard links not supported by this device",
-		L_EPERM, 0 },	/* link(2)'s answer for a file system without them */
+	[-NINEP_E_WSTAT - 200] = { "wstat: qid, type and dev cannot change", L_EPERM, 0 },
+	[-NINEP_E_NOLINK - 200] = { "hard links not supported by this device", L_EPERM,
+	                            0 }, /* link(2)'s answer for a file system without them */
 	[-NINEP_E_NOXATTR - 200] = { "extended attributes not supported", L_EOPNOTSUPP, 0 },
-	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks, 64 a connection", L_ENOLCK, 0 },
+	[-NINEP_E_LOCKS - 200] = { "lock table full: 256 byte-range locks, 64 a connection",
+	                           L_ENOLCK, 0 },
 	[-NINEP_E_OWNER - 200] = { "owner or group: no such user", L_EINVAL, 0 },
 	[-NINEP_E_FIDBUSY - 200] = { "fid in use by another request in flight", L_EBUSY, 0 },
 	[-NINEP_E_TAG - 200] = { "tag already in flight", L_EPROTO, 0 },
@@ -122,7 +142,7 @@ static const struct {
 };
 
 _Static_assert(sizeof own / sizeof own[0] == (size_t)(-NINEP_E_LAST - 200),
-	"one entry per ninep_err");
+               "one entry per ninep_err");
 
 const char *ninep_errstr(int err)
 {

@@ -95,8 +95,8 @@ static size_t free_slots(void)
 
 /* 1 if one of the owner's locks strictly contains [start, end] (cut
  * splits it and needs a slot), else 0. */
-static size_t splits(const struct chan *c, const struct ninep_conn *s, uint32_t pid,
-                     uint64_t start, uint64_t end)
+static size_t splits(const struct chan *c, const struct ninep_conn *s, uint32_t pid, uint64_t start,
+                     uint64_t end)
 {
 	for (size_t i = 0; i < NINEP_MAXLOCKS; i++) {
 		const struct lk *l = &locks[i];
@@ -167,8 +167,8 @@ int ninep_rlock(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 		cut(f->c, s, pid, start, end);
 		if (type != P9_LOCK_TYPE_UNLCK) {
 			l = free_slot();
-			*l = (struct lk){ true, f->c->dev, f->c->qid.path, f->c->aux, s, pid, type,
-			                  start, end };
+			*l = (struct lk){ true, f->c->dev, f->c->qid.path, f->c->aux, s,
+				          pid,  type,      start,          end };
 		}
 		r->u.rlock.status = P9_LOCK_SUCCESS;
 	}

@@ -46,8 +46,8 @@ static uint32_t dm_of(uint32_t m)
 
 static uint32_t l_perm_of(uint32_t dm)
 {
-	return (dm & 0777u) | ((dm & DMSTICKY) ? L_S_ISVTX : 0) | ((dm & DMSETGID) ? L_S_ISGID : 0) |
-	       ((dm & DMSETUID) ? L_S_ISUID : 0);
+	return (dm & 0777u) | ((dm & DMSTICKY) ? L_S_ISVTX : 0) |
+	       ((dm & DMSETGID) ? L_S_ISGID : 0) | ((dm & DMSETUID) ? L_S_ISUID : 0);
 }
 
 static uint64_t now_s(void)
@@ -117,8 +117,7 @@ static void parent_of(const char *path, char *out, size_t cap)
 
 /* ---- stat, wstat (9P2000) -------------------------------------------- */
 
-int ninep_rstat(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r,
-                struct lux_dir *d)
+int ninep_rstat(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r, struct lux_dir *d)
 {
 	struct ninep_fid *f = ninep_fid_get(s, t->u.tfid.fid);
 	int err;
@@ -348,8 +347,7 @@ static int may_replace(struct chan *target, const struct lux_dir *td, const char
 
 /* rename(2): write permission in the directory it leaves and in the one
  * it enters; in a sticky one, ownership of what it moves or replaces. */
-static int may_rename(struct chan *c, const char *oldpath, struct chan *target,
-                      const char *name)
+static int may_rename(struct chan *c, const char *oldpath, struct chan *target, const char *name)
 {
 	char parent[LUX_PATHMAX];
 	struct lux_dir d, fd;
@@ -480,7 +478,8 @@ static int create_dir(struct ninep_fid *f, struct chan **cp)
 		return E_NOTDIR;
 	if ((err = union_create_dir(f->c, cp)) < 0)
 		return err;
-	if ((err = stat_chan(*cp, &d)) < 0 || (err = perm_check(&d, AWRITE | AEXEC, "create in")) < 0)
+	if ((err = stat_chan(*cp, &d)) < 0 ||
+	    (err = perm_check(&d, AWRITE | AEXEC, "create in")) < 0)
 		chan_put(*cp);
 	return err;
 }
@@ -539,10 +538,10 @@ int ninep_rmknod(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 	if ((err = ninep_check_name(t->u.tmknod.name, false)) < 0)
 		return err;
 	switch (mode & L_S_IFMT) {
-	case L_S_IFIFO:	kind = DMNAMEDPIPE; break;
+	case L_S_IFIFO: kind = DMNAMEDPIPE; break;
 	case L_S_IFSOCK: kind = DMSOCKET; break;
-	case L_S_IFCHR:	kind = DMDEVICE; break;
-	case L_S_IFBLK:	kind = DMDEVICE | DMBLOCK; break;
+	case L_S_IFCHR: kind = DMDEVICE; break;
+	case L_S_IFBLK: kind = DMDEVICE | DMBLOCK; break;
 	default:
 		return proc_seterr(E_INVAL, "mknod: not a fifo, socket or device (mode %#o)", mode);
 	}
@@ -556,8 +555,8 @@ int ninep_rmknod(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 		chan_put(c);
 		return E_NOTSUP;
 	}
-	err = c->dev->mknod(c, name, kind | dm_of(mode & L_S_PERM),
-	                    t->u.tmknod.major, t->u.tmknod.minor);
+	err = c->dev->mknod(c, name, kind | dm_of(mode & L_S_PERM), t->u.tmknod.major,
+	                    t->u.tmknod.minor);
 	if (err == 0)
 		r->u.rqid.qid = c->qid;
 	chan_put(c);

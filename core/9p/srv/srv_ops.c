@@ -139,7 +139,8 @@ static int rattach(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *
 	 * were NOFID could never be told from "no fid" (an afid, a Twalk's
 	 * newfid).  Checked first: nothing, an afid's proof included, is spent. */
 	if (t->u.tattach.fid == P9_NOFID)
-		return proc_seterr(E_INVAL, "attach: fid may not be NOFID (0xffffffff means no fid); "
+		return proc_seterr(E_INVAL,
+		                   "attach: fid may not be NOFID (0xffffffff means no fid); "
 		                   "pick another number");
 	if (ninep_fid_get(s, t->u.tattach.fid) || ninep_afid_get(s, t->u.tattach.fid))
 		return NINEP_E_FIDINUSE;
@@ -220,7 +221,8 @@ static int rwalk(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r)
 
 	/* 1. protocol checks */
 	if (newfid == P9_NOFID)	/* walk(5): NOFID names no fid (see rattach) */
-		return proc_seterr(E_INVAL, "walk: newfid may not be NOFID (0xffffffff means no fid); "
+		return proc_seterr(E_INVAL,
+		                   "walk: newfid may not be NOFID (0xffffffff means no fid); "
 		                   "pick another number");
 	if (f == 0)
 		return NINEP_E_NOFID;
@@ -393,8 +395,8 @@ static int rlopen(struct ninep_conn *s, const struct p9_msg *t, struct p9_msg *r
 }
 
 /* Create name in the directory f names; f becomes the new file, open. */
-static int do_create(struct ninep_conn *s, struct ninep_fid *f, struct p9_str name,
-                     int mode, uint32_t perm, struct p9_msg *r)
+static int do_create(struct ninep_conn *s, struct ninep_fid *f, struct p9_str name, int mode,
+                     uint32_t perm, struct p9_msg *r)
 {
 	char *path, cname[LUX_NAMEMAX];
 	struct chan *c;
@@ -766,7 +768,8 @@ int ninep_handle(struct ninep_conn *s, struct ninep_ctx *x, const uint8_t *req, 
 		return error_reply(s, x->out, cap, t.tag, err, 0);
 	}
 	if (t.type == P9_TVERSION) {
-		enum p9_dialect asked = p9_dialect_of(t.u.version.version.s, t.u.version.version.len);
+		enum p9_dialect asked = p9_dialect_of(t.u.version.version.s,
+		                                      t.u.version.version.len);
 		err = rversion(s, &t, &r);
 		if (err < 0) {
 			/* a failed Tversion: answer in the dialect asked for */

@@ -298,11 +298,12 @@ size_t ninep_peer_status(char *buf, size_t size, size_t max)
 		for (struct ninep_peer *p = peers[h]; p && shown < max; p = p->next, shown++) {
 			size_t n;
 			if (p->transport == LUX_PEER_LOCAL)
-				n = ksnprintf(buf + (len < size ? len : size), len < size ? size - len : 0,
-				              "peer local uid %lld", (long long)p->uid);
+				n = ksnprintf(buf + (len < size ? len : size),
+				              len < size ? size - len : 0, "peer local uid %lld",
+				              (long long)p->uid);
 			else
-				n = ksnprintf(buf + (len < size ? len : size), len < size ? size - len : 0,
-				              "peer %s", p->host);
+				n = ksnprintf(buf + (len < size ? len : size),
+				              len < size ? size - len : 0, "peer %s", p->host);
 			len += n;
 			n = ksnprintf(buf + (len < size ? len : size), len < size ? size - len : 0,
 			              " conns %zu pages %llu/%llu\n", p->conns,

@@ -130,8 +130,7 @@ void ninep_afid_free(struct ninep_afid *af)
 	}
 }
 
-int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *data,
-                     uint32_t n)
+int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *data, uint32_t n)
 {
 	struct ninep_afid *af = f->afid;
 	char fp[AUTH_FP_MAX];
@@ -154,17 +153,19 @@ int ninep_afid_write(struct ninep_conn *s, struct ninep_fid *f, const uint8_t *d
 		af->state = 1;
 		if (g) {
 			audit_log(ninep_who(s), "9p-auth", (uint32_t)s->id, s->peer,
-			          "%s presented token slot %u gen %u (rights %#x)", auth_user(&af->a),
-			          g->cap.slot, g->cap.gen, g->rights);
+			          "%s presented token slot %u gen %u (rights %#x)",
+			          auth_user(&af->a), g->cap.slot, g->cap.gen, g->rights);
 			return 0;
 		}
 		auth_fingerprint(auth_user_key(&af->a), fp, sizeof fp);
-		audit_log(ninep_who(s), "9p-auth", (uint32_t)s->id, s->peer, "%s proved key %s; records %s",
-		          auth_user(&af->a), fp, auth_cipher_name(auth_cipher(&af->a)));
+		audit_log(ninep_who(s), "9p-auth", (uint32_t)s->id, s->peer,
+		          "%s proved key %s; records %s", auth_user(&af->a), fp,
+		          auth_cipher_name(auth_cipher(&af->a)));
 		return 0;
 	}
 	af->state = err;
-	audit_log(ninep_who(s), "9p-auth", (uint32_t)s->id, s->peer, "refused: %s", auth_why(&af->a));
+	audit_log(ninep_who(s), "9p-auth", (uint32_t)s->id, s->peer, "refused: %s",
+	          auth_why(&af->a));
 	if (outlen)	/* the client reads why, as the protocol tells it */
 		return 0;
 	return proc_seterr(E_PERM, "authentication failed");
@@ -189,7 +190,7 @@ long ninep_afid_read(struct ninep_conn *s, struct ninep_fid *f, uint8_t *buf, ui
 /* An attach through an afid refused: audited, like the attaches
  * srv_auth.c refuses, and told to the client as permission denied. */
 static int refuse_attach(struct ninep_conn *s, uint32_t afid, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int refuse_attach(struct ninep_conn *s, uint32_t afid, const char *fmt, ...)
 {
@@ -207,8 +208,8 @@ static int refuse_attach(struct ninep_conn *s, uint32_t afid, const char *fmt, .
 	return proc_seterr(E_PERM, "permission denied: %s", why);
 }
 
-int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
-                      const char *aname, char user[LUX_UIDMAX])
+int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname, const char *aname,
+                      char user[LUX_UIDMAX])
 {
 	struct ninep_fid *f = ninep_afid_get(s, afid);
 	const struct ct_grant *g;
@@ -237,7 +238,8 @@ int ninep_afid_attach(struct ninep_conn *s, uint32_t afid, struct p9_str uname,
 	if ((g = auth_grant(&af->a)) != 0) {
 		tok = auth_token(&af->a, &toklen);
 		if (ninep_caveats_fold(&cav, g, tok, toklen) != CT_OK)
-			return refuse_attach(s, afid, "the token's path caveats exclude each other");
+			return refuse_attach(s, afid,
+			                     "the token's path caveats exclude each other");
 		if (!ninep_caveats_within(&cav, aname))
 			return refuse_attach(s, afid, "outside the token's path %s", cav.prefix);
 	}
@@ -341,7 +343,8 @@ bool ninep_sealed_ready(struct ninep_conn *s)
 	 * (judged on the header alone: len counts the body, type and tag,
 	 * so it is bounded by AUTH_REC_MAX less the header) */
 	return have >= AUTH_REC_HDR + (size_t)len || len < AUTH_REC_SEALED(0) - AUTH_REC_HDR ||
-	       len > AUTH_REC_MAX - AUTH_REC_HDR || s->incap - (s->inlen - s->inoff) < AUTH_OPEN_BUF;
+	       len > AUTH_REC_MAX - AUTH_REC_HDR ||
+	       s->incap - (s->inlen - s->inoff) < AUTH_OPEN_BUF;
 }
 
 int ninep_sealed_open(struct ninep_conn *s)

@@ -81,9 +81,10 @@ bool ninep_caveats_within(const struct ninep_caveats *c, const char *path)
 /* Open modes: Topen's OREAD/OWRITE/ORDWR/OEXEC | OTRUNC | ORCLOSE. */
 static uint32_t open_rights(unsigned mode, bool trunc, bool rclose)
 {
-	uint32_t r = (mode & OMODE) == OWRITE ? CT_R_WRITE :
-	             (mode & OMODE) == ORDWR ? CT_R_READ | CT_R_WRITE :
-	             (mode & OMODE) == OEXEC ? CT_R_EXEC : CT_R_READ;
+	uint32_t r = (mode & OMODE) == OWRITE  ? CT_R_WRITE
+	             : (mode & OMODE) == ORDWR ? CT_R_READ | CT_R_WRITE
+	             : (mode & OMODE) == OEXEC ? CT_R_EXEC
+	                                       : CT_R_READ;
 
 	if (trunc)
 		r |= CT_R_WRITE;
@@ -101,47 +102,44 @@ uint32_t ninep_token_rights(const struct p9_msg *t)
 	case P9_TLOPEN:	/* O_RDONLY/O_WRONLY/O_RDWR; O_TRUNC is 01000 */
 		return open_rights(t->u.tlopen.flags & 3u, t->u.tlopen.flags & 01000u, false);
 	case P9_TCREATE:
-		return CT_R_CREATE | open_rights(t->u.tcreate.mode, false,
-		                                 t->u.tcreate.mode & P9_ORCLOSE);
-	case P9_TLCREATE:
-		return CT_R_CREATE | open_rights(t->u.tlcreate.flags & 3u, false, false);
+		return CT_R_CREATE |
+		       open_rights(t->u.tcreate.mode, false, t->u.tcreate.mode & P9_ORCLOSE);
+	case P9_TLCREATE: return CT_R_CREATE | open_rights(t->u.tlcreate.flags & 3u, false, false);
 	case P9_TMKDIR:
 	case P9_TSYMLINK:
 	case P9_TMKNOD:
-	case P9_TLINK:
-		return CT_R_CREATE;
+	case P9_TLINK: return CT_R_CREATE;
 	case P9_TWRITE:
-	case P9_TLOCK:		/* a lock is a write to the file's lock state */
-		return CT_R_WRITE;
+	case P9_TLOCK: /* a lock is a write to the file's lock state */ return CT_R_WRITE;
 	case P9_TREMOVE:
-	case P9_TUNLINKAT:
-		return CT_R_REMOVE;
+	case P9_TUNLINKAT: return CT_R_REMOVE;
 	case P9_TWSTAT:
 	case P9_TSETATTR:
 	case P9_TRENAME:
 	case P9_TRENAMEAT:
-	case P9_TXATTRCREATE:
-		return CT_R_WSTAT;
+	case P9_TXATTRCREATE: return CT_R_WSTAT;
 	case P9_TREAD:
-	case P9_TREADDIR:
-		return CT_R_READ;
-	default:	/* walk, stat, getattr, readlink, clunk, fsync, getlock, ... */
-		return 0;
+	case P9_TREADDIR: return CT_R_READ;
+	default: /* walk, stat, getattr, readlink, clunk, fsync, getlock, ... */ return 0;
 	}
 }
 
 static const char *right_name(uint32_t r)
 {
-	return r & CT_R_WRITE ? "write" : r & CT_R_CREATE ? "create" : r & CT_R_REMOVE ? "remove" :
-	       r & CT_R_WSTAT ? "wstat" : r & CT_R_READ ? "read" : "exec";
+	return r & CT_R_WRITE    ? "write"
+	       : r & CT_R_CREATE ? "create"
+	       : r & CT_R_REMOVE ? "remove"
+	       : r & CT_R_WSTAT  ? "wstat"
+	       : r & CT_R_READ   ? "read"
+	                         : "exec";
 }
 
 static int refuse(struct ninep_conn *s, const char *what, const char *why)
 {
 	struct proc *p = curproc();
 
-	audit_log(p, "9p-token", (uint32_t)s->id, s->peer, "refused: %s %s: %s", p->cred.user,
-	          what, why);
+	audit_log(p, "9p-token", (uint32_t)s->id, s->peer, "refused: %s %s: %s", p->cred.user, what,
+	          why);
 	return proc_seterr(E_PERM, "permission denied: %s", why);
 }
 

@@ -37,12 +37,22 @@
 #include <lux/proc.h>
 #include <lux/string.h>
 
-enum { Qroot, Qcrypto, Qhash, Qsha256, Qsha512, Qblake2b, Qrandom, Qkeys, Qkeyctl,
-       Qkinds,	/* then, per session kind k: its directory and its clone */
-       Qmax = Qkinds + 2 * DC_NKINDS };
+enum {
+	Qroot,
+	Qcrypto,
+	Qhash,
+	Qsha256,
+	Qsha512,
+	Qblake2b,
+	Qrandom,
+	Qkeys,
+	Qkeyctl,
+	Qkinds, /* then, per session kind k: its directory and its clone */
+	Qmax = Qkinds + 2 * DC_NKINDS
+};
 #define QKINDDIR(k) (Qkinds + 2 * (k))
 #define QKINDCLONE(k) (Qkinds + 2 * (k) + 1)
-#define QKINDOF(q) (((q) - Qkinds) / 2)
+#define QKINDOF(q) (((q)-Qkinds) / 2)
 
 #define QKEY0 0x100
 #define QKEY(i) (QKEY0 + (i))
@@ -54,7 +64,7 @@ enum { Sdir, Sctl, Sdata };
 #define QSESS(k, n, file) (QSESSBIT | (uint64_t)(k) << 36 | (uint64_t)(n) << 2 | (file))
 #define QSESSID(path) ((uint32_t)((path) >> 2))
 #define QSESSKIND(path) ((int)(((path) >> 36) & 15))
-#define QSESSFILE(path) ((int)((path) & 3))
+#define QSESSFILE(path) ((int)((path)&3))
 
 static const struct {
 	const char *name;
@@ -70,7 +80,8 @@ static const struct {
 	[Qrandom] = { "random", Qcrypto, 0444 },
 	[Qkeys] = { "keys", Qcrypto, DMDIR | 0555 },
 	[Qkeyctl] = { "ctl", Qkeys, 0222 },
-#define KIND(k, name) [QKINDDIR(k)] = { name, Qcrypto, DMDIR | 0555 }, \
+#define KIND(k, name) \
+	[QKINDDIR(k)] = { name, Qcrypto, DMDIR | 0555 }, \
 	[QKINDCLONE(k)] = { "clone", QKINDDIR(k), 0444 }
 	KIND(DC_AEAD, "aead"),
 	KIND(DC_MAC, "mac"),
@@ -183,7 +194,8 @@ static int sess_lookup(struct chan *c, int k, const char *name)
 {
 	long long v;
 
-	if (kstrtoll(name, &v) < 0 || v <= 0 || v > 0xffffffffLL || name[0] == '0' || name[0] == '+')
+	if (kstrtoll(name, &v) < 0 || v <= 0 || v > 0xffffffffLL || name[0] == '0' ||
+	    name[0] == '+')
 		return E_NOENT;
 	if (devcrypto_clone_owned(mypid(), k, (uint32_t)v) < 0)
 		return E_NOENT;
@@ -308,7 +320,7 @@ static int crypto_open_turn(struct chan *c, int mode)
 			return E_NOMEM;
 		if (curproc())
 			kstrlcpy(((struct ctlbuf *)c->aux)->user, curproc()->cred.user,
-			         sizeof ((struct ctlbuf *)c->aux)->user);
+			         sizeof((struct ctlbuf *)c->aux)->user);
 		return 0;
 	}
 	if (m == OEXEC)
@@ -352,10 +364,8 @@ static long crypto_read_turn(struct chan *c, void *buf, size_t n, uint64_t off)
 		int k = QSESSKIND(c->qid.path);
 		uint32_t id = QSESSID(c->qid.path);
 		switch (QSESSFILE(c->qid.path)) {
-		case Sdir:
-			return E_ISDIR;
-		case Sctl:
-			return devcrypto_clone_state(mypid(), k, id, buf, n, off);
+		case Sdir: return E_ISDIR;
+		case Sctl: return devcrypto_clone_state(mypid(), k, id, buf, n, off);
 		}
 		return devcrypto_clone_read(mypid(), k, id, buf, n, textpos(c, off));
 	}
@@ -418,10 +428,8 @@ static long crypto_write_turn(struct chan *c, const void *buf, size_t n, uint64_
 		int k = QSESSKIND(c->qid.path);
 		uint32_t id = QSESSID(c->qid.path);
 		switch (QSESSFILE(c->qid.path)) {
-		case Sdir:
-			return E_ISDIR;
-		case Sctl:
-			return devcrypto_clone_ctl(mypid(), k, id, buf, n);
+		case Sdir: return E_ISDIR;
+		case Sctl: return devcrypto_clone_ctl(mypid(), k, id, buf, n);
 		}
 		r = devcrypto_clone_write(mypid(), k, id, buf, n);
 		if (r > 0)

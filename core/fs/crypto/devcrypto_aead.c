@@ -64,17 +64,22 @@ static int claim(struct dc_sess *s, const struct aead *a)
 	uint32_t v = ks_version(s->key);
 
 	switch (ks_nonce_next(s->key, a->nonce, a->noncelen)) {
-	case KS_NONCE_OK:
-		return 0;
+	case KS_NONCE_OK: return 0;
 	case KS_NONCE_REUSED:
-		return proc_seterr(E_INVAL, "aead: nonce reused: key %s v%u encrypted with it "
-		                   "before (give a greater one, or \"nonce random\")", name, v);
+		return proc_seterr(E_INVAL,
+		                   "aead: nonce reused: key %s v%u encrypted with it "
+		                   "before (give a greater one, or \"nonce random\")",
+		                   name, v);
 	case KS_NONCE_BELOW:
-		return proc_seterr(E_INVAL, "aead: nonce below one key %s v%u encrypted with: "
-		                   "given nonces must increase (or \"nonce random\")", name, v);
+		return proc_seterr(E_INVAL,
+		                   "aead: nonce below one key %s v%u encrypted with: "
+		                   "given nonces must increase (or \"nonce random\")",
+		                   name, v);
 	default:
-		return proc_seterr(E_INVAL, "aead: key %s v%u used its greatest %zu-byte nonce: "
-		                   "rotate it, or \"nonce random\"", name, v, a->noncelen);
+		return proc_seterr(E_INVAL,
+		                   "aead: key %s v%u used its greatest %zu-byte nonce: "
+		                   "rotate it, or \"nonce random\"",
+		                   name, v, a->noncelen);
 	}
 }
 
@@ -90,13 +95,17 @@ static int aead_ctl(struct dc_sess *s, const char *verb, const char *arg)
 			if (kstrcmp(arg, lc_aead_name((enum lc_aead_alg)i)) != 0)
 				continue;
 			if (!lc_aead_available((enum lc_aead_alg)i))
-				return proc_seterr(E_INVAL, "aead: %s needs AES-NI and PCLMUL, which this "
-				                   "CPU lacks (use xchacha20poly1305)", arg);
+				return proc_seterr(E_INVAL,
+				                   "aead: %s needs AES-NI and PCLMUL, which this "
+				                   "CPU lacks (use xchacha20poly1305)",
+				                   arg);
 			a->alg = (enum lc_aead_alg)i;
 			return 0;
 		}
-		return proc_seterr(E_INVAL, "aead: no alg %.32s (want xchacha20poly1305, "
-		                   "chacha20poly1305 or aes256gcm)", arg);
+		return proc_seterr(E_INVAL,
+		                   "aead: no alg %.32s (want xchacha20poly1305, "
+		                   "chacha20poly1305 or aes256gcm)",
+		                   arg);
 	}
 	if (kstrcmp(verb, "nonce") == 0) {
 		if (kstrcmp(arg, "random") == 0) {
@@ -106,8 +115,10 @@ static int aead_ctl(struct dc_sess *s, const char *verb, const char *arg)
 		if ((err = dc_unhex(s, "nonce", arg, b, 0, LC_AEAD_NONCE_MAX, &n)) < 0)
 			return err;
 		if (n != 12 && n != 24)
-			return proc_seterr(E_INVAL, "aead: nonce: want 12 bytes (chacha20poly1305, "
-			                   "aes256gcm) or 24 (xchacha20poly1305), got %zu", n);
+			return proc_seterr(E_INVAL,
+			                   "aead: nonce: want 12 bytes (chacha20poly1305, "
+			                   "aes256gcm) or 24 (xchacha20poly1305), got %zu",
+			                   n);
 		kmemcpy(a->nonce, b, n);
 		a->noncelen = n;
 		a->given = a->hasnonce = true;
@@ -136,10 +147,13 @@ static int aead_ctl(struct dc_sess *s, const char *verb, const char *arg)
 static int bound(const struct aead *a, size_t total)
 {
 	if (a->decrypt && total > DEVCRYPTO_MSGMAX + LC_AEAD_TAG)
-		return proc_seterr(E_TOOBIG, "aead: at most %u bytes to decrypt (1 MiB of plaintext "
-		                   "and the %d-byte tag)", DEVCRYPTO_MSGMAX + LC_AEAD_TAG, LC_AEAD_TAG);
+		return proc_seterr(E_TOOBIG,
+		                   "aead: at most %u bytes to decrypt (1 MiB of plaintext "
+		                   "and the %d-byte tag)",
+		                   DEVCRYPTO_MSGMAX + LC_AEAD_TAG, LC_AEAD_TAG);
 	if (!a->decrypt && total > DEVCRYPTO_MSGMAX)
-		return proc_seterr(E_TOOBIG, "aead: at most %u bytes (1 MiB) of plaintext to encrypt",
+		return proc_seterr(E_TOOBIG,
+		                   "aead: at most %u bytes (1 MiB) of plaintext to encrypt",
 		                   DEVCRYPTO_MSGMAX);
 	return 0;
 }
@@ -174,8 +188,10 @@ static void aead_compute(void *arg)
 {
 	struct aead_job *j = arg;
 
-	j->r = j->open ? lc_aead_decrypt(j->alg, j->out, j->in, j->n, j->ad, j->adlen, j->nonce, j->key)
-	               : lc_aead_encrypt(j->alg, j->out, j->in, j->n, j->ad, j->adlen, j->nonce, j->key);
+	j->r = j->open
+	           ? lc_aead_decrypt(j->alg, j->out, j->in, j->n, j->ad, j->adlen, j->nonce, j->key)
+	           : lc_aead_encrypt(j->alg, j->out, j->in, j->n, j->ad, j->adlen, j->nonce,
+	                             j->key);
 }
 
 /* Run j, away from the kernel's CPU when it is large: 0, or koffload's
@@ -232,7 +248,8 @@ static int encrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 	}
 	/* libsodium's AEADs seal with c == m (one pass: each block is read
 	 * before its ciphertext is stored) */
-	job = (struct aead_job){ false, a->alg, buf, buf, s->inlen, a->ad, a->adlen, a->nonce, key, -1 };
+	job = (struct aead_job){ false, a->alg,   buf,      buf, s->inlen,
+		                 a->ad, a->adlen, a->nonce, key, -1 };
 	if ((err = aead_do(&job)) < 0)
 		return err;	/* a kill before it ran: the message is as written */
 	if (job.r < 0)	/* an unknown alg, refused before touching buf */
@@ -262,8 +279,10 @@ static int aead_unseal(struct dc_sess *s)
 	key = ks_secret(s->key, &keylen);
 	if (key == 0 || keylen != LC_AEAD_KEY)
 		return proc_seterr(E_INVAL, "aead: the key is not a %d-byte aead key", LC_AEAD_KEY);
-	job = (struct aead_job){ true, a->was.alg, s->in, s->in, s->inlen + LC_AEAD_TAG, a->was.ad,
-	                         a->was.adlen, a->was.nonce, key, -1 };
+	job = (struct aead_job){
+		true,      a->was.alg,   s->in,        s->in, s->inlen + LC_AEAD_TAG,
+		a->was.ad, a->was.adlen, a->was.nonce, key,   -1
+	};
 	if ((err = aead_do(&job)) < 0)
 		return err;	/* a kill before it ran: still sealed */
 	if (job.r < 0) {
@@ -271,7 +290,8 @@ static int aead_unseal(struct dc_sess *s)
 		 * buffer, so the message is gone */
 		s->sealed = false;
 		s->inlen = 0;
-		return proc_seterr(E_CRYPTO, "aead: the sealed message did not open again: write it again");
+		return proc_seterr(E_CRYPTO,
+		                   "aead: the sealed message did not open again: write it again");
 	}
 	s->sealed = false;
 	return 0;
@@ -285,7 +305,8 @@ static int decrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 	int err = E_NOMEM;
 
 	if (!a->given)
-		return proc_seterr(E_INVAL, "aead: decrypt needs the nonce (write \"nonce HEX\" to ctl)");
+		return proc_seterr(E_INVAL,
+		                   "aead: decrypt needs the nonce (write \"nonce HEX\" to ctl)");
 	if (a->noncelen != want)
 		return proc_seterr(E_INVAL, "aead: the nonce is %zu bytes, %s wants %zu",
 		                   a->noncelen, lc_aead_name(a->alg), want);
@@ -295,7 +316,8 @@ static int decrypt(struct dc_sess *s, struct aead *a, const uint8_t *key)
 		return err;
 	if ((err = ks_use(s->key, "decrypt", s->inlen)) < 0)
 		return err;
-	job = (struct aead_job){ true, a->alg, out, s->in, s->inlen, a->ad, a->adlen, a->nonce, key, -1 };
+	job = (struct aead_job){ true,  a->alg,   out,      s->in, s->inlen,
+		                 a->ad, a->adlen, a->nonce, key,   -1 };
 	if ((err = aead_do(&job)) < 0)
 		return err;
 	if (job.r < 0)
@@ -310,7 +332,8 @@ static int aead_run(struct dc_sess *s)
 	size_t keylen;
 
 	if (!lc_aead_available(a->alg))
-		return proc_seterr(E_INVAL, "aead: %s is not available on this CPU", lc_aead_name(a->alg));
+		return proc_seterr(E_INVAL, "aead: %s is not available on this CPU",
+		                   lc_aead_name(a->alg));
 	key = ks_secret(s->key, &keylen);
 	if (key == 0 || keylen != LC_AEAD_KEY)
 		return proc_seterr(E_INVAL, "aead: the key is not a %d-byte aead key", LC_AEAD_KEY);
@@ -339,7 +362,7 @@ const struct dc_kind dc_aead = {
 	.admit = aead_admit,				/* ... plaintext only when encrypting */
 	.privsize = sizeof(struct aead),
 	.usage = "key NAME, alg xchacha20poly1305|chacha20poly1305|aes256gcm, nonce HEX|random, "
-	         "ad HEX, encrypt, decrypt",
+		 "ad HEX, encrypt, decrypt",
 	.ctl = aead_ctl,
 	.run = aead_run,
 	.state = aead_state,

@@ -44,12 +44,8 @@
 #include "devcrypto_clone.h"
 
 static const struct dc_kind *const kinds[DC_NKINDS] = {
-	[DC_AEAD] = &dc_aead,
-	[DC_MAC] = &dc_mac,
-	[DC_SIGN] = &dc_sign,
-	[DC_VERIFY] = &dc_verify,
-	[DC_KX] = &dc_kx,
-	[DC_KDF] = &dc_kdf,
+	[DC_AEAD] = &dc_aead,     [DC_MAC] = &dc_mac, [DC_SIGN] = &dc_sign,
+	[DC_VERIFY] = &dc_verify, [DC_KX] = &dc_kx,   [DC_KDF] = &dc_kdf,
 	[DC_PWHASH] = &dc_pwhash,
 };
 
@@ -96,8 +92,7 @@ void dc_release(struct dc_sess *s, size_t n)
 
 /* Grow *buf (holding len bytes, cap of room) to at least want, charging
  * the difference: 0, or E_BUDGET / E_NOMEM with nothing changed. */
-static int grow(struct dc_sess *s, uint8_t **buf, size_t len, size_t *cap, size_t want,
-                size_t most)
+static int grow(struct dc_sess *s, uint8_t **buf, size_t len, size_t *cap, size_t want, size_t most)
 {
 	size_t ncap;
 	uint8_t *b;
@@ -195,11 +190,14 @@ long devcrypto_clone_new(int pid, int kind)
 		kfree(s->priv);
 		kfree(s);
 		if (users >= DEVCRYPTO_CLONES_PER_USER && mine < DEVCRYPTO_CLONES_PER_PROC)
-			return proc_seterr(E_BUDGET, "budget exhausted: crypto sessions %d/%d (%s's)",
-			                   DEVCRYPTO_CLONES_PER_USER, DEVCRYPTO_CLONES_PER_USER, who);
+			return proc_seterr(
+			    E_BUDGET, "budget exhausted: crypto sessions %d/%d (%s's)",
+			    DEVCRYPTO_CLONES_PER_USER, DEVCRYPTO_CLONES_PER_USER, who);
 		if (mine >= DEVCRYPTO_CLONES_PER_PROC)
-			return proc_seterr(E_NOSPC, "%s: %d sessions per proc (close one: "
-			                   "echo close > N/ctl)", k->name, DEVCRYPTO_CLONES_PER_PROC);
+			return proc_seterr(E_NOSPC,
+			                   "%s: %d sessions per proc (close one: "
+			                   "echo close > N/ctl)",
+			                   k->name, DEVCRYPTO_CLONES_PER_PROC);
 		return proc_seterr(E_NOSPC, "%s: all %d crypto sessions are in use", k->name,
 		                   DEVCRYPTO_CLONES);
 	}
@@ -365,8 +363,8 @@ int dc_unhex(struct dc_sess *s, const char *what, const char *hex, uint8_t *out,
 	long r;
 
 	if (n % 2 || n == 0)
-		return proc_seterr(E_INVAL, "%s: %s: want an even number of hex digits",
-		                   s->k->name, what);
+		return proc_seterr(E_INVAL, "%s: %s: want an even number of hex digits", s->k->name,
+		                   what);
 	if (want ? n / 2 != want : n / 2 > max)
 		return proc_seterr(E_INVAL, "%s: %s: want %s%zu bytes (%zu hex digits), got %zu",
 		                   s->k->name, what, want ? "" : "at most ", want ? want : max,
@@ -414,8 +412,8 @@ static int ctl_line(struct dc_sess *s, char *line)
 
 	for (size_t i = 0; line[i]; i++)
 		if ((unsigned char)line[i] < ' ' || (unsigned char)line[i] > '~')
-			return proc_seterr(E_INVAL, "%s ctl: a control or non-ASCII byte in the line",
-			                   s->k->name);
+			return proc_seterr(
+			    E_INVAL, "%s ctl: a control or non-ASCII byte in the line", s->k->name);
 	if ((sp = kstrchr(line, ' ')) != 0) {
 		*sp = 0;
 		arg = sp + 1;
@@ -593,7 +591,8 @@ long devcrypto_clone_read(int pid, int kind, uint32_t id, void *buf, size_t n, u
 	s->asked = true;
 	if (!s->done) {
 		if (s->k->needkey && s->key == 0)
-			return proc_seterr(E_INVAL, "%s: no key (write \"key NAME\" to ctl)", s->k->name);
+			return proc_seterr(E_INVAL, "%s: no key (write \"key NAME\" to ctl)",
+			                   s->k->name);
 		if (s->sealed && (err = s->k->unseal(s)) < 0)
 			return err;	/* still sealed: the next read tries again */
 		s->outlen = 0;

@@ -116,8 +116,8 @@ void dc_release(struct dc_sess *s, size_t n);
 
 /* Hex of exactly want bytes (want 0: 1..max bytes, *len set) into out:
  * 0, or E_INVAL with errstr "KIND: WHAT: ...". */
-int dc_unhex(struct dc_sess *s, const char *what, const char *hex, uint8_t *out,
-             size_t want, size_t max, size_t *len);
+int dc_unhex(struct dc_sess *s, const char *what, const char *hex, uint8_t *out, size_t want,
+             size_t max, size_t *len);
 /* A decimal number in [lo, hi]: 0, or E_INVAL with errstr. */
 int dc_number(struct dc_sess *s, const char *what, const char *arg, uint64_t lo, uint64_t hi,
               uint64_t *out);

@@ -37,7 +37,8 @@ static int setkey(struct dc_sess *s, const char *name)
 	if (err == E_INVAL)	/* not an aead key: a mac key will do */
 		err = dc_setkey(s, name, KS_MAC);
 	if (err == E_INVAL)
-		return proc_seterr(E_INVAL, "kdf: key %s is neither an aead key nor a mac key", name);
+		return proc_seterr(E_INVAL, "kdf: key %s is neither an aead key nor a mac key",
+		                   name);
 	return err;
 }
 
@@ -51,7 +52,8 @@ static int derive(struct dc_sess *s, struct kdf *d, uint8_t *sub, const char *wh
 	if (s->key == 0)
 		return proc_seterr(E_INVAL, "kdf: no key (write \"key NAME\" to ctl)");
 	if (!d->hasctx)
-		return proc_seterr(E_INVAL, "kdf: no context (write \"context CTX\", 8 characters, to ctl)");
+		return proc_seterr(E_INVAL,
+		                   "kdf: no context (write \"context CTX\", 8 characters, to ctl)");
 	key = ks_secret(s->key, &keylen);
 	if (key == 0 || keylen != LC_KDF_KEY)
 		return proc_seterr(E_INVAL, "kdf: the master key must be %d bytes, %s has %zu",
@@ -83,7 +85,8 @@ static int into(struct dc_sess *s, struct kdf *d, const char *arg)
 			return proc_seterr(E_INVAL, "kdf ctl: into NEWNAME [aead|mac]");
 	}
 	if (alg == KS_AEAD && sublen(d) != KS_AEADKEY)
-		return proc_seterr(E_INVAL, "kdf: an aead key is %d bytes (len %zu: use into NAME mac)",
+		return proc_seterr(E_INVAL,
+		                   "kdf: an aead key is %d bytes (len %zu: use into NAME mac)",
 		                   KS_AEADKEY, sublen(d));
 	if ((err = derive(s, d, sub, "kdf-into")) < 0)
 		return err;
@@ -133,8 +136,10 @@ static int kdf_run(struct dc_sess *s)
 	int err;
 
 	if (s->key && !dc_exportable(s->key))
-		return proc_seterr(E_PERM, "kdf: key %s is not exportable, so neither are its "
-		                   "subkeys (use into NEWNAME)", ks_name(s->key));
+		return proc_seterr(E_PERM,
+		                   "kdf: key %s is not exportable, so neither are its "
+		                   "subkeys (use into NEWNAME)",
+		                   ks_name(s->key));
 	if ((err = derive(s, d, sub, "kdf")) < 0)
 		return err;
 	kstrlcpy(text, "subkey ", sizeof text);

@@ -23,8 +23,9 @@
 
 _Static_assert(DEVCRYPTO_KEYS == KS_KEYS && DEVCRYPTO_KEYNAME == KS_NAMELEN, "key table sizes");
 
-#define USAGE "gen ALG NAME [exportable], import NAME ALG HEX [exportable], delete NAME, " \
-              "rotate NAME (ALG: ed25519 x25519 aead mac)"
+#define USAGE \
+	"gen ALG NAME [exportable], import NAME ALG HEX [exportable], delete NAME, " \
+	"rotate NAME (ALG: ed25519 x25519 aead mac)"
 #define MAXWORDS 5
 #define MAXHEX (2 * KS_MACMAX)
 
@@ -64,8 +65,10 @@ static int getname(const char *w, size_t n, char *out)
 		if (ks_goodname(out, n))
 			return 0;
 	}
-	return proc_seterr(E_INVAL, "bad key name (1 to %d of A-Z a-z 0-9 - _ ., "
-	                   "not starting with ., not \"ctl\")", KS_NAMELEN - 1);
+	return proc_seterr(E_INVAL,
+	                   "bad key name (1 to %d of A-Z a-z 0-9 - _ ., "
+	                   "not starting with ., not \"ctl\")",
+	                   KS_NAMELEN - 1);
 }
 
 static int getalg(const char *w, size_t n)
@@ -79,7 +82,8 @@ static int getalg(const char *w, size_t n)
 		alg = ks_alg_lookup(a);
 	}
 	if (alg < 0)
-		return proc_seterr(E_INVAL, "keys/ctl: unknown algorithm (want: ed25519 x25519 aead "
+		return proc_seterr(E_INVAL,
+		                   "keys/ctl: unknown algorithm (want: ed25519 x25519 aead "
 		                   "mac)");
 	return alg;
 }
@@ -92,8 +96,8 @@ static long unhex(const char *w, size_t n, uint8_t *out, size_t size)
 	if (r == KHEX_DIGIT)	/* no echo of the word or where: it is key material */
 		return proc_seterr(E_INVAL, "bad hex: not a hex digit");
 	if (r < 0)
-		return proc_seterr(E_INVAL, "bad hex: want an even number of hex digits, at most %zu",
-		                   2 * size);
+		return proc_seterr(
+		    E_INVAL, "bad hex: want an even number of hex digits, at most %zu", 2 * size);
 	return r;
 }
 
@@ -152,9 +156,8 @@ static int import(int nw, const char *w[], size_t wn[])
 		return (int)len;
 	if (!ks_material_ok((enum ks_alg)alg, (size_t)len))
 		err = proc_seterr(E_INVAL, "bad hex: a%s %s key is %s bytes, not %ld",
-		                  alg != KS_MAC ? "n" : "",
-		                  ks_alg_name((enum ks_alg)alg), alg == KS_MAC ? "16 to 64" : "32",
-		                  len);
+		                  alg != KS_MAC ? "n" : "", ks_alg_name((enum ks_alg)alg),
+		                  alg == KS_MAC ? "16 to 64" : "32", len);
 	else
 		err = ks_make(name, (enum ks_alg)alg, material, (size_t)len, exp);
 	lc_wipe(material, sizeof material);

@@ -37,7 +37,8 @@ static int oursecret(struct dc_sess *s, const uint8_t **sk)
 		return proc_seterr(E_INVAL, "kx: no peer (write \"peer HEX\" to ctl)");
 	*sk = ks_secret(s->key, &len);
 	if (*sk == 0 || len != LC_X25519_KEY)
-		return proc_seterr(E_INVAL, "kx: the key is not a %d-byte x25519 key", LC_X25519_KEY);
+		return proc_seterr(E_INVAL, "kx: the key is not a %d-byte x25519 key",
+		                   LC_X25519_KEY);
 	return 0;
 }
 
@@ -52,7 +53,8 @@ static int into(struct dc_sess *s, struct kx *x, const char *name)
 	if ((err = ks_use(s->key, "kx", 0)) < 0)
 		return err;
 	if (lc_kx_shared(key, sk, x->peer) < 0)
-		return proc_seterr(E_CRYPTO, "kx: the peer key is a low-order point (no shared secret)");
+		return proc_seterr(E_CRYPTO,
+		                   "kx: the peer key is a low-order point (no shared secret)");
 	err = ks_store(name, KS_AEAD, key, sizeof key, dc_exportable(s->key));
 	lc_wipe(key, sizeof key);
 	if (err < 0)
@@ -103,15 +105,17 @@ static int kx_run(struct dc_sess *s)
 		if ((err = ks_use(s->key, "kx-shared", 0)) < 0)
 			return err;
 		if (lc_x25519(q, sk, x->peer) < 0)
-			return proc_seterr(E_CRYPTO, "kx: the peer key is a low-order point (no shared secret)");
+			return proc_seterr(
+			    E_CRYPTO, "kx: the peer key is a low-order point (no shared secret)");
 		khex(shared, q, sizeof q);
 		lc_wipe(q, sizeof q);
 		len += (size_t)ksnprintf(text + len, sizeof text - len, "shared %s\n", shared);
 		lc_wipe(shared, sizeof shared);
 	} else {
-		len += (size_t)ksnprintf(text + len, sizeof text - len,
-		                         "shared hidden (key %s is not exportable; use into NEWNAME)\n",
-		                         ks_name(s->key));
+		len += (size_t)ksnprintf(
+		    text + len, sizeof text - len,
+		    "shared hidden (key %s is not exportable; use into NEWNAME)\n",
+		    ks_name(s->key));
 	}
 	err = dc_output_text(s, text, MIN(len, sizeof text - 1));
 	lc_wipe(text, sizeof text);

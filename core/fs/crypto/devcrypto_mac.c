@@ -33,8 +33,10 @@ static int mac_ctl(struct dc_sess *s, const char *verb, const char *arg)
 				return 0;
 			}
 		}
-		return proc_seterr(E_INVAL, "mac: no alg %.32s (want hmac-sha256, hmac-sha512 "
-		                   "or blake2b)", arg);
+		return proc_seterr(E_INVAL,
+		                   "mac: no alg %.32s (want hmac-sha256, hmac-sha512 "
+		                   "or blake2b)",
+		                   arg);
 	}
 	if (kstrcmp(verb, "len") == 0) {
 		if ((err = dc_number(s, "len", arg, 16, LC_AUTH_MAX, &v)) < 0)

@@ -111,12 +111,19 @@ static int pw_run(struct dc_sess *s)
 {
 	struct pw *p = s->priv;
 	uint8_t out[PW_MAXLEN];
-	struct pw_job job = { out, hashlen(p), s->in ? s->in : (const uint8_t *)"", s->inlen,
-	                      p->salt, ops(p), (size_t)mem(p), -1 };
+	struct pw_job job = { out,
+		              hashlen(p),
+		              s->in ? s->in : (const uint8_t *)"",
+		              s->inlen,
+		              p->salt,
+		              ops(p),
+		              (size_t)mem(p),
+		              -1 };
 	int err, r;
 
 	if (!p->hassalt)
-		return proc_seterr(E_INVAL, "pwhash: no salt (write \"salt HEX\", 16 bytes, to ctl)");
+		return proc_seterr(E_INVAL,
+		                   "pwhash: no salt (write \"salt HEX\", 16 bytes, to ctl)");
 	if ((err = dc_charge(s, (size_t)mem(p))) < 0)
 		return err;
 	/* seconds of CPU at the largest settings: in the user's turn, away
@@ -128,7 +135,8 @@ static int pw_run(struct dc_sess *s)
 	if (err < 0)
 		return err;
 	if (r < 0)
-		return proc_seterr(E_NOMEM, "pwhash: Argon2id failed (out of memory for %llu bytes?)",
+		return proc_seterr(E_NOMEM,
+		                   "pwhash: Argon2id failed (out of memory for %llu bytes?)",
 		                   (unsigned long long)mem(p));
 	err = dc_output_hex(s, out, hashlen(p));
 	lc_wipe(out, sizeof out);

@@ -26,7 +26,7 @@ struct sess {
 	lc_hash_state st;	/* first: its 64-byte alignment */
 	void *raw;		/* what kmalloc returned (st is aligned in it) */
 	int pid;
-	char user[sizeof ((struct cred *)0)->user];	/* whose write made it */
+	char user[sizeof((struct cred *)0)->user]; /* whose write made it */
 	enum lc_hash_alg alg;
 	bool done;		/* read: hex holds the digest */
 	size_t hexlen;
@@ -106,7 +106,8 @@ static int sess_new(int pid, enum lc_hash_alg alg, struct sess **out)
 	if (users_sessions(x->user) >= DEVCRYPTO_SESSIONS_PER_USER) {
 		spin_unlock(&sess_lock);
 		err = proc_seterr(E_BUDGET, "budget exhausted: hash sessions %d/%d (%s's)",
-		                  DEVCRYPTO_SESSIONS_PER_USER, DEVCRYPTO_SESSIONS_PER_USER, x->user);
+		                  DEVCRYPTO_SESSIONS_PER_USER, DEVCRYPTO_SESSIONS_PER_USER,
+		                  x->user);
 		sess_free(x);
 		return err;
 	}

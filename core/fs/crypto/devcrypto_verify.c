@@ -67,7 +67,8 @@ static int verify_run(struct dc_sess *s)
 			return err;
 		pk = ks_public(s->key, &pklen);
 	} else if (!v->haspk) {
-		return proc_seterr(E_INVAL, "verify: no key (write \"pubkey HEX\" or \"key NAME\" to ctl)");
+		return proc_seterr(E_INVAL,
+		                   "verify: no key (write \"pubkey HEX\" or \"key NAME\" to ctl)");
 	}
 	if (pk == 0 || pklen != LC_ED25519_PK)
 		return proc_seterr(E_CRYPTO, "verify: the key has no Ed25519 public part");

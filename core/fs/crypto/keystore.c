@@ -113,7 +113,10 @@ bool ks_goodname(const char *s, size_t n)
 }
 
 static const char *const algnames[] = {
-	[KS_ED25519] = "ed25519", [KS_X25519] = "x25519", [KS_AEAD] = "aead", [KS_MAC] = "mac",
+	[KS_ED25519] = "ed25519",
+	[KS_X25519] = "x25519",
+	[KS_AEAD] = "aead",
+	[KS_MAC] = "mac",
 };
 
 const char *ks_alg_name(enum ks_alg alg)
@@ -397,8 +400,8 @@ static int make(const char *owner, const char *name, enum ks_alg alg, const uint
 		if (err == E_EXIST)
 			return proc_seterr(E_EXIST, "key %s already exists", name);
 		if (err == E_BUDGET)
-			return proc_seterr(E_BUDGET, "budget exhausted: keys %d/%d (%s's)", KS_USERKEYS,
-			                   KS_USERKEYS, owner);
+			return proc_seterr(E_BUDGET, "budget exhausted: keys %d/%d (%s's)",
+			                   KS_USERKEYS, KS_USERKEYS, owner);
 		return proc_seterr(E_NOSPC, "keys: all %d key slots are in use", KS_KEYS);
 	}
 	audit_log(curproc(), "key-new", (uint32_t)slot, name, "%s key, version %u%s",
@@ -406,8 +409,7 @@ static int make(const char *owner, const char *name, enum ks_alg alg, const uint
 	return 0;
 }
 
-int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t len,
-            bool exportable)
+int ks_make(const char *name, enum ks_alg alg, const uint8_t *material, size_t len, bool exportable)
 {
 	if (kstrcmp(caller(), none) == 0)
 		return none_owns_no_keys(name);
@@ -482,7 +484,8 @@ static struct kentry *take_excl(const char *name, const char *op, int *slot, int
 		proc_seterr(E_NOENT, "no such key %s", name);
 	}
 	if (*err == E_INUSE) {
-		audit_log(curproc(), op, (uint32_t)i, name, "refused: key busy with another update");
+		audit_log(curproc(), op, (uint32_t)i, name,
+		          "refused: key busy with another update");
 		proc_seterr(E_INUSE, "key %s is in use", name);
 	}
 	return e;
@@ -576,7 +579,8 @@ int ks_take_owned(const char *owner, const char *name, enum ks_alg alg, struct k
 static int find_owned(const char *owner, const char *name)
 {
 	for (int i = 0; i < KS_KEYS; i++)
-		if (tab[i] && kstrcmp(tab[i]->owner, owner) == 0 && kstrcmp(tab[i]->name, name) == 0)
+		if (tab[i] && kstrcmp(tab[i]->owner, owner) == 0 &&
+		    kstrcmp(tab[i]->name, name) == 0)
 			return i;
 	return E_NOENT;
 }
@@ -619,7 +623,8 @@ static int take(const char *owner, const char *name, enum ks_alg alg, struct ks_
 			return proc_seterr(E_NOENT, "no such key %s", name);
 		}
 		return proc_seterr(E_INVAL, "key %s is not a%s %s key", name,
-		                   want[0] == 'a' || want[0] == 'e' || want[0] == 'x' ? "n" : "", want);
+		                   want[0] == 'a' || want[0] == 'e' || want[0] == 'x' ? "n" : "",
+		                   want);
 	}
 	*out = r;
 	return 0;
@@ -693,8 +698,8 @@ int ks_use(struct ks_ref *r, const char *what, size_t n)
 
 	ksnprintf(desc, sizeof desc, "%s v%u", r->e->name, r->v->version);
 	if (r->budget && (err = budget_charge(r->budget, PB_CRYPTO, n)) < 0) {
-		audit_log(curproc(), "key-use", (uint32_t)r->slot, desc, "refused: %s %zu bytes: %s",
-		          what, n, proc_errstr(err));
+		audit_log(curproc(), "key-use", (uint32_t)r->slot, desc,
+		          "refused: %s %zu bytes: %s", what, n, proc_errstr(err));
 		return err;
 	}
 	if (r->budget)

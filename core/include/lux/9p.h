@@ -246,7 +246,10 @@ struct p9_msg {
 	uint8_t type;		/* enum p9_type */
 	uint16_t tag;
 	union {
-		struct { uint32_t msize; struct p9_str version; } version;	/* T/Rversion */
+		struct {
+			uint32_t msize;
+			struct p9_str version;
+		} version; /* T/Rversion */
 		struct {
 			uint32_t afid;
 			struct p9_str uname, aname;
@@ -258,19 +261,36 @@ struct p9_msg {
 			uint32_t n_uname;	/* .L only */
 		} tattach;
 		/* Rauth (aqid), Rattach, Rsymlink, Rmknod, Rmkdir */
-		struct { struct qid qid; } rqid;
-		struct { struct p9_str ename; } rerror;
-		struct { uint32_t ecode; } rlerror;	/* a Linux errno */
-		struct { uint16_t oldtag; } tflush;
+		struct {
+			struct qid qid;
+		} rqid;
+		struct {
+			struct p9_str ename;
+		} rerror;
+		struct {
+			uint32_t ecode;
+		} rlerror; /* a Linux errno */
+		struct {
+			uint16_t oldtag;
+		} tflush;
 		struct {
 			uint32_t fid, newfid;
 			uint16_t nwname;
 			struct p9_str wname[P9_MAXWELEM];
 		} twalk;
-		struct { uint16_t nwqid; struct qid wqid[P9_MAXWELEM]; } rwalk;
-		struct { uint32_t fid; uint8_t mode; } topen;
+		struct {
+			uint16_t nwqid;
+			struct qid wqid[P9_MAXWELEM];
+		} rwalk;
+		struct {
+			uint32_t fid;
+			uint8_t mode;
+		} topen;
 		/* Ropen, Rcreate, Rlopen, Rlcreate */
-		struct { struct qid qid; uint32_t iounit; } ropen;
+		struct {
+			struct qid qid;
+			uint32_t iounit;
+		} ropen;
 		struct {
 			uint32_t fid;
 			struct p9_str name;
@@ -278,26 +298,44 @@ struct p9_msg {
 			uint8_t mode;
 		} tcreate;
 		/* Tread, Treaddir */
-		struct { uint32_t fid; uint64_t offset; uint32_t count; } tread;
+		struct {
+			uint32_t fid;
+			uint64_t offset;
+			uint32_t count;
+		} tread;
 		/* Rread, Rreaddir: count bytes at data */
-		struct { uint32_t count; const uint8_t *data; } rread;
+		struct {
+			uint32_t count;
+			const uint8_t *data;
+		} rread;
 		struct {
 			uint32_t fid;
 			uint64_t offset;
 			uint32_t count;
 			const uint8_t *data;
 		} twrite;
-		struct { uint32_t count; } rwrite;
+		struct {
+			uint32_t count;
+		} rwrite;
 		/* Tclunk, Tremove, Tstat, Tstatfs, Treadlink */
-		struct { uint32_t fid; } tfid;
-		struct { struct p9_stat stat; } rstat;
-		struct { uint32_t fid; struct p9_stat stat; } twstat;
+		struct {
+			uint32_t fid;
+		} tfid;
+		struct {
+			struct p9_stat stat;
+		} rstat;
+		struct {
+			uint32_t fid;
+			struct p9_stat stat;
+		} twstat;
 		struct {
 			uint32_t type, bsize;
 			uint64_t blocks, bfree, bavail, files, ffree, fsid;
 			uint32_t namelen;
 		} rstatfs;
-		struct { uint32_t fid, flags; } tlopen;
+		struct {
+			uint32_t fid, flags;
+		} tlopen;
 		struct {
 			uint32_t fid;
 			struct p9_str name;
@@ -313,9 +351,17 @@ struct p9_msg {
 			struct p9_str name;
 			uint32_t mode, major, minor, gid;
 		} tmknod;
-		struct { uint32_t fid, dfid; struct p9_str name; } trename;
-		struct { struct p9_str target; } rreadlink;
-		struct { uint32_t fid; uint64_t request_mask; } tgetattr;
+		struct {
+			uint32_t fid, dfid;
+			struct p9_str name;
+		} trename;
+		struct {
+			struct p9_str target;
+		} rreadlink;
+		struct {
+			uint32_t fid;
+			uint64_t request_mask;
+		} tgetattr;
 		struct {
 			uint64_t valid;
 			struct qid qid;
@@ -330,15 +376,22 @@ struct p9_msg {
 			uint64_t size;
 			uint64_t atime_sec, atime_nsec, mtime_sec, mtime_nsec;
 		} tsetattr;
-		struct { uint32_t fid, newfid; struct p9_str name; } txattrwalk;
-		struct { uint64_t size; } rxattrwalk;
+		struct {
+			uint32_t fid, newfid;
+			struct p9_str name;
+		} txattrwalk;
+		struct {
+			uint64_t size;
+		} rxattrwalk;
 		struct {
 			uint32_t fid;
 			struct p9_str name;
 			uint64_t attr_size;
 			uint32_t flags;
 		} txattrcreate;
-		struct { uint32_t fid, datasync; } tfsync;
+		struct {
+			uint32_t fid, datasync;
+		} tfsync;
 		struct {
 			uint32_t fid;
 			uint8_t type;
@@ -347,7 +400,9 @@ struct p9_msg {
 			uint32_t proc_id;
 			struct p9_str client_id;
 		} tlock;
-		struct { uint8_t status; } rlock;
+		struct {
+			uint8_t status;
+		} rlock;
 		struct {
 			uint32_t fid;
 			uint8_t type;
@@ -361,7 +416,10 @@ struct p9_msg {
 			uint32_t proc_id;
 			struct p9_str client_id;
 		} rgetlock;
-		struct { uint32_t dfid, fid; struct p9_str name; } tlink;
+		struct {
+			uint32_t dfid, fid;
+			struct p9_str name;
+		} tlink;
 		struct {
 			uint32_t dfid;
 			struct p9_str name;
@@ -389,8 +447,8 @@ struct p9_msg {
  * the caller frames with the size field first) into *out.  Returns 0, or
  * a P9_E_* code with out->bad saying where.  msize bounds the size field.
  */
-int p9_decode(const uint8_t *buf, size_t len, uint32_t msize, enum p9_dialect d,
-	enum p9_side side, struct p9_msg *out);
+int p9_decode(const uint8_t *buf, size_t len, uint32_t msize, enum p9_dialect d, enum p9_side side,
+              struct p9_msg *out);
 
 /*
  * Encode *m into buf[0..cap).  Returns the message length, or a P9_E_*
@@ -436,7 +494,10 @@ int p9_dirent_next(struct p9_iter *it, struct p9_dirent *de);
  * lists; a debugging printer may too. */
 enum p9_fkind {
 	P9F_END,
-	P9F_U8, P9F_U16, P9F_U32, P9F_U64,
+	P9F_U8,
+	P9F_U16,
+	P9F_U32,
+	P9F_U64,
 	P9F_STR,		/* struct p9_str */
 	P9F_QID,		/* struct qid */
 	P9F_WNAMES,		/* nwname[2] (uint16_t at off), wname[s]s at off2 */
@@ -496,7 +557,7 @@ struct p9_version {
  * Rerror/Rlerror), or P9_E_ARG (server_max < P9_MSIZE_MIN, no dialect).
  */
 int p9_version_pick(const char *client_version, size_t n, uint32_t client_msize,
-	uint32_t server_max, unsigned speak, struct p9_version *out);
+                    uint32_t server_max, unsigned speak, struct p9_version *out);
 /* For a client: the dialect an Rversion string names exactly, or P9_NONE. */
 enum p9_dialect p9_dialect_of(const char *version, size_t n);
 

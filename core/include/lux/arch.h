@@ -139,8 +139,7 @@ typedef struct arch_ctx {
  * switch into a new context happens with them disabled, and the core has
  * no saved state to restore there).  entry must never return: the core's
  * proc trampoline ends the proc; an arch halts with a panic if it does. */
-void arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size,
-                   void (*entry)(void *), void *arg);
+void arch_ctx_init(arch_ctx *ctx, void *stack, size_t stack_size, void (*entry)(void *), void *arg);
 
 /* Save the current context into from and resume to. */
 void arch_ctx_switch(arch_ctx *from, arch_ctx *to);
@@ -300,8 +299,7 @@ enum {
  * done's err is 0, E_IO (the host failed the transfer; the arch says why
  * on its console) or E_NOSPC (the host ran out of space under a sparse
  * file). */
-int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect,
-                    void *cookie);
+int arch_blk_submit(int dev, int op, uint64_t sector, void *buf, uint32_t nsect, void *cookie);
 
 /* ---- PCI (v15) ---------------------------------------------------------- */
 

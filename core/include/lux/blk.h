@@ -30,8 +30,7 @@
  * lux_blk_done(cookie, err) later, with upcalls off; the rules are
  * arch_blk_submit's (<lux/arch.h>). */
 struct blk_driver {
-	int (*submit)(void *arg, int op, uint64_t sector, void *buf, uint32_t nsect,
-	              void *cookie);
+	int (*submit)(void *arg, int op, uint64_t sector, void *buf, uint32_t nsect, void *cookie);
 	void *arg;
 };
 

@@ -39,8 +39,8 @@ struct bclass {
 };
 
 /* A new object owned by the current proc.  E_NOMEM when the table is full. */
-int borrow_new_at(const struct bclass *cls, void *obj, size_t size, bhandle *out,
-                  const char *file, int line);
+int borrow_new_at(const struct bclass *cls, void *obj, size_t size, bhandle *out, const char *file,
+                  int line);
 /* Borrow h; *obj (may be 0) receives the object.  0 or an error. */
 int borrow_shared_at(bhandle h, void **obj, const char *file, int line);
 int borrow_exclusive_at(bhandle h, void **obj, const char *file, int line);
@@ -53,7 +53,8 @@ int borrow_move_at(bhandle h, struct proc *to, const char *file, int line);
 /* Owner only, nothing borrowed: release the object. */
 int borrow_drop_at(bhandle h, const char *file, int line);
 
-#define borrow_new(cls, obj, size, out) borrow_new_at((cls), (obj), (size), (out), __FILE__, __LINE__)
+#define borrow_new(cls, obj, size, out) \
+	borrow_new_at((cls), (obj), (size), (out), __FILE__, __LINE__)
 #define borrow_shared(h, obj) borrow_shared_at((h), (obj), __FILE__, __LINE__)
 #define borrow_exclusive(h, obj) borrow_exclusive_at((h), (obj), __FILE__, __LINE__)
 #define borrow_return(h) borrow_return_at((h), __FILE__, __LINE__)

@@ -115,24 +115,23 @@ int captoken_init(void);
 void captoken_init_key(const uint8_t key[32]);
 
 /* Mint a root token on a fresh slot.  *len gets the wire length. */
-int captoken_mint(uint64_t object, uint32_t rights, struct ct_cap *cap,
-                  uint8_t *out, size_t cap_bytes, size_t *len);
+int captoken_mint(uint64_t object, uint32_t rights, struct ct_cap *cap, uint8_t *out,
+                  size_t cap_bytes, size_t *len);
 /* Append one caveat (no key needed: the holder's side of attenuation).
  * in and out may be the same buffer. */
-int captoken_attenuate(const uint8_t *in, size_t n, enum ct_caveat_kind kind,
-                       const void *val, size_t vlen,
-                       uint8_t *out, size_t cap_bytes, size_t *len);
+int captoken_attenuate(const uint8_t *in, size_t n, enum ct_caveat_kind kind, const void *val,
+                       size_t vlen, uint8_t *out, size_t cap_bytes, size_t *len);
 /* Helpers for the fixed-size kinds. */
-int captoken_restrict_rights(const uint8_t *in, size_t n, uint32_t rights,
-                             uint8_t *out, size_t cap_bytes, size_t *len);
-int captoken_restrict_u64(const uint8_t *in, size_t n, enum ct_caveat_kind kind,
-                          uint64_t v, uint8_t *out, size_t cap_bytes, size_t *len);
+int captoken_restrict_rights(const uint8_t *in, size_t n, uint32_t rights, uint8_t *out,
+                             size_t cap_bytes, size_t *len);
+int captoken_restrict_u64(const uint8_t *in, size_t n, enum ct_caveat_kind kind, uint64_t v,
+                          uint8_t *out, size_t cap_bytes, size_t *len);
 /* Kernel side: verify a token that carries CT_R_DELEGATE, give the child a
  * slot of its own and append a REVOKER caveat naming it.  Revoking *child
  * kills the child and what derives from it; revoking the root still kills
  * both. */
-int captoken_derive_revocable(const uint8_t *in, size_t n, struct ct_cap *child,
-                              uint8_t *out, size_t cap_bytes, size_t *len);
+int captoken_derive_revocable(const uint8_t *in, size_t n, struct ct_cap *child, uint8_t *out,
+                              size_t cap_bytes, size_t *len);
 
 /* Check a token against a request.  grant may be null. */
 int captoken_verify(const uint8_t *tok, size_t n, const struct ct_request *req,
@@ -180,8 +179,7 @@ int captoken_caveat_ok(unsigned kind, const uint8_t *val, size_t len);
  * CT_ESPACE; decode: CT_OK, CT_EMALFORMED (bad prefix, alphabet,
  * non-canonical tail) or CT_ESPACE. */
 int captoken_to_text(const uint8_t *tok, size_t n, char *out, size_t cap_bytes);
-int captoken_from_text(const char *s, size_t slen, uint8_t *out, size_t cap_bytes,
-                       size_t *len);
+int captoken_from_text(const char *s, size_t slen, uint8_t *out, size_t cap_bytes, size_t *len);
 
 const char *captoken_errstr(int r);	/* never null */
 int captoken_lux_err(int r);		/* to an E_* of <lux/error.h> */

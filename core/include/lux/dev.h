@@ -38,7 +38,8 @@
 #define DMSPECIAL (DMDEVICE | DMBLOCK | DMNAMEDPIPE | DMSOCKET)
 #define DMSETUID 0x00080000u	/* set-user-id, set-group-id (9P2000.u's bits): */
 #define DMSETGID 0x00040000u	/* kept for the client, whose kernel honours them */
-#define DMSTICKY 01000u		/* POSIX's sticky bit: in a directory, a file
+#define DMSTICKY \
+	01000u /* POSIX's sticky bit: in a directory, a file
 				 * is removed or renamed by its owner or the
 				 * directory's only; kept but meaningless on
 				 * other files, as on Linux */

@@ -15,7 +15,8 @@
 #include <lux/types.h>
 
 #define DEVCRYPTO_SESSIONS 64		/* hash sessions, kernel-wide */
-#define DEVCRYPTO_SESSIONS_PER_USER 16	/* ... and one user's procs together: a
+#define DEVCRYPTO_SESSIONS_PER_USER \
+	16 /* ... and one user's procs together: a
 					 * quarter, so no user fills the table */
 
 /* Append n bytes to pid's message for alg, starting a new one if none is
@@ -60,7 +61,8 @@ enum dc_kind_id { DC_AEAD, DC_MAC, DC_SIGN, DC_VERIFY, DC_KX, DC_KDF, DC_PWHASH,
 
 #define DEVCRYPTO_CLONES 64		/* sessions of all kinds, kernel-wide */
 #define DEVCRYPTO_CLONES_PER_PROC 8	/* sessions one proc may hold */
-#define DEVCRYPTO_CLONES_PER_USER 16	/* ... and one user's procs together: a
+#define DEVCRYPTO_CLONES_PER_USER \
+	16 /* ... and one user's procs together: a
 					 * quarter, so no user fills the table */
 #define DEVCRYPTO_MSGMAX (1u << 20)	/* bytes of input per message (aead, mac, verify) */
 #define DEVCRYPTO_CTLMAX 512		/* longest ctl line */

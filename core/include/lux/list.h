@@ -11,10 +11,19 @@ struct list {
 	struct list *next, *prev;
 };
 
-#define LIST_INIT(name) { &(name), &(name) }
+#define LIST_INIT(name) \
+	{ \
+		&(name), &(name) \
+	}
 
-static inline void list_init(struct list *l) { l->next = l->prev = l; }
-static inline bool list_empty(const struct list *l) { return l->next == l; }
+static inline void list_init(struct list *l)
+{
+	l->next = l->prev = l;
+}
+static inline bool list_empty(const struct list *l)
+{
+	return l->next == l;
+}
 
 static inline void list_insert_after(struct list *pos, struct list *n)
 {
@@ -62,10 +71,8 @@ static inline size_t list_length(const struct list *head)
 }
 
 #define list_entry(p, type, member) containerof(p, type, member)
-#define list_for_each(p, head) \
-	for ((p) = (head)->next; (p) != (head); (p) = (p)->next)
+#define list_for_each(p, head) for ((p) = (head)->next; (p) != (head); (p) = (p)->next)
 #define list_for_each_safe(p, tmp, head) \
-	for ((p) = (head)->next, (tmp) = (p)->next; (p) != (head); \
-	     (p) = (tmp), (tmp) = (p)->next)
+	for ((p) = (head)->next, (tmp) = (p)->next; (p) != (head); (p) = (tmp), (tmp) = (p)->next)
 
 #endif

@@ -42,9 +42,18 @@ struct rwlock {
 	unsigned short cls;
 };
 
-#define SPINLOCK_INIT(n) { .saved = 0, .name = n, .locked = 0, .cls = 0 }
-#define QLOCK_INIT(l, n) { 0, WAITQ_INIT((l).waiters), n, 0 }
-#define RWLOCK_INIT(l, n) { 0, 0, WAITQ_INIT((l).waiters), n, 0 }
+#define SPINLOCK_INIT(n) \
+	{ \
+		.saved = 0, .name = n, .locked = 0, .cls = 0 \
+	}
+#define QLOCK_INIT(l, n) \
+	{ \
+		0, WAITQ_INIT((l).waiters), n, 0 \
+	}
+#define RWLOCK_INIT(l, n) \
+	{ \
+		0, 0, WAITQ_INIT((l).waiters), n, 0 \
+	}
 
 #define spin_lock(l) spin_lock_at((l), __FILE__, __LINE__)
 #define qlock(l) qlock_at((l), __FILE__, __LINE__)

@@ -87,8 +87,7 @@ struct ns_src {
 /* Bind `to` over the file at path with flags (MREPL, MBEFORE or MAFTER,
  * | MCREATE).  Unions need directories on both sides; a replace needs
  * both of the same kind. */
-int ns_bind(struct ns *ns, struct chan *to, const char *path, int flags,
-            const struct ns_src *src);
+int ns_bind(struct ns *ns, struct chan *to, const char *path, int flags, const struct ns_src *src);
 /* Undo mounts on path: all of them (old == 0), or the member that is the
  * file old names.  E_NOENT when there is no such mount. */
 int ns_unmount(struct ns *ns, const char *old, const char *path);
@@ -117,8 +116,7 @@ enum { NAMEC_WALK, NAMEC_OPEN, NAMEC_CREATE };
 /* Resolve path in ns.  WALK returns the file unopened; OPEN opens it in
  * omode; CREATE creates it with perm (or opens and truncates it when it
  * exists, truncating with OTRUNC, or failing with E_EXIST under OEXCL).  *out holds a new reference. */
-int namec(struct ns *ns, const char *path, int what, int omode, uint32_t perm,
-          struct chan **out);
+int namec(struct ns *ns, const char *path, int what, int omode, uint32_t perm, struct chan **out);
 
 /* One step of namec: walk from the directory from (which the caller
  * keeps) to its entry elem (a name, not "." or ".."), with the search

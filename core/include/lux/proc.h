@@ -43,7 +43,10 @@ struct waitq {
 	struct list sleepers;
 };
 
-#define WAITQ_INIT(q) { LIST_INIT((q).sleepers) }
+#define WAITQ_INIT(q) \
+	{ \
+		LIST_INIT((q).sleepers) \
+	}
 
 /* Whom a proc acts for (docs/security.md).  Permission checks read the
  * running proc's; a 9P worker takes the identity of each request's fid. */
@@ -138,14 +141,13 @@ struct proc *curproc(void);
 
 /* Create a ready child of the current proc running entry(arg) at prio.
  * It shares the creator's namespace and file table.  0 when out of memory. */
-struct proc *proc_create(const char *name, int prio, void (*entry)(void *),
-                         void *arg, int flags);
+struct proc *proc_create(const char *name, int prio, void (*entry)(void *), void *arg, int flags);
 /* The same, saying why it failed: *err = E_NOMEM, or E_BUDGET with the
  * error string set.  The creator's budget pays 1 proc and the stack
  * pages; the child's budget is *grant taken from the creator's (0: the
  * default grant; see docs/pebbles.md). */
-struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void *arg,
-                        int flags, const struct pebbles *grant, int *err);
+struct proc *proc_spawn(const char *name, int prio, void (*entry)(void *), void *arg, int flags,
+                        const struct pebbles *grant, int *err);
 _Noreturn void proc_exit(int status);
 /* Wait for a child to exit; returns its status and frees it, or E_INTR if
  * we were killed meanwhile (the child is then detached). */

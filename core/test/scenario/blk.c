@@ -118,7 +118,8 @@ static void pattern(uint8_t *out, uint64_t s, uint64_t v)
 static void add_cand(uint64_t s, uint64_t v)
 {
 	if (sc.ncand[s] == MAXCAND)
-		panic("sim blk: sector %llu has %d versions in doubt", (unsigned long long)s, MAXCAND);
+		panic("sim blk: sector %llu has %d versions in doubt", (unsigned long long)s,
+		      MAXCAND);
 	sc.cand[s][sc.ncand[s]++] = (struct cand){ v, 0 };
 }
 
@@ -134,7 +135,8 @@ static void flushed(uint64_t mark)
 			if (sc.cand[s][i].ack && sc.cand[s][i].ack <= mark)
 				keep = i;
 		if (keep > 0) {
-			kmemmove(sc.cand[s], sc.cand[s] + keep, (size_t)(sc.ncand[s] - keep) * sizeof sc.cand[s][0]);
+			kmemmove(sc.cand[s], sc.cand[s] + keep,
+			         (size_t)(sc.ncand[s] - keep) * sizeof sc.cand[s][0]);
 			sc.ncand[s] -= keep;
 		}
 	}
@@ -192,7 +194,8 @@ static int do_read(struct worker *w, uint64_t s0, uint32_t n)
 
 		pattern(want, s, v);
 		if (kmemcmp(want, w->buf + k * SSZ, SSZ) != 0)
-			fail("worker %d: sector %llu read back is not version %llu, the last written",
+			fail("worker %d: sector %llu read back is not version %llu, the last "
+			     "written",
 			     w->n, (unsigned long long)s, (unsigned long long)v);
 	}
 	sc.reads++;
@@ -313,14 +316,16 @@ static int check_sector(uint64_t s, uint8_t *got)
 	}
 	if (f == 0) {
 		fail("sector %llu holds none of its %d possible versions (last %llu), and no "
-		     "fault was injected there", (unsigned long long)s, sc.ncand[s],
+		     "fault was injected there",
+		     (unsigned long long)s, sc.ncand[s],
 		     (unsigned long long)sc.cand[s][sc.ncand[s] - 1].v);
 		return 0;
 	}
 	if (f->kind == SIMBLK_TORN) {
 		if (f->at == 0 || f->at >= SSZ || match(s, got, 0, f->at) < 0 ||
 		    match(s, got, f->at, SSZ) < 0)
-			fail("sector %llu is not torn at byte %u as logged", (unsigned long long)s, f->at);
+			fail("sector %llu is not torn at byte %u as logged", (unsigned long long)s,
+			     f->at);
 	} else {
 		got[f->at / 8] ^= (uint8_t)(1u << (f->at % 8));
 		if (match(s, got, 0, SSZ) < 0)
@@ -489,11 +494,14 @@ int sim_blk_run(struct sim_ctx *ctx)
 	if (ks1.live_objects != ks0.live_objects || proc_count() != procs0 ||
 	    budget_count() != budgets0) {
 		ksnprintf(ctx->why, sizeof ctx->why,
-		          "after the end: %zu objects (started with %zu), %zu procs (%zu), %zu budgets (%zu)",
-		          ks1.live_objects, ks0.live_objects, proc_count(), procs0, budget_count(), budgets0);
+		          "after the end: %zu objects (started with %zu), %zu procs (%zu), %zu "
+		          "budgets (%zu)",
+		          ks1.live_objects, ks0.live_objects, proc_count(), procs0, budget_count(),
+		          budgets0);
 		return -1;
 	}
-	kprintf("sim blk: %llu crashes, %llu workers killed (%llu waiting for a turn); %llu writes, %llu reads, %llu flushes acknowledged; "
+	kprintf("sim blk: %llu crashes, %llu workers killed (%llu waiting for a turn); %llu "
+	        "writes, %llu reads, %llu flushes acknowledged; "
 	        "%llu requests done, %llu out of order; unflushed at the crashes: %llu kept, "
 	        "%llu dropped; %llu torn, %llu flipped (all seen), %llu destaged early; "
 	        "fault hash %016llx\n",

@@ -180,8 +180,9 @@ static int submit(void *arg, int op, uint64_t sector, void *buf, uint32_t nsect,
 	if (s->dead)
 		return E_IO;	/* the power is off: nothing follows */
 	if (op == ARCH_BLK_FLUSH ? (sector != 0 || nsect != 0)
-	    : (op != ARCH_BLK_READ && op != ARCH_BLK_WRITE) || nsect == 0 ||
-	      nsect > ARCH_BLK_MAXSECT || sector > s->sectors || nsect > s->sectors - sector)
+	                         : (op != ARCH_BLK_READ && op != ARCH_BLK_WRITE) || nsect == 0 ||
+	                               nsect > ARCH_BLK_MAXSECT || sector > s->sectors ||
+	                               nsect > s->sectors - sector)
 		return E_INVAL;
 	if (s->npend == s->inflight)
 		return E_MFILE;
@@ -249,8 +250,8 @@ static bool faulted(const struct simblk_fault *log, size_t n, uint64_t sector)
 }
 
 /* Land e on the medium, torn if the seed says and the tear can show. */
-static void land(struct simblk *s, const struct centry *e, bool last,
-                 struct simblk_fault *log, size_t *nlog)
+static void land(struct simblk *s, const struct centry *e, bool last, struct simblk_fault *log,
+                 size_t *nlog)
 {
 	uint8_t *m = medium(s, e->sector);
 	uint32_t first = s->ssz, lastdiff = 0;

@@ -70,8 +70,8 @@ static size_t accounted_pages(void)
 	struct kalloc_stats ks;
 
 	kalloc_stats(&ks);
-	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() + ramfs_pages() +
-	       sb.obj_pages;
+	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
+	       ramfs_pages() + sb.obj_pages;
 }
 
 /* Runs with upcalls off (borrow.c calls it inside its section). */
@@ -197,9 +197,11 @@ static void worker_main(void *arg)
 	for (;;) {
 		switch (krand_below(9)) {
 		case 0: create(w); break;
-		case 1: case 2: take(w, false); break;
+		case 1:
+		case 2: take(w, false); break;
 		case 3: take(w, true); break;
-		case 4: case 5: give_back(w); break;
+		case 4:
+		case 5: give_back(w); break;
 		case 6: move_or_drop(w, false); break;
 		case 7: move_or_drop(w, true); break;
 		default: receive(w); break;
@@ -261,31 +263,33 @@ static int check(struct sim_ctx *ctx)
 		for (int k = 0; k < w->nown; k++) {
 			if (borrow_owner(w->own[k]) != w->p || !borrow_live(w->own[k])) {
 				ksnprintf(ctx->why, sizeof ctx->why,
-				          "proc %d believes it owns obj %u, the table disagrees", w->p->pid,
-				          (uint32_t)w->own[k]);
+				          "proc %d believes it owns obj %u, the table disagrees",
+				          w->p->pid, (uint32_t)w->own[k]);
 				return -1;
 			}
 		}
 	}
 	if (shadow != st.borrows) {
-		ksnprintf(ctx->why, sizeof ctx->why, "borrows: %zu outstanding, the workers hold %zu",
-		          st.borrows, shadow);
+		ksnprintf(ctx->why, sizeof ctx->why,
+		          "borrows: %zu outstanding, the workers hold %zu", st.borrows, shadow);
 		return -1;
 	}
 	if (st.objects != sb.live) {
-		ksnprintf(ctx->why, sizeof ctx->why, "objects: %zu in the table, %zu alive", st.objects,
-		          sb.live);
+		ksnprintf(ctx->why, sizeof ctx->why, "objects: %zu in the table, %zu alive",
+		          st.objects, sb.live);
 		return -1;
 	}
 	if (sb.bad_release || sb.failed_return) {
-		ksnprintf(ctx->why, sizeof ctx->why,
-		          "%llu objects released while borrowed (or twice), %llu held borrows refused",
-		          (unsigned long long)sb.bad_release, (unsigned long long)sb.failed_return);
+		ksnprintf(
+		    ctx->why, sizeof ctx->why,
+		    "%llu objects released while borrowed (or twice), %llu held borrows refused",
+		    (unsigned long long)sb.bad_release, (unsigned long long)sb.failed_return);
 		return -1;
 	}
 	if (accounted_pages() != sb.baseline) {
-		ksnprintf(ctx->why, sizeof ctx->why, "pages leaked: %zu accounted for, %zu at the start",
-		          accounted_pages(), sb.baseline);
+		ksnprintf(ctx->why, sizeof ctx->why,
+		          "pages leaked: %zu accounted for, %zu at the start", accounted_pages(),
+		          sb.baseline);
 		return -1;
 	}
 	return 0;
@@ -301,7 +305,8 @@ int sim_borrow_run(struct sim_ctx *ctx)
 	sb.base_procs = proc_count();
 	for (ctx->step = 1; ctx->step <= ctx->steps && err == 0; ctx->step++) {
 		switch (krand_below(8)) {
-		case 0: case 1: spawn(); break;
+		case 0:
+		case 1: spawn(); break;
 		case 2: kill_one(); break;
 		case 3: page_fail_next(1 + krand_below(3)); break;
 		default: break;

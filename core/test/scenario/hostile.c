@@ -75,14 +75,15 @@ enum {
 };
 
 static const char *const kind_names[CK_NKINDS] = {
-	"honest", "trickle", "silent", "noread", "fids", "sessions", "pwhash", "selfmount", "blocked",
+	"honest",   "trickle", "silent",    "noread",  "fids",
+	"sessions", "pwhash",  "selfmount", "blocked",
 };
 
 static struct {
 	size_t made[CK_NKINDS];
 	size_t most_fids, mounts, mount_reads, mount_hangups;
 	size_t closed_by_clock, fid_refusals, sess_refusals, hashes, mounts_refused, flushed_reads,
-	       blocked_hangups;
+	    blocked_hangups;
 } hs;
 
 static int fail(struct client *c, const char *what)
@@ -188,9 +189,7 @@ void hostc_begin(struct client *c)
 		c->mem = 8192u << net_rnd(4);	/* 8-64 KiB */
 		session(c, 8192);
 		break;
-	default:
-		session(c, 8192);
-		break;
+	default: session(c, 8192); break;
 	}
 }
 
@@ -210,7 +209,9 @@ static void pwhash_next(struct client *c)
 		c->fid = c->nextfid++;
 		netc_walk(c, 0, c->fid, clone);
 		break;
-	case 1: netc_open(c, c->fid, OREAD);	/* clone opens read-only */ break;
+	case 1:
+		netc_open(c, c->fid, OREAD); /* clone opens read-only */
+		break;
 	case 2: netc_readreq(c, c->fid, 0, 32); break;
 	case 3: netc_walk(c, 0, F_DIR, sess); break;
 	case 4: netc_walk(c, F_DIR, F_CTL, ctl); break;
@@ -324,8 +325,7 @@ void hostc_more(struct client *c)
 			return;
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if (netc_waiting(c) || c->outsent < c->outlen)
 		return;	/* one at a time */
@@ -353,8 +353,9 @@ static void fids_reply(struct client *c, const struct creq *q, const struct p9_m
 			c->phase = 5;	/* the walk after a clunk worked */
 		return;
 	}
-	if (!(c->d == P9_2000 ? says(c, r, "budget exhausted: fids") || says_word(c, r, NINEP_E_NFIDS)
-	                      : r->u.rlerror.ecode == L_EMFILE)) {
+	if (!(c->d == P9_2000
+	          ? says(c, r, "budget exhausted: fids") || says_word(c, r, NINEP_E_NFIDS)
+	          : r->u.rlerror.ecode == L_EMFILE)) {
 		fail_r(c, "a walk refused, but not for the fids budget", r);
 		return;
 	}
@@ -430,15 +431,15 @@ static void pwhash_reply(struct client *c, const struct creq *q, const struct p9
 			kmemcpy(c->hash, r->u.rread.data, 64);
 			c->hash[64] = 0;
 		} else if (kmemcmp(c->hash, r->u.rread.data, 64) != 0) {
-			fail(c, "Argon2id gave another hash for the same password, salt and settings");
+			fail(c,
+			     "Argon2id gave another hash for the same password, salt and settings");
 			return;
 		}
 		hs.hashes++;
 		c->got++;
 		c->phase = 9;	/* again */
 		return;
-	default:
-		break;
+	default: break;
 	}
 	c->phase++;
 }
@@ -467,7 +468,9 @@ static void selfmount_reply(struct client *c, const struct creq *q, const struct
 		return;
 	}
 	if (is_error(r)) {
-		fail_r(c, c->phase >= 6 ? "a step into its mount failed" : "a step before its mount failed",
+		fail_r(c,
+		       c->phase >= 6 ? "a step into its mount failed"
+		                     : "a step before its mount failed",
 		       r);
 		return;
 	}
@@ -529,8 +532,9 @@ void hostc_reply(struct client *c, const struct creq *q, const struct p9_msg *r)
 		if (c->kind == CK_SILENT && !says(c, r, "no Tversion"))
 			fail(c, "closed, but the goodbye does not say 'no Tversion'");
 		else if (c->kind == CK_TRICKLE &&
-		         !(c->d == P9_2000 ? says(c, r, "still incomplete")
-		                           : r->type == P9_RLERROR && r->u.rlerror.ecode == L_ETIMEDOUT))
+		         !(c->d == P9_2000
+		               ? says(c, r, "still incomplete")
+		               : r->type == P9_RLERROR && r->u.rlerror.ecode == L_ETIMEDOUT))
 			fail(c, "closed, but the goodbye does not say the message is incomplete");
 		else
 			c->phase = 99;	/* said goodbye */
@@ -580,7 +584,8 @@ static int clocks(struct client *c)
 	limit = c->kind == CK_SILENT ? lux_bootinfo->ninep_handshake_ms
 	                             : lux_bootinfo->ninep_partial_ms;	/* in force */
 	if (now > c->since + limit + 100) {
-		ksnprintf(why, sizeof why, "still open %llu ms after its %s began (the clock is %u ms)",
+		ksnprintf(why, sizeof why,
+		          "still open %llu ms after its %s began (the clock is %u ms)",
 		          (unsigned long long)(now - c->since),
 		          c->kind == CK_SILENT ? "connection" : "message", (unsigned)limit);
 		return fail(c, why);
@@ -590,7 +595,8 @@ static int clocks(struct client *c)
 
 static bool patient(const struct client *c)
 {
-	return c->kind == CK_NOREAD || (c->kind == CK_BLOCKED && (c->phase == 3 || c->phase == 4)) ||
+	return c->kind == CK_NOREAD ||
+	       (c->kind == CK_BLOCKED && (c->phase == 3 || c->phase == 4)) ||
 	       (c->kind == CK_SELFMOUNT && c->phase == 13);
 }
 
@@ -611,14 +617,13 @@ int hostc_act(struct client *c)
 	if (c->timer > 0 && --c->timer > 0)
 		return 0;
 	switch (c->kind) {
-	case CK_NOREAD:
-		return c->timer == 0 && c->phase == 1;
+	case CK_NOREAD: return c->timer == 0 && c->phase == 1;
 	case CK_FIDS:
 		if (c->phase == 1 && netc_waiting(c) == 0 && c->outsent == c->outlen) {
 			char why[96];
 			if (c->got != NINEP_MAXFID - 1) {
-				ksnprintf(why, sizeof why, "refused after %u new fids, not %d", c->got,
-				          NINEP_MAXFID - 1);
+				ksnprintf(why, sizeof why, "refused after %u new fids, not %d",
+				          c->got, NINEP_MAXFID - 1);
 				return fail(c, why);
 			}
 			netc_fidop(c, P9_TCLUNK, 1 + (uint32_t)net_rnd(c->got));
@@ -629,10 +634,8 @@ int hostc_act(struct client *c)
 			c->phase = 4;
 		}
 		return c->phase == 5 && net_rnd(10) == 0;
-	case CK_SESSIONS:
-		return c->refused && c->timer == 0;
-	case CK_PWHASH:
-		return c->got >= 3 && net_rnd(8) == 0;
+	case CK_SESSIONS: return c->refused && c->timer == 0;
+	case CK_PWHASH: return c->got >= 3 && net_rnd(8) == 0;
 	case CK_SELFMOUNT:
 		if (c->phase == 13 && c->timer == 0)
 			hs.mount_hangups++;
@@ -646,8 +649,7 @@ int hostc_act(struct client *c)
 			c->phase = 4;	/* flushes it (blocked_next) */
 		}
 		return c->phase == 6 && c->timer == 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 

@@ -85,11 +85,17 @@ static struct {
 
 struct net_counts net_counts;
 
-uint64_t net_rnd(uint64_t n) { return n ? krand_below(n) : 0; }
+uint64_t net_rnd(uint64_t n)
+{
+	return n ? krand_below(n) : 0;
+}
 
 const uint32_t net_partial_ms = HOSTILE_PARTIAL_MS, net_handshake_ms = HOSTILE_HANDSHAKE_MS;
 
-uint64_t net_now_ms(void) { return arch_time_ns() / 1000000u; }
+uint64_t net_now_ms(void)
+{
+	return arch_time_ns() / 1000000u;
+}
 
 int net_fail(const char *fmt, ...)
 {
@@ -378,8 +384,8 @@ static int advance(struct client *c)
 			return net_fail("client %d: %s tag %u never answered (%llu steps)", c->n,
 			                p9_type_name(q->type), q->tag,
 			                (unsigned long long)c->finish_steps);
-		return net_fail("client %d: cannot finish: %zu request bytes unsent, paused %d", c->n,
-		                c->outlen - c->outsent, c->paused);
+		return net_fail("client %d: cannot finish: %zu request bytes unsent, paused %d",
+		                c->n, c->outlen - c->outsent, c->paused);
 	}
 	return 0;
 }
@@ -402,7 +408,8 @@ static size_t accounted_pages(void)
 	struct kalloc_stats ks;
 
 	kalloc_stats(&ks);
-	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() + ramfs_pages();
+	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
+	       ramfs_pages();
 }
 
 static int check(void)
@@ -416,17 +423,20 @@ static int check(void)
 	if ((why = budget_check(pebble_root())) != 0)
 		return net_fail("budgets: %s", why);
 	if (accounted_pages() != sc.total_pages)
-		return net_fail("pages: %zu accounted for, %zu in all", accounted_pages(), sc.total_pages);
+		return net_fail("pages: %zu accounted for, %zu in all", accounted_pages(),
+		                sc.total_pages);
 	/* a principal per connection, and a few of those that hung up may
 	 * still be ending */
 	if (proc_count() > sc.base_procs + 4 * (size_t)sc.ncli + NINEP_POOL_MAX)
-		return net_fail("procs: %zu, more than %zu + principals (%d clients) and %d workers",
-		                proc_count(), sc.base_procs, sc.ncli, NINEP_POOL_MAX);
+		return net_fail(
+		    "procs: %zu, more than %zu + principals (%d clients) and %d workers",
+		    proc_count(), sc.base_procs, sc.ncli, NINEP_POOL_MAX);
 	for (int i = 0; i < sc.ncli; i++) {
 		struct client *c = &sc.c[i];
 		if (c->conn && c->netlen > NINEP_SENDHIGH + NINEP_RUNNING * c->msize)
-			return net_fail("client %d: %zu reply bytes queued, more than %u + %d x msize %u",
-			                c->n, c->netlen, NINEP_SENDHIGH, NINEP_RUNNING, c->msize);
+			return net_fail(
+			    "client %d: %zu reply bytes queued, more than %u + %d x msize %u", c->n,
+			    c->netlen, NINEP_SENDHIGH, NINEP_RUNNING, c->msize);
 	}
 	return 0;
 }
@@ -451,8 +461,13 @@ static int make(const char *path, uint32_t perm, const void *data, size_t n)
  * reads in).  Its edge clocks are short, unless luxsim was told others. */
 static int hostile_namespace(struct proc *p)
 {
-	static const struct { const struct dev *d; const char *path; } devs[] = {
-		{ &cons_dev, "/dev" }, { &proc_dev, "/proc" }, { &crypto_dev, "/secure" },
+	static const struct {
+		const struct dev *d;
+		const char *path;
+	} devs[] = {
+		{ &cons_dev, "/dev" },
+		{ &proc_dev, "/proc" },
+		{ &crypto_dev, "/secure" },
 		{ &pipe_dev, "/pipe" },
 	};
 	/* the boot info is the arch's, writable on hosted (the only arch with

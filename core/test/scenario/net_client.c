@@ -46,7 +46,8 @@ bool netc_put(struct client *c, struct p9_msg *m, bool fileread)
 	if (n == P9_E_NOSPACE)
 		return false;
 	if (n < 0) {
-		net_fail("client %d: cannot encode %s: %s", c->n, p9_type_name(m->type), p9_strerror(n));
+		net_fail("client %d: cannot encode %s: %s", c->n, p9_type_name(m->type),
+		         p9_strerror(n));
 		return false;
 	}
 	c->outlen += (size_t)n;
@@ -181,9 +182,7 @@ void netc_more(struct client *c)
 		read_(c, fid, 0, iounit, true);
 		fidop(c, P9_TCLUNK, fid);
 		break;
-	case 2:
-		create_write(c, fid);
-		break;
+	case 2: create_write(c, fid); break;
 	case 3:	/* stat the root */
 		if (c->want == P9_2000L) {
 			m = (struct p9_msg){ .type = P9_TGETATTR };
@@ -239,7 +238,10 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static bool is_error(uint8_t t) { return t == P9_RERROR || t == P9_RLERROR; }
+static bool is_error(uint8_t t)
+{
+	return t == P9_RERROR || t == P9_RLERROR;
+}
 
 static struct creq *match(struct client *c, const struct p9_msg *r)
 {
@@ -287,8 +289,8 @@ static int one_reply(struct client *c, const uint8_t *buf, size_t n)
 	if (q == 0) {
 		for (size_t i = 0; i < c->nreq; i++)
 			if (c->reqs[i].flushed && c->reqs[i].tag == r.tag)
-				return net_fail("client %d: %s tag %u answers a flushed request", c->n,
-				                p9_type_name(r.type), r.tag);
+				return net_fail("client %d: %s tag %u answers a flushed request",
+				                c->n, p9_type_name(r.type), r.tag);
 		return net_fail("client %d: %s tag %u answers no request in flight", c->n,
 		                p9_type_name(r.type), r.tag);
 	}
@@ -304,8 +306,8 @@ static int one_reply(struct client *c, const uint8_t *buf, size_t n)
 	if (q->fileread && r.type == P9_RREAD &&
 	    (r.u.rread.count != sizeof net_filetext - 1 ||
 	     kmemcmp(r.u.rread.data, net_filetext, sizeof net_filetext - 1) != 0))
-		return net_fail("client %d: reading /a/file gave %u bytes, not the file's %zu", c->n,
-		                r.u.rread.count, sizeof net_filetext - 1);
+		return net_fail("client %d: reading /a/file gave %u bytes, not the file's %zu",
+		                c->n, r.u.rread.count, sizeof net_filetext - 1);
 	if (q->type == P9_TFLUSH && r.type == P9_RFLUSH) {
 		net_counts.flushes++;
 		for (struct creq *o = c->reqs; o < q; o++)

@@ -56,9 +56,15 @@ static struct {
  * the workers, which is what makes that view consistent */
 static struct spinlock ps_lock = SPINLOCK_INIT("sim-pebbles");
 
-static uint64_t rnd(uint64_t n) { return n ? krand_below(n) : 0; }
+static uint64_t rnd(uint64_t n)
+{
+	return n ? krand_below(n) : 0;
+}
 
-static struct budget *bud(int i) { return i < 0 ? ps.top : ps.b[i].b; }
+static struct budget *bud(int i)
+{
+	return i < 0 ? ps.top : ps.b[i].b;
+}
 
 /* A random open slot, or -1 (meaning top) when asked or none is open. */
 static int pick(bool top_ok)
@@ -138,8 +144,8 @@ static int grant_step(struct sim_ctx *ctx)
 	if (c == 0) {
 		budget_snapshot(bud(parent), &after);
 		if (kmemcmp(&before, &after, sizeof before) != 0) {
-			ksnprintf(ctx->why, sizeof ctx->why, "a refused grant (%s) changed its parent",
-			          proc_errstr(err));
+			ksnprintf(ctx->why, sizeof ctx->why,
+			          "a refused grant (%s) changed its parent", proc_errstr(err));
 			return -1;
 		}
 		if (greedy != (err == E_BUDGET) && err != E_NOMEM) {
@@ -150,7 +156,8 @@ static int grant_step(struct sim_ctx *ctx)
 		return 0;
 	}
 	if (greedy) {
-		ksnprintf(ctx->why, sizeof ctx->why, "a grant larger than the parent's white succeeded");
+		ksnprintf(ctx->why, sizeof ctx->why,
+		          "a grant larger than the parent's white succeeded");
 		return -1;
 	}
 	kmemset(&ps.b[slot], 0, sizeof ps.b[slot]);
@@ -181,10 +188,11 @@ static int charge_step(struct sim_ctx *ctx, bool exhaust)
 			const char *msg = proc_errstr(err);
 			char want[48];
 			ksnprintf(want, sizeof want, "budget exhausted: %s ", pebble_kind_name(k));
-			if (err != E_BUDGET || white.n[k] >= n || kstrncmp(msg, want, kstrlen(want)) != 0) {
-				ksnprintf(ctx->why, sizeof ctx->why,
-				          "charge of %llu with %llu white: %s", (unsigned long long)n,
-				          (unsigned long long)white.n[k], msg);
+			if (err != E_BUDGET || white.n[k] >= n ||
+			    kstrncmp(msg, want, kstrlen(want)) != 0) {
+				ksnprintf(
+				    ctx->why, sizeof ctx->why, "charge of %llu with %llu white: %s",
+				    (unsigned long long)n, (unsigned long long)white.n[k], msg);
 				return -1;
 			}
 			ps.refused++;
@@ -316,8 +324,8 @@ static int check(struct sim_ctx *ctx)
 			worker = i;
 	spin_unlock(&ps_lock);
 	if (worker >= 0) {
-		ksnprintf(ctx->why, sizeof ctx->why, "worker %d holds pages its budget does not count",
-		          worker);
+		ksnprintf(ctx->why, sizeof ctx->why,
+		          "worker %d holds pages its budget does not count", worker);
 		return -1;
 	}
 	if (bad >= 0) {
@@ -332,9 +340,10 @@ static int check(struct sim_ctx *ctx)
 			continue;
 		for (int k = 0; k < PB_NKINDS; k++)
 			if (ps.b[i].b->held[k] != ps.b[i].held[k]) {
-				ksnprintf(ctx->why, sizeof ctx->why, "budget %d holds %llu %s, shadow %llu",
-				          i, (unsigned long long)ps.b[i].b->held[k], pebble_kind_name(k),
-				          (unsigned long long)ps.b[i].held[k]);
+				ksnprintf(ctx->why, sizeof ctx->why,
+				          "budget %d holds %llu %s, shadow %llu", i,
+				          (unsigned long long)ps.b[i].b->held[k],
+				          pebble_kind_name(k), (unsigned long long)ps.b[i].held[k]);
 				return -1;
 			}
 	}
@@ -346,8 +355,10 @@ static int step(struct sim_ctx *ctx)
 	int r = 0, i;
 
 	switch (rnd(12)) {
-	case 0: case 1: r = grant_step(ctx); break;
-	case 2: case 3: r = charge_step(ctx, false); break;
+	case 0:
+	case 1: r = grant_step(ctx); break;
+	case 2:
+	case 3: r = charge_step(ctx, false); break;
 	case 4: r = charge_step(ctx, true); break;
 	case 5: release_step(); break;
 	case 6:

@@ -17,7 +17,9 @@ struct sim_pool {
 
 /* SIM_POOL(array, type, member): the pool over `type array[]`. */
 #define SIM_POOL(arr, type, member) \
-	{ (arr), nelem(arr), sizeof(type), offsetof(type, member) }
+	{ \
+		(arr), nelem(arr), sizeof(type), offsetof(type, member) \
+	}
 
 int sim_pool_live(const struct sim_pool *p);
 /* A free slot (its proc member is 0), or 0 when all are taken. */

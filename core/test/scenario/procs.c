@@ -51,8 +51,8 @@ static size_t accounted_pages(void)
 	struct kalloc_stats ks;
 
 	kalloc_stats(&ks);
-	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() + ramfs_pages() +
-	       sc.held_pages;
+	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
+	       ramfs_pages() + sc.held_pages;
 }
 
 static void worker_main(void *arg)
@@ -151,8 +151,8 @@ static int check(struct sim_ctx *ctx)
 	}
 	if (accounted_pages() != sc.baseline) {
 		ksnprintf(ctx->why, sizeof ctx->why,
-		          "pages leaked: %zu accounted for, %zu at the start",
-		          accounted_pages(), sc.baseline);
+		          "pages leaked: %zu accounted for, %zu at the start", accounted_pages(),
+		          sc.baseline);
 		return -1;
 	}
 	for (int i = 0; i < NQLOCKS; i++) {
@@ -161,7 +161,8 @@ static int check(struct sim_ctx *ctx)
 			continue;
 		owners++;
 		if (o->state == PROC_DEAD) {
-			ksnprintf(ctx->why, sizeof ctx->why, "lock %d is owned by dead proc %d", i, o->pid);
+			ksnprintf(ctx->why, sizeof ctx->why, "lock %d is owned by dead proc %d", i,
+			          o->pid);
 			return -1;
 		}
 	}
@@ -170,12 +171,13 @@ static int check(struct sim_ctx *ctx)
 			counted += sc.w[i].p->nlocks;
 	if (owners != counted) {
 		ksnprintf(ctx->why, sizeof ctx->why,
-		          "locks: %d held, but the workers' lock counts add up to %d", owners, counted);
+		          "locks: %d held, but the workers' lock counts add up to %d", owners,
+		          counted);
 		return -1;
 	}
 	if (proc_count() != sc.base_procs + (size_t)live_workers()) {
-		ksnprintf(ctx->why, sizeof ctx->why, "procs: %zu alive, expected %zu",
-		          proc_count(), sc.base_procs + (size_t)live_workers());
+		ksnprintf(ctx->why, sizeof ctx->why, "procs: %zu alive, expected %zu", proc_count(),
+		          sc.base_procs + (size_t)live_workers());
 		return -1;
 	}
 	return 0;
@@ -193,12 +195,8 @@ static void step(struct sim_ctx *ctx)
 {
 	switch (krand_below(8)) {
 	case 0:
-	case 1:
-		spawn();
-		break;
-	case 2:
-		kill_one();
-		break;
+	case 1: spawn(); break;
+	case 2: kill_one(); break;
 	case 3:
 		page_fail_next(1 + krand_below(3));	/* the next allocations fail */
 		break;
@@ -206,8 +204,7 @@ static void step(struct sim_ctx *ctx)
 		page_fail_next(1);
 		spawn();	/* a spawn that may meet the fault */
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if ((ctx->breakflags & SIM_BREAK_LEAK_PAGE) && ctx->step == ctx->steps / 2) {
 		page_fail_next(0);	/* an injected fault must not hide the leak */
@@ -249,32 +246,46 @@ static int procs_run(struct sim_ctx *ctx)
 	if (page_free_count() != free0 || ks1.live_objects != ks0.live_objects ||
 	    proc_count() != sc.base_procs) {
 		ksnprintf(ctx->why, sizeof ctx->why,
-		          "after the end: %zu free pages (started with %zu), %zu objects (%zu), %zu procs (%zu)",
+		          "after the end: %zu free pages (started with %zu), %zu objects (%zu), "
+		          "%zu procs (%zu)",
 		          page_free_count(), free0, ks1.live_objects, ks0.live_objects,
 		          proc_count(), sc.base_procs);
 		return -1;
 	}
-	kprintf("sim procs: %zu workers spawned, %zu killed, %zu spawns failed by injected faults\n",
-	        sc.spawned, sc.killed, sc.failed_spawns);
+	kprintf(
+	    "sim procs: %zu workers spawned, %zu killed, %zu spawns failed by injected faults\n",
+	    sc.spawned, sc.killed, sc.failed_spawns);
 	return 0;
 }
 
 static const struct scenario scenarios[] = {
-	{ "procs", "workers lock, sleep, allocate and spin; spawns, kills and failed allocations injected",
+	{ "procs",
+	  "workers lock, sleep, allocate and spin; spawns, kills and failed allocations injected",
 	  200, procs_run },
-	{ "pebbles", "budgets granted, charged, exhausted and closed; workers allocate until refused; "
-	  "failed allocations and kills injected", 300, sim_pebbles_run },
-	{ "borrow", "objects created, borrowed, moved, dropped; workers killed holding borrows; faults injected", 200, sim_borrow_run },
-	{ "net", "9P clients connect, send split and pipelined requests, read slowly, hang up and "
-	  "reconnect, through simulated connections", 300, sim_net_run },
-	{ "hostile", "honest 9P clients beside stalled senders, non-readers, fid and crypto session "
-	  "hoarders, Argon2id loopers, self-mounts and hang-ups with reads blocked", 600,
-	  sim_hostile_run },
-	{ "blk", "workers write, read and flush a simulated disk that reorders, caches, crashes, "
-	  "tears and flips bits; every crash checked against what was flushed", 400, sim_blk_run },
-	{ "store", "the encrypted store written, committed and crashed on the simulated disk; "
-	  "every reopen checked against the last commit and the faults injected", 400,
-	  sim_store_run },
+	{ "pebbles",
+	  "budgets granted, charged, exhausted and closed; workers allocate until refused; "
+	  "failed allocations and kills injected",
+	  300, sim_pebbles_run },
+	{ "borrow",
+	  "objects created, borrowed, moved, dropped; workers killed holding borrows; faults "
+	  "injected",
+	  200, sim_borrow_run },
+	{ "net",
+	  "9P clients connect, send split and pipelined requests, read slowly, hang up and "
+	  "reconnect, through simulated connections",
+	  300, sim_net_run },
+	{ "hostile",
+	  "honest 9P clients beside stalled senders, non-readers, fid and crypto session "
+	  "hoarders, Argon2id loopers, self-mounts and hang-ups with reads blocked",
+	  600, sim_hostile_run },
+	{ "blk",
+	  "workers write, read and flush a simulated disk that reorders, caches, crashes, "
+	  "tears and flips bits; every crash checked against what was flushed",
+	  400, sim_blk_run },
+	{ "store",
+	  "the encrypted store written, committed and crashed on the simulated disk; "
+	  "every reopen checked against the last commit and the faults injected",
+	  400, sim_store_run },
 };
 
 const struct scenario *sim_scenarios(size_t *n)

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LC_VERSION 4	/* 2: lc_mac; 3: lc_secure_alloc, lc_x25519_public; 4: lc_aead, lc_auth, lc_x25519, lc_kdf, lc_pwhash */
+#define LC_VERSION \
+	4 /* 2: lc_mac; 3: lc_secure_alloc, lc_x25519_public; 4: lc_aead, lc_auth, lc_x25519, lc_kdf, lc_pwhash */
 
 /* Start the library.  entropy() fills a buffer from the arch's source and
  * returns 0, or -1; it seeds the generator behind lc_random().  Returns 0,
@@ -103,14 +104,12 @@ const char *lc_aead_name(enum lc_aead_alg alg);	/* "xchacha20poly1305", ... */
 size_t lc_aead_nonce_len(enum lc_aead_alg alg);
 int lc_aead_available(enum lc_aead_alg alg);	/* 1 if this CPU runs it */
 /* c gets n + LC_AEAD_TAG bytes (ciphertext, then the tag).  0, or -1. */
-int lc_aead_encrypt(enum lc_aead_alg alg, uint8_t *c, const void *m, size_t n,
-                    const void *ad, size_t adlen, const uint8_t *nonce,
-                    const uint8_t key[LC_AEAD_KEY]);
+int lc_aead_encrypt(enum lc_aead_alg alg, uint8_t *c, const void *m, size_t n, const void *ad,
+                    size_t adlen, const uint8_t *nonce, const uint8_t key[LC_AEAD_KEY]);
 /* m gets clen - LC_AEAD_TAG bytes.  0, or -1 when the input is forged or
  * shorter than the tag (m then holds nothing to use: wipe it). */
-int lc_aead_decrypt(enum lc_aead_alg alg, uint8_t *m, const void *c, size_t clen,
-                    const void *ad, size_t adlen, const uint8_t *nonce,
-                    const uint8_t key[LC_AEAD_KEY]);
+int lc_aead_decrypt(enum lc_aead_alg alg, uint8_t *m, const void *c, size_t clen, const void *ad,
+                    size_t adlen, const uint8_t *nonce, const uint8_t key[LC_AEAD_KEY]);
 
 /* MACs with keys of any length: HMAC-SHA-256 and -512 (RFC 2104/4231;
  * tags of 32 and 64 bytes) and keyed BLAKE2b (RFC 7693; key 1..64 bytes,
@@ -122,8 +121,8 @@ enum lc_auth_alg { LC_HMAC_SHA256, LC_HMAC_SHA512, LC_BLAKE2B_KEYED, LC_AUTH_NAL
 const char *lc_auth_name(enum lc_auth_alg alg);	/* "hmac-sha256", ... */
 size_t lc_auth_len(enum lc_auth_alg alg);	/* the default tag length */
 /* outlen must be lc_auth_len for HMAC, 16..64 for BLAKE2b.  0, or -1. */
-int lc_auth(enum lc_auth_alg alg, uint8_t *out, size_t outlen, const uint8_t *key,
-            size_t keylen, const void *m, size_t n);
+int lc_auth(enum lc_auth_alg alg, uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen,
+            const void *m, size_t n);
 
 /* X25519 (RFC 7748): q = sk * pk.  0, or -1 when q is all zero (pk was a
  * low-order point: no shared secret). */
