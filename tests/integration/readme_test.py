@@ -395,6 +395,12 @@ class Readme(unittest.TestCase):
     def lint(self, cmd, m):
         self.assertIn("lint: cppcheck found nothing", self.sh_ok(cmd, timeout=120))
 
+    def format_check(self, cmd, m):
+        self.assertIn("in the house style", self.sh_ok(cmd, timeout=120))
+
+    def docs(self, cmd, m):
+        self.assertIn("no warnings", self.sh_ok(cmd, timeout=120))
+
     def seeded(self, cmd, m):
         out = self.sh_ok(cmd)
         self.assertRegex(out, r"\bburn\b", "ps shows the burn still running")
@@ -407,6 +413,9 @@ EXAMPLES = [
     (r"\./lux (build) \[--arch hosted\|x86_64\|all\]", Readme.not_here),
     (r"\./lux (sim)", Readme.not_here),
     (r"\./lux lint", Readme.lint),
+    (r"\./lux format --check", Readme.format_check),
+    (r"\./lux docs", Readme.docs),
+    (r"\./lux (coverage)", Readme.not_here),
     (r"\./lux (bench)", Readme.not_here),
     (r"\./lux (fuzz) \[9p_codec\|9p_client\|9p_server\|auth\] \[--time S\] \[--jobs N\]",
      Readme.not_here),
