@@ -18,31 +18,9 @@
 #include <lux/proc.h>
 
 static struct proc me = { .pid = 1, .name = "bench", .state = PROC_RUNNING };
-static volatile unsigned long irqflag;
 
 struct proc *curproc(void) { return &me; }
-arch_irqstate arch_irq_save(void) { unsigned long s = irqflag; irqflag = 1; return s; }
-void arch_irq_restore(arch_irqstate s) { irqflag = s; }
-
-/* lock.c's spinlock as the production image runs it (the checker off):
- * upcalls masked, the word tested and set. */
-void spin_lock_at(struct spinlock *l, const char *file, int line)
-{
-	arch_irqstate s = arch_irq_save();
-
-	(void)file;
-	(void)line;
-	if (l->locked)
-		abort();
-	l->locked = 1;
-	l->saved = s;
-}
-
-void spin_unlock(struct spinlock *l)
-{
-	l->locked = 0;
-	arch_irq_restore(l->saved);
-}
+/* the upcall mask and the spinlock: bench_lock.c */
 void audit_log(const struct proc *who, const char *op, uint32_t obj, const char *objdesc,
                const char *fmt, ...) { (void)who; (void)op; (void)obj; (void)objdesc; (void)fmt; }
 int ksnprintf(char *buf, size_t size, const char *fmt, ...)

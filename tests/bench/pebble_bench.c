@@ -30,37 +30,7 @@
 
 /* ---- what pebble.c needs from the rest of the core ---------------------- */
 
-static volatile unsigned long irqflag;
-
-arch_irqstate arch_irq_save(void)
-{
-	arch_irqstate s = irqflag;
-
-	irqflag = 1;
-	return s;
-}
-
-void arch_irq_restore(arch_irqstate s) { irqflag = s; }
-
-/* lock.c's spinlock as the production image runs it (the checker off):
- * upcalls masked, the word tested and set. */
-void spin_lock_at(struct spinlock *l, const char *file, int line)
-{
-	arch_irqstate s = arch_irq_save();
-
-	(void)file;
-	(void)line;
-	if (l->locked)
-		abort();
-	l->locked = 1;
-	l->saved = s;
-}
-
-void spin_unlock(struct spinlock *l)
-{
-	l->locked = 0;
-	arch_irq_restore(l->saved);
-}
+/* the upcall mask and the spinlock: bench_lock.c */
 
 _Noreturn void lux_panic(const char *fmt, ...)
 {

@@ -346,20 +346,29 @@ class Workers(Edge):
         t.start()
         t.join(10)
         self.assertEqual(done, [True], "the host owner was not served within 10 s")
-        c = nt.Client.__new__(nt.Client)
-        c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        c.sock.settimeout(10)
-        c.sock.bind(("127.0.0.2", 0))
-        c.sock.connect(self.srv.tcp)
-        c.dotl, c.tag = True, 0
-        c.version(8192, "9P2000.L")
-        c.attach(1)
-        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
-        c.close()
+        self.served_from("127.0.0.2")
         for c in self.held:
             c.close()
         self.held = []
         self.counters_back_to_zero()
+
+    def from_addr(self, src):
+        """A 9P2000.L client from src (another TCP peer), past Tversion."""
+        c = nt.Client.__new__(nt.Client)
+        c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.sock.settimeout(10)
+        c.sock.bind((src, 0))
+        c.sock.connect(self.srv.tcp)
+        c.dotl, c.tag = True, 0
+        c.version(8192, "9P2000.L")
+        return c
+
+    def served_from(self, host):
+        """A client from host (another TCP peer) attaches and walks at once."""
+        c = self.from_addr(host)
+        c.attach(1)
+        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
+        c.close()
 
     def sleep_in(self, connect, nconns):
         """nconns connections from connect(), each with 4 reads asleep on
@@ -389,16 +398,7 @@ class Workers(Edge):
         other = self.sleep_in(lambda: nt.Client(self.srv.tcp, "9P2000.L"), 4)
         self.held += other
         time.sleep(1)
-        c = nt.Client.__new__(nt.Client)
-        c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        c.sock.settimeout(10)
-        c.sock.bind(("127.0.0.2", 0))
-        c.sock.connect(self.srv.tcp)
-        c.dotl, c.tag = True, 0
-        c.version(8192, "9P2000.L")
-        c.attach(1)
-        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
-        c.close()
+        self.served_from("127.0.0.2")
         for c in other:
             c.close()
         deadline = time.monotonic() + 3
@@ -411,16 +411,6 @@ class Workers(Edge):
         self.held = []
         self.counters_back_to_zero()
 
-    def from_addr(self, src):
-        c = nt.Client.__new__(nt.Client)
-        c.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        c.sock.settimeout(10)
-        c.sock.bind((src, 0))
-        c.sock.connect(self.srv.tcp)
-        c.dotl, c.tag = True, 0
-        c.version(8192, "9P2000.L")
-        return c
-
     def test_two_addresses_asleep_leave_a_third_peer_served(self):
         # Peers other than the host owner run in 3/4 of the workers
         # together, 1/2 each: 127.0.0.2's 32 reads and 127.0.0.3's 16, all
@@ -431,10 +421,7 @@ class Workers(Edge):
         self.held = self.sleep_in(lambda: self.from_addr("127.0.0.2"), 8)
         self.held += self.sleep_in(lambda: self.from_addr("127.0.0.3"), 4)
         time.sleep(1)
-        c = self.from_addr("127.0.0.4")
-        c.attach(1)
-        self.assertEqual(len(c.walk(1, 2, ["tmp", "d", "f"])), 3)
-        c.close()
+        self.served_from("127.0.0.4")
         procs = [l for l in self.srv.shell("ninep") if l.startswith("total ")]
         self.assertIn(" procs 40 ", procs[0], "the two addresses past the others' 7/8")
         for c in self.held:

@@ -45,6 +45,7 @@
 #include <lux/timer.h>
 
 #include "blkdev.h"
+#include "held.h"
 
 enum {
 	SSZ = 512,
@@ -442,9 +443,8 @@ int sim_blk_run(struct sim_ctx *ctx)
 	struct simblk_odds odds = { 512, 300, 400 };
 	struct arch_blk_info info;
 	struct blk_driver drv;
-	struct kalloc_stats ks0, ks1;
+	struct scen_held held;
 	struct simblk_counts c;
-	size_t procs0 = proc_count(), budgets0 = budget_count();
 	int err = 0;
 
 	kmemset(&sc, 0, sizeof sc);
@@ -452,7 +452,7 @@ int sim_blk_run(struct sim_ctx *ctx)
 	sc.breakflags = ctx->breakflags;
 	for (int s = 0; s < NSECT; s++)
 		add_cand((uint64_t)s, 0);
-	kalloc_stats(&ks0);
+	scen_held_now(&held);
 	/* the bound on requests in flight is seeded too: 1 makes every
 	 * request wait its turn, 8 lets every worker's be pending at once */
 	sc.dev = simblk_new(NSECT, SSZ, 1 + (uint32_t)krand_below(2 * NWORKERS), &odds);
@@ -490,16 +490,8 @@ int sim_blk_run(struct sim_ctx *ctx)
 	simblk_free(sc.dev);
 	for (int i = 0; i < NWORKERS; i++)
 		kfree(sc.w[i].buf);
-	kalloc_stats(&ks1);
-	if (ks1.live_objects != ks0.live_objects || proc_count() != procs0 ||
-	    budget_count() != budgets0) {
-		ksnprintf(ctx->why, sizeof ctx->why,
-		          "after the end: %zu objects (started with %zu), %zu procs (%zu), %zu "
-		          "budgets (%zu)",
-		          ks1.live_objects, ks0.live_objects, proc_count(), procs0, budget_count(),
-		          budgets0);
+	if (scen_held_back(ctx, &held) < 0)
 		return -1;
-	}
 	kprintf("sim blk: %llu crashes, %llu workers killed (%llu waiting for a turn); %llu "
 	        "writes, %llu reads, %llu flushes acknowledged; "
 	        "%llu requests done, %llu out of order; unflushed at the crashes: %llu kept, "

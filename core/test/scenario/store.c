@@ -43,6 +43,7 @@
 #include <lux/timer.h>
 
 #include "blkdev.h"
+#include "held.h"
 
 enum {
 	SSZ = 512,
@@ -512,14 +513,13 @@ static void teardown(void)
 
 int sim_store_run(struct sim_ctx *ctx)
 {
-	struct kalloc_stats ks0, ks1;
-	size_t procs0 = proc_count(), budgets0 = budget_count();
+	struct scen_held held;
 	int err = 0;
 
 	kmemset(&sc, 0, sizeof sc);
 	sc.faulthash = 0xcbf29ce484222325ull;
 	sc.breakflags = ctx->breakflags;
-	kalloc_stats(&ks0);
+	scen_held_now(&held);
 	if (setup() < 0)
 		panic("sim store: the first format failed");
 	for (ctx->step = 1; ctx->step <= ctx->steps && err == 0; ctx->step++) {
@@ -533,16 +533,8 @@ int sim_store_run(struct sim_ctx *ctx)
 	if ((err = check(ctx)) < 0)
 		return err;
 	teardown();
-	kalloc_stats(&ks1);
-	if (ks1.live_objects != ks0.live_objects || proc_count() != procs0 ||
-	    budget_count() != budgets0) {
-		ksnprintf(ctx->why, sizeof ctx->why,
-		          "after the end: %zu objects (started with %zu), %zu procs (%zu), %zu "
-		          "budgets (%zu)",
-		          ks1.live_objects, ks0.live_objects, proc_count(), procs0, budget_count(),
-		          budgets0);
+	if (scen_held_back(ctx, &held) < 0)
 		return -1;
-	}
 	kprintf("sim store: %llu crashes; %llu puts, %llu deletes, %llu reads, %llu commits "
 	        "completed; reopened at the commit in flight %llu times, at the one before %llu; "
 	        "damage found %llu times, %llu formats; %llu superblock bits flipped on purpose; "
