@@ -27,6 +27,7 @@
 #include <lux/sysfile.h>
 #include <lux/upcall.h>
 
+#include "fake_machine.h"
 #include "session.h"
 
 #define MEM_BYTES (64u << 20)
@@ -248,6 +249,43 @@ static int boot_entropy(void *buf, size_t n)
 	return arch_entropy(buf, n);
 }
 
+/* The fuzzer's entropy: a fixed xorshift stream, so a run replays. */
+static int fuzz_entropy(void *buf, size_t n)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned char *p = buf;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		p[i] = (unsigned char)x;
+	}
+	return 0;
+}
+
+/* arch_idle with every proc asleep and no timer armed: the session
+ * driver's step, so every step starts from a quiescent kernel. */
+static bool session_idle(void)
+{
+	fuzz_session_step();	/* returns once it delivered an event */
+	return true;
+}
+
+/* The fake machine (tests/fakearch) as the fuzzer plays it: virtual time
+ * that runs (+10 us a preemption point, a jump to the deadline when all
+ * sleep, as luxsim --seed), a wall clock from 2026-01-01, the session's
+ * connections, and no peer to dial. */
+static void fuzz_machine(void)
+{
+	fake_clock_runs = true;
+	fake_wallclock_ns = 1767225600ll * 1000000000ll;
+	fake_idle_hook = session_idle;
+	fake_conn_send_hook = fuzz_conn_send;
+	fake_conn_close_hook = fuzz_conn_close;
+	fake_conn_pause_hook = fuzz_conn_pause;
+	fake_entropy_hook = fuzz_entropy;
+	fake_dial_now = E_NOCONN;
+}
+
 void fuzz_boot(void)
 {
 	static struct lux_boot boot = { .version = LUX_ARCH_VERSION, .caps = LUX_CAP_CONN,
@@ -258,6 +296,7 @@ void fuzz_boot(void)
 
 	if (mem == 0)
 		fuzz_fail("cannot allocate the kernel's memory");
+	fuzz_machine();
 	r = (struct lux_memregion){ (uintptr_t)mem, MEM_BYTES };
 	lux_bootinfo = &boot;
 	cons_init(false);

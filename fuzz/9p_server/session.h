@@ -36,7 +36,8 @@ _Noreturn void fuzz_run(fuzz_next_fn next);
 /* The driver's step, called from arch_idle with every proc asleep. */
 void fuzz_session_step(void);
 
-/* The arch's connection calls land here (fakearch.c). */
+/* The arch's connection calls land here (the fake machine's hooks,
+ * installed by kernel.c). */
 long fuzz_conn_send(int conn, const void *buf, size_t n);
 void fuzz_conn_close(int conn);
 void fuzz_conn_pause(int conn, int paused);

@@ -1,32 +1,27 @@
 /*
- * The fake arch for the unit tests (see fake_arch.h).  arch_ctx_init and
- * arch_ctx_switch are in fake_context.c, on arch-hosted's switch_x86_64.S,
- * so procs switch stacks for real.
+ * The fake machine under the core for the unit tests and the 9P server
+ * fuzzer (fake_machine.h): the whole of <lux/arch.h> over plain memory and
+ * hooks.  arch_ctx_init and arch_ctx_switch are arch-hosted's own
+ * (context.c and switch_x86_64.S), so procs switch stacks for real.  No
+ * test framework here: the unit tests' CMocka helpers are
+ * tests/unit/fake_unit.c, the fuzzer's session tests/../fuzz/9p_server.
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cmocka.h>
 
 #include <lux/arch.h>
 #include <lux/cons.h>
 #include <lux/error.h>
 #include <lux/lockdep.h>
-#include <lux/dev.h>
-#include <lux/ns.h>
 #include <lux/page.h>
 #include <lux/proc.h>
-#include <lux/sysfile.h>
 #include <lux/upcall.h>
 
-#include "fake_arch.h"
+#include "fake_machine.h"
 
 /* fake_context.c calls this when a new context starts (see arch_ctx_init). */
 void hosted_irq_enable(void);
@@ -46,7 +41,7 @@ void arch_console_write(const char *buf, size_t n)
 	console_len += take;
 	console[console_len] = 0;
 	fake_console_lost += n - take;
-	if (getenv("FAKE_ARCH_ECHO"))	/* for debugging a test by hand */
+	if (getenv("FAKE_ARCH_ECHO") || getenv("FUZZ_ECHO"))	/* debugging by hand */
 		fwrite(buf, 1, n, stderr);
 }
 
@@ -63,12 +58,18 @@ void fake_console_clear(void)
 /* ---- Time ------------------------------------------------------------- */
 
 uint64_t fake_time_ns;
+bool fake_clock_runs;
 int64_t fake_wallclock_ns = -1;
 uint64_t fake_timer_deadline;
 unsigned fake_timer_arms;
 
 uint64_t arch_time_ns(void) { return fake_time_ns; }
-int64_t arch_wallclock_ns(void) { return fake_wallclock_ns; }
+int64_t arch_wallclock_ns(void)
+{
+	if (fake_wallclock_ns < 0)
+		return -1;	/* not known */
+	return fake_wallclock_ns + (fake_clock_runs ? (int64_t)fake_time_ns : 0);
+}
 
 void arch_timer_arm(uint64_t deadline_ns)
 {
@@ -223,9 +224,14 @@ static bool fake_peer_deliver(void)
 	return true;
 }
 
+int fake_dial_now;
+
 int arch_conn_dial(const char *addr)
 {
 	int err = fake_dial_hook ? fake_dial_hook(addr) : E_UNREACH;
+
+	if (fake_dial_now < 0)
+		return fake_dial_now;	/* refused at once, no connection made */
 
 	fake_dials++;
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
@@ -245,9 +251,28 @@ unsigned fake_idle_calls;
 static jmp_buf idle_env;
 static bool idle_armed;
 
-/* Procs here are driven by the tests' own hooks: nothing to poll. */
+/* With the clock running (the fuzzer), the timer fires once time passes
+ * its deadline; upcalls off, as an arch delivers it. */
+static void fire_if_due(void)
+{
+	if (fake_timer_deadline && fake_time_ns >= fake_timer_deadline) {
+		fake_timer_deadline = 0;
+		lux_timer_expired();
+	}
+}
+
+/* A preemption point: with the clock running, 10 us pass (as luxsim
+ * --seed counts them); otherwise the tests drive time themselves. */
 void arch_poll(void)
 {
+	arch_irqstate s;
+
+	if (!fake_clock_runs)
+		return;
+	s = arch_irq_save();
+	fake_time_ns += 10000;
+	fire_if_due();
+	arch_irq_restore(s);
 }
 
 void arch_idle(void)
@@ -257,6 +282,12 @@ void arch_idle(void)
 	fake_idle_calls++;
 	if (fake_peer_deliver())
 		return;
+	if (fake_clock_runs && fake_timer_deadline) {	/* everyone sleeps: to the deadline */
+		if (fake_time_ns < fake_timer_deadline)
+			fake_time_ns = fake_timer_deadline;
+		fire_if_due();
+		return;
+	}
 	if (fake_idle_hook && fake_idle_hook())
 		return;
 	if (!idle_armed)
@@ -308,10 +339,14 @@ bool fake_run_in_proc(void (*fn)(void *), void *arg)
 
 /* ---- Entropy, halt, and the v1 stubs ---------------------------------- */
 
+int (*fake_entropy_hook)(void *buf, size_t n);
+
 int arch_entropy(void *buf, size_t n)
 {
 	unsigned char *p = buf;
 
+	if (fake_entropy_hook)
+		return fake_entropy_hook(buf, n);
 	for (size_t i = 0; i < n; i++)
 		p[i] = (unsigned char)(i * 131 + 7);	/* deterministic: tests only */
 	return 0;
@@ -328,15 +363,21 @@ _Noreturn void arch_halt(int status)
 		fake_halt_status = status;
 		longjmp(fake_halt_env, 1);
 	}
-	fprintf(stderr, "fake arch_halt(%d) outside EXPECT_PANIC; console:\n%s\n", status,
-	        console);
+	fprintf(stderr, "fake arch: the kernel halted with status %d (a panic is 99) outside "
+	        "EXPECT_PANIC; console:\n%s\n", status, console);
 	abort();
 }
+
+long (*fake_conn_send_hook)(int conn, const void *buf, size_t n);
+void (*fake_conn_close_hook)(int conn);
+void (*fake_conn_pause_hook)(int conn, int paused);
 
 long arch_conn_send(int conn, const void *buf, size_t n)
 {
 	int *st = id_state(conn);
 
+	if (st == 0 && fake_conn_send_hook)
+		return fake_conn_send_hook(conn, buf, n);	/* a served connection */
 	if (st == 0 || *st != ID_UP)
 		return -1;
 	if (fake_send_hook)
@@ -348,6 +389,10 @@ void arch_conn_close(int conn)
 {
 	int *st = id_state(conn);
 
+	if (st == 0 && fake_conn_close_hook) {
+		fake_conn_close_hook(conn);	/* a served connection */
+		return;
+	}
 	if (st == 0 || *st == ID_CLOSING)
 		return;
 	fake_closes++;
@@ -358,7 +403,11 @@ void arch_conn_close(int conn)
 	*st = ID_CLOSING;	/* no more sends; the closed upcall still comes */
 	peer_queue(EV_CLOSED, conn, 1, 0, 0);	/* err 1: the core's own close */
 }
-void arch_conn_pause(int conn, int paused) { (void)conn, (void)paused; }
+void arch_conn_pause(int conn, int paused)
+{
+	if (id_state(conn) == 0 && fake_conn_pause_hook)
+		fake_conn_pause_hook(conn, paused);
+}
 /* No simulated peers in unit tests (the net scenario is luxsim's). */
 int arch_conn_simulate(const struct arch_conn_sim *sim) { (void)sim; return -1; }
 
@@ -432,122 +481,6 @@ bool fake_blk_finish_one(void)
 }
 
 uint8_t *fake_blk_medium(void) { return blk_medium; }
-
-/* ---- EXPECT_PANIC plumbing -------------------------------------------- */
-
-static int panic_pipe[2] = { -1, -1 };
-
-pid_t fake_panic_fork(void)
-{
-	pid_t pid;
-
-	if (pipe(panic_pipe) < 0) {
-		perror("fake_panic_fork: pipe");
-		abort();
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		perror("fake_panic_fork: fork");
-		abort();
-	}
-	if (pid == 0) {
-		close(panic_pipe[0]);
-		fake_console_clear();
-	} else {
-		close(panic_pipe[1]);
-	}
-	return pid;
-}
-
-/* In the child: send the console text, then exit with the halt status.
- * _exit: no atexit handlers (LeakSanitizer, cmocka) in the child. */
-_Noreturn void fake_panic_child_exit(int status)
-{
-	const char *p = console;
-	size_t n = console_len;
-
-	while (n > 0) {
-		ssize_t w = write(panic_pipe[1], p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		p += w;
-		n -= (size_t)w;
-	}
-	_exit(status);
-}
-
-void fake_panic_check(pid_t pid, const char *stmt, const char *substr, const char *file,
-                      int line)
-{
-	static char text[FAKE_CONSOLE_SIZE + 1];
-	size_t len = 0;
-	ssize_t r;
-	int wstatus;
-
-	while (len < FAKE_CONSOLE_SIZE &&
-	       ((r = read(panic_pipe[0], text + len, FAKE_CONSOLE_SIZE - len)) > 0 ||
-	        (r < 0 && errno == EINTR)))
-		if (r > 0)
-			len += (size_t)r;
-	text[len] = 0;
-	close(panic_pipe[0]);
-	while (waitpid(pid, &wstatus, 0) < 0)
-		if (errno != EINTR) {
-			print_error("waitpid: %s\n", strerror(errno));
-			_fail(file, line);
-		}
-	if (!WIFEXITED(wstatus)) {
-		print_error("%s: the child died of signal %d instead of panicking\n", stmt,
-		            WTERMSIG(wstatus));
-		_fail(file, line);
-	}
-	if (WEXITSTATUS(wstatus) == FAKE_NO_PANIC) {
-		print_error("%s: returned without a panic; console:\n%s\n", stmt, text);
-		_fail(file, line);
-	}
-	if (WEXITSTATUS(wstatus) != 99) {	/* LUX_PANIC_STATUS */
-		print_error("%s: halted with status %d, want 99 (a sanitizer report?); "
-		            "console:\n%s\n", stmt, WEXITSTATUS(wstatus), text);
-		_fail(file, line);
-	}
-	if (strstr(text, "panic: ") == 0 || strstr(text, substr) == 0) {
-		print_error("%s: panic message lacks \"%s\"; console:\n%s\n", stmt, substr, text);
-		_fail(file, line);
-	}
-}
-
-/* ---- Namespaces -------------------------------------------------------- */
-
-void fake_namespace(void)
-{
-	struct proc *p = curproc();
-	struct chan *root;
-
-	assert_non_null(p);
-	assert_int_equal(dev_attach(&ramfs_dev, "", &root), 0);
-	p->ns = ns_new(root);
-	p->fds = fdtab_new();
-	assert_non_null(p->ns);
-	assert_non_null(p->fds);
-}
-
-void fake_mount(const struct dev *dev, const char *path)
-{
-	struct chan *c;
-	int fd = sys_create(path, OREAD, DMDIR | 0777);
-
-	assert_true(fd >= 0);
-	assert_int_equal(sys_close(fd), 0);
-	if (dev == 0)
-		return;	/* just the directory */
-	assert_int_equal(dev_attach(dev, "", &c), 0);
-	assert_int_equal(ns_mount(curproc()->ns, path, c), 0);
-	chan_put(c);
-}
 
 /* No unit test boots a service run (arch v10): the integration suite
  * serve_test.py runs luxsim --serve. */
