@@ -28,7 +28,8 @@ int scen_held_back(struct sim_ctx *ctx, const struct scen_held *h)
 	if (now.objects == h->objects && now.procs == h->procs && now.budgets == h->budgets)
 		return 0;
 	ksnprintf(ctx->why, sizeof ctx->why,
-	          "after the end: %zu objects (started with %zu), %zu procs (%zu), %zu budgets (%zu)",
+	          "after the end: %zu objects (started with %zu), %zu procs (%zu), "
+	          "%zu budgets (%zu)",
 	          now.objects, h->objects, now.procs, h->procs, now.budgets, h->budgets);
 	return -1;
 }
