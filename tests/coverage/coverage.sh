@@ -5,7 +5,8 @@
 # left out: the first two are about speed and finding, the last runs the
 # metal image, which gcov cannot see).
 #
-# Builds build/coverage (gcc --coverage -O0, no sanitizers, no metal image),
+# Builds build/coverage (gcc --coverage -O0, no metal image; the core the
+# unit tests link is built without its sanitizers there: LUX_COVERAGE),
 # runs those tests with ctest, and writes
 #   build/coverage/report/index.html   an HTML report, line by line
 #   build/coverage/report/summary.txt  the table below, for docs/testing.md
@@ -28,16 +29,20 @@ say "building $build (gcc --coverage -O0)"
 cmake --build --preset coverage || exit 2
 find $build -name '*.gcda' -delete	# counts of this run only
 say "running the unit, integration and simulation tests under gcov (~8 minutes on 2 cores)"
-ctest --test-dir $build -R '^(unit|integration|sim)-' -E 'integration-readme|linux' \
+ctest --test-dir $build -R '^(unit|integration|sim)-' -E 'integration-readme|linux|-asan$' \
 	-j2 --timeout 900 --output-on-failure
 failed=$?
 
 mkdir -p $build/report
 say "writing $build/report (gcovr $(gcovr --version | head -1 | awk '{print $2}'))"
 filters=(--filter 'core/' --filter 'arch-hosted/' --filter 'crypto/' --filter 'sim/')
-gcovr -r "$top" --object-directory $build "${filters[@]}" --exclude 'core/test/' \
+# Left out: the fuzzers' and benchmarks' objects (not what the tests run), and
+# cmake's compiler probe.
+skip=(--exclude-directories '.*/fuzz/.*' --exclude-directories '.*/tests/bench/.*'
+      --exclude-directories '.*/CMakeFiles/[0-9.]+/.*')	# cmake's compiler probe
+gcovr -r "$top" --object-directory $build "${filters[@]}" "${skip[@]}" --exclude 'core/test/' \
 	--html-details $build/report/index.html --json-summary $build/report/summary.json \
-	--gcov-ignore-parse-errors -j2 >/dev/null || exit 2
+	--gcov-ignore-parse-errors >/dev/null || exit 2
 python3 - "$build/report/summary.json" "$failed" >$build/report/summary.txt <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
