@@ -2,7 +2,7 @@
  * The cost of a shared borrow + return pair (core/kern/borrow.c), against
  * the uncontended pthread mutex lock + unlock pair it replaces as "safe
  * access to a shared object", measured in the same run.  borrow.c is
- * compiled in as is; the few arch and proc calls it makes are stubbed
+ * compiled in as is; the few arch and proc calls it makes go to stand-ins
  * here the way hosted would do them (upcalls off/on is a flag).
  */
 #include <pthread.h>

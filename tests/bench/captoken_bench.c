@@ -10,7 +10,7 @@
  * the caveat checks.  So the floor is (1 + ncaveats) baseline MACs; the
  * ratio column says how close to that floor it runs.  The core's sources
  * (captoken.c, captoken_codec.c, lib/string.c) are compiled in as is, -O2,
- * no sanitizers; the spinlock is stubbed to nothing (one thread).
+ * no sanitizers; the spinlock is a stand-in that only marks (one thread).
  *
  * usage: bench-captoken [--quick]   (--quick: tiny counts, for bench-smoke)
  */

@@ -1,6 +1,6 @@
 /*
  * bench-pebble: the cost of a budget charge/release pair (core/kern/pebble.c
- * compiled in as is, with hosted-like stubs for what it calls), against a
+ * compiled in as is, with hosted-like stand-ins for what it calls), against a
  * named baseline measured in the same run.
  *
  * The pair is budget_charge(b, PB_FIDS, 1) then budget_release(b, PB_FIDS,

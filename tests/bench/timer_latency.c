@@ -3,8 +3,8 @@
  * baseline, in one run.
  *
  * The arch path is measured as it is: arch-hosted/time.c and irq.c are
- * compiled into this program (with stubs for the core and the console),
- * a stub lux_timer_expired records when the upcall arrives, and the loop
+ * compiled into this program (with stand-ins for the core and the console),
+ * a stand-in lux_timer_expired records when the upcall arrives, and the loop
  * is driven the two ways the core drives it: idle (the core's idle loop
  * calls arch_idle with upcalls off, which waits in uv_run until the
  * timerfd fires) and busy (a running proc reaches preemption points,
@@ -159,7 +159,7 @@ static void run_uv(int64_t *late, int how)
 
 /* ---- The arch path: arch-hosted/time.c and irq.c as compiled in ---- */
 
-/* What they call outside themselves: this program's loop, and stubs. */
+/* What they call outside themselves: this program's loop, and stand-ins. */
 int hosted_deterministic;
 uv_loop_t *hosted_loop(void) { return &loop; }
 void hosted_console_poll(uv_loop_t *l) { (void)l; }

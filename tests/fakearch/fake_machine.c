@@ -337,7 +337,7 @@ bool fake_run_in_proc(void (*fn)(void *), void *arg)
 	return true;
 }
 
-/* ---- Entropy, halt, and the v1 stubs ---------------------------------- */
+/* ---- Entropy and halt ------------------------------------------------- */
 
 int (*fake_entropy_hook)(void *buf, size_t n);
 

@@ -1,7 +1,7 @@
 /*
  * drivers/virtq.c and drivers/virtio_console.c against a pretend device
  * that breaks the rules: the driver runs on the host here (plain C, no
- * kernel), with the transport stubbed (virtio_pci.c talks to real ports
+ * kernel), with the transport played by this test (virtio_pci.c talks to real ports
  * and MMIO) and the device's side of the rings written by the test.
  * What it proves: a used-ring index that runs ahead, an id past the ring,
  * a buffer given back twice, a length past the buffer, an overlong
@@ -21,7 +21,7 @@
 
 #include "virtio_console.h"
 
-/* ---- the transport, stubbed ------------------------------------------ */
+/* ---- the transport, played by the test ------------------------------- */
 
 static int failed;
 static volatile uint16_t notify_sink;
