@@ -87,8 +87,9 @@ class Kernel:
     def wait_for(self, pattern, seconds, start=0):
         """The match of pattern (a bytes regex) in the output from start, or None."""
         until = time.monotonic() + seconds
+        rx = re.compile(pattern)
         while True:
-            m = re.compile(pattern).search(self.out, start)
+            m = rx.search(self.out, start)
             if m:
                 return m
             left = until - time.monotonic()

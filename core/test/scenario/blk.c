@@ -384,21 +384,10 @@ static void checker_main(void *arg)
 	sc.helping = false;
 }
 
-/* Run fn in a proc of its own while this one plays the device, until
- * fn returns: the scenario proc cannot wait for requests itself, since
- * it is the one that ends them. */
+/* A helper proc beside the scenario proc, which plays the device. */
 static void run_helper(const char *name, void (*fn)(void *))
 {
-	struct proc *p;
-
-	sc.helping = true;
-	if ((p = proc_create(name, PRIO_NORMAL, fn, 0, 0)) == 0)
-		panic("sim blk: cannot start the %s", name);
-	while (sc.helping) {
-		tsleep_ns(1000);
-		simblk_step(sc.dev, simblk_pending(sc.dev));
-	}
-	proc_join(p);
+	simblk_serve_beside(sc.dev, name, fn, &sc.helping);
 }
 
 static void crash(void)

@@ -25,8 +25,10 @@
 #include <lux/error.h>
 #include <lux/kalloc.h>
 #include <lux/kern.h>
+#include <lux/proc.h>
 #include <lux/rand.h>
 #include <lux/string.h>
+#include <lux/timer.h>
 #include <lux/upcall.h>
 
 #include "blkdev.h"
@@ -347,4 +349,18 @@ void simblk_break_flush(struct simblk *s)
 void simblk_counts(const struct simblk *s, struct simblk_counts *out)
 {
 	*out = s->n;
+}
+
+void simblk_serve_beside(struct simblk *s, const char *name, void (*fn)(void *), bool *running)
+{
+	struct proc *p;
+
+	*running = true;
+	if ((p = proc_create(name, PRIO_NORMAL, fn, 0, 0)) == 0)
+		panic("sim: cannot start the %s", name);
+	while (*running) {
+		tsleep_ns(1000);
+		simblk_step(s, simblk_pending(s));
+	}
+	proc_join(p);
 }

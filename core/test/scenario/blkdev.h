@@ -48,6 +48,11 @@ void simblk_describe(struct simblk *s, const char *name, struct arch_blk_info *i
  * Returns how many ended. */
 size_t simblk_step(struct simblk *s, size_t n);
 size_t simblk_pending(const struct simblk *s);
+/* Run fn in a proc of its own (name) while the calling proc plays s,
+ * ending what is pending each microsecond, until fn clears *running (it
+ * is set here): a scenario proc cannot wait for requests itself, since
+ * it is the one that ends them. */
+void simblk_serve_beside(struct simblk *s, const char *name, void (*fn)(void *), bool *running);
 /* Lose power: every pending request ends with E_IO (a write among them
  * may have reached the cache), then each cached write is kept or dropped
  * and the kept ones land in a seeded order, some torn; then bits flip.

@@ -28,6 +28,7 @@
 #include <lux/string.h>
 #include <lux/timer.h>
 
+#include "held.h"
 #include "pool.h"
 
 enum { MAXW = 8, MAXOWN = 8, MAXBOR = 8, BOARD = 32, MAGIC = 0x5b0bb0b5 };
@@ -67,11 +68,7 @@ static struct spinlock sb_lock = SPINLOCK_INIT("sim-borrow");
 
 static size_t accounted_pages(void)
 {
-	struct kalloc_stats ks;
-
-	kalloc_stats(&ks);
-	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
-	       ramfs_pages() + sb.obj_pages;
+	return scen_pages_accounted() + sb.obj_pages;
 }
 
 /* Runs with upcalls off (borrow.c calls it inside its section). */

@@ -1,14 +1,26 @@
 /*
- * The end-of-run leak check the block and store scenarios share: a
- * scenario that leaves an object, a proc or a budget behind fails, with
- * the counts in its sentence.
+ * What the scenarios check the kernel gives back: every page accounted
+ * for at each step, and at the end of a run no object, proc or budget
+ * left behind (the block and store scenarios), with the counts in the
+ * sentence.
  */
+#include <lux/dev.h>
 #include <lux/fmt.h>
 #include <lux/kalloc.h>
+#include <lux/page.h>
 #include <lux/pebble.h>
 #include <lux/proc.h>
 
 #include "held.h"
+
+size_t scen_pages_accounted(void)
+{
+	struct kalloc_stats ks;
+
+	kalloc_stats(&ks);
+	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
+	       ramfs_pages();
+}
 
 void scen_held_now(struct scen_held *h)
 {

@@ -59,6 +59,7 @@
 #include <lux/sysfile.h>
 #include <lux/timer.h>
 
+#include "held.h"
 #include "net.h"
 
 enum {
@@ -405,11 +406,7 @@ static struct client *any_client(void)
 
 static size_t accounted_pages(void)
 {
-	struct kalloc_stats ks;
-
-	kalloc_stats(&ks);
-	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
-	       ramfs_pages();
+	return scen_pages_accounted();
 }
 
 static int check(void)

@@ -24,6 +24,7 @@
 #include <lux/string.h>
 #include <lux/timer.h>
 
+#include "held.h"
 #include "pool.h"
 
 enum { MAXWORKERS = 16, NQLOCKS = 3, MAXHELD = 4 };
@@ -48,11 +49,7 @@ static struct spinlock sc_lock = SPINLOCK_INIT("sim-procs");
 
 static size_t accounted_pages(void)
 {
-	struct kalloc_stats ks;
-
-	kalloc_stats(&ks);
-	return page_free_count() + ks.slab_pages + ks.large_pages + proc_stack_pages() +
-	       ramfs_pages() + sc.held_pages;
+	return scen_pages_accounted() + sc.held_pages;
 }
 
 static void worker_main(void *arg)

@@ -359,18 +359,10 @@ static void checker_main(void *arg)
 
 /* ---- the scenario proc ----------------------------------------------- */
 
+/* A helper proc beside the scenario proc, which plays the device. */
 static void run_helper(const char *name, void (*fn)(void *))
 {
-	struct proc *p;
-
-	sc.helping = true;
-	if ((p = proc_create(name, PRIO_NORMAL, fn, 0, 0)) == 0)
-		panic("sim store: cannot start the %s", name);
-	while (sc.helping) {
-		tsleep_ns(1000);
-		simblk_step(sc.dev, simblk_pending(sc.dev));
-	}
-	proc_join(p);
+	simblk_serve_beside(sc.dev, name, fn, &sc.helping);
 }
 
 static void note_faults(size_t n)
